@@ -1,0 +1,2 @@
+package dev.resilience.examples;
+public final class DeadlineDemo { public static void main(String[] a) {} }

@@ -1,0 +1,450 @@
+package dev.resilience.context;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The right to cancel one {@link Context}: what Go's {@code context.WithCancel} returns as its
+ * {@code cancel} function, kept apart from the context itself so that code which merely runs under a
+ * context (it sees {@link Context#current()}) cannot cancel it.
+ *
+ * <pre>{@code
+ * try (CancelHandle call = Context.current().withTimeout(Duration.ofMillis(250));
+ *      Scope scope = call.attach()) {
+ *     return client.send(request);        // sees the deadline through Context.current()
+ * }                                        // close() cancels: the context never outlives the call
+ * }</pre>
+ *
+ * <p>Cancelling is idempotent and keeps the first cause. It cancels every descendant, never an
+ * ancestor, and detaches the context from its parent so long-lived parents do not accumulate dead
+ * children. Always cancel (or close) a handle once its work is over, as in Go.
+ */
+public final class CancelHandle implements AutoCloseable {
+
+    private static final Object DONE = new Object();
+    private static final Object DEAD = new Object();
+
+    private static final VarHandle ERR;
+    private static final VarHandle LISTENERS;
+    private static final VarHandle LINK;
+    private static final VarHandle TIMER;
+    private static final VarHandle REMOVED;
+    private static final VarHandle ADDED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            ERR = l.findVarHandle(CancelHandle.class, "err", ContextDoneException.class);
+            LISTENERS = l.findVarHandle(CancelHandle.class, "listeners", Object.class);
+            LINK = l.findVarHandle(CancelHandle.class, "link", Object.class);
+            TIMER = l.findVarHandle(CancelHandle.class, "timer", Object.class);
+            REMOVED = l.findVarHandle(CancelHandle.class, "removedCount", int.class);
+            ADDED = l.findVarHandle(CancelHandle.class, "addedCount", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Compaction of the listener list starts once this many entries were withdrawn. */
+    private static final int COMPACT_THRESHOLD = 16;
+
+    final Context context;
+    /** Nearest cancellable ancestor, or null. */
+    private final CancelHandle parent;
+    /** The node whose own deadline is the effective one (this, an ancestor, or null). */
+    private final CancelHandle deadlineOwner;
+    /** Own deadline's ticker; set only where {@code deadlineOwner == this}. */
+    private final Ticker ticker;
+    private final long deadline;
+
+    private volatile ContextDoneException err;
+    /** null, the head {@link Cell} of the listener stack, or {@link #DONE}. */
+    private volatile Object listeners;
+    private volatile int removedCount;
+    private volatile int addedCount;
+    /** null, this node's entry in its parent's listeners, or {@link #DEAD}. */
+    private volatile Object link;
+    /** null, the armed {@link Timers.Task}, or {@link #DEAD}. */
+    private volatile Object timer;
+
+    CancelHandle(Context parentContext, Ticker ticker, long deadline, boolean hasDeadline) {
+        CancelHandle p = parentContext.cancel;
+        this.parent = p;
+        CancelHandle inherited = p == null ? null : p.deadlineOwner;
+        if (hasDeadline && (inherited == null || earlier(ticker, deadline, inherited))) {
+            this.deadlineOwner = this;
+            this.ticker = ticker;
+            this.deadline = deadline;
+        } else {
+            this.deadlineOwner = inherited;
+            this.ticker = null;
+            this.deadline = 0L;
+        }
+        this.context = new Context(parentContext, this);
+    }
+
+    private static boolean earlier(Ticker ticker, long deadline, CancelHandle other) {
+        if (ticker == other.ticker) {
+            return deadline - other.deadline < 0;
+        }
+        return deadline - ticker.read() < other.deadline - other.ticker.read();
+    }
+
+    /** The context this handle cancels. */
+    public Context context() {
+        return context;
+    }
+
+    /** Shorthand for {@code context().attach()}. */
+    public Scope attach() {
+        return context.attach();
+    }
+
+    /** Cancels the context without a cause; Go's {@code cancel()}. Idempotent. */
+    public void cancel() {
+        finish(ContextCancelledException.NO_CAUSE, false);
+    }
+
+    /**
+     * Cancels the context with a cause; Go's {@code WithCancelCause}. If the context is already done
+     * the first outcome and cause are kept.
+     *
+     * @param cause why, reported by {@link Context#cause()}; may be null
+     */
+    public void cancel(Throwable cause) {
+        finish(cause == null ? ContextCancelledException.NO_CAUSE : new ContextCancelledException(cause, false), false);
+    }
+
+    /** Cancels the context: lets a handle live in a try-with-resources block. */
+    @Override
+    public void close() {
+        cancel();
+    }
+
+    @Override
+    public String toString() {
+        return "CancelHandle[" + context + "]";
+    }
+
+    // ---------------------------------------------------------------- state, read by Context
+
+    boolean isDone() {
+        return err != null || poll();
+    }
+
+    ContextDoneException err() {
+        return isDone() ? err : null;
+    }
+
+    Optional<Deadline> deadline() {
+        CancelHandle o = deadlineOwner;
+        return o == null ? Optional.empty() : Optional.of(Deadline.at(o.deadline, o.ticker));
+    }
+
+    long remainingNanos() {
+        CancelHandle o = deadlineOwner;
+        return o == null ? Long.MAX_VALUE : Math.max(0L, o.deadline - o.ticker.read());
+    }
+
+    boolean hasDeadline() {
+        return deadlineOwner != null;
+    }
+
+    /** Ticker of the effective deadline, or null. */
+    Ticker deadlineTicker() {
+        CancelHandle o = deadlineOwner;
+        return o == null ? null : o.ticker;
+    }
+
+    /**
+     * Pull side of cancellation: discovers an expired deadline (one clock read, only if there is a
+     * deadline) or a cancelled ancestor, and adopts it.
+     */
+    private boolean poll() {
+        CancelHandle o = deadlineOwner;
+        if (o != null && o.err == null && o.ticker.read() - o.deadline >= 0) {
+            o.finish(DeadlineExceededException.INSTANCE, false);
+        }
+        for (CancelHandle p = this; p != null; p = p.parent) {
+            ContextDoneException e = p.err;
+            if (e != null) {
+                if (p != this) {
+                    finish(e, false);
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Makes this node done with {@code e} unless it already is; returns whether this call did it. */
+    boolean finish(ContextDoneException e, boolean onTimerThread) {
+        if (!ERR.compareAndSet(this, null, e)) {
+            return false;
+        }
+        Object t = TIMER.getAndSet(this, DEAD);
+        if (t instanceof Timers.Task) {
+            ((Timers.Task) t).cancel();
+        }
+        Object l = LINK.getAndSet(this, DEAD);
+        if (l instanceof Entry) {
+            parent.withdraw((Entry) l);
+        }
+        Object h = LISTENERS.getAndSet(this, DONE);
+        if (h instanceof Cell) {
+            fireAll((Cell) h, e, onTimerThread);
+        }
+        return true;
+    }
+
+    private static void fireAll(Cell head, ContextDoneException e, boolean onTimerThread) {
+        int n = 0;
+        for (Cell c = head; c != null; c = c.next) {
+            n++;
+        }
+        Entry[] inOrder = new Entry[n];
+        for (Cell c = head; c != null; c = c.next) {
+            inOrder[--n] = c.entry;
+        }
+        for (Entry entry : inOrder) {
+            if (entry.claim(Entry.FIRED)) {
+                entry.fire(e, onTimerThread);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- listeners (push side)
+
+    /**
+     * Adds a listener; if the context is already done it fires at once on this thread. Adding the
+     * first listener wires the node up: it links to its parent and arms its deadline timer.
+     */
+    void listen(Entry entry) {
+        Cell cell = new Cell(entry);
+        for (;;) {
+            Object h = listeners;
+            if (h == DONE) {
+                if (entry.claim(Entry.FIRED)) {
+                    entry.fire(err, false);
+                }
+                return;
+            }
+            cell.next = (Cell) h;
+            if (LISTENERS.compareAndSet(this, h, cell)) {
+                break;
+            }
+        }
+        ADDED.getAndAdd(this, 1);
+        wire();
+    }
+
+    /** Links to the parent and arms the timer, each at most once. */
+    private void wire() {
+        if (parent != null && link == null) {
+            Entry child = new ChildEntry(this);
+            if (LINK.compareAndSet(this, null, child)) {
+                parent.listen(child);
+            }
+        }
+        if (deadlineOwner == this && timer == null) {
+            Timers.Task t = Timers.schedule(ticker, deadline, this::onDeadline);
+            if (!TIMER.compareAndSet(this, null, t)) {
+                t.cancel();
+            }
+        }
+    }
+
+    private void onDeadline(boolean onTimerThread) {
+        finish(DeadlineExceededException.INSTANCE, onTimerThread);
+    }
+
+    /** Withdraws an entry; true if it had not fired. Compacts the list when many were withdrawn. */
+    boolean withdraw(Entry entry) {
+        if (!entry.claim(Entry.REMOVED)) {
+            return false;
+        }
+        int removed = (int) REMOVED.getAndAdd(this, 1) + 1;
+        if (removed >= COMPACT_THRESHOLD && 2 * removed >= addedCount) {
+            compact();
+        }
+        return true;
+    }
+
+    /** Rebuilds the listener stack without withdrawn entries; gives up quietly if it races. */
+    private void compact() {
+        Object h = listeners;
+        if (!(h instanceof Cell)) {
+            return;
+        }
+        Cell first = null;
+        Cell last = null;
+        int skipped = 0;
+        for (Cell c = (Cell) h; c != null; c = c.next) {
+            if (c.entry.state == Entry.REMOVED) {
+                skipped++;
+                continue;
+            }
+            Cell copy = new Cell(c.entry);
+            if (last == null) {
+                first = copy;
+            } else {
+                last.next = copy;
+            }
+            last = copy;
+        }
+        if (skipped > 0 && LISTENERS.compareAndSet(this, h, first)) {
+            REMOVED.getAndAdd(this, -skipped);
+            ADDED.getAndAdd(this, -skipped);
+        }
+    }
+
+    /** Entries currently in the listener list, withdrawn or not; for leak tests. */
+    int listenerCellCount() {
+        Object h = listeners;
+        int n = 0;
+        if (h instanceof Cell) {
+            for (Cell c = (Cell) h; c != null; c = c.next) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** True if a timer is armed for this node; for leak tests. */
+    boolean timerArmed() {
+        return timer instanceof Timers.Task;
+    }
+
+    /** One link of the immutable-once-published listener stack. */
+    private static final class Cell {
+        final Entry entry;
+        Cell next;
+
+        Cell(Entry entry) {
+            this.entry = entry;
+        }
+    }
+
+    /** A listener: a child to cancel, a callback, a parked thread, a thread to interrupt. */
+    abstract static class Entry implements Registration {
+        static final int ACTIVE = 0;
+        static final int FIRED = 1;
+        static final int REMOVED = 2;
+        private static final VarHandle STATE;
+
+        static {
+            try {
+                STATE = MethodHandles.lookup().findVarHandle(Entry.class, "state", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final CancelHandle owner;
+        volatile int state;
+
+        Entry(CancelHandle owner) {
+            this.owner = owner;
+        }
+
+        final boolean claim(int to) {
+            return STATE.compareAndSet(this, ACTIVE, to);
+        }
+
+        @Override
+        public final boolean remove() {
+            return owner.withdraw(this);
+        }
+
+        abstract void fire(ContextDoneException e, boolean onTimerThread);
+    }
+
+    private static final class ChildEntry extends Entry {
+        private final CancelHandle child;
+
+        ChildEntry(CancelHandle child) {
+            super(child.parent);
+            this.child = child;
+        }
+
+        @Override
+        void fire(ContextDoneException e, boolean onTimerThread) {
+            child.finish(e, onTimerThread);
+        }
+    }
+
+    /** A user callback: runs on the cancelling thread, or off the timer thread when the timer fires. */
+    static final class CallbackEntry extends Entry {
+        private final Runnable callback;
+
+        CallbackEntry(CancelHandle owner, Runnable callback) {
+            super(owner);
+            this.callback = callback;
+        }
+
+        @Override
+        void fire(ContextDoneException e, boolean onTimerThread) {
+            if (onTimerThread) {
+                Timers.CALLBACK_EXECUTOR.execute(this::runCallback);
+            } else {
+                runCallback();
+            }
+        }
+
+        private void runCallback() {
+            try {
+                callback.run();
+            } catch (Throwable t) {
+                Thread self = Thread.currentThread();
+                self.getUncaughtExceptionHandler().uncaughtException(self, t);
+            }
+        }
+    }
+
+    /** Wakes a thread parked in {@link Context#parkUntil}. */
+    static final class WaiterEntry extends Entry {
+        private final Thread thread;
+
+        WaiterEntry(CancelHandle owner, Thread thread) {
+            super(owner);
+            this.thread = thread;
+        }
+
+        @Override
+        void fire(ContextDoneException e, boolean onTimerThread) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** Interrupts the thread of a {@link Context#attachInterruptibly()} scope. */
+    static final class InterruptEntry extends Entry {
+        private final Thread thread;
+        private volatile boolean delivered;
+
+        InterruptEntry(CancelHandle owner, Thread thread) {
+            super(owner);
+            this.thread = thread;
+        }
+
+        @Override
+        void fire(ContextDoneException e, boolean onTimerThread) {
+            thread.interrupt();
+            delivered = true;
+        }
+
+        /**
+         * Ends the registration when the scope closes. If the interrupt was (or is being) delivered,
+         * waits for it to land and clears it, so it cannot leak into unrelated work on this thread.
+         */
+        void close() {
+            if (!remove() && state == FIRED) {
+                while (!delivered) {
+                    Thread.onSpinWait();
+                }
+                Thread.interrupted();
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package dev.resilience.context;
+
+/** The context's deadline (its own or an ancestor's) has passed. */
+public final class DeadlineExceededException extends ContextDoneException {
+    private static final long serialVersionUID = 1L;
+
+    static final DeadlineExceededException INSTANCE = new DeadlineExceededException(false);
+
+    DeadlineExceededException(boolean withStackTrace) {
+        super("context deadline exceeded", null, withStackTrace);
+    }
+
+    @Override
+    ContextDoneException withStackTrace() {
+        return new DeadlineExceededException(true);
+    }
+}

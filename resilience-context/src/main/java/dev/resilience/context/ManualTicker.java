@@ -1,0 +1,169 @@
+package dev.resilience.context;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A {@link Ticker} that moves only when told to: the clock for deterministic tests, ours and yours.
+ *
+ * <p>Everything the toolkit times against this ticker follows it: deadlines expire, and threads
+ * parked until a ticker time wake up, when {@link #advance} passes their time. Work that falls due
+ * during an {@code advance} (deadline expiry and the {@link Context#onDone} callbacks it triggers)
+ * runs on the thread calling {@code advance}, in order of due time, before {@code advance} returns.
+ * That makes tests deterministic: after {@code ticker.advance(d)}, everything due has happened.
+ *
+ * <pre>{@code
+ * ManualTicker ticker = new ManualTicker();
+ * CancelHandle h = Context.background().withTimeout(Duration.ofMillis(100), ticker);
+ * ticker.advance(Duration.ofMillis(99));   // h.context().isDone() == false
+ * ticker.advance(Duration.ofMillis(1));    // h.context().isDone() == true
+ * }</pre>
+ *
+ * <p>Thread-safe. The reading never goes backwards through {@code advance}; {@link #set} may move it
+ * anywhere (to test code that must survive a clock going backwards).
+ */
+public final class ManualTicker implements Ticker {
+
+    private final AtomicLong now;
+    private final ConcurrentLinkedQueue<Timed> scheduled = new ConcurrentLinkedQueue<>();
+    private final AtomicLong sequence = new AtomicLong();
+
+    /** Creates a ticker reading 0. */
+    public ManualTicker() {
+        this(0L);
+    }
+
+    /**
+     * Creates a ticker with the given first reading.
+     *
+     * @param initialNanos the first reading, in nanoseconds
+     */
+    public ManualTicker(long initialNanos) {
+        this.now = new AtomicLong(initialNanos);
+    }
+
+    @Override
+    public long read() {
+        return now.get();
+    }
+
+    /**
+     * Moves the reading forward and runs everything that fell due.
+     *
+     * @param nanos how far to move, not negative
+     * @return the new reading
+     * @throws IllegalArgumentException if {@code nanos} is negative
+     */
+    public long advance(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("nanos must not be negative: " + nanos);
+        }
+        long reading = now.addAndGet(nanos);
+        runDue();
+        return reading;
+    }
+
+    /**
+     * Moves the reading forward and runs everything that fell due.
+     *
+     * @param duration how far to move, not negative
+     * @return the new reading
+     */
+    public long advance(Duration duration) {
+        Objects.requireNonNull(duration, "duration");
+        if (duration.isNegative()) {
+            throw new IllegalArgumentException("duration must not be negative: " + duration);
+        }
+        return advance(duration.toNanos());
+    }
+
+    /**
+     * Sets the reading, forwards or backwards, and runs everything that fell due.
+     *
+     * @param nanos the new reading
+     */
+    public void set(long nanos) {
+        now.set(nanos);
+        runDue();
+    }
+
+    /** The number of timed actions (deadline timers, parked threads) waiting for this ticker. */
+    int pendingCount() {
+        int n = 0;
+        for (Timed t : scheduled) {
+            if (t.state.get() == Timed.PENDING) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Schedules {@code action} to run on the advancing thread once the reading reaches {@code at}. */
+    Timers.Task schedule(long at, Runnable action) {
+        Timed t = new Timed(at, sequence.getAndIncrement(), action);
+        scheduled.add(t);
+        if (read() - at >= 0) {
+            runDue();
+        }
+        return t;
+    }
+
+    private void runDue() {
+        List<Timed> due = null;
+        long reading = read();
+        for (Timed t : scheduled) {
+            if (t.state.get() != Timed.PENDING) {
+                scheduled.remove(t);
+            } else if (reading - t.at >= 0 && t.state.compareAndSet(Timed.PENDING, Timed.FIRED)) {
+                scheduled.remove(t);
+                if (due == null) {
+                    due = new ArrayList<>();
+                }
+                due.add(t);
+            }
+        }
+        if (due != null) {
+            due.sort(Comparator.comparingLong((Timed t) -> t.at - reading).thenComparingLong(t -> t.seq));
+            for (Timed t : due) {
+                t.action.run();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ManualTicker[" + read() + "ns]";
+    }
+
+    private final class Timed implements Timers.Task {
+        static final int PENDING = 0;
+        static final int FIRED = 1;
+        static final int CANCELLED = 2;
+
+        final long at;
+        final long seq;
+        final Runnable action;
+        final AtomicInteger state = new AtomicInteger(PENDING);
+
+        Timed(long at, long seq, Runnable action) {
+            this.at = at;
+            this.seq = seq;
+            this.action = action;
+        }
+
+        @Override
+        public boolean cancel() {
+            if (state.compareAndSet(PENDING, CANCELLED)) {
+                scheduled.remove(this);
+                return true;
+            }
+            return false;
+        }
+    }
+}

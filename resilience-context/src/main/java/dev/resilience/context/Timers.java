@@ -1,0 +1,125 @@
+package dev.resilience.context;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The shared timer and the ticker-aware park. Nothing here runs unless somebody waits on or listens
+ * to a context with a deadline: creating and cancelling contexts never touches the timer.
+ */
+final class Timers {
+
+    /** A scheduled action that can be withdrawn. */
+    interface Task {
+        /** Withdraws the action; true if it had not run yet and now never will. */
+        boolean cancel();
+    }
+
+    /** What a timer does when it fires; told whether it runs on the shared timer thread. */
+    interface Action {
+        void fire(boolean onTimerThread);
+    }
+
+    /** Where user callbacks go when the shared timer thread would otherwise run them. */
+    static final Executor CALLBACK_EXECUTOR = ForkJoinPool.commonPool();
+
+    private Timers() {
+    }
+
+    /** Schedules {@code action} for when {@code ticker} reads {@code at} or later. */
+    static Task schedule(Ticker ticker, long at, Action action) {
+        if (ticker instanceof ManualTicker) {
+            return ((ManualTicker) ticker).schedule(at, () -> action.fire(false));
+        }
+        SystemTask task = new SystemTask(ticker, at, action);
+        task.arm(at - ticker.read());
+        return task;
+    }
+
+    /**
+     * Parks the current thread until {@code ticker} reads {@code wakeAt}, or until unparked (by a
+     * context listener, another thread, or spuriously). {@code now} is a reading taken by the caller.
+     */
+    static void parkUntil(Ticker ticker, long wakeAt, long now, Object blocker) {
+        if (ticker instanceof ManualTicker) {
+            Thread self = Thread.currentThread();
+            Task task = ((ManualTicker) ticker).schedule(wakeAt, () -> LockSupport.unpark(self));
+            try {
+                LockSupport.park(blocker);
+            } finally {
+                task.cancel();
+            }
+        } else {
+            LockSupport.parkNanos(blocker, wakeAt - now);
+        }
+    }
+
+    /** The number of actions queued on the shared timer thread; for leak tests. */
+    static int pendingSystemTasks() {
+        return Shared.SCHEDULER.getQueue().size();
+    }
+
+    /** Holder: the scheduler thread is created on first use only. */
+    private static final class Shared {
+        static final ScheduledThreadPoolExecutor SCHEDULER = create();
+        static final AtomicLong THREADS = new AtomicLong();
+
+        private static ScheduledThreadPoolExecutor create() {
+            ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
+                Thread t = new Thread(r, "resilience-context-timer-" + THREADS.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            s.setRemoveOnCancelPolicy(true);
+            s.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+            return s;
+        }
+    }
+
+    /** A task on the shared timer; re-arms itself if a non-system ticker has not reached its time. */
+    private static final class SystemTask implements Task, Runnable {
+        private final Ticker ticker;
+        private final long at;
+        private final Action action;
+        private volatile ScheduledFuture<?> future;
+        private volatile boolean cancelled;
+
+        SystemTask(Ticker ticker, long at, Action action) {
+            this.ticker = ticker;
+            this.at = at;
+            this.action = action;
+        }
+
+        void arm(long delayNanos) {
+            future = Shared.SCHEDULER.schedule(this, Math.max(0L, delayNanos), TimeUnit.NANOSECONDS);
+            if (cancelled) {
+                future.cancel(false);
+            }
+        }
+
+        @Override
+        public void run() {
+            if (cancelled) {
+                return;
+            }
+            long remaining = at - ticker.read();
+            if (remaining > 0) {
+                arm(remaining);
+            } else {
+                action.fire(true);
+            }
+        }
+
+        @Override
+        public boolean cancel() {
+            cancelled = true;
+            ScheduledFuture<?> f = future;
+            return f != null && f.cancel(false);
+        }
+    }
+}

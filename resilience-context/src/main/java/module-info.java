@@ -1,0 +1,9 @@
+/**
+ * Deadline-propagating, cancellable contexts with Go {@code context} semantics, and the toolkit's one
+ * time seam, {@link dev.resilience.context.Ticker}.
+ */
+module dev.resilience.context {
+    requires java.net.http;
+
+    exports dev.resilience.context;
+}

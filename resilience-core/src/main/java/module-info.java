@@ -1,0 +1,6 @@
+/** Rate limiter, circuit breaker, retry, bulkhead, timeout and their composition (issues 3 and 4). */
+module dev.resilience.core {
+    requires transitive dev.resilience.context;
+
+    // API packages are exported as issues 3 and 4 add them.
+}

@@ -1,0 +1,6 @@
+/** Lock-free queues, recycler, object pool and worker pool (issue 5). */
+module dev.resilience.pool {
+    requires transitive dev.resilience.context;
+
+    // API packages are exported as issue 5 adds them.
+}

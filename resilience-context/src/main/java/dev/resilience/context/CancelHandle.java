@@ -104,7 +104,7 @@ public final class CancelHandle implements AutoCloseable {
 
     /** Cancels the context without a cause; Go's {@code cancel()}. Idempotent. */
     public void cancel() {
-        finish(ContextCancelledException.NO_CAUSE, false);
+        cancelWith(ContextCancelledException.NO_CAUSE);
     }
 
     /**
@@ -114,7 +114,14 @@ public final class CancelHandle implements AutoCloseable {
      * @param cause why, reported by {@link Context#cause()}; may be null
      */
     public void cancel(Throwable cause) {
-        finish(cause == null ? ContextCancelledException.NO_CAUSE : new ContextCancelledException(cause, false), false);
+        cancelWith(cause == null ? ContextCancelledException.NO_CAUSE : new ContextCancelledException(cause, false));
+    }
+
+    /** A deadline that passed unobserved before the cancel still wins: it came first. */
+    private void cancelWith(ContextCancelledException e) {
+        if (err == null && !poll()) {
+            finish(e, false);
+        }
     }
 
     /** Cancels the context: lets a handle live in a try-with-resources block. */

@@ -1,0 +1,109 @@
+package dev.resilience.context;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Attaching, restoring, and every misuse of scopes. */
+class ScopeTest {
+
+    private static final Context.Key<String> K = Context.Key.named("k");
+
+    @AfterEach
+    void nothingLeftAttached() {
+        assertSame(Context.background(), Context.current(), "a test left a context attached");
+    }
+
+    @Test
+    void attachMakesCurrentAndCloseRestores() {
+        Context a = Context.background().withValue(K, "a");
+        Context b = a.withValue(K, "b");
+        try (Scope sa = a.attach()) {
+            assertSame(a, Context.current());
+            assertEquals("a", K.get());
+            try (Scope sb = b.attach()) {
+                assertSame(b, Context.current());
+                assertEquals("b", K.get());
+            }
+            assertSame(a, Context.current());
+        }
+    }
+
+    @Test
+    void sameContextAttachedTwiceNestsCorrectly() {
+        Context a = Context.background().withValue(K, "a");
+        try (Scope s1 = a.attach()) {
+            try (Scope s2 = a.attach()) {
+                assertSame(a, Context.current());
+            }
+            assertSame(a, Context.current());
+        }
+    }
+
+    @Test
+    void closingTwiceIsHarmless() {
+        Context a = Context.background().withValue(K, "a");
+        Scope s = a.attach();
+        s.close();
+        s.close();
+        assertSame(Context.background(), Context.current());
+    }
+
+    @Test
+    void outOfOrderCloseIsReportedAndUnwindsInnerScopes() {
+        Context a = Context.background().withValue(K, "a");
+        Context b = a.withValue(K, "b");
+        Scope sa = a.attach();
+        Scope sb = b.attach();
+        IllegalStateException e = assertThrows(IllegalStateException.class, sa::close);
+        assertTrue(e.getMessage().contains("out of order"), e.getMessage());
+        assertSame(Context.background(), Context.current(), "state restored to before the outer scope");
+        IllegalStateException late = assertThrows(IllegalStateException.class, sb::close);
+        assertTrue(late.getMessage().contains("unwound"), late.getMessage());
+        assertSame(Context.background(), Context.current(), "a late close corrupts nothing");
+        Context c = Context.background().withValue(K, "c");
+        try (Scope sc = c.attach()) {
+            assertSame(c, Context.current(), "attaching works normally afterwards");
+        }
+    }
+
+    @Test
+    void closingOnAnotherThreadIsReportedAndChangesNothing() throws Exception {
+        Context a = Context.background().withValue(K, "a");
+        Scope s = a.attach();
+        try {
+            CompletableFuture<Throwable> other = CompletableFuture.supplyAsync(() -> {
+                try {
+                    s.close();
+                    return null;
+                } catch (Throwable t) {
+                    return t;
+                }
+            });
+            assertTrue(other.get() instanceof IllegalStateException);
+            assertSame(a, Context.current());
+        } finally {
+            s.close();
+        }
+    }
+
+    @Test
+    void attachedContextCannotCancelItsCreator() throws ExecutionException, InterruptedException {
+        CancelHandle h = Context.background().withCancel();
+        try (Scope s = h.attach()) {
+            Context seen = Context.current();
+            assertSame(h.context(), seen);
+            for (var m : Context.class.getMethods()) {
+                assertTrue(!m.getName().startsWith("cancel"), "Context exposes " + m);
+            }
+        }
+        h.cancel();
+        assertTrue(h.context().isDone());
+    }
+}

@@ -23,7 +23,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class CancelHandle implements AutoCloseable {
 
-    private static final Object DONE = new Object();
     private static final Object DEAD = new Object();
 
     private static final VarHandle ERR;
@@ -60,7 +59,7 @@ public final class CancelHandle implements AutoCloseable {
     private final long deadline;
 
     private volatile ContextDoneException err;
-    /** null, the head {@link Cell} of the listener stack, or {@link #DONE}. */
+    /** null or the head {@link Cell} of the listener stack. */
     private volatile Object listeners;
     private volatile int removedCount;
     private volatile int addedCount;
@@ -117,9 +116,13 @@ public final class CancelHandle implements AutoCloseable {
         cancelWith(cause == null ? ContextCancelledException.NO_CAUSE : new ContextCancelledException(cause, false));
     }
 
-    /** A deadline that passed unobserved before the cancel still wins: it came first. */
+    /**
+     * Cancelling reads no clock: a deadline that has passed but that nothing has observed yet
+     * (no {@code isDone()}, {@code err()}, wait or timer saw it) loses to the cancellation, as the
+     * deadline timer can lose the race with {@code cancel} in Go.
+     */
     private void cancelWith(ContextCancelledException e) {
-        if (err == null && !poll()) {
+        if (err == null) {
             finish(e, false);
         }
     }
@@ -186,22 +189,31 @@ public final class CancelHandle implements AutoCloseable {
         return false;
     }
 
-    /** Makes this node done with {@code e} unless it already is; returns whether this call did it. */
+    /**
+     * Makes this node done with {@code e} unless it already is; returns whether this call did it.
+     * Without listeners this is one CAS and three plain volatile reads: whoever arms a timer, links
+     * to the parent or adds a listener re-checks {@code err} afterwards and cleans up after itself.
+     */
     boolean finish(ContextDoneException e, boolean onTimerThread) {
         if (!ERR.compareAndSet(this, null, e)) {
             return false;
         }
-        Object t = TIMER.getAndSet(this, DEAD);
-        if (t instanceof Timers.Task) {
-            ((Timers.Task) t).cancel();
+        if (timer != null) {
+            Object t = TIMER.getAndSet(this, DEAD);
+            if (t instanceof Timers.Task) {
+                ((Timers.Task) t).cancel();
+            }
         }
-        Object l = LINK.getAndSet(this, DEAD);
-        if (l instanceof Entry) {
-            parent.withdraw((Entry) l);
+        if (link != null) {
+            Object l = LINK.getAndSet(this, DEAD);
+            if (l instanceof Entry) {
+                parent.withdraw((Entry) l);
+            }
         }
-        Object h = LISTENERS.getAndSet(this, DONE);
-        if (h instanceof Cell) {
+        Object h = listeners;
+        if (h != null) {
             fireAll((Cell) h, e, onTimerThread);
+            LISTENERS.compareAndSet(this, h, null);
         }
         return true;
     }
@@ -229,35 +241,45 @@ public final class CancelHandle implements AutoCloseable {
      * first listener wires the node up: it links to its parent and arms its deadline timer.
      */
     void listen(Entry entry) {
-        Cell cell = new Cell(entry);
-        for (;;) {
-            Object h = listeners;
-            if (h == DONE) {
-                if (entry.claim(Entry.FIRED)) {
-                    entry.fire(err, false);
+        if (err == null) {
+            Cell cell = new Cell(entry);
+            for (;;) {
+                Object h = listeners;
+                cell.next = (Cell) h;
+                if (LISTENERS.compareAndSet(this, h, cell)) {
+                    break;
                 }
+            }
+            ADDED.getAndAdd(this, 1);
+            if (err == null) {
+                wire();
                 return;
             }
-            cell.next = (Cell) h;
-            if (LISTENERS.compareAndSet(this, h, cell)) {
-                break;
+            // finish() may have read the list before the push: fire what it may have missed.
+            Object h = listeners;
+            if (h != null) {
+                fireAll((Cell) h, err, false);
             }
         }
-        ADDED.getAndAdd(this, 1);
-        wire();
+        if (entry.claim(Entry.FIRED)) {
+            entry.fire(err, false);
+        }
     }
 
-    /** Links to the parent and arms the timer, each at most once. */
+    /** Links to the parent and arms the timer, each at most once; undoes either if done meanwhile. */
     private void wire() {
         if (parent != null && link == null) {
             Entry child = new ChildEntry(this);
             if (LINK.compareAndSet(this, null, child)) {
                 parent.listen(child);
+                if (err != null) {
+                    parent.withdraw(child);
+                }
             }
         }
         if (deadlineOwner == this && timer == null) {
             Timers.Task t = Timers.schedule(ticker, deadline, this::onDeadline);
-            if (!TIMER.compareAndSet(this, null, t)) {
+            if (!TIMER.compareAndSet(this, null, t) || err != null) {
                 t.cancel();
             }
         }

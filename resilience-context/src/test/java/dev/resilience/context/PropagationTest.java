@@ -250,4 +250,22 @@ class PropagationTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void badArgumentsFailFastNamingTheParameter() {
+        assertEquals("executor", org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                () -> ContextExecutors.wrap((Executor) null)).getMessage());
+        assertEquals("executor", org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                () -> ContextExecutors.wrap((ExecutorService) null)).getMessage());
+        assertEquals("executor", org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                () -> ContextExecutors.wrap((ScheduledExecutorService) null)).getMessage());
+        assertEquals("context", org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                () -> ContextExecutors.fixed(null, raw)).getMessage());
+        assertEquals("stage", org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                () -> ContextFuture.wrap(null)).getMessage());
+        assertEquals("fn", org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                () -> new ContextFuture<String>().thenApply(null)).getMessage());
+        assertEquals("task", org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                () -> ContextFuture.runAsync(null, raw)).getMessage());
+    }
 }

@@ -1,0 +1,25 @@
+package dev.resilience.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Smoke test: the demo runs on loopback and the service abandons the job it has no time for. */
+class DeadlineDemoTest {
+
+    @Test
+    void serviceCompletesTheRoomyCallAndAbandonsTheTightOne() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DeadlineDemo.Outcome o = DeadlineDemo.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(1, o.jobsCompleted(), out);
+        assertEquals(1, o.jobsAbandoned(), out);
+        assertTrue(o.stepsDone() < 2 * DeadlineDemo.STEPS, "useless work was skipped: " + out);
+        assertTrue(out.contains("DEADLINE_EXCEEDED"), out);
+        assertTrue(out.contains("grpc-timeout: 2000000u") || out.contains("grpc-timeout: 1999"), out);
+    }
+}

@@ -3,7 +3,7 @@
  * time seam, {@link dev.resilience.context.Ticker}.
  */
 module dev.resilience.context {
-    requires java.net.http;
+    requires transitive java.net.http;
 
     exports dev.resilience.context;
 }

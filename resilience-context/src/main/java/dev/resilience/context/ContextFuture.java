@@ -96,7 +96,7 @@ public class ContextFuture<T> extends CompletableFuture<T> {
 
     // ---------------------------------------------------------------- capture helpers
 
-    private static <A, R> Function<A, R> capture(Function<A, R> fn) {
+    private static <A, R> Function<A, R> captureFunction(Function<A, R> fn) {
         Objects.requireNonNull(fn, "fn");
         Context c = Context.current();
         return a -> {
@@ -106,7 +106,7 @@ public class ContextFuture<T> extends CompletableFuture<T> {
         };
     }
 
-    private static <A, B, R> BiFunction<A, B, R> capture(BiFunction<A, B, R> fn) {
+    private static <A, B, R> BiFunction<A, B, R> captureBiFunction(BiFunction<A, B, R> fn) {
         Objects.requireNonNull(fn, "fn");
         Context c = Context.current();
         return (a, b) -> {
@@ -116,7 +116,7 @@ public class ContextFuture<T> extends CompletableFuture<T> {
         };
     }
 
-    private static <A> Consumer<A> capture(Consumer<A> action) {
+    private static <A> Consumer<A> captureConsumer(Consumer<A> action) {
         Objects.requireNonNull(action, "action");
         Context c = Context.current();
         return a -> {
@@ -126,7 +126,7 @@ public class ContextFuture<T> extends CompletableFuture<T> {
         };
     }
 
-    private static <A, B> BiConsumer<A, B> capture(BiConsumer<A, B> action) {
+    private static <A, B> BiConsumer<A, B> captureBiConsumer(BiConsumer<A, B> action) {
         Objects.requireNonNull(action, "action");
         Context c = Context.current();
         return (a, b) -> {
@@ -136,11 +136,11 @@ public class ContextFuture<T> extends CompletableFuture<T> {
         };
     }
 
-    private static Runnable capture(Runnable action) {
+    private static Runnable captureRunnable(Runnable action) {
         return Context.current().wrap(action);
     }
 
-    private static <R> Supplier<R> capture(Supplier<R> supplier) {
+    private static <R> Supplier<R> captureSupplier(Supplier<R> supplier) {
         Objects.requireNonNull(supplier, "supplier");
         Context c = Context.current();
         return () -> {
@@ -154,231 +154,231 @@ public class ContextFuture<T> extends CompletableFuture<T> {
 
     @Override
     public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier, Executor executor) {
-        return super.completeAsync(capture(supplier), executor);
+        return super.completeAsync(captureSupplier(supplier), executor);
     }
 
     @Override
     public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier) {
-        return super.completeAsync(capture(supplier));
+        return super.completeAsync(captureSupplier(supplier));
     }
 
     @Override
     public <U> CompletableFuture<U> thenApply(Function<? super T, ? extends U> fn) {
-        return super.thenApply(capture(fn));
+        return super.thenApply(captureFunction(fn));
     }
 
     @Override
     public <U> CompletableFuture<U> thenApplyAsync(Function<? super T, ? extends U> fn) {
-        return super.thenApplyAsync(capture(fn));
+        return super.thenApplyAsync(captureFunction(fn));
     }
 
     @Override
     public <U> CompletableFuture<U> thenApplyAsync(Function<? super T, ? extends U> fn, Executor executor) {
-        return super.thenApplyAsync(capture(fn), executor);
+        return super.thenApplyAsync(captureFunction(fn), executor);
     }
 
     @Override
     public CompletableFuture<Void> thenAccept(Consumer<? super T> action) {
-        return super.thenAccept(capture(action));
+        return super.thenAccept(captureConsumer(action));
     }
 
     @Override
     public CompletableFuture<Void> thenAcceptAsync(Consumer<? super T> action) {
-        return super.thenAcceptAsync(capture(action));
+        return super.thenAcceptAsync(captureConsumer(action));
     }
 
     @Override
     public CompletableFuture<Void> thenAcceptAsync(Consumer<? super T> action, Executor executor) {
-        return super.thenAcceptAsync(capture(action), executor);
+        return super.thenAcceptAsync(captureConsumer(action), executor);
     }
 
     @Override
     public CompletableFuture<Void> thenRun(Runnable action) {
-        return super.thenRun(capture(action));
+        return super.thenRun(captureRunnable(action));
     }
 
     @Override
     public CompletableFuture<Void> thenRunAsync(Runnable action) {
-        return super.thenRunAsync(capture(action));
+        return super.thenRunAsync(captureRunnable(action));
     }
 
     @Override
     public CompletableFuture<Void> thenRunAsync(Runnable action, Executor executor) {
-        return super.thenRunAsync(capture(action), executor);
+        return super.thenRunAsync(captureRunnable(action), executor);
     }
 
     @Override
     public <U, V> CompletableFuture<V> thenCombine(CompletionStage<? extends U> other,
             BiFunction<? super T, ? super U, ? extends V> fn) {
-        return super.thenCombine(other, capture(fn));
+        return super.thenCombine(other, captureBiFunction(fn));
     }
 
     @Override
     public <U, V> CompletableFuture<V> thenCombineAsync(CompletionStage<? extends U> other,
             BiFunction<? super T, ? super U, ? extends V> fn) {
-        return super.thenCombineAsync(other, capture(fn));
+        return super.thenCombineAsync(other, captureBiFunction(fn));
     }
 
     @Override
     public <U, V> CompletableFuture<V> thenCombineAsync(CompletionStage<? extends U> other,
             BiFunction<? super T, ? super U, ? extends V> fn, Executor executor) {
-        return super.thenCombineAsync(other, capture(fn), executor);
+        return super.thenCombineAsync(other, captureBiFunction(fn), executor);
     }
 
     @Override
     public <U> CompletableFuture<Void> thenAcceptBoth(CompletionStage<? extends U> other,
             BiConsumer<? super T, ? super U> action) {
-        return super.thenAcceptBoth(other, capture(action));
+        return super.thenAcceptBoth(other, captureBiConsumer(action));
     }
 
     @Override
     public <U> CompletableFuture<Void> thenAcceptBothAsync(CompletionStage<? extends U> other,
             BiConsumer<? super T, ? super U> action) {
-        return super.thenAcceptBothAsync(other, capture(action));
+        return super.thenAcceptBothAsync(other, captureBiConsumer(action));
     }
 
     @Override
     public <U> CompletableFuture<Void> thenAcceptBothAsync(CompletionStage<? extends U> other,
             BiConsumer<? super T, ? super U> action, Executor executor) {
-        return super.thenAcceptBothAsync(other, capture(action), executor);
+        return super.thenAcceptBothAsync(other, captureBiConsumer(action), executor);
     }
 
     @Override
     public CompletableFuture<Void> runAfterBoth(CompletionStage<?> other, Runnable action) {
-        return super.runAfterBoth(other, capture(action));
+        return super.runAfterBoth(other, captureRunnable(action));
     }
 
     @Override
     public CompletableFuture<Void> runAfterBothAsync(CompletionStage<?> other, Runnable action) {
-        return super.runAfterBothAsync(other, capture(action));
+        return super.runAfterBothAsync(other, captureRunnable(action));
     }
 
     @Override
     public CompletableFuture<Void> runAfterBothAsync(CompletionStage<?> other, Runnable action, Executor executor) {
-        return super.runAfterBothAsync(other, capture(action), executor);
+        return super.runAfterBothAsync(other, captureRunnable(action), executor);
     }
 
     @Override
     public <U> CompletableFuture<U> applyToEither(CompletionStage<? extends T> other, Function<? super T, U> fn) {
-        return super.applyToEither(other, capture(fn));
+        return super.applyToEither(other, captureFunction(fn));
     }
 
     @Override
     public <U> CompletableFuture<U> applyToEitherAsync(CompletionStage<? extends T> other, Function<? super T, U> fn) {
-        return super.applyToEitherAsync(other, capture(fn));
+        return super.applyToEitherAsync(other, captureFunction(fn));
     }
 
     @Override
     public <U> CompletableFuture<U> applyToEitherAsync(CompletionStage<? extends T> other, Function<? super T, U> fn,
             Executor executor) {
-        return super.applyToEitherAsync(other, capture(fn), executor);
+        return super.applyToEitherAsync(other, captureFunction(fn), executor);
     }
 
     @Override
     public CompletableFuture<Void> acceptEither(CompletionStage<? extends T> other, Consumer<? super T> action) {
-        return super.acceptEither(other, capture(action));
+        return super.acceptEither(other, captureConsumer(action));
     }
 
     @Override
     public CompletableFuture<Void> acceptEitherAsync(CompletionStage<? extends T> other, Consumer<? super T> action) {
-        return super.acceptEitherAsync(other, capture(action));
+        return super.acceptEitherAsync(other, captureConsumer(action));
     }
 
     @Override
     public CompletableFuture<Void> acceptEitherAsync(CompletionStage<? extends T> other, Consumer<? super T> action,
             Executor executor) {
-        return super.acceptEitherAsync(other, capture(action), executor);
+        return super.acceptEitherAsync(other, captureConsumer(action), executor);
     }
 
     @Override
     public CompletableFuture<Void> runAfterEither(CompletionStage<?> other, Runnable action) {
-        return super.runAfterEither(other, capture(action));
+        return super.runAfterEither(other, captureRunnable(action));
     }
 
     @Override
     public CompletableFuture<Void> runAfterEitherAsync(CompletionStage<?> other, Runnable action) {
-        return super.runAfterEitherAsync(other, capture(action));
+        return super.runAfterEitherAsync(other, captureRunnable(action));
     }
 
     @Override
     public CompletableFuture<Void> runAfterEitherAsync(CompletionStage<?> other, Runnable action, Executor executor) {
-        return super.runAfterEitherAsync(other, capture(action), executor);
+        return super.runAfterEitherAsync(other, captureRunnable(action), executor);
     }
 
     @Override
     public <U> CompletableFuture<U> thenCompose(Function<? super T, ? extends CompletionStage<U>> fn) {
-        return super.thenCompose(capture(fn));
+        return super.thenCompose(captureFunction(fn));
     }
 
     @Override
     public <U> CompletableFuture<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn) {
-        return super.thenComposeAsync(capture(fn));
+        return super.thenComposeAsync(captureFunction(fn));
     }
 
     @Override
     public <U> CompletableFuture<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn,
             Executor executor) {
-        return super.thenComposeAsync(capture(fn), executor);
+        return super.thenComposeAsync(captureFunction(fn), executor);
     }
 
     @Override
     public <U> CompletableFuture<U> handle(BiFunction<? super T, Throwable, ? extends U> fn) {
-        return super.handle(capture(fn));
+        return super.handle(captureBiFunction(fn));
     }
 
     @Override
     public <U> CompletableFuture<U> handleAsync(BiFunction<? super T, Throwable, ? extends U> fn) {
-        return super.handleAsync(capture(fn));
+        return super.handleAsync(captureBiFunction(fn));
     }
 
     @Override
     public <U> CompletableFuture<U> handleAsync(BiFunction<? super T, Throwable, ? extends U> fn, Executor executor) {
-        return super.handleAsync(capture(fn), executor);
+        return super.handleAsync(captureBiFunction(fn), executor);
     }
 
     @Override
     public CompletableFuture<T> whenComplete(BiConsumer<? super T, ? super Throwable> action) {
-        return super.whenComplete(capture(action));
+        return super.whenComplete(captureBiConsumer(action));
     }
 
     @Override
     public CompletableFuture<T> whenCompleteAsync(BiConsumer<? super T, ? super Throwable> action) {
-        return super.whenCompleteAsync(capture(action));
+        return super.whenCompleteAsync(captureBiConsumer(action));
     }
 
     @Override
     public CompletableFuture<T> whenCompleteAsync(BiConsumer<? super T, ? super Throwable> action, Executor executor) {
-        return super.whenCompleteAsync(capture(action), executor);
+        return super.whenCompleteAsync(captureBiConsumer(action), executor);
     }
 
     @Override
     public CompletableFuture<T> exceptionally(Function<Throwable, ? extends T> fn) {
-        return super.exceptionally(capture(fn));
+        return super.exceptionally(captureFunction(fn));
     }
 
     @Override
     public CompletableFuture<T> exceptionallyAsync(Function<Throwable, ? extends T> fn) {
-        return super.exceptionallyAsync(capture(fn));
+        return super.exceptionallyAsync(captureFunction(fn));
     }
 
     @Override
     public CompletableFuture<T> exceptionallyAsync(Function<Throwable, ? extends T> fn, Executor executor) {
-        return super.exceptionallyAsync(capture(fn), executor);
+        return super.exceptionallyAsync(captureFunction(fn), executor);
     }
 
     @Override
     public CompletableFuture<T> exceptionallyCompose(Function<Throwable, ? extends CompletionStage<T>> fn) {
-        return super.exceptionallyCompose(capture(fn));
+        return super.exceptionallyCompose(captureFunction(fn));
     }
 
     @Override
     public CompletableFuture<T> exceptionallyComposeAsync(Function<Throwable, ? extends CompletionStage<T>> fn) {
-        return super.exceptionallyComposeAsync(capture(fn));
+        return super.exceptionallyComposeAsync(captureFunction(fn));
     }
 
     @Override
     public CompletableFuture<T> exceptionallyComposeAsync(Function<Throwable, ? extends CompletionStage<T>> fn,
             Executor executor) {
-        return super.exceptionallyComposeAsync(capture(fn), executor);
+        return super.exceptionallyComposeAsync(captureFunction(fn), executor);
     }
 }

@@ -2,5 +2,5 @@
 module dev.resilience.core {
     requires transitive dev.resilience.context;
 
-    // API packages are exported as issues 3 and 4 add them.
+    exports dev.resilience.core;
 }

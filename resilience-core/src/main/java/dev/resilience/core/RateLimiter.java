@@ -1,0 +1,624 @@
+package dev.resilience.core;
+
+import dev.resilience.context.Context;
+import dev.resilience.context.Delays;
+import dev.resilience.context.Registration;
+import dev.resilience.context.Scope;
+import dev.resilience.context.Ticker;
+import dev.resilience.context.WaitResult;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * A token bucket with the semantics of Go's {@code golang.org/x/time/rate}: permits refill at
+ * {@code rate} per second up to {@code burst}; a new limiter starts full.
+ *
+ * <pre>{@code
+ * RateLimiter limiter = RateLimiter.builder("payments").rate(10).burst(3).build();
+ *
+ * if (limiter.tryAcquire()) { ... }            // hot path: no wait, no allocation, no exception
+ * limiter.acquire(1);                           // waits under Context.current()'s deadline
+ * String r = limiter.call(() -> client.get());  // acquire, then call
+ * }</pre>
+ *
+ * <p><b>Three layers.</b> {@link #tryAcquire(int)} and {@link #reserve(int)} decide at once;
+ * {@link #acquire(int)} and {@link #call(Callable)} wait (honouring the current context: they fail
+ * at once, consuming nothing, when the permits exceed the burst, the context is done, or the wait
+ * would pass its deadline, and give the reservation back when the context ends during the wait);
+ * {@link #callAsync(Supplier)} waits without blocking a thread.
+ *
+ * <p><b>State.</b> One atomic word per limiter, the GCRA "theoretical arrival time": a granted
+ * {@code tryAcquire} is one clock read and one CAS; a refusal changes nothing. Time going
+ * backwards adds no permits. The cost of a permit is kept in whole nanoseconds, so rates above
+ * 10^9 per second are refused and each permit's cost is exact to half a nanosecond.
+ */
+public final class RateLimiter {
+
+    private static final long NO_RESERVATION = Long.MIN_VALUE;
+    private static final long RETRY = Long.MIN_VALUE + 1;
+
+    private final String name;
+    private final Ticker ticker;
+    private final RateLimiterListener listener;
+    private volatile RateLimiterState state;
+
+    private RateLimiter(Builder b) {
+        this.name = b.name;
+        this.ticker = b.ticker;
+        this.listener = b.listener;
+        this.state = new RateLimiterState(b.interval, b.burst, ticker.read());
+    }
+
+    /** Starts building a limiter; {@code name} identifies it in metrics and errors. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    // ---------------------------------------------------------------- layer 1: decide now
+
+    /** Takes one permit if one is available now; Go's {@code Allow}. */
+    public boolean tryAcquire() {
+        return tryAcquire(1);
+    }
+
+    /**
+     * Takes {@code permits} if all are available now; Go's {@code AllowN}. A refusal leaves the
+     * limiter unchanged.
+     *
+     * @param permits at least 1
+     */
+    public boolean tryAcquire(int permits) {
+        checkPermits(permits);
+        RateLimiterState s = state;
+        if (s.infinite()) {
+            listener.onPermitted(this, permits, 0L);
+            return true;
+        }
+        long now = ticker.read();
+        for (;;) {
+            if (permits > s.burst) {
+                listener.onRejected(this, permits, RequestNotPermittedException.Reason.EXCEEDS_BURST);
+                return false;
+            }
+            long tat = s.tat;
+            if (tat == RateLimiterState.RETIRED) {
+                s = current(s);
+                if (s.infinite()) {
+                    listener.onPermitted(this, permits, 0L);
+                    return true;
+                }
+                continue;
+            }
+            long next = (tat - now > 0 ? tat : now) + permits * s.interval;
+            if (next - now > s.tolerance) {
+                listener.onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
+                return false;
+            }
+            if (RateLimiterState.TAT.compareAndSet(s, tat, next)) {
+                listener.onPermitted(this, permits, 0L);
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Reserves {@code permits} whatever the wait; Go's {@code ReserveN}. The reservation says how
+     * long to wait before acting, or is not {@linkplain Reservation#isOk() ok} (and changed nothing)
+     * when {@code permits} exceeds the burst.
+     *
+     * @param permits at least 1
+     */
+    public Reservation reserve(int permits) {
+        checkPermits(permits);
+        long now = ticker.read();
+        for (;;) {
+            RateLimiterState s = current(state);
+            if (s.infinite()) {
+                return new Reservation(this, s, permits, true, now, now);
+            }
+            if (permits > s.burst) {
+                return new Reservation(this, s, permits, false, now, now);
+            }
+            long next = reserveUpTo(s, permits, now, Long.MAX_VALUE);
+            if (next != RETRY) {
+                return new Reservation(this, s, permits, true, next - s.tolerance, now);
+            }
+        }
+    }
+
+    /**
+     * Moves the arrival time of {@code s} for {@code permits} if they are available within
+     * {@code maxWait}; returns the new arrival time, {@link #NO_RESERVATION} if they are not, or
+     * {@link #RETRY} if {@code s} was retired by a concurrent {@code setRate}/{@code setBurst}.
+     */
+    private static long reserveUpTo(RateLimiterState s, int permits, long now, long maxWait) {
+        for (;;) {
+            long tat = s.tat;
+            if (tat == RateLimiterState.RETIRED) {
+                return RETRY;
+            }
+            long next = (tat - now > 0 ? tat : now) + permits * s.interval;
+            long wait = next - s.tolerance - now;
+            if (wait > 0 && wait >= maxWait) {
+                return NO_RESERVATION;
+            }
+            if (RateLimiterState.TAT.compareAndSet(s, tat, next)) {
+                return next;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- layer 2: wait
+
+    /** Waits for one permit under the current context; see {@link #acquire(int)}. */
+    public void acquire() throws InterruptedException {
+        acquire(1);
+    }
+
+    /**
+     * Waits until {@code permits} are available, under {@link Context#current()}; Go's
+     * {@code WaitN}.
+     *
+     * @param permits at least 1
+     * @throws RequestNotPermittedException at once, consuming nothing, if {@code permits} exceeds
+     *     the burst or the wait would reach the context's deadline
+     * @throws dev.resilience.context.ContextDoneException if the context is done before or during
+     *     the wait; a reservation made is given back
+     * @throws InterruptedException if the thread is interrupted during the wait; the reservation is
+     *     given back
+     */
+    public void acquire(int permits) throws InterruptedException {
+        checkPermits(permits);
+        Context ctx = Context.current();
+        ctx.throwIfDone();
+        long now = ticker.read();
+        RateLimiterState s;
+        long at;
+        do {
+            s = current(state);
+            if (s.infinite()) {
+                listener.onPermitted(this, permits, 0L);
+                return;
+            }
+            at = reserveOrThrow(s, permits, now, ctx);
+        } while (at == RETRY);
+        long actAt = at - s.tolerance;
+        if (actAt - now <= 0) {
+            listener.onPermitted(this, permits, 0L);
+            return;
+        }
+        WaitResult r = ctx.waitUntil(ticker, actAt);
+        if (r == WaitResult.ELAPSED) {
+            listener.onPermitted(this, permits, actAt - now);
+            return;
+        }
+        giveBack(s, permits, at, ticker.read());
+        if (r == WaitResult.INTERRUPTED) {
+            Thread.interrupted();
+            throw new InterruptedException(name + ": interrupted while waiting for " + permits + " permit(s)");
+        }
+        ctx.throwIfDone();
+        throw new IllegalStateException("unexpected wait result " + r);
+    }
+
+    /** Reserves within the context's deadline, or throws; may return {@link #RETRY}. */
+    private long reserveOrThrow(RateLimiterState s, int permits, long now, Context ctx) {
+        if (permits > s.burst) {
+            listener.onRejected(this, permits, RequestNotPermittedException.Reason.EXCEEDS_BURST);
+            throw new RequestNotPermittedException(name, RequestNotPermittedException.Reason.EXCEEDS_BURST,
+                    permits + " permit(s) exceed the burst of " + s.burst);
+        }
+        long at = reserveUpTo(s, permits, now, ctx.remainingNanos());
+        if (at == NO_RESERVATION) {
+            listener.onRejected(this, permits, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE);
+            throw new RequestNotPermittedException(name, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
+                    "waiting for " + permits + " permit(s) would pass the context deadline");
+        }
+        return at;
+    }
+
+    /**
+     * Acquires one permit (waiting as {@link #acquire(int)} does) and then calls {@code task}; the
+     * task's own exceptions come out unchanged.
+     */
+    public <T> T call(Callable<T> task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        acquire(1);
+        return task.call();
+    }
+
+    /** Acquires one permit, waiting as {@link #acquire(int)} does, and then runs {@code task}. */
+    public void run(Runnable task) throws InterruptedException {
+        Objects.requireNonNull(task, "task");
+        acquire(1);
+        task.run();
+    }
+
+    // ---------------------------------------------------------------- layer 3: wait without a thread
+
+    /**
+     * Acquires one permit without blocking a thread, then starts {@code task} under the caller's
+     * context. The returned stage fails with {@link RequestNotPermittedException} when the wait
+     * would pass the deadline, or with the context's exception if it ends during the wait (the
+     * reservation is given back). With a wait, the task starts on the common pool (or, on a
+     * {@link dev.resilience.context.ManualTicker}, on the thread that advances it).
+     */
+    public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
+        Objects.requireNonNull(task, "task");
+        Context ctx = Context.current();
+        if (ctx.isDone()) {
+            return CompletableFuture.failedFuture(ctx.err());
+        }
+        long now = ticker.read();
+        long actAt = now;
+        long at = 0;
+        RateLimiterState s;
+        do {
+            s = current(state);
+            if (s.infinite()) {
+                break;
+            }
+            try {
+                at = reserveOrThrow(s, 1, now, ctx);
+            } catch (RequestNotPermittedException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            actAt = at - s.tolerance;
+        } while (at == RETRY);
+        if (actAt - now <= 0) {
+            listener.onPermitted(this, 1, 0L);
+            return task.get();
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        AtomicBoolean decided = new AtomicBoolean();
+        RateLimiterState reserved = s;
+        long reservedAt = at;
+        long waitNanos = actAt - now;
+        Registration[] onDone = new Registration[1];
+        Registration timer = Delays.schedule(ticker, actAt, () -> {
+            if (decided.compareAndSet(false, true)) {
+                if (onDone[0] != null) {
+                    onDone[0].remove();
+                }
+                listener.onPermitted(this, 1, waitNanos);
+                try (Scope scope = ctx.attach()) {
+                    task.get().whenComplete((v, e) -> {
+                        if (e != null) {
+                            result.completeExceptionally(e);
+                        } else {
+                            result.complete(v);
+                        }
+                    });
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
+            }
+        });
+        onDone[0] = ctx.onDone(() -> {
+            if (decided.compareAndSet(false, true)) {
+                timer.remove();
+                giveBack(reserved, 1, reservedAt, ticker.read());
+                result.completeExceptionally(ctx.err());
+            }
+        });
+        return result;
+    }
+
+    // ---------------------------------------------------------------- state
+
+    /**
+     * Permits available now: up to the burst, fractional while refilling, negative while
+     * reservations are outstanding. {@link Double#POSITIVE_INFINITY} for an infinite rate.
+     */
+    public double tokens() {
+        RateLimiterState s = current(state);
+        if (s.infinite()) {
+            return Double.POSITIVE_INFINITY;
+        }
+        long now = ticker.read();
+        long tat = s.tat;
+        if (tat == RateLimiterState.RETIRED) {
+            return tokens();
+        }
+        long owed = tat - now > 0 ? tat - now : 0;
+        return s.burst - (double) owed / s.interval;
+    }
+
+    /** Permits per second; {@link Double#POSITIVE_INFINITY} when unlimited. */
+    public double rate() {
+        RateLimiterState s = state;
+        return s.infinite() ? Double.POSITIVE_INFINITY : 1e9 / s.interval;
+    }
+
+    /** The burst: the most permits available at once. */
+    public int burst() {
+        return state.burst;
+    }
+
+    /** The limiter's name. */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Changes the rate; Go's {@code SetLimit}. The bucket is first brought up to date, so permits
+     * accrued so far are kept.
+     *
+     * @param permitsPerSecond positive, at most 10^9, or {@link Double#POSITIVE_INFINITY}
+     */
+    public void setRate(double permitsPerSecond) {
+        long interval = intervalOf(permitsPerSecond);
+        replace(interval, -1);
+    }
+
+    /**
+     * Changes the rate to one permit every {@code interval}.
+     *
+     * @param interval positive
+     */
+    public void setRate(Duration interval) {
+        replace(intervalOf(interval), -1);
+    }
+
+    /**
+     * Changes the burst; Go's {@code SetBurst}. The permits available now do not change (beyond
+     * being capped by a smaller burst).
+     *
+     * @param burst not negative; 0 refuses everything at a finite rate
+     */
+    public void setBurst(int burst) {
+        checkBurst(burst);
+        replace(-1, burst);
+    }
+
+    private void replace(long newInterval, int newBurst) {
+        for (;;) {
+            RateLimiterState s = state;
+            long tat = s.tat;
+            if (tat == RateLimiterState.RETIRED) {
+                Thread.onSpinWait();
+                continue;
+            }
+            long interval = newInterval >= 0 ? newInterval : s.interval;
+            int burst = newBurst >= 0 ? newBurst : s.burst;
+            checkTolerance(interval, burst);
+            if (!RateLimiterState.TAT.compareAndSet(s, tat, RateLimiterState.RETIRED)) {
+                continue;
+            }
+            long now = ticker.read();
+            double owedPermits = s.infinite() ? 0 : (double) (tat - now > 0 ? tat - now : 0) / s.interval;
+            double newOwed = Math.max(0.0, owedPermits + (burst - s.burst));
+            long newTat = now + (long) Math.ceil(newOwed * interval);
+            state = new RateLimiterState(interval, burst, newTat);
+            return;
+        }
+    }
+
+    /** Waits (briefly: a setRate is between its two steps) for the state that replaced {@code s}. */
+    private RateLimiterState current(RateLimiterState s) {
+        RateLimiterState n;
+        while ((n = state) == s && s.tat == RateLimiterState.RETIRED) {
+            Thread.onSpinWait();
+        }
+        return n;
+    }
+
+    /**
+     * Returns the permits of a reservation that nobody reserved after; Go's {@code CancelAt}.
+     * Nothing happens if the reservation's time has come, or the state was replaced since.
+     */
+    void giveBack(RateLimiterState s, int permits, long reservedTat, long now) {
+        if (s.infinite() || reservedTat - s.tolerance - now <= 0) {
+            return;
+        }
+        for (;;) {
+            long tat = s.tat;
+            if (tat == RateLimiterState.RETIRED) {
+                return;
+            }
+            long reservedAfter = tat - reservedTat > 0 ? tat - reservedTat : 0;
+            long restore = permits * s.interval - reservedAfter;
+            if (restore <= 0) {
+                return;
+            }
+            if (RateLimiterState.TAT.compareAndSet(s, tat, tat - restore)) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RateLimiter[" + name + ", rate " + rate() + "/s, burst " + burst() + "]";
+    }
+
+    // ---------------------------------------------------------------- validation
+
+    private static void checkPermits(int permits) {
+        if (permits < 1) {
+            throw new IllegalArgumentException("permits must be at least 1: " + permits);
+        }
+    }
+
+    private static void checkBurst(int burst) {
+        if (burst < 0) {
+            throw new IllegalArgumentException("burst must not be negative: " + burst);
+        }
+    }
+
+    static long intervalOf(double permitsPerSecond) {
+        if (Double.isNaN(permitsPerSecond) || permitsPerSecond <= 0) {
+            throw new IllegalArgumentException("permitsPerSecond must be positive: " + permitsPerSecond);
+        }
+        if (permitsPerSecond == Double.POSITIVE_INFINITY) {
+            return 0L;
+        }
+        if (permitsPerSecond > 1e9) {
+            throw new IllegalArgumentException(
+                    "permitsPerSecond must be at most 1e9 (or infinite): " + permitsPerSecond);
+        }
+        double interval = Math.rint(1e9 / permitsPerSecond);
+        if (interval > (double) (1L << 62)) {
+            throw new IllegalArgumentException("permitsPerSecond is too small: " + permitsPerSecond);
+        }
+        return (long) interval;
+    }
+
+    static long intervalOf(Duration interval) {
+        Objects.requireNonNull(interval, "interval");
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("interval must be positive: " + interval);
+        }
+        if (interval.getSeconds() >= (1L << 62) / 1_000_000_000L) {
+            throw new IllegalArgumentException("interval is too long: " + interval);
+        }
+        return interval.toNanos();
+    }
+
+    static void checkTolerance(long interval, int burst) {
+        if (interval > 0 && burst > 0 && interval > (1L << 62) / burst) {
+            throw new IllegalArgumentException(
+                    "burst x interval must not exceed 2^62 ns: burst " + burst + ", interval " + interval + "ns");
+        }
+    }
+
+    /**
+     * A reservation from {@link #reserve(int)}; Go's {@code *Reservation}.
+     */
+    public static final class Reservation {
+        private final RateLimiter limiter;
+        private final RateLimiterState state;
+        private final int permits;
+        private final boolean ok;
+        private final long timeToAct;
+        private final long reservedTat;
+
+        Reservation(RateLimiter limiter, RateLimiterState state, int permits, boolean ok, long timeToAct, long now) {
+            this.limiter = limiter;
+            this.state = state;
+            this.permits = permits;
+            this.ok = ok;
+            this.timeToAct = ok ? Math.max(timeToAct - now, 0) + now : now;
+            this.reservedTat = timeToAct + state.tolerance;
+        }
+
+        /** False if the permits can never be granted (more than the burst); nothing was reserved. */
+        public boolean isOk() {
+            return ok;
+        }
+
+        /** How many permits were reserved. */
+        public int permits() {
+            return permits;
+        }
+
+        /** The ticker reading at which the permits are available. */
+        public long timeToAct() {
+            return timeToAct;
+        }
+
+        /** Nanoseconds from now until the permits are available; 0 if they are. Undefined if not ok. */
+        public long delayNanos() {
+            return Math.max(0L, timeToAct - limiter.ticker.read());
+        }
+
+        /** {@link #delayNanos()} as a duration. */
+        public Duration delay() {
+            return Duration.ofNanos(delayNanos());
+        }
+
+        /**
+         * Gives the permits back, as far as nobody reserved after this reservation; Go's
+         * {@code Cancel}. Does nothing once the time to act has come.
+         */
+        public void cancel() {
+            if (ok) {
+                limiter.giveBack(state, permits, reservedTat, limiter.ticker.read());
+            }
+        }
+    }
+
+    /**
+     * Builds a {@link RateLimiter}. Each setter may be called once; {@link #rate(double)} or
+     * {@link #interval(Duration)} is required.
+     */
+    public static final class Builder {
+        private final String name;
+        private long interval = -1;
+        private int burst = -1;
+        private Ticker ticker;
+        private RateLimiterListener listener;
+
+        private Builder(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /**
+         * Permits per second: positive, at most 10^9, or {@link Double#POSITIVE_INFINITY} for no
+         * limit (which ignores the burst).
+         */
+        public Builder rate(double permitsPerSecond) {
+            requireUnset(interval < 0, "rate");
+            this.interval = intervalOf(permitsPerSecond);
+            return this;
+        }
+
+        /** One permit every {@code interval}. */
+        public Builder interval(Duration interval) {
+            requireUnset(this.interval < 0, "rate");
+            this.interval = intervalOf(interval);
+            return this;
+        }
+
+        /** The most permits available at once; default 1, as in {@code rate.NewLimiter(r, 1)}. */
+        public Builder burst(int burst) {
+            requireUnset(this.burst < 0, "burst");
+            checkBurst(burst);
+            this.burst = burst;
+            return this;
+        }
+
+        /** The clock; default {@link Ticker#system()}. */
+        public Builder ticker(Ticker ticker) {
+            requireUnset(this.ticker == null, "ticker");
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Receives the limiter's events; default {@link RateLimiterListener#NOOP}. */
+        public Builder listener(RateLimiterListener listener) {
+            requireUnset(this.listener == null, "listener");
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Builds the limiter, full. */
+        public RateLimiter build() {
+            if (interval < 0) {
+                throw new IllegalStateException("rate or interval must be set");
+            }
+            if (burst < 0) {
+                burst = 1;
+            }
+            checkTolerance(interval, burst);
+            if (ticker == null) {
+                ticker = Ticker.system();
+            }
+            if (listener == null) {
+                listener = RateLimiterListener.NOOP;
+            }
+            return new RateLimiter(this);
+        }
+
+        private static void requireUnset(boolean unset, String what) {
+            if (!unset) {
+                throw new IllegalStateException(what + " was already set");
+            }
+        }
+    }
+}

@@ -17,7 +17,9 @@ public class RequestNotPermittedException extends RuntimeException {
         /** No permit was available and the caller did not wait. */
         NO_PERMIT,
         /** All bulkhead slots were taken for the whole allowed wait. */
-        BULKHEAD_FULL
+        BULKHEAD_FULL,
+        /** The adaptive concurrency limit was reached. */
+        LIMIT_EXCEEDED
     }
 
     private final String guard;

@@ -1,0 +1,149 @@
+package dev.resilience.benchmarks;
+
+import dev.resilience.core.RateLimiter;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * A granted {@code tryAcquire()}: every limiter is configured so that it always has a permit
+ * (10^9 per second, a burst of 10^9), so the figure is the cost of the decision, not of waiting.
+ * {@code floor} is one clock read plus one CAS on an {@link AtomicLong}: what any correct
+ * time-based limiter has to do at least.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(2)
+public class RateLimiterBenchmark {
+
+    private static final int LOTS = 1_000_000_000;
+
+    private final RateLimiter ours = RateLimiter.builder("bench").rate(1e9).burst(LOTS).build();
+    private final io.github.resilience4j.ratelimiter.RateLimiter resilience4j =
+            io.github.resilience4j.ratelimiter.RateLimiter.of("bench", RateLimiterConfig.custom()
+                    .limitForPeriod(LOTS)
+                    .limitRefreshPeriod(Duration.ofSeconds(1))
+                    .timeoutDuration(Duration.ZERO)
+                    .build());
+    private final dev.failsafe.RateLimiter<Object> failsafeSmooth =
+            dev.failsafe.RateLimiter.smoothBuilder(LOTS, Duration.ofSeconds(1)).build();
+    private final dev.failsafe.RateLimiter<Object> failsafeBursty =
+            dev.failsafe.RateLimiter.burstyBuilder(LOTS, Duration.ofSeconds(1)).build();
+    private final Bucket bucket4j = Bucket.builder()
+            .addLimit(Bandwidth.builder().capacity(LOTS).refillGreedy(LOTS, Duration.ofSeconds(1)).build())
+            .build();
+    @SuppressWarnings("UnstableApiUsage")
+    private final com.google.common.util.concurrent.RateLimiter guava =
+            com.google.common.util.concurrent.RateLimiter.create(1e9);
+    private final AtomicLong floorWord = new AtomicLong();
+
+    @Benchmark
+    public boolean floor() {
+        long now = System.nanoTime();
+        long v = floorWord.get();
+        return floorWord.compareAndSet(v, now);
+    }
+
+    @Benchmark
+    public boolean ours() {
+        return ours.tryAcquire();
+    }
+
+    @Benchmark
+    public boolean resilience4j() {
+        return resilience4j.acquirePermission();
+    }
+
+    @Benchmark
+    public boolean failsafeSmooth() {
+        return failsafeSmooth.tryAcquirePermit();
+    }
+
+    @Benchmark
+    public boolean failsafeBursty() {
+        return failsafeBursty.tryAcquirePermit();
+    }
+
+    @Benchmark
+    public boolean bucket4j() {
+        return bucket4j.tryConsume(1);
+    }
+
+    @Benchmark
+    public boolean guava() {
+        return guava.tryAcquire();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean floor_2threads() {
+        return floor();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean ours_2threads() {
+        return ours();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean resilience4j_2threads() {
+        return resilience4j();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean failsafeSmooth_2threads() {
+        return failsafeSmooth();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean failsafeBursty_2threads() {
+        return failsafeBursty();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean bucket4j_2threads() {
+        return bucket4j();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean guava_2threads() {
+        return guava();
+    }
+
+    /** The reject path: an exhausted limiter (one permit a day, burst 1, taken). */
+    @State(Scope.Benchmark)
+    public static class Empty {
+        final RateLimiter ours = RateLimiter.builder("empty").interval(Duration.ofDays(1)).burst(1).build();
+
+        {
+            ours.tryAcquire();
+        }
+    }
+
+    @Benchmark
+    public boolean ours_rejected(Empty empty) {
+        return empty.ours.tryAcquire();
+    }
+}

@@ -1,0 +1,268 @@
+package dev.resilience.core;
+
+import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.Ticker;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * A concurrency limit that adapts to the dependency's latency, as Netflix {@code concurrency-limits}
+ * does: each completed call reports its round-trip time to a {@link LimitAlgorithm} (AIMD or Vegas),
+ * which raises the limit while latency holds and lowers it as latency rises or calls are dropped.
+ *
+ * <pre>{@code
+ * AdaptiveLimiter limiter = AdaptiveLimiter.builder("search")
+ *         .algorithm(LimitAlgorithm.vegas(20, 5, 200)).build();
+ *
+ * long start = limiter.tryAcquire();                 // allocation-free permit API
+ * if (start != AdaptiveLimiter.REJECTED) {
+ *     try { search(); limiter.onSuccess(start); }
+ *     catch (TimeoutException e) { limiter.onDropped(start); }
+ * }
+ * }</pre>
+ *
+ * <p>Every acquired permit must end with exactly one of {@link #onSuccess}, {@link #onDropped} or
+ * {@link #onIgnore}. Limit updates are serialised without a lock: a sample that arrives while
+ * another is being applied is skipped, which only thins the statistics under contention.
+ */
+public final class AdaptiveLimiter extends InFlightPadRight {
+
+    /** Returned by {@link #tryAcquire()} when the limit is reached. */
+    public static final long REJECTED = Long.MIN_VALUE;
+
+    private static final VarHandle UPDATING;
+
+    static {
+        try {
+            UPDATING = MethodHandles.lookup().findVarHandle(AdaptiveLimiter.class, "updating", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final String name;
+    private final LimitAlgorithm algorithm;
+    private final Ticker ticker;
+    private final AdaptiveLimiterListener listener;
+    private volatile int limit;
+    private volatile int updating;
+
+    private AdaptiveLimiter(Builder b) {
+        this.name = b.name;
+        this.algorithm = b.algorithm;
+        this.ticker = b.ticker;
+        this.listener = b.listener;
+        this.limit = b.algorithm.initialLimit();
+    }
+
+    /** Starts building a limiter; {@code name} identifies it in metrics and errors. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /**
+     * Takes a permit if fewer than {@link #limit()} calls are in flight.
+     *
+     * @return the ticker reading at the start of the call, to pass to {@link #onSuccess} or
+     *     {@link #onDropped}; or {@link #REJECTED}
+     */
+    public long tryAcquire() {
+        for (;;) {
+            int used = inUse;
+            if (used >= limit) {
+                listener.onRejected(this);
+                return REJECTED;
+            }
+            if (IN_USE.compareAndSet(this, used, used + 1)) {
+                long start = ticker.read();
+                return start == REJECTED ? start + 1 : start;
+            }
+        }
+    }
+
+    /** The call succeeded: its round-trip time is a sample; the permit is returned. */
+    public void onSuccess(long start) {
+        sample(ticker.read() - start, false);
+    }
+
+    /** The call was dropped (timed out, rejected downstream): a sign of overload; the permit is returned. */
+    public void onDropped(long start) {
+        sample(ticker.read() - start, true);
+    }
+
+    /** The call ended without a meaningful sample (e.g. a client error); the permit is returned. */
+    public void onIgnore() {
+        release();
+    }
+
+    private void sample(long rttNanos, boolean dropped) {
+        int inFlight = inUse;
+        release();
+        if (UPDATING.compareAndSet(this, 0, 1)) {
+            try {
+                int old = limit;
+                int next = algorithm.update(old, rttNanos, inFlight, dropped);
+                if (next != old) {
+                    limit = Math.max(1, next);
+                    listener.onLimitChanged(this, old, limit);
+                }
+            } finally {
+                updating = 0;
+            }
+        }
+    }
+
+    private void release() {
+        if ((int) IN_USE.getAndAdd(this, -1) <= 0) {
+            IN_USE.getAndAdd(this, 1);
+            throw new IllegalStateException(name + ": permit returned without a matching acquire");
+        }
+    }
+
+    /**
+     * Calls {@code task} under a permit. A {@link TimeoutException}, a
+     * {@link RequestNotPermittedException} or a {@link ContextDoneException} counts as a drop;
+     * other exceptions return the permit without a sample; success is a sample.
+     *
+     * @throws RequestNotPermittedException if the limit is reached
+     */
+    public <T> T call(Callable<T> task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        long start = acquireOrThrow();
+        T result;
+        try {
+            result = task.call();
+        } catch (Throwable e) {
+            end(start, e);
+            throw e;
+        }
+        onSuccess(start);
+        return result;
+    }
+
+    /** Like {@link #call} for asynchronous work: the sample is taken when the stage completes. */
+    public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
+        Objects.requireNonNull(task, "task");
+        long start;
+        try {
+            start = acquireOrThrow();
+        } catch (RequestNotPermittedException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletionStage<T> stage;
+        try {
+            stage = task.get();
+        } catch (Throwable e) {
+            end(start, e);
+            return CompletableFuture.failedFuture(e);
+        }
+        return stage.whenComplete((v, e) -> {
+            if (e == null) {
+                onSuccess(start);
+            } else {
+                end(start, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e);
+            }
+        });
+    }
+
+    private long acquireOrThrow() {
+        long start = tryAcquire();
+        if (start == REJECTED) {
+            throw new RequestNotPermittedException(name, RequestNotPermittedException.Reason.LIMIT_EXCEEDED,
+                    "concurrency limit " + limit + " reached");
+        }
+        return start;
+    }
+
+    private void end(long start, Throwable e) {
+        if (e instanceof TimeoutException || e instanceof RequestNotPermittedException
+                || e instanceof ContextDoneException) {
+            onDropped(start);
+        } else {
+            onIgnore();
+        }
+    }
+
+    /** The current limit. */
+    public int limit() {
+        return limit;
+    }
+
+    /** Calls in flight now. */
+    public int inFlight() {
+        return inUse;
+    }
+
+    /** The limiter's name. */
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "AdaptiveLimiter[" + name + ", " + inUse + "/" + limit + ", " + algorithm + "]";
+    }
+
+    /** Builds an {@link AdaptiveLimiter}; the algorithm is required. */
+    public static final class Builder {
+        private final String name;
+        private LimitAlgorithm algorithm;
+        private Ticker ticker;
+        private AdaptiveLimiterListener listener;
+
+        private Builder(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /** How the limit moves; see {@link LimitAlgorithm#aimd} and {@link LimitAlgorithm#vegas}. */
+        public Builder algorithm(LimitAlgorithm algorithm) {
+            if (this.algorithm != null) {
+                throw new IllegalStateException("algorithm was already set");
+            }
+            this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
+            return this;
+        }
+
+        /** The clock round trips are measured on; default {@link Ticker#system()}. */
+        public Builder ticker(Ticker ticker) {
+            if (this.ticker != null) {
+                throw new IllegalStateException("ticker was already set");
+            }
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Receives the limiter's events; default {@link AdaptiveLimiterListener#NOOP}. */
+        public Builder listener(AdaptiveLimiterListener listener) {
+            if (this.listener != null) {
+                throw new IllegalStateException("listener was already set");
+            }
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Builds the limiter at the algorithm's initial limit. */
+        public AdaptiveLimiter build() {
+            if (algorithm == null) {
+                throw new IllegalStateException("algorithm must be set");
+            }
+            if (algorithm.initialLimit() < 1) {
+                throw new IllegalArgumentException("initial limit must be at least 1: " + algorithm.initialLimit());
+            }
+            if (ticker == null) {
+                ticker = Ticker.system();
+            }
+            if (listener == null) {
+                listener = AdaptiveLimiterListener.NOOP;
+            }
+            return new AdaptiveLimiter(this);
+        }
+    }
+}

@@ -1,0 +1,311 @@
+package dev.resilience.core;
+
+import dev.resilience.context.Context;
+import dev.resilience.context.Ticker;
+import dev.resilience.context.WaitResult;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+
+/**
+ * A semaphore bulkhead: at most {@code maxConcurrent} calls at once, so a slow dependency cannot take
+ * every thread. Callers may wait for a slot, for at most {@code maxWait} and never past the current
+ * context's deadline.
+ *
+ * <pre>{@code
+ * Bulkhead bulkhead = Bulkhead.builder("inventory").maxConcurrent(20).maxWait(Duration.ofMillis(10)).build();
+ *
+ * if (bulkhead.tryAcquire()) {                 // hot path: no allocation, no exception
+ *     try { ... } finally { bulkhead.release(); }
+ * }
+ * Stock s = bulkhead.call(() -> inventory.get(sku));   // waits, releases however the call ends
+ * }</pre>
+ *
+ * <p>Slots always come back: {@link #call} releases on success, exception and interruption;
+ * {@link #callAsync} releases when the returned stage completes or is cancelled, whichever comes
+ * first. A waiter that gives up (deadline, cancellation, interrupt) takes no slot and passes its
+ * wake-up on, so no slot is stranded while others wait. Waiting is not FIFO: a caller arriving when
+ * a slot is free takes it even if others are queued.
+ */
+public final class Bulkhead extends InFlightPadRight {
+
+    private final String name;
+    private final int maxConcurrent;
+    private final long maxWaitNanos;
+    private final Ticker ticker;
+    private final BulkheadListener listener;
+    private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
+
+    private Bulkhead(Builder b) {
+        this.name = b.name;
+        this.maxConcurrent = b.maxConcurrent;
+        this.maxWaitNanos = b.maxWaitNanos;
+        this.ticker = b.ticker;
+        this.listener = b.listener;
+    }
+
+    /** Starts building a bulkhead; {@code name} identifies it in metrics and errors. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** Takes a slot if one is free now. Pair every {@code true} with one {@link #release()}. */
+    public boolean tryAcquire() {
+        if (tryTake()) {
+            listener.onPermitted(this, 0L);
+            return true;
+        }
+        listener.onRejected(this);
+        return false;
+    }
+
+    private boolean tryTake() {
+        for (;;) {
+            int used = inUse;
+            if (used >= maxConcurrent) {
+                return false;
+            }
+            if (IN_USE.compareAndSet(this, used, used + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Gives a slot back and wakes one waiter, if any. */
+    public void release() {
+        int before = (int) IN_USE.getAndAdd(this, -1);
+        if (before <= 0) {
+            IN_USE.getAndAdd(this, 1);
+            throw new IllegalStateException(name + ": release() without a matching acquire");
+        }
+        listener.onReleased(this);
+        if (!waiters.isEmpty()) {
+            Thread next = waiters.peek();
+            if (next != null) {
+                LockSupport.unpark(next);
+            }
+        }
+    }
+
+    /**
+     * Takes a slot, waiting up to {@code maxWait} and never past the current context's deadline.
+     *
+     * @throws RequestNotPermittedException if no slot was free in time
+     * @throws dev.resilience.context.ContextDoneException if the context is or becomes done first
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public void acquire() throws InterruptedException {
+        Context ctx = Context.current();
+        ctx.throwIfDone();
+        if (tryTake()) {
+            listener.onPermitted(this, 0L);
+            return;
+        }
+        if (maxWaitNanos == 0) {
+            throw rejected();
+        }
+        long start = ticker.read();
+        long until = start + Math.min(maxWaitNanos, ctx.remainingNanos());
+        Thread self = Thread.currentThread();
+        waiters.add(self);
+        WaitResult r = WaitResult.WOKEN;
+        try {
+            while (true) {
+                if (tryTake()) {
+                    listener.onPermitted(this, ticker.read() - start);
+                    return;
+                }
+                if (r != WaitResult.WOKEN) {
+                    break;
+                }
+                r = ctx.parkUntil(ticker, until);
+            }
+        } finally {
+            waiters.remove(self);
+            if (inUse < maxConcurrent) {
+                Thread next = waiters.peek();
+                if (next != null) {
+                    LockSupport.unpark(next);
+                }
+            }
+        }
+        if (r == WaitResult.INTERRUPTED) {
+            Thread.interrupted();
+            throw new InterruptedException(name + ": interrupted while waiting for a slot");
+        }
+        ctx.throwIfDone();
+        throw rejected();
+    }
+
+    private RequestNotPermittedException rejected() {
+        listener.onRejected(this);
+        return new RequestNotPermittedException(name, RequestNotPermittedException.Reason.BULKHEAD_FULL,
+                "all " + maxConcurrent + " slots in use");
+    }
+
+    /** Takes a slot (waiting as {@link #acquire()} does), calls {@code task}, and releases. */
+    public <T> T call(Callable<T> task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        acquire();
+        try {
+            return task.call();
+        } finally {
+            release();
+        }
+    }
+
+    /** Takes a slot (waiting as {@link #acquire()} does), runs {@code task}, and releases. */
+    public void run(Runnable task) throws InterruptedException {
+        Objects.requireNonNull(task, "task");
+        acquire();
+        try {
+            task.run();
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Takes a slot if one is free now (the asynchronous form does not wait) and starts
+     * {@code task}; the slot comes back when the task's stage completes, or when the returned
+     * stage is cancelled, whichever is first. Fails with {@link RequestNotPermittedException} when
+     * full.
+     */
+    public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
+        Objects.requireNonNull(task, "task");
+        if (!tryAcquire()) {
+            return CompletableFuture.failedFuture(new RequestNotPermittedException(name,
+                    RequestNotPermittedException.Reason.BULKHEAD_FULL, "all " + maxConcurrent + " slots in use"));
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        Runnable releaseOnce = () -> {
+            if (released.compareAndSet(false, true)) {
+                release();
+            }
+        };
+        CompletableFuture<T> result = new CompletableFuture<>();
+        result.whenComplete((v, e) -> releaseOnce.run());
+        try {
+            task.get().whenComplete((v, e) -> {
+                releaseOnce.run();
+                if (e != null) {
+                    result.completeExceptionally(e);
+                } else {
+                    result.complete(v);
+                }
+            });
+        } catch (Throwable e) {
+            result.completeExceptionally(e);
+        }
+        return result;
+    }
+
+    /** Slots in use now. */
+    public int inUse() {
+        return inUse;
+    }
+
+    /** Slots free now. */
+    public int available() {
+        return maxConcurrent - inUse;
+    }
+
+    /** Threads waiting for a slot now (an estimate). */
+    public int waiting() {
+        return waiters.size();
+    }
+
+    /** The configured maximum. */
+    public int maxConcurrent() {
+        return maxConcurrent;
+    }
+
+    /** The bulkhead's name. */
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "Bulkhead[" + name + ", " + inUse + "/" + maxConcurrent + " in use]";
+    }
+
+    /** Builds a {@link Bulkhead}. Each setter may be called once; {@code maxConcurrent} is required. */
+    public static final class Builder {
+        private final String name;
+        private int maxConcurrent = -1;
+        private long maxWaitNanos = -1;
+        private Ticker ticker;
+        private BulkheadListener listener;
+
+        private Builder(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /** The most calls at once; at least 1. */
+        public Builder maxConcurrent(int maxConcurrent) {
+            if (this.maxConcurrent >= 0) {
+                throw new IllegalStateException("maxConcurrent was already set");
+            }
+            if (maxConcurrent < 1) {
+                throw new IllegalArgumentException("maxConcurrent must be at least 1: " + maxConcurrent);
+            }
+            this.maxConcurrent = maxConcurrent;
+            return this;
+        }
+
+        /** How long {@code acquire}/{@code call} may wait for a slot; default zero (no wait). */
+        public Builder maxWait(Duration maxWait) {
+            if (this.maxWaitNanos >= 0) {
+                throw new IllegalStateException("maxWait was already set");
+            }
+            Objects.requireNonNull(maxWait, "maxWait");
+            if (maxWait.isNegative()) {
+                throw new IllegalArgumentException("maxWait must not be negative: " + maxWait);
+            }
+            this.maxWaitNanos = maxWait.getSeconds() >= (1L << 62) / 1_000_000_000L ? 1L << 62 : maxWait.toNanos();
+            return this;
+        }
+
+        /** The clock waits are measured on; default {@link Ticker#system()}. */
+        public Builder ticker(Ticker ticker) {
+            if (this.ticker != null) {
+                throw new IllegalStateException("ticker was already set");
+            }
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Receives the bulkhead's events; default {@link BulkheadListener#NOOP}. */
+        public Builder listener(BulkheadListener listener) {
+            if (this.listener != null) {
+                throw new IllegalStateException("listener was already set");
+            }
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Builds the bulkhead with all slots free. */
+        public Bulkhead build() {
+            if (maxConcurrent < 0) {
+                throw new IllegalStateException("maxConcurrent must be set");
+            }
+            if (maxWaitNanos < 0) {
+                maxWaitNanos = 0;
+            }
+            if (ticker == null) {
+                ticker = Ticker.system();
+            }
+            if (listener == null) {
+                listener = BulkheadListener.NOOP;
+            }
+            return new Bulkhead(this);
+        }
+    }
+}

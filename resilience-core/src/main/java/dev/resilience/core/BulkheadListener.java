@@ -1,0 +1,24 @@
+package dev.resilience.core;
+
+/**
+ * Receives a {@link Bulkhead}'s events. Every method defaults to doing nothing and no event object
+ * is allocated. Methods run on the calling thread: keep them short and never block.
+ */
+public interface BulkheadListener {
+
+    /** The listener that ignores everything; the default. */
+    BulkheadListener NOOP = new BulkheadListener() {
+    };
+
+    /** A slot was taken after waiting {@code waitedNanos} (0 without a wait). */
+    default void onPermitted(Bulkhead bulkhead, long waitedNanos) {
+    }
+
+    /** No slot was free within the allowed wait. */
+    default void onRejected(Bulkhead bulkhead) {
+    }
+
+    /** A slot was given back. */
+    default void onReleased(Bulkhead bulkhead) {
+    }
+}

@@ -1,0 +1,131 @@
+package dev.resilience.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.ManualTicker;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Test;
+
+/** The limit falls as latency rises and recovers when it drops, for both algorithms. */
+class AdaptiveLimiterTest {
+
+    private static final long MS = 1_000_000L;
+
+    private final ManualTicker ticker = new ManualTicker();
+
+    /**
+     * Runs {@code rounds} rounds in which the limiter is saturated: every permit it grants is taken,
+     * the ticker advances by {@code latencyMs}, and all calls complete (as drops if {@code drop}).
+     */
+    private void simulate(AdaptiveLimiter limiter, int rounds, long latencyMs, boolean drop) {
+        for (int round = 0; round < rounds; round++) {
+            int n = limiter.limit();
+            long[] starts = new long[n];
+            int taken = 0;
+            for (int i = 0; i < n; i++) {
+                long s = limiter.tryAcquire();
+                if (s == AdaptiveLimiter.REJECTED) {
+                    break;
+                }
+                starts[taken++] = s;
+            }
+            assertEquals(AdaptiveLimiter.REJECTED, limiter.tryAcquire(), "saturated at the limit");
+            ticker.advance(latencyMs * MS);
+            for (int i = 0; i < taken; i++) {
+                if (drop) {
+                    limiter.onDropped(starts[i]);
+                } else {
+                    limiter.onSuccess(starts[i]);
+                }
+            }
+            assertEquals(0, limiter.inFlight());
+        }
+    }
+
+    @Test
+    void vegasLimitFallsWhenLatencyRisesAndRecoversWhenItDrops() {
+        AdaptiveLimiter l = AdaptiveLimiter.builder("vegas")
+                .algorithm(LimitAlgorithm.vegas(20, 2, 500)).ticker(ticker).build();
+        simulate(l, 30, 10, false);
+        int healthy = l.limit();
+        assertTrue(healthy > 20, "grows while latency is at its floor: " + healthy);
+        simulate(l, 60, 50, false);
+        int overloaded = l.limit();
+        assertTrue(overloaded < healthy / 2, "falls as latency rises: " + healthy + " -> " + overloaded);
+        simulate(l, 60, 10, false);
+        int recovered = l.limit();
+        assertTrue(recovered > overloaded * 2, "recovers when latency drops: " + overloaded + " -> " + recovered);
+    }
+
+    @Test
+    void aimdLimitFallsOnSlowCallsAndDropsAndRecovers() {
+        AdaptiveLimiter l = AdaptiveLimiter.builder("aimd")
+                .algorithm(LimitAlgorithm.aimd(10, 1, 100, 0.9, Duration.ofMillis(30))).ticker(ticker).build();
+        simulate(l, 20, 10, false);
+        int healthy = l.limit();
+        assertTrue(healthy > 10, "additive increase: " + healthy);
+        simulate(l, 1, 40, false);
+        int slow = l.limit();
+        assertTrue(slow < healthy / 2, "multiplicative decrease on slow calls: " + healthy + " -> " + slow);
+        simulate(l, 50, 10, false);
+        int recovered = l.limit();
+        assertTrue(recovered > slow + 10, "recovers: " + slow + " -> " + recovered);
+        simulate(l, 1, 5, true);
+        assertTrue(l.limit() < recovered / 2, "drops decrease too: " + recovered + " -> " + l.limit());
+        assertTrue(l.limit() <= 100);
+    }
+
+    @Test
+    void limitStaysWithinBounds() {
+        AdaptiveLimiter l = AdaptiveLimiter.builder("bounds")
+                .algorithm(LimitAlgorithm.aimd(5, 3, 8, 0.5, Duration.ofMillis(30))).ticker(ticker).build();
+        simulate(l, 50, 10, false);
+        assertEquals(8, l.limit());
+        simulate(l, 50, 10, true);
+        assertEquals(3, l.limit());
+    }
+
+    @Test
+    void callClassifiesOutcomes() throws Exception {
+        AdaptiveLimiter l = AdaptiveLimiter.builder("call")
+                .algorithm(LimitAlgorithm.aimd(4, 1, 10, 0.5, Duration.ofSeconds(1))).ticker(ticker).build();
+        assertEquals("x", l.call(() -> "x"));
+        assertThrows(TimeoutException.class, () -> l.call(() -> {
+            throw new TimeoutException();
+        }));
+        assertEquals(2, l.limit(), "a timeout is a drop");
+        assertThrows(IllegalArgumentException.class, () -> l.call(() -> {
+            throw new IllegalArgumentException();
+        }));
+        assertEquals(2, l.limit(), "a client error is ignored");
+        assertEquals(0, l.inFlight());
+        CompletableFuture<String> pending = new CompletableFuture<>();
+        CompletableFuture<String> r = l.callAsync(() -> pending).toCompletableFuture();
+        assertEquals(1, l.inFlight());
+        pending.complete("ok");
+        assertEquals("ok", r.get());
+        assertEquals(0, l.inFlight());
+        while (l.tryAcquire() != AdaptiveLimiter.REJECTED) {
+            assertTrue(l.inFlight() <= l.limit());
+        }
+        RequestNotPermittedException e = assertThrows(RequestNotPermittedException.class, () -> l.call(() -> "x"));
+        assertEquals(RequestNotPermittedException.Reason.LIMIT_EXCEEDED, e.reason());
+    }
+
+    @Test
+    void badArguments() {
+        assertThrows(IllegalArgumentException.class, () -> LimitAlgorithm.vegas(0, 1, 10));
+        assertThrows(IllegalArgumentException.class, () -> LimitAlgorithm.vegas(5, 0, 10));
+        assertThrows(IllegalArgumentException.class, () -> LimitAlgorithm.vegas(5, 6, 5));
+        assertThrows(IllegalArgumentException.class, () -> LimitAlgorithm.aimd(5, 1, 10, 1.0, Duration.ofSeconds(1)));
+        assertThrows(IllegalArgumentException.class, () -> LimitAlgorithm.aimd(5, 1, 10, Double.NaN, Duration.ofSeconds(1)));
+        assertThrows(IllegalArgumentException.class, () -> LimitAlgorithm.aimd(5, 1, 10, 0.9, Duration.ZERO));
+        assertThrows(IllegalStateException.class, () -> AdaptiveLimiter.builder("x").build());
+        AdaptiveLimiter l = AdaptiveLimiter.builder("x").algorithm(LimitAlgorithm.vegas(1, 1, 1)).build();
+        assertThrows(IllegalStateException.class, l::onIgnore, "returning a permit never taken is a bug");
+    }
+}

@@ -1,0 +1,30 @@
+package dev.resilience.core;
+
+/**
+ * The circuit breaker refused a call: it is open, forced open, or half-open with every probe slot
+ * taken. Carries no stack trace: refusals are expected under failure and must be cheap. The permit
+ * API ({@link CircuitBreaker#tryAcquire()}) reports refusal with a value instead.
+ */
+public final class CallNotPermittedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final String breaker;
+    private final CircuitBreaker.State state;
+
+    CallNotPermittedException(String breaker, CircuitBreaker.State state) {
+        super("circuit breaker '" + breaker + "' is " + state + " and does not permit further calls", null, false,
+                false);
+        this.breaker = breaker;
+        this.state = state;
+    }
+
+    /** The name of the breaker that refused. */
+    public String breaker() {
+        return breaker;
+    }
+
+    /** The breaker's state when it refused. */
+    public CircuitBreaker.State state() {
+        return state;
+    }
+}

@@ -1,0 +1,888 @@
+package dev.resilience.core;
+
+import dev.resilience.context.ContextCancelledException;
+import dev.resilience.context.Ticker;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * A circuit breaker with the semantics of {@code sony/gobreaker} v2, plus the failure-rate and
+ * slow-call-rate trips Resilience4j users configure.
+ *
+ * <pre>{@code
+ * CircuitBreaker breaker = CircuitBreaker.builder("payments")
+ *         .timeout(Duration.ofSeconds(30))                        // open for 30 s
+ *         .failureRateThreshold(50, 20).countWindow(100)          // or the default: > 5 consecutive failures
+ *         .build();
+ *
+ * CircuitBreaker.Permit p = breaker.tryAcquire();             // allocation-free, no exception
+ * if (p.isPermitted()) {
+ *     try { pay(); p.onSuccess(); } catch (IOException e) { p.onFailure(e); }
+ * }
+ * Receipt r = breaker.call(() -> pay());                        // or: throws CallNotPermittedException
+ * }</pre>
+ *
+ * <p><b>States.</b> CLOSED admits every call and counts outcomes; when {@code readyToTrip(counts)}
+ * says so (default: more than 5 consecutive failures), or a configured rate window exceeds its
+ * threshold, it turns OPEN. OPEN refuses calls until {@code timeout} has passed, then (lazily, on the
+ * next call: there is no timer) turns HALF_OPEN, which admits {@code maxRequests} probes: that many
+ * consecutive successes close it, any failure re-opens it. Each state change starts a new
+ * <em>generation</em>; results of calls admitted in an earlier generation are ignored. In CLOSED, a
+ * non-zero {@code interval} starts a new generation (clearing the counts) every interval.
+ *
+ * <p><b>Cost.</b> The CLOSED path of the permit API writes nothing at admission and, without a
+ * slow-call threshold, time-based window or interval, reads no clock and allocates nothing: the
+ * permit is the generation itself. In CLOSED, {@link Counts#requests()} counts calls completed in
+ * the generation (calls still in flight are not counted); in HALF_OPEN it counts admitted probes.
+ * Under concurrency the consecutive counts follow one interleaving of the racing outcomes.
+ *
+ * <p><b>Permits.</b> Every permit ends with one of {@link Permit#onSuccess()},
+ * {@link Permit#onFailure(Throwable)}, {@link Permit#onExcluded()} or {@link Permit#release()}
+ * (the call was cancelled: nothing is counted and a half-open slot comes back). A half-open probe
+ * that never reports cannot wedge the breaker: after {@code halfOpenTimeout} (default: the open
+ * timeout) a HALF_OPEN breaker re-opens.
+ */
+public final class CircuitBreaker {
+
+    /** The breaker's states. */
+    public enum State {
+        /** Calls flow and outcomes are counted. */
+        CLOSED,
+        /** Calls are refused until the open timeout passes. */
+        OPEN,
+        /** A few probe calls decide between CLOSED and OPEN. */
+        HALF_OPEN,
+        /** Refuses every call until {@link #reset()}. */
+        FORCED_OPEN,
+        /** Admits every call and counts nothing until {@link #reset()}. */
+        DISABLED
+    }
+
+    /**
+     * A call's right to proceed; gobreaker's two-step {@code Allow}/{@code done}. Permits of the
+     * CLOSED state are shared (a permit is its generation), so they carry no per-call data and
+     * reporting twice on one is a caller bug the breaker cannot see.
+     */
+    public interface Permit {
+        /** False if the breaker refused the call: do not call, and do not report. */
+        boolean isPermitted();
+
+        /** The call succeeded. */
+        void onSuccess();
+
+        /**
+         * The call failed with {@code failure}, which is classified by the breaker's
+         * {@code isExcluded} and {@code isSuccessful} predicates first.
+         */
+        void onFailure(Throwable failure);
+
+        /** The call's outcome must not count (e.g. a client error). Frees a half-open slot. */
+        void onExcluded();
+
+        /** The call was cancelled before it had an outcome: nothing counts; a half-open slot is freed. */
+        void release();
+    }
+
+    /**
+     * gobreaker's {@code Counts} in the current generation.
+     *
+     * @param requests calls counted (see the class comment for CLOSED vs HALF_OPEN)
+     * @param totalSuccesses successful calls
+     * @param totalFailures failed calls
+     * @param totalExclusions calls whose outcome was excluded
+     * @param consecutiveSuccesses successes since the last failure
+     * @param consecutiveFailures failures since the last success
+     */
+    public record Counts(long requests, long totalSuccesses, long totalFailures, long totalExclusions,
+            long consecutiveSuccesses, long consecutiveFailures) {
+    }
+
+    private static final Permit REFUSED_OPEN = new Refused(State.OPEN);
+    private static final Permit REFUSED_HALF_OPEN = new Refused(State.HALF_OPEN);
+    private static final Permit REFUSED_FORCED_OPEN = new Refused(State.FORCED_OPEN);
+
+    private final String name;
+    private final Ticker ticker;
+    private final int maxRequests;
+    private final long intervalNanos;
+    private final long timeoutNanos;
+    private final double openMultiplier;
+    private final long maxOpenNanos;
+    private final long halfOpenTimeoutNanos;
+    private final long slowCallNanos;
+    private final Predicate<Counts> readyToTrip;
+    private final Predicate<Throwable> isSuccessful;
+    private final Predicate<Throwable> isExcluded;
+    private final CircuitBreakerListener listener;
+    private final WindowSpec windowSpec;
+    private final AtomicReference<Generation> current;
+    private final AtomicLong generations = new AtomicLong();
+
+    private CircuitBreaker(Builder b) {
+        this.name = b.name;
+        this.ticker = b.ticker;
+        this.maxRequests = b.maxRequests;
+        this.intervalNanos = b.intervalNanos;
+        this.timeoutNanos = b.timeoutNanos;
+        this.openMultiplier = b.openMultiplier;
+        this.maxOpenNanos = b.maxOpenNanos;
+        this.halfOpenTimeoutNanos = b.halfOpenTimeoutNanos < 0 ? b.timeoutNanos : b.halfOpenTimeoutNanos;
+        this.slowCallNanos = b.slowCallNanos;
+        this.readyToTrip = b.readyToTrip;
+        this.isSuccessful = b.isSuccessful;
+        this.isExcluded = b.isExcluded;
+        this.listener = b.listener;
+        this.windowSpec = b.windowSpec();
+        long now = ticker.read();
+        this.current = new AtomicReference<>(closed(now, 0, windowSpec == null ? null : windowSpec.create(now)));
+    }
+
+    /** Starts building a breaker; {@code name} identifies it in metrics and errors. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    // ---------------------------------------------------------------- permit API
+
+    /**
+     * Asks to make a call; never throws and, when refused, allocates nothing. Check
+     * {@link Permit#isPermitted()}.
+     */
+    public Permit tryAcquire() {
+        Generation g = current.get();
+        if (g.state == State.CLOSED && !g.expires) {
+            return g.permit();
+        }
+        return acquireSlow(g);
+    }
+
+    private Permit acquireSlow(Generation g) {
+        long now = ticker.read();
+        for (;;) {
+            g = advance(g, now);
+            switch (g.state) {
+                case CLOSED:
+                    return g.permit(now);
+                case DISABLED:
+                    return g;
+                case FORCED_OPEN:
+                    listener.onNotPermitted(this, State.FORCED_OPEN);
+                    return REFUSED_FORCED_OPEN;
+                case OPEN:
+                    listener.onNotPermitted(this, State.OPEN);
+                    return REFUSED_OPEN;
+                default:
+                    int admitted = g.admitted.get();
+                    if (admitted >= maxRequests) {
+                        listener.onNotPermitted(this, State.HALF_OPEN);
+                        return REFUSED_HALF_OPEN;
+                    }
+                    if (g.admitted.compareAndSet(admitted, admitted + 1)) {
+                        return g.permit(now);
+                    }
+                    g = current.get();
+            }
+        }
+    }
+
+    /** Applies the lazy, time-driven transitions due at {@code now}; returns the current generation. */
+    private Generation advance(Generation g, long now) {
+        for (;;) {
+            if (!g.expires || now - g.expiry < 0) {
+                return g;
+            }
+            Generation next;
+            switch (g.state) {
+                case CLOSED:
+                    next = closed(now, g.trips, g.window);
+                    break;
+                case OPEN:
+                    next = new Generation(this, State.HALF_OPEN, generations.incrementAndGet(), true,
+                            now + halfOpenTimeoutNanos, g.trips, null);
+                    break;
+                case HALF_OPEN:
+                    next = opened(now, g.trips + 1);
+                    break;
+                default:
+                    return g;
+            }
+            if (transition(g, next)) {
+                return next;
+            }
+            g = current.get();
+        }
+    }
+
+    private Generation closed(long now, int trips, OutcomeWindow window) {
+        return new Generation(this, State.CLOSED, generations.incrementAndGet(), intervalNanos > 0,
+                now + intervalNanos, trips, window);
+    }
+
+    private Generation opened(long now, int trips) {
+        double scaled = timeoutNanos * Math.pow(openMultiplier, Math.max(0, trips - 1));
+        long open = scaled >= maxOpenNanos ? maxOpenNanos : (long) scaled;
+        return new Generation(this, State.OPEN, generations.incrementAndGet(), true, now + open, trips, null);
+    }
+
+    /** Replaces {@code from} by {@code to} if still current; tells the listener exactly once. */
+    private boolean transition(Generation from, Generation to) {
+        if (!current.compareAndSet(from, to)) {
+            return false;
+        }
+        if (from.state != to.state) {
+            listener.onStateChange(this, from.state, to.state);
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- synchronous and asynchronous
+
+    /**
+     * Calls {@code task} if the breaker permits and records its outcome; the task's exceptions come
+     * out unchanged.
+     *
+     * @throws CallNotPermittedException if the breaker refuses (no stack trace)
+     */
+    public <T> T call(Callable<T> task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        Permit p = tryAcquire();
+        if (!p.isPermitted()) {
+            throw new CallNotPermittedException(name, ((Refused) p).state);
+        }
+        T result;
+        try {
+            result = task.call();
+        } catch (Throwable e) {
+            p.onFailure(e);
+            throw e;
+        }
+        p.onSuccess();
+        return result;
+    }
+
+    /** Runs {@code task} if the breaker permits and records its outcome. */
+    public void run(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        Permit p = tryAcquire();
+        if (!p.isPermitted()) {
+            throw new CallNotPermittedException(name, ((Refused) p).state);
+        }
+        try {
+            task.run();
+        } catch (Throwable e) {
+            p.onFailure(e);
+            throw e;
+        }
+        p.onSuccess();
+    }
+
+    /**
+     * Starts {@code task} if the breaker permits and records the outcome when its stage completes; a
+     * cancelled stage releases the permit without counting. Refusal fails the returned stage with
+     * {@link CallNotPermittedException}.
+     */
+    public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
+        Objects.requireNonNull(task, "task");
+        Permit p = tryAcquire();
+        if (!p.isPermitted()) {
+            return CompletableFuture.failedFuture(new CallNotPermittedException(name, ((Refused) p).state));
+        }
+        CompletionStage<T> stage;
+        try {
+            stage = task.get();
+        } catch (Throwable e) {
+            p.onFailure(e);
+            return CompletableFuture.failedFuture(e);
+        }
+        return stage.whenComplete((v, e) -> {
+            if (e == null) {
+                p.onSuccess();
+            } else {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (cause instanceof CancellationException) {
+                    p.release();
+                } else {
+                    p.onFailure(cause);
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- state and control
+
+    /** The current state, after any transition that is due now. */
+    public State state() {
+        Generation g = current.get();
+        return g.expires ? advance(g, ticker.read()).state : g.state;
+    }
+
+    /** The counts of the current generation. */
+    public Counts counts() {
+        Generation g = current.get();
+        return (g.expires ? advance(g, ticker.read()) : g).counts();
+    }
+
+    /** Opens the breaker until {@link #reset()}; Resilience4j's {@code transitionToForcedOpenState}. */
+    public void forceOpen() {
+        force(State.FORCED_OPEN);
+    }
+
+    /** Admits every call and counts nothing until {@link #reset()}. */
+    public void disable() {
+        force(State.DISABLED);
+    }
+
+    /** Closes the breaker with fresh counts and forgets earlier trips. */
+    public void reset() {
+        long now = ticker.read();
+        for (;;) {
+            Generation g = current.get();
+            if (transition(g, closed(now, 0, windowSpec == null ? null : windowSpec.create(now)))) {
+                return;
+            }
+        }
+    }
+
+    private void force(State state) {
+        for (;;) {
+            Generation g = current.get();
+            if (transition(g, new Generation(this, state, generations.incrementAndGet(), false, 0L, g.trips, null))) {
+                return;
+            }
+        }
+    }
+
+    /** The breaker's name. */
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "CircuitBreaker[" + name + ", " + state() + "]";
+    }
+
+    // ---------------------------------------------------------------- outcomes
+
+    private void succeeded(Generation g, long startNanos) {
+        if (current.get() != g) {
+            return;
+        }
+        boolean slow = false;
+        long now = 0;
+        if (startNanos != Long.MIN_VALUE || g.window instanceof OutcomeWindow.TimeBased || g.state != State.CLOSED) {
+            now = ticker.read();
+            if (g.expires && now - g.expiry >= 0) {
+                advance(g, now);
+                return;
+            }
+            slow = startNanos != Long.MIN_VALUE && now - startNanos >= slowCallNanos;
+        }
+        g.successes.increment();
+        long failures = g.failures.get();
+        if (g.failuresAtLastSuccess.get() != failures) {
+            g.failuresAtLastSuccess.set(failures);
+        }
+        listener.onSuccess(this);
+        if (slow) {
+            listener.onSlowCall(this, now - startNanos);
+        }
+        switch (g.state) {
+            case CLOSED:
+                if (g.window != null) {
+                    g.window.record(slow ? OutcomeWindow.SLOW : 0, now);
+                    if (slow && g.window.exceeded(now)) {
+                        transition(g, opened(now, g.trips + 1));
+                    }
+                }
+                break;
+            case HALF_OPEN:
+                if (g.successes.sum() - g.successesAtLastFailure.get() >= maxRequests) {
+                    transition(g, closed(now, 0, windowSpec == null ? null : windowSpec.create(now)));
+                }
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void failed(Generation g, long startNanos, Throwable failure) {
+        if (isExcluded.test(failure)) {
+            excluded(g, failure);
+            return;
+        }
+        if (isSuccessful.test(failure)) {
+            succeeded(g, startNanos);
+            return;
+        }
+        if (current.get() != g || g.state == State.DISABLED) {
+            return;
+        }
+        long now = ticker.read();
+        if (g.expires && now - g.expiry >= 0) {
+            advance(g, now);
+            return;
+        }
+        boolean slow = startNanos != Long.MIN_VALUE && now - startNanos >= slowCallNanos;
+        long failures = g.failures.incrementAndGet();
+        g.successesAtLastFailure.set(g.successes.sum());
+        listener.onFailure(this, failure);
+        if (slow) {
+            listener.onSlowCall(this, now - startNanos);
+        }
+        if (g.state == State.HALF_OPEN) {
+            transition(g, opened(now, g.trips + 1));
+            return;
+        }
+        boolean trip = readyToTrip.test(g.counts());
+        if (g.window != null) {
+            g.window.record(OutcomeWindow.FAILED | (slow ? OutcomeWindow.SLOW : 0), now);
+            trip = trip || g.window.exceeded(now);
+        }
+        if (trip && failures > 0) {
+            transition(g, opened(now, g.trips + 1));
+        }
+    }
+
+    private void excluded(Generation g, Throwable failure) {
+        if (current.get() != g) {
+            return;
+        }
+        g.exclusions.incrementAndGet();
+        if (g.state == State.HALF_OPEN) {
+            g.admitted.decrementAndGet();
+        }
+        listener.onExcluded(this, failure);
+    }
+
+    private void released(Generation g) {
+        if (current.get() == g && g.state == State.HALF_OPEN) {
+            g.admitted.decrementAndGet();
+        }
+    }
+
+    /** One generation: its state, expiry and counts. In CLOSED without timing it is also the permit. */
+    private static final class Generation implements Permit {
+        final CircuitBreaker breaker;
+        final State state;
+        final long id;
+        final boolean expires;
+        final long expiry;
+        final int trips;
+        final OutcomeWindow window;
+        final LongAdder successes = new LongAdder();
+        final AtomicLong failures = new AtomicLong();
+        final AtomicLong exclusions = new AtomicLong();
+        final AtomicInteger admitted = new AtomicInteger();
+        final AtomicLong failuresAtLastSuccess = new AtomicLong();
+        final AtomicLong successesAtLastFailure = new AtomicLong();
+
+        Generation(CircuitBreaker breaker, State state, long id, boolean expires, long expiry, int trips,
+                OutcomeWindow window) {
+            this.breaker = breaker;
+            this.state = state;
+            this.id = id;
+            this.expires = expires;
+            this.expiry = expiry;
+            this.trips = trips;
+            this.window = window;
+        }
+
+        Permit permit() {
+            return breaker.slowCallNanos == Long.MAX_VALUE ? this : new TimedPermit(this, breaker.ticker.read());
+        }
+
+        Permit permit(long now) {
+            return breaker.slowCallNanos == Long.MAX_VALUE ? this : new TimedPermit(this, now);
+        }
+
+        Counts counts() {
+            long s = successes.sum();
+            long f = failures.get();
+            long requests = state == State.HALF_OPEN ? admitted.get() : s + f;
+            return new Counts(requests, s, f, exclusions.get(), Math.max(0, s - successesAtLastFailure.get()),
+                    Math.max(0, f - failuresAtLastSuccess.get()));
+        }
+
+        @Override
+        public boolean isPermitted() {
+            return true;
+        }
+
+        @Override
+        public void onSuccess() {
+            if (state != State.DISABLED) {
+                breaker.succeeded(this, Long.MIN_VALUE);
+            }
+        }
+
+        @Override
+        public void onFailure(Throwable failure) {
+            Objects.requireNonNull(failure, "failure");
+            breaker.failed(this, Long.MIN_VALUE, failure);
+        }
+
+        @Override
+        public void onExcluded() {
+            breaker.excluded(this, null);
+        }
+
+        @Override
+        public void release() {
+            breaker.released(this);
+        }
+
+        @Override
+        public String toString() {
+            return "Generation[" + state + " #" + id + "]";
+        }
+    }
+
+    /** A permit that remembers its start, for slow-call detection. */
+    private static final class TimedPermit implements Permit {
+        private final Generation generation;
+        private final long start;
+
+        TimedPermit(Generation generation, long start) {
+            this.generation = generation;
+            this.start = start == Long.MIN_VALUE ? start + 1 : start;
+        }
+
+        @Override
+        public boolean isPermitted() {
+            return true;
+        }
+
+        @Override
+        public void onSuccess() {
+            generation.breaker.succeeded(generation, start);
+        }
+
+        @Override
+        public void onFailure(Throwable failure) {
+            Objects.requireNonNull(failure, "failure");
+            generation.breaker.failed(generation, start, failure);
+        }
+
+        @Override
+        public void onExcluded() {
+            generation.breaker.excluded(generation, null);
+        }
+
+        @Override
+        public void release() {
+            generation.breaker.released(generation);
+        }
+    }
+
+    /** The shared refusals. */
+    private static final class Refused implements Permit {
+        final State state;
+
+        Refused(State state) {
+            this.state = state;
+        }
+
+        @Override
+        public boolean isPermitted() {
+            return false;
+        }
+
+        @Override
+        public void onSuccess() {
+        }
+
+        @Override
+        public void onFailure(Throwable failure) {
+        }
+
+        @Override
+        public void onExcluded() {
+        }
+
+        @Override
+        public void release() {
+        }
+
+        @Override
+        public String toString() {
+            return "NotPermitted[" + state + "]";
+        }
+    }
+
+    /** How to make a fresh rate window. */
+    private record WindowSpec(boolean timeBased, int size, long bucketNanos, int minCalls, double failureRate,
+            double slowRate) {
+        OutcomeWindow create(long now) {
+            return timeBased
+                    ? new OutcomeWindow.TimeBased(size, bucketNanos, minCalls, failureRate, slowRate, now)
+                    : new OutcomeWindow.CountBased(size, minCalls, failureRate, slowRate);
+        }
+    }
+
+    /**
+     * Builds a {@link CircuitBreaker}. Defaults are gobreaker's: {@code maxRequests} 1,
+     * {@code interval} 0 (counts never cleared while closed), {@code timeout} 60 s,
+     * {@code readyToTrip} more than 5 consecutive failures, every exception a failure except a
+     * {@link ContextCancelledException} or {@link InterruptedException} (the caller gave up, which
+     * says nothing of the dependency's health: excluded). Each setter may be called once.
+     */
+    public static final class Builder {
+        private final String name;
+        private Ticker ticker;
+        private int maxRequests = -1;
+        private long intervalNanos = -1;
+        private long timeoutNanos = -1;
+        private double openMultiplier = Double.NaN;
+        private long maxOpenNanos = -1;
+        private long halfOpenTimeoutNanos = -1;
+        private long slowCallNanos = -1;
+        private Predicate<Counts> readyToTrip;
+        private Predicate<Throwable> isSuccessful;
+        private Predicate<Throwable> isExcluded;
+        private CircuitBreakerListener listener;
+        private double failureRate = Double.NaN;
+        private double slowRate = Double.NaN;
+        private int minCalls = -1;
+        private int countWindow = -1;
+        private int timeBuckets = -1;
+        private long bucketNanos = -1;
+
+        private Builder(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /** The clock; default {@link Ticker#system()}. */
+        public Builder ticker(Ticker ticker) {
+            once(this.ticker == null, "ticker");
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Half-open probes admitted, and consecutive successes that close; default 1. */
+        public Builder maxRequests(int maxRequests) {
+            once(this.maxRequests < 0, "maxRequests");
+            if (maxRequests < 1) {
+                throw new IllegalArgumentException("maxRequests must be at least 1: " + maxRequests);
+            }
+            this.maxRequests = maxRequests;
+            return this;
+        }
+
+        /** The closed-state period after which counts are cleared; zero (default) never clears them. */
+        public Builder interval(Duration interval) {
+            once(this.intervalNanos < 0, "interval");
+            this.intervalNanos = nonNegative(interval, "interval");
+            return this;
+        }
+
+        /** How long the breaker stays open before probing; default 60 s. */
+        public Builder timeout(Duration timeout) {
+            once(this.timeoutNanos < 0, "timeout");
+            this.timeoutNanos = positive(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * Grows the open duration on repeated trips without a close in between: the n-th trip stays
+         * open {@code timeout x multiplier^(n-1)}, at most {@code max}.
+         */
+        public Builder openBackoff(double multiplier, Duration max) {
+            once(Double.isNaN(this.openMultiplier), "openBackoff");
+            if (!(multiplier >= 1.0) || Double.isInfinite(multiplier)) {
+                throw new IllegalArgumentException("multiplier must be at least 1: " + multiplier);
+            }
+            this.openMultiplier = multiplier;
+            this.maxOpenNanos = positive(max, "max");
+            return this;
+        }
+
+        /** How long HALF_OPEN may wait for its probes before re-opening; default the open timeout. */
+        public Builder halfOpenTimeout(Duration timeout) {
+            once(this.halfOpenTimeoutNanos < 0, "halfOpenTimeout");
+            this.halfOpenTimeoutNanos = positive(timeout, "timeout");
+            return this;
+        }
+
+        /** When to trip, given the closed-state counts after a failure; gobreaker's {@code ReadyToTrip}. */
+        public Builder readyToTrip(Predicate<Counts> readyToTrip) {
+            once(this.readyToTrip == null, "readyToTrip");
+            this.readyToTrip = Objects.requireNonNull(readyToTrip, "readyToTrip");
+            return this;
+        }
+
+        /** Exceptions that nevertheless count as success; gobreaker's {@code IsSuccessful}. */
+        public Builder isSuccessful(Predicate<Throwable> isSuccessful) {
+            once(this.isSuccessful == null, "isSuccessful");
+            this.isSuccessful = Objects.requireNonNull(isSuccessful, "isSuccessful");
+            return this;
+        }
+
+        /** Exceptions that count neither way; gobreaker v2's {@code IsExcluded}. Replaces the default. */
+        public Builder isExcluded(Predicate<Throwable> isExcluded) {
+            once(this.isExcluded == null, "isExcluded");
+            this.isExcluded = Objects.requireNonNull(isExcluded, "isExcluded");
+            return this;
+        }
+
+        /** Receives state changes and outcomes; gobreaker's {@code OnStateChange} and more. */
+        public Builder listener(CircuitBreakerListener listener) {
+            once(this.listener == null, "listener");
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Trips when at least {@code percent} of the calls in the window failed, once it holds at
+         * least {@code minimumCalls}; needs {@link #countWindow} or {@link #timeWindow}.
+         */
+        public Builder failureRateThreshold(double percent, int minimumCalls) {
+            once(Double.isNaN(this.failureRate), "failureRateThreshold");
+            this.failureRate = percentage(percent);
+            setMinCalls(minimumCalls);
+            return this;
+        }
+
+        /**
+         * Trips when at least {@code percent} of the calls in the window took {@code slowerThan} or
+         * longer, once it holds at least {@code minimumCalls}. Permits then carry their start time
+         * (one small object per call).
+         */
+        public Builder slowCallRateThreshold(double percent, Duration slowerThan, int minimumCalls) {
+            once(Double.isNaN(this.slowRate), "slowCallRateThreshold");
+            this.slowRate = percentage(percent);
+            this.slowCallNanos = positive(slowerThan, "slowerThan");
+            setMinCalls(minimumCalls);
+            return this;
+        }
+
+        /** The rate window holds the last {@code size} calls (Resilience4j's COUNT_BASED). */
+        public Builder countWindow(int size) {
+            once(countWindow < 0 && timeBuckets < 0, "window");
+            if (size < 1) {
+                throw new IllegalArgumentException("size must be at least 1: " + size);
+            }
+            this.countWindow = size;
+            return this;
+        }
+
+        /**
+         * The rate window holds the calls of the last {@code length}, in buckets of
+         * {@code bucketPeriod} (Resilience4j's TIME_BASED with one-second buckets).
+         */
+        public Builder timeWindow(Duration length, Duration bucketPeriod) {
+            once(countWindow < 0 && timeBuckets < 0, "window");
+            long len = positive(length, "length");
+            long bucket = positive(bucketPeriod, "bucketPeriod");
+            if (len % bucket != 0 || len / bucket > 10_000) {
+                throw new IllegalArgumentException("length must be a multiple of bucketPeriod, at most 10000 buckets: "
+                        + length + " / " + bucketPeriod);
+            }
+            this.timeBuckets = (int) (len / bucket);
+            this.bucketNanos = bucket;
+            return this;
+        }
+
+        /** Builds the breaker, CLOSED. */
+        public CircuitBreaker build() {
+            boolean rates = !Double.isNaN(failureRate) || !Double.isNaN(slowRate);
+            boolean window = countWindow > 0 || timeBuckets > 0;
+            if (rates != window) {
+                throw new IllegalStateException(rates
+                        ? "a rate threshold needs countWindow(...) or timeWindow(...)"
+                        : "a window needs failureRateThreshold(...) or slowCallRateThreshold(...)");
+            }
+            if (ticker == null) {
+                ticker = Ticker.system();
+            }
+            if (maxRequests < 0) {
+                maxRequests = 1;
+            }
+            if (intervalNanos < 0) {
+                intervalNanos = 0;
+            }
+            if (timeoutNanos < 0) {
+                timeoutNanos = Duration.ofSeconds(60).toNanos();
+            }
+            if (Double.isNaN(openMultiplier)) {
+                openMultiplier = 1.0;
+                maxOpenNanos = timeoutNanos;
+            }
+            maxOpenNanos = Math.max(maxOpenNanos, timeoutNanos);
+            if (slowCallNanos < 0) {
+                slowCallNanos = Long.MAX_VALUE;
+            }
+            if (readyToTrip == null) {
+                readyToTrip = c -> c.consecutiveFailures() > 5;
+            }
+            if (isSuccessful == null) {
+                isSuccessful = e -> false;
+            }
+            if (isExcluded == null) {
+                isExcluded = e -> e instanceof ContextCancelledException || e instanceof InterruptedException;
+            }
+            if (listener == null) {
+                listener = CircuitBreakerListener.NOOP;
+            }
+            return new CircuitBreaker(this);
+        }
+
+        WindowSpec windowSpec() {
+            if (countWindow < 0 && timeBuckets < 0) {
+                return null;
+            }
+            double f = Double.isNaN(failureRate) ? 101.0 : failureRate;
+            double s = Double.isNaN(slowRate) ? 101.0 : slowRate;
+            return countWindow > 0
+                    ? new WindowSpec(false, countWindow, 0L, minCalls, f, s)
+                    : new WindowSpec(true, timeBuckets, bucketNanos, minCalls, f, s);
+        }
+
+        private void setMinCalls(int minimumCalls) {
+            if (minimumCalls < 1) {
+                throw new IllegalArgumentException("minimumCalls must be at least 1: " + minimumCalls);
+            }
+            this.minCalls = minCalls < 0 ? minimumCalls : Math.min(minCalls, minimumCalls);
+        }
+
+        private static double percentage(double percent) {
+            if (!(percent > 0 && percent <= 100)) {
+                throw new IllegalArgumentException("percent must be in (0, 100]: " + percent);
+            }
+            return percent;
+        }
+
+        private static long positive(Duration d, String what) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive: " + d);
+            }
+            return d.getSeconds() >= (1L << 62) / 1_000_000_000L ? 1L << 62 : d.toNanos();
+        }
+
+        private static long nonNegative(Duration d, String what) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative()) {
+                throw new IllegalArgumentException(what + " must not be negative: " + d);
+            }
+            return d.getSeconds() >= (1L << 62) / 1_000_000_000L ? 1L << 62 : d.toNanos();
+        }
+
+        private static void once(boolean unset, String what) {
+            if (!unset) {
+                throw new IllegalStateException(what + " was already set");
+            }
+        }
+    }
+}

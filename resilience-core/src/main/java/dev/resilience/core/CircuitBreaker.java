@@ -161,8 +161,18 @@ public final class CircuitBreaker {
      */
     public Permit tryAcquire() {
         Generation g = current.get();
-        if (g.state == State.CLOSED && !g.expires) {
-            return g.permit();
+        if (!g.expires) {
+            switch (g.state) {
+                case CLOSED:
+                    return g.permit();
+                case DISABLED:
+                    return g;
+                case FORCED_OPEN:
+                    listener.onNotPermitted(this, State.FORCED_OPEN);
+                    return REFUSED_FORCED_OPEN;
+                default:
+                    break;
+            }
         }
         return acquireSlow(g);
     }

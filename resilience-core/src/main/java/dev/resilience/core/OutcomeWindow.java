@@ -108,12 +108,34 @@ abstract class OutcomeWindow {
                 epochs.set(i, Long.MIN_VALUE);
             }
             epochs.set((int) Math.floorMod(epoch, (long) buckets), epoch);
+            this.cursor = new Cursor(epoch, bucketNanos, buckets);
         }
+
+        /** The bucket the last recording fell in, so most recordings need no division. */
+        private static final class Cursor {
+            final long epoch;
+            final long start;
+            final int index;
+
+            Cursor(long epoch, long bucketNanos, int buckets) {
+                this.epoch = epoch;
+                this.start = epoch * bucketNanos;
+                this.index = (int) Math.floorMod(epoch, (long) buckets);
+            }
+        }
+
+        private volatile Cursor cursor;
 
         @Override
         void record(int outcome, long now) {
-            long epoch = Math.floorDiv(now, bucketNanos);
-            int i = (int) Math.floorMod(epoch, (long) buckets);
+            Cursor c = cursor;
+            long offset = now - c.start;
+            if (offset < 0 || offset >= bucketNanos) {
+                c = new Cursor(Math.floorDiv(now, bucketNanos), bucketNanos, buckets);
+                cursor = c;
+            }
+            long epoch = c.epoch;
+            int i = c.index;
             long e = epochs.get(i);
             if (e != epoch) {
                 if (epoch - e < 0 && e != Long.MIN_VALUE) {

@@ -1,0 +1,130 @@
+package dev.resilience.benchmarks;
+
+import dev.resilience.core.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * A closed breaker guarding a successful call: acquire a permit, record a success. The peers are
+ * called without timing the call (Resilience4j gets a zero duration, Failsafe records directly), so
+ * only the breaker is measured. Count-based: a 50% failure-rate threshold over the last 100 calls.
+ * Time-based: over the last 10 one-second buckets.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(2)
+public class CircuitBreakerBenchmark {
+
+    private final CircuitBreaker oursCount = CircuitBreaker.builder("count")
+            .failureRateThreshold(50, 100).countWindow(100).build();
+    private final CircuitBreaker oursTime = CircuitBreaker.builder("time")
+            .failureRateThreshold(50, 100).timeWindow(Duration.ofSeconds(10), Duration.ofSeconds(1)).build();
+    private final CircuitBreaker oursGobreaker = CircuitBreaker.builder("gobreaker").build();
+    private final CircuitBreaker oursOpen = CircuitBreaker.builder("open").build();
+
+    private final io.github.resilience4j.circuitbreaker.CircuitBreaker r4jCount =
+            io.github.resilience4j.circuitbreaker.CircuitBreaker.of("count", CircuitBreakerConfig.custom()
+                    .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                    .slidingWindowSize(100).minimumNumberOfCalls(100).failureRateThreshold(50).build());
+    private final io.github.resilience4j.circuitbreaker.CircuitBreaker r4jTime =
+            io.github.resilience4j.circuitbreaker.CircuitBreaker.of("time", CircuitBreakerConfig.custom()
+                    .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.TIME_BASED)
+                    .slidingWindowSize(10).minimumNumberOfCalls(100).failureRateThreshold(50).build());
+    private final dev.failsafe.CircuitBreaker<Object> failsafeCount =
+            dev.failsafe.CircuitBreaker.builder().withFailureThreshold(50, 100).build();
+
+    {
+        oursOpen.forceOpen();
+    }
+
+    @Benchmark
+    public boolean oursCount() {
+        CircuitBreaker.Permit p = oursCount.tryAcquire();
+        p.onSuccess();
+        return p.isPermitted();
+    }
+
+    @Benchmark
+    public boolean resilience4jCount() {
+        boolean ok = r4jCount.tryAcquirePermission();
+        r4jCount.onSuccess(0, TimeUnit.NANOSECONDS);
+        return ok;
+    }
+
+    @Benchmark
+    public boolean failsafeCount() {
+        boolean ok = failsafeCount.tryAcquirePermit();
+        failsafeCount.recordSuccess();
+        return ok;
+    }
+
+    @Benchmark
+    public boolean oursGobreakerDefaults() {
+        CircuitBreaker.Permit p = oursGobreaker.tryAcquire();
+        p.onSuccess();
+        return p.isPermitted();
+    }
+
+    @Benchmark
+    public boolean oursTime() {
+        CircuitBreaker.Permit p = oursTime.tryAcquire();
+        p.onSuccess();
+        return p.isPermitted();
+    }
+
+    @Benchmark
+    public boolean resilience4jTime() {
+        boolean ok = r4jTime.tryAcquirePermission();
+        r4jTime.onSuccess(0, TimeUnit.NANOSECONDS);
+        return ok;
+    }
+
+    @Benchmark
+    public boolean oursRejected() {
+        return oursOpen.tryAcquire().isPermitted();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean oursCount_2threads() {
+        return oursCount();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean resilience4jCount_2threads() {
+        return resilience4jCount();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean failsafeCount_2threads() {
+        return failsafeCount();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean oursTime_2threads() {
+        return oursTime();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean resilience4jTime_2threads() {
+        return resilience4jTime();
+    }
+}

@@ -34,7 +34,8 @@ public class CircuitBreakerBenchmark {
     private final CircuitBreaker oursTime = CircuitBreaker.builder("time")
             .failureRateThreshold(50, 100).timeWindow(Duration.ofSeconds(10), Duration.ofSeconds(1)).build();
     private final CircuitBreaker oursGobreaker = CircuitBreaker.builder("gobreaker").build();
-    private final CircuitBreaker oursOpen = CircuitBreaker.builder("open").build();
+    private final CircuitBreaker oursForcedOpen = CircuitBreaker.builder("forced").build();
+    private final CircuitBreaker oursOpen = CircuitBreaker.builder("open").timeout(Duration.ofDays(1)).build();
 
     private final io.github.resilience4j.circuitbreaker.CircuitBreaker r4jCount =
             io.github.resilience4j.circuitbreaker.CircuitBreaker.of("count", CircuitBreakerConfig.custom()
@@ -48,7 +49,10 @@ public class CircuitBreakerBenchmark {
             dev.failsafe.CircuitBreaker.builder().withFailureThreshold(50, 100).build();
 
     {
-        oursOpen.forceOpen();
+        oursForcedOpen.forceOpen();
+        for (int i = 0; i < 6; i++) {
+            oursOpen.tryAcquire().onFailure(new java.io.IOException("trip"));
+        }
     }
 
     @Benchmark
@@ -93,9 +97,16 @@ public class CircuitBreakerBenchmark {
         return ok;
     }
 
+    /** Refused by a tripped breaker: one clock read decides whether the open timeout has passed. */
     @Benchmark
-    public boolean oursRejected() {
+    public boolean oursRejectedOpen() {
         return oursOpen.tryAcquire().isPermitted();
+    }
+
+    /** Refused by a forced-open breaker: no clock. */
+    @Benchmark
+    public boolean oursRejectedForcedOpen() {
+        return oursForcedOpen.tryAcquire().isPermitted();
     }
 
     @Benchmark

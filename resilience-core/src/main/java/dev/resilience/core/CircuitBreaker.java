@@ -39,7 +39,8 @@ import java.util.function.Supplier;
  * next call: there is no timer) turns HALF_OPEN, which admits {@code maxRequests} probes: that many
  * consecutive successes close it, any failure re-opens it. Each state change starts a new
  * <em>generation</em>; results of calls admitted in an earlier generation are ignored. In CLOSED, a
- * non-zero {@code interval} starts a new generation (clearing the counts) every interval.
+ * non-zero {@code interval} starts a new generation (clearing the counts) every interval, or, with a
+ * bucket period, rolls the totals over the last interval without a new generation.
  *
  * <p><b>Cost.</b> The CLOSED path of the permit API writes nothing at admission and, without a
  * slow-call threshold, time-based window or interval, reads no clock and allocates nothing: the
@@ -116,6 +117,7 @@ public final class CircuitBreaker {
     private final Ticker ticker;
     private final int maxRequests;
     private final long intervalNanos;
+    private final long bucketPeriodNanos;
     private final long timeoutNanos;
     private final double openMultiplier;
     private final long maxOpenNanos;
@@ -134,6 +136,7 @@ public final class CircuitBreaker {
         this.ticker = b.ticker;
         this.maxRequests = b.maxRequests;
         this.intervalNanos = b.intervalNanos;
+        this.bucketPeriodNanos = b.bucketPeriodNanos;
         this.timeoutNanos = b.timeoutNanos;
         this.openMultiplier = b.openMultiplier;
         this.maxOpenNanos = b.maxOpenNanos;
@@ -235,8 +238,13 @@ public final class CircuitBreaker {
     }
 
     private Generation closed(long now, int trips, OutcomeWindow window) {
-        return new Generation(this, State.CLOSED, generations.incrementAndGet(), intervalNanos > 0,
+        boolean rolling = bucketPeriodNanos > 0;
+        Generation g = new Generation(this, State.CLOSED, generations.incrementAndGet(), intervalNanos > 0 && !rolling,
                 now + intervalNanos, trips, window);
+        if (rolling) {
+            g.rolling = new RollingCounts(intervalNanos, bucketPeriodNanos, now);
+        }
+        return g;
     }
 
     private Generation opened(long now, int trips) {
@@ -339,8 +347,9 @@ public final class CircuitBreaker {
 
     /** The counts of the current generation. */
     public Counts counts() {
+        long now = ticker.read();
         Generation g = current.get();
-        return (g.expires ? advance(g, ticker.read()) : g).counts();
+        return (g.expires ? advance(g, now) : g).counts(now);
     }
 
     /** Opens the breaker until {@link #reset()}; Resilience4j's {@code transitionToForcedOpenState}. */
@@ -391,7 +400,8 @@ public final class CircuitBreaker {
         }
         boolean slow = false;
         long now = 0;
-        if (startNanos != Long.MIN_VALUE || g.window instanceof OutcomeWindow.TimeBased || g.state != State.CLOSED) {
+        if (startNanos != Long.MIN_VALUE || g.window instanceof OutcomeWindow.TimeBased || g.rolling != null
+                || g.state != State.CLOSED) {
             now = ticker.read();
             if (g.expires && now - g.expiry >= 0) {
                 advance(g, now);
@@ -400,6 +410,9 @@ public final class CircuitBreaker {
             slow = startNanos != Long.MIN_VALUE && now - startNanos >= slowCallNanos;
         }
         g.successes.increment();
+        if (g.rolling != null) {
+            g.rolling.record(RollingCounts.SUCCESS, now);
+        }
         long failures = g.failures.get();
         if (g.failuresAtLastSuccess.get() != failures) {
             g.failuresAtLastSuccess.set(failures);
@@ -447,6 +460,9 @@ public final class CircuitBreaker {
         boolean slow = startNanos != Long.MIN_VALUE && now - startNanos >= slowCallNanos;
         long failures = g.failures.incrementAndGet();
         g.successesAtLastFailure.set(g.successes.sum());
+        if (g.rolling != null) {
+            g.rolling.record(RollingCounts.FAILURE, now);
+        }
         listener.onFailure(this, failure);
         if (slow) {
             listener.onSlowCall(this, now - startNanos);
@@ -455,7 +471,7 @@ public final class CircuitBreaker {
             transition(g, opened(now, g.trips + 1));
             return;
         }
-        boolean trip = readyToTrip.test(g.counts());
+        boolean trip = readyToTrip.test(g.counts(now));
         if (g.window != null) {
             g.window.record(OutcomeWindow.FAILED | (slow ? OutcomeWindow.SLOW : 0), now);
             trip = trip || g.window.exceeded(now);
@@ -470,6 +486,9 @@ public final class CircuitBreaker {
             return;
         }
         g.exclusions.incrementAndGet();
+        if (g.rolling != null) {
+            g.rolling.record(RollingCounts.EXCLUSION, ticker.read());
+        }
         if (g.state == State.HALF_OPEN) {
             g.admitted.decrementAndGet();
         }
@@ -497,6 +516,8 @@ public final class CircuitBreaker {
         final AtomicInteger admitted = new AtomicInteger();
         final AtomicLong failuresAtLastSuccess = new AtomicLong();
         final AtomicLong successesAtLastFailure = new AtomicLong();
+        /** gobreaker's rolling totals, when {@code interval} has a bucket period; set before publication. */
+        RollingCounts rolling;
 
         Generation(CircuitBreaker breaker, State state, long id, boolean expires, long expiry, int trips,
                 OutcomeWindow window) {
@@ -517,12 +538,17 @@ public final class CircuitBreaker {
             return breaker.slowCallNanos == Long.MAX_VALUE ? this : new TimedPermit(this, now);
         }
 
-        Counts counts() {
+        Counts counts(long now) {
             long s = successes.sum();
             long f = failures.get();
+            long consecutiveSuccesses = Math.max(0, s - successesAtLastFailure.get());
+            long consecutiveFailures = Math.max(0, f - failuresAtLastSuccess.get());
+            if (rolling != null) {
+                long[] t = rolling.totals(now);
+                return new Counts(t[0] + t[1], t[0], t[1], t[2], consecutiveSuccesses, consecutiveFailures);
+            }
             long requests = state == State.HALF_OPEN ? admitted.get() : s + f;
-            return new Counts(requests, s, f, exclusions.get(), Math.max(0, s - successesAtLastFailure.get()),
-                    Math.max(0, f - failuresAtLastSuccess.get()));
+            return new Counts(requests, s, f, exclusions.get(), consecutiveSuccesses, consecutiveFailures);
         }
 
         @Override
@@ -653,6 +679,7 @@ public final class CircuitBreaker {
         private Ticker ticker;
         private int maxRequests = -1;
         private long intervalNanos = -1;
+        private long bucketPeriodNanos = 0;
         private long timeoutNanos = -1;
         private double openMultiplier = Double.NaN;
         private long maxOpenNanos = -1;
@@ -694,6 +721,26 @@ public final class CircuitBreaker {
         public Builder interval(Duration interval) {
             once(this.intervalNanos < 0, "interval");
             this.intervalNanos = nonNegative(interval, "interval");
+            return this;
+        }
+
+        /**
+         * A rolling closed-state window, gobreaker v2's {@code Interval} with {@code BucketPeriod}:
+         * the totals of {@link Counts} cover the last {@code interval}, dropped one
+         * {@code bucketPeriod} at a time, and the generation does not change when they roll
+         * (consecutive counts are not rolled). Reads the clock once per outcome.
+         */
+        public Builder interval(Duration interval, Duration bucketPeriod) {
+            once(this.intervalNanos < 0, "interval");
+            long len = positive(interval, "interval");
+            long bucket = positive(bucketPeriod, "bucketPeriod");
+            if (len % bucket != 0 || len / bucket > 10_000) {
+                throw new IllegalArgumentException(
+                        "interval must be a multiple of bucketPeriod, at most 10000 buckets: " + interval + " / "
+                                + bucketPeriod);
+            }
+            this.intervalNanos = len;
+            this.bucketPeriodNanos = bucket;
             return this;
         }
 

@@ -212,6 +212,28 @@ class CircuitBreakerTest {
     }
 
     @Test
+    void rollingIntervalDropsOldBucketsWithoutANewGeneration() {
+        CircuitBreaker cb = builder().interval(Duration.ofSeconds(10), Duration.ofSeconds(1))
+                .readyToTrip(c -> c.totalFailures() >= 5).build();
+        Permit early = cb.tryAcquire();
+        fail(cb, 3);
+        ticker.advance(Duration.ofSeconds(5));
+        succeed(cb, 1);
+        fail(cb, 1);
+        assertEquals(new Counts(5, 1, 4, 0, 0, 1), cb.counts());
+        ticker.advance(Duration.ofSeconds(5));
+        assertEquals(new Counts(2, 1, 1, 0, 0, 1), cb.counts(), "the first bucket rolled out");
+        early.onFailure(BOOM);
+        assertEquals(2, cb.counts().totalFailures(), "same generation: the early permit still counts");
+        fail(cb, 2);
+        assertEquals(State.CLOSED, cb.state(), "4 failures in the last 10 s");
+        fail(cb, 1);
+        assertEquals(State.OPEN, cb.state(), "5 failures in the last 10 s");
+        assertThrows(IllegalArgumentException.class,
+                () -> builder().interval(Duration.ofSeconds(10), Duration.ofSeconds(3)));
+    }
+
+    @Test
     void customReadyToTripOnRatioTrips() {
         CircuitBreaker cb = builder()
                 .readyToTrip(c -> c.requests() >= 3 && (double) c.totalFailures() / c.requests() >= 0.6).build();

@@ -222,7 +222,7 @@ public final class CircuitBreaker {
                     break;
                 case OPEN:
                     next = new Generation(this, State.HALF_OPEN, generations.incrementAndGet(), true,
-                            now + halfOpenTimeoutNanos, g.trips, null);
+                            now + halfOpenTimeoutNanos, g.trips, null, null);
                     break;
                 case HALF_OPEN:
                     next = opened(now, g.trips + 1);
@@ -239,18 +239,15 @@ public final class CircuitBreaker {
 
     private Generation closed(long now, int trips, OutcomeWindow window) {
         boolean rolling = bucketPeriodNanos > 0;
-        Generation g = new Generation(this, State.CLOSED, generations.incrementAndGet(), intervalNanos > 0 && !rolling,
-                now + intervalNanos, trips, window);
-        if (rolling) {
-            g.rolling = new RollingCounts(intervalNanos, bucketPeriodNanos, now);
-        }
-        return g;
+        return new Generation(this, State.CLOSED, generations.incrementAndGet(), intervalNanos > 0 && !rolling,
+                now + intervalNanos, trips, window,
+                rolling ? new RollingCounts(intervalNanos, bucketPeriodNanos, now) : null);
     }
 
     private Generation opened(long now, int trips) {
         double scaled = timeoutNanos * Math.pow(openMultiplier, Math.max(0, trips - 1));
         long open = scaled >= maxOpenNanos ? maxOpenNanos : (long) scaled;
-        return new Generation(this, State.OPEN, generations.incrementAndGet(), true, now + open, trips, null);
+        return new Generation(this, State.OPEN, generations.incrementAndGet(), true, now + open, trips, null, null);
     }
 
     /** Replaces {@code from} by {@code to} if still current; tells the listener exactly once. */
@@ -376,7 +373,7 @@ public final class CircuitBreaker {
     private void force(State state) {
         for (;;) {
             Generation g = current.get();
-            if (transition(g, new Generation(this, state, generations.incrementAndGet(), false, 0L, g.trips, null))) {
+            if (transition(g, new Generation(this, state, generations.incrementAndGet(), false, 0L, g.trips, null, null))) {
                 return;
             }
         }
@@ -395,6 +392,17 @@ public final class CircuitBreaker {
     // ---------------------------------------------------------------- outcomes
 
     private void succeeded(Generation g, long startNanos) {
+        if (startNanos == Long.MIN_VALUE && g.plainClosed) {
+            if (current.get() == g) {
+                g.recordPlainSuccess();
+                listener.onSuccess(this);
+            }
+            return;
+        }
+        succeededTimed(g, startNanos);
+    }
+
+    private void succeededTimed(Generation g, long startNanos) {
         if (current.get() != g) {
             return;
         }
@@ -409,14 +417,13 @@ public final class CircuitBreaker {
             }
             slow = startNanos != Long.MIN_VALUE && now - startNanos >= slowCallNanos;
         }
-        g.successes.increment();
+        if (g.countWindow == null) {
+            g.successes.increment();
+        }
         if (g.rolling != null) {
             g.rolling.record(RollingCounts.SUCCESS, now);
         }
-        long failures = g.failures.get();
-        if (g.failuresAtLastSuccess.get() != failures) {
-            g.failuresAtLastSuccess.set(failures);
-        }
+        g.markSuccess();
         listener.onSuccess(this);
         if (slow) {
             listener.onSlowCall(this, now - startNanos);
@@ -431,7 +438,7 @@ public final class CircuitBreaker {
                 }
                 break;
             case HALF_OPEN:
-                if (g.successes.sum() - g.successesAtLastFailure.get() >= maxRequests) {
+                if (g.successCount() - g.successesAtLastFailure.get() >= maxRequests) {
                     transition(g, closed(now, 0, windowSpec == null ? null : windowSpec.create(now)));
                 }
                 break;
@@ -459,7 +466,10 @@ public final class CircuitBreaker {
         }
         boolean slow = startNanos != Long.MIN_VALUE && now - startNanos >= slowCallNanos;
         long failures = g.failures.incrementAndGet();
-        g.successesAtLastFailure.set(g.successes.sum());
+        if (g.window != null) {
+            g.window.record(OutcomeWindow.FAILED | (slow ? OutcomeWindow.SLOW : 0), now);
+        }
+        g.successesAtLastFailure.set(g.successCount());
         if (g.rolling != null) {
             g.rolling.record(RollingCounts.FAILURE, now);
         }
@@ -471,11 +481,7 @@ public final class CircuitBreaker {
             transition(g, opened(now, g.trips + 1));
             return;
         }
-        boolean trip = readyToTrip.test(g.counts(now));
-        if (g.window != null) {
-            g.window.record(OutcomeWindow.FAILED | (slow ? OutcomeWindow.SLOW : 0), now);
-            trip = trip || g.window.exceeded(now);
-        }
+        boolean trip = readyToTrip.test(g.counts(now)) || g.window != null && g.window.exceeded(now);
         if (trip && failures > 0) {
             transition(g, opened(now, g.trips + 1));
         }
@@ -516,11 +522,17 @@ public final class CircuitBreaker {
         final AtomicInteger admitted = new AtomicInteger();
         final AtomicLong failuresAtLastSuccess = new AtomicLong();
         final AtomicLong successesAtLastFailure = new AtomicLong();
-        /** gobreaker's rolling totals, when {@code interval} has a bucket period; set before publication. */
-        RollingCounts rolling;
+        /** gobreaker's rolling totals, when {@code interval} has a bucket period. */
+        final RollingCounts rolling;
+        /** The count window, whose sequence also counts this generation's successes; or null. */
+        final OutcomeWindow.CountBased countWindow;
+        /** The window's sequence when this generation began. */
+        final long windowBase;
+        /** CLOSED with nothing that needs the clock on success: the short path. */
+        final boolean plainClosed;
 
         Generation(CircuitBreaker breaker, State state, long id, boolean expires, long expiry, int trips,
-                OutcomeWindow window) {
+                OutcomeWindow window, RollingCounts rolling) {
             this.breaker = breaker;
             this.state = state;
             this.id = id;
@@ -528,6 +540,37 @@ public final class CircuitBreaker {
             this.expiry = expiry;
             this.trips = trips;
             this.window = window;
+            this.rolling = rolling;
+            this.countWindow = window instanceof OutcomeWindow.CountBased ? (OutcomeWindow.CountBased) window : null;
+            this.windowBase = countWindow == null ? 0L : countWindow.recorded();
+            this.plainClosed = state == State.CLOSED && rolling == null
+                    && (window == null || countWindow != null) && breaker.slowCallNanos == Long.MAX_VALUE;
+        }
+
+        /** A success on the short path: one atomic increment (the window's, or the adder's). */
+        void recordPlainSuccess() {
+            if (countWindow != null) {
+                countWindow.record(0, 0L);
+            } else {
+                successes.increment();
+            }
+            markSuccess();
+        }
+
+        /** Ends the run of consecutive failures; writes only if there was one. */
+        void markSuccess() {
+            long f = failures.get();
+            if (failuresAtLastSuccess.get() != f) {
+                failuresAtLastSuccess.set(f);
+            }
+        }
+
+        /** Successes in this generation: counted by the window's sequence when there is one. */
+        long successCount() {
+            if (countWindow != null) {
+                return Math.max(0L, countWindow.recorded() - windowBase - failures.get());
+            }
+            return successes.sum();
         }
 
         Permit permit() {
@@ -539,7 +582,7 @@ public final class CircuitBreaker {
         }
 
         Counts counts(long now) {
-            long s = successes.sum();
+            long s = successCount();
             long f = failures.get();
             long consecutiveSuccesses = Math.max(0, s - successesAtLastFailure.get());
             long consecutiveFailures = Math.max(0, f - failuresAtLastSuccess.get());

@@ -79,6 +79,11 @@ abstract class OutcomeWindow {
         long[] totals(long now) {
             return new long[] {Math.min(sequence.get(), ring.length), failures.get(), slow.get()};
         }
+
+        /** Outcomes recorded since the window was made. */
+        long recorded() {
+            return sequence.get();
+        }
     }
 
     /**

@@ -46,12 +46,16 @@ public final class RateLimiter {
     private final Ticker ticker;
     private final RateLimiterListener listener;
     private volatile RateLimiterState state;
+    /** Guava-style warm-up, or null (the default). */
+    private final WarmingUp warm;
 
     private RateLimiter(Builder b) {
         this.name = b.name;
         this.ticker = b.ticker;
         this.listener = b.listener;
-        this.state = new RateLimiterState(b.interval, b.burst, ticker.read());
+        long now = ticker.read();
+        this.state = new RateLimiterState(b.interval, b.burst, now);
+        this.warm = b.warmupNanos > 0 ? new WarmingUp(b.interval, b.warmupNanos, b.coldFactor, now) : null;
     }
 
     /** Starts building a limiter; {@code name} identifies it in metrics and errors. */
@@ -74,6 +78,9 @@ public final class RateLimiter {
      */
     public boolean tryAcquire(int permits) {
         checkPermits(permits);
+        if (warm != null) {
+            return tryAcquireWarm(permits);
+        }
         RateLimiterState s = state;
         if (s.infinite()) {
             listener.onPermitted(this, permits, 0L);
@@ -106,6 +113,15 @@ public final class RateLimiter {
         }
     }
 
+    private boolean tryAcquireWarm(int permits) {
+        if (warm.reserve(permits, ticker.read(), 0L) == Long.MIN_VALUE) {
+            listener.onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
+            return false;
+        }
+        listener.onPermitted(this, permits, 0L);
+        return true;
+    }
+
     /**
      * Reserves {@code permits} whatever the wait; Go's {@code ReserveN}. The reservation says how
      * long to wait before acting, or is not {@linkplain Reservation#isOk() ok} (and changed nothing)
@@ -116,6 +132,10 @@ public final class RateLimiter {
     public Reservation reserve(int permits) {
         checkPermits(permits);
         long now = ticker.read();
+        if (warm != null) {
+            long at = warm.reserve(permits, now, Long.MAX_VALUE);
+            return new Reservation(this, null, permits, true, at, now);
+        }
         for (;;) {
             RateLimiterState s = current(state);
             if (s.infinite()) {
@@ -177,6 +197,10 @@ public final class RateLimiter {
         Context ctx = Context.current();
         ctx.throwIfDone();
         long now = ticker.read();
+        if (warm != null) {
+            acquireWarm(permits, now, ctx);
+            return;
+        }
         RateLimiterState s;
         long at;
         do {
@@ -206,6 +230,30 @@ public final class RateLimiter {
         throw new IllegalStateException("unexpected wait result " + r);
     }
 
+    private void acquireWarm(int permits, long now, Context ctx) throws InterruptedException {
+        long actAt = warm.reserve(permits, now, ctx.remainingNanos());
+        if (actAt == Long.MIN_VALUE) {
+            throw wouldPassDeadline(permits);
+        }
+        if (actAt - now > 0) {
+            WaitResult r = ctx.waitUntil(ticker, actAt);
+            if (r == WaitResult.INTERRUPTED) {
+                Thread.interrupted();
+                throw new InterruptedException(name + ": interrupted while waiting for " + permits + " permit(s)");
+            }
+            if (r != WaitResult.ELAPSED) {
+                ctx.throwIfDone();
+            }
+        }
+        listener.onPermitted(this, permits, Math.max(0L, actAt - now));
+    }
+
+    private RequestNotPermittedException wouldPassDeadline(int permits) {
+        listener.onRejected(this, permits, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE);
+        return new RequestNotPermittedException(name, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
+                "waiting for " + permits + " permit(s) would pass the context deadline");
+    }
+
     /** Reserves within the context's deadline, or throws; may return {@link #RETRY}. */
     private long reserveOrThrow(RateLimiterState s, int permits, long now, Context ctx) {
         if (permits > s.burst) {
@@ -215,9 +263,7 @@ public final class RateLimiter {
         }
         long at = reserveUpTo(s, permits, now, ctx.remainingNanos());
         if (at == NO_RESERVATION) {
-            listener.onRejected(this, permits, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE);
-            throw new RequestNotPermittedException(name, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
-                    "waiting for " + permits + " permit(s) would pass the context deadline");
+            throw wouldPassDeadline(permits);
         }
         return at;
     }
@@ -260,6 +306,14 @@ public final class RateLimiter {
         RateLimiterState s;
         do {
             s = current(state);
+            if (warm != null) {
+                actAt = warm.reserve(1, now, ctx.remainingNanos());
+                if (actAt == Long.MIN_VALUE) {
+                    return CompletableFuture.failedFuture(wouldPassDeadline(1));
+                }
+                s = null;
+                break;
+            }
             if (s.infinite()) {
                 break;
             }
@@ -316,6 +370,9 @@ public final class RateLimiter {
      * reservations are outstanding. {@link Double#POSITIVE_INFINITY} for an infinite rate.
      */
     public double tokens() {
+        if (warm != null) {
+            return warm.tokens(ticker.read());
+        }
         RateLimiterState s = current(state);
         if (s.infinite()) {
             return Double.POSITIVE_INFINITY;
@@ -377,6 +434,9 @@ public final class RateLimiter {
     }
 
     private void replace(long newInterval, int newBurst) {
+        if (warm != null) {
+            throw new IllegalStateException(name + ": setRate and setBurst are not supported with warm-up");
+        }
         for (;;) {
             RateLimiterState s = state;
             long tat = s.tat;
@@ -413,7 +473,7 @@ public final class RateLimiter {
      * Nothing happens if the reservation's time has come, or the state was replaced since.
      */
     void giveBack(RateLimiterState s, int permits, long reservedTat, long now) {
-        if (s.infinite() || reservedTat - s.tolerance - now <= 0) {
+        if (s == null || s.infinite() || reservedTat - s.tolerance - now <= 0) {
             return;
         }
         for (;;) {
@@ -504,7 +564,7 @@ public final class RateLimiter {
             this.permits = permits;
             this.ok = ok;
             this.timeToAct = ok ? Math.max(timeToAct - now, 0) + now : now;
-            this.reservedTat = timeToAct + state.tolerance;
+            this.reservedTat = state == null ? timeToAct : timeToAct + state.tolerance;
         }
 
         /** False if the permits can never be granted (more than the burst); nothing was reserved. */
@@ -534,7 +594,7 @@ public final class RateLimiter {
 
         /**
          * Gives the permits back, as far as nobody reserved after this reservation; Go's
-         * {@code Cancel}. Does nothing once the time to act has come.
+         * {@code Cancel}. Does nothing once the time to act has come, or with warm-up.
          */
         public void cancel() {
             if (ok) {
@@ -553,6 +613,8 @@ public final class RateLimiter {
         private int burst = -1;
         private Ticker ticker;
         private RateLimiterListener listener;
+        private long warmupNanos = -1;
+        private double coldFactor = 3.0;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -583,6 +645,31 @@ public final class RateLimiter {
             return this;
         }
 
+        /**
+         * Warm-up, as Guava's {@code SmoothWarmingUp} with a cold factor of 3: after idling, the
+         * limiter starts at a third of the rate and ramps up to it over {@code period}. Not the
+         * default. A warm-up limiter has no burst (each grant makes the next caller wait its cost),
+         * does not support {@code setRate}/{@code setBurst}, and cannot give reservations back.
+         */
+        public Builder warmup(Duration period) {
+            return warmup(period, 3.0);
+        }
+
+        /** Warm-up with a given cold factor (how much slower than the rate a cold limiter starts). */
+        public Builder warmup(Duration period, double coldFactor) {
+            requireUnset(this.warmupNanos < 0, "warmup");
+            Objects.requireNonNull(period, "period");
+            if (period.isNegative() || period.isZero()) {
+                throw new IllegalArgumentException("period must be positive: " + period);
+            }
+            if (!(coldFactor >= 1.0) || Double.isInfinite(coldFactor)) {
+                throw new IllegalArgumentException("coldFactor must be at least 1: " + coldFactor);
+            }
+            this.warmupNanos = period.getSeconds() >= (1L << 62) / 1_000_000_000L ? 1L << 62 : period.toNanos();
+            this.coldFactor = coldFactor;
+            return this;
+        }
+
         /** The clock; default {@link Ticker#system()}. */
         public Builder ticker(Ticker ticker) {
             requireUnset(this.ticker == null, "ticker");
@@ -601,6 +688,9 @@ public final class RateLimiter {
         public RateLimiter build() {
             if (interval < 0) {
                 throw new IllegalStateException("rate or interval must be set");
+            }
+            if (warmupNanos > 0 && (interval == 0 || burst >= 0)) {
+                throw new IllegalStateException("warmup needs a finite rate and no burst");
             }
             if (burst < 0) {
                 burst = 1;

@@ -383,7 +383,16 @@ class CircuitBreakerTest {
 
     @Test
     void countsAddUpUnderTenThreadsTimesTenThousandCalls() throws Exception {
-        CircuitBreaker cb = CircuitBreaker.builder("race").readyToTrip(c -> false).build();
+        countsAddUp(CircuitBreaker.builder("race").readyToTrip(c -> false).build());
+    }
+
+    @Test
+    void countsAddUpWithACountWindowToo() throws Exception {
+        countsAddUp(CircuitBreaker.builder("race-window").readyToTrip(c -> false)
+                .failureRateThreshold(90, 10).countWindow(100).build());
+    }
+
+    private void countsAddUp(CircuitBreaker cb) throws Exception {
         CyclicBarrier go = new CyclicBarrier(10);
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (int t = 0; t < 10; t++) {

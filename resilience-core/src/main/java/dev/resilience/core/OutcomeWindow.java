@@ -3,7 +3,6 @@ package dev.resilience.core;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -49,7 +48,7 @@ abstract class OutcomeWindow {
         private static final VarHandle RING = MethodHandles.arrayElementVarHandle(int[].class);
 
         private final int[] ring;
-        private final AtomicLong sequence = new AtomicLong();
+        private final PaddedSequence sequence = new PaddedSequence();
         private final AtomicInteger failures = new AtomicInteger();
         private final AtomicInteger slow = new AtomicInteger();
 

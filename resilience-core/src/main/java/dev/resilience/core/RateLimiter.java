@@ -54,8 +54,10 @@ public final class RateLimiter {
         this.ticker = b.ticker;
         this.listener = b.listener;
         long now = ticker.read();
-        this.state = new RateLimiterState(b.interval, b.burst, now);
         this.warm = b.warmupNanos > 0 ? new WarmingUp(b.interval, b.warmupNanos, b.coldFactor, now) : null;
+        // A warm-up limiter keeps an "infinite" bucket state, so that the hot path of ordinary
+        // limiters carries no extra branch: the warm-up check sits behind infinite().
+        this.state = new RateLimiterState(warm != null ? 0L : b.interval, b.burst, now);
     }
 
     /** Starts building a limiter; {@code name} identifies it in metrics and errors. */
@@ -78,11 +80,11 @@ public final class RateLimiter {
      */
     public boolean tryAcquire(int permits) {
         checkPermits(permits);
-        if (warm != null) {
-            return tryAcquireWarm(permits);
-        }
         RateLimiterState s = state;
         if (s.infinite()) {
+            if (warm != null) {
+                return tryAcquireWarm(permits);
+            }
             listener.onPermitted(this, permits, 0L);
             return true;
         }
@@ -388,6 +390,9 @@ public final class RateLimiter {
 
     /** Permits per second; {@link Double#POSITIVE_INFINITY} when unlimited. */
     public double rate() {
+        if (warm != null) {
+            return 1e9 / warm.stableInterval;
+        }
         RateLimiterState s = state;
         return s.infinite() ? Double.POSITIVE_INFINITY : 1e9 / s.interval;
     }

@@ -112,6 +112,8 @@ public final class RateLimiter {
                 listener.onPermitted(this, permits, 0L);
                 return true;
             }
+            // Lost a race: back off a moment so that two cores do not trade the line back and forth.
+            Thread.onSpinWait();
         }
     }
 

@@ -223,27 +223,21 @@ public final class AdaptiveLimiter extends InFlightPadRight {
 
         /** How the limit moves; see {@link LimitAlgorithm#aimd} and {@link LimitAlgorithm#vegas}. */
         public Builder algorithm(LimitAlgorithm algorithm) {
-            if (this.algorithm != null) {
-                throw new IllegalStateException("algorithm was already set");
-            }
+            Checks.once(this.algorithm == null, "algorithm");
             this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
             return this;
         }
 
         /** The clock round trips are measured on; default {@link Ticker#system()}. */
         public Builder ticker(Ticker ticker) {
-            if (this.ticker != null) {
-                throw new IllegalStateException("ticker was already set");
-            }
+            Checks.once(this.ticker == null, "ticker");
             this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;
         }
 
         /** Receives the limiter's events; default {@link AdaptiveLimiterListener#NOOP}. */
         public Builder listener(AdaptiveLimiterListener listener) {
-            if (this.listener != null) {
-                throw new IllegalStateException("listener was already set");
-            }
+            Checks.once(this.listener == null, "listener");
             this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }

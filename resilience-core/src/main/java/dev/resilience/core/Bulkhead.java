@@ -250,9 +250,7 @@ public final class Bulkhead extends InFlightPadRight {
 
         /** The most calls at once; at least 1. */
         public Builder maxConcurrent(int maxConcurrent) {
-            if (this.maxConcurrent >= 0) {
-                throw new IllegalStateException("maxConcurrent was already set");
-            }
+            Checks.once(this.maxConcurrent < 0, "maxConcurrent");
             if (maxConcurrent < 1) {
                 throw new IllegalArgumentException("maxConcurrent must be at least 1: " + maxConcurrent);
             }
@@ -262,31 +260,21 @@ public final class Bulkhead extends InFlightPadRight {
 
         /** How long {@code acquire}/{@code call} may wait for a slot; default zero (no wait). */
         public Builder maxWait(Duration maxWait) {
-            if (this.maxWaitNanos >= 0) {
-                throw new IllegalStateException("maxWait was already set");
-            }
-            Objects.requireNonNull(maxWait, "maxWait");
-            if (maxWait.isNegative()) {
-                throw new IllegalArgumentException("maxWait must not be negative: " + maxWait);
-            }
-            this.maxWaitNanos = maxWait.getSeconds() >= (1L << 62) / 1_000_000_000L ? 1L << 62 : maxWait.toNanos();
+            Checks.once(this.maxWaitNanos < 0, "maxWait");
+            this.maxWaitNanos = Checks.nonNegativeNanos(maxWait, "maxWait");
             return this;
         }
 
         /** The clock waits are measured on; default {@link Ticker#system()}. */
         public Builder ticker(Ticker ticker) {
-            if (this.ticker != null) {
-                throw new IllegalStateException("ticker was already set");
-            }
+            Checks.once(this.ticker == null, "ticker");
             this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;
         }
 
         /** Receives the bulkhead's events; default {@link BulkheadListener#NOOP}. */
         public Builder listener(BulkheadListener listener) {
-            if (this.listener != null) {
-                throw new IllegalStateException("listener was already set");
-            }
+            Checks.once(this.listener == null, "listener");
             this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }

@@ -745,14 +745,14 @@ public final class CircuitBreaker {
 
         /** The clock; default {@link Ticker#system()}. */
         public Builder ticker(Ticker ticker) {
-            once(this.ticker == null, "ticker");
+            Checks.once(this.ticker == null, "ticker");
             this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;
         }
 
         /** Half-open probes admitted, and consecutive successes that close; default 1. */
         public Builder maxRequests(int maxRequests) {
-            once(this.maxRequests < 0, "maxRequests");
+            Checks.once(this.maxRequests < 0, "maxRequests");
             if (maxRequests < 1) {
                 throw new IllegalArgumentException("maxRequests must be at least 1: " + maxRequests);
             }
@@ -762,8 +762,8 @@ public final class CircuitBreaker {
 
         /** The closed-state period after which counts are cleared; zero (default) never clears them. */
         public Builder interval(Duration interval) {
-            once(this.intervalNanos < 0, "interval");
-            this.intervalNanos = nonNegative(interval, "interval");
+            Checks.once(this.intervalNanos < 0, "interval");
+            this.intervalNanos = Checks.nonNegativeNanos(interval, "interval");
             return this;
         }
 
@@ -774,9 +774,9 @@ public final class CircuitBreaker {
          * (consecutive counts are not rolled). Reads the clock once per outcome.
          */
         public Builder interval(Duration interval, Duration bucketPeriod) {
-            once(this.intervalNanos < 0, "interval");
-            long len = positive(interval, "interval");
-            long bucket = positive(bucketPeriod, "bucketPeriod");
+            Checks.once(this.intervalNanos < 0, "interval");
+            long len = Checks.positiveNanos(interval, "interval");
+            long bucket = Checks.positiveNanos(bucketPeriod, "bucketPeriod");
             if (len % bucket != 0 || len / bucket > 10_000) {
                 throw new IllegalArgumentException(
                         "interval must be a multiple of bucketPeriod, at most 10000 buckets: " + interval + " / "
@@ -789,8 +789,8 @@ public final class CircuitBreaker {
 
         /** How long the breaker stays open before probing; default 60 s. */
         public Builder timeout(Duration timeout) {
-            once(this.timeoutNanos < 0, "timeout");
-            this.timeoutNanos = positive(timeout, "timeout");
+            Checks.once(this.timeoutNanos < 0, "timeout");
+            this.timeoutNanos = Checks.positiveNanos(timeout, "timeout");
             return this;
         }
 
@@ -799,46 +799,46 @@ public final class CircuitBreaker {
          * open {@code timeout x multiplier^(n-1)}, at most {@code max}.
          */
         public Builder openBackoff(double multiplier, Duration max) {
-            once(Double.isNaN(this.openMultiplier), "openBackoff");
+            Checks.once(Double.isNaN(this.openMultiplier), "openBackoff");
             if (!(multiplier >= 1.0) || Double.isInfinite(multiplier)) {
                 throw new IllegalArgumentException("multiplier must be at least 1: " + multiplier);
             }
             this.openMultiplier = multiplier;
-            this.maxOpenNanos = positive(max, "max");
+            this.maxOpenNanos = Checks.positiveNanos(max, "max");
             return this;
         }
 
         /** How long HALF_OPEN may wait for its probes before re-opening; default the open timeout. */
         public Builder halfOpenTimeout(Duration timeout) {
-            once(this.halfOpenTimeoutNanos < 0, "halfOpenTimeout");
-            this.halfOpenTimeoutNanos = positive(timeout, "timeout");
+            Checks.once(this.halfOpenTimeoutNanos < 0, "halfOpenTimeout");
+            this.halfOpenTimeoutNanos = Checks.positiveNanos(timeout, "timeout");
             return this;
         }
 
         /** When to trip, given the closed-state counts after a failure; gobreaker's {@code ReadyToTrip}. */
         public Builder readyToTrip(Predicate<Counts> readyToTrip) {
-            once(this.readyToTrip == null, "readyToTrip");
+            Checks.once(this.readyToTrip == null, "readyToTrip");
             this.readyToTrip = Objects.requireNonNull(readyToTrip, "readyToTrip");
             return this;
         }
 
         /** Exceptions that nevertheless count as success; gobreaker's {@code IsSuccessful}. */
         public Builder isSuccessful(Predicate<Throwable> isSuccessful) {
-            once(this.isSuccessful == null, "isSuccessful");
+            Checks.once(this.isSuccessful == null, "isSuccessful");
             this.isSuccessful = Objects.requireNonNull(isSuccessful, "isSuccessful");
             return this;
         }
 
         /** Exceptions that count neither way; gobreaker v2's {@code IsExcluded}. Replaces the default. */
         public Builder isExcluded(Predicate<Throwable> isExcluded) {
-            once(this.isExcluded == null, "isExcluded");
+            Checks.once(this.isExcluded == null, "isExcluded");
             this.isExcluded = Objects.requireNonNull(isExcluded, "isExcluded");
             return this;
         }
 
         /** Receives state changes and outcomes; gobreaker's {@code OnStateChange} and more. */
         public Builder listener(CircuitBreakerListener listener) {
-            once(this.listener == null, "listener");
+            Checks.once(this.listener == null, "listener");
             this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
@@ -848,7 +848,7 @@ public final class CircuitBreaker {
          * least {@code minimumCalls}; needs {@link #countWindow} or {@link #timeWindow}.
          */
         public Builder failureRateThreshold(double percent, int minimumCalls) {
-            once(Double.isNaN(this.failureRate), "failureRateThreshold");
+            Checks.once(Double.isNaN(this.failureRate), "failureRateThreshold");
             this.failureRate = percentage(percent);
             setMinCalls(minimumCalls);
             return this;
@@ -860,16 +860,16 @@ public final class CircuitBreaker {
          * (one small object per call).
          */
         public Builder slowCallRateThreshold(double percent, Duration slowerThan, int minimumCalls) {
-            once(Double.isNaN(this.slowRate), "slowCallRateThreshold");
+            Checks.once(Double.isNaN(this.slowRate), "slowCallRateThreshold");
             this.slowRate = percentage(percent);
-            this.slowCallNanos = positive(slowerThan, "slowerThan");
+            this.slowCallNanos = Checks.positiveNanos(slowerThan, "slowerThan");
             setMinCalls(minimumCalls);
             return this;
         }
 
         /** The rate window holds the last {@code size} calls (Resilience4j's COUNT_BASED). */
         public Builder countWindow(int size) {
-            once(countWindow < 0 && timeBuckets < 0, "window");
+            Checks.once(countWindow < 0 && timeBuckets < 0, "window");
             if (size < 1) {
                 throw new IllegalArgumentException("size must be at least 1: " + size);
             }
@@ -882,9 +882,9 @@ public final class CircuitBreaker {
          * {@code bucketPeriod} (Resilience4j's TIME_BASED with one-second buckets).
          */
         public Builder timeWindow(Duration length, Duration bucketPeriod) {
-            once(countWindow < 0 && timeBuckets < 0, "window");
-            long len = positive(length, "length");
-            long bucket = positive(bucketPeriod, "bucketPeriod");
+            Checks.once(countWindow < 0 && timeBuckets < 0, "window");
+            long len = Checks.positiveNanos(length, "length");
+            long bucket = Checks.positiveNanos(bucketPeriod, "bucketPeriod");
             if (len % bucket != 0 || len / bucket > 10_000) {
                 throw new IllegalArgumentException("length must be a multiple of bucketPeriod, at most 10000 buckets: "
                         + length + " / " + bucketPeriod);
@@ -963,26 +963,5 @@ public final class CircuitBreaker {
             return percent;
         }
 
-        private static long positive(Duration d, String what) {
-            Objects.requireNonNull(d, what);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(what + " must be positive: " + d);
-            }
-            return d.getSeconds() >= (1L << 62) / 1_000_000_000L ? 1L << 62 : d.toNanos();
-        }
-
-        private static long nonNegative(Duration d, String what) {
-            Objects.requireNonNull(d, what);
-            if (d.isNegative()) {
-                throw new IllegalArgumentException(what + " must not be negative: " + d);
-            }
-            return d.getSeconds() >= (1L << 62) / 1_000_000_000L ? 1L << 62 : d.toNanos();
-        }
-
-        private static void once(boolean unset, String what) {
-            if (!unset) {
-                throw new IllegalStateException(what + " was already set");
-            }
-        }
     }
 }

@@ -38,11 +38,7 @@ public interface LimitAlgorithm {
         if (!(backoffRatio > 0 && backoffRatio < 1)) {
             throw new IllegalArgumentException("backoffRatio must be in (0, 1): " + backoffRatio);
         }
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("timeout must be positive: " + timeout);
-        }
-        long timeoutNanos = timeout.toNanos();
+        long timeoutNanos = Checks.positiveNanos(timeout, "timeout");
         return new LimitAlgorithm() {
             @Override
             public int initialLimit() {

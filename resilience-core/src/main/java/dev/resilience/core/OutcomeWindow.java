@@ -3,7 +3,6 @@ package dev.resilience.core;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A sliding window of call outcomes for the failure-rate and slow-call-rate trips of a
@@ -85,94 +84,32 @@ abstract class OutcomeWindow {
         }
     }
 
-    /**
-     * The last {@code buckets} periods of {@code bucketNanos}. A bucket is reset when time comes
-     * round to it again; outcomes recorded by another thread in the instant of that reset may be
-     * lost, so the counts are exact only without concurrent rollover.
-     */
+    /** The last {@code buckets} periods of {@code bucketNanos}; see {@link TimeBuckets}. */
     static final class TimeBased extends OutcomeWindow {
-        private final long bucketNanos;
-        private final int buckets;
-        private final AtomicLongArray epochs;
-        private final AtomicLongArray calls;
-        private final AtomicLongArray failures;
-        private final AtomicLongArray slow;
+        private static final int CALLS = 0;
+        private static final int FAILURES = 1;
+        private static final int SLOW_CALLS = 2;
+
+        private final TimeBuckets buckets;
 
         TimeBased(int buckets, long bucketNanos, int minCalls, double failureRateThreshold, double slowRateThreshold,
                 long now) {
             super(minCalls, failureRateThreshold, slowRateThreshold);
-            this.buckets = buckets;
-            this.bucketNanos = bucketNanos;
-            this.epochs = new AtomicLongArray(buckets);
-            this.calls = new AtomicLongArray(buckets);
-            this.failures = new AtomicLongArray(buckets);
-            this.slow = new AtomicLongArray(buckets);
-            long epoch = Math.floorDiv(now, bucketNanos);
-            for (int i = 0; i < buckets; i++) {
-                epochs.set(i, Long.MIN_VALUE);
-            }
-            epochs.set((int) Math.floorMod(epoch, (long) buckets), epoch);
-            this.cursor = new Cursor(epoch, bucketNanos, buckets);
+            this.buckets = new TimeBuckets(buckets, bucketNanos, 3, now);
         }
-
-        /** The bucket the last recording fell in, so most recordings need no division. */
-        private static final class Cursor {
-            final long epoch;
-            final long start;
-            final int index;
-
-            Cursor(long epoch, long bucketNanos, int buckets) {
-                this.epoch = epoch;
-                this.start = epoch * bucketNanos;
-                this.index = (int) Math.floorMod(epoch, (long) buckets);
-            }
-        }
-
-        private volatile Cursor cursor;
 
         @Override
         void record(int outcome, long now) {
-            Cursor c = cursor;
-            long offset = now - c.start;
-            if (offset < 0 || offset >= bucketNanos) {
-                c = new Cursor(Math.floorDiv(now, bucketNanos), bucketNanos, buckets);
-                cursor = c;
-            }
-            long epoch = c.epoch;
-            int i = c.index;
-            long e = epochs.get(i);
-            if (e != epoch) {
-                if (epoch - e < 0 && e != Long.MIN_VALUE) {
-                    return;
-                }
-                if (epochs.compareAndSet(i, e, epoch)) {
-                    calls.set(i, 0);
-                    failures.set(i, 0);
-                    slow.set(i, 0);
-                }
-            }
-            calls.incrementAndGet(i);
-            if ((outcome & FAILED) != 0) {
-                failures.incrementAndGet(i);
-            }
+            int also = (outcome & FAILED) != 0 ? FAILURES : -1;
+            buckets.increment(now, CALLS, also);
             if ((outcome & SLOW) != 0) {
-                slow.incrementAndGet(i);
+                buckets.increment(now, SLOW_CALLS, -1);
             }
         }
 
         @Override
         long[] totals(long now) {
-            long epoch = Math.floorDiv(now, bucketNanos);
-            long[] t = new long[3];
-            for (int i = 0; i < buckets; i++) {
-                long e = epochs.get(i);
-                if (e != Long.MIN_VALUE && epoch - e >= 0 && epoch - e < buckets) {
-                    t[0] += calls.get(i);
-                    t[1] += failures.get(i);
-                    t[2] += slow.get(i);
-                }
-            }
-            return t;
+            return buckets.totals(now);
         }
     }
 }

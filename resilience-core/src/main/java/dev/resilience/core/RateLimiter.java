@@ -632,21 +632,21 @@ public final class RateLimiter {
          * limit (which ignores the burst).
          */
         public Builder rate(double permitsPerSecond) {
-            requireUnset(interval < 0, "rate");
+            Checks.once(interval < 0, "rate");
             this.interval = intervalOf(permitsPerSecond);
             return this;
         }
 
         /** One permit every {@code interval}. */
         public Builder interval(Duration interval) {
-            requireUnset(this.interval < 0, "rate");
+            Checks.once(this.interval < 0, "rate");
             this.interval = intervalOf(interval);
             return this;
         }
 
         /** The most permits available at once; default 1, as in {@code rate.NewLimiter(r, 1)}. */
         public Builder burst(int burst) {
-            requireUnset(this.burst < 0, "burst");
+            Checks.once(this.burst < 0, "burst");
             checkBurst(burst);
             this.burst = burst;
             return this;
@@ -664,29 +664,26 @@ public final class RateLimiter {
 
         /** Warm-up with a given cold factor (how much slower than the rate a cold limiter starts). */
         public Builder warmup(Duration period, double coldFactor) {
-            requireUnset(this.warmupNanos < 0, "warmup");
-            Objects.requireNonNull(period, "period");
-            if (period.isNegative() || period.isZero()) {
-                throw new IllegalArgumentException("period must be positive: " + period);
-            }
+            Checks.once(this.warmupNanos < 0, "warmup");
+            long nanos = Checks.positiveNanos(period, "period");
             if (!(coldFactor >= 1.0) || Double.isInfinite(coldFactor)) {
                 throw new IllegalArgumentException("coldFactor must be at least 1: " + coldFactor);
             }
-            this.warmupNanos = period.getSeconds() >= (1L << 62) / 1_000_000_000L ? 1L << 62 : period.toNanos();
+            this.warmupNanos = nanos;
             this.coldFactor = coldFactor;
             return this;
         }
 
         /** The clock; default {@link Ticker#system()}. */
         public Builder ticker(Ticker ticker) {
-            requireUnset(this.ticker == null, "ticker");
+            Checks.once(this.ticker == null, "ticker");
             this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;
         }
 
         /** Receives the limiter's events; default {@link RateLimiterListener#NOOP}. */
         public Builder listener(RateLimiterListener listener) {
-            requireUnset(this.listener == null, "listener");
+            Checks.once(this.listener == null, "listener");
             this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
@@ -710,12 +707,6 @@ public final class RateLimiter {
                 listener = RateLimiterListener.NOOP;
             }
             return new RateLimiter(this);
-        }
-
-        private static void requireUnset(boolean unset, String what) {
-            if (!unset) {
-                throw new IllegalStateException(what + " was already set");
-            }
         }
     }
 }

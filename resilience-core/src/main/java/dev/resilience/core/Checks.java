@@ -1,0 +1,42 @@
+package dev.resilience.core;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/** The argument checks every builder of this package shares: each names what it rejects. */
+final class Checks {
+    /** Durations are capped here so that ticker arithmetic cannot overflow: 2^62 ns, about 146 years. */
+    static final long MAX_NANOS = 1L << 62;
+
+    private Checks() {
+    }
+
+    /** Set-once setters: a second call hides a bug. */
+    static void once(boolean unset, String what) {
+        if (!unset) {
+            throw new IllegalStateException(what + " was already set");
+        }
+    }
+
+    /** A positive duration in nanoseconds, capped at {@link #MAX_NANOS}. */
+    static long positiveNanos(Duration d, String what) {
+        Objects.requireNonNull(d, what);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive: " + d);
+        }
+        return cappedNanos(d);
+    }
+
+    /** A non-negative duration in nanoseconds, capped at {@link #MAX_NANOS}. */
+    static long nonNegativeNanos(Duration d, String what) {
+        Objects.requireNonNull(d, what);
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(what + " must not be negative: " + d);
+        }
+        return cappedNanos(d);
+    }
+
+    private static long cappedNanos(Duration d) {
+        return d.getSeconds() >= MAX_NANOS / 1_000_000_000L ? MAX_NANOS : Math.min(d.toNanos(), MAX_NANOS);
+    }
+}

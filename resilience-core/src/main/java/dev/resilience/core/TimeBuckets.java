@@ -1,0 +1,87 @@
+package dev.resilience.core;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Counters over the last {@code buckets} periods of {@code bucketNanos}: a ring of buckets, each
+ * with {@code width} counters, reset when time comes round to it again. Shared by the breaker's
+ * time-based rate window and gobreaker's rolling interval. An increment made by another thread in
+ * the instant a bucket is reset may be lost; an increment stamped before the bucket's current
+ * period is dropped.
+ */
+final class TimeBuckets {
+    private static final long EMPTY = Long.MIN_VALUE;
+
+    private final long bucketNanos;
+    private final int buckets;
+    private final int width;
+    private final AtomicLongArray epochs;
+    private final AtomicLongArray counters;
+    /** The bucket of the last increment, so that most increments need no division. */
+    private volatile Cursor cursor;
+
+    private static final class Cursor {
+        final long epoch;
+        final long start;
+        final int index;
+
+        Cursor(long epoch, long bucketNanos, int buckets) {
+            this.epoch = epoch;
+            this.start = epoch * bucketNanos;
+            this.index = (int) Math.floorMod(epoch, (long) buckets);
+        }
+    }
+
+    TimeBuckets(int buckets, long bucketNanos, int width, long now) {
+        this.buckets = buckets;
+        this.bucketNanos = bucketNanos;
+        this.width = width;
+        this.epochs = new AtomicLongArray(buckets);
+        this.counters = new AtomicLongArray(buckets * width);
+        for (int i = 0; i < buckets; i++) {
+            epochs.set(i, EMPTY);
+        }
+        this.cursor = new Cursor(Math.floorDiv(now, bucketNanos), bucketNanos, buckets);
+    }
+
+    /** Adds one to counter {@code which} of the bucket of {@code now}, and to {@code alsoWhich} if not negative. */
+    void increment(long now, int which, int alsoWhich) {
+        Cursor c = cursor;
+        long offset = now - c.start;
+        if (offset < 0 || offset >= bucketNanos) {
+            c = new Cursor(Math.floorDiv(now, bucketNanos), bucketNanos, buckets);
+            cursor = c;
+        }
+        int i = c.index;
+        long e = epochs.get(i);
+        if (e != c.epoch) {
+            if (e != EMPTY && c.epoch - e < 0) {
+                return;
+            }
+            if (epochs.compareAndSet(i, e, c.epoch)) {
+                for (int k = 0; k < width; k++) {
+                    counters.set(i * width + k, 0);
+                }
+            }
+        }
+        counters.incrementAndGet(i * width + which);
+        if (alsoWhich >= 0) {
+            counters.incrementAndGet(i * width + alsoWhich);
+        }
+    }
+
+    /** The sums of each counter over the buckets of the window ending at {@code now}. */
+    long[] totals(long now) {
+        long epoch = Math.floorDiv(now, bucketNanos);
+        long[] t = new long[width];
+        for (int i = 0; i < buckets; i++) {
+            long e = epochs.get(i);
+            if (e != EMPTY && epoch - e >= 0 && epoch - e < buckets) {
+                for (int k = 0; k < width; k++) {
+                    t[k] += counters.get(i * width + k);
+                }
+            }
+        }
+        return t;
+    }
+}

@@ -1,0 +1,401 @@
+package dev.resilience.core;
+
+import dev.resilience.context.Context;
+import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.Delays;
+import dev.resilience.context.Registration;
+import dev.resilience.context.Scope;
+import dev.resilience.context.Ticker;
+import dev.resilience.context.WaitResult;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
+import java.util.function.DoubleSupplier;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * Retries a call with backoff, per-class rules, a shared {@link RetryBudget}, and respect for the
+ * current context's deadline.
+ *
+ * <pre>{@code
+ * Retry retry = Retry.builder("payments")
+ *         .on(TimeoutException.class, 4, Backoff.exponential(ms(50), 2, ms(800), Backoff.Jitter.FULL))
+ *         .on(IdempotentFailure.class, 3, Backoff.fixed(ms(100)))
+ *         .never(BusinessRejection.class)
+ *         .budget(RetryBudget.of(0.2, 10, 100))
+ *         .build();
+ * Receipt r = retry.call(() -> pay(order));
+ * }</pre>
+ *
+ * <p><b>Classification.</b> An exception goes to the first {@link Builder#never never} or
+ * {@link Builder#on on} rule whose class matches it; otherwise to the default rule
+ * ({@link Builder#maxAttempts}, {@link Builder#backoff}) if {@link Builder#retryOn} accepts it. By
+ * default every exception is retried except the ones a guard or the context produced
+ * ({@link ContextDoneException}, {@link RequestNotPermittedException},
+ * {@link CallNotPermittedException}) and {@link Error}s. A result is retried under the default rule
+ * when {@link Builder#retryOnResult} accepts it (e.g. an HTTP 503).
+ *
+ * <p><b>Waiting.</b> A server-provided delay ({@link Builder#delayHint}, e.g. {@code Retry-After})
+ * replaces the backoff. No retry is attempted whose wait would reach the current context's
+ * deadline, nor one the budget refuses. When the call stops, its last outcome comes out unchanged:
+ * the last exception is rethrown as it was (never wrapped), or the last result is returned. The
+ * listener says why it stopped.
+ *
+ * <p>A successful first attempt allocates nothing and reads no clock.
+ */
+public final class Retry {
+
+    private final String name;
+    private final Rule defaultRule;
+    private final List<Rule> rules;
+    private final Predicate<Throwable> retryOn;
+    private final Predicate<Object> retryOnResult;
+    private final BiFunction<Object, Throwable, Duration> delayHint;
+    private final RetryBudget budget;
+    private final DoubleSupplier random;
+    private final Ticker ticker;
+    private final RetryListener listener;
+
+    private Retry(Builder b) {
+        this.name = b.name;
+        this.defaultRule = new Rule(null, b.maxAttempts, b.backoff);
+        this.rules = List.copyOf(b.rules);
+        this.retryOn = b.retryOn;
+        this.retryOnResult = b.retryOnResult;
+        this.delayHint = b.delayHint;
+        this.budget = b.budget;
+        this.random = b.random;
+        this.ticker = b.ticker;
+        this.listener = b.listener;
+    }
+
+    /** Starts building a retry policy; {@code name} identifies it in metrics. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** A rule: for outcomes of {@code type}, up to {@code maxAttempts} attempts with {@code backoff}. */
+    private record Rule(Class<? extends Throwable> type, int maxAttempts, Backoff backoff) {
+    }
+
+    /** The rule for an outcome, or null if it must not be retried. */
+    private Rule ruleFor(Object result, Throwable failure) {
+        if (failure == null) {
+            return retryOnResult != null && retryOnResult.test(result) ? defaultRule : null;
+        }
+        for (Rule r : rules) {
+            if (r.type.isInstance(failure)) {
+                return r.maxAttempts > 1 ? r : null;
+            }
+        }
+        return retryOn.test(failure) ? defaultRule : null;
+    }
+
+    private boolean isSuccess(Object result, Throwable failure) {
+        return failure == null && (retryOnResult == null || !retryOnResult.test(result));
+    }
+
+    /**
+     * The wait before the next attempt, or -1 to give up (the listener is told why). Reads the
+     * context and the budget only here, on the retry path.
+     */
+    private long nextDelay(Rule rule, int attempt, long previous, Object result, Throwable failure, Context ctx) {
+        if (rule == null) {
+            listener.onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            return -1;
+        }
+        if (attempt >= rule.maxAttempts) {
+            listener.onGiveUp(this, attempt, RetryListener.GiveUp.EXHAUSTED);
+            return -1;
+        }
+        long delay = -1;
+        if (delayHint != null) {
+            Duration hint = delayHint.apply(result, failure);
+            if (hint != null && !hint.isNegative()) {
+                delay = Checks.nonNegativeNanos(hint, "delayHint");
+            }
+        }
+        if (delay < 0) {
+            delay = Math.max(0L, rule.backoff.delayNanos(attempt, previous, random));
+        }
+        if (ctx.isDone() || ctx.remainingNanos() <= delay) {
+            listener.onGiveUp(this, attempt, RetryListener.GiveUp.DEADLINE);
+            return -1;
+        }
+        if (budget != null && !budget.tryWithdraw()) {
+            listener.onGiveUp(this, attempt, RetryListener.GiveUp.BUDGET);
+            return -1;
+        }
+        listener.onRetry(this, attempt, delay, failure);
+        return delay;
+    }
+
+    /**
+     * Calls {@code task}, retrying as configured; returns its result or rethrows its exception,
+     * unchanged.
+     *
+     * @throws ContextDoneException if the context ends during a backoff
+     * @throws InterruptedException if interrupted during a backoff
+     */
+    public <T> T call(Callable<T> task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        if (budget != null) {
+            budget.deposit();
+        }
+        int attempt = 1;
+        long previous = 0;
+        for (;;) {
+            T result = null;
+            Throwable failure = null;
+            try {
+                result = task.call();
+            } catch (Throwable e) {
+                failure = e;
+            }
+            if (isSuccess(result, failure)) {
+                return result;
+            }
+            Context ctx = Context.current();
+            long delay = nextDelay(ruleFor(result, failure), attempt, previous, result, failure, ctx);
+            if (delay < 0) {
+                return outcome(result, failure);
+            }
+            if (delay > 0) {
+                WaitResult w = ctx.waitUntil(ticker, ticker.read() + delay);
+                if (w == WaitResult.INTERRUPTED) {
+                    Thread.interrupted();
+                    throw new InterruptedException(name + ": interrupted during backoff");
+                }
+                if (w != WaitResult.ELAPSED) {
+                    ctx.throwIfDone();
+                }
+            }
+            previous = delay;
+            attempt++;
+        }
+    }
+
+    /** Runs {@code task}, retrying as configured; rethrows its last exception unchanged. */
+    public void run(Runnable task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        call(() -> {
+            task.run();
+            return null;
+        });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T, E extends Throwable> T outcome(T result, Throwable failure) throws E {
+        if (failure != null) {
+            throw (E) failure;
+        }
+        return result;
+    }
+
+    /**
+     * Starts {@code task} and retries it as configured without blocking a thread between
+     * attempts; each attempt starts under the caller's context. The returned stage completes with
+     * the last outcome, or with the context's exception if it ends during a backoff.
+     */
+    public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
+        Objects.requireNonNull(task, "task");
+        if (budget != null) {
+            budget.deposit();
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        attempt(task, Context.current(), result, 1, 0L);
+        return result;
+    }
+
+    private <T> void attempt(Supplier<? extends CompletionStage<T>> task, Context ctx, CompletableFuture<T> result,
+            int attempt, long previous) {
+        CompletionStage<T> stage;
+        try (Scope s = ctx.attach()) {
+            stage = task.get();
+        } catch (Throwable e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        stage.whenComplete((value, error) -> {
+            Throwable failure = error instanceof CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            if (isSuccess(value, failure)) {
+                result.complete(value);
+                return;
+            }
+            long delay = nextDelay(ruleFor(value, failure), attempt, previous, value, failure, ctx);
+            if (delay < 0) {
+                if (failure != null) {
+                    result.completeExceptionally(failure);
+                } else {
+                    result.complete(value);
+                }
+                return;
+            }
+            AtomicBoolean decided = new AtomicBoolean();
+            Registration[] onDone = new Registration[1];
+            Registration timer = Delays.schedule(ticker, ticker.read() + delay, () -> {
+                if (decided.compareAndSet(false, true)) {
+                    if (onDone[0] != null) {
+                        onDone[0].remove();
+                    }
+                    attempt(task, ctx, result, attempt + 1, delay);
+                }
+            });
+            onDone[0] = ctx.onDone(() -> {
+                if (decided.compareAndSet(false, true)) {
+                    timer.remove();
+                    result.completeExceptionally(ctx.err());
+                }
+            });
+        });
+    }
+
+    /** The policy's name. */
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "Retry[" + name + ", " + defaultRule.maxAttempts + " attempts, " + rules.size() + " rules]";
+    }
+
+    /** Builds a {@link Retry}. Each setter may be called once, except {@code on} and {@code never}. */
+    public static final class Builder {
+        private final String name;
+        private int maxAttempts = -1;
+        private Backoff backoff;
+        private final List<Rule> rules = new ArrayList<>();
+        private Predicate<Throwable> retryOn;
+        private Predicate<Object> retryOnResult;
+        private BiFunction<Object, Throwable, Duration> delayHint;
+        private RetryBudget budget;
+        private DoubleSupplier random;
+        private Ticker ticker;
+        private RetryListener listener;
+
+        private Builder(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /** Attempts in all (first one included) under the default rule; default 3. */
+        public Builder maxAttempts(int maxAttempts) {
+            Checks.once(this.maxAttempts < 0, "maxAttempts");
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("maxAttempts must be at least 1: " + maxAttempts);
+            }
+            this.maxAttempts = maxAttempts;
+            return this;
+        }
+
+        /** The default rule's backoff; default exponential from 100 ms, x2, capped at 10 s, full jitter. */
+        public Builder backoff(Backoff backoff) {
+            Checks.once(this.backoff == null, "backoff");
+            this.backoff = Objects.requireNonNull(backoff, "backoff");
+            return this;
+        }
+
+        /** A rule for exceptions of {@code type}: up to {@code maxAttempts} attempts with {@code backoff}. */
+        public Builder on(Class<? extends Throwable> type, int maxAttempts, Backoff backoff) {
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(backoff, "backoff");
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("maxAttempts must be at least 1: " + maxAttempts);
+            }
+            rules.add(new Rule(type, maxAttempts, backoff));
+            return this;
+        }
+
+        /** Never retry exceptions of {@code type} (e.g. a business rejection). */
+        public Builder never(Class<? extends Throwable> type) {
+            Objects.requireNonNull(type, "type");
+            rules.add(new Rule(type, 1, (r, p, x) -> 0L));
+            return this;
+        }
+
+        /** Which exceptions the default rule retries; replaces the default. */
+        public Builder retryOn(Predicate<Throwable> retryOn) {
+            Checks.once(this.retryOn == null, "retryOn");
+            this.retryOn = Objects.requireNonNull(retryOn, "retryOn");
+            return this;
+        }
+
+        /** Which results the default rule retries (e.g. HTTP 503); default none. */
+        public Builder retryOnResult(Predicate<Object> retryOnResult) {
+            Checks.once(this.retryOnResult == null, "retryOnResult");
+            this.retryOnResult = Objects.requireNonNull(retryOnResult, "retryOnResult");
+            return this;
+        }
+
+        /**
+         * A server-provided delay (such as {@code Retry-After}) to wait instead of the backoff;
+         * the function gets the result or exception and returns null when there is none.
+         */
+        public Builder delayHint(BiFunction<Object, Throwable, Duration> delayHint) {
+            Checks.once(this.delayHint == null, "delayHint");
+            this.delayHint = Objects.requireNonNull(delayHint, "delayHint");
+            return this;
+        }
+
+        /** A budget shared with other calls; default none. */
+        public Builder budget(RetryBudget budget) {
+            Checks.once(this.budget == null, "budget");
+            this.budget = Objects.requireNonNull(budget, "budget");
+            return this;
+        }
+
+        /** The random source for jitter, uniform in [0, 1); default {@link ThreadLocalRandom}. */
+        public Builder random(DoubleSupplier random) {
+            Checks.once(this.random == null, "random");
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        /** The clock backoffs are waited on; default {@link Ticker#system()}. */
+        public Builder ticker(Ticker ticker) {
+            Checks.once(this.ticker == null, "ticker");
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Receives retries and give-ups; default {@link RetryListener#NOOP}. */
+        public Builder listener(RetryListener listener) {
+            Checks.once(this.listener == null, "listener");
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Builds the policy. */
+        public Retry build() {
+            if (maxAttempts < 0) {
+                maxAttempts = 3;
+            }
+            if (backoff == null) {
+                backoff = Backoff.exponential(Duration.ofMillis(100), 2.0, Duration.ofSeconds(10), Backoff.Jitter.FULL);
+            }
+            if (retryOn == null) {
+                retryOn = e -> !(e instanceof Error || e instanceof ContextDoneException
+                        || e instanceof RequestNotPermittedException || e instanceof CallNotPermittedException);
+            }
+            if (random == null) {
+                random = () -> ThreadLocalRandom.current().nextDouble();
+            }
+            if (ticker == null) {
+                ticker = Ticker.system();
+            }
+            if (listener == null) {
+                listener = RetryListener.NOOP;
+            }
+            return new Retry(this);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package dev.resilience.core;
+
+/**
+ * Receives a {@link Retry}'s events; every method defaults to doing nothing and nothing is allocated
+ * for an unused listener. Methods run on the calling thread: keep them short and never block.
+ */
+public interface RetryListener {
+
+    /** The listener that ignores everything; the default. */
+    RetryListener NOOP = new RetryListener() {
+    };
+
+    /** Why a call stopped retrying and returned its last outcome. */
+    enum GiveUp {
+        /** The outcome is not one to retry. */
+        NOT_RETRYABLE,
+        /** The rule's attempts are used up. */
+        EXHAUSTED,
+        /** The backoff would reach the context's deadline. */
+        DEADLINE,
+        /** The retry budget had no retry left. */
+        BUDGET
+    }
+
+    /**
+     * A retry is scheduled.
+     *
+     * @param attempt the attempt that just failed (1 for the first)
+     * @param delayNanos the wait before the next attempt
+     * @param failure the attempt's exception, or null if its result was retryable
+     */
+    default void onRetry(Retry retry, int attempt, long delayNanos, Throwable failure) {
+    }
+
+    /** The call ends with a retryable-looking outcome that will not be retried. */
+    default void onGiveUp(Retry retry, int attempts, GiveUp reason) {
+    }
+}

@@ -1,0 +1,312 @@
+package dev.resilience.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.ContextCancelledException;
+import dev.resilience.context.ManualTicker;
+import dev.resilience.context.Scope;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Backoff sequences, classification, deadline, budget and server delays, at exact ticker times. */
+class RetryTest {
+
+    private static final long MS = 1_000_000L;
+
+    private final ManualTicker ticker = new ManualTicker();
+    private final List<String> events = new ArrayList<>();
+    private final RetryListener recorder = new RetryListener() {
+        @Override
+        public void onRetry(Retry retry, int attempt, long delayNanos, Throwable failure) {
+            events.add("retry " + attempt + " after " + delayNanos / MS + "ms");
+        }
+
+        @Override
+        public void onGiveUp(Retry retry, int attempts, GiveUp reason) {
+            events.add("give up after " + attempts + ": " + reason);
+        }
+    };
+
+    static final class BusinessRejection extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+    }
+
+    @Test
+    void fixedAndExponentialBackoffWithCap() {
+        Backoff fixed = Backoff.fixed(Duration.ofMillis(200));
+        assertEquals(200 * MS, fixed.delayNanos(1, 0, () -> 0.5));
+        assertEquals(200 * MS, fixed.delayNanos(7, 200 * MS, () -> 0.5));
+        Backoff exp = Backoff.exponential(Duration.ofMillis(100), 2.0, Duration.ofMillis(1000));
+        long[] expected = {100, 200, 400, 800, 1000, 1000};
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i] * MS, exp.delayNanos(i + 1, 0, () -> 0.5), "retry " + (i + 1));
+        }
+        assertEquals(1000 * MS, exp.delayNanos(10_000, 0, () -> 0.5), "no overflow far out");
+    }
+
+    @Test
+    void jitterStaysWithinItsBounds() {
+        Duration base = Duration.ofMillis(100);
+        Duration cap = Duration.ofMillis(1000);
+        Backoff full = Backoff.exponential(base, 2.0, cap, Backoff.Jitter.FULL);
+        Backoff equal = Backoff.exponential(base, 2.0, cap, Backoff.Jitter.EQUAL);
+        Backoff decorrelated = Backoff.exponential(base, 2.0, cap, Backoff.Jitter.DECORRELATED);
+        assertEquals(0L, full.delayNanos(3, 0, () -> 0.0));
+        assertEquals(399 * MS, full.delayNanos(3, 0, () -> 0.9975));
+        assertEquals(200 * MS, equal.delayNanos(3, 0, () -> 0.0));
+        assertEquals(300 * MS, equal.delayNanos(3, 0, () -> 0.5));
+        java.util.Random rnd = new java.util.Random(7);
+        long previous = 0;
+        for (int retry = 1; retry <= 50; retry++) {
+            long d = decorrelated.delayNanos(retry, previous, rnd::nextDouble);
+            assertTrue(d >= 100 * MS && d <= 1000 * MS, "decorrelated within [base, cap]: " + d);
+            assertTrue(d <= Math.max(100 * MS, 3 * previous), "at most 3x the previous");
+            previous = d;
+            long f = full.delayNanos(retry, 0, rnd::nextDouble);
+            assertTrue(f >= 0 && f <= 1000 * MS);
+            long e = equal.delayNanos(retry, 0, rnd::nextDouble);
+            long nominal = Math.min(1000, 100L << Math.min(retry - 1, 20)) * MS;
+            assertTrue(e >= nominal / 2 && e <= nominal, "equal jitter within [d/2, d]");
+        }
+    }
+
+    @Test
+    void retriesUntilSuccess() throws Exception {
+        Retry retry = Retry.builder("r").maxAttempts(5).backoff(Backoff.fixed(Duration.ZERO)).listener(recorder).build();
+        AtomicInteger attempts = new AtomicInteger();
+        String r = retry.call(() -> {
+            if (attempts.incrementAndGet() < 3) {
+                throw new IOException("flaky");
+            }
+            return "ok";
+        });
+        assertEquals("ok", r);
+        assertEquals(3, attempts.get());
+        assertEquals(List.of("retry 1 after 0ms", "retry 2 after 0ms"), events);
+    }
+
+    @Test
+    void exhaustedRetriesRethrowTheLastExceptionUnchanged() {
+        Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).listener(recorder).build();
+        AtomicInteger attempts = new AtomicInteger();
+        List<IOException> thrown = new ArrayList<>();
+        IOException last = assertThrows(IOException.class, () -> retry.call(() -> {
+            attempts.incrementAndGet();
+            IOException e = new IOException("attempt " + attempts.get());
+            thrown.add(e);
+            throw e;
+        }));
+        assertSame(thrown.get(2), last, "no wrapping");
+        assertEquals(3, attempts.get());
+        assertEquals("give up after 3: EXHAUSTED", events.get(events.size() - 1));
+    }
+
+    @Test
+    void perClassRulesAndNever() throws Exception {
+        Retry retry = Retry.builder("r")
+                .on(TimeoutException.class, 4, Backoff.fixed(Duration.ZERO))
+                .on(IOException.class, 2, Backoff.fixed(Duration.ZERO))
+                .never(BusinessRejection.class)
+                .listener(recorder).build();
+        AtomicInteger a = new AtomicInteger();
+        assertThrows(TimeoutException.class, () -> retry.call(() -> {
+            a.incrementAndGet();
+            throw new TimeoutException();
+        }));
+        assertEquals(4, a.get(), "timeouts: 4 attempts");
+        a.set(0);
+        assertThrows(IOException.class, () -> retry.call(() -> {
+            a.incrementAndGet();
+            throw new IOException();
+        }));
+        assertEquals(2, a.get(), "idempotent failures: 2 attempts");
+        a.set(0);
+        assertThrows(BusinessRejection.class, () -> retry.call(() -> {
+            a.incrementAndGet();
+            throw new BusinessRejection();
+        }));
+        assertEquals(1, a.get(), "business rejections: never");
+        assertEquals("give up after 1: NOT_RETRYABLE", events.get(events.size() - 1));
+    }
+
+    @Test
+    void guardRejectionsAndContextEndsAreNotRetriedByDefault() {
+        Retry retry = Retry.builder("r").backoff(Backoff.fixed(Duration.ZERO)).build();
+        AtomicInteger a = new AtomicInteger();
+        assertThrows(CallNotPermittedException.class, () -> retry.call(() -> {
+            a.incrementAndGet();
+            throw new CallNotPermittedException("cb", CircuitBreaker.State.OPEN);
+        }));
+        assertEquals(1, a.get());
+    }
+
+    @Test
+    void retryableResultsAndTheLastResultIsReturned() throws Exception {
+        Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO))
+                .retryOnResult(r -> "503".equals(r)).build();
+        AtomicInteger a = new AtomicInteger();
+        assertEquals("503", retry.call(() -> {
+            a.incrementAndGet();
+            return "503";
+        }));
+        assertEquals(3, a.get());
+        a.set(0);
+        assertEquals("200", retry.call(() -> a.incrementAndGet() < 2 ? "503" : "200"));
+    }
+
+    @Test
+    void asyncBackoffWaitsOnTheTicker() throws Exception {
+        Retry retry = Retry.builder("r").maxAttempts(4)
+                .backoff(Backoff.exponential(Duration.ofMillis(100), 2.0, Duration.ofSeconds(1))).ticker(ticker).build();
+        AtomicInteger a = new AtomicInteger();
+        CompletableFuture<String> f = retry.<String>callAsync(() -> a.incrementAndGet() < 4
+                ? CompletableFuture.failedFuture(new IOException("flaky"))
+                : CompletableFuture.completedFuture("ok")).toCompletableFuture();
+        assertEquals(1, a.get());
+        ticker.advance(99 * MS);
+        assertEquals(1, a.get());
+        ticker.advance(MS);
+        assertEquals(2, a.get(), "second attempt at 100 ms");
+        ticker.advance(199 * MS);
+        assertEquals(2, a.get());
+        ticker.advance(MS);
+        assertEquals(3, a.get(), "third at +200 ms");
+        ticker.advance(400 * MS);
+        assertEquals("ok", f.get());
+    }
+
+    @Test
+    void deadlineCutsRetriesShort() throws Exception {
+        Retry retry = Retry.builder("r").maxAttempts(10).backoff(Backoff.fixed(Duration.ofMillis(100)))
+                .ticker(ticker).listener(recorder).build();
+        AtomicInteger a = new AtomicInteger();
+        CompletableFuture<String> f;
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(250), ticker);
+             Scope s = h.attach()) {
+            f = retry.<String>callAsync(() -> {
+                a.incrementAndGet();
+                return CompletableFuture.failedFuture(new IOException("down"));
+            }).toCompletableFuture();
+            ticker.advance(100 * MS);
+            ticker.advance(100 * MS);
+            assertTrue(f.isDone());
+        }
+        assertEquals(3, a.get(), "attempts at 0, 100, 200 ms; a fourth at 300 would pass the 250 ms deadline");
+        assertInstanceOf(IOException.class, assertThrows(ExecutionException.class, f::get).getCause());
+        assertEquals("give up after 3: DEADLINE", events.get(events.size() - 1));
+    }
+
+    @Test
+    void syncRetryDoesNotWaitPastTheDeadline() {
+        Retry retry = Retry.builder("r").maxAttempts(10).backoff(Backoff.fixed(Duration.ofSeconds(5))).build();
+        AtomicInteger a = new AtomicInteger();
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofSeconds(1)); Scope s = h.attach()) {
+            assertThrows(IOException.class, () -> retry.call(() -> {
+                a.incrementAndGet();
+                throw new IOException("down");
+            }));
+        }
+        assertEquals(1, a.get(), "a 5 s backoff under a 1 s deadline is not attempted");
+    }
+
+    @Test
+    void cancellationDuringAsyncBackoffEndsTheCall() {
+        Retry retry = Retry.builder("r").backoff(Backoff.fixed(Duration.ofSeconds(1))).ticker(ticker).build();
+        CancelHandle h = Context.background().withCancel();
+        CompletableFuture<String> f;
+        try (Scope s = h.attach()) {
+            f = retry.<String>callAsync(() -> CompletableFuture.failedFuture(new IOException("down")))
+                    .toCompletableFuture();
+        }
+        assertFalse(f.isDone());
+        h.cancel();
+        assertInstanceOf(ContextCancelledException.class, assertThrows(ExecutionException.class, f::get).getCause());
+        ticker.advance(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void serverDelayReplacesTheBackoff() {
+        Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ofMillis(10)))
+                .retryOnResult(r -> ((String) r).startsWith("503"))
+                .delayHint((r, e) -> r != null ? Duration.ofSeconds(Long.parseLong(((String) r).substring(4))) : null)
+                .ticker(ticker).build();
+        AtomicInteger a = new AtomicInteger();
+        CompletableFuture<String> f = retry.<String>callAsync(() -> CompletableFuture.completedFuture(
+                a.incrementAndGet() == 1 ? "503 2" : "200")).toCompletableFuture();
+        ticker.advance(Duration.ofMillis(1999));
+        assertEquals(1, a.get(), "Retry-After: 2 s, not the 10 ms backoff");
+        ticker.advance(Duration.ofMillis(1));
+        assertEquals("200", f.join());
+    }
+
+    @Test
+    void budgetLimitsRetriesToAFractionOfTrafficPlusAMinimum() {
+        RetryBudget budget = RetryBudget.of(0.1, 0, 5, ticker);
+        assertFalse(budget.tryWithdraw(), "nothing banked yet");
+        for (int i = 0; i < 10; i++) {
+            budget.deposit();
+        }
+        assertTrue(budget.tryWithdraw(), "10 requests x 10% = 1 retry");
+        assertFalse(budget.tryWithdraw());
+        for (int i = 0; i < 1000; i++) {
+            budget.deposit();
+        }
+        assertEquals(5.0, budget.balance(), 1e-9, "capped at maxBalance");
+        RetryBudget minimum = RetryBudget.of(0, 2, 1, ticker);
+        assertTrue(minimum.tryWithdraw());
+        assertTrue(minimum.tryWithdraw());
+        assertFalse(minimum.tryWithdraw(), "2 per second");
+        ticker.advance(500 * MS);
+        assertTrue(minimum.tryWithdraw(), "refilled");
+        assertFalse(minimum.tryWithdraw());
+    }
+
+    @Test
+    void exhaustedBudgetStopsRetrying() {
+        RetryBudget budget = RetryBudget.of(0.5, 0, 10, ticker);
+        Retry retry = Retry.builder("r").maxAttempts(5).backoff(Backoff.fixed(Duration.ZERO)).budget(budget)
+                .listener(recorder).build();
+        AtomicInteger a = new AtomicInteger();
+        for (int call = 0; call < 4; call++) {
+            assertThrows(IOException.class, () -> retry.call(() -> {
+                a.incrementAndGet();
+                throw new IOException("down");
+            }));
+        }
+        assertEquals(4 + 2, a.get(), "4 calls deposit 2 retries in all: an outage cannot multiply load");
+        assertEquals("give up after 2: BUDGET", events.get(events.size() - 1));
+    }
+
+    @Test
+    void badArguments() {
+        assertThrows(IllegalArgumentException.class, () -> Retry.builder("r").maxAttempts(0));
+        assertThrows(IllegalStateException.class, () -> Retry.builder("r").maxAttempts(2).maxAttempts(3));
+        assertThrows(IllegalArgumentException.class, () -> Backoff.fixed(Duration.ofMillis(-1)));
+        assertThrows(IllegalArgumentException.class,
+                () -> Backoff.exponential(Duration.ofMillis(100), 0.5, Duration.ofSeconds(1)));
+        assertThrows(IllegalArgumentException.class,
+                () -> Backoff.exponential(Duration.ofSeconds(2), 2, Duration.ofSeconds(1)));
+        assertThrows(IllegalArgumentException.class, () -> RetryBudget.of(-0.1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> RetryBudget.of(Double.NaN, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> RetryBudget.of(0.1, -1, 1));
+        assertThrows(IllegalArgumentException.class, () -> RetryBudget.of(0.1, 1, 0));
+        assertEquals("type", assertThrows(NullPointerException.class,
+                () -> Retry.builder("r").on(null, 2, Backoff.fixed(Duration.ZERO))).getMessage());
+        assertEquals("task", assertThrows(NullPointerException.class, () -> Retry.builder("r").build().call(null))
+                .getMessage());
+    }
+}

@@ -1,0 +1,128 @@
+package dev.resilience.core;
+
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * Replaces selected failures with a value, or with a value computed from the failure.
+ *
+ * <pre>{@code
+ * Fallback<Price> cached = Fallback.<Price>when(e -> e instanceof CallNotPermittedException)
+ *         .to(e -> priceCache.last(sku));
+ * Price p = cached.call(() -> pricing.get(sku));   // the cached price while the breaker is open
+ * }</pre>
+ *
+ * <p>Failures the predicate does not select, and failures thrown by the fallback function itself,
+ * come out unchanged.
+ *
+ * @param <T> the result type
+ */
+public final class Fallback<T> {
+
+    private final Predicate<Throwable> when;
+    private final Function<Throwable, ? extends T> to;
+
+    private Fallback(Predicate<Throwable> when, Function<Throwable, ? extends T> to) {
+        this.when = when;
+        this.to = to;
+    }
+
+    /** Starts a fallback for failures that {@code when} selects. */
+    public static <T> Selector<T> when(Predicate<Throwable> when) {
+        return new Selector<>(Objects.requireNonNull(when, "when"));
+    }
+
+    /** Starts a fallback for failures of any of the given types. */
+    @SafeVarargs
+    public static <T> Selector<T> on(Class<? extends Throwable>... types) {
+        Objects.requireNonNull(types, "types");
+        if (types.length == 0) {
+            throw new IllegalArgumentException("types must not be empty");
+        }
+        Class<?>[] copy = types.clone();
+        for (Class<?> c : copy) {
+            Objects.requireNonNull(c, "types");
+        }
+        return new Selector<>(e -> {
+            for (Class<?> c : copy) {
+                if (c.isInstance(e)) {
+                    return true;
+                }
+            }
+            return false;
+        });
+    }
+
+    /** Starts a fallback for every failure. */
+    public static <T> Selector<T> always() {
+        return new Selector<>(e -> true);
+    }
+
+    /** The second half of the builder: what to fall back to. */
+    public static final class Selector<T> {
+        private final Predicate<Throwable> when;
+
+        private Selector(Predicate<Throwable> when) {
+            this.when = when;
+        }
+
+        /** Falls back to a fixed value (may be null). */
+        public Fallback<T> toValue(T value) {
+            return new Fallback<>(when, e -> value);
+        }
+
+        /** Falls back to a value computed from the failure. */
+        public Fallback<T> to(Function<Throwable, ? extends T> fn) {
+            return new Fallback<>(when, Objects.requireNonNull(fn, "fn"));
+        }
+    }
+
+    /** Calls {@code task}; a selected failure is replaced by the fallback's value. */
+    public T call(Callable<? extends T> task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        try {
+            return task.call();
+        } catch (Exception e) {
+            if (when.test(e)) {
+                return to.apply(e);
+            }
+            throw e;
+        }
+    }
+
+    /** Like {@link #call} for asynchronous work. */
+    public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<? extends T>> task) {
+        Objects.requireNonNull(task, "task");
+        CompletionStage<? extends T> stage;
+        try {
+            stage = task.get();
+        } catch (Throwable e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        stage.whenComplete((value, error) -> {
+            if (error == null) {
+                result.complete(value);
+                return;
+            }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            if (!when.test(cause)) {
+                result.completeExceptionally(cause);
+                return;
+            }
+            try {
+                result.complete(to.apply(cause));
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+}

@@ -1,0 +1,188 @@
+package dev.resilience.core;
+
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.DeadlineExceededException;
+import dev.resilience.context.Registration;
+import dev.resilience.context.Scope;
+import dev.resilience.context.Ticker;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+/**
+ * Bounds a call by the earlier of {@code timeout} and the current context's deadline. The call runs
+ * under a child context that is cancelled (deadline exceeded) when the time is up, so work that
+ * honours {@link Context#current()} stops; optionally the worker thread is interrupted too.
+ *
+ * <pre>{@code
+ * Timeout timeout = Timeout.builder("search").timeout(Duration.ofMillis(300)).interruptOnTimeout().build();
+ * Results r = timeout.call(() -> search(query));          // TimeoutExceededException after 300 ms
+ * }</pre>
+ *
+ * <p><b>Synchronous</b> calls run on the caller's thread, so they end when the work ends (promptly
+ * if it honours the context or the interrupt); if that is after the time is up, the result is
+ * discarded and {@link TimeoutExceededException} is thrown. <b>Asynchronous</b> calls complete with
+ * {@link TimeoutExceededException} at the deadline even if the work ignores cancellation; the work's
+ * late outcome is discarded, and the returned stage is completed exactly once.
+ *
+ * <p>When the caller's own deadline is the earlier one, reaching it is the caller's
+ * {@link DeadlineExceededException}, not this policy's timeout.
+ */
+public final class Timeout {
+
+    private final String name;
+    private final long timeoutNanos;
+    private final Duration timeout;
+    private final boolean interrupt;
+    private final Ticker ticker;
+
+    private Timeout(Builder b) {
+        this.name = b.name;
+        this.timeoutNanos = b.timeoutNanos;
+        this.timeout = Duration.ofNanos(b.timeoutNanos);
+        this.interrupt = b.interrupt;
+        this.ticker = b.ticker;
+    }
+
+    /** Starts building a timeout policy; {@code name} identifies it in errors and metrics. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /**
+     * Calls {@code task} under the bounded child context.
+     *
+     * @throws TimeoutExceededException if this policy's time ran out first (the task's own late
+     *     exception, if any, is its cause)
+     * @throws DeadlineExceededException if the caller's earlier deadline ran out
+     */
+    public <T> T call(Callable<T> task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        Context parent = Context.current();
+        T result;
+        try (CancelHandle call = parent.withTimeout(timeout, ticker);
+             Scope scope = interrupt ? call.context().attachInterruptibly() : call.attach()) {
+            try {
+                result = task.call();
+            } catch (Throwable e) {
+                throwIfTimedOut(call.context(), parent, e);
+                throw e;
+            }
+            throwIfTimedOut(call.context(), parent, null);
+        }
+        return result;
+    }
+
+    private void throwIfTimedOut(Context call, Context parent, Throwable late) {
+        if (call.isDone() && call.err() instanceof DeadlineExceededException) {
+            parent.throwIfDone();
+            throw new TimeoutExceededException(name, timeoutNanos, late);
+        }
+    }
+
+    /** Runs {@code task} under the bounded child context; see {@link #call}. */
+    public void run(Runnable task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        call(() -> {
+            task.run();
+            return null;
+        });
+    }
+
+    /**
+     * Starts {@code task} under the bounded child context; the returned stage completes with the
+     * task's outcome, or with {@link TimeoutExceededException} (or the caller's context exception)
+     * as soon as time is up, whichever comes first.
+     */
+    public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
+        Objects.requireNonNull(task, "task");
+        Context parent = Context.current();
+        CancelHandle call = parent.withTimeout(timeout, ticker);
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Registration onTimeUp = call.context().onDone(() -> {
+            if (parent.isDone()) {
+                result.completeExceptionally(parent.err());
+            } else if (call.context().err() instanceof DeadlineExceededException) {
+                result.completeExceptionally(new TimeoutExceededException(name, timeoutNanos, null));
+            }
+        });
+        CompletionStage<T> stage;
+        try (Scope scope = call.attach()) {
+            stage = task.get();
+        } catch (Throwable e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        stage.whenComplete((value, error) -> {
+            onTimeUp.remove();
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else {
+                result.complete(value);
+            }
+            call.cancel();
+        });
+        return result;
+    }
+
+    /** The configured timeout. */
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** The policy's name. */
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "Timeout[" + name + ", " + timeout + (interrupt ? ", interrupting" : "") + "]";
+    }
+
+    /** Builds a {@link Timeout}; {@code timeout} is required. */
+    public static final class Builder {
+        private final String name;
+        private long timeoutNanos = -1;
+        private boolean interrupt;
+        private Ticker ticker;
+
+        private Builder(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /** How long a call may take; positive. */
+        public Builder timeout(Duration timeout) {
+            Checks.once(this.timeoutNanos < 0, "timeout");
+            this.timeoutNanos = Checks.positiveNanos(timeout, "timeout");
+            return this;
+        }
+
+        /** Also interrupt the thread running a synchronous call when time is up (off by default). */
+        public Builder interruptOnTimeout() {
+            this.interrupt = true;
+            return this;
+        }
+
+        /** The clock; default {@link Ticker#system()}. */
+        public Builder ticker(Ticker ticker) {
+            Checks.once(this.ticker == null, "ticker");
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Builds the policy. */
+        public Timeout build() {
+            if (timeoutNanos < 0) {
+                throw new IllegalStateException("timeout must be set");
+            }
+            if (ticker == null) {
+                ticker = Ticker.system();
+            }
+            return new Timeout(this);
+        }
+    }
+}

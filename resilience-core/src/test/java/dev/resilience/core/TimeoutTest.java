@@ -1,0 +1,130 @@
+package dev.resilience.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.DeadlineExceededException;
+import dev.resilience.context.ManualTicker;
+import dev.resilience.context.Scope;
+import dev.resilience.context.Ticker;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The call sees the bounded deadline; the caller gets a timeout promptly; late results are dropped. */
+class TimeoutTest {
+
+    private static final long MS = 1_000_000L;
+
+    private final ManualTicker ticker = new ManualTicker();
+
+    private Timeout timeout(long ms) {
+        return Timeout.builder("t").timeout(Duration.ofMillis(ms)).ticker(ticker).build();
+    }
+
+    @Test
+    void callRunsUnderTheEarlierOfTimeoutAndCallerDeadline() throws Exception {
+        Timeout t = timeout(300);
+        assertEquals(300 * MS, (long) t.call(() -> Context.current().remainingNanos()));
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(100), ticker); Scope s = h.attach()) {
+            assertEquals(100 * MS, (long) t.call(() -> Context.current().remainingNanos()));
+        }
+    }
+
+    @Test
+    void lateSyncResultIsDiscarded() {
+        Timeout t = timeout(300);
+        TimeoutExceededException e = assertThrows(TimeoutExceededException.class, () -> t.call(() -> {
+            ticker.advance(300 * MS);
+            return "late";
+        }));
+        assertEquals("t", e.policy());
+        assertEquals(300 * MS, e.timeoutNanos());
+    }
+
+    @Test
+    void ownExceptionsPassUnchangedBeforeTheTimeout() {
+        Timeout t = timeout(300);
+        IOException own = new IOException("own");
+        assertSame(own, assertThrows(IOException.class, () -> t.call(() -> {
+            throw own;
+        })));
+    }
+
+    @Test
+    void workThatHonoursTheContextStopsAtTheTimeout() {
+        Timeout t = Timeout.builder("t").timeout(Duration.ofMillis(50)).build();
+        long start = System.nanoTime();
+        TimeoutExceededException e = assertThrows(TimeoutExceededException.class, () -> t.call(() ->
+                Context.current().waitUntil(Ticker.system(), System.nanoTime() + TimeUnit.SECONDS.toNanos(30))));
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20), "stopped at the timeout, not at 30 s");
+        assertEquals(50 * MS, e.timeoutNanos());
+    }
+
+    @Test
+    void interruptOnTimeoutStopsBlockingIo() {
+        Timeout t = Timeout.builder("t").timeout(Duration.ofMillis(50)).interruptOnTimeout().build();
+        TimeoutExceededException e = assertThrows(TimeoutExceededException.class,
+                () -> t.call(() -> new LinkedBlockingQueue<String>().take()));
+        assertInstanceOf(InterruptedException.class, e.getCause(), "the worker's own late exception is the cause");
+        assertFalse(Thread.currentThread().isInterrupted(), "the interrupt does not leak out of the call");
+    }
+
+    @Test
+    void callerDeadlineIsTheCallersException() {
+        Timeout t = timeout(300);
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(100), ticker); Scope s = h.attach()) {
+            assertThrows(DeadlineExceededException.class, () -> t.call(() -> {
+                ticker.advance(100 * MS);
+                return "late";
+            }));
+        }
+    }
+
+    @Test
+    void asyncCompletesPromptlyEvenIfWorkIgnoresCancellation() throws Exception {
+        Timeout t = timeout(300);
+        CompletableFuture<String> work = new CompletableFuture<>();
+        AtomicReference<Context> seen = new AtomicReference<>();
+        CompletableFuture<String> r = t.<String>callAsync(() -> {
+            seen.set(Context.current());
+            return work;
+        }).toCompletableFuture();
+        ticker.advance(299 * MS);
+        assertFalse(r.isDone());
+        ticker.advance(MS);
+        assertInstanceOf(TimeoutExceededException.class, assertThrows(ExecutionException.class, r::get).getCause());
+        assertTrue(seen.get().isDone(), "the work's context was cancelled");
+        work.complete("late");
+        assertInstanceOf(TimeoutExceededException.class, assertThrows(ExecutionException.class, r::get).getCause(),
+                "the late result is discarded");
+    }
+
+    @Test
+    void asyncResultBeforeTheTimeoutWins() throws Exception {
+        Timeout t = timeout(300);
+        CompletableFuture<String> work = new CompletableFuture<>();
+        CompletableFuture<String> r = t.<String>callAsync(() -> work).toCompletableFuture();
+        work.complete("fast");
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals("fast", r.get());
+    }
+
+    @Test
+    void badArguments() {
+        assertThrows(IllegalStateException.class, () -> Timeout.builder("t").build());
+        assertThrows(IllegalArgumentException.class, () -> Timeout.builder("t").timeout(Duration.ZERO));
+        assertEquals("task", assertThrows(NullPointerException.class, () -> timeout(1).call(null)).getMessage());
+    }
+}

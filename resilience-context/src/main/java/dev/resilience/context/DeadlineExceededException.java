@@ -6,6 +6,15 @@ public final class DeadlineExceededException extends ContextDoneException {
 
     static final DeadlineExceededException INSTANCE = new DeadlineExceededException(false);
 
+    /**
+     * A deadline-exceeded outcome with the caller's stack trace, for code that must report one
+     * itself (a fault injector simulating a slow dependency, an adapter of another library's
+     * timeout).
+     */
+    public DeadlineExceededException() {
+        this(true);
+    }
+
     DeadlineExceededException(boolean withStackTrace) {
         super("context deadline exceeded", null, withStackTrace);
     }

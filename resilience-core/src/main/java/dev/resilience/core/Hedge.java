@@ -1,0 +1,280 @@
+package dev.resilience.core;
+
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.Delays;
+import dev.resilience.context.Registration;
+import dev.resilience.context.Scope;
+import dev.resilience.context.Ticker;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * Hedged requests: if an attempt has not completed after a delay, start another; the first
+ * success wins and the others are cancelled through their contexts. The delay is fixed, or a
+ * percentile of the latencies observed recently (so only the slowest calls are hedged).
+ *
+ * <pre>{@code
+ * Hedge hedge = Hedge.builder("search").percentileDelay(0.95, Duration.ofMillis(50)).maxHedges(1).build();
+ * CompletionStage<Results> r = hedge.callAsync(() -> client.searchAsync(query));
+ * }</pre>
+ *
+ * <p>Each attempt runs under its own child of the caller's context; cancelling the losers cancels
+ * those children, so work that honours {@link Context#current()} stops. A failure does not start a
+ * hedge (hedging is not retrying): the call fails, with the last exception, as soon as every
+ * attempt started so far has failed; a hedge not yet started then never is.
+ */
+public final class Hedge {
+
+    private static final int SAMPLES = 128;
+    private static final int MIN_SAMPLES = 16;
+
+    private final String name;
+    private final long fixedDelayNanos;
+    private final double percentile;
+    private final int maxHedges;
+    private final Ticker ticker;
+    private final Executor executor;
+    private final long[] latencies = new long[SAMPLES];
+    private final AtomicLong recorded = new AtomicLong();
+
+    private Hedge(Builder b) {
+        this.name = b.name;
+        this.fixedDelayNanos = b.delayNanos;
+        this.percentile = b.percentile;
+        this.maxHedges = b.maxHedges;
+        this.ticker = b.ticker;
+        this.executor = b.executor;
+    }
+
+    /** Starts building a hedging policy; {@code name} identifies it. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** The delay before a hedge, now: the fixed delay, or the observed percentile once known. */
+    public long delayNanos() {
+        long n = recorded.get();
+        if (Double.isNaN(percentile) || n < MIN_SAMPLES) {
+            return fixedDelayNanos;
+        }
+        int count = (int) Math.min(n, SAMPLES);
+        long[] copy = Arrays.copyOf(latencies, count);
+        Arrays.sort(copy);
+        return copy[Math.min(count - 1, (int) Math.ceil(percentile * count) - 1)];
+    }
+
+    private void record(long latency) {
+        long i = recorded.getAndIncrement();
+        latencies[(int) (i % SAMPLES)] = latency;
+    }
+
+    /** Runs {@code attempt}, hedging it as configured; see the class comment. */
+    public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> attempt) {
+        Objects.requireNonNull(attempt, "attempt");
+        return new Call<T>(attempt, Context.current()).start();
+    }
+
+    /**
+     * Runs {@code attempt} on the executor, hedging it, and waits for the winner; the winner's
+     * exception comes out unchanged.
+     */
+    public <T> T call(Callable<T> attempt) throws Exception {
+        Objects.requireNonNull(attempt, "attempt");
+        CompletableFuture<T> f = callAsync(() -> CompletableFuture.supplyAsync(() -> {
+            try {
+                return attempt.call();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, executor)).toCompletableFuture();
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof Exception) {
+                throw (Exception) cause;
+            }
+            throw (Error) cause;
+        }
+    }
+
+    /** The policy's name. */
+    public String name() {
+        return name;
+    }
+
+    /** One hedged call: its attempts, their contexts, and the single outcome. */
+    private final class Call<T> {
+        final Supplier<? extends CompletionStage<T>> attempt;
+        final Context parent;
+        final CompletableFuture<T> result = new CompletableFuture<>();
+        final List<CancelHandle> attempts = new CopyOnWriteArrayList<>();
+        final AtomicInteger started = new AtomicInteger();
+        final AtomicInteger failed = new AtomicInteger();
+        final long delay = delayNanos();
+        volatile Registration nextHedge;
+
+        Call(Supplier<? extends CompletionStage<T>> attempt, Context parent) {
+            this.attempt = attempt;
+            this.parent = parent;
+        }
+
+        CompletableFuture<T> start() {
+            Registration onParentDone = parent.onDone(() -> finish(null, parent.err()));
+            result.whenComplete((v, e) -> {
+                onParentDone.remove();
+                Registration hedge = nextHedge;
+                if (hedge != null) {
+                    hedge.remove();
+                }
+                for (CancelHandle h : attempts) {
+                    h.cancel();
+                }
+            });
+            launch();
+            return result;
+        }
+
+        void launch() {
+            if (result.isDone()) {
+                return;
+            }
+            int n = started.incrementAndGet();
+            CancelHandle h = parent.withCancel();
+            attempts.add(h);
+            if (result.isDone()) {
+                h.cancel();
+                return;
+            }
+            if (n <= maxHedges) {
+                nextHedge = Delays.schedule(ticker, ticker.read() + delay, this::launch);
+            } else {
+                nextHedge = null;
+            }
+            long begin = ticker.read();
+            CompletionStage<T> stage;
+            try (Scope s = h.attach()) {
+                stage = attempt.get();
+            } catch (Throwable e) {
+                stage = CompletableFuture.failedFuture(e);
+            }
+            stage.whenComplete((v, e) -> {
+                if (e == null) {
+                    record(ticker.read() - begin);
+                    finish(v, null);
+                } else if (failed.incrementAndGet() == started.get()) {
+                    finish(null, e);
+                }
+            });
+        }
+
+        void finish(T value, Throwable error) {
+            if (error == null) {
+                result.complete(value);
+            } else {
+                result.completeExceptionally(error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Hedge[" + name + ", up to " + maxHedges + " hedge(s)]";
+    }
+
+    /** Builds a {@link Hedge}: a fixed {@code delay} or a {@code percentileDelay} is required. */
+    public static final class Builder {
+        private final String name;
+        private long delayNanos = -1;
+        private double percentile = Double.NaN;
+        private int maxHedges = -1;
+        private Ticker ticker;
+        private Executor executor;
+
+        private Builder(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /** Hedge after a fixed delay. */
+        public Builder delay(Duration delay) {
+            Checks.once(delayNanos < 0, "delay");
+            this.delayNanos = Checks.nonNegativeNanos(delay, "delay");
+            return this;
+        }
+
+        /**
+         * Hedge after the {@code percentile} (e.g. 0.95) of recent successful latencies, or after
+         * {@code initial} until enough have been seen.
+         */
+        public Builder percentileDelay(double percentile, Duration initial) {
+            Checks.once(delayNanos < 0, "delay");
+            if (!(percentile > 0 && percentile < 1)) {
+                throw new IllegalArgumentException("percentile must be in (0, 1): " + percentile);
+            }
+            this.percentile = percentile;
+            this.delayNanos = Checks.nonNegativeNanos(initial, "initial");
+            return this;
+        }
+
+        /** How many extra attempts at most; default 1. */
+        public Builder maxHedges(int maxHedges) {
+            Checks.once(this.maxHedges < 0, "maxHedges");
+            if (maxHedges < 1) {
+                throw new IllegalArgumentException("maxHedges must be at least 1: " + maxHedges);
+            }
+            this.maxHedges = maxHedges;
+            return this;
+        }
+
+        /** The clock; default {@link Ticker#system()}. */
+        public Builder ticker(Ticker ticker) {
+            Checks.once(this.ticker == null, "ticker");
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Where {@link #call} runs attempts; default {@link ForkJoinPool#commonPool()}. */
+        public Builder executor(Executor executor) {
+            Checks.once(this.executor == null, "executor");
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /** Builds the policy. */
+        public Hedge build() {
+            if (delayNanos < 0) {
+                throw new IllegalStateException("delay or percentileDelay must be set");
+            }
+            if (maxHedges < 0) {
+                maxHedges = 1;
+            }
+            if (ticker == null) {
+                ticker = Ticker.system();
+            }
+            if (executor == null) {
+                executor = ForkJoinPool.commonPool();
+            }
+            return new Hedge(this);
+        }
+    }
+}

@@ -38,9 +38,8 @@ public final class Fallback<T> {
         return new Selector<>(Objects.requireNonNull(when, "when"));
     }
 
-    /** Starts a fallback for failures of any of the given types. */
-    @SafeVarargs
-    public static <T> Selector<T> on(Class<? extends Throwable>... types) {
+    /** Starts a fallback for failures of any of the given types (subclasses of {@link Throwable}). */
+    public static <T> Selector<T> on(Class<?>... types) {
         Objects.requireNonNull(types, "types");
         if (types.length == 0) {
             throw new IllegalArgumentException("types must not be empty");
@@ -48,6 +47,9 @@ public final class Fallback<T> {
         Class<?>[] copy = types.clone();
         for (Class<?> c : copy) {
             Objects.requireNonNull(c, "types");
+            if (!Throwable.class.isAssignableFrom(c)) {
+                throw new IllegalArgumentException("types must be Throwable types: " + c.getName());
+            }
         }
         return new Selector<>(e -> {
             for (Class<?> c : copy) {

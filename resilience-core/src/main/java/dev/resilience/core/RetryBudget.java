@@ -27,7 +27,7 @@ public final class RetryBudget {
 
     private RetryBudget(double ratio, double minPerSecond, int maxBalance, Ticker ticker) {
         this.ratio = ratio;
-        this.depositPerRequest = (long) Math.round(ratio * SCALE);
+        this.depositPerRequest = Math.round(ratio * SCALE);
         this.maxBalance = maxBalance * SCALE;
         this.minimum = minPerSecond > 0
                 ? RateLimiter.builder("retry-budget-minimum").rate(minPerSecond)

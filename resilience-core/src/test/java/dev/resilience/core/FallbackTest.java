@@ -51,6 +51,7 @@ class FallbackTest {
     @Test
     void badArguments() {
         assertThrows(IllegalArgumentException.class, () -> Fallback.on());
+        assertThrows(IllegalArgumentException.class, () -> Fallback.on(String.class));
         assertThrows(NullPointerException.class, () -> Fallback.when(null));
         assertThrows(NullPointerException.class, () -> Fallback.always().to(null));
     }

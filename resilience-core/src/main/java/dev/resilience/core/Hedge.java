@@ -94,15 +94,18 @@ public final class Hedge {
      */
     public <T> T call(Callable<T> attempt) throws Exception {
         Objects.requireNonNull(attempt, "attempt");
-        CompletableFuture<T> f = callAsync(() -> CompletableFuture.supplyAsync(() -> {
-            try {
-                return attempt.call();
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new CompletionException(e);
-            }
-        }, executor)).toCompletableFuture();
+        CompletableFuture<T> f = callAsync(() -> {
+            Context attemptContext = Context.current();
+            return CompletableFuture.supplyAsync(() -> {
+                try (Scope s = attemptContext.attach()) {
+                    return attempt.call();
+                } catch (RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            }, executor);
+        }).toCompletableFuture();
         try {
             return f.get();
         } catch (ExecutionException e) {

@@ -292,7 +292,7 @@ public final class Pipeline<T> {
                 }
                 effective.addAll(order);
             }
-            Layer<T>[] array = new Layer[effective.size()];
+            Layer<T>[] array = (Layer<T>[]) new Layer<?>[effective.size()];
             for (int i = 0; i < array.length; i++) {
                 array[i] = layers.get(effective.get(i));
             }

@@ -152,9 +152,14 @@ public final class Bulkhead extends InFlightPadRight {
     /** Takes a slot (waiting as {@link #acquire()} does), calls {@code task}, and releases. */
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
+        return execute(Invoker.direct(), 0, task);
+    }
+
+    /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
+    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         acquire();
         try {
-            return task.call();
+            return next.invoke(index, task);
         } finally {
             release();
         }

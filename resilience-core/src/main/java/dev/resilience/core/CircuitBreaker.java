@@ -271,13 +271,18 @@ public final class CircuitBreaker {
      */
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
+        return execute(Invoker.direct(), 0, task);
+    }
+
+    /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
+    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         Permit p = tryAcquire();
         if (!p.isPermitted()) {
             throw new CallNotPermittedException(name, ((Refused) p).state);
         }
         T result;
         try {
-            result = task.call();
+            result = next.invoke(index, task);
         } catch (Throwable e) {
             p.onFailure(e);
             throw e;

@@ -86,10 +86,16 @@ public final class Fallback<T> {
     }
 
     /** Calls {@code task}; a selected failure is replaced by the fallback's value. */
+    @SuppressWarnings("unchecked")
     public T call(Callable<? extends T> task) throws Exception {
         Objects.requireNonNull(task, "task");
+        return execute(Invoker.direct(), 0, (Callable<T>) task);
+    }
+
+    /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
+    T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         try {
-            return task.call();
+            return next.invoke(index, task);
         } catch (Exception e) {
             if (when.test(e)) {
                 return to.apply(e);

@@ -105,9 +105,14 @@ public final class FaultInjection {
     /** Calls {@code task}, first injecting whatever this call draws. */
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
+        return execute(Invoker.direct(), 0, task);
+    }
+
+    /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
+    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         int faults = decide();
         if (faults == 0) {
-            return task.call();
+            return next.invoke(index, task);
         }
         Context ctx = Context.current();
         if ((faults & 1) != 0) {
@@ -127,7 +132,7 @@ public final class FaultInjection {
             }
             throw new DeadlineExceededException();
         }
-        return task.call();
+        return next.invoke(index, task);
     }
 
     /** Like {@link #call} for asynchronous work: latency is waited without a thread. */

@@ -50,9 +50,9 @@ public final class Pipeline<T> {
     /** The default order, outermost first. */
     public static final List<Stage> DEFAULT_ORDER = List.of(Stage.values());
 
-    /** One policy, seen through the shape every policy shares. */
+    /** One policy, seen through the shape every policy shares; the sync form allocates nothing. */
     private interface Layer<T> {
-        T call(Callable<T> next) throws Exception;
+        T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception;
 
         CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next);
     }
@@ -60,6 +60,8 @@ public final class Pipeline<T> {
     private final String name;
     private final List<Stage> order;
     private final Layer<T>[] layers;
+    /** This pipeline as the layers see it: made once, so a call allocates no continuation. */
+    private final Invoker<T> chain = this::invoke;
 
     private Pipeline(String name, List<Stage> order, Layer<T>[] layers) {
         this.name = name;
@@ -87,11 +89,12 @@ public final class Pipeline<T> {
         }
     }
 
+    /** Runs layer {@code i} around the rest; past the last layer, the task. */
     private T invoke(int i, Callable<T> task) throws Exception {
         if (i == layers.length) {
             return task.call();
         }
-        return layers[i].call(() -> invoke(i + 1, task));
+        return layers[i].execute(chain, i + 1, task);
     }
 
     /** Starts {@code task} through every policy, under the current context. */
@@ -147,8 +150,8 @@ public final class Pipeline<T> {
         public Builder<T> fallback(Fallback<T> fallback) {
             return put(Stage.FALLBACK, fallback, new Layer<T>() {
                 @Override
-                public T call(Callable<T> next) throws Exception {
-                    return fallback.call(next);
+                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
+                    return fallback.execute(pipeline, next, task);
                 }
 
                 @Override
@@ -162,8 +165,8 @@ public final class Pipeline<T> {
         public Builder<T> retry(Retry retry) {
             return put(Stage.RETRY, retry, new Layer<T>() {
                 @Override
-                public T call(Callable<T> next) throws Exception {
-                    return retry.call(next);
+                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
+                    return retry.execute(pipeline, next, task);
                 }
 
                 @Override
@@ -177,8 +180,8 @@ public final class Pipeline<T> {
         public Builder<T> circuitBreaker(CircuitBreaker breaker) {
             return put(Stage.CIRCUIT_BREAKER, breaker, new Layer<T>() {
                 @Override
-                public T call(Callable<T> next) throws Exception {
-                    return breaker.call(next);
+                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
+                    return breaker.execute(pipeline, next, task);
                 }
 
                 @Override
@@ -192,8 +195,8 @@ public final class Pipeline<T> {
         public Builder<T> rateLimiter(RateLimiter limiter) {
             return put(Stage.RATE_LIMITER, limiter, new Layer<T>() {
                 @Override
-                public T call(Callable<T> next) throws Exception {
-                    return limiter.call(next);
+                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
+                    return limiter.execute(pipeline, next, task);
                 }
 
                 @Override
@@ -207,8 +210,8 @@ public final class Pipeline<T> {
         public Builder<T> timeout(Timeout timeout) {
             return put(Stage.TIMEOUT, timeout, new Layer<T>() {
                 @Override
-                public T call(Callable<T> next) throws Exception {
-                    return timeout.call(next);
+                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
+                    return timeout.execute(pipeline, next, task);
                 }
 
                 @Override
@@ -222,8 +225,8 @@ public final class Pipeline<T> {
         public Builder<T> hedge(Hedge hedge) {
             return put(Stage.HEDGE, hedge, new Layer<T>() {
                 @Override
-                public T call(Callable<T> next) throws Exception {
-                    return hedge.call(next);
+                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
+                    return hedge.call(() -> pipeline.invoke(next, task));
                 }
 
                 @Override
@@ -237,8 +240,8 @@ public final class Pipeline<T> {
         public Builder<T> bulkhead(Bulkhead bulkhead) {
             return put(Stage.BULKHEAD, bulkhead, new Layer<T>() {
                 @Override
-                public T call(Callable<T> next) throws Exception {
-                    return bulkhead.call(next);
+                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
+                    return bulkhead.execute(pipeline, next, task);
                 }
 
                 @Override
@@ -252,8 +255,8 @@ public final class Pipeline<T> {
         public Builder<T> faultInjection(FaultInjection faults) {
             return put(Stage.FAULT_INJECTION, faults, new Layer<T>() {
                 @Override
-                public T call(Callable<T> next) throws Exception {
-                    return faults.call(next);
+                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
+                    return faults.execute(pipeline, next, task);
                 }
 
                 @Override

@@ -278,8 +278,13 @@ public final class RateLimiter {
      */
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
+        return execute(Invoker.direct(), 0, task);
+    }
+
+    /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
+    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         acquire(1);
-        return task.call();
+        return next.invoke(index, task);
     }
 
     /** Acquires one permit, waiting as {@link #acquire(int)} does, and then runs {@code task}. */

@@ -148,6 +148,11 @@ public final class Retry {
      */
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
+        return execute(Invoker.direct(), 0, task);
+    }
+
+    /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
+    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         if (budget != null) {
             budget.deposit();
         }
@@ -157,7 +162,7 @@ public final class Retry {
             T result = null;
             Throwable failure = null;
             try {
-                result = task.call();
+                result = next.invoke(index, task);
             } catch (Throwable e) {
                 failure = e;
             }

@@ -62,12 +62,17 @@ public final class Timeout {
      */
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
+        return execute(Invoker.direct(), 0, task);
+    }
+
+    /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
+    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         Context parent = Context.current();
         T result;
         try (CancelHandle call = parent.withTimeout(timeout, ticker);
              Scope scope = interrupt ? call.context().attachInterruptibly() : call.attach()) {
             try {
-                result = task.call();
+                result = next.invoke(index, task);
             } catch (Throwable e) {
                 throwIfTimedOut(call.context(), parent, e);
                 throw e;

@@ -80,6 +80,15 @@ public final class Pipeline<T> {
         return invoke(0, task);
     }
 
+    /** Runs {@code task} through every policy, under the current context. */
+    public void run(Runnable task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        invoke(0, () -> {
+            task.run();
+            return null;
+        });
+    }
+
     /** Calls {@code task} through every policy, under {@code context}. */
     public T call(Context context, Callable<T> task) throws Exception {
         Objects.requireNonNull(context, "context");

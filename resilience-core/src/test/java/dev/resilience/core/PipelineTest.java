@@ -125,6 +125,18 @@ class PipelineTest {
     }
 
     @Test
+    void runThroughThePipeline() throws Exception {
+        Pipeline<Void> p = Pipeline.<Void>builder("p").retry(retry(3)).build();
+        AtomicInteger runs = new AtomicInteger();
+        p.run(() -> {
+            if (runs.incrementAndGet() < 2) {
+                throw new IllegalStateException("once");
+            }
+        });
+        assertEquals(2, runs.get());
+    }
+
+    @Test
     void callUnderAGivenContext() throws Exception {
         Context.Key<String> tenant = Context.Key.named("tenant");
         Pipeline<String> p = Pipeline.<String>builder("p").retry(retry(1)).build();

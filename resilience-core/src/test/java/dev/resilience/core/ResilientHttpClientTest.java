@@ -71,6 +71,14 @@ class ResilientHttpClientTest {
             case "/throttled":
                 status = n <= 1 ? 429 : 200;
                 break;
+            case "/slow":
+                try {
+                    Thread.sleep(2_000); // the simulated slow dependency, not a test waiting
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                status = 200;
+                break;
             default:
                 status = 200;
         }
@@ -128,6 +136,16 @@ class ResilientHttpClientTest {
         assertTrue(sent > 0 && sent <= Duration.ofSeconds(2).toNanos(), deadlines.get(0));
         retrying().send(get("/ok"), HttpResponse.BodyHandlers.ofString());
         assertEquals("null", deadlines.get(1), "no deadline, no header");
+    }
+
+    @Test
+    void slowServerIsCutOffAtTheTimeout() {
+        ResilientHttpClient client = ResilientHttpClient.builder(http).timeout(Duration.ofMillis(200)).build();
+        long start = System.nanoTime();
+        assertThrows(TimeoutExceededException.class, () -> client.send(get("/slow"), HttpResponse.BodyHandlers.ofString()));
+        assertTrue(System.nanoTime() - start < Duration.ofMillis(1500).toNanos(), "did not wait for the 2 s response");
+        long sent = DeadlineHeaders.parseGrpcTimeout(deadlines.get(0));
+        assertTrue(sent > 0 && sent <= Duration.ofMillis(200).toNanos(), "the attempt's deadline went downstream");
     }
 
     @Test

@@ -51,9 +51,25 @@ public final class Pipeline<T> {
     public static final List<Stage> DEFAULT_ORDER = List.of(Stage.values());
 
     /** One policy, seen through the shape every policy shares; the sync form allocates nothing. */
-    private interface Layer<T> {
-        T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception;
+    private static final class Layer<T> {
+        final Sync<T> sync;
+        final Async<T> async;
 
+        Layer(Sync<T> sync, Async<T> async) {
+            this.sync = sync;
+            this.async = async;
+        }
+    }
+
+    /** A policy's synchronous form, calling the next layer by index. */
+    @FunctionalInterface
+    private interface Sync<T> {
+        T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception;
+    }
+
+    /** A policy's asynchronous form. */
+    @FunctionalInterface
+    private interface Async<T> {
         CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next);
     }
 
@@ -103,7 +119,7 @@ public final class Pipeline<T> {
         if (i == layers.length) {
             return task.call();
         }
-        return layers[i].execute(chain, i + 1, task);
+        return layers[i].sync.execute(chain, i + 1, task);
     }
 
     /** Starts {@code task} through every policy, under the current context. */
@@ -116,7 +132,7 @@ public final class Pipeline<T> {
         if (i == layers.length) {
             return task.get();
         }
-        return layers[i].callAsync(() -> invokeAsync(i + 1, task));
+        return layers[i].async.callAsync(() -> invokeAsync(i + 1, task));
     }
 
     /** The policies present, outermost first. */
@@ -148,131 +164,59 @@ public final class Pipeline<T> {
             this.name = Objects.requireNonNull(name, "name");
         }
 
-        private Builder<T> put(Stage stage, Object policy, Layer<T> layer) {
-            Objects.requireNonNull(policy, stage.name().toLowerCase(java.util.Locale.ROOT));
+        private Builder<T> put(Stage stage, Sync<T> sync, Async<T> async) {
             Checks.once(!layers.containsKey(stage), stage.name());
-            layers.put(stage, layer);
+            layers.put(stage, new Layer<>(sync, async));
             return this;
         }
 
         /** Replaces selected failures with a value. */
         public Builder<T> fallback(Fallback<T> fallback) {
-            return put(Stage.FALLBACK, fallback, new Layer<T>() {
-                @Override
-                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
-                    return fallback.execute(pipeline, next, task);
-                }
-
-                @Override
-                public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next) {
-                    return fallback.callAsync(next);
-                }
-            });
+            Objects.requireNonNull(fallback, "fallback");
+            return put(Stage.FALLBACK, fallback::execute, fallback::callAsync);
         }
 
         /** Retries failed attempts. */
         public Builder<T> retry(Retry retry) {
-            return put(Stage.RETRY, retry, new Layer<T>() {
-                @Override
-                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
-                    return retry.execute(pipeline, next, task);
-                }
-
-                @Override
-                public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next) {
-                    return retry.callAsync(next);
-                }
-            });
+            Objects.requireNonNull(retry, "retry");
+            return put(Stage.RETRY, retry::execute, retry::callAsync);
         }
 
         /** Stops calling a failing dependency. */
         public Builder<T> circuitBreaker(CircuitBreaker breaker) {
-            return put(Stage.CIRCUIT_BREAKER, breaker, new Layer<T>() {
-                @Override
-                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
-                    return breaker.execute(pipeline, next, task);
-                }
-
-                @Override
-                public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next) {
-                    return breaker.callAsync(next);
-                }
-            });
+            Objects.requireNonNull(breaker, "circuitBreaker");
+            return put(Stage.CIRCUIT_BREAKER, breaker::execute, breaker::callAsync);
         }
 
         /** Limits the rate of calls (waiting under the context deadline). */
         public Builder<T> rateLimiter(RateLimiter limiter) {
-            return put(Stage.RATE_LIMITER, limiter, new Layer<T>() {
-                @Override
-                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
-                    return limiter.execute(pipeline, next, task);
-                }
-
-                @Override
-                public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next) {
-                    return limiter.callAsync(next);
-                }
-            });
+            Objects.requireNonNull(limiter, "rateLimiter");
+            return put(Stage.RATE_LIMITER, limiter::execute, limiter::callAsync);
         }
 
         /** Bounds each call (or, placed outside retry, all attempts) in time. */
         public Builder<T> timeout(Timeout timeout) {
-            return put(Stage.TIMEOUT, timeout, new Layer<T>() {
-                @Override
-                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
-                    return timeout.execute(pipeline, next, task);
-                }
-
-                @Override
-                public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next) {
-                    return timeout.callAsync(next);
-                }
-            });
+            Objects.requireNonNull(timeout, "timeout");
+            return put(Stage.TIMEOUT, timeout::execute, timeout::callAsync);
         }
 
-        /** Starts extra attempts for slow calls. */
+        /** Starts extra attempts for slow calls (attempts run on the hedge's executor). */
         public Builder<T> hedge(Hedge hedge) {
-            return put(Stage.HEDGE, hedge, new Layer<T>() {
-                @Override
-                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
-                    return hedge.call(() -> pipeline.invoke(next, task));
-                }
-
-                @Override
-                public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next) {
-                    return hedge.callAsync(next);
-                }
-            });
+            Objects.requireNonNull(hedge, "hedge");
+            return put(Stage.HEDGE, (pipeline, next, task) -> hedge.call(() -> pipeline.invoke(next, task)),
+                    hedge::callAsync);
         }
 
         /** Bounds concurrent calls. */
         public Builder<T> bulkhead(Bulkhead bulkhead) {
-            return put(Stage.BULKHEAD, bulkhead, new Layer<T>() {
-                @Override
-                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
-                    return bulkhead.execute(pipeline, next, task);
-                }
-
-                @Override
-                public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next) {
-                    return bulkhead.callAsync(next);
-                }
-            });
+            Objects.requireNonNull(bulkhead, "bulkhead");
+            return put(Stage.BULKHEAD, bulkhead::execute, bulkhead::callAsync);
         }
 
         /** Injects faults in front of the call. */
         public Builder<T> faultInjection(FaultInjection faults) {
-            return put(Stage.FAULT_INJECTION, faults, new Layer<T>() {
-                @Override
-                public T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception {
-                    return faults.execute(pipeline, next, task);
-                }
-
-                @Override
-                public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next) {
-                    return faults.callAsync(next);
-                }
-            });
+            Objects.requireNonNull(faults, "faultInjection");
+            return put(Stage.FAULT_INJECTION, faults::execute, faults::callAsync);
         }
 
         /**

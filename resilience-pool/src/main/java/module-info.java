@@ -2,5 +2,5 @@
 module dev.resilience.pool {
     requires transitive dev.resilience.context;
 
-    // API packages are exported as issue 5 adds them.
+    exports dev.resilience.pool;
 }

@@ -1,0 +1,127 @@
+package dev.resilience.pool;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/** What the three array queues share: the ring, its mask, size estimate, iteration, drain and fill. */
+abstract class BoundedArrayQueue<E> extends QueuePadEnd<E> implements MessageQueue<E> {
+
+    static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    static final int MAX_CAPACITY = 1 << 30;
+    /**
+     * Published in a slot a producer claimed for {@code fill} when the supplier then failed, so the
+     * consumer is not left waiting for an element that never comes; consumers skip it.
+     */
+    static final Object FILLER = new Object();
+
+    final Object[] buffer;
+    final int mask;
+
+    BoundedArrayQueue(int requestedCapacity) {
+        if (requestedCapacity < 2 || requestedCapacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("capacity must be in [2, 2^30]: " + requestedCapacity);
+        }
+        int capacity = Integer.highestOneBit(requestedCapacity - 1) << 1;
+        this.buffer = new Object[capacity];
+        this.mask = capacity - 1;
+        this.producerLimit = capacity;
+    }
+
+    @Override
+    public final int capacity() {
+        return mask + 1;
+    }
+
+    /** An estimate, read consistently as JCTools does: never negative, never above capacity. */
+    @Override
+    public final int size() {
+        long after = consumerIndex;
+        for (;;) {
+            long before = after;
+            long producer = producerIndex;
+            after = consumerIndex;
+            if (before == after) {
+                long size = producer - after;
+                return (int) Math.max(0, Math.min(size, capacity()));
+            }
+        }
+    }
+
+    @Override
+    public final boolean isEmpty() {
+        return consumerIndex >= producerIndex;
+    }
+
+    @Override
+    public final int drain(Consumer<? super E> consumer, int limit) {
+        Objects.requireNonNull(consumer, "consumer");
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must not be negative: " + limit);
+        }
+        int n = 0;
+        while (n < limit) {
+            E e = relaxedPoll();
+            if (e == null) {
+                break;
+            }
+            consumer.accept(e);
+            n++;
+        }
+        return n;
+    }
+
+    /** The supplier's next element for a slot already claimed; publishes a filler if it fails. */
+    final E supplyInto(Supplier<? extends E> supplier, long p, java.util.function.ObjLongConsumer<Object> publish) {
+        E e;
+        try {
+            e = checkNotNull(supplier.get());
+        } catch (RuntimeException | Error failure) {
+            publish.accept(FILLER, p);
+            throw failure;
+        }
+        publish.accept(e, p);
+        return e;
+    }
+
+    /** Checks the arguments of {@code fill}. */
+    static void checkFill(Supplier<?> supplier, int limit) {
+        Objects.requireNonNull(supplier, "supplier");
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must not be negative: " + limit);
+        }
+    }
+
+    /** Weakly consistent: a snapshot of the elements visible now, oldest first. Removal unsupported. */
+    @Override
+    public final Iterator<E> iterator() {
+        List<E> snapshot = new ArrayList<>();
+        long c = consumerIndex;
+        long p = producerIndex;
+        for (long i = c; i < p && i - c < capacity(); i++) {
+            @SuppressWarnings("unchecked")
+            E e = (E) SLOT.getAcquire(buffer, (int) (i & mask));
+            if (e != null && e != FILLER) {
+                snapshot.add(e);
+            }
+        }
+        return java.util.Collections.unmodifiableList(snapshot).iterator();
+    }
+
+    @Override
+    public final String toString() {
+        return getClass().getSimpleName() + "[capacity " + capacity() + ", size ~" + size() + "]";
+    }
+
+    static <E> E checkNotNull(E e) {
+        if (e == null) {
+            throw new NullPointerException("element");
+        }
+        return e;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.resilience.pool;
+
+import java.util.function.Supplier;
+
+/**
+ * A bounded lock-free queue for exactly one producer thread and one consumer thread. The producer
+ * caches how far it may run ahead of the consumer and rarely reads the consumer's index; the
+ * consumer reads only the slots. Calling {@code offer} from two threads, or {@code poll} from two,
+ * breaks it.
+ *
+ * @param <E> the element type
+ */
+public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
+
+    /**
+     * @param capacity at least 2, rounded up to a power of two
+     */
+    public SpscArrayQueue(int capacity) {
+        super(capacity);
+    }
+
+    @Override
+    public boolean offer(E e) {
+        checkNotNull(e);
+        long p = producerIndex;
+        if (p >= producerLimit) {
+            long limit = (long) CONSUMER_INDEX.getAcquire(this) + capacity();
+            if (p >= limit) {
+                return false;
+            }
+            PRODUCER_LIMIT.setOpaque(this, limit);
+        }
+        SLOT.setRelease(buffer, (int) (p & mask), e);
+        PRODUCER_INDEX.setRelease(this, p + 1);
+        return true;
+    }
+
+    @Override
+    public boolean relaxedOffer(E e) {
+        return offer(e);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public E poll() {
+        long c = consumerIndex;
+        int i = (int) (c & mask);
+        E e = (E) SLOT.getAcquire(buffer, i);
+        if (e == null) {
+            return null;
+        }
+        SLOT.setOpaque(buffer, i, null);
+        CONSUMER_INDEX.setRelease(this, c + 1);
+        return e;
+    }
+
+    @Override
+    public E relaxedPoll() {
+        return poll();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public E peek() {
+        return (E) SLOT.getAcquire(buffer, (int) (consumerIndex & mask));
+    }
+
+    @Override
+    public E relaxedPeek() {
+        return peek();
+    }
+
+    @Override
+    public int fill(Supplier<? extends E> supplier, int limit) {
+        checkFill(supplier, limit);
+        int n = 0;
+        while (n < limit) {
+            long p = producerIndex;
+            if (p >= producerLimit && p >= (long) CONSUMER_INDEX.getAcquire(this) + capacity()) {
+                break;
+            }
+            offer(checkNotNull(supplier.get()));
+            n++;
+        }
+        return n;
+    }
+}

@@ -1,0 +1,290 @@
+package dev.resilience.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract every bounded queue keeps, run against each of ours and against
+ * {@link ArrayBlockingQueue} as a control (in the spirit of JCTools' {@code QueueSanityTest}).
+ * The stress test moves {@code -Dstress.elements} elements (default 1,000,000; 20,000,000 for the
+ * long run) through the largest legal producer/consumer shape and checks that every element
+ * arrives exactly once and in per-producer order.
+ */
+abstract class QueueContract {
+
+    static final int STRESS_ELEMENTS = Integer.getInteger("stress.elements", 1_000_000);
+
+    abstract Queue<Integer> create(int capacity);
+
+    /** Producers the queue allows at once. */
+    abstract int producers();
+
+    /** Consumers the queue allows at once. */
+    abstract int consumers();
+
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void shutdown() {
+        pool.shutdownNow();
+    }
+
+    @Test
+    void fifoWithFullAndEmptyEdges() {
+        Queue<Integer> q = create(8);
+        assertTrue(q.isEmpty());
+        assertNull(q.poll());
+        assertNull(q.peek());
+        for (int i = 0; i < 8; i++) {
+            assertTrue(q.offer(i), "offer " + i);
+        }
+        assertFalse(q.offer(99), "full");
+        assertEquals(8, q.size());
+        assertEquals(0, q.peek());
+        for (int i = 0; i < 8; i++) {
+            assertEquals(i, q.poll());
+        }
+        assertNull(q.poll());
+        assertTrue(q.isEmpty());
+        assertEquals(0, q.size());
+    }
+
+    @Test
+    void wrapsAroundManyTimes() {
+        Queue<Integer> q = create(4);
+        for (int i = 0; i < 100_000; i++) {
+            assertTrue(q.offer(i));
+            assertTrue(q.offer(i + 1));
+            assertEquals(i, q.poll());
+            assertEquals(i + 1, q.poll());
+        }
+        assertNull(q.poll());
+    }
+
+    @Test
+    void nullsAreRejected() {
+        Queue<Integer> q = create(4);
+        assertThrows(NullPointerException.class, () -> q.offer(null));
+        assertTrue(q.isEmpty());
+    }
+
+    @Test
+    void iterationSeesTheElementsOldestFirst() {
+        Queue<Integer> q = create(8);
+        q.offer(1);
+        q.offer(2);
+        q.offer(3);
+        q.poll();
+        List<Integer> seen = new ArrayList<>();
+        q.forEach(seen::add);
+        assertEquals(List.of(2, 3), seen);
+    }
+
+    @Test
+    void drainAndFillRespectTheirLimits() {
+        Queue<Integer> raw = create(16);
+        assumeTrue(raw instanceof MessageQueue, "drain/fill are ours");
+        MessageQueue<Integer> q = (MessageQueue<Integer>) raw;
+        AtomicInteger next = new AtomicInteger();
+        assertEquals(5, q.fill(next::getAndIncrement, 5));
+        assertEquals(11, q.fill(next::getAndIncrement), "fill stops when full");
+        assertEquals(16, q.size());
+        List<Integer> out = new ArrayList<>();
+        assertEquals(3, q.drain(out::add, 3));
+        assertEquals(List.of(0, 1, 2), out);
+        assertEquals(13, q.drain(out::add));
+        assertEquals(16, out.size());
+        assertEquals(0, q.drain(out::add, 10), "empty");
+        assertThrows(IllegalArgumentException.class, () -> q.drain(out::add, -1));
+        assertNull(q.relaxedPoll());
+        assertNull(q.relaxedPeek());
+        assertTrue(q.relaxedOffer(7));
+        assertEquals(7, q.relaxedPeek());
+        assertEquals(7, q.relaxedPoll());
+    }
+
+    @Test
+    void failingFillSupplierLosesNothingAndWedgesNothing() {
+        Queue<Integer> raw = create(8);
+        assumeTrue(raw instanceof MessageQueue, "fill is ours");
+        MessageQueue<Integer> q = (MessageQueue<Integer>) raw;
+        AtomicInteger n = new AtomicInteger();
+        assertThrows(IllegalStateException.class, () -> q.fill(() -> {
+            if (n.get() == 2) {
+                throw new IllegalStateException("supplier broke");
+            }
+            return n.getAndIncrement();
+        }, 5));
+        assertEquals(0, q.poll());
+        assertEquals(1, q.poll());
+        assertNull(q.poll(), "the failed slot is skipped, not waited for");
+        assertTrue(q.offer(5));
+        assertEquals(5, q.poll());
+    }
+
+    @Test
+    void sizeIsAnEstimateWithinBoundsUnderConcurrency() throws Exception {
+        Queue<Integer> q = create(64);
+        CompletableFuture<Void> churn = CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < 200_000; i++) {
+                if (!q.offer(i)) {
+                    q.poll();
+                }
+            }
+        }, pool);
+        while (!churn.isDone()) {
+            int s = q.size();
+            assertTrue(s >= 0 && s <= 64, "size " + s);
+        }
+        churn.get();
+    }
+
+    @Test
+    void everyElementArrivesExactlyOnceInPerProducerOrder() throws Exception {
+        int producers = producers();
+        int consumers = consumers();
+        int perProducer = STRESS_ELEMENTS / producers;
+        Queue<Integer> q = create(1024);
+        AtomicLongArray received = new AtomicLongArray(producers * perProducer);
+        AtomicInteger orderViolations = new AtomicInteger();
+        AtomicInteger total = new AtomicInteger();
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            int id = p;
+            all.add(CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < perProducer; i++) {
+                    Integer e = id * perProducer + i;
+                    while (!q.offer(e)) {
+                        Thread.yield();
+                    }
+                }
+            }, pool));
+        }
+        for (int c = 0; c < consumers; c++) {
+            all.add(CompletableFuture.runAsync(() -> {
+                int[] last = new int[producers];
+                java.util.Arrays.fill(last, -1);
+                while (total.get() < producers * perProducer) {
+                    Integer e = q.poll();
+                    if (e == null) {
+                        Thread.yield();
+                        continue;
+                    }
+                    total.incrementAndGet();
+                    received.incrementAndGet(e);
+                    int producer = e / perProducer;
+                    int seq = e % perProducer;
+                    if (seq <= last[producer]) {
+                        orderViolations.incrementAndGet();
+                    }
+                    last[producer] = seq;
+                }
+            }, pool));
+        }
+        for (CompletableFuture<Void> f : all) {
+            f.get(5, TimeUnit.MINUTES);
+        }
+        for (int i = 0; i < received.length(); i++) {
+            if (received.get(i) != 1) {
+                throw new AssertionError("element " + i + " arrived " + received.get(i) + " times");
+            }
+        }
+        assertEquals(0, orderViolations.get(), "per-producer FIFO");
+        assertNull(q.poll());
+    }
+}
+
+class SpscArrayQueueTest extends QueueContract {
+    @Override
+    Queue<Integer> create(int capacity) {
+        return new SpscArrayQueue<>(capacity);
+    }
+
+    @Override
+    int producers() {
+        return 1;
+    }
+
+    @Override
+    int consumers() {
+        return 1;
+    }
+
+    @Test
+    void capacityIsRoundedUpToAPowerOfTwoAndValidated() {
+        assertEquals(8, new SpscArrayQueue<Integer>(5).capacity());
+        assertEquals(2, new SpscArrayQueue<Integer>(2).capacity());
+        assertThrows(IllegalArgumentException.class, () -> new SpscArrayQueue<Integer>(1));
+        assertThrows(IllegalArgumentException.class, () -> new MpscArrayQueue<Integer>(0));
+        assertThrows(IllegalArgumentException.class, () -> new MpmcArrayQueue<Integer>((1 << 30) + 1));
+    }
+}
+
+class MpscArrayQueueTest extends QueueContract {
+    @Override
+    Queue<Integer> create(int capacity) {
+        return new MpscArrayQueue<>(capacity);
+    }
+
+    @Override
+    int producers() {
+        return 4;
+    }
+
+    @Override
+    int consumers() {
+        return 1;
+    }
+}
+
+class MpmcArrayQueueTest extends QueueContract {
+    @Override
+    Queue<Integer> create(int capacity) {
+        return new MpmcArrayQueue<>(capacity);
+    }
+
+    @Override
+    int producers() {
+        return 4;
+    }
+
+    @Override
+    int consumers() {
+        return 4;
+    }
+}
+
+/** The control: the JDK's locked queue must pass the same contract. */
+class ArrayBlockingQueueControlTest extends QueueContract {
+    @Override
+    Queue<Integer> create(int capacity) {
+        return new ArrayBlockingQueue<>(capacity);
+    }
+
+    @Override
+    int producers() {
+        return 4;
+    }
+
+    @Override
+    int consumers() {
+        return 4;
+    }
+}

@@ -23,16 +23,25 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
     public boolean offer(E e) {
         checkNotNull(e);
         long p = producerIndex;
-        if (p >= producerLimit) {
-            long limit = (long) CONSUMER_INDEX.getAcquire(this) + capacity();
-            if (p >= limit) {
-                return false;
-            }
-            PRODUCER_LIMIT.setOpaque(this, limit);
+        if (p >= producerLimit && !roomAhead(p)) {
+            return false;
         }
         SLOT.setRelease(buffer, (int) (p & mask), e);
         PRODUCER_INDEX.setRelease(this, p + 1);
         return true;
+    }
+
+    /**
+     * The producer looks ahead in the buffer (the consumer nulls slots it has taken) instead of
+     * reading the consumer's index, and caches how far it may go.
+     */
+    private boolean roomAhead(long p) {
+        int lookAhead = Math.min(capacity() / 4, 4096);
+        if (SLOT.getAcquire(buffer, (int) ((p + lookAhead) & mask)) == null) {
+            PRODUCER_LIMIT.setOpaque(this, p + lookAhead);
+            return true;
+        }
+        return SLOT.getAcquire(buffer, (int) (p & mask)) == null;
     }
 
     @Override
@@ -76,10 +85,11 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
         int n = 0;
         while (n < limit) {
             long p = producerIndex;
-            if (p >= producerLimit && p >= (long) CONSUMER_INDEX.getAcquire(this) + capacity()) {
+            if (p >= producerLimit && !roomAhead(p)) {
                 break;
             }
-            offer(checkNotNull(supplier.get()));
+            SLOT.setRelease(buffer, (int) (p & mask), checkNotNull(supplier.get()));
+            PRODUCER_INDEX.setRelease(this, p + 1);
             n++;
         }
         return n;

@@ -89,6 +89,12 @@ abstract class BoundedArrayQueue<E> extends QueuePadEnd<E> implements MessageQue
         return e;
     }
 
+    /** For a single consumer: frees slot {@code i} and moves the consumer index past {@code c}. */
+    final void consumeSlot(long c, int i) {
+        SLOT.setOpaque(buffer, i, null);
+        CONSUMER_INDEX.setRelease(this, c + 1);
+    }
+
     /** Checks the arguments of {@code fill}. */
     static void checkFill(Supplier<?> supplier, int limit) {
         Objects.requireNonNull(supplier, "supplier");

@@ -70,8 +70,7 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
                 e = (E) SLOT.getAcquire(buffer, i);
             } while (e == null);
         }
-        SLOT.setOpaque(buffer, i, null);
-        CONSUMER_INDEX.setRelease(this, c + 1);
+        consumeSlot(c, i);
         return e == FILLER ? poll() : e;
     }
 
@@ -84,8 +83,7 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
         if (e == null) {
             return null;
         }
-        SLOT.setOpaque(buffer, i, null);
-        CONSUMER_INDEX.setRelease(this, c + 1);
+        consumeSlot(c, i);
         return e == FILLER ? relaxedPoll() : e;
     }
 
@@ -100,7 +98,7 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
             e = (E) SLOT.getAcquire(buffer, i);
         }
         if (e == FILLER) {
-            skipFiller(c, i);
+            consumeSlot(c, i);
             return peek();
         }
         return e;
@@ -113,17 +111,13 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
         int i = (int) (c & mask);
         E e = (E) SLOT.getAcquire(buffer, i);
         if (e == FILLER) {
-            skipFiller(c, i);
+            consumeSlot(c, i);
             return relaxedPeek();
         }
         return e;
     }
 
-    /** The single consumer drops a filler: the slot was claimed by a fill whose supplier failed. */
-    private void skipFiller(long c, int i) {
-        SLOT.setOpaque(buffer, i, null);
-        CONSUMER_INDEX.setRelease(this, c + 1);
-    }
+
 
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {

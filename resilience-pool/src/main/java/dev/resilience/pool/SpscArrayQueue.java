@@ -58,8 +58,7 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
         if (e == null) {
             return null;
         }
-        SLOT.setOpaque(buffer, i, null);
-        CONSUMER_INDEX.setRelease(this, c + 1);
+        consumeSlot(c, i);
         return e;
     }
 

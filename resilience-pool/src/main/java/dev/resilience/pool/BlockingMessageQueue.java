@@ -1,0 +1,227 @@
+package dev.resilience.pool;
+
+import dev.resilience.context.Context;
+import dev.resilience.context.Ticker;
+import dev.resilience.context.WaitResult;
+import java.util.AbstractQueue;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A {@link BlockingQueue} over one of our lock-free queues: {@code put}/{@code take} and the timed
+ * {@code offer}/{@code poll} wait by parking (never by spinning without bound, never with
+ * {@code synchronized}) and honour the current {@link Context}: a wait never outlasts the context's
+ * deadline and ends at once when the context is cancelled.
+ *
+ * <pre>{@code
+ * BlockingQueue<Job> jobs = new BlockingMessageQueue<>(new MpmcArrayQueue<>(1024));
+ * try (CancelHandle h = Context.current().withTimeout(Duration.ofSeconds(1)); Scope s = h.attach()) {
+ *     Job next = jobs.take();        // DeadlineExceededException after 1 s of nothing
+ * }
+ * }</pre>
+ *
+ * <p>Untimed {@code put}/{@code take} throw the context's exception
+ * ({@link dev.resilience.context.ContextDoneException}) when it ends during the wait; the timed forms
+ * return false/null when their own timeout is reached first, as {@code BlockingQueue} specifies, and
+ * throw the context's exception when the context ends first. Interrupts throw
+ * {@link InterruptedException}. The producer/consumer contract of the wrapped queue still applies
+ * (wrap an {@link MpmcArrayQueue} for many of each).
+ *
+ * @param <E> the element type
+ */
+public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> {
+
+    private final MessageQueue<E> queue;
+    private final Ticker ticker;
+    private final ConcurrentLinkedQueue<Thread> waitingTakers = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Thread> waitingPutters = new ConcurrentLinkedQueue<>();
+
+    /** Wraps {@code queue}, timing waits on the system ticker. */
+    public BlockingMessageQueue(MessageQueue<E> queue) {
+        this(queue, Ticker.system());
+    }
+
+    /** Wraps {@code queue}, timing waits on {@code ticker}. */
+    public BlockingMessageQueue(MessageQueue<E> queue, Ticker ticker) {
+        this.queue = Objects.requireNonNull(queue, "queue");
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
+    }
+
+    @Override
+    public boolean offer(E e) {
+        if (queue.offer(e)) {
+            wakeOne(waitingTakers);
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public E poll() {
+        E e = queue.poll();
+        if (e != null) {
+            wakeOne(waitingPutters);
+        }
+        return e;
+    }
+
+    @Override
+    public E peek() {
+        return queue.peek();
+    }
+
+    private static void wakeOne(ConcurrentLinkedQueue<Thread> waiters) {
+        if (!waiters.isEmpty()) {
+            Thread t = waiters.peek();
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+    }
+
+    @Override
+    public void put(E e) throws InterruptedException {
+        Objects.requireNonNull(e, "e");
+        if (!offerUntil(e, Long.MAX_VALUE)) {
+            throw new IllegalStateException("unreachable: an untimed put ended without a result");
+        }
+    }
+
+    @Override
+    public boolean offer(E e, long timeout, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(e, "e");
+        return offerUntil(e, nanos(timeout, unit));
+    }
+
+    @Override
+    public E take() throws InterruptedException {
+        return pollUntil(Long.MAX_VALUE);
+    }
+
+    @Override
+    public E poll(long timeout, TimeUnit unit) throws InterruptedException {
+        return pollUntil(nanos(timeout, unit));
+    }
+
+    private static long nanos(long timeout, TimeUnit unit) {
+        Objects.requireNonNull(unit, "unit");
+        return Math.max(0L, unit.toNanos(timeout));
+    }
+
+    private boolean offerUntil(E e, long timeoutNanos) throws InterruptedException {
+        if (offer(e)) {
+            return true;
+        }
+        Context ctx = Context.current();
+        long start = ticker.read();
+        long until = timeoutNanos >= Long.MAX_VALUE / 2 ? Long.MAX_VALUE : start + timeoutNanos;
+        Thread self = Thread.currentThread();
+        waitingPutters.add(self);
+        try {
+            for (;;) {
+                if (offer(e)) {
+                    return true;
+                }
+                if (!waitStep(ctx, until)) {
+                    return false;
+                }
+            }
+        } finally {
+            waitingPutters.remove(self);
+            if (queue.size() < queue.capacity()) {
+                wakeOne(waitingPutters);
+            }
+        }
+    }
+
+    private E pollUntil(long timeoutNanos) throws InterruptedException {
+        E e = poll();
+        if (e != null) {
+            return e;
+        }
+        Context ctx = Context.current();
+        long start = ticker.read();
+        long until = timeoutNanos >= Long.MAX_VALUE / 2 ? Long.MAX_VALUE : start + timeoutNanos;
+        Thread self = Thread.currentThread();
+        waitingTakers.add(self);
+        try {
+            for (;;) {
+                e = poll();
+                if (e != null) {
+                    return e;
+                }
+                if (!waitStep(ctx, until)) {
+                    return null;
+                }
+            }
+        } finally {
+            waitingTakers.remove(self);
+            if (!queue.isEmpty()) {
+                wakeOne(waitingTakers);
+            }
+        }
+    }
+
+    /** Parks once; false when {@code until} has passed; throws when the context ends or on interrupt. */
+    private boolean waitStep(Context ctx, long until) throws InterruptedException {
+        WaitResult r = until == Long.MAX_VALUE
+                ? ctx.parkUntil(ticker, ticker.read() + Long.MAX_VALUE / 4)
+                : ctx.parkUntil(ticker, until);
+        switch (r) {
+            case INTERRUPTED:
+                Thread.interrupted();
+                throw new InterruptedException("interrupted while waiting on the queue");
+            case CANCELLED:
+            case DEADLINE_EXCEEDED:
+                ctx.throwIfDone();
+                return false;
+            case ELAPSED:
+                return until == Long.MAX_VALUE;
+            default:
+                return true;
+        }
+    }
+
+    @Override
+    public int remainingCapacity() {
+        return queue.capacity() - queue.size();
+    }
+
+    @Override
+    public int drainTo(Collection<? super E> c) {
+        return drainTo(c, Integer.MAX_VALUE);
+    }
+
+    @Override
+    public int drainTo(Collection<? super E> c, int maxElements) {
+        Objects.requireNonNull(c, "c");
+        if (c == this) {
+            throw new IllegalArgumentException("cannot drain a queue into itself");
+        }
+        int n = queue.drain(c::add, maxElements);
+        for (int i = 0; i < n; i++) {
+            wakeOne(waitingPutters);
+        }
+        return n;
+    }
+
+    @Override
+    public Iterator<E> iterator() {
+        return queue.iterator();
+    }
+
+    @Override
+    public int size() {
+        return queue.size();
+    }
+
+    @Override
+    public String toString() {
+        return "BlockingMessageQueue[" + queue + "]";
+    }
+}

@@ -313,6 +313,25 @@ public final class Context {
         return r;
     }
 
+    /**
+     * Waits until {@code ticker} reads {@code wakeAt}, as {@link #waitUntil} does, and reports every
+     * other ending as an exception: the shape blocking operations want (a limiter's wait, a retry's
+     * backoff).
+     *
+     * @throws InterruptedException if the thread is interrupted (its interrupt status is cleared)
+     * @throws ContextDoneException if the context is cancelled or its deadline passes first
+     */
+    public void sleepUntil(Ticker ticker, long wakeAt) throws InterruptedException {
+        WaitResult r = waitUntil(ticker, wakeAt);
+        if (r == WaitResult.INTERRUPTED) {
+            Thread.interrupted();
+            throw new InterruptedException("interrupted while waiting");
+        }
+        if (r != WaitResult.ELAPSED) {
+            throwIfDone();
+        }
+    }
+
     private static WaitResult check(CancelHandle c, Ticker ticker, long wakeAt) {
         if (c != null && c.isDone()) {
             return c.err() instanceof DeadlineExceededException ? WaitResult.DEADLINE_EXCEEDED : WaitResult.CANCELLED;

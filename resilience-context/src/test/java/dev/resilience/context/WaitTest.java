@@ -127,6 +127,23 @@ class WaitTest {
     }
 
     @Test
+    void sleepUntilReportsEveryOtherEndingAsAnException() throws Exception {
+        ticker.advance(10);
+        Context.background().sleepUntil(ticker, 10);
+        CancelHandle cancelled = Context.background().withCancel();
+        cancelled.cancel();
+        org.junit.jupiter.api.Assertions.assertThrows(ContextCancelledException.class,
+                () -> cancelled.context().sleepUntil(ticker, 1_000));
+        CancelHandle expired = Context.background().withTimeout(java.time.Duration.ZERO, ticker);
+        org.junit.jupiter.api.Assertions.assertThrows(DeadlineExceededException.class,
+                () -> expired.context().sleepUntil(ticker, 1_000));
+        Thread.currentThread().interrupt();
+        org.junit.jupiter.api.Assertions.assertThrows(InterruptedException.class,
+                () -> Context.background().sleepUntil(ticker, 1_000));
+        assertFalse(Thread.currentThread().isInterrupted(), "the interrupt status is cleared with the exception");
+    }
+
+    @Test
     void unparkReportsWokenToParkUntil() throws Exception {
         AtomicReference<Thread> t = new AtomicReference<>();
         CompletableFuture<WaitResult> r = new CompletableFuture<>();

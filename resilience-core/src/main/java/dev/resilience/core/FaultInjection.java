@@ -5,7 +5,6 @@ import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.Delays;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
-import dev.resilience.context.WaitResult;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -116,12 +115,7 @@ public final class FaultInjection {
         }
         Context ctx = Context.current();
         if ((faults & 1) != 0) {
-            WaitResult r = ctx.waitUntil(ticker, ticker.read() + latencyNanos);
-            if (r == WaitResult.INTERRUPTED) {
-                Thread.interrupted();
-                throw new InterruptedException(name + ": interrupted during injected latency");
-            }
-            ctx.throwIfDone();
+            ctx.sleepUntil(ticker, ticker.read() + latencyNanos);
         }
         if ((faults & 2) != 0) {
             throw exception.get();

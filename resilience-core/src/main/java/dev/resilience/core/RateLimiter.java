@@ -5,7 +5,7 @@ import dev.resilience.context.Delays;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
-import dev.resilience.context.WaitResult;
+import dev.resilience.context.ContextDoneException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -220,18 +220,13 @@ public final class RateLimiter {
             listener.onPermitted(this, permits, 0L);
             return;
         }
-        WaitResult r = ctx.waitUntil(ticker, actAt);
-        if (r == WaitResult.ELAPSED) {
-            listener.onPermitted(this, permits, actAt - now);
-            return;
+        try {
+            ctx.sleepUntil(ticker, actAt);
+        } catch (InterruptedException | ContextDoneException e) {
+            giveBack(s, permits, at, ticker.read());
+            throw e;
         }
-        giveBack(s, permits, at, ticker.read());
-        if (r == WaitResult.INTERRUPTED) {
-            Thread.interrupted();
-            throw new InterruptedException(name + ": interrupted while waiting for " + permits + " permit(s)");
-        }
-        ctx.throwIfDone();
-        throw new IllegalStateException("unexpected wait result " + r);
+        listener.onPermitted(this, permits, actAt - now);
     }
 
     private void acquireWarm(int permits, long now, Context ctx) throws InterruptedException {
@@ -240,14 +235,7 @@ public final class RateLimiter {
             throw wouldPassDeadline(permits);
         }
         if (actAt - now > 0) {
-            WaitResult r = ctx.waitUntil(ticker, actAt);
-            if (r == WaitResult.INTERRUPTED) {
-                Thread.interrupted();
-                throw new InterruptedException(name + ": interrupted while waiting for " + permits + " permit(s)");
-            }
-            if (r != WaitResult.ELAPSED) {
-                ctx.throwIfDone();
-            }
+            ctx.sleepUntil(ticker, actAt);
         }
         listener.onPermitted(this, permits, Math.max(0L, actAt - now));
     }

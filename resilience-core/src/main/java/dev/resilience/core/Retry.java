@@ -6,7 +6,6 @@ import dev.resilience.context.Delays;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
-import dev.resilience.context.WaitResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -175,14 +174,7 @@ public final class Retry {
                 return outcome(result, failure);
             }
             if (delay > 0) {
-                WaitResult w = ctx.waitUntil(ticker, ticker.read() + delay);
-                if (w == WaitResult.INTERRUPTED) {
-                    Thread.interrupted();
-                    throw new InterruptedException(name + ": interrupted during backoff");
-                }
-                if (w != WaitResult.ELAPSED) {
-                    ctx.throwIfDone();
-                }
+                ctx.sleepUntil(ticker, ticker.read() + delay);
             }
             previous = delay;
             attempt++;

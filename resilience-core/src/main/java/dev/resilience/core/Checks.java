@@ -1,12 +1,13 @@
 package dev.resilience.core;
 
+import dev.resilience.context.Deadline;
 import java.time.Duration;
 import java.util.Objects;
 
 /** The argument checks every builder of this package shares: each names what it rejects. */
 final class Checks {
-    /** Durations are capped here so that ticker arithmetic cannot overflow: 2^62 ns, about 146 years. */
-    static final long MAX_NANOS = 1L << 62;
+    /** Durations are capped where deadlines are, so ticker arithmetic cannot overflow (about 146 years). */
+    static final long MAX_NANOS = Deadline.MAX_OFFSET_NANOS;
 
     private Checks() {
     }

@@ -523,7 +523,7 @@ public final class RateLimiter {
                     "permitsPerSecond must be at most 1e9 (or infinite): " + permitsPerSecond);
         }
         double interval = Math.rint(1e9 / permitsPerSecond);
-        if (interval > (double) (1L << 62)) {
+        if (interval > (double) Checks.MAX_NANOS) {
             throw new IllegalArgumentException("permitsPerSecond is too small: " + permitsPerSecond);
         }
         return (long) interval;
@@ -534,14 +534,14 @@ public final class RateLimiter {
         if (interval.isNegative() || interval.isZero()) {
             throw new IllegalArgumentException("interval must be positive: " + interval);
         }
-        if (interval.getSeconds() >= (1L << 62) / 1_000_000_000L) {
+        if (interval.getSeconds() >= Checks.MAX_NANOS / 1_000_000_000L) {
             throw new IllegalArgumentException("interval is too long: " + interval);
         }
         return interval.toNanos();
     }
 
     static void checkTolerance(long interval, int burst) {
-        if (interval > 0 && burst > 0 && interval > (1L << 62) / burst) {
+        if (interval > 0 && burst > 0 && interval > Checks.MAX_NANOS / burst) {
             throw new IllegalArgumentException(
                     "burst x interval must not exceed 2^62 ns: burst " + burst + ", interval " + interval + "ns");
         }

@@ -89,10 +89,40 @@ abstract class BoundedArrayQueue<E> extends QueuePadEnd<E> implements MessageQue
         return e;
     }
 
-    /** For a single consumer: frees slot {@code i} and moves the consumer index past {@code c}. */
-    final void consumeSlot(long c, int i) {
-        SLOT.setOpaque(buffer, i, null);
-        CONSUMER_INDEX.setRelease(this, c + 1);
+    /**
+     * For a single consumer: takes the element published in the next slot, or returns null if none
+     * is visible yet; skips fillers left by failed {@code fill}s.
+     */
+    @SuppressWarnings("unchecked")
+    final E takeSingleConsumer() {
+        for (;;) {
+            long c = consumerIndex;
+            int i = (int) (c & mask);
+            Object e = SLOT.getAcquire(buffer, i);
+            if (e == null) {
+                return null;
+            }
+            SLOT.setOpaque(buffer, i, null);
+            CONSUMER_INDEX.setRelease(this, c + 1);
+            if (e != FILLER) {
+                return (E) e;
+            }
+        }
+    }
+
+    /** For a single consumer: the element in the next slot, or null; drops fillers on the way. */
+    @SuppressWarnings("unchecked")
+    final E peekSingleConsumer() {
+        for (;;) {
+            long c = consumerIndex;
+            int i = (int) (c & mask);
+            Object e = SLOT.getAcquire(buffer, i);
+            if (e != FILLER) {
+                return (E) e;
+            }
+            SLOT.setOpaque(buffer, i, null);
+            CONSUMER_INDEX.setRelease(this, c + 1);
+        }
     }
 
     /** Checks the arguments of {@code fill}. */

@@ -55,69 +55,39 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
         return offer(e);
     }
 
+    /** Waits out a producer that has claimed the next slot but not yet published into it. */
     @Override
-    @SuppressWarnings("unchecked")
     public E poll() {
-        long c = consumerIndex;
-        int i = (int) (c & mask);
-        E e = (E) SLOT.getAcquire(buffer, i);
-        if (e == null) {
-            if (c == producerIndex) {
-                return null;
+        for (;;) {
+            E e = takeSingleConsumer();
+            if (e != null || consumerIndex == producerIndex) {
+                return e;
             }
-            do {
-                Thread.onSpinWait();
-                e = (E) SLOT.getAcquire(buffer, i);
-            } while (e == null);
-        }
-        consumeSlot(c, i);
-        return e == FILLER ? poll() : e;
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public E relaxedPoll() {
-        long c = consumerIndex;
-        int i = (int) (c & mask);
-        E e = (E) SLOT.getAcquire(buffer, i);
-        if (e == null) {
-            return null;
-        }
-        consumeSlot(c, i);
-        return e == FILLER ? relaxedPoll() : e;
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public E peek() {
-        long c = consumerIndex;
-        int i = (int) (c & mask);
-        E e = (E) SLOT.getAcquire(buffer, i);
-        while (e == null && c != producerIndex) {
             Thread.onSpinWait();
-            e = (E) SLOT.getAcquire(buffer, i);
         }
-        if (e == FILLER) {
-            consumeSlot(c, i);
-            return peek();
-        }
-        return e;
     }
 
     @Override
-    @SuppressWarnings("unchecked")
-    public E relaxedPeek() {
-        long c = consumerIndex;
-        int i = (int) (c & mask);
-        E e = (E) SLOT.getAcquire(buffer, i);
-        if (e == FILLER) {
-            consumeSlot(c, i);
-            return relaxedPeek();
-        }
-        return e;
+    public E relaxedPoll() {
+        return takeSingleConsumer();
     }
 
+    /** Waits out a producer that has claimed the next slot but not yet published into it. */
+    @Override
+    public E peek() {
+        for (;;) {
+            E e = peekSingleConsumer();
+            if (e != null || consumerIndex == producerIndex) {
+                return e;
+            }
+            Thread.onSpinWait();
+        }
+    }
 
+    @Override
+    public E relaxedPeek() {
+        return peekSingleConsumer();
+    }
 
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {

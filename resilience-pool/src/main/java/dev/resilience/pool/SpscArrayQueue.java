@@ -50,32 +50,23 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public E poll() {
-        long c = consumerIndex;
-        int i = (int) (c & mask);
-        E e = (E) SLOT.getAcquire(buffer, i);
-        if (e == null) {
-            return null;
-        }
-        consumeSlot(c, i);
-        return e;
+        return takeSingleConsumer();
     }
 
     @Override
     public E relaxedPoll() {
-        return poll();
+        return takeSingleConsumer();
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public E peek() {
-        return (E) SLOT.getAcquire(buffer, (int) (consumerIndex & mask));
+        return peekSingleConsumer();
     }
 
     @Override
     public E relaxedPeek() {
-        return peek();
+        return peekSingleConsumer();
     }
 
     @Override

@@ -31,13 +31,21 @@ abstract class QueueContract {
 
     static final int STRESS_ELEMENTS = Integer.getInteger("stress.elements", 1_000_000);
 
-    abstract Queue<Integer> create(int capacity);
-
+    private final java.util.function.IntFunction<Queue<Integer>> factory;
     /** Producers the queue allows at once. */
-    abstract int producers();
-
+    private final int producers;
     /** Consumers the queue allows at once. */
-    abstract int consumers();
+    private final int consumers;
+
+    QueueContract(java.util.function.IntFunction<Queue<Integer>> factory, int producers, int consumers) {
+        this.factory = factory;
+        this.producers = producers;
+        this.consumers = consumers;
+    }
+
+    Queue<Integer> create(int capacity) {
+        return factory.apply(capacity);
+    }
 
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
@@ -158,8 +166,6 @@ abstract class QueueContract {
 
     @Test
     void everyElementArrivesExactlyOnceInPerProducerOrder() throws Exception {
-        int producers = producers();
-        int consumers = consumers();
         int perProducer = STRESS_ELEMENTS / producers;
         Queue<Integer> q = create(1024);
         AtomicLongArray received = new AtomicLongArray(producers * perProducer);
@@ -212,19 +218,8 @@ abstract class QueueContract {
 }
 
 class SpscArrayQueueTest extends QueueContract {
-    @Override
-    Queue<Integer> create(int capacity) {
-        return new SpscArrayQueue<>(capacity);
-    }
-
-    @Override
-    int producers() {
-        return 1;
-    }
-
-    @Override
-    int consumers() {
-        return 1;
+    SpscArrayQueueTest() {
+        super(SpscArrayQueue::new, 1, 1);
     }
 
     @Test
@@ -238,53 +233,20 @@ class SpscArrayQueueTest extends QueueContract {
 }
 
 class MpscArrayQueueTest extends QueueContract {
-    @Override
-    Queue<Integer> create(int capacity) {
-        return new MpscArrayQueue<>(capacity);
-    }
-
-    @Override
-    int producers() {
-        return 4;
-    }
-
-    @Override
-    int consumers() {
-        return 1;
+    MpscArrayQueueTest() {
+        super(MpscArrayQueue::new, 4, 1);
     }
 }
 
 class MpmcArrayQueueTest extends QueueContract {
-    @Override
-    Queue<Integer> create(int capacity) {
-        return new MpmcArrayQueue<>(capacity);
-    }
-
-    @Override
-    int producers() {
-        return 4;
-    }
-
-    @Override
-    int consumers() {
-        return 4;
+    MpmcArrayQueueTest() {
+        super(MpmcArrayQueue::new, 4, 4);
     }
 }
 
 /** The control: the JDK's locked queue must pass the same contract. */
 class ArrayBlockingQueueControlTest extends QueueContract {
-    @Override
-    Queue<Integer> create(int capacity) {
-        return new ArrayBlockingQueue<>(capacity);
-    }
-
-    @Override
-    int producers() {
-        return 4;
-    }
-
-    @Override
-    int consumers() {
-        return 4;
+    ArrayBlockingQueueControlTest() {
+        super(ArrayBlockingQueue::new, 4, 4);
     }
 }

@@ -68,6 +68,7 @@ public final class ResilientHttpClient {
                 withoutRetry.retry(retry);
             }
         }
+        Timeout timeout = b.timeout == null ? null : Timeout.builder(b.name).timeout(b.timeout).build();
         for (Pipeline.Builder<Object> p : java.util.List.of(withRetry, withoutRetry)) {
             if (b.breaker != null) {
                 p.circuitBreaker(b.breaker);
@@ -75,8 +76,8 @@ public final class ResilientHttpClient {
             if (b.limiter != null) {
                 p.rateLimiter(b.limiter);
             }
-            if (b.timeout != null) {
-                p.timeout(Timeout.builder(b.name).timeout(b.timeout).build());
+            if (timeout != null) {
+                p.timeout(timeout);
             }
             if (b.bulkhead != null) {
                 p.bulkhead(b.bulkhead);

@@ -9,6 +9,9 @@ import org.junit.jupiter.api.Test;
 class ReadmeCoreExampleTest {
 
     record Receipt(String order) {
+        static Receipt deferred() {
+            return new Receipt("deferred");
+        }
     }
 
     static Receipt pay(String order) {
@@ -27,5 +30,28 @@ class ReadmeCoreExampleTest {
     @Test
     void readmeExampleRuns() throws Exception {
         assertEquals(new Receipt("o-1"), readmeExample("o-1"));
+    }
+
+    /** The README's pipeline example, verbatim between the declarations and the return. */
+    Receipt readmePipelineExample(String order, CircuitBreaker breaker) throws Exception {
+        Retry retry = Retry.builder("payments").build();
+        RateLimiter limiter = RateLimiter.builder("payments").rate(10).burst(3).build();
+        Timeout timeout = Timeout.builder("payments").timeout(Duration.ofSeconds(2)).build();
+        Bulkhead bulkhead = Bulkhead.builder("payments").maxConcurrent(20).build();
+
+        Pipeline<Receipt> payments = Pipeline.<Receipt>builder("payments")
+                .fallback(Fallback.<Receipt>on(CallNotPermittedException.class).to(e -> Receipt.deferred()))
+                .retry(retry).circuitBreaker(breaker).rateLimiter(limiter).timeout(timeout).bulkhead(bulkhead)
+                .build();
+        Receipt r = payments.call(() -> pay(order));
+        return r;
+    }
+
+    @Test
+    void readmePipelineExampleRunsAndFallsBackWhileTheBreakerIsOpen() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("payments").build();
+        assertEquals(new Receipt("o-2"), readmePipelineExample("o-2", breaker));
+        breaker.forceOpen();
+        assertEquals(Receipt.deferred(), readmePipelineExample("o-3", breaker));
     }
 }

@@ -2,15 +2,12 @@ package dev.resilience.pool;
 
 import dev.resilience.context.Context;
 import dev.resilience.context.Ticker;
-import dev.resilience.context.WaitResult;
 import java.util.AbstractQueue;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A {@link BlockingQueue} over one of our lock-free queues: {@code put}/{@code take} and the timed
@@ -38,8 +35,8 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
 
     private final MessageQueue<E> queue;
     private final Ticker ticker;
-    private final ConcurrentLinkedQueue<Thread> waitingTakers = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedQueue<Thread> waitingPutters = new ConcurrentLinkedQueue<>();
+    private final WaitList waitingTakers = new WaitList();
+    private final WaitList waitingPutters = new WaitList();
 
     /** Wraps {@code queue}, timing waits on the system ticker. */
     public BlockingMessageQueue(MessageQueue<E> queue) {
@@ -55,7 +52,7 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
     @Override
     public boolean offer(E e) {
         if (queue.offer(e)) {
-            wakeOne(waitingTakers);
+            waitingTakers.wakeOne();
             return true;
         }
         return false;
@@ -65,7 +62,7 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
     public E poll() {
         E e = queue.poll();
         if (e != null) {
-            wakeOne(waitingPutters);
+            waitingPutters.wakeOne();
         }
         return e;
     }
@@ -73,15 +70,6 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
     @Override
     public E peek() {
         return queue.peek();
-    }
-
-    private static void wakeOne(ConcurrentLinkedQueue<Thread> waiters) {
-        if (!waiters.isEmpty()) {
-            Thread t = waiters.peek();
-            if (t != null) {
-                LockSupport.unpark(t);
-            }
-        }
     }
 
     @Override
@@ -118,8 +106,7 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
             return true;
         }
         Context ctx = Context.current();
-        long start = ticker.read();
-        long until = timeoutNanos >= Long.MAX_VALUE / 2 ? Long.MAX_VALUE : start + timeoutNanos;
+        long until = WaitList.until(ticker, timeoutNanos);
         Thread self = Thread.currentThread();
         waitingPutters.add(self);
         try {
@@ -127,14 +114,14 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
                 if (offer(e)) {
                     return true;
                 }
-                if (!waitStep(ctx, until)) {
+                if (!WaitList.parkStep(ctx, ticker, until)) {
                     return false;
                 }
             }
         } finally {
             waitingPutters.remove(self);
             if (queue.size() < queue.capacity()) {
-                wakeOne(waitingPutters);
+                waitingPutters.wakeOne();
             }
         }
     }
@@ -145,8 +132,7 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
             return e;
         }
         Context ctx = Context.current();
-        long start = ticker.read();
-        long until = timeoutNanos >= Long.MAX_VALUE / 2 ? Long.MAX_VALUE : start + timeoutNanos;
+        long until = WaitList.until(ticker, timeoutNanos);
         Thread self = Thread.currentThread();
         waitingTakers.add(self);
         try {
@@ -155,35 +141,15 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
                 if (e != null) {
                     return e;
                 }
-                if (!waitStep(ctx, until)) {
+                if (!WaitList.parkStep(ctx, ticker, until)) {
                     return null;
                 }
             }
         } finally {
             waitingTakers.remove(self);
             if (!queue.isEmpty()) {
-                wakeOne(waitingTakers);
+                waitingTakers.wakeOne();
             }
-        }
-    }
-
-    /** Parks once; false when {@code until} has passed; throws when the context ends or on interrupt. */
-    private boolean waitStep(Context ctx, long until) throws InterruptedException {
-        WaitResult r = until == Long.MAX_VALUE
-                ? ctx.parkUntil(ticker, ticker.read() + Long.MAX_VALUE / 4)
-                : ctx.parkUntil(ticker, until);
-        switch (r) {
-            case INTERRUPTED:
-                Thread.interrupted();
-                throw new InterruptedException("interrupted while waiting on the queue");
-            case CANCELLED:
-            case DEADLINE_EXCEEDED:
-                ctx.throwIfDone();
-                return false;
-            case ELAPSED:
-                return until == Long.MAX_VALUE;
-            default:
-                return true;
         }
     }
 
@@ -205,7 +171,7 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
         }
         int n = queue.drain(c::add, maxElements);
         for (int i = 0; i < n; i++) {
-            wakeOne(waitingPutters);
+            waitingPutters.wakeOne();
         }
         return n;
     }

@@ -50,22 +50,12 @@ class BlockingMessageQueueTest {
         return f;
     }
 
-    private static void awaitParked(Thread t) {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
-            if (System.nanoTime() - end > 0) {
-                throw new AssertionError("not parked: " + t.getState());
-            }
-            Thread.yield();
-        }
-    }
-
     @Test
     void takeWaitsForPutAndPutWaitsForTake() throws Exception {
         BlockingMessageQueue<Integer> q = new BlockingMessageQueue<>(new MpmcArrayQueue<>(2), ticker);
         AtomicReference<Thread> taker = new AtomicReference<>();
         CompletableFuture<Object> taken = async(q::take, taker);
-        awaitParked(taker.get());
+        TestWaits.awaitParked(taker.get());
         q.put(7);
         assertEquals(7, taken.get(10, TimeUnit.SECONDS));
         q.put(1);
@@ -75,7 +65,7 @@ class BlockingMessageQueueTest {
             q.put(3);
             return "put";
         }, putter);
-        awaitParked(putter.get());
+        TestWaits.awaitParked(putter.get());
         assertFalse(put.isDone(), "full: the putter waits");
         assertEquals(1, q.take());
         assertEquals("put", put.get(10, TimeUnit.SECONDS));
@@ -88,7 +78,7 @@ class BlockingMessageQueueTest {
         BlockingMessageQueue<Integer> q = new BlockingMessageQueue<>(new SpscArrayQueue<>(2), ticker);
         AtomicReference<Thread> t = new AtomicReference<>();
         CompletableFuture<Object> polled = async(() -> String.valueOf(q.poll(100, TimeUnit.MILLISECONDS)), t);
-        awaitParked(t.get());
+        TestWaits.awaitParked(t.get());
         ticker.advance(Duration.ofMillis(100));
         assertEquals("null", polled.get(10, TimeUnit.SECONDS));
         assertTrue(q.offer(1, 1, TimeUnit.SECONDS));
@@ -96,7 +86,7 @@ class BlockingMessageQueueTest {
         assertEquals(0, q.remainingCapacity());
         AtomicReference<Thread> o = new AtomicReference<>();
         CompletableFuture<Object> offered = async(() -> q.offer(3, 50, TimeUnit.MILLISECONDS), o);
-        awaitParked(o.get());
+        TestWaits.awaitParked(o.get());
         ticker.advance(Duration.ofMillis(50));
         assertEquals(false, offered.get(10, TimeUnit.SECONDS));
     }
@@ -107,18 +97,18 @@ class BlockingMessageQueueTest {
         CancelHandle timed = Context.background().withTimeout(Duration.ofMillis(30), ticker);
         AtomicReference<Thread> t1 = new AtomicReference<>();
         CompletableFuture<Object> r1 = async(timed.context().wrap(q::take), t1);
-        awaitParked(t1.get());
+        TestWaits.awaitParked(t1.get());
         ticker.advance(Duration.ofMillis(30));
         assertInstanceOf(DeadlineExceededException.class, r1.get(10, TimeUnit.SECONDS));
         CancelHandle cancel = Context.background().withCancel();
         AtomicReference<Thread> t2 = new AtomicReference<>();
         CompletableFuture<Object> r2 = async(cancel.context().wrap(q::take), t2);
-        awaitParked(t2.get());
+        TestWaits.awaitParked(t2.get());
         cancel.cancel();
         assertInstanceOf(ContextCancelledException.class, r2.get(10, TimeUnit.SECONDS));
         AtomicReference<Thread> t3 = new AtomicReference<>();
         CompletableFuture<Object> r3 = async(q::take, t3);
-        awaitParked(t3.get());
+        TestWaits.awaitParked(t3.get());
         t3.get().interrupt();
         assertInstanceOf(InterruptedException.class, r3.get(10, TimeUnit.SECONDS));
         assertNull(q.poll());

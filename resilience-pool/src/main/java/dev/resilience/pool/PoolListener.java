@@ -1,0 +1,56 @@
+package dev.resilience.pool;
+
+import java.time.Duration;
+
+/**
+ * Events of an {@link ObjectPool}; every method defaults to nothing. Called on the thread that
+ * caused the event (often the pool's background thread); implementations must be fast and must not
+ * throw.
+ */
+public interface PoolListener {
+
+    /** A listener that ignores everything. */
+    PoolListener NOOP = new PoolListener() {
+    };
+
+    /** Why an object was destroyed. */
+    enum DestroyReason {
+        /** It lived longer than the maximum lifetime. */
+        EXPIRED,
+        /** It stayed idle longer than the idle timeout. */
+        IDLE,
+        /** Validation returned false or threw. */
+        INVALID,
+        /** A borrower invalidated its lease. */
+        INVALIDATED,
+        /** The pool was closed. */
+        CLOSED
+    }
+
+    /** The allocator made a new object. */
+    default void allocated() {
+    }
+
+    /** The allocator failed. */
+    default void allocationFailed(Throwable error) {
+    }
+
+    /** An object was destroyed. */
+    default void destroyed(DestroyReason reason) {
+    }
+
+    /** A borrower waited {@code waitNanos} and got an object. Not called for borrows that did not wait. */
+    default void borrowWaited(long waitNanos) {
+    }
+
+    /** A borrower gave up after waiting (timeout, context ended or interrupt). */
+    default void borrowTimedOut(long waitNanos) {
+    }
+
+    /**
+     * A lease has been held longer than the leak-detection threshold; {@code borrowedAt}'s stack
+     * trace shows where it was borrowed. Reported once per lease.
+     */
+    default void leakSuspected(Object object, Duration held, Throwable borrowedAt) {
+    }
+}

@@ -1,0 +1,79 @@
+package dev.resilience.pool;
+
+import dev.resilience.context.Context;
+import dev.resilience.context.Ticker;
+import dev.resilience.context.WaitResult;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Threads parked until some condition may hold, for the module's blocking operations. The protocol
+ * that avoids lost wake-ups: a waiter {@link #add}s itself, re-checks its condition, then
+ * {@link #parkStep parks}; whoever makes the condition true does so first and then wakes.
+ */
+final class WaitList {
+
+    /** Waits without a deadline of their own still wake this often to re-check (a safety net). */
+    static final long UNTIMED = Long.MAX_VALUE;
+
+    private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
+
+    void add(Thread t) {
+        waiters.add(t);
+    }
+
+    void remove(Thread t) {
+        waiters.remove(t);
+    }
+
+    boolean isEmpty() {
+        return waiters.isEmpty();
+    }
+
+    /** Unparks the longest waiter, if any. Cheap when nobody waits. */
+    void wakeOne() {
+        if (!waiters.isEmpty()) {
+            Thread t = waiters.peek();
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+    }
+
+    void wakeAll() {
+        for (Thread t : waiters) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** The ticker reading {@code timeoutNanos} from now, or {@link #UNTIMED} for a huge timeout. */
+    static long until(Ticker ticker, long timeoutNanos) {
+        return timeoutNanos >= Long.MAX_VALUE / 2 ? UNTIMED : ticker.read() + timeoutNanos;
+    }
+
+    /**
+     * Parks once under {@code ctx}: false when {@code until} has passed (never for {@link #UNTIMED});
+     * true after a wake-up, to re-check the condition.
+     *
+     * @throws InterruptedException on interrupt (its status is cleared)
+     * @throws dev.resilience.context.ContextDoneException when the context ends first
+     */
+    static boolean parkStep(Context ctx, Ticker ticker, long until) throws InterruptedException {
+        WaitResult r = until == UNTIMED
+                ? ctx.parkUntil(ticker, ticker.read() + Long.MAX_VALUE / 4)
+                : ctx.parkUntil(ticker, until);
+        switch (r) {
+            case INTERRUPTED:
+                Thread.interrupted();
+                throw new InterruptedException("interrupted while waiting");
+            case CANCELLED:
+            case DEADLINE_EXCEEDED:
+                ctx.throwIfDone();
+                return false;
+            case ELAPSED:
+                return until == UNTIMED;
+            default:
+                return true;
+        }
+    }
+}

@@ -105,21 +105,9 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
         if (offer(e)) {
             return true;
         }
-        Context ctx = Context.current();
-        long until = WaitList.until(ticker, timeoutNanos);
-        Thread self = Thread.currentThread();
-        waitingPutters.add(self);
         try {
-            for (;;) {
-                if (offer(e)) {
-                    return true;
-                }
-                if (!WaitList.parkStep(ctx, ticker, until)) {
-                    return false;
-                }
-            }
+            return waitingPutters.await(ticker, WaitList.until(ticker, timeoutNanos), () -> offer(e));
         } finally {
-            waitingPutters.remove(self);
             if (queue.size() < queue.capacity()) {
                 waitingPutters.wakeOne();
             }
@@ -131,22 +119,13 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
         if (e != null) {
             return e;
         }
-        Context ctx = Context.current();
-        long until = WaitList.until(ticker, timeoutNanos);
-        Thread self = Thread.currentThread();
-        waitingTakers.add(self);
+        Object[] taken = new Object[1];
         try {
-            for (;;) {
-                e = poll();
-                if (e != null) {
-                    return e;
-                }
-                if (!WaitList.parkStep(ctx, ticker, until)) {
-                    return null;
-                }
-            }
+            waitingTakers.await(ticker, WaitList.until(ticker, timeoutNanos), () -> (taken[0] = poll()) != null);
+            @SuppressWarnings("unchecked")
+            E result = (E) taken[0];
+            return result;
         } finally {
-            waitingTakers.remove(self);
             if (!queue.isEmpty()) {
                 waitingTakers.wakeOne();
             }

@@ -6,6 +6,8 @@ import dev.resilience.context.Ticker;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -200,32 +202,31 @@ public final class ObjectPool<T> implements AutoCloseable {
         if (lease != null) {
             return lease;
         }
-        Context ctx = Context.current();
         long start = ticker.read();
         long until = timeoutNanos >= Long.MAX_VALUE / 2 ? WaitList.UNTIMED : start + timeoutNanos;
-        Thread self = Thread.currentThread();
-        borrowers.add(self);
         waiting.incrementAndGet();
-        LockSupport.unpark(background);
+        List<Lease<T>> got = new ArrayList<>(1);
         try {
-            for (;;) {
-                lease = tryBorrow();
-                if (lease != null) {
-                    listener.borrowWaited(ticker.read() - start);
-                    return lease;
+            boolean ok = borrowers.await(ticker, until, () -> {
+                Lease<T> l = tryBorrow();
+                if (l == null) {
+                    LockSupport.unpark(background); // it may not have seen this waiter's demand yet
+                    return false;
                 }
-                LockSupport.unpark(background); // it may not have seen this waiter's demand yet
-                if (!WaitList.parkStep(ctx, ticker, until)) {
-                    throw new PoolTimeoutException("no object of pool " + name + " became available within "
-                            + Duration.ofNanos(timeoutNanos));
-                }
+                got.add(l);
+                return true;
+            });
+            if (!ok) {
+                throw new PoolTimeoutException("no object of pool " + name + " became available within "
+                        + Duration.ofNanos(timeoutNanos));
             }
+            listener.borrowWaited(ticker.read() - start);
+            return got.get(0);
         } catch (PoolTimeoutException | ContextDoneException | InterruptedException gaveUp) {
             listener.borrowTimedOut(ticker.read() - start);
             throw gaveUp;
         } finally {
             waiting.decrementAndGet();
-            borrowers.remove(self);
             if (!idle.isEmpty()) {
                 borrowers.wakeOne(); // pass on a wake-up this thread may have taken
             }
@@ -562,20 +563,7 @@ public final class ObjectPool<T> implements AutoCloseable {
         if (terminated) {
             return true;
         }
-        Context ctx = Context.current();
-        long until = WaitList.until(ticker, Math.max(0, saturatedNanos(timeout)));
-        Thread self = Thread.currentThread();
-        closers.add(self);
-        try {
-            while (!terminated) {
-                if (!WaitList.parkStep(ctx, ticker, until)) {
-                    return terminated;
-                }
-            }
-            return true;
-        } finally {
-            closers.remove(self);
-        }
+        return closers.await(ticker, WaitList.until(ticker, Math.max(0, saturatedNanos(timeout))), () -> terminated);
     }
 
     /** Whether {@link #close()} has been called. */

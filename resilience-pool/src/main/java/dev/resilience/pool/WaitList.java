@@ -5,6 +5,7 @@ import dev.resilience.context.Ticker;
 import dev.resilience.context.WaitResult;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * Threads parked until some condition may hold, for the module's blocking operations. The protocol
@@ -43,6 +44,32 @@ final class WaitList {
     void wakeAll() {
         for (Thread t : waiters) {
             LockSupport.unpark(t);
+        }
+    }
+
+    /**
+     * Waits under the current context until {@code attempt} succeeds: registers the thread, then
+     * alternates attempts and parks. Waking is the job of whoever makes an attempt able to succeed.
+     *
+     * @return true once an attempt succeeded, false when {@code until} passed first
+     * @throws InterruptedException on interrupt (its status is cleared)
+     * @throws dev.resilience.context.ContextDoneException when the current context ends first
+     */
+    boolean await(Ticker ticker, long until, BooleanSupplier attempt) throws InterruptedException {
+        Context ctx = Context.current();
+        Thread self = Thread.currentThread();
+        add(self);
+        try {
+            for (;;) {
+                if (attempt.getAsBoolean()) {
+                    return true;
+                }
+                if (!parkStep(ctx, ticker, until)) {
+                    return false;
+                }
+            }
+        } finally {
+            remove(self);
         }
     }
 

@@ -3,7 +3,9 @@ package dev.resilience.pool;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.ref.WeakReference;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -29,8 +31,10 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p><b>How it caches.</b> Each platform thread has a small private stack ({@code perThreadCapacity},
- * default 32) used without atomics: a {@code get} after a {@code release} on the same thread costs a
- * thread-local lookup and two array accesses. When the private stack is full, a released object goes
+ * default 32) used without atomics and found by thread id in a small table (a thread whose table
+ * entry is taken by another live thread uses a {@code ThreadLocal} instead): a {@code get} after a
+ * {@code release} on the same thread costs a few array accesses. The stack of a thread that ended is
+ * dropped when another thread takes its table entry. When the private stack is full, a released object goes
  * to one shared lock-free queue ({@code sharedCapacity}, default 1024, rounded up to a power of two);
  * a {@code get} that finds its private stack empty takes from the shared queue before creating. So
  * objects released on another thread than the one that got them find their way back through the
@@ -56,6 +60,13 @@ public final class Recycler<T> {
     private final Predicate<? super T> retainIf;
     private final int perThreadCapacity;
     private final MpmcArrayQueue<T> shared;
+    /**
+     * Private stacks indexed by thread id: the fast way to find the current thread's stack (an array
+     * read and an id compare, cheaper than a {@code ThreadLocal} lookup). A thread whose entry is held
+     * by another live thread falls back to {@link #local}.
+     */
+    private final AtomicReferenceArray<Stack> byThreadId;
+    private final int idMask;
     private final ThreadLocal<Stack> local;
     private final LongAdder created = new LongAdder();
     private final LongAdder dropped = new LongAdder();
@@ -67,7 +78,10 @@ public final class Recycler<T> {
         this.perThreadCapacity = b.perThreadCapacity;
         this.shared = b.sharedCapacity == 0 ? null : new MpmcArrayQueue<>(b.sharedCapacity);
         int perThread = b.perThreadCapacity;
-        this.local = ThreadLocal.withInitial(() -> new Stack(perThread));
+        int entries = Math.max(64, Integer.highestOneBit(Runtime.getRuntime().availableProcessors() * 8 - 1) << 1);
+        this.byThreadId = new AtomicReferenceArray<>(entries);
+        this.idMask = entries - 1;
+        this.local = ThreadLocal.withInitial(() -> new Stack(perThread, Thread.currentThread()));
     }
 
     /** Starts a recycler whose new objects come from {@code factory}. */
@@ -147,7 +161,29 @@ public final class Recycler<T> {
             return null;
         }
         Thread t = Thread.currentThread();
-        return isVirtual(t) ? null : local.get();
+        if (isVirtual(t)) {
+            return null;
+        }
+        long id = t.getId();
+        int i = (int) id & idMask;
+        Stack s = byThreadId.getPlain(i); // safe: a Stack's identity fields are final
+        if (s != null && s.ownerId == id) {
+            return s;
+        }
+        return claimStack(id, i);
+    }
+
+    /**
+     * The thread's stack lives in {@link #local}; the id-indexed table only caches it. Takes the
+     * table entry for it if the entry is free or its owner has ended.
+     */
+    private Stack claimStack(long id, int i) {
+        Stack mine = local.get();
+        Stack s = byThreadId.get(i);
+        if (s == null || (s.ownerId != id && !s.ownerAlive())) {
+            byThreadId.compareAndSet(i, s, mine);
+        }
+        return mine;
     }
 
     static boolean isVirtual(Thread t) {
@@ -174,13 +210,22 @@ public final class Recycler<T> {
         return "Recycler[created " + created() + ", dropped " + dropped() + ", shared ~" + sharedSize() + "]";
     }
 
-    /** One thread's private cache; touched only by its thread. */
+    /** One thread's private cache; its contents are touched only by its thread. */
     private static final class Stack {
         final Object[] items;
+        final long ownerId;
+        final WeakReference<Thread> owner;
         int size;
 
-        Stack(int capacity) {
+        Stack(int capacity, Thread owner) {
             this.items = new Object[capacity];
+            this.ownerId = owner.getId();
+            this.owner = new WeakReference<>(owner);
+        }
+
+        boolean ownerAlive() {
+            Thread t = owner.get();
+            return t != null && t.isAlive();
         }
     }
 

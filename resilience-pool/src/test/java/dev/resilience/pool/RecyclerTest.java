@@ -116,6 +116,45 @@ class RecyclerTest {
     }
 
     @Test
+    void manyLiveThreadsEachKeepAPrivateStackEvenWhenTheirIdsCollide() throws Exception {
+        Recycler<Buffer> r = Recycler.builder(Buffer::new).perThreadCapacity(1).sharedCapacity(0).build();
+        int threads = 200; // more than the id-indexed table holds: some go through the thread-local
+        java.util.concurrent.CyclicBarrier allAlive = new java.util.concurrent.CyclicBarrier(threads);
+        AtomicInteger sameBack = new AtomicInteger();
+        List<Thread> all = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> {
+                try {
+                    allAlive.await(10, TimeUnit.SECONDS);
+                    Buffer mine = r.get();
+                    r.release(mine);
+                    allAlive.await(10, TimeUnit.SECONDS);
+                    if (r.get() == mine) {
+                        sameBack.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            all.add(th);
+            th.start();
+        }
+        for (Thread th : all) {
+            th.join();
+        }
+        assertEquals(threads, sameBack.get(), "no thread saw another's private stack");
+        assertEquals(threads, r.created());
+        // the stacks of ended threads are reclaimed: a new thread still gets a working private stack
+        Thread late = new Thread(() -> {
+            Buffer b = r.get();
+            r.release(b);
+            assertSame(b, r.get());
+        });
+        late.start();
+        late.join();
+    }
+
+    @Test
     void virtualThreadsUseOnlyTheSharedQueue() throws Exception {
         ExecutorService virtual = TestWaits.virtualThreads();
         Recycler<Buffer> r = Recycler.builder(Buffer::new).perThreadCapacity(64).sharedCapacity(16).build();

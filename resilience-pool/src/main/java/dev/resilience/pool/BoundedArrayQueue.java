@@ -58,22 +58,69 @@ abstract class BoundedArrayQueue<E> extends QueuePadEnd<E> implements MessageQue
         return consumerIndex >= producerIndex;
     }
 
+    /** The most slots a batch {@code fill} or {@code drain} claims with one CAS. */
+    static final int BATCH = 64;
+
+    /**
+     * Publishes {@code k} elements from {@code supplier} into the claimed slots {@code p ..
+     * p + k - 1}; if the supplier fails, fillers go into the slots left so consumers do not wait.
+     */
+    final void publishAll(Supplier<? extends E> supplier, long p, int k, java.util.function.ObjLongConsumer<Object> publish) {
+        long q = p;
+        try {
+            for (; q < p + k; q++) {
+                supplyInto(supplier, q, publish);
+            }
+        } catch (RuntimeException | Error failure) {
+            for (long rest = q + 1; rest < p + k; rest++) {
+                publish.accept(FILLER, rest);
+            }
+            throw failure;
+        }
+    }
+
+    /**
+     * For a single consumer: takes elements slot by slot and publishes the consumer index once at the
+     * end (or when the consumer throws; the element it threw on counts as taken).
+     */
     @Override
-    public final int drain(Consumer<? super E> consumer, int limit) {
+    @SuppressWarnings("unchecked")
+    public int drain(Consumer<? super E> consumer, int limit) {
+        checkDrain(consumer, limit);
+        long c = consumerIndex;
+        int n = 0;
+        try {
+            while (n < limit) {
+                int i = (int) (c & mask);
+                Object e = SLOT.getAcquire(buffer, i);
+                if (e == null) {
+                    break;
+                }
+                SLOT.setOpaque(buffer, i, null);
+                c++;
+                if (e != FILLER) {
+                    n++;
+                    consumer.accept((E) e);
+                }
+            }
+        } finally {
+            CONSUMER_INDEX.setRelease(this, c);
+        }
+        return n;
+    }
+
+    static void checkDrain(Consumer<?> consumer, int limit) {
         Objects.requireNonNull(consumer, "consumer");
         if (limit < 0) {
             throw new IllegalArgumentException("limit must not be negative: " + limit);
         }
-        int n = 0;
-        while (n < limit) {
-            E e = relaxedPoll();
-            if (e == null) {
-                break;
-            }
-            consumer.accept(e);
-            n++;
+    }
+
+    /** Publishes a filler into each claimed slot from {@code from} to {@code to} (exclusive) after a supplier failed. */
+    static void fillRest(long from, long to, java.util.function.LongConsumer publishFiller) {
+        for (long q = from; q < to; q++) {
+            publishFiller.accept(q);
         }
-        return n;
     }
 
     /** The supplier's next element for a slot already claimed; publishes a filler if it fails. */

@@ -37,7 +37,13 @@ public interface MessageQueue<E> extends Queue<E> {
     /** Like {@link #peek} but may return null while an element is being published. */
     E relaxedPeek();
 
-    /** Moves up to {@code limit} elements to {@code consumer}; returns how many. */
+    /**
+     * Moves up to {@code limit} elements to {@code consumer}, claiming them in batches where the queue
+     * allows (one index update per batch instead of one per element); returns how many. Like
+     * {@link #relaxedPoll()} it may stop early while an element is being published. If the consumer
+     * throws, single-consumer queues stop there (the element it threw on counts as taken); an
+     * {@link MpmcArrayQueue} first hands over the rest of the batch it claimed, then rethrows.
+     */
     int drain(Consumer<? super E> consumer, int limit);
 
     /** Moves all available elements to {@code consumer}; returns how many. */
@@ -45,7 +51,11 @@ public interface MessageQueue<E> extends Queue<E> {
         return drain(consumer, Integer.MAX_VALUE);
     }
 
-    /** Offers up to {@code limit} elements from {@code supplier} while there is room; returns how many. */
+    /**
+     * Offers up to {@code limit} elements from {@code supplier} while there is room, claiming slots in
+     * batches where the queue allows; returns how many. The supplier is called only for slots already
+     * claimed; if it throws, the claimed slots left are skipped by consumers and the exception propagates.
+     */
     int fill(Supplier<? extends E> supplier, int limit);
 
     /** Offers elements from {@code supplier} until the queue is full; returns how many. */

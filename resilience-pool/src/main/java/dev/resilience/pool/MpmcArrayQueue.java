@@ -2,6 +2,7 @@ package dev.resilience.pool;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -122,17 +123,87 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
         return peek();
     }
 
+    /**
+     * Claims, with one CAS, the run of slots (up to {@value #BATCH}) that are free now, then publishes
+     * into them in order; stops when no slot is free.
+     */
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {
         checkFill(supplier, limit);
         int n = 0;
         while (n < limit) {
-            long p = claim();
-            if (p < 0) {
-                break;
+            int k = Math.min(Math.min(limit - n, BATCH), capacity());
+            long p = producerIndex;
+            int m = 0;
+            while (m < k && (long) SEQUENCE.getAcquire(sequences, (int) ((p + m) & mask)) == p + m) {
+                m++;
             }
-            supplyInto(supplier, p, (e, at) -> publish(at, e));
-            n++;
+            if (m == 0) {
+                if ((long) SEQUENCE.getAcquire(sequences, (int) (p & mask)) < p) {
+                    break; // full
+                }
+                continue; // another producer moved on; look again
+            }
+            if (PRODUCER_INDEX.compareAndSet(this, p, p + m)) {
+                publishAll(supplier, p, m, (e, at) -> publish(at, e));
+                n += m;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Claims, with one CAS, the run of elements (up to {@value #BATCH}) that are published now, and
+     * hands them to the consumer in order; stops when none is. Every element claimed is handed over
+     * even if the consumer throws; the first exception is rethrown at the end (later ones suppressed
+     * into it).
+     */
+    @Override
+    @SuppressWarnings("unchecked")
+    public int drain(Consumer<? super E> consumer, int limit) {
+        checkDrain(consumer, limit);
+        int n = 0;
+        Throwable failure = null;
+        while (n < limit && failure == null) {
+            int k = Math.min(Math.min(limit - n, BATCH), capacity());
+            long c = consumerIndex;
+            int m = 0;
+            while (m < k && (long) SEQUENCE.getAcquire(sequences, (int) ((c + m) & mask)) == c + m + 1) {
+                m++;
+            }
+            if (m == 0) {
+                if ((long) SEQUENCE.getAcquire(sequences, (int) (c & mask)) < c + 1) {
+                    break; // empty, or the next element is still being published
+                }
+                continue; // another consumer moved on; look again
+            }
+            if (!CONSUMER_INDEX.compareAndSet(this, c, c + m)) {
+                continue;
+            }
+            for (long q = c; q < c + m; q++) {
+                int i = (int) (q & mask);
+                Object e = SLOT.getAcquire(buffer, i);
+                SLOT.setOpaque(buffer, i, null);
+                SEQUENCE.setRelease(sequences, i, q + capacity());
+                if (e == FILLER) {
+                    continue;
+                }
+                n++;
+                try {
+                    consumer.accept((E) e);
+                } catch (RuntimeException | Error t) {
+                    if (failure == null) {
+                        failure = t;
+                    } else {
+                        failure.addSuppressed(t);
+                    }
+                }
+            }
+        }
+        if (failure instanceof RuntimeException) {
+            throw (RuntimeException) failure;
+        } else if (failure != null) {
+            throw (Error) failure;
         }
         return n;
     }

@@ -89,17 +89,32 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
         return peekSingleConsumer();
     }
 
+    /** Claims up to {@value #BATCH} slots at a time with one CAS, then publishes into them in order. */
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {
         checkFill(supplier, limit);
         int n = 0;
+        long bound = producerLimit;
         while (n < limit) {
-            long p = claim();
-            if (p < 0) {
-                break;
+            int wanted = Math.min(limit - n, BATCH);
+            long p;
+            int k;
+            for (;;) {
+                p = producerIndex;
+                if (p >= bound) {
+                    bound = (long) CONSUMER_INDEX.getAcquire(this) + capacity();
+                    if (p >= bound) {
+                        return n;
+                    }
+                    PRODUCER_LIMIT.setRelease(this, bound);
+                }
+                k = (int) Math.min(wanted, bound - p);
+                if (PRODUCER_INDEX.compareAndSet(this, p, p + k)) {
+                    break;
+                }
             }
-            supplyInto(supplier, p, (e, at) -> SLOT.setRelease(buffer, (int) (at & mask), e));
-            n++;
+            publishAll(supplier, p, k, (e, at) -> SLOT.setRelease(buffer, (int) (at & mask), e));
+            n += k;
         }
         return n;
     }

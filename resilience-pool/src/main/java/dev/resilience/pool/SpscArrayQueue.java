@@ -72,15 +72,19 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {
         checkFill(supplier, limit);
+        long p = producerIndex;
         int n = 0;
-        while (n < limit) {
-            long p = producerIndex;
-            if (p >= producerLimit && !roomAhead(p)) {
-                break;
+        try {
+            while (n < limit) {
+                if (p >= producerLimit && !roomAhead(p)) {
+                    break;
+                }
+                SLOT.setRelease(buffer, (int) (p & mask), checkNotNull(supplier.get()));
+                p++;
+                n++;
             }
-            SLOT.setRelease(buffer, (int) (p & mask), checkNotNull(supplier.get()));
-            PRODUCER_INDEX.setRelease(this, p + 1);
-            n++;
+        } finally {
+            PRODUCER_INDEX.setRelease(this, p); // once per batch: the consumer reads slots, not this index
         }
         return n;
     }

@@ -275,9 +275,6 @@ public final class WorkerPool extends AbstractExecutorService {
                 if (task != null) {
                     idleSpins = 0;
                     waitingSubmitters.wakeOne();
-                    if (!queue.isEmpty()) {
-                        idleWorkers.wakeOne(); // more work: share it
-                    }
                     runTask(task);
                     continue;
                 }

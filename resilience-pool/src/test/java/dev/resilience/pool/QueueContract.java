@@ -166,6 +166,43 @@ abstract class QueueContract {
 
     @Test
     void everyElementArrivesExactlyOnceInPerProducerOrder() throws Exception {
+        exactlyOnceInPerProducerOrder(false);
+    }
+
+    @Test
+    void batchFillAndDrainDeliverEveryElementExactlyOnceInPerProducerOrder() throws Exception {
+        assumeTrue(create(2) instanceof MessageQueue, "drain/fill are ours");
+        exactlyOnceInPerProducerOrder(true);
+    }
+
+    @Test
+    void aThrowingConsumerStopsTheDrainWithoutLosingWhatItDidNotClaim() {
+        Queue<Integer> raw = create(64);
+        assumeTrue(raw instanceof MessageQueue, "drain is ours");
+        MessageQueue<Integer> q = (MessageQueue<Integer>) raw;
+        for (int i = 0; i < 40; i++) {
+            q.offer(i);
+        }
+        List<Integer> seen = new ArrayList<>();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> q.drain(x -> {
+            seen.add(x);
+            if (x == 3) {
+                throw new IllegalStateException("consumer broke at 3");
+            }
+        }, 40));
+        assertEquals("consumer broke at 3", e.getMessage());
+        List<Integer> rest = new ArrayList<>();
+        q.drain(rest::add);
+        List<Integer> all = new ArrayList<>(seen);
+        all.addAll(rest);
+        assertEquals(40, all.size(), "every element delivered once: " + all);
+        for (int i = 0; i < 40; i++) {
+            assertEquals(i, all.get(i));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void exactlyOnceInPerProducerOrder(boolean batched) throws Exception {
         int perProducer = STRESS_ELEMENTS / producers;
         Queue<Integer> q = create(1024);
         AtomicLongArray received = new AtomicLongArray(producers * perProducer);
@@ -175,6 +212,16 @@ abstract class QueueContract {
         for (int p = 0; p < producers; p++) {
             int id = p;
             all.add(CompletableFuture.runAsync(() -> {
+                if (batched) {
+                    int[] next = {0};
+                    while (next[0] < perProducer) {
+                        int room = Math.min(32, perProducer - next[0]);
+                        if (((MessageQueue<Integer>) q).fill(() -> id * perProducer + next[0]++, room) == 0) {
+                            Thread.yield();
+                        }
+                    }
+                    return;
+                }
                 for (int i = 0; i < perProducer; i++) {
                     Integer e = id * perProducer + i;
                     while (!q.offer(e)) {
@@ -187,12 +234,7 @@ abstract class QueueContract {
             all.add(CompletableFuture.runAsync(() -> {
                 int[] last = new int[producers];
                 java.util.Arrays.fill(last, -1);
-                while (total.get() < producers * perProducer) {
-                    Integer e = q.poll();
-                    if (e == null) {
-                        Thread.yield();
-                        continue;
-                    }
+                java.util.function.Consumer<Integer> take = e -> {
                     total.incrementAndGet();
                     received.incrementAndGet(e);
                     int producer = e / perProducer;
@@ -201,6 +243,19 @@ abstract class QueueContract {
                         orderViolations.incrementAndGet();
                     }
                     last[producer] = seq;
+                };
+                while (batched && total.get() < producers * perProducer) {
+                    if (((MessageQueue<Integer>) q).drain(take, 32) == 0) {
+                        Thread.yield();
+                    }
+                }
+                while (total.get() < producers * perProducer) {
+                    Integer e = q.poll();
+                    if (e == null) {
+                        Thread.yield();
+                        continue;
+                    }
+                    take.accept(e);
                 }
             }, pool));
         }

@@ -1,9 +1,14 @@
 /**
- * Micrometer, OpenTelemetry and SLF4J bindings for the toolkit's listener SPI (issue 6). Its
- * dependencies are declared in the POM; the module reads them once it has code that uses them.
+ * Micrometer, OpenTelemetry and SLF4J bindings for the toolkit's listener SPI: see
+ * {@link dev.resilience.observability.ResilienceTelemetry}.
  */
 module dev.resilience.observability {
-    requires dev.resilience.core;
-    requires dev.resilience.pool;
-    // API packages are exported as issue 6 adds them.
+    requires transitive dev.resilience.core;
+    requires transitive dev.resilience.pool;
+    requires transitive micrometer.core;
+    requires transitive io.opentelemetry.api;
+    requires io.opentelemetry.context;
+    requires org.slf4j;
+
+    exports dev.resilience.observability;
 }

@@ -1,0 +1,159 @@
+package dev.resilience.observability;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.ObservableDoubleGauge;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
+
+/**
+ * The meter backends one telemetry instance writes to (any number of Micrometer registries and at
+ * most one OpenTelemetry meter), and the instruments registered for one primitive, kept so they can
+ * be removed together.
+ */
+final class Backends {
+
+    static final AttributeKey<String> NAME = AttributeKey.stringKey("name");
+
+    final List<MeterRegistry> registries;
+    final io.opentelemetry.api.metrics.Meter otel;
+
+    Backends(List<MeterRegistry> registries, io.opentelemetry.api.metrics.Meter otel) {
+        this.registries = List.copyOf(registries);
+        this.otel = otel;
+    }
+
+    /** Instruments of one bound primitive. */
+    final class Set implements AutoCloseable {
+        private final String name;
+        private final List<Meter> meters = new ArrayList<>();
+        private final List<AutoCloseable> callbacks = new ArrayList<>();
+
+        Set(String name) {
+            this.name = name;
+        }
+
+        /** A counter series {@code metric{name, tags...}}; {@code tags} alternate keys and values. */
+        CounterSeries counter(String metric, String description, String... tags) {
+            Counter[] counters = new Counter[registries.size()];
+            for (int i = 0; i < counters.length; i++) {
+                counters[i] = Counter.builder(metric).description(description).tags(tags(tags)).register(registries.get(i));
+                meters.add(counters[i]);
+            }
+            LongCounter otelCounter = otel == null ? null : otel.counterBuilder(metric).setDescription(description).build();
+            return new CounterSeries(counters, otelCounter, attributes(tags));
+        }
+
+        /** A timer series in seconds. */
+        TimerSeries timer(String metric, String description, String... tags) {
+            Timer[] timers = new Timer[registries.size()];
+            for (int i = 0; i < timers.length; i++) {
+                timers[i] = Timer.builder(metric).description(description).tags(tags(tags)).register(registries.get(i));
+                meters.add(timers[i]);
+            }
+            DoubleHistogram histogram = otel == null ? null
+                    : otel.histogramBuilder(metric).setDescription(description).setUnit("s").build();
+            return new TimerSeries(timers, histogram, attributes(tags));
+        }
+
+        /** A gauge read when scraped. */
+        void gauge(String metric, String description, DoubleSupplier value, String... tags) {
+            for (MeterRegistry r : registries) {
+                meters.add(Gauge.builder(metric, value, DoubleSupplier::getAsDouble).description(description)
+                        .tags(tags(tags)).strongReference(true).register(r));
+            }
+            if (otel != null) {
+                Attributes attrs = attributes(tags);
+                ObservableDoubleGauge g = otel.gaugeBuilder(metric).setDescription(description)
+                        .buildWithCallback(m -> m.record(value.getAsDouble(), attrs));
+                callbacks.add(g);
+            }
+        }
+
+        private Tags tags(String... tags) {
+            return Tags.of("name", name).and(tags);
+        }
+
+        Attributes attributes(String... tags) {
+            AttributesBuilder b = Attributes.builder().put(NAME, name);
+            for (int i = 0; i + 1 < tags.length; i += 2) {
+                b.put(tags[i], tags[i + 1]);
+            }
+            return b.build();
+        }
+
+        /** Removes every meter and gauge callback of this primitive. */
+        @Override
+        public void close() {
+            for (Meter m : meters) {
+                for (MeterRegistry r : registries) {
+                    r.remove(m);
+                }
+            }
+            meters.clear();
+            for (AutoCloseable c : callbacks) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("could not remove a gauge callback", e);
+                }
+            }
+            callbacks.clear();
+        }
+    }
+
+    /** One counter series in every backend; attributes prebuilt, so adding allocates nothing. */
+    static final class CounterSeries {
+        private final Counter[] counters;
+        private final LongCounter otel;
+        private final Attributes attributes;
+
+        CounterSeries(Counter[] counters, LongCounter otel, Attributes attributes) {
+            this.counters = counters;
+            this.otel = otel;
+            this.attributes = attributes;
+        }
+
+        void add(long n) {
+            for (Counter c : counters) {
+                c.increment(n);
+            }
+            if (otel != null) {
+                otel.add(n, attributes);
+            }
+        }
+    }
+
+    /** One timer series in every backend. */
+    static final class TimerSeries {
+        private final Timer[] timers;
+        private final DoubleHistogram otel;
+        private final Attributes attributes;
+
+        TimerSeries(Timer[] timers, DoubleHistogram otel, Attributes attributes) {
+            this.timers = timers;
+            this.otel = otel;
+            this.attributes = attributes;
+        }
+
+        void record(long nanos) {
+            for (Timer t : timers) {
+                t.record(nanos, TimeUnit.NANOSECONDS);
+            }
+            if (otel != null) {
+                otel.record(nanos / 1e9, attributes);
+            }
+        }
+    }
+}

@@ -1,0 +1,322 @@
+package dev.resilience.observability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.resilience.context.ManualTicker;
+import dev.resilience.core.Backoff;
+import dev.resilience.core.Bulkhead;
+import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.RateLimiter;
+import dev.resilience.core.Retry;
+import dev.resilience.pool.Allocator;
+import dev.resilience.pool.Lease;
+import dev.resilience.pool.MpmcArrayQueue;
+import dev.resilience.pool.ObjectPool;
+import dev.resilience.pool.Recycler;
+import dev.resilience.pool.WorkerPool;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.data.LongPointData;
+import io.opentelemetry.sdk.metrics.data.MetricData;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.EventData;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.KeyValuePair;
+
+/** A scripted scenario on a manual ticker, read back from every backend. */
+class ResilienceTelemetryTest {
+
+    private final ManualTicker ticker = new ManualTicker();
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+
+    @BeforeEach
+    void captureLogs() {
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.setLevel(Level.DEBUG);
+        logs.start();
+        root.addAppender(logs);
+    }
+
+    @AfterEach
+    void stopCapturing() {
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+    }
+
+    private static double count(MeterRegistry r, String name, String... tags) {
+        return r.get(name).tags(tags).counter().count();
+    }
+
+    private static double gauge(MeterRegistry r, String name, String... tags) {
+        return r.get(name).tags(tags).gauge().value();
+    }
+
+    /** Runs the same scripted scenario against whatever telemetry it is given. */
+    private static final class Scenario {
+        final RateLimiter limiter;
+        final CircuitBreaker breaker;
+        final Retry retry;
+        final Bulkhead bulkhead;
+
+        Scenario(ResilienceTelemetry t, ManualTicker ticker) {
+            limiter = RateLimiter.builder("search").rate(1).burst(2).ticker(ticker)
+                    .listener(t.rateLimiterListener()).build();
+            breaker = CircuitBreaker.builder("payments").ticker(ticker).timeout(Duration.ofSeconds(10))
+                    .listener(t.circuitBreakerListener()).build();
+            retry = Retry.builder("inventory").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker)
+                    .listener(t.retryListener()).build();
+            bulkhead = Bulkhead.builder("reports").maxConcurrent(1).ticker(ticker)
+                    .listener(t.bulkheadListener()).build();
+        }
+
+        void run(ManualTicker ticker) throws Exception {
+            // limiter: burst 2, so the third is rejected
+            assertTrue(limiter.tryAcquire());
+            assertTrue(limiter.tryAcquire());
+            assertFalse(limiter.tryAcquire());
+            // breaker: 6 consecutive failures trip it, a call is refused, the timeout passes, a probe closes it
+            for (int i = 0; i < 6; i++) {
+                CircuitBreaker.Permit p = breaker.tryAcquire();
+                p.onFailure(new IOException("down"));
+            }
+            assertEquals(CircuitBreaker.State.OPEN, breaker.state());
+            assertFalse(breaker.tryAcquire().isPermitted());
+            ticker.advance(Duration.ofSeconds(10));
+            breaker.tryAcquire().onSuccess();
+            assertEquals(CircuitBreaker.State.CLOSED, breaker.state());
+            // retry: fails twice, then succeeds; then a call that exhausts its attempts
+            int[] calls = {0};
+            assertEquals("ok", retry.call(() -> {
+                if (calls[0]++ < 2) {
+                    throw new IOException("flaky");
+                }
+                return "ok";
+            }));
+            assertThrows(IOException.class, () -> retry.call(() -> {
+                throw new IOException("always");
+            }));
+            // bulkhead: one slot
+            assertTrue(bulkhead.tryAcquire());
+            assertFalse(bulkhead.tryAcquire());
+        }
+    }
+
+    @Test
+    void micrometerCountsEveryEventOfTheScenario() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        Scenario s = new Scenario(t, ticker);
+        t.bind(s.limiter);
+        t.bind(s.breaker);
+        t.bind(s.bulkhead);
+        s.run(ticker);
+
+        assertEquals(2, count(registry, "resilience.ratelimiter.permits", "name", "search", "result", "permitted"));
+        assertEquals(1, count(registry, "resilience.ratelimiter.permits", "name", "search", "result", "rejected"));
+        assertEquals(2, registry.get("resilience.ratelimiter.wait").tags("name", "search").timer().count());
+        assertEquals(2.0, gauge(registry, "resilience.ratelimiter.available", "name", "search"), 1e-9, "refilled to the burst while the breaker waited 10 s");
+
+        assertEquals(6, count(registry, "resilience.circuitbreaker.calls", "name", "payments", "outcome", "failure"));
+        assertEquals(1, count(registry, "resilience.circuitbreaker.calls", "name", "payments", "outcome", "success"));
+        assertEquals(1, count(registry, "resilience.circuitbreaker.calls", "name", "payments", "outcome", "not_permitted"));
+        assertEquals(1, count(registry, "resilience.circuitbreaker.transitions", "name", "payments", "from", "closed", "to", "open"));
+        assertEquals(1, count(registry, "resilience.circuitbreaker.transitions", "name", "payments", "from", "open", "to", "half_open"));
+        assertEquals(1, count(registry, "resilience.circuitbreaker.transitions", "name", "payments", "from", "half_open", "to", "closed"));
+        assertEquals(1, gauge(registry, "resilience.circuitbreaker.state", "name", "payments", "state", "closed"));
+        assertEquals(0, gauge(registry, "resilience.circuitbreaker.state", "name", "payments", "state", "open"));
+
+        assertEquals(4, count(registry, "resilience.retry.retries", "name", "inventory"), "2 + 2 retries");
+        assertEquals(1, count(registry, "resilience.retry.gave.up", "name", "inventory", "reason", "exhausted"));
+        assertEquals(0, count(registry, "resilience.retry.gave.up", "name", "inventory", "reason", "budget"));
+
+        assertEquals(1, count(registry, "resilience.bulkhead.calls", "name", "reports", "result", "permitted"));
+        assertEquals(1, count(registry, "resilience.bulkhead.calls", "name", "reports", "result", "rejected"));
+        assertEquals(1, gauge(registry, "resilience.bulkhead.in.use", "name", "reports"));
+        assertEquals(1, gauge(registry, "resilience.bulkhead.limit", "name", "reports"));
+    }
+
+    @Test
+    void prometheusScrapeShowsNamesTagsAndValues() throws Exception {
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(prometheus).build();
+        Scenario s = new Scenario(t, ticker);
+        t.bind(s.breaker);
+        s.run(ticker);
+        String scrape = prometheus.scrape();
+        assertTrue(scrape.contains("resilience_ratelimiter_permits_total{name=\"search\",result=\"rejected\"} 1.0"), scrape);
+        assertTrue(scrape.contains("resilience_circuitbreaker_calls_total{name=\"payments\",outcome=\"failure\"} 6.0"), scrape);
+        assertTrue(scrape.contains("resilience_circuitbreaker_state{name=\"payments\",state=\"closed\"} 1.0"), scrape);
+        assertTrue(scrape.contains("resilience_retry_gave_up_total{name=\"inventory\",reason=\"exhausted\"} 1.0"), scrape);
+        assertTrue(scrape.contains("resilience_bulkhead_calls_total{name=\"reports\",result=\"rejected\"} 1.0"), scrape);
+        assertFalse(scrape.contains("down"), "no exception message becomes a tag");
+    }
+
+    @Test
+    void openTelemetryGetsTheSameInstrumentsAndSpanEvents() throws Exception {
+        InMemoryMetricReader metrics = InMemoryMetricReader.create();
+        InMemorySpanExporter spans = InMemorySpanExporter.create();
+        OpenTelemetrySdk otel = OpenTelemetrySdk.builder()
+                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
+                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
+                .build();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().openTelemetry(otel).build();
+        Scenario s = new Scenario(t, ticker);
+        t.bind(s.breaker);
+        Span span = otel.getTracer("test").spanBuilder("checkout").startSpan();
+        try (Scope scope = span.makeCurrent()) {
+            s.run(ticker);
+        } finally {
+            span.end();
+        }
+
+        Collection<MetricData> data = metrics.collectAllMetrics();
+        Map<String, Long> permits = sums(data, "resilience.ratelimiter.permits", "result");
+        assertEquals(Map.of("permitted", 2L, "rejected", 1L), permits);
+        assertEquals(6L, sums(data, "resilience.circuitbreaker.calls", "outcome").get("failure"));
+        assertEquals(4L, sums(data, "resilience.retry.retries", "name").get("inventory"));
+        MetricData state = data.stream().filter(m -> m.getName().equals("resilience.circuitbreaker.state")).findFirst().orElseThrow();
+        assertTrue(state.getDoubleGaugeData().getPoints().stream().anyMatch(p ->
+                "closed".equals(p.getAttributes().get(AttributeKey.stringKey("state"))) && p.getValue() == 1.0));
+
+        SpanData checkout = spans.getFinishedSpanItems().get(0);
+        List<String> events = checkout.getEvents().stream().map(EventData::getName).collect(Collectors.toList());
+        assertTrue(events.contains("resilience.rejected"), events.toString());
+        assertTrue(events.contains("resilience.retry.scheduled"), events.toString());
+        assertEquals(3, events.stream().filter("resilience.circuitbreaker.state_changed"::equals).count(), events.toString());
+        EventData rejected = checkout.getEvents().stream().filter(e -> e.getName().equals("resilience.rejected")).findFirst().orElseThrow();
+        assertEquals("ratelimiter", rejected.getAttributes().get(ResilienceTelemetry.R_KIND));
+        assertEquals("search", rejected.getAttributes().get(ResilienceTelemetry.R_NAME));
+        assertEquals("no_permit", rejected.getAttributes().get(ResilienceTelemetry.R_REASON));
+    }
+
+    private static Map<String, Long> sums(Collection<MetricData> data, String metric, String tag) {
+        MetricData m = data.stream().filter(d -> d.getName().equals(metric)).findFirst().orElseThrow(() -> new AssertionError(metric));
+        return m.getLongSumData().getPoints().stream().collect(Collectors.toMap(
+                p -> p.getAttributes().get(AttributeKey.stringKey(tag)), LongPointData::getValue, Long::sum));
+    }
+
+    @Test
+    void slf4jLogsStateChangesAtInfoAndRejectionsAndRetriesAtDebug() throws Exception {
+        ResilienceTelemetry t = ResilienceTelemetry.builder().build();
+        new Scenario(t, ticker).run(ticker);
+        List<ILoggingEvent> changes = logs.list.stream()
+                .filter(e -> e.getLoggerName().equals("resilience.circuitbreaker") && e.getLevel() == Level.INFO)
+                .collect(Collectors.toList());
+        assertEquals(3, changes.size());
+        Map<String, Object> first = keyValues(changes.get(0));
+        assertEquals(Map.of("name", "payments", "from", "closed", "to", "open"), first);
+        assertTrue(logs.list.stream().anyMatch(e -> e.getLoggerName().equals("resilience.ratelimiter")
+                && e.getLevel() == Level.DEBUG && "no_permit".equals(keyValues(e).get("reason"))));
+        assertTrue(logs.list.stream().anyMatch(e -> e.getLoggerName().equals("resilience.retry")
+                && e.getLevel() == Level.DEBUG && Integer.valueOf(1).equals(keyValues(e).get("attempt"))));
+        assertTrue(logs.list.stream().anyMatch(e -> e.getLoggerName().equals("resilience.bulkhead") && e.getLevel() == Level.DEBUG));
+    }
+
+    private static Map<String, Object> keyValues(ILoggingEvent e) {
+        List<KeyValuePair> kvs = e.getKeyValuePairs();
+        return kvs == null ? Map.of() : kvs.stream().collect(Collectors.toMap(kv -> kv.key, kv -> kv.value));
+    }
+
+    @Test
+    void bindingIsIdempotentAndClosingRemovesTheMeters() throws Exception {
+        SimpleMeterRegistry a = new SimpleMeterRegistry();
+        SimpleMeterRegistry b = new SimpleMeterRegistry();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(a).meterRegistry(b).build();
+        Scenario s = new Scenario(t, ticker);
+        ResilienceTelemetry.Binding first = t.bind(s.bulkhead);
+        assertSame(first, t.bind(s.bulkhead));
+        s.bulkhead.tryAcquire();
+        for (SimpleMeterRegistry r : List.of(a, b)) {
+            assertEquals(1, count(r, "resilience.bulkhead.calls", "name", "reports", "result", "permitted"), "both registries");
+        }
+        first.close();
+        first.close();
+        for (SimpleMeterRegistry r : List.of(a, b)) {
+            assertNull(r.find("resilience.bulkhead.calls").meter());
+            assertNull(r.find("resilience.bulkhead.in.use").meter());
+        }
+        s.bulkhead.release();
+        assertTrue(s.bulkhead.tryAcquire()); // an event after closing binds it again, from zero
+        assertEquals(1, count(a, "resilience.bulkhead.calls", "name", "reports", "result", "permitted"));
+    }
+
+    @Test
+    void poolsWorkersRecyclersAndQueuesAreObservable() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        ObjectPool<Object> pool = ObjectPool.builder(new Allocator<Object>() {
+            int made;
+
+            @Override
+            public Object allocate() throws IOException {
+                if (made++ == 0) {
+                    throw new IOException("first allocation fails");
+                }
+                return new Object();
+            }
+
+            @Override
+            public void deallocate(Object o) {
+            }
+        }).name("db").maxSize(1).ticker(ticker).listener(t.poolListener("db")).build();
+        t.bind(pool);
+        assertThrows(dev.resilience.pool.PoolException.class, pool::borrow);
+        try (Lease<Object> lease = pool.borrow()) {
+            assertNotNull(lease.get());
+            assertEquals(1, gauge(registry, "resilience.pool.size", "name", "db"));
+            assertThrows(dev.resilience.pool.PoolTimeoutException.class, () -> pool.borrow(Duration.ZERO));
+        }
+        assertEquals(1, count(registry, "resilience.pool.allocation.failures", "name", "db"));
+        assertEquals(1, count(registry, "resilience.pool.borrow.timeouts", "name", "db"));
+        assertEquals(1, gauge(registry, "resilience.pool.max", "name", "db"));
+        assertNotNull(registry.find("resilience.pool.borrow.wait").tags("name", "db").timer());
+        pool.close(Duration.ofSeconds(1));
+
+        WorkerPool workers = WorkerPool.builder().threads(1).build();
+        t.bind("jobs", workers);
+        workers.submit(() -> { }).get();
+        workers.shutdown();
+        assertTrue(workers.awaitTermination(Duration.ofSeconds(10)));
+        assertEquals(1, gauge(registry, "resilience.workers.completed", "name", "jobs"));
+
+        Recycler<StringBuilder> recycler = Recycler.builder(StringBuilder::new).build();
+        t.bind("buffers", recycler);
+        recycler.release(recycler.get());
+        assertEquals(1, gauge(registry, "resilience.recycler.created", "name", "buffers"));
+
+        MpmcArrayQueue<Integer> queue = new MpmcArrayQueue<>(8);
+        t.bind("inbox", queue);
+        queue.offer(1);
+        queue.offer(2);
+        assertEquals(2, gauge(registry, "resilience.queue.depth", "name", "inbox"));
+        assertEquals(8, gauge(registry, "resilience.queue.capacity", "name", "inbox"));
+    }
+}

@@ -7,8 +7,11 @@ module dev.resilience.observability {
     requires transitive dev.resilience.pool;
     requires transitive micrometer.core;
     requires transitive io.opentelemetry.api;
-    requires io.opentelemetry.context;
+    requires transitive io.opentelemetry.context;
     requires org.slf4j;
+    requires transitive context.propagation;
+
+    provides io.micrometer.context.ThreadLocalAccessor with dev.resilience.observability.ResilienceContextAccessor;
 
     exports dev.resilience.observability;
 }

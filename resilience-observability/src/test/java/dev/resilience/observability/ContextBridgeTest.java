@@ -1,0 +1,109 @@
+package dev.resilience.observability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.Scope;
+import dev.resilience.pool.WorkerPool;
+import io.micrometer.context.ContextSnapshot;
+import io.micrometer.context.ContextSnapshotFactory;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Our context across a thread hop through Micrometer's context-propagation and OpenTelemetry's executors. */
+class ContextBridgeTest {
+
+    static {
+        OpenTelemetryContextBridge.install(); // before this JVM first touches OpenTelemetry's context
+    }
+
+    private static final Context.Key<String> TENANT = Context.Key.named("tenant");
+    private final ExecutorService plain = Executors.newSingleThreadExecutor();
+
+    @AfterEach
+    void shutdown() {
+        plain.shutdownNow();
+    }
+
+    /** What a task sees: the tenant, whether a deadline is set, and the current span. */
+    private static String seen() {
+        Context c = Context.current();
+        return c.get(TENANT) + "/" + c.deadline().isPresent() + "/" + Span.current().getSpanContext().getSpanId();
+    }
+
+    @Test
+    void micrometerContextPropagationCarriesOurContext() throws Exception {
+        ContextSnapshotFactory snapshots = ContextSnapshotFactory.builder().build();
+        CompletableFuture<String> inside = new CompletableFuture<>();
+        try (CancelHandle h = Context.current().withValue(TENANT, "acme").withTimeout(Duration.ofSeconds(5));
+                Scope s = h.attach()) {
+            ContextSnapshot snapshot = snapshots.captureAll();
+            plain.execute(() -> {
+                try (ContextSnapshot.Scope restored = snapshot.setThreadLocals()) {
+                    inside.complete(Context.current().get(TENANT) + "/" + Context.current().deadline().isPresent());
+                }
+            });
+        }
+        assertEquals("acme/true", inside.get(10, TimeUnit.SECONDS));
+        CompletableFuture<Context> after = CompletableFuture.supplyAsync(Context::current, plain);
+        assertSame(Context.background(), after.get(10, TimeUnit.SECONDS), "restored on the worker after the task");
+    }
+
+    @Test
+    void openTelemetryExecutorsCarryOurContextAndOurExecutorsCarryTheSpan() throws Exception {
+        assertTrue(OpenTelemetryContextBridge.installed());
+        SdkTracerProvider tracing = SdkTracerProvider.builder().build();
+        ExecutorService traced = io.opentelemetry.context.Context.taskWrapping(plain);
+        WorkerPool workers = WorkerPool.builder().threads(1).build();
+        Span span = tracing.get("test").spanBuilder("checkout").startSpan();
+        String spanId = span.getSpanContext().getSpanId();
+        try {
+            CompletableFuture<String> viaOtel = new CompletableFuture<>();
+            CompletableFuture<String> viaOurs = new CompletableFuture<>();
+            try (CancelHandle h = Context.current().withValue(TENANT, "acme").withTimeout(Duration.ofSeconds(5));
+                    Scope s = h.attach();
+                    io.opentelemetry.context.Scope otelScope = span.makeCurrent()) {
+                assertEquals("acme/true/" + spanId, seen());
+                traced.execute(() -> viaOtel.complete(seen()));
+                workers.execute(() -> {
+                    try {
+                        viaOurs.complete(seen());
+                    } catch (RuntimeException | Error e) {
+                        viaOurs.completeExceptionally(e);
+                    }
+                });
+                // read inside the block: leaving it cancels the context, and a worker skips tasks of a done context
+                assertEquals("acme/true/" + spanId, viaOtel.get(10, TimeUnit.SECONDS), "OTel's executor carried our context");
+                assertEquals("acme/true/" + spanId, viaOurs.get(10, TimeUnit.SECONDS), "our executor carried the span");
+            }
+            assertNull(Context.current().get(TENANT));
+            assertTrue(!Span.current().getSpanContext().isValid(), "nothing left current on the caller");
+            CompletableFuture<String> later = CompletableFuture.supplyAsync(ContextBridgeTest::seen, plain);
+            assertEquals("null/false/" + Span.getInvalid().getSpanContext().getSpanId(), later.get(10, TimeUnit.SECONDS),
+                    "nothing left current on the OTel worker either");
+        } finally {
+            span.end();
+            workers.shutdownNow();
+            tracing.close();
+        }
+    }
+
+    @Test
+    void storeAndReadBack() {
+        Context ours = Context.background().withValue(TENANT, "x");
+        io.opentelemetry.context.Context otel = OpenTelemetryContextBridge.store(io.opentelemetry.context.Context.root(), ours);
+        assertSame(ours, OpenTelemetryContextBridge.from(otel).orElseThrow());
+        assertTrue(OpenTelemetryContextBridge.from(io.opentelemetry.context.Context.root()).isEmpty());
+    }
+}

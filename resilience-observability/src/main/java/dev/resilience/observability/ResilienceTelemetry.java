@@ -54,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * seconds). Every series carries {@code name} (the primitive's name) plus the tags listed, whose
  * values come from small fixed sets:
  * <ul>
- *   <li>{@code resilience.ratelimiter.permits{result=permitted|rejected}}, {@code resilience.ratelimiter.wait},
+ *   <li>{@code resilience.ratelimiter.permits{result=permitted|rejected}}, {@code resilience.ratelimiter.wait}
+ *       (calls that waited; likewise {@code resilience.bulkhead.wait}),
  *       gauge {@code resilience.ratelimiter.available}</li>
  *   <li>{@code resilience.circuitbreaker.calls{outcome=success|failure|slow|excluded|not_permitted}},
  *       {@code resilience.circuitbreaker.transitions{from, to}}, gauge
@@ -313,7 +314,7 @@ public final class ResilienceTelemetry {
             super(b);
             permitted = b.set.counter("resilience.ratelimiter.permits", "permits asked for", "result", "permitted");
             rejected = b.set.counter("resilience.ratelimiter.permits", "permits asked for", "result", "rejected");
-            waits = b.set.timer("resilience.ratelimiter.wait", "time waited for permits");
+            waits = b.set.timer("resilience.ratelimiter.wait", "time callers that waited for permits waited");
             b.set.gauge("resilience.ratelimiter.available", "permits available now", limiter::tokens);
         }
     }
@@ -327,7 +328,9 @@ public final class ResilienceTelemetry {
         public void onPermitted(RateLimiter limiter, int permits, long waitedNanos) {
             LimiterInstruments i = limiterInstruments(limiter);
             i.permitted.add(permits);
-            i.waits.record(waitedNanos);
+            if (waitedNanos > 0) {
+                i.waits.record(waitedNanos); // only calls that waited: the counter has them all
+            }
         }
 
         @Override
@@ -478,7 +481,9 @@ public final class ResilienceTelemetry {
         public void onPermitted(Bulkhead bulkhead, long waitedNanos) {
             BulkheadInstruments i = bulkheadInstruments(bulkhead);
             i.permitted.add(1);
-            i.waits.record(waitedNanos);
+            if (waitedNanos > 0) {
+                i.waits.record(waitedNanos);
+            }
         }
 
         @Override

@@ -1,29 +1,14 @@
 package dev.resilience.benchmarks;
 
 import dev.resilience.pool.Recycler;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * {@code Recycler.get} and {@code release} on the same thread (the per-thread fast path), with a
  * reset hook, next to allocating a fresh 4 KiB buffer each time for scale.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(3)
-@State(Scope.Benchmark)
-public class RecyclerBenchmark {
+public class RecyclerBenchmark extends AverageTimeBenchmark {
 
     /** A scratch buffer. */
     public static final class Buffer {

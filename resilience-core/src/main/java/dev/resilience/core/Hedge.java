@@ -48,6 +48,7 @@ public final class Hedge {
     private final int maxHedges;
     private final Ticker ticker;
     private final Executor executor;
+    private final HedgeListener listener;
     private final long[] latencies = new long[SAMPLES];
     private final AtomicLong recorded = new AtomicLong();
 
@@ -58,6 +59,7 @@ public final class Hedge {
         this.maxHedges = b.maxHedges;
         this.ticker = b.ticker;
         this.executor = b.executor;
+        this.listener = b.listener;
     }
 
     /** Starts building a hedging policy; {@code name} identifies it. */
@@ -173,6 +175,9 @@ public final class Hedge {
             } else {
                 nextHedge = null;
             }
+            if (n > 1) {
+                listener.onHedge(Hedge.this, n);
+            }
             long begin = ticker.read();
             CompletionStage<T> stage;
             try (Scope s = h.attach()) {
@@ -213,6 +218,7 @@ public final class Hedge {
         private int maxHedges = -1;
         private Ticker ticker;
         private Executor executor;
+        private HedgeListener listener;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -263,8 +269,18 @@ public final class Hedge {
             return this;
         }
 
+        /** Receives launched hedges; default {@link HedgeListener#NOOP}. */
+        public Builder listener(HedgeListener listener) {
+            Checks.once(this.listener == null, "listener");
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
         /** Builds the policy. */
         public Hedge build() {
+            if (listener == null) {
+                listener = HedgeListener.NOOP;
+            }
             if (delayNanos < 0) {
                 throw new IllegalStateException("delay or percentileDelay must be set");
             }

@@ -39,6 +39,7 @@ public final class Timeout {
     private final Duration timeout;
     private final boolean interrupt;
     private final Ticker ticker;
+    private final TimeoutListener listener;
 
     private Timeout(Builder b) {
         this.name = b.name;
@@ -46,6 +47,7 @@ public final class Timeout {
         this.timeout = Duration.ofNanos(b.timeoutNanos);
         this.interrupt = b.interrupt;
         this.ticker = b.ticker;
+        this.listener = b.listener;
     }
 
     /** Starts building a timeout policy; {@code name} identifies it in errors and metrics. */
@@ -85,6 +87,7 @@ public final class Timeout {
     private void throwIfTimedOut(Context call, Context parent, Throwable late) {
         if (call.isDone() && call.err() instanceof DeadlineExceededException) {
             parent.throwIfDone();
+            listener.onTimeout(this);
             throw new TimeoutExceededException(name, timeoutNanos, late);
         }
     }
@@ -111,8 +114,9 @@ public final class Timeout {
         Registration onTimeUp = call.context().onDone(() -> {
             if (parent.isDone()) {
                 result.completeExceptionally(parent.err());
-            } else if (call.context().err() instanceof DeadlineExceededException) {
-                result.completeExceptionally(new TimeoutExceededException(name, timeoutNanos, null));
+            } else if (call.context().err() instanceof DeadlineExceededException
+                    && result.completeExceptionally(new TimeoutExceededException(name, timeoutNanos, null))) {
+                listener.onTimeout(this);
             }
         });
         CompletionStage<T> stage;
@@ -154,6 +158,7 @@ public final class Timeout {
         private long timeoutNanos = -1;
         private boolean interrupt;
         private Ticker ticker;
+        private TimeoutListener listener;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -179,8 +184,18 @@ public final class Timeout {
             return this;
         }
 
+        /** Receives timeouts; default {@link TimeoutListener#NOOP}. */
+        public Builder listener(TimeoutListener listener) {
+            Checks.once(this.listener == null, "listener");
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
         /** Builds the policy. */
         public Timeout build() {
+            if (listener == null) {
+                listener = TimeoutListener.NOOP;
+            }
             if (timeoutNanos < 0) {
                 throw new IllegalStateException("timeout must be set");
             }

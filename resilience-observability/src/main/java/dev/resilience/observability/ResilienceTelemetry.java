@@ -25,13 +25,17 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -71,7 +75,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code resilience.timeout.timeouts}, {@code resilience.hedge.hedges}</li>
  *   <li>{@code resilience.adaptive.rejections}, gauges {@code resilience.adaptive.limit},
  *       {@code resilience.adaptive.in.flight}</li>
- *   <li>object pool: gauges {@code resilience.pool.size}, {@code resilience.pool.idle},
+ *   <li>object pool: gauges {@code resilience.pool.size}, {@code resilience.pool.idle}, {@code resilience.pool.in.use},
  *       {@code resilience.pool.pending}, {@code resilience.pool.max}; {@code resilience.pool.borrow.wait},
  *       {@code resilience.pool.borrow.timeouts}, {@code resilience.pool.allocation.failures},
  *       {@code resilience.pool.leaks}, {@code resilience.pool.destroyed{reason}}</li>
@@ -117,6 +121,7 @@ public final class ResilienceTelemetry {
 
     private final Backends backends;
     private final boolean spanEvents;
+    private final Tracer tracer;
     private final Map<Object, Binding> bindings = new ConcurrentHashMap<>();
 
     private final RateLimiterListener rateLimiterListener = new LimiterEvents();
@@ -132,6 +137,39 @@ public final class ResilienceTelemetry {
                 : b.openTelemetry.getMeter("dev.resilience");
         this.backends = new Backends(b.registries, meter);
         this.spanEvents = b.openTelemetry != null;
+        this.tracer = b.openTelemetry == null ? null : b.openTelemetry.getTracer("dev.resilience");
+    }
+
+    /**
+     * Wraps a task so that each invocation, that is each attempt a pipeline, retry or hedge makes,
+     * runs in a span of its own named {@code spanName}, a child of the span current where it runs,
+     * with attribute {@code resilience.attempt} (1, 2, ...); a failed attempt records its exception
+     * and sets the span's status to error. Without OpenTelemetry configured, the task is returned
+     * as is. Make one wrapper per call: the attempt count is the wrapper's.
+     *
+     * <pre>{@code
+     * String body = pipeline.call(telemetry.spanPerAttempt("GET /quote", () -> fetchQuote()));
+     * }</pre>
+     */
+    public <T> Callable<T> spanPerAttempt(String spanName, Callable<T> task) {
+        Objects.requireNonNull(spanName, "spanName");
+        Objects.requireNonNull(task, "task");
+        if (tracer == null) {
+            return task;
+        }
+        AtomicInteger attempts = new AtomicInteger();
+        return () -> {
+            Span span = tracer.spanBuilder(spanName).setAttribute(R_ATTEMPT, (long) attempts.incrementAndGet()).startSpan();
+            try (io.opentelemetry.context.Scope s = span.makeCurrent()) {
+                return task.call();
+            } catch (Exception | Error e) {
+                span.recordException(e);
+                span.setStatus(StatusCode.ERROR);
+                throw e;
+            } finally {
+                span.end();
+            }
+        };
     }
 
     /** Starts a configuration; with neither a registry nor OpenTelemetry it only logs. */
@@ -248,6 +286,7 @@ public final class ResilienceTelemetry {
         return bindWith(pool, pool.name(), set -> {
             set.gauge("resilience.pool.size", "objects allocated", pool::size);
             set.gauge("resilience.pool.idle", "idle objects", pool::idle);
+            set.gauge("resilience.pool.in.use", "objects lent out", () -> Math.max(0, pool.size() - pool.idle()));
             set.gauge("resilience.pool.pending", "borrowers waiting", pool::pendingBorrowers);
             set.gauge("resilience.pool.max", "maximum size", pool::maxSize);
         });
@@ -611,6 +650,7 @@ public final class ResilienceTelemetry {
 
         PoolEvents(String poolName) {
             this.poolName = poolName;
+            inst(); // register the counters at zero now, as scrapers like them
         }
 
         private PoolInstruments inst() {

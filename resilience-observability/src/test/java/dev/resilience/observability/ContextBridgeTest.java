@@ -11,7 +11,17 @@ import dev.resilience.context.Scope;
 import dev.resilience.pool.WorkerPool;
 import io.micrometer.context.ContextSnapshot;
 import io.micrometer.context.ContextSnapshotFactory;
+import dev.resilience.core.Backoff;
+import dev.resilience.core.Hedge;
+import dev.resilience.core.Retry;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import java.util.List;
+import java.util.stream.Collectors;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -97,6 +107,42 @@ class ContextBridgeTest {
             workers.shutdownNow();
             tracing.close();
         }
+    }
+
+    @Test
+    void theCallersSpanStaysCurrentInsideRetriesAndHedgesAndEachAttemptCanHaveItsOwnSpan() throws Exception {
+        InMemorySpanExporter exported = InMemorySpanExporter.create();
+        OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+                .addSpanProcessor(SimpleSpanProcessor.create(exported)).build()).build();
+        ResilienceTelemetry telemetry = ResilienceTelemetry.builder().openTelemetry(otel).build();
+        Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).build();
+        Hedge hedge = Hedge.builder("h").delay(Duration.ofSeconds(30)).build();
+        Span checkout = otel.getTracer("test").spanBuilder("checkout").startSpan();
+        String checkoutId = checkout.getSpanContext().getSpanId();
+        int[] calls = {0};
+        try (io.opentelemetry.context.Scope s = checkout.makeCurrent()) {
+            String r = retry.call(telemetry.spanPerAttempt("attempt", () -> {
+                if (calls[0]++ < 2) {
+                    throw new java.io.IOException("flaky");
+                }
+                return "ok";
+            }));
+            assertEquals("ok", r);
+            String insideHedge = hedge.call(() -> Span.current().getSpanContext().getSpanId());
+            assertEquals(checkoutId, insideHedge, "the hedged attempt ran on another thread under the caller's span");
+        } finally {
+            checkout.end();
+        }
+        List<SpanData> attempts = exported.getFinishedSpanItems().stream()
+                .filter(d -> d.getName().equals("attempt")).collect(Collectors.toList());
+        assertEquals(3, attempts.size());
+        for (int i = 0; i < 3; i++) {
+            SpanData a = attempts.get(i);
+            assertEquals(checkoutId, a.getParentSpanId(), "each attempt is a child of the caller's span");
+            assertEquals(i + 1L, a.getAttributes().get(ResilienceTelemetry.R_ATTEMPT));
+            assertEquals(i < 2 ? StatusCode.ERROR : StatusCode.UNSET, a.getStatus().getStatusCode());
+        }
+        otel.close();
     }
 
     @Test

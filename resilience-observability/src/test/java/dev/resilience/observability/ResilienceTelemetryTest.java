@@ -12,7 +12,9 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.resilience.context.ManualTicker;
+import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.Backoff;
+import dev.resilience.core.LimitAlgorithm;
 import dev.resilience.core.Bulkhead;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.RateLimiter;
@@ -298,6 +300,88 @@ class ResilienceTelemetryTest {
         s.bulkhead.release();
         assertTrue(s.bulkhead.tryAcquire()); // an event after closing binds it again, from zero
         assertEquals(1, count(a, "resilience.bulkhead.calls", "name", "reports", "result", "permitted"));
+    }
+
+    @Test
+    void adaptiveLimiterLimitInFlightAndRejections() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        AdaptiveLimiter limiter = AdaptiveLimiter.builder("backend").ticker(ticker)
+                .algorithm(LimitAlgorithm.aimd(2, 1, 10, 0.5, Duration.ofSeconds(1)))
+                .listener(t.adaptiveLimiterListener()).build();
+        t.bind(limiter);
+        long a = limiter.tryAcquire();
+        long b = limiter.tryAcquire();
+        assertEquals(AdaptiveLimiter.REJECTED, limiter.tryAcquire());
+        assertEquals(2, gauge(registry, "resilience.adaptive.in.flight", "name", "backend"));
+        assertEquals(1, count(registry, "resilience.adaptive.rejections", "name", "backend"));
+        limiter.onDropped(a);
+        assertEquals(1, gauge(registry, "resilience.adaptive.limit", "name", "backend"), "halved by the drop");
+        limiter.onSuccess(b);
+        assertEquals(0, gauge(registry, "resilience.adaptive.in.flight", "name", "backend"));
+    }
+
+    @Test
+    void poolLeaksIdleInUseAndWorkerRejectionsAndRecyclerDrops() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        ObjectPool<Object> pool = ObjectPool.builder(new Allocator<Object>() {
+            @Override
+            public Object allocate() {
+                return new Object();
+            }
+
+            @Override
+            public void deallocate(Object o) {
+            }
+        }).name("cache").maxSize(2).minIdle(2).ticker(ticker).maintenanceInterval(Duration.ofSeconds(1))
+                .leakDetection(Duration.ofSeconds(5)).listener(t.poolListener("cache")).build();
+        t.bind(pool);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (pool.idle() < 2 && System.nanoTime() < deadline) {
+            Thread.yield();
+        }
+        assertEquals(2, gauge(registry, "resilience.pool.idle", "name", "cache"));
+        Lease<Object> kept = pool.borrow();
+        assertEquals(1, gauge(registry, "resilience.pool.in.use", "name", "cache"));
+        ticker.advance(Duration.ofSeconds(6)); // the sweep reports the lease as a suspected leak
+        while (count(registry, "resilience.pool.leaks", "name", "cache") < 1 && System.nanoTime() < deadline) {
+            Thread.yield();
+        }
+        assertEquals(1, count(registry, "resilience.pool.leaks", "name", "cache"));
+        assertTrue(logs.list.stream().anyMatch(e -> e.getLoggerName().equals("resilience.pool") && e.getLevel() == Level.WARN
+                && e.getThrowableProxy() != null), "leak logged at WARN with where it was borrowed");
+        kept.close();
+        pool.close(Duration.ofSeconds(1));
+
+        WorkerPool workers = WorkerPool.builder().threads(1).queueCapacity(2).build();
+        t.bind("jobs", workers);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        workers.execute(() -> {
+            started.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(started.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        workers.execute(() -> { });
+        workers.execute(() -> { });
+        assertThrows(java.util.concurrent.RejectedExecutionException.class, () -> workers.execute(() -> { }));
+        assertEquals(1, gauge(registry, "resilience.workers.active", "name", "jobs"));
+        assertEquals(2, gauge(registry, "resilience.workers.queued", "name", "jobs"));
+        assertEquals(1, gauge(registry, "resilience.workers.rejected", "name", "jobs"));
+        release.countDown();
+        workers.shutdown();
+        assertTrue(workers.awaitTermination(Duration.ofSeconds(10)));
+
+        Recycler<StringBuilder> recycler = Recycler.builder(StringBuilder::new).retainIf(sb -> sb.length() < 10).build();
+        t.bind("buffers", recycler);
+        StringBuilder big = recycler.get().append("more than ten characters");
+        recycler.release(big);
+        assertEquals(1, gauge(registry, "resilience.recycler.dropped", "name", "buffers"));
     }
 
     @Test

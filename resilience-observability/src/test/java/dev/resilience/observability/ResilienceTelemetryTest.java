@@ -302,6 +302,25 @@ class ResilienceTelemetryTest {
         assertEquals(1, count(a, "resilience.bulkhead.calls", "name", "reports", "result", "permitted"));
     }
 
+    /** Plain objects; the first {@code failures} allocations throw. */
+    private static Allocator<Object> objects(int failures) {
+        return new Allocator<Object>() {
+            int made;
+
+            @Override
+            public Object allocate() throws IOException {
+                if (made++ < failures) {
+                    throw new IOException("allocation " + made + " fails");
+                }
+                return new Object();
+            }
+
+            @Override
+            public void deallocate(Object o) {
+            }
+        };
+    }
+
     @Test
     void adaptiveLimiterLimitInFlightAndRejections() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -325,16 +344,7 @@ class ResilienceTelemetryTest {
     void poolLeaksIdleInUseAndWorkerRejectionsAndRecyclerDrops() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
-        ObjectPool<Object> pool = ObjectPool.builder(new Allocator<Object>() {
-            @Override
-            public Object allocate() {
-                return new Object();
-            }
-
-            @Override
-            public void deallocate(Object o) {
-            }
-        }).name("cache").maxSize(2).minIdle(2).ticker(ticker).maintenanceInterval(Duration.ofSeconds(1))
+        ObjectPool<Object> pool = ObjectPool.builder(objects(0)).name("cache").maxSize(2).minIdle(2).ticker(ticker).maintenanceInterval(Duration.ofSeconds(1))
                 .leakDetection(Duration.ofSeconds(5)).listener(t.poolListener("cache")).build();
         t.bind(pool);
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -388,21 +398,7 @@ class ResilienceTelemetryTest {
     void poolsWorkersRecyclersAndQueuesAreObservable() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
-        ObjectPool<Object> pool = ObjectPool.builder(new Allocator<Object>() {
-            int made;
-
-            @Override
-            public Object allocate() throws IOException {
-                if (made++ == 0) {
-                    throw new IOException("first allocation fails");
-                }
-                return new Object();
-            }
-
-            @Override
-            public void deallocate(Object o) {
-            }
-        }).name("db").maxSize(1).ticker(ticker).listener(t.poolListener("db")).build();
+        ObjectPool<Object> pool = ObjectPool.builder(objects(1)).name("db").maxSize(1).ticker(ticker).listener(t.poolListener("db")).build();
         t.bind(pool);
         assertThrows(dev.resilience.pool.PoolException.class, pool::borrow);
         try (Lease<Object> lease = pool.borrow()) {

@@ -681,9 +681,9 @@ public final class ResilienceTelemetry {
 
         @Override
         public void leakSuspected(Object object, Duration held, Throwable borrowedAt) {
-            inst().leaks.add(1);
             POOL_LOG.atWarn().setMessage("suspected leak: a lease has not been returned").addKeyValue("name", poolName)
                     .addKeyValue("held", held).setCause(borrowedAt).log();
+            inst().leaks.add(1);
         }
     }
 

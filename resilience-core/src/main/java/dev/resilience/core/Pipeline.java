@@ -2,6 +2,7 @@ package dev.resilience.core;
 
 import dev.resilience.context.Context;
 import dev.resilience.context.Scope;
+import dev.resilience.context.Ticker;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -76,13 +77,17 @@ public final class Pipeline<T> {
     private final String name;
     private final List<Stage> order;
     private final Layer<T>[] layers;
+    private final PipelineListener listener;
+    private final Ticker ticker;
     /** This pipeline as the layers see it: made once, so a call allocates no continuation. */
     private final Invoker<T> chain = this::invoke;
 
-    private Pipeline(String name, List<Stage> order, Layer<T>[] layers) {
+    private Pipeline(String name, List<Stage> order, Layer<T>[] layers, PipelineListener listener, Ticker ticker) {
         this.name = name;
         this.order = order;
         this.layers = layers;
+        this.listener = listener;
+        this.ticker = ticker;
     }
 
     /** Starts building a pipeline; {@code name} identifies it. */
@@ -93,13 +98,27 @@ public final class Pipeline<T> {
     /** Calls {@code task} through every policy, under the current context. */
     public T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
-        return invoke(0, task);
+        return listener == PipelineListener.NOOP ? invoke(0, task) : observed(task);
+    }
+
+    /** A call timed and reported to the listener. */
+    private T observed(Callable<T> task) throws Exception {
+        long start = ticker.read();
+        T result;
+        try {
+            result = invoke(0, task);
+        } catch (Exception | Error e) {
+            listener.onCall(this, ticker.read() - start, e);
+            throw e;
+        }
+        listener.onCall(this, ticker.read() - start, null);
+        return result;
     }
 
     /** Runs {@code task} through every policy, under the current context. */
     public void run(Runnable task) throws Exception {
         Objects.requireNonNull(task, "task");
-        invoke(0, () -> {
+        call(() -> {
             task.run();
             return null;
         });
@@ -110,7 +129,7 @@ public final class Pipeline<T> {
         Objects.requireNonNull(context, "context");
         Objects.requireNonNull(task, "task");
         try (Scope s = context.attach()) {
-            return invoke(0, task);
+            return call(task);
         }
     }
 
@@ -125,7 +144,19 @@ public final class Pipeline<T> {
     /** Starts {@code task} through every policy, under the current context. */
     public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
-        return invokeAsync(0, task);
+        if (listener == PipelineListener.NOOP) {
+            return invokeAsync(0, task);
+        }
+        long start = ticker.read();
+        CompletionStage<T> stage;
+        try {
+            stage = invokeAsync(0, task);
+        } catch (RuntimeException | Error e) {
+            listener.onCall(this, ticker.read() - start, e);
+            throw e;
+        }
+        return stage.whenComplete((v, e) -> listener.onCall(this, ticker.read() - start,
+                e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e));
     }
 
     private CompletionStage<T> invokeAsync(int i, Supplier<? extends CompletionStage<T>> task) {
@@ -159,6 +190,8 @@ public final class Pipeline<T> {
         private final String name;
         private final Map<Stage, Layer<T>> layers = new EnumMap<>(Stage.class);
         private List<Stage> order;
+        private PipelineListener listener;
+        private Ticker ticker;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -230,6 +263,20 @@ public final class Pipeline<T> {
             return this;
         }
 
+        /** Receives each call's outcome and duration; default {@link PipelineListener#NOOP}. */
+        public Builder<T> listener(PipelineListener listener) {
+            Checks.once(this.listener == null, "listener");
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** The clock the listener's durations are read on; default {@link Ticker#system()}. */
+        public Builder<T> ticker(Ticker ticker) {
+            Checks.once(this.ticker == null, "ticker");
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
         /** Builds the pipeline. */
         @SuppressWarnings("unchecked")
         public Pipeline<T> build() {
@@ -252,7 +299,8 @@ public final class Pipeline<T> {
             for (int i = 0; i < array.length; i++) {
                 array[i] = layers.get(effective.get(i));
             }
-            return new Pipeline<>(name, List.copyOf(effective), array);
+            return new Pipeline<>(name, List.copyOf(effective), array,
+                    listener == null ? PipelineListener.NOOP : listener, ticker == null ? Ticker.system() : ticker);
         }
     }
 }

@@ -54,6 +54,29 @@ class PipelineTest {
     }
 
     @Test
+    void theListenerHearsEachWholeCallWithItsDurationAndOutcome() throws Exception {
+        List<String> heard = new ArrayList<>();
+        Pipeline<String> p = Pipeline.<String>builder("p").retry(retry(3)).ticker(ticker)
+                .listener(new PipelineListener() {
+                    @Override
+                    public void onCall(Pipeline<?> pipeline, long durationNanos, Throwable failure) {
+                        heard.add(pipeline.name() + " " + durationNanos / MS + " ms "
+                                + (failure == null ? "ok" : failure.getMessage()));
+                    }
+                }).build();
+        AtomicInteger attempts = new AtomicInteger();
+        assertThrows(IOException.class, () -> p.call(() -> slowFailure(attempts)));
+        assertEquals("ok", p.call(() -> "ok"));
+        CompletableFuture<String> async = new CompletableFuture<>();
+        CompletableFuture<String> result = p.callAsync(() -> async).toCompletableFuture();
+        ticker.advance(50 * MS);
+        async.complete("later");
+        assertEquals("later", result.get());
+        assertEquals(List.of("p 600 ms slow failure 3", "p 0 ms ok", "p 50 ms ok"), heard,
+                "one report per call, after all three attempts");
+    }
+
+    @Test
     void retryOutsideTimeoutGivesEachAttemptTheFullTimeout() {
         Pipeline<String> p = Pipeline.<String>builder("p").retry(retry(3)).timeout(timeout(300)).build();
         AtomicInteger attempts = new AtomicInteger();

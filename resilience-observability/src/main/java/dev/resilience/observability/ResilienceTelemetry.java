@@ -8,6 +8,8 @@ import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.CircuitBreakerListener;
 import dev.resilience.core.Hedge;
 import dev.resilience.core.HedgeListener;
+import dev.resilience.core.Pipeline;
+import dev.resilience.core.PipelineListener;
 import dev.resilience.core.RateLimiter;
 import dev.resilience.core.RateLimiterListener;
 import dev.resilience.core.RequestNotPermittedException;
@@ -72,7 +74,8 @@ import org.slf4j.LoggerFactory;
  *       (budget rejections are {@code reason=budget})</li>
  *   <li>{@code resilience.bulkhead.calls{result=permitted|rejected}}, {@code resilience.bulkhead.wait},
  *       gauges {@code resilience.bulkhead.in.use}, {@code resilience.bulkhead.limit}</li>
- *   <li>{@code resilience.timeout.timeouts}, {@code resilience.hedge.hedges}</li>
+ *   <li>{@code resilience.timeout.timeouts}, {@code resilience.hedge.hedges},
+ *       {@code resilience.pipeline.calls{outcome=success|failure}}, {@code resilience.pipeline.duration}</li>
  *   <li>{@code resilience.adaptive.rejections}, gauges {@code resilience.adaptive.limit},
  *       {@code resilience.adaptive.in.flight}</li>
  *   <li>object pool: gauges {@code resilience.pool.size}, {@code resilience.pool.idle}, {@code resilience.pool.in.use},
@@ -131,6 +134,7 @@ public final class ResilienceTelemetry {
     private final AdaptiveLimiterListener adaptiveLimiterListener = new AdaptiveEvents();
     private final TimeoutListener timeoutListener = new TimeoutEvents();
     private final HedgeListener hedgeListener = new HedgeEvents();
+    private final PipelineListener pipelineListener = new PipelineEvents();
 
     private ResilienceTelemetry(Builder b) {
         io.opentelemetry.api.metrics.Meter meter = b.openTelemetry == null ? null
@@ -214,6 +218,11 @@ public final class ResilienceTelemetry {
         return hedgeListener;
     }
 
+    /** The listener to give {@code Pipeline.Builder.listener}. */
+    public PipelineListener pipelineListener() {
+        return pipelineListener;
+    }
+
     /**
      * The listener to give {@code ObjectPool.Builder.listener} for the pool named {@code poolName}
      * (pool events do not carry the pool); bind the pool under the same name.
@@ -274,6 +283,11 @@ public final class ResilienceTelemetry {
     /** Registers a timeout policy's meters (idempotent). */
     public Binding bind(Timeout timeout) {
         return timeoutInstruments(timeout).binding;
+    }
+
+    /** Registers a pipeline's meters (idempotent). */
+    public Binding bind(Pipeline<?> pipeline) {
+        return pipelineInstruments(pipeline).binding;
     }
 
     /** Registers a hedging policy's meters (idempotent). */
@@ -619,6 +633,34 @@ public final class ResilienceTelemetry {
         public void onHedge(Hedge hedge, int attempt) {
             hedgeInstruments(hedge).count.add(1);
             spanEvent("resilience.hedge.launched", Attributes.of(R_NAME, hedge.name(), R_ATTEMPT, (long) attempt));
+        }
+    }
+
+    // ------------------------------------------------------------------ pipeline
+
+    private static final class PipelineInstruments extends Instruments {
+        final Backends.CounterSeries success;
+        final Backends.CounterSeries failure;
+        final Backends.TimerSeries duration;
+
+        PipelineInstruments(Binding b) {
+            super(b);
+            success = b.set.counter("resilience.pipeline.calls", "calls through the pipeline", "outcome", "success");
+            failure = b.set.counter("resilience.pipeline.calls", "calls through the pipeline", "outcome", "failure");
+            duration = b.set.timer("resilience.pipeline.duration", "whole calls, every policy included");
+        }
+    }
+
+    private PipelineInstruments pipelineInstruments(Pipeline<?> p) {
+        return instrumentsFor(p, p.name(), PipelineInstruments::new);
+    }
+
+    private final class PipelineEvents implements PipelineListener {
+        @Override
+        public void onCall(Pipeline<?> pipeline, long durationNanos, Throwable failure) {
+            PipelineInstruments i = pipelineInstruments(pipeline);
+            (failure == null ? i.success : i.failure).add(1);
+            i.duration.record(durationNanos);
         }
     }
 

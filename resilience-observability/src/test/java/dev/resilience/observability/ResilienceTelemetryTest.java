@@ -15,6 +15,7 @@ import dev.resilience.context.ManualTicker;
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.Backoff;
 import dev.resilience.core.LimitAlgorithm;
+import dev.resilience.core.Pipeline;
 import dev.resilience.core.Bulkhead;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.RateLimiter;
@@ -94,6 +95,7 @@ class ResilienceTelemetryTest {
         final Bulkhead bulkhead;
         final Timeout timeout;
         final Hedge hedge;
+        final Pipeline<String> pipeline;
 
         Scenario(ResilienceTelemetry t, ManualTicker ticker) {
             limiter = RateLimiter.builder("search").rate(1).burst(2).ticker(ticker)
@@ -108,6 +110,9 @@ class ResilienceTelemetryTest {
                     .listener(t.timeoutListener()).build();
             hedge = Hedge.builder("quotes").delay(Duration.ofMillis(50)).ticker(ticker)
                     .listener(t.hedgeListener()).build();
+            pipeline = Pipeline.<String>builder("checkout").ticker(ticker).listener(t.pipelineListener())
+                    .retry(Retry.builder("checkout-retry").maxAttempts(2).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build())
+                    .build();
         }
 
         void run(ManualTicker ticker) throws Exception {
@@ -154,6 +159,14 @@ class ResilienceTelemetryTest {
             ticker.advance(Duration.ofMillis(50));
             attempts.get(1).complete("hedged");
             assertEquals("hedged", quote.get());
+            // pipeline: one call that takes 30 ms and succeeds, one that fails twice
+            assertEquals("paid", pipeline.call(() -> {
+                ticker.advance(Duration.ofMillis(30));
+                return "paid";
+            }));
+            assertThrows(IOException.class, () -> pipeline.call(() -> {
+                throw new IOException("card declined");
+            }));
         }
     }
 
@@ -193,6 +206,12 @@ class ResilienceTelemetryTest {
 
         assertEquals(1, count(registry, "resilience.timeout.timeouts", "name", "slow-api"));
         assertEquals(1, count(registry, "resilience.hedge.hedges", "name", "quotes"));
+
+        assertEquals(1, count(registry, "resilience.pipeline.calls", "name", "checkout", "outcome", "success"));
+        assertEquals(1, count(registry, "resilience.pipeline.calls", "name", "checkout", "outcome", "failure"));
+        io.micrometer.core.instrument.Timer calls = registry.get("resilience.pipeline.duration").tags("name", "checkout").timer();
+        assertEquals(2, calls.count());
+        assertEquals(30.0, calls.max(java.util.concurrent.TimeUnit.MILLISECONDS), 1e-9);
     }
 
     @Test
@@ -361,6 +380,24 @@ class ResilienceTelemetryTest {
         assertEquals(1, count(registry, "resilience.pool.leaks", "name", "cache"));
         assertTrue(logs.list.stream().anyMatch(e -> e.getLoggerName().equals("resilience.pool") && e.getLevel() == Level.WARN
                 && e.getThrowableProxy() != null), "leak logged at WARN with where it was borrowed");
+        Lease<Object> other = pool.borrow();   // now both objects are lent out
+        CompletableFuture<Object> waiter = CompletableFuture.supplyAsync(() -> {
+            try (Lease<Object> l = pool.borrow()) {
+                return l.get();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        while (gauge(registry, "resilience.pool.pending", "name", "cache") < 1 && System.nanoTime() < deadline) {
+            Thread.yield();
+        }
+        assertEquals(1, gauge(registry, "resilience.pool.pending", "name", "cache"));
+        ticker.advance(Duration.ofMillis(40));
+        other.close();
+        assertNotNull(waiter.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        io.micrometer.core.instrument.Timer waits = registry.get("resilience.pool.borrow.wait").tags("name", "cache").timer();
+        assertEquals(1, waits.count());
+        assertTrue(waits.max(java.util.concurrent.TimeUnit.MILLISECONDS) >= 40, "waited 40 ms on the ticker");
         kept.close();
         pool.close(Duration.ofSeconds(1));
 

@@ -44,6 +44,10 @@ final class Backends {
             this.name = name;
         }
 
+        String name() {
+            return name;
+        }
+
         /** A counter series {@code metric{name, tags...}}; {@code tags} alternate keys and values. */
         CounterSeries counter(String metric, String description, String... tags) {
             Counter[] counters = new Counter[registries.size()];

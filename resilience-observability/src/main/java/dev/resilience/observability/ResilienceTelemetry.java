@@ -121,6 +121,7 @@ public final class ResilienceTelemetry {
     private static final Logger RETRY_LOG = LoggerFactory.getLogger("resilience.retry");
     private static final Logger POOL_LOG = LoggerFactory.getLogger("resilience.pool");
     private static final Logger TIMEOUT_LOG = LoggerFactory.getLogger("resilience.timeout");
+    private static final Logger WORKERS_LOG = LoggerFactory.getLogger("resilience.workers");
 
     private final Backends backends;
     private final boolean spanEvents;
@@ -304,6 +305,30 @@ public final class ResilienceTelemetry {
             set.gauge("resilience.pool.pending", "borrowers waiting", pool::pendingBorrowers);
             set.gauge("resilience.pool.max", "maximum size", pool::maxSize);
         });
+    }
+
+    /**
+     * The listener to give {@code WorkerPool.Builder.listener}: logs task failures at WARN on
+     * {@code resilience.workers} and removes the pool's meters (bound under {@code name}) when it
+     * terminates.
+     */
+    public WorkerPool.Listener workerPoolListener(String name) {
+        Objects.requireNonNull(name, "name");
+        return new WorkerPool.Listener() {
+            @Override
+            public void taskFailed(Runnable task, Throwable error) {
+                WORKERS_LOG.atWarn().setMessage("worker pool task failed").addKeyValue("name", name).setCause(error).log();
+            }
+
+            @Override
+            public void terminated() {
+                for (Binding b : bindings.values()) {
+                    if (b.primitive instanceof WorkerPool && b.set.name().equals(name)) {
+                        b.close();
+                    }
+                }
+            }
+        };
     }
 
     /** Registers a worker pool's gauges. */
@@ -718,6 +743,20 @@ public final class ResilienceTelemetry {
         public void destroyed(DestroyReason reason) {
             if (reason != null) {
                 inst().destroyed[reason.ordinal()].add(1);
+            }
+        }
+
+        /** The pool is gone: its meters go too. */
+        @Override
+        public void closed() {
+            Binding events = bindings.get(key);
+            if (events != null) {
+                events.close();
+            }
+            for (Binding b : bindings.values()) {
+                if (b.primitive instanceof ObjectPool && ((ObjectPool<?>) b.primitive).name().equals(poolName)) {
+                    b.close();
+                }
             }
         }
 

@@ -447,14 +447,17 @@ class ResilienceTelemetryTest {
         assertEquals(1, count(registry, "resilience.pool.borrow.timeouts", "name", "db"));
         assertEquals(1, gauge(registry, "resilience.pool.max", "name", "db"));
         assertNotNull(registry.find("resilience.pool.borrow.wait").tags("name", "db").timer());
-        pool.close(Duration.ofSeconds(1));
+        assertTrue(pool.close(Duration.ofSeconds(1)));
+        assertNull(registry.find("resilience.pool.size").meter(), "a closed pool's meters are removed");
+        assertNull(registry.find("resilience.pool.allocation.failures").meter());
 
-        WorkerPool workers = WorkerPool.builder().threads(1).build();
+        WorkerPool workers = WorkerPool.builder().threads(1).listener(t.workerPoolListener("jobs")).build();
         t.bind("jobs", workers);
         workers.submit(() -> { }).get();
+        assertEquals(1, gauge(registry, "resilience.workers.completed", "name", "jobs"));
         workers.shutdown();
         assertTrue(workers.awaitTermination(Duration.ofSeconds(10)));
-        assertEquals(1, gauge(registry, "resilience.workers.completed", "name", "jobs"));
+        assertNull(registry.find("resilience.workers.completed").meter(), "a terminated worker pool's meters are removed");
 
         Recycler<StringBuilder> recycler = Recycler.builder(StringBuilder::new).build();
         t.bind("buffers", recycler);

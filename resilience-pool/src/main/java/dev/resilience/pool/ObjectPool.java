@@ -370,6 +370,7 @@ public final class ObjectPool<T> implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "pool " + name + ": background thread error", unexpected);
             }
         }
+        listener.closed();
         terminated = true;
         closers.wakeAll();
     }

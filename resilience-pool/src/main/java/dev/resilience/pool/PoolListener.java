@@ -47,6 +47,10 @@ public interface PoolListener {
     default void borrowTimedOut(long waitNanos) {
     }
 
+    /** The pool finished closing: every object is destroyed. */
+    default void closed() {
+    }
+
     /**
      * A lease has been held longer than the leak-detection threshold; {@code borrowedAt}'s stack
      * trace shows where it was borrowed. Reported once per lease.

@@ -89,6 +89,10 @@ public final class WorkerPool extends AbstractExecutorService {
         /** A task was skipped because its context had ended before it started. */
         default void taskSkipped(Runnable task) {
         }
+
+        /** The pool terminated: shut down, and every worker has ended. */
+        default void terminated() {
+        }
     }
 
     private final String name;
@@ -108,6 +112,7 @@ public final class WorkerPool extends AbstractExecutorService {
     private final LongAdder failed = new LongAdder();
     private final LongAdder skipped = new LongAdder();
     private volatile int state = RUNNING;
+    private volatile boolean terminated;
 
     private WorkerPool(Builder b) {
         this.name = b.name;
@@ -260,7 +265,12 @@ public final class WorkerPool extends AbstractExecutorService {
                 work();
             } finally {
                 if (liveWorkers.decrementAndGet() == 0) {
-                    terminationWaiters.wakeAll();
+                    try {
+                        listener.terminated();
+                    } finally {
+                        terminated = true;
+                        terminationWaiters.wakeAll();
+                    }
                 }
             }
         }
@@ -401,7 +411,7 @@ public final class WorkerPool extends AbstractExecutorService {
 
     @Override
     public boolean isTerminated() {
-        return liveWorkers.get() == 0;
+        return terminated;
     }
 
     @Override

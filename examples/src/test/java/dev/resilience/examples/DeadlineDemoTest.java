@@ -3,9 +3,6 @@ package dev.resilience.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** Smoke test: the demo runs on loopback and the service abandons the job it has no time for. */
@@ -13,9 +10,9 @@ class DeadlineDemoTest {
 
     @Test
     void serviceCompletesTheRoomyCallAndAbandonsTheTightOne() throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        DeadlineDemo.Outcome o = DeadlineDemo.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        String out = bytes.toString(StandardCharsets.UTF_8);
+        DemoOutput output = new DemoOutput();
+        DeadlineDemo.Outcome o = DeadlineDemo.run(output.stream);
+        String out = output.text();
         assertEquals(1, o.jobsCompleted(), out);
         assertEquals(1, o.jobsAbandoned(), out);
         assertTrue(o.stepsDone() < 2 * DeadlineDemo.STEPS, "useless work was skipped: " + out);

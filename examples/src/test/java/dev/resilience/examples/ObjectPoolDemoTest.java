@@ -3,9 +3,6 @@ package dev.resilience.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** Smoke test: clients are reused, a broken one replaced, a leak reported, a deadline honoured. */
@@ -13,9 +10,9 @@ class ObjectPoolDemoTest {
 
     @Test
     void reuseValidationLeakDetectionAndDeadlines() throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        ObjectPoolDemo.Outcome o = ObjectPoolDemo.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        String out = bytes.toString(StandardCharsets.UTF_8);
+        DemoOutput output = new DemoOutput();
+        ObjectPoolDemo.Outcome o = ObjectPoolDemo.run(output.stream);
+        String out = output.text();
         assertEquals(10, o.reusedAnswers(), out);
         assertTrue(o.brokenReplaced(), out);
         assertTrue(o.leakReported(), out);

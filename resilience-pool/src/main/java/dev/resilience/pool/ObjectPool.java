@@ -205,16 +205,25 @@ public final class ObjectPool<T> implements AutoCloseable {
         long start = ticker.read();
         long until = timeoutNanos >= Long.MAX_VALUE / 2 ? WaitList.UNTIMED : start + timeoutNanos;
         waiting.incrementAndGet();
+        LockSupport.unpark(background);
         List<Lease<T>> got = new ArrayList<>(1);
+        // whether this borrower counts in `waiting` now: not while it looks at the queue, so the
+        // background thread never sees it as demand after it has taken an object (which would make
+        // a surplus one); a look that finds nothing counts it again and wakes the background thread
+        boolean[] counted = {true};
         try {
             boolean ok = borrowers.await(ticker, until, () -> {
+                waiting.decrementAndGet();
+                counted[0] = false;
                 Lease<T> l = tryBorrow();
-                if (l == null) {
-                    LockSupport.unpark(background); // it may not have seen this waiter's demand yet
-                    return false;
+                if (l != null) {
+                    got.add(l);
+                    return true;
                 }
-                got.add(l);
-                return true;
+                waiting.incrementAndGet();
+                counted[0] = true;
+                LockSupport.unpark(background);
+                return false;
             });
             if (!ok) {
                 throw new PoolTimeoutException("no object of pool " + name + " became available within "
@@ -226,7 +235,9 @@ public final class ObjectPool<T> implements AutoCloseable {
             listener.borrowTimedOut(ticker.read() - start);
             throw gaveUp;
         } finally {
-            waiting.decrementAndGet();
+            if (counted[0]) {
+                waiting.decrementAndGet();
+            }
             if (!idle.isEmpty()) {
                 borrowers.wakeOne(); // pass on a wake-up this thread may have taken
             }

@@ -45,6 +45,8 @@ public final class RateLimiter {
     private final String name;
     private final Ticker ticker;
     private final RateLimiterListener listener;
+    /** The longest a waiting acquire waits, whatever the context allows (Resilience4j's timeoutDuration). */
+    private final long maxWaitNanos;
     private volatile RateLimiterState state;
     /** Guava-style warm-up, or null (the default). */
     private final WarmingUp warm;
@@ -53,6 +55,7 @@ public final class RateLimiter {
         this.name = b.name;
         this.ticker = b.ticker;
         this.listener = b.listener;
+        this.maxWaitNanos = b.maxWaitNanos;
         long now = ticker.read();
         this.warm = b.warmupNanos > 0 ? new WarmingUp(b.interval, b.warmupNanos, b.coldFactor, now) : null;
         // A warm-up limiter keeps an "infinite" bucket state, so that the hot path of ordinary
@@ -230,7 +233,7 @@ public final class RateLimiter {
     }
 
     private void acquireWarm(int permits, long now, Context ctx) throws InterruptedException {
-        long actAt = warm.reserve(permits, now, ctx.remainingNanos());
+        long actAt = warm.reserve(permits, now, waitBudget(ctx));
         if (actAt == Long.MIN_VALUE) {
             throw wouldPassDeadline(permits);
         }
@@ -241,6 +244,11 @@ public final class RateLimiter {
     }
 
     private RequestNotPermittedException wouldPassDeadline(int permits) {
+        if (maxWaitNanos < Context.current().remainingNanos()) {
+            listener.onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
+            return new RequestNotPermittedException(name, RequestNotPermittedException.Reason.NO_PERMIT,
+                    "no permit within the limiter's maxWait of " + java.time.Duration.ofNanos(maxWaitNanos));
+        }
         listener.onRejected(this, permits, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE);
         return new RequestNotPermittedException(name, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
                 "waiting for " + permits + " permit(s) would pass the context deadline");
@@ -253,11 +261,16 @@ public final class RateLimiter {
             throw new RequestNotPermittedException(name, RequestNotPermittedException.Reason.EXCEEDS_BURST,
                     permits + " permit(s) exceed the burst of " + s.burst);
         }
-        long at = reserveUpTo(s, permits, now, ctx.remainingNanos());
+        long at = reserveUpTo(s, permits, now, waitBudget(ctx));
         if (at == NO_RESERVATION) {
             throw wouldPassDeadline(permits);
         }
         return at;
+    }
+
+    /** How long a wait may last: the context's remaining time, capped by {@code maxWait}. */
+    private long waitBudget(Context ctx) {
+        return Math.min(ctx.remainingNanos(), maxWaitNanos);
     }
 
     /**
@@ -304,7 +317,7 @@ public final class RateLimiter {
         do {
             s = current(state);
             if (warm != null) {
-                actAt = warm.reserve(1, now, ctx.remainingNanos());
+                actAt = warm.reserve(1, now, waitBudget(ctx));
                 if (actAt == Long.MIN_VALUE) {
                     return CompletableFuture.failedFuture(wouldPassDeadline(1));
                 }
@@ -615,9 +628,23 @@ public final class RateLimiter {
         private RateLimiterListener listener;
         private long warmupNanos = -1;
         private double coldFactor = 3.0;
+        private long maxWaitNanos = Long.MAX_VALUE;
+        private boolean maxWaitSet;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /**
+         * The longest {@code acquire}/{@code call} wait for permits, whatever the context would allow
+         * (Resilience4j's {@code timeoutDuration}); zero makes them fail at once when no permit is
+         * free, with reason {@code NO_PERMIT}. Default: no cap, only the context's deadline.
+         */
+        public Builder maxWait(java.time.Duration maxWait) {
+            Checks.once(!maxWaitSet, "maxWait");
+            this.maxWaitNanos = Checks.nonNegativeNanos(maxWait, "maxWait");
+            this.maxWaitSet = true;
+            return this;
         }
 
         /**

@@ -43,6 +43,29 @@ class RateLimiterTest {
     }
 
     @Test
+    void maxWaitCapsTheWaitLikeResilience4jsTimeoutDuration() throws Exception {
+        RateLimiter noWait = RateLimiter.builder("r").rate(5).burst(1).maxWait(Duration.ZERO).ticker(ticker).build();
+        noWait.acquire();
+        RequestNotPermittedException e = assertThrows(RequestNotPermittedException.class, noWait::acquire);
+        assertEquals(RequestNotPermittedException.Reason.NO_PERMIT, e.reason());
+        assertThrows(RequestNotPermittedException.class, () -> noWait.call(() -> "never runs"));
+
+        // next permit 200 ms away: beyond a 100 ms maxWait, so it fails at once, and nothing is reserved
+        RateLimiter capped = RateLimiter.builder("r").rate(5).burst(1).maxWait(Duration.ofMillis(100)).ticker(ticker).build();
+        capped.acquire();
+        assertEquals(RequestNotPermittedException.Reason.NO_PERMIT,
+                assertThrows(RequestNotPermittedException.class, capped::acquire).reason());
+        ticker.advance(150 * MS);   // now 50 ms away: within maxWait, the asynchronous form waits for it
+        CompletableFuture<String> later = capped.callAsync(() -> CompletableFuture.completedFuture("ran")).toCompletableFuture();
+        assertFalse(later.isDone());
+        ticker.advance(50 * MS);
+        assertEquals("ran", later.get(10, TimeUnit.SECONDS));
+
+        assertThrows(IllegalArgumentException.class, () -> RateLimiter.builder("r").maxWait(Duration.ofMillis(-1)));
+        assertThrows(IllegalStateException.class, () -> RateLimiter.builder("r").maxWait(Duration.ZERO).maxWait(Duration.ZERO));
+    }
+
+    @Test
     void startsFullThenRefillsOnePermitPerInterval() {
         RateLimiter l = limiter(10, 3);
         assertEquals(3.0, l.tokens());

@@ -116,13 +116,6 @@ abstract class BoundedArrayQueue<E> extends QueuePadEnd<E> implements MessageQue
         }
     }
 
-    /** Publishes a filler into each claimed slot from {@code from} to {@code to} (exclusive) after a supplier failed. */
-    static void fillRest(long from, long to, java.util.function.LongConsumer publishFiller) {
-        for (long q = from; q < to; q++) {
-            publishFiller.accept(q);
-        }
-    }
-
     /** The supplier's next element for a slot already claimed; publishes a filler if it fails. */
     final E supplyInto(Supplier<? extends E> supplier, long p, java.util.function.ObjLongConsumer<Object> publish) {
         E e;

@@ -194,7 +194,7 @@ public final class ObjectPool<T> implements AutoCloseable {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout must not be negative: " + timeout);
         }
-        return borrowWithin(saturatedNanos(timeout));
+        return borrowWithin(WaitList.saturatedNanos(timeout));
     }
 
     private Lease<T> borrowWithin(long timeoutNanos) throws InterruptedException {
@@ -203,7 +203,7 @@ public final class ObjectPool<T> implements AutoCloseable {
             return lease;
         }
         long start = ticker.read();
-        long until = timeoutNanos >= Long.MAX_VALUE / 2 ? WaitList.UNTIMED : start + timeoutNanos;
+        long until = WaitList.until(start, timeoutNanos);
         waiting.incrementAndGet();
         LockSupport.unpark(background);
         List<Lease<T>> got = new ArrayList<>(1);
@@ -575,7 +575,7 @@ public final class ObjectPool<T> implements AutoCloseable {
         if (terminated) {
             return true;
         }
-        return closers.await(ticker, WaitList.until(ticker, Math.max(0, saturatedNanos(timeout))), () -> terminated);
+        return closers.await(ticker, WaitList.until(ticker, Math.max(0, WaitList.saturatedNanos(timeout))), () -> terminated);
     }
 
     /** Whether {@link #close()} has been called. */
@@ -626,14 +626,6 @@ public final class ObjectPool<T> implements AutoCloseable {
     public String toString() {
         return "ObjectPool[" + name + ", size " + size() + "/" + maxSize + ", idle ~" + idle()
                 + (closed ? ", closed" : "") + "]";
-    }
-
-    static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException overflow) {
-            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
     }
 
     /** The last slot a thread borrowed; its fast path. */
@@ -750,7 +742,7 @@ public final class ObjectPool<T> implements AutoCloseable {
             if (borrowTimeout.isNegative()) {
                 throw new IllegalArgumentException("borrowTimeout must not be negative: " + borrowTimeout);
             }
-            this.borrowTimeoutNanos = saturatedNanos(borrowTimeout);
+            this.borrowTimeoutNanos = WaitList.saturatedNanos(borrowTimeout);
             return this;
         }
 
@@ -813,7 +805,7 @@ public final class ObjectPool<T> implements AutoCloseable {
             if (d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(what + " must be positive: " + d);
             }
-            return saturatedNanos(d);
+            return WaitList.saturatedNanos(d);
         }
     }
 }

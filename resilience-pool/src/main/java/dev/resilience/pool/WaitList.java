@@ -75,7 +75,21 @@ final class WaitList {
 
     /** The ticker reading {@code timeoutNanos} from now, or {@link #UNTIMED} for a huge timeout. */
     static long until(Ticker ticker, long timeoutNanos) {
-        return timeoutNanos >= Long.MAX_VALUE / 2 ? UNTIMED : ticker.read() + timeoutNanos;
+        return until(ticker.read(), timeoutNanos);
+    }
+
+    /** {@code d} in nanoseconds, saturated at the ends of {@code long} instead of overflowing. */
+    static long saturatedNanos(java.time.Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException overflow) {
+            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
+    /** {@code timeoutNanos} after {@code now}, or {@link #UNTIMED} for a huge timeout. */
+    static long until(long now, long timeoutNanos) {
+        return timeoutNanos >= Long.MAX_VALUE / 2 ? UNTIMED : now + timeoutNanos;
     }
 
     /**

@@ -428,7 +428,7 @@ public final class WorkerPool extends AbstractExecutorService {
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
-        return awaitWithin(Math.max(0, ObjectPool.saturatedNanos(timeout)));
+        return awaitWithin(Math.max(0, WaitList.saturatedNanos(timeout)));
     }
 
     private boolean awaitWithin(long timeoutNanos) throws InterruptedException {
@@ -539,7 +539,7 @@ public final class WorkerPool extends AbstractExecutorService {
             if (submitTimeout.isNegative()) {
                 throw new IllegalArgumentException("submitTimeout must not be negative: " + submitTimeout);
             }
-            this.submitTimeoutNanos = ObjectPool.saturatedNanos(submitTimeout);
+            this.submitTimeoutNanos = WaitList.saturatedNanos(submitTimeout);
             return this;
         }
 

@@ -318,12 +318,8 @@ public final class WorkerPool extends AbstractExecutorService {
                         listener.taskSkipped(ct.task);
                         return;
                     }
-                    try (Scope s = ct.context.attach()) {
-                        ct.task.run();
-                    }
-                } else {
-                    task.run();
                 }
+                task.run(); // a ContextTask attaches its context around the task
             } catch (Throwable error) {
                 failed.increment();
                 try {

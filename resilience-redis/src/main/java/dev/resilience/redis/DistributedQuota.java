@@ -1,0 +1,215 @@
+package dev.resilience.redis;
+
+import dev.resilience.context.Ticker;
+import dev.resilience.core.RequestNotPermittedException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+/**
+ * A fixed-window quota per key shared by every instance through Redis: at most {@code limit}
+ * permits per {@code window} (say 1,000 requests per tenant per minute), the classic
+ * {@code INCR} + {@code EXPIRE} counter made atomic and exact.
+ *
+ * <pre>{@code
+ * DistributedQuota quota = DistributedQuota.builder("tenant-requests", redis)
+ *         .limit(1000).window(Duration.ofMinutes(1))
+ *         .override("tenant-gold", 10_000)
+ *         .build();
+ *
+ * Decision d = quota.decide(tenantId, 1);
+ * if (!d.granted()) { reply429(d.delay()); }          // the delay runs to the window's end
+ * }</pre>
+ *
+ * <p><b>How.</b> One script call per decision, on Redis's own clock: windows are aligned to the
+ * Unix epoch (a one-minute window is a calendar minute on the Redis server), the key holds the
+ * window's number and the permits used in it and expires at the window's end. A refusal counts
+ * nothing (unlike a bare {@code INCR}, so a client hammering a spent quota does not push its count
+ * up). Default keys: {@code resilience:quota:<name>:<key>}.
+ *
+ * <p><b>When Redis cannot decide</b> the {@link FailureMode} does; the local mode keeps one window
+ * per key on the limiter's ticker with {@code max(1, limit / instances)} permits (at most 10,000
+ * keys; the table is emptied when it would grow past that).
+ */
+public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota, DistributedQuota.LocalWindow> {
+
+    private final long windowNanos;
+    private final String windowArg;
+
+    private DistributedQuota(Builder b) {
+        super(b.settings, Script.QUOTA);
+        this.windowNanos = b.windowNanos;
+        this.windowArg = Double.toString(b.windowNanos / 1000.0);
+    }
+
+    /** Starts building; {@code name} is part of the Redis keys, so instances with one name share quotas. */
+    public static Builder builder(String name, RedisBackend backend) {
+        return new Builder(name, backend);
+    }
+
+    /** The permits per window {@code key} gets: its override, else the resolver's, else the default. */
+    public long limit(String key) {
+        return limitFor(Args.key(key)).limit;
+    }
+
+    /** The window's length. */
+    public Duration window() {
+        return Duration.ofNanos(windowNanos);
+    }
+
+    @Override
+    String[] arguments(Quota quota, int permits, long maxWaitNanos) {
+        return new String[] {windowArg, quota.arg, Integer.toString(permits)};
+    }
+
+    @Override
+    Runnable undo(String key, Quota quota, int permits, String token) {
+        return null;
+    }
+
+    @Override
+    LocalWindow newLocal(String key, Quota quota, int instances) {
+        return new LocalWindow(Math.max(1L, quota.limit / instances), windowNanos, ticker);
+    }
+
+    @Override
+    Decision decideLocally(LocalWindow local, int permits, long maxWaitNanos,
+            RequestNotPermittedException.Reason waitReason, FallbackCause cause) {
+        return local.take(permits, cause);
+    }
+
+    /** A key's permits per window, with its script argument. */
+    static final class Quota {
+        final long limit;
+        final String arg;
+
+        Quota(long limit) {
+            if (limit < 1 || limit > (1L << 53)) {
+                throw new IllegalArgumentException("limit must be in [1, 2^53]: " + limit);
+            }
+            this.limit = limit;
+            this.arg = Long.toString(limit);
+        }
+
+        @Override
+        public String toString() {
+            return Long.toString(limit);
+        }
+    }
+
+    /** The local fallback: a fixed window on the ticker. One small object per grant (fallback only). */
+    static final class LocalWindow {
+        private final long limit;
+        private final long windowNanos;
+        private final Ticker ticker;
+        private final AtomicReference<long[]> state = new AtomicReference<>(new long[] {Long.MIN_VALUE, 0});
+
+        LocalWindow(long limit, long windowNanos, Ticker ticker) {
+            this.limit = limit;
+            this.windowNanos = windowNanos;
+            this.ticker = ticker;
+        }
+
+        Decision take(int permits, FallbackCause cause) {
+            long now = ticker.read();
+            long window = Math.floorDiv(now, windowNanos);
+            long reset = (window + 1) * windowNanos - now;
+            for (;;) {
+                long[] s = state.get();
+                long used = s[0] == window ? s[1] : 0;
+                if (permits > limit) {
+                    return new Decision(false, permits, -1L, limit - used, reset, Decision.Source.LOCAL,
+                            RequestNotPermittedException.Reason.EXCEEDS_BURST, cause, null);
+                }
+                if (used + permits > limit) {
+                    return new Decision(false, permits, reset, limit - used, reset, Decision.Source.LOCAL,
+                            RequestNotPermittedException.Reason.NO_PERMIT, cause, null);
+                }
+                if (state.compareAndSet(s, new long[] {window, used + permits})) {
+                    return new Decision(true, permits, 0L, limit - used - permits, reset, Decision.Source.LOCAL, null,
+                            cause, null);
+                }
+            }
+        }
+    }
+
+    /** Builds a {@link DistributedQuota}; {@link #limit(long)} and {@link #window(Duration)} are required. */
+    public static final class Builder {
+        private final Settings<Quota> settings;
+        private long limit = -1;
+        private long windowNanos = -1;
+
+        private Builder(String name, RedisBackend backend) {
+            this.settings = new Settings<>(name, backend, "quota");
+        }
+
+        /** Permits per window for every key without an override: 1 to 2^53. */
+        public Builder limit(long limit) {
+            Args.once(this.limit < 0, "limit");
+            new Quota(limit);
+            this.limit = limit;
+            return this;
+        }
+
+        /** The window: at least 1 ms, aligned to the Unix epoch on the Redis server's clock. */
+        public Builder window(Duration window) {
+            Args.once(windowNanos < 0, "window");
+            long nanos = Args.positiveNanos(window, "window");
+            if (nanos < 1_000_000L || nanos > 1_000_000_000L * 86_400 * 3650) {
+                throw new IllegalArgumentException("window must be between 1 ms and 10 years: " + window);
+            }
+            this.windowNanos = nanos;
+            return this;
+        }
+
+        /** {@code key}'s own permits per window. */
+        public Builder override(String key, long limit) {
+            settings.override(key, new Quota(limit));
+            return this;
+        }
+
+        /** Limits looked up per call for keys without an override; null means the default. */
+        public Builder limits(Function<String, Long> limits) {
+            Objects.requireNonNull(limits, "limits");
+            settings.resolver(key -> {
+                Long l = limits.apply(key);
+                return l == null ? null : new Quota(l);
+            });
+            return this;
+        }
+
+        /** What to decide when Redis cannot; default {@link FailureMode#local(int) local(1)}. */
+        public Builder failureMode(FailureMode mode) {
+            settings.failureMode(mode);
+            return this;
+        }
+
+        /** The Redis key prefix; default {@code resilience:quota:<name>:}. */
+        public Builder keyPrefix(String prefix) {
+            settings.prefix(prefix);
+            return this;
+        }
+
+        /** Receives decisions and fallbacks. */
+        public Builder listener(DistributedLimiterListener listener) {
+            settings.listener(listener);
+            return this;
+        }
+
+        /** The clock of the local fallback windows; default {@link Ticker#system()}. Redis keeps its own. */
+        public Builder ticker(Ticker ticker) {
+            settings.ticker(ticker);
+            return this;
+        }
+
+        /** Builds the quota; does not touch Redis. */
+        public DistributedQuota build() {
+            if (limit < 0 || windowNanos < 0) {
+                throw new IllegalStateException("limit(...) and window(...) are required");
+            }
+            settings.defaultLimit = new Quota(limit);
+            return new DistributedQuota(this);
+        }
+    }
+}

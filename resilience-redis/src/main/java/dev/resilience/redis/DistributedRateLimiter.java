@@ -1,0 +1,267 @@
+package dev.resilience.redis;
+
+import dev.resilience.context.Context;
+import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.Ticker;
+import dev.resilience.core.RateLimiter;
+import dev.resilience.core.RequestNotPermittedException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * A token bucket per key shared by every instance through Redis, with the semantics of the local
+ * {@link RateLimiter} (Go's {@code x/time/rate}): permits refill at {@code rate} per second up to
+ * {@code burst}; a new or idle key starts full.
+ *
+ * <pre>{@code
+ * DistributedRateLimiter limiter = DistributedRateLimiter.builder("partner-api", redis)
+ *         .rate(100).burst(20)                        // the default for every key
+ *         .override("tenant-gold", Limit.of(1000, 200))
+ *         .failureMode(FailureMode.local(4))          // 4 instances: each takes 25/s while Redis is down
+ *         .build();
+ *
+ * if (limiter.tryAcquire("tenant-42")) { ... }        // one round trip, no wait
+ * Decision d = limiter.decide("tenant-42", 1);        // the same, with remaining / retry-after
+ * limiter.acquire("tenant-42", 1);                    // waits under Context.current()'s deadline
+ * }</pre>
+ *
+ * <p><b>How.</b> Each decision is one {@code EVALSHA} of a GCRA script: the key holds the
+ * theoretical arrival time, computed from Redis's own {@code TIME} (instances never compare clocks),
+ * and expires when the bucket is full again, so idle keys disappear. A refusal changes nothing.
+ * Default keys: {@code resilience:rate:<name>:<key>}.
+ *
+ * <p><b>Waiting.</b> {@link #acquire(String, int)} reserves in the same round trip (the script
+ * grants a reservation whose delay is shorter than the wait allowed: the context's remaining time,
+ * capped by {@code maxWait}), then sleeps the delay on the limiter's ticker; if the context ends or
+ * the thread is interrupted during the sleep, the reservation is given back as far as nobody
+ * reserved after it. {@link #reserve(String, int, Duration)} gives the reservation to the caller.
+ *
+ * <p><b>When Redis cannot decide</b> (breaker open, timeout, error) the {@link FailureMode} does,
+ * within the backend's timeout; the local mode keeps one {@link RateLimiter} per key (at most
+ * 10,000; the table is emptied when it would grow past that).
+ */
+public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimiter> {
+
+    private final long maxWaitNanos;
+
+    private DistributedRateLimiter(Builder b) {
+        super(b.settings, Script.GCRA);
+        this.maxWaitNanos = b.maxWaitNanos;
+    }
+
+    /** Starts building; {@code name} is part of the Redis keys, so instances with one name share limits. */
+    public static Builder builder(String name, RedisBackend backend) {
+        return new Builder(name, backend);
+    }
+
+    /** The limit {@code key} gets: its override, else the resolver's, else the default. */
+    public Limit limit(String key) {
+        return limitFor(Args.key(key));
+    }
+
+    /**
+     * Waits until {@code permits} of {@code key} are available, under {@link Context#current()}; Go's
+     * {@code WaitN}.
+     *
+     * @throws RequestNotPermittedException at once, consuming nothing, when the permits exceed the
+     *     burst, the wait would pass the context's deadline or {@code maxWait}, or Redis cannot decide
+     *     and the failure mode refuses
+     * @throws ContextDoneException if the context is done before or during the wait (a reservation
+     *     is given back)
+     * @throws InterruptedException if interrupted during the wait (a reservation is given back)
+     */
+    public void acquire(String key, int permits) throws InterruptedException {
+        Context ctx = Context.current();
+        ctx.throwIfDone();
+        long remaining = ctx.remainingNanos();
+        long budget = Math.max(0L, Math.min(remaining, maxWaitNanos));
+        RequestNotPermittedException.Reason waitReason = maxWaitNanos < remaining
+                ? RequestNotPermittedException.Reason.NO_PERMIT
+                : RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE;
+        Decision d = evaluate(key, permits, budget, waitReason).join();
+        if (!d.granted()) {
+            throw refusal(d);
+        }
+        long delay = d.delayNanos();
+        if (delay > 0) {
+            try {
+                ctx.sleepUntil(ticker, ticker.read() + delay);
+            } catch (InterruptedException | ContextDoneException e) {
+                cancel(d);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Reserves {@code permits} of {@code key} if they are available within {@code maxWait} (Go's
+     * {@code ReserveN} with a bound): a granted decision's {@link Decision#delayNanos()} says how
+     * long to wait before acting; {@link #cancel(Decision)} gives the permits back.
+     */
+    public Decision reserve(String key, int permits, Duration maxWait) {
+        long wait = Args.nonNegativeNanos(maxWait, "maxWait");
+        return evaluate(key, permits, wait, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE).join();
+    }
+
+    /**
+     * Gives back the permits of a granted {@link #reserve reservation} whose time has not come, as far
+     * as nobody reserved after it (Go's {@code Reservation.Cancel}); does nothing otherwise. Best
+     * effort: a Redis failure leaves the permits spent.
+     */
+    public void cancel(Decision reservation) {
+        if (reservation.undo != null) {
+            reservation.undo.run();
+        }
+    }
+
+    private RequestNotPermittedException refusal(Decision d) {
+        String message = switch (d.source()) {
+            case FAIL_CLOSED -> "Redis could not decide (" + d.fallbackCause() + ") and the limiter fails closed";
+            default -> switch (d.reason()) {
+                case EXCEEDS_BURST -> d.permits() + " permit(s) exceed the burst";
+                case WOULD_PASS_DEADLINE -> "waiting for " + d.permits() + " permit(s) would pass the context deadline";
+                default -> "no permit within the limiter's maxWait of " + Duration.ofNanos(maxWaitNanos);
+            };
+        };
+        return new RequestNotPermittedException(name, d.reason(), message);
+    }
+
+    @Override
+    String[] arguments(Limit limit, int permits, long maxWaitNanos) {
+        return new String[] {limit.intervalArg, limit.burstArg, Integer.toString(permits), waitArgument(maxWaitNanos)};
+    }
+
+    @Override
+    Runnable undo(String key, Limit limit, int permits, String token) {
+        String redisKey = prefix + key;
+        String[] args = {limit.intervalArg, limit.burstArg, Integer.toString(permits), token};
+        return () -> backend.eval(Script.GCRA_CANCEL, redisKey, args);
+    }
+
+    @Override
+    RateLimiter newLocal(String key, Limit limit, int instances) {
+        return RateLimiter.builder(name + ":" + key)
+                .rate(limit.rate() / instances)
+                .burst(Math.max(1, limit.burst() / instances))
+                .ticker(ticker)
+                .build();
+    }
+
+    @Override
+    Decision decideLocally(RateLimiter local, int permits, long maxWaitNanos,
+            RequestNotPermittedException.Reason waitReason, FallbackCause cause) {
+        if (permits > local.burst()) {
+            return new Decision(false, permits, -1L, remaining(local), -1L, Decision.Source.LOCAL,
+                    RequestNotPermittedException.Reason.EXCEEDS_BURST, cause, null);
+        }
+        if (maxWaitNanos == 0) {
+            if (local.tryAcquire(permits)) {
+                return new Decision(true, permits, 0L, remaining(local), -1L, Decision.Source.LOCAL, null, cause, null);
+            }
+            long delay = (long) Math.ceil((permits - local.tokens()) * 1e9 / local.rate());
+            return new Decision(false, permits, delay, remaining(local), -1L, Decision.Source.LOCAL, waitReason,
+                    cause, null);
+        }
+        RateLimiter.Reservation r = local.reserve(permits);
+        long delay = r.delayNanos();
+        if (delay > 0 && maxWaitNanos != Long.MAX_VALUE && delay >= maxWaitNanos) {
+            r.cancel();
+            return new Decision(false, permits, delay, remaining(local), -1L, Decision.Source.LOCAL, waitReason,
+                    cause, null);
+        }
+        return new Decision(true, permits, delay, remaining(local), -1L, Decision.Source.LOCAL, null, cause,
+                delay > 0 ? r::cancel : null);
+    }
+
+    private static long remaining(RateLimiter local) {
+        return Math.max(0L, (long) Math.floor(local.tokens()));
+    }
+
+    /** Builds a {@link DistributedRateLimiter}; {@link #rate(double)} is required. */
+    public static final class Builder {
+        private final Settings<Limit> settings;
+        private double rate = Double.NaN;
+        private int burst = -1;
+        private long maxWaitNanos = Long.MAX_VALUE;
+        private boolean maxWaitSet;
+
+        private Builder(String name, RedisBackend backend) {
+            this.settings = new Settings<>(name, backend, "rate");
+        }
+
+        /** Permits per second for every key without an override: positive, at most 10^6. */
+        public Builder rate(double permitsPerSecond) {
+            Args.once(Double.isNaN(rate), "rate");
+            Limit.of(permitsPerSecond, 1);
+            this.rate = permitsPerSecond;
+            return this;
+        }
+
+        /** The most permits at once for every key without an override; default 1. */
+        public Builder burst(int burst) {
+            Args.once(this.burst < 0, "burst");
+            if (burst < 1) {
+                throw new IllegalArgumentException("burst must be at least 1: " + burst);
+            }
+            this.burst = burst;
+            return this;
+        }
+
+        /** {@code key}'s own limit. */
+        public Builder override(String key, Limit limit) {
+            settings.override(key, java.util.Objects.requireNonNull(limit, "limit"));
+            return this;
+        }
+
+        /**
+         * Limits looked up per call for keys without an override (e.g. from a tenant's plan); null
+         * means the default. Must be fast: it runs on every decision.
+         */
+        public Builder limits(Function<String, Limit> limits) {
+            settings.resolver(limits);
+            return this;
+        }
+
+        /** The longest {@code acquire} waits, whatever the context allows; default no cap. */
+        public Builder maxWait(Duration maxWait) {
+            Args.once(!maxWaitSet, "maxWait");
+            this.maxWaitNanos = Args.nonNegativeNanos(maxWait, "maxWait");
+            this.maxWaitSet = true;
+            return this;
+        }
+
+        /** What to decide when Redis cannot; default {@link FailureMode#local(int) local(1)}. */
+        public Builder failureMode(FailureMode mode) {
+            settings.failureMode(mode);
+            return this;
+        }
+
+        /** The Redis key prefix; default {@code resilience:rate:<name>:}. */
+        public Builder keyPrefix(String prefix) {
+            settings.prefix(prefix);
+            return this;
+        }
+
+        /** Receives decisions and fallbacks. */
+        public Builder listener(DistributedLimiterListener listener) {
+            settings.listener(listener);
+            return this;
+        }
+
+        /** The clock of waits and local limiters; default {@link Ticker#system()}. Redis keeps its own. */
+        public Builder ticker(Ticker ticker) {
+            settings.ticker(ticker);
+            return this;
+        }
+
+        /** Builds the limiter; does not touch Redis. */
+        public DistributedRateLimiter build() {
+            if (Double.isNaN(rate)) {
+                throw new IllegalStateException("rate(...) is required");
+            }
+            settings.defaultLimit = Limit.of(rate, burst < 0 ? 1 : burst);
+            return new DistributedRateLimiter(this);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+package dev.resilience.redis;
+
+import dev.resilience.context.Ticker;
+import dev.resilience.core.RequestNotPermittedException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * What both kinds of distributed limit share: one Redis key per caller key, one script call per
+ * decision, per-key overrides, and the failure mode with its bounded table of local limiters.
+ *
+ * @param <L> the limit of one key
+ * @param <F> the local limiter of one key, for {@link FailureMode#local(int)}
+ */
+abstract class KeyedLimiter<L, F> implements DistributedLimiter {
+
+    /** Local limiters kept at most; the table is emptied when it would grow past this. */
+    static final int MAX_LOCAL_KEYS = 10_000;
+
+    final String name;
+    final RedisBackend backend;
+    final String prefix;
+    final FailureMode failureMode;
+    final DistributedLimiterListener listener;
+    final Ticker ticker;
+    private final L defaultLimit;
+    private final Map<String, L> overrides;
+    private final Function<String, L> resolver;
+    private final Script script;
+    private final ConcurrentHashMap<String, F> local = new ConcurrentHashMap<>();
+
+    KeyedLimiter(Settings<L> s, Script script) {
+        this.name = s.name;
+        this.backend = s.backend;
+        this.prefix = s.prefix;
+        this.failureMode = s.failureMode != null ? s.failureMode : FailureMode.local(1);
+        this.listener = s.listener != null ? s.listener : DistributedLimiterListener.NOOP;
+        this.ticker = s.ticker != null ? s.ticker : Ticker.system();
+        this.defaultLimit = s.defaultLimit;
+        this.overrides = Map.copyOf(s.overrides);
+        this.resolver = s.resolver;
+        this.script = script;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final Decision decide(String key, int permits) {
+        return decideAsync(key, permits).join();
+    }
+
+    @Override
+    public final CompletableFuture<Decision> decideAsync(String key, int permits) {
+        return evaluate(key, permits, 0L, RequestNotPermittedException.Reason.NO_PERMIT);
+    }
+
+    /** The limit that applies to {@code key}: its override, else the resolver's answer, else the default. */
+    final L limitFor(String key) {
+        L l = overrides.get(key);
+        if (l == null && resolver != null) {
+            l = resolver.apply(key);
+        }
+        return l != null ? l : defaultLimit;
+    }
+
+    /**
+     * Decides for {@code permits} of {@code key}, granting a wait shorter than {@code maxWaitNanos}
+     * (0: none, {@link Long#MAX_VALUE}: any); a refusal for the wait carries {@code waitReason}.
+     */
+    final CompletableFuture<Decision> evaluate(String key, int permits, long maxWaitNanos,
+            RequestNotPermittedException.Reason waitReason) {
+        Args.key(key);
+        Args.permits(permits);
+        L limit = limitFor(key);
+        long start = System.nanoTime();
+        return backend.eval(script, prefix + key, arguments(limit, permits, maxWaitNanos)).handle((reply, error) -> {
+            Decision d;
+            if (error == null) {
+                listener.onRoundTrip(this, System.nanoTime() - start);
+                d = fromReply(key, limit, permits, waitReason, reply);
+            } else {
+                Throwable e = RedisBackend.unwrap(error);
+                FallbackCause cause = e instanceof RedisBackend.Unavailable u ? u.reason : FallbackCause.REDIS_ERROR;
+                listener.onFallback(this, cause, e instanceof RedisBackend.Unavailable ? e.getCause() : e);
+                d = fallback(key, limit, permits, maxWaitNanos, waitReason, cause);
+            }
+            listener.onDecision(this, key, d);
+            return d;
+        });
+    }
+
+    private Decision fromReply(String key, L limit, int permits, RequestNotPermittedException.Reason waitReason,
+            List<Object> reply) {
+        boolean granted = "1".equals(reply.get(0));
+        double delayMicros = Double.parseDouble((String) reply.get(1));
+        long delay = delayMicros < 0 ? -1L : (long) Math.ceil(delayMicros * 1000.0);
+        long remaining = Math.max(0L, (long) Math.floor(Double.parseDouble((String) reply.get(2))));
+        long reset = (long) Math.ceil(Double.parseDouble((String) reply.get(3)) * 1000.0);
+        RequestNotPermittedException.Reason reason = granted ? null
+                : delay < 0 ? RequestNotPermittedException.Reason.EXCEEDS_BURST : waitReason;
+        Runnable undo = granted && delay > 0 ? undo(key, limit, permits, (String) reply.get(4)) : null;
+        return new Decision(granted, permits, delay, remaining, reset, Decision.Source.REDIS, reason, null, undo);
+    }
+
+    private Decision fallback(String key, L limit, int permits, long maxWaitNanos,
+            RequestNotPermittedException.Reason waitReason, FallbackCause cause) {
+        switch (failureMode.kind()) {
+            case FAIL_OPEN:
+                return new Decision(true, permits, 0L, -1L, -1L, Decision.Source.FAIL_OPEN, null, cause, null);
+            case FAIL_CLOSED:
+                return new Decision(false, permits, -1L, -1L, -1L, Decision.Source.FAIL_CLOSED,
+                        RequestNotPermittedException.Reason.NO_PERMIT, cause, null);
+            default:
+                return decideLocally(localFor(key, limit), permits, maxWaitNanos, waitReason, cause);
+        }
+    }
+
+    private F localFor(String key, L limit) {
+        F f = local.get(key);
+        if (f != null) {
+            return f;
+        }
+        if (local.size() >= MAX_LOCAL_KEYS) {
+            local.clear();
+        }
+        return local.computeIfAbsent(key, k -> newLocal(k, limit, failureMode.instances()));
+    }
+
+    /** How many local limiters exist now (tests). */
+    final int localLimiters() {
+        return local.size();
+    }
+
+    /** The script's ARGV for one decision. */
+    abstract String[] arguments(L limit, int permits, long maxWaitNanos);
+
+    /** Gives back a granted reservation; only for limits that grant waits. */
+    abstract Runnable undo(String key, L limit, int permits, String token);
+
+    /** A local limiter for {@code key}, holding its share of {@code limit}. */
+    abstract F newLocal(String key, L limit, int instances);
+
+    /** Decides with the local limiter. */
+    abstract Decision decideLocally(F local, int permits, long maxWaitNanos,
+            RequestNotPermittedException.Reason waitReason, FallbackCause cause);
+
+    /** Microseconds for the scripts: 0 stays 0 (no wait), {@link Long#MAX_VALUE} becomes -1 (any wait). */
+    static String waitArgument(long maxWaitNanos) {
+        if (maxWaitNanos == Long.MAX_VALUE) {
+            return "-1";
+        }
+        return maxWaitNanos == 0 ? "0" : Double.toString(Math.max(0.001, maxWaitNanos / 1000.0));
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + name + ", default " + defaultLimit + ", " + failureMode + "]";
+    }
+
+    /** The settings both builders collect. */
+    static final class Settings<L> {
+        final String name;
+        final RedisBackend backend;
+        String prefix;
+        FailureMode failureMode;
+        DistributedLimiterListener listener;
+        Ticker ticker;
+        L defaultLimit;
+        final Map<String, L> overrides = new ConcurrentHashMap<>();
+        Function<String, L> resolver;
+
+        Settings(String name, RedisBackend backend, String kind) {
+            this.name = Objects.requireNonNull(name, "name");
+            this.backend = Objects.requireNonNull(backend, "backend");
+            if (name.isEmpty()) {
+                throw new IllegalArgumentException("name must not be empty");
+            }
+            this.prefix = "resilience:" + kind + ":" + name + ":";
+        }
+
+        void prefix(String prefix) {
+            Objects.requireNonNull(prefix, "prefix");
+            this.prefix = prefix;
+        }
+
+        void failureMode(FailureMode mode) {
+            Args.once(failureMode == null, "failureMode");
+            this.failureMode = Objects.requireNonNull(mode, "mode");
+        }
+
+        void listener(DistributedLimiterListener l) {
+            Args.once(listener == null, "listener");
+            this.listener = Objects.requireNonNull(l, "listener");
+        }
+
+        void ticker(Ticker t) {
+            Args.once(ticker == null, "ticker");
+            this.ticker = Objects.requireNonNull(t, "ticker");
+        }
+
+        void override(String key, L limit) {
+            Args.key(key);
+            overrides.put(key, limit);
+        }
+
+        void resolver(Function<String, L> r) {
+            Args.once(resolver == null, "limits");
+            this.resolver = Objects.requireNonNull(r, "limits");
+        }
+    }
+}

@@ -1,0 +1,245 @@
+package dev.resilience.redis;
+
+import dev.resilience.core.CircuitBreaker;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The Redis connection the distributed limiters share, with the guard that keeps callers up when
+ * Redis is not: every script call runs under a {@link CircuitBreaker} and a short timeout, and a
+ * call that fails, times out or is refused by the open breaker makes the limiter apply its
+ * {@link FailureMode} instead.
+ *
+ * <pre>{@code
+ * try (RedisBackend redis = RedisBackend.builder()
+ *         .uri("redis://127.0.0.1:6379")            // or .connection(yourLettuceConnection)
+ *         .timeout(Duration.ofMillis(50))           // default 100 ms
+ *         .build()) {
+ *     DistributedRateLimiter limiter = DistributedRateLimiter.builder("partner-api", redis)
+ *             .rate(100).burst(20).build();
+ *     if (limiter.tryAcquire("tenant-42")) { ... }
+ * }
+ * }</pre>
+ *
+ * <p><b>Connections.</b> With {@link Builder#uri(String)} the backend owns a Lettuce client tuned for
+ * this job: it connects lazily (so a service starts while Redis is down), rejects commands at once
+ * while disconnected instead of queueing them, reconnects every 10 ms to 1 s, and is closed by
+ * {@link #close()}. With {@link Builder#connection(StatefulRedisConnection)} it uses yours and
+ * leaves it open; give it {@code DisconnectedBehavior.REJECT_COMMANDS} for the same fail-fast
+ * behaviour. Scripts run with {@code EVALSHA}, falling back to {@code EVAL} when the server does not
+ * know them (after a restart).
+ *
+ * <p><b>Guard.</b> Default breaker: opens after more than 5 consecutive failures, stays open 5 s,
+ * then lets one probe through. The timeout covers connecting and the round trip.
+ */
+public final class RedisBackend implements AutoCloseable {
+
+    private final RedisClient client;
+    private final RedisURI uri;
+    private final AtomicReference<CompletableFuture<StatefulRedisConnection<String, String>>> connection;
+    private final CircuitBreaker breaker;
+    private final long timeoutNanos;
+    private final ClientResources resources;
+
+    private RedisBackend(Builder b) {
+        this.breaker = b.breaker != null ? b.breaker
+                : CircuitBreaker.builder("redis").timeout(Duration.ofSeconds(5)).build();
+        this.timeoutNanos = b.timeoutNanos > 0 ? b.timeoutNanos : TimeUnit.MILLISECONDS.toNanos(100);
+        if (b.connection != null) {
+            this.client = null;
+            this.uri = null;
+            this.resources = null;
+            this.connection = new AtomicReference<>(CompletableFuture.completedFuture(b.connection));
+        } else {
+            this.uri = RedisURI.create(b.uri);
+            this.resources = DefaultClientResources.builder()
+                    .ioThreadPoolSize(2)
+                    .computationThreadPoolSize(2)
+                    .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                    .build();
+            this.client = RedisClient.create(resources);
+            this.client.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build())
+                    .build());
+            this.connection = new AtomicReference<>();
+        }
+    }
+
+    /** Starts building a backend; one of {@code uri} or {@code connection} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The breaker that guards every call. */
+    public CircuitBreaker circuitBreaker() {
+        return breaker;
+    }
+
+    /** The longest a script call may take before the limiter falls back. */
+    public Duration timeout() {
+        return Duration.ofNanos(timeoutNanos);
+    }
+
+    /**
+     * Runs {@code script} on {@code key}; the stage fails with {@link Unavailable} when the breaker
+     * refuses, the call fails or it exceeds the timeout.
+     */
+    CompletableFuture<List<Object>> eval(Script script, String key, String[] args) {
+        CircuitBreaker.Permit permit = breaker.tryAcquire();
+        if (!permit.isPermitted()) {
+            return CompletableFuture.failedFuture(new Unavailable(FallbackCause.BREAKER_OPEN, null));
+        }
+        String[] keys = {key};
+        CompletableFuture<List<Object>> call = connect()
+                .thenCompose(c -> run(c, script, keys, args))
+                .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS);
+        return call.handle((result, error) -> {
+            if (error == null) {
+                permit.onSuccess();
+                return result;
+            }
+            Throwable cause = unwrap(error);
+            permit.onFailure(cause);
+            throw new Unavailable(cause instanceof TimeoutException ? FallbackCause.TIMEOUT : FallbackCause.REDIS_ERROR,
+                    cause);
+        });
+    }
+
+    private static CompletionStage<List<Object>> run(StatefulRedisConnection<String, String> c, Script script,
+            String[] keys, String[] args) {
+        CompletionStage<List<Object>> sha = c.async().evalsha(script.sha1, ScriptOutputType.MULTI, keys, args);
+        return sha.exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
+                ? c.async().<List<Object>>eval(script.text, ScriptOutputType.MULTI, keys, args)
+                : CompletableFuture.failedFuture(e));
+    }
+
+    private CompletableFuture<StatefulRedisConnection<String, String>> connect() {
+        for (;;) {
+            CompletableFuture<StatefulRedisConnection<String, String>> c = connection.get();
+            if (c != null && !c.isCompletedExceptionally()) {
+                return c;
+            }
+            CompletableFuture<StatefulRedisConnection<String, String>> next = new CompletableFuture<>();
+            if (connection.compareAndSet(c, next)) {
+                client.connectAsync(StringCodec.UTF8, uri).whenComplete((conn, e) -> {
+                    if (e != null) {
+                        next.completeExceptionally(e);
+                    } else {
+                        next.complete(conn);
+                    }
+                });
+                return next;
+            }
+        }
+    }
+
+    static Throwable unwrap(Throwable e) {
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    /**
+     * Closes the connection and client this backend made; a connection given to the builder is left
+     * open.
+     */
+    @Override
+    public void close() {
+        if (client == null) {
+            return;
+        }
+        CompletableFuture<StatefulRedisConnection<String, String>> c = connection.getAndSet(
+                CompletableFuture.failedFuture(new IllegalStateException("closed")));
+        if (c != null && c.isDone() && !c.isCompletedExceptionally()) {
+            c.join().close();
+        }
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public String toString() {
+        return "RedisBackend[" + (uri != null ? uri.getHost() + ":" + uri.getPort() : "given connection")
+                + ", timeout " + timeout() + ", breaker " + breaker.state() + "]";
+    }
+
+    /** Why Redis could not decide; carried to the limiter, which falls back. No stack trace. */
+    static final class Unavailable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final FallbackCause reason;
+
+        Unavailable(FallbackCause reason, Throwable cause) {
+            super(reason.name(), cause, false, false);
+            this.reason = reason;
+        }
+    }
+
+    /** Builds a {@link RedisBackend}. Each setter may be called once. */
+    public static final class Builder {
+        private String uri;
+        private StatefulRedisConnection<String, String> connection;
+        private CircuitBreaker breaker;
+        private long timeoutNanos = -1;
+
+        private Builder() {
+        }
+
+        /** A Redis URI such as {@code redis://127.0.0.1:6379/0}; the backend owns the client it makes. */
+        public Builder uri(String uri) {
+            Args.once(this.uri == null && connection == null, "uri or connection");
+            RedisURI.create(Objects.requireNonNull(uri, "uri"));
+            this.uri = uri;
+            return this;
+        }
+
+        /** A connection of yours (string codec); the backend never closes it. */
+        public Builder connection(StatefulRedisConnection<String, String> connection) {
+            Args.once(this.uri == null && this.connection == null, "uri or connection");
+            this.connection = Objects.requireNonNull(connection, "connection");
+            return this;
+        }
+
+        /** The longest a call may take, connecting included, before falling back; default 100 ms. */
+        public Builder timeout(Duration timeout) {
+            Args.once(timeoutNanos < 0, "timeout");
+            this.timeoutNanos = Args.positiveNanos(timeout, "timeout");
+            return this;
+        }
+
+        /** The breaker that guards the calls; default: see the class comment. */
+        public Builder circuitBreaker(CircuitBreaker breaker) {
+            Args.once(this.breaker == null, "circuitBreaker");
+            this.breaker = Objects.requireNonNull(breaker, "breaker");
+            return this;
+        }
+
+        /** Builds the backend; does not connect yet. */
+        public RedisBackend build() {
+            if (uri == null && connection == null) {
+                throw new IllegalStateException("uri(...) or connection(...) is required");
+            }
+            return new RedisBackend(this);
+        }
+    }
+}

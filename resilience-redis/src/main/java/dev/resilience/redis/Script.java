@@ -1,0 +1,115 @@
+package dev.resilience.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * The server-side Lua scripts: each reads Redis's own clock ({@code TIME}, in microseconds), so
+ * the instances sharing a limit never compare their clocks, and each touches exactly one key (so a
+ * key prefix with a hash tag keeps them cluster-safe). Every script answers
+ * {@code {granted, delay_us, remaining, reset_us, token}} as strings: Lua numbers are doubles, and
+ * an integer reply would truncate them.
+ */
+enum Script {
+    /**
+     * GCRA: the key holds the theoretical arrival time (µs). ARGV: interval (µs per permit),
+     * burst, permits, max wait (µs; 0: do not wait, negative: any wait). Expires when the bucket
+     * is full again, since a full bucket needs no state.
+     */
+    GCRA("""
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            local interval = tonumber(ARGV[1])
+            local burst = tonumber(ARGV[2])
+            local n = tonumber(ARGV[3])
+            local maxwait = tonumber(ARGV[4])
+            local function f(x) return string.format('%.3f', x) end
+            local tat = tonumber(redis.call('GET', KEYS[1]))
+            if tat == nil or tat < now then tat = now end
+            if n > burst then
+              return {'0', '-1', f(burst - (tat - now) / interval), f(tat - now), '0'}
+            end
+            local nxt = tat + n * interval
+            local wait = nxt - burst * interval - now
+            if wait > 0 and (maxwait == 0 or (maxwait > 0 and wait >= maxwait)) then
+              return {'0', f(wait), f(burst - (tat - now) / interval), f(tat - now), '0'}
+            end
+            redis.call('SET', KEYS[1], f(nxt), 'PX', math.max(1, math.ceil((nxt - now) / 1000)))
+            if wait < 0 then wait = 0 end
+            return {'1', f(wait), f(burst - (nxt - now) / interval), f(nxt - now), f(nxt)}
+            """),
+
+    /**
+     * Gives back a GCRA reservation as far as nobody reserved after it (Go's
+     * {@code Reservation.Cancel}). ARGV: interval, burst, permits, the reservation's arrival time.
+     */
+    GCRA_CANCEL("""
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            local interval = tonumber(ARGV[1])
+            local burst = tonumber(ARGV[2])
+            local n = tonumber(ARGV[3])
+            local reserved = tonumber(ARGV[4])
+            if reserved - burst * interval - now <= 0 then return {'0', '0', '0', '0', '0'} end
+            local tat = tonumber(redis.call('GET', KEYS[1]))
+            if tat == nil then return {'0', '0', '0', '0', '0'} end
+            local after = tat - reserved
+            if after < 0 then after = 0 end
+            local restore = n * interval - after
+            if restore <= 0 then return {'0', '0', '0', '0', '0'} end
+            local nt = tat - restore
+            if nt <= now then
+              redis.call('DEL', KEYS[1])
+            else
+              redis.call('SET', KEYS[1], string.format('%.3f', nt), 'PX', math.max(1, math.ceil((nt - now) / 1000)))
+            end
+            return {'1', '0', '0', '0', '0'}
+            """),
+
+    /**
+     * A fixed-window quota: the key is a hash of the window's number (windows are aligned to the
+     * Unix epoch, so every instance agrees on them) and the permits used in it; it expires at the
+     * window's end. ARGV: window (µs), limit, permits. A refusal counts nothing.
+     */
+    QUOTA("""
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            local window = tonumber(ARGV[1])
+            local limit = tonumber(ARGV[2])
+            local n = tonumber(ARGV[3])
+            local idx = math.floor(now / window)
+            local reset = (idx + 1) * window - now
+            local v = redis.call('HMGET', KEYS[1], 'w', 'c')
+            local used = 0
+            if v[1] and tonumber(v[1]) == idx then used = tonumber(v[2]) end
+            local function f(x) return string.format('%.3f', x) end
+            if n > limit then return {'0', '-1', f(limit - used), f(reset), '0'} end
+            if used + n > limit then return {'0', f(reset), f(limit - used), f(reset), '0'} end
+            used = used + n
+            redis.call('HSET', KEYS[1], 'w', string.format('%d', idx), 'c', string.format('%d', used))
+            redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(reset / 1000)))
+            return {'1', '0', f(limit - used), f(reset), '0'}
+            """);
+
+    final String text;
+    final String sha1;
+
+    Script(String text) {
+        this.text = text;
+        this.sha1 = sha1(text);
+    }
+
+    private static String sha1(String text) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
+            StringBuilder hex = new StringBuilder(40);
+            for (byte b : digest) {
+                hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+            }
+            return hex.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required of every Java platform", e);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.resilience.redis;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Shared test support: one real redis-server per test class, a plain Lettuce connection to look at
+ * keys, unique names so that tests never share keys, and bounded waits that spin (yielding) instead
+ * of sleeping.
+ */
+final class RedisTests implements AutoCloseable {
+
+    private static final AtomicInteger NAMES = new AtomicInteger();
+
+    final RedisServer server;
+    private RedisClient client;
+    private StatefulRedisConnection<String, String> connection;
+
+    RedisTests() {
+        this.server = RedisServer.start();
+    }
+
+    /** Synchronous commands on a connection of the test's own (reconnected after a restart). */
+    RedisCommands<String, String> redis() {
+        if (connection == null || !connection.isOpen()) {
+            closeConnection();
+            client = RedisClient.create(server.uri());
+            connection = client.connect();
+        }
+        return connection.sync();
+    }
+
+    /** The Redis server's clock in microseconds. */
+    long serverMicros() {
+        List<String> t = redis().time();
+        return Long.parseLong(t.get(0)) * 1_000_000L + Long.parseLong(t.get(1));
+    }
+
+    /** A backend on this server with a 100 ms timeout and the default breaker. */
+    RedisBackend backend() {
+        return RedisBackend.builder().uri(server.uri()).build();
+    }
+
+    static String uniqueName(String base) {
+        return base + "-" + NAMES.incrementAndGet() + "-" + System.nanoTime();
+    }
+
+    static void await(BooleanSupplier condition, String what) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - end > 0) {
+                throw new AssertionError("not within 20 s: " + what);
+            }
+            Thread.yield();
+        }
+    }
+
+    static void awaitParked(Thread t) {
+        await(() -> t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING,
+                t.getName() + " parked (state " + t.getState() + ")");
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+        if (client != null) {
+            client.shutdown();
+            client = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeConnection();
+        server.close();
+    }
+}

@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -40,7 +41,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * }</pre>
  *
  * <p><b>Connections.</b> With {@link Builder#uri(String)} the backend owns a Lettuce client tuned for
- * this job: it connects lazily (so a service starts while Redis is down), rejects commands at once
+ * this job: it connects in the background (a service starts while Redis is down), rejects commands at once
  * while disconnected instead of queueing them, reconnects every 10 ms to 1 s, and is closed by
  * {@link #close()}. With {@link Builder#connection(StatefulRedisConnection)} it uses yours and
  * leaves it open; give it {@code DisconnectedBehavior.REJECT_COMMANDS} for the same fail-fast
@@ -82,6 +83,7 @@ public final class RedisBackend implements AutoCloseable {
                     .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build())
                     .build());
             this.connection = new AtomicReference<>();
+            connect();
         }
     }
 
@@ -141,11 +143,19 @@ public final class RedisBackend implements AutoCloseable {
             }
             CompletableFuture<StatefulRedisConnection<String, String>> next = new CompletableFuture<>();
             if (connection.compareAndSet(c, next)) {
-                client.connectAsync(StringCodec.UTF8, uri).whenComplete((conn, e) -> {
-                    if (e != null) {
+                // Lettuce sets up its channel on the calling thread (a first connect can take
+                // hundreds of milliseconds): never on a caller's, whose wait the timeout bounds.
+                ForkJoinPool.commonPool().execute(() -> {
+                    try {
+                        client.connectAsync(StringCodec.UTF8, uri).whenComplete((conn, e) -> {
+                            if (e != null) {
+                                next.completeExceptionally(e);
+                            } else {
+                                next.complete(conn);
+                            }
+                        });
+                    } catch (RuntimeException e) {
                         next.completeExceptionally(e);
-                    } else {
-                        next.complete(conn);
                     }
                 });
                 return next;
@@ -234,7 +244,7 @@ public final class RedisBackend implements AutoCloseable {
             return this;
         }
 
-        /** Builds the backend; does not connect yet. */
+        /** Builds the backend; with a URI it starts connecting in the background (never fails for Redis being down). */
         public RedisBackend build() {
             if (uri == null && connection == null) {
                 throw new IllegalStateException("uri(...) or connection(...) is required");

@@ -239,7 +239,7 @@ class DistributedRateLimiterTest {
             }
         }, "waiter");
         waiter.start();
-        RedisTests.awaitParked(waiter);
+        RedisTests.awaitSleeping(waiter);
         assertTrue(waiter.isAlive(), "the second permit is 100 ms away");
         ticker.advance(Duration.ofMillis(100));
         waiter.join(10_000);
@@ -279,7 +279,7 @@ class DistributedRateLimiterTest {
             }
         }, "waiter");
         waiter.start();
-        RedisTests.awaitParked(waiter);
+        RedisTests.awaitSleeping(waiter);
         handle.cancel();
         waiter.join(10_000);
         assertTrue(failure.get() instanceof ContextCancelledException, String.valueOf(failure.get()));

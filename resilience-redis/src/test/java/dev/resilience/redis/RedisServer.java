@@ -100,9 +100,29 @@ public final class RedisServer implements AutoCloseable {
             out.write(("DEBUG SLEEP " + seconds + "\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             sleepers.add(s);
+            awaitAsleep();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Returns once a PING goes unanswered for 50 ms: the server has started to sleep. */
+    private void awaitAsleep() throws IOException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() - end < 0) {
+            Socket probe = new Socket(InetAddress.getLoopbackAddress(), port);
+            try {
+                probe.setSoTimeout(50);
+                probe.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+                probe.getOutputStream().flush();
+                probe.getInputStream().read();
+                probe.close();
+            } catch (java.net.SocketTimeoutException asleep) {
+                sleepers.add(probe);
+                return;
+            }
+        }
+        throw new IllegalStateException("redis-server did not start sleeping");
     }
 
     @Override

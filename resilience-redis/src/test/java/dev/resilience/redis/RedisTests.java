@@ -60,9 +60,11 @@ final class RedisTests implements AutoCloseable {
         }
     }
 
-    static void awaitParked(Thread t) {
-        await(() -> t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING,
-                t.getName() + " parked (state " + t.getState() + ")");
+    /** Awaits {@code t} parked inside {@code Context.sleepUntil} (not, say, waiting for Redis's reply). */
+    static void awaitSleeping(Thread t) {
+        await(() -> (t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING)
+                && java.util.Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals("sleepUntil")),
+                t.getName() + " sleeping until its reservation (state " + t.getState() + ")");
     }
 
     private void closeConnection() {

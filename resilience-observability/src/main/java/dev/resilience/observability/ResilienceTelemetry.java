@@ -379,7 +379,7 @@ public final class ResilienceTelemetry {
      * hot path; made (and the primitive bound) on first use, or again after its binding was closed.
      */
     @SuppressWarnings("unchecked")
-    private <I extends Instruments> I instrumentsFor(Object primitive, String name, Function<Binding, I> make) {
+    <I extends Instruments> I instrumentsFor(Object primitive, String name, Function<Binding, I> make) {
         Instruments existing = instruments.get(primitive);
         if (existing != null && existing.binding.open) {
             return (I) existing;
@@ -389,7 +389,7 @@ public final class ResilienceTelemetry {
     }
 
     /** What every instrument holder knows: its binding. */
-    private abstract static class Instruments {
+    abstract static class Instruments {
         final Binding binding;
 
         Instruments(Binding binding) {
@@ -397,7 +397,7 @@ public final class ResilienceTelemetry {
         }
     }
 
-    private void spanEvent(String event, Attributes attributes) {
+    void spanEvent(String event, Attributes attributes) {
         if (spanEvents) {
             Span span = Span.current();
             if (span.isRecording()) {

@@ -103,6 +103,24 @@ public final class RedisBackend implements AutoCloseable {
     }
 
     /**
+     * Waits up to {@code timeout} for the connection (for a service that prefers to start with Redis
+     * ready: a first connection sets up Lettuce's event loops and can take longer than the call
+     * timeout, so the first decisions of a cold backend may fall back). Tries to connect again if the
+     * last attempt failed.
+     *
+     * @return whether the backend is connected
+     */
+    public boolean awaitConnection(Duration timeout) throws InterruptedException {
+        long nanos = Args.positiveNanos(timeout, "timeout");
+        try {
+            StatefulRedisConnection<String, String> c = connect().get(nanos, TimeUnit.NANOSECONDS);
+            return c.isOpen();
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            return false;
+        }
+    }
+
+    /**
      * Runs {@code script} on {@code key}; the stage fails with {@link Unavailable} when the breaker
      * refuses, the call fails or it exceeds the timeout.
      */

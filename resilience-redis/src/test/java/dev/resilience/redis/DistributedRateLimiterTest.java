@@ -290,6 +290,23 @@ class DistributedRateLimiterTest {
     }
 
     @Test
+    void aConnectionOfTheCallersIsUsedAndLeftOpen() {
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(tests.server.uri());
+        try (io.lettuce.core.api.StatefulRedisConnection<String, String> mine = client.connect()) {
+            try (RedisBackend given = RedisBackend.builder().connection(mine).timeout(Duration.ofSeconds(1)).build()) {
+                DistributedRateLimiter limiter = DistributedRateLimiter.builder(RedisTests.uniqueName("given"), given)
+                        .rate(1).burst(1).build();
+                assertEquals(Decision.Source.REDIS, limiter.decide("k", 1).source());
+                assertEquals(Duration.ofSeconds(1), given.timeout());
+            }
+            assertTrue(mine.isOpen(), "the backend does not close a connection it was given");
+            assertEquals("PONG", mine.sync().ping());
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void badArgumentsFailFast() {
         assertThrows(NullPointerException.class, () -> DistributedRateLimiter.builder(null, backend));
         assertThrows(NullPointerException.class, () -> DistributedRateLimiter.builder("x", null));
@@ -308,5 +325,10 @@ class DistributedRateLimiterTest {
         assertThrows(IllegalArgumentException.class, () -> limiter.reserve("k", 1, Duration.ofMillis(-1)));
         assertThrows(IllegalArgumentException.class, () -> limiter(1, 1).maxWait(Duration.ofMillis(-1)));
         assertThrows(IllegalStateException.class, () -> limiter(1, 1).burst(2));
+        assertThrows(IllegalStateException.class, () -> RedisBackend.builder().build());
+        assertThrows(IllegalArgumentException.class, () -> RedisBackend.builder().uri("not a uri"));
+        assertThrows(IllegalArgumentException.class, () -> RedisBackend.builder().timeout(Duration.ZERO));
+        assertThrows(NullPointerException.class, () -> RedisBackend.builder().connection(null));
+        assertThrows(IllegalArgumentException.class, () -> FailureMode.local(0));
     }
 }

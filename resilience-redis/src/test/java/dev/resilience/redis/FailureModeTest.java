@@ -35,12 +35,13 @@ class FailureModeTest {
     private RedisBackend backend;
 
     @BeforeEach
-    void start() {
+    void start() throws InterruptedException {
         tests = new RedisTests();
         breakerTicker = new ManualTicker();
         backend = RedisBackend.builder().uri(tests.server.uri()).timeout(TIMEOUT)
                 .circuitBreaker(CircuitBreaker.builder("redis").ticker(breakerTicker).timeout(Duration.ofSeconds(5)).build())
                 .build();
+        assertTrue(backend.awaitConnection(Duration.ofSeconds(20)));
     }
 
     @AfterEach
@@ -144,12 +145,13 @@ class FailureModeTest {
     }
 
     @Test
-    void unreachableAtStartTheServiceStillStarts() {
+    void unreachableAtStartTheServiceStillStarts() throws InterruptedException {
         int port = tests.server.port();
         tests.server.stop();
         try (RedisBackend down = RedisBackend.builder().uri("redis://127.0.0.1:" + port).timeout(TIMEOUT).build()) {
             DistributedRateLimiter limiter = DistributedRateLimiter.builder("down", down).rate(1).burst(1)
                     .failureMode(FailureMode.failOpen()).build();
+            assertFalse(down.awaitConnection(Duration.ofMillis(300)));
             Decision d = timed(limiter, "k");
             assertTrue(d.granted());
             assertEquals(Decision.Source.FAIL_OPEN, d.source());

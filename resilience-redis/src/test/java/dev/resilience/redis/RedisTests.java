@@ -1,5 +1,6 @@
 package dev.resilience.redis;
 
+import dev.resilience.redis.testing.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -41,9 +42,17 @@ final class RedisTests implements AutoCloseable {
         return Long.parseLong(t.get(0)) * 1_000_000L + Long.parseLong(t.get(1));
     }
 
-    /** A backend on this server with a 100 ms timeout and the default breaker. */
+    /** A connected backend on this server with a 100 ms timeout and the default breaker. */
     RedisBackend backend() {
-        return RedisBackend.builder().uri(server.uri()).build();
+        RedisBackend backend = RedisBackend.builder().uri(server.uri()).build();
+        try {
+            if (!backend.awaitConnection(java.time.Duration.ofSeconds(20))) {
+                throw new AssertionError("no connection to " + server.uri());
+            }
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        return backend;
     }
 
     static String uniqueName(String base) {

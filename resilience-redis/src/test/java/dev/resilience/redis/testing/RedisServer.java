@@ -1,4 +1,4 @@
-package dev.resilience.redis;
+package dev.resilience.redis.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,0 +1,96 @@
+package dev.resilience.benchmarks;
+
+import dev.resilience.redis.DistributedQuota;
+import dev.resilience.redis.DistributedRateLimiter;
+import dev.resilience.redis.FailureMode;
+import dev.resilience.redis.RedisBackend;
+import dev.resilience.redis.testing.RedisServer;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.distributed.BucketProxy;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
+import io.github.bucket4j.redis.lettuce.cas.LettuceBasedProxyManager;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * A granted permit from a limit kept in a real redis-server on loopback (started by the benchmark,
+ * one per fork): our GCRA script (one {@code EVALSHA} round trip) and our fixed-window quota, beside
+ * Bucket4j 8.19's Lettuce backend (its compare-and-swap proxy manager, the one Bucket4j offers for
+ * Lettuce). Limits are set far above what one machine can ask for, so every call is granted: this
+ * is the cost of the grant path, not of refusals. Each side has its own Lettuce connection.
+ *
+ * <p>Run with {@code -t 1} for latency and with more threads ({@code -t 4 -bm thrpt}) for throughput
+ * over one connection each.
+ */
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class RedisLimiterBenchmark extends AverageTimeBenchmark {
+
+    private RedisServer server;
+    private RedisBackend backend;
+    private DistributedRateLimiter ours;
+    private DistributedQuota quota;
+    private RedisClient bucket4jClient;
+    private StatefulRedisConnection<String, byte[]> bucket4jConnection;
+    private BucketProxy bucket4j;
+
+    @Setup
+    public void setup() throws InterruptedException {
+        server = RedisServer.start();
+        backend = RedisBackend.builder().uri(server.uri()).timeout(Duration.ofSeconds(1)).build();
+        if (!backend.awaitConnection(Duration.ofSeconds(20))) {
+            throw new IllegalStateException("no connection to " + server.uri());
+        }
+        ours = DistributedRateLimiter.builder("bench", backend).rate(1e6).burst(1_000_000)
+                .failureMode(FailureMode.failClosed()).build();
+        quota = DistributedQuota.builder("bench", backend).limit(1L << 50).window(Duration.ofHours(1))
+                .failureMode(FailureMode.failClosed()).build();
+
+        bucket4jClient = RedisClient.create(server.uri());
+        bucket4jConnection = bucket4jClient.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
+        LettuceBasedProxyManager<String> manager = Bucket4jLettuce.casBasedBuilder(bucket4jConnection)
+                .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10)))
+                .build();
+        BucketConfiguration config = BucketConfiguration.builder()
+                .addLimit(limit -> limit.capacity(1_000_000).refillGreedy(1_000_000, Duration.ofSeconds(1)))
+                .build();
+        bucket4j = manager.builder().build("bucket4j:bench", () -> config);
+
+        // Every call must be granted, by Redis, on both sides.
+        if (!ours.decide("k", 1).granted() || !quota.decide("k", 1).granted() || !bucket4j.tryConsume(1)) {
+            throw new IllegalStateException("a warm-up call was not granted");
+        }
+    }
+
+    @TearDown
+    public void tearDown() {
+        backend.close();
+        bucket4jConnection.close();
+        bucket4jClient.shutdown();
+        server.close();
+    }
+
+    @Benchmark
+    public boolean ours_rateLimiter_tryAcquire() {
+        return ours.tryAcquire("k");
+    }
+
+    @Benchmark
+    public boolean ours_quota_tryAcquire() {
+        return quota.tryAcquire("k");
+    }
+
+    @Benchmark
+    public boolean bucket4j_lettuce_tryConsume() {
+        return bucket4j.tryConsume(1);
+    }
+}

@@ -1,0 +1,113 @@
+package dev.resilience.observability;
+
+import dev.resilience.redis.Decision;
+import dev.resilience.redis.DistributedLimiter;
+import dev.resilience.redis.DistributedLimiterListener;
+import dev.resilience.redis.FallbackCause;
+import io.opentelemetry.api.common.Attributes;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Meters, span events and logs for the distributed limiters of {@code resilience-redis} (an optional
+ * dependency of this module: this class is the only one that needs it).
+ *
+ * <pre>{@code
+ * DistributedRateLimiter limiter = DistributedRateLimiter.builder("partner-api", redis)
+ *         .rate(100).burst(20)
+ *         .listener(DistributedLimiterTelemetry.listener(telemetry))
+ *         .build();
+ * RedisBackend redis = RedisBackend.builder().uri(uri)
+ *         .circuitBreaker(CircuitBreaker.builder("redis").listener(telemetry.circuitBreakerListener()).build())
+ *         .build();                                  // the guard's own breaker, observed like any other
+ * }</pre>
+ *
+ * <p><b>Meters</b> ({@code name} is the limiter's name; keys are never tags: their number is unbounded):
+ * {@code resilience.distributed.decisions{result=granted|rejected, source=redis|fail_open|fail_closed|local}},
+ * {@code resilience.distributed.fallbacks{cause=breaker_open|timeout|redis_error}},
+ * {@code resilience.distributed.roundtrip} (timer). <b>Spans</b>: {@code resilience.rejected} with
+ * kind {@code distributed}, and {@code resilience.distributed.fallback} with the cause. <b>Logs</b>:
+ * rejections and fallbacks at DEBUG on {@code resilience.distributed}.
+ */
+public final class DistributedLimiterTelemetry {
+
+    private static final Logger LOG = LoggerFactory.getLogger("resilience.distributed");
+
+    private DistributedLimiterTelemetry() {
+    }
+
+    /** A listener that reports to {@code telemetry}; one serves any number of limiters. */
+    public static DistributedLimiterListener listener(ResilienceTelemetry telemetry) {
+        return new Events(Objects.requireNonNull(telemetry, "telemetry"));
+    }
+
+    /** Registers {@code limiter}'s meters now rather than at its first event (idempotent). */
+    public static ResilienceTelemetry.Binding bind(ResilienceTelemetry telemetry, DistributedLimiter limiter) {
+        return instruments(telemetry, limiter).binding;
+    }
+
+    private static DistributedInstruments instruments(ResilienceTelemetry telemetry, DistributedLimiter limiter) {
+        return telemetry.instrumentsFor(limiter, limiter.name(), DistributedInstruments::new);
+    }
+
+    private static final class DistributedInstruments extends ResilienceTelemetry.Instruments {
+        /** [granted ? 0 : 1][source]. */
+        final Backends.CounterSeries[][] decisions = new Backends.CounterSeries[2][Decision.Source.values().length];
+        final Backends.CounterSeries[] fallbacks = new Backends.CounterSeries[FallbackCause.values().length];
+        final Backends.TimerSeries roundTrips;
+
+        DistributedInstruments(ResilienceTelemetry.Binding b) {
+            super(b);
+            for (Decision.Source source : Decision.Source.values()) {
+                decisions[0][source.ordinal()] = b.set.counter("resilience.distributed.decisions",
+                        "decisions by result and by who decided", "result", "granted", "source",
+                        ResilienceTelemetry.lower(source));
+                decisions[1][source.ordinal()] = b.set.counter("resilience.distributed.decisions",
+                        "decisions by result and by who decided", "result", "rejected", "source",
+                        ResilienceTelemetry.lower(source));
+            }
+            for (FallbackCause cause : FallbackCause.values()) {
+                fallbacks[cause.ordinal()] = b.set.counter("resilience.distributed.fallbacks",
+                        "decisions made without Redis, by cause", "cause", ResilienceTelemetry.lower(cause));
+            }
+            roundTrips = b.set.timer("resilience.distributed.roundtrip", "Redis round trips that answered");
+        }
+    }
+
+    private static final class Events implements DistributedLimiterListener {
+        private final ResilienceTelemetry telemetry;
+
+        Events(ResilienceTelemetry telemetry) {
+            this.telemetry = telemetry;
+        }
+
+        @Override
+        public void onDecision(DistributedLimiter limiter, String key, Decision decision) {
+            instruments(telemetry, limiter).decisions[decision.granted() ? 0 : 1][decision.source().ordinal()].add(1);
+            if (!decision.granted()) {
+                String reason = ResilienceTelemetry.lower(decision.reason());
+                telemetry.spanEvent("resilience.rejected", Attributes.of(ResilienceTelemetry.R_KIND, "distributed",
+                        ResilienceTelemetry.R_NAME, limiter.name(), ResilienceTelemetry.R_REASON, reason));
+                LOG.atDebug().setMessage("call rejected").addKeyValue("name", limiter.name())
+                        .addKeyValue("reason", reason).addKeyValue("source", ResilienceTelemetry.lower(decision.source()))
+                        .log();
+            }
+        }
+
+        @Override
+        public void onFallback(DistributedLimiter limiter, FallbackCause cause, Throwable error) {
+            instruments(telemetry, limiter).fallbacks[cause.ordinal()].add(1);
+            telemetry.spanEvent("resilience.distributed.fallback", Attributes.of(ResilienceTelemetry.R_NAME,
+                    limiter.name(), ResilienceTelemetry.R_REASON, ResilienceTelemetry.lower(cause)));
+            LOG.atDebug().setMessage("Redis could not decide").addKeyValue("name", limiter.name())
+                    .addKeyValue("cause", ResilienceTelemetry.lower(cause))
+                    .addKeyValue("error", error == null ? "" : error.getClass().getName()).log();
+        }
+
+        @Override
+        public void onRoundTrip(DistributedLimiter limiter, long nanos) {
+            instruments(telemetry, limiter).roundTrips.record(nanos);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.resilience.observability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.redis.Decision;
+import dev.resilience.redis.DistributedQuota;
+import dev.resilience.redis.DistributedRateLimiter;
+import dev.resilience.redis.FailureMode;
+import dev.resilience.redis.RedisBackend;
+import dev.resilience.redis.testing.RedisServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The distributed limiters' events as meters, against a real redis-server on loopback. */
+class DistributedLimiterTelemetryTest {
+
+    private static double decisions(SimpleMeterRegistry r, String name, String result, String source) {
+        return r.get("resilience.distributed.decisions").tags("name", name, "result", result, "source", source)
+                .counter().count();
+    }
+
+    @Test
+    void decisionsFallbacksAndRoundTripsBecomeMeters() throws InterruptedException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ResilienceTelemetry telemetry = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        try (RedisServer server = RedisServer.start();
+                RedisBackend redis = RedisBackend.builder().uri(server.uri()).build()) {
+            assertTrue(redis.awaitConnection(Duration.ofSeconds(10)));
+            DistributedRateLimiter limiter = DistributedRateLimiter.builder("partner", redis).rate(1).burst(2)
+                    .failureMode(FailureMode.failClosed())
+                    .listener(DistributedLimiterTelemetry.listener(telemetry)).build();
+            DistributedQuota quota = DistributedQuota.builder("tenants", redis).limit(1).window(Duration.ofHours(1))
+                    .listener(DistributedLimiterTelemetry.listener(telemetry)).build();
+            ResilienceTelemetry.Binding binding = DistributedLimiterTelemetry.bind(telemetry, limiter);
+            assertEquals(0.0, decisions(registry, "partner", "granted", "redis"), "bound before any event");
+
+            limiter.tryAcquire("tenant-1");
+            limiter.tryAcquire("tenant-1");
+            limiter.tryAcquire("tenant-1");
+            quota.tryAcquire("tenant-1");
+            assertEquals(2.0, decisions(registry, "partner", "granted", "redis"));
+            assertEquals(1.0, decisions(registry, "partner", "rejected", "redis"));
+            assertEquals(1.0, decisions(registry, "tenants", "granted", "redis"));
+            assertEquals(3, registry.get("resilience.distributed.roundtrip").tags("name", "partner").timer().count());
+            assertNull(registry.find("resilience.distributed.decisions").tag("key", "tenant-1").meter(),
+                    "keys are never tags");
+
+            server.stop();
+            Decision d = limiter.decide("tenant-1", 1);
+            assertEquals(Decision.Source.FAIL_CLOSED, d.source());
+            assertEquals(1.0, decisions(registry, "partner", "rejected", "fail_closed"));
+            double fallbacks = registry.find("resilience.distributed.fallbacks").tags("name", "partner").counters()
+                    .stream().mapToDouble(c -> c.count()).sum();
+            assertEquals(1.0, fallbacks);
+
+            binding.close();
+            assertNull(registry.find("resilience.distributed.decisions").tags("name", "partner").meter());
+            assertNotNull(registry.find("resilience.distributed.decisions").tags("name", "tenants").meter());
+            assertTrue(registry.find("resilience.distributed.roundtrip").tags("name", "tenants").timer().count() == 1);
+        }
+    }
+}

@@ -9,7 +9,7 @@ module dev.resilience.observability {
     requires transitive io.opentelemetry.api;
     requires transitive io.opentelemetry.context;
     requires org.slf4j;
-    requires static dev.resilience.redis;
+    requires static transitive dev.resilience.redis;
     requires transitive context.propagation;
 
     provides io.micrometer.context.ThreadLocalAccessor with dev.resilience.observability.ResilienceContextAccessor;

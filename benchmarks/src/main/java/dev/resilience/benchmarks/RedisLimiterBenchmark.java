@@ -1,5 +1,6 @@
 package dev.resilience.benchmarks;
 
+import dev.resilience.redis.Decision;
 import dev.resilience.redis.DistributedQuota;
 import dev.resilience.redis.DistributedRateLimiter;
 import dev.resilience.redis.FailureMode;
@@ -16,8 +17,10 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.TearDown;
@@ -42,6 +45,8 @@ public class RedisLimiterBenchmark extends AverageTimeBenchmark {
     private RedisClient bucket4jClient;
     private StatefulRedisConnection<String, byte[]> bucket4jConnection;
     private BucketProxy bucket4j;
+    @SuppressWarnings("unchecked")
+    private final CompletableFuture<Decision>[] inFlight = new CompletableFuture[16];
 
     @Setup
     public void setup() throws InterruptedException {
@@ -87,6 +92,23 @@ public class RedisLimiterBenchmark extends AverageTimeBenchmark {
     @Benchmark
     public boolean ours_quota_tryAcquire() {
         return quota.tryAcquire("k");
+    }
+
+    /**
+     * 16 decisions in flight at once on the one connection (Lettuce pipelines them), per decision:
+     * what a caller of {@code decideAsync} can get from one thread.
+     */
+    @Benchmark
+    @OperationsPerInvocation(16)
+    public int ours_rateLimiter_decideAsync_16inFlight() {
+        for (int i = 0; i < inFlight.length; i++) {
+            inFlight[i] = ours.decideAsync("k", 1);
+        }
+        int granted = 0;
+        for (CompletableFuture<Decision> f : inFlight) {
+            granted += f.join().granted() ? 1 : 0;
+        }
+        return granted;
     }
 
     @Benchmark

@@ -2,6 +2,7 @@ package dev.resilience.redis;
 
 import dev.resilience.context.Context;
 import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.RateLimiter;
 import dev.resilience.core.RequestNotPermittedException;
@@ -67,8 +68,8 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
      * @throws RequestNotPermittedException at once, consuming nothing, when the permits exceed the
      *     burst, the wait would pass the context's deadline or {@code maxWait}, or Redis cannot decide
      *     and the failure mode refuses
-     * @throws ContextDoneException if the context is done before or during the wait (a reservation
-     *     is given back)
+     * @throws ContextDoneException if the context is done before or during the wait, including
+     *     while Redis has not answered yet (a reservation is given back)
      * @throws InterruptedException if interrupted during the wait (a reservation is given back)
      */
     public void acquire(String key, int permits) throws InterruptedException {
@@ -79,7 +80,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
         RequestNotPermittedException.Reason waitReason = maxWaitNanos < remaining
                 ? RequestNotPermittedException.Reason.NO_PERMIT
                 : RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE;
-        Decision d = evaluate(key, permits, budget, waitReason).join();
+        Decision d = awaitUnder(ctx, evaluate(key, permits, budget, waitReason));
         if (!d.granted()) {
             throw refusal(d);
         }
@@ -91,6 +92,31 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
                 cancel(d);
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Waits for Redis's decision, or for the context to end first (its deadline may be nearer than
+     * the backend's timeout): then a reservation Redis grants afterwards is given back.
+     */
+    private Decision awaitUnder(Context ctx, CompletableFuture<Decision> decision) {
+        if (decision.isDone()) {
+            return decision.join();
+        }
+        CompletableFuture<Decision> waiter = new CompletableFuture<>();
+        decision.whenComplete((d, e) -> {
+            if (!waiter.complete(d)) {
+                cancel(d);
+            }
+        });
+        Registration onDone = ctx.onDone(() -> waiter.completeExceptionally(ctx.err()));
+        try {
+            return waiter.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            ctx.throwIfDone();
+            throw e;
+        } finally {
+            onDone.remove();
         }
     }
 

@@ -7,7 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.ManualTicker;
+import dev.resilience.context.Scope;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.RequestNotPermittedException;
 import java.time.Duration;
@@ -15,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -96,6 +101,55 @@ class FailureModeTest {
     }
 
     @Test
+    void underLoadRedisStopsAndRestartsAndEveryCallIsAnsweredInTime() throws Exception {
+        DistributedRateLimiter limiter = limiter(FailureMode.local(1), DistributedLimiterListener.NOOP);
+        java.util.Map<Decision.Source, AtomicLong> bySource = new java.util.concurrent.ConcurrentHashMap<>();
+        for (Decision.Source source : Decision.Source.values()) {
+            bySource.put(source, new AtomicLong());
+        }
+        AtomicLong slowest = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> callers = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String key = "tenant-" + i;
+            Thread t = new Thread(() -> {
+                try {
+                    while (!stop.get()) {
+                        long start = System.nanoTime();
+                        Decision d = limiter.decide(key, 1);
+                        slowest.accumulateAndGet(System.nanoTime() - start, Math::max);
+                        bySource.get(d.source()).incrementAndGet();
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, "caller-" + i);
+            t.start();
+            callers.add(t);
+        }
+        AtomicLong fromRedis = bySource.get(Decision.Source.REDIS);
+        AtomicLong local = bySource.get(Decision.Source.LOCAL);
+        RedisTests.await(() -> fromRedis.get() > 100, "Redis decides");
+        tests.server.stop();
+        RedisTests.await(() -> local.get() > 100, "the local limiters decide");
+        assertEquals(CircuitBreaker.State.OPEN, backend.circuitBreaker().state());
+        tests.server.restart();
+        long beforeRecovery = fromRedis.get();
+        RedisTests.await(() -> {
+            breakerTicker.advance(Duration.ofSeconds(5));
+            return fromRedis.get() > beforeRecovery + 100;
+        }, "Redis decides again");
+        stop.set(true);
+        for (Thread t : callers) {
+            t.join(10_000);
+        }
+        assertNull(failure.get(), "no call threw");
+        assertTrue(slowest.get() <= TIMEOUT.toNanos() + SLACK_NANOS, "slowest call " + slowest.get() / 1_000_000 + " ms");
+        assertEquals(0, bySource.get(Decision.Source.FAIL_OPEN).get() + bySource.get(Decision.Source.FAIL_CLOSED).get());
+    }
+
+    @Test
     void redisSlowedByDebugSleep() {
         DistributedRateLimiter limiter = limiter(FailureMode.failClosed(), DistributedLimiterListener.NOOP);
         assertEquals(Decision.Source.REDIS, timed(limiter, "k").source());
@@ -117,6 +171,35 @@ class FailureModeTest {
         breakerTicker.advance(Duration.ofSeconds(5));
         assertEquals(Decision.Source.REDIS, timed(limiter, "k").source());
         assertEquals(CircuitBreaker.State.CLOSED, backend.circuitBreaker().state());
+    }
+
+    @Test
+    void aDeadlineNearerThanTheTimeoutEndsTheWaitForRedis() throws Exception {
+        ManualTicker contextTicker = new ManualTicker();
+        try (RedisBackend patient = RedisBackend.builder().uri(tests.server.uri()).timeout(Duration.ofSeconds(30))
+                .build()) {
+            assertTrue(patient.awaitConnection(Duration.ofSeconds(20)));
+            DistributedRateLimiter limiter = DistributedRateLimiter.builder(RedisTests.uniqueName("d"), patient)
+                    .rate(100).burst(1).build();
+            assertTrue(limiter.tryAcquire("k"));
+            tests.server.sleep(5);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread caller = new Thread(() -> {
+                try (CancelHandle h = Context.background()
+                        .withTimeout(Duration.ofMillis(50), contextTicker); Scope s = h.attach()) {
+                    limiter.acquire("k", 1);
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            }, "caller");
+            caller.start();
+            RedisTests.await(() -> caller.getState() == Thread.State.WAITING, "the caller waits for Redis");
+            contextTicker.advance(Duration.ofMillis(50));
+            caller.join(3_000);
+            assertFalse(caller.isAlive(), "the deadline ended the wait while Redis still slept");
+            assertTrue(failure.get() instanceof DeadlineExceededException,
+                    String.valueOf(failure.get()));
+        }
     }
 
     @Test

@@ -66,7 +66,7 @@ public final class Decision {
     /**
      * Granted: how long to wait before acting (non-zero only for a reservation that was allowed to
      * wait). Refused: how long until the same request could be granted, or -1 if it never can
-     * (more permits than the burst or the quota).
+     * (more permits than the burst or the quota) or nobody knows (a {@code FAIL_CLOSED} decision).
      */
     public long delayNanos() {
         return delayNanos;

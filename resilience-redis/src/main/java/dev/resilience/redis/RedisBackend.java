@@ -59,6 +59,8 @@ public final class RedisBackend implements AutoCloseable {
     private final CircuitBreaker breaker;
     private final long timeoutNanos;
     private final ClientResources resources;
+    /** Set by {@link #close()}: calls fail (and fall back) instead of connecting again. */
+    private volatile boolean closed;
 
     private RedisBackend(Builder b) {
         this.breaker = b.breaker != null ? b.breaker
@@ -156,7 +158,7 @@ public final class RedisBackend implements AutoCloseable {
     private CompletableFuture<StatefulRedisConnection<String, String>> connect() {
         for (;;) {
             CompletableFuture<StatefulRedisConnection<String, String>> c = connection.get();
-            if (c != null && !c.isCompletedExceptionally()) {
+            if (c != null && (!c.isCompletedExceptionally() || closed)) {
                 return c;
             }
             CompletableFuture<StatefulRedisConnection<String, String>> next = new CompletableFuture<>();
@@ -194,9 +196,10 @@ public final class RedisBackend implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (client == null) {
+        if (client == null || closed) {
             return;
         }
+        closed = true;
         CompletableFuture<StatefulRedisConnection<String, String>> c = connection.getAndSet(
                 CompletableFuture.failedFuture(new IllegalStateException("closed")));
         if (c != null && c.isDone() && !c.isCompletedExceptionally()) {

@@ -246,6 +246,19 @@ class FailureModeTest {
     }
 
     @Test
+    void aClosedBackendFallsBackAndDoesNotReconnect() {
+        DistributedRateLimiter limiter = limiter(FailureMode.failOpen(), DistributedLimiterListener.NOOP);
+        assertEquals(Decision.Source.REDIS, timed(limiter, "k").source());
+        backend.close();
+        backend.close();
+        Decision d = timed(limiter, "k");
+        assertEquals(Decision.Source.FAIL_OPEN, d.source());
+        assertEquals(FallbackCause.REDIS_ERROR, d.fallbackCause());
+        assertEquals(0, tests.redis().clientList().lines().filter(l -> !l.contains("cmd=client")).count(),
+                "no connection left but the test's own: " + tests.redis().clientList());
+    }
+
+    @Test
     void asyncDecisionsNeverFailForRedisTrouble() {
         DistributedRateLimiter limiter = limiter(FailureMode.failClosed(), DistributedLimiterListener.NOOP);
         assertTrue(limiter.decideAsync("k", 1).join().granted());

@@ -60,6 +60,11 @@ public final class WorkerPool extends AbstractExecutorService {
     private static final int SHUTDOWN = 1;
     private static final int STOP = 2;
     private static final int SPINS_BEFORE_PARKING = 128;
+    /**
+     * An idle worker spins a little before parking, unless the workers alone fill the cores: then a
+     * spinning worker only takes the core a submitter (or a busy worker) needs.
+     */
+    private final int spinsBeforeParking;
 
     /** What {@link WorkerPool#execute(Runnable)} does when the backlog is full. */
     public enum Rejection {
@@ -122,6 +127,7 @@ public final class WorkerPool extends AbstractExecutorService {
         this.ticker = b.ticker;
         this.listener = b.listener;
         this.workers = new Worker[b.threads];
+        this.spinsBeforeParking = b.threads < Runtime.getRuntime().availableProcessors() ? SPINS_BEFORE_PARKING : 0;
         this.liveWorkers = new AtomicInteger(b.threads);
         ThreadFactory factory = b.threadFactory();
         for (int i = 0; i < workers.length; i++) {
@@ -291,7 +297,7 @@ public final class WorkerPool extends AbstractExecutorService {
                 if (state != RUNNING && quiescent()) {
                     return;
                 }
-                if (idleSpins < SPINS_BEFORE_PARKING) {
+                if (idleSpins < spinsBeforeParking) {
                     idleSpins++;
                     Thread.onSpinWait();
                     continue;

@@ -454,6 +454,11 @@ class ResilienceTelemetryTest {
         WorkerPool workers = WorkerPool.builder().threads(1).listener(t.workerPoolListener("jobs")).build();
         t.bind("jobs", workers);
         workers.submit(() -> { }).get();
+        // The future completes inside the task; the worker counts it just after: wait for that.
+        long countedBy = System.nanoTime() + 10_000_000_000L;
+        while (workers.completed() < 1 && System.nanoTime() < countedBy) {
+            Thread.yield();
+        }
         assertEquals(1, gauge(registry, "resilience.workers.completed", "name", "jobs"));
         workers.shutdown();
         assertTrue(workers.awaitTermination(Duration.ofSeconds(10)));

@@ -169,6 +169,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         final String name;
         final RedisBackend backend;
         String prefix;
+        boolean prefixSet;
         FailureMode failureMode;
         DistributedLimiterListener listener;
         Ticker ticker;
@@ -186,8 +187,9 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         }
 
         void prefix(String prefix) {
-            Objects.requireNonNull(prefix, "prefix");
-            this.prefix = prefix;
+            Args.once(!prefixSet, "keyPrefix");
+            this.prefix = Objects.requireNonNull(prefix, "prefix");
+            this.prefixSet = true;
         }
 
         void failureMode(FailureMode mode) {

@@ -325,6 +325,8 @@ class DistributedRateLimiterTest {
         assertThrows(IllegalArgumentException.class, () -> limiter.reserve("k", 1, Duration.ofMillis(-1)));
         assertThrows(IllegalArgumentException.class, () -> limiter(1, 1).maxWait(Duration.ofMillis(-1)));
         assertThrows(IllegalStateException.class, () -> limiter(1, 1).burst(2));
+        assertThrows(IllegalStateException.class, () -> limiter(1, 1).keyPrefix("a:").keyPrefix("b:"));
+        assertThrows(NullPointerException.class, () -> limiter(1, 1).keyPrefix(null));
         assertThrows(IllegalStateException.class, () -> RedisBackend.builder().build());
         assertThrows(IllegalArgumentException.class, () -> RedisBackend.builder().uri("not a uri"));
         assertThrows(IllegalArgumentException.class, () -> RedisBackend.builder().timeout(Duration.ZERO));

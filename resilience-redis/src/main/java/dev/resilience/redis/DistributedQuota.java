@@ -38,7 +38,7 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
     private final String windowArg;
 
     private DistributedQuota(Builder b) {
-        super(b.settings, Script.QUOTA);
+        super(b, Script.QUOTA);
         this.windowNanos = b.windowNanos;
         this.windowArg = Double.toString(b.windowNanos / 1000.0);
     }
@@ -135,13 +135,12 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
     }
 
     /** Builds a {@link DistributedQuota}; {@link #limit(long)} and {@link #window(Duration)} are required. */
-    public static final class Builder {
-        private final Settings<Quota> settings;
+    public static final class Builder extends KeyedLimiter.Builder<Quota, Builder> {
         private long limit = -1;
         private long windowNanos = -1;
 
         private Builder(String name, RedisBackend backend) {
-            this.settings = new Settings<>(name, backend, "quota");
+            super(name, backend, "quota");
         }
 
         /** Permits per window for every key without an override: 1 to 2^53. */
@@ -165,41 +164,17 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
 
         /** {@code key}'s own permits per window. */
         public Builder override(String key, long limit) {
-            settings.override(key, new Quota(limit));
+            addOverride(key, new Quota(limit));
             return this;
         }
 
         /** Limits looked up per call for keys without an override; null means the default. */
         public Builder limits(Function<String, Long> limits) {
             Objects.requireNonNull(limits, "limits");
-            settings.resolver(key -> {
+            setResolver(key -> {
                 Long l = limits.apply(key);
                 return l == null ? null : new Quota(l);
             });
-            return this;
-        }
-
-        /** What to decide when Redis cannot; default {@link FailureMode#local(int) local(1)}. */
-        public Builder failureMode(FailureMode mode) {
-            settings.failureMode(mode);
-            return this;
-        }
-
-        /** The Redis key prefix; default {@code resilience:quota:<name>:}. */
-        public Builder keyPrefix(String prefix) {
-            settings.prefix(prefix);
-            return this;
-        }
-
-        /** Receives decisions and fallbacks. */
-        public Builder listener(DistributedLimiterListener listener) {
-            settings.listener(listener);
-            return this;
-        }
-
-        /** The clock of the local fallback windows; default {@link Ticker#system()}. Redis keeps its own. */
-        public Builder ticker(Ticker ticker) {
-            settings.ticker(ticker);
             return this;
         }
 
@@ -208,7 +183,7 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
             if (limit < 0 || windowNanos < 0) {
                 throw new IllegalStateException("limit(...) and window(...) are required");
             }
-            settings.defaultLimit = new Quota(limit);
+            defaultLimit = new Quota(limit);
             return new DistributedQuota(this);
         }
     }

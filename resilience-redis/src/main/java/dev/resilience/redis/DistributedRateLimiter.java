@@ -47,7 +47,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
     private final long maxWaitNanos;
 
     private DistributedRateLimiter(Builder b) {
-        super(b.settings, Script.GCRA);
+        super(b, Script.GCRA);
         this.maxWaitNanos = b.maxWaitNanos;
     }
 
@@ -205,15 +205,14 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
     }
 
     /** Builds a {@link DistributedRateLimiter}; {@link #rate(double)} is required. */
-    public static final class Builder {
-        private final Settings<Limit> settings;
+    public static final class Builder extends KeyedLimiter.Builder<Limit, Builder> {
         private double rate = Double.NaN;
         private int burst = -1;
         private long maxWaitNanos = Long.MAX_VALUE;
         private boolean maxWaitSet;
 
         private Builder(String name, RedisBackend backend) {
-            this.settings = new Settings<>(name, backend, "rate");
+            super(name, backend, "rate");
         }
 
         /** Permits per second for every key without an override: positive, at most 10^6. */
@@ -236,7 +235,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
 
         /** {@code key}'s own limit. */
         public Builder override(String key, Limit limit) {
-            settings.override(key, java.util.Objects.requireNonNull(limit, "limit"));
+            addOverride(key, java.util.Objects.requireNonNull(limit, "limit"));
             return this;
         }
 
@@ -245,7 +244,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
          * means the default. Must be fast: it runs on every decision.
          */
         public Builder limits(Function<String, Limit> limits) {
-            settings.resolver(limits);
+            setResolver(limits);
             return this;
         }
 
@@ -257,36 +256,12 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
             return this;
         }
 
-        /** What to decide when Redis cannot; default {@link FailureMode#local(int) local(1)}. */
-        public Builder failureMode(FailureMode mode) {
-            settings.failureMode(mode);
-            return this;
-        }
-
-        /** The Redis key prefix; default {@code resilience:rate:<name>:}. */
-        public Builder keyPrefix(String prefix) {
-            settings.prefix(prefix);
-            return this;
-        }
-
-        /** Receives decisions and fallbacks. */
-        public Builder listener(DistributedLimiterListener listener) {
-            settings.listener(listener);
-            return this;
-        }
-
-        /** The clock of waits and local limiters; default {@link Ticker#system()}. Redis keeps its own. */
-        public Builder ticker(Ticker ticker) {
-            settings.ticker(ticker);
-            return this;
-        }
-
         /** Builds the limiter; does not touch Redis. */
         public DistributedRateLimiter build() {
             if (Double.isNaN(rate)) {
                 throw new IllegalStateException("rate(...) is required");
             }
-            settings.defaultLimit = Limit.of(rate, burst < 0 ? 1 : burst);
+            defaultLimit = Limit.of(rate, burst < 0 ? 1 : burst);
             return new DistributedRateLimiter(this);
         }
     }

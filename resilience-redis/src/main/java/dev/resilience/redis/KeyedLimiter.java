@@ -33,7 +33,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
     private final Script script;
     private final ConcurrentHashMap<String, F> local = new ConcurrentHashMap<>();
 
-    KeyedLimiter(Settings<L> s, Script script) {
+    KeyedLimiter(Builder<L, ?> s, Script script) {
         this.name = s.name;
         this.backend = s.backend;
         this.prefix = s.prefix;
@@ -164,8 +164,15 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         return getClass().getSimpleName() + "[" + name + ", default " + defaultLimit + ", " + failureMode + "]";
     }
 
-    /** The settings both builders collect. */
-    static final class Settings<L> {
+    /**
+     * What both builders share: name, backend, key prefix, failure mode, listener, ticker, the
+     * default limit and the per-key overrides. Each setter may be called once ({@code override} once
+     * per key).
+     *
+     * @param <L> the limit of one key
+     * @param <B> the concrete builder
+     */
+    abstract static class Builder<L, B extends Builder<L, B>> {
         final String name;
         final RedisBackend backend;
         String prefix;
@@ -177,7 +184,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         final Map<String, L> overrides = new ConcurrentHashMap<>();
         Function<String, L> resolver;
 
-        Settings(String name, RedisBackend backend, String kind) {
+        Builder(String name, RedisBackend backend, String kind) {
             this.name = Objects.requireNonNull(name, "name");
             this.backend = Objects.requireNonNull(backend, "backend");
             if (name.isEmpty()) {
@@ -186,33 +193,52 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
             this.prefix = "resilience:" + kind + ":" + name + ":";
         }
 
-        void prefix(String prefix) {
+        @SuppressWarnings("unchecked")
+        private B self() {
+            return (B) this;
+        }
+
+        /** What to decide when Redis cannot; default {@link FailureMode#local(int) local(1)}. */
+        public B failureMode(FailureMode mode) {
+            Args.once(failureMode == null, "failureMode");
+            this.failureMode = Objects.requireNonNull(mode, "mode");
+            return self();
+        }
+
+        /**
+         * The Redis key prefix; default {@code resilience:rate:<name>:} for rate limiters and
+         * {@code resilience:quota:<name>:} for quotas.
+         */
+        public B keyPrefix(String prefix) {
             Args.once(!prefixSet, "keyPrefix");
             this.prefix = Objects.requireNonNull(prefix, "prefix");
             this.prefixSet = true;
+            return self();
         }
 
-        void failureMode(FailureMode mode) {
-            Args.once(failureMode == null, "failureMode");
-            this.failureMode = Objects.requireNonNull(mode, "mode");
+        /** Receives decisions, fallbacks and round-trip times. */
+        public B listener(DistributedLimiterListener listener) {
+            Args.once(this.listener == null, "listener");
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return self();
         }
 
-        void listener(DistributedLimiterListener l) {
-            Args.once(listener == null, "listener");
-            this.listener = Objects.requireNonNull(l, "listener");
+        /**
+         * The clock of waits and of the local fallback limiters; default {@link Ticker#system()}.
+         * Redis decides on its own clock.
+         */
+        public B ticker(Ticker ticker) {
+            Args.once(this.ticker == null, "ticker");
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return self();
         }
 
-        void ticker(Ticker t) {
-            Args.once(ticker == null, "ticker");
-            this.ticker = Objects.requireNonNull(t, "ticker");
-        }
-
-        void override(String key, L limit) {
+        void addOverride(String key, L limit) {
             Args.key(key);
             overrides.put(key, limit);
         }
 
-        void resolver(Function<String, L> r) {
+        void setResolver(Function<String, L> r) {
             Args.once(resolver == null, "limits");
             this.resolver = Objects.requireNonNull(r, "limits");
         }

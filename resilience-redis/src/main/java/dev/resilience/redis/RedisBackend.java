@@ -205,8 +205,8 @@ public final class RedisBackend implements AutoCloseable {
         if (c != null && c.isDone() && !c.isCompletedExceptionally()) {
             c.join().close();
         }
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        client.shutdown(Duration.ofMillis(100), Duration.ofSeconds(2));
+        resources.shutdown(100, 2000, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -359,6 +359,14 @@ class ResilienceTelemetryTest {
         assertEquals(0, gauge(registry, "resilience.adaptive.in.flight", "name", "backend"));
     }
 
+    /** Yields until {@code condition} holds or 10 s pass; the assertion that follows does the checking. */
+    private static void waitUpTo10s(java.util.function.BooleanSupplier condition) {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean() && System.nanoTime() - end < 0) {
+            Thread.yield();
+        }
+    }
+
     @Test
     void poolLeaksIdleInUseAndWorkerRejectionsAndRecyclerDrops() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -366,17 +374,12 @@ class ResilienceTelemetryTest {
         ObjectPool<Object> pool = ObjectPool.builder(objects(0)).name("cache").maxSize(2).minIdle(2).ticker(ticker).maintenanceInterval(Duration.ofSeconds(1))
                 .leakDetection(Duration.ofSeconds(5)).listener(t.poolListener("cache")).build();
         t.bind(pool);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (pool.idle() < 2 && System.nanoTime() < deadline) {
-            Thread.yield();
-        }
+        waitUpTo10s(() -> pool.idle() >= 2);
         assertEquals(2, gauge(registry, "resilience.pool.idle", "name", "cache"));
         Lease<Object> kept = pool.borrow();
         assertEquals(1, gauge(registry, "resilience.pool.in.use", "name", "cache"));
         ticker.advance(Duration.ofSeconds(6)); // the sweep reports the lease as a suspected leak
-        while (count(registry, "resilience.pool.leaks", "name", "cache") < 1 && System.nanoTime() < deadline) {
-            Thread.yield();
-        }
+        waitUpTo10s(() -> count(registry, "resilience.pool.leaks", "name", "cache") >= 1);
         assertEquals(1, count(registry, "resilience.pool.leaks", "name", "cache"));
         assertTrue(logs.list.stream().anyMatch(e -> e.getLoggerName().equals("resilience.pool") && e.getLevel() == Level.WARN
                 && e.getThrowableProxy() != null), "leak logged at WARN with where it was borrowed");
@@ -388,9 +391,7 @@ class ResilienceTelemetryTest {
                 throw new IllegalStateException(e);
             }
         });
-        while (gauge(registry, "resilience.pool.pending", "name", "cache") < 1 && System.nanoTime() < deadline) {
-            Thread.yield();
-        }
+        waitUpTo10s(() -> gauge(registry, "resilience.pool.pending", "name", "cache") >= 1);
         assertEquals(1, gauge(registry, "resilience.pool.pending", "name", "cache"));
         ticker.advance(Duration.ofMillis(40));
         other.close();
@@ -455,10 +456,7 @@ class ResilienceTelemetryTest {
         t.bind("jobs", workers);
         workers.submit(() -> { }).get();
         // The future completes inside the task; the worker counts it just after: wait for that.
-        long countedBy = System.nanoTime() + 10_000_000_000L;
-        while (workers.completed() < 1 && System.nanoTime() < countedBy) {
-            Thread.yield();
-        }
+        waitUpTo10s(() -> workers.completed() >= 1);
         assertEquals(1, gauge(registry, "resilience.workers.completed", "name", "jobs"));
         workers.shutdown();
         assertTrue(workers.awaitTermination(Duration.ofSeconds(10)));

@@ -18,13 +18,10 @@ enum Script {
      * is full again, since a full bucket needs no state.
      */
     GCRA("""
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
             local interval = tonumber(ARGV[1])
             local burst = tonumber(ARGV[2])
             local n = tonumber(ARGV[3])
             local maxwait = tonumber(ARGV[4])
-            local function f(x) return string.format('%.3f', x) end
             local tat = tonumber(redis.call('GET', KEYS[1]))
             if tat == nil or tat < now then tat = now end
             if n > burst then
@@ -45,8 +42,6 @@ enum Script {
      * {@code Reservation.Cancel}). ARGV: interval, burst, permits, the reservation's arrival time.
      */
     GCRA_CANCEL("""
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
             local interval = tonumber(ARGV[1])
             local burst = tonumber(ARGV[2])
             local n = tonumber(ARGV[3])
@@ -62,7 +57,7 @@ enum Script {
             if nt <= now then
               redis.call('DEL', KEYS[1])
             else
-              redis.call('SET', KEYS[1], string.format('%.3f', nt), 'PX', math.max(1, math.ceil((nt - now) / 1000)))
+              redis.call('SET', KEYS[1], f(nt), 'PX', math.max(1, math.ceil((nt - now) / 1000)))
             end
             return {'1', '0', '0', '0', '0'}
             """),
@@ -73,8 +68,6 @@ enum Script {
      * window's end. ARGV: window (µs), limit, permits. A refusal counts nothing.
      */
     QUOTA("""
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
             local window = tonumber(ARGV[1])
             local limit = tonumber(ARGV[2])
             local n = tonumber(ARGV[3])
@@ -83,7 +76,6 @@ enum Script {
             local v = redis.call('HMGET', KEYS[1], 'w', 'c')
             local used = 0
             if v[1] and tonumber(v[1]) == idx then used = tonumber(v[2]) end
-            local function f(x) return string.format('%.3f', x) end
             if n > limit then return {'0', '-1', f(limit - used), f(reset), '0'} end
             if used + n > limit then return {'0', f(reset), f(limit - used), f(reset), '0'} end
             used = used + n
@@ -92,11 +84,21 @@ enum Script {
             return {'1', '0', f(limit - used), f(reset), '0'}
             """);
 
+    /**
+     * What every script starts with: {@code now}, Redis's clock in microseconds, and {@code f}, which
+     * formats a number for a reply or a stored value without losing the fraction.
+     */
+    private static final String PRELUDE = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            local function f(x) return string.format('%.3f', x) end
+            """;
+
     final String text;
     final String sha1;
 
-    Script(String text) {
-        this.text = text;
+    Script(String body) {
+        this.text = PRELUDE + body;
         this.sha1 = sha1(text);
     }
 

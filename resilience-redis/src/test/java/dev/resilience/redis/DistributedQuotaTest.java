@@ -7,27 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resilience.core.RequestNotPermittedException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The fixed-window quota against a real redis-server on loopback. */
-class DistributedQuotaTest {
-
-    private static RedisTests tests;
-    private static RedisBackend backend;
-
-    @BeforeAll
-    static void startRedis() {
-        tests = new RedisTests();
-        backend = tests.backend();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        backend.close();
-        tests.close();
-    }
+class DistributedQuotaTest extends SharedRedisTest {
 
     private static DistributedQuota.Builder quota(long limit, Duration window) {
         return DistributedQuota.builder(RedisTests.uniqueName("quota"), backend).limit(limit).window(window);

@@ -22,28 +22,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The GCRA limiter against a real redis-server on loopback. */
-class DistributedRateLimiterTest {
-
-    private static RedisTests tests;
-    private static RedisBackend backend;
-
-    @BeforeAll
-    static void startRedis() {
-        tests = new RedisTests();
-        backend = tests.backend();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        backend.close();
-        tests.close();
-    }
+class DistributedRateLimiterTest extends SharedRedisTest {
 
     private static DistributedRateLimiter.Builder limiter(double rate, int burst) {
         return DistributedRateLimiter.builder(RedisTests.uniqueName("rl"), backend).rate(rate).burst(burst);
@@ -230,21 +212,13 @@ class DistributedRateLimiterTest {
         ManualTicker ticker = new ManualTicker();
         DistributedRateLimiter limiter = limiter(10, 1).ticker(ticker).build();
         limiter.acquire("k", 1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread waiter = new Thread(() -> {
-            try {
-                limiter.acquire("k", 1);
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        }, "waiter");
-        waiter.start();
-        RedisTests.awaitSleeping(waiter);
-        assertTrue(waiter.isAlive(), "the second permit is 100 ms away");
+        RedisTests.Acquirer waiter = RedisTests.acquireInThread(limiter, "k", Context.background());
+        RedisTests.awaitSleeping(waiter.thread());
+        assertTrue(waiter.thread().isAlive(), "the second permit is 100 ms away");
         ticker.advance(Duration.ofMillis(100));
-        waiter.join(10_000);
-        assertFalse(waiter.isAlive());
-        assertNull(failure.get());
+        waiter.thread().join(10_000);
+        assertFalse(waiter.thread().isAlive());
+        assertNull(waiter.failure().get());
     }
 
     @Test
@@ -270,19 +244,12 @@ class DistributedRateLimiterTest {
         assertTrue(limiter.tryAcquire("k"));
         double tatAfterFirst = Double.parseDouble(tests.redis().get(key));
         CancelHandle handle = Context.background().withCancel();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread waiter = new Thread(() -> {
-            try (Scope s = handle.attach()) {
-                limiter.acquire("k", 1);
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        }, "waiter");
-        waiter.start();
-        RedisTests.awaitSleeping(waiter);
+        RedisTests.Acquirer waiter = RedisTests.acquireInThread(limiter, "k", handle.context());
+        RedisTests.awaitSleeping(waiter.thread());
         handle.cancel();
-        waiter.join(10_000);
-        assertTrue(failure.get() instanceof ContextCancelledException, String.valueOf(failure.get()));
+        waiter.thread().join(10_000);
+        Throwable failure = waiter.failure().get();
+        assertTrue(failure instanceof ContextCancelledException, String.valueOf(failure));
         RedisTests.await(() -> {
             String v = tests.redis().get(key);
             return v == null || Double.parseDouble(v) <= tatAfterFirst + 1;

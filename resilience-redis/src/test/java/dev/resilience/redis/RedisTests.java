@@ -69,6 +69,24 @@ final class RedisTests implements AutoCloseable {
         }
     }
 
+    /** A thread calling {@code acquire} under a context, and what it threw (null if nothing). */
+    record Acquirer(Thread thread, java.util.concurrent.atomic.AtomicReference<Throwable> failure) {
+    }
+
+    /** Starts a thread that runs {@code limiter.acquire(key, 1)} with {@code ctx} attached. */
+    static Acquirer acquireInThread(DistributedRateLimiter limiter, String key, dev.resilience.context.Context ctx) {
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try (dev.resilience.context.Scope s = ctx.attach()) {
+                limiter.acquire(key, 1);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "acquirer");
+        t.start();
+        return new Acquirer(t, failure);
+    }
+
     /** Awaits {@code t} parked inside {@code Context.sleepUntil} (not, say, waiting for Redis's reply). */
     static void awaitSleeping(Thread t) {
         await(() -> (t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING)

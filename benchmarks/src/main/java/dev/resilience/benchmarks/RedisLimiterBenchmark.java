@@ -46,7 +46,7 @@ public class RedisLimiterBenchmark extends AverageTimeBenchmark {
     private StatefulRedisConnection<String, byte[]> bucket4jConnection;
     private BucketProxy bucket4j;
     @SuppressWarnings("unchecked")
-    private final CompletableFuture<Decision>[] inFlight = new CompletableFuture[16];
+    private final CompletableFuture<Decision>[] inFlight = (CompletableFuture<Decision>[]) new CompletableFuture<?>[16];
 
     @Setup
     public void setup() throws InterruptedException {

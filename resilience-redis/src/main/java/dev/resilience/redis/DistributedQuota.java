@@ -135,6 +135,8 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
     }
 
     /** Builds a {@link DistributedQuota}; {@link #limit(long)} and {@link #window(Duration)} are required. */
+    // The shared builder base is typed by the package-private Quota; no public method takes or returns one.
+    @SuppressWarnings("exports")
     public static final class Builder extends KeyedLimiter.Builder<Quota, Builder> {
         private long limit = -1;
         private long windowNanos = -1;

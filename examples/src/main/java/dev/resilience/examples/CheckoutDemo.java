@@ -18,9 +18,12 @@ import dev.resilience.core.RetryBudget;
 import dev.resilience.observability.ResilienceTelemetry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.opentelemetry.exporter.logging.LoggingSpanExporter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.io.IOException;
@@ -49,12 +52,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * deadline travels in the {@code grpc-timeout} header and payments stops working when it passes.
  * Payments turns flaky on command (errors, latency spikes, an outage). A load generator calls
  * checkout; one summary line a second shows requests, successes, fallbacks, the breaker's state and
- * p50/p99 latency. Checkout serves Prometheus text on {@code /metrics}; a sample of the traces goes
- * to the OpenTelemetry SDK's logging exporter.
+ * p50/p99 latency. Checkout serves Prometheus text on {@code /metrics}; 1 % of the checkout calls
+ * are traced (OpenTelemetry SDK): a span for the call, one client span per HTTP attempt, and the
+ * toolkit's events (retries, timeouts) on them, printed as {@code [trace ...]} lines.
  *
- * <p>Run: {@code mvn -B -q -pl examples -am compile exec:java -Dexec.mainClass=dev.resilience.examples.CheckoutDemo -Dexec.args="--duration 20"}
+ * <p>Run: {@code mvn -B -q -pl examples -am compile exec:java -Dexec.args="--duration 20"}
  * (the default script: healthy, errors, latency spikes, an outage, healthy again). While it runs,
- * {@code curl 'http://127.0.0.1:PORT/admin?mode=outage'} switches payments (ports are printed).
+ * {@code curl 'http://127.0.0.1:PORT/admin?mode=outage'} overrides the script (any mode, in any
+ * phase) until {@code /admin?mode=script} hands control back (ports are printed).
  */
 public final class CheckoutDemo {
 
@@ -72,8 +77,11 @@ public final class CheckoutDemo {
 
     /** What happened. */
     record Outcome(int requests, int successes, int fallbacks, List<CircuitBreaker.State> breakerStates,
-            String metrics) {
+            String metrics, List<SpanData> spans) {
     }
+
+    /** The share of checkout calls traced when run from the command line. */
+    static final double TRACED = 0.01;
 
     private CheckoutDemo() {
     }
@@ -91,19 +99,29 @@ public final class CheckoutDemo {
                 script = scaled;
             }
         }
-        run(System.out, script, Duration.ofSeconds(1));
+        run(System.out, script, Duration.ofSeconds(1), TRACED);
     }
 
-    static Outcome run(PrintStream out, List<Phase> script, Duration breakerOpenFor) throws Exception {
-        AtomicReference<Mode> mode = new AtomicReference<>(Mode.HEALTHY);
+    /**
+     * Runs the script; {@code traced} is the share of checkout calls traced. Payments runs the
+     * script's mode unless {@code /admin?mode=...} overrides it ({@code mode=script} ends that).
+     */
+    static Outcome run(PrintStream out, List<Phase> script, Duration breakerOpenFor, double traced) throws Exception {
+        AtomicReference<Mode> scripted = new AtomicReference<>(Mode.HEALTHY);
+        AtomicReference<Mode> override = new AtomicReference<>();
         FaultInjection errors = FaultInjection.builder("errors").exception(0.3, () -> new IOException("payments error")).build();
         FaultInjection spikes = FaultInjection.builder("spikes").latency(0.2, Duration.ofMillis(400)).build();
         FaultInjection outage = FaultInjection.builder("outage").exception(1.0, () -> new IOException("payments down")).build();
+        errors.enable();
+        spikes.enable();
+        outage.enable();
 
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrintingSpanExporter traces = new PrintingSpanExporter(out);
         OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
-                .setSampler(Sampler.traceIdRatioBased(0.01))
-                .addSpanProcessor(SimpleSpanProcessor.create(LoggingSpanExporter.create())).build()).build();
+                .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(traced)))
+                .addSpanProcessor(SimpleSpanProcessor.create(traces)).build()).build();
+        Tracer tracer = otel.getTracer("checkout-demo");
         ResilienceTelemetry telemetry = ResilienceTelemetry.builder().meterRegistry(prometheus).openTelemetry(otel).build();
 
         List<CircuitBreaker.State> states = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -138,20 +156,35 @@ public final class CheckoutDemo {
         telemetry.bind(breaker);
         RateLimiter limiter = RateLimiter.builder("payments").rate(500).burst(50).maxWait(Duration.ofMillis(20))
                 .listener(telemetry.rateLimiterListener()).build();
-        ResilientHttpClient payments = ResilientHttpClient.builder(HttpClient.newHttpClient()).name("payments")
+        ResilientHttpClient payments = ResilientHttpClient.builder(new TracingHttpClient(HttpClient.newHttpClient(), tracer))
+                .name("payments")
                 .retry(3, Backoff.exponential(Duration.ofMillis(10), 2, Duration.ofMillis(100), Backoff.Jitter.FULL))
                 .retryBudget(RetryBudget.of(0.2, 5, 20))
                 .circuitBreaker(breaker).rateLimiter(limiter).timeout(Duration.ofMillis(250))
+                .retryListener(telemetry.retryListener()).timeoutListener(telemetry.timeoutListener())
                 .build();
 
         HttpServer paymentsServer = server();
-        paymentsServer.createContext("/pay", ex -> pay(ex, mode.get(), errors, spikes, outage));
+        paymentsServer.createContext("/pay", ex -> {
+            Mode o = override.get();
+            pay(ex, o != null ? o : scripted.get(), errors, spikes, outage);
+        });
         paymentsServer.createContext("/admin", ex -> {
             String q = ex.getRequestURI().getQuery();
-            if (q != null && q.startsWith("mode=")) {
-                mode.set(Mode.valueOf(q.substring(5).toUpperCase(java.util.Locale.ROOT)));
+            String wanted = q != null && q.startsWith("mode=") ? q.substring(5).toUpperCase(java.util.Locale.ROOT) : "";
+            if (wanted.equals("SCRIPT")) {
+                override.set(null);
+            } else {
+                try {
+                    override.set(Mode.valueOf(wanted));
+                } catch (IllegalArgumentException unknown) {
+                    respond(ex, 400, "mode must be one of " + Arrays.toString(Mode.values()) + " or script\n");
+                    return;
+                }
             }
-            respond(ex, 200, "mode " + mode.get());
+            Mode o = override.get();
+            out.printf("[admin] payments: %s%n", o == null ? "following the script" : o + " until mode=script");
+            respond(ex, 200, "mode " + (o == null ? "script (" + scripted.get() + ")" : o) + "\n");
         });
         URI pay = uri(paymentsServer, "/pay");
 
@@ -165,7 +198,9 @@ public final class CheckoutDemo {
             requests.incrementAndGet();
             String body;
             int status;
-            try (CancelHandle call = Context.background().withTimeout(Duration.ofMillis(600)); Scope s = call.attach()) {
+            Span span = tracer.spanBuilder("checkout").setSpanKind(SpanKind.SERVER).startSpan();
+            try (io.opentelemetry.context.Scope inSpan = span.makeCurrent();
+                 CancelHandle call = Context.background().withTimeout(Duration.ofMillis(600)); Scope s = call.attach()) {
                 HttpResponse<String> r = payments.send(HttpRequest.newBuilder(pay).build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     successes.incrementAndGet();
@@ -180,6 +215,8 @@ public final class CheckoutDemo {
                 fallbacks.incrementAndGet();
                 status = 202;
                 body = "payment queued (" + e.getClass().getSimpleName() + ")";
+            } finally {
+                span.end();
             }
             latencies.add(System.nanoTime() - start);
             respond(ex, status, body);
@@ -215,22 +252,15 @@ public final class CheckoutDemo {
         try {
             int second = 0;
             for (Phase phase : script) {
-                mode.set(phase.mode());
-                errors.disable();
-                spikes.disable();
-                outage.disable();
-                switch (phase.mode()) {
-                    case ERRORS -> errors.enable();
-                    case SPIKES -> spikes.enable();
-                    case OUTAGE -> outage.enable();
-                    default -> { }
-                }
-                out.printf("[demo] payments: %s for %d ms%n", phase.mode(), phase.length().toMillis());
+                scripted.set(phase.mode());
+                out.printf("[demo] payments: %s for %d ms%s%n", phase.mode(), phase.length().toMillis(),
+                        override.get() == null ? "" : " (overridden by admin: " + override.get() + ")");
                 long end = System.nanoTime() + phase.length().toNanos();
                 while (System.nanoTime() < end) {
                     pause(Duration.ofNanos(Math.min(Duration.ofSeconds(1).toNanos(), end - System.nanoTime())));
+                    Mode now = override.get() != null ? override.get() : phase.mode();
                     out.printf("[%3ds] %-8s requests %5d  ok %5d  fallback %5d  breaker %-9s  %s%n", ++second,
-                            phase.mode(), requests.get(), successes.get(), fallbacks.get(), breaker.state(),
+                            now, requests.get(), successes.get(), fallbacks.get(), breaker.state(),
                             percentiles(latencies));
                 }
             }
@@ -246,7 +276,8 @@ public final class CheckoutDemo {
         }
         out.printf("[summary] requests %d, paid %d, fell back %d, breaker went through %s%n",
                 requests.get(), successes.get(), fallbacks.get(), states);
-        return new Outcome(requests.get(), successes.get(), fallbacks.get(), List.copyOf(states), metrics);
+        return new Outcome(requests.get(), successes.get(), fallbacks.get(), List.copyOf(states), metrics,
+                traces.exported());
     }
 
     /** Payments: faults by mode, then a little work under the caller's deadline. */
@@ -256,14 +287,19 @@ public final class CheckoutDemo {
         int status;
         String body;
         try (CancelHandle request = timeout.applyTo(Context.background()); Scope s = request.attach()) {
-            FaultInjection faults = mode == Mode.ERRORS ? errors : mode == Mode.SPIKES ? spikes : outage;
-            body = faults.call(() -> {
+            java.util.concurrent.Callable<String> work = () -> {
                 WaitResult r = Context.current().waitUntil(Ticker.system(), System.nanoTime() + 5_000_000L);
                 if (r != WaitResult.ELAPSED) {
                     throw new IOException("deadline passed: stopped");
                 }
                 return "paid";
-            });
+            };
+            body = switch (mode) {
+                case HEALTHY -> work.call();
+                case ERRORS -> errors.call(work);
+                case SPIKES -> spikes.call(work);
+                case OUTAGE -> outage.call(work);
+            };
             status = 200;
         } catch (Exception e) {
             status = mode == Mode.OUTAGE ? 503 : 500;

@@ -138,6 +138,8 @@ public final class MigrationDemo {
         List<String> myBreaker = breakerScript(ours(1000));
         out.println("[retry]   resilience4j: " + theirBreaker);
         out.println("[retry]   ours:         " + myBreaker);
+        out.println("[summary] the same outcomes from both libraries: "
+                + (mine.equals(theirs) && myBreaker.equals(theirBreaker)));
         return List.of(mine, theirs, myBreaker, theirBreaker);
     }
 }

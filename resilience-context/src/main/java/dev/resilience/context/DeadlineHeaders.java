@@ -169,8 +169,9 @@ public final class DeadlineHeaders {
 
     /**
      * Puts the current context's deadline on an outgoing request: a {@code grpc-timeout} header and
-     * the request's own {@link HttpRequest.Builder#timeout timeout} (replacing one set earlier). A
-     * context without a deadline leaves the builder as it is.
+     * the request's own {@link HttpRequest.Builder#timeout timeout}. If the builder already has a
+     * shorter timeout, that one wins, in both (the caller will not wait longer than it). A context
+     * without a deadline leaves the builder as it is.
      *
      * @throws ContextDoneException if the context is already done: the request would be wasted
      */
@@ -191,7 +192,18 @@ public final class DeadlineHeaders {
             context.throwIfDone();
             throw new DeadlineExceededException(true);
         }
-        return builder.setHeader(GRPC_TIMEOUT, encodeGrpcTimeout(remaining)).timeout(Duration.ofNanos(remaining));
+        Duration own = timeoutOf(builder);
+        long timeout = own == null ? remaining : Math.min(remaining, Deadline.timeoutNanos(own));
+        return builder.setHeader(GRPC_TIMEOUT, encodeGrpcTimeout(timeout)).timeout(Duration.ofNanos(timeout));
+    }
+
+    /** The timeout already set on {@code builder}, or null (none, or no URI yet to build a copy with). */
+    private static Duration timeoutOf(HttpRequest.Builder builder) {
+        try {
+            return builder.copy().build().timeout().orElse(null);
+        } catch (IllegalStateException noUriYet) {
+            return null;
+        }
     }
 
     private static boolean isBlank(char ch) {

@@ -152,6 +152,26 @@ class DeadlineHeadersTest {
     }
 
     @Test
+    void aShorterTimeoutAlreadyOnTheRequestWins() {
+        ManualTicker ticker = new ManualTicker();
+        URI uri = URI.create("http://127.0.0.1/x");
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(250), ticker);
+             Scope s = h.attach()) {
+            HttpRequest shorter = DeadlineHeaders.propagate(HttpRequest.newBuilder(uri).timeout(Duration.ofMillis(100)))
+                    .build();
+            assertEquals(Optional.of(Duration.ofMillis(100)), shorter.timeout());
+            assertEquals(Optional.of("100000u"), shorter.headers().firstValue("grpc-timeout"));
+            HttpRequest longer = DeadlineHeaders.propagate(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)))
+                    .build();
+            assertEquals(Optional.of(Duration.ofMillis(250)), longer.timeout());
+            assertEquals(Optional.of("250000u"), longer.headers().firstValue("grpc-timeout"));
+            // a builder without a URI yet cannot be read: the deadline applies, the later timeout() call decides
+            HttpRequest.Builder noUri = DeadlineHeaders.propagate(HttpRequest.newBuilder());
+            assertEquals(Optional.of(Duration.ofMillis(250)), noUri.uri(uri).build().timeout());
+        }
+    }
+
+    @Test
     void badArguments() {
         assertThrows(IllegalArgumentException.class, () -> DeadlineHeaders.encodeGrpcTimeout(-1));
         assertThrows(IllegalArgumentException.class, () -> DeadlineHeaders.encodeGrpcTimeout(Duration.ofNanos(-1)));

@@ -53,6 +53,13 @@ import java.util.function.Supplier;
  * (the call was cancelled: nothing is counted and a half-open slot comes back). A half-open probe
  * that never reports cannot wedge the breaker: after {@code halfOpenTimeout} (default: the open
  * timeout) a HALF_OPEN breaker re-opens.
+ *
+ * <p><b>Exclusions.</b> A refusal by a local guard ({@link RequestNotPermittedException} from a rate
+ * limiter, bulkhead or adaptive limiter inside the breaker, {@link CallNotPermittedException} from
+ * another breaker) says nothing about the dependency's health: it is always excluded, whatever
+ * {@link Builder#isExcluded} says. By default the caller's own cancellation
+ * ({@link ContextCancelledException}, {@link InterruptedException}) is excluded too; see
+ * {@link #defaultExclusions()} to add to that.
  */
 public final class CircuitBreaker {
 
@@ -108,6 +115,9 @@ public final class CircuitBreaker {
     public record Counts(long requests, long totalSuccesses, long totalFailures, long totalExclusions,
             long consecutiveSuccesses, long consecutiveFailures) {
     }
+
+    private static final Predicate<Throwable> DEFAULT_EXCLUSIONS =
+            e -> e instanceof ContextCancelledException || e instanceof InterruptedException;
 
     private static final Permit REFUSED_OPEN = new Refused(State.OPEN);
     private static final Permit REFUSED_HALF_OPEN = new Refused(State.HALF_OPEN);
@@ -453,7 +463,7 @@ public final class CircuitBreaker {
     }
 
     private void failed(Generation g, long startNanos, Throwable failure) {
-        if (isExcluded.test(failure)) {
+        if (isLocalRefusal(failure) || isExcluded.test(failure)) {
             excluded(g, failure);
             return;
         }
@@ -490,6 +500,21 @@ public final class CircuitBreaker {
         if (trip && failures > 0) {
             transition(g, opened(now, g.trips + 1));
         }
+    }
+
+    /** A refusal by a guard on this side of the call: never the dependency's failure. */
+    private static boolean isLocalRefusal(Throwable failure) {
+        return failure instanceof RequestNotPermittedException || failure instanceof CallNotPermittedException;
+    }
+
+    /**
+     * The exclusions a breaker has when {@link Builder#isExcluded} is not set: the caller's own
+     * cancellation ({@link ContextCancelledException}, {@link InterruptedException}). To add to them:
+     * {@code .isExcluded(CircuitBreaker.defaultExclusions().or(e -> e instanceof NotFoundException))}.
+     * Local refusals are excluded in any case (see the class comment).
+     */
+    public static Predicate<Throwable> defaultExclusions() {
+        return DEFAULT_EXCLUSIONS;
     }
 
     private void excluded(Generation g, Throwable failure) {
@@ -834,7 +859,11 @@ public final class CircuitBreaker {
             return this;
         }
 
-        /** Exceptions that count neither way; gobreaker v2's {@code IsExcluded}. Replaces the default. */
+        /**
+         * Exceptions that count neither way; gobreaker v2's {@code IsExcluded}. Replaces
+         * {@link CircuitBreaker#defaultExclusions()}; combine with it to add to the defaults. Local
+         * refusals are excluded whatever this says.
+         */
         public Builder isExcluded(Predicate<Throwable> isExcluded) {
             Checks.once(this.isExcluded == null, "isExcluded");
             this.isExcluded = Objects.requireNonNull(isExcluded, "isExcluded");
@@ -935,7 +964,7 @@ public final class CircuitBreaker {
                 isSuccessful = e -> false;
             }
             if (isExcluded == null) {
-                isExcluded = e -> e instanceof ContextCancelledException || e instanceof InterruptedException;
+                isExcluded = DEFAULT_EXCLUSIONS;
             }
             if (listener == null) {
                 listener = CircuitBreakerListener.NOOP;

@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
@@ -31,44 +32,84 @@ import java.util.function.Supplier;
  * HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).build(), BodyHandlers.ofString());
  * }</pre>
  *
- * <p><b>Outcomes.</b> Connection errors ({@link IOException}), timeouts ({@link HttpTimeoutException}),
- * 5xx and 429 count as failures for the retry and the breaker; any other status is a result. When
- * retrying stops on a failing status, the caller gets that last response (as from a plain client),
- * not an exception; exceptions come out unchanged. {@code Retry-After} (seconds or an HTTP date) on
- * a 503 or 429 replaces the backoff. Only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS,
- * TRACE) are retried unless {@link Builder#retryNonIdempotent()} says otherwise.
+ * <p><b>Outcomes.</b> Connection errors ({@link IOException}), timeouts (the per-attempt
+ * {@link TimeoutExceededException}, the JDK's {@link HttpTimeoutException}), 5xx and 429 count as
+ * failures for the retry and the breaker; any other status is a result. When retrying stops on a
+ * failing status, the caller gets that last response (as from a plain client), or, with
+ * {@link Builder#throwOnFailingStatus()}, an {@link HttpStatusException} carrying it, so a
+ * {@link Fallback} can replace it. Other exceptions come out unchanged. Refusals of the client's own
+ * rate limiter or bulkhead ({@link RequestNotPermittedException}) are neither retried nor counted by
+ * the breaker: they say nothing about the server.
+ *
+ * <p><b>Retries.</b> Only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) are retried
+ * unless {@link Builder#retryNonIdempotent()} says otherwise. {@code Retry-After} (seconds or an HTTP
+ * date, see {@link #retryAfter}) on a 503 or 429 replaces the backoff. No wait between attempts
+ * exceeds {@link Builder#maxRetryDelay} (default 30 s) or reaches the context's deadline: a server
+ * asking for longer gets no retry, and the caller gets its response. A retried response's body is
+ * closed if it is {@link AutoCloseable} (an {@code InputStream}, a {@code Stream} of lines).
  *
  * <p><b>Deadlines.</b> Each attempt's request timeout is the remaining deadline of the current
- * context (bounded by the pipeline's timeout), and the deadline travels downstream as a
- * {@code grpc-timeout} header.
+ * context (bounded by the per-attempt timeout, and by a shorter timeout set on the request), and the
+ * deadline travels downstream as a {@code grpc-timeout} header.
+ *
+ * <p><b>Metrics.</b> The breaker, rate limiter and bulkhead carry their own listeners; the retry and
+ * timeout the client builds get {@link Builder#retryListener} and {@link Builder#timeoutListener}
+ * (for example {@code ResilienceTelemetry}'s).
  */
 public final class ResilientHttpClient {
 
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE");
+    /** The longest {@code Retry-After} taken from a response, in either form. */
+    static final long MAX_RETRY_AFTER_SECONDS = 86_400L;
 
+    private final String name;
     private final HttpClient http;
     private final Pipeline<Object> idempotent;
     private final Pipeline<Object> other;
+    private final boolean throwOnFailingStatus;
+    private final Retry retry;
+    private final Timeout timeout;
 
     private ResilientHttpClient(Builder b) {
+        this.name = b.name;
         this.http = b.http;
+        this.throwOnFailingStatus = b.throwOnFailingStatus;
         Pipeline.Builder<Object> withRetry = Pipeline.builder(b.name);
         Pipeline.Builder<Object> withoutRetry = Pipeline.builder(b.name);
         if (b.maxAttempts > 1) {
+            RetryListener user = b.retryListener;
             Retry.Builder rb = Retry.builder(b.name).maxAttempts(b.maxAttempts).backoff(b.backoff)
                     .retryOn(ResilientHttpClient::isRetryable)
-                    .delayHint((result, failure) -> failure instanceof HttpStatusException
-                            ? retryAfter(((HttpStatusException) failure).response()) : null);
+                    .maxDelay(b.maxRetryDelay)
+                    .delayHint(Object.class, (result, failure) -> failure instanceof HttpStatusException
+                            ? retryAfter(((HttpStatusException) failure).response()).orElse(null) : null)
+                    .listener(new RetryListener() {
+                        @Override
+                        public void onRetry(Retry r, int attempt, long delayNanos, Throwable failure) {
+                            if (failure instanceof HttpStatusException) {
+                                closeBody(((HttpStatusException) failure).response());
+                            }
+                            user.onRetry(r, attempt, delayNanos, failure);
+                        }
+
+                        @Override
+                        public void onGiveUp(Retry r, int attempts, GiveUp reason) {
+                            user.onGiveUp(r, attempts, reason);
+                        }
+                    });
             if (b.budget != null) {
                 rb.budget(b.budget);
             }
-            Retry retry = rb.build();
+            this.retry = rb.build();
             withRetry.retry(retry);
             if (b.retryNonIdempotent) {
                 withoutRetry.retry(retry);
             }
+        } else {
+            this.retry = null;
         }
-        Timeout timeout = b.timeout == null ? null : Timeout.builder(b.name).timeout(b.timeout).build();
+        this.timeout = b.timeout == null ? null
+                : Timeout.builder(b.name).timeout(b.timeout).listener(b.timeoutListener).build();
         for (Pipeline.Builder<Object> p : java.util.List.of(withRetry, withoutRetry)) {
             if (b.breaker != null) {
                 p.circuitBreaker(b.breaker);
@@ -93,7 +134,18 @@ public final class ResilientHttpClient {
     }
 
     private static boolean isRetryable(Throwable e) {
-        return e instanceof IOException || e instanceof HttpStatusException;
+        return e instanceof IOException || e instanceof HttpStatusException || e instanceof TimeoutExceededException;
+    }
+
+    /** Frees the connection of a response that is being retried, if its body holds it. */
+    private static void closeBody(HttpResponse<?> response) {
+        if (response.body() instanceof AutoCloseable) {
+            try {
+                ((AutoCloseable) response.body()).close();
+            } catch (Exception ignored) {
+                // the response is dropped either way
+            }
+        }
     }
 
     private Pipeline<Object> pipelineFor(HttpRequest request) {
@@ -122,6 +174,14 @@ public final class ResilientHttpClient {
      * Sends {@code request} through the pipeline, blocking.
      *
      * @return the response (the last one, if retrying stopped on a failing status)
+     * @throws IOException if the last attempt failed to connect or read
+     * @throws InterruptedException if the calling thread was interrupted
+     * @throws HttpStatusException if the last response was a 5xx or 429 and
+     *     {@link Builder#throwOnFailingStatus()} is set
+     * @throws CallNotPermittedException if the breaker refused the call
+     * @throws RequestNotPermittedException if the rate limiter or bulkhead refused it
+     * @throws TimeoutExceededException if the last attempt ran out of its per-attempt timeout
+     * @throws dev.resilience.context.ContextDoneException if the caller's context ended
      */
     @SuppressWarnings("unchecked")
     public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
@@ -131,6 +191,9 @@ public final class ResilientHttpClient {
         try {
             return (HttpResponse<T>) pipelineFor(request).call(() -> classify(http.send(withDeadline(request), handler)));
         } catch (HttpStatusException e) {
+            if (throwOnFailingStatus) {
+                throw e;
+            }
             return (HttpResponse<T>) e.response();
         } catch (IOException | InterruptedException | RuntimeException e) {
             throw e;
@@ -156,7 +219,7 @@ public final class ResilientHttpClient {
         CompletableFuture<HttpResponse<T>> result = new CompletableFuture<>();
         pipelineFor(request).callAsync(attempt).whenComplete((v, e) -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof HttpStatusException) {
+            if (cause instanceof HttpStatusException && !throwOnFailingStatus) {
                 result.complete((HttpResponse<T>) ((HttpStatusException) cause).response());
             } else if (cause != null) {
                 result.completeExceptionally(cause);
@@ -167,25 +230,55 @@ public final class ResilientHttpClient {
         return result;
     }
 
-    /** The delay a {@code Retry-After} header asks for (seconds or an HTTP date), or null. */
-    static Duration retryAfter(HttpResponse<?> response) {
-        Optional<String> value = response.headers().firstValue("retry-after");
-        if (value.isEmpty()) {
-            return null;
+    /**
+     * The delay a response's {@code Retry-After} header asks for: delay-seconds or an HTTP date
+     * (measured against this machine's wall clock; a date in the past means now). Either form is
+     * capped at 86,400 s; a malformed or negative value counts as absent. Public so that code which
+     * builds its own {@link Retry} around an {@code HttpClient} can use the same parsing:
+     * {@code .delayHint(HttpResponse.class, (r, e) -> r == null ? null : ResilientHttpClient.retryAfter(r).orElse(null))}.
+     */
+    public static Optional<Duration> retryAfter(HttpResponse<?> response) {
+        Objects.requireNonNull(response, "response");
+        return retryAfter(response.headers().firstValue("retry-after").orElse(null), Instant.now());
+    }
+
+    /** {@link #retryAfter(HttpResponse)} of a header value (null if absent) at wall-clock time {@code now}. */
+    static Optional<Duration> retryAfter(String value, Instant now) {
+        if (value == null) {
+            return Optional.empty();
         }
-        String v = value.get().trim();
+        String v = value.trim();
+        Duration max = Duration.ofSeconds(MAX_RETRY_AFTER_SECONDS);
+        if (!v.isEmpty() && v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            // delay-seconds; more digits than a long holds is still "very long"
+            return Optional.of(v.length() > 6 ? max : min(Duration.ofSeconds(Long.parseLong(v)), max));
+        }
         try {
-            long seconds = Long.parseLong(v);
-            return seconds < 0 ? null : Duration.ofSeconds(Math.min(seconds, 86_400L));
-        } catch (NumberFormatException notSeconds) {
-            try {
-                ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-                Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
-                return d.isNegative() ? Duration.ZERO : d;
-            } catch (DateTimeParseException malformed) {
-                return null;
-            }
+            Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            Duration d = Duration.between(now, at);
+            return Optional.of(d.isNegative() ? Duration.ZERO : min(d, max));
+        } catch (DateTimeParseException malformed) {
+            return Optional.empty();
         }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    /** The name of the client's policies. */
+    public String name() {
+        return name;
+    }
+
+    /** The retry policy the client built, if {@link Builder#retry} asked for more than one attempt. */
+    public Optional<Retry> retry() {
+        return Optional.ofNullable(retry);
+    }
+
+    /** The per-attempt timeout policy the client built, if {@link Builder#timeout} was set. */
+    public Optional<Timeout> timeout() {
+        return Optional.ofNullable(timeout);
     }
 
     /** Builds a {@link ResilientHttpClient}; every policy is optional. */
@@ -200,6 +293,10 @@ public final class ResilientHttpClient {
         private RateLimiter limiter;
         private Duration timeout;
         private Bulkhead bulkhead;
+        private boolean throwOnFailingStatus;
+        private Duration maxRetryDelay = Duration.ofSeconds(30);
+        private RetryListener retryListener = RetryListener.NOOP;
+        private TimeoutListener timeoutListener = TimeoutListener.NOOP;
 
         private Builder(HttpClient http) {
             this.http = Objects.requireNonNull(http, "http");
@@ -255,6 +352,38 @@ public final class ResilientHttpClient {
         /** Bounds concurrent requests. */
         public Builder bulkhead(Bulkhead bulkhead) {
             this.bulkhead = Objects.requireNonNull(bulkhead, "bulkhead");
+            return this;
+        }
+
+        /**
+         * The longest wait between attempts, a server's {@code Retry-After} included; a longer one
+         * ends the retries and the caller gets the last response. Default 30 s.
+         */
+        public Builder maxRetryDelay(Duration maxRetryDelay) {
+            Checks.nonNegativeNanos(maxRetryDelay, "maxRetryDelay");
+            this.maxRetryDelay = maxRetryDelay;
+            return this;
+        }
+
+        /**
+         * A final 5xx or 429 (after any retries) is thrown as {@link HttpStatusException} instead of
+         * returned, so a {@link Fallback} or the caller's {@code catch} handles every failure in one
+         * place.
+         */
+        public Builder throwOnFailingStatus() {
+            this.throwOnFailingStatus = true;
+            return this;
+        }
+
+        /** Receives the events of the client's retry policy (retries, give-ups). */
+        public Builder retryListener(RetryListener listener) {
+            this.retryListener = Objects.requireNonNull(listener, "retryListener");
+            return this;
+        }
+
+        /** Receives the events of the client's per-attempt timeout. */
+        public Builder timeoutListener(TimeoutListener listener) {
+            this.timeoutListener = Objects.requireNonNull(listener, "timeoutListener");
             return this;
         }
 

@@ -45,7 +45,7 @@ import java.util.function.Supplier;
  *
  * <p><b>Waiting.</b> A server-provided delay ({@link Builder#delayHint}, e.g. {@code Retry-After})
  * replaces the backoff. No retry is attempted whose wait would reach the current context's
- * deadline, nor one the budget refuses. When the call stops, its last outcome comes out unchanged:
+ * deadline or exceed {@link Builder#maxDelay}, nor one the budget refuses. When the call stops, its last outcome comes out unchanged:
  * the last exception is rethrown as it was (never wrapped), or the last result is returned. The
  * listener says why it stopped.
  *
@@ -63,6 +63,7 @@ public final class Retry {
     private final DoubleSupplier random;
     private final Ticker ticker;
     private final RetryListener listener;
+    private final long maxDelayNanos;
 
     private Retry(Builder b) {
         this.name = b.name;
@@ -75,6 +76,7 @@ public final class Retry {
         this.random = b.random;
         this.ticker = b.ticker;
         this.listener = b.listener;
+        this.maxDelayNanos = b.maxDelayNanos;
     }
 
     /** Starts building a retry policy; {@code name} identifies it in metrics. */
@@ -125,6 +127,10 @@ public final class Retry {
         }
         if (delay < 0) {
             delay = Math.max(0L, rule.backoff.delayNanos(attempt, previous, random));
+        }
+        if (delay > maxDelayNanos) {
+            listener.onGiveUp(this, attempt, RetryListener.GiveUp.DELAY_TOO_LONG);
+            return -1;
         }
         if (ctx.isDone() || ctx.remainingNanos() <= delay) {
             listener.onGiveUp(this, attempt, RetryListener.GiveUp.DEADLINE);
@@ -279,6 +285,7 @@ public final class Retry {
         private DoubleSupplier random;
         private Ticker ticker;
         private RetryListener listener;
+        private long maxDelayNanos = -1;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -326,20 +333,47 @@ public final class Retry {
             return this;
         }
 
-        /** Which results the default rule retries (e.g. HTTP 503); default none. */
-        public Builder retryOnResult(Predicate<Object> retryOnResult) {
+        /**
+         * Which results the default rule retries (e.g. HTTP 503); default none. Results that are
+         * not of {@code type} (null among them) are never retried.
+         *
+         * <pre>{@code
+         * .retryOnResult(HttpResponse.class, r -> r.statusCode() == 503)
+         * }</pre>
+         */
+        public <R> Builder retryOnResult(Class<R> type, Predicate<? super R> retryOnResult) {
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(retryOnResult, "retryOnResult");
             Checks.once(this.retryOnResult == null, "retryOnResult");
-            this.retryOnResult = Objects.requireNonNull(retryOnResult, "retryOnResult");
+            this.retryOnResult = r -> type.isInstance(r) && retryOnResult.test(type.cast(r));
             return this;
         }
 
         /**
-         * A server-provided delay (such as {@code Retry-After}) to wait instead of the backoff;
-         * the function gets the result or exception and returns null when there is none.
+         * A server-provided delay (such as {@code Retry-After}) to wait instead of the backoff. The
+         * function gets the attempt's result if it is of {@code type} (else null) and its exception
+         * (or null), and returns null when there is no hint.
+         *
+         * <pre>{@code
+         * .delayHint(HttpResponse.class, (r, e) -> r == null ? null : retryAfter(r))
+         * }</pre>
          */
-        public Builder delayHint(BiFunction<Object, Throwable, Duration> delayHint) {
+        public <R> Builder delayHint(Class<R> type, BiFunction<? super R, Throwable, Duration> delayHint) {
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(delayHint, "delayHint");
             Checks.once(this.delayHint == null, "delayHint");
-            this.delayHint = Objects.requireNonNull(delayHint, "delayHint");
+            this.delayHint = (r, e) -> delayHint.apply(type.isInstance(r) ? type.cast(r) : null, e);
+            return this;
+        }
+
+        /**
+         * The longest wait between attempts this policy accepts; a longer one (a server's hint
+         * asking for minutes, say) ends the retries with the last outcome
+         * ({@link RetryListener.GiveUp#DELAY_TOO_LONG}). Default: no limit but the context's deadline.
+         */
+        public Builder maxDelay(Duration maxDelay) {
+            Checks.once(this.maxDelayNanos < 0, "maxDelay");
+            this.maxDelayNanos = Checks.nonNegativeNanos(maxDelay, "maxDelay");
             return this;
         }
 
@@ -391,6 +425,9 @@ public final class Retry {
             }
             if (listener == null) {
                 listener = RetryListener.NOOP;
+            }
+            if (maxDelayNanos < 0) {
+                maxDelayNanos = Long.MAX_VALUE;
             }
             return new Retry(this);
         }

@@ -19,7 +19,9 @@ public interface RetryListener {
         /** The backoff would reach the context's deadline. */
         DEADLINE,
         /** The retry budget had no retry left. */
-        BUDGET
+        BUDGET,
+        /** The wait asked for (typically a server's hint) exceeds the policy's {@code maxDelay}. */
+        DELAY_TOO_LONG
     }
 
     /**

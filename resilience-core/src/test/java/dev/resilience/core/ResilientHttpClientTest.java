@@ -1,7 +1,6 @@
 package dev.resilience.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +20,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -28,6 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,6 +49,7 @@ class ResilientHttpClientTest {
     void start() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
+        server.setExecutor(Executors.newCachedThreadPool()); // a slow request must not hold up the next
         server.start();
         base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
@@ -53,6 +57,7 @@ class ResilientHttpClientTest {
     @AfterEach
     void stop() {
         server.stop(0);
+        ((ExecutorService) server.getExecutor()).shutdownNow();
     }
 
     /** /ok, /flaky (503 + Retry-After: 0 twice, then 200), /down (always 503), /throttled (429 once). */
@@ -71,6 +76,17 @@ class ResilientHttpClientTest {
             case "/throttled":
                 status = n <= 1 ? 429 : 200;
                 break;
+            case "/slow-once":
+                if (n == 1) {
+                    pause(1_000); // the first attempt is slow; the retry is not
+                }
+                status = 200;
+                break;
+            case "/far-future":
+                status = 503;
+                exchange.getResponseHeaders().add("Retry-After", DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                        ZonedDateTime.now(ZoneOffset.UTC).plusYears(500)));
+                break;
             case "/slow":
                 try {
                     Thread.sleep(2_000); // the simulated slow dependency, not a test waiting
@@ -82,13 +98,22 @@ class ResilientHttpClientTest {
             default:
                 status = 200;
         }
-        if (status != 200) {
+        if (status != 200 && !exchange.getResponseHeaders().containsKey("Retry-After")) {
             exchange.getResponseHeaders().add("Retry-After", "0");
         }
         byte[] body = ("hit " + n).getBytes(StandardCharsets.UTF_8);
         exchange.sendResponseHeaders(status, body.length);
         exchange.getResponseBody().write(body);
         exchange.close();
+    }
+
+    /** The simulated dependency's own slowness, not a test waiting for a condition. */
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private HttpRequest get(String path) {
@@ -170,12 +195,201 @@ class ResilientHttpClientTest {
 
     @Test
     void retryAfterParsesSecondsAndHttpDates() {
-        assertEquals(Duration.ofSeconds(5), ResilientHttpClient.retryAfter(response("5")));
+        assertEquals(Duration.ofSeconds(5), ResilientHttpClient.retryAfter(response("5")).orElseThrow());
         String inTenSeconds = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(10));
-        Duration d = ResilientHttpClient.retryAfter(response(inTenSeconds));
+        Duration d = ResilientHttpClient.retryAfter(response(inTenSeconds)).orElseThrow();
         assertTrue(d.compareTo(Duration.ofSeconds(8)) > 0 && d.compareTo(Duration.ofSeconds(11)) < 0, d.toString());
-        assertNull(ResilientHttpClient.retryAfter(response("soon")));
-        assertNull(ResilientHttpClient.retryAfter(response("-3")));
+        assertTrue(ResilientHttpClient.retryAfter(response("soon")).isEmpty());
+        assertTrue(ResilientHttpClient.retryAfter(response("-3")).isEmpty());
+        assertTrue(ResilientHttpClient.retryAfter(response("")).isEmpty());
+    }
+
+    @Test
+    void bothRetryAfterFormsAreCappedAtOneDay() {
+        Instant now = Instant.parse("2026-11-30T00:00:00Z");
+        Duration day = Duration.ofSeconds(86_400);
+        assertEquals(day, ResilientHttpClient.retryAfter("86401", now).orElseThrow());
+        assertEquals(day, ResilientHttpClient.retryAfter("99999999999999999999999", now).orElseThrow(), "no overflow");
+        String farFuture = DateTimeFormatter.RFC_1123_DATE_TIME.format(now.plus(Duration.ofDays(500 * 365)).atZone(ZoneOffset.UTC));
+        assertEquals(day, ResilientHttpClient.retryAfter(farFuture, now).orElseThrow());
+        String past = DateTimeFormatter.RFC_1123_DATE_TIME.format(now.minusSeconds(60).atZone(ZoneOffset.UTC));
+        assertEquals(Duration.ZERO, ResilientHttpClient.retryAfter(past, now).orElseThrow());
+        assertEquals(Duration.ofSeconds(90), ResilientHttpClient.retryAfter(
+                DateTimeFormatter.RFC_1123_DATE_TIME.format(now.plusSeconds(90).atZone(ZoneOffset.UTC)), now).orElseThrow());
+    }
+
+    @Test
+    void aHostileRetryAfterDateEndsTheRetriesInsteadOfSleeping() throws Exception {
+        List<RetryListener.GiveUp> gaveUp = new CopyOnWriteArrayList<>();
+        ResilientHttpClient client = ResilientHttpClient.builder(http).retry(3, Backoff.fixed(Duration.ofMillis(1)))
+                .retryListener(new RetryListener() {
+                    @Override
+                    public void onGiveUp(Retry retry, int attempts, GiveUp reason) {
+                        gaveUp.add(reason);
+                    }
+                }).build();
+        long start = System.nanoTime();
+        HttpResponse<String> r = client.send(get("/far-future"), HttpResponse.BodyHandlers.ofString());
+        assertEquals(503, r.statusCode(), "the caller gets the server's answer");
+        assertEquals(1, hits.get("/far-future").get());
+        assertEquals(List.of(RetryListener.GiveUp.DELAY_TOO_LONG), gaveUp);
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos());
+        // async too
+        assertEquals(503, client.sendAsync(get("/far-future"), HttpResponse.BodyHandlers.ofString())
+                .get(5, TimeUnit.SECONDS).statusCode());
+        // a longer maxRetryDelay still never sleeps past the context's deadline
+        ResilientHttpClient patient = ResilientHttpClient.builder(http).retry(3, Backoff.fixed(Duration.ofMillis(1)))
+                .maxRetryDelay(Duration.ofDays(2)).build();
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofSeconds(2)); Scope s = h.attach()) {
+            assertEquals(503, patient.send(get("/far-future"), HttpResponse.BodyHandlers.ofString()).statusCode());
+        }
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos());
+    }
+
+    @Test
+    void aSlowAttemptIsRetriedAndTheSecondSucceeds() throws Exception {
+        ResilientHttpClient client = ResilientHttpClient.builder(http).retry(2, Backoff.fixed(Duration.ofMillis(1)))
+                .timeout(Duration.ofMillis(200)).build();
+        long start = System.nanoTime();
+        HttpResponse<String> r = client.send(get("/slow-once"), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        assertEquals("hit 2", r.body());
+        assertTrue(System.nanoTime() - start < Duration.ofMillis(900).toNanos(), "did not wait for the slow attempt");
+    }
+
+    @Test
+    void aSlowAsyncAttemptIsRetriedToo() throws Exception {
+        ResilientHttpClient client = ResilientHttpClient.builder(http).retry(2, Backoff.fixed(Duration.ofMillis(1)))
+                .timeout(Duration.ofMillis(200)).build();
+        HttpResponse<String> r = client.sendAsync(get("/slow-once"), HttpResponse.BodyHandlers.ofString())
+                .get(5, TimeUnit.SECONDS);
+        assertEquals(200, r.statusCode());
+        assertEquals(2, hits.get("/slow-once").get());
+    }
+
+    @Test
+    void retryAndTimeoutEventsReachTheirListeners() throws Exception {
+        List<Throwable> retried = new CopyOnWriteArrayList<>();
+        List<Timeout> timedOut = new CopyOnWriteArrayList<>();
+        ResilientHttpClient client = ResilientHttpClient.builder(http).name("payments")
+                .retry(3, Backoff.fixed(Duration.ofMillis(1))).timeout(Duration.ofMillis(200))
+                .retryListener(new RetryListener() {
+                    @Override
+                    public void onRetry(Retry retry, int attempt, long delayNanos, Throwable failure) {
+                        retried.add(failure);
+                    }
+                })
+                .timeoutListener(new TimeoutListener() {
+                    @Override
+                    public void onTimeout(Timeout timeout) {
+                        timedOut.add(timeout);
+                    }
+                }).build();
+        assertEquals(200, client.send(get("/slow-once"), HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(1, retried.size());
+        assertTrue(retried.get(0) instanceof TimeoutExceededException, String.valueOf(retried.get(0)));
+        assertEquals(1, timedOut.size());
+        assertEquals("payments", timedOut.get(0).name());
+        assertEquals(client.timeout().orElseThrow(), timedOut.get(0));
+        assertEquals("payments", client.retry().orElseThrow().name());
+        assertEquals(200, client.send(get("/flaky"), HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(3, retried.size(), "two 503s retried");
+        assertTrue(retried.get(1) instanceof HttpStatusException);
+    }
+
+    @Test
+    void theClientsOwnLimiterAndBulkheadNeverCountAsBreakerFailures() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("http").build();
+        RateLimiter limiter = RateLimiter.builder("http").interval(Duration.ofHours(1)).burst(1)
+                .maxWait(Duration.ZERO).build();
+        Bulkhead bulkhead = Bulkhead.builder("http").maxConcurrent(1).maxWait(Duration.ZERO).build();
+        ResilientHttpClient client = ResilientHttpClient.builder(http).retry(3, Backoff.fixed(Duration.ofMillis(1)))
+                .circuitBreaker(breaker).rateLimiter(limiter).bulkhead(bulkhead).build();
+        assertEquals(200, client.send(get("/ok"), HttpResponse.BodyHandlers.ofString()).statusCode());
+        for (int i = 0; i < 10; i++) {
+            assertThrows(RequestNotPermittedException.class, () -> client.send(get("/ok"), HttpResponse.BodyHandlers.ofString()));
+        }
+        assertEquals(0, breaker.counts().totalFailures(), breaker.counts().toString());
+        assertEquals(CircuitBreaker.State.CLOSED, breaker.state());
+
+        ResilientHttpClient crowded = ResilientHttpClient.builder(http).circuitBreaker(breaker).bulkhead(bulkhead).build();
+        assertTrue(bulkhead.tryAcquire(), "another caller holds the only slot");
+        try {
+            for (int i = 0; i < 10; i++) {
+                assertThrows(RequestNotPermittedException.class,
+                        () -> crowded.send(get("/ok"), HttpResponse.BodyHandlers.ofString()));
+            }
+        } finally {
+            bulkhead.release();
+        }
+        assertEquals(0, breaker.counts().totalFailures(), breaker.counts().toString());
+        assertEquals(0, breaker.counts().consecutiveFailures());
+        assertEquals(CircuitBreaker.State.CLOSED, breaker.state());
+        assertEquals(1, hits.get("/ok").get(), "refused requests never left");
+    }
+
+    @Test
+    void addingToTheDefaultExclusionsKeepsThem() {
+        CircuitBreaker breaker = CircuitBreaker.builder("b")
+                .isExcluded(CircuitBreaker.defaultExclusions().or(e -> e instanceof IllegalArgumentException)).build();
+        for (int i = 0; i < 10; i++) {
+            assertThrows(IllegalArgumentException.class, () -> breaker.call(() -> {
+                throw new IllegalArgumentException("a client error");
+            }));
+            assertThrows(InterruptedException.class, () -> breaker.call(() -> {
+                throw new InterruptedException("the caller left");
+            }));
+        }
+        assertEquals(0, breaker.counts().totalFailures());
+        assertEquals(CircuitBreaker.State.CLOSED, breaker.state());
+    }
+
+    @Test
+    void aFallbackCanReplaceAFinalFailingStatus() throws Exception {
+        ResilientHttpClient client = ResilientHttpClient.builder(http).retry(2, Backoff.fixed(Duration.ofMillis(1)))
+                .throwOnFailingStatus().build();
+        ResilientHttpClient patient = ResilientHttpClient.builder(http).retry(3, Backoff.fixed(Duration.ofMillis(1)))
+                .throwOnFailingStatus().build();
+        List<Integer> seen = new CopyOnWriteArrayList<>();
+        Fallback<String> cached = Fallback.<String>on(HttpStatusException.class, IOException.class).to(e -> {
+            seen.add(((HttpStatusException) e).statusCode());
+            return "cached";
+        });
+        assertEquals("cached", cached.call(() -> client.send(get("/down"), HttpResponse.BodyHandlers.ofString()).body()));
+        assertEquals(List.of(503), seen);
+        assertEquals(2, hits.get("/down").get(), "retried first, then fell back");
+        assertEquals("cached", cached.callAsync(() -> client.sendAsync(get("/down"), HttpResponse.BodyHandlers.ofString())
+                .thenApply(HttpResponse::body)).toCompletableFuture().get(5, TimeUnit.SECONDS));
+        assertEquals("hit 3", cached.call(() -> patient.send(get("/flaky"), HttpResponse.BodyHandlers.ofString()).body()),
+                "a success is not replaced");
+    }
+
+    @Test
+    void theSmallerOfTheRequestTimeoutAndTheDeadlineWins() throws Exception {
+        ResilientHttpClient client = ResilientHttpClient.builder(http).build();
+        HttpRequest shortRequest = HttpRequest.newBuilder(base.resolve("/ok")).timeout(Duration.ofMillis(300)).build();
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofSeconds(30)); Scope s = h.attach()) {
+            client.send(shortRequest, HttpResponse.BodyHandlers.ofString());
+        }
+        long sent = DeadlineHeaders.parseGrpcTimeout(deadlines.get(0));
+        assertTrue(sent > 0 && sent <= Duration.ofMillis(300).toNanos(), "the request's 300 ms: " + deadlines.get(0));
+        HttpRequest longRequest = HttpRequest.newBuilder(base.resolve("/ok")).timeout(Duration.ofSeconds(30)).build();
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(400)); Scope s = h.attach()) {
+            client.send(longRequest, HttpResponse.BodyHandlers.ofString());
+        }
+        sent = DeadlineHeaders.parseGrpcTimeout(deadlines.get(1));
+        assertTrue(sent > 0 && sent <= Duration.ofMillis(400).toNanos(), "the deadline's 400 ms: " + deadlines.get(1));
+    }
+
+    @Test
+    void aTypedRetryAroundAPlainClientUsesTheSameRetryAfterParsing() throws Exception {
+        Retry retry = Retry.builder("plain").maxAttempts(3).backoff(Backoff.fixed(Duration.ofMillis(1)))
+                .retryOnResult(HttpResponse.class, r -> r.statusCode() == 503)
+                .delayHint(HttpResponse.class, (r, e) -> r == null ? null : ResilientHttpClient.retryAfter(r).orElse(null))
+                .build();
+        HttpResponse<?> r = retry.call(() -> http.send(get("/flaky"), HttpResponse.BodyHandlers.ofString()));
+        assertEquals(200, r.statusCode());
+        assertEquals(3, hits.get("/flaky").get());
     }
 
     private static HttpResponse<String> response(String retryAfter) {

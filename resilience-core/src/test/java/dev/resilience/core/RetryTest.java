@@ -157,7 +157,7 @@ class RetryTest {
     @Test
     void retryableResultsAndTheLastResultIsReturned() throws Exception {
         Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO))
-                .retryOnResult(r -> "503".equals(r)).build();
+                .retryOnResult(String.class, "503"::equals).build();
         AtomicInteger a = new AtomicInteger();
         assertEquals("503", retry.call(() -> {
             a.incrementAndGet();
@@ -241,8 +241,8 @@ class RetryTest {
     @Test
     void serverDelayReplacesTheBackoff() {
         Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ofMillis(10)))
-                .retryOnResult(r -> ((String) r).startsWith("503"))
-                .delayHint((r, e) -> r != null ? Duration.ofSeconds(Long.parseLong(((String) r).substring(4))) : null)
+                .retryOnResult(String.class, r -> r.startsWith("503"))
+                .delayHint(String.class, (r, e) -> r != null ? Duration.ofSeconds(Long.parseLong(r.substring(4))) : null)
                 .ticker(ticker).build();
         AtomicInteger a = new AtomicInteger();
         CompletableFuture<String> f = retry.<String>callAsync(() -> CompletableFuture.completedFuture(

@@ -1,4 +1,4 @@
-/** Lock-free queues, recycler, object pool and worker pool (issue 5). */
+/** Lock-free queues, a recycler, an object pool and a worker pool. */
 module dev.resilience.pool {
     requires transitive dev.resilience.context;
 

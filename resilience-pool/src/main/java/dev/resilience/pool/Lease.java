@@ -12,7 +12,8 @@ package dev.resilience.pool;
  *
  * <p>A lease is ended exactly once, by {@code close} or {@code invalidate}; ending it again, or
  * calling {@link #get()} after, throws {@link IllegalStateException} as long as the object has not
- * been borrowed again in the meantime. Leases are recycled by the pool (borrowing allocates nothing),
+ * been borrowed again in the meantime. The one exception: {@code close()} after {@code invalidate()}
+ * does nothing, so a lease can be invalidated inside its {@code try}-with-resources block. Leases are recycled by the pool (borrowing allocates nothing),
  * so a lease must not be kept after it is ended.
  *
  * @param <T> the type of the pooled object

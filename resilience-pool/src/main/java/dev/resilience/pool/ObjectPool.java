@@ -48,9 +48,15 @@ import java.util.concurrent.locks.LockSupport;
  * destroyed when returned, and reports suspected leaks. Lifetime and idle times are therefore
  * enforced with the precision of the maintenance interval, measured on the pool's {@link Ticker}.
  *
+ * <p><b>Size.</b> The allocator never has more than {@code maxSize} objects alive at once: an object
+ * counts from the moment {@code allocate} is called until {@code deallocate} has returned, so a
+ * replacement for an invalidated object is made only once the old one is gone.
+ *
  * <p><b>Failures.</b> An allocator exception is handed to one borrower as a {@link PoolException}
  * (its cause) and the pool tries again: the next allocation happens when a borrower waits again or
  * at the next sweep. A failing allocator never wedges the pool; when it recovers, so does the pool.
+ * A validation that throws counts as invalid; a deallocation that throws is logged; a listener that
+ * throws is logged and ignored.
  *
  * <p><b>Leaks.</b> With {@link Builder#leakDetection(Duration)} the pool records where each lease was
  * borrowed (a stack trace: use it in tests and staging, it costs a few microseconds a borrow) and
@@ -105,7 +111,11 @@ public final class ObjectPool<T> implements AutoCloseable {
     private final Set<Slot> live = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<Slot> toDestroy = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Slot> overflow = new ConcurrentLinkedQueue<>();
-    /** Slots not yet dead, including those being allocated and those carrying an allocation error. */
+    /**
+     * Objects the allocator has alive: counted from before {@code allocate} until after
+     * {@code deallocate} (dead slots waiting for destruction included), plus slots carrying an
+     * allocation error until they are consumed. Only the background thread increments it.
+     */
     private final AtomicInteger allocated = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
     private final LongAdder allocationFailures = new LongAdder();
@@ -229,10 +239,12 @@ public final class ObjectPool<T> implements AutoCloseable {
                 throw new PoolTimeoutException("no object of pool " + name + " became available within "
                         + Duration.ofNanos(timeoutNanos));
             }
-            listener.borrowWaited(ticker.read() - start);
+            long waited = ticker.read() - start;
+            notify(l -> l.borrowWaited(waited), "borrowWaited");
             return got.get(0);
         } catch (PoolTimeoutException | ContextDoneException | InterruptedException gaveUp) {
-            listener.borrowTimedOut(ticker.read() - start);
+            long waited = ticker.read() - start;
+            notify(l -> l.borrowTimedOut(waited), "borrowTimedOut");
             throw gaveUp;
         } finally {
             if (counted[0]) {
@@ -299,8 +311,26 @@ public final class ObjectPool<T> implements AutoCloseable {
     private boolean valid(Slot s) {
         try {
             return allocator.validate(s.object);
-        } catch (Exception e) {
+        } catch (Throwable e) {
+            log(System.Logger.Level.WARNING, "validate threw; the object counts as invalid", e);
             return false;
+        }
+    }
+
+    /** Calls the listener; what it throws is logged and goes no further. */
+    private void notify(java.util.function.Consumer<PoolListener> event, String method) {
+        try {
+            event.accept(listener);
+        } catch (Throwable e) {
+            log(System.Logger.Level.ERROR, "listener." + method + " threw", e);
+        }
+    }
+
+    private void log(System.Logger.Level level, String message, Throwable e) {
+        try {
+            LOG.log(level, "pool " + name + ": " + message, e);
+        } catch (Throwable ignored) {
+            // logging itself failed: nothing left to tell
         }
     }
 
@@ -308,6 +338,9 @@ public final class ObjectPool<T> implements AutoCloseable {
 
     private void release(Slot s, boolean invalidate) {
         int state = (int) STATE.getAcquire(s);
+        if (state == DEAD && !invalidate && s.reason == PoolListener.DestroyReason.INVALIDATED) {
+            return; // close() after invalidate(), as try-with-resources does: a dead slot is never lent again
+        }
         if (state != CLAIMED && state != CLAIMED_QUEUED) {
             throw new IllegalStateException("lease already ended");
         }
@@ -344,10 +377,11 @@ public final class ObjectPool<T> implements AutoCloseable {
     private void kill(Slot s, PoolListener.DestroyReason reason) {
         STATE.setRelease(s, DEAD);
         live.remove(s);
-        allocated.decrementAndGet();
         s.reason = reason;
         if (reason != null) {
-            toDestroy.add(s);
+            toDestroy.add(s); // still counted in `allocated` until deallocate has returned
+        } else {
+            allocated.decrementAndGet(); // an allocation error: no object to deallocate
         }
         LockSupport.unpark(background);
     }
@@ -374,14 +408,19 @@ public final class ObjectPool<T> implements AutoCloseable {
                         minIdleFailed = false;
                     }
                     minIdleFailed = allocateWanted(minIdleFailed);
+                    if (closed) {
+                        continue; // closed while allocating: drain now (the allocator may have taken close's wake-up)
+                    }
                 }
-                Context.background().parkUntil(ticker, closed ? ticker.read() + Long.MAX_VALUE / 4 : nextSweep);
+                // closed: woken by each object that comes back; the timeout is a safety net against a
+                // wake-up taken by user code running on this thread
+                Context.background().parkUntil(ticker, closed ? ticker.read() + maintenanceNanos : nextSweep);
                 Thread.interrupted();
             } catch (RuntimeException | Error unexpected) {
-                LOG.log(System.Logger.Level.ERROR, "pool " + name + ": background thread error", unexpected);
+                log(System.Logger.Level.ERROR, "background thread error", unexpected);
             }
         }
-        listener.closed();
+        notify(PoolListener::closed, "closed");
         terminated = true;
         closers.wakeAll();
     }
@@ -404,25 +443,29 @@ public final class ObjectPool<T> implements AutoCloseable {
             }
             allocated.incrementAndGet();
             Slot s = new Slot();
+            T object = null;
             try {
-                T object = allocator.allocate();
+                object = allocator.allocate();
                 if (object == null) {
                     throw new NullPointerException("the allocator returned null");
                 }
+            } catch (Throwable e) {
+                s.error = e;
+                allocationFailures.increment();
+                Throwable error = e;
+                notify(l -> l.allocationFailed(error), "allocationFailed");
+                if (demand == 0) {
+                    minIdleFailed = true;
+                }
+            }
+            if (object != null) {
                 s.object = object;
                 long now = ticker.read();
                 s.createdAt = now;
                 s.idleSince = now;
                 s.validatedAt = now;
                 live.add(s);
-                listener.allocated();
-            } catch (Exception | Error e) {
-                s.error = e;
-                allocationFailures.increment();
-                listener.allocationFailed(e);
-                if (demand == 0) {
-                    minIdleFailed = true;
-                }
+                notify(PoolListener::allocated, "allocated");
             }
             STATE.setRelease(s, IDLE);
             enqueue(s);
@@ -442,10 +485,13 @@ public final class ObjectPool<T> implements AutoCloseable {
         s.object = null;
         try {
             allocator.deallocate(object);
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "pool " + name + ": deallocate failed", e);
+        } catch (Throwable e) {
+            log(System.Logger.Level.WARNING, "deallocate failed", e);
+        } finally {
+            allocated.decrementAndGet(); // the object is gone: room for another
         }
-        listener.destroyed(s.reason);
+        PoolListener.DestroyReason reason = s.reason;
+        notify(l -> l.destroyed(reason), "destroyed");
     }
 
     /** Removes dead entries from the queue when it holds more than it has live slots, and re-queues overflow. */
@@ -520,9 +566,10 @@ public final class ObjectPool<T> implements AutoCloseable {
                 s.leakReported = true;
                 leaksDetected.increment();
                 Duration held = Duration.ofNanos(now - s.borrowedAt);
-                LOG.log(System.Logger.Level.WARNING, "pool " + name + ": a lease has been held for " + held
+                log(System.Logger.Level.WARNING, "a lease has been held for " + held
                         + " without being returned; it was borrowed here:", where);
-                listener.leakSuspected(s.object, held, where);
+                Object object = s.object;
+                notify(l -> l.leakSuspected(object, held, where), "leakSuspected");
             }
         }
         sweeps++;
@@ -583,7 +630,7 @@ public final class ObjectPool<T> implements AutoCloseable {
         return closed;
     }
 
-    /** Objects allocated and not yet destroyed, including ones being allocated (an estimate). */
+    /** Objects allocated and not yet deallocated, including ones being allocated (an estimate). */
     public int size() {
         return allocated.get();
     }

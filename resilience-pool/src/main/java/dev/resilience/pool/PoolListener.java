@@ -4,8 +4,9 @@ import java.time.Duration;
 
 /**
  * Events of an {@link ObjectPool}; every method defaults to nothing. Called on the thread that
- * caused the event (often the pool's background thread); implementations must be fast and must not
- * throw.
+ * caused the event (often the pool's background thread); implementations should be fast. An
+ * exception a method throws is logged through {@link System.Logger} and ignored: it never loses an
+ * object, a lease or a wake-up.
  */
 public interface PoolListener {
 

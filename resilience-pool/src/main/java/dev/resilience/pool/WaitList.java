@@ -3,53 +3,107 @@ package dev.resilience.pool;
 import dev.resilience.context.Context;
 import dev.resilience.context.Ticker;
 import dev.resilience.context.WaitResult;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
- * Threads parked until some condition may hold, for the module's blocking operations. The protocol
- * that avoids lost wake-ups: a waiter {@link #add}s itself, re-checks its condition, then
- * {@link #parkStep parks}; whoever makes the condition true does so first and then wakes.
+ * Threads parked until some condition may hold, for the module's blocking operations.
+ *
+ * <p>The protocol that loses no wake-up: a waiter {@link #enter}s (gets a node in the list),
+ * re-checks its condition, then parks; whoever makes the condition true does so first and then
+ * wakes. A wake-up <em>signals</em> one node: it takes the node off the list and marks it, so two
+ * wake-ups never go to the same waiter while another one sleeps. A signalled waiter that no longer
+ * needs the wake-up (it already succeeded, gave up, or failed) passes it on when it {@link #leave}s;
+ * one that goes on waiting enters again (a new node) before it re-checks.
  */
 final class WaitList {
 
     /** Waits without a deadline of their own still wake this often to re-check (a safety net). */
     static final long UNTIMED = Long.MAX_VALUE;
 
-    private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
+    private static final int WAITING = 0;
+    private static final int SIGNALLED = 1;
+    private static final int LEFT = 2;
+    private static final VarHandle NODE_STATE;
 
-    void add(Thread t) {
-        waiters.add(t);
+    static {
+        try {
+            NODE_STATE = MethodHandles.lookup().findVarHandle(Node.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
-    void remove(Thread t) {
-        waiters.remove(t);
+    /** One wait of one thread. */
+    static final class Node {
+        final Thread thread;
+        volatile int state;
+
+        Node(Thread thread) {
+            this.thread = thread;
+        }
+
+        /** Whether a wake-up was given to this node (it is then off the list). */
+        boolean signalled() {
+            return state == SIGNALLED;
+        }
+    }
+
+    private final ConcurrentLinkedQueue<Node> waiters = new ConcurrentLinkedQueue<>();
+
+    /** Registers {@code t} as waiting; the caller must {@link #leave} the node. */
+    Node enter(Thread t) {
+        Node n = new Node(t);
+        waiters.add(n);
+        return n;
+    }
+
+    /**
+     * Ends a wait.
+     *
+     * @return true if the node had been signalled: the caller holds a wake-up it must use or pass on
+     */
+    boolean leave(Node n) {
+        if (NODE_STATE.compareAndSet(n, WAITING, LEFT)) {
+            waiters.remove(n);
+            return false;
+        }
+        return n.state == SIGNALLED;
     }
 
     boolean isEmpty() {
         return waiters.isEmpty();
     }
 
-    /** Unparks the longest waiter, if any. Cheap when nobody waits. */
+    /** Signals and unparks the longest waiter, if any. Cheap when nobody waits. */
     void wakeOne() {
-        if (!waiters.isEmpty()) {
-            Thread t = waiters.peek();
-            if (t != null) {
-                LockSupport.unpark(t);
+        Node n;
+        while ((n = waiters.poll()) != null) {
+            if (NODE_STATE.compareAndSet(n, WAITING, SIGNALLED)) {
+                LockSupport.unpark(n.thread);
+                return;
             }
         }
     }
 
+    /** Signals and unparks every waiter. */
     void wakeAll() {
-        for (Thread t : waiters) {
-            LockSupport.unpark(t);
+        Node n;
+        while ((n = waiters.poll()) != null) {
+            if (NODE_STATE.compareAndSet(n, WAITING, SIGNALLED)) {
+                LockSupport.unpark(n.thread);
+            }
         }
     }
 
     /**
      * Waits under the current context until {@code attempt} succeeds: registers the thread, then
-     * alternates attempts and parks. Waking is the job of whoever makes an attempt able to succeed.
+     * alternates attempts and parks. Waking is the job of whoever makes an attempt able to succeed. A
+     * wake-up this thread was given and did not need (it succeeded anyway, or gives up, or the
+     * attempt threw) goes to the next waiter.
      *
      * @return true once an attempt succeeded, false when {@code until} passed first
      * @throws InterruptedException on interrupt (its status is cleared)
@@ -58,7 +112,7 @@ final class WaitList {
     boolean await(Ticker ticker, long until, BooleanSupplier attempt) throws InterruptedException {
         Context ctx = Context.current();
         Thread self = Thread.currentThread();
-        add(self);
+        Node me = enter(self);
         try {
             for (;;) {
                 if (attempt.getAsBoolean()) {
@@ -67,9 +121,14 @@ final class WaitList {
                 if (!parkStep(ctx, ticker, until)) {
                     return false;
                 }
+                if (me.state != WAITING) {
+                    me = enter(self); // woken: on the list again before the next attempt looks
+                }
             }
         } finally {
-            remove(self);
+            if (leave(me)) {
+                wakeOne();
+            }
         }
     }
 

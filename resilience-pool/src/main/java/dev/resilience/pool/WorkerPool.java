@@ -47,7 +47,12 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Failures.</b> An exception thrown by a task is contained (the worker goes on), counted in
  * {@link #failed()} and passed to {@link Listener#taskFailed} (by default logged as a warning through
  * {@link System.Logger}). Tasks submitted through {@code submit} keep their exception in their future,
- * as with any {@code ExecutorService}.
+ * as with any {@code ExecutorService}. A listener that throws is logged and ignored: it never stops a
+ * worker, loses a task or changes what the submitter sees.
+ *
+ * <p><b>Liveness.</b> Each task queued wakes a distinct idle worker, so a task never waits while a
+ * worker is idle; each free slot wakes a distinct waiting {@code WAIT} submitter, and a submitter
+ * that no longer needs its wake-up passes it on.
  *
  * <p><b>Shutting down.</b> {@link #shutdown()} rejects new tasks and lets the workers drain the
  * backlog; {@link #shutdownNow()} also interrupts running tasks and returns the tasks that had not
@@ -76,7 +81,11 @@ public final class WorkerPool extends AbstractExecutorService {
         WAIT
     }
 
-    /** Events of a worker pool; the defaults log failures and ignore the rest. */
+    /**
+     * Events of a worker pool; the defaults log failures and ignore the rest. Methods run on the
+     * pool's or the submitter's thread: keep them short. An exception a method throws is logged
+     * through {@link System.Logger} and ignored.
+     */
     public interface Listener {
         /** Logs task failures at WARNING through {@link System.Logger}. */
         Listener DEFAULT = new Listener() {
@@ -162,7 +171,7 @@ public final class WorkerPool extends AbstractExecutorService {
         try {
             return state == RUNNING && enqueue(wrap(task));
         } finally {
-            submitsEnded.increment();
+            endSubmit();
         }
     }
 
@@ -188,8 +197,7 @@ public final class WorkerPool extends AbstractExecutorService {
             }
             switch (rejection) {
                 case CALLER_RUNS:
-                    task.run();
-                    return;
+                    break; // below, once this submit no longer holds up a shutdown
                 case WAIT:
                     waitToEnqueue(task, queued);
                     return;
@@ -197,14 +205,68 @@ public final class WorkerPool extends AbstractExecutorService {
                     throw reject(task, "worker pool " + name + " backlog is full (" + queue.capacity() + ")");
             }
         } finally {
-            submitsEnded.increment();
+            endSubmit();
+        }
+        task.run(); // CALLER_RUNS
+    }
+
+    /**
+     * A submit is over. After a shutdown, idle workers may be parked waiting for exactly this (the
+     * pool to be quiescent before they exit): wake them.
+     */
+    private void endSubmit() {
+        submitsEnded.increment();
+        if (state != RUNNING) {
+            idleWorkers.wakeAll();
         }
     }
 
     private RejectedExecutionException reject(Runnable task, String why) {
         rejected.increment();
-        listener.taskRejected(task);
+        notifyRejected(task);
         return new RejectedExecutionException(why);
+    }
+
+    // ------------------------------------------------------------------ listener calls, contained
+
+    private void notifyRejected(Runnable task) {
+        try {
+            listener.taskRejected(task);
+        } catch (Throwable e) {
+            listenerFailed("taskRejected", e);
+        }
+    }
+
+    private void notifySkipped(Runnable task) {
+        try {
+            listener.taskSkipped(task);
+        } catch (Throwable e) {
+            listenerFailed("taskSkipped", e);
+        }
+    }
+
+    private void notifyFailed(Runnable task, Throwable error) {
+        try {
+            listener.taskFailed(task, error);
+        } catch (Throwable e) {
+            listenerFailed("taskFailed", e);
+        }
+    }
+
+    private void notifyTerminated() {
+        try {
+            listener.terminated();
+        } catch (Throwable e) {
+            listenerFailed("terminated", e);
+        }
+    }
+
+    private void listenerFailed(String method, Throwable e) {
+        try {
+            LOG.log(System.Logger.Level.ERROR, "worker pool " + name + ": listener." + method + " threw", e);
+        } catch (Throwable ignored) {
+            // logging itself failed: nothing left to tell
+        }
     }
 
     private Runnable wrap(Runnable task) {
@@ -234,7 +296,7 @@ public final class WorkerPool extends AbstractExecutorService {
             }
         } catch (ContextDoneException e) {
             rejected.increment(); // not accepted: counted as rejected, reported as the context's end
-            listener.taskRejected(task);
+            notifyRejected(task);
             throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -271,12 +333,9 @@ public final class WorkerPool extends AbstractExecutorService {
                 work();
             } finally {
                 if (liveWorkers.decrementAndGet() == 0) {
-                    try {
-                        listener.terminated();
-                    } finally {
-                        terminated = true;
-                        terminationWaiters.wakeAll();
-                    }
+                    notifyTerminated();
+                    terminated = true;
+                    terminationWaiters.wakeAll();
                 }
             }
         }
@@ -294,8 +353,8 @@ public final class WorkerPool extends AbstractExecutorService {
                     runTask(task);
                     continue;
                 }
-                if (state != RUNNING && quiescent()) {
-                    return;
+                if (state != RUNNING && quiescent() && queue.isEmpty()) {
+                    return; // no submit in flight and nothing left: every accepted task has run
                 }
                 if (idleSpins < spinsBeforeParking) {
                     idleSpins++;
@@ -303,13 +362,13 @@ public final class WorkerPool extends AbstractExecutorService {
                     continue;
                 }
                 idleSpins = 0;
-                idleWorkers.add(thread);
+                WaitList.Node me = idleWorkers.enter(thread);
                 try {
                     if (queue.isEmpty() && !(state != RUNNING && quiescent())) {
                         LockSupport.park(this);
                     }
                 } finally {
-                    idleWorkers.remove(thread);
+                    idleWorkers.leave(me); // a wake-up is used by the poll that follows
                 }
             }
         }
@@ -321,18 +380,14 @@ public final class WorkerPool extends AbstractExecutorService {
                     ContextTask ct = (ContextTask) task;
                     if (ct.context.isDone()) {
                         skipped.increment();
-                        listener.taskSkipped(ct.task);
+                        notifySkipped(ct.task);
                         return;
                     }
                 }
                 task.run(); // a ContextTask attaches its context around the task
             } catch (Throwable error) {
                 failed.increment();
-                try {
-                    listener.taskFailed(task instanceof ContextTask ? ((ContextTask) task).task : task, error);
-                } catch (RuntimeException listenerFailure) {
-                    LOG.log(System.Logger.Level.ERROR, "worker pool listener failed", listenerFailure);
-                }
+                notifyFailed(task instanceof ContextTask ? ((ContextTask) task).task : task, error);
             } finally {
                 RUNNING_TASK.setOpaque(this, false);
                 COMPLETED.setRelease(this, completed + 1);
@@ -382,7 +437,7 @@ public final class WorkerPool extends AbstractExecutorService {
     public List<Runnable> shutdownNow() {
         advanceTo(STOP);
         while (!quiescent()) {
-            Thread.onSpinWait(); // a submit between its state check and its enqueue: a few instructions
+            Thread.yield(); // a submit between its state check and its enqueue, or a WAIT submitter leaving
         }
         List<Runnable> pending = new ArrayList<>();
         Runnable r;

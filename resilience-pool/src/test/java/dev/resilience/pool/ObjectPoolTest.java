@@ -414,6 +414,11 @@ class ObjectPoolTest {
         assertThrows(IllegalStateException.class, l::close);
         assertThrows(IllegalStateException.class, l::get);
         assertThrows(IllegalStateException.class, l::invalidate);
+        Lease<Conn> invalidated = pool.borrow();
+        invalidated.invalidate();
+        invalidated.close(); // as try-with-resources does after an invalidate: nothing
+        assertThrows(IllegalStateException.class, invalidated::invalidate);
+        assertThrows(IllegalStateException.class, invalidated::get);
     }
 
     @Test

@@ -16,8 +16,10 @@ import org.junit.jupiter.api.Test;
  * Model checking (Lincheck's {@code runConcurrentTest}) of the pools' state machines. Lincheck runs
  * the pool's own threads (workers, the background thread) and the test's threads under its
  * scheduler and explores their interleavings: an invariant broken in any of them fails the test with
- * the schedule that broke it, and a thread parked forever (a lost wake-up) is reported as a
- * deadlock. Each scenario was seen to fail on the code before the fixes it guards.
+ * the schedule that broke it. On the code before the fixes, the lost task after a shutdown and the
+ * second live object of a one-object pool were found here; the lost wake-ups (a task waiting while a
+ * worker sleeps, WAIT submitters refused with room) were not, as Lincheck's scheduler can let a
+ * parked thread return, so {@link WorkerPoolLivenessTest} bounds those on real threads.
  */
 class LincheckPoolTest {
 

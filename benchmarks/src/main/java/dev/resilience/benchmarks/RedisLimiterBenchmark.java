@@ -50,7 +50,7 @@ public class RedisLimiterBenchmark extends AverageTimeBenchmark {
 
     @Setup
     public void setup() throws InterruptedException {
-        server = RedisServer.start();
+        server = RedisServer.startInstallingIfMissing();
         backend = RedisBackend.builder().uri(server.uri()).timeout(Duration.ofSeconds(1)).build();
         if (!backend.awaitConnection(Duration.ofSeconds(20))) {
             throw new IllegalStateException("no connection to " + server.uri());

@@ -89,7 +89,7 @@ public final class DistributedLimitDemo {
 
     static Outcome run(PrintStream out, Duration healthy, Duration outage, Duration after) throws Exception {
         LETTUCE_LOG.setLevel(java.util.logging.Level.SEVERE);
-        try (RedisServer server = RedisServer.start()) {
+        try (RedisServer server = RedisServer.startInstallingIfMissing()) {
             Instance a = new Instance("a", server.uri());
             Instance b = new Instance("b", server.uri());
             AtomicBoolean stop = new AtomicBoolean();

@@ -16,22 +16,28 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Prints each finished trace as a few lines: the root span, then its children in start order with
  * their duration, status and the toolkit's span events (retries scheduled, timeouts, breaker state
- * changes). Children end before their root, so spans wait here, per trace, until the root ends.
- * Keeps every span it exported in {@link #exported()} for the smoke test.
+ * changes). Children end before their root, so spans wait here, per trace, until the root ends (at
+ * most 1,000 traces wait). Keeps the most recent spans in {@link #exported()} for the smoke test.
  */
 final class PrintingSpanExporter implements SpanExporter {
 
     private static final AttributeKey<Long> STATUS = AttributeKey.longKey("http.response.status_code");
     private static final AttributeKey<String> TIMEOUT = AttributeKey.stringKey("grpc-timeout");
 
+    /** Traces whose root never ends (or was not sampled) must not pile up. */
+    private static final int MAX_PENDING_TRACES = 1_000;
+    /** What the smoke test looks at; a demo run keeps the most recent ones only. */
+    private static final int MAX_KEPT = 10_000;
+
     private final PrintStream out;
     private final Map<String, List<SpanData>> pending = new ConcurrentHashMap<>();
-    private final List<SpanData> exported = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.ConcurrentLinkedDeque<SpanData> exported = new java.util.concurrent.ConcurrentLinkedDeque<>();
 
     PrintingSpanExporter(PrintStream out) {
         this.out = out;
     }
 
+    /** The most recent spans exported (up to 10,000). */
     List<SpanData> exported() {
         return List.copyOf(exported);
     }
@@ -40,7 +46,13 @@ final class PrintingSpanExporter implements SpanExporter {
     public CompletableResultCode export(Collection<SpanData> spans) {
         for (SpanData span : spans) {
             exported.add(span);
+            if (exported.size() > MAX_KEPT) {
+                exported.pollFirst();
+            }
             if (span.getParentSpanContext().isValid()) {
+                if (pending.size() >= MAX_PENDING_TRACES) {
+                    pending.clear(); // roots that never came: forget them rather than grow
+                }
                 pending.computeIfAbsent(span.getTraceId(), t -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(span);
             } else {
                 print(span, pending.remove(span.getTraceId()));

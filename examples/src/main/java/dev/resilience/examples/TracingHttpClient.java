@@ -80,6 +80,9 @@ final class TracingHttpClient extends HttpClient {
         Span span = start(request);
         try (Scope s = span.makeCurrent()) {
             return delegate.sendAsync(request, handler).whenComplete((r, e) -> end(span, r, e));
+        } catch (RuntimeException | Error e) {
+            end(span, null, e);
+            throw e;
         }
     }
 
@@ -89,6 +92,9 @@ final class TracingHttpClient extends HttpClient {
         Span span = start(request);
         try (Scope s = span.makeCurrent()) {
             return delegate.sendAsync(request, handler, push).whenComplete((r, e) -> end(span, r, e));
+        } catch (RuntimeException | Error e) {
+            end(span, null, e);
+            throw e;
         }
     }
 

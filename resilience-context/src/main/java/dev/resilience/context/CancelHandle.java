@@ -2,7 +2,10 @@ package dev.resilience.context;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -19,7 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Cancelling is idempotent and keeps the first cause. It cancels every descendant, never an
  * ancestor, and detaches the context from its parent so long-lived parents do not accumulate dead
- * children. Always cancel (or close) a handle once its work is over, as in Go.
+ * children. Always cancel (or close) a handle once its work is over, as in Go. Trees of any depth
+ * and width are linked, cancelled and notified iteratively: no stack grows with the tree.
  */
 public final class CancelHandle implements AutoCloseable {
 
@@ -57,6 +61,8 @@ public final class CancelHandle implements AutoCloseable {
     /** Own deadline's ticker; set only where {@code deadlineOwner == this}. */
     private final Ticker ticker;
     private final long deadline;
+    /** What the own deadline's expiry reports: {@link DeadlineExceededException}, with the cause given to withDeadlineCause. */
+    private final DeadlineExceededException deadlineError;
 
     private volatile ContextDoneException err;
     /** null or the head {@link Cell} of the listener stack. */
@@ -69,6 +75,14 @@ public final class CancelHandle implements AutoCloseable {
     private volatile Object timer;
 
     CancelHandle(Context parentContext, Ticker ticker, long deadline, boolean hasDeadline) {
+        this(parentContext, ticker, deadline, hasDeadline, null);
+    }
+
+    /**
+     * @param deadlineCause reported by {@link Context#cause()} when the own deadline is exceeded
+     *     (Go's {@code WithDeadlineCause}); null for none
+     */
+    CancelHandle(Context parentContext, Ticker ticker, long deadline, boolean hasDeadline, Throwable deadlineCause) {
         CancelHandle p = parentContext.cancel;
         this.parent = p;
         CancelHandle inherited = p == null ? null : p.deadlineOwner;
@@ -81,7 +95,17 @@ public final class CancelHandle implements AutoCloseable {
             this.ticker = null;
             this.deadline = 0L;
         }
+        this.deadlineError = deadlineCause == null ? DeadlineExceededException.INSTANCE
+                : new DeadlineExceededException(deadlineCause, false);
         this.context = new Context(parentContext, this);
+    }
+
+    /**
+     * Makes a context that is done from the start with its deadline exceeded (Go: a deadline that
+     * has already passed); used when the timeout is not positive, which needs no clock to decide.
+     */
+    void expireNow() {
+        finish(deadlineError, false);
     }
 
     private static boolean earlier(Ticker ticker, long deadline, CancelHandle other) {
@@ -122,9 +146,19 @@ public final class CancelHandle implements AutoCloseable {
      * deadline timer can lose the race with {@code cancel} in Go.
      */
     private void cancelWith(ContextCancelledException e) {
-        if (err == null) {
-            finish(e, false);
+        if (err != null) {
+            return;
         }
+        // An ancestor done first reached this context first, as in Go, even where nothing linked
+        // this context to it yet: adopt its outcome (an observed deadline included). No clock read.
+        for (CancelHandle p = parent; p != null; p = p.parent) {
+            ContextDoneException first = p.err;
+            if (first != null) {
+                finish(first, false);
+                return;
+            }
+        }
+        finish(e, false);
     }
 
     /** Cancels the context: lets a handle live in a try-with-resources block. */
@@ -175,7 +209,7 @@ public final class CancelHandle implements AutoCloseable {
     private boolean poll() {
         CancelHandle o = deadlineOwner;
         if (o != null && o.err == null && o.ticker.read() - o.deadline >= 0) {
-            o.finish(DeadlineExceededException.INSTANCE, false);
+            o.finish(o.deadlineError, false);
         }
         for (CancelHandle p = this; p != null; p = p.parent) {
             ContextDoneException e = p.err;
@@ -198,6 +232,22 @@ public final class CancelHandle implements AutoCloseable {
         if (!ERR.compareAndSet(this, null, e)) {
             return false;
         }
+        // The tree below is walked with a queue, not the stack: descendants this call made done
+        // wait in it until their own timers, links and listeners are dealt with.
+        ArrayDeque<CancelHandle> descendants = tearDown(e, onTimerThread, null);
+        CancelHandle next;
+        while (descendants != null && (next = descendants.poll()) != null) {
+            descendants = next.tearDown(e, onTimerThread, descendants);
+        }
+        return true;
+    }
+
+    /**
+     * After this node became done: disarms its timer, unlinks it from its parent and fires its
+     * listeners; children it makes done are added to {@code descendants} (made when first needed).
+     */
+    private ArrayDeque<CancelHandle> tearDown(ContextDoneException e, boolean onTimerThread,
+            ArrayDeque<CancelHandle> descendants) {
         if (timer != null) {
             Object t = TIMER.getAndSet(this, DEAD);
             if (t instanceof Timers.Task) {
@@ -212,13 +262,15 @@ public final class CancelHandle implements AutoCloseable {
         }
         Object h = listeners;
         if (h != null) {
-            fireAll((Cell) h, e, onTimerThread);
+            descendants = fireAll((Cell) h, e, onTimerThread, descendants);
             LISTENERS.compareAndSet(this, h, null);
         }
-        return true;
+        return descendants;
     }
 
-    private static void fireAll(Cell head, ContextDoneException e, boolean onTimerThread) {
+    /** Fires entries in registration order; children made done are queued instead of recursed into. */
+    private static ArrayDeque<CancelHandle> fireAll(Cell head, ContextDoneException e, boolean onTimerThread,
+            ArrayDeque<CancelHandle> descendants) {
         int n = 0;
         for (Cell c = head; c != null; c = c.next) {
             n++;
@@ -228,10 +280,22 @@ public final class CancelHandle implements AutoCloseable {
             inOrder[--n] = c.entry;
         }
         for (Entry entry : inOrder) {
-            if (entry.claim(Entry.FIRED)) {
+            if (!entry.claim(Entry.FIRED)) {
+                continue;
+            }
+            if (entry instanceof ChildEntry) {
+                CancelHandle child = ((ChildEntry) entry).child;
+                if (ERR.compareAndSet(child, null, e)) {
+                    if (descendants == null) {
+                        descendants = new ArrayDeque<>();
+                    }
+                    descendants.add(child);
+                }
+            } else {
                 entry.fire(e, onTimerThread);
             }
         }
+        return descendants;
     }
 
     // ---------------------------------------------------------------- listeners (push side)
@@ -241,6 +305,28 @@ public final class CancelHandle implements AutoCloseable {
      * first listener wires the node up: it links to its parent and arms its deadline timer.
      */
     void listen(Entry entry) {
+        // Walks up the ancestors iteratively: each node that gets its first listener links itself
+        // to its parent with a ChildEntry, which is in turn the parent's new listener.
+        CancelHandle node = this;
+        Entry toAdd = entry;
+        for (;;) {
+            ChildEntry link = node.add(toAdd);
+            if (toAdd instanceof ChildEntry && ((ChildEntry) toAdd).child.err != null) {
+                node.withdraw(toAdd); // the child finished meanwhile: do not keep it here
+            }
+            if (link == null) {
+                return;
+            }
+            toAdd = link;
+            node = node.parent;
+        }
+    }
+
+    /**
+     * Adds one listener to this node (firing it at once if the node is done) and arms the node's
+     * timer; returns the node's link to its parent if this call created it, for the caller to add.
+     */
+    private ChildEntry add(Entry entry) {
         if (err == null) {
             Cell cell = new Cell(entry);
             for (;;) {
@@ -252,31 +338,43 @@ public final class CancelHandle implements AutoCloseable {
             }
             ADDED.getAndAdd(this, 1);
             if (err == null) {
-                wire();
-                return;
+                armTimer();
+                if (parent != null && link == null) {
+                    ChildEntry child = new ChildEntry(this);
+                    if (LINK.compareAndSet(this, null, child)) {
+                        return child;
+                    }
+                }
+                return null;
             }
-            // finish() may have read the list before the push: fire what it may have missed.
+            // finish() may have read the list before the push: fire what it may have missed, and
+            // drop the list as finish() does (a done context keeps no listeners).
             Object h = listeners;
             if (h != null) {
-                fireAll((Cell) h, err, false);
+                finishAll(fireAll((Cell) h, err, false, null), err);
+                LISTENERS.compareAndSet(this, h, null);
             }
         }
         if (entry.claim(Entry.FIRED)) {
-            entry.fire(err, false);
+            if (entry instanceof ChildEntry) {
+                ((ChildEntry) entry).child.finish(err, false);
+            } else {
+                entry.fire(err, false);
+            }
+        }
+        return null;
+    }
+
+    /** Tears down descendants that {@link #fireAll} made done outside {@link #finish}. */
+    private static void finishAll(ArrayDeque<CancelHandle> descendants, ContextDoneException e) {
+        CancelHandle next;
+        while (descendants != null && (next = descendants.poll()) != null) {
+            descendants = next.tearDown(e, false, descendants);
         }
     }
 
-    /** Links to the parent and arms the timer, each at most once; undoes either if done meanwhile. */
-    private void wire() {
-        if (parent != null && link == null) {
-            Entry child = new ChildEntry(this);
-            if (LINK.compareAndSet(this, null, child)) {
-                parent.listen(child);
-                if (err != null) {
-                    parent.withdraw(child);
-                }
-            }
-        }
+    /** Arms the own deadline's timer at most once; undoes it if done meanwhile. */
+    private void armTimer() {
         if (deadlineOwner == this && timer == null) {
             Timers.Task t = Timers.schedule(ticker, deadline, this::onDeadline);
             if (!TIMER.compareAndSet(this, null, t) || err != null) {
@@ -286,7 +384,7 @@ public final class CancelHandle implements AutoCloseable {
     }
 
     private void onDeadline(boolean onTimerThread) {
-        finish(DeadlineExceededException.INSTANCE, onTimerThread);
+        finish(deadlineError, onTimerThread);
     }
 
     /** Withdraws an entry; true if it had not fired. Compacts the list when many were withdrawn. */
@@ -400,25 +498,40 @@ public final class CancelHandle implements AutoCloseable {
 
         @Override
         void fire(ContextDoneException e, boolean onTimerThread) {
-            child.finish(e, onTimerThread);
+            child.finish(e, onTimerThread); // not reached by propagation, which queues children instead
         }
     }
 
-    /** A user callback: runs on the cancelling thread, or off the timer thread when the timer fires. */
+    /**
+     * A user callback, run through its executor: by default {@link Timers#CALLBACK_EXECUTOR}, so a
+     * slow callback delays neither the canceller nor the other callbacks; {@code Runnable::run}
+     * runs it on the finishing thread. The timer thread never runs one: it first hands the
+     * callback's submission to the default executor.
+     */
     static final class CallbackEntry extends Entry {
         private final Runnable callback;
+        private final Executor executor;
 
-        CallbackEntry(CancelHandle owner, Runnable callback) {
+        CallbackEntry(CancelHandle owner, Runnable callback, Executor executor) {
             super(owner);
             this.callback = callback;
+            this.executor = executor;
         }
 
         @Override
         void fire(ContextDoneException e, boolean onTimerThread) {
-            if (onTimerThread) {
-                Timers.CALLBACK_EXECUTOR.execute(this::runCallback);
+            if (onTimerThread && executor != Timers.CALLBACK_EXECUTOR) {
+                Timers.CALLBACK_EXECUTOR.execute(this::submit);
             } else {
-                runCallback();
+                submit();
+            }
+        }
+
+        private void submit() {
+            try {
+                executor.execute(this::runCallback);
+            } catch (RejectedExecutionException refused) {
+                Timers.CALLBACK_EXECUTOR.execute(this::runCallback); // the callback still runs
             }
         }
 

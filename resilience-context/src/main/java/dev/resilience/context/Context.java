@@ -113,39 +113,75 @@ public final class Context {
     }
 
     /**
-     * A child whose deadline is the earlier of {@code deadline} and this context's deadline.
+     * A child whose deadline is the earlier of {@code deadline} and this context's deadline. A
+     * deadline that has already passed gives a context that is done at once with
+     * {@link DeadlineExceededException}, as in Go.
      *
      * @param deadline the child's own deadline
      */
     public CancelHandle withDeadline(Deadline deadline) {
+        return withDeadlineCause(deadline, null);
+    }
+
+    /**
+     * Like {@link #withDeadline}, and when the deadline is exceeded {@link #cause()} reports
+     * {@code cause} (while {@link #err()} is still {@link DeadlineExceededException}); Go's
+     * {@code WithDeadlineCause}.
+     *
+     * @param cause may be null (then this is {@link #withDeadline})
+     */
+    public CancelHandle withDeadlineCause(Deadline deadline, Throwable cause) {
         Objects.requireNonNull(deadline, "deadline");
-        return new CancelHandle(this, deadline.ticker(), deadline.nanos(), true);
+        CancelHandle h = new CancelHandle(this, deadline.ticker(), deadline.nanos(), true, cause);
+        if (deadline.ticker().read() - deadline.nanos() >= 0) {
+            h.expireNow();
+        }
+        return h;
     }
 
     /**
      * A child whose deadline is {@code timeout} from now on the ticker of this context's deadline
      * (the system ticker if it has none), or this context's deadline if that is earlier.
      *
-     * @param timeout not negative; zero gives a context that is done at once; longer than about 146
-     *     years is capped
+     * @param timeout zero or negative gives a context that is done at once with
+     *     {@link DeadlineExceededException} (Go's {@code WithTimeout} of an exhausted budget: a
+     *     service computing "upstream deadline minus now" gets a done context, not an exception);
+     *     longer than about 146 years is capped
      */
     public CancelHandle withTimeout(Duration timeout) {
-        long nanos = Deadline.timeoutNanos(timeout);
+        return withTimeoutCause(timeout, null);
+    }
+
+    /**
+     * Like {@link #withTimeout(Duration)}, and when the timeout expires {@link #cause()} reports
+     * {@code cause}; Go's {@code WithTimeoutCause}.
+     *
+     * @param cause may be null
+     */
+    public CancelHandle withTimeoutCause(Duration timeout, Throwable cause) {
+        Objects.requireNonNull(timeout, "timeout");
         Ticker t = cancel == null ? null : cancel.deadlineTicker();
-        if (t == null) {
-            t = Ticker.system();
-        }
-        return new CancelHandle(this, t, t.read() + nanos, true);
+        return timeoutOn(timeout, t == null ? Ticker.system() : t, cause);
     }
 
     /**
      * A child whose deadline is {@code timeout} from now on {@code ticker}, or this context's
-     * deadline if that is earlier.
+     * deadline if that is earlier; see {@link #withTimeout(Duration)}.
      */
     public CancelHandle withTimeout(Duration timeout, Ticker ticker) {
-        long nanos = Deadline.timeoutNanos(timeout);
+        Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(ticker, "ticker");
-        return new CancelHandle(this, ticker, ticker.read() + nanos, true);
+        return timeoutOn(timeout, ticker, null);
+    }
+
+    private CancelHandle timeoutOn(Duration timeout, Ticker ticker, Throwable cause) {
+        boolean exhausted = timeout.isNegative() || timeout.isZero();
+        long nanos = exhausted ? 0L : Deadline.timeoutNanos(timeout);
+        CancelHandle h = new CancelHandle(this, ticker, ticker.read() + nanos, true, cause);
+        if (exhausted) {
+            h.expireNow(); // decided by the sign of the timeout: no clock needed, and a later cancel() cannot win
+        }
+        return h;
     }
 
     /**
@@ -246,10 +282,12 @@ public final class Context {
     }
 
     /**
-     * Runs {@code callback} once the context is done; Go's {@code AfterFunc}. If it is done already
-     * the callback runs now, on this thread. Otherwise it runs on the thread that cancels the
-     * context, or, when a deadline expires, on {@link java.util.concurrent.ForkJoinPool#commonPool()}
-     * (never on the timer thread), or, for a {@link ManualTicker}, on the thread advancing it.
+     * Runs {@code callback} once the context is done (at once if it is done already); Go's
+     * {@code AfterFunc}. Like Go's, the callback runs on a thread of its own (a virtual thread on
+     * JDK 21+, else a daemon thread from a cached pool): a slow or blocking callback delays neither
+     * the code that cancels the context, nor the deadline timer, nor other callbacks. That costs a
+     * thread hand-off per callback; for many short, non-blocking callbacks pass an executor, or
+     * {@code Runnable::run}, to {@link #onDone(Runnable, java.util.concurrent.Executor)}.
      * Exceptions from the callback go to that thread's uncaught-exception handler.
      *
      * <p>Listening arms the deadline timer, if the context has a deadline of its own.
@@ -257,12 +295,25 @@ public final class Context {
      * @return a registration whose {@link Registration#remove()} withdraws the callback
      */
     public Registration onDone(Runnable callback) {
+        return onDone(callback, Timers.CALLBACK_EXECUTOR);
+    }
+
+    /**
+     * Like {@link #onDone(Runnable)}, running {@code callback} through {@code executor}. With
+     * {@code Runnable::run} it runs on the thread that finishes the context: the canceller, the
+     * thread that first observes an expired deadline, the thread advancing a {@link ManualTicker},
+     * or, if already done, this thread; never the shared timer thread, which hands it to the default
+     * callback threads. Use that only for short, non-blocking callbacks (completing a future, waking a thread).
+     * If {@code executor} rejects the callback, it runs as {@link #onDone(Runnable)} would run it.
+     */
+    public Registration onDone(Runnable callback, java.util.concurrent.Executor executor) {
         Objects.requireNonNull(callback, "callback");
+        Objects.requireNonNull(executor, "executor");
         CancelHandle c = cancel;
         if (c == null) {
             return () -> true;
         }
-        CancelHandle.CallbackEntry entry = new CancelHandle.CallbackEntry(c, callback);
+        CancelHandle.CallbackEntry entry = new CancelHandle.CallbackEntry(c, callback, executor);
         c.listen(entry);
         return entry;
     }

@@ -19,8 +19,13 @@ public final class DeadlineExceededException extends ContextDoneException {
         super("context deadline exceeded", null, withStackTrace);
     }
 
+    /** With the cause given to {@code withDeadlineCause}/{@code withTimeoutCause}. */
+    DeadlineExceededException(Throwable cause, boolean withStackTrace) {
+        super(cause == null ? "context deadline exceeded" : "context deadline exceeded: " + cause, cause, withStackTrace);
+    }
+
     @Override
     ContextDoneException withStackTrace() {
-        return new DeadlineExceededException(true);
+        return new DeadlineExceededException(getCause(), true);
     }
 }

@@ -1,7 +1,6 @@
 package dev.resilience.context;
 
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +24,28 @@ final class Timers {
         void fire(boolean onTimerThread);
     }
 
-    /** Where user callbacks go when the shared timer thread would otherwise run them. */
-    static final Executor CALLBACK_EXECUTOR = ForkJoinPool.commonPool();
+    /**
+     * Where {@code onDone} callbacks run by default: a thread each, as a goroutine each in Go, so a
+     * callback that blocks holds up no other. Virtual threads where the JDK has them (21+), else
+     * daemon platform threads from a cached pool (reused while callbacks are short, retired after
+     * 30 s idle).
+     */
+    static final Executor CALLBACK_EXECUTOR = callbackExecutor();
+
+    private static Executor callbackExecutor() {
+        try {
+            return (Executor) java.util.concurrent.Executors.class.getMethod("newVirtualThreadPerTaskExecutor")
+                    .invoke(null);
+        } catch (ReflectiveOperationException before21) {
+            AtomicLong n = new AtomicLong();
+            return new java.util.concurrent.ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+                    new java.util.concurrent.SynchronousQueue<>(), r -> {
+                        Thread t = new Thread(r, "resilience-context-callback-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+        }
+    }
 
     private Timers() {
     }

@@ -44,7 +44,7 @@ class ContextStressTest {
                             children.add(child.context());
                             target = child.context();
                         }
-                        Registration r = target.onDone(() -> runs.incrementAndGet(id));
+                        Registration r = target.onDone(() -> runs.incrementAndGet(id), Runnable::run);
                         if (rnd.nextInt(3) == 0 && r.remove()) {
                             withdrawn.incrementAndGet(id);
                         }
@@ -76,7 +76,7 @@ class ContextStressTest {
         for (int round = 0; round < 2_000; round++) {
             CancelHandle h = Context.background().withCancel();
             AtomicInteger fired = new AtomicInteger();
-            h.context().onDone(fired::incrementAndGet);
+            h.context().onDone(fired::incrementAndGet, Runnable::run);
             RuntimeException a = new RuntimeException("a");
             RuntimeException b = new RuntimeException("b");
             Thread ta = new Thread(() -> h.cancel(a));

@@ -37,7 +37,7 @@ class TimerLeakTest {
         int maxPending = 0;
         for (int i = 0; i < CONTEXTS; i++) {
             CancelHandle h = root.context().withTimeout(Duration.ofSeconds(30));
-            h.context().onDone(() -> { });
+            h.context().onDone(() -> { }, Runnable::run);
             if (i % 10_000 == 0) {
                 assertTrue(h.timerArmed(), "listening arms the deadline timer");
                 maxPending = Math.max(maxPending, Timers.pendingSystemTasks());

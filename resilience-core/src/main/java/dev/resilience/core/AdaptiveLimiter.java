@@ -155,13 +155,7 @@ public final class AdaptiveLimiter extends InFlightPadRight {
         } catch (RequestNotPermittedException e) {
             return CompletableFuture.failedFuture(e);
         }
-        CompletionStage<T> stage;
-        try {
-            stage = task.get();
-        } catch (Throwable e) {
-            end(start, e);
-            return CompletableFuture.failedFuture(e);
-        }
+        CompletionStage<T> stage = Stages.start(task);
         return stage.whenComplete((v, e) -> {
             if (e == null) {
                 onSuccess(start);
@@ -238,7 +232,7 @@ public final class AdaptiveLimiter extends InFlightPadRight {
         /** Receives the limiter's events; default {@link AdaptiveLimiterListener#NOOP}. */
         public Builder listener(AdaptiveLimiterListener listener) {
             Checks.once(this.listener == null, "listener");
-            this.listener = Objects.requireNonNull(listener, "listener");
+            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

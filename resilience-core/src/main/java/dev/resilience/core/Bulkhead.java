@@ -197,7 +197,7 @@ public final class Bulkhead extends InFlightPadRight {
         CompletableFuture<T> result = new CompletableFuture<>();
         result.whenComplete((v, e) -> releaseOnce.run());
         try {
-            task.get().whenComplete((v, e) -> {
+            Stages.start(task).whenComplete((v, e) -> {
                 releaseOnce.run();
                 if (e != null) {
                     result.completeExceptionally(e);
@@ -280,7 +280,7 @@ public final class Bulkhead extends InFlightPadRight {
         /** Receives the bulkhead's events; default {@link BulkheadListener#NOOP}. */
         public Builder listener(BulkheadListener listener) {
             Checks.once(this.listener == null, "listener");
-            this.listener = Objects.requireNonNull(listener, "listener");
+            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

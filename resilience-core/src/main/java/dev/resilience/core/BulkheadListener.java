@@ -3,6 +3,10 @@ package dev.resilience.core;
 /**
  * Receives a {@link Bulkhead}'s events. Every method defaults to doing nothing and no event object
  * is allocated. Methods run on the calling thread: keep them short and never block.
+ *
+ * <p>An exception a method throws is caught and logged through {@link System.Logger} (logger
+ * {@code dev.resilience.core.listener}); it never changes the call's outcome, the policy's state or
+ * its permits.
  */
 public interface BulkheadListener {
 

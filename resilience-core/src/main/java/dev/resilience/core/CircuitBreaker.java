@@ -45,7 +45,9 @@ import java.util.function.Supplier;
  * <p><b>Cost.</b> The CLOSED path of the permit API writes nothing at admission and, without a
  * slow-call threshold, time-based window or interval, reads no clock and allocates nothing: the
  * permit is the generation itself. In CLOSED, {@link Counts#requests()} counts calls completed in
- * the generation (calls still in flight are not counted); in HALF_OPEN it counts admitted probes.
+ * the generation, excluded ones included as in gobreaker v2 (so {@code requests - totalExclusions}
+ * are the calls that counted; calls still in flight are not counted); in HALF_OPEN it counts
+ * admitted probes, and an excluded probe frees its slot.
  * Under concurrency the consecutive counts follow one interleaving of the racing outcomes.
  *
  * <p><b>Permits.</b> Every permit ends with one of {@link Permit#onSuccess()},
@@ -105,7 +107,7 @@ public final class CircuitBreaker {
     /**
      * gobreaker's {@code Counts} in the current generation.
      *
-     * @param requests calls counted (see the class comment for CLOSED vs HALF_OPEN)
+     * @param requests calls counted, excluded ones included (see the class comment for CLOSED vs HALF_OPEN)
      * @param totalSuccesses successful calls
      * @param totalFailures failed calls
      * @param totalExclusions calls whose outcome was excluded
@@ -335,6 +337,10 @@ public final class CircuitBreaker {
             p.onFailure(e);
             return CompletableFuture.failedFuture(e);
         }
+        if (stage == null) {
+            p.release(); // nothing was called: a programming error, not the dependency's failure
+            return CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
+        }
         return stage.whenComplete((v, e) -> {
             if (e == null) {
                 p.onSuccess();
@@ -463,11 +469,11 @@ public final class CircuitBreaker {
     }
 
     private void failed(Generation g, long startNanos, Throwable failure) {
-        if (isLocalRefusal(failure) || isExcluded.test(failure)) {
+        if (isLocalRefusal(failure) || Callbacks.test(isExcluded, failure, false, "isExcluded")) {
             excluded(g, failure);
             return;
         }
-        if (isSuccessful.test(failure)) {
+        if (Callbacks.test(isSuccessful, failure, false, "isSuccessful")) {
             succeeded(g, startNanos);
             return;
         }
@@ -496,9 +502,19 @@ public final class CircuitBreaker {
             transition(g, opened(now, g.trips + 1));
             return;
         }
-        boolean trip = readyToTrip.test(g.counts(now)) || g.window != null && g.window.exceeded(now);
+        boolean trip = readyToTrip(g.counts(now), failure) || g.window != null && g.window.exceeded(now);
         if (trip && failures > 0) {
             transition(g, opened(now, g.trips + 1));
+        }
+    }
+
+    /** The user's trip predicate; if it throws, the breaker does not trip on its account. */
+    private boolean readyToTrip(Counts counts, Throwable failure) {
+        try {
+            return readyToTrip.test(counts);
+        } catch (Throwable e) {
+            Callbacks.failed(failure, e, "readyToTrip");
+            return false;
         }
     }
 
@@ -618,9 +634,9 @@ public final class CircuitBreaker {
             long consecutiveFailures = Math.max(0, f - failuresAtLastSuccess.get());
             if (rolling != null) {
                 long[] t = rolling.totals(now);
-                return new Counts(t[0] + t[1], t[0], t[1], t[2], consecutiveSuccesses, consecutiveFailures);
+                return new Counts(t[0] + t[1] + t[2], t[0], t[1], t[2], consecutiveSuccesses, consecutiveFailures);
             }
-            long requests = state == State.HALF_OPEN ? admitted.get() : s + f;
+            long requests = state == State.HALF_OPEN ? admitted.get() : s + f + exclusions.get();
             return new Counts(requests, s, f, exclusions.get(), consecutiveSuccesses, consecutiveFailures);
         }
 
@@ -873,7 +889,7 @@ public final class CircuitBreaker {
         /** Receives state changes and outcomes; gobreaker's {@code OnStateChange} and more. */
         public Builder listener(CircuitBreakerListener listener) {
             Checks.once(this.listener == null, "listener");
-            this.listener = Objects.requireNonNull(listener, "listener");
+            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

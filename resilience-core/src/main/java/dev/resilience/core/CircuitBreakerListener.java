@@ -4,6 +4,14 @@ package dev.resilience.core;
  * Receives a {@link CircuitBreaker}'s events. Every method defaults to doing nothing and no event
  * object is allocated. Methods run on the calling thread (a state change on the thread whose call
  * caused it, exactly once per change): keep them short and never block.
+ *
+ * <p>An exception a method throws is caught and logged through {@link System.Logger} (logger
+ * {@code dev.resilience.core.listener}); it never changes the call's outcome, the policy's state or
+ * its permits.
+ *
+ * <p>Each state change is reported exactly once, right after it happened; when changes race (a trip
+ * and a {@code reset()} on two threads), their {@code onStateChange} calls may arrive in either order.
+ * {@link CircuitBreaker#state()} is always the current state.
  */
 public interface CircuitBreakerListener {
 

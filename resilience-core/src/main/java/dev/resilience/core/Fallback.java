@@ -19,7 +19,9 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p>Failures the predicate does not select, and failures thrown by the fallback function itself,
- * come out unchanged.
+ * come out unchanged (a fallback may translate a failure by throwing; the original is then attached
+ * to it as suppressed). If the predicate itself throws, the original failure comes out, with the
+ * predicate's exception attached as suppressed. Every stage {@link #callAsync} returns completes.
  *
  * @param <T> the result type
  */
@@ -97,8 +99,20 @@ public final class Fallback<T> {
         try {
             return next.invoke(index, task);
         } catch (Exception e) {
-            if (when.test(e)) {
-                return to.apply(e);
+            if (Callbacks.test(when, e, false, "a fallback's predicate")) {
+                return apply(e);
+            }
+            throw e;
+        }
+    }
+
+    /** The fallback's value; what the function throws comes out, with the original attached. */
+    private T apply(Throwable original) {
+        try {
+            return to.apply(original);
+        } catch (RuntimeException | Error e) {
+            if (e != original && e.getCause() != original) {
+                e.addSuppressed(original);
             }
             throw e;
         }
@@ -107,12 +121,7 @@ public final class Fallback<T> {
     /** Like {@link #call} for asynchronous work. */
     public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<? extends T>> task) {
         Objects.requireNonNull(task, "task");
-        CompletionStage<? extends T> stage;
-        try {
-            stage = task.get();
-        } catch (Throwable e) {
-            stage = CompletableFuture.failedFuture(e);
-        }
+        CompletionStage<? extends T> stage = Stages.startCovariant(task);
         CompletableFuture<T> result = new CompletableFuture<>();
         stage.whenComplete((value, error) -> {
             if (error == null) {
@@ -121,12 +130,12 @@ public final class Fallback<T> {
             }
             Throwable cause = error instanceof CompletionException && error.getCause() != null
                     ? error.getCause() : error;
-            if (!when.test(cause)) {
+            if (!Callbacks.test(when, cause, false, "a fallback's predicate")) {
                 result.completeExceptionally(cause);
                 return;
             }
             try {
-                result.complete(to.apply(cause));
+                result.complete(apply(cause));
             } catch (Throwable e) {
                 result.completeExceptionally(e);
             }

@@ -134,7 +134,7 @@ public final class FaultInjection {
         Objects.requireNonNull(task, "task");
         int faults = decide();
         if (faults == 0) {
-            return task.get();
+            return Stages.start(task);
         }
         Context ctx = Context.current();
         CompletableFuture<T> result = new CompletableFuture<>();
@@ -145,7 +145,7 @@ public final class FaultInjection {
                 } else if ((faults & 4) != 0) {
                     result.completeExceptionally(new DeadlineExceededException());
                 } else {
-                    task.get().whenComplete((v, e) -> {
+                    Stages.start(task).whenComplete((v, e) -> {
                         if (e != null) {
                             result.completeExceptionally(e);
                         } else {

@@ -92,14 +92,18 @@ public final class Hedge {
 
     /**
      * Runs {@code attempt} on the executor, hedging it, and waits for the winner; the winner's
-     * exception comes out unchanged.
+     * exception comes out unchanged. Each attempt runs with its context attached interruptibly, so a
+     * cancelled attempt (a loser, or every attempt once the caller leaves) is also interrupted. If
+     * the caller is interrupted or its context ends, no further hedge starts, the running attempts
+     * are cancelled, and the interrupt ({@link InterruptedException}) or the context's exception
+     * comes out.
      */
     public <T> T call(Callable<T> attempt) throws Exception {
         Objects.requireNonNull(attempt, "attempt");
         CompletableFuture<T> f = callAsync(() -> {
             Context attemptContext = Context.current();
             return CompletableFuture.supplyAsync(() -> {
-                try (Scope s = attemptContext.attach()) {
+                try (Scope s = attemptContext.attachInterruptibly()) {
                     return attempt.call();
                 } catch (RuntimeException e) {
                     throw e;
@@ -110,6 +114,9 @@ public final class Hedge {
         }).toCompletableFuture();
         try {
             return f.get();
+        } catch (InterruptedException e) {
+            f.cancel(false); // ends the call: no new hedge, and every attempt's context is cancelled
+            throw e;
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof CompletionException && cause.getCause() != null) {
@@ -144,7 +151,7 @@ public final class Hedge {
         }
 
         CompletableFuture<T> start() {
-            Registration onParentDone = parent.onDone(() -> finish(null, parent.err()));
+            Registration onParentDone = parent.onDone(() -> finish(null, parent.err()), Runnable::run);
             result.whenComplete((v, e) -> {
                 onParentDone.remove();
                 Registration hedge = nextHedge;
@@ -181,9 +188,7 @@ public final class Hedge {
             long begin = ticker.read();
             CompletionStage<T> stage;
             try (Scope s = h.attach()) {
-                stage = attempt.get();
-            } catch (Throwable e) {
-                stage = CompletableFuture.failedFuture(e);
+                stage = Stages.start(attempt);
             }
             stage.whenComplete((v, e) -> {
                 if (e == null) {
@@ -272,7 +277,7 @@ public final class Hedge {
         /** Receives launched hedges; default {@link HedgeListener#NOOP}. */
         public Builder listener(HedgeListener listener) {
             Checks.once(this.listener == null, "listener");
-            this.listener = Objects.requireNonNull(listener, "listener");
+            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -161,7 +161,7 @@ public final class Pipeline<T> {
 
     private CompletionStage<T> invokeAsync(int i, Supplier<? extends CompletionStage<T>> task) {
         if (i == layers.length) {
-            return task.get();
+            return Stages.start(task);
         }
         return layers[i].async.callAsync(() -> invokeAsync(i + 1, task));
     }
@@ -266,7 +266,7 @@ public final class Pipeline<T> {
         /** Receives each call's outcome and duration; default {@link PipelineListener#NOOP}. */
         public Builder<T> listener(PipelineListener listener) {
             Checks.once(this.listener == null, "listener");
-            this.listener = Objects.requireNonNull(listener, "listener");
+            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -35,12 +35,24 @@ import java.util.function.Supplier;
  * <p><b>State.</b> One atomic word per limiter, the GCRA "theoretical arrival time": a granted
  * {@code tryAcquire} is one clock read and one CAS; a refusal changes nothing. Time going
  * backwards adds no permits. The cost of a permit is kept in whole nanoseconds, so rates above
- * 10^9 per second are refused and each permit's cost is exact to half a nanosecond.
+ * 10^9 per second are refused and each permit's cost is exact to half a nanosecond. Reservations
+ * run ahead of now at most 2^62 ns (about 146 years): one beyond that is refused, never wrapped.
+ *
+ * <p><b>Edge values, as in Go.</b> A request for 0 permits is always granted and changes nothing.
+ * Rate 0 (Go's {@code Limit(0)}) refills nothing: a new limiter has its burst and no more, and
+ * {@code setRate(0)} keeps the permits available at that moment and nothing after (an operator's
+ * kill switch, with {@code setBurst(0)} for none at all). So does a rate so small that one permit
+ * would take longer than 2^62 ns to come back. A reservation can be cancelled up to and including
+ * its time to act.
  */
 public final class RateLimiter {
 
     private static final long NO_RESERVATION = Long.MIN_VALUE;
     private static final long RETRY = Long.MIN_VALUE + 1;
+    /** The interval of rate 0 (and of rates whose interval does not fit the horizon): no refill. */
+    static final long NO_REFILL = Long.MAX_VALUE;
+    /** How far ahead of now reservations may run. */
+    private static final long HORIZON = Checks.MAX_NANOS;
 
     private final String name;
     private final Ticker ticker;
@@ -59,8 +71,9 @@ public final class RateLimiter {
         long now = ticker.read();
         this.warm = b.warmupNanos > 0 ? new WarmingUp(b.interval, b.warmupNanos, b.coldFactor, now) : null;
         // A warm-up limiter keeps an "infinite" bucket state, so that the hot path of ordinary
-        // limiters carries no extra branch: the warm-up check sits behind infinite().
-        this.state = new RateLimiterState(warm != null ? 0L : b.interval, b.burst, now);
+        // limiters carries no extra branch: the warm-up and zero-rate checks sit behind infinite().
+        this.state = b.interval == NO_REFILL ? RateLimiterState.zeroRate(b.burst, b.burst)
+                : new RateLimiterState(warm != null ? 0L : b.interval, b.burst, now);
     }
 
     /** Starts building a limiter; {@code name} identifies it in metrics and errors. */
@@ -79,17 +92,15 @@ public final class RateLimiter {
      * Takes {@code permits} if all are available now; Go's {@code AllowN}. A refusal leaves the
      * limiter unchanged.
      *
-     * @param permits at least 1
+     * @param permits not negative; 0 is always granted
      */
     public boolean tryAcquire(int permits) {
-        checkPermits(permits);
+        if (permits <= 0) {
+            return noPermits(permits);
+        }
         RateLimiterState s = state;
         if (s.infinite()) {
-            if (warm != null) {
-                return tryAcquireWarm(permits);
-            }
-            listener.onPermitted(this, permits, 0L);
-            return true;
+            return tryAcquireSpecial(s, permits);
         }
         long now = ticker.read();
         for (;;) {
@@ -101,22 +112,80 @@ public final class RateLimiter {
             if (tat == RateLimiterState.RETIRED) {
                 s = current(s);
                 if (s.infinite()) {
-                    listener.onPermitted(this, permits, 0L);
-                    return true;
+                    return tryAcquireSpecial(s, permits);
                 }
                 continue;
             }
-            long next = (tat - now > 0 ? tat : now) + permits * s.interval;
-            if (next - now > s.tolerance) {
+            long ahead = tat - now > 0 ? tat - now : 0;
+            long cost = permits * s.interval; // at most the tolerance: permits <= burst
+            if (ahead > s.tolerance - cost) { // ahead + cost > tolerance, without overflow
                 listener.onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
                 return false;
             }
+            long next = now + ahead + cost;
             if (RateLimiterState.TAT.compareAndSet(s, tat, next)) {
                 listener.onPermitted(this, permits, 0L);
                 return true;
             }
             // Lost a race: back off a moment so that two cores do not trade the line back and forth.
             Thread.onSpinWait();
+        }
+    }
+
+    /** Granted at once, changing nothing; negative counts are refused as bad input. */
+    private boolean noPermits(int permits) {
+        checkPermits(permits);
+        listener.onPermitted(this, 0, 0L);
+        return true;
+    }
+
+    /** Warm-up, an infinite rate or a zero rate: the states kept off the hot path. */
+    private boolean tryAcquireSpecial(RateLimiterState s, int permits) {
+        if (warm != null) {
+            return tryAcquireWarm(permits);
+        }
+        if (!s.zero) {
+            listener.onPermitted(this, permits, 0L);
+            return true;
+        }
+        int taken = takeFromZeroRate(s, permits);
+        if (taken == ZERO_REPLACED) {
+            return tryAcquire(permits);
+        }
+        if (taken == ZERO_TAKEN) {
+            listener.onPermitted(this, permits, 0L);
+            return true;
+        }
+        listener.onRejected(this, permits, taken == ZERO_NONE_LEFT ? RequestNotPermittedException.Reason.NO_PERMIT
+                : RequestNotPermittedException.Reason.EXCEEDS_BURST);
+        return false;
+    }
+
+    private static final int ZERO_TAKEN = 1;
+    private static final int ZERO_NONE_LEFT = 0;
+    private static final int ZERO_EXCEEDS_BURST = -1;
+    /** A concurrent setRate replaced the zero-rate state by another kind: start over. */
+    private static final int ZERO_REPLACED = 2;
+
+    /**
+     * Takes {@code permits} from a zero-rate state: {@link #ZERO_TAKEN}, {@link #ZERO_NONE_LEFT}
+     * (none will come), {@link #ZERO_EXCEEDS_BURST} or {@link #ZERO_REPLACED}.
+     */
+    private static int takeFromZeroRate(RateLimiterState s, int permits) {
+        for (;;) {
+            if (permits > s.burst) {
+                return ZERO_EXCEEDS_BURST;
+            }
+            long left = s.tat;
+            if (left == RateLimiterState.RETIRED) {
+                return ZERO_REPLACED;
+            }
+            if (left < permits) {
+                return ZERO_NONE_LEFT;
+            }
+            if (RateLimiterState.TAT.compareAndSet(s, left, left - permits)) {
+                return ZERO_TAKEN;
+            }
         }
     }
 
@@ -132,26 +201,59 @@ public final class RateLimiter {
     /**
      * Reserves {@code permits} whatever the wait; Go's {@code ReserveN}. The reservation says how
      * long to wait before acting, or is not {@linkplain Reservation#isOk() ok} (and changed nothing)
-     * when {@code permits} exceeds the burst.
+     * when {@code permits} exceeds the burst, at a zero rate when fewer are left, or when the wait
+     * would run past the 2^62 ns horizon.
      *
-     * @param permits at least 1
+     * @param permits not negative; 0 is always ok at once
      */
     public Reservation reserve(int permits) {
+        return reserveWithin(permits, Long.MAX_VALUE);
+    }
+
+    /**
+     * Reserves {@code permits} if they are available within {@code maxWait}; Go's
+     * {@code reserveN} with a {@code maxFutureReserve}. When the wait would exceed {@code maxWait}
+     * the reservation is not {@linkplain Reservation#isOk() ok} and nothing is consumed.
+     *
+     * @param permits not negative
+     * @param maxWait not negative; longer than 2^62 ns counts as unbounded
+     */
+    public Reservation reserve(int permits, Duration maxWait) {
+        long max = Checks.nonNegativeNanos(maxWait, "maxWait");
+        return reserveWithin(permits, max >= HORIZON ? Long.MAX_VALUE : max + 1); // a wait of exactly maxWait is fine
+    }
+
+    /** Reserves when the wait is below {@code waitBelow}. */
+    private Reservation reserveWithin(int permits, long waitBelow) {
         checkPermits(permits);
         long now = ticker.read();
+        if (permits == 0) {
+            return new Reservation(this, null, 0, true, now, now);
+        }
         if (warm != null) {
-            long at = warm.reserve(permits, now, Long.MAX_VALUE);
-            return new Reservation(this, null, permits, true, at, now);
+            long at = warm.reserve(permits, now, waitBelow);
+            return at == Long.MIN_VALUE ? new Reservation(this, null, permits, false, now, now)
+                    : new Reservation(this, null, permits, true, at, now);
         }
         for (;;) {
             RateLimiterState s = current(state);
+            if (s.zero) {
+                int taken = takeFromZeroRate(s, permits);
+                if (taken == ZERO_REPLACED) {
+                    continue;
+                }
+                return new Reservation(this, null, permits, taken == ZERO_TAKEN, now, now);
+            }
             if (s.infinite()) {
                 return new Reservation(this, s, permits, true, now, now);
             }
             if (permits > s.burst) {
                 return new Reservation(this, s, permits, false, now, now);
             }
-            long next = reserveUpTo(s, permits, now, Long.MAX_VALUE);
+            long next = reserveUpTo(s, permits, now, waitBelow);
+            if (next == NO_RESERVATION) {
+                return new Reservation(this, s, permits, false, now, now);
+            }
             if (next != RETRY) {
                 return new Reservation(this, s, permits, true, next - s.tolerance, now);
             }
@@ -160,8 +262,8 @@ public final class RateLimiter {
 
     /**
      * Moves the arrival time of {@code s} for {@code permits} if they are available within
-     * {@code maxWait}; returns the new arrival time, {@link #NO_RESERVATION} if they are not, or
-     * {@link #RETRY} if {@code s} was retired by a concurrent {@code setRate}/{@code setBurst}.
+     * {@code maxWait} and the horizon; returns the new arrival time, {@link #NO_RESERVATION} if they
+     * are not, or {@link #RETRY} if {@code s} was retired by a concurrent {@code setRate}/{@code setBurst}.
      */
     private static long reserveUpTo(RateLimiterState s, int permits, long now, long maxWait) {
         for (;;) {
@@ -169,11 +271,16 @@ public final class RateLimiter {
             if (tat == RateLimiterState.RETIRED) {
                 return RETRY;
             }
-            long next = (tat - now > 0 ? tat : now) + permits * s.interval;
-            long wait = next - s.tolerance - now;
+            long ahead = tat - now > 0 ? tat - now : 0;
+            long cost = permits * s.interval;
+            if (ahead > HORIZON - cost) {
+                return NO_RESERVATION; // beyond what the arrival time can represent: refused, never wrapped
+            }
+            long wait = ahead + cost - s.tolerance;
             if (wait > 0 && wait >= maxWait) {
                 return NO_RESERVATION;
             }
+            long next = now + ahead + cost;
             if (RateLimiterState.TAT.compareAndSet(s, tat, next)) {
                 return next;
             }
@@ -203,6 +310,10 @@ public final class RateLimiter {
         checkPermits(permits);
         Context ctx = Context.current();
         ctx.throwIfDone();
+        if (permits == 0) {
+            listener.onPermitted(this, 0, 0L);
+            return;
+        }
         long now = ticker.read();
         if (warm != null) {
             acquireWarm(permits, now, ctx);
@@ -212,6 +323,13 @@ public final class RateLimiter {
         long at;
         do {
             s = current(state);
+            if (s.zero) {
+                if (takeFromZeroRateOrThrow(s, permits)) {
+                    return;
+                }
+                at = RETRY;
+                continue;
+            }
             if (s.infinite()) {
                 listener.onPermitted(this, permits, 0L);
                 return;
@@ -252,6 +370,27 @@ public final class RateLimiter {
         listener.onRejected(this, permits, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE);
         return new RequestNotPermittedException(name, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
                 "waiting for " + permits + " permit(s) would pass the context deadline");
+    }
+
+    /**
+     * At a zero rate nothing comes by waiting: the permits are there now, or never. Returns false
+     * if the state was replaced meanwhile (the caller starts over).
+     */
+    private boolean takeFromZeroRateOrThrow(RateLimiterState s, int permits) {
+        int taken = takeFromZeroRate(s, permits);
+        if (taken == ZERO_REPLACED) {
+            return false;
+        }
+        if (taken == ZERO_TAKEN) {
+            listener.onPermitted(this, permits, 0L);
+            return true;
+        }
+        RequestNotPermittedException.Reason reason = taken == ZERO_NONE_LEFT ? RequestNotPermittedException.Reason.NO_PERMIT
+                : RequestNotPermittedException.Reason.EXCEEDS_BURST;
+        listener.onRejected(this, permits, reason);
+        throw new RequestNotPermittedException(name, reason, taken == ZERO_NONE_LEFT
+                ? "rate 0: fewer than " + permits + " permit(s) left, and none will come"
+                : permits + " permit(s) exceed the burst of " + s.burst);
     }
 
     /** Reserves within the context's deadline, or throws; may return {@link #RETRY}. */
@@ -324,6 +463,17 @@ public final class RateLimiter {
                 s = null;
                 break;
             }
+            if (s.zero) {
+                try {
+                    if (!takeFromZeroRateOrThrow(s, 1)) {
+                        at = RETRY;
+                        continue;
+                    }
+                } catch (RequestNotPermittedException e) {
+                    return CompletableFuture.failedFuture(e);
+                }
+                return Stages.start(task);
+            }
             if (s.infinite()) {
                 break;
             }
@@ -336,41 +486,72 @@ public final class RateLimiter {
         } while (at == RETRY);
         if (actAt - now <= 0) {
             listener.onPermitted(this, 1, 0L);
-            return task.get();
+            return Stages.start(task);
         }
-        CompletableFuture<T> result = new CompletableFuture<>();
-        AtomicBoolean decided = new AtomicBoolean();
-        RateLimiterState reserved = s;
-        long reservedAt = at;
-        long waitNanos = actAt - now;
-        Registration[] onDone = new Registration[1];
-        Registration timer = Delays.schedule(ticker, actAt, () -> {
-            if (decided.compareAndSet(false, true)) {
-                if (onDone[0] != null) {
-                    onDone[0].remove();
-                }
-                listener.onPermitted(this, 1, waitNanos);
-                try (Scope scope = ctx.attach()) {
-                    task.get().whenComplete((v, e) -> {
-                        if (e != null) {
-                            result.completeExceptionally(e);
-                        } else {
-                            result.complete(v);
-                        }
-                    });
-                } catch (Throwable e) {
-                    result.completeExceptionally(e);
-                }
+        return new AsyncWait<>(task, ctx, s, at, actAt, actAt - now).start();
+    }
+
+    /**
+     * A permit's wait without a thread: whichever of its timer and the context's end comes first
+     * decides and withdraws the other, so nothing stays registered on a long-lived context.
+     */
+    private final class AsyncWait<T> {
+        private final Supplier<? extends CompletionStage<T>> task;
+        private final Context ctx;
+        private final RateLimiterState reserved;
+        private final long reservedAt;
+        private final long actAt;
+        private final long waitNanos;
+        private final CompletableFuture<T> result = new CompletableFuture<>();
+        private final AtomicBoolean decided = new AtomicBoolean();
+        private volatile Registration onDone;
+        private volatile Registration timer;
+
+        AsyncWait(Supplier<? extends CompletionStage<T>> task, Context ctx, RateLimiterState reserved, long reservedAt,
+                long actAt, long waitNanos) {
+            this.task = task;
+            this.ctx = ctx;
+            this.reserved = reserved;
+            this.reservedAt = reservedAt;
+            this.actAt = actAt;
+            this.waitNanos = waitNanos;
+        }
+
+        CompletableFuture<T> start() {
+            onDone = ctx.onDone(this::contextDone, Runnable::run); // first: see Retry's Pause
+            if (!decided.get()) {
+                timer = Delays.schedule(ticker, actAt, this::timeUp);
             }
-        });
-        onDone[0] = ctx.onDone(() -> {
+            return result;
+        }
+
+        private void timeUp() {
+            if (!decided.compareAndSet(false, true)) {
+                return;
+            }
+            onDone.remove();
+            listener.onPermitted(RateLimiter.this, 1, waitNanos);
+            try (Scope scope = ctx.attach()) {
+                Stages.start(task).whenComplete((v, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        result.complete(v);
+                    }
+                });
+            }
+        }
+
+        private void contextDone() {
             if (decided.compareAndSet(false, true)) {
-                timer.remove();
+                Registration t = timer;
+                if (t != null) {
+                    t.remove();
+                }
                 giveBack(reserved, 1, reservedAt, ticker.read());
                 result.completeExceptionally(ctx.err());
             }
-        });
-        return result;
+        }
     }
 
     // ---------------------------------------------------------------- state
@@ -384,6 +565,10 @@ public final class RateLimiter {
             return warm.tokens(ticker.read());
         }
         RateLimiterState s = current(state);
+        if (s.zero) {
+            long left = s.tat;
+            return left == RateLimiterState.RETIRED ? tokens() : left;
+        }
         if (s.infinite()) {
             return Double.POSITIVE_INFINITY;
         }
@@ -402,7 +587,7 @@ public final class RateLimiter {
             return 1e9 / warm.stableInterval;
         }
         RateLimiterState s = state;
-        return s.infinite() ? Double.POSITIVE_INFINITY : 1e9 / s.interval;
+        return s.zero ? 0.0 : s.infinite() ? Double.POSITIVE_INFINITY : 1e9 / s.interval;
     }
 
     /** The burst: the most permits available at once. */
@@ -419,7 +604,8 @@ public final class RateLimiter {
      * Changes the rate; Go's {@code SetLimit}. The bucket is first brought up to date, so permits
      * accrued so far are kept.
      *
-     * @param permitsPerSecond positive, at most 10^9, or {@link Double#POSITIVE_INFINITY}
+     * @param permitsPerSecond not negative (0: no refill from now on), at most 10^9, or
+     *     {@link Double#POSITIVE_INFINITY}
      */
     public void setRate(double permitsPerSecond) {
         long interval = intervalOf(permitsPerSecond);
@@ -457,17 +643,22 @@ public final class RateLimiter {
                 Thread.onSpinWait();
                 continue;
             }
-            long interval = newInterval >= 0 ? newInterval : s.interval;
+            long interval = newInterval >= 0 ? newInterval : s.zero ? NO_REFILL : s.interval;
             int burst = newBurst >= 0 ? newBurst : s.burst;
             checkTolerance(interval, burst);
             if (!RateLimiterState.TAT.compareAndSet(s, tat, RateLimiterState.RETIRED)) {
                 continue;
             }
             long now = ticker.read();
-            double owedPermits = s.infinite() ? 0 : (double) (tat - now > 0 ? tat - now : 0) / s.interval;
+            double owedPermits = s.zero ? s.burst - tat
+                    : s.infinite() ? 0 : (double) (tat - now > 0 ? tat - now : 0) / s.interval;
             double newOwed = Math.max(0.0, owedPermits + (burst - s.burst));
-            long newTat = now + (long) Math.ceil(newOwed * interval);
-            state = new RateLimiterState(interval, burst, newTat);
+            if (interval == NO_REFILL) {
+                state = RateLimiterState.zeroRate(burst, (long) Math.floor(burst - newOwed));
+            } else {
+                long newTat = now + (long) Math.ceil(newOwed * interval);
+                state = new RateLimiterState(interval, burst, newTat);
+            }
             return;
         }
     }
@@ -483,10 +674,11 @@ public final class RateLimiter {
 
     /**
      * Returns the permits of a reservation that nobody reserved after; Go's {@code CancelAt}.
-     * Nothing happens if the reservation's time has come, or the state was replaced since.
+     * Nothing happens once the reservation's time to act has passed (at that very instant it is
+     * still given back, as in Go), or if the state was replaced since.
      */
     void giveBack(RateLimiterState s, int permits, long reservedTat, long now) {
-        if (s == null || s.infinite() || reservedTat - s.tolerance - now <= 0) {
+        if (s == null || s.infinite() || reservedTat - s.tolerance - now < 0) {
             return;
         }
         for (;;) {
@@ -513,8 +705,8 @@ public final class RateLimiter {
     // ---------------------------------------------------------------- validation
 
     private static void checkPermits(int permits) {
-        if (permits < 1) {
-            throw new IllegalArgumentException("permits must be at least 1: " + permits);
+        if (permits < 0) {
+            throw new IllegalArgumentException("permits must not be negative: " + permits);
         }
     }
 
@@ -524,9 +716,10 @@ public final class RateLimiter {
         }
     }
 
+    /** 0 for an infinite rate, {@link #NO_REFILL} for rate 0 or one too small to represent. */
     static long intervalOf(double permitsPerSecond) {
-        if (Double.isNaN(permitsPerSecond) || permitsPerSecond <= 0) {
-            throw new IllegalArgumentException("permitsPerSecond must be positive: " + permitsPerSecond);
+        if (Double.isNaN(permitsPerSecond) || permitsPerSecond < 0) {
+            throw new IllegalArgumentException("permitsPerSecond must not be negative: " + permitsPerSecond);
         }
         if (permitsPerSecond == Double.POSITIVE_INFINITY) {
             return 0L;
@@ -535,11 +728,11 @@ public final class RateLimiter {
             throw new IllegalArgumentException(
                     "permitsPerSecond must be at most 1e9 (or infinite): " + permitsPerSecond);
         }
-        double interval = Math.rint(1e9 / permitsPerSecond);
-        if (interval > (double) Checks.MAX_NANOS) {
-            throw new IllegalArgumentException("permitsPerSecond is too small: " + permitsPerSecond);
+        if (permitsPerSecond == 0) {
+            return NO_REFILL;
         }
-        return (long) interval;
+        double interval = Math.rint(1e9 / permitsPerSecond);
+        return interval > (double) Checks.MAX_NANOS ? NO_REFILL : (long) interval;
     }
 
     static long intervalOf(Duration interval) {
@@ -548,13 +741,13 @@ public final class RateLimiter {
             throw new IllegalArgumentException("interval must be positive: " + interval);
         }
         if (interval.getSeconds() >= Checks.MAX_NANOS / 1_000_000_000L) {
-            throw new IllegalArgumentException("interval is too long: " + interval);
+            return NO_REFILL; // one permit per more than 146 years: none within the horizon
         }
         return interval.toNanos();
     }
 
     static void checkTolerance(long interval, int burst) {
-        if (interval > 0 && burst > 0 && interval > Checks.MAX_NANOS / burst) {
+        if (interval > 0 && interval != NO_REFILL && burst > 0 && interval > Checks.MAX_NANOS / burst) {
             throw new IllegalArgumentException(
                     "burst x interval must not exceed 2^62 ns: burst " + burst + ", interval " + interval + "ns");
         }
@@ -648,8 +841,9 @@ public final class RateLimiter {
         }
 
         /**
-         * Permits per second: positive, at most 10^9, or {@link Double#POSITIVE_INFINITY} for no
-         * limit (which ignores the burst).
+         * Permits per second: at most 10^9, or {@link Double#POSITIVE_INFINITY} for no limit (which
+         * ignores the burst); 0 for no refill at all (only the burst), as is any rate so small that a
+         * permit would take longer than 2^62 ns to come back.
          */
         public Builder rate(double permitsPerSecond) {
             Checks.once(interval < 0, "rate");
@@ -704,7 +898,7 @@ public final class RateLimiter {
         /** Receives the limiter's events; default {@link RateLimiterListener#NOOP}. */
         public Builder listener(RateLimiterListener listener) {
             Checks.once(this.listener == null, "listener");
-            this.listener = Objects.requireNonNull(listener, "listener");
+            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
@@ -713,8 +907,8 @@ public final class RateLimiter {
             if (interval < 0) {
                 throw new IllegalStateException("rate or interval must be set");
             }
-            if (warmupNanos > 0 && (interval == 0 || burst >= 0)) {
-                throw new IllegalStateException("warmup needs a finite rate and no burst");
+            if (warmupNanos > 0 && (interval == 0 || interval == NO_REFILL || burst >= 0)) {
+                throw new IllegalStateException("warmup needs a finite, positive rate and no burst");
             }
             if (burst < 0) {
                 burst = 1;

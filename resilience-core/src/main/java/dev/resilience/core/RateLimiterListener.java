@@ -4,6 +4,10 @@ package dev.resilience.core;
  * Receives a {@link RateLimiter}'s events. Every method defaults to doing nothing, and the limiter
  * allocates no event object, so an unused listener costs nothing. Methods run on the calling thread
  * inside the limiter's hot path: keep them short and never block.
+ *
+ * <p>An exception a method throws is caught and logged through {@link System.Logger} (logger
+ * {@code dev.resilience.core.listener}); it never changes the call's outcome, the policy's state or
+ * its permits.
  */
 public interface RateLimiterListener {
 

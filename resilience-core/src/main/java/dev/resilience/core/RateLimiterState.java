@@ -36,19 +36,35 @@ abstract class RateLimiterStatePadRight extends RateLimiterStateTat {
 final class RateLimiterState extends RateLimiterStatePadRight {
     static final long RETIRED = Long.MIN_VALUE;
 
-    /** Nanoseconds per permit; 0 for an infinite rate. */
+    /** Nanoseconds per permit; 0 for an infinite rate and for a zero rate (both kept off the hot path). */
     final long interval;
     /** {@code burst * interval}: how far ahead of now the arrival time may run. */
     final long tolerance;
     final int burst;
+    /**
+     * Rate 0 (Go's {@code Limit(0)}): nothing refills; {@code tat} then holds the whole permits
+     * left, taken by CAS.
+     */
+    final boolean zero;
 
     RateLimiterState(long interval, int burst, long tat) {
+        this(interval, burst, tat, false);
+    }
+
+    private RateLimiterState(long interval, int burst, long tat, boolean zero) {
         this.interval = interval;
         this.burst = burst;
         this.tolerance = interval * burst;
         this.tat = tat;
+        this.zero = zero;
     }
 
+    /** A zero-rate state holding {@code permitsLeft} permits. */
+    static RateLimiterState zeroRate(int burst, long permitsLeft) {
+        return new RateLimiterState(0L, burst, Math.max(0L, Math.min(permitsLeft, burst)), true);
+    }
+
+    /** Infinite or zero rate: not a GCRA bucket; the callers' rare branch handles it. */
     boolean infinite() {
         return interval == 0;
     }

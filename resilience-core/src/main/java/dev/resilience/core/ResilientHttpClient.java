@@ -82,6 +82,7 @@ public final class ResilientHttpClient {
                     .retryOn(ResilientHttpClient::isRetryable)
                     .maxDelay(b.maxRetryDelay)
                     .delayHint(Object.class, (result, failure) -> failure instanceof HttpStatusException
+                            && honoursRetryAfter(((HttpStatusException) failure).statusCode())
                             ? retryAfter(((HttpStatusException) failure).response()).orElse(null) : null)
                     .listener(new RetryListener() {
                         @Override
@@ -131,6 +132,11 @@ public final class ResilientHttpClient {
     /** Starts building a client around {@code http}. */
     public static Builder builder(HttpClient http) {
         return new Builder(http);
+    }
+
+    /** {@code Retry-After} means "come back then" on these; on other failures it is ignored. */
+    private static boolean honoursRetryAfter(int status) {
+        return status == 503 || status == 429;
     }
 
     private static boolean isRetryable(Throwable e) {
@@ -250,8 +256,9 @@ public final class ResilientHttpClient {
         String v = value.trim();
         Duration max = Duration.ofSeconds(MAX_RETRY_AFTER_SECONDS);
         if (!v.isEmpty() && v.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            // delay-seconds; more digits than a long holds is still "very long"
-            return Optional.of(v.length() > 6 ? max : min(Duration.ofSeconds(Long.parseLong(v)), max));
+            // delay-seconds; leading zeros mean nothing, and more digits than a long holds is still "very long"
+            String digits = v.replaceFirst("^0+(?=\\d)", "");
+            return Optional.of(digits.length() > 6 ? max : min(Duration.ofSeconds(Long.parseLong(digits)), max));
         }
         try {
             Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
@@ -356,8 +363,9 @@ public final class ResilientHttpClient {
         }
 
         /**
-         * The longest wait between attempts, a server's {@code Retry-After} included; a longer one
-         * ends the retries and the caller gets the last response. Default 30 s.
+         * The longest wait between attempts: the backoff is cut to it, and a server's
+         * {@code Retry-After} asking for longer ends the retries (the caller gets that response).
+         * Default 30 s.
          */
         public Builder maxRetryDelay(Duration maxRetryDelay) {
             Checks.nonNegativeNanos(maxRetryDelay, "maxRetryDelay");

@@ -49,6 +49,13 @@ import java.util.function.Supplier;
  * the last exception is rethrown as it was (never wrapped), or the last result is returned. The
  * listener says why it stopped.
  *
+ * <p><b>Interruption</b> ends the retries: an attempt that throws {@link InterruptedException}, or
+ * leaves the thread interrupted, is not retried, and an interrupted backoff throws
+ * {@link InterruptedException}. <b>User callbacks</b> ({@code retryOn}, {@code retryOnResult},
+ * {@code delayHint}, a backoff, the random source) that throw end the retries with the attempt's own
+ * outcome, the callback's exception attached to it as suppressed; the listener's exceptions are
+ * logged and ignored.
+ *
  * <p>A successful first attempt allocates nothing and reads no clock.
  */
 public final class Retry {
@@ -102,7 +109,36 @@ public final class Retry {
     }
 
     private boolean isSuccess(Object result, Throwable failure) {
-        return failure == null && (retryOnResult == null || !retryOnResult.test(result));
+        if (failure != null) {
+            return false;
+        }
+        if (retryOnResult == null) {
+            return true;
+        }
+        try {
+            return !retryOnResult.test(result);
+        } catch (Throwable e) {
+            Callbacks.failed(null, e, "retryOnResult"); // the result stands
+            return true;
+        }
+    }
+
+    /**
+     * The wait before the next attempt, or -1 to stop; a throwing user callback stops the retries
+     * with the attempt's own outcome (its exception attached to the failure).
+     */
+    private long decide(int attempt, long previous, Object result, Throwable failure, Context ctx) {
+        if (failure instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
+            listener.onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            return -1; // the caller is being told to stop: never retry past an interrupt
+        }
+        try {
+            return nextDelay(ruleFor(result, failure), attempt, previous, result, failure, ctx);
+        } catch (Throwable e) {
+            Callbacks.failed(failure, e, "a retry predicate, delay hint or backoff");
+            listener.onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            return -1;
+        }
     }
 
     /**
@@ -123,14 +159,14 @@ public final class Retry {
             Duration hint = delayHint.apply(result, failure);
             if (hint != null && !hint.isNegative()) {
                 delay = Checks.nonNegativeNanos(hint, "delayHint");
+                if (delay > maxDelayNanos) {
+                    listener.onGiveUp(this, attempt, RetryListener.GiveUp.DELAY_TOO_LONG);
+                    return -1;
+                }
             }
         }
         if (delay < 0) {
-            delay = Math.max(0L, rule.backoff.delayNanos(attempt, previous, random));
-        }
-        if (delay > maxDelayNanos) {
-            listener.onGiveUp(this, attempt, RetryListener.GiveUp.DELAY_TOO_LONG);
-            return -1;
+            delay = Math.min(maxDelayNanos, Math.max(0L, rule.backoff.delayNanos(attempt, previous, random)));
         }
         if (ctx.isDone() || ctx.remainingNanos() <= delay) {
             listener.onGiveUp(this, attempt, RetryListener.GiveUp.DEADLINE);
@@ -175,12 +211,19 @@ public final class Retry {
                 return result;
             }
             Context ctx = Context.current();
-            long delay = nextDelay(ruleFor(result, failure), attempt, previous, result, failure, ctx);
+            long delay = decide(attempt, previous, result, failure, ctx);
             if (delay < 0) {
                 return outcome(result, failure);
             }
             if (delay > 0) {
-                ctx.sleepUntil(ticker, ticker.read() + delay);
+                try {
+                    ctx.sleepUntil(ticker, ticker.read() + delay);
+                } catch (InterruptedException | RuntimeException e) {
+                    if (failure != null && failure != e) {
+                        e.addSuppressed(failure); // the attempt's outcome, for the record
+                    }
+                    throw e;
+                }
             }
             previous = delay;
             attempt++;
@@ -223,43 +266,80 @@ public final class Retry {
             int attempt, long previous) {
         CompletionStage<T> stage;
         try (Scope s = ctx.attach()) {
-            stage = task.get();
-        } catch (Throwable e) {
-            stage = CompletableFuture.failedFuture(e);
+            stage = Stages.start(task);
         }
         stage.whenComplete((value, error) -> {
             Throwable failure = error instanceof CompletionException && error.getCause() != null
                     ? error.getCause() : error;
-            if (isSuccess(value, failure)) {
-                result.complete(value);
-                return;
-            }
-            long delay = nextDelay(ruleFor(value, failure), attempt, previous, value, failure, ctx);
-            if (delay < 0) {
-                if (failure != null) {
-                    result.completeExceptionally(failure);
-                } else {
+            try {
+                if (isSuccess(value, failure)) {
                     result.complete(value);
+                    return;
                 }
-                return;
+                long delay = decide(attempt, previous, value, failure, ctx);
+                if (delay >= 0) {
+                    new Pause<>(task, ctx, result, attempt, delay).start();
+                    return;
+                }
+            } catch (Throwable unexpected) {
+                Callbacks.failed(failure, unexpected, "retrying"); // the stage completes all the same
             }
-            AtomicBoolean decided = new AtomicBoolean();
-            Registration[] onDone = new Registration[1];
-            Registration timer = Delays.schedule(ticker, ticker.read() + delay, () -> {
-                if (decided.compareAndSet(false, true)) {
-                    if (onDone[0] != null) {
-                        onDone[0].remove();
-                    }
-                    attempt(task, ctx, result, attempt + 1, delay);
-                }
-            });
-            onDone[0] = ctx.onDone(() -> {
-                if (decided.compareAndSet(false, true)) {
-                    timer.remove();
-                    result.completeExceptionally(ctx.err());
-                }
-            });
+            if (failure != null) {
+                result.completeExceptionally(failure);
+            } else {
+                result.complete(value);
+            }
         });
+    }
+
+    /**
+     * One wait between async attempts: whichever of its timer and the context's end comes first
+     * decides, and withdraws the other, so nothing stays registered on a long-lived context.
+     */
+    private final class Pause<T> {
+        private final Supplier<? extends CompletionStage<T>> task;
+        private final Context ctx;
+        private final CompletableFuture<T> result;
+        private final int attempt;
+        private final long delay;
+        private final AtomicBoolean decided = new AtomicBoolean();
+        private volatile Registration onDone;
+        private volatile Registration timer;
+
+        Pause(Supplier<? extends CompletionStage<T>> task, Context ctx, CompletableFuture<T> result, int attempt,
+                long delay) {
+            this.task = task;
+            this.ctx = ctx;
+            this.result = result;
+            this.attempt = attempt;
+            this.delay = delay;
+        }
+
+        void start() {
+            // Listen first: if the timer could fire before the listener is registered, nothing
+            // would withdraw the listener afterwards.
+            onDone = ctx.onDone(this::contextDone, Runnable::run);
+            if (!decided.get()) {
+                timer = Delays.schedule(ticker, ticker.read() + delay, this::timeUp);
+            }
+        }
+
+        private void timeUp() {
+            if (decided.compareAndSet(false, true)) {
+                onDone.remove();
+                attempt(task, ctx, result, attempt + 1, delay);
+            }
+        }
+
+        private void contextDone() {
+            if (decided.compareAndSet(false, true)) {
+                Registration t = timer;
+                if (t != null) {
+                    t.remove();
+                }
+                result.completeExceptionally(ctx.err());
+            }
+        }
     }
 
     /** The policy's name. */
@@ -367,9 +447,10 @@ public final class Retry {
         }
 
         /**
-         * The longest wait between attempts this policy accepts; a longer one (a server's hint
-         * asking for minutes, say) ends the retries with the last outcome
-         * ({@link RetryListener.GiveUp#DELAY_TOO_LONG}). Default: no limit but the context's deadline.
+         * The longest wait between attempts: a backoff's wait is cut to it, and a longer wait that a
+         * server asks for ({@link #delayHint}, minutes of {@code Retry-After}, say) ends the retries
+         * with the last outcome ({@link RetryListener.GiveUp#DELAY_TOO_LONG}). Default: no limit but
+         * the context's deadline.
          */
         public Builder maxDelay(Duration maxDelay) {
             Checks.once(this.maxDelayNanos < 0, "maxDelay");
@@ -401,7 +482,7 @@ public final class Retry {
         /** Receives retries and give-ups; default {@link RetryListener#NOOP}. */
         public Builder listener(RetryListener listener) {
             Checks.once(this.listener == null, "listener");
-            this.listener = Objects.requireNonNull(listener, "listener");
+            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
@@ -414,7 +495,7 @@ public final class Retry {
                 backoff = Backoff.exponential(Duration.ofMillis(100), 2.0, Duration.ofSeconds(10), Backoff.Jitter.FULL);
             }
             if (retryOn == null) {
-                retryOn = e -> !(e instanceof Error || e instanceof ContextDoneException
+                retryOn = e -> !(e instanceof Error || e instanceof ContextDoneException || e instanceof InterruptedException
                         || e instanceof RequestNotPermittedException || e instanceof CallNotPermittedException);
             }
             if (random == null) {

@@ -118,12 +118,10 @@ public final class Timeout {
                     && result.completeExceptionally(new TimeoutExceededException(name, timeoutNanos, null))) {
                 listener.onTimeout(this);
             }
-        });
+        }, Runnable::run);
         CompletionStage<T> stage;
         try (Scope scope = call.attach()) {
-            stage = task.get();
-        } catch (Throwable e) {
-            stage = CompletableFuture.failedFuture(e);
+            stage = Stages.start(task);
         }
         stage.whenComplete((value, error) -> {
             onTimeUp.remove();
@@ -187,7 +185,7 @@ public final class Timeout {
         /** Receives timeouts; default {@link TimeoutListener#NOOP}. */
         public Builder listener(TimeoutListener listener) {
             Checks.once(this.listener == null, "listener");
-            this.listener = Objects.requireNonNull(listener, "listener");
+            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -70,7 +70,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code resilience.circuitbreaker.calls{outcome=success|failure|slow|excluded|not_permitted}},
  *       {@code resilience.circuitbreaker.transitions{from, to}}, gauge
  *       {@code resilience.circuitbreaker.state{state}} (1 for the current state, 0 for the others)</li>
- *   <li>{@code resilience.retry.retries}, {@code resilience.retry.gave.up{reason=not_retryable|exhausted|deadline|budget}}
+ *   <li>{@code resilience.retry.retries}, {@code resilience.retry.gave.up{reason=not_retryable|exhausted|deadline|budget|delay_too_long}}
  *       (budget rejections are {@code reason=budget})</li>
  *   <li>{@code resilience.bulkhead.calls{result=permitted|rejected}}, {@code resilience.bulkhead.wait},
  *       gauges {@code resilience.bulkhead.in.use}, {@code resilience.bulkhead.limit}</li>

@@ -27,7 +27,7 @@ class DistributedLimiterTelemetryTest {
     void decisionsFallbacksAndRoundTripsBecomeMeters() throws InterruptedException {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ResilienceTelemetry telemetry = ResilienceTelemetry.builder().meterRegistry(registry).build();
-        try (RedisServer server = RedisServer.start();
+        try (RedisServer server = RedisServer.startInstallingIfMissing();
                 RedisBackend redis = RedisBackend.builder().uri(server.uri()).build()) {
             assertTrue(redis.awaitConnection(Duration.ofSeconds(10)));
             DistributedRateLimiter limiter = DistributedRateLimiter.builder("partner", redis).rate(1).burst(2)

@@ -368,6 +368,9 @@ public final class ObjectPool<T> implements AutoCloseable {
             return;
         }
         borrowers.wakeOne();
+        if (closed) {
+            LockSupport.unpark(background); // returned while closing: the background thread destroys it
+        }
     }
 
     /**
@@ -375,9 +378,9 @@ public final class ObjectPool<T> implements AutoCloseable {
      * destruction; a null reason means there is no object (an allocation error).
      */
     private void kill(Slot s, PoolListener.DestroyReason reason) {
+        s.reason = reason; // before DEAD is published: release() reads it after seeing DEAD
         STATE.setRelease(s, DEAD);
         live.remove(s);
-        s.reason = reason;
         if (reason != null) {
             toDestroy.add(s); // still counted in `allocated` until deallocate has returned
         } else {
@@ -585,8 +588,21 @@ public final class ObjectPool<T> implements AutoCloseable {
             }
         }
         while ((s = overflow.poll()) != null) {
-            if ((int) STATE.getAcquire(s) == IDLE && STATE.compareAndSet(s, IDLE, CLAIMED)) {
-                kill(s, s.error != null ? null : PoolListener.DestroyReason.CLOSED);
+            for (;;) {
+                int state = (int) STATE.getAcquire(s);
+                if (state == IDLE) {
+                    if (STATE.compareAndSet(s, IDLE, CLAIMED)) {
+                        kill(s, s.error != null ? null : PoolListener.DestroyReason.CLOSED);
+                        break;
+                    }
+                } else if (state == CLAIMED_QUEUED) {
+                    // borrowed through its hint: now a plain borrowed slot, destroyed when returned
+                    if (STATE.compareAndSet(s, CLAIMED_QUEUED, CLAIMED)) {
+                        break;
+                    }
+                } else {
+                    break;
+                }
             }
         }
         destroyDead();

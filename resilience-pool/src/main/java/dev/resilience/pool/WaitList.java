@@ -118,11 +118,15 @@ final class WaitList {
                 if (attempt.getAsBoolean()) {
                     return true;
                 }
+                if (me.state != WAITING) {
+                    // Woken (during the attempt, or by the park before it): off the list. Enter
+                    // again and look once more before parking; code inside the attempt may even
+                    // have used up the unpark, so parking now could sleep through the wake-up.
+                    me = enter(self);
+                    continue;
+                }
                 if (!parkStep(ctx, ticker, until)) {
                     return false;
-                }
-                if (me.state != WAITING) {
-                    me = enter(self); // woken: on the list again before the next attempt looks
                 }
             }
         } finally {

@@ -186,6 +186,22 @@ public final class WorkerPool extends AbstractExecutorService {
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
+        try {
+            if (queueOrCallerRuns(task)) {
+                return;
+            }
+            if (state != RUNNING) { // shut down meanwhile: a caller-run task would run after shutdown
+                throw reject(task, "worker pool " + name + " is shut down");
+            }
+        } catch (RejectedExecutionException | ContextDoneException e) {
+            notifyRejected(task); // outside the submit window: a slow listener cannot hold up shutdownNow
+            throw e;
+        }
+        task.run(); // CALLER_RUNS, once this submit no longer holds up a shutdown
+    }
+
+    /** Queues {@code task} or throws; false if the caller must run it (CALLER_RUNS). */
+    private boolean queueOrCallerRuns(Runnable task) {
         submitsStarted.increment();
         try {
             if (state != RUNNING) {
@@ -193,21 +209,20 @@ public final class WorkerPool extends AbstractExecutorService {
             }
             Runnable queued = wrap(task);
             if (enqueue(queued)) {
-                return;
+                return true;
             }
             switch (rejection) {
                 case CALLER_RUNS:
-                    break; // below, once this submit no longer holds up a shutdown
+                    return false;
                 case WAIT:
                     waitToEnqueue(task, queued);
-                    return;
+                    return true;
                 default:
                     throw reject(task, "worker pool " + name + " backlog is full (" + queue.capacity() + ")");
             }
         } finally {
             endSubmit();
         }
-        task.run(); // CALLER_RUNS
     }
 
     /**
@@ -221,9 +236,9 @@ public final class WorkerPool extends AbstractExecutorService {
         }
     }
 
+    /** Counts a rejection; {@link #execute} tells the listener once the submit is over. */
     private RejectedExecutionException reject(Runnable task, String why) {
         rejected.increment();
-        notifyRejected(task);
         return new RejectedExecutionException(why);
     }
 
@@ -296,7 +311,6 @@ public final class WorkerPool extends AbstractExecutorService {
             }
         } catch (ContextDoneException e) {
             rejected.increment(); // not accepted: counted as rejected, reported as the context's end
-            notifyRejected(task);
             throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -391,9 +405,9 @@ public final class WorkerPool extends AbstractExecutorService {
             } finally {
                 RUNNING_TASK.setOpaque(this, false);
                 COMPLETED.setRelease(this, completed + 1);
-                if (state == STOP) {
-                    Thread.interrupted(); // an interrupt from shutdownNow was for the task, not for us
-                }
+                // An interrupt left by the task (or sent by shutdownNow) was for the task: an idle
+                // worker with its flag set would return from every park at once and spin.
+                Thread.interrupted();
             }
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -208,10 +209,11 @@ class ObjectPoolHostileTest {
                 TestWaits.await(() -> pool.leaksDetected() >= 1, "the leak reported despite the listener");
                 first.invalidate(); // destroyed throws
                 Lease<Integer> second = pool.borrow(Duration.ofSeconds(5));
+                Integer secondObject = second.get();
                 assertThrows(PoolTimeoutException.class, () -> pool.borrow(Duration.ofMillis(20))); // borrowTimedOut throws
                 second.close();
                 try (Lease<Integer> again = pool.borrow(Duration.ofSeconds(5))) {
-                    assertEquals(second.get(), again.get(), "the only object is still in the pool");
+                    assertSame(secondObject, again.get(), "the only object is still in the pool");
                 }
                 assertTrue(pool.close(Duration.ofSeconds(5)), "closes though closed() throws");
                 assertEquals(0, allocator.alive.get(), "no object lost");

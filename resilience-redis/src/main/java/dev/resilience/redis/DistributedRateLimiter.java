@@ -109,7 +109,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
                 cancel(d);
             }
         });
-        Registration onDone = ctx.onDone(() -> waiter.completeExceptionally(ctx.err()));
+        Registration onDone = ctx.onDone(() -> waiter.completeExceptionally(ctx.err()), Runnable::run);
         try {
             return waiter.join();
         } catch (java.util.concurrent.CompletionException e) {

@@ -43,7 +43,7 @@ class ReadmeRedisExampleTest {
 
     @Test
     void theSnippetRuns() throws Exception {
-        try (RedisServer server = RedisServer.start()) {
+        try (RedisServer server = RedisServer.startInstallingIfMissing()) {
             redisUri = server.uri();
             // A cold backend may fall back on its first call (FailureMode.local: granted anyway).
             assertEquals("200", handle("tenant-1"));

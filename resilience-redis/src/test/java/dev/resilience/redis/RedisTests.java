@@ -23,7 +23,7 @@ final class RedisTests implements AutoCloseable {
     private StatefulRedisConnection<String, String> connection;
 
     RedisTests() {
-        this.server = RedisServer.start();
+        this.server = RedisServer.startInstallingIfMissing();
     }
 
     /** Synchronous commands on a connection of the test's own (reconnected after a restart). */

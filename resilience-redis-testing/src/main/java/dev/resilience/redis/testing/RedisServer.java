@@ -18,9 +18,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real {@code redis-server} on a free loopback port, for tests, benchmarks and examples: no
- * persistence, {@code DEBUG} enabled (for {@code DEBUG SLEEP}). If the binary is missing it runs
- * the repository's {@code .ci/install-redis} (Debian's package), found by walking up from the
- * working directory.
+ * persistence, {@code DEBUG} enabled (for {@code DEBUG SLEEP}). The binary is looked up on the
+ * {@code PATH} and in {@code /usr/bin}, {@code /usr/local/bin}, {@code /usr/sbin}; {@link #start()}
+ * fails with an explanation if it is missing. Only {@link #startInstallingIfMissing()}, which this
+ * toolkit's own tests and examples use, runs an installer: the {@code .ci/install-redis} script of
+ * the repository it is run from.
  *
  * <pre>{@code
  * try (RedisServer redis = RedisServer.start()) {
@@ -43,9 +45,33 @@ public final class RedisServer implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts a server on a free loopback port; returns once it accepts connections. */
+    /**
+     * Starts a server on a free loopback port; returns once it accepts connections.
+     *
+     * @throws IllegalStateException if no {@code redis-server} binary is installed
+     */
     public static RedisServer start() {
-        RedisServer server = new RedisServer(binary(), freePort());
+        String found = find();
+        if (found == null) {
+            throw new IllegalStateException("redis-server is not installed; install it (Debian/Ubuntu: "
+                    + "apt-get install redis-server, macOS: brew install redis) or put it on the PATH");
+        }
+        return launchOn(found);
+    }
+
+    /**
+     * Like {@link #start()}, but if the binary is missing first runs {@code .ci/install-redis} (it
+     * installs Debian's package, with {@code sudo} when not root), found by walking up from the
+     * working directory: for the toolkit's own repository, whose tests and examples use it.
+     *
+     * @throws IllegalStateException if there is no such script or it fails
+     */
+    public static RedisServer startInstallingIfMissing() {
+        return launchOn(binary());
+    }
+
+    private static RedisServer launchOn(String binary) {
+        RedisServer server = new RedisServer(binary, freePort());
         server.launch();
         return server;
     }

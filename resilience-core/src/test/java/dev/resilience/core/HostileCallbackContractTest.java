@@ -1,0 +1,440 @@
+package dev.resilience.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.Scope;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every policy against hostile user code: listeners that throw a {@code RuntimeException} or an
+ * {@code Error}, predicates that throw, suppliers that throw, return null or never complete. What
+ * must hold: no permit or slot leaks, every returned stage completes within its bound, the call's
+ * own outcome survives (the callback's exception attached to it), nothing runs twice because of a
+ * callback.
+ */
+class HostileCallbackContractTest {
+
+    private static final List<Throwable> HOSTILE = List.of(new IllegalStateException("hostile"),
+            new AssertionError("hostile"));
+
+    private static void throwIt(Throwable t) {
+        if (t instanceof Error) {
+            throw (Error) t;
+        }
+        throw (RuntimeException) t;
+    }
+
+    /** One policy, seen through the shape every policy shares, and what it must not leak. */
+    private record Policy(String name, Pipeline<String> pipeline, Supplier<String> leaks) {
+    }
+
+    private static List<Policy> policiesWithThrowingListeners(Throwable error) {
+        List<Policy> all = new ArrayList<>();
+        RateLimiter limiter = RateLimiter.builder("l").rate(1e6).burst(1000).listener(new RateLimiterListener() {
+            @Override
+            public void onPermitted(RateLimiter l, int permits, long waitedNanos) {
+                throwIt(error);
+            }
+
+            @Override
+            public void onRejected(RateLimiter l, int permits, RequestNotPermittedException.Reason reason) {
+                throwIt(error);
+            }
+        }).build();
+        all.add(new Policy("rate limiter", Pipeline.<String>builder("l").rateLimiter(limiter).build(), () -> ""));
+        CircuitBreaker breaker = CircuitBreaker.builder("b").listener(new CircuitBreakerListener() {
+            @Override
+            public void onSuccess(CircuitBreaker b) {
+                throwIt(error);
+            }
+
+            @Override
+            public void onFailure(CircuitBreaker b, Throwable failure) {
+                throwIt(error);
+            }
+
+            @Override
+            public void onStateChange(CircuitBreaker b, CircuitBreaker.State from, CircuitBreaker.State to) {
+                throwIt(error);
+            }
+        }).build();
+        all.add(new Policy("circuit breaker", Pipeline.<String>builder("b").circuitBreaker(breaker).build(),
+                () -> breaker.counts().totalFailures() + breaker.counts().totalSuccesses() > 0 ? "" : "nothing counted"));
+        Bulkhead bulkhead = Bulkhead.builder("h").maxConcurrent(2).listener(new BulkheadListener() {
+            @Override
+            public void onPermitted(Bulkhead b, long waitedNanos) {
+                throwIt(error);
+            }
+
+            @Override
+            public void onReleased(Bulkhead b) {
+                throwIt(error);
+            }
+        }).build();
+        all.add(new Policy("bulkhead", Pipeline.<String>builder("h").bulkhead(bulkhead).build(),
+                () -> bulkhead.inUse() == 0 ? "" : "slots in use: " + bulkhead.inUse()));
+        AdaptiveLimiter adaptive = AdaptiveLimiter.builder("a")
+                .algorithm(LimitAlgorithm.aimd(4, 1, 10, 0.9, Duration.ofSeconds(1))).listener(new AdaptiveLimiterListener() {
+                    @Override
+                    public void onLimitChanged(AdaptiveLimiter l, int oldLimit, int newLimit) {
+                        throwIt(error);
+                    }
+                }).build();
+        all.add(new Policy("adaptive limiter", null, () -> adaptive.inFlight() == 0 ? "" : "in flight: " + adaptive.inFlight()));
+        Retry retry = Retry.builder("r").maxAttempts(2).backoff(Backoff.fixed(Duration.ZERO)).listener(new RetryListener() {
+            @Override
+            public void onRetry(Retry r, int attempt, long delayNanos, Throwable failure) {
+                throwIt(error);
+            }
+
+            @Override
+            public void onGiveUp(Retry r, int attempts, GiveUp reason) {
+                throwIt(error);
+            }
+        }).build();
+        all.add(new Policy("retry", Pipeline.<String>builder("r").retry(retry).build(), () -> ""));
+        Timeout timeout = Timeout.builder("t").timeout(Duration.ofSeconds(5)).listener(new TimeoutListener() {
+            @Override
+            public void onTimeout(Timeout t) {
+                throwIt(error);
+            }
+        }).build();
+        all.add(new Policy("timeout", Pipeline.<String>builder("t").timeout(timeout).build(), () -> ""));
+        all.add(new Policy("pipeline", Pipeline.<String>builder("p").retry(retry).circuitBreaker(breaker)
+                .rateLimiter(limiter).timeout(timeout).bulkhead(bulkhead).listener(new PipelineListener() {
+                    @Override
+                    public void onCall(Pipeline<?> p, long durationNanos, Throwable failure) {
+                        throwIt(error);
+                    }
+                }).build(), () -> bulkhead.inUse() == 0 ? "" : "slots in use: " + bulkhead.inUse()));
+        return all.stream().map(p -> p.pipeline != null ? p
+                : new Policy(p.name, null, p.leaks)).toList();
+    }
+
+    @Test
+    void throwingListenersChangeNoOutcomeAndLeakNothing() throws Exception {
+        for (Throwable error : HOSTILE) {
+            for (Policy p : policiesWithThrowingListeners(error)) {
+                if (p.pipeline == null) {
+                    continue;
+                }
+                AtomicInteger runs = new AtomicInteger();
+                for (int i = 0; i < 3; i++) {
+                    assertEquals("ok", p.pipeline.call(() -> {
+                        runs.incrementAndGet();
+                        return "ok";
+                    }), p.name);
+                }
+                assertEquals(3, runs.get(), p.name + ": nothing ran twice because of a listener");
+                IOException failure = new IOException("the call's own");
+                runs.set(0);
+                IOException seen = assertThrows(IOException.class, () -> p.pipeline.call(() -> {
+                    runs.incrementAndGet();
+                    throw failure;
+                }), p.name);
+                assertSame(failure, seen, p.name + ": the task's exception came out");
+                assertEquals(p.name.equals("retry") || p.name.equals("pipeline") ? 2 : 1, runs.get(), p.name);
+                assertEquals("async", p.pipeline.callAsync(() -> CompletableFuture.completedFuture("async"))
+                        .toCompletableFuture().get(5, TimeUnit.SECONDS), p.name);
+                assertEquals("", p.leaks.get(), p.name);
+            }
+        }
+    }
+
+    @Test
+    void aThrowingAdaptiveLimiterListenerLeaksNoSlot() throws Exception {
+        for (Throwable error : HOSTILE) {
+            AdaptiveLimiter adaptive = AdaptiveLimiter.builder("a")
+                    .algorithm(LimitAlgorithm.aimd(4, 1, 10, 0.5, Duration.ofSeconds(1))).listener(new AdaptiveLimiterListener() {
+                        @Override
+                        public void onLimitChanged(AdaptiveLimiter l, int oldLimit, int newLimit) {
+                            throwIt(error);
+                        }
+
+                        @Override
+                        public void onRejected(AdaptiveLimiter l) {
+                            throwIt(error);
+                        }
+                    }).build();
+            for (int i = 0; i < 20; i++) {
+                assertThrows(java.util.concurrent.TimeoutException.class, () -> adaptive.call(() -> {
+                    throw new java.util.concurrent.TimeoutException("a drop: the limit moves");
+                }));
+                assertEquals("ok", adaptive.call(() -> "ok"));
+            }
+            assertEquals(0, adaptive.inFlight());
+        }
+    }
+
+    @Test
+    void aBulkheadListenerThrowingTwiceLeavesNoSlotTaken() throws Exception {
+        Bulkhead bulkhead = Bulkhead.builder("h").maxConcurrent(2).listener(new BulkheadListener() {
+            @Override
+            public void onPermitted(Bulkhead b, long waitedNanos) {
+                throw new IllegalStateException("hostile");
+            }
+        }).build();
+        bulkhead.call(() -> "one");
+        bulkhead.call(() -> "two");
+        assertEquals(0, bulkhead.inUse());
+        assertEquals("three", bulkhead.call(() -> "three"));
+    }
+
+    @Test
+    void breakerListenersNeverTurnASuccessIntoAFailureNorReplaceTheFailure() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("b").listener(new CircuitBreakerListener() {
+            @Override
+            public void onSuccess(CircuitBreaker b) {
+                throw new IllegalStateException("hostile");
+            }
+
+            @Override
+            public void onFailure(CircuitBreaker b, Throwable failure) {
+                throw new IllegalStateException("hostile");
+            }
+        }).build();
+        AtomicInteger runs = new AtomicInteger();
+        Retry outer = Retry.builder("outer").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).build();
+        assertEquals("paid", outer.call(() -> breaker.call(() -> {
+            runs.incrementAndGet();
+            return "paid";
+        })));
+        assertEquals(1, runs.get(), "an outer retry did not run the task again");
+        IOException io = new IOException("down");
+        assertSame(io, assertThrows(IOException.class, () -> breaker.call(() -> {
+            throw io;
+        })));
+    }
+
+    @Test
+    void throwingPredicatesKeepTheOriginalFailureAndEveryStageCompletes() throws Exception {
+        for (Throwable error : HOSTILE) {
+            IOException io = new IOException("the attempt's own");
+            Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).retryOn(e -> {
+                throwIt(error);
+                return true;
+            }).build();
+            AtomicInteger attempts = new AtomicInteger();
+            IOException sync = assertThrows(IOException.class, () -> retry.call(() -> {
+                attempts.incrementAndGet();
+                throw new IOException("sync");
+            }));
+            assertEquals(1, attempts.get(), "a predicate that throws ends the retries");
+            assertSame(error, sync.getSuppressed()[0], "the predicate's exception is attached");
+            CompletableFuture<String> async = retry.<String>callAsync(() -> CompletableFuture.failedFuture(io))
+                    .toCompletableFuture();
+            ExecutionException done = assertThrows(ExecutionException.class, () -> async.get(2, TimeUnit.SECONDS));
+            assertSame(io, done.getCause());
+
+            Retry hinted = Retry.builder("h").maxAttempts(3).delayHint(String.class, (r, e) -> {
+                throwIt(error);
+                return null;
+            }).retryOnResult(String.class, r -> {
+                throwIt(error);
+                return true;
+            }).build();
+            assertEquals("result stands", hinted.call(() -> "result stands"));
+            assertEquals("async result", hinted.callAsync(() -> CompletableFuture.completedFuture("async result"))
+                    .toCompletableFuture().get(2, TimeUnit.SECONDS));
+
+            Fallback<String> fallback = Fallback.<String>when(e -> {
+                throwIt(error);
+                return true;
+            }).toValue("fallback");
+            IOException fio = new IOException("f");
+            assertSame(fio, assertThrows(IOException.class, () -> fallback.call(() -> {
+                throw fio;
+            })));
+            CompletableFuture<String> fa = fallback.callAsync(() -> CompletableFuture.<String>failedFuture(fio))
+                    .toCompletableFuture();
+            assertSame(fio, assertThrows(ExecutionException.class, () -> fa.get(2, TimeUnit.SECONDS)).getCause());
+
+            CircuitBreaker breaker = CircuitBreaker.builder("b").isExcluded(e -> {
+                throwIt(error);
+                return false;
+            }).isSuccessful(e -> {
+                throwIt(error);
+                return false;
+            }).readyToTrip(c -> {
+                throwIt(error);
+                return false;
+            }).build();
+            IOException bio = new IOException("b");
+            assertSame(bio, assertThrows(IOException.class, () -> breaker.call(() -> {
+                throw bio;
+            })));
+            assertEquals(1, breaker.counts().totalFailures(), "counted as the failure it was");
+        }
+    }
+
+    @Test
+    void aFallbackThatThrowsTranslatesWithTheOriginalAttached() {
+        IOException original = new IOException("down");
+        IllegalStateException translated = new IllegalStateException("service unavailable");
+        Fallback<String> fallback = Fallback.<String>on(IOException.class).to(e -> {
+            throw translated;
+        });
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> fallback.call(() -> {
+            throw original;
+        }));
+        assertSame(translated, thrown);
+        assertSame(original, thrown.getSuppressed()[0]);
+    }
+
+    /** Async suppliers that throw or return null: every stage completes, every permit comes back. */
+    @Test
+    void suppliersThatThrowOrReturnNullCompleteEveryStageAndReleaseEveryPermit() throws Exception {
+        List<Supplier<CompletionStage<String>>> hostile = List.of(() -> null, () -> {
+            throw new IllegalStateException("supplier");
+        });
+        for (Supplier<CompletionStage<String>> supplier : hostile) {
+            Bulkhead bulkhead = Bulkhead.builder("h").maxConcurrent(1).build();
+            AdaptiveLimiter adaptive = AdaptiveLimiter.builder("a")
+                    .algorithm(LimitAlgorithm.aimd(1, 1, 1, 0.9, Duration.ofSeconds(1))).build();
+            CircuitBreaker breaker = CircuitBreaker.builder("b").timeout(Duration.ofMillis(1)).build();
+            breaker.forceOpen();
+            breaker.reset();
+            Hedge hedge = Hedge.builder("g").delay(Duration.ofMillis(5)).build();
+            RateLimiter limiter = RateLimiter.builder("l").rate(1e6).burst(10).build();
+            Timeout timeout = Timeout.builder("t").timeout(Duration.ofSeconds(1)).build();
+            Retry retry = Retry.builder("r").maxAttempts(2).backoff(Backoff.fixed(Duration.ZERO)).build();
+            Fallback<String> fallback = Fallback.<String>on(RuntimeException.class).toValue("fell back");
+            FaultInjection faults = FaultInjection.builder("f").build();
+            Pipeline<String> pipeline = Pipeline.<String>builder("p").retry(retry).circuitBreaker(breaker)
+                    .rateLimiter(limiter).timeout(timeout).bulkhead(bulkhead).build();
+            List<CompletionStage<String>> stages = List.of(bulkhead.callAsync(supplier), adaptive.callAsync(supplier),
+                    breaker.callAsync(supplier), hedge.callAsync(supplier), limiter.callAsync(supplier),
+                    timeout.callAsync(supplier), retry.callAsync(supplier), faults.callAsync(supplier),
+                    pipeline.callAsync(supplier));
+            for (CompletionStage<String> stage : stages) {
+                assertTrue(assertThrows(ExecutionException.class, () -> stage.toCompletableFuture().get(2, TimeUnit.SECONDS))
+                        .getCause() instanceof RuntimeException);
+            }
+            assertEquals("fell back", fallback.callAsync(supplier).toCompletableFuture().get(2, TimeUnit.SECONDS));
+            assertEquals(0, bulkhead.inUse(), "bulkhead slot back");
+            assertEquals(0, adaptive.inFlight(), "adaptive slot back");
+            assertEquals("ok", bulkhead.call(() -> "ok"));
+            assertEquals("ok", adaptive.call(() -> "ok"));
+        }
+    }
+
+    @Test
+    void aHalfOpenProbeWhoseSupplierReturnsNullFreesItsSlot() throws Exception {
+        dev.resilience.context.ManualTicker ticker = new dev.resilience.context.ManualTicker();
+        CircuitBreaker breaker = CircuitBreaker.builder("b").timeout(Duration.ofSeconds(1)).ticker(ticker)
+                .readyToTrip(c -> c.consecutiveFailures() >= 1).build();
+        assertThrows(IOException.class, () -> breaker.call(() -> {
+            throw new IOException("trip");
+        }));
+        assertEquals(CircuitBreaker.State.OPEN, breaker.state());
+        ticker.advance(Duration.ofSeconds(1));
+        CompletionStage<String> nullStage = breaker.callAsync(() -> null);
+        assertInstanceOf(NullPointerException.class, assertThrows(ExecutionException.class,
+                () -> nullStage.toCompletableFuture().get(1, TimeUnit.SECONDS)).getCause());
+        assertEquals(CircuitBreaker.State.HALF_OPEN, breaker.state());
+        assertEquals("probe", breaker.call(() -> "probe"), "the probe slot came back at once");
+        assertEquals(CircuitBreaker.State.CLOSED, breaker.state());
+    }
+
+    @Test
+    void aSupplierThatNeverCompletesEndsAtTheTimeoutAndTheDeadline() throws Exception {
+        Timeout timeout = Timeout.builder("t").timeout(Duration.ofMillis(50)).build();
+        Bulkhead bulkhead = Bulkhead.builder("h").maxConcurrent(1).build();
+        Pipeline<String> pipeline = Pipeline.<String>builder("p").timeout(timeout).bulkhead(bulkhead).build();
+        CompletableFuture<String> never = new CompletableFuture<>();
+        long start = System.nanoTime();
+        assertInstanceOf(TimeoutExceededException.class, assertThrows(ExecutionException.class,
+                () -> pipeline.callAsync(() -> never).toCompletableFuture().get(5, TimeUnit.SECONDS)).getCause());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2));
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(50)); Scope s = h.attach()) {
+            Hedge hedge = Hedge.builder("g").delay(Duration.ofMillis(10)).maxHedges(2).build();
+            CompletionStage<String> hedged = hedge.callAsync(() -> new CompletableFuture<String>());
+            assertInstanceOf(dev.resilience.context.DeadlineExceededException.class, assertThrows(ExecutionException.class,
+                    () -> hedged.toCompletableFuture().get(5, TimeUnit.SECONDS)).getCause());
+        }
+    }
+
+    @Test
+    void interruptionEndsTheRetries() throws Exception {
+        Retry retry = Retry.builder("r").maxAttempts(5).backoff(Backoff.fixed(Duration.ofMillis(1))).build();
+        AtomicInteger attempts = new AtomicInteger();
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        Thread caller = new Thread(() -> {
+            try {
+                retry.call(() -> {
+                    attempts.incrementAndGet();
+                    Thread.sleep(1_500); // the slow dependency
+                    return "late";
+                });
+                outcome.complete(null);
+            } catch (Throwable e) {
+                outcome.complete(e);
+            }
+        });
+        long start = System.nanoTime();
+        caller.start();
+        while (attempts.get() == 0) {
+            Thread.onSpinWait();
+        }
+        caller.interrupt();
+        assertInstanceOf(InterruptedException.class, outcome.get(5, TimeUnit.SECONDS));
+        assertEquals(1, attempts.get());
+        assertTrue(System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(1_000), "returned at the interrupt");
+    }
+
+    @Test
+    void hedgesDoNotOutliveACallerThatLeft() throws Exception {
+        Hedge hedge = Hedge.builder("g").delay(Duration.ofMillis(150)).maxHedges(3).build();
+        AtomicInteger started = new AtomicInteger();
+        AtomicInteger sawCancellation = new AtomicInteger();
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        Thread caller = new Thread(() -> {
+            try {
+                hedge.call(() -> {
+                    started.incrementAndGet();
+                    try {
+                        Thread.sleep(2_000); // the slow dependency
+                    } catch (InterruptedException e) {
+                        sawCancellation.incrementAndGet();
+                        throw e;
+                    }
+                    return "late";
+                });
+                outcome.complete(null);
+            } catch (Throwable e) {
+                outcome.complete(e);
+            }
+        });
+        caller.start();
+        while (started.get() == 0) {
+            Thread.onSpinWait();
+        }
+        caller.interrupt();
+        assertInstanceOf(InterruptedException.class, outcome.get(5, TimeUnit.SECONDS));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (sawCancellation.get() == 0 && System.nanoTime() - end < 0) {
+            Thread.onSpinWait();
+        }
+        assertEquals(1, sawCancellation.get(), "the running attempt was cancelled");
+        Thread.sleep(400); // past two more hedge delays: no hedge may start now
+        assertEquals(1, started.get(), "no attempt started after the caller left");
+        assertFalse(caller.isAlive());
+    }
+}

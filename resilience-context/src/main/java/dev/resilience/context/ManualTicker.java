@@ -14,9 +14,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Everything the toolkit times against this ticker follows it: deadlines expire, and threads
  * parked until a ticker time wake up, when {@link #advance} passes their time. Work that falls due
- * during an {@code advance} (deadline expiry and the {@link Context#onDone} callbacks it triggers)
- * runs on the thread calling {@code advance}, in order of due time, before {@code advance} returns.
- * That makes tests deterministic: after {@code ticker.advance(d)}, everything due has happened.
+ * during an {@code advance} (deadline expiry, and the {@link Context#onDone} callbacks it triggers
+ * that were registered with {@code Runnable::run} as executor) runs on the thread calling
+ * {@code advance}, in order of due time, before {@code advance} returns. That makes tests
+ * deterministic: after {@code ticker.advance(d)}, everything due has happened. Callbacks registered
+ * without an executor run on threads of their own, as Go's {@code AfterFunc} does.
  *
  * <pre>{@code
  * ManualTicker ticker = new ManualTicker();

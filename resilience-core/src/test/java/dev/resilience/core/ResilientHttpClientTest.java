@@ -210,6 +210,7 @@ class ResilientHttpClientTest {
         Duration day = Duration.ofSeconds(86_400);
         assertEquals(day, ResilientHttpClient.retryAfter("86401", now).orElseThrow());
         assertEquals(day, ResilientHttpClient.retryAfter("99999999999999999999999", now).orElseThrow(), "no overflow");
+        assertEquals(Duration.ofSeconds(5), ResilientHttpClient.retryAfter("0000005", now).orElseThrow(), "leading zeros");
         String farFuture = DateTimeFormatter.RFC_1123_DATE_TIME.format(now.plus(Duration.ofDays(500 * 365)).atZone(ZoneOffset.UTC));
         assertEquals(day, ResilientHttpClient.retryAfter(farFuture, now).orElseThrow());
         String past = DateTimeFormatter.RFC_1123_DATE_TIME.format(now.minusSeconds(60).atZone(ZoneOffset.UTC));
@@ -379,6 +380,53 @@ class ResilientHttpClientTest {
         }
         sent = DeadlineHeaders.parseGrpcTimeout(deadlines.get(1));
         assertTrue(sent > 0 && sent <= Duration.ofMillis(400).toNanos(), "the deadline's 400 ms: " + deadlines.get(1));
+    }
+
+    @Test
+    void throwingListenersOfTheClientChangeNothing() throws Exception {
+        ResilientHttpClient client = ResilientHttpClient.builder(http).retry(3, Backoff.fixed(Duration.ofMillis(1)))
+                .timeout(Duration.ofMillis(200))
+                .retryListener(new RetryListener() {
+                    @Override
+                    public void onRetry(Retry retry, int attempt, long delayNanos, Throwable failure) {
+                        throw new IllegalStateException("hostile");
+                    }
+
+                    @Override
+                    public void onGiveUp(Retry retry, int attempts, GiveUp reason) {
+                        throw new AssertionError("hostile");
+                    }
+                })
+                .timeoutListener(new TimeoutListener() {
+                    @Override
+                    public void onTimeout(Timeout timeout) {
+                        throw new AssertionError("hostile");
+                    }
+                }).build();
+        assertEquals("hit 2", client.send(get("/slow-once"), HttpResponse.BodyHandlers.ofString()).body(),
+                "timed out, retried, answered");
+        assertEquals(503, client.send(get("/down"), HttpResponse.BodyHandlers.ofString()).statusCode(), "gave up as usual");
+        assertEquals(503, client.sendAsync(get("/down"), HttpResponse.BodyHandlers.ofString()).get(5, TimeUnit.SECONDS)
+                .statusCode());
+    }
+
+    @Test
+    void theBodyOfARetriedResponseIsClosed() throws Exception {
+        AtomicInteger closed = new AtomicInteger();
+        HttpResponse.BodyHandler<java.io.InputStream> tracking = info -> HttpResponse.BodySubscribers.mapping(
+                HttpResponse.BodySubscribers.ofInputStream(), in -> new java.io.FilterInputStream(in) {
+                    @Override
+                    public void close() throws IOException {
+                        closed.incrementAndGet();
+                        super.close();
+                    }
+                });
+        HttpResponse<java.io.InputStream> r = retrying().send(get("/flaky"), tracking);
+        assertEquals(200, r.statusCode());
+        assertEquals(2, closed.get(), "the two 503s that were retried gave their connections back");
+        try (java.io.InputStream body = r.body()) {
+            assertEquals("hit 3", new String(body.readAllBytes(), StandardCharsets.UTF_8), "the caller's body is open");
+        }
     }
 
     @Test

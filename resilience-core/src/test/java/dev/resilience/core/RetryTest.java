@@ -309,4 +309,35 @@ class RetryTest {
         assertEquals("task", assertThrows(NullPointerException.class, () -> Retry.builder("r").build().call(null))
                 .getMessage());
     }
+
+    @Test
+    void maxDelayCutsTheBackoffAndRefusesALongerHint() throws Exception {
+        Retry capped = Retry.builder("m").maxAttempts(3).backoff(Backoff.fixed(Duration.ofSeconds(60)))
+                .maxDelay(Duration.ofMillis(1)).build();
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        long start = System.nanoTime();
+        assertEquals("third", capped.call(() -> {
+            if (n.incrementAndGet() < 3) {
+                throw new java.io.IOException("again");
+            }
+            return "third";
+        }));
+        assertTrue(System.nanoTime() - start < java.util.concurrent.TimeUnit.SECONDS.toNanos(5), "waited 1 ms, not 60 s");
+        java.util.List<RetryListener.GiveUp> gaveUp = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Retry hinted = Retry.builder("h").maxAttempts(3).maxDelay(Duration.ofSeconds(1))
+                .delayHint(String.class, (r, e) -> Duration.ofSeconds(10)).retryOnResult(String.class, "busy"::equals)
+                .listener(new RetryListener() {
+                    @Override
+                    public void onGiveUp(Retry retry, int attempts, GiveUp reason) {
+                        gaveUp.add(reason);
+                    }
+                }).build();
+        n.set(0);
+        assertEquals("busy", hinted.call(() -> {
+            n.incrementAndGet();
+            return "busy";
+        }));
+        assertEquals(1, n.get());
+        assertEquals(java.util.List.of(RetryListener.GiveUp.DELAY_TOO_LONG), gaveUp);
+    }
 }

@@ -3,7 +3,8 @@ package dev.resilience.redis;
 /**
  * Receives a distributed limiter's events (every method defaults to doing nothing). Methods run on
  * the caller's thread or on Lettuce's event threads: keep them short and never block. Keys are
- * passed for logging; do not make them metric tags unless their number is small.
+ * passed for logging; do not make them metric tags unless their number is small. An exception a
+ * method throws is logged through {@link System.Logger} and ignored: it never changes a decision.
  */
 public interface DistributedLimiterListener {
 

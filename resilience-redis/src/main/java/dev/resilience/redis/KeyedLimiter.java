@@ -83,18 +83,40 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         return backend.eval(script, prefix + key, arguments(limit, permits, maxWaitNanos)).handle((reply, error) -> {
             Decision d;
             if (error == null) {
-                listener.onRoundTrip(this, System.nanoTime() - start);
+                long roundTrip = System.nanoTime() - start;
+                notify(l -> l.onRoundTrip(this, roundTrip), "onRoundTrip");
                 d = fromReply(key, limit, permits, waitReason, reply);
             } else {
                 Throwable e = RedisBackend.unwrap(error);
                 FallbackCause cause = e instanceof RedisBackend.Unavailable u ? u.reason : FallbackCause.REDIS_ERROR;
-                listener.onFallback(this, cause, e instanceof RedisBackend.Unavailable ? e.getCause() : e);
+                Throwable reported = e instanceof RedisBackend.Unavailable ? e.getCause() : e;
+                notify(l -> l.onFallback(this, cause, reported), "onFallback");
                 d = fallback(key, limit, permits, maxWaitNanos, waitReason, cause);
             }
-            listener.onDecision(this, key, d);
+            Decision decided = d;
+            notify(l -> l.onDecision(this, key, decided), "onDecision");
             return d;
         });
     }
+
+    /** Calls the listener; what it throws is logged and never changes the decision. */
+    private void notify(java.util.function.Consumer<DistributedLimiterListener> event, String method) {
+        if (listener == DistributedLimiterListener.NOOP) {
+            return;
+        }
+        try {
+            event.accept(listener);
+        } catch (Throwable e) {
+            try {
+                LOG.log(System.Logger.Level.ERROR, listener.getClass().getName() + "." + method
+                        + " threw; the decision stands", e);
+            } catch (Throwable ignored) {
+                // logging itself failed
+            }
+        }
+    }
+
+    private static final System.Logger LOG = System.getLogger("dev.resilience.redis.listener");
 
     private Decision fromReply(String key, L limit, int permits, RequestNotPermittedException.Reason waitReason,
             List<Object> reply) {

@@ -50,6 +50,35 @@ class DistributedRateLimiterTest extends SharedRedisTest {
     }
 
     @Test
+    void aThrowingListenerNeverChangesADecision() throws Exception {
+        for (Throwable error : java.util.List.of(new IllegalStateException("listener bug"), new AssertionError("listener bug"))) {
+            DistributedLimiterListener hostile = new DistributedLimiterListener() {
+                private void fail() {
+                    if (error instanceof Error) {
+                        throw (Error) error;
+                    }
+                    throw (RuntimeException) error;
+                }
+
+                @Override
+                public void onDecision(DistributedLimiter l, String key, Decision decision) {
+                    fail();
+                }
+
+                @Override
+                public void onRoundTrip(DistributedLimiter l, long nanos) {
+                    fail();
+                }
+            };
+            DistributedRateLimiter limiter = limiter(1, 2).listener(hostile).build();
+            assertTrue(limiter.tryAcquire("k"), "granted, not a CompletionException");
+            assertTrue(limiter.decide("k", 1).granted());
+            assertFalse(limiter.tryAcquire("k"), "refused as the limit says");
+            assertFalse(limiter.decideAsync("k", 1).get(5, java.util.concurrent.TimeUnit.SECONDS).granted());
+        }
+    }
+
+    @Test
     void refusalChangesNothing() {
         DistributedRateLimiter limiter = limiter(1, 2).build();
         assertTrue(limiter.tryAcquire("k", 2));

@@ -31,16 +31,7 @@ class LincheckPoolTest {
             WorkerPool pool = WorkerPool.builder().threads(1).queueCapacity(2).build();
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger ran = new AtomicInteger();
-            Thread submitter = start(() -> {
-                for (int i = 0; i < 2; i++) {
-                    try {
-                        pool.execute(ran::incrementAndGet);
-                        accepted.incrementAndGet();
-                    } catch (RejectedExecutionException shutDown) {
-                        // rejected to the caller: not accepted
-                    }
-                }
-            });
+            Thread submitter = start(() -> submitTwice(pool, accepted, ran));
             pool.shutdown();
             join(submitter);
             assertTrue(awaitTermination(pool), "terminated");
@@ -54,16 +45,7 @@ class LincheckPoolTest {
             WorkerPool pool = WorkerPool.builder().threads(1).queueCapacity(2).build();
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger ran = new AtomicInteger();
-            Thread submitter = start(() -> {
-                for (int i = 0; i < 2; i++) {
-                    try {
-                        pool.execute(ran::incrementAndGet);
-                        accepted.incrementAndGet();
-                    } catch (RejectedExecutionException shutDown) {
-                        // rejected to the caller: not accepted
-                    }
-                }
-            });
+            Thread submitter = start(() -> submitTwice(pool, accepted, ran));
             List<Runnable> returned = pool.shutdownNow();
             join(submitter);
             assertTrue(awaitTermination(pool), "terminated");
@@ -189,6 +171,18 @@ class LincheckPoolTest {
             putters.forEach(LincheckPoolTest::join);
             assertEquals(0 + 1 + 10 + 11, sum, "every element taken once");
         });
+    }
+
+    /** Submits two counting tasks; a rejected one (the pool shut down) is not accepted. */
+    private static void submitTwice(WorkerPool pool, AtomicInteger accepted, AtomicInteger ran) {
+        for (int i = 0; i < 2; i++) {
+            try {
+                pool.execute(ran::incrementAndGet);
+                accepted.incrementAndGet();
+            } catch (RejectedExecutionException shutDown) {
+                // rejected to the caller: not accepted
+            }
+        }
     }
 
     private static void borrowAnd(ObjectPool<Integer> pool, boolean invalidate) {

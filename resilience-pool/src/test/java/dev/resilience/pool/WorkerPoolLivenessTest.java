@@ -68,20 +68,7 @@ class WorkerPoolLivenessTest {
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger rejected = new AtomicInteger();
             AtomicInteger ran = new AtomicInteger();
-            Thread submitter = new Thread(() -> {
-                for (;;) {
-                    try {
-                        pool.execute(ran::incrementAndGet);
-                        accepted.incrementAndGet();
-                    } catch (RejectedExecutionException e) {
-                        rejected.incrementAndGet();
-                        if (pool.isShutdown()) {
-                            return;
-                        }
-                    }
-                }
-            });
-            submitter.start();
+            Thread submitter = submitUntilShutDown(pool, accepted, rejected, ran);
             int some = round % 50;
             TestWaits.await(() -> accepted.get() > some, "some tasks accepted");
             pool.shutdown();
@@ -101,19 +88,7 @@ class WorkerPoolLivenessTest {
             WorkerPool pool = WorkerPool.builder().threads(1).queueCapacity(1 << 12).build();
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger ran = new AtomicInteger();
-            Thread submitter = new Thread(() -> {
-                for (;;) {
-                    try {
-                        pool.execute(ran::incrementAndGet);
-                        accepted.incrementAndGet();
-                    } catch (RejectedExecutionException e) {
-                        if (pool.isShutdown()) {
-                            return;
-                        }
-                    }
-                }
-            });
-            submitter.start();
+            Thread submitter = submitUntilShutDown(pool, accepted, new AtomicInteger(), ran);
             int some = round % 50;
             TestWaits.await(() -> accepted.get() > some, "some tasks accepted");
             List<Runnable> pending = pool.shutdownNow();
@@ -121,6 +96,26 @@ class WorkerPoolLivenessTest {
             submitter.join(5_000);
             assertEquals(accepted.get(), ran.get() + pending.size(), "round " + round + ": accepted = ran + returned");
         }
+    }
+
+    /** A thread submitting counting tasks until the pool refuses one because it is shut down. */
+    private static Thread submitUntilShutDown(WorkerPool pool, AtomicInteger accepted, AtomicInteger rejected,
+            AtomicInteger ran) {
+        Thread submitter = new Thread(() -> {
+            for (;;) {
+                try {
+                    pool.execute(ran::incrementAndGet);
+                    accepted.incrementAndGet();
+                } catch (RejectedExecutionException e) {
+                    rejected.incrementAndGet();
+                    if (pool.isShutdown()) {
+                        return;
+                    }
+                }
+            }
+        });
+        submitter.start();
+        return submitter;
     }
 
     @Test

@@ -2,8 +2,11 @@
  * Deadline-propagating, cancellable contexts with Go {@code context} semantics, and the toolkit's one
  * time seam, {@link dev.resilience.context.Ticker}.
  */
+@SuppressWarnings("module") // the qualified export names modules built after this one
 module dev.resilience.context {
     requires transitive java.net.http;
 
     exports dev.resilience.context;
+    // The argument checks the toolkit's modules share; not API.
+    exports dev.resilience.context.internal to dev.resilience.core, dev.resilience.redis;
 }

@@ -35,7 +35,7 @@ public class CircuitBreakerBenchmark {
             .failureRateThreshold(50, 100).timeWindow(Duration.ofSeconds(10), Duration.ofSeconds(1)).build();
     private final CircuitBreaker oursGobreaker = CircuitBreaker.builder("gobreaker").build();
     private final CircuitBreaker oursForcedOpen = CircuitBreaker.builder("forced").build();
-    private final CircuitBreaker oursOpen = CircuitBreaker.builder("open").timeout(Duration.ofDays(1)).build();
+    private final CircuitBreaker oursOpen = CircuitBreaker.builder("open").openDuration(Duration.ofDays(1)).build();
 
     private final io.github.resilience4j.circuitbreaker.CircuitBreaker r4jCount =
             io.github.resilience4j.circuitbreaker.CircuitBreaker.of("count", CircuitBreakerConfig.custom()

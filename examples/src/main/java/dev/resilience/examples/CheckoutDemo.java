@@ -127,7 +127,7 @@ public final class CheckoutDemo {
         List<CircuitBreaker.State> states = new java.util.concurrent.CopyOnWriteArrayList<>();
         CircuitBreaker breaker = CircuitBreaker.builder("payments")
                 .countWindow(20).failureRateThreshold(50, 10)
-                .timeout(breakerOpenFor).maxRequests(3)
+                .openDuration(breakerOpenFor).maxRequests(3)
                 .listener(new dev.resilience.core.CircuitBreakerListener() {
                     private final dev.resilience.core.CircuitBreakerListener metrics = telemetry.circuitBreakerListener();
 

@@ -69,7 +69,7 @@ public final class DistributedLimitDemo {
         Instance(String name, String uri) throws InterruptedException {
             this.name = name;
             this.redis = RedisBackend.builder().uri(uri).timeout(Duration.ofMillis(100))
-                    .circuitBreaker(CircuitBreaker.builder("redis-" + name).timeout(Duration.ofSeconds(1)).build())
+                    .circuitBreaker(CircuitBreaker.builder("redis-" + name).openDuration(Duration.ofSeconds(1)).build())
                     .build();
             redis.awaitConnection(Duration.ofSeconds(10));
             this.partner = DistributedRateLimiter.builder("partner-api", redis).rate(RATE).burst(BURST)

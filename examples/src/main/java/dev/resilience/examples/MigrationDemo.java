@@ -70,7 +70,7 @@ public final class MigrationDemo {
         CircuitBreaker breaker = CircuitBreaker.builder("payments")
                 .countWindow(10)                          // slidingWindowType COUNT_BASED, slidingWindowSize 10
                 .failureRateThreshold(50, 10)             // failureRateThreshold 50, minimumNumberOfCalls 10
-                .timeout(Duration.ofSeconds(30))          // waitDurationInOpenState
+                .openDuration(Duration.ofSeconds(30))     // waitDurationInOpenState
                 .maxRequests(2)                           // permittedNumberOfCallsInHalfOpenState
                 .build();
         Retry retry = Retry.builder("payments")

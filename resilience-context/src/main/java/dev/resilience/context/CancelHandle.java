@@ -5,7 +5,6 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -105,6 +104,13 @@ public final class CancelHandle implements AutoCloseable {
      * has already passed); used when the timeout is not positive, which needs no clock to decide.
      */
     void expireNow() {
+        for (CancelHandle p = parent; p != null; p = p.parent) {
+            ContextDoneException first = p.err;
+            if (first != null) {
+                finish(first, false); // Go: a done parent reaches the child before its own deadline check
+                return;
+            }
+        }
         finish(deadlineError, false);
     }
 
@@ -147,6 +153,10 @@ public final class CancelHandle implements AutoCloseable {
      */
     private void cancelWith(ContextCancelledException e) {
         if (err != null) {
+            return;
+        }
+        if (link != null) { // linked: a done ancestor would have reached this context already
+            finish(e, false);
             return;
         }
         // An ancestor done first reached this context first, as in Go, even where nothing linked
@@ -260,10 +270,9 @@ public final class CancelHandle implements AutoCloseable {
                 parent.withdraw((Entry) l);
             }
         }
-        Object h = listeners;
+        Object h = LISTENERS.getAndSet(this, null); // a done context keeps no listeners
         if (h != null) {
             descendants = fireAll((Cell) h, e, onTimerThread, descendants);
-            LISTENERS.compareAndSet(this, h, null);
         }
         return descendants;
     }
@@ -292,10 +301,23 @@ public final class CancelHandle implements AutoCloseable {
                     descendants.add(child);
                 }
             } else {
-                entry.fire(e, onTimerThread);
+                try {
+                    entry.fire(e, onTimerThread);
+                } catch (Throwable t) {
+                    uncaught(t); // one failing entry must not stop the others, nor the tree below
+                }
             }
         }
         return descendants;
+    }
+
+    private static void uncaught(Throwable t) {
+        try {
+            Thread self = Thread.currentThread();
+            self.getUncaughtExceptionHandler().uncaughtException(self, t);
+        } catch (Throwable ignored) {
+            // nowhere left to report it
+        }
     }
 
     // ---------------------------------------------------------------- listeners (push side)
@@ -349,10 +371,9 @@ public final class CancelHandle implements AutoCloseable {
             }
             // finish() may have read the list before the push: fire what it may have missed, and
             // drop the list as finish() does (a done context keeps no listeners).
-            Object h = listeners;
+            Object h = LISTENERS.getAndSet(this, null);
             if (h != null) {
                 finishAll(fireAll((Cell) h, err, false, null), err);
-                LISTENERS.compareAndSet(this, h, null);
             }
         }
         if (entry.claim(Entry.FIRED)) {
@@ -383,8 +404,16 @@ public final class CancelHandle implements AutoCloseable {
         }
     }
 
+    /**
+     * The deadline timer fired. Off the timer thread, the whole propagation runs on one thread of
+     * the internal executor, so inline callbacks keep their order and the timer thread goes on.
+     */
     private void onDeadline(boolean onTimerThread) {
-        finish(deadlineError, onTimerThread);
+        if (onTimerThread) {
+            Timers.INTERNAL_EXECUTOR.execute(() -> finish(deadlineError, false));
+        } else {
+            finish(deadlineError, false);
+        }
     }
 
     /** Withdraws an entry; true if it had not fired. Compacts the list when many were withdrawn. */
@@ -401,6 +430,9 @@ public final class CancelHandle implements AutoCloseable {
 
     /** Rebuilds the listener stack without withdrawn entries; gives up quietly if it races. */
     private void compact() {
+        if (err != null) {
+            return; // done: the list is dropped, not compacted
+        }
         Object h = listeners;
         if (!(h instanceof Cell)) {
             return;
@@ -530,8 +562,12 @@ public final class CancelHandle implements AutoCloseable {
         private void submit() {
             try {
                 executor.execute(this::runCallback);
-            } catch (RejectedExecutionException refused) {
-                Timers.CALLBACK_EXECUTOR.execute(this::runCallback); // the callback still runs
+            } catch (Throwable refused) { // rejected, or the executor failed: the callback still runs
+                try {
+                    Timers.CALLBACK_EXECUTOR.execute(this::runCallback);
+                } catch (Throwable noThread) {
+                    runCallback();
+                }
             }
         }
 

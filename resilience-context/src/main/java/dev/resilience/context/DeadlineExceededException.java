@@ -21,7 +21,7 @@ public final class DeadlineExceededException extends ContextDoneException {
 
     /** With the cause given to {@code withDeadlineCause}/{@code withTimeoutCause}. */
     DeadlineExceededException(Throwable cause, boolean withStackTrace) {
-        super(cause == null ? "context deadline exceeded" : "context deadline exceeded: " + cause, cause, withStackTrace);
+        super("context deadline exceeded", cause, withStackTrace); // the cause prints itself; no toString() here
     }
 
     @Override

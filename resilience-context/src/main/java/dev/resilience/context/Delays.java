@@ -38,7 +38,7 @@ public final class Delays {
         Timers.Task task = Timers.schedule(ticker, atNanos, onTimerThread -> {
             if (claimed.compareAndSet(false, true)) {
                 if (onTimerThread) {
-                    Timers.CALLBACK_EXECUTOR.execute(action);
+                    Timers.INTERNAL_EXECUTOR.execute(action);
                 } else {
                     action.run();
                 }

@@ -26,11 +26,20 @@ final class Timers {
 
     /**
      * Where {@code onDone} callbacks run by default: a thread each, as a goroutine each in Go, so a
-     * callback that blocks holds up no other. Virtual threads where the JDK has them (21+), else
-     * daemon platform threads from a cached pool (reused while callbacks are short, retired after
-     * 30 s idle).
+     * callback that blocks holds up no other. Virtual threads where the JDK has them (21+), else up
+     * to {@value #CALLBACK_THREADS} daemon platform threads (further callbacks queue; idle threads
+     * retire after 30 s), which inherit no thread-locals from whoever cancelled.
      */
     static final Executor CALLBACK_EXECUTOR = callbackExecutor();
+
+    /** The platform threads callbacks may hold at once before JDK 21. */
+    static final int CALLBACK_THREADS = 256;
+
+    /**
+     * Internal, short work handed off the timer thread (a deadline's propagation, a delayed action):
+     * the common pool, as before; never blocked by a user's slow {@code onDone} callback.
+     */
+    static final Executor INTERNAL_EXECUTOR = java.util.concurrent.ForkJoinPool.commonPool();
 
     private static Executor callbackExecutor() {
         try {
@@ -38,12 +47,14 @@ final class Timers {
                     .invoke(null);
         } catch (ReflectiveOperationException before21) {
             AtomicLong n = new AtomicLong();
-            return new java.util.concurrent.ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-                    new java.util.concurrent.SynchronousQueue<>(), r -> {
-                        Thread t = new Thread(r, "resilience-context-callback-" + n.incrementAndGet());
+            java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(CALLBACK_THREADS,
+                    CALLBACK_THREADS, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                        Thread t = new Thread(null, r, "resilience-context-callback-" + n.incrementAndGet(), 0, false);
                         t.setDaemon(true);
                         return t;
                     });
+            pool.allowCoreThreadTimeOut(true);
+            return pool;
         }
     }
 

@@ -222,6 +222,37 @@ class ContextGoConformanceTest {
         assertFalse(ranOn.get() == Thread.currentThread(), "Go's AfterFunc runs f in its own goroutine");
     }
 
+    @Test
+    void anExecutorThatThrowsLosesNoNotification() {
+        CancelHandle root = Context.background().withCancel();
+        CancelHandle child = root.context().withCancel();
+        CancelHandle grandchild = child.context().withCancel();
+        AtomicInteger ranAnyway = new AtomicInteger();
+        AtomicInteger below = new AtomicInteger();
+        child.context().onDone(ranAnyway::incrementAndGet, r -> {
+            throw new IllegalStateException("a broken executor");
+        });
+        grandchild.context().onDone(below::incrementAndGet, Runnable::run);
+        root.cancel(); // must not throw, must not stop the tree below
+        assertTrue(grandchild.context().isDone());
+        assertEquals(1, below.get(), "the grandchild's listener fired");
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ranAnyway.get() == 0 && System.nanoTime() - end < 0) {
+            Thread.onSpinWait();
+        }
+        assertEquals(1, ranAnyway.get(), "the callback ran on the default threads instead");
+    }
+
+    @Test
+    void anExhaustedTimeoutUnderADoneParentReportsTheParent() {
+        RuntimeException why = new RuntimeException("parent cancelled");
+        CancelHandle parent = Context.background().withCancel();
+        parent.cancel(why);
+        CancelHandle zero = parent.context().withTimeout(Duration.ZERO);
+        assertInstanceOf(ContextCancelledException.class, zero.context().err(), "Go: the parent reached it first");
+        assertSame(why, zero.context().cause());
+    }
+
     private static void awaitParked(Thread t) {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {

@@ -1,5 +1,6 @@
 package dev.resilience.core;
 
+import dev.resilience.context.internal.Checks;
 import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.Ticker;
 import java.lang.invoke.MethodHandles;

@@ -1,5 +1,6 @@
 package dev.resilience.core;
 
+import dev.resilience.context.internal.Checks;
 import java.time.Duration;
 import java.util.function.DoubleSupplier;
 

@@ -11,6 +11,8 @@ final class Callbacks {
 
     private static final System.Logger LOG = System.getLogger("dev.resilience.core.callback");
 
+    private static final int MAX_SUPPRESSED = 4;
+
     private Callbacks() {
     }
 
@@ -29,7 +31,8 @@ final class Callbacks {
 
     /** Attaches {@code callbackFailure} to {@code outcome} (if any) and logs it. */
     static void failed(Throwable outcome, Throwable callbackFailure, String what) {
-        if (outcome != null && outcome != callbackFailure) {
+        // A few at most: the outcome may be an exception the caller shares between calls.
+        if (outcome != null && outcome != callbackFailure && outcome.getSuppressed().length < MAX_SUPPRESSED) {
             outcome.addSuppressed(callbackFailure);
         }
         try {

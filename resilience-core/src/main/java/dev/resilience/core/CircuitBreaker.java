@@ -1,5 +1,6 @@
 package dev.resilience.core;
 
+import dev.resilience.context.internal.Checks;
 import dev.resilience.context.ContextCancelledException;
 import dev.resilience.context.Ticker;
 import java.time.Duration;
@@ -22,7 +23,7 @@ import java.util.function.Supplier;
  *
  * <pre>{@code
  * CircuitBreaker breaker = CircuitBreaker.builder("payments")
- *         .timeout(Duration.ofSeconds(30))                        // open for 30 s
+ *         .openDuration(Duration.ofSeconds(30))                   // open for 30 s
  *         .failureRateThreshold(50, 20).countWindow(100)          // or the default: > 5 consecutive failures
  *         .build();
  *
@@ -35,7 +36,7 @@ import java.util.function.Supplier;
  *
  * <p><b>States.</b> CLOSED admits every call and counts outcomes; when {@code readyToTrip(counts)}
  * says so (default: more than 5 consecutive failures), or a configured rate window exceeds its
- * threshold, it turns OPEN. OPEN refuses calls until {@code timeout} has passed, then (lazily, on the
+ * threshold, it turns OPEN. OPEN refuses calls until {@code openDuration} has passed, then (lazily, on the
  * next call: there is no timer) turns HALF_OPEN, which admits {@code maxRequests} probes: that many
  * consecutive successes close it, any failure re-opens it. Each state change starts a new
  * <em>generation</em>; results of calls admitted in an earlier generation are ignored. In CLOSED, a
@@ -54,7 +55,7 @@ import java.util.function.Supplier;
  * {@link Permit#onFailure(Throwable)}, {@link Permit#onExcluded()} or {@link Permit#release()}
  * (the call was cancelled: nothing is counted and a half-open slot comes back). A half-open probe
  * that never reports cannot wedge the breaker: after {@code halfOpenTimeout} (default: the open
- * timeout) a HALF_OPEN breaker re-opens.
+ * open duration) a HALF_OPEN breaker re-opens.
  *
  * <p><b>Exclusions.</b> A refusal by a local guard ({@link RequestNotPermittedException} from a rate
  * limiter, bulkhead or adaptive limiter inside the breaker, {@link CallNotPermittedException} from
@@ -69,7 +70,7 @@ public final class CircuitBreaker {
     public enum State {
         /** Calls flow and outcomes are counted. */
         CLOSED,
-        /** Calls are refused until the open timeout passes. */
+        /** Calls are refused until the open duration passes. */
         OPEN,
         /** A few probe calls decide between CLOSED and OPEN. */
         HALF_OPEN,
@@ -636,8 +637,11 @@ public final class CircuitBreaker {
                 long[] t = rolling.totals(now);
                 return new Counts(t[0] + t[1] + t[2], t[0], t[1], t[2], consecutiveSuccesses, consecutiveFailures);
             }
-            long requests = state == State.HALF_OPEN ? admitted.get() : s + f + exclusions.get();
-            return new Counts(requests, s, f, exclusions.get(), consecutiveSuccesses, consecutiveFailures);
+            long x = exclusions.get();
+            // HALF_OPEN: an excluded probe gave its slot back, so it is added here, keeping
+            // requests - totalExclusions the probes that count
+            long requests = state == State.HALF_OPEN ? admitted.get() + x : s + f + x;
+            return new Counts(requests, s, f, x, consecutiveSuccesses, consecutiveFailures);
         }
 
         @Override
@@ -758,7 +762,7 @@ public final class CircuitBreaker {
 
     /**
      * Builds a {@link CircuitBreaker}. Defaults are gobreaker's: {@code maxRequests} 1,
-     * {@code interval} 0 (counts never cleared while closed), {@code timeout} 60 s,
+     * {@code interval} 0 (counts never cleared while closed), {@code openDuration} 60 s,
      * {@code readyToTrip} more than 5 consecutive failures, every exception a failure except a
      * {@link ContextCancelledException} or {@link InterruptedException} (the caller gave up, which
      * says nothing of the dependency's health: excluded). Each setter may be called once.
@@ -833,16 +837,19 @@ public final class CircuitBreaker {
             return this;
         }
 
-        /** How long the breaker stays open before probing; default 60 s. */
-        public Builder timeout(Duration timeout) {
-            Checks.once(this.timeoutNanos < 0, "timeout");
-            this.timeoutNanos = Checks.positiveNanos(timeout, "timeout");
+        /**
+         * How long the breaker stays open before probing; default 60 s. gobreaker calls it
+         * {@code Timeout}, Resilience4j {@code waitDurationInOpenState}.
+         */
+        public Builder openDuration(Duration openDuration) {
+            Checks.once(this.timeoutNanos < 0, "openDuration");
+            this.timeoutNanos = Checks.positiveNanos(openDuration, "openDuration");
             return this;
         }
 
         /**
          * Grows the open duration on repeated trips without a close in between: the n-th trip stays
-         * open {@code timeout x multiplier^(n-1)}, at most {@code max}.
+         * open {@code openDuration x multiplier^(n-1)}, at most {@code max}.
          */
         public Builder openBackoff(double multiplier, Duration max) {
             Checks.once(Double.isNaN(this.openMultiplier), "openBackoff");
@@ -854,7 +861,7 @@ public final class CircuitBreaker {
             return this;
         }
 
-        /** How long HALF_OPEN may wait for its probes before re-opening; default the open timeout. */
+        /** How long HALF_OPEN may wait for its probes before re-opening; default the open duration. */
         public Builder halfOpenTimeout(Duration timeout) {
             Checks.once(this.halfOpenTimeoutNanos < 0, "halfOpenTimeout");
             this.halfOpenTimeoutNanos = Checks.positiveNanos(timeout, "timeout");

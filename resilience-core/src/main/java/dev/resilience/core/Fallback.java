@@ -19,9 +19,9 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p>Failures the predicate does not select, and failures thrown by the fallback function itself,
- * come out unchanged (a fallback may translate a failure by throwing; the original is then attached
- * to it as suppressed). If the predicate itself throws, the original failure comes out, with the
- * predicate's exception attached as suppressed. Every stage {@link #callAsync} returns completes.
+ * come out unchanged (a fallback may translate a failure by throwing: pass the original as the
+ * cause). If the predicate itself throws, the original failure comes out, with the predicate's
+ * exception attached as suppressed. Every stage {@link #callAsync} returns completes.
  *
  * @param <T> the result type
  */
@@ -106,16 +106,9 @@ public final class Fallback<T> {
         }
     }
 
-    /** The fallback's value; what the function throws comes out, with the original attached. */
+    /** The fallback's value; what the function throws comes out as it is (a translation). */
     private T apply(Throwable original) {
-        try {
-            return to.apply(original);
-        } catch (RuntimeException | Error e) {
-            if (e != original && e.getCause() != original) {
-                e.addSuppressed(original);
-            }
-            throw e;
-        }
+        return to.apply(original);
     }
 
     /** Like {@link #call} for asynchronous work. */

@@ -12,10 +12,17 @@ final class GuardedListeners {
     private GuardedListeners() {
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong FAILURES = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Logs the 1st, 2nd, 4th, 8th, ... failure: a listener failing on every call does not flood the log. */
     static void failed(Object listener, String method, Throwable e) {
+        long n = FAILURES.incrementAndGet();
+        if (Long.bitCount(n) != 1) {
+            return;
+        }
         try {
             LOG.log(System.Logger.Level.ERROR, listener.getClass().getName() + "." + method
-                    + " threw; the event was dropped, nothing else changed", e);
+                    + " threw; the event was dropped, nothing else changed (listener failure #" + n + ")", e);
         } catch (Throwable ignored) {
             // logging itself failed: nothing left to tell
         }

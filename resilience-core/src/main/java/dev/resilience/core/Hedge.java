@@ -1,5 +1,6 @@
 package dev.resilience.core;
 
+import dev.resilience.context.internal.Checks;
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
 import dev.resilience.context.Delays;
@@ -49,6 +50,7 @@ public final class Hedge {
     private final Ticker ticker;
     private final Executor executor;
     private final HedgeListener listener;
+    private final boolean interruptAttempts;
     private final long[] latencies = new long[SAMPLES];
     private final AtomicLong recorded = new AtomicLong();
 
@@ -60,6 +62,7 @@ public final class Hedge {
         this.ticker = b.ticker;
         this.executor = b.executor;
         this.listener = b.listener;
+        this.interruptAttempts = b.interruptAttempts;
     }
 
     /** Starts building a hedging policy; {@code name} identifies it. */
@@ -92,18 +95,17 @@ public final class Hedge {
 
     /**
      * Runs {@code attempt} on the executor, hedging it, and waits for the winner; the winner's
-     * exception comes out unchanged. Each attempt runs with its context attached interruptibly, so a
-     * cancelled attempt (a loser, or every attempt once the caller leaves) is also interrupted. If
-     * the caller is interrupted or its context ends, no further hedge starts, the running attempts
-     * are cancelled, and the interrupt ({@link InterruptedException}) or the context's exception
-     * comes out.
+     * exception comes out unchanged. If the caller is interrupted or its context ends, no further
+     * hedge starts, the running attempts' contexts are cancelled (and, with
+     * {@link Builder#interruptAttempts()}, their threads interrupted), and the interrupt
+     * ({@link InterruptedException}) or the context's exception comes out.
      */
     public <T> T call(Callable<T> attempt) throws Exception {
         Objects.requireNonNull(attempt, "attempt");
         CompletableFuture<T> f = callAsync(() -> {
             Context attemptContext = Context.current();
             return CompletableFuture.supplyAsync(() -> {
-                try (Scope s = attemptContext.attachInterruptibly()) {
+                try (Scope s = interruptAttempts ? attemptContext.attachInterruptibly() : attemptContext.attach()) {
                     return attempt.call();
                 } catch (RuntimeException e) {
                     throw e;
@@ -224,6 +226,7 @@ public final class Hedge {
         private Ticker ticker;
         private Executor executor;
         private HedgeListener listener;
+        private boolean interruptAttempts;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -271,6 +274,16 @@ public final class Hedge {
         public Builder executor(Executor executor) {
             Checks.once(this.executor == null, "executor");
             this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * Also interrupt the thread of a cancelled attempt of {@link Hedge#call} (a loser, or every
+         * attempt once the caller leaves). Off by default: interrupting a thread blocked on an
+         * interruptible channel closes the channel, which a shared connection may not survive.
+         */
+        public Builder interruptAttempts() {
+            this.interruptAttempts = true;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.resilience.core;
 
+import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import dev.resilience.context.Delays;
 import dev.resilience.context.Registration;
@@ -144,13 +145,20 @@ public final class RateLimiter {
         if (warm != null) {
             return tryAcquireWarm(permits);
         }
-        if (!s.zero) {
-            listener.onPermitted(this, permits, 0L);
-            return true;
-        }
-        int taken = takeFromZeroRate(s, permits);
-        if (taken == ZERO_REPLACED) {
-            return tryAcquire(permits);
+        int taken;
+        for (;;) {
+            if (!s.zero) {
+                if (!s.infinite()) {
+                    return tryAcquire(permits); // replaced by a GCRA state: its path, once
+                }
+                listener.onPermitted(this, permits, 0L);
+                return true;
+            }
+            taken = takeFromZeroRate(s, permits);
+            if (taken != ZERO_REPLACED) {
+                break;
+            }
+            s = current(s); // waits (briefly) for the state replacing it
         }
         if (taken == ZERO_TAKEN) {
             listener.onPermitted(this, permits, 0L);
@@ -298,7 +306,7 @@ public final class RateLimiter {
      * Waits until {@code permits} are available, under {@link Context#current()}; Go's
      * {@code WaitN}.
      *
-     * @param permits at least 1
+     * @param permits not negative; 0 returns at once
      * @throws RequestNotPermittedException at once, consuming nothing, if {@code permits} exceeds
      *     the burst or the wait would reach the context's deadline
      * @throws dev.resilience.context.ContextDoneException if the context is done before or during
@@ -521,6 +529,9 @@ public final class RateLimiter {
             onDone = ctx.onDone(this::contextDone, Runnable::run); // first: see Retry's Pause
             if (!decided.get()) {
                 timer = Delays.schedule(ticker, actAt, this::timeUp);
+                if (decided.get()) {
+                    timer.remove(); // the context ended meanwhile: do not keep the timer queued
+                }
             }
             return result;
         }
@@ -656,7 +667,7 @@ public final class RateLimiter {
             if (interval == NO_REFILL) {
                 state = RateLimiterState.zeroRate(burst, (long) Math.floor(burst - newOwed));
             } else {
-                long newTat = now + (long) Math.ceil(newOwed * interval);
+                long newTat = now + (long) Math.min((double) HORIZON, Math.ceil(newOwed * interval));
                 state = new RateLimiterState(interval, burst, newTat);
             }
             return;
@@ -773,7 +784,11 @@ public final class RateLimiter {
             this.reservedTat = state == null ? timeToAct : timeToAct + state.tolerance;
         }
 
-        /** False if the permits can never be granted (more than the burst); nothing was reserved. */
+        /**
+         * False if nothing was reserved: more permits than the burst, fewer left at a zero rate, a
+         * wait beyond {@code maxWait} or beyond the 2^62 ns horizon. A zero-rate reservation acts at
+         * once, so (as in Go) {@link #cancel()} later gives nothing back.
+         */
         public boolean isOk() {
             return ok;
         }

@@ -1,5 +1,6 @@
 package dev.resilience.core;
 
+import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import dev.resilience.context.DeadlineHeaders;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.resilience.core;
 
+import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.Delays;
@@ -127,8 +128,8 @@ public final class Retry {
      * The wait before the next attempt, or -1 to stop; a throwing user callback stops the retries
      * with the attempt's own outcome (its exception attached to the failure).
      */
-    private long decide(int attempt, long previous, Object result, Throwable failure, Context ctx) {
-        if (failure instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
+    private long decide(int attempt, long previous, Object result, Throwable failure, Context ctx, boolean sync) {
+        if (failure instanceof InterruptedException || sync && Thread.currentThread().isInterrupted()) {
             listener.onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1; // the caller is being told to stop: never retry past an interrupt
         }
@@ -211,7 +212,7 @@ public final class Retry {
                 return result;
             }
             Context ctx = Context.current();
-            long delay = decide(attempt, previous, result, failure, ctx);
+            long delay = decide(attempt, previous, result, failure, ctx, true);
             if (delay < 0) {
                 return outcome(result, failure);
             }
@@ -276,7 +277,8 @@ public final class Retry {
                     result.complete(value);
                     return;
                 }
-                long delay = decide(attempt, previous, value, failure, ctx);
+                // async: this thread is whoever completed the stage; its interrupt flag is not the caller's
+                long delay = decide(attempt, previous, value, failure, ctx, false);
                 if (delay >= 0) {
                     new Pause<>(task, ctx, result, attempt, delay).start();
                     return;
@@ -321,6 +323,9 @@ public final class Retry {
             onDone = ctx.onDone(this::contextDone, Runnable::run);
             if (!decided.get()) {
                 timer = Delays.schedule(ticker, ticker.read() + delay, this::timeUp);
+                if (decided.get()) {
+                    timer.remove(); // the context ended meanwhile: do not keep the timer queued
+                }
             }
         }
 

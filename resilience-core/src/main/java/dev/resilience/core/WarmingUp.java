@@ -1,5 +1,6 @@
 package dev.resilience.core;
 
+import dev.resilience.context.internal.Checks;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -54,6 +55,9 @@ final class WarmingUp {
             }
             double fromStored = Math.min(permits, stored);
             double cost = storedCost(stored, fromStored) + (permits - fromStored) * stableInterval;
+            if (wait + Math.ceil(cost) > (double) Checks.MAX_NANOS) {
+                return Long.MIN_VALUE; // beyond the 2^62 ns horizon: refused, never wrapped
+            }
             State next = new State(stored - fromStored, nextFree + (long) Math.ceil(cost));
             if (state.compareAndSet(s, next)) {
                 return nextFree;

@@ -99,7 +99,7 @@ class CircuitBreakerTest {
 
     @Test
     void openTurnsHalfOpenLazilyAfterTheTimeout() {
-        CircuitBreaker cb = builder().timeout(Duration.ofSeconds(10)).build();
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(10)).build();
         fail(cb, 6);
         ticker.advance(Duration.ofSeconds(10).minusNanos(1));
         assertEquals(State.OPEN, cb.state());
@@ -111,7 +111,7 @@ class CircuitBreakerTest {
 
     @Test
     void halfOpenAdmitsMaxRequestsAndClosesAfterThatManySuccesses() {
-        CircuitBreaker cb = builder().maxRequests(3).timeout(Duration.ofSeconds(1)).build();
+        CircuitBreaker cb = builder().maxRequests(3).openDuration(Duration.ofSeconds(1)).build();
         fail(cb, 6);
         ticker.advance(Duration.ofSeconds(1));
         Permit a = cb.tryAcquire();
@@ -130,7 +130,7 @@ class CircuitBreakerTest {
 
     @Test
     void anyHalfOpenFailureReopens() {
-        CircuitBreaker cb = builder().maxRequests(3).timeout(Duration.ofSeconds(1)).build();
+        CircuitBreaker cb = builder().maxRequests(3).openDuration(Duration.ofSeconds(1)).build();
         fail(cb, 6);
         ticker.advance(Duration.ofSeconds(1));
         Permit a = cb.tryAcquire();
@@ -143,7 +143,7 @@ class CircuitBreakerTest {
 
     @Test
     void exclusionsDoNotUseHalfOpenSlotsAndDoNotCount() {
-        CircuitBreaker cb = builder().maxRequests(1).timeout(Duration.ofSeconds(1))
+        CircuitBreaker cb = builder().maxRequests(1).openDuration(Duration.ofSeconds(1))
                 .isExcluded(e -> e instanceof IllegalArgumentException).build();
         fail(cb, 6);
         ticker.advance(Duration.ofSeconds(1));
@@ -160,7 +160,7 @@ class CircuitBreakerTest {
 
     @Test
     void releasedPermitFreesItsHalfOpenSlot() {
-        CircuitBreaker cb = builder().timeout(Duration.ofSeconds(1)).build();
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(1)).build();
         fail(cb, 6);
         ticker.advance(Duration.ofSeconds(1));
         Permit probe = cb.tryAcquire();
@@ -171,7 +171,7 @@ class CircuitBreakerTest {
 
     @Test
     void neverCompletedProbeDoesNotWedgeHalfOpen() {
-        CircuitBreaker cb = builder().timeout(Duration.ofSeconds(1)).halfOpenTimeout(Duration.ofSeconds(5)).build();
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(1)).halfOpenTimeout(Duration.ofSeconds(5)).build();
         fail(cb, 6);
         ticker.advance(Duration.ofSeconds(1));
         Permit lost = cb.tryAcquire();
@@ -332,7 +332,7 @@ class CircuitBreakerTest {
 
     @Test
     void openDurationGrowsOnRepeatedTripsAndResetsOnClose() {
-        CircuitBreaker cb = builder().timeout(Duration.ofSeconds(1)).openBackoff(2.0, Duration.ofSeconds(3)).build();
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(1)).openBackoff(2.0, Duration.ofSeconds(3)).build();
         fail(cb, 6);
         ticker.advance(Duration.ofSeconds(1));
         fail(cb, 1);
@@ -467,7 +467,7 @@ class CircuitBreakerTest {
     void badArguments() {
         assertEquals("name", assertThrows(NullPointerException.class, () -> CircuitBreaker.builder(null)).getMessage());
         assertThrows(IllegalArgumentException.class, () -> builder().maxRequests(0));
-        assertThrows(IllegalArgumentException.class, () -> builder().timeout(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> builder().openDuration(Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> builder().interval(Duration.ofSeconds(-1)));
         assertThrows(IllegalArgumentException.class, () -> builder().openBackoff(0.5, Duration.ofSeconds(1)));
         assertThrows(IllegalArgumentException.class, () -> builder().openBackoff(Double.NaN, Duration.ofSeconds(1)));
@@ -479,8 +479,8 @@ class CircuitBreakerTest {
                 () -> builder().timeWindow(Duration.ofSeconds(10), Duration.ofSeconds(3)));
         assertThrows(IllegalStateException.class, () -> builder().failureRateThreshold(50, 1).build());
         assertThrows(IllegalStateException.class, () -> builder().countWindow(10).build());
-        assertThrows(IllegalStateException.class, () -> builder().timeout(Duration.ofSeconds(1)).timeout(Duration.ofSeconds(2)));
-        assertEquals("timeout", assertThrows(NullPointerException.class, () -> builder().timeout(null)).getMessage());
+        assertThrows(IllegalStateException.class, () -> builder().openDuration(Duration.ofSeconds(1)).openDuration(Duration.ofSeconds(2)));
+        assertEquals("openDuration", assertThrows(NullPointerException.class, () -> builder().openDuration(null)).getMessage());
         CircuitBreaker cb = builder().build();
         assertEquals("failure", assertThrows(NullPointerException.class, () -> cb.tryAcquire().onFailure(null))
                 .getMessage());

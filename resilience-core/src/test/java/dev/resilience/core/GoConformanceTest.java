@@ -123,7 +123,7 @@ class GoConformanceTest {
 
     @Test
     void anExcludedHalfOpenProbeFreesItsSlotWithoutCounting() throws Exception {
-        CircuitBreaker breaker = CircuitBreaker.builder("b").ticker(ticker).timeout(Duration.ofSeconds(1))
+        CircuitBreaker breaker = CircuitBreaker.builder("b").ticker(ticker).openDuration(Duration.ofSeconds(1))
                 .readyToTrip(c -> c.consecutiveFailures() >= 1).build();
         assertThrows(IOException.class, () -> breaker.call(() -> {
             throw new IOException("trip");

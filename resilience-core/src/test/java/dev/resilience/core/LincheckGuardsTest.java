@@ -101,6 +101,25 @@ class LincheckGuardsTest {
     }
 
     @Test
+    void leavingRateZeroRacingAcquiresNeitherLoopsNorLosesPermits() {
+        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+            ManualTicker ticker = new ManualTicker();
+            RateLimiter limiter = RateLimiter.builder("l").rate(0).burst(2).ticker(ticker).build();
+            AtomicInteger granted = new AtomicInteger();
+            Thread taker = start(() -> {
+                for (int i = 0; i < 3; i++) {
+                    if (limiter.tryAcquire()) {
+                        granted.incrementAndGet();
+                    }
+                }
+            });
+            Thread operator = start(() -> limiter.setRate(1)); // the kill switch released; time stands still
+            join(taker, operator);
+            assertEquals(2, granted.get(), "the two permits there, once each");
+        });
+    }
+
+    @Test
     void theBreakersTransitionsFormOneChainUnderRacingOutcomesTripsAndResets() {
         Lincheck.runConcurrentTest(INVOCATIONS, () -> {
             ManualTicker ticker = new ManualTicker();

@@ -20,7 +20,7 @@ class ReadmeCoreExampleTest {
 
     Receipt readmeExample(String order) throws Exception {
         RateLimiter limiter = RateLimiter.builder("payments").rate(10).burst(3).build();
-        CircuitBreaker breaker = CircuitBreaker.builder("payments").timeout(Duration.ofSeconds(30)).build();
+        CircuitBreaker breaker = CircuitBreaker.builder("payments").openDuration(Duration.ofSeconds(30)).build();
         Bulkhead bulkhead = Bulkhead.builder("payments").maxConcurrent(20).maxWait(Duration.ofMillis(5)).build();
 
         Receipt r = limiter.call(() -> breaker.call(() -> bulkhead.call(() -> pay(order))));

@@ -51,7 +51,7 @@ class ReadmeHttpExampleTest {
         // README begin
         CircuitBreaker breaker = CircuitBreaker.builder("quotes")
                 .countWindow(50).failureRateThreshold(50, 20)         // open at 50 % failures of the last 50
-                .timeout(Duration.ofSeconds(10))                       // open for 10 s, then probe
+                .openDuration(Duration.ofSeconds(10))                  // open for 10 s, then probe
                 .listener(telemetry.circuitBreakerListener()).build();
         RateLimiter limiter = RateLimiter.builder("quotes").rate(200).burst(20).maxWait(Duration.ofMillis(10))
                 .listener(telemetry.rateLimiterListener()).build();

@@ -100,7 +100,7 @@ class ResilienceTelemetryTest {
         Scenario(ResilienceTelemetry t, ManualTicker ticker) {
             limiter = RateLimiter.builder("search").rate(1).burst(2).ticker(ticker)
                     .listener(t.rateLimiterListener()).build();
-            breaker = CircuitBreaker.builder("payments").ticker(ticker).timeout(Duration.ofSeconds(10))
+            breaker = CircuitBreaker.builder("payments").ticker(ticker).openDuration(Duration.ofSeconds(10))
                     .listener(t.circuitBreakerListener()).build();
             retry = Retry.builder("inventory").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker)
                     .listener(t.retryListener()).build();

@@ -1,5 +1,6 @@
 package dev.resilience.redis;
 
+import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.RequestNotPermittedException;
 import java.time.Duration;
@@ -147,7 +148,7 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
 
         /** Permits per window for every key without an override: 1 to 2^53. */
         public Builder limit(long limit) {
-            Args.once(this.limit < 0, "limit");
+            Checks.once(this.limit < 0, "limit");
             new Quota(limit);
             this.limit = limit;
             return this;
@@ -155,8 +156,8 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
 
         /** The window: at least 1 ms, aligned to the Unix epoch on the Redis server's clock. */
         public Builder window(Duration window) {
-            Args.once(windowNanos < 0, "window");
-            long nanos = Args.positiveNanos(window, "window");
+            Checks.once(windowNanos < 0, "window");
+            long nanos = Checks.positiveNanos(window, "window");
             if (nanos < 1_000_000L || nanos > 1_000_000_000L * 86_400 * 3650) {
                 throw new IllegalArgumentException("window must be between 1 ms and 10 years: " + window);
             }

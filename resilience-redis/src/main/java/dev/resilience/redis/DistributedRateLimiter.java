@@ -1,5 +1,6 @@
 package dev.resilience.redis;
 
+import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.Registration;
@@ -126,7 +127,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
      * long to wait before acting; {@link #cancel(Decision)} gives the permits back.
      */
     public Decision reserve(String key, int permits, Duration maxWait) {
-        long wait = Args.nonNegativeNanos(maxWait, "maxWait");
+        long wait = Checks.nonNegativeNanos(maxWait, "maxWait");
         return evaluate(key, permits, wait, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE).join();
     }
 
@@ -217,7 +218,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
 
         /** Permits per second for every key without an override: positive, at most 10^6. */
         public Builder rate(double permitsPerSecond) {
-            Args.once(Double.isNaN(rate), "rate");
+            Checks.once(Double.isNaN(rate), "rate");
             Limit.of(permitsPerSecond, 1);
             this.rate = permitsPerSecond;
             return this;
@@ -225,7 +226,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
 
         /** The most permits at once for every key without an override; default 1. */
         public Builder burst(int burst) {
-            Args.once(this.burst < 0, "burst");
+            Checks.once(this.burst < 0, "burst");
             if (burst < 1) {
                 throw new IllegalArgumentException("burst must be at least 1: " + burst);
             }
@@ -250,8 +251,8 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
 
         /** The longest {@code acquire} waits, whatever the context allows; default no cap. */
         public Builder maxWait(Duration maxWait) {
-            Args.once(!maxWaitSet, "maxWait");
-            this.maxWaitNanos = Args.nonNegativeNanos(maxWait, "maxWait");
+            Checks.once(!maxWaitSet, "maxWait");
+            this.maxWaitNanos = Checks.nonNegativeNanos(maxWait, "maxWait");
             this.maxWaitSet = true;
             return this;
         }

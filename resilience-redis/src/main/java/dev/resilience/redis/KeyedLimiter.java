@@ -1,5 +1,6 @@
 package dev.resilience.redis;
 
+import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.RequestNotPermittedException;
 import java.util.List;
@@ -82,28 +83,32 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         long start = System.nanoTime();
         return backend.eval(script, prefix + key, arguments(limit, permits, maxWaitNanos)).handle((reply, error) -> {
             Decision d;
+            boolean listening = listener != DistributedLimiterListener.NOOP;
             if (error == null) {
                 long roundTrip = System.nanoTime() - start;
-                notify(l -> l.onRoundTrip(this, roundTrip), "onRoundTrip");
+                if (listening) {
+                    notify(l -> l.onRoundTrip(this, roundTrip), "onRoundTrip");
+                }
                 d = fromReply(key, limit, permits, waitReason, reply);
             } else {
                 Throwable e = RedisBackend.unwrap(error);
                 FallbackCause cause = e instanceof RedisBackend.Unavailable u ? u.reason : FallbackCause.REDIS_ERROR;
                 Throwable reported = e instanceof RedisBackend.Unavailable ? e.getCause() : e;
-                notify(l -> l.onFallback(this, cause, reported), "onFallback");
+                if (listening) {
+                    notify(l -> l.onFallback(this, cause, reported), "onFallback");
+                }
                 d = fallback(key, limit, permits, maxWaitNanos, waitReason, cause);
             }
-            Decision decided = d;
-            notify(l -> l.onDecision(this, key, decided), "onDecision");
+            if (listening) {
+                Decision decided = d;
+                notify(l -> l.onDecision(this, key, decided), "onDecision");
+            }
             return d;
         });
     }
 
     /** Calls the listener; what it throws is logged and never changes the decision. */
     private void notify(java.util.function.Consumer<DistributedLimiterListener> event, String method) {
-        if (listener == DistributedLimiterListener.NOOP) {
-            return;
-        }
         try {
             event.accept(listener);
         } catch (Throwable e) {
@@ -222,7 +227,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
 
         /** What to decide when Redis cannot; default {@link FailureMode#local(int) local(1)}. */
         public B failureMode(FailureMode mode) {
-            Args.once(failureMode == null, "failureMode");
+            Checks.once(failureMode == null, "failureMode");
             this.failureMode = Objects.requireNonNull(mode, "mode");
             return self();
         }
@@ -232,7 +237,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
          * {@code resilience:quota:<name>:} for quotas.
          */
         public B keyPrefix(String prefix) {
-            Args.once(!prefixSet, "keyPrefix");
+            Checks.once(!prefixSet, "keyPrefix");
             this.prefix = Objects.requireNonNull(prefix, "prefix");
             this.prefixSet = true;
             return self();
@@ -240,7 +245,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
 
         /** Receives decisions, fallbacks and round-trip times. */
         public B listener(DistributedLimiterListener listener) {
-            Args.once(this.listener == null, "listener");
+            Checks.once(this.listener == null, "listener");
             this.listener = Objects.requireNonNull(listener, "listener");
             return self();
         }
@@ -250,7 +255,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
          * Redis decides on its own clock.
          */
         public B ticker(Ticker ticker) {
-            Args.once(this.ticker == null, "ticker");
+            Checks.once(this.ticker == null, "ticker");
             this.ticker = Objects.requireNonNull(ticker, "ticker");
             return self();
         }
@@ -261,7 +266,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         }
 
         void setResolver(Function<String, L> r) {
-            Args.once(resolver == null, "limits");
+            Checks.once(resolver == null, "limits");
             this.resolver = Objects.requireNonNull(r, "limits");
         }
     }

@@ -1,5 +1,6 @@
 package dev.resilience.redis;
 
+import dev.resilience.context.internal.Checks;
 import dev.resilience.core.CircuitBreaker;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -64,7 +65,7 @@ public final class RedisBackend implements AutoCloseable {
 
     private RedisBackend(Builder b) {
         this.breaker = b.breaker != null ? b.breaker
-                : CircuitBreaker.builder("redis").timeout(Duration.ofSeconds(5)).build();
+                : CircuitBreaker.builder("redis").openDuration(Duration.ofSeconds(5)).build();
         this.timeoutNanos = b.timeoutNanos > 0 ? b.timeoutNanos : TimeUnit.MILLISECONDS.toNanos(100);
         if (b.connection != null) {
             this.client = null;
@@ -113,7 +114,7 @@ public final class RedisBackend implements AutoCloseable {
      * @return whether the backend is connected
      */
     public boolean awaitConnection(Duration timeout) throws InterruptedException {
-        long nanos = Args.positiveNanos(timeout, "timeout");
+        long nanos = Checks.positiveNanos(timeout, "timeout");
         try {
             StatefulRedisConnection<String, String> c = connect().get(nanos, TimeUnit.NANOSECONDS);
             return c.isOpen();
@@ -238,7 +239,7 @@ public final class RedisBackend implements AutoCloseable {
 
         /** A Redis URI such as {@code redis://127.0.0.1:6379/0}; the backend owns the client it makes. */
         public Builder uri(String uri) {
-            Args.once(this.uri == null && connection == null, "uri or connection");
+            Checks.once(this.uri == null && connection == null, "uri or connection");
             RedisURI.create(Objects.requireNonNull(uri, "uri"));
             this.uri = uri;
             return this;
@@ -246,21 +247,21 @@ public final class RedisBackend implements AutoCloseable {
 
         /** A connection of yours (string codec); the backend never closes it. */
         public Builder connection(StatefulRedisConnection<String, String> connection) {
-            Args.once(this.uri == null && this.connection == null, "uri or connection");
+            Checks.once(this.uri == null && this.connection == null, "uri or connection");
             this.connection = Objects.requireNonNull(connection, "connection");
             return this;
         }
 
         /** The longest a call may take, connecting included, before falling back; default 100 ms. */
         public Builder timeout(Duration timeout) {
-            Args.once(timeoutNanos < 0, "timeout");
-            this.timeoutNanos = Args.positiveNanos(timeout, "timeout");
+            Checks.once(timeoutNanos < 0, "timeout");
+            this.timeoutNanos = Checks.positiveNanos(timeout, "timeout");
             return this;
         }
 
         /** The breaker that guards the calls; default: see the class comment. */
         public Builder circuitBreaker(CircuitBreaker breaker) {
-            Args.once(this.breaker == null, "circuitBreaker");
+            Checks.once(this.breaker == null, "circuitBreaker");
             this.breaker = Objects.requireNonNull(breaker, "breaker");
             return this;
         }

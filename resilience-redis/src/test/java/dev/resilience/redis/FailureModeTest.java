@@ -44,7 +44,7 @@ class FailureModeTest {
         tests = new RedisTests();
         breakerTicker = new ManualTicker();
         backend = RedisBackend.builder().uri(tests.server.uri()).timeout(TIMEOUT)
-                .circuitBreaker(CircuitBreaker.builder("redis").ticker(breakerTicker).timeout(Duration.ofSeconds(5)).build())
+                .circuitBreaker(CircuitBreaker.builder("redis").ticker(breakerTicker).openDuration(Duration.ofSeconds(5)).build())
                 .build();
         assertTrue(backend.awaitConnection(Duration.ofSeconds(20)));
     }

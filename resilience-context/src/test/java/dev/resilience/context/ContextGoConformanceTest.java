@@ -253,6 +253,31 @@ class ContextGoConformanceTest {
         assertSame(why, zero.context().cause());
     }
 
+    @Test
+    void aWaitUnlessDoneRunsExactlyOneSideAndLeavesNothingRegistered() {
+        CancelHandle request = Context.background().withCancel();
+        AtomicInteger onTime = new AtomicInteger();
+        AtomicInteger onDone = new AtomicInteger();
+        for (int i = 0; i < 1_000; i++) {
+            Delays.scheduleUnlessDone(ticker, ticker.read() + 10, request.context(), onTime::incrementAndGet,
+                    onDone::incrementAndGet);
+            ticker.advance(10);
+        }
+        assertEquals(1_000, onTime.get());
+        assertTrue(request.listenerCellCount() < 64, "each timer that won withdrew its listener (compacted): "
+                + request.listenerCellCount());
+        Delays.scheduleUnlessDone(ticker, ticker.read() + 10, request.context(), onTime::incrementAndGet,
+                onDone::incrementAndGet);
+        Registration withdrawn = Delays.scheduleUnlessDone(ticker, ticker.read() + 10, request.context(),
+                onTime::incrementAndGet, onDone::incrementAndGet);
+        assertTrue(withdrawn.remove());
+        request.cancel();
+        ticker.advance(10);
+        assertEquals(1_000, onTime.get(), "the context won the next; the last was withdrawn");
+        assertEquals(1, onDone.get());
+        assertEquals(0, ticker.pendingCount(), "no timer left queued");
+    }
+
     private static void awaitParked(Thread t) {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {

@@ -3,7 +3,6 @@ package dev.resilience.core;
 import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import dev.resilience.context.Delays;
-import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
 import dev.resilience.context.ContextDoneException;
@@ -12,7 +11,6 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -496,52 +494,13 @@ public final class RateLimiter {
             listener.onPermitted(this, 1, 0L);
             return Stages.start(task);
         }
-        return new AsyncWait<>(task, ctx, s, at, actAt, actAt - now).start();
-    }
-
-    /**
-     * A permit's wait without a thread: whichever of its timer and the context's end comes first
-     * decides and withdraws the other, so nothing stays registered on a long-lived context.
-     */
-    private final class AsyncWait<T> {
-        private final Supplier<? extends CompletionStage<T>> task;
-        private final Context ctx;
-        private final RateLimiterState reserved;
-        private final long reservedAt;
-        private final long actAt;
-        private final long waitNanos;
-        private final CompletableFuture<T> result = new CompletableFuture<>();
-        private final AtomicBoolean decided = new AtomicBoolean();
-        private volatile Registration onDone;
-        private volatile Registration timer;
-
-        AsyncWait(Supplier<? extends CompletionStage<T>> task, Context ctx, RateLimiterState reserved, long reservedAt,
-                long actAt, long waitNanos) {
-            this.task = task;
-            this.ctx = ctx;
-            this.reserved = reserved;
-            this.reservedAt = reservedAt;
-            this.actAt = actAt;
-            this.waitNanos = waitNanos;
-        }
-
-        CompletableFuture<T> start() {
-            onDone = ctx.onDone(this::contextDone, Runnable::run); // first: see Retry's Pause
-            if (!decided.get()) {
-                timer = Delays.schedule(ticker, actAt, this::timeUp);
-                if (decided.get()) {
-                    timer.remove(); // the context ended meanwhile: do not keep the timer queued
-                }
-            }
-            return result;
-        }
-
-        private void timeUp() {
-            if (!decided.compareAndSet(false, true)) {
-                return;
-            }
-            onDone.remove();
-            listener.onPermitted(RateLimiter.this, 1, waitNanos);
+        CompletableFuture<T> result = new CompletableFuture<>();
+        RateLimiterState reserved = s;
+        long reservedAt = at;
+        long waitNanos = actAt - now;
+        // the wait, unless the context ends first (then the reservation is given back)
+        Delays.scheduleUnlessDone(ticker, actAt, ctx, () -> {
+            listener.onPermitted(this, 1, waitNanos);
             try (Scope scope = ctx.attach()) {
                 Stages.start(task).whenComplete((v, e) -> {
                     if (e != null) {
@@ -551,19 +510,14 @@ public final class RateLimiter {
                     }
                 });
             }
-        }
-
-        private void contextDone() {
-            if (decided.compareAndSet(false, true)) {
-                Registration t = timer;
-                if (t != null) {
-                    t.remove();
-                }
-                giveBack(reserved, 1, reservedAt, ticker.read());
-                result.completeExceptionally(ctx.err());
-            }
-        }
+        }, () -> {
+            giveBack(reserved, 1, reservedAt, ticker.read());
+            result.completeExceptionally(ctx.err());
+        });
+        return result;
     }
+
+
 
     // ---------------------------------------------------------------- state
 

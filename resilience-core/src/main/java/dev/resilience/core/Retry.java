@@ -4,7 +4,6 @@ import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.Delays;
-import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
 import java.time.Duration;
@@ -16,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.function.DoubleSupplier;
 import java.util.function.Predicate;
@@ -280,7 +278,9 @@ public final class Retry {
                 // async: this thread is whoever completed the stage; its interrupt flag is not the caller's
                 long delay = decide(attempt, previous, value, failure, ctx, false);
                 if (delay >= 0) {
-                    new Pause<>(task, ctx, result, attempt, delay).start();
+                    // the backoff, unless the context ends first; nothing stays registered either way
+            Delays.scheduleUnlessDone(ticker, ticker.read() + delay, ctx,
+                    () -> attempt(task, ctx, result, attempt + 1, delay), () -> result.completeExceptionally(ctx.err()));
                     return;
                 }
             } catch (Throwable unexpected) {
@@ -292,59 +292,6 @@ public final class Retry {
                 result.complete(value);
             }
         });
-    }
-
-    /**
-     * One wait between async attempts: whichever of its timer and the context's end comes first
-     * decides, and withdraws the other, so nothing stays registered on a long-lived context.
-     */
-    private final class Pause<T> {
-        private final Supplier<? extends CompletionStage<T>> task;
-        private final Context ctx;
-        private final CompletableFuture<T> result;
-        private final int attempt;
-        private final long delay;
-        private final AtomicBoolean decided = new AtomicBoolean();
-        private volatile Registration onDone;
-        private volatile Registration timer;
-
-        Pause(Supplier<? extends CompletionStage<T>> task, Context ctx, CompletableFuture<T> result, int attempt,
-                long delay) {
-            this.task = task;
-            this.ctx = ctx;
-            this.result = result;
-            this.attempt = attempt;
-            this.delay = delay;
-        }
-
-        void start() {
-            // Listen first: if the timer could fire before the listener is registered, nothing
-            // would withdraw the listener afterwards.
-            onDone = ctx.onDone(this::contextDone, Runnable::run);
-            if (!decided.get()) {
-                timer = Delays.schedule(ticker, ticker.read() + delay, this::timeUp);
-                if (decided.get()) {
-                    timer.remove(); // the context ended meanwhile: do not keep the timer queued
-                }
-            }
-        }
-
-        private void timeUp() {
-            if (decided.compareAndSet(false, true)) {
-                onDone.remove();
-                attempt(task, ctx, result, attempt + 1, delay);
-            }
-        }
-
-        private void contextDone() {
-            if (decided.compareAndSet(false, true)) {
-                Registration t = timer;
-                if (t != null) {
-                    t.remove();
-                }
-                result.completeExceptionally(ctx.err());
-            }
-        }
     }
 
     /** The policy's name. */

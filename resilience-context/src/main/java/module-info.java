@@ -4,9 +4,7 @@
  */
 @SuppressWarnings("module") // the qualified export names modules built after this one
 module dev.resilience.context {
-    requires transitive java.net.http;
-
     exports dev.resilience.context;
     // The argument checks the toolkit's modules share; not API.
-    exports dev.resilience.context.internal to dev.resilience.core, dev.resilience.redis;
+    exports dev.resilience.context.internal to dev.resilience.core, dev.resilience.http, dev.resilience.redis;
 }

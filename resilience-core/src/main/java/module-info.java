@@ -1,6 +1,6 @@
 /**
- * Rate limiter, circuit breaker, retry, bulkhead, timeout, hedging, fallback, their composition
- * ({@link dev.resilience.core.Pipeline}) and {@link dev.resilience.core.ResilientHttpClient}.
+ * Rate limiter, circuit breaker, retry, bulkhead, adaptive limiter, timeout, hedging, fallback and
+ * their composition ({@link dev.resilience.core.Pipeline}).
  */
 module dev.resilience.core {
     requires transitive dev.resilience.context;

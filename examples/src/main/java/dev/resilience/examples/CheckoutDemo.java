@@ -13,7 +13,7 @@ import dev.resilience.core.Backoff;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.FaultInjection;
 import dev.resilience.core.RateLimiter;
-import dev.resilience.core.ResilientHttpClient;
+import dev.resilience.http.ResilientHttpClient;
 import dev.resilience.core.RetryBudget;
 import dev.resilience.observability.ResilienceTelemetry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

@@ -1,5 +1,6 @@
 package dev.resilience.examples;
 
+import dev.resilience.http.HttpDeadlines;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.resilience.context.CancelHandle;
@@ -74,7 +75,7 @@ public final class DeadlineDemo {
             throws IOException, InterruptedException {
         long start = System.nanoTime();
         try (CancelHandle call = Context.current().withTimeout(deadline); Scope s = call.attach()) {
-            HttpRequest request = DeadlineHeaders.propagate(HttpRequest.newBuilder(uri)).build();
+            HttpRequest request = HttpDeadlines.propagate(HttpRequest.newBuilder(uri)).build();
             out.printf("[client]  deadline %d ms, sending grpc-timeout: %s%n", deadline.toMillis(),
                     request.headers().firstValue(DeadlineHeaders.GRPC_TIMEOUT).orElse("-"));
             HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());

@@ -1,5 +1,6 @@
 package dev.resilience.examples;
 
+import dev.resilience.http.HttpDeadlines;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.resilience.context.CancelHandle;
@@ -90,7 +91,7 @@ public final class ThreeServicesDemo {
     private static String callB(HttpClient client, URI b, Duration deadline, PrintStream out)
             throws IOException, InterruptedException {
         try (CancelHandle call = Context.current().withTimeout(deadline); Scope s = call.attach()) {
-            HttpResponse<String> r = client.send(DeadlineHeaders.propagate(HttpRequest.newBuilder(b)).build(),
+            HttpResponse<String> r = client.send(HttpDeadlines.propagate(HttpRequest.newBuilder(b)).build(),
                     HttpResponse.BodyHandlers.ofString());
             out.printf("[A] deadline %d ms: %d %s%n", deadline.toMillis(), r.statusCode(), r.body());
             return r.statusCode() + " " + r.body();
@@ -110,7 +111,7 @@ public final class ThreeServicesDemo {
             }
             String fromC;
             try {
-                HttpResponse<String> r = client.send(DeadlineHeaders.propagate(HttpRequest.newBuilder(c)).build(),
+                HttpResponse<String> r = client.send(HttpDeadlines.propagate(HttpRequest.newBuilder(c)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 fromC = r.body();
             } catch (HttpTimeoutException e) {

@@ -1,6 +1,5 @@
 package dev.resilience.context;
 
-import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Function;
@@ -12,8 +11,8 @@ import java.util.function.Function;
  * microseconds, {@code n} nanoseconds). Also reads Envoy's {@code x-envoy-expected-rq-timeout-ms}.
  *
  * <pre>{@code
- * // client: the callee learns how long the caller will wait
- * HttpRequest request = DeadlineHeaders.propagate(HttpRequest.newBuilder(uri)).build();
+ * // client: the callee learns how long the caller will wait (java.net.http: HttpDeadlines in resilience-http)
+ * builder.header(DeadlineHeaders.GRPC_TIMEOUT, DeadlineHeaders.encodeGrpcTimeout(Context.current().remainingNanos()));
  *
  * // server: run the handler under the caller's deadline
  * HeaderTimeout t = DeadlineHeaders.read(exchange.getRequestHeaders()::getFirst);
@@ -165,45 +164,6 @@ public final class DeadlineHeaders {
             return decodeGrpcTimeout(grpc);
         }
         return decodeEnvoyTimeoutMs(header.apply(ENVOY_EXPECTED_TIMEOUT_MS));
-    }
-
-    /**
-     * Puts the current context's deadline on an outgoing request: a {@code grpc-timeout} header and
-     * the request's own {@link HttpRequest.Builder#timeout timeout}. If the builder already has a
-     * shorter timeout, that one wins, in both (the caller will not wait longer than it). A context
-     * without a deadline leaves the builder as it is.
-     *
-     * @throws ContextDoneException if the context is already done: the request would be wasted
-     */
-    public static HttpRequest.Builder propagate(HttpRequest.Builder builder) {
-        return propagate(builder, Context.current());
-    }
-
-    /** Like {@link #propagate(HttpRequest.Builder)} for a given context. */
-    public static HttpRequest.Builder propagate(HttpRequest.Builder builder, Context context) {
-        Objects.requireNonNull(builder, "builder");
-        Objects.requireNonNull(context, "context");
-        context.throwIfDone();
-        if (context.deadline().isEmpty()) {
-            return builder;
-        }
-        long remaining = context.remainingNanos();
-        if (remaining <= 0) {
-            context.throwIfDone();
-            throw new DeadlineExceededException(true);
-        }
-        Duration own = timeoutOf(builder);
-        long timeout = own == null ? remaining : Math.min(remaining, Deadline.timeoutNanos(own));
-        return builder.setHeader(GRPC_TIMEOUT, encodeGrpcTimeout(timeout)).timeout(Duration.ofNanos(timeout));
-    }
-
-    /** The timeout already set on {@code builder}, or null (none, or no URI yet to build a copy with). */
-    private static Duration timeoutOf(HttpRequest.Builder builder) {
-        try {
-            return builder.copy().build().timeout().orElse(null);
-        } catch (IllegalStateException noUriYet) {
-            return null;
-        }
     }
 
     private static boolean isBlank(char ch) {

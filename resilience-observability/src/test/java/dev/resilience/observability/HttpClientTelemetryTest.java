@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.sun.net.httpserver.HttpServer;
 import dev.resilience.core.Backoff;
 import dev.resilience.core.CircuitBreaker;
-import dev.resilience.core.ResilientHttpClient;
+import dev.resilience.http.ResilientHttpClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,5 +1,7 @@
-package dev.resilience.core;
+package dev.resilience.http;
 
+import dev.resilience.core.CallNotPermittedException;
+import dev.resilience.core.Fallback;
 import java.net.http.HttpResponse;
 
 /**

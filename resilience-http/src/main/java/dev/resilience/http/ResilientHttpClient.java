@@ -1,8 +1,21 @@
-package dev.resilience.core;
+package dev.resilience.http;
 
+import dev.resilience.core.Backoff;
+import dev.resilience.core.Bulkhead;
+import dev.resilience.core.CallNotPermittedException;
+import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Fallback;
+import dev.resilience.core.Pipeline;
+import dev.resilience.core.RateLimiter;
+import dev.resilience.core.RequestNotPermittedException;
+import dev.resilience.core.Retry;
+import dev.resilience.core.RetryBudget;
+import dev.resilience.core.RetryListener;
+import dev.resilience.core.Timeout;
+import dev.resilience.core.TimeoutExceededException;
+import dev.resilience.core.TimeoutListener;
 import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
-import dev.resilience.context.DeadlineHeaders;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -166,7 +179,7 @@ public final class ResilientHttpClient {
             ctx.throwIfDone();
             return request;
         }
-        return DeadlineHeaders.propagate(HttpRequest.newBuilder(request, (name, value) -> true), ctx).build();
+        return HttpDeadlines.propagate(HttpRequest.newBuilder(request, (name, value) -> true), ctx).build();
     }
 
     private static <T> HttpResponse<T> classify(HttpResponse<T> response) {

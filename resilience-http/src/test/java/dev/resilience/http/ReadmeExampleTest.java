@@ -1,9 +1,13 @@
-package dev.resilience.context;
+package dev.resilience.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.DeadlineHeaders;
+import dev.resilience.context.Scope;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -29,7 +33,7 @@ class ReadmeExampleTest {
     HttpResponse<String> readmeExample() throws IOException, InterruptedException {
         try (CancelHandle call = Context.current().withValue(TENANT, "acme").withTimeout(Duration.ofMillis(250));
              Scope scope = call.attach()) {
-            HttpRequest request = DeadlineHeaders.propagate(HttpRequest.newBuilder(uri)).build(); // grpc-timeout: 249998u
+            HttpRequest request = HttpDeadlines.propagate(HttpRequest.newBuilder(uri)).build();   // grpc-timeout: 249998u
             tenantSeen = TENANT.get();
             contextOfCall = Context.current();
             return client.send(request, BodyHandlers.ofString());                                  // TENANT.get() == "acme"

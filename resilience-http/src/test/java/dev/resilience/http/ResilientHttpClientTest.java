@@ -1,4 +1,4 @@
-package dev.resilience.core;
+package dev.resilience.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -6,6 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.resilience.core.Backoff;
+import dev.resilience.core.Bulkhead;
+import dev.resilience.core.CallNotPermittedException;
+import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Fallback;
+import dev.resilience.core.RateLimiter;
+import dev.resilience.core.RequestNotPermittedException;
+import dev.resilience.core.Retry;
+import dev.resilience.core.RetryListener;
+import dev.resilience.core.Timeout;
+import dev.resilience.core.TimeoutExceededException;
+import dev.resilience.core.TimeoutListener;
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
 import dev.resilience.context.DeadlineHeaders;

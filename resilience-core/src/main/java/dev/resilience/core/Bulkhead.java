@@ -97,7 +97,7 @@ public final class Bulkhead extends InFlightPadRight {
     /**
      * Takes a slot, waiting up to {@code maxWait} and never past the current context's deadline.
      *
-     * @throws RequestNotPermittedException if no slot was free in time
+     * @throws BulkheadFullException if no slot was free in time
      * @throws dev.resilience.context.ContextDoneException if the context is or becomes done first
      * @throws InterruptedException if interrupted while waiting
      */
@@ -144,10 +144,9 @@ public final class Bulkhead extends InFlightPadRight {
         throw rejected();
     }
 
-    private RequestNotPermittedException rejected() {
+    private BulkheadFullException rejected() {
         listener.onRejected(this);
-        return new RequestNotPermittedException(name, RequestNotPermittedException.Reason.BULKHEAD_FULL,
-                "all " + maxConcurrent + " slots in use");
+        return new BulkheadFullException(name, "all " + maxConcurrent + " slots in use");
     }
 
     /** Takes a slot (waiting as {@link #acquire()} does), calls {@code task}, and releases. */
@@ -180,14 +179,13 @@ public final class Bulkhead extends InFlightPadRight {
     /**
      * Takes a slot if one is free now (the asynchronous form does not wait) and starts
      * {@code task}; the slot comes back when the task's stage completes, or when the returned
-     * stage is cancelled, whichever is first. Fails with {@link RequestNotPermittedException} when
+     * stage is cancelled, whichever is first. Fails with {@link BulkheadFullException} when
      * full.
      */
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
         if (!tryAcquire()) {
-            return CompletableFuture.failedFuture(new RequestNotPermittedException(name,
-                    RequestNotPermittedException.Reason.BULKHEAD_FULL, "all " + maxConcurrent + " slots in use"));
+            return CompletableFuture.failedFuture(new BulkheadFullException(name, "all " + maxConcurrent + " slots in use"));
         }
         AtomicBoolean released = new AtomicBoolean();
         Runnable releaseOnce = () -> {

@@ -2,25 +2,24 @@ package dev.resilience.core;
 
 /**
  * The circuit breaker refused a call: it is open, forced open, or half-open with every probe slot
- * taken. Carries no stack trace: refusals are expected under failure and must be cheap. The permit
- * API ({@link CircuitBreaker#tryAcquire()}) reports refusal with a value instead.
+ * taken. A {@link RefusedException}. Carries no stack trace: refusals are expected under failure and
+ * must be cheap. The permit API ({@link CircuitBreaker#tryAcquire()}) reports refusal with a value
+ * instead.
  */
-public final class CallNotPermittedException extends RuntimeException {
+public final class CallNotPermittedException extends RefusedException {
     private static final long serialVersionUID = 1L;
 
-    private final String breaker;
     private final CircuitBreaker.State state;
 
     CallNotPermittedException(String breaker, CircuitBreaker.State state) {
-        super("circuit breaker '" + breaker + "' is " + state + " and does not permit further calls", null, false,
-                false);
-        this.breaker = breaker;
+        super(breaker, Refusal.CIRCUIT_OPEN,
+                "circuit breaker '" + breaker + "' is " + state + " and does not permit further calls");
         this.state = state;
     }
 
-    /** The name of the breaker that refused. */
+    /** The name of the breaker that refused; the same as {@link #policy()}. */
     public String breaker() {
-        return breaker;
+        return policy();
     }
 
     /** The breaker's state when it refused. */

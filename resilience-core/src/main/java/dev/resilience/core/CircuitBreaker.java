@@ -521,7 +521,7 @@ public final class CircuitBreaker {
 
     /** A refusal by a guard on this side of the call: never the dependency's failure. */
     private static boolean isLocalRefusal(Throwable failure) {
-        return failure instanceof RequestNotPermittedException || failure instanceof CallNotPermittedException;
+        return failure instanceof RefusedException;
     }
 
     /**

@@ -37,7 +37,7 @@ import java.util.function.Supplier;
  *
  * <p>Every call runs under the current context (or a given one), and every attempt sees the
  * remaining deadline. Exceptions of the call come out unchanged; failures a policy produced have
- * their own types ({@link CallNotPermittedException}, {@link RequestNotPermittedException},
+ * their own types (refusals before running are {@link RefusedException}s,
  * {@link TimeoutExceededException}, the context's exceptions).
  *
  * @param <T> the result type

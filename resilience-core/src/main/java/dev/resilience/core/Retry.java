@@ -38,8 +38,8 @@ import java.util.function.Supplier;
  * {@link Builder#on on} rule whose class matches it; otherwise to the default rule
  * ({@link Builder#maxAttempts}, {@link Builder#backoff}) if {@link Builder#retryOn} accepts it. By
  * default every exception is retried except the ones a guard or the context produced
- * ({@link ContextDoneException}, {@link RequestNotPermittedException},
- * {@link CallNotPermittedException}) and {@link Error}s. A result is retried under the default rule
+ * ({@link ContextDoneException}, every {@link RefusedException}), {@link InterruptedException} and
+ * {@link Error}s. A result is retried under the default rule
  * when {@link Builder#retryOnResult} accepts it (e.g. an HTTP 503).
  *
  * <p><b>Waiting.</b> A server-provided delay ({@link Builder#delayHint}, e.g. {@code Retry-After})
@@ -448,7 +448,7 @@ public final class Retry {
             }
             if (retryOn == null) {
                 retryOn = e -> !(e instanceof Error || e instanceof ContextDoneException || e instanceof InterruptedException
-                        || e instanceof RequestNotPermittedException || e instanceof CallNotPermittedException);
+                        || e instanceof RefusedException);
             }
             if (random == null) {
                 random = () -> ThreadLocalRandom.current().nextDouble();

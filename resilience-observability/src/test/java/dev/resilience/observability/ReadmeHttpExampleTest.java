@@ -8,12 +8,11 @@ import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
 import dev.resilience.context.Scope;
 import dev.resilience.core.Backoff;
-import dev.resilience.core.CallNotPermittedException;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.Fallback;
 import dev.resilience.http.HttpStatusException;
 import dev.resilience.core.RateLimiter;
-import dev.resilience.core.RequestNotPermittedException;
+import dev.resilience.core.RefusedException;
 import dev.resilience.http.ResilientHttpClient;
 import dev.resilience.core.RetryBudget;
 import dev.resilience.core.TimeoutExceededException;
@@ -72,7 +71,7 @@ class ReadmeHttpExampleTest {
     String call(ResilientHttpClient quotes, URI uri) throws Exception {
         // README begin
         Fallback<String> orCached = Fallback.<String>on(HttpStatusException.class, IOException.class,
-                TimeoutExceededException.class, CallNotPermittedException.class, RequestNotPermittedException.class)
+                TimeoutExceededException.class, RefusedException.class)    // refused: breaker open, limiter, bulkhead
                 .to(e -> lastQuote.get());
         try (CancelHandle call = Context.current().withTimeout(Duration.ofSeconds(2)); Scope s = call.attach()) {
             return orCached.call(() -> quotes.send(HttpRequest.newBuilder(uri).build(), BodyHandlers.ofString()).body());

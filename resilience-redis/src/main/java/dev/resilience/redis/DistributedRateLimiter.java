@@ -6,6 +6,7 @@ import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.RateLimiter;
+import dev.resilience.core.RefusedException;
 import dev.resilience.core.RequestNotPermittedException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -151,7 +152,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
                 default -> "no permit within the limiter's maxWait of " + Duration.ofNanos(maxWaitNanos);
             };
         };
-        return new RequestNotPermittedException(name, d.reason(), message);
+        return new RequestNotPermittedException(name, d.reason(), RefusedException.Refusal.DISTRIBUTED_LIMITED, message);
     }
 
     @Override

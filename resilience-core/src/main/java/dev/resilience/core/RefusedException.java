@@ -1,0 +1,53 @@
+package dev.resilience.core;
+
+/**
+ * A policy refused a call before running it: the circuit breaker is open, the rate limiter or a
+ * distributed limit had no permit, the bulkhead or the adaptive concurrency limit was full. One type
+ * to select them all, as in {@code Fallback.on(RefusedException.class)}; the subclasses carry the
+ * details ({@link CallNotPermittedException#state()}, {@link RequestNotPermittedException#reason()}).
+ * A refusal says nothing about the dependency's health: a circuit breaker never counts one as a
+ * failure, and a retry does not retry one by default.
+ *
+ * <p>Carries no stack trace: refusals are expected under load and must be cheap.
+ */
+public abstract class RefusedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /** Which kind of policy refused. */
+    public enum Refusal {
+        /** A circuit breaker: open, forced open, or half-open with every probe slot taken. */
+        CIRCUIT_OPEN,
+        /** A rate limiter: no permit within the allowed wait. */
+        RATE_LIMITED,
+        /** A bulkhead: every slot taken for the whole allowed wait. */
+        BULKHEAD_FULL,
+        /** An adaptive concurrency limit was reached. */
+        CONCURRENCY_LIMITED,
+        /** A limit kept in a shared store (Redis) had no permit. */
+        DISTRIBUTED_LIMITED
+    }
+
+    private final String policy;
+    private final Refusal refusal;
+
+    /**
+     * @param policy the name of the policy that refused
+     * @param refusal which kind of policy refused
+     * @param message details
+     */
+    protected RefusedException(String policy, Refusal refusal, String message) {
+        super(message, null, false, false);
+        this.policy = policy;
+        this.refusal = refusal;
+    }
+
+    /** The name of the policy that refused. */
+    public String policy() {
+        return policy;
+    }
+
+    /** Which kind of policy refused. */
+    public Refusal refusal() {
+        return refusal;
+    }
+}

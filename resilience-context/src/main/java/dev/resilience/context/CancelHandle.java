@@ -107,11 +107,11 @@ public final class CancelHandle implements AutoCloseable {
         for (CancelHandle p = parent; p != null; p = p.parent) {
             ContextDoneException first = p.err;
             if (first != null) {
-                finish(first, false); // Go: a done parent reaches the child before its own deadline check
+                finish(first); // Go: a done parent reaches the child before its own deadline check
                 return;
             }
         }
-        finish(deadlineError, false);
+        finish(deadlineError);
     }
 
     private static boolean earlier(Ticker ticker, long deadline, CancelHandle other) {
@@ -156,7 +156,7 @@ public final class CancelHandle implements AutoCloseable {
             return;
         }
         if (link != null) { // linked: a done ancestor would have reached this context already
-            finish(e, false);
+            finish(e);
             return;
         }
         // An ancestor done first reached this context first, as in Go, even where nothing linked
@@ -164,11 +164,11 @@ public final class CancelHandle implements AutoCloseable {
         for (CancelHandle p = parent; p != null; p = p.parent) {
             ContextDoneException first = p.err;
             if (first != null) {
-                finish(first, false);
+                finish(first);
                 return;
             }
         }
-        finish(e, false);
+        finish(e);
     }
 
     /** Cancels the context: lets a handle live in a try-with-resources block. */
@@ -219,13 +219,13 @@ public final class CancelHandle implements AutoCloseable {
     private boolean poll() {
         CancelHandle o = deadlineOwner;
         if (o != null && o.err == null && o.ticker.read() - o.deadline >= 0) {
-            o.finish(o.deadlineError, false);
+            o.finish(o.deadlineError);
         }
         for (CancelHandle p = this; p != null; p = p.parent) {
             ContextDoneException e = p.err;
             if (e != null) {
                 if (p != this) {
-                    finish(e, false);
+                    finish(e);
                 }
                 return true;
             }
@@ -238,16 +238,16 @@ public final class CancelHandle implements AutoCloseable {
      * Without listeners this is one CAS and three plain volatile reads: whoever arms a timer, links
      * to the parent or adds a listener re-checks {@code err} afterwards and cleans up after itself.
      */
-    boolean finish(ContextDoneException e, boolean onTimerThread) {
+    boolean finish(ContextDoneException e) {
         if (!ERR.compareAndSet(this, null, e)) {
             return false;
         }
         // The tree below is walked with a queue, not the stack: descendants this call made done
         // wait in it until their own timers, links and listeners are dealt with.
-        ArrayDeque<CancelHandle> descendants = tearDown(e, onTimerThread, null);
+        ArrayDeque<CancelHandle> descendants = tearDown(e, null);
         CancelHandle next;
         while (descendants != null && (next = descendants.poll()) != null) {
-            descendants = next.tearDown(e, onTimerThread, descendants);
+            descendants = next.tearDown(e, descendants);
         }
         return true;
     }
@@ -256,8 +256,7 @@ public final class CancelHandle implements AutoCloseable {
      * After this node became done: disarms its timer, unlinks it from its parent and fires its
      * listeners; children it makes done are added to {@code descendants} (made when first needed).
      */
-    private ArrayDeque<CancelHandle> tearDown(ContextDoneException e, boolean onTimerThread,
-            ArrayDeque<CancelHandle> descendants) {
+    private ArrayDeque<CancelHandle> tearDown(ContextDoneException e, ArrayDeque<CancelHandle> descendants) {
         if (timer != null) {
             Object t = TIMER.getAndSet(this, DEAD);
             if (t instanceof Timers.Task) {
@@ -272,13 +271,13 @@ public final class CancelHandle implements AutoCloseable {
         }
         Object h = LISTENERS.getAndSet(this, null); // a done context keeps no listeners
         if (h != null) {
-            descendants = fireAll((Cell) h, e, onTimerThread, descendants);
+            descendants = fireAll((Cell) h, e, descendants);
         }
         return descendants;
     }
 
     /** Fires entries in registration order; children made done are queued instead of recursed into. */
-    private static ArrayDeque<CancelHandle> fireAll(Cell head, ContextDoneException e, boolean onTimerThread,
+    private static ArrayDeque<CancelHandle> fireAll(Cell head, ContextDoneException e,
             ArrayDeque<CancelHandle> descendants) {
         int n = 0;
         for (Cell c = head; c != null; c = c.next) {
@@ -302,7 +301,7 @@ public final class CancelHandle implements AutoCloseable {
                 }
             } else {
                 try {
-                    entry.fire(e, onTimerThread);
+                    entry.fire(e);
                 } catch (Throwable t) {
                     uncaught(t); // one failing entry must not stop the others, nor the tree below
                 }
@@ -373,15 +372,11 @@ public final class CancelHandle implements AutoCloseable {
             // drop the list as finish() does (a done context keeps no listeners).
             Object h = LISTENERS.getAndSet(this, null);
             if (h != null) {
-                finishAll(fireAll((Cell) h, err, false, null), err);
+                finishAll(fireAll((Cell) h, err, null), err);
             }
         }
         if (entry.claim(Entry.FIRED)) {
-            if (entry instanceof ChildEntry) {
-                ((ChildEntry) entry).child.finish(err, false);
-            } else {
-                entry.fire(err, false);
-            }
+            entry.fire(err);
         }
         return null;
     }
@@ -390,7 +385,7 @@ public final class CancelHandle implements AutoCloseable {
     private static void finishAll(ArrayDeque<CancelHandle> descendants, ContextDoneException e) {
         CancelHandle next;
         while (descendants != null && (next = descendants.poll()) != null) {
-            descendants = next.tearDown(e, false, descendants);
+            descendants = next.tearDown(e, descendants);
         }
     }
 
@@ -410,9 +405,9 @@ public final class CancelHandle implements AutoCloseable {
      */
     private void onDeadline(boolean onTimerThread) {
         if (onTimerThread) {
-            Timers.INTERNAL_EXECUTOR.execute(() -> finish(deadlineError, false));
+            Timers.INTERNAL_EXECUTOR.execute(() -> finish(deadlineError));
         } else {
-            finish(deadlineError, false);
+            finish(deadlineError);
         }
     }
 
@@ -517,7 +512,7 @@ public final class CancelHandle implements AutoCloseable {
             return owner.withdraw(this);
         }
 
-        abstract void fire(ContextDoneException e, boolean onTimerThread);
+        abstract void fire(ContextDoneException e);
     }
 
     private static final class ChildEntry extends Entry {
@@ -529,16 +524,15 @@ public final class CancelHandle implements AutoCloseable {
         }
 
         @Override
-        void fire(ContextDoneException e, boolean onTimerThread) {
-            child.finish(e, onTimerThread); // not reached by propagation, which queues children instead
+        void fire(ContextDoneException e) {
+            child.finish(e); // a listener added to a done context; propagation queues children instead
         }
     }
 
     /**
      * A user callback, run through its executor: by default {@link Timers#CALLBACK_EXECUTOR}, so a
      * slow callback delays neither the canceller nor the other callbacks; {@code Runnable::run}
-     * runs it on the finishing thread. The timer thread never runs one: it first hands the
-     * callback's submission to the default executor.
+     * runs it on the finishing thread, which is never the timer thread (see {@link #onDeadline}).
      */
     static final class CallbackEntry extends Entry {
         private final Runnable callback;
@@ -551,15 +545,7 @@ public final class CancelHandle implements AutoCloseable {
         }
 
         @Override
-        void fire(ContextDoneException e, boolean onTimerThread) {
-            if (onTimerThread && executor != Timers.CALLBACK_EXECUTOR) {
-                Timers.CALLBACK_EXECUTOR.execute(this::submit);
-            } else {
-                submit();
-            }
-        }
-
-        private void submit() {
+        void fire(ContextDoneException e) {
             try {
                 executor.execute(this::runCallback);
             } catch (Throwable refused) { // rejected, or the executor failed: the callback still runs
@@ -591,7 +577,7 @@ public final class CancelHandle implements AutoCloseable {
         }
 
         @Override
-        void fire(ContextDoneException e, boolean onTimerThread) {
+        void fire(ContextDoneException e) {
             LockSupport.unpark(thread);
         }
     }
@@ -607,7 +593,7 @@ public final class CancelHandle implements AutoCloseable {
         }
 
         @Override
-        void fire(ContextDoneException e, boolean onTimerThread) {
+        void fire(ContextDoneException e) {
             thread.interrupt();
             delivered = true;
         }

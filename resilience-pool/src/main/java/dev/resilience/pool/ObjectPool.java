@@ -240,11 +240,11 @@ public final class ObjectPool<T> implements AutoCloseable {
                         + Duration.ofNanos(timeoutNanos));
             }
             long waited = ticker.read() - start;
-            notify(l -> l.borrowWaited(waited), "borrowWaited");
+            tellListener(l -> l.borrowWaited(waited), "borrowWaited");
             return got.get(0);
         } catch (PoolTimeoutException | ContextDoneException | InterruptedException gaveUp) {
             long waited = ticker.read() - start;
-            notify(l -> l.borrowTimedOut(waited), "borrowTimedOut");
+            tellListener(l -> l.borrowTimedOut(waited), "borrowTimedOut");
             throw gaveUp;
         } finally {
             if (counted[0]) {
@@ -318,7 +318,7 @@ public final class ObjectPool<T> implements AutoCloseable {
     }
 
     /** Calls the listener; what it throws is logged and goes no further. */
-    private void notify(java.util.function.Consumer<PoolListener> event, String method) {
+    private void tellListener(java.util.function.Consumer<PoolListener> event, String method) {
         try {
             event.accept(listener);
         } catch (Throwable e) {
@@ -423,7 +423,7 @@ public final class ObjectPool<T> implements AutoCloseable {
                 log(System.Logger.Level.ERROR, "background thread error", unexpected);
             }
         }
-        notify(PoolListener::closed, "closed");
+        tellListener(PoolListener::closed, "closed");
         terminated = true;
         closers.wakeAll();
     }
@@ -456,7 +456,7 @@ public final class ObjectPool<T> implements AutoCloseable {
                 s.error = e;
                 allocationFailures.increment();
                 Throwable error = e;
-                notify(l -> l.allocationFailed(error), "allocationFailed");
+                tellListener(l -> l.allocationFailed(error), "allocationFailed");
                 if (demand == 0) {
                     minIdleFailed = true;
                 }
@@ -468,7 +468,7 @@ public final class ObjectPool<T> implements AutoCloseable {
                 s.idleSince = now;
                 s.validatedAt = now;
                 live.add(s);
-                notify(PoolListener::allocated, "allocated");
+                tellListener(PoolListener::allocated, "allocated");
             }
             STATE.setRelease(s, IDLE);
             enqueue(s);
@@ -494,7 +494,7 @@ public final class ObjectPool<T> implements AutoCloseable {
             allocated.decrementAndGet(); // the object is gone: room for another
         }
         PoolListener.DestroyReason reason = s.reason;
-        notify(l -> l.destroyed(reason), "destroyed");
+        tellListener(l -> l.destroyed(reason), "destroyed");
     }
 
     /** Removes dead entries from the queue when it holds more than it has live slots, and re-queues overflow. */
@@ -572,7 +572,7 @@ public final class ObjectPool<T> implements AutoCloseable {
                 log(System.Logger.Level.WARNING, "a lease has been held for " + held
                         + " without being returned; it was borrowed here:", where);
                 Object object = s.object;
-                notify(l -> l.leakSuspected(object, held, where), "leakSuspected");
+                tellListener(l -> l.leakSuspected(object, held, where), "leakSuspected");
             }
         }
         sweeps++;

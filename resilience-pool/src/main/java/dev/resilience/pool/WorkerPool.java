@@ -194,7 +194,7 @@ public final class WorkerPool extends AbstractExecutorService {
                 throw reject(task, "worker pool " + name + " is shut down");
             }
         } catch (RejectedExecutionException | ContextDoneException e) {
-            notifyRejected(task); // outside the submit window: a slow listener cannot hold up shutdownNow
+            tellListener(l -> l.taskRejected(task), "taskRejected"); // outside the submit window: a slow listener cannot hold up shutdownNow
             throw e;
         }
         task.run(); // CALLER_RUNS, once this submit no longer holds up a shutdown
@@ -244,43 +244,16 @@ public final class WorkerPool extends AbstractExecutorService {
 
     // ------------------------------------------------------------------ listener calls, contained
 
-    private void notifyRejected(Runnable task) {
+    /** Calls the listener (on failure, rejection and end paths only); what it throws is logged, no more. */
+    private void tellListener(java.util.function.Consumer<Listener> event, String method) {
         try {
-            listener.taskRejected(task);
+            event.accept(listener);
         } catch (Throwable e) {
-            listenerFailed("taskRejected", e);
-        }
-    }
-
-    private void notifySkipped(Runnable task) {
-        try {
-            listener.taskSkipped(task);
-        } catch (Throwable e) {
-            listenerFailed("taskSkipped", e);
-        }
-    }
-
-    private void notifyFailed(Runnable task, Throwable error) {
-        try {
-            listener.taskFailed(task, error);
-        } catch (Throwable e) {
-            listenerFailed("taskFailed", e);
-        }
-    }
-
-    private void notifyTerminated() {
-        try {
-            listener.terminated();
-        } catch (Throwable e) {
-            listenerFailed("terminated", e);
-        }
-    }
-
-    private void listenerFailed(String method, Throwable e) {
-        try {
-            LOG.log(System.Logger.Level.ERROR, "worker pool " + name + ": listener." + method + " threw", e);
-        } catch (Throwable ignored) {
-            // logging itself failed: nothing left to tell
+            try {
+                LOG.log(System.Logger.Level.ERROR, "worker pool " + name + ": listener." + method + " threw", e);
+            } catch (Throwable ignored) {
+                // logging itself failed: nothing left to tell
+            }
         }
     }
 
@@ -347,7 +320,7 @@ public final class WorkerPool extends AbstractExecutorService {
                 work();
             } finally {
                 if (liveWorkers.decrementAndGet() == 0) {
-                    notifyTerminated();
+                    tellListener(Listener::terminated, "terminated");
                     terminated = true;
                     terminationWaiters.wakeAll();
                 }
@@ -394,14 +367,15 @@ public final class WorkerPool extends AbstractExecutorService {
                     ContextTask ct = (ContextTask) task;
                     if (ct.context.isDone()) {
                         skipped.increment();
-                        notifySkipped(ct.task);
+                        tellListener(l -> l.taskSkipped(ct.task), "taskSkipped");
                         return;
                     }
                 }
                 task.run(); // a ContextTask attaches its context around the task
             } catch (Throwable error) {
                 failed.increment();
-                notifyFailed(task instanceof ContextTask ? ((ContextTask) task).task : task, error);
+                Runnable failedTask = task instanceof ContextTask ? ((ContextTask) task).task : task;
+                tellListener(l -> l.taskFailed(failedTask, error), "taskFailed");
             } finally {
                 RUNNING_TASK.setOpaque(this, false);
                 COMPLETED.setRelease(this, completed + 1);

@@ -87,7 +87,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
             if (error == null) {
                 long roundTrip = System.nanoTime() - start;
                 if (listening) {
-                    notify(l -> l.onRoundTrip(this, roundTrip), "onRoundTrip");
+                    tellListener(l -> l.onRoundTrip(this, roundTrip), "onRoundTrip");
                 }
                 d = fromReply(key, limit, permits, waitReason, reply);
             } else {
@@ -95,20 +95,20 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
                 FallbackCause cause = e instanceof RedisBackend.Unavailable u ? u.reason : FallbackCause.REDIS_ERROR;
                 Throwable reported = e instanceof RedisBackend.Unavailable ? e.getCause() : e;
                 if (listening) {
-                    notify(l -> l.onFallback(this, cause, reported), "onFallback");
+                    tellListener(l -> l.onFallback(this, cause, reported), "onFallback");
                 }
                 d = fallback(key, limit, permits, maxWaitNanos, waitReason, cause);
             }
             if (listening) {
                 Decision decided = d;
-                notify(l -> l.onDecision(this, key, decided), "onDecision");
+                tellListener(l -> l.onDecision(this, key, decided), "onDecision");
             }
             return d;
         });
     }
 
     /** Calls the listener; what it throws is logged and never changes the decision. */
-    private void notify(java.util.function.Consumer<DistributedLimiterListener> event, String method) {
+    private void tellListener(java.util.function.Consumer<DistributedLimiterListener> event, String method) {
         try {
             event.accept(listener);
         } catch (Throwable e) {

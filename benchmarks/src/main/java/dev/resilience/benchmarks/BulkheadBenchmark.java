@@ -3,6 +3,7 @@ package dev.resilience.benchmarks;
 import com.netflix.concurrency.limits.limit.FixedLimit;
 import com.netflix.concurrency.limits.limiter.SimpleLimiter;
 import dev.resilience.core.Bulkhead;
+import dev.resilience.core.Permit;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import java.time.Duration;
 import java.util.Optional;
@@ -40,9 +41,9 @@ public class BulkheadBenchmark {
 
     @Benchmark
     public boolean ours() {
-        boolean ok = ours.tryAcquire();
-        ours.release();
-        return ok;
+        Permit p = ours.tryAcquire();
+        p.release();
+        return p.isPermitted();
     }
 
     @Benchmark
@@ -61,7 +62,7 @@ public class BulkheadBenchmark {
 
     @Benchmark
     public boolean oursRejected() {
-        return oursFull.tryAcquire();
+        return oursFull.tryAcquire().isPermitted();
     }
 
     @Benchmark

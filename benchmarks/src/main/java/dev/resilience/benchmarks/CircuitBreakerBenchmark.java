@@ -1,5 +1,6 @@
 package dev.resilience.benchmarks;
 
+import dev.resilience.core.Permit;
 import dev.resilience.core.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Duration;
@@ -57,7 +58,7 @@ public class CircuitBreakerBenchmark {
 
     @Benchmark
     public boolean oursCount() {
-        CircuitBreaker.Permit p = oursCount.tryAcquire();
+        Permit p = oursCount.tryAcquire();
         p.onSuccess();
         return p.isPermitted();
     }
@@ -78,14 +79,14 @@ public class CircuitBreakerBenchmark {
 
     @Benchmark
     public boolean oursGobreakerDefaults() {
-        CircuitBreaker.Permit p = oursGobreaker.tryAcquire();
+        Permit p = oursGobreaker.tryAcquire();
         p.onSuccess();
         return p.isPermitted();
     }
 
     @Benchmark
     public boolean oursTime() {
-        CircuitBreaker.Permit p = oursTime.tryAcquire();
+        Permit p = oursTime.tryAcquire();
         p.onSuccess();
         return p.isPermitted();
     }

@@ -46,12 +46,12 @@ public class PipelineBenchmark {
 
     private final Retry oursRetry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ofMillis(10))).build();
     private final Pipeline<Object> oursPipeline = Pipeline.<Object>builder("p")
-            .fallback(Fallback.<Object>always().toValue("fallback"))
-            .retry(oursRetry)
-            .circuitBreaker(CircuitBreaker.builder("cb").failureRateThreshold(50, 100).countWindow(100).build())
-            .rateLimiter(RateLimiter.builder("rl").rate(1e9).burst(LOTS).build())
-            .bulkhead(Bulkhead.builder("bh").maxConcurrent(100).build())
-            .build();
+            .add(Fallback.<Object>always().toValue("fallback"))
+            .add(oursRetry)
+            .add(CircuitBreaker.builder("cb").failureRateThreshold(50, 100).countWindow(100).build())
+            .add(RateLimiter.builder("rl").rate(1e9).burst(LOTS).build())
+            .add(Bulkhead.builder("bh").maxConcurrent(100).build())
+            .inDefaultOrder().build();
 
     private final io.github.resilience4j.retry.Retry r4jRetry = io.github.resilience4j.retry.Retry.of("r",
             RetryConfig.custom().maxAttempts(3).waitDuration(Duration.ofMillis(10)).build());

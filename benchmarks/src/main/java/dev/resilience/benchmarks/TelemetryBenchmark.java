@@ -1,5 +1,6 @@
 package dev.resilience.benchmarks;
 
+import dev.resilience.core.Permit;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.RateLimiter;
 import dev.resilience.observability.ResilienceTelemetry;
@@ -96,7 +97,7 @@ public class TelemetryBenchmark extends AverageTimeBenchmark {
 
     @Benchmark
     public void breakerPermitSuccess() {
-        CircuitBreaker.Permit p = breaker.tryAcquire();
+        Permit p = breaker.tryAcquire();
         p.onSuccess();
     }
 }

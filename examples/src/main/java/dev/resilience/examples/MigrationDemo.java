@@ -83,8 +83,8 @@ public final class MigrationDemo {
                 .maxWait(Duration.ZERO)                   // timeoutDuration 0
                 .build();
         Pipeline<String> pipeline = Pipeline.<String>builder("payments")
-                .retry(retry).circuitBreaker(breaker).rateLimiter(limiter)
-                .build();                                 // the default order is the same: retry, breaker, limiter
+                .add(retry).add(breaker).add(limiter)
+                .inDefaultOrder().build();                                 // the default order is the same: retry, breaker, limiter
         return pipeline::call;
     }
 

@@ -21,21 +21,28 @@ import java.util.function.Supplier;
  * AdaptiveLimiter limiter = AdaptiveLimiter.builder("search")
  *         .algorithm(LimitAlgorithm.vegas(20, 5, 200)).build();
  *
- * long start = limiter.tryAcquire();                 // allocation-free permit API
- * if (start != AdaptiveLimiter.REJECTED) {
- *     try { search(); limiter.onSuccess(start); }
- *     catch (TimeoutException e) { limiter.onDropped(start); }
+ * Permit p = limiter.tryAcquire();                  // the permit API of every concurrency guard
+ * if (p.isPermitted()) {
+ *     try { search(); p.onSuccess(); }                 // a latency sample
+ *     catch (Exception e) { p.onFailure(e); throw e; } // a timeout is a drop, others no sample
  * }
  * }</pre>
  *
- * <p>Every acquired permit must end with exactly one of {@link #onSuccess}, {@link #onDropped} or
- * {@link #onIgnore}. Limit updates are serialised without a lock: a sample that arrives while
- * another is being applied is skipped, which only thins the statistics under contention.
+ * <p>Every granted permit must end with exactly one of its methods. A failure is a <em>drop</em> (a
+ * sign of overload that lowers the limit) when it is a {@link TimeoutException}, a
+ * {@link TimeoutExceededException}, a {@link RefusedException} from a guard inside or a
+ * {@link ContextDoneException}; any other failure, {@link Permit#onExcluded()} and
+ * {@link Permit#release()} give the permit back without a sample. Limit updates are serialised
+ * without a lock: a sample that arrives while another is being applied is skipped, which only thins
+ * the statistics under contention.
+ *
+ * <p>{@link #call} and {@link #execute} allocate nothing; a permit from {@link #tryAcquire()}
+ * remembers its start time in one small object.
  */
-public final class AdaptiveLimiter extends InFlightPadRight {
+public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
 
-    /** Returned by {@link #tryAcquire()} when the limit is reached. */
-    public static final long REJECTED = Long.MIN_VALUE;
+    /** What {@link #tryStart()} returns when the limit is reached. */
+    private static final long REJECTED = Long.MIN_VALUE;
 
     private static final VarHandle UPDATING;
 
@@ -68,12 +75,17 @@ public final class AdaptiveLimiter extends InFlightPadRight {
     }
 
     /**
-     * Takes a permit if fewer than {@link #limit()} calls are in flight.
+     * Takes a permit if fewer than {@link #limit()} calls are in flight; never waits or throws.
      *
-     * @return the ticker reading at the start of the call, to pass to {@link #onSuccess} or
-     *     {@link #onDropped}; or {@link #REJECTED}
+     * @return a granted permit that remembers when the call started, or a shared refusal
      */
-    public long tryAcquire() {
+    public Permit tryAcquire() {
+        long start = tryStart();
+        return start == REJECTED ? RefusedPermit.ADAPTIVE : new Started(start);
+    }
+
+    /** The ticker reading at the start of the call, or {@link #REJECTED}. */
+    private long tryStart() {
         for (;;) {
             int used = inUse;
             if (used >= limit) {
@@ -88,18 +100,13 @@ public final class AdaptiveLimiter extends InFlightPadRight {
     }
 
     /** The call succeeded: its round-trip time is a sample; the permit is returned. */
-    public void onSuccess(long start) {
+    private void onSuccess(long start) {
         sample(ticker.read() - start, false);
     }
 
     /** The call was dropped (timed out, rejected downstream): a sign of overload; the permit is returned. */
-    public void onDropped(long start) {
+    private void onDropped(long start) {
         sample(ticker.read() - start, true);
-    }
-
-    /** The call ended without a meaningful sample (e.g. a client error); the permit is returned. */
-    public void onIgnore() {
-        release();
     }
 
     private void sample(long rttNanos, boolean dropped) {
@@ -127,18 +134,23 @@ public final class AdaptiveLimiter extends InFlightPadRight {
     }
 
     /**
-     * Calls {@code task} under a permit. A {@link TimeoutException}, a
-     * {@link RequestNotPermittedException} or a {@link ContextDoneException} counts as a drop;
-     * other exceptions return the permit without a sample; success is a sample.
+     * Calls {@code task} under a permit; its outcome is classified as the class comment says.
      *
-     * @throws RequestNotPermittedException if the limit is reached
+     * @throws RequestNotPermittedException if the limit is reached ({@link RefusedException.Refusal#CONCURRENCY_LIMITED})
      */
+    @Override
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
+        return execute(Invoker.direct(), 0, task);
+    }
+
+    /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
+    @Override
+    public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         long start = acquireOrThrow();
         T result;
         try {
-            result = task.call();
+            result = next.invoke(index, task);
         } catch (Throwable e) {
             end(start, e);
             throw e;
@@ -148,6 +160,7 @@ public final class AdaptiveLimiter extends InFlightPadRight {
     }
 
     /** Like {@link #call} for asynchronous work: the sample is taken when the stage completes. */
+    @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
         long start;
@@ -168,7 +181,7 @@ public final class AdaptiveLimiter extends InFlightPadRight {
     }
 
     private long acquireOrThrow() {
-        long start = tryAcquire();
+        long start = tryStart();
         if (start == REJECTED) {
             throw new RequestNotPermittedException(name, RequestNotPermittedException.Reason.LIMIT_EXCEEDED,
                     "concurrency limit " + limit + " reached");
@@ -177,11 +190,46 @@ public final class AdaptiveLimiter extends InFlightPadRight {
     }
 
     private void end(long start, Throwable e) {
-        if (e instanceof TimeoutException || e instanceof RequestNotPermittedException
+        if (e instanceof TimeoutException || e instanceof TimeoutExceededException || e instanceof RefusedException
                 || e instanceof ContextDoneException) {
             onDropped(start);
         } else {
-            onIgnore();
+            release();
+        }
+    }
+
+    /** A granted permit: the start time of its call. */
+    private final class Started implements Permit {
+        private final long start;
+
+        Started(long start) {
+            this.start = start;
+        }
+
+        @Override
+        public boolean isPermitted() {
+            return true;
+        }
+
+        @Override
+        public void onSuccess() {
+            AdaptiveLimiter.this.onSuccess(start);
+        }
+
+        @Override
+        public void onFailure(Throwable failure) {
+            Objects.requireNonNull(failure, "failure");
+            end(start, failure);
+        }
+
+        @Override
+        public void onExcluded() {
+            AdaptiveLimiter.this.release();
+        }
+
+        @Override
+        public void release() {
+            AdaptiveLimiter.this.release();
         }
     }
 
@@ -193,6 +241,11 @@ public final class AdaptiveLimiter extends InFlightPadRight {
     /** Calls in flight now. */
     public int inFlight() {
         return inUse;
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.CONCURRENCY_LIMIT;
     }
 
     /** The limiter's name. */

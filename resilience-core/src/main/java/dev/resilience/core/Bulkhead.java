@@ -22,8 +22,9 @@ import java.util.function.Supplier;
  * <pre>{@code
  * Bulkhead bulkhead = Bulkhead.builder("inventory").maxConcurrent(20).maxWait(Duration.ofMillis(10)).build();
  *
- * if (bulkhead.tryAcquire()) {                 // hot path: no allocation, no exception
- *     try { ... } finally { bulkhead.release(); }
+ * Permit p = bulkhead.tryAcquire();           // hot path: no allocation, no exception
+ * if (p.isPermitted()) {
+ *     try { ... } finally { p.release(); }
  * }
  * Stock s = bulkhead.call(() -> inventory.get(sku));   // waits, releases however the call ends
  * }</pre>
@@ -34,7 +35,7 @@ import java.util.function.Supplier;
  * wake-up on, so no slot is stranded while others wait. Waiting is not FIFO: a caller arriving when
  * a slot is free takes it even if others are queued.
  */
-public final class Bulkhead extends InFlightPadRight {
+public final class Bulkhead extends InFlightPadRight implements Policy {
 
     private final String name;
     private final int maxConcurrent;
@@ -42,6 +43,8 @@ public final class Bulkhead extends InFlightPadRight {
     private final Ticker ticker;
     private final BulkheadListener listener;
     private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
+    /** The one granted permit: a slot carries no per-call data. */
+    private final Permit granted = new Slot();
 
     private Bulkhead(Builder b) {
         this.name = b.name;
@@ -56,14 +59,19 @@ public final class Bulkhead extends InFlightPadRight {
         return new Builder(name);
     }
 
-    /** Takes a slot if one is free now. Pair every {@code true} with one {@link #release()}. */
-    public boolean tryAcquire() {
+    /**
+     * Takes a slot if one is free now; never waits, throws or allocates. A granted permit gives its
+     * slot back on any of its methods, exactly once per grant.
+     *
+     * @return the granted permit (shared by every grant), or a refusal
+     */
+    public Permit tryAcquire() {
         if (tryTake()) {
             listener.onPermitted(this, 0L);
-            return true;
+            return granted;
         }
         listener.onRejected(this);
-        return false;
+        return RefusedPermit.BULKHEAD;
     }
 
     private boolean tryTake() {
@@ -79,7 +87,7 @@ public final class Bulkhead extends InFlightPadRight {
     }
 
     /** Gives a slot back and wakes one waiter, if any. */
-    public void release() {
+    private void release() {
         int before = (int) IN_USE.getAndAdd(this, -1);
         if (before <= 0) {
             IN_USE.getAndAdd(this, 1);
@@ -100,13 +108,14 @@ public final class Bulkhead extends InFlightPadRight {
      * @throws BulkheadFullException if no slot was free in time
      * @throws dev.resilience.context.ContextDoneException if the context is or becomes done first
      * @throws InterruptedException if interrupted while waiting
+     * @return the granted permit; give the slot back through it
      */
-    public void acquire() throws InterruptedException {
+    public Permit acquire() throws InterruptedException {
         Context ctx = Context.current();
         ctx.throwIfDone();
         if (tryTake()) {
             listener.onPermitted(this, 0L);
-            return;
+            return granted;
         }
         if (maxWaitNanos == 0) {
             throw rejected();
@@ -120,7 +129,7 @@ public final class Bulkhead extends InFlightPadRight {
             while (true) {
                 if (tryTake()) {
                     listener.onPermitted(this, ticker.read() - start);
-                    return;
+                    return granted;
                 }
                 if (r != WaitResult.WOKEN) {
                     break;
@@ -150,27 +159,18 @@ public final class Bulkhead extends InFlightPadRight {
     }
 
     /** Takes a slot (waiting as {@link #acquire()} does), calls {@code task}, and releases. */
+    @Override
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
         return execute(Invoker.direct(), 0, task);
     }
 
     /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
-    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
+    @Override
+    public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         acquire();
         try {
             return next.invoke(index, task);
-        } finally {
-            release();
-        }
-    }
-
-    /** Takes a slot (waiting as {@link #acquire()} does), runs {@code task}, and releases. */
-    public void run(Runnable task) throws InterruptedException {
-        Objects.requireNonNull(task, "task");
-        acquire();
-        try {
-            task.run();
         } finally {
             release();
         }
@@ -182,9 +182,10 @@ public final class Bulkhead extends InFlightPadRight {
      * stage is cancelled, whichever is first. Fails with {@link BulkheadFullException} when
      * full.
      */
+    @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
-        if (!tryAcquire()) {
+        if (!tryAcquire().isPermitted()) {
             return CompletableFuture.failedFuture(new BulkheadFullException(name, "all " + maxConcurrent + " slots in use"));
         }
         AtomicBoolean released = new AtomicBoolean();
@@ -230,9 +231,48 @@ public final class Bulkhead extends InFlightPadRight {
         return maxConcurrent;
     }
 
+    @Override
+    public Kind kind() {
+        return Kind.CONCURRENCY_LIMIT;
+    }
+
     /** The bulkhead's name. */
     public String name() {
         return name;
+    }
+
+    /** The permit of a granted slot: any end gives the slot back. */
+    private final class Slot implements Permit {
+        @Override
+        public boolean isPermitted() {
+            return true;
+        }
+
+        @Override
+        public void onSuccess() {
+            release();
+        }
+
+        @Override
+        public void onFailure(Throwable failure) {
+            Objects.requireNonNull(failure, "failure");
+            release();
+        }
+
+        @Override
+        public void onExcluded() {
+            release();
+        }
+
+        @Override
+        public void release() {
+            Bulkhead.this.release();
+        }
+
+        @Override
+        public String toString() {
+            return "Permit[" + name + "]";
+        }
     }
 
     @Override

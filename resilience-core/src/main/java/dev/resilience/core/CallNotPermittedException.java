@@ -12,7 +12,7 @@ public final class CallNotPermittedException extends RefusedException {
     private final CircuitBreaker.State state;
 
     CallNotPermittedException(String breaker, CircuitBreaker.State state) {
-        super(breaker, Refusal.CIRCUIT_OPEN,
+        super(breaker, state == CircuitBreaker.State.HALF_OPEN ? Refusal.CIRCUIT_HALF_OPEN_FULL : Refusal.CIRCUIT_OPEN,
                 "circuit breaker '" + breaker + "' is " + state + " and does not permit further calls");
         this.state = state;
     }

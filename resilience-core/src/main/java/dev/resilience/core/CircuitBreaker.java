@@ -27,7 +27,7 @@ import java.util.function.Supplier;
  *         .failureRateThreshold(50, 20).countWindow(100)          // or the default: > 5 consecutive failures
  *         .build();
  *
- * CircuitBreaker.Permit p = breaker.tryAcquire();             // allocation-free, no exception
+ * Permit p = breaker.tryAcquire();             // allocation-free, no exception
  * if (p.isPermitted()) {
  *     try { pay(); p.onSuccess(); } catch (IOException e) { p.onFailure(e); }
  * }
@@ -64,7 +64,7 @@ import java.util.function.Supplier;
  * ({@link ContextCancelledException}, {@link InterruptedException}) is excluded too; see
  * {@link #defaultExclusions()} to add to that.
  */
-public final class CircuitBreaker {
+public final class CircuitBreaker implements Policy {
 
     /** The breaker's states. */
     public enum State {
@@ -78,31 +78,6 @@ public final class CircuitBreaker {
         FORCED_OPEN,
         /** Admits every call and counts nothing until {@link #reset()}. */
         DISABLED
-    }
-
-    /**
-     * A call's right to proceed; gobreaker's two-step {@code Allow}/{@code done}. Permits of the
-     * CLOSED state are shared (a permit is its generation), so they carry no per-call data and
-     * reporting twice on one is a caller bug the breaker cannot see.
-     */
-    public interface Permit {
-        /** False if the breaker refused the call: do not call, and do not report. */
-        boolean isPermitted();
-
-        /** The call succeeded. */
-        void onSuccess();
-
-        /**
-         * The call failed with {@code failure}, which is classified by the breaker's
-         * {@code isExcluded} and {@code isSuccessful} predicates first.
-         */
-        void onFailure(Throwable failure);
-
-        /** The call's outcome must not count (e.g. a client error). Frees a half-open slot. */
-        void onExcluded();
-
-        /** The call was cancelled before it had an outcome: nothing counts; a half-open slot is freed. */
-        void release();
     }
 
     /**
@@ -282,13 +257,15 @@ public final class CircuitBreaker {
      *
      * @throws CallNotPermittedException if the breaker refuses (no stack trace)
      */
+    @Override
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
         return execute(Invoker.direct(), 0, task);
     }
 
     /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
-    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
+    @Override
+    public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         Permit p = tryAcquire();
         if (!p.isPermitted()) {
             throw new CallNotPermittedException(name, ((Refused) p).state);
@@ -304,27 +281,12 @@ public final class CircuitBreaker {
         return result;
     }
 
-    /** Runs {@code task} if the breaker permits and records its outcome. */
-    public void run(Runnable task) {
-        Objects.requireNonNull(task, "task");
-        Permit p = tryAcquire();
-        if (!p.isPermitted()) {
-            throw new CallNotPermittedException(name, ((Refused) p).state);
-        }
-        try {
-            task.run();
-        } catch (Throwable e) {
-            p.onFailure(e);
-            throw e;
-        }
-        p.onSuccess();
-    }
-
     /**
      * Starts {@code task} if the breaker permits and records the outcome when its stage completes; a
      * cancelled stage releases the permit without counting. Refusal fails the returned stage with
      * {@link CallNotPermittedException}.
      */
+    @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
         Permit p = tryAcquire();
@@ -399,6 +361,11 @@ public final class CircuitBreaker {
                 return;
             }
         }
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.CIRCUIT_BREAKER;
     }
 
     /** The breaker's name. */

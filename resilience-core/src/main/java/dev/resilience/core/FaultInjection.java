@@ -32,7 +32,7 @@ import java.util.function.Supplier;
  * context's deadline (without one it throws at once) and then throws
  * {@link DeadlineExceededException}, as a hung dependency would.
  */
-public final class FaultInjection {
+public final class FaultInjection implements Policy {
 
     private final String name;
     private final double latencyFraction;
@@ -103,13 +103,15 @@ public final class FaultInjection {
     }
 
     /** Calls {@code task}, first injecting whatever this call draws. */
+    @Override
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
         return execute(Invoker.direct(), 0, task);
     }
 
     /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
-    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
+    @Override
+    public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         int faults = decide();
         if (faults == 0) {
             return next.invoke(index, task);
@@ -131,6 +133,7 @@ public final class FaultInjection {
     }
 
     /** Like {@link #call} for asynchronous work: latency is waited without a thread. */
+    @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
         int faults = decide();
@@ -168,6 +171,11 @@ public final class FaultInjection {
             proceed.run();
         }
         return result;
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.FAULT_INJECTION;
     }
 
     /** The injector's name. */

@@ -38,7 +38,7 @@ import java.util.function.Supplier;
  * hedge (hedging is not retrying): the call fails, with the last exception, as soon as every
  * attempt started so far has failed; a hedge not yet started then never is.
  */
-public final class Hedge {
+public final class Hedge implements Policy {
 
     private static final int SAMPLES = 128;
     private static final int MIN_SAMPLES = 16;
@@ -88,6 +88,7 @@ public final class Hedge {
     }
 
     /** Runs {@code attempt}, hedging it as configured; see the class comment. */
+    @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> attempt) {
         Objects.requireNonNull(attempt, "attempt");
         return new Call<T>(attempt, Context.current()).start();
@@ -100,8 +101,19 @@ public final class Hedge {
      * {@link Builder#interruptAttempts()}, their threads interrupted), and the interrupt
      * ({@link InterruptedException}) or the context's exception comes out.
      */
+    @Override
     public <T> T call(Callable<T> attempt) throws Exception {
         Objects.requireNonNull(attempt, "attempt");
+        return execute(Invoker.direct(), 0, attempt);
+    }
+
+    /**
+     * {@link #call}, each attempt running what is inside through {@code next} (a pipeline's next
+     * layer) on the hedge's executor.
+     */
+    @Override
+    public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
+        Callable<T> attempt = next == Invoker.direct() ? task : () -> next.invoke(index, task);
         CompletableFuture<T> f = callAsync(() -> {
             Context attemptContext = Context.current();
             return CompletableFuture.supplyAsync(() -> {
@@ -129,6 +141,11 @@ public final class Hedge {
             }
             throw (Error) cause;
         }
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.HEDGE;
     }
 
     /** The policy's name. */

@@ -6,87 +6,71 @@ import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
- * Composes policies around a call in one explicit, documented order, so nobody stacks decorators
- * by hand. The default order, outermost first, is the one users of Resilience4j and Failsafe expect:
+ * Composes policies around a call in an explicit order, outermost first, so nobody stacks
+ * decorators by hand: {@link Builder#add(Policy)} takes any {@link Policy} (every guard of this
+ * library, the Redis limiters, your own) and {@link Builder#add(Fallback)} a fallback, in the order
+ * they should wrap the call, as {@code Failsafe.with(...)} does.
+ *
+ * <pre>{@code
+ * Pipeline<Receipt> payments = Pipeline.<Receipt>builder("payments")
+ *         .add(Fallback.<Receipt>on(RefusedException.class).to(e -> Receipt.deferred()))
+ *         .add(retry).add(breaker).add(limiter).add(timeout).add(bulkhead)
+ *         .build();
+ * Receipt r = payments.call(() -> pay(order));
+ * }</pre>
+ *
+ * <p>{@link Builder#inDefaultOrder()} sorts the policies by their {@link Policy#kind() kind} into
+ * the order users of Resilience4j and Failsafe expect ({@link #DEFAULT_ORDER}):
  *
  * <pre>
- * FALLBACK &gt; RETRY &gt; CIRCUIT_BREAKER &gt; RATE_LIMITER &gt; TIMEOUT &gt; HEDGE &gt; BULKHEAD &gt; FAULT_INJECTION &gt; call
+ * FALLBACK &gt; RETRY &gt; CIRCUIT_BREAKER &gt; RATE_LIMITER &gt; TIMEOUT &gt; HEDGE &gt; CONCURRENCY_LIMIT &gt; FAULT_INJECTION &gt; call
  * </pre>
  *
  * <p>Why it matters: with RETRY outside TIMEOUT, every attempt gets the full timeout and the
  * breaker sees every attempt; with TIMEOUT outside RETRY, the timeout bounds all attempts together.
  * Fallback is outermost so it also catches the breaker's and limiter's refusals; fault injection is
- * innermost because it stands in for the dependency.
- *
- * <pre>{@code
- * Pipeline<Receipt> payments = Pipeline.<Receipt>builder("payments")
- *         .fallback(Fallback.<Receipt>on(CallNotPermittedException.class).to(e -> Receipt.deferred()))
- *         .retry(retry).circuitBreaker(breaker).rateLimiter(limiter).timeout(timeout).bulkhead(bulkhead)
- *         .build();
- * Receipt r = payments.call(() -> pay(order));
- * }</pre>
+ * innermost because it stands in for the dependency. A {@link Policy.Kind#CUSTOM} policy has no
+ * default place: add it explicitly.
  *
  * <p>Every call runs under the current context (or a given one), and every attempt sees the
  * remaining deadline. Exceptions of the call come out unchanged; failures a policy produced have
  * their own types (refusals before running are {@link RefusedException}s,
- * {@link TimeoutExceededException}, the context's exceptions).
+ * {@link TimeoutExceededException}, the context's exceptions). A synchronous call through any
+ * number of policies allocates nothing for the chaining: each policy reaches the next by index
+ * through one {@link Invoker} made when the pipeline was built.
  *
  * @param <T> the result type
  */
 public final class Pipeline<T> {
 
-    /** The kinds of policy a pipeline can hold. */
-    public enum Stage {
-        FALLBACK, RETRY, CIRCUIT_BREAKER, RATE_LIMITER, TIMEOUT, HEDGE, BULKHEAD, FAULT_INJECTION
-    }
-
-    /** The default order, outermost first. */
-    public static final List<Stage> DEFAULT_ORDER = List.of(Stage.values());
-
-    /** One policy, seen through the shape every policy shares; the sync form allocates nothing. */
-    private static final class Layer<T> {
-        final Sync<T> sync;
-        final Async<T> async;
-
-        Layer(Sync<T> sync, Async<T> async) {
-            this.sync = sync;
-            this.async = async;
-        }
-    }
-
-    /** A policy's synchronous form, calling the next layer by index. */
-    @FunctionalInterface
-    private interface Sync<T> {
-        T execute(Invoker<T> pipeline, int next, Callable<T> task) throws Exception;
-    }
-
-    /** A policy's asynchronous form. */
-    @FunctionalInterface
-    private interface Async<T> {
-        CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> next);
-    }
+    /** The order {@link Builder#inDefaultOrder()} sorts into, outermost first. */
+    public static final List<Policy.Kind> DEFAULT_ORDER = List.of(Policy.Kind.FALLBACK, Policy.Kind.RETRY,
+            Policy.Kind.CIRCUIT_BREAKER, Policy.Kind.RATE_LIMITER, Policy.Kind.TIMEOUT, Policy.Kind.HEDGE,
+            Policy.Kind.CONCURRENCY_LIMIT, Policy.Kind.FAULT_INJECTION);
 
     private final String name;
-    private final List<Stage> order;
-    private final Layer<T>[] layers;
+    private final List<Policy.Kind> kinds;
+    private final List<String> names;
+    private final Policy[] layers;
     private final PipelineListener listener;
     private final Ticker ticker;
     /** This pipeline as the layers see it: made once, so a call allocates no continuation. */
     private final Invoker<T> chain = this::invoke;
 
-    private Pipeline(String name, List<Stage> order, Layer<T>[] layers, PipelineListener listener, Ticker ticker) {
+    private Pipeline(String name, Policy[] layers, PipelineListener listener, Ticker ticker) {
         this.name = name;
-        this.order = order;
         this.layers = layers;
+        this.kinds = Arrays.stream(layers).map(Policy::kind).collect(Collectors.toUnmodifiableList());
+        this.names = Arrays.stream(layers).map(Policy::name).collect(Collectors.toUnmodifiableList());
         this.listener = listener;
         this.ticker = ticker;
     }
@@ -139,7 +123,7 @@ public final class Pipeline<T> {
         if (i == layers.length) {
             return task.call();
         }
-        return layers[i].sync.execute(chain, i + 1, task);
+        return layers[i].execute(chain, i + 1, task);
     }
 
     /** Starts {@code task} through every policy, under the current context. */
@@ -164,12 +148,17 @@ public final class Pipeline<T> {
         if (i == layers.length) {
             return Stages.start(task);
         }
-        return layers[i].async.callAsync(() -> invokeAsync(i + 1, task));
+        return layers[i].callAsync(() -> invokeAsync(i + 1, task));
     }
 
-    /** The policies present, outermost first. */
-    public List<Stage> stages() {
-        return order;
+    /** The kinds of the policies, outermost first. */
+    public List<Policy.Kind> kinds() {
+        return kinds;
+    }
+
+    /** The names of the policies, outermost first (a fallback is named {@code "fallback"}). */
+    public List<String> policyNames() {
+        return names;
     }
 
     /** The pipeline's name. */
@@ -179,18 +168,19 @@ public final class Pipeline<T> {
 
     @Override
     public String toString() {
-        return "Pipeline[" + name + ", " + order + "]";
+        return "Pipeline[" + name + ", " + names + "]";
     }
 
     /**
-     * Builds a {@link Pipeline}. Each policy may be set once; any may be left out.
+     * Builds a {@link Pipeline}: policies in the order added, outermost first, unless
+     * {@link #inDefaultOrder()} asks for the default order.
      *
      * @param <T> the result type
      */
     public static final class Builder<T> {
         private final String name;
-        private final Map<Stage, Layer<T>> layers = new EnumMap<>(Stage.class);
-        private List<Stage> order;
+        private final List<Policy> policies = new ArrayList<>();
+        private boolean defaultOrder;
         private PipelineListener listener;
         private Ticker ticker;
 
@@ -198,110 +188,130 @@ public final class Pipeline<T> {
             this.name = Objects.requireNonNull(name, "name");
         }
 
-        private Builder<T> put(Stage stage, Sync<T> sync, Async<T> async) {
-            Checks.once(!layers.containsKey(stage), stage.name());
-            layers.put(stage, new Layer<>(sync, async));
+        /**
+         * Adds a policy inside the ones added before it.
+         *
+         * @param policy any policy
+         * @return this builder
+         * @throws IllegalArgumentException if this very policy was added already
+         */
+        public Builder<T> add(Policy policy) {
+            Objects.requireNonNull(policy, "policy");
+            for (Policy p : policies) {
+                if (p == policy) {
+                    throw new IllegalArgumentException("policy '" + policy.name() + "' added twice");
+                }
+            }
+            policies.add(policy);
             return this;
-        }
-
-        /** Replaces selected failures with a value. */
-        public Builder<T> fallback(Fallback<T> fallback) {
-            Objects.requireNonNull(fallback, "fallback");
-            return put(Stage.FALLBACK, fallback::execute, fallback::callAsync);
-        }
-
-        /** Retries failed attempts. */
-        public Builder<T> retry(Retry retry) {
-            Objects.requireNonNull(retry, "retry");
-            return put(Stage.RETRY, retry::execute, retry::callAsync);
-        }
-
-        /** Stops calling a failing dependency. */
-        public Builder<T> circuitBreaker(CircuitBreaker breaker) {
-            Objects.requireNonNull(breaker, "circuitBreaker");
-            return put(Stage.CIRCUIT_BREAKER, breaker::execute, breaker::callAsync);
-        }
-
-        /** Limits the rate of calls (waiting under the context deadline). */
-        public Builder<T> rateLimiter(RateLimiter limiter) {
-            Objects.requireNonNull(limiter, "rateLimiter");
-            return put(Stage.RATE_LIMITER, limiter::execute, limiter::callAsync);
-        }
-
-        /** Bounds each call (or, placed outside retry, all attempts) in time. */
-        public Builder<T> timeout(Timeout timeout) {
-            Objects.requireNonNull(timeout, "timeout");
-            return put(Stage.TIMEOUT, timeout::execute, timeout::callAsync);
-        }
-
-        /** Starts extra attempts for slow calls (attempts run on the hedge's executor). */
-        public Builder<T> hedge(Hedge hedge) {
-            Objects.requireNonNull(hedge, "hedge");
-            return put(Stage.HEDGE, (pipeline, next, task) -> hedge.call(() -> pipeline.invoke(next, task)),
-                    hedge::callAsync);
-        }
-
-        /** Bounds concurrent calls. */
-        public Builder<T> bulkhead(Bulkhead bulkhead) {
-            Objects.requireNonNull(bulkhead, "bulkhead");
-            return put(Stage.BULKHEAD, bulkhead::execute, bulkhead::callAsync);
-        }
-
-        /** Injects faults in front of the call. */
-        public Builder<T> faultInjection(FaultInjection faults) {
-            Objects.requireNonNull(faults, "faultInjection");
-            return put(Stage.FAULT_INJECTION, faults::execute, faults::callAsync);
         }
 
         /**
-         * An explicit order, outermost first; it must name every policy set, and nothing else.
-         * Without it, {@link #DEFAULT_ORDER} applies.
+         * Adds a fallback inside the policies added before it (outermost, first, is where a fallback
+         * also catches every refusal).
+         *
+         * @param fallback the fallback, of this pipeline's result type
+         * @return this builder
+         * @throws IllegalArgumentException if this very fallback was added already
          */
-        public Builder<T> order(Stage... order) {
-            Objects.requireNonNull(order, "order");
-            Checks.once(this.order == null, "order");
-            this.order = List.copyOf(Arrays.asList(order));
+        public Builder<T> add(Fallback<T> fallback) {
+            Objects.requireNonNull(fallback, "fallback");
+            for (Policy p : policies) {
+                if (p instanceof FallbackLayer && ((FallbackLayer<?>) p).fallback == fallback) {
+                    throw new IllegalArgumentException("fallback added twice");
+                }
+            }
+            policies.add(new FallbackLayer<>(fallback));
             return this;
         }
 
-        /** Receives each call's outcome and duration; default {@link PipelineListener#NOOP}. */
+        /**
+         * Sorts the policies into {@link #DEFAULT_ORDER} by their kind when building (policies of one
+         * kind keep the order they were added in).
+         *
+         * @return this builder
+         */
+        public Builder<T> inDefaultOrder() {
+            defaultOrder = true;
+            return this;
+        }
+
+        /**
+         * Receives each call's outcome and duration; default {@link PipelineListener#NOOP}.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder<T> listener(PipelineListener listener) {
             Checks.once(this.listener == null, "listener");
             this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
-        /** The clock the listener's durations are read on; default {@link Ticker#system()}. */
+        /**
+         * The clock the listener's durations are read on; default {@link Ticker#system()}.
+         *
+         * @param ticker the clock
+         * @return this builder
+         */
         public Builder<T> ticker(Ticker ticker) {
             Checks.once(this.ticker == null, "ticker");
             this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;
         }
 
-        /** Builds the pipeline. */
-        @SuppressWarnings("unchecked")
+        /**
+         * Builds the pipeline; one with no policy just calls the task.
+         *
+         * @return the pipeline
+         * @throws IllegalStateException if {@link #inDefaultOrder()} was asked for and a policy is
+         *     {@link Policy.Kind#CUSTOM}
+         */
         public Pipeline<T> build() {
-            List<Stage> effective = new ArrayList<>();
-            if (order == null) {
-                for (Stage s : DEFAULT_ORDER) {
-                    if (layers.containsKey(s)) {
-                        effective.add(s);
+            List<Policy> effective = new ArrayList<>(policies);
+            if (defaultOrder) {
+                for (Policy p : effective) {
+                    if (!DEFAULT_ORDER.contains(p.kind())) {
+                        throw new IllegalStateException("policy '" + p.name() + "' is " + p.kind()
+                                + ": it has no place in the default order; add the policies in an explicit order");
                     }
                 }
-            } else {
-                if (order.size() != layers.size() || !layers.keySet().containsAll(order)
-                        || order.stream().distinct().count() != order.size()) {
-                    throw new IllegalStateException("order " + order + " must name each policy set exactly once: "
-                            + layers.keySet());
-                }
-                effective.addAll(order);
+                effective.sort(Comparator.comparingInt(p -> DEFAULT_ORDER.indexOf(p.kind())));
             }
-            Layer<T>[] array = (Layer<T>[]) new Layer<?>[effective.size()];
-            for (int i = 0; i < array.length; i++) {
-                array[i] = layers.get(effective.get(i));
-            }
-            return new Pipeline<>(name, List.copyOf(effective), array,
+            return new Pipeline<>(name, effective.toArray(new Policy[0]),
                     listener == null ? PipelineListener.NOOP : listener, ticker == null ? Ticker.system() : ticker);
+        }
+    }
+
+    /** A typed {@link Fallback} seen as a policy; the builder's {@code add(Fallback<T>)} keeps it typed. */
+    private static final class FallbackLayer<T> implements Policy {
+        final Fallback<T> fallback;
+
+        FallbackLayer(Fallback<T> fallback) {
+            this.fallback = fallback;
+        }
+
+        @Override
+        public String name() {
+            return "fallback";
+        }
+
+        @Override
+        public Kind kind() {
+            return Kind.FALLBACK;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <R> R execute(Invoker<R> chain, int next, Callable<R> task) throws Exception {
+            return (R) fallback.execute((Invoker<T>) (Invoker<?>) chain, next, (Callable<T>) (Callable<?>) task);
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <R> CompletionStage<R> callAsync(Supplier<? extends CompletionStage<R>> task) {
+            return (CompletionStage<R>) (CompletionStage<?>) fallback.callAsync(
+                    (Supplier<? extends CompletionStage<? extends T>>) (Supplier<?>) task);
         }
     }
 }

@@ -44,7 +44,7 @@ import java.util.function.Supplier;
  * would take longer than 2^62 ns to come back. A reservation can be cancelled up to and including
  * its time to act.
  */
-public final class RateLimiter {
+public final class RateLimiter implements Policy {
 
     private static final long NO_RESERVATION = Long.MIN_VALUE;
     private static final long RETRY = Long.MIN_VALUE + 1;
@@ -422,23 +422,19 @@ public final class RateLimiter {
      * Acquires one permit (waiting as {@link #acquire(int)} does) and then calls {@code task}; the
      * task's own exceptions come out unchanged.
      */
+    @Override
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
         return execute(Invoker.direct(), 0, task);
     }
 
     /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
-    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
+    @Override
+    public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         acquire(1);
         return next.invoke(index, task);
     }
 
-    /** Acquires one permit, waiting as {@link #acquire(int)} does, and then runs {@code task}. */
-    public void run(Runnable task) throws InterruptedException {
-        Objects.requireNonNull(task, "task");
-        acquire(1);
-        task.run();
-    }
 
     // ---------------------------------------------------------------- layer 3: wait without a thread
 
@@ -449,6 +445,7 @@ public final class RateLimiter {
      * reservation is given back). With a wait, the task starts on the common pool (or, on a
      * {@link dev.resilience.context.ManualTicker}, on the thread that advances it).
      */
+    @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
         Context ctx = Context.current();
@@ -558,6 +555,11 @@ public final class RateLimiter {
     /** The burst: the most permits available at once. */
     public int burst() {
         return state.burst;
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.RATE_LIMITER;
     }
 
     /** The limiter's name. */

@@ -15,8 +15,10 @@ public abstract class RefusedException extends RuntimeException {
 
     /** Which kind of policy refused. */
     public enum Refusal {
-        /** A circuit breaker: open, forced open, or half-open with every probe slot taken. */
+        /** A circuit breaker that is open or forced open. */
         CIRCUIT_OPEN,
+        /** A circuit breaker that is half-open with every probe slot taken. */
+        CIRCUIT_HALF_OPEN_FULL,
         /** A rate limiter: no permit within the allowed wait. */
         RATE_LIMITED,
         /** A bulkhead: every slot taken for the whole allowed wait. */

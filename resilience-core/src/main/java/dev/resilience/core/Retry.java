@@ -57,7 +57,7 @@ import java.util.function.Supplier;
  *
  * <p>A successful first attempt allocates nothing and reads no clock.
  */
-public final class Retry {
+public final class Retry implements Policy {
 
     private final String name;
     private final Rule defaultRule;
@@ -186,13 +186,15 @@ public final class Retry {
      * @throws ContextDoneException if the context ends during a backoff
      * @throws InterruptedException if interrupted during a backoff
      */
+    @Override
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
         return execute(Invoker.direct(), 0, task);
     }
 
     /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
-    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
+    @Override
+    public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         if (budget != null) {
             budget.deposit();
         }
@@ -229,14 +231,6 @@ public final class Retry {
         }
     }
 
-    /** Runs {@code task}, retrying as configured; rethrows its last exception unchanged. */
-    public void run(Runnable task) throws Exception {
-        Objects.requireNonNull(task, "task");
-        call(() -> {
-            task.run();
-            return null;
-        });
-    }
 
     @SuppressWarnings("unchecked")
     private static <T, E extends Throwable> T outcome(T result, Throwable failure) throws E {
@@ -251,6 +245,7 @@ public final class Retry {
      * attempts; each attempt starts under the caller's context. The returned stage completes with
      * the last outcome, or with the context's exception if it ends during a backoff.
      */
+    @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
         if (budget != null) {
@@ -292,6 +287,11 @@ public final class Retry {
                 result.complete(value);
             }
         });
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.RETRY;
     }
 
     /** The policy's name. */

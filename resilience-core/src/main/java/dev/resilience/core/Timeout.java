@@ -33,7 +33,7 @@ import java.util.function.Supplier;
  * <p>When the caller's own deadline is the earlier one, reaching it is the caller's
  * {@link DeadlineExceededException}, not this policy's timeout.
  */
-public final class Timeout {
+public final class Timeout implements Policy {
 
     private final String name;
     private final long timeoutNanos;
@@ -63,13 +63,15 @@ public final class Timeout {
      *     exception, if any, is its cause)
      * @throws DeadlineExceededException if the caller's earlier deadline ran out
      */
+    @Override
     public <T> T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
         return execute(Invoker.direct(), 0, task);
     }
 
     /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
-    <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
+    @Override
+    public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         Context parent = Context.current();
         T result;
         try (CancelHandle call = parent.withTimeout(timeout, ticker);
@@ -93,20 +95,13 @@ public final class Timeout {
         }
     }
 
-    /** Runs {@code task} under the bounded child context; see {@link #call}. */
-    public void run(Runnable task) throws Exception {
-        Objects.requireNonNull(task, "task");
-        call(() -> {
-            task.run();
-            return null;
-        });
-    }
 
     /**
      * Starts {@code task} under the bounded child context; the returned stage completes with the
      * task's outcome, or with {@link TimeoutExceededException} (or the caller's context exception)
      * as soon as time is up, whichever comes first.
      */
+    @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
         Context parent = Context.current();
@@ -139,6 +134,11 @@ public final class Timeout {
     /** The configured timeout. */
     public Duration timeout() {
         return timeout;
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.TIMEOUT;
     }
 
     /** The policy's name. */

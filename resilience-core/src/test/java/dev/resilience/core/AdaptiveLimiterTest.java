@@ -1,6 +1,7 @@
 package dev.resilience.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,22 +25,22 @@ class AdaptiveLimiterTest {
     private void simulate(AdaptiveLimiter limiter, int rounds, long latencyMs, boolean drop) {
         for (int round = 0; round < rounds; round++) {
             int n = limiter.limit();
-            long[] starts = new long[n];
+            Permit[] starts = new Permit[n];
             int taken = 0;
             for (int i = 0; i < n; i++) {
-                long s = limiter.tryAcquire();
-                if (s == AdaptiveLimiter.REJECTED) {
+                Permit s = limiter.tryAcquire();
+                if (!s.isPermitted()) {
                     break;
                 }
                 starts[taken++] = s;
             }
-            assertEquals(AdaptiveLimiter.REJECTED, limiter.tryAcquire(), "saturated at the limit");
+            assertFalse(limiter.tryAcquire().isPermitted(), "saturated at the limit");
             ticker.advance(latencyMs * MS);
             for (int i = 0; i < taken; i++) {
                 if (drop) {
-                    limiter.onDropped(starts[i]);
+                    starts[i].onFailure(new java.util.concurrent.TimeoutException());
                 } else {
-                    limiter.onSuccess(starts[i]);
+                    starts[i].onSuccess();
                 }
             }
             assertEquals(0, limiter.inFlight());
@@ -109,7 +110,7 @@ class AdaptiveLimiterTest {
         pending.complete("ok");
         assertEquals("ok", r.get());
         assertEquals(0, l.inFlight());
-        while (l.tryAcquire() != AdaptiveLimiter.REJECTED) {
+        while (l.tryAcquire().isPermitted()) {
             assertTrue(l.inFlight() <= l.limit());
         }
         RequestNotPermittedException e = assertThrows(RequestNotPermittedException.class, () -> l.call(() -> "x"));
@@ -126,6 +127,9 @@ class AdaptiveLimiterTest {
         assertThrows(IllegalArgumentException.class, () -> LimitAlgorithm.aimd(5, 1, 10, 0.9, Duration.ZERO));
         assertThrows(IllegalStateException.class, () -> AdaptiveLimiter.builder("x").build());
         AdaptiveLimiter l = AdaptiveLimiter.builder("x").algorithm(LimitAlgorithm.vegas(1, 1, 1)).build();
-        assertThrows(IllegalStateException.class, l::onIgnore, "returning a permit never taken is a bug");
+        Permit p = l.tryAcquire();
+        p.onExcluded();
+        assertThrows(IllegalStateException.class, p::release, "returning a permit twice is a bug");
+        assertEquals(0, l.inFlight());
     }
 }

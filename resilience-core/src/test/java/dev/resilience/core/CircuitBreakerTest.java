@@ -11,7 +11,7 @@ import dev.resilience.context.Context;
 import dev.resilience.context.ContextCancelledException;
 import dev.resilience.context.ManualTicker;
 import dev.resilience.core.CircuitBreaker.Counts;
-import dev.resilience.core.CircuitBreaker.Permit;
+import dev.resilience.core.Permit;
 import dev.resilience.core.CircuitBreaker.State;
 import java.io.IOException;
 import java.time.Duration;

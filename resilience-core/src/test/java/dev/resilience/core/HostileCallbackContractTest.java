@@ -58,7 +58,7 @@ class HostileCallbackContractTest {
                 throwIt(error);
             }
         }).build();
-        all.add(new Policy("rate limiter", Pipeline.<String>builder("l").rateLimiter(limiter).build(), () -> ""));
+        all.add(new Policy("rate limiter", Pipeline.<String>builder("l").add(limiter).inDefaultOrder().build(), () -> ""));
         CircuitBreaker breaker = CircuitBreaker.builder("b").listener(new CircuitBreakerListener() {
             @Override
             public void onSuccess(CircuitBreaker b) {
@@ -75,7 +75,7 @@ class HostileCallbackContractTest {
                 throwIt(error);
             }
         }).build();
-        all.add(new Policy("circuit breaker", Pipeline.<String>builder("b").circuitBreaker(breaker).build(),
+        all.add(new Policy("circuit breaker", Pipeline.<String>builder("b").add(breaker).inDefaultOrder().build(),
                 () -> breaker.counts().totalFailures() + breaker.counts().totalSuccesses() > 0 ? "" : "nothing counted"));
         Bulkhead bulkhead = Bulkhead.builder("h").maxConcurrent(2).listener(new BulkheadListener() {
             @Override
@@ -88,7 +88,7 @@ class HostileCallbackContractTest {
                 throwIt(error);
             }
         }).build();
-        all.add(new Policy("bulkhead", Pipeline.<String>builder("h").bulkhead(bulkhead).build(),
+        all.add(new Policy("bulkhead", Pipeline.<String>builder("h").add(bulkhead).inDefaultOrder().build(),
                 () -> bulkhead.inUse() == 0 ? "" : "slots in use: " + bulkhead.inUse()));
         Retry retry = Retry.builder("r").maxAttempts(2).backoff(Backoff.fixed(Duration.ZERO)).listener(new RetryListener() {
             @Override
@@ -101,21 +101,21 @@ class HostileCallbackContractTest {
                 throwIt(error);
             }
         }).build();
-        all.add(new Policy("retry", Pipeline.<String>builder("r").retry(retry).build(), () -> ""));
+        all.add(new Policy("retry", Pipeline.<String>builder("r").add(retry).inDefaultOrder().build(), () -> ""));
         Timeout timeout = Timeout.builder("t").timeout(Duration.ofSeconds(5)).listener(new TimeoutListener() {
             @Override
             public void onTimeout(Timeout t) {
                 throwIt(error);
             }
         }).build();
-        all.add(new Policy("timeout", Pipeline.<String>builder("t").timeout(timeout).build(), () -> ""));
-        all.add(new Policy("pipeline", Pipeline.<String>builder("p").retry(retry).circuitBreaker(breaker)
-                .rateLimiter(limiter).timeout(timeout).bulkhead(bulkhead).listener(new PipelineListener() {
+        all.add(new Policy("timeout", Pipeline.<String>builder("t").add(timeout).inDefaultOrder().build(), () -> ""));
+        all.add(new Policy("pipeline", Pipeline.<String>builder("p").add(retry).add(breaker)
+                .add(limiter).add(timeout).add(bulkhead).listener(new PipelineListener() {
                     @Override
                     public void onCall(Pipeline<?> p, long durationNanos, Throwable failure) {
                         throwIt(error);
                     }
-                }).build(), () -> bulkhead.inUse() == 0 ? "" : "slots in use: " + bulkhead.inUse()));
+                }).inDefaultOrder().build(), () -> bulkhead.inUse() == 0 ? "" : "slots in use: " + bulkhead.inUse()));
         return all;
     }
 
@@ -305,8 +305,8 @@ class HostileCallbackContractTest {
             Retry retry = Retry.builder("r").maxAttempts(2).backoff(Backoff.fixed(Duration.ZERO)).build();
             Fallback<String> fallback = Fallback.<String>on(RuntimeException.class).toValue("fell back");
             FaultInjection faults = FaultInjection.builder("f").build();
-            Pipeline<String> pipeline = Pipeline.<String>builder("p").retry(retry).circuitBreaker(breaker)
-                    .rateLimiter(limiter).timeout(timeout).bulkhead(bulkhead).build();
+            Pipeline<String> pipeline = Pipeline.<String>builder("p").add(retry).add(breaker)
+                    .add(limiter).add(timeout).add(bulkhead).inDefaultOrder().build();
             List<CompletionStage<String>> stages = List.of(bulkhead.callAsync(supplier), adaptive.callAsync(supplier),
                     breaker.callAsync(supplier), hedge.callAsync(supplier), limiter.callAsync(supplier),
                     timeout.callAsync(supplier), retry.callAsync(supplier), faults.callAsync(supplier),
@@ -345,7 +345,7 @@ class HostileCallbackContractTest {
     void aSupplierThatNeverCompletesEndsAtTheTimeoutAndTheDeadline() throws Exception {
         Timeout timeout = Timeout.builder("t").timeout(Duration.ofMillis(50)).build();
         Bulkhead bulkhead = Bulkhead.builder("h").maxConcurrent(1).build();
-        Pipeline<String> pipeline = Pipeline.<String>builder("p").timeout(timeout).bulkhead(bulkhead).build();
+        Pipeline<String> pipeline = Pipeline.<String>builder("p").add(timeout).add(bulkhead).inDefaultOrder().build();
         CompletableFuture<String> never = new CompletableFuture<>();
         long start = System.nanoTime();
         assertInstanceOf(TimeoutExceededException.class, assertThrows(ExecutionException.class,

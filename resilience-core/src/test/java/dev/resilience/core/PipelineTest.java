@@ -35,15 +35,16 @@ class PipelineTest {
     @Test
     void defaultOrderIsOutermostFirst() {
         Pipeline<String> p = Pipeline.<String>builder("p")
-                .bulkhead(Bulkhead.builder("b").maxConcurrent(1).build())
-                .timeout(timeout(100))
-                .retry(retry(2))
-                .fallback(Fallback.<String>always().toValue("x"))
-                .circuitBreaker(CircuitBreaker.builder("cb").build())
-                .rateLimiter(RateLimiter.builder("rl").rate(10).build())
-                .build();
-        assertEquals(List.of(Pipeline.Stage.FALLBACK, Pipeline.Stage.RETRY, Pipeline.Stage.CIRCUIT_BREAKER,
-                Pipeline.Stage.RATE_LIMITER, Pipeline.Stage.TIMEOUT, Pipeline.Stage.BULKHEAD), p.stages());
+                .add(Bulkhead.builder("b").maxConcurrent(1).build())
+                .add(timeout(100))
+                .add(retry(2))
+                .add(Fallback.<String>always().toValue("x"))
+                .add(CircuitBreaker.builder("cb").build())
+                .add(RateLimiter.builder("rl").rate(10).build())
+                .inDefaultOrder().build();
+        assertEquals(List.of(Policy.Kind.FALLBACK, Policy.Kind.RETRY, Policy.Kind.CIRCUIT_BREAKER,
+                Policy.Kind.RATE_LIMITER, Policy.Kind.TIMEOUT, Policy.Kind.CONCURRENCY_LIMIT), p.kinds());
+        assertEquals(List.of("fallback", "retry", "cb", "rl", "timeout", "b"), p.policyNames());
     }
 
     /** Each attempt takes 200 ms and fails. */
@@ -56,14 +57,14 @@ class PipelineTest {
     @Test
     void theListenerHearsEachWholeCallWithItsDurationAndOutcome() throws Exception {
         List<String> heard = new ArrayList<>();
-        Pipeline<String> p = Pipeline.<String>builder("p").retry(retry(3)).ticker(ticker)
+        Pipeline<String> p = Pipeline.<String>builder("p").add(retry(3)).ticker(ticker)
                 .listener(new PipelineListener() {
                     @Override
                     public void onCall(Pipeline<?> pipeline, long durationNanos, Throwable failure) {
                         heard.add(pipeline.name() + " " + durationNanos / MS + " ms "
                                 + (failure == null ? "ok" : failure.getMessage()));
                     }
-                }).build();
+                }).inDefaultOrder().build();
         AtomicInteger attempts = new AtomicInteger();
         assertThrows(IOException.class, () -> p.call(() -> slowFailure(attempts)));
         assertEquals("ok", p.call(() -> "ok"));
@@ -78,7 +79,7 @@ class PipelineTest {
 
     @Test
     void retryOutsideTimeoutGivesEachAttemptTheFullTimeout() {
-        Pipeline<String> p = Pipeline.<String>builder("p").retry(retry(3)).timeout(timeout(300)).build();
+        Pipeline<String> p = Pipeline.<String>builder("p").add(retry(3)).add(timeout(300)).inDefaultOrder().build();
         AtomicInteger attempts = new AtomicInteger();
         IOException e = assertThrows(IOException.class, () -> p.call(() -> slowFailure(attempts)));
         assertEquals(3, attempts.get());
@@ -87,8 +88,7 @@ class PipelineTest {
 
     @Test
     void timeoutOutsideRetryBoundsAllAttemptsTogether() {
-        Pipeline<String> p = Pipeline.<String>builder("p").retry(retry(3)).timeout(timeout(300))
-                .order(Pipeline.Stage.TIMEOUT, Pipeline.Stage.RETRY).build();
+        Pipeline<String> p = Pipeline.<String>builder("p").add(timeout(300)).add(retry(3)).build();
         AtomicInteger attempts = new AtomicInteger();
         assertThrows(TimeoutExceededException.class, () -> p.call(() -> slowFailure(attempts)));
         assertEquals(2, attempts.get(), "the second attempt ran past the 300 ms of the whole call");
@@ -96,7 +96,7 @@ class PipelineTest {
 
     @Test
     void everyAttemptSeesTheRemainingDeadline() throws Exception {
-        Pipeline<Long> p = Pipeline.<Long>builder("p").retry(retry(3)).timeout(timeout(300)).build();
+        Pipeline<Long> p = Pipeline.<Long>builder("p").add(retry(3)).add(timeout(300)).inDefaultOrder().build();
         List<Long> seen = new ArrayList<>();
         try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(250), ticker); Scope s = h.attach()) {
             p.call(() -> {
@@ -116,8 +116,8 @@ class PipelineTest {
         CircuitBreaker breaker = CircuitBreaker.builder("cb").ticker(ticker).build();
         breaker.forceOpen();
         Pipeline<String> p = Pipeline.<String>builder("p")
-                .fallback(Fallback.<String>on(CallNotPermittedException.class).toValue("cached"))
-                .retry(retry(3)).circuitBreaker(breaker).build();
+                .add(Fallback.<String>on(CallNotPermittedException.class).toValue("cached"))
+                .add(retry(3)).add(breaker).inDefaultOrder().build();
         AtomicInteger calls = new AtomicInteger();
         assertEquals("cached", p.call(() -> "live " + calls.incrementAndGet()));
         assertEquals(0, calls.get());
@@ -125,9 +125,9 @@ class PipelineTest {
 
     @Test
     void ownExceptionsComeOutUnchanged() {
-        Pipeline<String> p = Pipeline.<String>builder("p").retry(retry(2))
-                .circuitBreaker(CircuitBreaker.builder("cb").build())
-                .bulkhead(Bulkhead.builder("b").maxConcurrent(2).build()).build();
+        Pipeline<String> p = Pipeline.<String>builder("p").add(retry(2))
+                .add(CircuitBreaker.builder("cb").build())
+                .add(Bulkhead.builder("b").maxConcurrent(2).build()).inDefaultOrder().build();
         IllegalStateException own = new IllegalStateException("own");
         assertSame(own, assertThrows(IllegalStateException.class, () -> p.call(() -> {
             throw own;
@@ -137,8 +137,8 @@ class PipelineTest {
     @Test
     void asyncPipeline() throws Exception {
         Pipeline<String> p = Pipeline.<String>builder("p")
-                .fallback(Fallback.<String>on(IOException.class).toValue("fallback"))
-                .retry(retry(3)).timeout(timeout(300)).bulkhead(Bulkhead.builder("b").maxConcurrent(5).build()).build();
+                .add(Fallback.<String>on(IOException.class).toValue("fallback"))
+                .add(retry(3)).add(timeout(300)).add(Bulkhead.builder("b").maxConcurrent(5).build()).inDefaultOrder().build();
         AtomicInteger attempts = new AtomicInteger();
         assertEquals("ok", p.callAsync(() -> attempts.incrementAndGet() < 3
                 ? CompletableFuture.failedFuture(new IOException("flaky"))
@@ -149,7 +149,7 @@ class PipelineTest {
 
     @Test
     void runThroughThePipeline() throws Exception {
-        Pipeline<Void> p = Pipeline.<Void>builder("p").retry(retry(3)).build();
+        Pipeline<Void> p = Pipeline.<Void>builder("p").add(retry(3)).inDefaultOrder().build();
         AtomicInteger runs = new AtomicInteger();
         p.run(() -> {
             if (runs.incrementAndGet() < 2) {
@@ -162,17 +162,112 @@ class PipelineTest {
     @Test
     void callUnderAGivenContext() throws Exception {
         Context.Key<String> tenant = Context.Key.named("tenant");
-        Pipeline<String> p = Pipeline.<String>builder("p").retry(retry(1)).build();
+        Pipeline<String> p = Pipeline.<String>builder("p").add(retry(1)).inDefaultOrder().build();
         assertEquals("acme", p.call(Context.background().withValue(tenant, "acme"), tenant::get));
     }
 
     @Test
-    void badArguments() {
-        assertThrows(IllegalStateException.class, () -> Pipeline.<String>builder("p").retry(retry(1))
-                .order(Pipeline.Stage.TIMEOUT).build());
-        assertThrows(IllegalStateException.class, () -> Pipeline.<String>builder("p").retry(retry(1)).retry(retry(2)));
-        assertEquals("retry", assertThrows(NullPointerException.class,
-                () -> Pipeline.<String>builder("p").retry(null)).getMessage());
-        assertTrue(Pipeline.DEFAULT_ORDER.get(0) == Pipeline.Stage.FALLBACK);
+    void badArguments() throws Exception {
+        Retry retry = retry(1);
+        assertThrows(IllegalArgumentException.class, () -> Pipeline.<String>builder("p").add(retry).add(retry),
+                "one policy instance twice");
+        Fallback<String> fallback = Fallback.<String>always().toValue("x");
+        assertThrows(IllegalArgumentException.class, () -> Pipeline.<String>builder("p").add(fallback).add(fallback));
+        assertEquals("policy", assertThrows(NullPointerException.class,
+                () -> Pipeline.<String>builder("p").add((Policy) null)).getMessage());
+        assertEquals("fallback", assertThrows(NullPointerException.class,
+                () -> Pipeline.<String>builder("p").add((Fallback<String>) null)).getMessage());
+        IllegalStateException custom = assertThrows(IllegalStateException.class,
+                () -> Pipeline.<String>builder("p").add(retry).add(new Recording("mine", new ArrayList<>()))
+                        .inDefaultOrder().build());
+        assertTrue(custom.getMessage().contains("'mine'"), custom.getMessage());
+        assertEquals(Policy.Kind.FALLBACK, Pipeline.DEFAULT_ORDER.get(0));
+        assertEquals("x", Pipeline.<String>builder("empty").build().call(() -> "x"), "no policy: just the call");
+    }
+
+    /** A user-written policy: records entry and exit around whatever is inside it. */
+    static final class Recording implements Policy {
+        final String name;
+        final List<String> log;
+
+        Recording(String name, List<String> log) {
+            this.name = name;
+            this.log = log;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public <T> T execute(Invoker<T> chain, int next, java.util.concurrent.Callable<T> task) throws Exception {
+            log.add(name + ">");
+            try {
+                return chain.invoke(next, task);
+            } finally {
+                log.add("<" + name);
+            }
+        }
+
+        @Override
+        public <T> java.util.concurrent.CompletionStage<T> callAsync(
+                java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<T>> task) {
+            log.add(name + ">");
+            return Policy.start(task).whenComplete((v, e) -> log.add("<" + name));
+        }
+    }
+
+    @Test
+    void policiesWrapInTheOrderAddedAndAUserPolicyComposesLikeAnyOther() throws Exception {
+        List<String> log = new ArrayList<>();
+        AdaptiveLimiter adaptive = AdaptiveLimiter.builder("adaptive")
+                .algorithm(LimitAlgorithm.aimd(1, 1, 1, 0.9, Duration.ofSeconds(1))).ticker(ticker).build();
+        Pipeline<String> p = Pipeline.<String>builder("p")
+                .add(new Recording("outer", log))
+                .add(Fallback.<String>on(RefusedException.class).to(e -> "refused by " + ((RefusedException) e).policy()))
+                .add(retry(2))
+                .add(new Recording("inner", log))
+                .add(adaptive)
+                .build();
+        assertEquals(List.of("outer", "fallback", "retry", "inner", "adaptive"), p.policyNames());
+        assertEquals(List.of(Policy.Kind.CUSTOM, Policy.Kind.FALLBACK, Policy.Kind.RETRY, Policy.Kind.CUSTOM,
+                Policy.Kind.CONCURRENCY_LIMIT), p.kinds());
+        AtomicInteger attempts = new AtomicInteger();
+        assertEquals("ok", p.call(() -> {
+            if (attempts.incrementAndGet() == 1) {
+                throw new IOException("first attempt fails");
+            }
+            assertEquals(1, adaptive.inFlight(), "the adaptive limiter holds a permit around the call");
+            return "ok";
+        }));
+        assertEquals(List.of("outer>", "inner>", "<inner", "inner>", "<inner", "<outer"), log,
+                "the retry runs what is inside it again, the user policy included");
+        assertEquals(0, adaptive.inFlight());
+
+        Permit held = adaptive.tryAcquire();
+        assertTrue(held.isPermitted());
+        log.clear();
+        assertEquals("refused by adaptive", p.call(() -> "never"), "the limit's refusal reaches the fallback");
+        held.onSuccess();
+
+        log.clear();
+        assertEquals("async", p.callAsync(() -> java.util.concurrent.CompletableFuture.completedFuture("async"))
+                .toCompletableFuture().get());
+        assertEquals(List.of("outer>", "inner>", "<inner", "<outer"), log);
+        assertEquals(0, adaptive.inFlight());
+    }
+
+    @Test
+    void everyGuardIsAPolicyOfItsKind() {
+        Hedge hedge = Hedge.builder("h").delay(Duration.ofMillis(5)).build();
+        List<Policy> guards = List.of(RateLimiter.builder("a").rate(1).build(), CircuitBreaker.builder("b").build(),
+                retry(1), timeout(1), hedge, Bulkhead.builder("c").maxConcurrent(1).build(),
+                AdaptiveLimiter.builder("d").algorithm(LimitAlgorithm.vegas(1, 1, 1)).build(),
+                FaultInjection.builder("e").build());
+        assertEquals(List.of(Policy.Kind.RATE_LIMITER, Policy.Kind.CIRCUIT_BREAKER, Policy.Kind.RETRY,
+                Policy.Kind.TIMEOUT, Policy.Kind.HEDGE, Policy.Kind.CONCURRENCY_LIMIT, Policy.Kind.CONCURRENCY_LIMIT,
+                Policy.Kind.FAULT_INJECTION), guards.stream().map(Policy::kind).toList());
+        assertEquals(List.of("a", "b", "retry", "timeout", "h", "c", "d", "e"), guards.stream().map(Policy::name).toList());
     }
 }

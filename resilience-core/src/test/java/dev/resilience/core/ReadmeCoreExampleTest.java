@@ -40,9 +40,9 @@ class ReadmeCoreExampleTest {
         Bulkhead bulkhead = Bulkhead.builder("payments").maxConcurrent(20).build();
 
         Pipeline<Receipt> payments = Pipeline.<Receipt>builder("payments")
-                .fallback(Fallback.<Receipt>on(CallNotPermittedException.class).to(e -> Receipt.deferred()))
-                .retry(retry).circuitBreaker(breaker).rateLimiter(limiter).timeout(timeout).bulkhead(bulkhead)
-                .build();
+                .add(Fallback.<Receipt>on(CallNotPermittedException.class).to(e -> Receipt.deferred()))
+                .add(retry).add(breaker).add(limiter).add(timeout).add(bulkhead)
+                .inDefaultOrder().build();
         Receipt r = payments.call(() -> pay(order));
         return r;
     }

@@ -6,6 +6,7 @@ import dev.resilience.core.CallNotPermittedException;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.Fallback;
 import dev.resilience.core.Pipeline;
+import dev.resilience.core.Policy;
 import dev.resilience.core.RateLimiter;
 import dev.resilience.core.RequestNotPermittedException;
 import dev.resilience.core.Retry;
@@ -116,9 +117,9 @@ public final class ResilientHttpClient {
                 rb.budget(b.budget);
             }
             this.retry = rb.build();
-            withRetry.retry(retry);
+            withRetry.add(retry);
             if (b.retryNonIdempotent) {
-                withoutRetry.retry(retry);
+                withoutRetry.add(retry);
             }
         } else {
             this.retry = null;
@@ -126,17 +127,11 @@ public final class ResilientHttpClient {
         this.timeout = b.timeout == null ? null
                 : Timeout.builder(b.name).timeout(b.timeout).listener(b.timeoutListener).build();
         for (Pipeline.Builder<Object> p : java.util.List.of(withRetry, withoutRetry)) {
-            if (b.breaker != null) {
-                p.circuitBreaker(b.breaker);
-            }
-            if (b.limiter != null) {
-                p.rateLimiter(b.limiter);
-            }
-            if (timeout != null) {
-                p.timeout(timeout);
-            }
-            if (b.bulkhead != null) {
-                p.bulkhead(b.bulkhead);
+            // the default order: retry > breaker > limiter > timeout > bulkhead
+            for (Policy policy : new Policy[] {b.breaker, b.limiter, timeout, b.bulkhead}) {
+                if (policy != null) {
+                    p.add(policy);
+                }
             }
         }
         this.idempotent = withRetry.build();

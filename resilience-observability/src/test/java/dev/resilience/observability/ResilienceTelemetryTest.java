@@ -12,6 +12,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.resilience.context.ManualTicker;
+import dev.resilience.core.Permit;
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.Backoff;
 import dev.resilience.core.LimitAlgorithm;
@@ -111,8 +112,8 @@ class ResilienceTelemetryTest {
             hedge = Hedge.builder("quotes").delay(Duration.ofMillis(50)).ticker(ticker)
                     .listener(t.hedgeListener()).build();
             pipeline = Pipeline.<String>builder("checkout").ticker(ticker).listener(t.pipelineListener())
-                    .retry(Retry.builder("checkout-retry").maxAttempts(2).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build())
-                    .build();
+                    .add(Retry.builder("checkout-retry").maxAttempts(2).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build())
+                    .inDefaultOrder().build();
         }
 
         void run(ManualTicker ticker) throws Exception {
@@ -122,7 +123,7 @@ class ResilienceTelemetryTest {
             assertFalse(limiter.tryAcquire());
             // breaker: 6 consecutive failures trip it, a call is refused, the timeout passes, a probe closes it
             for (int i = 0; i < 6; i++) {
-                CircuitBreaker.Permit p = breaker.tryAcquire();
+                Permit p = breaker.tryAcquire();
                 p.onFailure(new IOException("down"));
             }
             assertEquals(CircuitBreaker.State.OPEN, breaker.state());
@@ -142,8 +143,8 @@ class ResilienceTelemetryTest {
                 throw new IOException("always");
             }));
             // bulkhead: one slot
-            assertTrue(bulkhead.tryAcquire());
-            assertFalse(bulkhead.tryAcquire());
+            assertTrue(bulkhead.tryAcquire().isPermitted());
+            assertFalse(bulkhead.tryAcquire().isPermitted());
             // timeout: a call that outlives 200 ms
             assertThrows(TimeoutExceededException.class, () -> timeout.call(() -> {
                 ticker.advance(Duration.ofMillis(200));
@@ -306,7 +307,7 @@ class ResilienceTelemetryTest {
         Scenario s = new Scenario(t, ticker);
         ResilienceTelemetry.Binding first = t.bind(s.bulkhead);
         assertSame(first, t.bind(s.bulkhead));
-        s.bulkhead.tryAcquire();
+        Permit held = s.bulkhead.tryAcquire();
         for (SimpleMeterRegistry r : List.of(a, b)) {
             assertEquals(1, count(r, "resilience.bulkhead.calls", "name", "reports", "result", "permitted"), "both registries");
         }
@@ -316,8 +317,8 @@ class ResilienceTelemetryTest {
             assertNull(r.find("resilience.bulkhead.calls").meter());
             assertNull(r.find("resilience.bulkhead.in.use").meter());
         }
-        s.bulkhead.release();
-        assertTrue(s.bulkhead.tryAcquire()); // an event after closing binds it again, from zero
+        held.release();
+        assertTrue(s.bulkhead.tryAcquire().isPermitted()); // an event after closing binds it again, from zero
         assertEquals(1, count(a, "resilience.bulkhead.calls", "name", "reports", "result", "permitted"));
     }
 
@@ -348,14 +349,14 @@ class ResilienceTelemetryTest {
                 .algorithm(LimitAlgorithm.aimd(2, 1, 10, 0.5, Duration.ofSeconds(1)))
                 .listener(t.adaptiveLimiterListener()).build();
         t.bind(limiter);
-        long a = limiter.tryAcquire();
-        long b = limiter.tryAcquire();
-        assertEquals(AdaptiveLimiter.REJECTED, limiter.tryAcquire());
+        Permit a = limiter.tryAcquire();
+        Permit b = limiter.tryAcquire();
+        assertFalse(limiter.tryAcquire().isPermitted());
         assertEquals(2, gauge(registry, "resilience.adaptive.in.flight", "name", "backend"));
         assertEquals(1, count(registry, "resilience.adaptive.rejections", "name", "backend"));
-        limiter.onDropped(a);
+        a.onFailure(new java.util.concurrent.TimeoutException());
         assertEquals(1, gauge(registry, "resilience.adaptive.limit", "name", "backend"), "halved by the drop");
-        limiter.onSuccess(b);
+        b.onSuccess();
         assertEquals(0, gauge(registry, "resilience.adaptive.in.flight", "name", "backend"));
     }
 

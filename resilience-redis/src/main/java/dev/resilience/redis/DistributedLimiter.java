@@ -1,6 +1,8 @@
 package dev.resilience.redis;
 
+import dev.resilience.core.Policy;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * A limit shared by every instance of a service, kept in Redis, one limit per key (tenant, API key,
@@ -28,4 +30,28 @@ public interface DistributedLimiter {
 
     /** {@link #decide(String, int)} without blocking a thread; the stage never fails for Redis trouble. */
     CompletableFuture<Decision> decideAsync(String key, int permits);
+
+    /**
+     * This limit, for one key, as a {@link Policy} that composes in a
+     * {@link dev.resilience.core.Pipeline}: each call takes one permit of {@code key} (a rate
+     * limiter waits as {@link DistributedRateLimiter#acquire(String, int)} does; the asynchronous
+     * form and a quota never wait) and a refusal is a
+     * {@link dev.resilience.core.RequestNotPermittedException} with refusal
+     * {@code DISTRIBUTED_LIMITED}. Its kind is {@code RATE_LIMITER}.
+     *
+     * @param key the key every call counts against
+     * @return the policy
+     * @throws IllegalArgumentException if {@code key} is empty
+     */
+    Policy forKey(String key);
+
+    /**
+     * {@link #forKey(String)} with the key chosen per call, e.g. the tenant of the current request;
+     * {@code key} runs on the calling thread, under the caller's context, once per call.
+     *
+     * @param key gives the key of each call; a null or empty key refuses the call with an
+     *     {@link IllegalArgumentException}
+     * @return the policy
+     */
+    Policy forKey(Supplier<String> key);
 }

@@ -2,6 +2,7 @@ package dev.resilience.redis;
 
 import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Ticker;
+import dev.resilience.core.RefusedException;
 import dev.resilience.core.RequestNotPermittedException;
 import java.time.Duration;
 import java.util.Objects;
@@ -57,6 +58,23 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
     /** The window's length. */
     public Duration window() {
         return Duration.ofNanos(windowNanos);
+    }
+
+    @Override
+    void enter(String key) {
+        Decision d = decide(key, 1);
+        if (!d.granted()) {
+            throw refusal(d);
+        }
+    }
+
+    @Override
+    RequestNotPermittedException refusal(Decision d) {
+        String message = d.source() == Decision.Source.FAIL_CLOSED
+                ? "Redis could not decide (" + d.fallbackCause() + ") and the quota fails closed"
+                : "the quota of this window is used up";
+        return new RequestNotPermittedException(name, d.reason() == null ? RequestNotPermittedException.Reason.NO_PERMIT
+                : d.reason(), RefusedException.Refusal.DISTRIBUTED_LIMITED, message);
     }
 
     @Override

@@ -143,7 +143,13 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
         }
     }
 
-    private RequestNotPermittedException refusal(Decision d) {
+    @Override
+    void enter(String key) throws InterruptedException {
+        acquire(key, 1);
+    }
+
+    @Override
+    RequestNotPermittedException refusal(Decision d) {
         String message = switch (d.source()) {
             case FAIL_CLOSED -> "Redis could not decide (" + d.fallbackCause() + ") and the limiter fails closed";
             default -> switch (d.reason()) {

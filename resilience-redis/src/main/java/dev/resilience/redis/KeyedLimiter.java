@@ -9,6 +9,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import dev.resilience.core.Policy;
 
 /**
  * What both kinds of distributed limit share: one Redis key per caller key, one script call per
@@ -51,6 +53,28 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
     public final String name() {
         return name;
     }
+
+    @Override
+    public final Policy forKey(String key) {
+        Args.key(key);
+        return new KeyPolicy(this, () -> key);
+    }
+
+    @Override
+    public final Policy forKey(Supplier<String> key) {
+        return new KeyPolicy(this, Objects.requireNonNull(key, "key"));
+    }
+
+    /**
+     * Takes one permit of {@code key} for a call through {@link #forKey}: a rate limiter waits as its
+     * {@code acquire} does, a quota decides at once.
+     *
+     * @throws RequestNotPermittedException if refused
+     */
+    abstract void enter(String key) throws InterruptedException;
+
+    /** The exception for a refused decision, naming why. */
+    abstract RequestNotPermittedException refusal(Decision d);
 
     @Override
     public final Decision decide(String key, int permits) {

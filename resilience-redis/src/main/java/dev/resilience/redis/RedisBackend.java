@@ -1,6 +1,7 @@
 package dev.resilience.redis;
 
 import dev.resilience.context.internal.Checks;
+import dev.resilience.core.Permit;
 import dev.resilience.core.CircuitBreaker;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -128,7 +129,7 @@ public final class RedisBackend implements AutoCloseable {
      * refuses, the call fails or it exceeds the timeout.
      */
     CompletableFuture<List<Object>> eval(Script script, String key, String[] args) {
-        CircuitBreaker.Permit permit = breaker.tryAcquire();
+        Permit permit = breaker.tryAcquire();
         if (!permit.isPermitted()) {
             return CompletableFuture.failedFuture(new Unavailable(FallbackCause.BREAKER_OPEN, null));
         }

@@ -5,6 +5,7 @@
 @SuppressWarnings("module") // the qualified export names modules built after this one
 module dev.resilience.context {
     exports dev.resilience.context;
-    // The argument checks the toolkit's modules share; not API.
-    exports dev.resilience.context.internal to dev.resilience.core, dev.resilience.http, dev.resilience.redis;
+    // The argument checks and listener lists the toolkit's modules share; not API.
+    exports dev.resilience.context.internal to dev.resilience.core, dev.resilience.http, dev.resilience.pool,
+            dev.resilience.redis;
 }

@@ -95,7 +95,7 @@ public final class ObjectPoolDemo {
                 .maintenanceInterval(Duration.ofMillis(50))
                 .listener(new PoolListener() {
                     @Override
-                    public void leakSuspected(Object object, Duration held, Throwable borrowedAt) {
+                    public void onLeakSuspected(ObjectPool<?> pool, Object object, Duration held, Throwable borrowedAt) {
                         out.println("[pool] lease of client " + ((Client) object).id + " held for " + held.toMillis()
                                 + " ms; borrowed at " + callerOf(borrowedAt));
                         leakReported.countDown();

@@ -1,10 +1,14 @@
 package dev.resilience.core;
 
-import dev.resilience.context.internal.Checks;
 import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Checks;
+import dev.resilience.context.internal.Listeners;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -57,7 +61,7 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
     private final String name;
     private final LimitAlgorithm algorithm;
     private final Ticker ticker;
-    private final AdaptiveLimiterListener listener;
+    private final Listeners<AdaptiveLimiterListener> listeners;
     private volatile int limit;
     private volatile int updating;
 
@@ -65,7 +69,7 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
         this.name = b.name;
         this.algorithm = b.algorithm;
         this.ticker = b.ticker;
-        this.listener = b.listener;
+        this.listeners = GuardedListeners.ofAdaptiveLimiter(b.listeners);
         this.limit = b.algorithm.initialLimit();
     }
 
@@ -89,7 +93,7 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
         for (;;) {
             int used = inUse;
             if (used >= limit) {
-                listener.onRejected(this);
+                listener().onRejected(this);
                 return REJECTED;
             }
             if (IN_USE.compareAndSet(this, used, used + 1)) {
@@ -118,7 +122,7 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
                 int next = algorithm.update(old, rttNanos, inFlight, dropped);
                 if (next != old) {
                     limit = Math.max(1, next);
-                    listener.onLimitChanged(this, old, limit);
+                    listener().onLimitChanged(this, old, limit);
                 }
             } finally {
                 updating = 0;
@@ -248,6 +252,22 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
         return Kind.CONCURRENCY_LIMIT;
     }
 
+    /**
+     * Adds a listener of this adaptiveLimiter's events, beside those given to the builder (as a
+     * metrics binder does); events already in flight may miss it.
+     *
+     * @param listener the listener; what it throws is logged and changes nothing
+     * @return removes the listener again
+     */
+    public Registration addListener(AdaptiveLimiterListener listener) {
+        return listeners.add(listener);
+    }
+
+    /** Every listener as one (the no-op listener while there is none). */
+    private AdaptiveLimiterListener listener() {
+        return listeners.current();
+    }
+
     /** The limiter's name. */
     public String name() {
         return name;
@@ -263,7 +283,7 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
         private final String name;
         private LimitAlgorithm algorithm;
         private Ticker ticker;
-        private AdaptiveLimiterListener listener;
+        private final List<AdaptiveLimiterListener> listeners = new ArrayList<>();
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -283,10 +303,16 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
             return this;
         }
 
-        /** Receives the limiter's events; default {@link AdaptiveLimiterListener#NOOP}. */
+            /**
+         * Adds a listener of the adaptiveLimiter's events; may be called any number of times (each listener
+         * hears every event, in the order added; one that throws is logged and keeps no other from
+         * hearing it). {@code addListener} adds one after building.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder listener(AdaptiveLimiterListener listener) {
-            Checks.once(this.listener == null, "listener");
-            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
@@ -300,9 +326,6 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
             }
             if (ticker == null) {
                 ticker = Ticker.system();
-            }
-            if (listener == null) {
-                listener = AdaptiveLimiterListener.NOOP;
             }
             return new AdaptiveLimiter(this);
         }

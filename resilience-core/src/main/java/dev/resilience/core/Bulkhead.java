@@ -1,10 +1,14 @@
 package dev.resilience.core;
 
-import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
 import dev.resilience.context.WaitResult;
+import dev.resilience.context.internal.Checks;
+import dev.resilience.context.internal.Listeners;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -41,7 +45,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
     private final int maxConcurrent;
     private final long maxWaitNanos;
     private final Ticker ticker;
-    private final BulkheadListener listener;
+    private final Listeners<BulkheadListener> listeners;
     private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
     /** The one granted permit: a slot carries no per-call data. */
     private final Permit granted = new Slot();
@@ -51,7 +55,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
         this.maxConcurrent = b.maxConcurrent;
         this.maxWaitNanos = b.maxWaitNanos;
         this.ticker = b.ticker;
-        this.listener = b.listener;
+        this.listeners = GuardedListeners.ofBulkhead(b.listeners);
     }
 
     /** Starts building a bulkhead; {@code name} identifies it in metrics and errors. */
@@ -67,10 +71,10 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
      */
     public Permit tryAcquire() {
         if (tryTake()) {
-            listener.onPermitted(this, 0L);
+            listener().onPermitted(this, 0L);
             return granted;
         }
-        listener.onRejected(this);
+        listener().onRejected(this);
         return RefusedPermit.BULKHEAD;
     }
 
@@ -93,7 +97,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
             IN_USE.getAndAdd(this, 1);
             throw new IllegalStateException(name + ": release() without a matching acquire");
         }
-        listener.onReleased(this);
+        listener().onReleased(this);
         if (!waiters.isEmpty()) {
             Thread next = waiters.peek();
             if (next != null) {
@@ -114,7 +118,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
         Context ctx = Context.current();
         ctx.throwIfDone();
         if (tryTake()) {
-            listener.onPermitted(this, 0L);
+            listener().onPermitted(this, 0L);
             return granted;
         }
         if (maxWaitNanos == 0) {
@@ -128,7 +132,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
         try {
             while (true) {
                 if (tryTake()) {
-                    listener.onPermitted(this, ticker.read() - start);
+                    listener().onPermitted(this, ticker.read() - start);
                     return granted;
                 }
                 if (r != WaitResult.WOKEN) {
@@ -154,7 +158,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
     }
 
     private BulkheadFullException rejected() {
-        listener.onRejected(this);
+        listener().onRejected(this);
         return new BulkheadFullException(name, "all " + maxConcurrent + " slots in use");
     }
 
@@ -236,6 +240,22 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
         return Kind.CONCURRENCY_LIMIT;
     }
 
+    /**
+     * Adds a listener of this bulkhead's events, beside those given to the builder (as a
+     * metrics binder does); events already in flight may miss it.
+     *
+     * @param listener the listener; what it throws is logged and changes nothing
+     * @return removes the listener again
+     */
+    public Registration addListener(BulkheadListener listener) {
+        return listeners.add(listener);
+    }
+
+    /** Every listener as one (the no-op listener while there is none). */
+    private BulkheadListener listener() {
+        return listeners.current();
+    }
+
     /** The bulkhead's name. */
     public String name() {
         return name;
@@ -286,7 +306,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
         private int maxConcurrent = -1;
         private long maxWaitNanos = -1;
         private Ticker ticker;
-        private BulkheadListener listener;
+        private final List<BulkheadListener> listeners = new ArrayList<>();
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -316,10 +336,16 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
             return this;
         }
 
-        /** Receives the bulkhead's events; default {@link BulkheadListener#NOOP}. */
+            /**
+         * Adds a listener of the bulkhead's events; may be called any number of times (each listener
+         * hears every event, in the order added; one that throws is logged and keeps no other from
+         * hearing it). {@code addListener} adds one after building.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder listener(BulkheadListener listener) {
-            Checks.once(this.listener == null, "listener");
-            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
@@ -333,9 +359,6 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
             }
             if (ticker == null) {
                 ticker = Ticker.system();
-            }
-            if (listener == null) {
-                listener = BulkheadListener.NOOP;
             }
             return new Bulkhead(this);
         }

@@ -1,9 +1,13 @@
 package dev.resilience.core;
 
-import dev.resilience.context.internal.Checks;
 import dev.resilience.context.ContextCancelledException;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Checks;
+import dev.resilience.context.internal.Listeners;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -114,7 +118,7 @@ public final class CircuitBreaker implements Policy {
     private final Predicate<Counts> readyToTrip;
     private final Predicate<Throwable> isSuccessful;
     private final Predicate<Throwable> isExcluded;
-    private final CircuitBreakerListener listener;
+    private final Listeners<CircuitBreakerListener> listeners;
     private final WindowSpec windowSpec;
     private final AtomicReference<Generation> current;
     private final AtomicLong generations = new AtomicLong();
@@ -133,7 +137,7 @@ public final class CircuitBreaker implements Policy {
         this.readyToTrip = b.readyToTrip;
         this.isSuccessful = b.isSuccessful;
         this.isExcluded = b.isExcluded;
-        this.listener = b.listener;
+        this.listeners = GuardedListeners.ofCircuitBreaker(b.listeners);
         this.windowSpec = b.windowSpec();
         long now = ticker.read();
         this.current = new AtomicReference<>(closed(now, 0, windowSpec == null ? null : windowSpec.create(now)));
@@ -159,7 +163,7 @@ public final class CircuitBreaker implements Policy {
                 case DISABLED:
                     return g;
                 case FORCED_OPEN:
-                    listener.onNotPermitted(this, State.FORCED_OPEN);
+                    listener().onNotPermitted(this, State.FORCED_OPEN);
                     return REFUSED_FORCED_OPEN;
                 default:
                     break;
@@ -178,15 +182,15 @@ public final class CircuitBreaker implements Policy {
                 case DISABLED:
                     return g;
                 case FORCED_OPEN:
-                    listener.onNotPermitted(this, State.FORCED_OPEN);
+                    listener().onNotPermitted(this, State.FORCED_OPEN);
                     return REFUSED_FORCED_OPEN;
                 case OPEN:
-                    listener.onNotPermitted(this, State.OPEN);
+                    listener().onNotPermitted(this, State.OPEN);
                     return REFUSED_OPEN;
                 default:
                     int admitted = g.admitted.get();
                     if (admitted >= maxRequests) {
-                        listener.onNotPermitted(this, State.HALF_OPEN);
+                        listener().onNotPermitted(this, State.HALF_OPEN);
                         return REFUSED_HALF_OPEN;
                     }
                     if (g.admitted.compareAndSet(admitted, admitted + 1)) {
@@ -244,7 +248,7 @@ public final class CircuitBreaker implements Policy {
             return false;
         }
         if (from.state != to.state) {
-            listener.onStateChange(this, from.state, to.state);
+            listener().onStateChange(this, from.state, to.state);
         }
         return true;
     }
@@ -368,6 +372,22 @@ public final class CircuitBreaker implements Policy {
         return Kind.CIRCUIT_BREAKER;
     }
 
+    /**
+     * Adds a listener of this circuitBreaker's events, beside those given to the builder (as a
+     * metrics binder does); events already in flight may miss it.
+     *
+     * @param listener the listener; what it throws is logged and changes nothing
+     * @return removes the listener again
+     */
+    public Registration addListener(CircuitBreakerListener listener) {
+        return listeners.add(listener);
+    }
+
+    /** Every listener as one (the no-op listener while there is none). */
+    private CircuitBreakerListener listener() {
+        return listeners.current();
+    }
+
     /** The breaker's name. */
     public String name() {
         return name;
@@ -384,7 +404,7 @@ public final class CircuitBreaker implements Policy {
         if (startNanos == Long.MIN_VALUE && g.plainClosed) {
             if (current.get() == g) {
                 g.recordPlainSuccess();
-                listener.onSuccess(this);
+                listener().onSuccess(this);
             }
             return;
         }
@@ -413,9 +433,9 @@ public final class CircuitBreaker implements Policy {
             g.rolling.record(RollingCounts.SUCCESS, now);
         }
         g.markSuccess();
-        listener.onSuccess(this);
+        listener().onSuccess(this);
         if (slow) {
-            listener.onSlowCall(this, now - startNanos);
+            listener().onSlowCall(this, now - startNanos);
         }
         switch (g.state) {
             case CLOSED:
@@ -462,9 +482,9 @@ public final class CircuitBreaker implements Policy {
         if (g.rolling != null) {
             g.rolling.record(RollingCounts.FAILURE, now);
         }
-        listener.onFailure(this, failure);
+        listener().onFailure(this, failure);
         if (slow) {
-            listener.onSlowCall(this, now - startNanos);
+            listener().onSlowCall(this, now - startNanos);
         }
         if (g.state == State.HALF_OPEN) {
             transition(g, opened(now, g.trips + 1));
@@ -512,7 +532,7 @@ public final class CircuitBreaker implements Policy {
         if (g.state == State.HALF_OPEN) {
             g.admitted.decrementAndGet();
         }
-        listener.onExcluded(this, failure);
+        listener().onExcluded(this, failure);
     }
 
     private void released(Generation g) {
@@ -748,7 +768,7 @@ public final class CircuitBreaker implements Policy {
         private Predicate<Counts> readyToTrip;
         private Predicate<Throwable> isSuccessful;
         private Predicate<Throwable> isExcluded;
-        private CircuitBreakerListener listener;
+        private final List<CircuitBreakerListener> listeners = new ArrayList<>();
         private double failureRate = Double.NaN;
         private double slowRate = Double.NaN;
         private int minCalls = -1;
@@ -860,10 +880,16 @@ public final class CircuitBreaker implements Policy {
             return this;
         }
 
-        /** Receives state changes and outcomes; gobreaker's {@code OnStateChange} and more. */
+            /**
+         * Adds a listener of the circuitBreaker's events; may be called any number of times (each listener
+         * hears every event, in the order added; one that throws is logged and keeps no other from
+         * hearing it). {@code addListener} adds one after building.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder listener(CircuitBreakerListener listener) {
-            Checks.once(this.listener == null, "listener");
-            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
@@ -955,9 +981,6 @@ public final class CircuitBreaker implements Policy {
             }
             if (isExcluded == null) {
                 isExcluded = DEFAULT_EXCLUSIONS;
-            }
-            if (listener == null) {
-                listener = CircuitBreakerListener.NOOP;
             }
             return new CircuitBreaker(this);
         }

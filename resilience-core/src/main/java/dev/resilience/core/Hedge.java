@@ -1,13 +1,15 @@
 package dev.resilience.core;
 
-import dev.resilience.context.internal.Checks;
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
 import dev.resilience.context.Delays;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Checks;
+import dev.resilience.context.internal.Listeners;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -49,7 +51,7 @@ public final class Hedge implements Policy {
     private final int maxHedges;
     private final Ticker ticker;
     private final Executor executor;
-    private final HedgeListener listener;
+    private final Listeners<HedgeListener> listeners;
     private final boolean interruptAttempts;
     private final long[] latencies = new long[SAMPLES];
     private final AtomicLong recorded = new AtomicLong();
@@ -61,7 +63,7 @@ public final class Hedge implements Policy {
         this.maxHedges = b.maxHedges;
         this.ticker = b.ticker;
         this.executor = b.executor;
-        this.listener = b.listener;
+        this.listeners = GuardedListeners.ofHedge(b.listeners);
         this.interruptAttempts = b.interruptAttempts;
     }
 
@@ -148,6 +150,22 @@ public final class Hedge implements Policy {
         return Kind.HEDGE;
     }
 
+    /**
+     * Adds a listener of this hedge's events, beside those given to the builder (as a
+     * metrics binder does); events already in flight may miss it.
+     *
+     * @param listener the listener; what it throws is logged and changes nothing
+     * @return removes the listener again
+     */
+    public Registration addListener(HedgeListener listener) {
+        return listeners.add(listener);
+    }
+
+    /** Every listener as one (the no-op listener while there is none). */
+    private HedgeListener listener() {
+        return listeners.current();
+    }
+
     /** The policy's name. */
     public String name() {
         return name;
@@ -202,7 +220,7 @@ public final class Hedge implements Policy {
                 nextHedge = null;
             }
             if (n > 1) {
-                listener.onHedge(Hedge.this, n);
+                listener().onHedge(Hedge.this, n);
             }
             long begin = ticker.read();
             CompletionStage<T> stage;
@@ -242,7 +260,7 @@ public final class Hedge implements Policy {
         private int maxHedges = -1;
         private Ticker ticker;
         private Executor executor;
-        private HedgeListener listener;
+        private final List<HedgeListener> listeners = new ArrayList<>();
         private boolean interruptAttempts;
 
         private Builder(String name) {
@@ -304,18 +322,21 @@ public final class Hedge implements Policy {
             return this;
         }
 
-        /** Receives launched hedges; default {@link HedgeListener#NOOP}. */
+            /**
+         * Adds a listener of the hedge's events; may be called any number of times (each listener
+         * hears every event, in the order added; one that throws is logged and keeps no other from
+         * hearing it). {@code addListener} adds one after building.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder listener(HedgeListener listener) {
-            Checks.once(this.listener == null, "listener");
-            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
         /** Builds the policy. */
         public Hedge build() {
-            if (listener == null) {
-                listener = HedgeListener.NOOP;
-            }
             if (delayNanos < 0) {
                 throw new IllegalStateException("delay or percentileDelay must be set");
             }

@@ -1,9 +1,11 @@
 package dev.resilience.core;
 
-import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Checks;
+import dev.resilience.context.internal.Listeners;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -61,17 +63,17 @@ public final class Pipeline<T> {
     private final List<Policy.Kind> kinds;
     private final List<String> names;
     private final Policy[] layers;
-    private final PipelineListener listener;
+    private final Listeners<PipelineListener> listeners;
     private final Ticker ticker;
     /** This pipeline as the layers see it: made once, so a call allocates no continuation. */
     private final Invoker<T> chain = this::invoke;
 
-    private Pipeline(String name, Policy[] layers, PipelineListener listener, Ticker ticker) {
+    private Pipeline(String name, Policy[] layers, Listeners<PipelineListener> listeners, Ticker ticker) {
         this.name = name;
         this.layers = layers;
         this.kinds = Arrays.stream(layers).map(Policy::kind).collect(Collectors.toUnmodifiableList());
         this.names = Arrays.stream(layers).map(Policy::name).collect(Collectors.toUnmodifiableList());
-        this.listener = listener;
+        this.listeners = listeners;
         this.ticker = ticker;
     }
 
@@ -83,7 +85,7 @@ public final class Pipeline<T> {
     /** Calls {@code task} through every policy, under the current context. */
     public T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
-        return listener == PipelineListener.NOOP ? invoke(0, task) : observed(task);
+        return listener() == PipelineListener.NOOP ? invoke(0, task) : observed(task);
     }
 
     /** A call timed and reported to the listener. */
@@ -93,10 +95,10 @@ public final class Pipeline<T> {
         try {
             result = invoke(0, task);
         } catch (Exception | Error e) {
-            listener.onCall(this, ticker.read() - start, e);
+            listener().onCall(this, ticker.read() - start, e);
             throw e;
         }
-        listener.onCall(this, ticker.read() - start, null);
+        listener().onCall(this, ticker.read() - start, null);
         return result;
     }
 
@@ -129,7 +131,7 @@ public final class Pipeline<T> {
     /** Starts {@code task} through every policy, under the current context. */
     public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
-        if (listener == PipelineListener.NOOP) {
+        if (listener() == PipelineListener.NOOP) {
             return invokeAsync(0, task);
         }
         long start = ticker.read();
@@ -137,10 +139,10 @@ public final class Pipeline<T> {
         try {
             stage = invokeAsync(0, task);
         } catch (RuntimeException | Error e) {
-            listener.onCall(this, ticker.read() - start, e);
+            listener().onCall(this, ticker.read() - start, e);
             throw e;
         }
-        return stage.whenComplete((v, e) -> listener.onCall(this, ticker.read() - start,
+        return stage.whenComplete((v, e) -> listener().onCall(this, ticker.read() - start,
                 e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e));
     }
 
@@ -159,6 +161,22 @@ public final class Pipeline<T> {
     /** The names of the policies, outermost first (a fallback is named {@code "fallback"}). */
     public List<String> policyNames() {
         return names;
+    }
+
+    /**
+     * Adds a listener of this pipeline's events, beside those given to the builder (as a
+     * metrics binder does); events already in flight may miss it.
+     *
+     * @param listener the listener; what it throws is logged and changes nothing
+     * @return removes the listener again
+     */
+    public Registration addListener(PipelineListener listener) {
+        return listeners.add(listener);
+    }
+
+    /** Every listener as one (the no-op listener while there is none). */
+    private PipelineListener listener() {
+        return listeners.current();
     }
 
     /** The pipeline's name. */
@@ -181,7 +199,7 @@ public final class Pipeline<T> {
         private final String name;
         private final List<Policy> policies = new ArrayList<>();
         private boolean defaultOrder;
-        private PipelineListener listener;
+        private final List<PipelineListener> listeners = new ArrayList<>();
         private Ticker ticker;
 
         private Builder(String name) {
@@ -236,15 +254,16 @@ public final class Pipeline<T> {
             return this;
         }
 
-        /**
-         * Receives each call's outcome and duration; default {@link PipelineListener#NOOP}.
+            /**
+         * Adds a listener of the pipeline's events; may be called any number of times (each listener
+         * hears every event, in the order added; one that throws is logged and keeps no other from
+         * hearing it). {@code addListener} adds one after building.
          *
          * @param listener the listener
          * @return this builder
          */
         public Builder<T> listener(PipelineListener listener) {
-            Checks.once(this.listener == null, "listener");
-            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
@@ -279,7 +298,7 @@ public final class Pipeline<T> {
                 effective.sort(Comparator.comparingInt(p -> DEFAULT_ORDER.indexOf(p.kind())));
             }
             return new Pipeline<>(name, effective.toArray(new Policy[0]),
-                    listener == null ? PipelineListener.NOOP : listener, ticker == null ? Ticker.system() : ticker);
+                    GuardedListeners.ofPipeline(listeners), ticker == null ? Ticker.system() : ticker);
         }
     }
 

@@ -1,12 +1,16 @@
 package dev.resilience.core;
 
-import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
+import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.Delays;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
-import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.internal.Checks;
+import dev.resilience.context.internal.Listeners;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -55,7 +59,7 @@ public final class RateLimiter implements Policy {
 
     private final String name;
     private final Ticker ticker;
-    private final RateLimiterListener listener;
+    private final Listeners<RateLimiterListener> listeners;
     /** The longest a waiting acquire waits, whatever the context allows (Resilience4j's timeoutDuration). */
     private final long maxWaitNanos;
     private volatile RateLimiterState state;
@@ -65,7 +69,7 @@ public final class RateLimiter implements Policy {
     private RateLimiter(Builder b) {
         this.name = b.name;
         this.ticker = b.ticker;
-        this.listener = b.listener;
+        this.listeners = GuardedListeners.ofRateLimiter(b.listeners);
         this.maxWaitNanos = b.maxWaitNanos;
         long now = ticker.read();
         this.warm = b.warmupNanos > 0 ? new WarmingUp(b.interval, b.warmupNanos, b.coldFactor, now) : null;
@@ -104,7 +108,7 @@ public final class RateLimiter implements Policy {
         long now = ticker.read();
         for (;;) {
             if (permits > s.burst) {
-                listener.onRejected(this, permits, RequestNotPermittedException.Reason.EXCEEDS_BURST);
+                listener().onRejected(this, permits, RequestNotPermittedException.Reason.EXCEEDS_BURST);
                 return false;
             }
             long tat = s.tat;
@@ -118,12 +122,12 @@ public final class RateLimiter implements Policy {
             long ahead = tat - now > 0 ? tat - now : 0;
             long cost = permits * s.interval; // at most the tolerance: permits <= burst
             if (ahead > s.tolerance - cost) { // ahead + cost > tolerance, without overflow
-                listener.onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
+                listener().onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
                 return false;
             }
             long next = now + ahead + cost;
             if (RateLimiterState.TAT.compareAndSet(s, tat, next)) {
-                listener.onPermitted(this, permits, 0L);
+                listener().onPermitted(this, permits, 0L);
                 return true;
             }
             // Lost a race: back off a moment so that two cores do not trade the line back and forth.
@@ -134,7 +138,7 @@ public final class RateLimiter implements Policy {
     /** Granted at once, changing nothing; negative counts are refused as bad input. */
     private boolean noPermits(int permits) {
         checkPermits(permits);
-        listener.onPermitted(this, 0, 0L);
+        listener().onPermitted(this, 0, 0L);
         return true;
     }
 
@@ -149,7 +153,7 @@ public final class RateLimiter implements Policy {
                 if (!s.infinite()) {
                     return tryAcquire(permits); // replaced by a GCRA state: its path, once
                 }
-                listener.onPermitted(this, permits, 0L);
+                listener().onPermitted(this, permits, 0L);
                 return true;
             }
             taken = takeFromZeroRate(s, permits);
@@ -159,10 +163,10 @@ public final class RateLimiter implements Policy {
             s = current(s); // waits (briefly) for the state replacing it
         }
         if (taken == ZERO_TAKEN) {
-            listener.onPermitted(this, permits, 0L);
+            listener().onPermitted(this, permits, 0L);
             return true;
         }
-        listener.onRejected(this, permits, taken == ZERO_NONE_LEFT ? RequestNotPermittedException.Reason.NO_PERMIT
+        listener().onRejected(this, permits, taken == ZERO_NONE_LEFT ? RequestNotPermittedException.Reason.NO_PERMIT
                 : RequestNotPermittedException.Reason.EXCEEDS_BURST);
         return false;
     }
@@ -197,10 +201,10 @@ public final class RateLimiter implements Policy {
 
     private boolean tryAcquireWarm(int permits) {
         if (warm.reserve(permits, ticker.read(), 0L) == Long.MIN_VALUE) {
-            listener.onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
+            listener().onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
             return false;
         }
-        listener.onPermitted(this, permits, 0L);
+        listener().onPermitted(this, permits, 0L);
         return true;
     }
 
@@ -317,7 +321,7 @@ public final class RateLimiter implements Policy {
         Context ctx = Context.current();
         ctx.throwIfDone();
         if (permits == 0) {
-            listener.onPermitted(this, 0, 0L);
+            listener().onPermitted(this, 0, 0L);
             return;
         }
         long now = ticker.read();
@@ -337,14 +341,14 @@ public final class RateLimiter implements Policy {
                 continue;
             }
             if (s.infinite()) {
-                listener.onPermitted(this, permits, 0L);
+                listener().onPermitted(this, permits, 0L);
                 return;
             }
             at = reserveOrThrow(s, permits, now, ctx);
         } while (at == RETRY);
         long actAt = at - s.tolerance;
         if (actAt - now <= 0) {
-            listener.onPermitted(this, permits, 0L);
+            listener().onPermitted(this, permits, 0L);
             return;
         }
         try {
@@ -353,7 +357,7 @@ public final class RateLimiter implements Policy {
             giveBack(s, permits, at, ticker.read());
             throw e;
         }
-        listener.onPermitted(this, permits, actAt - now);
+        listener().onPermitted(this, permits, actAt - now);
     }
 
     private void acquireWarm(int permits, long now, Context ctx) throws InterruptedException {
@@ -364,16 +368,16 @@ public final class RateLimiter implements Policy {
         if (actAt - now > 0) {
             ctx.sleepUntil(ticker, actAt);
         }
-        listener.onPermitted(this, permits, Math.max(0L, actAt - now));
+        listener().onPermitted(this, permits, Math.max(0L, actAt - now));
     }
 
     private RequestNotPermittedException wouldPassDeadline(int permits) {
         if (maxWaitNanos < Context.current().remainingNanos()) {
-            listener.onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
+            listener().onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
             return new RequestNotPermittedException(name, RequestNotPermittedException.Reason.NO_PERMIT,
                     "no permit within the limiter's maxWait of " + java.time.Duration.ofNanos(maxWaitNanos));
         }
-        listener.onRejected(this, permits, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE);
+        listener().onRejected(this, permits, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE);
         return new RequestNotPermittedException(name, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
                 "waiting for " + permits + " permit(s) would pass the context deadline");
     }
@@ -388,12 +392,12 @@ public final class RateLimiter implements Policy {
             return false;
         }
         if (taken == ZERO_TAKEN) {
-            listener.onPermitted(this, permits, 0L);
+            listener().onPermitted(this, permits, 0L);
             return true;
         }
         RequestNotPermittedException.Reason reason = taken == ZERO_NONE_LEFT ? RequestNotPermittedException.Reason.NO_PERMIT
                 : RequestNotPermittedException.Reason.EXCEEDS_BURST;
-        listener.onRejected(this, permits, reason);
+        listener().onRejected(this, permits, reason);
         throw new RequestNotPermittedException(name, reason, taken == ZERO_NONE_LEFT
                 ? "rate 0: fewer than " + permits + " permit(s) left, and none will come"
                 : permits + " permit(s) exceed the burst of " + s.burst);
@@ -402,7 +406,7 @@ public final class RateLimiter implements Policy {
     /** Reserves within the context's deadline, or throws; may return {@link #RETRY}. */
     private long reserveOrThrow(RateLimiterState s, int permits, long now, Context ctx) {
         if (permits > s.burst) {
-            listener.onRejected(this, permits, RequestNotPermittedException.Reason.EXCEEDS_BURST);
+            listener().onRejected(this, permits, RequestNotPermittedException.Reason.EXCEEDS_BURST);
             throw new RequestNotPermittedException(name, RequestNotPermittedException.Reason.EXCEEDS_BURST,
                     permits + " permit(s) exceed the burst of " + s.burst);
         }
@@ -488,7 +492,7 @@ public final class RateLimiter implements Policy {
             actAt = at - s.tolerance;
         } while (at == RETRY);
         if (actAt - now <= 0) {
-            listener.onPermitted(this, 1, 0L);
+            listener().onPermitted(this, 1, 0L);
             return Stages.start(task);
         }
         CompletableFuture<T> result = new CompletableFuture<>();
@@ -497,7 +501,7 @@ public final class RateLimiter implements Policy {
         long waitNanos = actAt - now;
         // the wait, unless the context ends first (then the reservation is given back)
         Delays.scheduleUnlessDone(ticker, actAt, ctx, () -> {
-            listener.onPermitted(this, 1, waitNanos);
+            listener().onPermitted(this, 1, waitNanos);
             try (Scope scope = ctx.attach()) {
                 Stages.start(task).whenComplete((v, e) -> {
                     if (e != null) {
@@ -560,6 +564,22 @@ public final class RateLimiter implements Policy {
     @Override
     public Kind kind() {
         return Kind.RATE_LIMITER;
+    }
+
+    /**
+     * Adds a listener of this rateLimiter's events, beside those given to the builder (as a
+     * metrics binder does); events already in flight may miss it.
+     *
+     * @param listener the listener; what it throws is logged and changes nothing
+     * @return removes the listener again
+     */
+    public Registration addListener(RateLimiterListener listener) {
+        return listeners.add(listener);
+    }
+
+    /** Every listener as one (the no-op listener while there is none). */
+    private RateLimiterListener listener() {
+        return listeners.current();
     }
 
     /** The limiter's name. */
@@ -789,7 +809,7 @@ public final class RateLimiter implements Policy {
         private long interval = -1;
         private int burst = -1;
         private Ticker ticker;
-        private RateLimiterListener listener;
+        private final List<RateLimiterListener> listeners = new ArrayList<>();
         private long warmupNanos = -1;
         private double coldFactor = 3.0;
         private long maxWaitNanos = Long.MAX_VALUE;
@@ -866,10 +886,16 @@ public final class RateLimiter implements Policy {
             return this;
         }
 
-        /** Receives the limiter's events; default {@link RateLimiterListener#NOOP}. */
+            /**
+         * Adds a listener of the rateLimiter's events; may be called any number of times (each listener
+         * hears every event, in the order added; one that throws is logged and keeps no other from
+         * hearing it). {@code addListener} adds one after building.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder listener(RateLimiterListener listener) {
-            Checks.once(this.listener == null, "listener");
-            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
@@ -887,9 +913,6 @@ public final class RateLimiter implements Policy {
             checkTolerance(interval, burst);
             if (ticker == null) {
                 ticker = Ticker.system();
-            }
-            if (listener == null) {
-                listener = RateLimiterListener.NOOP;
             }
             return new RateLimiter(this);
         }

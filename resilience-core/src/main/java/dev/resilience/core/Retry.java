@@ -1,11 +1,13 @@
 package dev.resilience.core;
 
-import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.Delays;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Checks;
+import dev.resilience.context.internal.Listeners;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,7 +70,7 @@ public final class Retry implements Policy {
     private final RetryBudget budget;
     private final DoubleSupplier random;
     private final Ticker ticker;
-    private final RetryListener listener;
+    private final Listeners<RetryListener> listeners;
     private final long maxDelayNanos;
 
     private Retry(Builder b) {
@@ -81,7 +83,7 @@ public final class Retry implements Policy {
         this.budget = b.budget;
         this.random = b.random;
         this.ticker = b.ticker;
-        this.listener = b.listener;
+        this.listeners = GuardedListeners.ofRetry(b.listeners);
         this.maxDelayNanos = b.maxDelayNanos;
     }
 
@@ -128,14 +130,14 @@ public final class Retry implements Policy {
      */
     private long decide(int attempt, long previous, Object result, Throwable failure, Context ctx, boolean sync) {
         if (failure instanceof InterruptedException || sync && Thread.currentThread().isInterrupted()) {
-            listener.onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            listener().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1; // the caller is being told to stop: never retry past an interrupt
         }
         try {
             return nextDelay(ruleFor(result, failure), attempt, previous, result, failure, ctx);
         } catch (Throwable e) {
             Callbacks.failed(failure, e, "a retry predicate, delay hint or backoff");
-            listener.onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            listener().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1;
         }
     }
@@ -146,11 +148,11 @@ public final class Retry implements Policy {
      */
     private long nextDelay(Rule rule, int attempt, long previous, Object result, Throwable failure, Context ctx) {
         if (rule == null) {
-            listener.onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            listener().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1;
         }
         if (attempt >= rule.maxAttempts) {
-            listener.onGiveUp(this, attempt, RetryListener.GiveUp.EXHAUSTED);
+            listener().onGiveUp(this, attempt, RetryListener.GiveUp.EXHAUSTED);
             return -1;
         }
         long delay = -1;
@@ -159,7 +161,7 @@ public final class Retry implements Policy {
             if (hint != null && !hint.isNegative()) {
                 delay = Checks.nonNegativeNanos(hint, "delayHint");
                 if (delay > maxDelayNanos) {
-                    listener.onGiveUp(this, attempt, RetryListener.GiveUp.DELAY_TOO_LONG);
+                    listener().onGiveUp(this, attempt, RetryListener.GiveUp.DELAY_TOO_LONG);
                     return -1;
                 }
             }
@@ -168,14 +170,14 @@ public final class Retry implements Policy {
             delay = Math.min(maxDelayNanos, Math.max(0L, rule.backoff.delayNanos(attempt, previous, random)));
         }
         if (ctx.isDone() || ctx.remainingNanos() <= delay) {
-            listener.onGiveUp(this, attempt, RetryListener.GiveUp.DEADLINE);
+            listener().onGiveUp(this, attempt, RetryListener.GiveUp.DEADLINE);
             return -1;
         }
         if (budget != null && !budget.tryWithdraw()) {
-            listener.onGiveUp(this, attempt, RetryListener.GiveUp.BUDGET);
+            listener().onGiveUp(this, attempt, RetryListener.GiveUp.BUDGET);
             return -1;
         }
-        listener.onRetry(this, attempt, delay, failure);
+        listener().onRetry(this, attempt, delay, failure);
         return delay;
     }
 
@@ -294,6 +296,22 @@ public final class Retry implements Policy {
         return Kind.RETRY;
     }
 
+    /**
+     * Adds a listener of this retry's events, beside those given to the builder (as a
+     * metrics binder does); events already in flight may miss it.
+     *
+     * @param listener the listener; what it throws is logged and changes nothing
+     * @return removes the listener again
+     */
+    public Registration addListener(RetryListener listener) {
+        return listeners.add(listener);
+    }
+
+    /** Every listener as one (the no-op listener while there is none). */
+    private RetryListener listener() {
+        return listeners.current();
+    }
+
     /** The policy's name. */
     public String name() {
         return name;
@@ -316,7 +334,7 @@ public final class Retry implements Policy {
         private RetryBudget budget;
         private DoubleSupplier random;
         private Ticker ticker;
-        private RetryListener listener;
+        private final List<RetryListener> listeners = new ArrayList<>();
         private long maxDelayNanos = -1;
 
         private Builder(String name) {
@@ -431,10 +449,16 @@ public final class Retry implements Policy {
             return this;
         }
 
-        /** Receives retries and give-ups; default {@link RetryListener#NOOP}. */
+            /**
+         * Adds a listener of the retry's events; may be called any number of times (each listener
+         * hears every event, in the order added; one that throws is logged and keeps no other from
+         * hearing it). {@code addListener} adds one after building.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder listener(RetryListener listener) {
-            Checks.once(this.listener == null, "listener");
-            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
@@ -455,9 +479,6 @@ public final class Retry implements Policy {
             }
             if (ticker == null) {
                 ticker = Ticker.system();
-            }
-            if (listener == null) {
-                listener = RetryListener.NOOP;
             }
             if (maxDelayNanos < 0) {
                 maxDelayNanos = Long.MAX_VALUE;

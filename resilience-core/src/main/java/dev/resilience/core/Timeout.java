@@ -1,13 +1,16 @@
 package dev.resilience.core;
 
-import dev.resilience.context.internal.Checks;
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
 import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Checks;
+import dev.resilience.context.internal.Listeners;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -40,7 +43,7 @@ public final class Timeout implements Policy {
     private final Duration timeout;
     private final boolean interrupt;
     private final Ticker ticker;
-    private final TimeoutListener listener;
+    private final Listeners<TimeoutListener> listeners;
 
     private Timeout(Builder b) {
         this.name = b.name;
@@ -48,7 +51,7 @@ public final class Timeout implements Policy {
         this.timeout = Duration.ofNanos(b.timeoutNanos);
         this.interrupt = b.interrupt;
         this.ticker = b.ticker;
-        this.listener = b.listener;
+        this.listeners = GuardedListeners.ofTimeout(b.listeners);
     }
 
     /** Starts building a timeout policy; {@code name} identifies it in errors and metrics. */
@@ -90,7 +93,7 @@ public final class Timeout implements Policy {
     private void throwIfTimedOut(Context call, Context parent, Throwable late) {
         if (call.isDone() && call.err() instanceof DeadlineExceededException) {
             parent.throwIfDone();
-            listener.onTimeout(this);
+            listener().onTimeout(this);
             throw new TimeoutExceededException(name, timeoutNanos, late);
         }
     }
@@ -112,7 +115,7 @@ public final class Timeout implements Policy {
                 result.completeExceptionally(parent.err());
             } else if (call.context().err() instanceof DeadlineExceededException
                     && result.completeExceptionally(new TimeoutExceededException(name, timeoutNanos, null))) {
-                listener.onTimeout(this);
+                listener().onTimeout(this);
             }
         }, Runnable::run);
         CompletionStage<T> stage;
@@ -141,6 +144,22 @@ public final class Timeout implements Policy {
         return Kind.TIMEOUT;
     }
 
+    /**
+     * Adds a listener of this timeout's events, beside those given to the builder (as a
+     * metrics binder does); events already in flight may miss it.
+     *
+     * @param listener the listener; what it throws is logged and changes nothing
+     * @return removes the listener again
+     */
+    public Registration addListener(TimeoutListener listener) {
+        return listeners.add(listener);
+    }
+
+    /** Every listener as one (the no-op listener while there is none). */
+    private TimeoutListener listener() {
+        return listeners.current();
+    }
+
     /** The policy's name. */
     public String name() {
         return name;
@@ -157,7 +176,7 @@ public final class Timeout implements Policy {
         private long timeoutNanos = -1;
         private boolean interrupt;
         private Ticker ticker;
-        private TimeoutListener listener;
+        private final List<TimeoutListener> listeners = new ArrayList<>();
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -183,18 +202,21 @@ public final class Timeout implements Policy {
             return this;
         }
 
-        /** Receives timeouts; default {@link TimeoutListener#NOOP}. */
+            /**
+         * Adds a listener of the timeout's events; may be called any number of times (each listener
+         * hears every event, in the order added; one that throws is logged and keeps no other from
+         * hearing it). {@code addListener} adds one after building.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder listener(TimeoutListener listener) {
-            Checks.once(this.listener == null, "listener");
-            this.listener = GuardedListeners.of(Objects.requireNonNull(listener, "listener"));
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
         /** Builds the policy. */
         public Timeout build() {
-            if (listener == null) {
-                listener = TimeoutListener.NOOP;
-            }
             if (timeoutNanos < 0) {
                 throw new IllegalStateException("timeout must be set");
             }

@@ -15,12 +15,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * DistributedRateLimiter limiter = DistributedRateLimiter.builder("partner-api", redis)
- *         .rate(100).burst(20)
- *         .listener(DistributedLimiterTelemetry.listener(telemetry))
- *         .build();
- * RedisBackend redis = RedisBackend.builder().uri(uri)
- *         .circuitBreaker(CircuitBreaker.builder("redis").listener(telemetry.circuitBreakerListener()).build())
- *         .build();                                  // the guard's own breaker, observed like any other
+ *         .rate(100).burst(20).build();
+ * DistributedLimiterTelemetry.bind(telemetry, limiter);   // one call: meters, span events, logs
+ * telemetry.bind(redisBreaker);                           // the backend's own breaker, like any other
  * }</pre>
  *
  * <p><b>Meters</b> ({@code name} is the limiter's name; keys are never tags: their number is unbounded):
@@ -37,28 +34,29 @@ public final class DistributedLimiterTelemetry {
     private DistributedLimiterTelemetry() {
     }
 
-    /** A listener that reports to {@code telemetry}; one serves any number of limiters. */
-    public static DistributedLimiterListener listener(ResilienceTelemetry telemetry) {
-        return new Events(Objects.requireNonNull(telemetry, "telemetry"));
-    }
-
-    /** Registers {@code limiter}'s meters now rather than at its first event (idempotent). */
+    /**
+     * Instruments {@code limiter} (idempotent): its meters in every backend of {@code telemetry}, and
+     * a listener whose events go to them.
+     *
+     * @param telemetry the telemetry
+     * @param limiter the limiter
+     * @return its binding; closing it removes the listener and the meters
+     */
     public static ResilienceTelemetry.Binding bind(ResilienceTelemetry telemetry, DistributedLimiter limiter) {
-        return instruments(telemetry, limiter).binding;
+        Objects.requireNonNull(telemetry, "telemetry");
+        return telemetry.bindWith(limiter, limiter.name(),
+                b -> b.listening(limiter.addListener(new Events(telemetry, b))));
     }
 
-    private static DistributedInstruments instruments(ResilienceTelemetry telemetry, DistributedLimiter limiter) {
-        return telemetry.instrumentsFor(limiter, limiter.name(), DistributedInstruments::new);
-    }
-
-    private static final class DistributedInstruments extends ResilienceTelemetry.Instruments {
+    private static final class Events implements DistributedLimiterListener {
+        private final ResilienceTelemetry telemetry;
         /** [granted ? 0 : 1][source]. */
-        final Backends.CounterSeries[][] decisions = new Backends.CounterSeries[2][Decision.Source.values().length];
-        final Backends.CounterSeries[] fallbacks = new Backends.CounterSeries[FallbackCause.values().length];
-        final Backends.TimerSeries roundTrips;
+        private final Backends.CounterSeries[][] decisions = new Backends.CounterSeries[2][Decision.Source.values().length];
+        private final Backends.CounterSeries[] fallbacks = new Backends.CounterSeries[FallbackCause.values().length];
+        private final Backends.TimerSeries roundTrips;
 
-        DistributedInstruments(ResilienceTelemetry.Binding b) {
-            super(b);
+        Events(ResilienceTelemetry telemetry, ResilienceTelemetry.Binding b) {
+            this.telemetry = telemetry;
             for (Decision.Source source : Decision.Source.values()) {
                 decisions[0][source.ordinal()] = b.set.counter("resilience.distributed.decisions",
                         "decisions by result and by who decided", "result", "granted", "source",
@@ -73,18 +71,10 @@ public final class DistributedLimiterTelemetry {
             }
             roundTrips = b.set.timer("resilience.distributed.roundtrip", "Redis round trips that answered");
         }
-    }
-
-    private static final class Events implements DistributedLimiterListener {
-        private final ResilienceTelemetry telemetry;
-
-        Events(ResilienceTelemetry telemetry) {
-            this.telemetry = telemetry;
-        }
 
         @Override
         public void onDecision(DistributedLimiter limiter, String key, Decision decision) {
-            instruments(telemetry, limiter).decisions[decision.granted() ? 0 : 1][decision.source().ordinal()].add(1);
+            decisions[decision.granted() ? 0 : 1][decision.source().ordinal()].add(1);
             if (!decision.granted()) {
                 String reason = ResilienceTelemetry.lower(decision.reason());
                 telemetry.spanEvent("resilience.rejected", Attributes.of(ResilienceTelemetry.R_KIND, "distributed",
@@ -97,7 +87,7 @@ public final class DistributedLimiterTelemetry {
 
         @Override
         public void onFallback(DistributedLimiter limiter, FallbackCause cause, Throwable error) {
-            instruments(telemetry, limiter).fallbacks[cause.ordinal()].add(1);
+            fallbacks[cause.ordinal()].add(1);
             telemetry.spanEvent("resilience.distributed.fallback", Attributes.of(ResilienceTelemetry.R_NAME,
                     limiter.name(), ResilienceTelemetry.R_REASON, ResilienceTelemetry.lower(cause)));
             LOG.atDebug().setMessage("Redis could not decide").addKeyValue("name", limiter.name())
@@ -107,7 +97,7 @@ public final class DistributedLimiterTelemetry {
 
         @Override
         public void onRoundTrip(DistributedLimiter limiter, long nanos) {
-            instruments(telemetry, limiter).roundTrips.record(nanos);
+            roundTrips.record(nanos);
         }
     }
 }

@@ -1,25 +1,17 @@
 package dev.resilience.observability;
 
+import dev.resilience.context.Registration;
 import dev.resilience.core.AdaptiveLimiter;
-import dev.resilience.core.AdaptiveLimiterListener;
 import dev.resilience.core.Bulkhead;
-import dev.resilience.core.BulkheadListener;
 import dev.resilience.core.CircuitBreaker;
-import dev.resilience.core.CircuitBreakerListener;
 import dev.resilience.core.Hedge;
-import dev.resilience.core.HedgeListener;
 import dev.resilience.core.Pipeline;
-import dev.resilience.core.PipelineListener;
+import dev.resilience.core.Policy;
 import dev.resilience.core.RateLimiter;
-import dev.resilience.core.RateLimiterListener;
-import dev.resilience.core.RequestNotPermittedException;
 import dev.resilience.core.Retry;
-import dev.resilience.core.RetryListener;
 import dev.resilience.core.Timeout;
-import dev.resilience.core.TimeoutListener;
 import dev.resilience.pool.MessageQueue;
 import dev.resilience.pool.ObjectPool;
-import dev.resilience.pool.PoolListener;
 import dev.resilience.pool.Recycler;
 import dev.resilience.pool.WorkerPool;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,7 +21,6 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -37,11 +28,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The one place that turns the toolkit's listener events into Micrometer meters, OpenTelemetry
@@ -52,12 +42,10 @@ import org.slf4j.LoggerFactory;
  *         .meterRegistry(prometheusRegistry)       // any number of registries
  *         .openTelemetry(openTelemetry)            // optional
  *         .build();
- * CircuitBreaker breaker = CircuitBreaker.builder("payments")
- *         .listener(telemetry.circuitBreakerListener())
- *         .build();
- * ResilienceTelemetry.Binding b = telemetry.bind(breaker);   // gauges; counters appear with events
+ * CircuitBreaker breaker = CircuitBreaker.builder("payments").build();
+ * ResilienceTelemetry.Binding b = telemetry.bind(breaker);   // one call: meters, span events, logs
  * ...
- * b.close();                                                   // removes the meters
+ * b.close();                                                   // removes the meters and the listener
  * }</pre>
  *
  * <p><b>Meters</b> (Micrometer names; OpenTelemetry uses the same names, timers as histograms in
@@ -100,10 +88,13 @@ import org.slf4j.LoggerFactory;
  * {@code resilience.bulkhead}, {@code resilience.circuitbreaker}, {@code resilience.retry}; suspected
  * pool leaks at WARN on {@code resilience.pool}.
  *
- * <p><b>Binding.</b> The listeners find a primitive's instruments by identity; a primitive that sends
- * an event before {@link #bind} is bound then. Binding twice returns the same {@link Binding};
- * {@link Binding#close()} removes its meters (bind again to bring them back). A primitive built
- * without one of these listeners costs nothing here.
+ * <p><b>Binding.</b> {@code bind} registers the primitive's meters in every configured backend and
+ * adds a listener to the primitive ({@code addListener}), whose events go straight to those meters
+ * (no lookup per event). One small binder per kind of primitive does the work, in the shape of
+ * Micrometer's {@code MeterBinder}s; this class is the front. Binding twice returns the same
+ * {@link Binding}; {@link Binding#close()} removes the listener and the meters (bind again to bring
+ * them back). A pool's or worker pool's binding closes itself when the pool closes or terminates.
+ * An unbound primitive costs nothing here.
  */
 public final class ResilienceTelemetry {
 
@@ -115,27 +106,10 @@ public final class ResilienceTelemetry {
     static final AttributeKey<Long> R_ATTEMPT = AttributeKey.longKey("resilience.attempt");
     static final AttributeKey<Double> R_DELAY = AttributeKey.doubleKey("resilience.delay_s");
 
-    private static final Logger BREAKER_LOG = LoggerFactory.getLogger("resilience.circuitbreaker");
-    private static final Logger LIMITER_LOG = LoggerFactory.getLogger("resilience.ratelimiter");
-    private static final Logger BULKHEAD_LOG = LoggerFactory.getLogger("resilience.bulkhead");
-    private static final Logger RETRY_LOG = LoggerFactory.getLogger("resilience.retry");
-    private static final Logger POOL_LOG = LoggerFactory.getLogger("resilience.pool");
-    private static final Logger TIMEOUT_LOG = LoggerFactory.getLogger("resilience.timeout");
-    private static final Logger WORKERS_LOG = LoggerFactory.getLogger("resilience.workers");
-
     private final Backends backends;
     private final boolean spanEvents;
     private final Tracer tracer;
     private final Map<Object, Binding> bindings = new ConcurrentHashMap<>();
-
-    private final RateLimiterListener rateLimiterListener = new LimiterEvents();
-    private final CircuitBreakerListener circuitBreakerListener = new BreakerEvents();
-    private final RetryListener retryListener = new RetryEvents();
-    private final BulkheadListener bulkheadListener = new BulkheadEvents();
-    private final AdaptiveLimiterListener adaptiveLimiterListener = new AdaptiveEvents();
-    private final TimeoutListener timeoutListener = new TimeoutEvents();
-    private final HedgeListener hedgeListener = new HedgeEvents();
-    private final PipelineListener pipelineListener = new PipelineEvents();
 
     private ResilienceTelemetry(Builder b) {
         io.opentelemetry.api.metrics.Meter meter = b.openTelemetry == null ? null
@@ -182,219 +156,203 @@ public final class ResilienceTelemetry {
         return new Builder();
     }
 
-    // ------------------------------------------------------------------ listeners
-
-    /** The listener to give {@code RateLimiter.Builder.listener}. */
-    public RateLimiterListener rateLimiterListener() {
-        return rateLimiterListener;
-    }
-
-    /** The listener to give {@code CircuitBreaker.Builder.listener}. */
-    public CircuitBreakerListener circuitBreakerListener() {
-        return circuitBreakerListener;
-    }
-
-    /** The listener to give {@code Retry.Builder.listener}. */
-    public RetryListener retryListener() {
-        return retryListener;
-    }
-
-    /** The listener to give {@code Bulkhead.Builder.listener}. */
-    public BulkheadListener bulkheadListener() {
-        return bulkheadListener;
-    }
-
-    /** The listener to give {@code AdaptiveLimiter.Builder.listener}. */
-    public AdaptiveLimiterListener adaptiveLimiterListener() {
-        return adaptiveLimiterListener;
-    }
-
-    /** The listener to give {@code Timeout.Builder.listener}. */
-    public TimeoutListener timeoutListener() {
-        return timeoutListener;
-    }
-
-    /** The listener to give {@code Hedge.Builder.listener}. */
-    public HedgeListener hedgeListener() {
-        return hedgeListener;
-    }
-
-    /** The listener to give {@code Pipeline.Builder.listener}. */
-    public PipelineListener pipelineListener() {
-        return pipelineListener;
-    }
-
-    /**
-     * The listener to give {@code ObjectPool.Builder.listener} for the pool named {@code poolName}
-     * (pool events do not carry the pool); bind the pool under the same name.
-     */
-    public PoolListener poolListener(String poolName) {
-        Objects.requireNonNull(poolName, "poolName");
-        return new PoolEvents(poolName);
-    }
-
     // ------------------------------------------------------------------ binding
 
-    /** The instruments of one bound primitive; {@link #close()} removes them from every backend. */
+    /**
+     * The meters and the listener of one bound primitive; {@link #close()} removes them from every
+     * backend and from the primitive.
+     */
     public final class Binding implements AutoCloseable {
         private final Object primitive;
         final Backends.Set set;
-        volatile boolean open = true;
+        private final List<Registration> listeners = new CopyOnWriteArrayList<>();
 
         Binding(Object primitive, String name) {
             this.primitive = primitive;
             this.set = backends.new Set(name);
         }
 
-        /** Removes this primitive's meters; idempotent. */
+        /** Keeps a listener registration, to remove on close. */
+        void listening(Registration registration) {
+            listeners.add(registration);
+        }
+
+        /** Removes this primitive's listener and meters; idempotent. */
         @Override
         public void close() {
             if (bindings.remove(primitive, this)) {
-                open = false;
+                for (Registration r : listeners) {
+                    r.remove();
+                }
                 set.close();
             }
         }
     }
 
-    /** Registers a rate limiter's meters (idempotent). */
+    /**
+     * Instruments a rate limiter (idempotent).
+     *
+     * @param limiter the limiter
+     * @return its binding
+     */
     public Binding bind(RateLimiter limiter) {
-        return limiterInstruments(limiter).binding;
-    }
-
-    /** Registers a circuit breaker's meters (idempotent). */
-    public Binding bind(CircuitBreaker breaker) {
-        return breakerInstruments(breaker).binding;
-    }
-
-    /** Registers a retry's meters (idempotent). */
-    public Binding bind(Retry retry) {
-        return retryInstruments(retry).binding;
-    }
-
-    /** Registers a bulkhead's meters (idempotent). */
-    public Binding bind(Bulkhead bulkhead) {
-        return bulkheadInstruments(bulkhead).binding;
-    }
-
-    /** Registers an adaptive limiter's meters (idempotent). */
-    public Binding bind(AdaptiveLimiter limiter) {
-        return adaptiveInstruments(limiter).binding;
-    }
-
-    /** Registers a timeout policy's meters (idempotent). */
-    public Binding bind(Timeout timeout) {
-        return timeoutInstruments(timeout).binding;
-    }
-
-    /** Registers a pipeline's meters (idempotent). */
-    public Binding bind(Pipeline<?> pipeline) {
-        return pipelineInstruments(pipeline).binding;
-    }
-
-    /** Registers a hedging policy's meters (idempotent). */
-    public Binding bind(Hedge hedge) {
-        return hedgeInstruments(hedge).binding;
-    }
-
-    /** Registers an object pool's gauges (its events come through {@link #poolListener(String)}). */
-    public Binding bind(ObjectPool<?> pool) {
-        return bindWith(pool, pool.name(), set -> {
-            set.gauge("resilience.pool.size", "objects allocated", pool::size);
-            set.gauge("resilience.pool.idle", "idle objects", pool::idle);
-            set.gauge("resilience.pool.in.use", "objects lent out", () -> Math.max(0, pool.size() - pool.idle()));
-            set.gauge("resilience.pool.pending", "borrowers waiting", pool::pendingBorrowers);
-            set.gauge("resilience.pool.max", "maximum size", pool::maxSize);
-        });
+        return RateLimiterBinder.bind(this, limiter);
     }
 
     /**
-     * The listener to give {@code WorkerPool.Builder.listener}: logs task failures at WARN on
-     * {@code resilience.workers} and removes the pool's meters (bound under {@code name}) when it
-     * terminates.
+     * Instruments a circuit breaker (idempotent).
+     *
+     * @param breaker the breaker
+     * @return its binding
      */
-    public WorkerPool.Listener workerPoolListener(String name) {
-        Objects.requireNonNull(name, "name");
-        return new WorkerPool.Listener() {
-            @Override
-            public void taskFailed(Runnable task, Throwable error) {
-                WORKERS_LOG.atWarn().setMessage("worker pool task failed").addKeyValue("name", name).setCause(error).log();
-            }
-
-            @Override
-            public void terminated() {
-                for (Binding b : bindings.values()) {
-                    if (b.primitive instanceof WorkerPool && b.set.name().equals(name)) {
-                        b.close();
-                    }
-                }
-            }
-        };
+    public Binding bind(CircuitBreaker breaker) {
+        return CircuitBreakerBinder.bind(this, breaker);
     }
 
-    /** Registers a worker pool's gauges. */
-    public Binding bind(String name, WorkerPool workers) {
-        Objects.requireNonNull(workers, "workers");
-        return bindWith(workers, name, set -> {
-            set.gauge("resilience.workers.active", "workers running a task", workers::active);
-            set.gauge("resilience.workers.queued", "tasks waiting", workers::queued);
-            set.gauge("resilience.workers.completed", "tasks finished", workers::completed);
-            set.gauge("resilience.workers.rejected", "tasks rejected", workers::rejected);
-            set.gauge("resilience.workers.failed", "tasks that threw", workers::failed);
-            set.gauge("resilience.workers.skipped", "tasks skipped because their context ended", workers::skipped);
-        });
+    /**
+     * Instruments a retry (idempotent).
+     *
+     * @param retry the retry
+     * @return its binding
+     */
+    public Binding bind(Retry retry) {
+        return RetryBinder.bind(this, retry);
     }
 
-    /** Registers a recycler's gauges. */
+    /**
+     * Instruments a bulkhead (idempotent).
+     *
+     * @param bulkhead the bulkhead
+     * @return its binding
+     */
+    public Binding bind(Bulkhead bulkhead) {
+        return BulkheadBinder.bind(this, bulkhead);
+    }
+
+    /**
+     * Instruments an adaptive limiter (idempotent).
+     *
+     * @param limiter the limiter
+     * @return its binding
+     */
+    public Binding bind(AdaptiveLimiter limiter) {
+        return AdaptiveLimiterBinder.bind(this, limiter);
+    }
+
+    /**
+     * Instruments a timeout policy (idempotent).
+     *
+     * @param timeout the policy
+     * @return its binding
+     */
+    public Binding bind(Timeout timeout) {
+        return TimeoutBinder.bind(this, timeout);
+    }
+
+    /**
+     * Instruments a hedging policy (idempotent).
+     *
+     * @param hedge the policy
+     * @return its binding
+     */
+    public Binding bind(Hedge hedge) {
+        return HedgeBinder.bind(this, hedge);
+    }
+
+    /**
+     * Instruments a pipeline (idempotent): the pipeline's own calls, not its policies (bind those too).
+     *
+     * @param pipeline the pipeline
+     * @return its binding
+     */
+    public Binding bind(Pipeline<?> pipeline) {
+        return PipelineBinder.bind(this, pipeline);
+    }
+
+    /**
+     * Instruments any policy of this library by its type (idempotent), e.g. every instance a
+     * registry built; {@code DistributedLimiterTelemetry} binds the Redis limiters.
+     *
+     * @param policy a rate limiter, circuit breaker, retry, bulkhead, adaptive limiter, timeout or hedge
+     * @return its binding
+     * @throws IllegalArgumentException for any other policy (a pipeline's own calls: {@link #bind(Pipeline)})
+     */
+    public Binding bind(Policy policy) {
+        Objects.requireNonNull(policy, "policy");
+        if (policy instanceof RateLimiter) {
+            return bind((RateLimiter) policy);
+        } else if (policy instanceof CircuitBreaker) {
+            return bind((CircuitBreaker) policy);
+        } else if (policy instanceof Retry) {
+            return bind((Retry) policy);
+        } else if (policy instanceof Bulkhead) {
+            return bind((Bulkhead) policy);
+        } else if (policy instanceof AdaptiveLimiter) {
+            return bind((AdaptiveLimiter) policy);
+        } else if (policy instanceof Timeout) {
+            return bind((Timeout) policy);
+        } else if (policy instanceof Hedge) {
+            return bind((Hedge) policy);
+        }
+        throw new IllegalArgumentException("no telemetry for policy '" + policy.name() + "' of type "
+                + policy.getClass().getName());
+    }
+
+    /**
+     * Instruments an object pool (idempotent); the binding closes when the pool closes.
+     *
+     * @param pool the pool
+     * @return its binding
+     */
+    public Binding bind(ObjectPool<?> pool) {
+        return PoolBinders.bind(this, pool);
+    }
+
+    /**
+     * Instruments a worker pool (idempotent): gauges, and failed tasks logged at WARN on
+     * {@code resilience.workers}; the binding closes when the pool terminates.
+     *
+     * @param workers the pool
+     * @return its binding
+     */
+    public Binding bind(WorkerPool workers) {
+        return PoolBinders.bind(this, workers);
+    }
+
+    /**
+     * Registers a recycler's gauges under {@code name} (idempotent).
+     *
+     * @param name the name tag
+     * @param recycler the recycler
+     * @return its binding
+     */
     public Binding bind(String name, Recycler<?> recycler) {
-        Objects.requireNonNull(recycler, "recycler");
-        return bindWith(recycler, name, set -> {
-            set.gauge("resilience.recycler.created", "objects made by the factory", recycler::created);
-            set.gauge("resilience.recycler.dropped", "released objects dropped", recycler::dropped);
-        });
+        return PoolBinders.bind(this, name, recycler);
     }
 
-    /** Registers a queue's depth gauge. */
+    /**
+     * Registers a queue's depth and capacity gauges under {@code name} (idempotent).
+     *
+     * @param name the name tag
+     * @param queue the queue
+     * @return its binding
+     */
     public Binding bind(String name, MessageQueue<?> queue) {
-        Objects.requireNonNull(queue, "queue");
-        return bindWith(queue, name, set -> {
-            set.gauge("resilience.queue.depth", "elements in the queue (estimate)", queue::size);
-            set.gauge("resilience.queue.capacity", "the queue's capacity", queue::capacity);
-        });
+        return PoolBinders.bind(this, name, queue);
     }
 
-    private Binding bindWith(Object primitive, String name, Consumer<Backends.Set> register) {
+    /**
+     * The binding of {@code primitive}, made by {@code register} if there is none: what every binder
+     * calls.
+     */
+    Binding bindWith(Object primitive, String name, Consumer<Binding> register) {
         Objects.requireNonNull(primitive, "primitive");
         Objects.requireNonNull(name, "name");
         return bindings.computeIfAbsent(primitive, p -> {
             Binding b = new Binding(p, name);
-            register.accept(b.set);
+            register.accept(b);
             return b;
         });
-    }
-
-    private final Map<Object, Instruments> instruments = new ConcurrentHashMap<>();
-
-    /**
-     * The event-side instruments of a primitive: a map lookup by identity and a volatile read on the
-     * hot path; made (and the primitive bound) on first use, or again after its binding was closed.
-     */
-    @SuppressWarnings("unchecked")
-    <I extends Instruments> I instrumentsFor(Object primitive, String name, Function<Binding, I> make) {
-        Instruments existing = instruments.get(primitive);
-        if (existing != null && existing.binding.open) {
-            return (I) existing;
-        }
-        Binding b = bindWith(primitive, name, set -> { });
-        return (I) instruments.compute(primitive, (p, old) -> old != null && old.binding == b ? old : make.apply(b));
-    }
-
-    /** What every instrument holder knows: its binding. */
-    abstract static class Instruments {
-        final Binding binding;
-
-        Instruments(Binding binding) {
-            this.binding = binding;
-        }
     }
 
     void spanEvent(String event, Attributes attributes) {
@@ -406,366 +364,15 @@ public final class ResilienceTelemetry {
         }
     }
 
-    static String lower(Enum<?> e) {
-        return e.name().toLowerCase(Locale.ROOT);
-    }
-
-    // ------------------------------------------------------------------ rate limiter
-
-    private static final class LimiterInstruments extends Instruments {
-        final Backends.CounterSeries permitted;
-        final Backends.CounterSeries rejected;
-        final Backends.TimerSeries waits;
-
-        LimiterInstruments(Binding b, RateLimiter limiter) {
-            super(b);
-            permitted = b.set.counter("resilience.ratelimiter.permits", "permits asked for", "result", "permitted");
-            rejected = b.set.counter("resilience.ratelimiter.permits", "permits asked for", "result", "rejected");
-            waits = b.set.timer("resilience.ratelimiter.wait", "time callers that waited for permits waited");
-            b.set.gauge("resilience.ratelimiter.available", "permits available now", limiter::tokens);
-        }
-    }
-
-    private LimiterInstruments limiterInstruments(RateLimiter l) {
-        return instrumentsFor(l, l.name(), b -> new LimiterInstruments(b, l));
-    }
-
-    private final class LimiterEvents implements RateLimiterListener {
-        @Override
-        public void onPermitted(RateLimiter limiter, int permits, long waitedNanos) {
-            LimiterInstruments i = limiterInstruments(limiter);
-            i.permitted.add(permits);
-            if (waitedNanos > 0) {
-                i.waits.record(waitedNanos); // only calls that waited: the counter has them all
-            }
-        }
-
-        @Override
-        public void onRejected(RateLimiter limiter, int permits, RequestNotPermittedException.Reason reason) {
-            limiterInstruments(limiter).rejected.add(permits);
-            rejection("ratelimiter", limiter.name(), reason, LIMITER_LOG);
-        }
-    }
-
-    private void rejection(String kind, String name, Enum<?> reason, Logger log) {
+    /** A refusal: a span event and a DEBUG line. */
+    void rejection(String kind, String name, Enum<?> reason, Logger log) {
         spanEvent("resilience.rejected", Attributes.of(R_KIND, kind, R_NAME, name, R_REASON, lower(reason)));
         log.atDebug().setMessage("call rejected").addKeyValue("kind", kind).addKeyValue("name", name)
                 .addKeyValue("reason", lower(reason)).log();
     }
 
-    // ------------------------------------------------------------------ circuit breaker
-
-    private static final class BreakerInstruments extends Instruments {
-        final Backends.CounterSeries success;
-        final Backends.CounterSeries failure;
-        final Backends.CounterSeries slow;
-        final Backends.CounterSeries excluded;
-        final Backends.CounterSeries notPermitted;
-        final Map<String, Backends.CounterSeries> transitions = new ConcurrentHashMap<>();
-
-        BreakerInstruments(Binding b, CircuitBreaker breaker) {
-            super(b);
-            String m = "resilience.circuitbreaker.calls";
-            String d = "calls by outcome";
-            success = b.set.counter(m, d, "outcome", "success");
-            failure = b.set.counter(m, d, "outcome", "failure");
-            slow = b.set.counter(m, d, "outcome", "slow");
-            excluded = b.set.counter(m, d, "outcome", "excluded");
-            notPermitted = b.set.counter(m, d, "outcome", "not_permitted");
-            for (CircuitBreaker.State s : CircuitBreaker.State.values()) {
-                b.set.gauge("resilience.circuitbreaker.state", "1 for the current state",
-                        () -> breaker.state() == s ? 1 : 0, "state", lower(s));
-            }
-        }
-
-        Backends.CounterSeries transition(CircuitBreaker.State from, CircuitBreaker.State to) {
-            return transitions.computeIfAbsent(from.name() + ">" + to.name(), k -> binding.set.counter(
-                    "resilience.circuitbreaker.transitions", "state changes", "from", lower(from), "to", lower(to)));
-        }
-    }
-
-    private BreakerInstruments breakerInstruments(CircuitBreaker cb) {
-        return instrumentsFor(cb, cb.name(), b -> new BreakerInstruments(b, cb));
-    }
-
-    private final class BreakerEvents implements CircuitBreakerListener {
-        @Override
-        public void onStateChange(CircuitBreaker breaker, CircuitBreaker.State from, CircuitBreaker.State to) {
-            breakerInstruments(breaker).transition(from, to).add(1);
-            spanEvent("resilience.circuitbreaker.state_changed",
-                    Attributes.of(R_NAME, breaker.name(), R_FROM, lower(from), R_TO, lower(to)));
-            BREAKER_LOG.atInfo().setMessage("circuit breaker state changed").addKeyValue("name", breaker.name())
-                    .addKeyValue("from", lower(from)).addKeyValue("to", lower(to)).log();
-        }
-
-        @Override
-        public void onNotPermitted(CircuitBreaker breaker, CircuitBreaker.State state) {
-            breakerInstruments(breaker).notPermitted.add(1);
-            rejection("circuitbreaker", breaker.name(), state, BREAKER_LOG);
-        }
-
-        @Override
-        public void onSuccess(CircuitBreaker breaker) {
-            breakerInstruments(breaker).success.add(1);
-        }
-
-        @Override
-        public void onFailure(CircuitBreaker breaker, Throwable failure) {
-            breakerInstruments(breaker).failure.add(1);
-        }
-
-        @Override
-        public void onSlowCall(CircuitBreaker breaker, long durationNanos) {
-            breakerInstruments(breaker).slow.add(1);
-        }
-
-        @Override
-        public void onExcluded(CircuitBreaker breaker, Throwable failure) {
-            breakerInstruments(breaker).excluded.add(1);
-        }
-    }
-
-    // ------------------------------------------------------------------ retry
-
-    private static final class RetryInstruments extends Instruments {
-        final Backends.CounterSeries retries;
-        final Backends.CounterSeries[] gaveUp = new Backends.CounterSeries[RetryListener.GiveUp.values().length];
-
-        RetryInstruments(Binding b) {
-            super(b);
-            retries = b.set.counter("resilience.retry.retries", "retries scheduled");
-            for (RetryListener.GiveUp g : RetryListener.GiveUp.values()) {
-                gaveUp[g.ordinal()] = b.set.counter("resilience.retry.gave.up", "calls that stopped retrying",
-                        "reason", lower(g));
-            }
-        }
-    }
-
-    private RetryInstruments retryInstruments(Retry r) {
-        return instrumentsFor(r, r.name(), RetryInstruments::new);
-    }
-
-    private final class RetryEvents implements RetryListener {
-        @Override
-        public void onRetry(Retry retry, int attempt, long delayNanos, Throwable failure) {
-            retryInstruments(retry).retries.add(1);
-            spanEvent("resilience.retry.scheduled",
-                    Attributes.of(R_NAME, retry.name(), R_ATTEMPT, (long) attempt, R_DELAY, delayNanos / 1e9));
-            RETRY_LOG.atDebug().setMessage("retry scheduled").addKeyValue("name", retry.name())
-                    .addKeyValue("attempt", attempt).addKeyValue("delay", Duration.ofNanos(delayNanos))
-                    .addKeyValue("failure", failure == null ? "result" : failure.getClass().getName()).log();
-        }
-
-        @Override
-        public void onGiveUp(Retry retry, int attempts, GiveUp reason) {
-            retryInstruments(retry).gaveUp[reason.ordinal()].add(1);
-        }
-    }
-
-    // ------------------------------------------------------------------ bulkhead
-
-    private static final class BulkheadInstruments extends Instruments {
-        final Backends.CounterSeries permitted;
-        final Backends.CounterSeries rejected;
-        final Backends.TimerSeries waits;
-
-        BulkheadInstruments(Binding b, Bulkhead bulkhead) {
-            super(b);
-            permitted = b.set.counter("resilience.bulkhead.calls", "calls", "result", "permitted");
-            rejected = b.set.counter("resilience.bulkhead.calls", "calls", "result", "rejected");
-            waits = b.set.timer("resilience.bulkhead.wait", "time waited for a slot");
-            b.set.gauge("resilience.bulkhead.in.use", "slots in use", bulkhead::inUse);
-            b.set.gauge("resilience.bulkhead.limit", "slots", bulkhead::maxConcurrent);
-        }
-    }
-
-    private BulkheadInstruments bulkheadInstruments(Bulkhead bh) {
-        return instrumentsFor(bh, bh.name(), b -> new BulkheadInstruments(b, bh));
-    }
-
-    private final class BulkheadEvents implements BulkheadListener {
-        @Override
-        public void onPermitted(Bulkhead bulkhead, long waitedNanos) {
-            BulkheadInstruments i = bulkheadInstruments(bulkhead);
-            i.permitted.add(1);
-            if (waitedNanos > 0) {
-                i.waits.record(waitedNanos);
-            }
-        }
-
-        @Override
-        public void onRejected(Bulkhead bulkhead) {
-            bulkheadInstruments(bulkhead).rejected.add(1);
-            rejection("bulkhead", bulkhead.name(), RequestNotPermittedException.Reason.BULKHEAD_FULL, BULKHEAD_LOG);
-        }
-    }
-
-    // ------------------------------------------------------------------ adaptive limiter
-
-    private static final class AdaptiveInstruments extends Instruments {
-        final Backends.CounterSeries rejected;
-
-        AdaptiveInstruments(Binding b, AdaptiveLimiter limiter) {
-            super(b);
-            rejected = b.set.counter("resilience.adaptive.rejections", "calls rejected at the limit");
-            b.set.gauge("resilience.adaptive.limit", "the current limit", limiter::limit);
-            b.set.gauge("resilience.adaptive.in.flight", "calls in flight", limiter::inFlight);
-        }
-    }
-
-    private AdaptiveInstruments adaptiveInstruments(AdaptiveLimiter l) {
-        return instrumentsFor(l, l.name(), b -> new AdaptiveInstruments(b, l));
-    }
-
-    private final class AdaptiveEvents implements AdaptiveLimiterListener {
-        @Override
-        public void onRejected(AdaptiveLimiter limiter) {
-            adaptiveInstruments(limiter).rejected.add(1);
-        }
-    }
-
-    // ------------------------------------------------------------------ timeout and hedge
-
-    private static final class CountInstruments extends Instruments {
-        final Backends.CounterSeries count;
-
-        CountInstruments(Binding b, String metric, String description) {
-            super(b);
-            count = b.set.counter(metric, description);
-        }
-    }
-
-    private CountInstruments timeoutInstruments(Timeout t) {
-        return instrumentsFor(t, t.name(), b -> new CountInstruments(b, "resilience.timeout.timeouts", "calls that ran out of time"));
-    }
-
-    private CountInstruments hedgeInstruments(Hedge h) {
-        return instrumentsFor(h, h.name(), b -> new CountInstruments(b, "resilience.hedge.hedges", "hedged attempts launched"));
-    }
-
-    private final class TimeoutEvents implements TimeoutListener {
-        @Override
-        public void onTimeout(Timeout timeout) {
-            timeoutInstruments(timeout).count.add(1);
-            spanEvent("resilience.timeout", Attributes.of(R_NAME, timeout.name(), R_DELAY, timeout.timeout().toNanos() / 1e9));
-            TIMEOUT_LOG.atDebug().setMessage("call timed out").addKeyValue("name", timeout.name())
-                    .addKeyValue("timeout", timeout.timeout()).log();
-        }
-    }
-
-    private final class HedgeEvents implements HedgeListener {
-        @Override
-        public void onHedge(Hedge hedge, int attempt) {
-            hedgeInstruments(hedge).count.add(1);
-            spanEvent("resilience.hedge.launched", Attributes.of(R_NAME, hedge.name(), R_ATTEMPT, (long) attempt));
-        }
-    }
-
-    // ------------------------------------------------------------------ pipeline
-
-    private static final class PipelineInstruments extends Instruments {
-        final Backends.CounterSeries success;
-        final Backends.CounterSeries failure;
-        final Backends.TimerSeries duration;
-
-        PipelineInstruments(Binding b) {
-            super(b);
-            success = b.set.counter("resilience.pipeline.calls", "calls through the pipeline", "outcome", "success");
-            failure = b.set.counter("resilience.pipeline.calls", "calls through the pipeline", "outcome", "failure");
-            duration = b.set.timer("resilience.pipeline.duration", "whole calls, every policy included");
-        }
-    }
-
-    private PipelineInstruments pipelineInstruments(Pipeline<?> p) {
-        return instrumentsFor(p, p.name(), PipelineInstruments::new);
-    }
-
-    private final class PipelineEvents implements PipelineListener {
-        @Override
-        public void onCall(Pipeline<?> pipeline, long durationNanos, Throwable failure) {
-            PipelineInstruments i = pipelineInstruments(pipeline);
-            (failure == null ? i.success : i.failure).add(1);
-            i.duration.record(durationNanos);
-        }
-    }
-
-    // ------------------------------------------------------------------ object pool events
-
-    private static final class PoolInstruments extends Instruments {
-        final Backends.TimerSeries borrowWait;
-        final Backends.CounterSeries timeouts;
-        final Backends.CounterSeries allocationFailures;
-        final Backends.CounterSeries leaks;
-        final Backends.CounterSeries[] destroyed = new Backends.CounterSeries[PoolListener.DestroyReason.values().length];
-
-        PoolInstruments(Binding b) {
-            super(b);
-            borrowWait = b.set.timer("resilience.pool.borrow.wait", "time borrowers waited");
-            timeouts = b.set.counter("resilience.pool.borrow.timeouts", "borrowers that gave up waiting");
-            allocationFailures = b.set.counter("resilience.pool.allocation.failures", "allocator failures");
-            leaks = b.set.counter("resilience.pool.leaks", "leases reported as suspected leaks");
-            for (PoolListener.DestroyReason r : PoolListener.DestroyReason.values()) {
-                destroyed[r.ordinal()] = b.set.counter("resilience.pool.destroyed", "objects destroyed", "reason", lower(r));
-            }
-        }
-    }
-
-    /** Pool events for one named pool; its instruments hang off a key object of their own. */
-    private final class PoolEvents implements PoolListener {
-        private final String poolName;
-        private final Object key = new Object();
-
-        PoolEvents(String poolName) {
-            this.poolName = poolName;
-            inst(); // register the counters at zero now, as scrapers like them
-        }
-
-        private PoolInstruments inst() {
-            return instrumentsFor(key, poolName, PoolInstruments::new);
-        }
-
-        @Override
-        public void borrowWaited(long waitNanos) {
-            inst().borrowWait.record(waitNanos);
-        }
-
-        @Override
-        public void borrowTimedOut(long waitNanos) {
-            inst().timeouts.add(1);
-        }
-
-        @Override
-        public void allocationFailed(Throwable error) {
-            inst().allocationFailures.add(1);
-        }
-
-        @Override
-        public void destroyed(DestroyReason reason) {
-            if (reason != null) {
-                inst().destroyed[reason.ordinal()].add(1);
-            }
-        }
-
-        /** The pool is gone: its meters go too. */
-        @Override
-        public void closed() {
-            Binding events = bindings.get(key);
-            if (events != null) {
-                events.close();
-            }
-            for (Binding b : bindings.values()) {
-                if (b.primitive instanceof ObjectPool && ((ObjectPool<?>) b.primitive).name().equals(poolName)) {
-                    b.close();
-                }
-            }
-        }
-
-        @Override
-        public void leakSuspected(Object object, Duration held, Throwable borrowedAt) {
-            POOL_LOG.atWarn().setMessage("suspected leak: a lease has not been returned").addKeyValue("name", poolName)
-                    .addKeyValue("held", held).setCause(borrowedAt).log();
-            inst().leaks.add(1);
-        }
+    static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
     }
 
     /** Configures a {@link ResilienceTelemetry}. */

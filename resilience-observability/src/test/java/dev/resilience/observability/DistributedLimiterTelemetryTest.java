@@ -31,10 +31,9 @@ class DistributedLimiterTelemetryTest {
                 RedisBackend redis = RedisBackend.builder().uri(server.uri()).build()) {
             assertTrue(redis.awaitConnection(Duration.ofSeconds(10)));
             DistributedRateLimiter limiter = DistributedRateLimiter.builder("partner", redis).rate(1).burst(2)
-                    .failureMode(FailureMode.failClosed())
-                    .listener(DistributedLimiterTelemetry.listener(telemetry)).build();
-            DistributedQuota quota = DistributedQuota.builder("tenants", redis).limit(1).window(Duration.ofHours(1))
-                    .listener(DistributedLimiterTelemetry.listener(telemetry)).build();
+                    .failureMode(FailureMode.failClosed()).build();
+            DistributedQuota quota = DistributedQuota.builder("tenants", redis).limit(1).window(Duration.ofHours(1)).build();
+            DistributedLimiterTelemetry.bind(telemetry, quota);
             ResilienceTelemetry.Binding binding = DistributedLimiterTelemetry.bind(telemetry, limiter);
             assertEquals(0.0, decisions(registry, "partner", "granted", "redis"), "bound before any event");
 

@@ -49,12 +49,14 @@ class HttpClientTelemetryTest {
         try {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             ResilienceTelemetry telemetry = ResilienceTelemetry.builder().meterRegistry(registry).build();
-            CircuitBreaker breaker = CircuitBreaker.builder("payments").listener(telemetry.circuitBreakerListener()).build();
+            CircuitBreaker breaker = CircuitBreaker.builder("payments").build();
             ResilientHttpClient client = ResilientHttpClient.builder(HttpClient.newHttpClient()).name("payments")
                     .retry(3, Backoff.fixed(Duration.ofMillis(1))).timeout(Duration.ofMillis(200))
                     .circuitBreaker(breaker)
-                    .retryListener(telemetry.retryListener()).timeoutListener(telemetry.timeoutListener())
                     .build();
+            telemetry.bind(breaker);
+            telemetry.bind(client.retry().orElseThrow());
+            telemetry.bind(client.timeout().orElseThrow());
             URI uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/pay");
             HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode());

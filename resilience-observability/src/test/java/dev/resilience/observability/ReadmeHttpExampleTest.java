@@ -50,10 +50,8 @@ class ReadmeHttpExampleTest {
         // README begin
         CircuitBreaker breaker = CircuitBreaker.builder("quotes")
                 .countWindow(50).failureRateThreshold(50, 20)         // open at 50 % failures of the last 50
-                .openDuration(Duration.ofSeconds(10))                  // open for 10 s, then probe
-                .listener(telemetry.circuitBreakerListener()).build();
-        RateLimiter limiter = RateLimiter.builder("quotes").rate(200).burst(20).maxWait(Duration.ofMillis(10))
-                .listener(telemetry.rateLimiterListener()).build();
+                .openDuration(Duration.ofSeconds(10)).build();         // open for 10 s, then probe
+        RateLimiter limiter = RateLimiter.builder("quotes").rate(200).burst(20).maxWait(Duration.ofMillis(10)).build();
         ResilientHttpClient quotes = ResilientHttpClient.builder(HttpClient.newHttpClient())
                 .name("quotes")
                 .retry(3, Backoff.exponential(Duration.ofMillis(50), 2, Duration.ofSeconds(1), Backoff.Jitter.FULL))
@@ -61,9 +59,12 @@ class ReadmeHttpExampleTest {
                 .maxRetryDelay(Duration.ofSeconds(5))                 // Retry-After over 5 s: no retry, the 429 fails
                 .timeout(Duration.ofMillis(300))                      // per attempt; a slow attempt is retried
                 .circuitBreaker(breaker).rateLimiter(limiter)         // refusals of the limiter never open the breaker
-                .retryListener(telemetry.retryListener()).timeoutListener(telemetry.timeoutListener())
                 .throwOnFailingStatus()                               // a final 5xx/429 throws HttpStatusException
                 .build();
+        telemetry.bind(breaker);                                  // meters, span events and logs: one call each
+        telemetry.bind(limiter);
+        quotes.retry().ifPresent(telemetry::bind);
+        quotes.timeout().ifPresent(telemetry::bind);
         // README end
         return quotes;
     }

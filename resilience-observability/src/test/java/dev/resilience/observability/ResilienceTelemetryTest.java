@@ -1,6 +1,7 @@
 package dev.resilience.observability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -13,6 +14,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.resilience.context.ManualTicker;
 import dev.resilience.core.Permit;
+import dev.resilience.core.Policy;
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.Backoff;
 import dev.resilience.core.LimitAlgorithm;
@@ -99,21 +101,19 @@ class ResilienceTelemetryTest {
         final Pipeline<String> pipeline;
 
         Scenario(ResilienceTelemetry t, ManualTicker ticker) {
-            limiter = RateLimiter.builder("search").rate(1).burst(2).ticker(ticker)
-                    .listener(t.rateLimiterListener()).build();
-            breaker = CircuitBreaker.builder("payments").ticker(ticker).openDuration(Duration.ofSeconds(10))
-                    .listener(t.circuitBreakerListener()).build();
-            retry = Retry.builder("inventory").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker)
-                    .listener(t.retryListener()).build();
-            bulkhead = Bulkhead.builder("reports").maxConcurrent(1).ticker(ticker)
-                    .listener(t.bulkheadListener()).build();
-            timeout = Timeout.builder("slow-api").timeout(Duration.ofMillis(200)).ticker(ticker)
-                    .listener(t.timeoutListener()).build();
-            hedge = Hedge.builder("quotes").delay(Duration.ofMillis(50)).ticker(ticker)
-                    .listener(t.hedgeListener()).build();
-            pipeline = Pipeline.<String>builder("checkout").ticker(ticker).listener(t.pipelineListener())
+            limiter = RateLimiter.builder("search").rate(1).burst(2).ticker(ticker).build();
+            breaker = CircuitBreaker.builder("payments").ticker(ticker).openDuration(Duration.ofSeconds(10)).build();
+            retry = Retry.builder("inventory").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build();
+            bulkhead = Bulkhead.builder("reports").maxConcurrent(1).ticker(ticker).build();
+            timeout = Timeout.builder("slow-api").timeout(Duration.ofMillis(200)).ticker(ticker).build();
+            hedge = Hedge.builder("quotes").delay(Duration.ofMillis(50)).ticker(ticker).build();
+            pipeline = Pipeline.<String>builder("checkout").ticker(ticker)
                     .add(Retry.builder("checkout-retry").maxAttempts(2).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build())
-                    .inDefaultOrder().build();
+                    .build();
+            for (Policy p : List.of(limiter, breaker, retry, bulkhead, timeout, hedge)) {
+                assertNotNull(t.bind(p)); // any policy, by its type
+            }
+            t.bind(pipeline);
         }
 
         void run(ManualTicker ticker) throws Exception {
@@ -318,8 +318,13 @@ class ResilienceTelemetryTest {
             assertNull(r.find("resilience.bulkhead.in.use").meter());
         }
         held.release();
-        assertTrue(s.bulkhead.tryAcquire().isPermitted()); // an event after closing binds it again, from zero
-        assertEquals(1, count(a, "resilience.bulkhead.calls", "name", "reports", "result", "permitted"));
+        assertTrue(s.bulkhead.tryAcquire().isPermitted()); // closed: the listener is gone too
+        assertNull(a.find("resilience.bulkhead.calls").meter());
+        ResilienceTelemetry.Binding again = t.bind(s.bulkhead);
+        assertNotSame(first, again, "binding again after closing starts from zero");
+        assertEquals(0, count(a, "resilience.bulkhead.calls", "name", "reports", "result", "permitted"));
+        s.bulkhead.tryAcquire();
+        assertEquals(1, count(a, "resilience.bulkhead.calls", "name", "reports", "result", "rejected"));
     }
 
     /** Plain objects; the first {@code failures} allocations throw. */
@@ -346,8 +351,7 @@ class ResilienceTelemetryTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
         AdaptiveLimiter limiter = AdaptiveLimiter.builder("backend").ticker(ticker)
-                .algorithm(LimitAlgorithm.aimd(2, 1, 10, 0.5, Duration.ofSeconds(1)))
-                .listener(t.adaptiveLimiterListener()).build();
+                .algorithm(LimitAlgorithm.aimd(2, 1, 10, 0.5, Duration.ofSeconds(1))).build();
         t.bind(limiter);
         Permit a = limiter.tryAcquire();
         Permit b = limiter.tryAcquire();
@@ -373,7 +377,7 @@ class ResilienceTelemetryTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
         ObjectPool<Object> pool = ObjectPool.builder(objects(0)).name("cache").maxSize(2).minIdle(2).ticker(ticker).maintenanceInterval(Duration.ofSeconds(1))
-                .leakDetection(Duration.ofSeconds(5)).listener(t.poolListener("cache")).build();
+                .leakDetection(Duration.ofSeconds(5)).build();
         t.bind(pool);
         waitUpTo10s(() -> pool.idle() >= 2);
         assertEquals(2, gauge(registry, "resilience.pool.idle", "name", "cache"));
@@ -403,8 +407,8 @@ class ResilienceTelemetryTest {
         kept.close();
         pool.close(Duration.ofSeconds(1));
 
-        WorkerPool workers = WorkerPool.builder().threads(1).queueCapacity(2).build();
-        t.bind("jobs", workers);
+        WorkerPool workers = WorkerPool.builder().name("jobs").threads(1).queueCapacity(2).build();
+        t.bind(workers);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
         workers.execute(() -> {
@@ -437,7 +441,7 @@ class ResilienceTelemetryTest {
     void poolsWorkersRecyclersAndQueuesAreObservable() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
-        ObjectPool<Object> pool = ObjectPool.builder(objects(1)).name("db").maxSize(1).ticker(ticker).listener(t.poolListener("db")).build();
+        ObjectPool<Object> pool = ObjectPool.builder(objects(1)).name("db").maxSize(1).ticker(ticker).build();
         t.bind(pool);
         assertThrows(dev.resilience.pool.PoolException.class, pool::borrow);
         try (Lease<Object> lease = pool.borrow()) {
@@ -453,8 +457,8 @@ class ResilienceTelemetryTest {
         assertNull(registry.find("resilience.pool.size").meter(), "a closed pool's meters are removed");
         assertNull(registry.find("resilience.pool.allocation.failures").meter());
 
-        WorkerPool workers = WorkerPool.builder().threads(1).listener(t.workerPoolListener("jobs")).build();
-        t.bind("jobs", workers);
+        WorkerPool workers = WorkerPool.builder().name("jobs").threads(1).build();
+        t.bind(workers);
         workers.submit(() -> { }).get();
         // The future completes inside the task; the worker counts it just after: wait for that.
         waitUpTo10s(() -> workers.completed() >= 1);
@@ -474,5 +478,40 @@ class ResilienceTelemetryTest {
         queue.offer(2);
         assertEquals(2, gauge(registry, "resilience.queue.depth", "name", "inbox"));
         assertEquals(8, gauge(registry, "resilience.queue.capacity", "name", "inbox"));
+    }
+
+    @Test
+    void oneCallInstrumentsAPrimitiveBesideTheUsersOwnListeners() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CircuitBreaker breaker = CircuitBreaker.builder("orders").ticker(ticker)
+                .listener(new dev.resilience.core.CircuitBreakerListener() {
+                    @Override
+                    public void onSuccess(CircuitBreaker b) {
+                        heard.add("first");
+                    }
+                })
+                .listener(new dev.resilience.core.CircuitBreakerListener() {
+                    @Override
+                    public void onSuccess(CircuitBreaker b) {
+                        throw new IllegalStateException("a broken listener keeps no one else from hearing");
+                    }
+                })
+                .build();
+        ResilienceTelemetry.Binding binding = t.bind(breaker);
+        breaker.addListener(new dev.resilience.core.CircuitBreakerListener() {
+            @Override
+            public void onSuccess(CircuitBreaker b) {
+                heard.add("added");
+            }
+        });
+        assertEquals("ok", breaker.call(() -> "ok"));
+        assertEquals(List.of("first", "added"), heard);
+        assertEquals(1, count(registry, "resilience.circuitbreaker.calls", "name", "orders", "outcome", "success"));
+        binding.close();
+        assertEquals("ok", breaker.call(() -> "ok"));
+        assertEquals(List.of("first", "added", "first", "added"), heard, "closing removes only the telemetry's listener");
+        assertNull(registry.find("resilience.circuitbreaker.calls").meter());
     }
 }

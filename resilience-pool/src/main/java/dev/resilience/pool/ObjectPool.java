@@ -2,7 +2,9 @@ package dev.resilience.pool;
 
 import dev.resilience.context.Context;
 import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Listeners;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -101,7 +103,7 @@ public final class ObjectPool<T> implements AutoCloseable {
     private final long leakThresholdNanos;
     private final boolean validateOnBorrow;
     private final Ticker ticker;
-    private final PoolListener listener;
+    private final Listeners<PoolListener> listeners;
 
     /** Idle slots, plus entries of slots borrowed through the hint and of dead ones, which pollers skip. */
     private final MpmcArrayQueue<Slot> idle;
@@ -139,7 +141,7 @@ public final class ObjectPool<T> implements AutoCloseable {
         this.leakThresholdNanos = b.leakThresholdNanos;
         this.validateOnBorrow = b.validateOnBorrow;
         this.ticker = b.ticker;
-        this.listener = b.listener;
+        this.listeners = new Listeners<>(PoolListener.NOOP, members -> PoolListener.NOOP, b.listeners);
         this.idle = new MpmcArrayQueue<>(Math.max(2, 2 * maxSize));
         this.background = b.threadFactory.newThread(this::runBackground);
         background.setDaemon(true);
@@ -240,11 +242,11 @@ public final class ObjectPool<T> implements AutoCloseable {
                         + Duration.ofNanos(timeoutNanos));
             }
             long waited = ticker.read() - start;
-            tellListener(l -> l.borrowWaited(waited), "borrowWaited");
+            tellListener(l -> l.onBorrowWaited(this, waited), "onBorrowWaited");
             return got.get(0);
         } catch (PoolTimeoutException | ContextDoneException | InterruptedException gaveUp) {
             long waited = ticker.read() - start;
-            tellListener(l -> l.borrowTimedOut(waited), "borrowTimedOut");
+            tellListener(l -> l.onBorrowTimedOut(this, waited), "onBorrowTimedOut");
             throw gaveUp;
         } finally {
             if (counted[0]) {
@@ -317,13 +319,26 @@ public final class ObjectPool<T> implements AutoCloseable {
         }
     }
 
-    /** Calls the listener; what it throws is logged and goes no further. */
+    /** Tells every listener in turn; what one throws is logged and goes no further. */
     private void tellListener(java.util.function.Consumer<PoolListener> event, String method) {
-        try {
-            event.accept(listener);
-        } catch (Throwable e) {
-            log(System.Logger.Level.ERROR, "listener." + method + " threw", e);
+        for (Object l : listeners.members()) {
+            try {
+                event.accept((PoolListener) l);
+            } catch (Throwable e) {
+                log(System.Logger.Level.ERROR, "listener." + method + " threw", e);
+            }
         }
+    }
+
+    /**
+     * Adds a listener of this pool's events, beside those given to the builder (as a metrics binder
+     * does); events already in flight may miss it.
+     *
+     * @param listener the listener; what it throws is logged and changes nothing
+     * @return removes the listener again
+     */
+    public Registration addListener(PoolListener listener) {
+        return listeners.add(listener);
     }
 
     private void log(System.Logger.Level level, String message, Throwable e) {
@@ -423,7 +438,7 @@ public final class ObjectPool<T> implements AutoCloseable {
                 log(System.Logger.Level.ERROR, "background thread error", unexpected);
             }
         }
-        tellListener(PoolListener::closed, "closed");
+        tellListener(l -> l.onClosed(this), "onClosed");
         terminated = true;
         closers.wakeAll();
     }
@@ -456,7 +471,7 @@ public final class ObjectPool<T> implements AutoCloseable {
                 s.error = e;
                 allocationFailures.increment();
                 Throwable error = e;
-                tellListener(l -> l.allocationFailed(error), "allocationFailed");
+                tellListener(l -> l.onAllocationFailed(this, error), "onAllocationFailed");
                 if (demand == 0) {
                     minIdleFailed = true;
                 }
@@ -468,7 +483,7 @@ public final class ObjectPool<T> implements AutoCloseable {
                 s.idleSince = now;
                 s.validatedAt = now;
                 live.add(s);
-                tellListener(PoolListener::allocated, "allocated");
+                tellListener(l -> l.onAllocated(this), "onAllocated");
             }
             STATE.setRelease(s, IDLE);
             enqueue(s);
@@ -494,7 +509,7 @@ public final class ObjectPool<T> implements AutoCloseable {
             allocated.decrementAndGet(); // the object is gone: room for another
         }
         PoolListener.DestroyReason reason = s.reason;
-        tellListener(l -> l.destroyed(reason), "destroyed");
+        tellListener(l -> l.onDestroyed(this, reason), "onDestroyed");
     }
 
     /** Removes dead entries from the queue when it holds more than it has live slots, and re-queues overflow. */
@@ -572,7 +587,7 @@ public final class ObjectPool<T> implements AutoCloseable {
                 log(System.Logger.Level.WARNING, "a lease has been held for " + held
                         + " without being returned; it was borrowed here:", where);
                 Object object = s.object;
-                tellListener(l -> l.leakSuspected(object, held, where), "leakSuspected");
+                tellListener(l -> l.onLeakSuspected(this, object, held, where), "onLeakSuspected");
             }
         }
         sweeps++;
@@ -756,7 +771,7 @@ public final class ObjectPool<T> implements AutoCloseable {
         private long leakThresholdNanos;
         private boolean validateOnBorrow;
         private Ticker ticker = Ticker.system();
-        private PoolListener listener = PoolListener.NOOP;
+        private final List<PoolListener> listeners = new ArrayList<>();
         private ThreadFactory threadFactory;
 
         private Builder(Allocator<T> allocator) {
@@ -839,9 +854,15 @@ public final class ObjectPool<T> implements AutoCloseable {
             return this;
         }
 
-        /** Receives the pool's events. Default {@link PoolListener#NOOP}. */
+        /**
+         * Adds a listener of the pool's events; may be called any number of times (each hears every
+         * event, in the order added).
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder<T> listener(PoolListener listener) {
-            this.listener = Objects.requireNonNull(listener, "listener");
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

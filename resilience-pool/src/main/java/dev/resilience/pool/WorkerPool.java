@@ -2,8 +2,10 @@ package dev.resilience.pool;
 
 import dev.resilience.context.Context;
 import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Listeners;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
@@ -45,7 +47,7 @@ import java.util.concurrent.locks.LockSupport;
  * at most the submit timeout (default 30 s) and never past the submitter's context.
  *
  * <p><b>Failures.</b> An exception thrown by a task is contained (the worker goes on), counted in
- * {@link #failed()} and passed to {@link Listener#taskFailed} (by default logged as a warning through
+ * {@link #failed()} and passed to {@link Listener#onTaskFailed} (logged as a warning, while the pool has no listener, through
  * {@link System.Logger}). Tasks submitted through {@code submit} keep their exception in their future,
  * as with any {@code ExecutorService}. A listener that throws is logged and ignored: it never stops a
  * worker, loses a task or changes what the submitter sees.
@@ -82,30 +84,51 @@ public final class WorkerPool extends AbstractExecutorService {
     }
 
     /**
-     * Events of a worker pool; the defaults log failures and ignore the rest. Methods run on the
-     * pool's or the submitter's thread: keep them short. An exception a method throws is logged
-     * through {@link System.Logger} and ignored.
+     * Events of a worker pool, each naming the pool; every method defaults to nothing. A pool takes
+     * any number of listeners; while it has none, it logs a failed task at WARNING through
+     * {@link System.Logger} (logger {@code dev.resilience.pool}), so a failure is never silent.
+     * Methods run on the pool's or the submitter's thread: keep them short. An exception a method
+     * throws is logged and ignored.
      */
     public interface Listener {
-        /** Logs task failures at WARNING through {@link System.Logger}. */
-        Listener DEFAULT = new Listener() {
+        /** The listener that ignores everything. */
+        Listener NOOP = new Listener() {
         };
 
-        /** A task threw {@code error}; the worker carries on. */
-        default void taskFailed(Runnable task, Throwable error) {
-            LOG.log(System.Logger.Level.WARNING, "a worker pool task failed", error);
+        /**
+         * A task threw {@code error}; the worker carries on.
+         *
+         * @param pool the pool
+         * @param task the task
+         * @param error what it threw
+         */
+        default void onTaskFailed(WorkerPool pool, Runnable task, Throwable error) {
         }
 
-        /** A task was rejected because the backlog was full or the pool shut down. */
-        default void taskRejected(Runnable task) {
+        /**
+         * A task was rejected because the backlog was full or the pool shut down.
+         *
+         * @param pool the pool
+         * @param task the task
+         */
+        default void onTaskRejected(WorkerPool pool, Runnable task) {
         }
 
-        /** A task was skipped because its context had ended before it started. */
-        default void taskSkipped(Runnable task) {
+        /**
+         * A task was skipped because its context had ended before it started.
+         *
+         * @param pool the pool
+         * @param task the task
+         */
+        default void onTaskSkipped(WorkerPool pool, Runnable task) {
         }
 
-        /** The pool terminated: shut down, and every worker has ended. */
-        default void terminated() {
+        /**
+         * The pool terminated: shut down, and every worker has ended.
+         *
+         * @param pool the pool
+         */
+        default void onTerminated(WorkerPool pool) {
         }
     }
 
@@ -114,7 +137,7 @@ public final class WorkerPool extends AbstractExecutorService {
     private final Rejection rejection;
     private final long submitTimeoutNanos;
     private final Ticker ticker;
-    private final Listener listener;
+    private final Listeners<Listener> listeners;
     private final Worker[] workers;
     private final WaitList idleWorkers = new WaitList();
     private final WaitList waitingSubmitters = new WaitList();
@@ -134,7 +157,7 @@ public final class WorkerPool extends AbstractExecutorService {
         this.rejection = b.rejection;
         this.submitTimeoutNanos = b.submitTimeoutNanos;
         this.ticker = b.ticker;
-        this.listener = b.listener;
+        this.listeners = new Listeners<>(Listener.NOOP, members -> Listener.NOOP, b.listeners);
         this.workers = new Worker[b.threads];
         this.spinsBeforeParking = b.threads < Runtime.getRuntime().availableProcessors() ? SPINS_BEFORE_PARKING : 0;
         this.liveWorkers = new AtomicInteger(b.threads);
@@ -194,7 +217,7 @@ public final class WorkerPool extends AbstractExecutorService {
                 throw reject(task, "worker pool " + name + " is shut down");
             }
         } catch (RejectedExecutionException | ContextDoneException e) {
-            tellListener(l -> l.taskRejected(task), "taskRejected"); // outside the submit window: a slow listener cannot hold up shutdownNow
+            tellListener(l -> l.onTaskRejected(WorkerPool.this, task), "onTaskRejected"); // outside the submit window: a slow listener cannot hold up shutdownNow
             throw e;
         }
         task.run(); // CALLER_RUNS, once this submit no longer holds up a shutdown
@@ -244,17 +267,39 @@ public final class WorkerPool extends AbstractExecutorService {
 
     // ------------------------------------------------------------------ listener calls, contained
 
-    /** Calls the listener (on failure, rejection and end paths only); what it throws is logged, no more. */
+    /** Tells every listener (on failure, rejection and end paths only); what one throws is logged, no more. */
     private void tellListener(java.util.function.Consumer<Listener> event, String method) {
-        try {
-            event.accept(listener);
-        } catch (Throwable e) {
+        for (Object l : listeners.members()) {
             try {
-                LOG.log(System.Logger.Level.ERROR, "worker pool " + name + ": listener." + method + " threw", e);
-            } catch (Throwable ignored) {
-                // logging itself failed: nothing left to tell
+                event.accept((Listener) l);
+            } catch (Throwable e) {
+                try {
+                    LOG.log(System.Logger.Level.ERROR, "worker pool " + name + ": listener." + method + " threw", e);
+                } catch (Throwable ignored) {
+                    // logging itself failed: nothing left to tell
+                }
             }
         }
+    }
+
+    /**
+     * Adds a listener of this pool's events, beside those given to the builder (as a metrics binder
+     * does); events already in flight may miss it.
+     *
+     * @param listener the listener; what it throws is logged and changes nothing
+     * @return removes the listener again
+     */
+    public Registration addListener(Listener listener) {
+        return listeners.add(listener);
+    }
+
+    /**
+     * The pool's name, as in its threads' names and its log messages.
+     *
+     * @return the name
+     */
+    public String name() {
+        return name;
     }
 
     private Runnable wrap(Runnable task) {
@@ -320,7 +365,7 @@ public final class WorkerPool extends AbstractExecutorService {
                 work();
             } finally {
                 if (liveWorkers.decrementAndGet() == 0) {
-                    tellListener(Listener::terminated, "terminated");
+                    tellListener(l -> l.onTerminated(WorkerPool.this), "onTerminated");
                     terminated = true;
                     terminationWaiters.wakeAll();
                 }
@@ -367,7 +412,7 @@ public final class WorkerPool extends AbstractExecutorService {
                     ContextTask ct = (ContextTask) task;
                     if (ct.context.isDone()) {
                         skipped.increment();
-                        tellListener(l -> l.taskSkipped(ct.task), "taskSkipped");
+                        tellListener(l -> l.onTaskSkipped(WorkerPool.this, ct.task), "onTaskSkipped");
                         return;
                     }
                 }
@@ -375,7 +420,10 @@ public final class WorkerPool extends AbstractExecutorService {
             } catch (Throwable error) {
                 failed.increment();
                 Runnable failedTask = task instanceof ContextTask ? ((ContextTask) task).task : task;
-                tellListener(l -> l.taskFailed(failedTask, error), "taskFailed");
+                if (listeners.members().length == 0) {
+                    LOG.log(System.Logger.Level.WARNING, "worker pool " + name + ": a task failed", error);
+                }
+                tellListener(l -> l.onTaskFailed(WorkerPool.this, failedTask, error), "onTaskFailed");
             } finally {
                 RUNNING_TASK.setOpaque(this, false);
                 COMPLETED.setRelease(this, completed + 1);
@@ -542,7 +590,7 @@ public final class WorkerPool extends AbstractExecutorService {
         private Rejection rejection = Rejection.REJECT;
         private long submitTimeoutNanos = Duration.ofSeconds(30).toNanos();
         private Ticker ticker = Ticker.system();
-        private Listener listener = Listener.DEFAULT;
+        private final List<Listener> listeners = new ArrayList<>();
         private ThreadFactory threadFactory;
 
         private Builder() {
@@ -594,9 +642,15 @@ public final class WorkerPool extends AbstractExecutorService {
             return this;
         }
 
-        /** Receives task failures, rejections and skips. Default {@link Listener#DEFAULT}. */
+        /**
+         * Adds a listener of task failures, rejections, skips and termination; may be called any
+         * number of times. With none, failed tasks are logged at WARNING.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder listener(Listener listener) {
-            this.listener = Objects.requireNonNull(listener, "listener");
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -129,7 +129,7 @@ class ObjectPoolHostileTest {
             }
         }).listener(new PoolListener() {
             @Override
-            public void closed() {
+            public void onClosed(ObjectPool<?> pool) {
                 closedEvent.countDown();
             }
         }).build();
@@ -161,37 +161,37 @@ class ObjectPoolHostileTest {
             }
 
             @Override
-            public void allocated() {
+            public void onAllocated(ObjectPool<?> pool) {
                 fail();
             }
 
             @Override
-            public void allocationFailed(Throwable e) {
+            public void onAllocationFailed(ObjectPool<?> pool, Throwable e) {
                 fail();
             }
 
             @Override
-            public void destroyed(DestroyReason reason) {
+            public void onDestroyed(ObjectPool<?> pool, DestroyReason reason) {
                 fail();
             }
 
             @Override
-            public void borrowWaited(long waitNanos) {
+            public void onBorrowWaited(ObjectPool<?> pool, long waitNanos) {
                 fail();
             }
 
             @Override
-            public void borrowTimedOut(long waitNanos) {
+            public void onBorrowTimedOut(ObjectPool<?> pool, long waitNanos) {
                 fail();
             }
 
             @Override
-            public void closed() {
+            public void onClosed(ObjectPool<?> pool) {
                 fail();
             }
 
             @Override
-            public void leakSuspected(Object object, Duration held, Throwable borrowedAt) {
+            public void onLeakSuspected(ObjectPool<?> pool, Object object, Duration held, Throwable borrowedAt) {
                 fail();
             }
         };
@@ -218,9 +218,9 @@ class ObjectPoolHostileTest {
                 assertTrue(pool.close(Duration.ofSeconds(5)), "closes though closed() throws");
                 assertEquals(0, allocator.alive.get(), "no object lost");
                 assertEquals(2, allocator.allocations.get());
-                assertTrue(log.has(Level.SEVERE, "listener.allocated threw"));
-                assertTrue(log.has(Level.SEVERE, "listener.borrowWaited threw"));
-                assertTrue(log.has(Level.SEVERE, "listener.destroyed threw"));
+                assertTrue(log.has(Level.SEVERE, "listener.onAllocated threw"));
+                assertTrue(log.has(Level.SEVERE, "listener.onBorrowWaited threw"));
+                assertTrue(log.has(Level.SEVERE, "listener.onDestroyed threw"));
             }
         }
     }

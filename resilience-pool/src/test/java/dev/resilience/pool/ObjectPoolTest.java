@@ -222,7 +222,7 @@ class ObjectPoolTest {
         AtomicInteger reported = new AtomicInteger();
         ObjectPool<Conn> pool = pool(builder().maxSize(2).listener(new PoolListener() {
             @Override
-            public void allocationFailed(Throwable error) {
+            public void onAllocationFailed(ObjectPool<?> pool, Throwable error) {
                 reported.incrementAndGet();
             }
         }));
@@ -335,7 +335,7 @@ class ObjectPoolTest {
         ObjectPool<Conn> pool = pool(builder().maxSize(2).leakDetection(Duration.ofSeconds(5))
                 .maintenanceInterval(Duration.ofSeconds(1)).listener(new PoolListener() {
                     @Override
-                    public void leakSuspected(Object object, Duration held, Throwable borrowedAt) {
+                    public void onLeakSuspected(ObjectPool<?> pool, Object object, Duration held, Throwable borrowedAt) {
                         reports.add(borrowedAt);
                     }
                 }));

@@ -168,25 +168,25 @@ class WorkerPoolLivenessTest {
     private static WorkerPool.Listener throwing(Throwable error, AtomicInteger calls) {
         return new WorkerPool.Listener() {
             @Override
-            public void taskFailed(Runnable task, Throwable e) {
+            public void onTaskFailed(WorkerPool pool, Runnable task, Throwable e) {
                 calls.incrementAndGet();
                 throwIt(error);
             }
 
             @Override
-            public void taskRejected(Runnable task) {
+            public void onTaskRejected(WorkerPool pool, Runnable task) {
                 calls.incrementAndGet();
                 throwIt(error);
             }
 
             @Override
-            public void taskSkipped(Runnable task) {
+            public void onTaskSkipped(WorkerPool pool, Runnable task) {
                 calls.incrementAndGet();
                 throwIt(error);
             }
 
             @Override
-            public void terminated() {
+            public void onTerminated(WorkerPool pool) {
                 calls.incrementAndGet();
                 throwIt(error);
             }
@@ -205,8 +205,8 @@ class WorkerPoolLivenessTest {
         for (Throwable error : List.of(new IllegalStateException("listener bug"), new AssertionError("listener bug"))) {
             try (CapturedLog log = CapturedLog.of(WorkerPool.class)) {
                 aThrowingListener(error);
-                assertTrue(log.has(java.util.logging.Level.SEVERE, "listener.taskFailed threw"), "logged");
-                assertTrue(log.has(java.util.logging.Level.SEVERE, "listener.terminated threw"), "logged");
+                assertTrue(log.has(java.util.logging.Level.SEVERE, "listener.onTaskFailed threw"), "logged");
+                assertTrue(log.has(java.util.logging.Level.SEVERE, "listener.onTerminated threw"), "logged");
             }
         }
     }
@@ -251,7 +251,7 @@ class WorkerPoolLivenessTest {
         CountDownLatch never = new CountDownLatch(1);
         WorkerPool pool = WorkerPool.builder().threads(2).listener(new WorkerPool.Listener() {
             @Override
-            public void taskFailed(Runnable task, Throwable error) {
+            public void onTaskFailed(WorkerPool pool, Runnable task, Throwable error) {
                 awaitQuietly(never); // blocks its worker until interrupted
             }
         }).build();

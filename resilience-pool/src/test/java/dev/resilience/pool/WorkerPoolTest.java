@@ -99,7 +99,7 @@ class WorkerPoolTest {
         BlockingQueue<Runnable> skippedTasks = new LinkedBlockingQueue<>();
         WorkerPool pool = pool(WorkerPool.builder().threads(1).listener(new WorkerPool.Listener() {
             @Override
-            public void taskSkipped(Runnable task) {
+            public void onTaskSkipped(WorkerPool pool, Runnable task) {
                 skippedTasks.add(task);
             }
         }));
@@ -122,7 +122,7 @@ class WorkerPoolTest {
         BlockingQueue<Throwable> failures = new LinkedBlockingQueue<>();
         WorkerPool pool = pool(WorkerPool.builder().threads(1).listener(new WorkerPool.Listener() {
             @Override
-            public void taskFailed(Runnable task, Throwable error) {
+            public void onTaskFailed(WorkerPool pool, Runnable task, Throwable error) {
                 failures.add(error);
             }
         }));

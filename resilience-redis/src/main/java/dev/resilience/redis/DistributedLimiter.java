@@ -1,5 +1,6 @@
 package dev.resilience.redis;
 
+import dev.resilience.context.Registration;
 import dev.resilience.core.Policy;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -30,6 +31,15 @@ public interface DistributedLimiter {
 
     /** {@link #decide(String, int)} without blocking a thread; the stage never fails for Redis trouble. */
     CompletableFuture<Decision> decideAsync(String key, int permits);
+
+    /**
+     * Adds a listener of this limiter's decisions, fallbacks and round trips, beside those given to
+     * the builder (as a metrics binder does).
+     *
+     * @param listener the listener; what it throws is logged and never changes a decision
+     * @return removes the listener again
+     */
+    Registration addListener(DistributedLimiterListener listener);
 
     /**
      * This limit, for one key, as a {@link Policy} that composes in a

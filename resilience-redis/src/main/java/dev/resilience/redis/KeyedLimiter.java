@@ -1,8 +1,12 @@
 package dev.resilience.redis;
 
-import dev.resilience.context.internal.Checks;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Checks;
+import dev.resilience.context.internal.Listeners;
+import dev.resilience.core.Policy;
 import dev.resilience.core.RequestNotPermittedException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -10,7 +14,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import dev.resilience.core.Policy;
 
 /**
  * What both kinds of distributed limit share: one Redis key per caller key, one script call per
@@ -28,7 +31,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
     final RedisBackend backend;
     final String prefix;
     final FailureMode failureMode;
-    final DistributedLimiterListener listener;
+    private final Listeners<DistributedLimiterListener> listeners;
     final Ticker ticker;
     private final L defaultLimit;
     private final Map<String, L> overrides;
@@ -41,7 +44,8 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         this.backend = s.backend;
         this.prefix = s.prefix;
         this.failureMode = s.failureMode != null ? s.failureMode : FailureMode.local(1);
-        this.listener = s.listener != null ? s.listener : DistributedLimiterListener.NOOP;
+        this.listeners = new Listeners<>(DistributedLimiterListener.NOOP, members -> DistributedLimiterListener.NOOP,
+                s.listeners);
         this.ticker = s.ticker != null ? s.ticker : Ticker.system();
         this.defaultLimit = s.defaultLimit;
         this.overrides = Map.copyOf(s.overrides);
@@ -107,7 +111,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         long start = System.nanoTime();
         return backend.eval(script, prefix + key, arguments(limit, permits, maxWaitNanos)).handle((reply, error) -> {
             Decision d;
-            boolean listening = listener != DistributedLimiterListener.NOOP;
+            boolean listening = listeners.members().length != 0;
             if (error == null) {
                 long roundTrip = System.nanoTime() - start;
                 if (listening) {
@@ -131,18 +135,25 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         });
     }
 
-    /** Calls the listener; what it throws is logged and never changes the decision. */
+    /** Tells every listener in turn; what one throws is logged and never changes the decision. */
     private void tellListener(java.util.function.Consumer<DistributedLimiterListener> event, String method) {
-        try {
-            event.accept(listener);
-        } catch (Throwable e) {
+        for (Object l : listeners.members()) {
             try {
-                LOG.log(System.Logger.Level.ERROR, listener.getClass().getName() + "." + method
-                        + " threw; the decision stands", e);
-            } catch (Throwable ignored) {
-                // logging itself failed
+                event.accept((DistributedLimiterListener) l);
+            } catch (Throwable e) {
+                try {
+                    LOG.log(System.Logger.Level.ERROR, l.getClass().getName() + "." + method
+                            + " threw; the decision stands", e);
+                } catch (Throwable ignored) {
+                    // logging itself failed
+                }
             }
         }
+    }
+
+    @Override
+    public final Registration addListener(DistributedLimiterListener listener) {
+        return listeners.add(listener);
     }
 
     private static final System.Logger LOG = System.getLogger("dev.resilience.redis.listener");
@@ -229,7 +240,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         String prefix;
         boolean prefixSet;
         FailureMode failureMode;
-        DistributedLimiterListener listener;
+        final List<DistributedLimiterListener> listeners = new ArrayList<>();
         Ticker ticker;
         L defaultLimit;
         final Map<String, L> overrides = new ConcurrentHashMap<>();
@@ -267,10 +278,9 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
             return self();
         }
 
-        /** Receives decisions, fallbacks and round-trip times. */
+        /** Adds a listener of decisions, fallbacks and round-trip times; may be called any number of times. */
         public B listener(DistributedLimiterListener listener) {
-            Checks.once(this.listener == null, "listener");
-            this.listener = Objects.requireNonNull(listener, "listener");
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return self();
         }
 

@@ -1,0 +1,39 @@
+package dev.resilience.observability;
+
+import dev.resilience.core.Timeout;
+import dev.resilience.core.TimeoutListener;
+import io.opentelemetry.api.common.Attributes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A timeout policy's meter: calls that ran out of time; span events and DEBUG logs. */
+final class TimeoutBinder {
+
+    private static final Logger LOG = LoggerFactory.getLogger("resilience.timeout");
+
+    private TimeoutBinder() {
+    }
+
+    static ResilienceTelemetry.Binding bind(ResilienceTelemetry t, Timeout timeout) {
+        return t.bindWith(timeout, timeout.name(), b -> b.listening(timeout.addListener(new Events(t, b))));
+    }
+
+    private static final class Events implements TimeoutListener {
+        private final ResilienceTelemetry telemetry;
+        private final Backends.CounterSeries timeouts;
+
+        Events(ResilienceTelemetry telemetry, ResilienceTelemetry.Binding b) {
+            this.telemetry = telemetry;
+            timeouts = b.set.counter("resilience.timeout.timeouts", "calls that ran out of time");
+        }
+
+        @Override
+        public void onTimeout(Timeout timeout) {
+            timeouts.add(1);
+            telemetry.spanEvent("resilience.timeout", Attributes.of(ResilienceTelemetry.R_NAME, timeout.name(),
+                    ResilienceTelemetry.R_DELAY, timeout.timeout().toNanos() / 1e9));
+            LOG.atDebug().setMessage("call timed out").addKeyValue("name", timeout.name())
+                    .addKeyValue("timeout", timeout.timeout()).log();
+        }
+    }
+}

@@ -295,6 +295,9 @@ final class RegistryConfig {
             }
             String name = String.join(".", Arrays.asList(parts).subList(1, parts.length - 1));
             String property = parts[parts.length - 1];
+            // The name is configured even if this key is refused, so pipelines naming it do not add a problem.
+            Map<String, Setting> block = blocks.computeIfAbsent(kind, k -> new TreeMap<>())
+                    .computeIfAbsent(name, n -> new TreeMap<>());
             Prop prop = PROPS.get(kind).get(property);
             String why = null;
             Object parsed = null;
@@ -317,8 +320,7 @@ final class RegistryConfig {
                 broken.add(kind.key + "." + name);
                 continue;
             }
-            blocks.computeIfAbsent(kind, k -> new TreeMap<>()).computeIfAbsent(name, n -> new TreeMap<>())
-                    .put(property, new Setting(key, value, parsed));
+            block.put(property, new Setting(key, value, parsed));
         }
         blocks.forEach((kind, names) -> names.forEach((name, settings) -> settings.forEach((property, s) -> {
             for (String other : PROPS.get(kind).get(property).excludes()) {

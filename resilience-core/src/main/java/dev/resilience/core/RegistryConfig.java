@@ -352,7 +352,8 @@ final class RegistryConfig {
                     continue;
                 }
                 if (kind == Kind.PIPELINE) {
-                    for (Ref ref : refs(name, policies(name), problems)) {
+                    Setting policies = policies(name);
+                    for (Ref ref : policies == null ? List.<Ref>of() : refs(name, policies, problems)) {
                         if (!name.equals(DEFAULT) && !broken.contains(ref.kind().key + "." + ref.name())
                                 && !broken.contains(ref.kind().key + "." + DEFAULT)) {
                             tryBuild(ref.kind(), ref.name(), ticker, true, problems);

@@ -1,0 +1,679 @@
+package dev.resilience.core;
+
+import dev.resilience.context.Ticker;
+import dev.resilience.core.ConfigurationException.Problem;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * A parsed and validated configuration of {@link ResilienceRegistry}: immutable, so a reload swaps
+ * one for another. Holds, per kind and name, the settings given under
+ * {@code resilience.<kind>.<name>.<property>}, and knows how to merge them with the kind's
+ * {@code default} block and build an instance from them.
+ */
+final class RegistryConfig {
+
+    static final String PREFIX = "resilience.";
+    static final String DEFAULT = "default";
+    /** The name of the throwaway builders that check single values. */
+    private static final String CHECK = "config-check";
+
+    /** The kinds of instance, by their key segment. */
+    enum Kind {
+        RATE_LIMITER("ratelimiter", Pipeline.Stage.RATE_LIMITER),
+        CIRCUIT_BREAKER("circuitbreaker", Pipeline.Stage.CIRCUIT_BREAKER),
+        BULKHEAD("bulkhead", Pipeline.Stage.BULKHEAD),
+        ADAPTIVE_LIMITER("adaptivelimiter", null), // TODO(policy-spi): no Pipeline.Stage yet
+        RETRY("retry", Pipeline.Stage.RETRY),
+        TIMEOUT("timeout", Pipeline.Stage.TIMEOUT),
+        PIPELINE("pipeline", null);
+
+        final String key;
+        /** The pipeline stage this kind fills, or null if it cannot be a pipeline policy. */
+        final Pipeline.Stage stage;
+
+        Kind(String key, Pipeline.Stage stage) {
+            this.key = key;
+            this.stage = stage;
+        }
+
+        static Kind of(String key) {
+            for (Kind k : values()) {
+                if (k.key.equals(key)) {
+                    return k;
+                }
+            }
+            return null;
+        }
+
+        static List<String> keys() {
+            return Arrays.stream(values()).map(k -> k.key).toList();
+        }
+    }
+
+    /**
+     * One parsed value.
+     *
+     * @param key the full key it was given under (a default's key when inherited)
+     * @param raw the value as given, trimmed
+     * @param value the parsed value
+     */
+    record Setting(String key, String raw, Object value) {
+    }
+
+    /** A policy of a pipeline: the instance of {@code kind} named {@code name}. */
+    record Ref(Kind kind, String name) {
+        @Override
+        public String toString() {
+            return kind.key + ":" + name;
+        }
+    }
+
+    /**
+     * A property of a kind.
+     *
+     * @param parser the value's format
+     * @param check asks the real builder whether it takes the value (throws if not)
+     * @param excludes properties this one replaces: an instance setting it does not inherit them
+     * @param needs given the merged settings, why this property does not apply there, or null if it does
+     */
+    record Prop(Function<String, Object> parser, Consumer<Object> check, List<String> excludes,
+            Function<Map<String, Setting>, String> needs) {
+
+        Prop excluding(String... names) {
+            return new Prop(parser, check, List.of(names), needs);
+        }
+
+        Prop needing(Function<Map<String, Setting>, String> condition) {
+            return new Prop(parser, check, excludes, condition);
+        }
+    }
+
+    /** Thrown by an instance factory when a required property has no value. */
+    private static final class MissingProperty extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final String property;
+
+        MissingProperty(String property) {
+            super(property, null, false, false);
+            this.property = property;
+        }
+    }
+
+    // ------------------------------------------------------------------ the properties of each kind
+
+    private static final Function<String, Object> DURATION = ConfigValues::duration;
+    private static final Function<String, Object> INT = ConfigValues::integer;
+    private static final Function<String, Object> NUMBER = ConfigValues::number;
+    private static final Function<String, Object> RATE = ConfigValues::rate;
+    private static final Function<String, Object> PERCENT = ConfigValues::percent;
+    private static final Function<String, Object> FRACTION = ConfigValues::fraction;
+    private static final Function<String, Object> BOOL = ConfigValues::bool;
+    private static final Duration SECOND = Duration.ofSeconds(1);
+
+    static final Map<Kind, Map<String, Prop>> PROPS = properties();
+
+    private static Prop prop(Function<String, Object> parser, Consumer<Object> check) {
+        return new Prop(parser, check, List.of(), s -> null);
+    }
+
+    private static Prop choice(String... choices) {
+        List<String> list = List.of(choices);
+        return prop(s -> ConfigValues.choice(s, list), v -> { });
+    }
+
+    private static Function<Map<String, Setting>, String> needsAny(String... props) {
+        return s -> {
+            for (String p : props) {
+                if (s.containsKey(p)) {
+                    return null;
+                }
+            }
+            return "applies only with " + String.join(" or ", props);
+        };
+    }
+
+    private static Function<Map<String, Setting>, String> needsChoice(String prop, String value, String dflt) {
+        return s -> {
+            Setting v = s.get(prop);
+            String actual = v == null ? dflt : (String) v.value();
+            return actual.equals(value) ? null
+                    : "applies only with " + prop + "=" + value + " (here " + prop + " is " + actual + ")";
+        };
+    }
+
+    private static void atLeast(Object v, int min) {
+        if ((Integer) v < min) {
+            throw new IllegalArgumentException("must be at least " + min + ": " + v);
+        }
+    }
+
+    private static Map<Kind, Map<String, Prop>> properties() {
+        Map<Kind, Map<String, Prop>> all = new EnumMap<>(Kind.class);
+
+        Map<String, Prop> rl = new LinkedHashMap<>();
+        rl.put("rate", prop(RATE, v -> RateLimiter.builder(CHECK).rate((Double) v)));
+        rl.put("burst", prop(INT, v -> RateLimiter.builder(CHECK).burst((Integer) v))
+                .excluding("warmup", "cold-factor"));
+        rl.put("max-wait", prop(DURATION, v -> RateLimiter.builder(CHECK).maxWait((Duration) v)));
+        rl.put("warmup", prop(DURATION, v -> RateLimiter.builder(CHECK).warmup((Duration) v)).excluding("burst"));
+        rl.put("cold-factor", prop(NUMBER, v -> RateLimiter.builder(CHECK).warmup(SECOND, (Double) v))
+                .excluding("burst").needing(needsAny("warmup")));
+        all.put(Kind.RATE_LIMITER, rl);
+
+        Map<String, Prop> cb = new LinkedHashMap<>();
+        Function<Map<String, Setting>, String> threshold = needsAny("failure-rate-threshold", "slow-call-rate-threshold");
+        Function<Map<String, Setting>, String> window = needsAny("count-window", "time-window");
+        cb.put("max-requests", prop(INT, v -> CircuitBreaker.builder(CHECK).maxRequests((Integer) v)));
+        cb.put("interval", prop(DURATION, v -> CircuitBreaker.builder(CHECK).interval((Duration) v)));
+        cb.put("interval-bucket", prop(DURATION, v -> CircuitBreaker.builder(CHECK).interval((Duration) v, (Duration) v))
+                .needing(needsAny("interval")));
+        cb.put("open-duration", prop(DURATION, v -> CircuitBreaker.builder(CHECK).openDuration((Duration) v)));
+        cb.put("open-backoff-multiplier", prop(NUMBER, v -> CircuitBreaker.builder(CHECK).openBackoff((Double) v, SECOND))
+                .needing(needsAny("open-backoff-max")));
+        cb.put("open-backoff-max", prop(DURATION, v -> CircuitBreaker.builder(CHECK).openBackoff(1.0, (Duration) v))
+                .needing(needsAny("open-backoff-multiplier")));
+        cb.put("half-open-timeout", prop(DURATION, v -> CircuitBreaker.builder(CHECK).halfOpenTimeout((Duration) v)));
+        cb.put("consecutive-failures", prop(INT, v -> atLeast(v, 0)));
+        cb.put("failure-rate-threshold", prop(PERCENT, v -> CircuitBreaker.builder(CHECK).failureRateThreshold((Double) v, 1))
+                .needing(window));
+        cb.put("slow-call-rate-threshold", prop(PERCENT,
+                v -> CircuitBreaker.builder(CHECK).slowCallRateThreshold((Double) v, SECOND, 1))
+                .needing(s -> window.apply(s) != null ? window.apply(s) : needsAny("slow-call-duration").apply(s)));
+        cb.put("slow-call-duration", prop(DURATION,
+                v -> CircuitBreaker.builder(CHECK).slowCallRateThreshold(50, (Duration) v, 1))
+                .needing(needsAny("slow-call-rate-threshold")));
+        cb.put("minimum-calls", prop(INT, v -> CircuitBreaker.builder(CHECK).failureRateThreshold(50, (Integer) v))
+                .needing(threshold));
+        cb.put("count-window", prop(INT, v -> CircuitBreaker.builder(CHECK).countWindow((Integer) v))
+                .excluding("time-window", "time-window-bucket").needing(threshold));
+        cb.put("time-window", prop(DURATION, v -> CircuitBreaker.builder(CHECK).timeWindow((Duration) v, (Duration) v))
+                .excluding("count-window").needing(threshold));
+        cb.put("time-window-bucket", prop(DURATION,
+                v -> CircuitBreaker.builder(CHECK).timeWindow((Duration) v, (Duration) v))
+                .excluding("count-window").needing(needsAny("time-window")));
+        all.put(Kind.CIRCUIT_BREAKER, cb);
+
+        Map<String, Prop> bh = new LinkedHashMap<>();
+        bh.put("max-concurrent", prop(INT, v -> Bulkhead.builder(CHECK).maxConcurrent((Integer) v)));
+        bh.put("max-wait", prop(DURATION, v -> Bulkhead.builder(CHECK).maxWait((Duration) v)));
+        all.put(Kind.BULKHEAD, bh);
+
+        Map<String, Prop> al = new LinkedHashMap<>();
+        al.put("algorithm", choice("aimd", "vegas"));
+        al.put("initial-limit", prop(INT, v -> atLeast(v, 1)));
+        al.put("min-limit", prop(INT, v -> atLeast(v, 1)));
+        al.put("max-limit", prop(INT, v -> atLeast(v, 1)));
+        al.put("backoff-ratio", prop(FRACTION, v -> LimitAlgorithm.aimd(1, 1, 1, (Double) v, SECOND))
+                .needing(needsChoice("algorithm", "aimd", "aimd")));
+        al.put("timeout", prop(DURATION, v -> LimitAlgorithm.aimd(1, 1, 1, 0.5, (Duration) v))
+                .needing(needsChoice("algorithm", "aimd", "aimd")));
+        all.put(Kind.ADAPTIVE_LIMITER, al);
+
+        Map<String, Prop> rt = new LinkedHashMap<>();
+        Function<Map<String, Setting>, String> exponential = needsChoice("backoff", "exponential", "exponential");
+        rt.put("max-attempts", prop(INT, v -> Retry.builder(CHECK).maxAttempts((Integer) v)));
+        rt.put("backoff", choice("exponential", "fixed"));
+        rt.put("backoff-delay", prop(DURATION, v -> Backoff.fixed((Duration) v))
+                .needing(needsChoice("backoff", "fixed", "exponential")));
+        rt.put("backoff-initial", prop(DURATION, v -> Backoff.exponential((Duration) v, 1.0, (Duration) v))
+                .needing(exponential));
+        rt.put("backoff-multiplier", prop(NUMBER, v -> Backoff.exponential(SECOND, (Double) v, SECOND))
+                .needing(exponential));
+        rt.put("backoff-max", prop(DURATION, v -> Backoff.exponential((Duration) v, 1.0, (Duration) v))
+                .needing(exponential));
+        rt.put("backoff-jitter", choice("none", "full", "equal", "decorrelated").needing(exponential));
+        rt.put("max-delay", prop(DURATION, v -> Retry.builder(CHECK).maxDelay((Duration) v)));
+        rt.put("budget-ratio", prop(FRACTION, v -> RetryBudget.of((Double) v, 0, 1)));
+        rt.put("budget-min-per-second", prop(RATE, v -> RetryBudget.of(0, (Double) v, 1)));
+        rt.put("budget-max-balance", prop(INT, v -> RetryBudget.of(0, 0, (Integer) v)));
+        all.put(Kind.RETRY, rt);
+
+        Map<String, Prop> to = new LinkedHashMap<>();
+        to.put("timeout", prop(DURATION, v -> Timeout.builder(CHECK).timeout((Duration) v)));
+        to.put("interrupt-on-timeout", prop(BOOL, v -> { }));
+        all.put(Kind.TIMEOUT, to);
+
+        all.put(Kind.PIPELINE, Map.of("policies", prop(s -> s, v -> { })));
+
+        all.replaceAll((k, v) -> Collections.unmodifiableMap(v));
+        return Collections.unmodifiableMap(all);
+    }
+
+    // ------------------------------------------------------------------ parsing
+
+    /** kind -> name -> property -> setting; immutable. */
+    private final Map<Kind, Map<String, Map<String, Setting>>> blocks;
+
+    private RegistryConfig(Map<Kind, Map<String, Map<String, Setting>>> blocks) {
+        this.blocks = blocks;
+    }
+
+    /**
+     * Parses {@code raw} (keys outside {@code resilience.} are ignored) and validates all of it,
+     * building each configured instance on {@code ticker} (may be null) and dropping it.
+     *
+     * @throws ConfigurationException listing every problem found
+     */
+    static RegistryConfig parse(Map<String, String> raw, Ticker ticker) {
+        List<Problem> problems = new ArrayList<>();
+        Set<String> broken = new HashSet<>();
+        Map<Kind, Map<String, Map<String, Setting>>> blocks = new EnumMap<>(Kind.class);
+        Map<String, String> sorted = new TreeMap<>();
+        raw.forEach((k, v) -> {
+            if (k != null && k.startsWith(PREFIX)) {
+                sorted.put(k, v == null ? "" : v.trim());
+            }
+        });
+        for (Map.Entry<String, String> e : sorted.entrySet()) {
+            String key = e.getKey();
+            String value = e.getValue();
+            String[] parts = key.substring(PREFIX.length()).split("\\.", -1);
+            if (parts.length < 3 || Arrays.asList(parts).contains("")) {
+                problems.add(new Problem(key, value, "not a key of the form resilience.<kind>.<name>.<property>"));
+                continue;
+            }
+            Kind kind = Kind.of(parts[0]);
+            if (kind == null) {
+                problems.add(new Problem(key, value, "unknown kind '" + parts[0] + "'"
+                        + ConfigValues.suggestion(parts[0], Kind.keys()) + "; kinds: " + String.join(", ", Kind.keys())));
+                continue;
+            }
+            String name = String.join(".", Arrays.asList(parts).subList(1, parts.length - 1));
+            String property = parts[parts.length - 1];
+            // The name is configured even if this key is refused, so pipelines naming it do not add a problem.
+            Map<String, Setting> block = blocks.computeIfAbsent(kind, k -> new TreeMap<>())
+                    .computeIfAbsent(name, n -> new TreeMap<>());
+            Prop prop = PROPS.get(kind).get(property);
+            String why = null;
+            Object parsed = null;
+            if (prop == null) {
+                String suggestion = ConfigValues.suggestion(property, PROPS.get(kind).keySet());
+                why = "unknown property '" + property + "' of " + kind.key + (suggestion.isEmpty()
+                        ? "; properties: " + String.join(", ", PROPS.get(kind).keySet()) : suggestion);
+            } else if (value.isEmpty()) {
+                why = "no value";
+            } else {
+                try {
+                    parsed = prop.parser().apply(value);
+                    prop.check().accept(parsed);
+                } catch (IllegalArgumentException | IllegalStateException ex) {
+                    why = ex.getMessage();
+                }
+            }
+            if (why != null) {
+                problems.add(new Problem(key, value, why));
+                broken.add(kind.key + "." + name);
+                continue;
+            }
+            block.put(property, new Setting(key, value, parsed));
+        }
+        blocks.forEach((kind, names) -> names.forEach((name, settings) -> settings.forEach((property, s) -> {
+            for (String other : PROPS.get(kind).get(property).excludes()) {
+                if (settings.containsKey(other) && property.compareTo(other) < 0) {
+                    problems.add(new Problem(s.key(), s.raw(), property + " and " + other + " exclude each other"));
+                    broken.add(kind.key + "." + name);
+                }
+            }
+        })));
+        blocks.replaceAll((kind, names) -> {
+            names.replaceAll((name, settings) -> Collections.unmodifiableMap(settings));
+            return Collections.unmodifiableMap(names);
+        });
+        RegistryConfig config = new RegistryConfig(Collections.unmodifiableMap(blocks));
+        config.validate(ticker, broken, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(sortedUnique(problems));
+        }
+        return config;
+    }
+
+    private void validate(Ticker ticker, Set<String> broken, List<Problem> problems) {
+        for (Kind kind : Kind.values()) {
+            if (broken.contains(kind.key + "." + DEFAULT)) {
+                continue; // its instances would only repeat the default's problems
+            }
+            for (String name : names(kind)) {
+                if (broken.contains(kind.key + "." + name)) {
+                    continue;
+                }
+                if (kind == Kind.PIPELINE) {
+                    Setting policies = policies(name);
+                    for (Ref ref : policies == null ? List.<Ref>of() : refs(name, policies, problems)) {
+                        if (!name.equals(DEFAULT) && !broken.contains(ref.kind().key + "." + ref.name())
+                                && !broken.contains(ref.kind().key + "." + DEFAULT)) {
+                            tryBuild(ref.kind(), ref.name(), ticker, true, problems);
+                        }
+                    }
+                } else {
+                    tryBuild(kind, name, ticker, !name.equals(DEFAULT), problems);
+                }
+            }
+        }
+    }
+
+    static List<Problem> sortedUnique(List<Problem> problems) {
+        List<Problem> list = new ArrayList<>(new LinkedHashSet<>(problems));
+        list.sort((a, b) -> a.key().compareTo(b.key())); // stable: a key's problems keep their order
+        return List.copyOf(list);
+    }
+
+    // ------------------------------------------------------------------ lookups
+
+    /** The names configured for {@code kind}, {@code default} among them if given. */
+    Set<String> names(Kind kind) {
+        return blocks.getOrDefault(kind, Map.of()).keySet();
+    }
+
+    private Map<String, Setting> block(Kind kind, String name) {
+        return blocks.getOrDefault(kind, Map.of()).getOrDefault(name, Map.of());
+    }
+
+    static String prefix(Kind kind, String name) {
+        return PREFIX + kind.key + "." + name;
+    }
+
+    /**
+     * The settings of {@code kind}/{@code name}: its own, plus the default block's that it neither
+     * sets nor excludes and that apply to it. Own settings that do not apply are problems.
+     */
+    Map<String, Setting> effective(Kind kind, String name, List<Problem> problems) {
+        Map<String, Setting> own = block(kind, name);
+        Map<String, Setting> merged = new TreeMap<>();
+        if (!name.equals(DEFAULT)) {
+            Set<String> hidden = new HashSet<>(own.keySet());
+            own.keySet().forEach(p -> hidden.addAll(PROPS.get(kind).get(p).excludes()));
+            block(kind, DEFAULT).forEach((p, s) -> {
+                if (!hidden.contains(p)) {
+                    merged.put(p, s);
+                }
+            });
+        }
+        merged.putAll(own);
+        // An inherited default that does not apply here (say, an exponential backoff's initial delay
+        // when this retry's backoff is fixed) is dropped; dropping one may make another inapplicable.
+        boolean dropped = true;
+        while (dropped) {
+            dropped = merged.keySet().removeIf(p -> !own.containsKey(p) && PROPS.get(kind).get(p).needs().apply(merged) != null);
+        }
+        own.forEach((p, s) -> {
+            String why = PROPS.get(kind).get(p).needs().apply(merged);
+            if (why != null) {
+                problems.add(new Problem(s.key(), s.raw(), why));
+            }
+        });
+        return Collections.unmodifiableMap(merged);
+    }
+
+    /** The {@code policies} of pipeline {@code name}: its own, else the default block's, else null. */
+    Setting policies(String name) {
+        Setting own = block(Kind.PIPELINE, name).get("policies");
+        return own != null ? own : block(Kind.PIPELINE, DEFAULT).get("policies");
+    }
+
+    /**
+     * The policies of pipeline {@code name}, outermost first: as its {@code policies} say, or, when
+     * neither it nor the default block has any, the kinds configured under the same name, in
+     * {@link Pipeline#DEFAULT_ORDER}.
+     *
+     * @throws ConfigurationException if they cannot be resolved, or there are none
+     */
+    List<Ref> pipeline(String name) {
+        Setting policies = policies(name);
+        List<Problem> problems = new ArrayList<>();
+        List<Ref> refs = new ArrayList<>();
+        if (policies != null) {
+            refs.addAll(refs(name, policies, problems));
+        } else {
+            for (Pipeline.Stage stage : Pipeline.DEFAULT_ORDER) {
+                for (Kind kind : Kind.values()) {
+                    if (kind.stage == stage && names(kind).contains(name)) {
+                        refs.add(new Ref(kind, name));
+                    }
+                }
+            }
+            if (refs.isEmpty()) {
+                problems.add(new Problem(prefix(Kind.PIPELINE, name) + ".policies", "",
+                        "pipeline '" + name + "' has no policies: set this key, or configure a retry, circuitbreaker,"
+                                + " ratelimiter, timeout or bulkhead named '" + name + "'"));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(sortedUnique(problems));
+        }
+        return List.copyOf(refs);
+    }
+
+    /**
+     * Parses a {@code policies} value: {@code kind:name} or {@code kind} (the pipeline's own name),
+     * comma-separated, outermost first. Adds a problem for each entry it cannot take.
+     */
+    private List<Ref> refs(String pipeline, Setting policies, List<Problem> problems) {
+        List<Ref> refs = new ArrayList<>();
+        Set<Kind> kinds = EnumSet.noneOf(Kind.class);
+        for (String entry : policies.raw().split(",", -1)) {
+            String item = entry.trim();
+            int colon = item.indexOf(':');
+            String kindKey = (colon < 0 ? item : item.substring(0, colon).trim()).toLowerCase(Locale.ROOT);
+            String name = colon < 0 ? pipeline : item.substring(colon + 1).trim();
+            Kind kind = Kind.of(kindKey);
+            String why = null;
+            if (item.isEmpty()) {
+                why = "an empty entry";
+            } else if (kind == null) {
+                why = "unknown policy kind '" + kindKey + "'" + ConfigValues.suggestion(kindKey, Kind.keys())
+                        + "; use retry, circuitbreaker, ratelimiter, timeout or bulkhead";
+            } else if (kind == Kind.ADAPTIVE_LIMITER) {
+                // TODO(policy-spi): accept adaptive limiters once Pipeline.Builder takes any Policy.
+                why = "an adaptive limiter cannot be a pipeline policy yet (Pipeline has no stage for it);"
+                        + " call it directly";
+            } else if (kind == Kind.PIPELINE) {
+                why = "a pipeline cannot hold a pipeline";
+            } else if (name.isEmpty()) {
+                why = "no name after ':'";
+            } else if (colon >= 0 && !name.equals(DEFAULT) && !names(kind).contains(name)) {
+                Set<String> known = new HashSet<>(names(kind));
+                known.add(DEFAULT);
+                why = "no " + kind.key + " named '" + name + "' is configured (no " + prefix(kind, name) + ".* keys)"
+                        + ConfigValues.suggestion(name, known);
+            } else if (refs.contains(new Ref(kind, name))) {
+                why = "referenced twice";
+            } else if (!kinds.add(kind)) {
+                why = "a second " + kind.key + ": a pipeline holds at most one policy of each kind";
+            }
+            if (why != null) {
+                problems.add(new Problem(policies.key(), policies.raw(), "'" + item + "': " + why));
+            } else {
+                refs.add(new Ref(kind, name));
+            }
+        }
+        return refs;
+    }
+
+    // ------------------------------------------------------------------ building
+
+    /**
+     * Builds {@code kind}/{@code name} (not a pipeline) from its effective settings.
+     *
+     * @throws ConfigurationException naming the keys at fault
+     */
+    Object build(Kind kind, String name, Ticker ticker) {
+        List<Problem> problems = new ArrayList<>();
+        Object instance = tryBuild(kind, name, ticker, true, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(sortedUnique(problems));
+        }
+        return instance;
+    }
+
+    /**
+     * Builds {@code kind}/{@code name}, or adds why it cannot be built to {@code problems} and
+     * returns null. A missing required property is a problem only if {@code complete}.
+     */
+    private Object tryBuild(Kind kind, String name, Ticker ticker, boolean complete, List<Problem> problems) {
+        int before = problems.size();
+        Map<String, Setting> s = effective(kind, name, problems);
+        if (problems.size() > before) {
+            return null;
+        }
+        try {
+            return instance(kind, name, s, ticker);
+        } catch (MissingProperty e) {
+            if (complete) {
+                problems.add(new Problem(prefix(kind, name) + "." + e.property, "", "required"
+                        + (name.equals(DEFAULT) ? "" : ": set it, or " + prefix(kind, DEFAULT) + "." + e.property
+                                + " for every " + kind.key)));
+            }
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            problems.add(new Problem(prefix(kind, name), "", "settings that do not go together: " + e.getMessage()));
+        }
+        return null;
+    }
+
+    private static Object instance(Kind kind, String name, Map<String, Setting> s, Ticker ticker) {
+        switch (kind) {
+            case RATE_LIMITER: {
+                RateLimiter.Builder b = RateLimiter.builder(name).rate(required(s, "rate", Double.class));
+                ifSet(s, "burst", Integer.class, b::burst);
+                ifSet(s, "max-wait", Duration.class, b::maxWait);
+                Duration warmup = optional(s, "warmup", Duration.class);
+                Double coldFactor = optional(s, "cold-factor", Double.class);
+                if (warmup != null && coldFactor == null) {
+                    b.warmup(warmup);
+                } else if (warmup != null) {
+                    b.warmup(warmup, coldFactor);
+                }
+                return (ticker == null ? b : b.ticker(ticker)).build();
+            }
+            case CIRCUIT_BREAKER:
+                return circuitBreaker(name, s, ticker);
+            case BULKHEAD: {
+                Bulkhead.Builder b = Bulkhead.builder(name).maxConcurrent(required(s, "max-concurrent", Integer.class));
+                ifSet(s, "max-wait", Duration.class, b::maxWait);
+                return (ticker == null ? b : b.ticker(ticker)).build();
+            }
+            case ADAPTIVE_LIMITER: {
+                int min = orElse(s, "min-limit", 1);
+                int max = orElse(s, "max-limit", Math.max(200, min));
+                int initial = orElse(s, "initial-limit", Math.max(min, Math.min(20, max)));
+                LimitAlgorithm algorithm = "vegas".equals(optional(s, "algorithm", String.class))
+                        ? LimitAlgorithm.vegas(initial, min, max)
+                        : LimitAlgorithm.aimd(initial, min, max, orElse(s, "backoff-ratio", 0.9),
+                                orElse(s, "timeout", Duration.ofSeconds(5)));
+                AdaptiveLimiter.Builder b = AdaptiveLimiter.builder(name).algorithm(algorithm);
+                return (ticker == null ? b : b.ticker(ticker)).build();
+            }
+            case RETRY:
+                return retry(name, s, ticker);
+            case TIMEOUT: {
+                Timeout.Builder b = Timeout.builder(name).timeout(required(s, "timeout", Duration.class));
+                if (orElse(s, "interrupt-on-timeout", false)) {
+                    b.interruptOnTimeout();
+                }
+                return (ticker == null ? b : b.ticker(ticker)).build();
+            }
+            default:
+                throw new IllegalStateException("not an instance kind: " + kind);
+        }
+    }
+
+    private static CircuitBreaker circuitBreaker(String name, Map<String, Setting> s, Ticker ticker) {
+        CircuitBreaker.Builder b = CircuitBreaker.builder(name);
+        ifSet(s, "max-requests", Integer.class, b::maxRequests);
+        Duration interval = optional(s, "interval", Duration.class);
+        Duration intervalBucket = optional(s, "interval-bucket", Duration.class);
+        if (interval != null && intervalBucket == null) {
+            b.interval(interval);
+        } else if (interval != null) {
+            b.interval(interval, intervalBucket);
+        }
+        ifSet(s, "open-duration", Duration.class, b::openDuration);
+        Double multiplier = optional(s, "open-backoff-multiplier", Double.class);
+        if (multiplier != null) {
+            b.openBackoff(multiplier, required(s, "open-backoff-max", Duration.class));
+        }
+        ifSet(s, "half-open-timeout", Duration.class, b::halfOpenTimeout);
+        Integer consecutive = optional(s, "consecutive-failures", Integer.class);
+        if (consecutive != null) {
+            int n = consecutive;
+            b.readyToTrip(n == 0 ? c -> false : c -> c.consecutiveFailures() >= n);
+        }
+        Integer countWindow = optional(s, "count-window", Integer.class);
+        int minimumCalls = orElse(s, "minimum-calls", countWindow == null ? 100 : Math.min(100, countWindow));
+        ifSet(s, "failure-rate-threshold", Double.class, p -> b.failureRateThreshold(p, minimumCalls));
+        Double slowRate = optional(s, "slow-call-rate-threshold", Double.class);
+        if (slowRate != null) {
+            b.slowCallRateThreshold(slowRate, required(s, "slow-call-duration", Duration.class), minimumCalls);
+        }
+        if (countWindow != null) {
+            b.countWindow(countWindow);
+        }
+        Duration timeWindow = optional(s, "time-window", Duration.class);
+        if (timeWindow != null) {
+            b.timeWindow(timeWindow, orElse(s, "time-window-bucket", SECOND));
+        }
+        return (ticker == null ? b : b.ticker(ticker)).build();
+    }
+
+    private static Retry retry(String name, Map<String, Setting> s, Ticker ticker) {
+        Retry.Builder b = Retry.builder(name);
+        ifSet(s, "max-attempts", Integer.class, b::maxAttempts);
+        if ("fixed".equals(optional(s, "backoff", String.class))) {
+            b.backoff(Backoff.fixed(required(s, "backoff-delay", Duration.class)));
+        } else if (s.keySet().stream().anyMatch(p -> p.startsWith("backoff"))) {
+            // Retry.Builder's own default backoff, with what is set replaced.
+            b.backoff(Backoff.exponential(orElse(s, "backoff-initial", Duration.ofMillis(100)),
+                    orElse(s, "backoff-multiplier", 2.0), orElse(s, "backoff-max", Duration.ofSeconds(10)),
+                    Backoff.Jitter.valueOf(orElse(s, "backoff-jitter", "full").toUpperCase(Locale.ROOT))));
+        }
+        ifSet(s, "max-delay", Duration.class, b::maxDelay);
+        if (s.keySet().stream().anyMatch(p -> p.startsWith("budget-"))) {
+            double ratio = orElse(s, "budget-ratio", 0.2);
+            double minPerSecond = orElse(s, "budget-min-per-second", 10.0);
+            int maxBalance = orElse(s, "budget-max-balance", 100);
+            b.budget(ticker == null ? RetryBudget.of(ratio, minPerSecond, maxBalance)
+                    : RetryBudget.of(ratio, minPerSecond, maxBalance, ticker));
+        }
+        return (ticker == null ? b : b.ticker(ticker)).build();
+    }
+
+    private static <T> T optional(Map<String, Setting> s, String property, Class<T> type) {
+        Setting setting = s.get(property);
+        return setting == null ? null : type.cast(setting.value());
+    }
+
+    private static <T> T required(Map<String, Setting> s, String property, Class<T> type) {
+        T value = optional(s, property, type);
+        if (value == null) {
+            throw new MissingProperty(property);
+        }
+        return value;
+    }
+
+    @SuppressWarnings("unchecked") // the default's type is the property's type
+    private static <T> T orElse(Map<String, Setting> s, String property, T dflt) {
+        T value = (T) optional(s, property, dflt.getClass());
+        return value == null ? dflt : value;
+    }
+
+    private static <T> void ifSet(Map<String, Setting> s, String property, Class<T> type, Consumer<T> setter) {
+        T value = optional(s, property, type);
+        if (value != null) {
+            setter.accept(value);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package dev.resilience.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.ManualTicker;
+import dev.resilience.core.ConfigurationException.Problem;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+/** Reloading: all or nothing, applied where the live instance can take it, reported where not. */
+class ResilienceRegistryReloadTest {
+
+    private static final long MS = 1_000_000L;
+
+    private final ManualTicker ticker = new ManualTicker();
+
+    private static Map<String, String> with(Map<String, String> base, String... keysAndValues) {
+        Map<String, String> map = new HashMap<>(base);
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            if (keysAndValues[i + 1] == null) {
+                map.remove(keysAndValues[i]);
+            } else {
+                map.put(keysAndValues[i], keysAndValues[i + 1]);
+            }
+        }
+        return map;
+    }
+
+    private static final Map<String, String> BASE = Map.of(
+            "resilience.ratelimiter.api.rate", "1",
+            "resilience.ratelimiter.api.burst", "1",
+            "resilience.circuitbreaker.payments.open-duration", "10s");
+
+    @Test
+    void aRateChangeReachesTheLiveLimiter() {
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(BASE).build();
+        RateLimiter api = registry.rateLimiter("api");
+        assertTrue(api.tryAcquire());
+        ticker.advance(100 * MS);
+        assertFalse(api.tryAcquire(), "1/s: nothing after 100 ms");
+
+        ResilienceRegistry.ReloadResult result = registry.reload(with(BASE, "resilience.ratelimiter.api.rate", "10/s"));
+        assertEquals(List.of("resilience.ratelimiter.api.rate"), result.applied());
+        assertEquals(List.of(), result.needsRestart());
+        assertSame(api, registry.rateLimiter("api"), "the same instance, changed");
+        assertEquals(10.0, api.rate(), 1e-9);
+        ticker.advance(100 * MS);
+        assertTrue(api.tryAcquire(), "10/s: a permit every 100 ms");
+        assertFalse(api.tryAcquire());
+    }
+
+    @Test
+    void aBurstChangeFromTheDefaultsReachesEveryLimiterThatInheritsIt() {
+        Map<String, String> config = Map.of("resilience.ratelimiter.default.rate", "1",
+                "resilience.ratelimiter.default.burst", "1", "resilience.ratelimiter.own.burst", "1");
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();
+        RateLimiter inherits = registry.rateLimiter("inherits");
+        RateLimiter own = registry.rateLimiter("own");
+        ResilienceRegistry.ReloadResult result = registry.reload(with(config, "resilience.ratelimiter.default.burst", "3"));
+        assertEquals(List.of("resilience.ratelimiter.inherits.burst"), result.applied(), "own sets its burst itself");
+        assertEquals(3, inherits.burst());
+        assertEquals(1, own.burst());
+    }
+
+    @Test
+    void anInvalidReloadChangesNothingAndListsEveryProblem() {
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(BASE).build();
+        RateLimiter api = registry.rateLimiter("api");
+        Map<String, String> bad = with(BASE,
+                "resilience.ratelimiter.api.rate", "20",                   // fine on its own
+                "resilience.ratelimiter.api.burst", "-1",
+                "resilience.circuitbreaker.payments.open-duration", "soon",
+                "resilience.bulkhead.fresh.max-concurrent", "3",           // fine on its own
+                "resilience.timeout.t.timout", "1s");
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> registry.reload(bad));
+        assertEquals(List.of("resilience.circuitbreaker.payments.open-duration", "resilience.ratelimiter.api.burst",
+                "resilience.timeout.t.timout"), e.problems().stream().map(Problem::key).toList());
+        assertEquals(1.0, api.rate(), 1e-9, "nothing applied");
+        assertEquals(1, api.burst());
+        assertThrows(ConfigurationException.class, () -> registry.bulkhead("fresh"), "nor any new name");
+    }
+
+    @Test
+    void aChangeTheLiveInstanceCannotTakeIsReportedNotIgnored() {
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(BASE).build();
+        RateLimiter api = registry.rateLimiter("api");
+        CircuitBreaker payments = registry.circuitBreaker("payments");
+        ResilienceRegistry.ReloadResult result = registry.reload(with(BASE,
+                "resilience.ratelimiter.api.rate", "5",
+                "resilience.ratelimiter.api.max-wait", "10ms",
+                "resilience.circuitbreaker.payments.open-duration", "1m",
+                "resilience.bulkhead.fresh.max-concurrent", "3"));
+        assertEquals(List.of("resilience.ratelimiter.api.rate"), result.applied());
+        assertEquals(List.of("resilience.circuitbreaker.payments.open-duration", "resilience.ratelimiter.api.max-wait"),
+                result.needsRestart());
+        assertEquals(5.0, api.rate(), 1e-9);
+        assertEquals(3, registry.bulkhead("fresh").maxConcurrent(), "new names are available");
+
+        for (int i = 0; i < 6; i++) {
+            payments.tryAcquire().onFailure(new IOException());
+        }
+        ticker.advance(Duration.ofSeconds(10));
+        assertTrue(payments.tryAcquire().isPermitted(), "the live breaker keeps its 10 s");
+
+        ResilienceRegistry.ReloadResult again = registry.reload(with(BASE,
+                "resilience.ratelimiter.api.rate", "5",
+                "resilience.ratelimiter.api.max-wait", "10ms",
+                "resilience.circuitbreaker.payments.open-duration", "1m",
+                "resilience.bulkhead.fresh.max-concurrent", "3"));
+        assertEquals(List.of(), again.applied());
+        assertEquals(result.needsRestart(), again.needsRestart(), "still not applied, so still listed");
+
+        ResilienceRegistry.ReloadResult back = registry.reload(with(BASE, "resilience.bulkhead.fresh.max-concurrent", "3"));
+        assertEquals(List.of("resilience.ratelimiter.api.rate"), back.applied());
+        assertEquals(List.of(), back.needsRestart(), "the configuration matches the live instances again");
+        assertEquals(1.0, api.rate(), 1e-9);
+    }
+
+    @Test
+    void aReloadThatWouldLeaveALiveInstanceUnbuildableIsRefused() {
+        Map<String, String> config = Map.of("resilience.ratelimiter.default.rate", "10");
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();
+        RateLimiter adHoc = registry.rateLimiter("ad-hoc");
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> registry.reload(Map.of()));
+        assertEquals(List.of("resilience.ratelimiter.ad-hoc.rate"), e.problems().stream().map(Problem::key).toList());
+        assertEquals(10.0, adHoc.rate(), 1e-9);
+    }
+
+    @Test
+    void aWarmUpLimiterCannotTakeARateChange() {
+        Map<String, String> config = Map.of("resilience.ratelimiter.warm.rate", "10",
+                "resilience.ratelimiter.warm.warmup", "5s");
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();
+        RateLimiter warm = registry.rateLimiter("warm");
+        ResilienceRegistry.ReloadResult result = registry.reload(with(config, "resilience.ratelimiter.warm.rate", "20"));
+        assertEquals(List.of(), result.applied());
+        assertEquals(List.of("resilience.ratelimiter.warm.rate"), result.needsRestart());
+        assertEquals(10.0, warm.rate(), 1e-9);
+    }
+
+    @Test
+    void aPipelineWhosePoliciesChangeNeedsARestart() {
+        Map<String, String> config = Map.of("resilience.retry.p.max-attempts", "2",
+                "resilience.timeout.p.timeout", "1s", "resilience.pipeline.p.policies", "retry, timeout");
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();
+        Pipeline<String> p = registry.pipeline("p");
+        Properties next = new Properties();
+        with(config, "resilience.pipeline.p.policies", "timeout, retry").forEach(next::setProperty);
+        ResilienceRegistry.ReloadResult result = registry.reload(next);
+        assertEquals(List.of("resilience.pipeline.p.policies"), result.needsRestart());
+        assertSame(p, registry.pipeline("p"));
+        assertEquals(List.of(Pipeline.Stage.RETRY, Pipeline.Stage.TIMEOUT), p.stages(), "the live pipeline is unchanged");
+    }
+}

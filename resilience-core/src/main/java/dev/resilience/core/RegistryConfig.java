@@ -34,19 +34,19 @@ final class RegistryConfig {
 
     /** The kinds of instance, by their key segment. */
     enum Kind {
-        RATE_LIMITER("ratelimiter", Pipeline.Stage.RATE_LIMITER),
-        CIRCUIT_BREAKER("circuitbreaker", Pipeline.Stage.CIRCUIT_BREAKER),
-        BULKHEAD("bulkhead", Pipeline.Stage.BULKHEAD),
-        ADAPTIVE_LIMITER("adaptivelimiter", null), // TODO(policy-spi): no Pipeline.Stage yet
-        RETRY("retry", Pipeline.Stage.RETRY),
-        TIMEOUT("timeout", Pipeline.Stage.TIMEOUT),
+        RATE_LIMITER("ratelimiter", Policy.Kind.RATE_LIMITER),
+        CIRCUIT_BREAKER("circuitbreaker", Policy.Kind.CIRCUIT_BREAKER),
+        BULKHEAD("bulkhead", Policy.Kind.CONCURRENCY_LIMIT),
+        ADAPTIVE_LIMITER("adaptivelimiter", Policy.Kind.CONCURRENCY_LIMIT),
+        RETRY("retry", Policy.Kind.RETRY),
+        TIMEOUT("timeout", Policy.Kind.TIMEOUT),
         PIPELINE("pipeline", null);
 
         final String key;
-        /** The pipeline stage this kind fills, or null if it cannot be a pipeline policy. */
-        final Pipeline.Stage stage;
+        /** The policy kind this kind builds, or null if it cannot be a pipeline policy. */
+        final Policy.Kind stage;
 
-        Kind(String key, Pipeline.Stage stage) {
+        Kind(String key, Policy.Kind stage) {
             this.key = key;
             this.stage = stage;
         }
@@ -439,7 +439,7 @@ final class RegistryConfig {
         if (policies != null) {
             refs.addAll(refs(name, policies, problems));
         } else {
-            for (Pipeline.Stage stage : Pipeline.DEFAULT_ORDER) {
+            for (Policy.Kind stage : Pipeline.DEFAULT_ORDER) {
                 for (Kind kind : Kind.values()) {
                     if (kind.stage == stage && names(kind).contains(name)) {
                         refs.add(new Ref(kind, name));
@@ -449,7 +449,7 @@ final class RegistryConfig {
             if (refs.isEmpty()) {
                 problems.add(new Problem(prefix(Kind.PIPELINE, name) + ".policies", "",
                         "pipeline '" + name + "' has no policies: set this key, or configure a retry, circuitbreaker,"
-                                + " ratelimiter, timeout or bulkhead named '" + name + "'"));
+                                + " ratelimiter, timeout, bulkhead or adaptivelimiter named '" + name + "'"));
             }
         }
         if (!problems.isEmpty()) {
@@ -476,11 +476,7 @@ final class RegistryConfig {
                 why = "an empty entry";
             } else if (kind == null) {
                 why = "unknown policy kind '" + kindKey + "'" + ConfigValues.suggestion(kindKey, Kind.keys())
-                        + "; use retry, circuitbreaker, ratelimiter, timeout or bulkhead";
-            } else if (kind == Kind.ADAPTIVE_LIMITER) {
-                // TODO(policy-spi): accept adaptive limiters once Pipeline.Builder takes any Policy.
-                why = "an adaptive limiter cannot be a pipeline policy yet (Pipeline has no stage for it);"
-                        + " call it directly";
+                        + "; use retry, circuitbreaker, ratelimiter, timeout, bulkhead or adaptivelimiter";
             } else if (kind == Kind.PIPELINE) {
                 why = "a pipeline cannot hold a pipeline";
             } else if (name.isEmpty()) {

@@ -123,8 +123,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * named like the pipeline, configured or not, which lets {@code resilience.pipeline.default.policies}
  * give every pipeline the same shape. Without {@code policies} (its own or the default's), a
  * pipeline holds the kinds configured under its name, in {@link Pipeline#DEFAULT_ORDER}. Kinds:
- * {@code retry}, {@code circuitbreaker}, {@code ratelimiter}, {@code timeout}, {@code bulkhead}, each
- * at most once; an adaptive limiter cannot be a pipeline policy yet.
+ * {@code retry}, {@code circuitbreaker}, {@code ratelimiter}, {@code timeout}, {@code bulkhead},
+ * {@code adaptivelimiter}, each at most once.
  *
  * <p><b>Validation.</b> {@link #of(Map)}, {@link #of(Properties)} and {@link Builder#build()}
  * validate the whole configuration at once: every key's kind and property (with a suggestion for a
@@ -393,26 +393,22 @@ public final class ResilienceRegistry {
      * Builds the pipeline of {@code refs}, outermost first, from this registry's instances.
      */
     private Pipeline<Object> buildPipeline(String name, List<Ref> refs) {
-        // TODO(policy-spi): with Pipeline.Builder.add(Policy) this becomes one add(...) per ref,
-        // without the stage bookkeeping, and adaptive limiters can join (RegistryConfig rejects them).
         Pipeline.Builder<Object> b = Pipeline.builder(name);
-        Pipeline.Stage[] order = new Pipeline.Stage[refs.size()];
-        for (int i = 0; i < order.length; i++) {
-            Ref ref = refs.get(i);
-            order[i] = ref.kind().stage;
+        for (Ref ref : refs) {
             switch (ref.kind()) {
-                case RETRY -> b.retry(retry(ref.name()));
-                case CIRCUIT_BREAKER -> b.circuitBreaker(circuitBreaker(ref.name()));
-                case RATE_LIMITER -> b.rateLimiter(rateLimiter(ref.name()));
-                case TIMEOUT -> b.timeout(timeout(ref.name()));
-                case BULKHEAD -> b.bulkhead(bulkhead(ref.name()));
+                case RETRY -> b.add(retry(ref.name()));
+                case CIRCUIT_BREAKER -> b.add(circuitBreaker(ref.name()));
+                case RATE_LIMITER -> b.add(rateLimiter(ref.name()));
+                case TIMEOUT -> b.add(timeout(ref.name()));
+                case BULKHEAD -> b.add(bulkhead(ref.name()));
+                case ADAPTIVE_LIMITER -> b.add(adaptiveLimiter(ref.name()));
                 default -> throw new IllegalStateException("not a pipeline policy: " + ref);
             }
         }
         if (ticker != null) {
             b.ticker(ticker);
         }
-        return b.order(order).build();
+        return b.build();
     }
 
     private static Map<String, Setting> pipelineBasis(String name, List<Ref> refs) {

@@ -158,6 +158,6 @@ class ResilienceRegistryReloadTest {
         ResilienceRegistry.ReloadResult result = registry.reload(next);
         assertEquals(List.of("resilience.pipeline.p.policies"), result.needsRestart());
         assertSame(p, registry.pipeline("p"));
-        assertEquals(List.of(Pipeline.Stage.RETRY, Pipeline.Stage.TIMEOUT), p.stages(), "the live pipeline is unchanged");
+        assertEquals(List.of(Policy.Kind.RETRY, Policy.Kind.TIMEOUT), p.kinds(), "the live pipeline is unchanged");
     }
 }

@@ -102,13 +102,13 @@ class ResilienceRegistryTest {
                 + " max must be at least min")), messages.toString());
         String policies = "resilience.pipeline.p.policies=retry:r, retry:r, adaptivelimiter:s, hedge, ,timeout:default: ";
         assertTrue(messages.contains(policies + "'retry:r': referenced twice"), messages.toString());
-        assertTrue(messages.stream().anyMatch(m -> m.startsWith(policies + "'adaptivelimiter:s': an adaptive limiter cannot")),
-                messages.toString());
         assertTrue(messages.stream().anyMatch(m -> m.startsWith(policies + "'hedge': unknown policy kind")), messages.toString());
         assertTrue(messages.contains(policies + "'': an empty entry"), messages.toString());
         assertTrue(messages.contains("resilience.timeout.default.timeout=: required"),
                 "timeout:default has nothing to build from: " + messages);
-        assertEquals(9, e.problems().size(), messages.toString());
+        assertTrue(messages.stream().noneMatch(m -> m.startsWith(policies + "'adaptivelimiter:s'")),
+                "an adaptive limiter is a pipeline policy like any other: " + messages);
+        assertEquals(8, e.problems().size(), messages.toString());
     }
 
     @Test
@@ -196,7 +196,7 @@ class ResilienceRegistryTest {
         assertEquals(CircuitBreaker.State.OPEN, breaker.state(), "the third consecutive failure trips");
         assertFalse(breaker.tryAcquire().isPermitted());
         ticker.advance(Duration.ofSeconds(10));
-        CircuitBreaker.Permit probe = breaker.tryAcquire();
+        Permit probe = breaker.tryAcquire();
         assertTrue(probe.isPermitted(), "open-duration 10s from the default");
         assertEquals(CircuitBreaker.State.HALF_OPEN, breaker.state());
         probe.onSuccess();
@@ -229,13 +229,13 @@ class ResilienceRegistryTest {
                 "resilience.adaptivelimiter.vegas.initial-limit", "5",
                 "resilience.adaptivelimiter.vegas.max-limit", "10"));
         Bulkhead bulkhead = registry.bulkhead("inventory");
-        assertTrue(bulkhead.tryAcquire());
-        assertTrue(bulkhead.tryAcquire());
-        assertFalse(bulkhead.tryAcquire());
+        assertTrue(bulkhead.tryAcquire().isPermitted());
+        assertTrue(bulkhead.tryAcquire().isPermitted());
+        assertFalse(bulkhead.tryAcquire().isPermitted());
 
         AdaptiveLimiter aimd = registry.adaptiveLimiter("search");
         assertEquals(8, aimd.limit());
-        aimd.onDropped(aimd.tryAcquire());
+        aimd.tryAcquire().onFailure(new java.util.concurrent.TimeoutException());
         assertEquals(4, aimd.limit(), "AIMD backs off to 50 %");
         assertEquals(5, registry.adaptiveLimiter("vegas").limit());
         assertEquals(20, registry.adaptiveLimiter("unconfigured").limit(), "the registry's default initial limit");
@@ -397,8 +397,10 @@ class ResilienceRegistryTest {
                 "resilience.bulkhead.checkout.max-concurrent", "4",
                 "resilience.retry.checkout.max-attempts", "2",
                 "resilience.adaptivelimiter.checkout.max-limit", "50"));
-        assertEquals(List.of(Pipeline.Stage.RETRY, Pipeline.Stage.TIMEOUT, Pipeline.Stage.BULKHEAD),
-                registry.pipeline("checkout").stages());
+        assertEquals(List.of(Policy.Kind.RETRY, Policy.Kind.TIMEOUT, Policy.Kind.CONCURRENCY_LIMIT,
+                Policy.Kind.CONCURRENCY_LIMIT), registry.pipeline("checkout").kinds(),
+                "the bulkhead, then the adaptive limiter: both are concurrency limits");
+        assertSame(registry.adaptiveLimiter("checkout").name(), registry.pipeline("checkout").policyNames().get(3));
         ConfigurationException e = assertThrows(ConfigurationException.class, () -> registry.pipeline("nothing"));
         assertEquals(List.of("resilience.pipeline.nothing.policies"), keys(e));
     }
@@ -410,7 +412,7 @@ class ResilienceRegistryTest {
                 "resilience.timeout.default.timeout", "1s",
                 "resilience.timeout.search.timeout", "2s"));
         Pipeline<Object> search = registry.pipeline("search");
-        assertEquals(List.of(Pipeline.Stage.TIMEOUT, Pipeline.Stage.RETRY), search.stages());
+        assertEquals(List.of(Policy.Kind.TIMEOUT, Policy.Kind.RETRY), search.kinds());
         assertSame(registry.timeout("search"), registry.timeout("search"));
         assertEquals(Duration.ofSeconds(2), registry.timeout("search").timeout());
     }

@@ -71,10 +71,6 @@ public class TelemetryBenchmark extends AverageTimeBenchmark {
                     .build()).build();
             t = ResilienceTelemetry.builder().openTelemetry(otel).build();
         }
-        if (t != null) {
-            lb.listener(t.rateLimiterListener());
-            cb.listener(t.circuitBreakerListener());
-        }
         limiter = lb.build();
         breaker = cb.build();
         if (t != null) {

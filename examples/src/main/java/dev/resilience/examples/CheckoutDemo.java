@@ -128,41 +128,24 @@ public final class CheckoutDemo {
         CircuitBreaker breaker = CircuitBreaker.builder("payments")
                 .countWindow(20).failureRateThreshold(50, 10)
                 .openDuration(breakerOpenFor).maxRequests(3)
-                .listener(new dev.resilience.core.CircuitBreakerListener() {
-                    private final dev.resilience.core.CircuitBreakerListener metrics = telemetry.circuitBreakerListener();
-
+                .listener(new dev.resilience.core.CircuitBreakerListener() {  // the demo's own printing ...
                     @Override
                     public void onStateChange(CircuitBreaker b, CircuitBreaker.State from, CircuitBreaker.State to) {
                         states.add(to);
                         out.printf("[breaker] %s -> %s%n", from, to);
-                        metrics.onStateChange(b, from, to);
-                    }
-
-                    @Override
-                    public void onNotPermitted(CircuitBreaker b, CircuitBreaker.State state) {
-                        metrics.onNotPermitted(b, state);
-                    }
-
-                    @Override
-                    public void onSuccess(CircuitBreaker b) {
-                        metrics.onSuccess(b);
-                    }
-
-                    @Override
-                    public void onFailure(CircuitBreaker b, Throwable failure) {
-                        metrics.onFailure(b, failure);
                     }
                 }).build();
-        telemetry.bind(breaker);
-        RateLimiter limiter = RateLimiter.builder("payments").rate(500).burst(50).maxWait(Duration.ofMillis(20))
-                .listener(telemetry.rateLimiterListener()).build();
+        telemetry.bind(breaker);                                            // ... beside metrics, spans, logs
+        RateLimiter limiter = RateLimiter.builder("payments").rate(500).burst(50).maxWait(Duration.ofMillis(20)).build();
+        telemetry.bind(limiter);
         ResilientHttpClient payments = ResilientHttpClient.builder(new TracingHttpClient(HttpClient.newHttpClient(), tracer))
                 .name("payments")
                 .retry(3, Backoff.exponential(Duration.ofMillis(10), 2, Duration.ofMillis(100), Backoff.Jitter.FULL))
                 .retryBudget(RetryBudget.of(0.2, 5, 20))
                 .circuitBreaker(breaker).rateLimiter(limiter).timeout(Duration.ofMillis(250))
-                .retryListener(telemetry.retryListener()).timeoutListener(telemetry.timeoutListener())
                 .build();
+        payments.retry().ifPresent(telemetry::bind);
+        payments.timeout().ifPresent(telemetry::bind);
 
         HttpServer paymentsServer = server();
         paymentsServer.createContext("/pay", ex -> {

@@ -1,6 +1,7 @@
 package dev.resilience.core;
 
 import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
 import dev.resilience.context.internal.Checks;
@@ -35,15 +36,16 @@ import java.util.function.Supplier;
  * <p>Every granted permit must end with exactly one of its methods. A failure is a <em>drop</em> (a
  * sign of overload that lowers the limit) when it is a {@link TimeoutException}, a
  * {@link TimeoutExceededException}, a {@link RefusedException} from a guard inside or a
- * {@link ContextDoneException}; any other failure, {@link Permit#onExcluded()} and
- * {@link Permit#release()} give the permit back without a sample. Limit updates are serialised
+ * {@link DeadlineExceededException}; any other failure (a {@link ContextDoneException} that is a
+ * cancellation included: a hedge cancels its losing attempt), {@link Permit#onExcluded()} and
+ * {@link Permit#release()} give the permit back without a sample. Only a permit's first end counts. Limit updates are serialised
  * without a lock: a sample that arrives while another is being applied is skipped, which only thins
  * the statistics under contention.
  *
  * <p>{@link #call} and {@link #execute} allocate nothing; a permit from {@link #tryAcquire()}
  * remembers its start time in one small object.
  */
-public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
+public final class AdaptiveLimiter extends InFlightPadRight implements Policy, Listenable<AdaptiveLimiterListener> {
 
     /** What {@link #tryStart()} returns when the limit is reached. */
     private static final long REJECTED = Long.MIN_VALUE;
@@ -93,7 +95,7 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
         for (;;) {
             int used = inUse;
             if (used >= limit) {
-                listener().onRejected(this);
+                listeners.current().onRejected(this);
                 return REJECTED;
             }
             if (IN_USE.compareAndSet(this, used, used + 1)) {
@@ -122,7 +124,7 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
                 int next = algorithm.update(old, rttNanos, inFlight, dropped);
                 if (next != old) {
                     limit = Math.max(1, next);
-                    listener().onLimitChanged(this, old, limit);
+                    listeners.current().onLimitChanged(this, old, limit);
                 }
             } finally {
                 updating = 0;
@@ -193,18 +195,23 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
         return start;
     }
 
+    /**
+     * A drop is a sign of overload: a timeout, a refusal inside, a deadline passed. A cancellation is
+     * not (a hedge cancels its losing attempt, a caller leaves): no sample.
+     */
     private void end(long start, Throwable e) {
         if (e instanceof TimeoutException || e instanceof TimeoutExceededException || e instanceof RefusedException
-                || e instanceof ContextDoneException) {
+                || e instanceof DeadlineExceededException) {
             onDropped(start);
         } else {
             release();
         }
     }
 
-    /** A granted permit: the start time of its call. */
+    /** A granted permit: the start time of its call; only its first end counts. */
     private final class Started implements Permit {
         private final long start;
+        private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
 
         Started(long start) {
             this.start = start;
@@ -217,23 +224,32 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
 
         @Override
         public void onSuccess() {
-            AdaptiveLimiter.this.onSuccess(start);
+            if (ended.compareAndSet(false, true)) {
+                AdaptiveLimiter.this.onSuccess(start);
+            }
         }
 
         @Override
         public void onFailure(Throwable failure) {
-            Objects.requireNonNull(failure, "failure");
-            end(start, failure);
+            if (ended.compareAndSet(false, true)) {
+                if (failure == null) {
+                    AdaptiveLimiter.this.release();
+                    throw new NullPointerException("failure");
+                }
+                end(start, failure);
+            }
         }
 
         @Override
         public void onExcluded() {
-            AdaptiveLimiter.this.release();
+            release();
         }
 
         @Override
         public void release() {
-            AdaptiveLimiter.this.release();
+            if (ended.compareAndSet(false, true)) {
+                AdaptiveLimiter.this.release();
+            }
         }
     }
 
@@ -252,20 +268,9 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
         return Kind.CONCURRENCY_LIMIT;
     }
 
-    /**
-     * Adds a listener of this adaptiveLimiter's events, beside those given to the builder (as a
-     * metrics binder does); events already in flight may miss it.
-     *
-     * @param listener the listener; what it throws is logged and changes nothing
-     * @return removes the listener again
-     */
+    @Override
     public Registration addListener(AdaptiveLimiterListener listener) {
         return listeners.add(listener);
-    }
-
-    /** Every listener as one (the no-op listener while there is none). */
-    private AdaptiveLimiterListener listener() {
-        return listeners.current();
     }
 
     /** The limiter's name. */
@@ -303,8 +308,8 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy {
             return this;
         }
 
-            /**
-         * Adds a listener of the adaptiveLimiter's events; may be called any number of times (each listener
+        /**
+         * Adds a listener of the adaptive limiter's events; may be called any number of times (each listener
          * hears every event, in the order added; one that throws is logged and keeps no other from
          * hearing it). {@code addListener} adds one after building.
          *

@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * wake-up on, so no slot is stranded while others wait. Waiting is not FIFO: a caller arriving when
  * a slot is free takes it even if others are queued.
  */
-public final class Bulkhead extends InFlightPadRight implements Policy {
+public final class Bulkhead extends InFlightPadRight implements Policy, Listenable<BulkheadListener> {
 
     private final String name;
     private final int maxConcurrent;
@@ -71,10 +71,10 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
      */
     public Permit tryAcquire() {
         if (tryTake()) {
-            listener().onPermitted(this, 0L);
+            listeners.current().onPermitted(this, 0L);
             return granted;
         }
-        listener().onRejected(this);
+        listeners.current().onRejected(this);
         return RefusedPermit.BULKHEAD;
     }
 
@@ -97,7 +97,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
             IN_USE.getAndAdd(this, 1);
             throw new IllegalStateException(name + ": release() without a matching acquire");
         }
-        listener().onReleased(this);
+        listeners.current().onReleased(this);
         if (!waiters.isEmpty()) {
             Thread next = waiters.peek();
             if (next != null) {
@@ -118,7 +118,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
         Context ctx = Context.current();
         ctx.throwIfDone();
         if (tryTake()) {
-            listener().onPermitted(this, 0L);
+            listeners.current().onPermitted(this, 0L);
             return granted;
         }
         if (maxWaitNanos == 0) {
@@ -132,7 +132,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
         try {
             while (true) {
                 if (tryTake()) {
-                    listener().onPermitted(this, ticker.read() - start);
+                    listeners.current().onPermitted(this, ticker.read() - start);
                     return granted;
                 }
                 if (r != WaitResult.WOKEN) {
@@ -158,7 +158,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
     }
 
     private BulkheadFullException rejected() {
-        listener().onRejected(this);
+        listeners.current().onRejected(this);
         return new BulkheadFullException(name, "all " + maxConcurrent + " slots in use");
     }
 
@@ -235,25 +235,26 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
         return maxConcurrent;
     }
 
+    /** Takes a slot (waiting as {@link #acquire()} does), runs {@code task}, and releases; allocates nothing. */
+    @Override
+    public void run(Runnable task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        acquire();
+        try {
+            task.run();
+        } finally {
+            release();
+        }
+    }
+
     @Override
     public Kind kind() {
         return Kind.CONCURRENCY_LIMIT;
     }
 
-    /**
-     * Adds a listener of this bulkhead's events, beside those given to the builder (as a
-     * metrics binder does); events already in flight may miss it.
-     *
-     * @param listener the listener; what it throws is logged and changes nothing
-     * @return removes the listener again
-     */
+    @Override
     public Registration addListener(BulkheadListener listener) {
         return listeners.add(listener);
-    }
-
-    /** Every listener as one (the no-op listener while there is none). */
-    private BulkheadListener listener() {
-        return listeners.current();
     }
 
     /** The bulkhead's name. */
@@ -275,8 +276,8 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
 
         @Override
         public void onFailure(Throwable failure) {
+            release(); // first: a null failure is a caller bug, not a reason to strand the slot
             Objects.requireNonNull(failure, "failure");
-            release();
         }
 
         @Override
@@ -336,7 +337,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy {
             return this;
         }
 
-            /**
+        /**
          * Adds a listener of the bulkhead's events; may be called any number of times (each listener
          * hears every event, in the order added; one that throws is logged and keeps no other from
          * hearing it). {@code addListener} adds one after building.

@@ -68,7 +68,7 @@ import java.util.function.Supplier;
  * ({@link ContextCancelledException}, {@link InterruptedException}) is excluded too; see
  * {@link #defaultExclusions()} to add to that.
  */
-public final class CircuitBreaker implements Policy {
+public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerListener> {
 
     /** The breaker's states. */
     public enum State {
@@ -101,9 +101,9 @@ public final class CircuitBreaker implements Policy {
     private static final Predicate<Throwable> DEFAULT_EXCLUSIONS =
             e -> e instanceof ContextCancelledException || e instanceof InterruptedException;
 
-    private static final Permit REFUSED_OPEN = new Refused(State.OPEN);
-    private static final Permit REFUSED_HALF_OPEN = new Refused(State.HALF_OPEN);
-    private static final Permit REFUSED_FORCED_OPEN = new Refused(State.FORCED_OPEN);
+    private static final Permit REFUSED_OPEN = new RefusedPermit(State.OPEN);
+    private static final Permit REFUSED_HALF_OPEN = new RefusedPermit(State.HALF_OPEN);
+    private static final Permit REFUSED_FORCED_OPEN = new RefusedPermit(State.FORCED_OPEN);
 
     private final String name;
     private final Ticker ticker;
@@ -163,7 +163,7 @@ public final class CircuitBreaker implements Policy {
                 case DISABLED:
                     return g;
                 case FORCED_OPEN:
-                    listener().onNotPermitted(this, State.FORCED_OPEN);
+                    listeners.current().onNotPermitted(this, State.FORCED_OPEN);
                     return REFUSED_FORCED_OPEN;
                 default:
                     break;
@@ -182,15 +182,15 @@ public final class CircuitBreaker implements Policy {
                 case DISABLED:
                     return g;
                 case FORCED_OPEN:
-                    listener().onNotPermitted(this, State.FORCED_OPEN);
+                    listeners.current().onNotPermitted(this, State.FORCED_OPEN);
                     return REFUSED_FORCED_OPEN;
                 case OPEN:
-                    listener().onNotPermitted(this, State.OPEN);
+                    listeners.current().onNotPermitted(this, State.OPEN);
                     return REFUSED_OPEN;
                 default:
                     int admitted = g.admitted.get();
                     if (admitted >= maxRequests) {
-                        listener().onNotPermitted(this, State.HALF_OPEN);
+                        listeners.current().onNotPermitted(this, State.HALF_OPEN);
                         return REFUSED_HALF_OPEN;
                     }
                     if (g.admitted.compareAndSet(admitted, admitted + 1)) {
@@ -248,7 +248,7 @@ public final class CircuitBreaker implements Policy {
             return false;
         }
         if (from.state != to.state) {
-            listener().onStateChange(this, from.state, to.state);
+            listeners.current().onStateChange(this, from.state, to.state);
         }
         return true;
     }
@@ -272,7 +272,7 @@ public final class CircuitBreaker implements Policy {
     public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
         Permit p = tryAcquire();
         if (!p.isPermitted()) {
-            throw new CallNotPermittedException(name, ((Refused) p).state);
+            throw new CallNotPermittedException(name, ((RefusedPermit) p).state);
         }
         T result;
         try {
@@ -285,6 +285,23 @@ public final class CircuitBreaker implements Policy {
         return result;
     }
 
+    /** Runs {@code task} if the breaker permits and records its outcome; allocates nothing. */
+    @Override
+    public void run(Runnable task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        Permit p = tryAcquire();
+        if (!p.isPermitted()) {
+            throw new CallNotPermittedException(name, ((RefusedPermit) p).state);
+        }
+        try {
+            task.run();
+        } catch (Throwable e) {
+            p.onFailure(e);
+            throw e;
+        }
+        p.onSuccess();
+    }
+
     /**
      * Starts {@code task} if the breaker permits and records the outcome when its stage completes; a
      * cancelled stage releases the permit without counting. Refusal fails the returned stage with
@@ -295,7 +312,7 @@ public final class CircuitBreaker implements Policy {
         Objects.requireNonNull(task, "task");
         Permit p = tryAcquire();
         if (!p.isPermitted()) {
-            return CompletableFuture.failedFuture(new CallNotPermittedException(name, ((Refused) p).state));
+            return CompletableFuture.failedFuture(new CallNotPermittedException(name, ((RefusedPermit) p).state));
         }
         CompletionStage<T> stage;
         try {
@@ -372,20 +389,9 @@ public final class CircuitBreaker implements Policy {
         return Kind.CIRCUIT_BREAKER;
     }
 
-    /**
-     * Adds a listener of this circuitBreaker's events, beside those given to the builder (as a
-     * metrics binder does); events already in flight may miss it.
-     *
-     * @param listener the listener; what it throws is logged and changes nothing
-     * @return removes the listener again
-     */
+    @Override
     public Registration addListener(CircuitBreakerListener listener) {
         return listeners.add(listener);
-    }
-
-    /** Every listener as one (the no-op listener while there is none). */
-    private CircuitBreakerListener listener() {
-        return listeners.current();
     }
 
     /** The breaker's name. */
@@ -404,7 +410,7 @@ public final class CircuitBreaker implements Policy {
         if (startNanos == Long.MIN_VALUE && g.plainClosed) {
             if (current.get() == g) {
                 g.recordPlainSuccess();
-                listener().onSuccess(this);
+                listeners.current().onSuccess(this);
             }
             return;
         }
@@ -433,9 +439,9 @@ public final class CircuitBreaker implements Policy {
             g.rolling.record(RollingCounts.SUCCESS, now);
         }
         g.markSuccess();
-        listener().onSuccess(this);
+        listeners.current().onSuccess(this);
         if (slow) {
-            listener().onSlowCall(this, now - startNanos);
+            listeners.current().onSlowCall(this, now - startNanos);
         }
         switch (g.state) {
             case CLOSED:
@@ -482,9 +488,9 @@ public final class CircuitBreaker implements Policy {
         if (g.rolling != null) {
             g.rolling.record(RollingCounts.FAILURE, now);
         }
-        listener().onFailure(this, failure);
+        listeners.current().onFailure(this, failure);
         if (slow) {
-            listener().onSlowCall(this, now - startNanos);
+            listeners.current().onSlowCall(this, now - startNanos);
         }
         if (g.state == State.HALF_OPEN) {
             transition(g, opened(now, g.trips + 1));
@@ -532,7 +538,7 @@ public final class CircuitBreaker implements Policy {
         if (g.state == State.HALF_OPEN) {
             g.admitted.decrementAndGet();
         }
-        listener().onExcluded(this, failure);
+        listeners.current().onExcluded(this, failure);
     }
 
     private void released(Generation g) {
@@ -645,7 +651,10 @@ public final class CircuitBreaker implements Policy {
 
         @Override
         public void onFailure(Throwable failure) {
-            Objects.requireNonNull(failure, "failure");
+            if (failure == null) {
+                breaker.released(this); // a caller bug must not strand a half-open probe slot
+                throw new NullPointerException("failure");
+            }
             breaker.failed(this, Long.MIN_VALUE, failure);
         }
 
@@ -687,7 +696,10 @@ public final class CircuitBreaker implements Policy {
 
         @Override
         public void onFailure(Throwable failure) {
-            Objects.requireNonNull(failure, "failure");
+            if (failure == null) {
+                generation.breaker.released(generation);
+                throw new NullPointerException("failure");
+            }
             generation.breaker.failed(generation, start, failure);
         }
 
@@ -699,41 +711,6 @@ public final class CircuitBreaker implements Policy {
         @Override
         public void release() {
             generation.breaker.released(generation);
-        }
-    }
-
-    /** The shared refusals. */
-    private static final class Refused implements Permit {
-        final State state;
-
-        Refused(State state) {
-            this.state = state;
-        }
-
-        @Override
-        public boolean isPermitted() {
-            return false;
-        }
-
-        @Override
-        public void onSuccess() {
-        }
-
-        @Override
-        public void onFailure(Throwable failure) {
-        }
-
-        @Override
-        public void onExcluded() {
-        }
-
-        @Override
-        public void release() {
-        }
-
-        @Override
-        public String toString() {
-            return "NotPermitted[" + state + "]";
         }
     }
 
@@ -880,8 +857,8 @@ public final class CircuitBreaker implements Policy {
             return this;
         }
 
-            /**
-         * Adds a listener of the circuitBreaker's events; may be called any number of times (each listener
+        /**
+         * Adds a listener of the circuit breaker's events; may be called any number of times (each listener
          * hears every event, in the order added; one that throws is logged and keeps no other from
          * hearing it). {@code addListener} adds one after building.
          *

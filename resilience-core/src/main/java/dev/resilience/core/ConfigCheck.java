@@ -67,6 +67,9 @@ public final class ConfigCheck {
                     out.println(file + ": " + p);
                 }
                 status = Math.max(status, 1);
+            } catch (RuntimeException e) { // a defect of ours, not of the file: say so, check the next file
+                err.println(file + ": could not be checked: " + e);
+                status = 2;
             }
         }
         return status;

@@ -66,10 +66,16 @@ final class ConfigValues {
         return Duration.ofNanos(nanos.toBigInteger().longValueExact());
     }
 
+    /** Beyond the horizon means the horizon; no {@code abs()}, which overflows at Duration's minimum. */
     private static Duration saturate(Duration d) {
-        return d.abs().getSeconds() >= Checks.MAX_NANOS / 1_000_000_000L
-                ? Duration.ofNanos(d.isNegative() ? -Checks.MAX_NANOS : Checks.MAX_NANOS)
-                : d;
+        long limit = Checks.MAX_NANOS / 1_000_000_000L;
+        if (d.getSeconds() >= limit) {
+            return Duration.ofNanos(Checks.MAX_NANOS);
+        }
+        if (d.getSeconds() <= -limit) {
+            return Duration.ofNanos(-Checks.MAX_NANOS);
+        }
+        return d;
     }
 
     /** A whole number that fits an {@code int}. */

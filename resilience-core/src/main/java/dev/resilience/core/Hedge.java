@@ -40,7 +40,7 @@ import java.util.function.Supplier;
  * hedge (hedging is not retrying): the call fails, with the last exception, as soon as every
  * attempt started so far has failed; a hedge not yet started then never is.
  */
-public final class Hedge implements Policy {
+public final class Hedge implements Policy, Listenable<HedgeListener> {
 
     private static final int SAMPLES = 128;
     private static final int MIN_SAMPLES = 16;
@@ -150,20 +150,9 @@ public final class Hedge implements Policy {
         return Kind.HEDGE;
     }
 
-    /**
-     * Adds a listener of this hedge's events, beside those given to the builder (as a
-     * metrics binder does); events already in flight may miss it.
-     *
-     * @param listener the listener; what it throws is logged and changes nothing
-     * @return removes the listener again
-     */
+    @Override
     public Registration addListener(HedgeListener listener) {
         return listeners.add(listener);
-    }
-
-    /** Every listener as one (the no-op listener while there is none). */
-    private HedgeListener listener() {
-        return listeners.current();
     }
 
     /** The policy's name. */
@@ -220,7 +209,7 @@ public final class Hedge implements Policy {
                 nextHedge = null;
             }
             if (n > 1) {
-                listener().onHedge(Hedge.this, n);
+                listeners.current().onHedge(Hedge.this, n);
             }
             long begin = ticker.read();
             CompletionStage<T> stage;
@@ -322,7 +311,7 @@ public final class Hedge implements Policy {
             return this;
         }
 
-            /**
+        /**
          * Adds a listener of the hedge's events; may be called any number of times (each listener
          * hears every event, in the order added; one that throws is logged and keeps no other from
          * hearing it). {@code addListener} adds one after building.

@@ -52,7 +52,7 @@ import java.util.stream.Collectors;
  *
  * @param <T> the result type
  */
-public final class Pipeline<T> {
+public final class Pipeline<T> implements Listenable<PipelineListener> {
 
     /** The order {@link Builder#inDefaultOrder()} sorts into, outermost first. */
     public static final List<Policy.Kind> DEFAULT_ORDER = List.of(Policy.Kind.FALLBACK, Policy.Kind.RETRY,
@@ -85,7 +85,7 @@ public final class Pipeline<T> {
     /** Calls {@code task} through every policy, under the current context. */
     public T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
-        return listener() == PipelineListener.NOOP ? invoke(0, task) : observed(task);
+        return listeners.current() == PipelineListener.NOOP ? invoke(0, task) : observed(task);
     }
 
     /** A call timed and reported to the listener. */
@@ -95,10 +95,10 @@ public final class Pipeline<T> {
         try {
             result = invoke(0, task);
         } catch (Exception | Error e) {
-            listener().onCall(this, ticker.read() - start, e);
+            listeners.current().onCall(this, ticker.read() - start, e);
             throw e;
         }
-        listener().onCall(this, ticker.read() - start, null);
+        listeners.current().onCall(this, ticker.read() - start, null);
         return result;
     }
 
@@ -131,7 +131,7 @@ public final class Pipeline<T> {
     /** Starts {@code task} through every policy, under the current context. */
     public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
-        if (listener() == PipelineListener.NOOP) {
+        if (listeners.current() == PipelineListener.NOOP) {
             return invokeAsync(0, task);
         }
         long start = ticker.read();
@@ -139,10 +139,10 @@ public final class Pipeline<T> {
         try {
             stage = invokeAsync(0, task);
         } catch (RuntimeException | Error e) {
-            listener().onCall(this, ticker.read() - start, e);
+            listeners.current().onCall(this, ticker.read() - start, e);
             throw e;
         }
-        return stage.whenComplete((v, e) -> listener().onCall(this, ticker.read() - start,
+        return stage.whenComplete((v, e) -> listeners.current().onCall(this, ticker.read() - start,
                 e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e));
     }
 
@@ -163,20 +163,9 @@ public final class Pipeline<T> {
         return names;
     }
 
-    /**
-     * Adds a listener of this pipeline's events, beside those given to the builder (as a
-     * metrics binder does); events already in flight may miss it.
-     *
-     * @param listener the listener; what it throws is logged and changes nothing
-     * @return removes the listener again
-     */
+    @Override
     public Registration addListener(PipelineListener listener) {
         return listeners.add(listener);
-    }
-
-    /** Every listener as one (the no-op listener while there is none). */
-    private PipelineListener listener() {
-        return listeners.current();
     }
 
     /** The pipeline's name. */
@@ -215,6 +204,8 @@ public final class Pipeline<T> {
          */
         public Builder<T> add(Policy policy) {
             Objects.requireNonNull(policy, "policy");
+            Objects.requireNonNull(policy.name(), "policy.name()");
+            Objects.requireNonNull(policy.kind(), "policy.kind()");
             for (Policy p : policies) {
                 if (p == policy) {
                     throw new IllegalArgumentException("policy '" + policy.name() + "' added twice");
@@ -254,7 +245,7 @@ public final class Pipeline<T> {
             return this;
         }
 
-            /**
+        /**
          * Adds a listener of the pipeline's events; may be called any number of times (each listener
          * hears every event, in the order added; one that throws is logged and keeps no other from
          * hearing it). {@code addListener} adds one after building.

@@ -48,7 +48,7 @@ import java.util.function.Supplier;
  * would take longer than 2^62 ns to come back. A reservation can be cancelled up to and including
  * its time to act.
  */
-public final class RateLimiter implements Policy {
+public final class RateLimiter implements Policy, Listenable<RateLimiterListener> {
 
     private static final long NO_RESERVATION = Long.MIN_VALUE;
     private static final long RETRY = Long.MIN_VALUE + 1;
@@ -108,7 +108,7 @@ public final class RateLimiter implements Policy {
         long now = ticker.read();
         for (;;) {
             if (permits > s.burst) {
-                listener().onRejected(this, permits, RequestNotPermittedException.Reason.EXCEEDS_BURST);
+                listeners.current().onRejected(this, permits, RequestNotPermittedException.Reason.EXCEEDS_BURST);
                 return false;
             }
             long tat = s.tat;
@@ -122,12 +122,12 @@ public final class RateLimiter implements Policy {
             long ahead = tat - now > 0 ? tat - now : 0;
             long cost = permits * s.interval; // at most the tolerance: permits <= burst
             if (ahead > s.tolerance - cost) { // ahead + cost > tolerance, without overflow
-                listener().onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
+                listeners.current().onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
                 return false;
             }
             long next = now + ahead + cost;
             if (RateLimiterState.TAT.compareAndSet(s, tat, next)) {
-                listener().onPermitted(this, permits, 0L);
+                listeners.current().onPermitted(this, permits, 0L);
                 return true;
             }
             // Lost a race: back off a moment so that two cores do not trade the line back and forth.
@@ -138,7 +138,7 @@ public final class RateLimiter implements Policy {
     /** Granted at once, changing nothing; negative counts are refused as bad input. */
     private boolean noPermits(int permits) {
         checkPermits(permits);
-        listener().onPermitted(this, 0, 0L);
+        listeners.current().onPermitted(this, 0, 0L);
         return true;
     }
 
@@ -153,7 +153,7 @@ public final class RateLimiter implements Policy {
                 if (!s.infinite()) {
                     return tryAcquire(permits); // replaced by a GCRA state: its path, once
                 }
-                listener().onPermitted(this, permits, 0L);
+                listeners.current().onPermitted(this, permits, 0L);
                 return true;
             }
             taken = takeFromZeroRate(s, permits);
@@ -163,10 +163,10 @@ public final class RateLimiter implements Policy {
             s = current(s); // waits (briefly) for the state replacing it
         }
         if (taken == ZERO_TAKEN) {
-            listener().onPermitted(this, permits, 0L);
+            listeners.current().onPermitted(this, permits, 0L);
             return true;
         }
-        listener().onRejected(this, permits, taken == ZERO_NONE_LEFT ? RequestNotPermittedException.Reason.NO_PERMIT
+        listeners.current().onRejected(this, permits, taken == ZERO_NONE_LEFT ? RequestNotPermittedException.Reason.NO_PERMIT
                 : RequestNotPermittedException.Reason.EXCEEDS_BURST);
         return false;
     }
@@ -201,10 +201,10 @@ public final class RateLimiter implements Policy {
 
     private boolean tryAcquireWarm(int permits) {
         if (warm.reserve(permits, ticker.read(), 0L) == Long.MIN_VALUE) {
-            listener().onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
+            listeners.current().onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
             return false;
         }
-        listener().onPermitted(this, permits, 0L);
+        listeners.current().onPermitted(this, permits, 0L);
         return true;
     }
 
@@ -321,7 +321,7 @@ public final class RateLimiter implements Policy {
         Context ctx = Context.current();
         ctx.throwIfDone();
         if (permits == 0) {
-            listener().onPermitted(this, 0, 0L);
+            listeners.current().onPermitted(this, 0, 0L);
             return;
         }
         long now = ticker.read();
@@ -341,14 +341,14 @@ public final class RateLimiter implements Policy {
                 continue;
             }
             if (s.infinite()) {
-                listener().onPermitted(this, permits, 0L);
+                listeners.current().onPermitted(this, permits, 0L);
                 return;
             }
             at = reserveOrThrow(s, permits, now, ctx);
         } while (at == RETRY);
         long actAt = at - s.tolerance;
         if (actAt - now <= 0) {
-            listener().onPermitted(this, permits, 0L);
+            listeners.current().onPermitted(this, permits, 0L);
             return;
         }
         try {
@@ -357,7 +357,7 @@ public final class RateLimiter implements Policy {
             giveBack(s, permits, at, ticker.read());
             throw e;
         }
-        listener().onPermitted(this, permits, actAt - now);
+        listeners.current().onPermitted(this, permits, actAt - now);
     }
 
     private void acquireWarm(int permits, long now, Context ctx) throws InterruptedException {
@@ -368,16 +368,16 @@ public final class RateLimiter implements Policy {
         if (actAt - now > 0) {
             ctx.sleepUntil(ticker, actAt);
         }
-        listener().onPermitted(this, permits, Math.max(0L, actAt - now));
+        listeners.current().onPermitted(this, permits, Math.max(0L, actAt - now));
     }
 
     private RequestNotPermittedException wouldPassDeadline(int permits) {
         if (maxWaitNanos < Context.current().remainingNanos()) {
-            listener().onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
+            listeners.current().onRejected(this, permits, RequestNotPermittedException.Reason.NO_PERMIT);
             return new RequestNotPermittedException(name, RequestNotPermittedException.Reason.NO_PERMIT,
                     "no permit within the limiter's maxWait of " + java.time.Duration.ofNanos(maxWaitNanos));
         }
-        listener().onRejected(this, permits, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE);
+        listeners.current().onRejected(this, permits, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE);
         return new RequestNotPermittedException(name, RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
                 "waiting for " + permits + " permit(s) would pass the context deadline");
     }
@@ -392,12 +392,12 @@ public final class RateLimiter implements Policy {
             return false;
         }
         if (taken == ZERO_TAKEN) {
-            listener().onPermitted(this, permits, 0L);
+            listeners.current().onPermitted(this, permits, 0L);
             return true;
         }
         RequestNotPermittedException.Reason reason = taken == ZERO_NONE_LEFT ? RequestNotPermittedException.Reason.NO_PERMIT
                 : RequestNotPermittedException.Reason.EXCEEDS_BURST;
-        listener().onRejected(this, permits, reason);
+        listeners.current().onRejected(this, permits, reason);
         throw new RequestNotPermittedException(name, reason, taken == ZERO_NONE_LEFT
                 ? "rate 0: fewer than " + permits + " permit(s) left, and none will come"
                 : permits + " permit(s) exceed the burst of " + s.burst);
@@ -406,7 +406,7 @@ public final class RateLimiter implements Policy {
     /** Reserves within the context's deadline, or throws; may return {@link #RETRY}. */
     private long reserveOrThrow(RateLimiterState s, int permits, long now, Context ctx) {
         if (permits > s.burst) {
-            listener().onRejected(this, permits, RequestNotPermittedException.Reason.EXCEEDS_BURST);
+            listeners.current().onRejected(this, permits, RequestNotPermittedException.Reason.EXCEEDS_BURST);
             throw new RequestNotPermittedException(name, RequestNotPermittedException.Reason.EXCEEDS_BURST,
                     permits + " permit(s) exceed the burst of " + s.burst);
         }
@@ -439,6 +439,17 @@ public final class RateLimiter implements Policy {
         return next.invoke(index, task);
     }
 
+
+    /**
+     * Acquires one permit, waiting as {@link #acquire(int)} does, and then runs {@code task};
+     * allocates nothing.
+     */
+    @Override
+    public void run(Runnable task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        acquire(1);
+        task.run();
+    }
 
     // ---------------------------------------------------------------- layer 3: wait without a thread
 
@@ -492,7 +503,7 @@ public final class RateLimiter implements Policy {
             actAt = at - s.tolerance;
         } while (at == RETRY);
         if (actAt - now <= 0) {
-            listener().onPermitted(this, 1, 0L);
+            listeners.current().onPermitted(this, 1, 0L);
             return Stages.start(task);
         }
         CompletableFuture<T> result = new CompletableFuture<>();
@@ -501,7 +512,7 @@ public final class RateLimiter implements Policy {
         long waitNanos = actAt - now;
         // the wait, unless the context ends first (then the reservation is given back)
         Delays.scheduleUnlessDone(ticker, actAt, ctx, () -> {
-            listener().onPermitted(this, 1, waitNanos);
+            listeners.current().onPermitted(this, 1, waitNanos);
             try (Scope scope = ctx.attach()) {
                 Stages.start(task).whenComplete((v, e) -> {
                     if (e != null) {
@@ -566,20 +577,9 @@ public final class RateLimiter implements Policy {
         return Kind.RATE_LIMITER;
     }
 
-    /**
-     * Adds a listener of this rateLimiter's events, beside those given to the builder (as a
-     * metrics binder does); events already in flight may miss it.
-     *
-     * @param listener the listener; what it throws is logged and changes nothing
-     * @return removes the listener again
-     */
+    @Override
     public Registration addListener(RateLimiterListener listener) {
         return listeners.add(listener);
-    }
-
-    /** Every listener as one (the no-op listener while there is none). */
-    private RateLimiterListener listener() {
-        return listeners.current();
     }
 
     /** The limiter's name. */
@@ -886,8 +886,8 @@ public final class RateLimiter implements Policy {
             return this;
         }
 
-            /**
-         * Adds a listener of the rateLimiter's events; may be called any number of times (each listener
+        /**
+         * Adds a listener of the rate limiter's events; may be called any number of times (each listener
          * hears every event, in the order added; one that throws is logged and keeps no other from
          * hearing it). {@code addListener} adds one after building.
          *

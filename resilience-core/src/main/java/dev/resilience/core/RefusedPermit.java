@@ -1,15 +1,19 @@
 package dev.resilience.core;
 
-/** The shared refused permits of the guards that have no per-state detail to carry. */
+/**
+ * The shared refused permits: a refusal carries nothing per call, so refusing allocates nothing.
+ * A circuit breaker's say in which state it refused.
+ */
 final class RefusedPermit implements Permit {
 
-    static final Permit BULKHEAD = new RefusedPermit("bulkhead full");
-    static final Permit ADAPTIVE = new RefusedPermit("concurrency limit reached");
+    static final Permit BULKHEAD = new RefusedPermit(null);
+    static final Permit ADAPTIVE = new RefusedPermit(null);
 
-    private final String why;
+    /** The breaker's state when it refused; null for the other guards. */
+    final CircuitBreaker.State state;
 
-    private RefusedPermit(String why) {
-        this.why = why;
+    RefusedPermit(CircuitBreaker.State state) {
+        this.state = state;
     }
 
     @Override
@@ -23,6 +27,7 @@ final class RefusedPermit implements Permit {
 
     @Override
     public void onFailure(Throwable failure) {
+        java.util.Objects.requireNonNull(failure, "failure");
     }
 
     @Override
@@ -35,6 +40,6 @@ final class RefusedPermit implements Permit {
 
     @Override
     public String toString() {
-        return "NotPermitted[" + why + "]";
+        return state == null ? "NotPermitted" : "NotPermitted[" + state + "]";
     }
 }

@@ -311,8 +311,8 @@ final class RegistryConfig {
                 try {
                     parsed = prop.parser().apply(value);
                     prop.check().accept(parsed);
-                } catch (IllegalArgumentException | IllegalStateException ex) {
-                    why = ex.getMessage();
+                } catch (RuntimeException ex) { // whatever a parser or a builder's check throws is this value's problem
+                    why = ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
                 }
             }
             if (why != null) {
@@ -534,7 +534,7 @@ final class RegistryConfig {
                         + (name.equals(DEFAULT) ? "" : ": set it, or " + prefix(kind, DEFAULT) + "." + e.property
                                 + " for every " + kind.key)));
             }
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (RuntimeException e) { // a builder's check, whatever it throws
             problems.add(new Problem(prefix(kind, name), "", "settings that do not go together: " + e.getMessage()));
         }
         return null;

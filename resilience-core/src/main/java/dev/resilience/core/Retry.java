@@ -59,7 +59,7 @@ import java.util.function.Supplier;
  *
  * <p>A successful first attempt allocates nothing and reads no clock.
  */
-public final class Retry implements Policy {
+public final class Retry implements Policy, Listenable<RetryListener> {
 
     private final String name;
     private final Rule defaultRule;
@@ -130,14 +130,14 @@ public final class Retry implements Policy {
      */
     private long decide(int attempt, long previous, Object result, Throwable failure, Context ctx, boolean sync) {
         if (failure instanceof InterruptedException || sync && Thread.currentThread().isInterrupted()) {
-            listener().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1; // the caller is being told to stop: never retry past an interrupt
         }
         try {
             return nextDelay(ruleFor(result, failure), attempt, previous, result, failure, ctx);
         } catch (Throwable e) {
             Callbacks.failed(failure, e, "a retry predicate, delay hint or backoff");
-            listener().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1;
         }
     }
@@ -148,11 +148,11 @@ public final class Retry implements Policy {
      */
     private long nextDelay(Rule rule, int attempt, long previous, Object result, Throwable failure, Context ctx) {
         if (rule == null) {
-            listener().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1;
         }
         if (attempt >= rule.maxAttempts) {
-            listener().onGiveUp(this, attempt, RetryListener.GiveUp.EXHAUSTED);
+            listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.EXHAUSTED);
             return -1;
         }
         long delay = -1;
@@ -161,7 +161,7 @@ public final class Retry implements Policy {
             if (hint != null && !hint.isNegative()) {
                 delay = Checks.nonNegativeNanos(hint, "delayHint");
                 if (delay > maxDelayNanos) {
-                    listener().onGiveUp(this, attempt, RetryListener.GiveUp.DELAY_TOO_LONG);
+                    listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.DELAY_TOO_LONG);
                     return -1;
                 }
             }
@@ -170,14 +170,14 @@ public final class Retry implements Policy {
             delay = Math.min(maxDelayNanos, Math.max(0L, rule.backoff.delayNanos(attempt, previous, random)));
         }
         if (ctx.isDone() || ctx.remainingNanos() <= delay) {
-            listener().onGiveUp(this, attempt, RetryListener.GiveUp.DEADLINE);
+            listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.DEADLINE);
             return -1;
         }
         if (budget != null && !budget.tryWithdraw()) {
-            listener().onGiveUp(this, attempt, RetryListener.GiveUp.BUDGET);
+            listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.BUDGET);
             return -1;
         }
-        listener().onRetry(this, attempt, delay, failure);
+        listeners.current().onRetry(this, attempt, delay, failure);
         return delay;
     }
 
@@ -296,20 +296,9 @@ public final class Retry implements Policy {
         return Kind.RETRY;
     }
 
-    /**
-     * Adds a listener of this retry's events, beside those given to the builder (as a
-     * metrics binder does); events already in flight may miss it.
-     *
-     * @param listener the listener; what it throws is logged and changes nothing
-     * @return removes the listener again
-     */
+    @Override
     public Registration addListener(RetryListener listener) {
         return listeners.add(listener);
-    }
-
-    /** Every listener as one (the no-op listener while there is none). */
-    private RetryListener listener() {
-        return listeners.current();
     }
 
     /** The policy's name. */
@@ -449,7 +438,7 @@ public final class Retry implements Policy {
             return this;
         }
 
-            /**
+        /**
          * Adds a listener of the retry's events; may be called any number of times (each listener
          * hears every event, in the order added; one that throws is logged and keeps no other from
          * hearing it). {@code addListener} adds one after building.

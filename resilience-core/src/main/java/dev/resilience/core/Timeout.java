@@ -36,7 +36,7 @@ import java.util.function.Supplier;
  * <p>When the caller's own deadline is the earlier one, reaching it is the caller's
  * {@link DeadlineExceededException}, not this policy's timeout.
  */
-public final class Timeout implements Policy {
+public final class Timeout implements Policy, Listenable<TimeoutListener> {
 
     private final String name;
     private final long timeoutNanos;
@@ -93,7 +93,7 @@ public final class Timeout implements Policy {
     private void throwIfTimedOut(Context call, Context parent, Throwable late) {
         if (call.isDone() && call.err() instanceof DeadlineExceededException) {
             parent.throwIfDone();
-            listener().onTimeout(this);
+            listeners.current().onTimeout(this);
             throw new TimeoutExceededException(name, timeoutNanos, late);
         }
     }
@@ -115,7 +115,7 @@ public final class Timeout implements Policy {
                 result.completeExceptionally(parent.err());
             } else if (call.context().err() instanceof DeadlineExceededException
                     && result.completeExceptionally(new TimeoutExceededException(name, timeoutNanos, null))) {
-                listener().onTimeout(this);
+                listeners.current().onTimeout(this);
             }
         }, Runnable::run);
         CompletionStage<T> stage;
@@ -144,20 +144,9 @@ public final class Timeout implements Policy {
         return Kind.TIMEOUT;
     }
 
-    /**
-     * Adds a listener of this timeout's events, beside those given to the builder (as a
-     * metrics binder does); events already in flight may miss it.
-     *
-     * @param listener the listener; what it throws is logged and changes nothing
-     * @return removes the listener again
-     */
+    @Override
     public Registration addListener(TimeoutListener listener) {
         return listeners.add(listener);
-    }
-
-    /** Every listener as one (the no-op listener while there is none). */
-    private TimeoutListener listener() {
-        return listeners.current();
     }
 
     /** The policy's name. */
@@ -202,7 +191,7 @@ public final class Timeout implements Policy {
             return this;
         }
 
-            /**
+        /**
          * Adds a listener of the timeout's events; may be called any number of times (each listener
          * hears every event, in the order added; one that throws is logged and keeps no other from
          * hearing it). {@code addListener} adds one after building.

@@ -129,7 +129,7 @@ class AdaptiveLimiterTest {
         AdaptiveLimiter l = AdaptiveLimiter.builder("x").algorithm(LimitAlgorithm.vegas(1, 1, 1)).build();
         Permit p = l.tryAcquire();
         p.onExcluded();
-        assertThrows(IllegalStateException.class, p::release, "returning a permit twice is a bug");
-        assertEquals(0, l.inFlight());
+        p.release();
+        assertEquals(0, l.inFlight(), "a permit's second end changes nothing");
     }
 }

@@ -39,10 +39,10 @@ class ReadmeCoreExampleTest {
         Timeout timeout = Timeout.builder("payments").timeout(Duration.ofSeconds(2)).build();
         Bulkhead bulkhead = Bulkhead.builder("payments").maxConcurrent(20).build();
 
-        Pipeline<Receipt> payments = Pipeline.<Receipt>builder("payments")
-                .add(Fallback.<Receipt>on(CallNotPermittedException.class).to(e -> Receipt.deferred()))
+        Pipeline<Receipt> payments = Pipeline.<Receipt>builder("payments")   // outermost first
+                .add(Fallback.<Receipt>on(RefusedException.class).to(e -> Receipt.deferred()))
                 .add(retry).add(breaker).add(limiter).add(timeout).add(bulkhead)
-                .inDefaultOrder().build();
+                .build();
         Receipt r = payments.call(() -> pay(order));
         return r;
     }

@@ -15,6 +15,7 @@ import io.opentelemetry.api.metrics.ObservableDoubleGauge;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -34,11 +35,17 @@ final class Backends {
         this.otel = otel;
     }
 
-    /** Instruments of one bound primitive. */
+    /**
+     * Instruments of one bound primitive. Safe to use from any thread: an event may register a meter
+     * lazily (a breaker's transitions) while the binding is being closed; once closed, what is asked
+     * for is a series registered nowhere, so nothing outlives the binding.
+     */
     final class Set implements AutoCloseable {
         private final String name;
         private final List<Meter> meters = new ArrayList<>();
         private final List<AutoCloseable> callbacks = new ArrayList<>();
+        private final ReentrantLock lock = new ReentrantLock();
+        private boolean closed;
 
         Set(String name) {
             this.name = name;
@@ -50,38 +57,65 @@ final class Backends {
 
         /** A counter series {@code metric{name, tags...}}; {@code tags} alternate keys and values. */
         CounterSeries counter(String metric, String description, String... tags) {
-            Counter[] counters = new Counter[registries.size()];
-            for (int i = 0; i < counters.length; i++) {
-                counters[i] = Counter.builder(metric).description(description).tags(tags(tags)).register(registries.get(i));
-                meters.add(counters[i]);
+            lock.lock();
+            try {
+                if (closed) {
+                    return new CounterSeries(new Counter[0], null, attributes(tags));
+                }
+                Counter[] counters = new Counter[registries.size()];
+                for (int i = 0; i < counters.length; i++) {
+                    counters[i] = Counter.builder(metric).description(description).tags(tags(tags))
+                            .register(registries.get(i));
+                    meters.add(counters[i]);
+                }
+                LongCounter otelCounter = otel == null ? null
+                        : otel.counterBuilder(metric).setDescription(description).build();
+                return new CounterSeries(counters, otelCounter, attributes(tags));
+            } finally {
+                lock.unlock();
             }
-            LongCounter otelCounter = otel == null ? null : otel.counterBuilder(metric).setDescription(description).build();
-            return new CounterSeries(counters, otelCounter, attributes(tags));
         }
 
         /** A timer series in seconds. */
         TimerSeries timer(String metric, String description, String... tags) {
-            Timer[] timers = new Timer[registries.size()];
-            for (int i = 0; i < timers.length; i++) {
-                timers[i] = Timer.builder(metric).description(description).tags(tags(tags)).register(registries.get(i));
-                meters.add(timers[i]);
+            lock.lock();
+            try {
+                if (closed) {
+                    return new TimerSeries(new Timer[0], null, attributes(tags));
+                }
+                Timer[] timers = new Timer[registries.size()];
+                for (int i = 0; i < timers.length; i++) {
+                    timers[i] = Timer.builder(metric).description(description).tags(tags(tags))
+                            .register(registries.get(i));
+                    meters.add(timers[i]);
+                }
+                DoubleHistogram histogram = otel == null ? null
+                        : otel.histogramBuilder(metric).setDescription(description).setUnit("s").build();
+                return new TimerSeries(timers, histogram, attributes(tags));
+            } finally {
+                lock.unlock();
             }
-            DoubleHistogram histogram = otel == null ? null
-                    : otel.histogramBuilder(metric).setDescription(description).setUnit("s").build();
-            return new TimerSeries(timers, histogram, attributes(tags));
         }
 
         /** A gauge read when scraped. */
         void gauge(String metric, String description, DoubleSupplier value, String... tags) {
-            for (MeterRegistry r : registries) {
-                meters.add(Gauge.builder(metric, value, DoubleSupplier::getAsDouble).description(description)
-                        .tags(tags(tags)).strongReference(true).register(r));
-            }
-            if (otel != null) {
-                Attributes attrs = attributes(tags);
-                ObservableDoubleGauge g = otel.gaugeBuilder(metric).setDescription(description)
-                        .buildWithCallback(m -> m.record(value.getAsDouble(), attrs));
-                callbacks.add(g);
+            lock.lock();
+            try {
+                if (closed) {
+                    return;
+                }
+                for (MeterRegistry r : registries) {
+                    meters.add(Gauge.builder(metric, value, DoubleSupplier::getAsDouble).description(description)
+                            .tags(tags(tags)).strongReference(true).register(r));
+                }
+                if (otel != null) {
+                    Attributes attrs = attributes(tags);
+                    ObservableDoubleGauge g = otel.gaugeBuilder(metric).setDescription(description)
+                            .buildWithCallback(m -> m.record(value.getAsDouble(), attrs));
+                    callbacks.add(g);
+                }
+            } finally {
+                lock.unlock();
             }
         }
 
@@ -100,6 +134,16 @@ final class Backends {
         /** Removes every meter and gauge callback of this primitive. */
         @Override
         public void close() {
+            lock.lock();
+            try {
+                closed = true;
+                removeAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void removeAll() {
             for (Meter m : meters) {
                 for (MeterRegistry r : registries) {
                     r.remove(m);

@@ -22,7 +22,7 @@ final class PoolBinders {
     }
 
     static ResilienceTelemetry.Binding bind(ResilienceTelemetry t, ObjectPool<?> pool) {
-        return t.bindWith(pool, pool.name(), b -> {
+        ResilienceTelemetry.Binding binding = t.bindWith(pool, pool.name(), b -> {
             b.set.gauge("resilience.pool.size", "objects allocated", pool::size);
             b.set.gauge("resilience.pool.idle", "idle objects", pool::idle);
             b.set.gauge("resilience.pool.in.use", "objects lent out", () -> Math.max(0, pool.size() - pool.idle()));
@@ -30,10 +30,14 @@ final class PoolBinders {
             b.set.gauge("resilience.pool.max", "maximum size", pool::maxSize);
             b.listening(pool.addListener(new PoolEvents(b)));
         });
+        if (pool.isClosed()) {
+            binding.close(); // closed before or while binding: its onClosed may have come and gone
+        }
+        return binding;
     }
 
     static ResilienceTelemetry.Binding bind(ResilienceTelemetry t, WorkerPool workers) {
-        return t.bindWith(workers, workers.name(), b -> {
+        ResilienceTelemetry.Binding binding = t.bindWith(workers, workers.name(), b -> {
             b.set.gauge("resilience.workers.active", "workers running a task", workers::active);
             b.set.gauge("resilience.workers.queued", "tasks waiting", workers::queued);
             b.set.gauge("resilience.workers.completed", "tasks finished", workers::completed);
@@ -53,6 +57,10 @@ final class PoolBinders {
                 }
             }));
         });
+        if (workers.isTerminated()) {
+            binding.close(); // terminated before or while binding: its onTerminated may have come and gone
+        }
+        return binding;
     }
 
     static ResilienceTelemetry.Binding bind(ResilienceTelemetry t, String name, Recycler<?> recycler) {

@@ -514,4 +514,19 @@ class ResilienceTelemetryTest {
         assertEquals(List.of("first", "added", "first", "added"), heard, "closing removes only the telemetry's listener");
         assertNull(registry.find("resilience.circuitbreaker.calls").meter());
     }
+
+    @Test
+    void bindingAPoolThatAlreadyEndedLeavesNoMeters() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        WorkerPool workers = WorkerPool.builder().name("gone").threads(1).build();
+        workers.shutdown();
+        assertTrue(workers.awaitTermination(Duration.ofSeconds(10)));
+        t.bind(workers);
+        assertNull(registry.find("resilience.workers.completed").meter(), "a terminated pool's binding closes at once");
+        ObjectPool<Object> pool = ObjectPool.builder(objects(0)).name("closed").maxSize(1).build();
+        assertTrue(pool.close(Duration.ofSeconds(5)));
+        t.bind(pool);
+        assertNull(registry.find("resilience.pool.size").meter());
+    }
 }

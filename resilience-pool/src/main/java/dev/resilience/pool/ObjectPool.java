@@ -321,13 +321,7 @@ public final class ObjectPool<T> implements AutoCloseable {
 
     /** Tells every listener in turn; what one throws is logged and goes no further. */
     private void tellListener(java.util.function.Consumer<PoolListener> event, String method) {
-        for (Object l : listeners.members()) {
-            try {
-                event.accept((PoolListener) l);
-            } catch (Throwable e) {
-                log(System.Logger.Level.ERROR, "listener." + method + " threw", e);
-            }
-        }
+        listeners.forEach(event, (l, e) -> log(System.Logger.Level.ERROR, "listener." + method + " threw", e));
     }
 
     /**

@@ -47,7 +47,7 @@ import java.util.concurrent.locks.LockSupport;
  * at most the submit timeout (default 30 s) and never past the submitter's context.
  *
  * <p><b>Failures.</b> An exception thrown by a task is contained (the worker goes on), counted in
- * {@link #failed()} and passed to {@link Listener#onTaskFailed} (logged as a warning, while the pool has no listener, through
+ * {@link #failed()} and passed to {@link Listener#onTaskFailed} (logged as a warning, unless a listener takes failures, through
  * {@link System.Logger}). Tasks submitted through {@code submit} keep their exception in their future,
  * as with any {@code ExecutorService}. A listener that throws is logged and ignored: it never stops a
  * worker, loses a task or changes what the submitter sees.
@@ -85,8 +85,9 @@ public final class WorkerPool extends AbstractExecutorService {
 
     /**
      * Events of a worker pool, each naming the pool; every method defaults to nothing. A pool takes
-     * any number of listeners; while it has none, it logs a failed task at WARNING through
-     * {@link System.Logger} (logger {@code dev.resilience.pool}), so a failure is never silent.
+     * any number of listeners; unless one of them overrides {@link #onTaskFailed}, the pool logs a
+     * failed task at WARNING through {@link System.Logger} (logger {@code dev.resilience.pool}), so
+     * a failure is never silent.
      * Methods run on the pool's or the submitter's thread: keep them short. An exception a method
      * throws is logged and ignored.
      */
@@ -267,18 +268,39 @@ public final class WorkerPool extends AbstractExecutorService {
 
     // ------------------------------------------------------------------ listener calls, contained
 
+    /** Whether a listener's class overrides {@code onTaskFailed}; computed once per class. */
+    private static final ClassValue<Boolean> HEARS_FAILURES = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            try {
+                return type.getMethod("onTaskFailed", WorkerPool.class, Runnable.class, Throwable.class)
+                        .getDeclaringClass() != Listener.class;
+            } catch (NoSuchMethodException e) {
+                return false;
+            }
+        }
+    };
+
+    /** Whether some listener takes task failures: otherwise the pool logs them, so none is silent. */
+    private boolean failuresHeard() {
+        for (Object l : listeners.members()) {
+            if (HEARS_FAILURES.get(l.getClass())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Tells every listener (on failure, rejection and end paths only); what one throws is logged, no more. */
     private void tellListener(java.util.function.Consumer<Listener> event, String method) {
-        for (Object l : listeners.members()) {
-            try {
-                event.accept((Listener) l);
-            } catch (Throwable e) {
-                try {
-                    LOG.log(System.Logger.Level.ERROR, "worker pool " + name + ": listener." + method + " threw", e);
-                } catch (Throwable ignored) {
-                    // logging itself failed: nothing left to tell
-                }
-            }
+        listeners.forEach(event, (l, e) -> log("worker pool " + name + ": listener." + method + " threw", e));
+    }
+
+    private static void log(String message, Throwable e) {
+        try {
+            LOG.log(System.Logger.Level.ERROR, message, e);
+        } catch (Throwable ignored) {
+            // logging itself failed: nothing left to tell
         }
     }
 
@@ -420,7 +442,7 @@ public final class WorkerPool extends AbstractExecutorService {
             } catch (Throwable error) {
                 failed.increment();
                 Runnable failedTask = task instanceof ContextTask ? ((ContextTask) task).task : task;
-                if (listeners.members().length == 0) {
+                if (!failuresHeard()) {
                     LOG.log(System.Logger.Level.WARNING, "worker pool " + name + ": a task failed", error);
                 }
                 tellListener(l -> l.onTaskFailed(WorkerPool.this, failedTask, error), "onTaskFailed");
@@ -644,7 +666,7 @@ public final class WorkerPool extends AbstractExecutorService {
 
         /**
          * Adds a listener of task failures, rejections, skips and termination; may be called any
-         * number of times. With none, failed tasks are logged at WARNING.
+         * number of times. Unless one overrides {@code onTaskFailed}, failed tasks are logged at WARNING.
          *
          * @param listener the listener
          * @return this builder

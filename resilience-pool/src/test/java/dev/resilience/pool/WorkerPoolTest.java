@@ -362,4 +362,37 @@ class WorkerPoolTest {
         assertThrows(NullPointerException.class, () -> pool.offer(null));
         assertThrows(NullPointerException.class, () -> pool.awaitTermination(null));
     }
+
+    @Test
+    void aFailedTaskIsLoggedUnlessAListenerTakesFailures() throws Exception {
+        WorkerPool.Listener rejectionsOnly = new WorkerPool.Listener() {
+            @Override
+            public void onTaskRejected(WorkerPool pool, Runnable task) {
+            }
+        };
+        java.util.List<Throwable> taken = new java.util.concurrent.CopyOnWriteArrayList<>();
+        WorkerPool.Listener failures = new WorkerPool.Listener() {
+            @Override
+            public void onTaskFailed(WorkerPool pool, Runnable task, Throwable error) {
+                taken.add(error);
+            }
+        };
+        for (boolean takesFailures : new boolean[] {false, true}) {
+            try (CapturedLog log = CapturedLog.of(WorkerPool.class)) {
+                WorkerPool.Builder b = WorkerPool.builder().name("logs").threads(1).listener(rejectionsOnly);
+                if (takesFailures) {
+                    b.listener(failures);
+                }
+                WorkerPool pool = b.build();
+                pool.execute(() -> {
+                    throw new IllegalStateException("task bug");
+                });
+                pool.shutdown();
+                assertTrue(pool.awaitTermination(java.time.Duration.ofSeconds(10)));
+                assertEquals(!takesFailures, log.has(java.util.logging.Level.WARNING, "a task failed"),
+                        "logged only while no listener takes failures (takesFailures=" + takesFailures + ")");
+            }
+        }
+        assertEquals(1, taken.size());
+    }
 }

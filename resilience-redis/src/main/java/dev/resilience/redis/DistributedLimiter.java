@@ -59,8 +59,8 @@ public interface DistributedLimiter {
      * {@link #forKey(String)} with the key chosen per call, e.g. the tenant of the current request;
      * {@code key} runs on the calling thread, under the caller's context, once per call.
      *
-     * @param key gives the key of each call; a null or empty key refuses the call with an
-     *     {@link IllegalArgumentException}
+     * @param key gives the key of each call; a null key fails the call with a
+     *     {@link NullPointerException}, an empty one with an {@link IllegalArgumentException}
      * @return the policy
      */
     Policy forKey(Supplier<String> key);

@@ -1,5 +1,6 @@
 package dev.resilience.redis;
 
+import dev.resilience.context.Context;
 import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.RefusedException;
@@ -62,7 +63,9 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
 
     @Override
     void enter(String key) {
-        Decision d = decide(key, 1);
+        Context ctx = Context.current();
+        ctx.throwIfDone();
+        Decision d = awaitUnder(ctx, decideAsync(key, 1));
         if (!d.granted()) {
             throw refusal(d);
         }

@@ -98,31 +98,6 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
     }
 
     /**
-     * Waits for Redis's decision, or for the context to end first (its deadline may be nearer than
-     * the backend's timeout): then a reservation Redis grants afterwards is given back.
-     */
-    private Decision awaitUnder(Context ctx, CompletableFuture<Decision> decision) {
-        if (decision.isDone()) {
-            return decision.join();
-        }
-        CompletableFuture<Decision> waiter = new CompletableFuture<>();
-        decision.whenComplete((d, e) -> {
-            if (!waiter.complete(d)) {
-                cancel(d);
-            }
-        });
-        Registration onDone = ctx.onDone(() -> waiter.completeExceptionally(ctx.err()), Runnable::run);
-        try {
-            return waiter.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            ctx.throwIfDone();
-            throw e;
-        } finally {
-            onDone.remove();
-        }
-    }
-
-    /**
      * Reserves {@code permits} of {@code key} if they are available within {@code maxWait} (Go's
      * {@code ReserveN} with a bound): a granted decision's {@link Decision#delayNanos()} says how
      * long to wait before acting; {@link #cancel(Decision)} gives the permits back.

@@ -1,10 +1,13 @@
 package dev.resilience.redis;
 
+import dev.resilience.context.Context;
+import dev.resilience.context.Scope;
 import dev.resilience.core.Invoker;
 import dev.resilience.core.Policy;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ForkJoinPool;
 import java.util.function.Supplier;
 
 /** A distributed limit for the key of each call, as a {@link Policy}: see {@link DistributedLimiter#forKey}. */
@@ -34,17 +37,33 @@ final class KeyPolicy implements Policy {
         return chain.invoke(next, task);
     }
 
+    /**
+     * Decides without blocking, then starts {@code task} under the caller's context on the common
+     * pool (never on Redis's I/O thread); a done context, a key that cannot be had, or a refusal
+     * fails the returned stage without running the task.
+     */
     @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
-        String k;
+        Context ctx = Context.current();
+        CompletableFuture<Decision> decision;
         try {
-            k = Args.key(key.get());
-        } catch (RuntimeException | Error e) {
+            ctx.throwIfDone();
+            decision = limiter.decideAsync(Args.key(key.get()), 1);
+        } catch (Throwable e) {
             return CompletableFuture.failedFuture(e);
         }
-        return limiter.decideAsync(k, 1).thenCompose(d -> d.granted()
-                ? Policy.start(task)
-                : CompletableFuture.failedFuture(limiter.refusal(d)));
+        return decision.thenComposeAsync(d -> {
+            if (!d.granted()) {
+                return CompletableFuture.failedFuture(limiter.refusal(d));
+            }
+            if (ctx.isDone()) {
+                limiter.giveBack(d);
+                return CompletableFuture.failedFuture(ctx.err());
+            }
+            try (Scope s = ctx.attach()) {
+                return Policy.start(task);
+            }
+        }, ForkJoinPool.commonPool());
     }
 
     @Override

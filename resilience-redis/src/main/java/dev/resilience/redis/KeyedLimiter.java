@@ -1,5 +1,6 @@
 package dev.resilience.redis;
 
+import dev.resilience.context.Context;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
 import dev.resilience.context.internal.Checks;
@@ -77,6 +78,38 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
      */
     abstract void enter(String key) throws InterruptedException;
 
+    /**
+     * Waits for Redis's decision, or for the context to end first (its deadline may be nearer than
+     * the backend's timeout): then a reservation Redis grants afterwards is given back.
+     */
+    final Decision awaitUnder(Context ctx, CompletableFuture<Decision> decision) {
+        if (decision.isDone()) {
+            return decision.join();
+        }
+        CompletableFuture<Decision> waiter = new CompletableFuture<>();
+        decision.whenComplete((d, e) -> {
+            if (!waiter.complete(d) && d != null) {
+                giveBack(d); // the caller left: a reservation granted meanwhile goes back
+            }
+        });
+        Registration onDone = ctx.onDone(() -> waiter.completeExceptionally(ctx.err()), Runnable::run);
+        try {
+            return waiter.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            ctx.throwIfDone();
+            throw e;
+        } finally {
+            onDone.remove();
+        }
+    }
+
+    /** Gives a granted reservation back, if it can be (a rate limiter's delayed grant). */
+    final void giveBack(Decision d) {
+        if (d.undo != null) {
+            d.undo.run();
+        }
+    }
+
     /** The exception for a refused decision, naming why. */
     abstract RequestNotPermittedException refusal(Decision d);
 
@@ -137,18 +170,13 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
 
     /** Tells every listener in turn; what one throws is logged and never changes the decision. */
     private void tellListener(java.util.function.Consumer<DistributedLimiterListener> event, String method) {
-        for (Object l : listeners.members()) {
+        listeners.forEach(event, (l, e) -> {
             try {
-                event.accept((DistributedLimiterListener) l);
-            } catch (Throwable e) {
-                try {
-                    LOG.log(System.Logger.Level.ERROR, l.getClass().getName() + "." + method
-                            + " threw; the decision stands", e);
-                } catch (Throwable ignored) {
-                    // logging itself failed
-                }
+                LOG.log(System.Logger.Level.ERROR, l.getClass().getName() + "." + method + " threw; the decision stands", e);
+            } catch (Throwable ignored) {
+                // logging itself failed
             }
-        }
+        });
     }
 
     @Override

@@ -127,4 +127,42 @@ class PolicyCompositionTest extends SharedRedisTest {
                 () -> noKey.callAsync(() -> CompletableFuture.completedFuture("x")).toCompletableFuture().get()).getCause());
         assertThrows(IllegalArgumentException.class, () -> quota.forKey(""));
     }
+
+    @Test
+    void theAsyncFormRunsTheTaskUnderTheCallersContextOffRedisThreadsAndNeverThrows() throws Exception {
+        DistributedRateLimiter limiter = DistributedRateLimiter.builder(RedisTests.uniqueName("async"), backend)
+                .rate(100).burst(10).build();
+        Policy policy = limiter.forKey("k");
+        Context.Key<String> who = Context.Key.named("who");
+        try (dev.resilience.context.CancelHandle h = Context.background().withValue(who, "caller")
+                .withTimeout(Duration.ofSeconds(30)); Scope s = h.attach()) {
+            String seen = policy.<String>callAsync(() -> CompletableFuture.completedFuture(
+                    who.get() + " " + Context.current().deadline().isPresent() + " " + Thread.currentThread().getName()))
+                    .toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertTrue(seen.startsWith("caller true "), seen);
+            assertTrue(!seen.contains("lettuce") && !seen.contains("nioEventLoop"), "not on Redis's I/O thread: " + seen);
+        }
+
+        dev.resilience.context.CancelHandle cancelled = Context.background().withCancel();
+        cancelled.cancel();
+        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+        try (Scope s = cancelled.attach()) {
+            CompletionStage<String> stage = policy.callAsync(() -> {
+                ran.set(true);
+                return CompletableFuture.completedFuture("x");
+            });
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> stage.toCompletableFuture().get(5, TimeUnit.SECONDS));
+            assertInstanceOf(dev.resilience.context.ContextCancelledException.class, e.getCause());
+        }
+        assertTrue(!ran.get(), "a done context runs nothing");
+
+        DistributedRateLimiter broken = DistributedRateLimiter.builder(RedisTests.uniqueName("resolver"), backend)
+                .rate(1).burst(1).limits(key -> {
+                    throw new IllegalStateException("resolver failed");
+                }).build();
+        CompletionStage<String> failed = broken.forKey("k").callAsync(() -> CompletableFuture.completedFuture("x"));
+        assertInstanceOf(IllegalStateException.class, assertThrows(ExecutionException.class,
+                () -> failed.toCompletableFuture().get(5, TimeUnit.SECONDS)).getCause(), "a failed stage, not a throw");
+    }
 }

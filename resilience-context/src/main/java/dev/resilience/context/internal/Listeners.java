@@ -4,7 +4,10 @@ import dev.resilience.context.Registration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -34,6 +37,12 @@ public final class Listeners<L> {
     private final L noop;
     private final Function<Object[], L> fanout;
     private final AtomicReference<State> state;
+    /**
+     * {@code state}'s listener, read on every event: one load fewer than through {@code state}.
+     * Each change publishes it after its CAS and re-checks, so the last write always matches the
+     * last state.
+     */
+    private volatile Object all;
 
     /**
      * @param noop the interface's no-op listener: what {@link #current()} is with no member
@@ -44,7 +53,20 @@ public final class Listeners<L> {
     public Listeners(L noop, Function<Object[], L> fanout, List<L> initial) {
         this.noop = Objects.requireNonNull(noop, "noop");
         this.fanout = Objects.requireNonNull(fanout, "fanout");
-        this.state = new AtomicReference<>(state(initial.toArray()));
+        // the no-op listener hears nothing: leaving it out keeps the no-listener fast paths
+        this.state = new AtomicReference<>(state(initial.stream().filter(l -> l != noop).toArray()));
+        this.all = state.get().all;
+    }
+
+    /** Publishes the current state's listener; see {@link #all}. */
+    private void publish() {
+        for (;;) {
+            State now = state.get();
+            all = now.all;
+            if (state.get() == now) {
+                return;
+            }
+        }
     }
 
     private State state(Object[] members) {
@@ -58,7 +80,7 @@ public final class Listeners<L> {
      */
     @SuppressWarnings("unchecked")
     public L current() {
-        return (L) state.get().all;
+        return (L) all;
     }
 
     /**
@@ -78,12 +100,37 @@ public final class Listeners<L> {
      */
     public Registration add(L listener) {
         Objects.requireNonNull(listener, "listener");
+        if (listener == noop) {
+            return () -> false;
+        }
         for (;;) {
             State now = state.get();
             Object[] next = Arrays.copyOf(now.members, now.members.length + 1);
             next[now.members.length] = listener;
             if (state.compareAndSet(now, state(next))) {
-                return () -> remove(listener);
+                publish();
+                // each registration removes one occurrence, once: the same listener added twice
+                // needs both registrations removed
+                AtomicBoolean removed = new AtomicBoolean();
+                return () -> removed.compareAndSet(false, true) && remove(listener);
+            }
+        }
+    }
+
+    /**
+     * Tells every member in turn, in the order added; what one throws goes to {@code failed} (which
+     * must not throw) and not to the next member or the caller.
+     *
+     * @param event what to tell each member
+     * @param failed receives a member that threw and what it threw
+     */
+    @SuppressWarnings("unchecked")
+    public void forEach(Consumer<? super L> event, BiConsumer<Object, Throwable> failed) {
+        for (Object member : state.get().members) {
+            try {
+                event.accept((L) member);
+            } catch (Throwable e) {
+                failed.accept(member, e);
             }
         }
     }
@@ -103,6 +150,7 @@ public final class Listeners<L> {
             System.arraycopy(members, 0, next, 0, i);
             System.arraycopy(members, i + 1, next, i, next.length - i);
             if (state.compareAndSet(now, state(next))) {
+                publish();
                 return true;
             }
         }

@@ -18,8 +18,8 @@ final class AdaptiveLimiterBinder {
 
         Events(ResilienceTelemetry.Binding b, AdaptiveLimiter limiter) {
             rejected = b.set.counter("resilience.adaptive.rejections", "calls rejected at the limit");
-            b.set.gauge("resilience.adaptive.limit", "the current limit", limiter::limit);
-            b.set.gauge("resilience.adaptive.in.flight", "calls in flight", limiter::inFlight);
+            b.set.gauge("resilience.adaptive.limit", "the current limit", limiter, AdaptiveLimiter::limit);
+            b.set.gauge("resilience.adaptive.in.flight", "calls in flight", limiter, AdaptiveLimiter::inFlight);
         }
 
         @Override

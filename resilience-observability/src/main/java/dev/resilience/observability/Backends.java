@@ -12,11 +12,13 @@ import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.ObservableDoubleGauge;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.DoubleSupplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The meter backends one telemetry instance writes to (any number of Micrometer registries and at
@@ -97,8 +99,17 @@ final class Backends {
             }
         }
 
-        /** A gauge read when scraped. */
-        void gauge(String metric, String description, DoubleSupplier value, String... tags) {
+        /**
+         * A gauge of {@code source} read when scraped. It holds {@code source} weakly, as
+         * Micrometer's own gauges do: a primitive nobody uses any more is not kept alive by its
+         * meters (they read NaN until the binding is cleared).
+         */
+        <T> void gauge(String metric, String description, T source, ToDoubleFunction<T> read, String... tags) {
+            WeakReference<T> ref = new WeakReference<>(source);
+            DoubleSupplier value = () -> {
+                T s = ref.get();
+                return s == null ? Double.NaN : read.applyAsDouble(s);
+            };
             lock.lock();
             try {
                 if (closed) {

@@ -29,8 +29,8 @@ final class BulkheadBinder {
             permitted = b.set.counter("resilience.bulkhead.calls", "calls", "result", "permitted");
             rejected = b.set.counter("resilience.bulkhead.calls", "calls", "result", "rejected");
             waits = b.set.timer("resilience.bulkhead.wait", "time waited for a slot");
-            b.set.gauge("resilience.bulkhead.in.use", "slots in use", bulkhead::inUse);
-            b.set.gauge("resilience.bulkhead.limit", "slots", bulkhead::maxConcurrent);
+            b.set.gauge("resilience.bulkhead.in.use", "slots in use", bulkhead, Bulkhead::inUse);
+            b.set.gauge("resilience.bulkhead.limit", "slots", bulkhead, Bulkhead::maxConcurrent);
         }
 
         @Override

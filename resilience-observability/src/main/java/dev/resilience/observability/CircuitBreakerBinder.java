@@ -44,7 +44,7 @@ final class CircuitBreakerBinder {
             notPermitted = b.set.counter(m, d, "outcome", "not_permitted");
             for (CircuitBreaker.State s : CircuitBreaker.State.values()) {
                 b.set.gauge("resilience.circuitbreaker.state", "1 for the current state",
-                        () -> breaker.state() == s ? 1 : 0, "state", lower(s));
+                        breaker, cb -> cb.state() == s ? 1 : 0, "state", lower(s));
             }
         }
 

@@ -23,11 +23,11 @@ final class PoolBinders {
 
     static ResilienceTelemetry.Binding bind(ResilienceTelemetry t, ObjectPool<?> pool) {
         ResilienceTelemetry.Binding binding = t.bindWith(pool, pool.name(), b -> {
-            b.set.gauge("resilience.pool.size", "objects allocated", pool::size);
-            b.set.gauge("resilience.pool.idle", "idle objects", pool::idle);
-            b.set.gauge("resilience.pool.in.use", "objects lent out", () -> Math.max(0, pool.size() - pool.idle()));
-            b.set.gauge("resilience.pool.pending", "borrowers waiting", pool::pendingBorrowers);
-            b.set.gauge("resilience.pool.max", "maximum size", pool::maxSize);
+            b.set.gauge("resilience.pool.size", "objects allocated", pool, ObjectPool::size);
+            b.set.gauge("resilience.pool.idle", "idle objects", pool, ObjectPool::idle);
+            b.set.gauge("resilience.pool.in.use", "objects lent out", pool, p -> Math.max(0, p.size() - p.idle()));
+            b.set.gauge("resilience.pool.pending", "borrowers waiting", pool, ObjectPool::pendingBorrowers);
+            b.set.gauge("resilience.pool.max", "maximum size", pool, ObjectPool::maxSize);
             b.listening(pool.addListener(new PoolEvents(b)));
         });
         if (pool.isClosed()) {
@@ -38,12 +38,12 @@ final class PoolBinders {
 
     static ResilienceTelemetry.Binding bind(ResilienceTelemetry t, WorkerPool workers) {
         ResilienceTelemetry.Binding binding = t.bindWith(workers, workers.name(), b -> {
-            b.set.gauge("resilience.workers.active", "workers running a task", workers::active);
-            b.set.gauge("resilience.workers.queued", "tasks waiting", workers::queued);
-            b.set.gauge("resilience.workers.completed", "tasks finished", workers::completed);
-            b.set.gauge("resilience.workers.rejected", "tasks rejected", workers::rejected);
-            b.set.gauge("resilience.workers.failed", "tasks that threw", workers::failed);
-            b.set.gauge("resilience.workers.skipped", "tasks skipped because their context ended", workers::skipped);
+            b.set.gauge("resilience.workers.active", "workers running a task", workers, WorkerPool::active);
+            b.set.gauge("resilience.workers.queued", "tasks waiting", workers, WorkerPool::queued);
+            b.set.gauge("resilience.workers.completed", "tasks finished", workers, WorkerPool::completed);
+            b.set.gauge("resilience.workers.rejected", "tasks rejected", workers, WorkerPool::rejected);
+            b.set.gauge("resilience.workers.failed", "tasks that threw", workers, WorkerPool::failed);
+            b.set.gauge("resilience.workers.skipped", "tasks skipped because their context ended", workers, WorkerPool::skipped);
             b.listening(workers.addListener(new WorkerPool.Listener() {
                 @Override
                 public void onTaskFailed(WorkerPool pool, Runnable task, Throwable error) {
@@ -66,16 +66,16 @@ final class PoolBinders {
     static ResilienceTelemetry.Binding bind(ResilienceTelemetry t, String name, Recycler<?> recycler) {
         Objects.requireNonNull(recycler, "recycler");
         return t.bindWith(recycler, name, b -> {
-            b.set.gauge("resilience.recycler.created", "objects made by the factory", recycler::created);
-            b.set.gauge("resilience.recycler.dropped", "released objects dropped", recycler::dropped);
+            b.set.gauge("resilience.recycler.created", "objects made by the factory", recycler, Recycler::created);
+            b.set.gauge("resilience.recycler.dropped", "released objects dropped", recycler, Recycler::dropped);
         });
     }
 
     static ResilienceTelemetry.Binding bind(ResilienceTelemetry t, String name, MessageQueue<?> queue) {
         Objects.requireNonNull(queue, "queue");
         return t.bindWith(queue, name, b -> {
-            b.set.gauge("resilience.queue.depth", "elements in the queue (estimate)", queue::size);
-            b.set.gauge("resilience.queue.capacity", "the queue's capacity", queue::capacity);
+            b.set.gauge("resilience.queue.depth", "elements in the queue (estimate)", queue, MessageQueue::size);
+            b.set.gauge("resilience.queue.capacity", "the queue's capacity", queue, MessageQueue::capacity);
         });
     }
 

@@ -29,7 +29,7 @@ final class RateLimiterBinder {
             permitted = b.set.counter("resilience.ratelimiter.permits", "permits asked for", "result", "permitted");
             rejected = b.set.counter("resilience.ratelimiter.permits", "permits asked for", "result", "rejected");
             waits = b.set.timer("resilience.ratelimiter.wait", "time callers that waited for permits waited");
-            b.set.gauge("resilience.ratelimiter.available", "permits available now", limiter::tokens);
+            b.set.gauge("resilience.ratelimiter.available", "permits available now", limiter, RateLimiter::tokens);
         }
 
         @Override

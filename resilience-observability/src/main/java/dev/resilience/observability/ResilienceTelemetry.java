@@ -21,6 +21,9 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -29,6 +32,7 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -94,6 +98,9 @@ import org.slf4j.Logger;
  * Micrometer's {@code MeterBinder}s; this class is the front. Binding twice returns the same
  * {@link Binding}; {@link Binding#close()} removes the listener and the meters (bind again to bring
  * them back). A pool's or worker pool's binding closes itself when the pool closes or terminates.
+ * Names are unique per kind of primitive: binding another primitive of the same kind and name
+ * replaces the binding (a rebuilt instance takes over its meters). Bindings and gauges hold their
+ * primitive weakly: a collected primitive's meters are removed at the next {@code bind}.
  * An unbound primitive costs nothing here.
  */
 public final class ResilienceTelemetry {
@@ -109,7 +116,14 @@ public final class ResilienceTelemetry {
     private final Backends backends;
     private final boolean spanEvents;
     private final Tracer tracer;
-    private final Map<Object, Binding> bindings = new ConcurrentHashMap<>();
+    /** One binding per kind of primitive and name; each holds its primitive weakly. */
+    private final Map<Key, Binding> bindings = new ConcurrentHashMap<>();
+    /** Where the bindings' primitives go once collected: their meters are removed on the next bind. */
+    private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
+
+    /** A binding's place: the primitive's class and its name (what its meters are tagged with). */
+    private record Key(Class<?> type, String name) {
+    }
 
     private ResilienceTelemetry(Builder b) {
         io.opentelemetry.api.metrics.Meter meter = b.openTelemetry == null ? null
@@ -160,16 +174,21 @@ public final class ResilienceTelemetry {
 
     /**
      * The meters and the listener of one bound primitive; {@link #close()} removes them from every
-     * backend and from the primitive.
+     * backend and from the primitive. It follows the primitive: binding another primitive of the
+     * same kind and name replaces this binding (and closes it), and a primitive nobody references
+     * any more is not kept alive by its binding, whose meters go at the next {@code bind}.
      */
     public final class Binding implements AutoCloseable {
-        private final Object primitive;
+        private final Key key;
+        private final Held primitive;
         final Backends.Set set;
         private final List<Registration> listeners = new CopyOnWriteArrayList<>();
+        private final AtomicBoolean disposed = new AtomicBoolean();
 
-        Binding(Object primitive, String name) {
-            this.primitive = primitive;
-            this.set = backends.new Set(name);
+        Binding(Object primitive, Key key) {
+            this.key = key;
+            this.primitive = new Held(primitive, collected, this);
+            this.set = backends.new Set(key.name());
         }
 
         /** Keeps a listener registration, to remove on close. */
@@ -180,12 +199,28 @@ public final class ResilienceTelemetry {
         /** Removes this primitive's listener and meters; idempotent. */
         @Override
         public void close() {
-            if (bindings.remove(primitive, this)) {
+            bindings.remove(key, this);
+            dispose();
+        }
+
+        /** Takes everything out, once: listeners first, so no event registers a meter afterwards. */
+        void dispose() {
+            if (disposed.compareAndSet(false, true)) {
                 for (Registration r : listeners) {
                     r.remove();
                 }
                 set.close();
             }
+        }
+    }
+
+    /** A binding's primitive, held weakly; enqueued with its binding once collected. */
+    private static final class Held extends WeakReference<Object> {
+        final Binding binding;
+
+        Held(Object primitive, ReferenceQueue<Object> queue, Binding binding) {
+            super(primitive, queue);
+            this.binding = binding;
         }
     }
 
@@ -343,16 +378,43 @@ public final class ResilienceTelemetry {
 
     /**
      * The binding of {@code primitive}, made by {@code register} if there is none: what every binder
-     * calls.
+     * calls. A binding of another primitive of the same kind and name is replaced (its meters are
+     * removed before the new ones are registered, so they read the new primitive).
      */
     Binding bindWith(Object primitive, String name, Consumer<Binding> register) {
         Objects.requireNonNull(primitive, "primitive");
         Objects.requireNonNull(name, "name");
-        return bindings.computeIfAbsent(primitive, p -> {
-            Binding b = new Binding(p, name);
-            register.accept(b);
-            return b;
-        });
+        expungeCollected();
+        Key key = new Key(primitive.getClass(), name);
+        for (;;) {
+            Binding existing = bindings.get(key);
+            if (existing != null && existing.primitive.get() == primitive) {
+                return existing;
+            }
+            Binding fresh = new Binding(primitive, key);
+            boolean placed = existing == null ? bindings.putIfAbsent(key, fresh) == null
+                    : bindings.replace(key, existing, fresh);
+            if (placed) {
+                if (existing != null) {
+                    existing.dispose(); // same-name replacement: the old primitive's meters go first
+                }
+                register.accept(fresh);
+                return fresh;
+            }
+        }
+    }
+
+    /** Clears the bindings of primitives that were collected. */
+    private void expungeCollected() {
+        for (Reference<?> r; (r = collected.poll()) != null; ) {
+            ((Held) r).binding.close();
+        }
+    }
+
+    /** How many bindings are open (for tests). */
+    int bindingCount() {
+        expungeCollected();
+        return bindings.size();
     }
 
     void spanEvent(String event, Attributes attributes) {

@@ -529,4 +529,44 @@ class ResilienceTelemetryTest {
         t.bind(pool);
         assertNull(registry.find("resilience.pool.size").meter());
     }
+
+    @Test
+    void aSameNameReplacementTakesOverAndClosingTheOldBindingLeavesItAlone() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        Bulkhead old = Bulkhead.builder("db").maxConcurrent(5).build();
+        ResilienceTelemetry.Binding oldBinding = t.bind(old);
+        assertEquals(5, gauge(registry, "resilience.bulkhead.limit", "name", "db"));
+        Bulkhead replacement = Bulkhead.builder("db").maxConcurrent(50).build();
+        ResilienceTelemetry.Binding binding = t.bind(replacement);
+        assertEquals(50, gauge(registry, "resilience.bulkhead.limit", "name", "db"), "the live one's limit");
+        oldBinding.close();
+        assertEquals(50, gauge(registry, "resilience.bulkhead.limit", "name", "db"), "the replacement keeps its meters");
+        replacement.tryAcquire();
+        old.tryAcquire();
+        assertEquals(1, count(registry, "resilience.bulkhead.calls", "name", "db", "result", "permitted"),
+                "only the live bulkhead is counted");
+        assertSame(binding, t.bind(replacement));
+    }
+
+    @Test
+    void aBindingDoesNotKeepItsPrimitiveAlive() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        java.lang.ref.WeakReference<Bulkhead> last = null;
+        for (int i = 0; i < 20_000; i++) {
+            Bulkhead shortLived = Bulkhead.builder("request-" + i).maxConcurrent(1).build();
+            t.bind(shortLived);
+            shortLived.tryAcquire();
+            last = new java.lang.ref.WeakReference<>(shortLived);
+        }
+        long end = System.nanoTime() + 30_000_000_000L;
+        while ((last.get() != null || t.bindingCount() > 100) && System.nanoTime() < end) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertNull(last.get(), "neither the binding nor its meters pin the bulkhead");
+        assertTrue(t.bindingCount() <= 100, "bindings of collected bulkheads are cleared: " + t.bindingCount());
+        assertTrue(registry.getMeters().size() <= 100 * 5, "and so are their meters: " + registry.getMeters().size());
+    }
 }

@@ -96,6 +96,11 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
     }
 
     @Override
+    boolean isIdle(LocalWindow local, long now) {
+        return local.isIdle(now);
+    }
+
+    @Override
     Decision decideLocally(LocalWindow local, int permits, long maxWaitNanos,
             RequestNotPermittedException.Reason waitReason, FallbackCause cause) {
         return local.take(permits, cause);
@@ -131,6 +136,12 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
             this.limit = limit;
             this.windowNanos = windowNanos;
             this.ticker = ticker;
+        }
+
+        /** Nothing used in the current window: a new window would be the same. */
+        boolean isIdle(long now) {
+            long[] s = state.get();
+            return s[0] != Math.floorDiv(now, windowNanos) || s[1] == 0;
         }
 
         Decision take(int permits, FallbackCause cause) {

@@ -158,6 +158,11 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
     }
 
     @Override
+    boolean isIdle(RateLimiter local, long now) {
+        return local.tokens() >= local.burst();
+    }
+
+    @Override
     Decision decideLocally(RateLimiter local, int permits, long maxWaitNanos,
             RequestNotPermittedException.Reason waitReason, FallbackCause cause) {
         if (permits > local.burst()) {

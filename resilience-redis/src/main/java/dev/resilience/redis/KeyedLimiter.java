@@ -25,8 +25,11 @@ import java.util.function.Supplier;
  */
 abstract class KeyedLimiter<L, F> implements DistributedLimiter {
 
-    /** Local limiters kept at most; the table is emptied when it would grow past this. */
-    static final int MAX_LOCAL_KEYS = 10_000;
+    /**
+     * Local limiters kept at most by default ({@link Builder#localKeys}). Past the bound, limiters
+     * that are full again (they carry no state) go first, then the least recently used.
+     */
+    static final int MAX_LOCAL_KEYS = 100_000;
 
     final String name;
     final RedisBackend backend;
@@ -38,7 +41,20 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
     private final Map<String, L> overrides;
     private final Function<String, L> resolver;
     private final Script script;
-    private final ConcurrentHashMap<String, F> local = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Local<F>> local = new ConcurrentHashMap<>();
+    private final int maxLocalKeys;
+    private final java.util.concurrent.locks.ReentrantLock evicting = new java.util.concurrent.locks.ReentrantLock();
+
+    /** A local limiter and when it was last used (fallback decisions only). */
+    static final class Local<F> {
+        final F limiter;
+        volatile long lastUsed;
+
+        Local(F limiter, long now) {
+            this.limiter = limiter;
+            this.lastUsed = now;
+        }
+    }
 
     KeyedLimiter(Builder<L, ?> s, Script script) {
         this.name = s.name;
@@ -52,6 +68,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         this.overrides = Map.copyOf(s.overrides);
         this.resolver = s.resolver;
         this.script = script;
+        this.maxLocalKeys = s.localKeys > 0 ? s.localKeys : MAX_LOCAL_KEYS;
     }
 
     @Override
@@ -213,15 +230,45 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
     }
 
     private F localFor(String key, L limit) {
-        F f = local.get(key);
-        if (f != null) {
-            return f;
+        long now = ticker.read();
+        Local<F> f = local.get(key);
+        if (f == null) {
+            if (local.size() >= maxLocalKeys) {
+                evict(now);
+            }
+            f = local.computeIfAbsent(key, k -> new Local<>(newLocal(k, limit, failureMode.instances()), now));
         }
-        if (local.size() >= MAX_LOCAL_KEYS) {
-            local.clear();
-        }
-        return local.computeIfAbsent(key, k -> newLocal(k, limit, failureMode.instances()));
+        f.lastUsed = now;
+        return f.limiter;
     }
+
+    /**
+     * Makes room below the bound without forgetting active limits first: limiters that are full
+     * again go (a new one would be the same), then the least recently used, down to 90 % of the
+     * bound. One thread evicts at a time; the others go on (the table may pass the bound briefly).
+     */
+    private void evict(long now) {
+        if (!evicting.tryLock()) {
+            return;
+        }
+        try {
+            local.entrySet().removeIf(e -> isIdle(e.getValue().limiter, now));
+            int target = maxLocalKeys - Math.max(1, maxLocalKeys / 10);
+            int excess = local.size() - target;
+            if (excess > 0) {
+                java.util.List<Map.Entry<String, Local<F>>> byAge = new java.util.ArrayList<>(local.entrySet());
+                byAge.sort(java.util.Comparator.comparingLong(e -> e.getValue().lastUsed));
+                for (int i = 0; i < excess && i < byAge.size(); i++) {
+                    local.remove(byAge.get(i).getKey(), byAge.get(i).getValue());
+                }
+            }
+        } finally {
+            evicting.unlock();
+        }
+    }
+
+    /** Whether {@code local} carries no state: a new one would decide the same. */
+    abstract boolean isIdle(F local, long now);
 
     /** How many local limiters exist now (tests). */
     final int localLimiters() {
@@ -267,6 +314,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         final RedisBackend backend;
         String prefix;
         boolean prefixSet;
+        int localKeys;
         FailureMode failureMode;
         final List<DistributedLimiterListener> listeners = new ArrayList<>();
         Ticker ticker;
@@ -286,6 +334,24 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         @SuppressWarnings("unchecked")
         private B self() {
             return (B) this;
+        }
+
+        /**
+         * The most keys the {@link FailureMode#local(int) local} fallback keeps a limiter for;
+         * default 100,000. Past it, limiters that are full again are dropped first (they carry no
+         * state), then the least recently used, down to 90 %: keep it above the number of keys that
+         * are active at once while Redis is away, or the least recent of them start full again.
+         *
+         * @param keys at least 1
+         * @return this builder
+         */
+        public B localKeys(int keys) {
+            Checks.once(localKeys == 0, "localKeys");
+            if (keys < 1) {
+                throw new IllegalArgumentException("localKeys must be at least 1: " + keys);
+            }
+            this.localKeys = keys;
+            return self();
         }
 
         /** What to decide when Redis cannot; default {@link FailureMode#local(int) local(1)}. */

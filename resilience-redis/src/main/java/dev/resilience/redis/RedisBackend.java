@@ -5,6 +5,7 @@ import dev.resilience.core.Permit;
 import dev.resilience.core.CircuitBreaker;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
@@ -143,10 +144,36 @@ public final class RedisBackend implements AutoCloseable {
                 return result;
             }
             Throwable cause = unwrap(error);
+            if (isAboutTheKey(cause)) {
+                permit.onExcluded(); // Redis answered: the transport is fine, this key's data is not
+                throw new Unavailable(FallbackCause.KEY_ERROR, cause);
+            }
             permit.onFailure(cause);
             throw new Unavailable(cause instanceof TimeoutException ? FallbackCause.TIMEOUT : FallbackCause.REDIS_ERROR,
                     cause);
         });
+    }
+
+    /** Error replies that say the server (not one key) cannot serve: these count against the breaker. */
+    private static final List<String> SERVER_ERRORS = List.of("LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN",
+            "READONLY", "OOM", "TRYAGAIN", "NOREPLICAS", "MISCONF", "NOAUTH", "NOPERM", "WRONGPASS", "MOVED", "ASK",
+            "NOSCRIPT", "UNKILLABLE", "EXECABORT");
+
+    /**
+     * An error reply about the data of the key a script touched (WRONGTYPE, a script error on a
+     * value it cannot read), as opposed to a transport failure, a timeout or a server-wide error.
+     */
+    static boolean isAboutTheKey(Throwable e) {
+        if (!(e instanceof RedisCommandExecutionException) || e instanceof RedisNoScriptException) {
+            return false;
+        }
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        for (String prefix : SERVER_ERRORS) {
+            if (message.startsWith(prefix)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static CompletionStage<List<Object>> run(StatefulRedisConnection<String, String> c, Script script,

@@ -75,6 +75,9 @@ class DistributedRateLimiterTest extends SharedRedisTest {
             assertTrue(limiter.decide("k", 1).granted());
             assertFalse(limiter.tryAcquire("k"), "refused as the limit says");
             assertFalse(limiter.decideAsync("k", 1).get(5, java.util.concurrent.TimeUnit.SECONDS).granted());
+            DistributedRateLimiter waiting = limiter(1000, 1).listener(hostile).build();
+            waiting.acquire("k", 1); // granted at once: no CompletionException from the listener
+            assertThrows(RequestNotPermittedException.class, () -> waiting.acquire("k", 2), "2 exceed the burst");
         }
     }
 

@@ -29,7 +29,7 @@ import java.util.function.Function;
  * Unix epoch (a one-minute window is a calendar minute on the Redis server), the key holds the
  * window's number and the permits used in it and expires at the window's end. A refusal counts
  * nothing (unlike a bare {@code INCR}, so a client hammering a spent quota does not push its count
- * up). Default keys: {@code resilience:quota:<name>:<key>}.
+ * up). Default keys: {@code resilience:quota:<name>:{<key>}} (the key a hash tag).
  *
  * <p><b>When Redis cannot decide</b> the {@link FailureMode} does; the local mode keeps one window
  * per key on the limiter's ticker with {@code max(1, limit / instances)} permits (at most 10,000

@@ -32,7 +32,7 @@ import java.util.function.Function;
  * <p><b>How.</b> Each decision is one {@code EVALSHA} of a GCRA script: the key holds the
  * theoretical arrival time, computed from Redis's own {@code TIME} (instances never compare clocks),
  * and expires when the bucket is full again, so idle keys disappear. A refusal changes nothing.
- * Default keys: {@code resilience:rate:<name>:<key>}.
+ * Default keys: {@code resilience:rate:<name>:{<key>}} (the key a hash tag).
  *
  * <p><b>Waiting.</b> {@link #acquire(String, int)} reserves in the same round trip (the script
  * grants a reservation whose delay is shorter than the wait allowed: the context's remaining time,
@@ -143,7 +143,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
 
     @Override
     Runnable undo(String key, Limit limit, int permits, String token) {
-        String redisKey = prefix + key;
+        String redisKey = redisKey(key);
         String[] args = {limit.intervalArg, limit.burstArg, Integer.toString(permits), token};
         return () -> backend.eval(Script.GCRA_CANCEL, redisKey, args);
     }

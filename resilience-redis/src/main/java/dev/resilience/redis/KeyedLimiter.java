@@ -120,6 +120,14 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         }
     }
 
+    /**
+     * The Redis key of {@code key}: the prefix, then the key as a hash tag ({@code {key}}), so that
+     * whatever a script touches for one key lives in one cluster slot.
+     */
+    final String redisKey(String key) {
+        return prefix + "{" + key + "}";
+    }
+
     /** Gives a granted reservation back, if it can be (a rate limiter's delayed grant). */
     final void giveBack(Decision d) {
         if (d.undo != null) {
@@ -159,7 +167,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         Args.permits(permits);
         L limit = limitFor(key);
         long start = System.nanoTime();
-        return backend.eval(script, prefix + key, arguments(limit, permits, maxWaitNanos)).handle((reply, error) -> {
+        return backend.eval(script, redisKey(key), arguments(limit, permits, maxWaitNanos)).handle((reply, error) -> {
             Decision d;
             boolean listening = listeners.members().length != 0;
             if (error == null) {

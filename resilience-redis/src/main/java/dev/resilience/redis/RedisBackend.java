@@ -1,8 +1,9 @@
 package dev.resilience.redis;
 
 import dev.resilience.context.internal.Checks;
-import dev.resilience.core.Permit;
 import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Permit;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
@@ -10,7 +11,14 @@ import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -25,6 +33,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * The Redis connection the distributed limiters share, with the guard that keeps callers up when
@@ -56,9 +65,12 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class RedisBackend implements AutoCloseable {
 
-    private final RedisClient client;
-    private final RedisURI uri;
-    private final AtomicReference<CompletableFuture<StatefulRedisConnection<String, String>>> connection;
+    /** The client this backend made (a single-node or a cluster client), or null for a given connection. */
+    private final AbstractRedisClient client;
+    /** Opens a connection with the client this backend made. */
+    private final Supplier<CompletableFuture<? extends StatefulConnection<String, String>>> opener;
+    private final String describe;
+    private final AtomicReference<CompletableFuture<StatefulConnection<String, String>>> connection;
     private final CircuitBreaker breaker;
     private final long timeoutNanos;
     private final ClientResources resources;
@@ -71,28 +83,57 @@ public final class RedisBackend implements AutoCloseable {
         this.timeoutNanos = b.timeoutNanos > 0 ? b.timeoutNanos : TimeUnit.MILLISECONDS.toNanos(100);
         if (b.connection != null) {
             this.client = null;
-            this.uri = null;
+            this.opener = null;
             this.resources = null;
+            this.describe = b.connection instanceof StatefulRedisClusterConnection ? "given cluster connection"
+                    : "given connection";
             this.connection = new AtomicReference<>(CompletableFuture.completedFuture(b.connection));
         } else {
-            this.uri = RedisURI.create(b.uri);
             this.resources = DefaultClientResources.builder()
                     .ioThreadPoolSize(2)
                     .computationThreadPoolSize(2)
                     .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
                     .build();
-            this.client = RedisClient.create(resources);
-            this.client.setOptions(ClientOptions.builder()
-                    .autoReconnect(true)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                    .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build())
-                    .build());
+            SocketOptions socket = SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build();
+            if (b.clusterUris != null) {
+                List<RedisURI> uris = b.clusterUris.stream().map(RedisURI::create).toList();
+                RedisClusterClient cluster = RedisClusterClient.create(resources, uris);
+                cluster.setOptions(ClusterClientOptions.builder()
+                        .autoReconnect(true)
+                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                        .socketOptions(socket)
+                        // a failover moves slots: follow MOVED/ASK and refresh the topology on them,
+                        // on reconnects and every 30 s, so decisions find the promoted replica
+                        .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                                .enableAllAdaptiveRefreshTriggers()
+                                .adaptiveRefreshTriggersTimeout(Duration.ofMillis(500))
+                                .enablePeriodicRefresh(Duration.ofSeconds(30))
+                                .build())
+                        .build());
+                this.client = cluster;
+                // the async connect needs the topology first (Lettuce loads it only on a blocking connect)
+                this.opener = () -> cluster.refreshPartitionsAsync().toCompletableFuture()
+                        .thenCompose(loaded -> cluster.connectAsync(StringCodec.UTF8))
+                        .thenCompose(RedisBackend::withMasterConnections);
+                this.describe = "cluster " + b.clusterUris;
+            } else {
+                RedisURI uri = RedisURI.create(b.uri);
+                RedisClient single = RedisClient.create(resources);
+                single.setOptions(ClientOptions.builder()
+                        .autoReconnect(true)
+                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                        .socketOptions(socket)
+                        .build());
+                this.client = single;
+                this.opener = () -> single.connectAsync(StringCodec.UTF8, uri).toCompletableFuture();
+                this.describe = uri.getHost() + ":" + uri.getPort();
+            }
             this.connection = new AtomicReference<>();
             connect();
         }
     }
 
-    /** Starts building a backend; one of {@code uri} or {@code connection} is required. */
+    /** Starts building a backend; one of {@code uri}, {@code cluster} or {@code connection} is required. */
     public static Builder builder() {
         return new Builder();
     }
@@ -118,7 +159,7 @@ public final class RedisBackend implements AutoCloseable {
     public boolean awaitConnection(Duration timeout) throws InterruptedException {
         long nanos = Checks.positiveNanos(timeout, "timeout");
         try {
-            StatefulRedisConnection<String, String> c = connect().get(nanos, TimeUnit.NANOSECONDS);
+            StatefulConnection<String, String> c = connect().get(nanos, TimeUnit.NANOSECONDS);
             return c.isOpen();
         } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
             return false;
@@ -176,27 +217,45 @@ public final class RedisBackend implements AutoCloseable {
         return true;
     }
 
-    private static CompletionStage<List<Object>> run(StatefulRedisConnection<String, String> c, Script script,
+    /**
+     * Opens the connections to every master before the first decision: commands are rejected
+     * while a node connection is not up (fail fast), and Lettuce opens node connections lazily.
+     */
+    private static CompletableFuture<StatefulRedisClusterConnection<String, String>> withMasterConnections(
+            StatefulRedisClusterConnection<String, String> c) {
+        List<CompletableFuture<?>> nodes = new java.util.ArrayList<>();
+        for (RedisClusterNode node : c.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+                nodes.add(c.getConnectionAsync(node.getUri().getHost(), node.getUri().getPort()));
+            }
+        }
+        return CompletableFuture.allOf(nodes.toArray(new CompletableFuture<?>[0])).handle((v, e) -> c);
+    }
+
+    private static CompletionStage<List<Object>> run(StatefulConnection<String, String> c, Script script,
             String[] keys, String[] args) {
-        CompletionStage<List<Object>> sha = c.async().evalsha(script.sha1, ScriptOutputType.MULTI, keys, args);
+        RedisScriptingAsyncCommands<String, String> commands = c instanceof StatefulRedisClusterConnection
+                ? ((StatefulRedisClusterConnection<String, String>) c).async()
+                : ((StatefulRedisConnection<String, String>) c).async();
+        CompletionStage<List<Object>> sha = commands.evalsha(script.sha1, ScriptOutputType.MULTI, keys, args);
         return sha.exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
-                ? c.async().<List<Object>>eval(script.text, ScriptOutputType.MULTI, keys, args)
+                ? commands.<List<Object>>eval(script.text, ScriptOutputType.MULTI, keys, args)
                 : CompletableFuture.failedFuture(e));
     }
 
-    private CompletableFuture<StatefulRedisConnection<String, String>> connect() {
+    private CompletableFuture<StatefulConnection<String, String>> connect() {
         for (;;) {
-            CompletableFuture<StatefulRedisConnection<String, String>> c = connection.get();
+            CompletableFuture<StatefulConnection<String, String>> c = connection.get();
             if (c != null && (!c.isCompletedExceptionally() || closed)) {
                 return c;
             }
-            CompletableFuture<StatefulRedisConnection<String, String>> next = new CompletableFuture<>();
+            CompletableFuture<StatefulConnection<String, String>> next = new CompletableFuture<>();
             if (connection.compareAndSet(c, next)) {
                 // Lettuce sets up its channel on the calling thread (a first connect can take
                 // hundreds of milliseconds): never on a caller's, whose wait the timeout bounds.
                 ForkJoinPool.commonPool().execute(() -> {
                     try {
-                        client.connectAsync(StringCodec.UTF8, uri).whenComplete((conn, e) -> {
+                        opener.get().whenComplete((conn, e) -> {
                             if (e != null) {
                                 next.completeExceptionally(e);
                             } else {
@@ -229,7 +288,7 @@ public final class RedisBackend implements AutoCloseable {
             return;
         }
         closed = true;
-        CompletableFuture<StatefulRedisConnection<String, String>> c = connection.getAndSet(
+        CompletableFuture<StatefulConnection<String, String>> c = connection.getAndSet(
                 CompletableFuture.failedFuture(new IllegalStateException("closed")));
         if (c != null && c.isDone() && !c.isCompletedExceptionally()) {
             c.join().close();
@@ -240,7 +299,7 @@ public final class RedisBackend implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "RedisBackend[" + (uri != null ? uri.getHost() + ":" + uri.getPort() : "given connection")
+        return "RedisBackend[" + describe
                 + ", timeout " + timeout() + ", breaker " + breaker.state() + "]";
     }
 
@@ -258,7 +317,8 @@ public final class RedisBackend implements AutoCloseable {
     /** Builds a {@link RedisBackend}. Each setter may be called once. */
     public static final class Builder {
         private String uri;
-        private StatefulRedisConnection<String, String> connection;
+        private List<String> clusterUris;
+        private StatefulConnection<String, String> connection;
         private CircuitBreaker breaker;
         private long timeoutNanos = -1;
 
@@ -267,17 +327,55 @@ public final class RedisBackend implements AutoCloseable {
 
         /** A Redis URI such as {@code redis://127.0.0.1:6379/0}; the backend owns the client it makes. */
         public Builder uri(String uri) {
-            Checks.once(this.uri == null && connection == null, "uri or connection");
+            Checks.once(unset(), "uri, cluster or connection");
             RedisURI.create(Objects.requireNonNull(uri, "uri"));
             this.uri = uri;
             return this;
         }
 
+        /**
+         * A Redis Cluster, found from any of these nodes' URIs; the backend owns the cluster client it
+         * makes, which follows MOVED/ASK redirections and refreshes the topology when slots move (a
+         * failover) and every 30 s. Every script touches one key, so each decision is one round
+         * trip to the master of that key's slot.
+         *
+         * @param uris one or more node URIs such as {@code redis://10.0.0.1:7000}
+         * @return this builder
+         * @throws IllegalArgumentException if there is none or one is not a Redis URI
+         */
+        public Builder cluster(List<String> uris) {
+            Checks.once(unset(), "uri, cluster or connection");
+            Objects.requireNonNull(uris, "uris");
+            if (uris.isEmpty()) {
+                throw new IllegalArgumentException("cluster needs at least one node URI");
+            }
+            uris.forEach(u -> RedisURI.create(Objects.requireNonNull(u, "uri")));
+            this.clusterUris = List.copyOf(uris);
+            return this;
+        }
+
         /** A connection of yours (string codec); the backend never closes it. */
         public Builder connection(StatefulRedisConnection<String, String> connection) {
-            Checks.once(this.uri == null && this.connection == null, "uri or connection");
+            Checks.once(unset(), "uri, cluster or connection");
             this.connection = Objects.requireNonNull(connection, "connection");
             return this;
+        }
+
+        /**
+         * A cluster connection of yours (string codec); the backend never closes it. Configure its
+         * client's topology refresh (adaptive triggers) so that decisions follow a failover.
+         *
+         * @param connection the connection
+         * @return this builder
+         */
+        public Builder clusterConnection(StatefulRedisClusterConnection<String, String> connection) {
+            Checks.once(unset(), "uri, cluster or connection");
+            this.connection = Objects.requireNonNull(connection, "connection");
+            return this;
+        }
+
+        private boolean unset() {
+            return uri == null && clusterUris == null && connection == null;
         }
 
         /** The longest a call may take, connecting included, before falling back; default 100 ms. */
@@ -296,8 +394,8 @@ public final class RedisBackend implements AutoCloseable {
 
         /** Builds the backend; with a URI it starts connecting in the background (never fails for Redis being down). */
         public RedisBackend build() {
-            if (uri == null && connection == null) {
-                throw new IllegalStateException("uri(...) or connection(...) is required");
+            if (unset()) {
+                throw new IllegalStateException("uri(...), cluster(...) or connection(...) is required");
             }
             return new RedisBackend(this);
         }

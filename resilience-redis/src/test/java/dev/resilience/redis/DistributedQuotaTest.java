@@ -17,7 +17,7 @@ class DistributedQuotaTest extends SharedRedisTest {
     }
 
     private static String key(DistributedQuota q, String key) {
-        return "resilience:quota:" + q.name() + ":" + key;
+        return "resilience:quota:" + q.name() + ":{" + key + "}";
     }
 
     @Test

@@ -85,7 +85,7 @@ class DistributedRateLimiterTest extends SharedRedisTest {
     void refusalChangesNothing() {
         DistributedRateLimiter limiter = limiter(1, 2).build();
         assertTrue(limiter.tryAcquire("k", 2));
-        String key = "resilience:rate:" + limiter.name() + ":k";
+        String key = "resilience:rate:" + limiter.name() + ":{k}";
         String before = tests.redis().get(key);
         assertFalse(limiter.tryAcquire("k", 1));
         assertFalse(limiter.tryAcquire("k", 2));
@@ -143,12 +143,12 @@ class DistributedRateLimiterTest extends SharedRedisTest {
     void keysExpireWhenTheBucketIsFullAgain() {
         DistributedRateLimiter slow = limiter(1, 5).build();
         assertTrue(slow.tryAcquire("k"));
-        long pttl = tests.redis().pttl("resilience:rate:" + slow.name() + ":k");
+        long pttl = tests.redis().pttl("resilience:rate:" + slow.name() + ":{k}");
         assertTrue(pttl > 0 && pttl <= 1000, "one permit of 1/s is owed for at most 1 s: " + pttl);
 
         DistributedRateLimiter fast = limiter(100, 1).build();
         assertTrue(fast.tryAcquire("k"));
-        String key = "resilience:rate:" + fast.name() + ":k";
+        String key = "resilience:rate:" + fast.name() + ":{k}";
         RedisTests.await(() -> tests.redis().exists(key) == 0, "the key expires after 10 ms");
         assertTrue(fast.tryAcquire("k"), "a missing key is a full bucket");
     }
@@ -272,7 +272,7 @@ class DistributedRateLimiterTest extends SharedRedisTest {
     void aCancelledWaitGivesTheReservationBack() throws Exception {
         ManualTicker ticker = new ManualTicker();
         DistributedRateLimiter limiter = limiter(10, 1).ticker(ticker).build();
-        String key = "resilience:rate:" + limiter.name() + ":k";
+        String key = "resilience:rate:" + limiter.name() + ":{k}";
         assertTrue(limiter.tryAcquire("k"));
         double tatAfterFirst = Double.parseDouble(tests.redis().get(key));
         CancelHandle handle = Context.background().withCancel();

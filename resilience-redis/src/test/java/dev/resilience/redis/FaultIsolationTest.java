@@ -46,10 +46,10 @@ class FaultIsolationTest {
                             assertEquals(FallbackCause.KEY_ERROR, cause, String.valueOf(error));
                         }
                     }).build();
-            tests.redis().hset("resilience:rate:" + name + ":broken", "x", "1"); // someone else's write
+            tests.redis().hset("resilience:rate:" + name + ":{broken}", "x", "1"); // someone else's write
             DistributedQuota quota = DistributedQuota.builder(RedisTests.uniqueName("isoq"), backend).limit(100)
                     .window(Duration.ofMinutes(1)).build();
-            tests.redis().set("resilience:quota:" + quota.name() + ":broken", "not a hash");
+            tests.redis().set("resilience:quota:" + quota.name() + ":{broken}", "not a hash");
             for (int i = 0; i < 20; i++) {
                 Decision bad = limiter.decide("broken", 1);
                 assertEquals(Decision.Source.LOCAL, bad.source(), "decided by the failure mode: " + bad);

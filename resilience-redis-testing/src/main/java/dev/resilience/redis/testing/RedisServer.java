@@ -37,12 +37,14 @@ public final class RedisServer implements AutoCloseable {
 
     private final String binary;
     private final int port;
+    private final List<String> extraArgs;
     private final List<Socket> sleepers = new ArrayList<>();
     private Process process;
 
-    private RedisServer(String binary, int port) {
+    private RedisServer(String binary, int port, List<String> extraArgs) {
         this.binary = binary;
         this.port = port;
+        this.extraArgs = List.copyOf(extraArgs);
     }
 
     /**
@@ -71,9 +73,21 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private static RedisServer launchOn(String binary) {
-        RedisServer server = new RedisServer(binary, freePort());
+        RedisServer server = new RedisServer(binary, freePort(), List.of());
         server.launch();
         return server;
+    }
+
+    /** A server with more arguments (a cluster node), on {@code port}; for {@link RedisCluster}. */
+    static RedisServer launch(String binary, int port, List<String> extraArgs) {
+        RedisServer server = new RedisServer(binary, port, extraArgs);
+        server.launch();
+        return server;
+    }
+
+    /** The binary, installed first if missing (see {@link #startInstallingIfMissing()}). */
+    static String installedBinary() {
+        return binary();
     }
 
     /** The port. */
@@ -157,9 +171,11 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private void launch() {
-        ProcessBuilder pb = new ProcessBuilder(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        List<String> command = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--enable-debug-command", "yes", "--daemonize", "no",
-                "--loglevel", "notice");
+                "--loglevel", "notice"));
+        command.addAll(extraArgs);
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.redirectErrorStream(true);
         Process p;
         try {
@@ -214,6 +230,22 @@ public final class RedisServer implements AutoCloseable {
             }
         }
         sleepers.clear();
+    }
+
+    /** A free port whose cluster bus port (+10000) is free too. */
+    static int freeClusterPort() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = freePort();
+            if (port + 10_000 > 65_535) {
+                continue;
+            }
+            try (ServerSocket bus = new ServerSocket(port + 10_000, 1, InetAddress.getLoopbackAddress())) {
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IllegalStateException("no free port pair for a cluster node");
     }
 
     private static int freePort() {

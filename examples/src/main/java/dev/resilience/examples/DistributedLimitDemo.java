@@ -6,6 +6,7 @@ import dev.resilience.core.CircuitBreaker;
 import dev.resilience.redis.Decision;
 import dev.resilience.redis.DistributedRateLimiter;
 import dev.resilience.redis.FailureMode;
+import dev.resilience.redis.Limit;
 import dev.resilience.redis.RedisBackend;
 import dev.resilience.redis.testing.RedisServer;
 import java.io.PrintStream;
@@ -51,7 +52,8 @@ public final class DistributedLimitDemo {
      * @param redisDecisionsAfterRestart decisions Redis made after it came back
      * @param slowestMillis the slowest decision
      */
-    record Outcome(long grantedByRedis, double secondsWithRedis, long localDecisions, long redisDecisionsAfterRestart,
+    record Outcome(boolean operatorLimitApplied, long grantedByRedis, double secondsWithRedis, long localDecisions,
+            long redisDecisionsAfterRestart,
             long slowestMillis) {
     }
 
@@ -85,6 +87,16 @@ public final class DistributedLimitDemo {
                 (fromRedis ? grantedByRedis : grantedLocally).incrementAndGet();
             }
         }
+    }
+
+    private static int grants(DistributedRateLimiter limiter, String key, int asks) {
+        int n = 0;
+        for (int i = 0; i < asks; i++) {
+            if (limiter.tryAcquire(key)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     static Outcome run(PrintStream out, Duration healthy, Duration outage, Duration after) throws Exception {
@@ -136,16 +148,28 @@ public final class DistributedLimitDemo {
             for (Thread t : threads) {
                 t.join(10_000);
             }
+            // An operator raises one tenant's limit in Redis; both instances apply it on their next decision.
+            DistributedRateLimiter keptA = DistributedRateLimiter.builder("partner-api-kept", a.redis)
+                    .rate(0.01).burst(2).limitsInRedis().build();
+            DistributedRateLimiter keptB = DistributedRateLimiter.builder("partner-api-kept", b.redis)
+                    .rate(0.01).burst(2).limitsInRedis().build();
+            int before = grants(keptA, "tenant-7", 5);
+            keptA.setLimit("tenant-9", Limit.of(0.01, 6));
+            int raised = grants(keptA, "tenant-9", 3) + grants(keptB, "tenant-9", 5);
+            boolean operatorLimitApplied = before == 2 && raised == 6;
+            out.printf("[operator] tenant-7 (limit in code, burst 2): %d granted; tenant-9 after setLimit(burst 6) in"
+                    + " Redis: %d granted across instances a and b%n", before, raised);
             a.redis.close();
             b.redis.close();
             long granted = a.grantedByRedis.get() + b.grantedByRedis.get();
             double seconds = (up1 + up2) / 1e9;
-            out.printf("[summary] granted by the shared limit: %d in %.1f s with Redis up (at most 2 x %d + %.0f/s x"
+            out.printf("[summary] operator limit applied by both instances: %s; granted by the shared limit: %d in %.1f s with Redis up (at most 2 x %d + %.0f/s x"
                     + " %.1f s + 2 = %.0f: Redis came back empty, so full); decided locally during the outage: %d;"
-                    + " by Redis after the restart: %d; slowest decision %d ms%n", granted, seconds, BURST, RATE,
+                    + " by Redis after the restart: %d; slowest decision %d ms%n", operatorLimitApplied, granted, seconds,
+                    BURST, RATE,
                     seconds, 2 * BURST + RATE * seconds + 2, localDuring, redisAfter,
                     TimeUnit.NANOSECONDS.toMillis(slowest.get()));
-            return new Outcome(granted, seconds, localDuring, redisAfter, TimeUnit.NANOSECONDS.toMillis(slowest.get()));
+            return new Outcome(operatorLimitApplied, granted, seconds, localDuring, redisAfter, TimeUnit.NANOSECONDS.toMillis(slowest.get()));
         }
     }
 

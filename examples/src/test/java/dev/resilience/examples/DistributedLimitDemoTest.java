@@ -23,6 +23,7 @@ class DistributedLimitDemoTest {
         assertTrue(o.grantedByRedis() >= DistributedLimitDemo.RATE, "the limit was used\n" + out);
         assertTrue(o.localDecisions() > 0, "the fallback decided during the outage\n" + out);
         assertTrue(o.redisDecisionsAfterRestart() > 0, "Redis decided again after the restart\n" + out);
+        assertTrue(o.operatorLimitApplied(), "an operator's limit kept in Redis reached both instances\n" + out);
         assertTrue(o.slowestMillis() < 1000, "slowest decision " + o.slowestMillis() + " ms\n" + out);
     }
 }

@@ -61,6 +61,29 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
         return Duration.ofNanos(windowNanos);
     }
 
+    /**
+     * Keeps {@code limit} (permits per window) for {@code key} in Redis, for every instance's next
+     * decision (the quota must be built with {@code limitsInRedis()}).
+     *
+     * @param key the key
+     * @param limit permits per window, in [1, 2^53]
+     * @throws IllegalStateException if limits are not kept in Redis, or Redis could not store it
+     * @throws IllegalArgumentException if {@code limit} is out of range
+     */
+    public void setLimit(String key, long limit) {
+        storeLimit(key, "limit", new Quota(limit).arg);
+    }
+
+    /**
+     * Removes the limit kept in Redis for {@code key}: the limits in code apply again.
+     *
+     * @param key the key
+     * @throws IllegalStateException if limits are not kept in Redis, or Redis could not remove it
+     */
+    public void clearLimit(String key) {
+        storeLimit(key);
+    }
+
     @Override
     void enter(String key) {
         Context ctx = Context.current();

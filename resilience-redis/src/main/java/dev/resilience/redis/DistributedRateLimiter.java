@@ -9,6 +9,7 @@ import dev.resilience.core.RateLimiter;
 import dev.resilience.core.RefusedException;
 import dev.resilience.core.RequestNotPermittedException;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -118,6 +119,29 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
         }
     }
 
+    /**
+     * Keeps {@code limit} for {@code key} in Redis, for every instance's next decision (the
+     * limiter must be built with {@code limitsInRedis()}). Waits at most the backend's timeout.
+     *
+     * @param key the key
+     * @param limit its limit
+     * @throws IllegalStateException if limits are not kept in Redis, or Redis could not store it
+     */
+    public void setLimit(String key, Limit limit) {
+        Objects.requireNonNull(limit, "limit");
+        storeLimit(key, "interval", limit.intervalArg, "burst", limit.burstArg);
+    }
+
+    /**
+     * Removes the limit kept in Redis for {@code key}: the limits in code apply again.
+     *
+     * @param key the key
+     * @throws IllegalStateException if limits are not kept in Redis, or Redis could not remove it
+     */
+    public void clearLimit(String key) {
+        storeLimit(key);
+    }
+
     @Override
     void enter(String key) throws InterruptedException {
         acquire(key, 1);
@@ -143,9 +167,9 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
 
     @Override
     Runnable undo(String key, Limit limit, int permits, String token) {
-        String redisKey = redisKey(key);
+        String[] keys = keys(key);
         String[] args = {limit.intervalArg, limit.burstArg, Integer.toString(permits), token};
-        return () -> backend.eval(Script.GCRA_CANCEL, redisKey, args);
+        return () -> backend.eval(Script.GCRA_CANCEL, keys, args);
     }
 
     @Override

@@ -43,6 +43,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
     private final Script script;
     private final ConcurrentHashMap<String, Local<F>> local = new ConcurrentHashMap<>();
     private final int maxLocalKeys;
+    private final boolean limitsInRedis;
     private final java.util.concurrent.locks.ReentrantLock evicting = new java.util.concurrent.locks.ReentrantLock();
 
     /** A local limiter and when it was last used (fallback decisions only). */
@@ -69,6 +70,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         this.resolver = s.resolver;
         this.script = script;
         this.maxLocalKeys = s.localKeys > 0 ? s.localKeys : MAX_LOCAL_KEYS;
+        this.limitsInRedis = s.limitsInRedis;
     }
 
     @Override
@@ -128,6 +130,30 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         return prefix + "{" + key + "}";
     }
 
+    /** The script's keys for {@code key}: its state, and its limit hash when limits are kept in Redis. */
+    final String[] keys(String key) {
+        String state = redisKey(key);
+        return limitsInRedis ? new String[] {state, state + ":limit"} : new String[] {state};
+    }
+
+    /**
+     * Keeps {@code fields} (name, value, ...) as {@code key}'s limit in Redis, or clears it when
+     * there is none; every instance reads it on its next decision.
+     */
+    final void storeLimit(String key, String... fields) {
+        Args.key(key);
+        if (!limitsInRedis) {
+            throw new IllegalStateException(name + ": limits are not kept in Redis (see limitsInRedis())");
+        }
+        try {
+            backend.eval(Script.SET_LIMIT, new String[] {redisKey(key) + ":limit"}, fields).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable cause = RedisBackend.unwrap(e);
+            throw new IllegalStateException(name + ": could not store the limit of " + key + " in Redis",
+                    cause instanceof RedisBackend.Unavailable && cause.getCause() != null ? cause.getCause() : cause);
+        }
+    }
+
     /** Gives a granted reservation back, if it can be (a rate limiter's delayed grant). */
     final void giveBack(Decision d) {
         if (d.undo != null) {
@@ -167,7 +193,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         Args.permits(permits);
         L limit = limitFor(key);
         long start = System.nanoTime();
-        return backend.eval(script, redisKey(key), arguments(limit, permits, maxWaitNanos)).handle((reply, error) -> {
+        return backend.eval(script, keys(key), arguments(limit, permits, maxWaitNanos)).handle((reply, error) -> {
             Decision d;
             boolean listening = listeners.members().length != 0;
             if (error == null) {
@@ -323,6 +349,7 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         String prefix;
         boolean prefixSet;
         int localKeys;
+        boolean limitsInRedis;
         FailureMode failureMode;
         final List<DistributedLimiterListener> listeners = new ArrayList<>();
         Ticker ticker;
@@ -342,6 +369,21 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         @SuppressWarnings("unchecked")
         private B self() {
             return (B) this;
+        }
+
+        /**
+         * Lets an operator keep a key's limit in Redis ({@code setLimit}, {@code clearLimit}, or an
+         * {@code HSET} on {@code <prefix>{<key>}:limit}): the same script round trip reads it, so
+         * every instance applies a change on its next decision; a key without one uses the limits
+         * in code. Off by default (it costs one {@code HMGET} inside the script). The local
+         * fallback always uses the limits in code.
+         *
+         * @return this builder
+         */
+        public B limitsInRedis() {
+            Checks.once(!limitsInRedis, "limitsInRedis");
+            this.limitsInRedis = true;
+            return self();
         }
 
         /**

@@ -171,11 +171,15 @@ public final class RedisBackend implements AutoCloseable {
      * refuses, the call fails or it exceeds the timeout.
      */
     CompletableFuture<List<Object>> eval(Script script, String key, String[] args) {
+        return eval(script, new String[] {key}, args);
+    }
+
+    /** {@link #eval(Script, String, String[])} on keys of one slot. */
+    CompletableFuture<List<Object>> eval(Script script, String[] keys, String[] args) {
         Permit permit = breaker.tryAcquire();
         if (!permit.isPermitted()) {
             return CompletableFuture.failedFuture(new Unavailable(FallbackCause.BREAKER_OPEN, null));
         }
-        String[] keys = {key};
         CompletableFuture<List<Object>> call = connect()
                 .thenCompose(c -> run(c, script, keys, args))
                 .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS);

@@ -6,8 +6,9 @@ import java.security.NoSuchAlgorithmException;
 
 /**
  * The server-side Lua scripts: each reads Redis's own clock ({@code TIME}, in microseconds), so
- * the instances sharing a limit never compare their clocks, and each touches exactly one key (so a
- * key prefix with a hash tag keeps them cluster-safe). Every script answers
+ * the instances sharing a limit never compare their clocks, and each touches one key's state and,
+ * with limits kept in Redis, that key's {@code :limit} hash: both carry the key as a hash tag, so
+ * they share a cluster slot. With a second key, the limit stored there replaces the ARGV one. Every script answers
  * {@code {granted, delay_us, remaining, reset_us, token}} as strings: Lua numbers are doubles, and
  * an integer reply would truncate them.
  */
@@ -22,6 +23,11 @@ enum Script {
             local burst = tonumber(ARGV[2])
             local n = tonumber(ARGV[3])
             local maxwait = tonumber(ARGV[4])
+            if KEYS[2] then
+              local c = redis.call('HMGET', KEYS[2], 'interval', 'burst')
+              if c[1] then interval = tonumber(c[1]) end
+              if c[2] then burst = tonumber(c[2]) end
+            end
             local tat = tonumber(redis.call('GET', KEYS[1]))
             if tat == nil or tat < now then tat = now end
             if n > burst then
@@ -46,6 +52,11 @@ enum Script {
             local burst = tonumber(ARGV[2])
             local n = tonumber(ARGV[3])
             local reserved = tonumber(ARGV[4])
+            if KEYS[2] then
+              local c = redis.call('HMGET', KEYS[2], 'interval', 'burst')
+              if c[1] then interval = tonumber(c[1]) end
+              if c[2] then burst = tonumber(c[2]) end
+            end
             if reserved - burst * interval - now <= 0 then return {'0', '0', '0', '0', '0'} end
             local tat = tonumber(redis.call('GET', KEYS[1]))
             if tat == nil then return {'0', '0', '0', '0', '0'} end
@@ -71,6 +82,10 @@ enum Script {
             local window = tonumber(ARGV[1])
             local limit = tonumber(ARGV[2])
             local n = tonumber(ARGV[3])
+            if KEYS[2] then
+              local c = redis.call('HGET', KEYS[2], 'limit')
+              if c then limit = tonumber(c) end
+            end
             local idx = math.floor(now / window)
             local reset = (idx + 1) * window - now
             local v = redis.call('HMGET', KEYS[1], 'w', 'c')
@@ -82,6 +97,16 @@ enum Script {
             redis.call('HSET', KEYS[1], 'w', string.format('%d', idx), 'c', string.format('%d', used))
             redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(reset / 1000)))
             return {'1', '0', f(limit - used), f(reset), '0'}
+            """),
+
+    /**
+     * Sets (ARGV: field, value, ...) or, with no ARGV, clears the limit an operator keeps in Redis
+     * for one key (KEYS[1], the key's {@code :limit} hash).
+     */
+    SET_LIMIT("""
+            redis.call('DEL', KEYS[1])
+            if #ARGV > 0 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
+            return {'1', '0', '0', '0', '0'}
             """);
 
     /**

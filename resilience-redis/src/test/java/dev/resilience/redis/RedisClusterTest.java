@@ -84,6 +84,17 @@ class RedisClusterTest {
             }
             assertEquals(3, keysPerMaster.size(), "keys on every master: " + keysPerMaster);
 
+            DistributedRateLimiter kept = DistributedRateLimiter.builder(RedisTests.uniqueName("kept"), a)
+                    .rate(0.001).burst(1).limitsInRedis().build();
+            for (int k = 0; k < 9; k++) { // a key's state and its limit hash share a slot, on every master
+                kept.setLimit("tenant-" + k, Limit.of(0.001, 3));
+                for (int i = 0; i < 3; i++) {
+                    Decision d = kept.decide("tenant-" + k, 1);
+                    assertTrue(d.granted() && d.source() == Decision.Source.REDIS, d + " " + errors);
+                }
+                assertFalse(kept.tryAcquire("tenant-" + k));
+            }
+
             List<RedisServer> masters = cluster.masters();
             for (RedisServer m : masters) {
                 cluster.cli(m, "CONFIG", "RESETSTAT");

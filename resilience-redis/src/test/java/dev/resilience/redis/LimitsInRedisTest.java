@@ -1,0 +1,66 @@
+package dev.resilience.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Limits an operator keeps in Redis: every instance applies them on its next decision. */
+@Timeout(60)
+class LimitsInRedisTest extends SharedRedisTest {
+
+    private static int granted(DistributedLimiter limiter, String key, int asks) {
+        int n = 0;
+        for (int i = 0; i < asks; i++) {
+            if (limiter.tryAcquire(key)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void anOperatorsRateLimitReachesEveryInstanceAndClearingRestoresTheCodesLimit() throws Exception {
+        String name = RedisTests.uniqueName("kept");
+        try (RedisBackend other = tests.backend()) {
+            DistributedRateLimiter a = DistributedRateLimiter.builder(name, backend).rate(0.001).burst(2)
+                    .limitsInRedis().build();
+            DistributedRateLimiter b = DistributedRateLimiter.builder(name, other).rate(0.001).burst(2)
+                    .limitsInRedis().build();
+            assertEquals(2, granted(a, "t1", 5), "the limit in code");
+
+            a.setLimit("t2", Limit.of(0.001, 5));          // an operator raises one tenant
+            assertEquals(Map.of("interval", "1.0E9", "burst", "5"), // microseconds per permit, and the burst
+                    tests.redis().hgetall("resilience:rate:" + name + ":{t2}:limit"), "a documented hash");
+            assertEquals(3, granted(a, "t2", 3));
+            assertEquals(2, granted(b, "t2", 5), "the other instance applies it too: 5 in all");
+            assertEquals(0, granted(a, "t1", 5), "other keys keep the limit in code");
+
+            a.clearLimit("t3");
+            b.setLimit("t3", Limit.of(0.001, 1));
+            assertEquals(1, granted(a, "t3", 3));
+            b.clearLimit("t3");
+            assertFalse(tests.redis().exists("resilience:rate:" + name + ":{t3}:limit") > 0);
+            assertEquals(1, granted(a, "t3", 3), "back to burst 2: one more");
+        }
+    }
+
+    @Test
+    void aQuotaKeptInRedisAndTheFeatureOffByDefault() {
+        DistributedQuota quota = DistributedQuota.builder(RedisTests.uniqueName("keptq"), backend).limit(3)
+                .window(Duration.ofHours(1)).limitsInRedis().build();
+        quota.setLimit("t", 10);
+        assertEquals(10, granted(quota, "t", 12));
+        assertThrows(IllegalArgumentException.class, () -> quota.setLimit("t", 0));
+
+        DistributedQuota plain = DistributedQuota.builder(RedisTests.uniqueName("plain"), backend).limit(3)
+                .window(Duration.ofHours(1)).build();
+        assertThrows(IllegalStateException.class, () -> plain.setLimit("t", 10), "off by default");
+        tests.redis().hset("resilience:quota:" + plain.name() + ":{t}:limit", "limit", "10");
+        assertEquals(3, granted(plain, "t", 5), "a limiter without limitsInRedis() reads no such hash");
+    }
+}

@@ -3,6 +3,7 @@ package dev.resilience.redis;
 import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.Delays;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.RateLimiter;
@@ -96,6 +97,67 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
                 throw e;
             }
         }
+    }
+
+    /**
+     * {@link #acquire(String, int)} without blocking a thread: the returned stage completes once
+     * the permits are available, waiting on the limiter's ticker and never past the context's
+     * deadline or {@code maxWait}. It fails with {@link RequestNotPermittedException} (nothing
+     * consumed) when they cannot be had in time, and with the context's exception if the context
+     * ends first; a reservation Redis granted is then given back, as it is when the caller cancels
+     * the stage. Never throws.
+     *
+     * @param key the key
+     * @param permits at least 1
+     * @return a stage that completes when the permits are the caller's
+     */
+    public CompletableFuture<Void> acquireAsync(String key, int permits) {
+        Context ctx = Context.current();
+        CompletableFuture<Decision> decision;
+        try {
+            ctx.throwIfDone();
+            long remaining = ctx.remainingNanos();
+            long budget = Math.max(0L, Math.min(remaining, maxWaitNanos));
+            RequestNotPermittedException.Reason waitReason = maxWaitNanos < remaining
+                    ? RequestNotPermittedException.Reason.NO_PERMIT
+                    : RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE;
+            decision = evaluate(key, permits, budget, waitReason);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        Registration whileAsking = ctx.onDone(() -> result.completeExceptionally(ctx.err()), Runnable::run);
+        decision.whenComplete((d, e) -> {
+            whileAsking.remove();
+            if (e != null) {
+                result.completeExceptionally(RedisBackend.unwrap(e));
+            } else if (!d.granted()) {
+                result.completeExceptionally(refusal(d));
+            } else if (result.isDone()) {
+                cancel(d); // the context ended or the caller cancelled while Redis decided
+            } else if (d.delayNanos() <= 0) {
+                if (!result.complete(null)) {
+                    cancel(d);
+                }
+            } else {
+                Registration waiting = Delays.scheduleUnlessDone(ticker, ticker.read() + d.delayNanos(), ctx,
+                        () -> {
+                            if (!result.complete(null)) {
+                                cancel(d);
+                            }
+                        },
+                        () -> {
+                            cancel(d);
+                            result.completeExceptionally(ctx.err());
+                        });
+                result.whenComplete((v, failure) -> {
+                    if (failure != null && waiting.remove()) {
+                        cancel(d); // cancelled by the caller during the wait
+                    }
+                });
+            }
+        });
+        return result;
     }
 
     /**

@@ -332,4 +332,33 @@ class DistributedRateLimiterTest extends SharedRedisTest {
         assertThrows(NullPointerException.class, () -> RedisBackend.builder().connection(null));
         assertThrows(IllegalArgumentException.class, () -> FailureMode.local(0));
     }
+
+    @Test
+    void acquireAsyncWaitsWithoutAThreadUnderTheDeadlineAndGivesBackWhatItDoesNotUse() throws Exception {
+        ManualTicker ticker = new ManualTicker();
+        DistributedRateLimiter limiter = limiter(1, 1).ticker(ticker).build();
+        assertNull(limiter.acquireAsync("k", 1).get(5, TimeUnit.SECONDS), "the burst: at once");
+        java.util.concurrent.CompletableFuture<Void> second = limiter.acquireAsync("k", 1);
+        Thread.sleep(200); // Redis has answered: a reservation about 1 s ahead
+        assertFalse(second.isDone(), "waiting, on the limiter's ticker, with no thread parked");
+        ticker.advance(java.time.Duration.ofSeconds(1));
+        assertNull(second.get(5, TimeUnit.SECONDS));
+
+        try (CancelHandle h = Context.background().withTimeout(java.time.Duration.ofMillis(100)); Scope s = h.attach()) {
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> limiter.acquireAsync("k", 1).get(5, TimeUnit.SECONDS));
+            assertEquals(RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
+                    ((RequestNotPermittedException) e.getCause()).reason(), "refused up front, nothing consumed");
+        }
+
+        java.util.concurrent.CompletableFuture<Void> third = limiter.acquireAsync("k", 1);
+        Thread.sleep(200);
+        assertFalse(third.isDone());
+        third.cancel(false);
+        Thread.sleep(100); // the give-back is a script call of its own
+        Decision next = limiter.reserve("k", 1, java.time.Duration.ofSeconds(10));
+        assertTrue(next.granted());
+        assertTrue(next.delayNanos() < 1_500_000_000L, "the cancelled reservation came back: " + next);
+        limiter.cancel(next);
+    }
 }

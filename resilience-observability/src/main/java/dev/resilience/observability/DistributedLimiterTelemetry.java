@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Meters</b> ({@code name} is the limiter's name; keys are never tags: their number is unbounded):
  * {@code resilience.distributed.decisions{result=granted|rejected, source=redis|fail_open|fail_closed|local}},
- * {@code resilience.distributed.fallbacks{cause=breaker_open|timeout|redis_error}},
+ * {@code resilience.distributed.fallbacks{cause=breaker_open|timeout|redis_error|key_error}},
  * {@code resilience.distributed.roundtrip} (timer). <b>Spans</b>: {@code resilience.rejected} with
  * kind {@code distributed}, and {@code resilience.distributed.fallback} with the cause. <b>Logs</b>:
  * rejections and fallbacks at DEBUG on {@code resilience.distributed}.

@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 
@@ -120,6 +121,7 @@ public final class ResilienceTelemetry {
     private final Map<Key, Binding> bindings = new ConcurrentHashMap<>();
     /** Where the bindings' primitives go once collected: their meters are removed on the next bind. */
     private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
+    private final ReentrantLock bindingLock = new ReentrantLock();
 
     /** A binding's place: the primitive's class and its name (what its meters are tagged with). */
     private record Key(Class<?> type, String name) {
@@ -199,8 +201,13 @@ public final class ResilienceTelemetry {
         /** Removes this primitive's listener and meters; idempotent. */
         @Override
         public void close() {
-            bindings.remove(key, this);
-            dispose();
+            bindingLock.lock();
+            try {
+                bindings.remove(key, this);
+                dispose();
+            } finally {
+                bindingLock.unlock();
+            }
         }
 
         /** Takes everything out, once: listeners first, so no event registers a meter afterwards. */
@@ -386,28 +393,35 @@ public final class ResilienceTelemetry {
         Objects.requireNonNull(name, "name");
         expungeCollected();
         Key key = new Key(primitive.getClass(), name);
-        for (;;) {
-            Binding existing = bindings.get(key);
+        Binding existing = bindings.get(key);
+        if (existing != null && existing.primitive.get() == primitive) {
+            return existing; // the common case, without the lock
+        }
+        // Binding, replacing, closing and clearing are rare: one lock keeps a binding's meters and
+        // listener from being removed while it is being made, and a replacement's from being taken
+        // by the old binding's removal.
+        bindingLock.lock();
+        try {
+            existing = bindings.get(key);
             if (existing != null && existing.primitive.get() == primitive) {
                 return existing;
             }
-            Binding fresh = new Binding(primitive, key);
-            boolean placed = existing == null ? bindings.putIfAbsent(key, fresh) == null
-                    : bindings.replace(key, existing, fresh);
-            if (placed) {
-                if (existing != null) {
-                    existing.dispose(); // same-name replacement: the old primitive's meters go first
-                }
-                register.accept(fresh);
-                return fresh;
+            if (existing != null) {
+                existing.dispose(); // same-name replacement: the old primitive's meters go first
             }
+            Binding fresh = new Binding(primitive, key);
+            bindings.put(key, fresh);
+            register.accept(fresh);
+            return fresh;
+        } finally {
+            bindingLock.unlock();
         }
     }
 
     /** Clears the bindings of primitives that were collected. */
     private void expungeCollected() {
         for (Reference<?> r; (r = collected.poll()) != null; ) {
-            ((Held) r).binding.close();
+            ((Held) r).binding.close(); // takes the lock: never while another binding is being made
         }
     }
 

@@ -32,8 +32,7 @@ import java.util.function.Function;
  * up). Default keys: {@code resilience:quota:<name>:{<key>}} (the key a hash tag).
  *
  * <p><b>When Redis cannot decide</b> the {@link FailureMode} does; the local mode keeps one window
- * per key on the limiter's ticker with {@code max(1, limit / instances)} permits (at most 10,000
- * keys; the table is emptied when it would grow past that).
+ * per key on the limiter's ticker with {@code max(1, limit / instances)} permits (at most {@code localKeys}, default 100,000 keys: full buckets are dropped first, then the least recently used).
  */
 public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota, DistributedQuota.LocalWindow> {
 

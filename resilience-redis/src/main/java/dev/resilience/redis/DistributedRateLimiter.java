@@ -1,17 +1,18 @@
 package dev.resilience.redis;
 
-import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.Delays;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Checks;
 import dev.resilience.core.RateLimiter;
 import dev.resilience.core.RefusedException;
 import dev.resilience.core.RequestNotPermittedException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
 import java.util.function.Function;
 
 /**
@@ -43,8 +44,8 @@ import java.util.function.Function;
  * reserved after it. {@link #reserve(String, int, Duration)} gives the reservation to the caller.
  *
  * <p><b>When Redis cannot decide</b> (breaker open, timeout, error) the {@link FailureMode} does,
- * within the backend's timeout; the local mode keeps one {@link RateLimiter} per key (at most
- * 10,000; the table is emptied when it would grow past that).
+ * within the backend's timeout; the local mode keeps one {@link RateLimiter} per key (at most {@code localKeys},
+ * default 100,000 keys: full buckets are dropped first, then the least recently used).
  */
 public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimiter> {
 
@@ -104,8 +105,9 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
      * the permits are available, waiting on the limiter's ticker and never past the context's
      * deadline or {@code maxWait}. It fails with {@link RequestNotPermittedException} (nothing
      * consumed) when they cannot be had in time, and with the context's exception if the context
-     * ends first; a reservation Redis granted is then given back, as it is when the caller cancels
-     * the stage. Never throws.
+     * ends first; a reservation Redis granted for later is then given back, as it is when the
+     * caller cancels the stage during the wait (permits granted at once are the caller's). The stage
+     * completes on the common pool, never on Redis's I/O threads. Never throws.
      *
      * @param key the key
      * @param permits at least 1
@@ -127,7 +129,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
         Registration whileAsking = ctx.onDone(() -> result.completeExceptionally(ctx.err()), Runnable::run);
-        decision.whenComplete((d, e) -> {
+        decision.whenCompleteAsync((d, e) -> { // never on Redis's I/O thread: the caller's continuations run here
             whileAsking.remove();
             if (e != null) {
                 result.completeExceptionally(RedisBackend.unwrap(e));
@@ -156,7 +158,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
                     }
                 });
             }
-        });
+        }, ForkJoinPool.commonPool());
         return result;
     }
 
@@ -229,8 +231,12 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
 
     @Override
     Runnable undo(String key, Limit limit, int permits, String token) {
-        String[] keys = keys(key);
-        String[] args = {limit.intervalArg, limit.burstArg, Integer.toString(permits), token};
+        // the token is "arrival:interval:burst": give back with what the grant used
+        String[] parts = token.split(":");
+        String[] keys = {redisKey(key)};
+        String[] args = parts.length == 3
+                ? new String[] {parts[1], parts[2], Integer.toString(permits), parts[0]}
+                : new String[] {limit.intervalArg, limit.burstArg, Integer.toString(permits), token};
         return () -> backend.eval(Script.GCRA_CANCEL, keys, args);
     }
 

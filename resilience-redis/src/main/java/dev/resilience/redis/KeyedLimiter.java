@@ -127,7 +127,15 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
      * whatever a script touches for one key lives in one cluster slot.
      */
     final String redisKey(String key) {
-        return prefix + "{" + key + "}";
+        if (key.indexOf('{') < 0 && key.indexOf('}') < 0) {
+            return prefix + "{" + key + "}";
+        }
+        // a brace would end the tag early (or leave it empty): tag the key's hex instead, which has none
+        StringBuilder hex = new StringBuilder(prefix.length() + 2 + 4 * key.length()).append(prefix).append("{x");
+        for (byte b : key.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+        }
+        return hex.append('}').toString();
     }
 
     /** The script's keys for {@code key}: its state, and its limit hash when limits are kept in Redis. */
@@ -194,15 +202,21 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         L limit = limitFor(key);
         long start = System.nanoTime();
         return backend.eval(script, keys(key), arguments(limit, permits, maxWaitNanos)).handle((reply, error) -> {
-            Decision d;
+            Decision d = null;
             boolean listening = listeners.members().length != 0;
             if (error == null) {
                 long roundTrip = System.nanoTime() - start;
                 if (listening) {
                     tellListener(l -> l.onRoundTrip(this, roundTrip), "onRoundTrip");
                 }
-                d = fromReply(key, limit, permits, waitReason, reply);
-            } else {
+                try {
+                    d = fromReply(key, limit, permits, waitReason, reply);
+                } catch (RuntimeException unreadable) { // a reply we cannot read: this key's problem, decided locally
+                    error = new RedisBackend.Unavailable(FallbackCause.KEY_ERROR, unreadable);
+                    d = null;
+                }
+            }
+            if (error != null) {
                 Throwable e = RedisBackend.unwrap(error);
                 FallbackCause cause = e instanceof RedisBackend.Unavailable u ? u.reason : FallbackCause.REDIS_ERROR;
                 Throwable reported = e instanceof RedisBackend.Unavailable ? e.getCause() : e;
@@ -278,8 +292,8 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
 
     /**
      * Makes room below the bound without forgetting active limits first: limiters that are full
-     * again go (a new one would be the same), then the least recently used, down to 90 % of the
-     * bound. One thread evicts at a time; the others go on (the table may pass the bound briefly).
+     * again go (a new one would be the same); only if that is not enough, the least recently used,
+     * down to 90 % of the bound. One thread evicts at a time; the others go on (the table may pass the bound briefly).
      */
     private void evict(long now) {
         if (!evicting.tryLock()) {
@@ -287,6 +301,9 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         }
         try {
             local.entrySet().removeIf(e -> isIdle(e.getValue().limiter, now));
+            if (local.size() < maxLocalKeys) {
+                return; // the full buckets made room: no active limit is forgotten
+            }
             int target = maxLocalKeys - Math.max(1, maxLocalKeys / 10);
             int excess = local.size() - target;
             if (excess > 0) {
@@ -417,6 +434,9 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
          */
         public B keyPrefix(String prefix) {
             Checks.once(!prefixSet, "keyPrefix");
+            if (prefix != null && (prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0)) {
+                throw new IllegalArgumentException("keyPrefix must not contain braces (the key is the hash tag): " + prefix);
+            }
             this.prefix = Objects.requireNonNull(prefix, "prefix");
             this.prefixSet = true;
             return self();

@@ -17,6 +17,7 @@ import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.StringCodec;
@@ -72,6 +73,8 @@ public final class RedisBackend implements AutoCloseable {
     private final String describe;
     private final AtomicReference<CompletableFuture<StatefulConnection<String, String>>> connection;
     private final CircuitBreaker breaker;
+    /** In a cluster without a breaker of the caller's: one breaker per master, by host:port. */
+    private final java.util.concurrent.ConcurrentHashMap<String, CircuitBreaker> masterBreakers;
     private final long timeoutNanos;
     private final ClientResources resources;
     /** Set by {@link #close()}: calls fail (and fall back) instead of connecting again. */
@@ -80,6 +83,8 @@ public final class RedisBackend implements AutoCloseable {
     private RedisBackend(Builder b) {
         this.breaker = b.breaker != null ? b.breaker
                 : CircuitBreaker.builder("redis").openDuration(Duration.ofSeconds(5)).build();
+        boolean perMaster = b.breaker == null && (b.clusterUris != null || b.connection instanceof StatefulRedisClusterConnection);
+        this.masterBreakers = perMaster ? new java.util.concurrent.ConcurrentHashMap<>() : null;
         this.timeoutNanos = b.timeoutNanos > 0 ? b.timeoutNanos : TimeUnit.MILLISECONDS.toNanos(100);
         if (b.connection != null) {
             this.client = null;
@@ -96,7 +101,11 @@ public final class RedisBackend implements AutoCloseable {
                     .build();
             SocketOptions socket = SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build();
             if (b.clusterUris != null) {
-                List<RedisURI> uris = b.clusterUris.stream().map(RedisURI::create).toList();
+                List<RedisURI> uris = b.clusterUris.stream().map(u -> {
+                    RedisURI r = RedisURI.create(u);
+                    r.setTimeout(Duration.ofSeconds(1)); // a seed that accepts but never answers must not stall a connect
+                    return r;
+                }).toList();
                 RedisClusterClient cluster = RedisClusterClient.create(resources, uris);
                 cluster.setOptions(ClusterClientOptions.builder()
                         .autoReconnect(true)
@@ -114,7 +123,8 @@ public final class RedisBackend implements AutoCloseable {
                 // the async connect needs the topology first (Lettuce loads it only on a blocking connect)
                 this.opener = () -> cluster.refreshPartitionsAsync().toCompletableFuture()
                         .thenCompose(loaded -> cluster.connectAsync(StringCodec.UTF8))
-                        .thenCompose(RedisBackend::withMasterConnections);
+                        .thenCompose(RedisBackend::withMasterConnections)
+                        .orTimeout(10, TimeUnit.SECONDS); // a connect that hangs fails, so the next call tries again
                 this.describe = "cluster " + b.clusterUris;
             } else {
                 RedisURI uri = RedisURI.create(b.uri);
@@ -138,9 +148,46 @@ public final class RedisBackend implements AutoCloseable {
         return new Builder();
     }
 
-    /** The breaker that guards every call. */
+    /**
+     * The breaker that guards the calls: every call on a single node or with a breaker of yours;
+     * in a cluster without one, the calls made before the topology is known (each master then has
+     * its own, see {@link #masterBreakers()}).
+     *
+     * @return the breaker
+     */
     public CircuitBreaker circuitBreaker() {
         return breaker;
+    }
+
+    /**
+     * In a cluster without a breaker of yours: the breaker of each master met so far, by
+     * {@code host:port} (named {@code redis-<host:port>}), so that a master that dies opens only
+     * its own and the keys on the others keep being decided by Redis. Empty otherwise.
+     *
+     * @return a snapshot
+     */
+    public java.util.Map<String, CircuitBreaker> masterBreakers() {
+        return masterBreakers == null ? java.util.Map.of() : java.util.Map.copyOf(masterBreakers);
+    }
+
+    /** The breaker for a call on {@code key}: its master's in a cluster, else the one breaker. */
+    private CircuitBreaker breakerFor(String key) {
+        if (masterBreakers == null) {
+            return breaker;
+        }
+        CompletableFuture<StatefulConnection<String, String>> c = connection.get();
+        if (c == null || !c.isDone() || c.isCompletedExceptionally()
+                || !(c.getNow(null) instanceof StatefulRedisClusterConnection<String, String> cluster)) {
+            return breaker;
+        }
+        RedisClusterNode master = cluster.getPartitions().getMasterBySlot(SlotHash.getSlot(key));
+        if (master == null || master.getUri() == null) {
+            return breaker;
+        }
+        String node = master.getUri().getHost() + ":" + master.getUri().getPort();
+        CircuitBreaker b = masterBreakers.get(node);
+        return b != null ? b : masterBreakers.computeIfAbsent(node, n -> CircuitBreaker.builder("redis-" + n)
+                .openDuration(Duration.ofSeconds(5)).build());
     }
 
     /** The longest a script call may take before the limiter falls back. */
@@ -176,7 +223,7 @@ public final class RedisBackend implements AutoCloseable {
 
     /** {@link #eval(Script, String, String[])} on keys of one slot. */
     CompletableFuture<List<Object>> eval(Script script, String[] keys, String[] args) {
-        Permit permit = breaker.tryAcquire();
+        Permit permit = breakerFor(keys[0]).tryAcquire();
         if (!permit.isPermitted()) {
             return CompletableFuture.failedFuture(new Unavailable(FallbackCause.BREAKER_OPEN, null));
         }
@@ -199,26 +246,25 @@ public final class RedisBackend implements AutoCloseable {
         });
     }
 
-    /** Error replies that say the server (not one key) cannot serve: these count against the breaker. */
-    private static final List<String> SERVER_ERRORS = List.of("LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN",
-            "READONLY", "OOM", "TRYAGAIN", "NOREPLICAS", "MISCONF", "NOAUTH", "NOPERM", "WRONGPASS", "MOVED", "ASK",
-            "NOSCRIPT", "UNKILLABLE", "EXECABORT");
-
     /**
-     * An error reply about the data of the key a script touched (WRONGTYPE, a script error on a
-     * value it cannot read), as opposed to a transport failure, a timeout or a server-wide error.
+     * Error replies about the data of one key: something else wrote it (WRONGTYPE), or an operator
+     * stored a limit that is not a positive number (BADLIMIT, raised by our scripts). Any other
+     * error reply is the server's or the deployment's problem and counts against the breaker.
      */
+    private static final List<String> KEY_ERRORS = List.of("WRONGTYPE", "BADLIMIT");
+
+    /** An error reply about the data of the key a script touched (see {@link #KEY_ERRORS}). */
     static boolean isAboutTheKey(Throwable e) {
-        if (!(e instanceof RedisCommandExecutionException) || e instanceof RedisNoScriptException) {
+        if (!(e instanceof RedisCommandExecutionException)) {
             return false;
         }
         String message = e.getMessage() == null ? "" : e.getMessage();
-        for (String prefix : SERVER_ERRORS) {
+        for (String prefix : KEY_ERRORS) {
             if (message.startsWith(prefix)) {
-                return false;
+                return true;
             }
         }
-        return true;
+        return false;
     }
 
     /**

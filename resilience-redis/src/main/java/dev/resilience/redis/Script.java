@@ -10,7 +10,8 @@ import java.security.NoSuchAlgorithmException;
  * with limits kept in Redis, that key's {@code :limit} hash: both carry the key as a hash tag, so
  * they share a cluster slot. With a second key, the limit stored there replaces the ARGV one. Every script answers
  * {@code {granted, delay_us, remaining, reset_us, token}} as strings: Lua numbers are doubles, and
- * an integer reply would truncate them.
+ * an integer reply would truncate them. A stored limit that is not a positive finite number is a
+ * {@code BADLIMIT} error reply: that key falls back, the others are not affected.
  */
 enum Script {
     /**
@@ -25,8 +26,8 @@ enum Script {
             local maxwait = tonumber(ARGV[4])
             if KEYS[2] then
               local c = redis.call('HMGET', KEYS[2], 'interval', 'burst')
-              if c[1] then interval = tonumber(c[1]) end
-              if c[2] then burst = tonumber(c[2]) end
+              if c[1] then interval = stored(c[1]) end
+              if c[2] then burst = stored(c[2]) end
             end
             local tat = tonumber(redis.call('GET', KEYS[1]))
             if tat == nil or tat < now then tat = now end
@@ -40,23 +41,21 @@ enum Script {
             end
             redis.call('SET', KEYS[1], f(nxt), 'PX', math.max(1, math.ceil((nxt - now) / 1000)))
             if wait < 0 then wait = 0 end
-            return {'1', f(wait), f(burst - (nxt - now) / interval), f(nxt - now), f(nxt)}
+            return {'1', f(wait), f(burst - (nxt - now) / interval), f(nxt - now),
+              f(nxt) .. ':' .. f(interval) .. ':' .. f(burst)}
             """),
 
     /**
      * Gives back a GCRA reservation as far as nobody reserved after it (Go's
-     * {@code Reservation.Cancel}). ARGV: interval, burst, permits, the reservation's arrival time.
+     * {@code Reservation.Cancel}). ARGV: the interval and burst the grant used (from its token,
+     * not a stored limit an operator may have changed since), permits, the reservation's arrival
+     * time.
      */
     GCRA_CANCEL("""
             local interval = tonumber(ARGV[1])
             local burst = tonumber(ARGV[2])
             local n = tonumber(ARGV[3])
             local reserved = tonumber(ARGV[4])
-            if KEYS[2] then
-              local c = redis.call('HMGET', KEYS[2], 'interval', 'burst')
-              if c[1] then interval = tonumber(c[1]) end
-              if c[2] then burst = tonumber(c[2]) end
-            end
             if reserved - burst * interval - now <= 0 then return {'0', '0', '0', '0', '0'} end
             local tat = tonumber(redis.call('GET', KEYS[1]))
             if tat == nil then return {'0', '0', '0', '0', '0'} end
@@ -84,7 +83,7 @@ enum Script {
             local n = tonumber(ARGV[3])
             if KEYS[2] then
               local c = redis.call('HGET', KEYS[2], 'limit')
-              if c then limit = tonumber(c) end
+              if c then limit = stored(c) end
             end
             local idx = math.floor(now / window)
             local reset = (idx + 1) * window - now
@@ -117,6 +116,13 @@ enum Script {
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
             local function f(x) return string.format('%.3f', x) end
+            local function stored(v)
+              local x = tonumber(v)
+              if x == nil or x ~= x or x <= 0 or x >= 1e15 then
+                error({err = 'BADLIMIT the limit kept in ' .. KEYS[2] .. ' is not a positive number: ' .. tostring(v)})
+              end
+              return x
+            end
             """;
 
     final String text;

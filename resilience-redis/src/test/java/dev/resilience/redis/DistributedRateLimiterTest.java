@@ -333,16 +333,32 @@ class DistributedRateLimiterTest extends SharedRedisTest {
         assertThrows(IllegalArgumentException.class, () -> FailureMode.local(0));
     }
 
+    /** Polls (yielding) until {@code condition} holds or 10 s pass. */
+    private static void awaitUntil(java.util.function.BooleanSupplier condition, String what) {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - end > 0) {
+                throw new AssertionError("not within 10 s: " + what);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
     @Test
     void acquireAsyncWaitsWithoutAThreadUnderTheDeadlineAndGivesBackWhatItDoesNotUse() throws Exception {
         ManualTicker ticker = new ManualTicker();
         DistributedRateLimiter limiter = limiter(1, 1).ticker(ticker).build();
+        String stateKey = "resilience:rate:" + limiter.name() + ":{k}";
         assertNull(limiter.acquireAsync("k", 1).get(5, TimeUnit.SECONDS), "the burst: at once");
+        String afterBurst = tests.redis().get(stateKey);
         java.util.concurrent.CompletableFuture<Void> second = limiter.acquireAsync("k", 1);
-        Thread.sleep(200); // Redis has answered: a reservation about 1 s ahead
+        awaitUntil(() -> !java.util.Objects.equals(tests.redis().get(stateKey), afterBurst), "the reservation");
         assertFalse(second.isDone(), "waiting, on the limiter's ticker, with no thread parked");
-        ticker.advance(java.time.Duration.ofSeconds(1));
-        assertNull(second.get(5, TimeUnit.SECONDS));
+        awaitUntil(() -> {
+            ticker.advance(java.time.Duration.ofSeconds(1)); // until the wait, once scheduled, is over
+            return second.isDone();
+        }, "the wait to end");
+        assertNull(second.get());
 
         try (CancelHandle h = Context.background().withTimeout(java.time.Duration.ofMillis(100)); Scope s = h.attach()) {
             java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
@@ -351,14 +367,12 @@ class DistributedRateLimiterTest extends SharedRedisTest {
                     ((RequestNotPermittedException) e.getCause()).reason(), "refused up front, nothing consumed");
         }
 
+        String beforeThird = tests.redis().get(stateKey);
         java.util.concurrent.CompletableFuture<Void> third = limiter.acquireAsync("k", 1);
-        Thread.sleep(200);
+        awaitUntil(() -> !java.util.Objects.equals(tests.redis().get(stateKey), beforeThird), "the third reservation");
         assertFalse(third.isDone());
         third.cancel(false);
-        Thread.sleep(100); // the give-back is a script call of its own
-        Decision next = limiter.reserve("k", 1, java.time.Duration.ofSeconds(10));
-        assertTrue(next.granted());
-        assertTrue(next.delayNanos() < 1_500_000_000L, "the cancelled reservation came back: " + next);
-        limiter.cancel(next);
+        awaitUntil(() -> java.util.Objects.equals(tests.redis().get(stateKey), beforeThird),
+                "the cancelled reservation to come back (Go's CancelAt)");
     }
 }

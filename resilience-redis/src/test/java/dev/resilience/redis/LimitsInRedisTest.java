@@ -63,4 +63,19 @@ class LimitsInRedisTest extends SharedRedisTest {
         tests.redis().hset("resilience:quota:" + plain.name() + ":{t}:limit", "limit", "10");
         assertEquals(3, granted(plain, "t", 5), "a limiter without limitsInRedis() reads no such hash");
     }
+
+    @Test
+    void aStoredLimitThatIsNotAPositiveNumberIsThatKeysFallbackNeverAnException() {
+        DistributedRateLimiter limiter = DistributedRateLimiter.builder(RedisTests.uniqueName("bad"), backend)
+                .rate(1).burst(2).limitsInRedis().build();
+        for (String[] bad : new String[][] {{"interval", "0"}, {"burst", "-1"}, {"burst", "abc"}, {"interval", "inf"}}) {
+            tests.redis().del("resilience:rate:" + limiter.name() + ":{t}:limit");
+            tests.redis().hset("resilience:rate:" + limiter.name() + ":{t}:limit", bad[0], bad[1]);
+            Decision d = limiter.decide("t", 1);
+            assertEquals(Decision.Source.LOCAL, d.source(), bad[0] + "=" + bad[1] + ": " + d);
+            assertEquals(FallbackCause.KEY_ERROR, d.fallbackCause());
+        }
+        assertEquals(dev.resilience.core.CircuitBreaker.State.CLOSED, backend.circuitBreaker().state());
+        assertEquals(Decision.Source.REDIS, limiter.decide("healthy", 1).source());
+    }
 }

@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real Redis Cluster on loopback ports for tests: {@code masters} masters with
  * {@code replicasPerMaster} replicas each, made by {@code redis-cli --cluster create}, with a short
- * node timeout (1 s) so that a killed master's replica takes over within seconds. Needs
+ * node timeout (1 s) so that a killed master's replica takes over within seconds, and
+ * {@code cluster-require-full-coverage no}, so that the other masters keep serving their slots
+ * meanwhile (with Redis's default, {@code yes}, every node answers {@code CLUSTERDOWN} until then). Needs
  * {@code redis-server} and {@code redis-cli}; installs Debian's package through
  * {@code .ci/install-redis} when run inside the toolkit's repository, as
  * {@link RedisServer#startInstallingIfMissing()} does.
@@ -68,7 +70,8 @@ public final class RedisCluster implements AutoCloseable {
                 int port = RedisServer.freeClusterPort();
                 nodes.add(RedisServer.launch(server, port, List.of("--cluster-enabled", "yes",
                         "--cluster-config-file", dir.resolve("nodes-" + port + ".conf").toString(),
-                        "--cluster-node-timeout", "1000", "--dir", dir.toString())));
+                        "--cluster-node-timeout", "1000", "--cluster-require-full-coverage", "no",
+                        "--dir", dir.toString())));
             }
             List<String> create = new ArrayList<>(List.of("--cluster", "create"));
             for (RedisServer n : nodes) {

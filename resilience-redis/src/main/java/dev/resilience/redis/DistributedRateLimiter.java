@@ -80,12 +80,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
     public void acquire(String key, int permits) throws InterruptedException {
         Context ctx = Context.current();
         ctx.throwIfDone();
-        long remaining = ctx.remainingNanos();
-        long budget = Math.max(0L, Math.min(remaining, maxWaitNanos));
-        RequestNotPermittedException.Reason waitReason = maxWaitNanos < remaining
-                ? RequestNotPermittedException.Reason.NO_PERMIT
-                : RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE;
-        Decision d = awaitUnder(ctx, evaluate(key, permits, budget, waitReason));
+        Decision d = awaitUnder(ctx, evaluateWithin(ctx, key, permits));
         if (!d.granted()) {
             throw refusal(d);
         }
@@ -98,6 +93,19 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
                 throw e;
             }
         }
+    }
+
+    /**
+     * Asks for {@code permits} granting a wait no longer than the context's remaining time and
+     * {@code maxWait}; a refusal for the wait says which of the two was shorter.
+     */
+    private CompletableFuture<Decision> evaluateWithin(Context ctx, String key, int permits) {
+        long remaining = ctx.remainingNanos();
+        long budget = Math.max(0L, Math.min(remaining, maxWaitNanos));
+        RequestNotPermittedException.Reason waitReason = maxWaitNanos < remaining
+                ? RequestNotPermittedException.Reason.NO_PERMIT
+                : RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE;
+        return evaluate(key, permits, budget, waitReason);
     }
 
     /**
@@ -118,12 +126,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
         CompletableFuture<Decision> decision;
         try {
             ctx.throwIfDone();
-            long remaining = ctx.remainingNanos();
-            long budget = Math.max(0L, Math.min(remaining, maxWaitNanos));
-            RequestNotPermittedException.Reason waitReason = maxWaitNanos < remaining
-                    ? RequestNotPermittedException.Reason.NO_PERMIT
-                    : RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE;
-            decision = evaluate(key, permits, budget, waitReason);
+            decision = evaluateWithin(ctx, key, permits);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -82,7 +82,9 @@ public final class RedisBackend implements AutoCloseable {
 
     private RedisBackend(Builder b) {
         this.breaker = b.breaker != null ? b.breaker
-                : CircuitBreaker.builder("redis").openDuration(Duration.ofSeconds(5)).build();
+                : CircuitBreaker.builder("redis-" + (b.uri != null ? RedisURI.create(b.uri).getHost() + ":"
+                        + RedisURI.create(b.uri).getPort() : b.clusterUris != null ? "cluster" : "connection"))
+                        .openDuration(Duration.ofSeconds(5)).build(); // named for its server: unique in telemetry
         boolean perMaster = b.breaker == null && (b.clusterUris != null || b.connection instanceof StatefulRedisClusterConnection);
         this.masterBreakers = perMaster ? new java.util.concurrent.ConcurrentHashMap<>() : null;
         this.timeoutNanos = b.timeoutNanos > 0 ? b.timeoutNanos : TimeUnit.MILLISECONDS.toNanos(100);

@@ -85,20 +85,21 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
     /** Calls {@code task} through every policy, under the current context. */
     public T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
-        return listeners.current() == PipelineListener.NOOP ? invoke(0, task) : observed(task);
+        PipelineListener listener = listeners.current();
+        return listener == PipelineListener.NOOP ? invoke(0, task) : observed(listener, task);
     }
 
-    /** A call timed and reported to the listener. */
-    private T observed(Callable<T> task) throws Exception {
+    /** A call timed and reported to {@code listener} (the listeners as the call started). */
+    private T observed(PipelineListener listener, Callable<T> task) throws Exception {
         long start = ticker.read();
         T result;
         try {
             result = invoke(0, task);
         } catch (Exception | Error e) {
-            listeners.current().onCall(this, ticker.read() - start, e);
+            listener.onCall(this, ticker.read() - start, e);
             throw e;
         }
-        listeners.current().onCall(this, ticker.read() - start, null);
+        listener.onCall(this, ticker.read() - start, null);
         return result;
     }
 
@@ -131,7 +132,8 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
     /** Starts {@code task} through every policy, under the current context. */
     public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
-        if (listeners.current() == PipelineListener.NOOP) {
+        PipelineListener listener = listeners.current();
+        if (listener == PipelineListener.NOOP) {
             return invokeAsync(0, task);
         }
         long start = ticker.read();
@@ -139,10 +141,10 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         try {
             stage = invokeAsync(0, task);
         } catch (RuntimeException | Error e) {
-            listeners.current().onCall(this, ticker.read() - start, e);
+            listener.onCall(this, ticker.read() - start, e);
             throw e;
         }
-        return stage.whenComplete((v, e) -> listeners.current().onCall(this, ticker.read() - start,
+        return stage.whenComplete((v, e) -> listener.onCall(this, ticker.read() - start,
                 e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e));
     }
 

@@ -90,7 +90,7 @@ class PermitContractTest {
             }
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (adaptive.inFlight() > 0 && System.nanoTime() < end) {
-                Thread.sleep(5); // the losers end once their cancellation reaches them
+                Thread.yield(); // the losers end once their cancellation reaches them
             }
             assertEquals(0, adaptive.inFlight());
             assertEquals(20, adaptive.limit(), "a hedge's cancelled loser is not overload");

@@ -92,27 +92,21 @@ public final class ResilientHttpClient {
         Pipeline.Builder<Object> withRetry = Pipeline.builder(b.name);
         Pipeline.Builder<Object> withoutRetry = Pipeline.builder(b.name);
         if (b.maxAttempts > 1) {
-            RetryListener user = b.retryListener;
             Retry.Builder rb = Retry.builder(b.name).maxAttempts(b.maxAttempts).backoff(b.backoff)
                     .retryOn(ResilientHttpClient::isRetryable)
                     .maxDelay(b.maxRetryDelay)
                     .delayHint(Object.class, (result, failure) -> failure instanceof HttpStatusException
                             && honoursRetryAfter(((HttpStatusException) failure).statusCode())
                             ? retryAfter(((HttpStatusException) failure).response()).orElse(null) : null)
-                    .listener(new RetryListener() {
+                    .listener(new RetryListener() { // first: the retried response's body is closed ...
                         @Override
                         public void onRetry(Retry r, int attempt, long delayNanos, Throwable failure) {
                             if (failure instanceof HttpStatusException) {
                                 closeBody(((HttpStatusException) failure).response());
                             }
-                            user.onRetry(r, attempt, delayNanos, failure);
                         }
-
-                        @Override
-                        public void onGiveUp(Retry r, int attempts, GiveUp reason) {
-                            user.onGiveUp(r, attempts, reason);
-                        }
-                    });
+                    })
+                    .listener(b.retryListener); // ... then the caller's listener hears the retry
             if (b.budget != null) {
                 rb.budget(b.budget);
             }

@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.DoubleSupplier;
+import java.util.function.Function;
+import java.util.function.IntFunction;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -61,16 +63,9 @@ final class Backends {
         CounterSeries counter(String metric, String description, String... tags) {
             lock.lock();
             try {
-                if (closed) {
-                    return new CounterSeries(new Counter[0], null, attributes(tags));
-                }
-                Counter[] counters = new Counter[registries.size()];
-                for (int i = 0; i < counters.length; i++) {
-                    counters[i] = Counter.builder(metric).description(description).tags(tags(tags))
-                            .register(registries.get(i));
-                    meters.add(counters[i]);
-                }
-                LongCounter otelCounter = otel == null ? null
+                Counter[] counters = registerEach(Counter[]::new,
+                        r -> Counter.builder(metric).description(description).tags(tags(tags)).register(r));
+                LongCounter otelCounter = closed || otel == null ? null
                         : otel.counterBuilder(metric).setDescription(description).build();
                 return new CounterSeries(counters, otelCounter, attributes(tags));
             } finally {
@@ -82,21 +77,30 @@ final class Backends {
         TimerSeries timer(String metric, String description, String... tags) {
             lock.lock();
             try {
-                if (closed) {
-                    return new TimerSeries(new Timer[0], null, attributes(tags));
-                }
-                Timer[] timers = new Timer[registries.size()];
-                for (int i = 0; i < timers.length; i++) {
-                    timers[i] = Timer.builder(metric).description(description).tags(tags(tags))
-                            .register(registries.get(i));
-                    meters.add(timers[i]);
-                }
-                DoubleHistogram histogram = otel == null ? null
+                Timer[] timers = registerEach(Timer[]::new,
+                        r -> Timer.builder(metric).description(description).tags(tags(tags)).register(r));
+                DoubleHistogram histogram = closed || otel == null ? null
                         : otel.histogramBuilder(metric).setDescription(description).setUnit("s").build();
                 return new TimerSeries(timers, histogram, attributes(tags));
             } finally {
                 lock.unlock();
             }
+        }
+
+        /**
+         * One meter per registry, kept for {@link #close()}; none once closed, so nothing outlives
+         * the binding. The caller holds the lock.
+         */
+        private <M extends Meter> M[] registerEach(IntFunction<M[]> array, Function<MeterRegistry, M> make) {
+            if (closed) {
+                return array.apply(0);
+            }
+            M[] made = array.apply(registries.size());
+            for (int i = 0; i < made.length; i++) {
+                made[i] = make.apply(registries.get(i));
+                meters.add(made[i]);
+            }
+            return made;
         }
 
         /**

@@ -161,7 +161,7 @@ class RedisClusterTest {
                         recovered = d.source() == Decision.Source.REDIS && seen.contains(Decision.Source.LOCAL);
                     }
                 }
-                Thread.sleep(20);
+                Thread.sleep(20); // a steady rate of decisions through the window, not a wait for a condition
             }
             System.out.printf("[failover] Redis decided again %d ms after the kill; %d decisions of the victim's key,"
                     + " %d by the fallback; a healthy master's key: %d of %d by Redis; slowest decision %.1f ms%n",

@@ -1,12 +1,26 @@
 /**
- * The toolkit over HTTP: {@link dev.resilience.http.ResilientHttpClient} guards
- * {@code java.net.http.HttpClient} calls, and {@link dev.resilience.http.HttpDeadlines} puts the
- * current context's deadline on outgoing requests. Kept apart so that resilience-context and
- * resilience-core need nothing beyond {@code java.base}.
+ * The toolkit over HTTP. Outbound: {@code dev.resilience.http.HttpPolicy} holds the policies and
+ * the one classification of HTTP outcomes that every client adapter shares:
+ * {@link dev.resilience.http.ResilientHttpClient} ({@code java.net.http}),
+ * {@code dev.resilience.http.okhttp} (OkHttp 5) and {@code dev.resilience.http.apache} (Apache
+ * HttpClient 5). Inbound: {@code dev.resilience.http.InboundDeadlines} turns a caller's deadline
+ * header into the request's context, for servlet containers ({@code dev.resilience.http.servlet})
+ * and the JDK's {@code HttpServer} ({@code dev.resilience.http.jdkserver}). Every client's or
+ * server's library is optional: a service that uses only OkHttp needs no Apache or servlet classes.
  */
 module dev.resilience.http {
     requires transitive dev.resilience.core;
     requires transitive java.net.http;
+    requires static okhttp3;
+    requires static kotlin.stdlib;
+    requires static org.apache.httpcomponents.client5.httpclient5;
+    requires static org.apache.httpcomponents.core5.httpcore5;
+    requires static jakarta.servlet;
+    requires static jdk.httpserver;
 
     exports dev.resilience.http;
+    // exports dev.resilience.http.okhttp;
+    // exports dev.resilience.http.apache;
+    // exports dev.resilience.http.servlet;
+    // exports dev.resilience.http.jdkserver;
 }

@@ -6,7 +6,6 @@ import dev.resilience.core.CallNotPermittedException;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.Fallback;
 import dev.resilience.core.Pipeline;
-import dev.resilience.core.Policy;
 import dev.resilience.core.RateLimiter;
 import dev.resilience.core.RequestNotPermittedException;
 import dev.resilience.core.Retry;
@@ -15,7 +14,6 @@ import dev.resilience.core.RetryListener;
 import dev.resilience.core.Timeout;
 import dev.resilience.core.TimeoutExceededException;
 import dev.resilience.core.TimeoutListener;
-import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -23,15 +21,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
@@ -46,6 +38,9 @@ import java.util.function.Supplier;
  *         .build();
  * HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).build(), BodyHandlers.ofString());
  * }</pre>
+ *
+ * <p>The client is a thin adapter: its requests go through an {@link HttpPolicy}, the same one (and the
+ * same classification) the OkHttp and Apache HttpClient adapters use.
  *
  * <p><b>Outcomes.</b> Connection errors ({@link IOException}), timeouts (the per-attempt
  * {@link TimeoutExceededException}, the JDK's {@link HttpTimeoutException}), 5xx and 429 count as
@@ -73,77 +68,37 @@ import java.util.function.Supplier;
  */
 public final class ResilientHttpClient {
 
-    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE");
-    /** The longest {@code Retry-After} taken from a response, in either form. */
-    static final long MAX_RETRY_AFTER_SECONDS = 86_400L;
+    /** Reads {@code java.net.http} responses for the policy. */
+    private static final HttpPolicy.Responses<HttpResponse<?>> RESPONSES = new HttpPolicy.Responses<>() {
+        @Override
+        public int status(HttpResponse<?> response) {
+            return response.statusCode();
+        }
 
-    private final String name;
+        @Override
+        public String header(HttpResponse<?> response, String name) {
+            return response.headers().firstValue(name).orElse(null);
+        }
+
+        @Override
+        public void discard(HttpResponse<?> response) {
+            closeBody(response);
+        }
+    };
+
     private final HttpClient http;
-    private final Pipeline<Object> idempotent;
-    private final Pipeline<Object> other;
+    private final HttpPolicy policy;
     private final boolean throwOnFailingStatus;
-    private final Retry retry;
-    private final Timeout timeout;
 
     private ResilientHttpClient(Builder b) {
-        this.name = b.name;
         this.http = b.http;
         this.throwOnFailingStatus = b.throwOnFailingStatus;
-        Pipeline.Builder<Object> withRetry = Pipeline.builder(b.name);
-        Pipeline.Builder<Object> withoutRetry = Pipeline.builder(b.name);
-        if (b.maxAttempts > 1) {
-            Retry.Builder rb = Retry.builder(b.name).maxAttempts(b.maxAttempts).backoff(b.backoff)
-                    .retryOn(ResilientHttpClient::isRetryable)
-                    .maxDelay(b.maxRetryDelay)
-                    .delayHint(Object.class, (result, failure) -> failure instanceof HttpStatusException
-                            && honoursRetryAfter(((HttpStatusException) failure).statusCode())
-                            ? retryAfter(((HttpStatusException) failure).response()).orElse(null) : null)
-                    .listener(new RetryListener() { // first: the retried response's body is closed ...
-                        @Override
-                        public void onRetry(Retry r, int attempt, long delayNanos, Throwable failure) {
-                            if (failure instanceof HttpStatusException) {
-                                closeBody(((HttpStatusException) failure).response());
-                            }
-                        }
-                    })
-                    .listener(b.retryListener); // ... then the caller's listener hears the retry
-            if (b.budget != null) {
-                rb.budget(b.budget);
-            }
-            this.retry = rb.build();
-            withRetry.add(retry);
-            if (b.retryNonIdempotent) {
-                withoutRetry.add(retry);
-            }
-        } else {
-            this.retry = null;
-        }
-        this.timeout = b.timeout == null ? null
-                : Timeout.builder(b.name).timeout(b.timeout).listener(b.timeoutListener).build();
-        for (Pipeline.Builder<Object> p : java.util.List.of(withRetry, withoutRetry)) {
-            // the default order: retry > breaker > limiter > timeout > bulkhead
-            for (Policy policy : new Policy[] {b.breaker, b.limiter, timeout, b.bulkhead}) {
-                if (policy != null) {
-                    p.add(policy);
-                }
-            }
-        }
-        this.idempotent = withRetry.build();
-        this.other = withoutRetry.build();
+        this.policy = b.policy != null ? b.policy : b.policyBuilder.build();
     }
 
     /** Starts building a client around {@code http}. */
     public static Builder builder(HttpClient http) {
         return new Builder(http);
-    }
-
-    /** {@code Retry-After} means "come back then" on these; on other failures it is ignored. */
-    private static boolean honoursRetryAfter(int status) {
-        return status == 503 || status == 429;
-    }
-
-    private static boolean isRetryable(Throwable e) {
-        return e instanceof IOException || e instanceof HttpStatusException || e instanceof TimeoutExceededException;
     }
 
     /** Frees the connection of a response that is being retried, if its body holds it. */
@@ -157,10 +112,6 @@ public final class ResilientHttpClient {
         }
     }
 
-    private Pipeline<Object> pipelineFor(HttpRequest request) {
-        return IDEMPOTENT.contains(request.method()) ? idempotent : other;
-    }
-
     /** The request with the current deadline as its timeout and as a {@code grpc-timeout} header. */
     private static HttpRequest withDeadline(HttpRequest request) {
         Context ctx = Context.current();
@@ -171,16 +122,16 @@ public final class ResilientHttpClient {
         return HttpDeadlines.propagate(HttpRequest.newBuilder(request, (name, value) -> true), ctx).build();
     }
 
-    private static <T> HttpResponse<T> classify(HttpResponse<T> response) {
-        int status = response.statusCode();
-        if (status >= 500 || status == 429) {
-            throw new HttpStatusException(response);
+    private <T> HttpResponse<T> finish(HttpResponse<T> response) {
+        if (throwOnFailingStatus && HttpPolicy.isFailingStatus(response.statusCode())) {
+            throw new HttpStatusException(response.statusCode(), response.request().method() + " " + response.uri(),
+                    response, null, null);
         }
         return response;
     }
 
     /**
-     * Sends {@code request} through the pipeline, blocking.
+     * Sends {@code request} through the policy, blocking.
      *
      * @return the response (the last one, if retrying stopped on a failing status)
      * @throws IOException if the last attempt failed to connect or read
@@ -197,182 +148,166 @@ public final class ResilientHttpClient {
             throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(handler, "handler");
+        HttpResponse<?> response;
         try {
-            return (HttpResponse<T>) pipelineFor(request).call(() -> classify(http.send(withDeadline(request), handler)));
-        } catch (HttpStatusException e) {
-            if (throwOnFailingStatus) {
-                throw e;
-            }
-            return (HttpResponse<T>) e.response();
+            response = policy.execute(request.method(), () -> http.send(withDeadline(request), handler), RESPONSES);
         } catch (IOException | InterruptedException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IOException(e);
         }
+        return finish((HttpResponse<T>) response);
     }
 
-    /** Sends {@code request} through the pipeline asynchronously; see {@link #send}. */
+    /** Sends {@code request} through the policy asynchronously; see {@link #send}. */
     @SuppressWarnings("unchecked")
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(handler, "handler");
-        Supplier<CompletionStage<Object>> attempt = () -> {
+        Supplier<CompletionStage<HttpResponse<?>>> attempt = () -> {
             HttpRequest r;
             try {
                 r = withDeadline(request);
             } catch (RuntimeException e) {
                 return CompletableFuture.failedFuture(e);
             }
-            return http.sendAsync(r, handler).thenApply(ResilientHttpClient::classify);
+            return http.sendAsync(r, handler).thenApply(x -> x);
         };
-        CompletableFuture<HttpResponse<T>> result = new CompletableFuture<>();
-        pipelineFor(request).callAsync(attempt).whenComplete((v, e) -> {
-            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof HttpStatusException && !throwOnFailingStatus) {
-                result.complete((HttpResponse<T>) ((HttpStatusException) cause).response());
-            } else if (cause != null) {
-                result.completeExceptionally(cause);
-            } else {
-                result.complete((HttpResponse<T>) v);
-            }
-        });
-        return result;
+        return policy.executeAsync(request.method(), attempt, RESPONSES)
+                .thenApply(r -> finish((HttpResponse<T>) r));
     }
 
     /**
-     * The delay a response's {@code Retry-After} header asks for: delay-seconds or an HTTP date
-     * (measured against this machine's wall clock; a date in the past means now). Either form is
-     * capped at 86,400 s; a malformed or negative value counts as absent. Public so that code which
-     * builds its own {@link Retry} around an {@code HttpClient} can use the same parsing:
+     * The delay a response's {@code Retry-After} header asks for; see {@link HttpPolicy#retryAfter(String)}.
+     * Public so that code which builds its own {@link Retry} around an {@code HttpClient} can use the
+     * same parsing:
      * {@code .delayHint(HttpResponse.class, (r, e) -> r == null ? null : ResilientHttpClient.retryAfter(r).orElse(null))}.
      */
     public static Optional<Duration> retryAfter(HttpResponse<?> response) {
         Objects.requireNonNull(response, "response");
-        return retryAfter(response.headers().firstValue("retry-after").orElse(null), Instant.now());
+        return HttpPolicy.retryAfter(response.headers().firstValue("retry-after").orElse(null));
     }
 
-    /** {@link #retryAfter(HttpResponse)} of a header value (null if absent) at wall-clock time {@code now}. */
-    static Optional<Duration> retryAfter(String value, Instant now) {
-        if (value == null) {
-            return Optional.empty();
-        }
-        String v = value.trim();
-        Duration max = Duration.ofSeconds(MAX_RETRY_AFTER_SECONDS);
-        if (!v.isEmpty() && v.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            // delay-seconds; leading zeros mean nothing, and more digits than a long holds is still "very long"
-            String digits = v.replaceFirst("^0+(?=\\d)", "");
-            return Optional.of(digits.length() > 6 ? max : min(Duration.ofSeconds(Long.parseLong(digits)), max));
-        }
-        try {
-            Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-            Duration d = Duration.between(now, at);
-            return Optional.of(d.isNegative() ? Duration.ZERO : min(d, max));
-        } catch (DateTimeParseException malformed) {
-            return Optional.empty();
-        }
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    /** The name of the client's policies. */
+    /** The name of the client's policy. */
     public String name() {
-        return name;
+        return policy.name();
+    }
+
+    /** The policy the client's requests go through. */
+    public HttpPolicy policy() {
+        return policy;
     }
 
     /** The retry policy the client built, if {@link Builder#retry} asked for more than one attempt. */
     public Optional<Retry> retry() {
-        return Optional.ofNullable(retry);
+        return policy.retry();
     }
 
     /** The per-attempt timeout policy the client built, if {@link Builder#timeout} was set. */
     public Optional<Timeout> timeout() {
-        return Optional.ofNullable(timeout);
+        return policy.timeout();
     }
 
-    /** Builds a {@link ResilientHttpClient}; every policy is optional. */
+    /**
+     * Builds a {@link ResilientHttpClient}: either around an {@link HttpPolicy} shared with other
+     * clients ({@link #policy}), or with the policy's parts given here (a shortcut for
+     * {@link HttpPolicy#builder}); every part is optional.
+     */
     public static final class Builder {
         private final HttpClient http;
-        private String name = "http";
-        private int maxAttempts = 1;
-        private Backoff backoff;
-        private RetryBudget budget;
-        private boolean retryNonIdempotent;
-        private CircuitBreaker breaker;
-        private RateLimiter limiter;
-        private Duration timeout;
-        private Bulkhead bulkhead;
+        private final HttpPolicy.Builder policyBuilder = HttpPolicy.builder("http");
+        private boolean parts;
+        private HttpPolicy policy;
         private boolean throwOnFailingStatus;
-        private Duration maxRetryDelay = Duration.ofSeconds(30);
-        private RetryListener retryListener = RetryListener.NOOP;
-        private TimeoutListener timeoutListener = TimeoutListener.NOOP;
 
         private Builder(HttpClient http) {
             this.http = Objects.requireNonNull(http, "http");
         }
 
-        /** The name of the client's policies, for metrics. */
-        public Builder name(String name) {
-            this.name = Objects.requireNonNull(name, "name");
+        private HttpPolicy.Builder parts() {
+            if (policy != null) {
+                throw new IllegalStateException("policy(...) was given: configure the HttpPolicy itself");
+            }
+            parts = true;
+            return policyBuilder;
+        }
+
+        /**
+         * Sends every request through {@code policy} (built once, shared with OkHttp or Apache clients).
+         *
+         * @throws IllegalStateException if policy parts were already set on this builder
+         */
+        public Builder policy(HttpPolicy policy) {
+            if (parts) {
+                throw new IllegalStateException("policy parts were set on this builder: give them to the HttpPolicy");
+            }
+            this.policy = Objects.requireNonNull(policy, "policy");
             return this;
         }
 
-        /** Retries failures (see the class comment) up to {@code maxAttempts} attempts in all. */
+        /** The name of the client's policies, for metrics. */
+        public Builder name(String name) {
+            policyBuilder.rename(name);
+            return this;
+        }
+
+        /**
+         * Retries failures up to {@code maxAttempts} attempts in all; see {@link HttpPolicy.Builder#retry}.
+         *
+         * @throws IllegalArgumentException if {@code maxAttempts} is below 1
+         */
         public Builder retry(int maxAttempts, Backoff backoff) {
-            if (maxAttempts < 1) {
-                throw new IllegalArgumentException("maxAttempts must be at least 1: " + maxAttempts);
-            }
-            this.maxAttempts = maxAttempts;
-            this.backoff = Objects.requireNonNull(backoff, "backoff");
+            parts().retry(maxAttempts, backoff);
             return this;
         }
 
         /** Shares a retry budget with other clients. */
         public Builder retryBudget(RetryBudget budget) {
-            this.budget = Objects.requireNonNull(budget, "budget");
+            parts().retryBudget(budget);
             return this;
         }
 
         /** Retries POST and PATCH too (only if the server deduplicates them). */
         public Builder retryNonIdempotent() {
-            this.retryNonIdempotent = true;
+            parts().retryNonIdempotent();
             return this;
         }
 
         /** Guards the client with a breaker. */
         public Builder circuitBreaker(CircuitBreaker breaker) {
-            this.breaker = Objects.requireNonNull(breaker, "breaker");
+            parts().circuitBreaker(breaker);
             return this;
         }
 
         /** Limits the client's request rate. */
         public Builder rateLimiter(RateLimiter limiter) {
-            this.limiter = Objects.requireNonNull(limiter, "limiter");
+            parts().rateLimiter(limiter);
             return this;
         }
 
-        /** Bounds each attempt. */
+        /**
+         * Bounds each attempt.
+         *
+         * @throws IllegalArgumentException if {@code timeout} is not positive
+         */
         public Builder timeout(Duration timeout) {
-            Checks.positiveNanos(timeout, "timeout");
-            this.timeout = timeout;
+            parts().timeout(timeout);
             return this;
         }
 
         /** Bounds concurrent requests. */
         public Builder bulkhead(Bulkhead bulkhead) {
-            this.bulkhead = Objects.requireNonNull(bulkhead, "bulkhead");
+            parts().bulkhead(bulkhead);
             return this;
         }
 
         /**
-         * The longest wait between attempts: the backoff is cut to it, and a server's
-         * {@code Retry-After} asking for longer ends the retries (the caller gets that response).
-         * Default 30 s.
+         * The longest wait between attempts; see {@link HttpPolicy.Builder#maxRetryDelay}.
+         *
+         * @throws IllegalArgumentException if {@code maxRetryDelay} is negative
          */
         public Builder maxRetryDelay(Duration maxRetryDelay) {
-            Checks.nonNegativeNanos(maxRetryDelay, "maxRetryDelay");
-            this.maxRetryDelay = maxRetryDelay;
+            parts().maxRetryDelay(maxRetryDelay);
             return this;
         }
 
@@ -388,13 +323,13 @@ public final class ResilientHttpClient {
 
         /** Receives the events of the client's retry policy (retries, give-ups). */
         public Builder retryListener(RetryListener listener) {
-            this.retryListener = Objects.requireNonNull(listener, "retryListener");
+            parts().retryListener(listener);
             return this;
         }
 
         /** Receives the events of the client's per-attempt timeout. */
         public Builder timeoutListener(TimeoutListener listener) {
-            this.timeoutListener = Objects.requireNonNull(listener, "timeoutListener");
+            parts().timeoutListener(listener);
             return this;
         }
 

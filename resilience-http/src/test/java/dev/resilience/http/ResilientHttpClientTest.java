@@ -220,14 +220,14 @@ class ResilientHttpClientTest {
     void bothRetryAfterFormsAreCappedAtOneDay() {
         Instant now = Instant.parse("2026-11-30T00:00:00Z");
         Duration day = Duration.ofSeconds(86_400);
-        assertEquals(day, ResilientHttpClient.retryAfter("86401", now).orElseThrow());
-        assertEquals(day, ResilientHttpClient.retryAfter("99999999999999999999999", now).orElseThrow(), "no overflow");
-        assertEquals(Duration.ofSeconds(5), ResilientHttpClient.retryAfter("0000005", now).orElseThrow(), "leading zeros");
+        assertEquals(day, HttpPolicy.retryAfter("86401", now).orElseThrow());
+        assertEquals(day, HttpPolicy.retryAfter("99999999999999999999999", now).orElseThrow(), "no overflow");
+        assertEquals(Duration.ofSeconds(5), HttpPolicy.retryAfter("0000005", now).orElseThrow(), "leading zeros");
         String farFuture = DateTimeFormatter.RFC_1123_DATE_TIME.format(now.plus(Duration.ofDays(500 * 365)).atZone(ZoneOffset.UTC));
-        assertEquals(day, ResilientHttpClient.retryAfter(farFuture, now).orElseThrow());
+        assertEquals(day, HttpPolicy.retryAfter(farFuture, now).orElseThrow());
         String past = DateTimeFormatter.RFC_1123_DATE_TIME.format(now.minusSeconds(60).atZone(ZoneOffset.UTC));
-        assertEquals(Duration.ZERO, ResilientHttpClient.retryAfter(past, now).orElseThrow());
-        assertEquals(Duration.ofSeconds(90), ResilientHttpClient.retryAfter(
+        assertEquals(Duration.ZERO, HttpPolicy.retryAfter(past, now).orElseThrow());
+        assertEquals(Duration.ofSeconds(90), HttpPolicy.retryAfter(
                 DateTimeFormatter.RFC_1123_DATE_TIME.format(now.plusSeconds(90).atZone(ZoneOffset.UTC)), now).orElseThrow());
     }
 

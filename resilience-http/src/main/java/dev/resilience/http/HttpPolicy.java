@@ -1,0 +1,430 @@
+package dev.resilience.http;
+
+import dev.resilience.context.internal.Checks;
+import dev.resilience.core.Backoff;
+import dev.resilience.core.Bulkhead;
+import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Pipeline;
+import dev.resilience.core.Policy;
+import dev.resilience.core.RateLimiter;
+import dev.resilience.core.RequestNotPermittedException;
+import dev.resilience.core.Retry;
+import dev.resilience.core.RetryBudget;
+import dev.resilience.core.RetryListener;
+import dev.resilience.core.Timeout;
+import dev.resilience.core.TimeoutExceededException;
+import dev.resilience.core.TimeoutListener;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+/**
+ * The policies an HTTP client's calls go through, and the one classification of HTTP outcomes that
+ * every client adapter of this module shares: {@link ResilientHttpClient} ({@code java.net.http}),
+ * OkHttp's {@code ResilienceInterceptor} and Apache HttpClient's exec handlers all run their
+ * attempts through an {@code HttpPolicy}, so a 503 with {@code Retry-After} means the same thing
+ * whichever client made the call.
+ *
+ * <pre>{@code
+ * HttpPolicy payments = HttpPolicy.builder("payments")
+ *         .retry(3, Backoff.exponential(Duration.ofMillis(50), 2, Duration.ofSeconds(1), Backoff.Jitter.FULL))
+ *         .retryBudget(budget).circuitBreaker(breaker).timeout(Duration.ofSeconds(2))
+ *         .build();
+ * OkHttpClient ok = new OkHttpClient.Builder().addInterceptor(ResilienceInterceptor.of(payments)).build();
+ * }</pre>
+ *
+ * <p><b>Outcomes.</b> Connection errors ({@link IOException}, which includes the clients' own
+ * timeouts), the per-attempt {@link TimeoutExceededException}, 5xx and 429 are failures for the retry
+ * and the breaker; any other status is a result. When retrying stops on a failing status, the caller
+ * gets that last response, as from a plain client. Refusals of the policy's own rate limiter or
+ * bulkhead ({@link RequestNotPermittedException}) are neither retried nor counted by the breaker: they
+ * say nothing about the server. A breaker given here counts what its own builder says (by default
+ * every exception); build it with {@code recordOn(HttpPolicy::isFailure)} to make it count exactly
+ * these failures.
+ *
+ * <p><b>Retries.</b> Only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) are retried
+ * unless {@link Builder#retryNonIdempotent()} says otherwise. {@code Retry-After} (seconds or an HTTP
+ * date, see {@link #retryAfter(String)}) on a 503 or 429 replaces the backoff. No wait between
+ * attempts exceeds {@link Builder#maxRetryDelay} (default 30 s) or reaches the context's deadline: a
+ * server asking for longer gets no retry, and the caller gets its response. A retried response is
+ * discarded first (its body closed, its connection freed).
+ *
+ * <p><b>Order.</b> Policies added with {@link Builder#add(Policy)} wrap the built ones, in the order
+ * added; the built ones run in the default order: retry, breaker, rate limiter, timeout, bulkhead.
+ *
+ * <p><b>Adapting another client.</b> {@link #execute} and {@link #executeAsync} are what the adapters
+ * call: give them the request method, one attempt, and how to read a response ({@link Responses}).
+ */
+public final class HttpPolicy {
+
+    /** The longest {@code Retry-After} taken from a response, in either form. */
+    static final long MAX_RETRY_AFTER_SECONDS = 86_400L;
+
+    private static final HttpPolicy NONE = builder("http").build();
+
+    private final String name;
+    private final Pipeline<Object> idempotent;
+    private final Pipeline<Object> other;
+    private final Retry retry;
+    private final Timeout timeout;
+
+    private HttpPolicy(Builder b) {
+        this.name = b.name;
+        Pipeline.Builder<Object> withRetry = Pipeline.builder(b.name);
+        Pipeline.Builder<Object> withoutRetry = Pipeline.builder(b.name);
+        for (Policy p : b.outer) {
+            withRetry.add(p);
+            withoutRetry.add(p);
+        }
+        if (b.maxAttempts > 1) {
+            Retry.Builder rb = Retry.builder(b.name).maxAttempts(b.maxAttempts).backoff(b.backoff)
+                    .retryOn(HttpPolicy::isFailure)
+                    .maxDelay(b.maxRetryDelay)
+                    .delayHint(Object.class, (result, failure) -> failure instanceof HttpStatusException
+                            && honoursRetryAfter(((HttpStatusException) failure).statusCode())
+                            ? retryAfter(((HttpStatusException) failure).retryAfter, Instant.now()).orElse(null)
+                            : null)
+                    .listener(new RetryListener() { // first: the retried response is discarded ...
+                        @Override
+                        public void onRetry(Retry r, int attempt, long delayNanos, Throwable failure) {
+                            if (failure instanceof HttpStatusException) {
+                                ((HttpStatusException) failure).discard();
+                            }
+                        }
+                    })
+                    .listener(b.retryListener); // ... then the caller's listener hears the retry
+            if (b.budget != null) {
+                rb.budget(b.budget);
+            }
+            this.retry = rb.build();
+            withRetry.add(retry);
+            if (b.retryNonIdempotent) {
+                withoutRetry.add(retry);
+            }
+        } else {
+            this.retry = null;
+        }
+        this.timeout = b.timeout == null ? null
+                : Timeout.builder(b.name).timeout(b.timeout).listener(b.timeoutListener).build();
+        for (Pipeline.Builder<Object> p : List.of(withRetry, withoutRetry)) {
+            for (Policy policy : new Policy[] {b.breaker, b.limiter, timeout, b.bulkhead}) {
+                if (policy != null) {
+                    p.add(policy);
+                }
+            }
+        }
+        this.idempotent = withRetry.build();
+        this.other = withoutRetry.build();
+    }
+
+    /** Starts building a policy named {@code name} (for metrics); every part is optional. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** No guards: the adapters only carry the deadline and classify outcomes. */
+    public static HttpPolicy none() {
+        return NONE;
+    }
+
+    /** How {@link HttpPolicy#execute} reads a client's response; stateless, shared by all calls. */
+    public interface Responses<R> {
+        /** The status code of {@code response}. */
+        int status(R response);
+
+        /** The first value of header {@code name} (lower case) in {@code response}, or null. */
+        String header(R response, String name);
+
+        /** Frees {@code response}'s connection: it is retried, and nobody will read it. */
+        void discard(R response);
+    }
+
+    /**
+     * Whether a failure says the server or the network failed, so that a retry may succeed and a
+     * breaker should count it: an {@link IOException}, a failing status ({@link HttpStatusException})
+     * or a per-attempt {@link TimeoutExceededException}.
+     */
+    public static boolean isFailure(Throwable failure) {
+        return failure instanceof IOException || failure instanceof HttpStatusException
+                || failure instanceof TimeoutExceededException;
+    }
+
+    /** Whether {@code status} is a failure: 5xx, and 429 (the server is refusing load). */
+    public static boolean isFailingStatus(int status) {
+        return status >= 500 || status == 429;
+    }
+
+    /** Whether a request with this method may be sent twice: GET, HEAD, PUT, DELETE, OPTIONS, TRACE. */
+    public static boolean isIdempotent(String method) {
+        switch (Objects.requireNonNull(method, "method").toUpperCase(Locale.ROOT)) {
+            case "GET": case "HEAD": case "PUT": case "DELETE": case "OPTIONS": case "TRACE":
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /** {@code Retry-After} means "come back then" on these; on other failures it is ignored. */
+    static boolean honoursRetryAfter(int status) {
+        return status == 503 || status == 429;
+    }
+
+    /**
+     * The delay a {@code Retry-After} header value asks for: delay-seconds or an HTTP date (measured
+     * against this machine's wall clock; a date in the past means now). Either form is capped at
+     * 86,400 s; a malformed or negative value counts as absent. For code that builds its own
+     * {@link Retry}: {@code .delayHint(...)} with this parsing keeps the adapters' semantics.
+     *
+     * @param value the header value, or null when absent
+     */
+    public static Optional<Duration> retryAfter(String value) {
+        return retryAfter(value, Instant.now());
+    }
+
+    /** {@link #retryAfter(String)} at wall-clock time {@code now}. */
+    static Optional<Duration> retryAfter(String value, Instant now) {
+        if (value == null) {
+            return Optional.empty();
+        }
+        String v = value.trim();
+        Duration max = Duration.ofSeconds(MAX_RETRY_AFTER_SECONDS);
+        if (!v.isEmpty() && v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            // delay-seconds; leading zeros mean nothing, and more digits than a long holds is still "very long"
+            String digits = v.replaceFirst("^0+(?=\\d)", "");
+            return Optional.of(digits.length() > 6 ? max : min(Duration.ofSeconds(Long.parseLong(digits)), max));
+        }
+        try {
+            Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            Duration d = Duration.between(now, at);
+            return Optional.of(d.isNegative() ? Duration.ZERO : min(d, max));
+        } catch (DateTimeParseException malformed) {
+            return Optional.empty();
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    private Pipeline<Object> pipelineFor(String method) {
+        return isIdempotent(method) ? idempotent : other;
+    }
+
+    /** Throws a failing status into the pipeline, so that the retry and the breaker see it. */
+    private static <R> R check(R response, String method, Responses<R> responses) {
+        int status = responses.status(response);
+        if (isFailingStatus(status)) {
+            String retryAfter = honoursRetryAfter(status) ? responses.header(response, "retry-after") : null;
+            throw new HttpStatusException(status, method, response, retryAfter, () -> responses.discard(response));
+        }
+        return response;
+    }
+
+    /**
+     * Runs one request through the policy: {@code attempt} is called once per attempt (it reads the
+     * attempt's deadline from {@code Context.current()}, which a per-attempt timeout shortens) and
+     * must return the client's response or throw.
+     *
+     * @param method the request method (decides whether it may be retried)
+     * @param attempt sends the request once
+     * @param responses reads the client's responses
+     * @return the response of the last attempt, also when it has a failing status
+     * @throws Exception what the last attempt threw, or a policy's refusal
+     *     ({@code CallNotPermittedException}, {@link RequestNotPermittedException},
+     *     {@link TimeoutExceededException}, {@code ContextDoneException})
+     */
+    @SuppressWarnings("unchecked")
+    public <R> R execute(String method, Callable<R> attempt, Responses<R> responses) throws Exception {
+        Objects.requireNonNull(attempt, "attempt");
+        Objects.requireNonNull(responses, "responses");
+        try {
+            return (R) pipelineFor(method).call(() -> check(attempt.call(), method, responses));
+        } catch (HttpStatusException e) {
+            return (R) e.response();
+        }
+    }
+
+    /**
+     * {@link #execute} for an asynchronous client: {@code attempt} starts one attempt.
+     *
+     * @return a stage with the last attempt's response (also when it has a failing status), or the
+     *     last failure; it always completes
+     */
+    @SuppressWarnings("unchecked")
+    public <R> CompletableFuture<R> executeAsync(String method, Supplier<? extends CompletionStage<R>> attempt,
+            Responses<R> responses) {
+        Objects.requireNonNull(attempt, "attempt");
+        Objects.requireNonNull(responses, "responses");
+        Supplier<CompletionStage<Object>> checked = () -> {
+            CompletionStage<R> stage = attempt.get();
+            if (stage == null) {
+                return CompletableFuture.failedFuture(new NullPointerException("attempt returned no stage"));
+            }
+            return stage.thenApply(r -> check(r, method, responses));
+        };
+        CompletableFuture<R> result = new CompletableFuture<>();
+        pipelineFor(method).callAsync(checked).whenComplete((v, e) -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof HttpStatusException) {
+                result.complete((R) ((HttpStatusException) cause).response());
+            } else if (cause != null) {
+                result.completeExceptionally(cause);
+            } else {
+                result.complete((R) v);
+            }
+        });
+        return result;
+    }
+
+    /** The policy's name. */
+    public String name() {
+        return name;
+    }
+
+    /** The retry policy it built, if {@link Builder#retry} asked for more than one attempt. */
+    public Optional<Retry> retry() {
+        return Optional.ofNullable(retry);
+    }
+
+    /** The per-attempt timeout it built, if {@link Builder#timeout} was set. */
+    public Optional<Timeout> timeout() {
+        return Optional.ofNullable(timeout);
+    }
+
+    @Override
+    public String toString() {
+        return "HttpPolicy[" + name + ": " + idempotent.policyNames() + "]";
+    }
+
+    /** Builds an {@link HttpPolicy}; every part is optional. */
+    public static final class Builder {
+        private String name;
+        private final List<Policy> outer = new ArrayList<>();
+        private int maxAttempts = 1;
+        private Backoff backoff;
+        private RetryBudget budget;
+        private boolean retryNonIdempotent;
+        private CircuitBreaker breaker;
+        private RateLimiter limiter;
+        private Duration timeout;
+        private Bulkhead bulkhead;
+        private Duration maxRetryDelay = Duration.ofSeconds(30);
+        private RetryListener retryListener = RetryListener.NOOP;
+        private TimeoutListener timeoutListener = TimeoutListener.NOOP;
+
+        private Builder(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        void rename(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /**
+         * Retries failures (see the class comment) up to {@code maxAttempts} attempts in all.
+         *
+         * @throws IllegalArgumentException if {@code maxAttempts} is below 1
+         */
+        public Builder retry(int maxAttempts, Backoff backoff) {
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("maxAttempts must be at least 1: " + maxAttempts);
+            }
+            this.maxAttempts = maxAttempts;
+            this.backoff = Objects.requireNonNull(backoff, "backoff");
+            return this;
+        }
+
+        /** Shares a retry budget with other clients. */
+        public Builder retryBudget(RetryBudget budget) {
+            this.budget = Objects.requireNonNull(budget, "budget");
+            return this;
+        }
+
+        /** Retries POST and PATCH too (only if the server deduplicates them). */
+        public Builder retryNonIdempotent() {
+            this.retryNonIdempotent = true;
+            return this;
+        }
+
+        /** Guards the calls with a breaker. */
+        public Builder circuitBreaker(CircuitBreaker breaker) {
+            this.breaker = Objects.requireNonNull(breaker, "breaker");
+            return this;
+        }
+
+        /** Limits the request rate. */
+        public Builder rateLimiter(RateLimiter limiter) {
+            this.limiter = Objects.requireNonNull(limiter, "limiter");
+            return this;
+        }
+
+        /**
+         * Bounds each attempt.
+         *
+         * @throws IllegalArgumentException if {@code timeout} is not positive
+         */
+        public Builder timeout(Duration timeout) {
+            Checks.positiveNanos(timeout, "timeout");
+            this.timeout = timeout;
+            return this;
+        }
+
+        /** Bounds concurrent requests. */
+        public Builder bulkhead(Bulkhead bulkhead) {
+            this.bulkhead = Objects.requireNonNull(bulkhead, "bulkhead");
+            return this;
+        }
+
+        /**
+         * Adds any policy (a {@code Fallback}-like user policy, an adaptive limiter, a distributed
+         * limit, ...) around the built ones; policies added first are outermost.
+         */
+        public Builder add(Policy policy) {
+            outer.add(Objects.requireNonNull(policy, "policy"));
+            return this;
+        }
+
+        /**
+         * The longest wait between attempts: the backoff is cut to it, and a server's
+         * {@code Retry-After} asking for longer ends the retries (the caller gets that response).
+         * Default 30 s.
+         *
+         * @throws IllegalArgumentException if {@code maxRetryDelay} is negative
+         */
+        public Builder maxRetryDelay(Duration maxRetryDelay) {
+            Checks.nonNegativeNanos(maxRetryDelay, "maxRetryDelay");
+            this.maxRetryDelay = maxRetryDelay;
+            return this;
+        }
+
+        /** Receives the events of the retry policy it builds (retries, give-ups). */
+        public Builder retryListener(RetryListener listener) {
+            this.retryListener = Objects.requireNonNull(listener, "retryListener");
+            return this;
+        }
+
+        /** Receives the events of the per-attempt timeout it builds. */
+        public Builder timeoutListener(TimeoutListener listener) {
+            this.timeoutListener = Objects.requireNonNull(listener, "timeoutListener");
+            return this;
+        }
+
+        /** Builds the policy. */
+        public HttpPolicy build() {
+            return new HttpPolicy(this);
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package dev.resilience.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.core.Backoff;
+import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Policy;
+import dev.resilience.core.RetryListener;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The engine every client adapter shares, driven by a scripted "client" (no network). */
+class HttpPolicyTest {
+
+    /** A response of a made-up client: what the engine sees through {@link HttpPolicy.Responses}. */
+    static final class Resp {
+        final int status;
+        final String retryAfter;
+        boolean discarded;
+
+        Resp(int status, String retryAfter) {
+            this.status = status;
+            this.retryAfter = retryAfter;
+        }
+    }
+
+    static final HttpPolicy.Responses<Resp> RESPONSES = new HttpPolicy.Responses<>() {
+        @Override
+        public int status(Resp r) {
+            return r.status;
+        }
+
+        @Override
+        public String header(Resp r, String name) {
+            return "retry-after".equals(name) ? r.retryAfter : null;
+        }
+
+        @Override
+        public void discard(Resp r) {
+            r.discarded = true;
+        }
+    };
+
+    private static Callable<Resp> script(List<Resp> sent, Object... outcomes) {
+        Deque<Object> q = new ArrayDeque<>(List.of(outcomes));
+        return () -> {
+            Object o = q.isEmpty() ? new Resp(200, null) : q.poll();
+            if (o instanceof Exception) {
+                throw (Exception) o;
+            }
+            sent.add((Resp) o);
+            return (Resp) o;
+        };
+    }
+
+    private static HttpPolicy retrying(int attempts) {
+        return HttpPolicy.builder("t").retry(attempts, Backoff.fixed(Duration.ZERO)).build();
+    }
+
+    @Test
+    void failingStatusesAreRetriedAndEachRetriedResponseIsDiscarded() throws Exception {
+        List<Resp> sent = new ArrayList<>();
+        Resp last = retrying(3).execute("GET", script(sent, new Resp(503, null), new Resp(500, null), new Resp(200, null)), RESPONSES);
+        assertEquals(200, last.status);
+        assertEquals(3, sent.size());
+        assertTrue(sent.get(0).discarded && sent.get(1).discarded, "retried responses are discarded");
+        assertFalse(last.discarded, "the caller's response is not");
+    }
+
+    @Test
+    void whenRetriesRunOutTheCallerGetsTheLastFailingResponseUndiscarded() throws Exception {
+        List<Resp> sent = new ArrayList<>();
+        Resp last = retrying(2).execute("GET", script(sent, new Resp(503, null), new Resp(429, null)), RESPONSES);
+        assertEquals(429, last.status);
+        assertFalse(last.discarded);
+        assertTrue(sent.get(0).discarded);
+    }
+
+    @Test
+    void nonIdempotentMethodsAreNotRetriedUnlessAskedFor() throws Exception {
+        List<Resp> sent = new ArrayList<>();
+        assertEquals(503, retrying(3).execute("post", script(sent, new Resp(503, null)), RESPONSES).status);
+        assertEquals(1, sent.size());
+        sent.clear();
+        HttpPolicy p = HttpPolicy.builder("t").retry(3, Backoff.fixed(Duration.ZERO)).retryNonIdempotent().build();
+        assertEquals(200, p.execute("POST", script(sent, new Resp(503, null)), RESPONSES).status);
+        assertEquals(2, sent.size());
+    }
+
+    @Test
+    void retryAfterOnA503ReplacesTheBackoffAndTooLongEndsTheRetries() throws Exception {
+        List<Resp> sent = new ArrayList<>();
+        HttpPolicy p = HttpPolicy.builder("t").retry(3, Backoff.fixed(Duration.ofSeconds(20)))
+                .maxRetryDelay(Duration.ofSeconds(1)).build();
+        long t0 = System.nanoTime();
+        assertEquals(200, p.execute("GET", script(sent, new Resp(503, "0")), RESPONSES).status);
+        assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(900), "Retry-After: 0 replaced the 20 s backoff (cut to 1 s)");
+        sent.clear();
+        Resp last = p.execute("GET", script(sent, new Resp(503, "3600")), RESPONSES);
+        assertEquals(503, last.status, "a server asking for an hour gets no retry");
+        assertEquals(1, sent.size());
+        sent.clear();
+        t0 = System.nanoTime();
+        assertEquals(200, p.execute("GET", script(sent, new Resp(500, "3600")), RESPONSES).status);
+        assertTrue(System.nanoTime() - t0 >= TimeUnit.SECONDS.toNanos(1), "Retry-After on a 500 is ignored: the capped backoff applies");
+    }
+
+    @Test
+    void ioFailuresAndPerAttemptTimeoutsAreFailuresOtherExceptionsAreNot() throws Exception {
+        assertTrue(HttpPolicy.isFailure(new IOException()));
+        assertFalse(HttpPolicy.isFailure(new IllegalStateException()));
+        List<Resp> sent = new ArrayList<>();
+        assertEquals(200, retrying(2).execute("GET", script(sent, new IOException("reset")), RESPONSES).status);
+        IllegalStateException bug = new IllegalStateException("a bug, not the network");
+        assertSame(bug, assertThrows(IllegalStateException.class,
+                () -> retrying(3).execute("GET", script(sent, bug), RESPONSES)));
+    }
+
+    @Test
+    void theBreakerCountsFailingStatusesAndOtherPoliciesWrapTheBuiltOnes() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("b").countWindow(2).failureRateThreshold(100, 2).build();
+        AtomicInteger outer = new AtomicInteger();
+        Policy counting = new Policy() {
+            @Override
+            public String name() {
+                return "counting";
+            }
+
+            @Override
+            public <T> T execute(dev.resilience.core.Invoker<T> chain, int next, Callable<T> task) throws Exception {
+                outer.incrementAndGet();
+                return chain.invoke(next, task);
+            }
+
+            @Override
+            public <T> java.util.concurrent.CompletionStage<T> callAsync(
+                    java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<T>> task) {
+                outer.incrementAndGet();
+                return task.get();
+            }
+        };
+        HttpPolicy p = HttpPolicy.builder("t").add(counting).circuitBreaker(breaker).build();
+        List<Resp> sent = new ArrayList<>();
+        p.execute("GET", script(sent, new Resp(503, null)), RESPONSES);
+        p.execute("GET", script(sent, new Resp(502, null)), RESPONSES);
+        assertEquals(CircuitBreaker.State.OPEN, breaker.state());
+        assertThrows(dev.resilience.core.CallNotPermittedException.class, () -> p.execute("GET", script(sent), RESPONSES));
+        assertEquals(2, sent.size());
+        assertEquals(3, outer.get());
+    }
+
+    @Test
+    void theAsyncPathAlwaysCompletesEvenWhenTheAttemptThrowsOrReturnsNull() throws Exception {
+        HttpPolicy p = retrying(2);
+        CompletableFuture<Resp> nullStage = p.executeAsync("GET", () -> null, RESPONSES);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> nullStage.get(5, TimeUnit.SECONDS));
+        assertInstanceOf(NullPointerException.class, e.getCause());
+        CompletableFuture<Resp> throwing = p.executeAsync("GET", () -> {
+            throw new IllegalStateException("supplier bug");
+        }, RESPONSES);
+        assertThrows(ExecutionException.class, () -> throwing.get(5, TimeUnit.SECONDS));
+        Deque<Resp> q = new ArrayDeque<>(List.of(new Resp(503, null), new Resp(204, null)));
+        Resp first = q.peek();
+        Resp r = p.executeAsync("GET", () -> CompletableFuture.completedFuture(q.poll()), RESPONSES).get(5, TimeUnit.SECONDS);
+        assertEquals(204, r.status);
+        assertTrue(first.discarded);
+    }
+
+    @Test
+    void aThrowingRetryListenerDoesNotBreakTheCall() throws Exception {
+        HttpPolicy p = HttpPolicy.builder("t").retry(2, Backoff.fixed(Duration.ZERO)).retryListener(new RetryListener() {
+            @Override
+            public void onRetry(dev.resilience.core.Retry r, int attempt, long delayNanos, Throwable failure) {
+                throw new IllegalStateException("listener bug");
+            }
+        }).build();
+        List<Resp> sent = new ArrayList<>();
+        assertEquals(200, p.execute("GET", script(sent, new Resp(503, null)), RESPONSES).status);
+        assertTrue(sent.get(0).discarded, "our own discarding listener ran before the user's");
+    }
+
+    @Test
+    void badInputFailsFastNamingTheParameter() {
+        assertEquals("maxAttempts must be at least 1: 0",
+                assertThrows(IllegalArgumentException.class, () -> HttpPolicy.builder("t").retry(0, Backoff.fixed(Duration.ZERO))).getMessage());
+        assertEquals("attempt", assertThrows(NullPointerException.class, () -> HttpPolicy.none().execute("GET", null, RESPONSES)).getMessage());
+        assertEquals("method", assertThrows(NullPointerException.class, () -> HttpPolicy.isIdempotent(null)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> HttpPolicy.builder("t").timeout(Duration.ZERO));
+    }
+}

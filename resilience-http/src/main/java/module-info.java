@@ -19,7 +19,7 @@ module dev.resilience.http {
     requires static jdk.httpserver;
 
     exports dev.resilience.http;
-    // exports dev.resilience.http.okhttp;
+    exports dev.resilience.http.okhttp;
     // exports dev.resilience.http.apache;
     // exports dev.resilience.http.servlet;
     // exports dev.resilience.http.jdkserver;

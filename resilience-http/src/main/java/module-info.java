@@ -8,6 +8,8 @@
  * and the JDK's {@code HttpServer} ({@code dev.resilience.http.jdkserver}). Every client's or
  * server's library is optional: a service that uses only OkHttp needs no Apache or servlet classes.
  */
+// Apache HttpClient 5 has no module descriptor, only automatic module names: required statically.
+@SuppressWarnings("requires-automatic")
 module dev.resilience.http {
     requires transitive dev.resilience.core;
     requires transitive java.net.http;

@@ -29,6 +29,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Supplier;
 
 /**
@@ -148,7 +149,10 @@ public final class HttpPolicy {
         /** The first value of header {@code name} (lower case) in {@code response}, or null. */
         String header(R response, String name);
 
-        /** Frees {@code response}'s connection: it is retried, and nobody will read it. */
+        /**
+         * Frees {@code response}'s connection: it is retried, or came too late, and nobody will read
+         * it. May be called more than once for one response.
+         */
         void discard(R response);
     }
 
@@ -250,10 +254,40 @@ public final class HttpPolicy {
     public <R> R execute(String method, Callable<R> attempt, Responses<R> responses) throws Exception {
         Objects.requireNonNull(attempt, "attempt");
         Objects.requireNonNull(responses, "responses");
+        Attempts<R> attempts = new Attempts<>(method, attempt, responses);
+        Object result = null;
         try {
-            return (R) pipelineFor(method).call(() -> check(attempt.call(), method, responses));
+            result = pipelineFor(method).call(attempts);
+            return (R) result;
         } catch (HttpStatusException e) {
-            return (R) e.response();
+            result = e.response();
+            return (R) result;
+        } finally {
+            R last = attempts.last;
+            if (last != null && last != result) {
+                responses.discard(last); // a response that reaches nobody: a timeout dropped it late
+            }
+        }
+    }
+
+    /** One request's attempts, run one after another; remembers the last response. */
+    private static final class Attempts<R> implements Callable<Object> {
+        private final String method;
+        private final Callable<R> attempt;
+        private final Responses<R> responses;
+        R last;
+
+        Attempts(String method, Callable<R> attempt, Responses<R> responses) {
+            this.method = method;
+            this.attempt = attempt;
+            this.responses = responses;
+        }
+
+        @Override
+        public Object call() throws Exception {
+            R response = attempt.call();
+            last = response;
+            return check(response, method, responses);
         }
     }
 
@@ -268,22 +302,38 @@ public final class HttpPolicy {
             Responses<R> responses) {
         Objects.requireNonNull(attempt, "attempt");
         Objects.requireNonNull(responses, "responses");
+        CompletableFuture<R> result = new CompletableFuture<>();
+        // every attempt's response: those that reach nobody (retried, or late after a timeout) are discarded
+        ConcurrentLinkedQueue<R> issued = new ConcurrentLinkedQueue<>();
         Supplier<CompletionStage<Object>> checked = () -> {
             CompletionStage<R> stage = attempt.get();
             if (stage == null) {
                 return CompletableFuture.failedFuture(new NullPointerException("attempt returned no stage"));
             }
-            return stage.thenApply(r -> check(r, method, responses));
+            return stage.thenApply(r -> {
+                issued.add(r);
+                if (result.isDone()) {
+                    responses.discard(r); // later than the outcome, so not it: nobody will read it
+                }
+                return check(r, method, responses);
+            });
         };
-        CompletableFuture<R> result = new CompletableFuture<>();
         pipelineFor(method).callAsync(checked).whenComplete((v, e) -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            Object outcome = v;
             if (cause instanceof HttpStatusException) {
-                result.complete((R) ((HttpStatusException) cause).response());
+                outcome = ((HttpStatusException) cause).response();
+                result.complete((R) outcome);
             } else if (cause != null) {
+                outcome = null;
                 result.completeExceptionally(cause);
             } else {
                 result.complete((R) v);
+            }
+            for (R r : issued) {
+                if (r != outcome) {
+                    responses.discard(r);
+                }
             }
         });
         return result;

@@ -182,6 +182,24 @@ class HttpPolicyTest {
     }
 
     @Test
+    void aResponseThatATimeoutDropsLateIsDiscardedSyncAndAsync() throws Exception {
+        HttpPolicy p = HttpPolicy.builder("t").timeout(Duration.ofMillis(50)).build();
+        Resp late = new Resp(200, null);
+        assertThrows(dev.resilience.core.TimeoutExceededException.class, () -> p.execute("GET", () -> {
+            Thread.sleep(200); // ignores the context: its response arrives after the timeout
+            return late;
+        }, RESPONSES));
+        assertTrue(late.discarded, "nobody will read it: its connection is freed");
+        Resp lateAsync = new Resp(200, null);
+        CompletableFuture<Resp> slow = new CompletableFuture<>();
+        CompletableFuture<Resp> call = p.executeAsync("GET", () -> slow, RESPONSES);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(5, TimeUnit.SECONDS));
+        assertInstanceOf(dev.resilience.core.TimeoutExceededException.class, e.getCause());
+        slow.complete(lateAsync);
+        assertTrue(lateAsync.discarded, "the late async response is discarded too");
+    }
+
+    @Test
     void aThrowingRetryListenerDoesNotBreakTheCall() throws Exception {
         HttpPolicy p = HttpPolicy.builder("t").retry(2, Backoff.fixed(Duration.ZERO)).retryListener(new RetryListener() {
             @Override

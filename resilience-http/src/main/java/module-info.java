@@ -23,6 +23,6 @@ module dev.resilience.http {
     exports dev.resilience.http;
     exports dev.resilience.http.okhttp;
     // exports dev.resilience.http.apache;
-    // exports dev.resilience.http.servlet;
-    // exports dev.resilience.http.jdkserver;
+    exports dev.resilience.http.servlet;
+    exports dev.resilience.http.jdkserver;
 }

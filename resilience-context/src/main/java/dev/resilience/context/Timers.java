@@ -51,6 +51,7 @@ final class Timers {
                     CALLBACK_THREADS, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
                         Thread t = new Thread(null, r, "resilience-context-callback-" + n.incrementAndGet(), 0, false);
                         t.setDaemon(true);
+                        t.setContextClassLoader(Timers.class.getClassLoader()); // not the first caller's (a web app's)
                         return t;
                     });
             pool.allowCoreThreadTimeOut(true);
@@ -103,6 +104,8 @@ final class Timers {
             ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
                 Thread t = new Thread(r, "resilience-context-timer-" + THREADS.incrementAndGet());
                 t.setDaemon(true);
+                // The first caller may be a web app's thread: the shared timer must not pin its class loader.
+                t.setContextClassLoader(Timers.class.getClassLoader());
                 return t;
             });
             s.setRemoveOnCancelPolicy(true);

@@ -20,7 +20,7 @@ module dev.resilience.http {
 
     exports dev.resilience.http;
     // exports dev.resilience.http.okhttp;
-    // exports dev.resilience.http.apache;
+    exports dev.resilience.http.apache;
     // exports dev.resilience.http.servlet;
     // exports dev.resilience.http.jdkserver;
 }

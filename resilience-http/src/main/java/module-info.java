@@ -1,9 +1,9 @@
 /**
- * The toolkit over HTTP. Outbound: {@code dev.resilience.http.HttpPolicy} holds the policies and
+ * The toolkit over HTTP. Outbound: {@link dev.resilience.http.HttpPolicy} holds the policies and
  * the one classification of HTTP outcomes that every client adapter shares:
  * {@link dev.resilience.http.ResilientHttpClient} ({@code java.net.http}),
  * {@code dev.resilience.http.okhttp} (OkHttp 5) and {@code dev.resilience.http.apache} (Apache
- * HttpClient 5). Inbound: {@code dev.resilience.http.InboundDeadlines} turns a caller's deadline
+ * HttpClient 5). Inbound: {@link dev.resilience.http.InboundDeadlines} turns a caller's deadline
  * header into the request's context, for servlet containers ({@code dev.resilience.http.servlet})
  * and the JDK's {@code HttpServer} ({@code dev.resilience.http.jdkserver}). Every client's or
  * server's library is optional: a service that uses only OkHttp needs no Apache or servlet classes.
@@ -22,7 +22,7 @@ module dev.resilience.http {
 
     exports dev.resilience.http;
     exports dev.resilience.http.okhttp;
-    // exports dev.resilience.http.apache;
+    exports dev.resilience.http.apache;
     exports dev.resilience.http.servlet;
     exports dev.resilience.http.jdkserver;
 }

@@ -53,8 +53,8 @@ import java.util.function.Supplier;
  * gets that last response, as from a plain client. Refusals of the policy's own rate limiter or
  * bulkhead ({@link RequestNotPermittedException}) are neither retried nor counted by the breaker: they
  * say nothing about the server. A breaker given here counts what its own builder says (by default
- * every exception); build it with {@code recordOn(HttpPolicy::isFailure)} to make it count exactly
- * these failures.
+ * every exception); build it with {@code isSuccessful(e -> !HttpPolicy.isFailure(e))} to make it count
+ * exactly these failures.
  *
  * <p><b>Retries.</b> Only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) are retried
  * unless {@link Builder#retryNonIdempotent()} says otherwise. {@code Retry-After} (seconds or an HTTP

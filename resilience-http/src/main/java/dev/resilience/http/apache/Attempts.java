@@ -1,0 +1,94 @@
+package dev.resilience.http.apache;
+
+import dev.resilience.context.Context;
+import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.DeadlineHeaders;
+import java.io.IOException;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.core5.http.HttpRequest;
+import org.apache.hc.core5.util.Timeout;
+
+/** What the classic and the async handler share: the deadline on an attempt, and outcomes kept from the retry. */
+final class Attempts {
+
+    /** The largest failing response body the async handler holds back while the policy decides on a retry. */
+    static final int MAX_BUFFERED_BODY = 64 * 1024;
+
+    private Attempts() {
+    }
+
+    /** Puts the remaining time on the attempt's request as a {@code grpc-timeout} header. */
+    static void propagate(HttpRequest request, long remainingNanos) {
+        request.setHeader(DeadlineHeaders.GRPC_TIMEOUT, DeadlineHeaders.encodeGrpcTimeout(remainingNanos));
+    }
+
+    /**
+     * {@code base} with its connection-request, connect and response timeouts cut to
+     * {@code remainingNanos} (rounded up to whole milliseconds, so that a socket timeout never fires
+     * before the context's deadline has passed); {@code base} itself if none is longer. A shorter
+     * timeout of {@code base} is kept, and so is an unset one: the connection manager's
+     * {@code ConnectionConfig} decides it, and may be shorter than the deadline (setting the remaining
+     * time there would lengthen it); the end of the context cancels the attempt in any case.
+     */
+    @SuppressWarnings("deprecation") // RequestConfig's connect timeout: deprecated for ConnectionConfig's, still honoured first
+    static RequestConfig bounded(RequestConfig base, long remainingNanos) {
+        long millis = Math.max(1L, remainingNanos / 1_000_000L + (remainingNanos % 1_000_000L == 0 ? 0 : 1));
+        boolean request = longer(base.getConnectionRequestTimeout(), millis);
+        boolean connect = longer(base.getConnectTimeout(), millis);
+        boolean response = longer(base.getResponseTimeout(), millis);
+        if (!request && !connect && !response) {
+            return base;
+        }
+        Timeout t = Timeout.ofMilliseconds(millis);
+        RequestConfig.Builder b = RequestConfig.copy(base);
+        if (request) {
+            b.setConnectionRequestTimeout(t);
+        }
+        if (connect) {
+            b.setConnectTimeout(t);
+        }
+        if (response) {
+            b.setResponseTimeout(t);
+        }
+        return b.build();
+    }
+
+    /** Whether {@code timeout} is set and may wait longer than {@code millis} (disabled: forever). */
+    private static boolean longer(Timeout timeout, long millis) {
+        return timeout != null && (timeout.isDisabled() || timeout.toMilliseconds() > millis);
+    }
+
+    /** The exception of a done context, with this caller's stack trace; null while it is not done. */
+    static ContextDoneException doneException(Context context) {
+        try {
+            context.throwIfDone();
+            return null;
+        } catch (ContextDoneException e) {
+            return e;
+        }
+    }
+
+    /** What a retry of a request whose body cannot be sent again ends with. */
+    static IOException notRepeatable(Throwable previous) {
+        return new IOException("not retried: the request body cannot be sent again"
+                + (previous == null ? "" : " (the attempt before failed: " + previous + ")"), previous);
+    }
+
+    /**
+     * An outcome the policy must not retry, carried out of it unchanged: a request whose body cannot
+     * be sent twice, a response already passed to the caller, an exchange the caller cancelled. It
+     * is not a failure in the sense of {@code HttpPolicy.isFailure}, so the retry stops at it; the
+     * handler turns it back into the response or the exception it carries.
+     */
+    static final class PassThrough extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        /** The response (the client's own type), or null when the outcome is {@link #getCause()}. */
+        final transient Object response;
+
+        PassThrough(Object response, Throwable failure) {
+            super(failure == null ? "a response passed through" : failure.toString(), failure, false, false);
+            this.response = response;
+        }
+    }
+}

@@ -1,0 +1,284 @@
+package dev.resilience.http.apache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.ContextCancelledException;
+import dev.resilience.context.DeadlineExceededException;
+import dev.resilience.context.DeadlineHeaders;
+import dev.resilience.context.Scope;
+import dev.resilience.core.Backoff;
+import dev.resilience.core.CallNotPermittedException;
+import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.TimeoutExceededException;
+import dev.resilience.http.HttpPolicy;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.http.io.entity.InputStreamEntity;
+import org.apache.hc.core5.http.io.entity.StringEntity;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.Timeout;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The classic client's handler against a loopback server that is slow, fails, throttles and records headers. */
+class ResilienceExecHandlerTest {
+
+    /** A response as the caller saw it. */
+    record Result(int status, String body) {
+    }
+
+    private LoopbackServer server;
+    /** One connection per route: a retry that kept its predecessor's connection would wait forever. */
+    private PoolingHttpClientConnectionManager pool;
+    private CloseableHttpClient http;
+
+    @BeforeEach
+    void start() throws IOException {
+        server = new LoopbackServer();
+        pool = PoolingHttpClientConnectionManagerBuilder.create().setMaxConnPerRoute(1).setMaxConnTotal(1).build();
+    }
+
+    @AfterEach
+    void stop() {
+        try {
+            assertEquals(0, pool.getTotalStats().getLeased(), "every connection went back to the pool");
+        } finally {
+            if (http != null) {
+                http.close(CloseMode.IMMEDIATE);
+            }
+            pool.close(CloseMode.IMMEDIATE);
+            server.close();
+        }
+    }
+
+    private CloseableHttpClient client(HttpPolicy policy) {
+        http = ResilienceExecHandler.install(HttpClients.custom().setConnectionManager(pool)
+                .setConnectionManagerShared(true), policy).build();
+        return http;
+    }
+
+    private static HttpPolicy retrying(int attempts) {
+        return HttpPolicy.builder("apache").retry(attempts, Backoff.fixed(Duration.ofMillis(1))).build();
+    }
+
+    private Result send(ClassicHttpRequest request) throws IOException {
+        return send(request, HttpClientContext.create());
+    }
+
+    private Result send(ClassicHttpRequest request, HttpClientContext context) throws IOException {
+        return http.execute(request, context, r -> new Result(r.getCode(),
+                r.getEntity() == null ? "" : EntityUtils.toString(r.getEntity(), StandardCharsets.UTF_8)));
+    }
+
+    private HttpGet get(String path) {
+        return new HttpGet(server.uri(path));
+    }
+
+    @Test
+    void theDeadlineTravelsAsGrpcTimeoutAndIsAbsentWithoutOne() throws Exception {
+        client(HttpPolicy.none());
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofSeconds(2)); Scope s = h.attach()) {
+            assertEquals(200, send(get("/ok")).status());
+        }
+        long sent = DeadlineHeaders.parseGrpcTimeout(server.deadlines.get(0));
+        assertTrue(sent > Duration.ofSeconds(1).toNanos() && sent <= Duration.ofSeconds(2).toNanos(), server.deadlines.get(0));
+        assertEquals(200, send(get("/ok")).status());
+        assertEquals("null", server.deadlines.get(1), "no deadline, no header");
+    }
+
+    @Test
+    void failingStatusesAreRetriedOnOneConnectionAndTheLastResponseIsKept() throws Exception {
+        client(retrying(3));
+        assertEquals(new Result(200, "hit 3"), send(get("/flaky")));
+        assertEquals(3, server.hits("/flaky"));
+        assertEquals(new Result(503, "hit 3"), send(get("/down")), "retries ran out: the caller gets the last response");
+        assertEquals(3, server.hits("/down"));
+        assertEquals(new Result(200, "hit 2"), send(get("/throttled")), "429 is retried too");
+    }
+
+    @Test
+    void retryAfterIsHonoured() throws Exception {
+        client(retrying(2));
+        long start = System.nanoTime();
+        assertEquals(new Result(200, "hit 2"), send(get("/later")));
+        assertTrue(System.nanoTime() - start >= Duration.ofMillis(900).toNanos(), "waited the server's 1 s");
+    }
+
+    @Test
+    void postIsRetriedOnlyWhenThePolicySaysSo() throws Exception {
+        client(retrying(3));
+        HttpPost post = new HttpPost(server.uri("/flaky"));
+        post.setEntity(new StringEntity("order", ContentType.TEXT_PLAIN));
+        assertEquals(503, send(post).status());
+        assertEquals(1, server.hits("/flaky"));
+        http.close(CloseMode.IMMEDIATE);
+        client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).retryNonIdempotent().build());
+        assertEquals(new Result(200, "hit 3"), send(post));
+        assertEquals(3, server.hits("/flaky"));
+        assertEquals(java.util.List.of("order", "order"), server.bodies.subList(1, 3), "the body went each time");
+    }
+
+    @Test
+    void aBodyThatCannotBeSentTwiceGetsOneAttemptAndItsOutcome() throws Exception {
+        client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).retryNonIdempotent().build());
+        HttpPost post = new HttpPost(server.uri("/down"));
+        post.setEntity(new InputStreamEntity(new ByteArrayInputStream("once".getBytes(StandardCharsets.UTF_8)),
+                ContentType.TEXT_PLAIN));
+        assertEquals(new Result(503, "hit 1"), send(post));
+        assertEquals(1, server.hits("/down"));
+        HttpPost dropped = new HttpPost(server.uri("/drop-once"));
+        dropped.setEntity(new InputStreamEntity(new ByteArrayInputStream("once".getBytes(StandardCharsets.UTF_8)),
+                ContentType.TEXT_PLAIN));
+        assertThrows(IOException.class, () -> send(dropped), "the I/O error reaches the caller unchanged");
+        assertEquals(1, server.hits("/drop-once"));
+    }
+
+    @Test
+    void anIoFailureIsRetried() throws Exception {
+        client(retrying(2));
+        assertEquals(new Result(200, "hit 2"), send(get("/drop-once")));
+        assertEquals(2, server.hits("/drop-once"));
+    }
+
+    @Test
+    void theCallersDeadlineAbortsASlowExchangePromptly() throws Exception {
+        client(retrying(3));
+        long start = System.nanoTime();
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(300)); Scope s = h.attach()) {
+            assertThrows(DeadlineExceededException.class, () -> send(get("/slow")));
+        }
+        assertTrue(System.nanoTime() - start < Duration.ofMillis(1_500).toNanos(), "did not wait for the 2 s answer");
+        assertEquals(1, server.hits("/slow"), "the caller's deadline is not retried");
+        assertEquals(new Result(200, "hit 1"), send(get("/ok")), "the aborted connection's slot is free again");
+    }
+
+    @Test
+    void thePerAttemptTimeoutCutsASlowAttemptAndTheRetryAnswers() throws Exception {
+        client(HttpPolicy.builder("apache").retry(2, Backoff.fixed(Duration.ofMillis(1)))
+                .timeout(Duration.ofMillis(300)).build());
+        long start = System.nanoTime();
+        assertEquals(new Result(200, "hit 2"), send(get("/slow-once")));
+        assertTrue(System.nanoTime() - start < Duration.ofMillis(1_500).toNanos(), "did not wait for the slow attempt");
+        long first = DeadlineHeaders.parseGrpcTimeout(server.deadlines.get(0));
+        assertTrue(first > 0 && first <= Duration.ofMillis(300).toNanos(), "each attempt's own deadline went out");
+        client(HttpPolicy.builder("apache").timeout(Duration.ofMillis(300)).build());
+        assertThrows(TimeoutExceededException.class, () -> send(get("/slow")));
+    }
+
+    @Test
+    void eachAttemptsRequestConfigIsBoundedAndTheCallersIsRestored() throws Exception {
+        RequestConfig own = RequestConfig.custom().setResponseTimeout(Timeout.ofSeconds(30))
+                .setConnectionRequestTimeout(Timeout.ofMilliseconds(100)).build();
+        RequestConfig bounded = Attempts.bounded(own, Duration.ofMillis(250).toNanos());
+        assertEquals(Timeout.ofMilliseconds(250), bounded.getResponseTimeout());
+        assertEquals(Timeout.ofMilliseconds(100), bounded.getConnectionRequestTimeout(), "a shorter one is kept");
+        assertSame(own, Attempts.bounded(own, Duration.ofMinutes(5).toNanos()), "nothing longer: nothing new");
+        assertEquals(Timeout.ofMilliseconds(1), Attempts.bounded(own, 1).getResponseTimeout(),
+                "rounded up: never zero, which would mean no timeout at all");
+        assertNull(Attempts.bounded(RequestConfig.DEFAULT, 1).getResponseTimeout(),
+                "an unset timeout stays unset: the connection manager's may be shorter");
+        RequestConfig none = RequestConfig.custom().setResponseTimeout(Timeout.DISABLED).build();
+        assertEquals(Timeout.ofMilliseconds(250), Attempts.bounded(none, Duration.ofMillis(250).toNanos())
+                .getResponseTimeout(), "no timeout at all is bounded too");
+
+        client(HttpPolicy.none());
+        HttpClientContext context = HttpClientContext.create();
+        context.setRequestConfig(own);
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofSeconds(2)); Scope s = h.attach()) {
+            assertEquals(200, send(get("/ok"), context).status());
+        }
+        assertSame(own, context.getRequestConfig(), "the caller's configuration is back");
+    }
+
+    @Test
+    void anOpenBreakerKeepsRequestsFromTheServer() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("apache").build();
+        client(HttpPolicy.builder("apache").circuitBreaker(breaker).build());
+        for (int i = 0; i < 6; i++) {
+            assertEquals(503, send(get("/down")).status());
+        }
+        assertEquals(CircuitBreaker.State.OPEN, breaker.state());
+        assertThrows(CallNotPermittedException.class, () -> send(get("/down")));
+        assertEquals(6, server.hits("/down"), "the refused request never left");
+    }
+
+    @Test
+    void theClientsOwnRetriesAreOffSoAttemptsAreNotDoubled() throws Exception {
+        // The client's own retries, made quick, on: install() turns them off all the same.
+        http = ResilienceExecHandler.install(HttpClients.custom().setConnectionManager(pool)
+                .setConnectionManagerShared(true).setRetryStrategy(ResilienceAsyncExecHandlerTest.quickRetries()),
+                retrying(3)).build();
+        assertEquals(503, send(get("/down")).status());
+        assertEquals(3, server.hits("/down"), "three attempts, each sent once");
+        http.close(CloseMode.IMMEDIATE);
+        // Added by hand without turning the client's retries off: each attempt is retried again below.
+        http = HttpClients.custom().setConnectionManager(pool).setConnectionManagerShared(true)
+                .setRetryStrategy(ResilienceAsyncExecHandlerTest.quickRetries())
+                .addExecInterceptorFirst(ResilienceExecHandler.NAME, ResilienceExecHandler.of(retrying(3))).build();
+        assertEquals(503, send(get("/down")).status());
+        assertEquals(6, server.hits("/down") - 3, "doubled");
+    }
+
+    @Test
+    void abortingTheRequestAbortsTheAttemptAndStartsNoOther() throws Exception {
+        client(retrying(3));
+        HttpGet slow = get("/slow");
+        Thread aborter = new Thread(() -> {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (server.hits("/slow") == 0 && System.nanoTime() < until) {
+                LockSupport.parkNanos(1_000_000L); // a poll with a bound: the request reached the server
+            }
+            slow.cancel();
+        });
+        aborter.start();
+        long start = System.nanoTime();
+        assertThrows(IOException.class, () -> send(slow));
+        aborter.join();
+        assertTrue(System.nanoTime() - start < Duration.ofMillis(1_500).toNanos(), "did not wait for the 2 s answer");
+        assertEquals(1, server.hits("/slow"), "no retry after the caller aborted");
+    }
+
+    @Test
+    void aContextAlreadyDoneSendsNothing() throws Exception {
+        client(retrying(3));
+        CancelHandle h = Context.background().withCancel();
+        h.cancel();
+        try (Scope s = h.context().attach()) {
+            assertThrows(ContextCancelledException.class, () -> send(get("/ok")));
+        }
+        assertEquals(0, server.hits("/ok"));
+    }
+
+    @Test
+    void theHandlerExposesItsPolicyAndChecksItsArguments() {
+        HttpPolicy policy = retrying(2);
+        assertSame(policy, ResilienceExecHandler.of(policy).policy());
+        assertThrows(NullPointerException.class, () -> ResilienceExecHandler.of(null));
+        assertThrows(NullPointerException.class, () -> ResilienceExecHandler.install(null, policy));
+        URI unused = server.uri("/");
+        assertTrue(unused.getPort() > 0);
+    }
+}

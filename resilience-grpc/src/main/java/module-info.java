@@ -1,11 +1,14 @@
 /**
- * The toolkit over gRPC: {@link dev.resilience.grpc.GrpcResilience} client and server interceptors
- * carry the context's deadline and cancellation across calls, and guard unary calls with the
- * toolkit's policies. grpc-java is the user's own dependency.
+ * The toolkit over gRPC: {@link dev.resilience.grpc.ResilienceClientInterceptor} and
+ * {@link dev.resilience.grpc.ResilienceServerInterceptor} carry the context's deadline and
+ * cancellation across calls, and guard unary calls with the toolkit's policies. grpc-java is the
+ * user's own dependency.
  */
+// grpc-api ships no module-info, only the Automatic-Module-Name io.grpc; its types are in this API.
+@SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module dev.resilience.grpc {
     requires transitive dev.resilience.core;
-    requires static io.grpc;
+    requires static transitive io.grpc;
 
     exports dev.resilience.grpc;
 }

@@ -50,7 +50,10 @@ public final class ApacheHttpClientDemo {
     }
 
     public static void main(String[] args) throws Exception {
-        run(System.out);
+        Outcome o = run(System.out);
+        System.out.printf("[summary] classic=%d after %d attempts, async=%d after %d attempts, both-answered=%s%n",
+                o.classicStatus(), o.classicAttempts(), o.asyncStatus(), o.asyncAttempts(),
+                o.classicStatus() == 200 && o.asyncStatus() == 200);
     }
 
     /** What the service saw per call (attempts, and each attempt's {@code grpc-timeout}) and what the caller got. */

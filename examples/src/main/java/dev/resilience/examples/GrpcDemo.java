@@ -76,7 +76,9 @@ public final class GrpcDemo {
     }
 
     public static void main(String[] args) throws Exception {
-        run(System.out);
+        Outcome o = run(System.out);
+        System.out.printf("[summary] reply=%s late-call=%s cancelled-call=%s failed-fast-and-cancelled=%s%n", o.reply(),
+                o.late(), o.cancelled(), o.late() == Status.Code.DEADLINE_EXCEEDED && o.cancelled() == Status.Code.CANCELLED);
     }
 
     /** What happened: the first call's reply, the service's call count, and the two failures. */

@@ -35,7 +35,9 @@ public final class JdkServerDeadlineFilterDemo {
     }
 
     public static void main(String[] args) throws Exception {
-        run(System.out);
+        Outcome o = run(System.out);
+        System.out.printf("[summary] requests-the-handler-ran=%d expired-status=%d expired-not-run=%s%n",
+                o.handlerSaw().size(), o.expiredStatus(), o.expiredStatus() == 504);
     }
 
     /** What the handler saw of each request it ran (in order), and the status of the expired one. */

@@ -44,7 +44,9 @@ public final class OkHttpDemo {
     }
 
     public static void main(String[] args) throws Exception {
-        run(System.out);
+        Outcome o = run(System.out);
+        System.out.printf("[summary] status=%d retries=%d headers-sent=%d silent-call-ended-at-deadline=%s%n", o.status(),
+                o.retries(), o.deadlinesSeen().size(), o.silentCallTimedOut() && o.status() == 200);
     }
 
     /**

@@ -51,7 +51,9 @@ public final class ServletDeadlineFilterDemo {
     }
 
     public static void main(String[] args) throws Exception {
-        run(System.out);
+        Outcome o = run(System.out);
+        System.out.printf("[summary] requests-the-servlet-ran=%d expired-status=%d expired-not-run=%s%n",
+                o.servletSaw().size(), o.expiredStatus(), o.expiredStatus() == 504);
     }
 
     /** What the servlet saw of each request it ran (in order), and the status of the expired one. */

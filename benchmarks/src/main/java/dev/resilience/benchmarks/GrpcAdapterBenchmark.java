@@ -50,6 +50,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@code inprocess_*}, where the transport costs least, so the interceptors' share shows), without
  * interceptors, with both (client and server) under a deadline, and with a guarded client (retry
  * and breaker around the unary call) under a deadline. The deadline context is attached per call.
+ * {@code *_plainGrpcDeadline} is the fair baseline for the deadline rows: a plain call with gRPC's own
+ * deadline ({@code withDeadlineAfter}), which arms gRPC's deadline timer as the interceptor's calls do.
  */
 @State(org.openjdk.jmh.annotations.Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -155,6 +157,12 @@ public class GrpcAdapterBenchmark {
         return call(netty);
     }
 
+    /** gRPC's own deadline, no interceptor: what a plain call with a deadline costs. */
+    @Benchmark
+    public String netty_plainGrpcDeadline() {
+        return ClientCalls.blockingUnaryCall(netty, ECHO, CallOptions.DEFAULT.withDeadlineAfter(1, TimeUnit.HOURS), "x");
+    }
+
     @Benchmark
     public String netty_interceptorsDeadline() {
         return underDeadline(nettyWithDeadline);
@@ -168,6 +176,12 @@ public class GrpcAdapterBenchmark {
     @Benchmark
     public String inprocess_plain() {
         return call(inproc);
+    }
+
+    /** gRPC's own deadline, no interceptor: what a plain call with a deadline costs. */
+    @Benchmark
+    public String inprocess_plainGrpcDeadline() {
+        return ClientCalls.blockingUnaryCall(inproc, ECHO, CallOptions.DEFAULT.withDeadlineAfter(1, TimeUnit.HOURS), "x");
     }
 
     @Benchmark

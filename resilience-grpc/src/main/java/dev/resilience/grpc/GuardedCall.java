@@ -218,8 +218,9 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
         runHandle = r;
         Registration watch = runContext.onDone(this, GrpcContexts.DIRECT); // this.run(): the run ended first
         runWatch = watch;
-        if (outcome != null) { // ours was done already: the watch fired at once
+        if (outcome != null) { // ours was done already (the watch fired at once), or a cancel raced in
             watch.remove();
+            r.cancel(); // finish() may have run before runHandle was set: end the run here either way
             return;
         }
         CompletionStage<Object> stage;

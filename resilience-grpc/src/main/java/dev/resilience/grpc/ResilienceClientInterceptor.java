@@ -47,8 +47,8 @@ import java.util.function.Supplier;
  * <p><b>Cancellation.</b> When the context ends during the call, the call is cancelled: grpc-java
  * cancels the stream (the call runs under a child of {@code io.grpc.Context} that our context
  * cancels) and the application's listener gets {@code DEADLINE_EXCEEDED} or {@code CANCELLED}. The
- * hook into the context lasts from {@code start} to {@code onClose}; a call made under a context
- * that can never end (such as {@link Context#background()}) goes straight to the channel.
+ * hook into the context lasts from {@code start} to {@code onClose}; a call made under
+ * {@link Context#background()} itself goes straight to the channel.
  *
  * <p><b>Guards</b> ({@link Builder#policy} or {@link Builder#pipeline}) apply to
  * {@link MethodDescriptor.MethodType#UNARY UNARY} methods only ({@link Builder#methods} narrows
@@ -77,7 +77,8 @@ import java.util.function.Supplier;
  * <p><b>Cost.</b> Under {@link Context#background()} an unguarded call is passed straight through.
  * Otherwise an unguarded call adds a child {@code io.grpc.Context}, a forwarding call and listener,
  * and one registration on our context; a guarded call adds the run's context, one stage per
- * attempt and whatever the policy costs. No locks are taken.
+ * attempt and whatever the policy costs. The interceptor takes no lock; grpc-java itself takes its
+ * cancellable context's monitor when a call starts under one, as it does for any deadline context.
  */
 public final class ResilienceClientInterceptor implements ClientInterceptor {
 

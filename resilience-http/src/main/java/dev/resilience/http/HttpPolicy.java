@@ -79,6 +79,8 @@ public final class HttpPolicy {
     private final String name;
     private final Pipeline<Object> idempotent;
     private final Pipeline<Object> other;
+    /** For requests that cannot be sent twice: no retry, no hedge. */
+    private final Pipeline<Object> once;
     private final Retry retry;
     private final Timeout timeout;
 
@@ -86,13 +88,17 @@ public final class HttpPolicy {
         this.name = b.name;
         Pipeline.Builder<Object> withRetry = Pipeline.builder(b.name);
         Pipeline.Builder<Object> withoutRetry = Pipeline.builder(b.name);
+        Pipeline.Builder<Object> single = Pipeline.builder(b.name);
         for (Policy p : b.outer) {
+            if (p.kind() != Policy.Kind.RETRY && p.kind() != Policy.Kind.HEDGE) {
+                single.add(p);
+            }
             withRetry.add(p);
             withoutRetry.add(p);
         }
         if (b.maxAttempts > 1) {
             Retry.Builder rb = Retry.builder(b.name).maxAttempts(b.maxAttempts).backoff(b.backoff)
-                    .retryOn(HttpPolicy::isFailure)
+                    .retryOn(HttpPolicy::isRetryable)
                     .maxDelay(b.maxRetryDelay)
                     .delayHint(Object.class, (result, failure) -> failure instanceof HttpStatusException
                             && honoursRetryAfter(((HttpStatusException) failure).statusCode())
@@ -101,8 +107,10 @@ public final class HttpPolicy {
                     .listener(new RetryListener() { // first: the retried response is discarded ...
                         @Override
                         public void onRetry(Retry r, int attempt, long delayNanos, Throwable failure) {
-                            if (failure instanceof HttpStatusException) {
-                                ((HttpStatusException) failure).discard();
+                            Throwable f = failure instanceof TimeoutExceededException && failure.getCause() != null
+                                    ? failure.getCause() : failure; // a late failing status a timeout wrapped
+                            if (f instanceof HttpStatusException) {
+                                ((HttpStatusException) f).discard();
                             }
                         }
                     })
@@ -120,7 +128,7 @@ public final class HttpPolicy {
         }
         this.timeout = b.timeout == null ? null
                 : Timeout.builder(b.name).timeout(b.timeout).listener(b.timeoutListener).build();
-        for (Pipeline.Builder<Object> p : List.of(withRetry, withoutRetry)) {
+        for (Pipeline.Builder<Object> p : List.of(withRetry, withoutRetry, single)) {
             for (Policy policy : new Policy[] {b.breaker, b.limiter, timeout, b.bulkhead}) {
                 if (policy != null) {
                     p.add(policy);
@@ -129,6 +137,7 @@ public final class HttpPolicy {
         }
         this.idempotent = withRetry.build();
         this.other = withoutRetry.build();
+        this.once = single.build();
     }
 
     /** Starts building a policy named {@code name} (for metrics); every part is optional. */
@@ -154,6 +163,15 @@ public final class HttpPolicy {
          * it. May be called more than once for one response.
          */
         void discard(R response);
+
+        /**
+         * Whether {@code response}, if it fails, may be retried; false when it cannot be taken
+         * back (its body is already on its way to the caller). Such a failing status is still a
+         * failure for the breaker. Default: true.
+         */
+        default boolean retryable(R response) {
+            return true;
+        }
     }
 
     /**
@@ -223,8 +241,28 @@ public final class HttpPolicy {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    private Pipeline<Object> pipelineFor(String method) {
-        return isIdempotent(method) ? idempotent : other;
+    private Pipeline<Object> pipelineFor(String method, boolean repeatable) {
+        return !repeatable ? once : isIdempotent(method) ? idempotent : other;
+    }
+
+    /**
+     * Whether a request with this method, whose body can be sent again, may get more than one
+     * attempt: the policy retries it or hedges it. An adapter holds back what it must replay only
+     * when this is true.
+     */
+    public boolean mayRetry(String method) {
+        List<Policy.Kind> kinds = pipelineFor(method, true).kinds();
+        return kinds.contains(Policy.Kind.RETRY) || kinds.contains(Policy.Kind.HEDGE);
+    }
+
+    /**
+     * What the policy's retry retries: a {@link #isFailure failure}, unless it is a failing status
+     * whose response cannot be retried ({@link Responses#retryable}: its body already went to the
+     * caller). Public for a {@link Retry} of your own, added with {@link Builder#add}.
+     */
+    public static boolean isRetryable(Throwable failure) {
+        return isFailure(failure)
+                && !(failure instanceof HttpStatusException && !((HttpStatusException) failure).retryable);
     }
 
     /** Throws a failing status into the pipeline, so that the retry and the breaker see it. */
@@ -232,7 +270,10 @@ public final class HttpPolicy {
         int status = responses.status(response);
         if (isFailingStatus(status)) {
             String retryAfter = honoursRetryAfter(status) ? responses.header(response, "retry-after") : null;
-            throw new HttpStatusException(status, method, response, retryAfter, () -> responses.discard(response));
+            HttpStatusException e = new HttpStatusException(status, method, response, retryAfter,
+                    () -> responses.discard(response));
+            e.retryable = responses.retryable(response);
+            throw e;
         }
         return response;
     }
@@ -252,12 +293,24 @@ public final class HttpPolicy {
      */
     @SuppressWarnings("unchecked")
     public <R> R execute(String method, Callable<R> attempt, Responses<R> responses) throws Exception {
+        return execute(method, true, attempt, responses);
+    }
+
+    /**
+     * {@link #execute(String, Callable, Responses)} for a request whose body may not be sendable
+     * twice: with {@code repeatable} false it gets one attempt (the breaker, limiter, timeout and
+     * bulkhead still apply, and count its outcome as usual).
+     *
+     * @throws Exception what the attempt threw, or a policy's refusal
+     */
+    public <R> R execute(String method, boolean repeatable, Callable<R> attempt, Responses<R> responses)
+            throws Exception {
         Objects.requireNonNull(attempt, "attempt");
         Objects.requireNonNull(responses, "responses");
         Attempts<R> attempts = new Attempts<>(method, attempt, responses);
         Object result = null;
         try {
-            result = pipelineFor(method).call(attempts);
+            result = pipelineFor(method, repeatable).call(attempts);
             return (R) result;
         } catch (HttpStatusException e) {
             result = e.response();
@@ -285,6 +338,11 @@ public final class HttpPolicy {
 
         @Override
         public Object call() throws Exception {
+            R previous = last;
+            if (previous != null) {
+                last = null;
+                responses.discard(previous); // the last attempt's, reaching nobody (a timeout dropped it late)
+            }
             R response = attempt.call();
             last = response;
             return check(response, method, responses);
@@ -300,6 +358,17 @@ public final class HttpPolicy {
     @SuppressWarnings("unchecked")
     public <R> CompletableFuture<R> executeAsync(String method, Supplier<? extends CompletionStage<R>> attempt,
             Responses<R> responses) {
+        return executeAsync(method, true, attempt, responses);
+    }
+
+    /**
+     * {@link #executeAsync(String, Supplier, Responses)} for a request whose body may not be
+     * sendable twice; see {@link #execute(String, boolean, Callable, Responses)}.
+     *
+     * @return a stage with the response or the failure; it always completes
+     */
+    public <R> CompletableFuture<R> executeAsync(String method, boolean repeatable,
+            Supplier<? extends CompletionStage<R>> attempt, Responses<R> responses) {
         Objects.requireNonNull(attempt, "attempt");
         Objects.requireNonNull(responses, "responses");
         CompletableFuture<R> result = new CompletableFuture<>();
@@ -318,7 +387,7 @@ public final class HttpPolicy {
                 return check(r, method, responses);
             });
         };
-        pipelineFor(method).callAsync(checked).whenComplete((v, e) -> {
+        pipelineFor(method, repeatable).callAsync(checked).whenComplete((v, e) -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             Object outcome = v;
             if (cause instanceof HttpStatusException) {

@@ -26,6 +26,8 @@ public final class HttpStatusException extends RuntimeException {
     private final transient Object response;
     /** The {@code Retry-After} header of a 503 or 429, else null. */
     final transient String retryAfter;
+    /** False when the response cannot be retried (its body already went to the caller). */
+    transient boolean retryable = true;
     /** Frees the response's connection when it is retried; null if nothing to free. */
     private final transient Runnable discard;
 

@@ -214,8 +214,10 @@ public final class InboundDeadlines {
         }
 
         /**
-         * The server's maximum: no request's deadline lies further away than this, whatever its
-         * header asks for. Default: none (a trusted header's timeout is taken as it is).
+         * The server's maximum for what a header asks for: a longer timeout is cut to this. A request
+         * without a usable header (absent, malformed, or not trusted) gets {@link #defaultTimeout}
+         * instead, not this: set both to bound every request. Default: none (a trusted header's
+         * timeout is taken as it is).
          *
          * @throws NullPointerException if {@code maxTimeout} is null
          * @throws IllegalArgumentException if it is zero or negative

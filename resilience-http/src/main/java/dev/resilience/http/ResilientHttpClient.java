@@ -315,6 +315,8 @@ public final class ResilientHttpClient {
          * A final 5xx or 429 (after any retries) is thrown as {@link HttpStatusException} instead of
          * returned, so a {@link Fallback} or the caller's {@code catch} handles every failure in one
          * place.
+         * With a streaming body handler ({@code ofInputStream}), whoever catches it closes the body
+         * ({@code e.response(HttpResponse.class).body()}): the exception carries the response as is.
          */
         public Builder throwOnFailingStatus() {
             this.throwOnFailingStatus = true;

@@ -15,6 +15,7 @@ import dev.resilience.core.Timeout;
 import dev.resilience.core.TimeoutExceededException;
 import dev.resilience.core.TimeoutListener;
 import dev.resilience.context.Context;
+import dev.resilience.context.Registration;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,8 +24,11 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 
 /**
@@ -60,7 +64,9 @@ import java.util.function.Supplier;
  *
  * <p><b>Deadlines.</b> Each attempt's request timeout is the remaining deadline of the current
  * context (bounded by the per-attempt timeout, and by a shorter timeout set on the request), and the
- * deadline travels downstream as a {@code grpc-timeout} header.
+ * deadline travels downstream as a {@code grpc-timeout} header. When the attempt's context ends
+ * (the caller's deadline or cancellation, or the per-attempt timeout), the exchange is cancelled at
+ * once and the context's exception comes out.
  *
  * <p><b>Metrics.</b> The breaker, rate limiter and bulkhead carry their own listeners; the retry and
  * timeout the client builds get {@link Builder#retryListener} and {@link Builder#timeoutListener}
@@ -122,6 +128,46 @@ public final class ResilientHttpClient {
         return HttpDeadlines.propagate(HttpRequest.newBuilder(request, (name, value) -> true), ctx).build();
     }
 
+    /**
+     * One blocking attempt under the current context: the JDK client's own {@code send}, unless the
+     * context can end, in which case its end cancels the exchange (the JDK aborts a cancelled
+     * {@code sendAsync} future's exchange) and the caller gets the context's exception.
+     */
+    private <T> HttpResponse<T> sendOnce(HttpRequest request, HttpResponse.BodyHandler<T> handler)
+            throws IOException, InterruptedException {
+        Context ctx = Context.current();
+        HttpRequest r = withDeadline(request);
+        if (ctx == Context.background()) {
+            return http.send(r, handler);
+        }
+        CompletableFuture<HttpResponse<T>> f = http.sendAsync(r, handler);
+        Registration cancel = ctx.onDone(() -> f.cancel(true), Runnable::run);
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            ctx.throwIfDone();
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof IOException) {
+                throw (IOException) cause;
+            }
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            if (cause instanceof Error) {
+                throw (Error) cause;
+            }
+            throw new IOException(cause);
+        } catch (CancellationException e) {
+            ctx.throwIfDone();
+            throw e;
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            throw e;
+        } finally {
+            cancel.remove();
+        }
+    }
+
     private <T> HttpResponse<T> finish(HttpResponse<T> response) {
         if (throwOnFailingStatus && HttpPolicy.isFailingStatus(response.statusCode())) {
             throw new HttpStatusException(response.statusCode(), response.request().method() + " " + response.uri(),
@@ -150,7 +196,7 @@ public final class ResilientHttpClient {
         Objects.requireNonNull(handler, "handler");
         HttpResponse<?> response;
         try {
-            response = policy.execute(request.method(), () -> http.send(withDeadline(request), handler), RESPONSES);
+            response = policy.execute(request.method(), () -> sendOnce(request, handler), RESPONSES);
         } catch (IOException | InterruptedException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -171,7 +217,23 @@ public final class ResilientHttpClient {
             } catch (RuntimeException e) {
                 return CompletableFuture.failedFuture(e);
             }
-            return http.sendAsync(r, handler).thenApply(x -> x);
+            Context ctx = Context.current();
+            CompletableFuture<HttpResponse<T>> f = http.sendAsync(r, handler);
+            if (ctx == Context.background()) {
+                return f.thenApply(x -> x);
+            }
+            Registration cancel = ctx.onDone(() -> f.cancel(true), Runnable::run); // the JDK aborts the exchange
+            return f.handle((x, e) -> {
+                cancel.remove();
+                if (e != null) {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (ctx.isDone()) {
+                        throw ctx.err(); // we cancelled it: the caller's end, not the server's failure
+                    }
+                    throw cause instanceof RuntimeException ? (RuntimeException) cause : new CompletionException(cause);
+                }
+                return x;
+            });
         };
         return policy.executeAsync(request.method(), attempt, RESPONSES)
                 .thenApply(r -> finish((HttpResponse<T>) r));

@@ -281,11 +281,14 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
             return CompletableFuture.failedFuture(
                     new StatusRuntimeException(Status.CANCELLED.withDescription("the call has ended")));
         }
-        Context attemptContext = Context.current();
-        if (attemptContext.isDone()) {
-            return CompletableFuture.failedFuture(new StatusRuntimeException(GrpcStatuses.toStatus(attemptContext.err())));
-        }
         CancelHandle r = runHandle;
+        Context attemptContext = Context.current();
+        if (attemptContext == Context.background()) {
+            attemptContext = r.context(); // a policy that hopped threads without the context: the run's
+        }
+        if (attemptContext.isDone()) {
+            return CompletableFuture.failedFuture(attemptContext.err());
+        }
         // the options carry the earliest deadline but io.grpc.Context's, which grpc-java applies itself
         CallOptions attemptOptions = attemptContext == r.context() ? options
                 : ResilienceClientInterceptor.withDeadlineOf(options, attemptContext);
@@ -423,8 +426,10 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
     }
 
     /**
-     * One attempt's call: its listener, its outcome as a stage (completed with itself on success),
-     * and its hook into the attempt's context, which cancels the call when the context ends.
+     * One attempt's call: its listener, its outcome as a stage (completed with itself on success, a
+     * {@link StatusRuntimeException} on failure, the context's exception if the attempt's context
+     * ended it), and its hook into the attempt's context, which cancels the call when the context
+     * ends.
      */
     static final class Attempt<RespT> extends Listener<RespT> implements Runnable {
         private final GuardedCall<?, RespT> owner;
@@ -484,18 +489,18 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
             if (w != null) {
                 w.remove();
             }
-            Status s = status;
             ContextDoneException why = cancelledFor;
-            if (why != null && s.getCode() == Status.Code.CANCELLED) {
-                s = GrpcStatuses.toStatus(why); // our context's end, reported as such (DEADLINE_EXCEEDED or CANCELLED)
-            }
             owner.callbackThread = Thread.currentThread();
             try {
-                if (extra) {
+                if (why != null && status.getCode() == Status.Code.CANCELLED) {
+                    // we cancelled it: the attempt fails with the context's exception, as any task of
+                    // the toolkit does (a breaker excludes a cancellation, a retry does not retry it)
+                    future.completeExceptionally(why);
+                } else if (extra) {
                     future.completeExceptionally(new StatusRuntimeException(
                             Status.INTERNAL.withDescription("More than one value received for unary call"), t));
-                } else if (!s.isOk()) {
-                    future.completeExceptionally(new StatusRuntimeException(s, t));
+                } else if (!status.isOk()) {
+                    future.completeExceptionally(new StatusRuntimeException(status, t));
                 } else if (message == null) {
                     future.completeExceptionally(new StatusRuntimeException(
                             Status.INTERNAL.withDescription("No value received for unary call"), t));

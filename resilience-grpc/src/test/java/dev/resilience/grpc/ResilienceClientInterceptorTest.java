@@ -361,12 +361,21 @@ class ResilienceClientInterceptorTest {
             }
             ECHO.handle(request, response);
         });
-        Hedge hedge = Hedge.builder("hedge").delay(Duration.ofMillis(50)).maxHedges(1).build();
-        Channel channel = channel(ResilienceClientInterceptor.builder().policy(hedge).build());
+        CircuitBreaker breaker = CircuitBreaker.builder("hedged").build(); // default exclusions
+        Pipeline<Object> guards = Pipeline.builder("hedged")
+                .add(Hedge.builder("hedge").delay(Duration.ofMillis(50)).maxHedges(1).build()).add(breaker).build();
+        Channel channel = channel(ResilienceClientInterceptor.builder().pipeline(guards).build());
         assertEquals("echo:a", ClientCalls.blockingUnaryCall(channel, UNARY, CallOptions.DEFAULT, "a"));
         Context loser = loserSaw.get(5, TimeUnit.SECONDS);
         assertInstanceOf(ContextCancelledException.class, loser.err(), "the losing attempt was cancelled on the server");
         assertEquals(2, below.get());
+        long until = System.nanoTime() + 5 * SECOND;
+        while (breaker.counts().totalExclusions() == 0 && System.nanoTime() < until) {
+            Thread.sleep(5); // the loser's close arrives on the channel's thread
+        }
+        assertEquals(1, breaker.counts().totalExclusions(), "the cancelled loser is the caller's doing, not a failure");
+        assertEquals(0, breaker.counts().totalFailures());
+        assertEquals(1, breaker.counts().totalSuccesses());
     }
 
     @Test

@@ -68,6 +68,8 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
     private final MethodDescriptor<ReqT, RespT> method;
     /** The application's options, their deadline already no later than ours. */
     private final CallOptions options;
+    /** The deadline of the application's own options, before ours was put on them; or null. */
+    private final io.grpc.Deadline ownDeadline;
     private final Channel next;
     private final Context ours;
     /** The application's io.grpc.Context: every attempt's call is made under it. */
@@ -84,7 +86,6 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
 
     // The run: set by halfClose before the policy starts.
     private volatile CancelHandle runHandle;
-    private volatile CallOptions runOptions;
     private volatile Registration runWatch;
     private volatile ClientCall<ReqT, RespT> lastCall;
 
@@ -96,10 +97,11 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
     volatile Thread callbackThread;
 
     GuardedCall(ResilienceClientInterceptor.Guard guard, MethodDescriptor<ReqT, RespT> method, CallOptions options,
-            Channel next, Context ours, io.grpc.Context grpc) {
+            io.grpc.Deadline ownDeadline, Channel next, Context ours, io.grpc.Context grpc) {
         this.guard = guard;
         this.method = method;
         this.options = options;
+        this.ownDeadline = ownDeadline;
         this.next = next;
         this.ours = ours;
         this.grpc = grpc;
@@ -214,7 +216,6 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
     private void begin() {
         CancelHandle r = newRun();
         Context runContext = r.context();
-        runOptions = ResilienceClientInterceptor.withDeadlineOf(options, runContext);
         runHandle = r;
         Registration watch = runContext.onDone(this, GrpcContexts.DIRECT); // this.run(): the run ended first
         runWatch = watch;
@@ -241,9 +242,15 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
         }
     }
 
-    /** A child of ours with the call's effective deadline: ours, the options' or io.grpc.Context's. */
+    /**
+     * A child of ours with the call's effective deadline. Ours is on the options already; a deadline
+     * of the application's own options or of its {@code io.grpc.Context} that is earlier becomes the
+     * child's own, so the policy's waits (a retry's backoff) respect it too. Only those two are
+     * compared with ours: the options' deadline, made from ours, would tie with it by chance and
+     * give every call a needless timer.
+     */
     private CancelHandle newRun() {
-        io.grpc.Deadline d = options.getDeadline();
+        io.grpc.Deadline d = ownDeadline;
         io.grpc.Deadline g = grpc.getDeadline();
         if (g != null && (d == null || g.isBefore(d))) {
             d = g;
@@ -255,7 +262,7 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
         long now = System.nanoTime();
         long remaining = d.timeRemaining(TimeUnit.NANOSECONDS);
         if (remaining >= oursRemaining) {
-            return ours.withCancel(); // ours is the effective deadline (it was put on the options)
+            return ours.withCancel();
         }
         return ours.withDeadline(Deadline.at(now + remaining, Ticker.system()));
     }
@@ -275,13 +282,17 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
             return CompletableFuture.failedFuture(
                     new StatusRuntimeException(Status.CANCELLED.withDescription("the call has ended")));
         }
-        Context attemptContext = Context.current();
-        if (attemptContext.isDone()) {
-            return CompletableFuture.failedFuture(new StatusRuntimeException(GrpcStatuses.toStatus(attemptContext.err())));
-        }
         CancelHandle r = runHandle;
-        CallOptions attemptOptions = attemptContext == r.context() ? runOptions
-                : ResilienceClientInterceptor.withDeadlineOf(runOptions, attemptContext);
+        Context attemptContext = Context.current();
+        if (attemptContext == Context.background()) {
+            attemptContext = r.context(); // a policy that hopped threads without the context: the run's
+        }
+        if (attemptContext.isDone()) {
+            return CompletableFuture.failedFuture(attemptContext.err());
+        }
+        // the options carry the earliest deadline but io.grpc.Context's, which grpc-java applies itself
+        CallOptions attemptOptions = attemptContext == r.context() ? options
+                : ResilienceClientInterceptor.withDeadlineOf(options, attemptContext);
         ClientCall<ReqT, RespT> call;
         io.grpc.Context previous = grpc.attach();
         try {
@@ -416,8 +427,10 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
     }
 
     /**
-     * One attempt's call: its listener, its outcome as a stage (completed with itself on success),
-     * and its hook into the attempt's context, which cancels the call when the context ends.
+     * One attempt's call: its listener, its outcome as a stage (completed with itself on success, a
+     * {@link StatusRuntimeException} on failure, the context's exception if the attempt's context
+     * ended it), and its hook into the attempt's context, which cancels the call when the context
+     * ends.
      */
     static final class Attempt<RespT> extends Listener<RespT> implements Runnable {
         private final GuardedCall<?, RespT> owner;
@@ -477,18 +490,18 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
             if (w != null) {
                 w.remove();
             }
-            Status s = status;
             ContextDoneException why = cancelledFor;
-            if (why != null && s.getCode() == Status.Code.CANCELLED) {
-                s = GrpcStatuses.toStatus(why); // our context's end, reported as such (DEADLINE_EXCEEDED or CANCELLED)
-            }
             owner.callbackThread = Thread.currentThread();
             try {
-                if (extra) {
+                if (why != null && status.getCode() == Status.Code.CANCELLED) {
+                    // we cancelled it: the attempt fails with the context's exception, as any task of
+                    // the toolkit does (a breaker excludes a cancellation, a retry does not retry it)
+                    future.completeExceptionally(why);
+                } else if (extra) {
                     future.completeExceptionally(new StatusRuntimeException(
                             Status.INTERNAL.withDescription("More than one value received for unary call"), t));
-                } else if (!s.isOk()) {
-                    future.completeExceptionally(new StatusRuntimeException(s, t));
+                } else if (!status.isOk()) {
+                    future.completeExceptionally(new StatusRuntimeException(status, t));
                 } else if (message == null) {
                     future.completeExceptionally(new StatusRuntimeException(
                             Status.INTERNAL.withDescription("No value received for unary call"), t));

@@ -53,8 +53,10 @@ import java.util.function.Supplier;
  * <p><b>Guards</b> ({@link Builder#policy} or {@link Builder#pipeline}) apply to
  * {@link MethodDescriptor.MethodType#UNARY UNARY} methods only ({@link Builder#methods} narrows
  * them further); streaming calls get the deadline and cancellation alone. The request message is
- * kept until {@code halfClose}, then the policy runs; each attempt it makes is a fresh call on the
- * channel below, under the context the policy gives it (a {@code Timeout}'s or {@code Hedge}'s per-attempt
+ * kept until {@code halfClose}, then the policy runs under a child of the context whose deadline
+ * is the call's effective one (so a retry's backoff respects a shorter deadline of the call options
+ * or of {@code io.grpc.Context} too); each attempt it makes is a fresh call on the channel below,
+ * under the context the policy gives it (a {@code Timeout}'s or {@code Hedge}'s per-attempt
  * context bounds and cancels that attempt alone), with {@code grpc-previous-rpc-attempts} on
  * retries. An attempt fails with a {@link io.grpc.StatusRuntimeException}, so the policy's
  * predicates see gRPC statuses: classify them with {@link GrpcStatuses} (a {@code Retry}'s default
@@ -127,7 +129,8 @@ public final class ResilienceClientInterceptor implements ClientInterceptor {
         }
         CallOptions options = withDeadlineOf(callOptions, ours);
         if (guard != null && method.getType() == MethodDescriptor.MethodType.UNARY && guards(method)) {
-            return new GuardedCall<>(guard, method, options, next, ours, io.grpc.Context.current());
+            return new GuardedCall<>(guard, method, options, callOptions.getDeadline(), next, ours,
+                    io.grpc.Context.current());
         }
         if (ours == Context.background()) {
             return next.newCall(method, options);

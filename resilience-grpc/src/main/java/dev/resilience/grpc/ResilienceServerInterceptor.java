@@ -81,6 +81,11 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
             request.cancel(e);
             throw e;
         }
+        if (listener == null) { // grpc-java fails the call; nothing of ours may outlive it
+            link.release();
+            request.cancel();
+            return null;
+        }
         return new Bound<>(listener, request, grpc, link);
     }
 

@@ -100,6 +100,19 @@ class GrpcContextsTest {
     }
 
     @Test
+    void grpcsOwnDeadlineFiresOnTheSharedTimerWhenOurClockIsNotRealTime() throws Exception {
+        ManualTicker frozen = new ManualTicker(); // our deadline never passes on it
+        CancelHandle ours = Context.background().withTimeout(Duration.ofMillis(50), frozen);
+        io.grpc.Context.CancellableContext grpc = GrpcContexts.toGrpc(ours.context(), io.grpc.Context.ROOT);
+        java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+        grpc.addListener(c -> cancelled.countDown(), Runnable::run);
+        assertTrue(cancelled.await(5, TimeUnit.SECONDS), "gRPC's 50 ms deadline fired in real time");
+        assertInstanceOf(TimeoutException.class, grpc.cancellationCause());
+        assertFalse(ours.context().isDone(), "gRPC's end does not reach ours");
+        ours.cancel();
+    }
+
+    @Test
     void toGrpcOfADoneContextIsCancelledAtOnce() {
         CancelHandle ours = Context.background().withTimeout(Duration.ZERO);
         io.grpc.Context.CancellableContext grpc = GrpcContexts.toGrpc(ours.context(), io.grpc.Context.ROOT);

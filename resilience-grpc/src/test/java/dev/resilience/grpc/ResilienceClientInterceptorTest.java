@@ -18,6 +18,7 @@ import dev.resilience.context.Ticker;
 import dev.resilience.core.Backoff;
 import dev.resilience.core.CallNotPermittedException;
 import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Hedge;
 import dev.resilience.core.Pipeline;
 import dev.resilience.core.RateLimiter;
 import dev.resilience.core.RequestNotPermittedException;
@@ -221,15 +222,37 @@ class ResilienceClientInterceptorTest {
     }
 
     @Test
-    void retriesUnavailableThenSucceeds() throws Exception {
-        loopback.handler.set(Loopback.failing(2, Status.UNAVAILABLE));
+    void retriesUnavailableThenSucceedsWithinOurDeadline() throws Exception {
+        Loopback.Handler flaky = Loopback.failing(2, Status.UNAVAILABLE);
+        AtomicLong seen = new AtomicLong(-1);
+        loopback.handler.set((request, response) -> {
+            seen.set(Context.current().remainingNanos());
+            flaky.handle(request, response);
+        });
         Channel channel = channel(ResilienceClientInterceptor.builder().policy(retry("unavailable").maxAttempts(4).build()).build());
-        try (CancelHandle h = Context.current().withTimeout(Duration.ofSeconds(10)); Scope s = h.attach()) {
+        try (CancelHandle h = Context.current().withTimeout(Duration.ofSeconds(2)); Scope s = h.attach()) {
             assertEquals("echo:a", ClientCalls.blockingUnaryCall(channel, UNARY, CallOptions.DEFAULT, "a"));
         }
         assertEquals(3, loopback.invocations.get());
         assertEquals(3, below.get(), "each attempt is a fresh call below");
         assertEquals("2", loopback.lastHeaders.get().get(GuardedCall.PREVIOUS_ATTEMPTS));
+        assertTrue(seen.get() > SECOND && seen.get() <= 2 * SECOND, "the last attempt's deadline was ours: " + seen.get());
+    }
+
+    @Test
+    void aShorterDeadlineOfTheCallBoundsTheRetriesToo() throws Exception {
+        loopback.handler.set(Loopback.failing(Integer.MAX_VALUE, Status.UNAVAILABLE));
+        Retry slowRetry = Retry.builder("slow-backoff").maxAttempts(5).backoff(Backoff.fixed(Duration.ofMillis(400)))
+                .retryOn(GrpcStatuses::isRetryable).build();
+        Channel channel = channel(ResilienceClientInterceptor.builder().policy(slowRetry).build());
+        long start = System.nanoTime();
+        try (CancelHandle h = Context.current().withTimeout(Duration.ofSeconds(30)); Scope s = h.attach()) {
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ClientCalls.blockingUnaryCall(
+                    channel, UNARY, CallOptions.DEFAULT.withDeadlineAfter(300, TimeUnit.MILLISECONDS), "a"));
+            assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), "the last attempt's outcome");
+        }
+        assertEquals(1, loopback.invocations.get(), "a 400 ms backoff would pass the call's 300 ms deadline: no retry");
+        assertTrue(System.nanoTime() - start < 5 * SECOND);
     }
 
     @Test
@@ -323,6 +346,50 @@ class ResilienceClientInterceptorTest {
                 "the first attempt carried its own 200 ms deadline: " + firstRemaining.get());
         ResilienceServerInterceptorTest.assertEndedByTheDeadline(firstSaw.get(5, TimeUnit.SECONDS), start, 200);
         assertEquals(2, seen.get());
+    }
+
+    @Test
+    void aHedgeCancelsTheLosingAttemptAcrossTheWire() throws Exception {
+        AtomicInteger seen = new AtomicInteger();
+        CompletableFuture<Context> loserSaw = new CompletableFuture<>();
+        loopback.handler.set((request, response) -> {
+            Context ctx = Context.current();
+            if (seen.incrementAndGet() == 1) { // the first attempt is stuck
+                ctx.waitUntil(Ticker.system(), System.nanoTime() + 10 * SECOND);
+                loserSaw.complete(ctx);
+                return;
+            }
+            ECHO.handle(request, response);
+        });
+        CircuitBreaker breaker = CircuitBreaker.builder("hedged").build(); // default exclusions
+        Pipeline<Object> guards = Pipeline.builder("hedged")
+                .add(Hedge.builder("hedge").delay(Duration.ofMillis(50)).maxHedges(1).build()).add(breaker).build();
+        Channel channel = channel(ResilienceClientInterceptor.builder().pipeline(guards).build());
+        assertEquals("echo:a", ClientCalls.blockingUnaryCall(channel, UNARY, CallOptions.DEFAULT, "a"));
+        Context loser = loserSaw.get(5, TimeUnit.SECONDS);
+        assertInstanceOf(ContextCancelledException.class, loser.err(), "the losing attempt was cancelled on the server");
+        assertEquals(2, below.get());
+        long until = System.nanoTime() + 5 * SECOND;
+        while (breaker.counts().totalExclusions() == 0 && System.nanoTime() < until) {
+            Thread.sleep(5); // the loser's close arrives on the channel's thread
+        }
+        assertEquals(1, breaker.counts().totalExclusions(), "the cancelled loser is the caller's doing, not a failure");
+        assertEquals(0, breaker.counts().totalFailures());
+        assertEquals(1, breaker.counts().totalSuccesses());
+    }
+
+    @Test
+    void manyCallsUnderALongLivedContextLeaveNothingOnIt() throws Exception {
+        Channel plain = channel(ResilienceClientInterceptor.create());
+        Channel guarded = channel(ResilienceClientInterceptor.builder().policy(retry("long-lived").build()).build());
+        try (CancelHandle h = Context.current().withTimeout(Duration.ofMinutes(5)); Scope s = h.attach()) {
+            for (int i = 0; i < 200; i++) {
+                assertEquals("echo:" + i, ClientCalls.blockingUnaryCall(i % 2 == 0 ? plain : guarded, UNARY,
+                        CallOptions.DEFAULT, Integer.toString(i)));
+            }
+            int cells = GrpcInternals.listenerCells(h);
+            assertTrue(cells < 40, "every call withdrew its hook from the context (withdrawn ones are compacted): " + cells);
+        }
     }
 
     @Test

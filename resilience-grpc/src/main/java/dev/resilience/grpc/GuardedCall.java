@@ -215,6 +215,12 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
     /** Starts the policy under the run's context. */
     private void begin() {
         CancelHandle r = newRun();
+        if (grpc != io.grpc.Context.ROOT) {
+            // the application's io.grpc.Context (a handler's, whose client left) ends the run too, not
+            // only its deadline: otherwise every attempt would fail CANCELLED at once and be retried
+            GrpcContexts.FromGrpc link = GrpcContexts.follow(grpc, r);
+            r.context().onDone(link::release, GrpcContexts.DIRECT);
+        }
         Context runContext = r.context();
         runHandle = r;
         Registration watch = runContext.onDone(this, GrpcContexts.DIRECT); // this.run(): the run ended first

@@ -445,6 +445,25 @@ class ResilienceClientInterceptorTest {
     }
 
     @Test
+    void cancellingTheApplicationsGrpcContextEndsAGuardedCallAndItsRetries() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        loopback.handler.set((request, response) -> {
+            started.countDown();
+            Context.current().waitUntil(Ticker.system(), System.nanoTime() + 10 * SECOND);
+            response.onError(Status.CANCELLED.asRuntimeException());
+        });
+        Retry retryAll = Retry.builder("retry-everything").maxAttempts(5).backoff(Backoff.fixed(Duration.ofMillis(5))).build();
+        Channel channel = channel(ResilienceClientInterceptor.builder().policy(retryAll).build());
+        io.grpc.Context.CancellableContext grpcContext = io.grpc.Context.current().withCancellation();
+        Future<String> f = grpcContext.call(() -> ClientCalls.futureUnaryCall(channel.newCall(UNARY, CallOptions.DEFAULT), "a"));
+        assertTrue(started.await(5, TimeUnit.SECONDS));
+        grpcContext.cancel(null); // e.g. a handler's context whose client left, without the server interceptor
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
+        assertEquals(Status.Code.CANCELLED, Status.fromThrowable(e.getCause()).getCode());
+        assertEquals(1, loopback.invocations.get(), "the run ended with the application's context: no retries");
+    }
+
+    @Test
     void theApplicationsCancelEndsAGuardedCallOnceAndTheServerSeesIt() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
         CompletableFuture<Throwable> serverSaw = new CompletableFuture<>();

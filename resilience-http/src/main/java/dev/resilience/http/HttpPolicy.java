@@ -315,6 +315,11 @@ public final class HttpPolicy {
         } catch (HttpStatusException e) {
             result = e.response();
             return (R) result;
+        } catch (TimeoutExceededException e) {
+            if (e.getCause() instanceof HttpStatusException) {
+                ((HttpStatusException) e.getCause()).discard(); // a failing status that came too late
+            }
+            throw e;
         } finally {
             R last = attempts.last;
             if (last != null && last != result) {
@@ -345,7 +350,12 @@ public final class HttpPolicy {
             }
             R response = attempt.call();
             last = response;
-            return check(response, method, responses);
+            try {
+                return check(response, method, responses);
+            } catch (HttpStatusException failing) {
+                last = null; // the retry discards it, or the caller gets it
+                throw failing;
+            }
         }
     }
 

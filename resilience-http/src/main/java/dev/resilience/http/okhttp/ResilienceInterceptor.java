@@ -285,6 +285,10 @@ public final class ResilienceInterceptor implements Interceptor {
                 if (chain.call().isCanceled()) {
                     throw new CallCanceled(e); // its owner cancelled it: another attempt would fail the same way
                 }
+                if (e instanceof InterruptedIOException && !(e instanceof java.net.SocketTimeoutException)
+                        && Thread.currentThread().isInterrupted()) {
+                    throw new CallCanceled(e); // the thread was interrupted: the caller stopping, not the server
+                }
                 throw e;
             }
             last = response;

@@ -291,7 +291,6 @@ public final class HttpPolicy {
      *     ({@code CallNotPermittedException}, {@link RequestNotPermittedException},
      *     {@link TimeoutExceededException}, {@code ContextDoneException})
      */
-    @SuppressWarnings("unchecked")
     public <R> R execute(String method, Callable<R> attempt, Responses<R> responses) throws Exception {
         return execute(method, true, attempt, responses);
     }
@@ -303,6 +302,7 @@ public final class HttpPolicy {
      *
      * @throws Exception what the attempt threw, or a policy's refusal
      */
+    @SuppressWarnings("unchecked")
     public <R> R execute(String method, boolean repeatable, Callable<R> attempt, Responses<R> responses)
             throws Exception {
         Objects.requireNonNull(attempt, "attempt");
@@ -365,7 +365,6 @@ public final class HttpPolicy {
      * @return a stage with the last attempt's response (also when it has a failing status), or the
      *     last failure; it always completes
      */
-    @SuppressWarnings("unchecked")
     public <R> CompletableFuture<R> executeAsync(String method, Supplier<? extends CompletionStage<R>> attempt,
             Responses<R> responses) {
         return executeAsync(method, true, attempt, responses);
@@ -377,6 +376,7 @@ public final class HttpPolicy {
      *
      * @return a stage with the response or the failure; it always completes
      */
+    @SuppressWarnings("unchecked")
     public <R> CompletableFuture<R> executeAsync(String method, boolean repeatable,
             Supplier<? extends CompletionStage<R>> attempt, Responses<R> responses) {
         Objects.requireNonNull(attempt, "attempt");

@@ -67,10 +67,11 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
     private final AsyncExecChain chain;
     private final AsyncExecCallback callback;
     private final Context caller;
-    /** The policy may retry: failing responses are held back. */
+    private final HttpPolicy policy;
+    /** The entity can be produced again (or there is none): the policy may retry the request. */
+    private final boolean repeatable;
+    /** The policy may retry this request: failing responses are held back. */
     private final boolean mayRetry;
-    /** The entity cannot be produced twice: failures pass through the retry untouched. */
-    private final boolean once;
 
     /** 1 once the callback belongs to one outcome (an attempt's response, a replay, a failure). */
     private volatile int committed;
@@ -82,21 +83,24 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
     private volatile boolean configBounded;
 
     AsyncExchange(HttpRequest request, AsyncEntityProducer entity, AsyncExecChain.Scope scope, AsyncExecChain chain,
-            AsyncExecCallback callback, boolean mayRetry) {
+            AsyncExecCallback callback, HttpPolicy policy) {
         this.request = request;
         this.entity = entity;
         this.scope = scope;
         this.chain = chain;
         this.callback = callback;
         this.caller = Context.current();
-        this.mayRetry = mayRetry;
-        this.once = mayRetry && entity != null && !entity.isRepeatable();
+        this.policy = policy;
+        this.repeatable = entity == null || entity.isRepeatable();
+        String method = request.getMethod();
+        // a retry added with HttpPolicy.Builder.add counts too; a null method fails in start(), to the callback
+        this.mayRetry = repeatable && method != null && policy.mayRetry(method);
         this.savedConfig = scope.clientContext.getRequestConfig();
     }
 
-    void start(HttpPolicy policy) {
+    void start() {
         try {
-            policy.executeAsync(request.getMethod(), this, AsyncOutcome.RESPONSES).whenComplete(this);
+            policy.executeAsync(request.getMethod(), repeatable, this, AsyncOutcome.RESPONSES).whenComplete(this);
         } catch (RuntimeException e) { // the callback must hear of it: the client only reports checked exceptions
             if (commit()) {
                 callback.failed(e);
@@ -110,16 +114,14 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
         Context ctx = Context.current();
         int n = attempts + 1;
         attempts = n;
-        if (committed != 0) { // only a policy running attempts side by side gets here
-            return CompletableFuture.failedFuture(new Attempts.PassThrough(null,
-                    new CancellationException("another attempt answered")));
+        if (committed != 0) { // a response went to the callback: only a policy not asking HttpPolicy gets here
+            return CompletableFuture.failedFuture(new Attempts.Stop(new CancellationException("another attempt answered")));
         }
-        if (once && n > 1) {
-            return CompletableFuture.failedFuture(new Attempts.PassThrough(null, Attempts.notRepeatable(previousFailure)));
+        if (!repeatable && n > 1) { // only a policy of the user's calls it again: the policy runs it once
+            return CompletableFuture.failedFuture(new Attempts.Stop(Attempts.notRepeatable(previousFailure)));
         }
         if (cancelledByCaller()) {
-            return CompletableFuture.failedFuture(new Attempts.PassThrough(null,
-                    new CancellationException("Request execution cancelled")));
+            return CompletableFuture.failedFuture(new Attempts.Stop(new CancellationException("Request execution cancelled")));
         }
         ctx.throwIfDone();
         // Later attempts start from the caller's request: the chain below adds headers to the one it is given.
@@ -168,11 +170,8 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
     public void accept(AsyncOutcome outcome, Throwable error) {
         if (error != null) {
             Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            if (e instanceof Attempts.PassThrough) {
-                if (((Attempts.PassThrough) e).response != null) {
-                    return; // an attempt passed its response to the callback already
-                }
-                e = e.getCause();
+            if (e instanceof Attempts.Stop) {
+                e = ((Attempts.Stop) e).outcome();
             }
             if (commit()) {
                 callback.failed(e instanceof Exception ? (Exception) e : new ExecutionException(e));
@@ -210,8 +209,8 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
         if (done != null) {
             return done; // the context ended the exchange: its own exception, not the abort's
         }
-        if (once || cancelledByCaller()) {
-            return new Attempts.PassThrough(null, cause);
+        if (cancelledByCaller()) {
+            return new Attempts.Stop(cause); // the caller stopped: neither retried nor the server's failure
         }
         return cause;
     }
@@ -316,7 +315,7 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
                 state = ABANDONED;
                 cancellable.cancel();
                 runtime.discardEndpoint();
-                stage.completeExceptionally(new Attempts.PassThrough(null, new CancellationException("another attempt answered")));
+                stage.completeExceptionally(new Attempts.Stop(new CancellationException("another attempt answered")));
                 return false;
             }
             onDone.remove();
@@ -332,7 +331,7 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
             }
             boolean failing = HttpPolicy.isFailingStatus(response.getCode());
             boolean tooLong = entityDetails != null && entityDetails.getContentLength() > Attempts.MAX_BUFFERED_BODY;
-            if (failing && mayRetry && !once && !tooLong) {
+            if (failing && mayRetry && !tooLong) {
                 if (!STATE.compareAndSet(this, LIVE, HOLDING)) {
                     return null;
                 }
@@ -349,16 +348,11 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
             if (!claimDelivery(LIVE)) {
                 return null;
             }
-            AsyncOutcome delivered = AsyncOutcome.delivered(response);
             try {
                 return callback.handleResponse(response, entityDetails);
             } finally {
-                // A failing response that the policy could retry, had it fitted, must not be: it is the caller's now.
-                if (failing && mayRetry) {
-                    stage.completeExceptionally(new Attempts.PassThrough(delivered, null));
-                } else {
-                    stage.complete(delivered);
-                }
+                // The policy sees it: a failing one is counted, and not retried (it is the caller's now).
+                stage.complete(AsyncOutcome.delivered(response));
             }
         }
 
@@ -407,7 +401,6 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
                 src.position(src.limit());
                 return;
             }
-            AsyncOutcome delivered = AsyncOutcome.delivered(head);
             try {
                 AsyncDataConsumer consumer = callback.handleResponse(head, details);
                 passed = consumer != null ? consumer : DROP;
@@ -417,7 +410,7 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
             } catch (HttpException e) {
                 throw new IOException(e);
             } finally {
-                stage.completeExceptionally(new Attempts.PassThrough(delivered, null));
+                stage.complete(AsyncOutcome.delivered(head)); // counted if failing, never retried
             }
         }
 

@@ -30,6 +30,12 @@ final class AsyncOutcome {
         public void discard(AsyncOutcome outcome) {
             // its connection went back to the pool when the body was read
         }
+
+        /** A response already on its way to the caller's callback cannot be taken back: counted, not retried. */
+        @Override
+        public boolean retryable(AsyncOutcome outcome) {
+            return !outcome.delivered;
+        }
     };
 
     final HttpResponse head;

@@ -8,10 +8,14 @@ import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.core5.http.HttpRequest;
 import org.apache.hc.core5.util.Timeout;
 
-/** What the classic and the async handler share: the deadline on an attempt, and outcomes kept from the retry. */
+/** What the classic and the async handler share: the deadline on an attempt, and outcomes that stop the policy. */
 final class Attempts {
 
-    /** The largest failing response body the async handler holds back while the policy decides on a retry. */
+    /**
+     * The largest failing response body the async handler holds back while the policy decides on a
+     * retry, and the largest the classic handler reads to its end to reuse a retried response's
+     * connection.
+     */
     static final int MAX_BUFFERED_BODY = 64 * 1024;
 
     private Attempts() {
@@ -75,20 +79,31 @@ final class Attempts {
     }
 
     /**
-     * An outcome the policy must not retry, carried out of it unchanged: a request whose body cannot
-     * be sent twice, a response already passed to the caller, an exchange the caller cancelled. It
-     * is not a failure in the sense of {@code HttpPolicy.isFailure}, so the retry stops at it; the
-     * handler turns it back into the response or the exception it carries.
+     * An attempt that ends the policy's run without saying anything about the server: the caller
+     * aborted the exchange (its {@code IOException} or {@code CancellationException} is the cause),
+     * another attempt's response already went to the caller, or a policy of the user's tried to send
+     * a body that cannot be sent twice. An {@link InterruptedException}, because that is what the
+     * policies treat as the caller stopping: a retry does not retry it, a breaker with its default
+     * exclusions does not count it (not even one built with {@code isSuccessful(...)}, exclusions
+     * coming first). The handlers unwrap it: the caller gets its cause. No stack trace: its cause has
+     * the one that matters.
      */
-    static final class PassThrough extends RuntimeException {
+    static final class Stop extends InterruptedException {
         private static final long serialVersionUID = 1L;
 
-        /** The response (the client's own type), or null when the outcome is {@link #getCause()}. */
-        final transient Object response;
+        Stop(Exception cause) {
+            super(cause.getMessage());
+            initCause(cause);
+        }
 
-        PassThrough(Object response, Throwable failure) {
-            super(failure == null ? "a response passed through" : failure.toString(), failure, false, false);
-            this.response = response;
+        @Override
+        public Throwable fillInStackTrace() {
+            return this;
+        }
+
+        /** What the caller gets: the cause. */
+        Exception outcome() {
+            return (Exception) getCause();
         }
     }
 }

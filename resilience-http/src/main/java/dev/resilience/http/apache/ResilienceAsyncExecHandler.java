@@ -43,13 +43,14 @@ import org.apache.hc.core5.http.nio.AsyncEntityProducer;
  * response, once: a response that will not be retried streams to it as it arrives; a failing response
  * that the policy may retry is read whole first (its connection goes back to the pool before the next
  * attempt) and handed to the consumer if the policy ends with it. Holding back is bounded: a failing
- * response with a body over 64 KiB goes to the consumer as it arrives and is not retried (a breaker
- * with its default settings still counts it as a failure). Only idempotent methods
- * are retried unless the policy says {@code retryNonIdempotent()}, and only a request whose entity
- * producer is {@linkplain AsyncEntityProducer#isRepeatable() repeatable} is sent twice: one that is not
- * gets one attempt, whose outcome reaches the caller unchanged. Policies that run attempts side by side
- * (a hedge added to the policy) are not supported: the first response wins, the other attempts are
- * dropped.
+ * response with a body over 64 KiB goes to the consumer as it arrives and is not retried (the breaker
+ * still counts it as a failure). Only idempotent methods are retried unless the policy says
+ * {@code retryNonIdempotent()}, and only a request whose entity producer is
+ * {@linkplain AsyncEntityProducer#isRepeatable() repeatable} is sent twice: one that is not gets one
+ * attempt, still guarded and counted by the breaker, whose outcome reaches the caller unchanged. A
+ * call the caller cancels is not retried, and a breaker with its default exclusions does not count
+ * it. Policies that run attempts side by side (a hedge added to the policy) are not supported: the
+ * first response wins, the other attempts are dropped.
  *
  * <p><b>Deadlines.</b> Each attempt runs under the attempt's context (the caller's, shortened by the
  * policy's per-attempt timeout): its remaining time goes downstream as a {@code grpc-timeout} header
@@ -74,11 +75,9 @@ public final class ResilienceAsyncExecHandler implements AsyncExecChainHandler {
     public static final String NAME = "resilience";
 
     private final HttpPolicy policy;
-    private final boolean mayRetry;
 
     private ResilienceAsyncExecHandler(HttpPolicy policy) {
         this.policy = policy;
-        this.mayRetry = policy.retry().isPresent();
     }
 
     /** A handler that runs the requests through {@code policy}. */
@@ -116,6 +115,6 @@ public final class ResilienceAsyncExecHandler implements AsyncExecChainHandler {
         Objects.requireNonNull(scope, "scope");
         Objects.requireNonNull(chain, "chain");
         Objects.requireNonNull(callback, "callback");
-        new AsyncExchange(request, entityProducer, scope, chain, callback, mayRetry).start(policy);
+        new AsyncExchange(request, entityProducer, scope, chain, callback, policy).start();
     }
 }

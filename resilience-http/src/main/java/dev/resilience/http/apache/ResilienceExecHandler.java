@@ -1,5 +1,6 @@
 package dev.resilience.http.apache;
 
+import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
 import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.Registration;
@@ -9,6 +10,7 @@ import dev.resilience.core.TimeoutExceededException;
 import dev.resilience.http.HttpPolicy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.apache.hc.client5.http.classic.ExecChain;
@@ -49,11 +51,18 @@ import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
  * <p><b>Outcomes.</b> As for every adapter of {@link HttpPolicy}: I/O errors, the per-attempt
  * {@link TimeoutExceededException}, 5xx and 429 are failures for the retry and the breaker; when
  * retrying stops on a failing status, the caller gets that last response. {@code Retry-After} on 503
- * and 429 is honoured. A retried response is consumed and closed first, so its connection goes back
- * to the pool (a pool of one connection per route serves every attempt). Only idempotent methods are
- * retried unless the policy says {@code retryNonIdempotent()}, and only a request whose entity is
+ * and 429 is honoured. Only idempotent methods are retried unless the policy says
+ * {@code retryNonIdempotent()}, and only a request whose entity is
  * {@link HttpEntity#isRepeatable() repeatable} is ever sent twice: one with a streamed, non-repeatable
- * entity gets one attempt, and its outcome (response or I/O error) reaches the caller unchanged.
+ * entity gets one attempt, still guarded and counted by the breaker, and its outcome (response or
+ * I/O error) reaches the caller unchanged. A request the caller aborts ({@code cancel()} on it) is
+ * not retried, and its I/O error is not counted by a breaker with its default exclusions.
+ *
+ * <p><b>Retried responses.</b> A retried response's body is read to its end, so that its connection
+ * goes back to the pool (a pool of one connection per route serves every attempt), only when it
+ * announces a length of at most 64 KiB and arrives within 100 ms (and the caller's deadline); any
+ * other body (longer, chunked, slow) is not read: its connection is closed and the next attempt gets
+ * another. A retry never waits for a body nobody will read.
  *
  * <p><b>Deadlines.</b> Each attempt runs under the attempt's context (the caller's, shortened by the
  * policy's per-attempt timeout). Its remaining time goes downstream as a {@code grpc-timeout} header
@@ -81,41 +90,16 @@ public final class ResilienceExecHandler implements ExecChainHandler {
     /** The handler's name in the exec chain. */
     public static final String NAME = "resilience";
 
-    /** Reads classic responses for the policy. */
-    static final HttpPolicy.Responses<ClassicHttpResponse> RESPONSES = new HttpPolicy.Responses<>() {
-        @Override
-        public int status(ClassicHttpResponse response) {
-            return response.getCode();
-        }
-
-        @Override
-        public String header(ClassicHttpResponse response, String name) {
-            Header h = response.getFirstHeader(name);
-            return h == null ? null : h.getValue();
-        }
-
-        @Override
-        public void discard(ClassicHttpResponse response) {
-            try {
-                EntityUtils.consume(response.getEntity()); // read to the end: the connection is reused
-            } catch (IOException | RuntimeException ignored) {
-                // closing below discards the connection instead
-            } finally {
-                try {
-                    response.close();
-                } catch (IOException | RuntimeException ignored) {
-                    // the response is dropped either way
-                }
-            }
-        }
-    };
+    /**
+     * How long a retried response's short body may take to arrive to the end, for its connection to
+     * be reused (as OkHttp does); after that its connection is closed instead.
+     */
+    private static final Duration DRAIN_LIMIT = Duration.ofMillis(100);
 
     private final HttpPolicy policy;
-    private final boolean mayRetry;
 
     private ResilienceExecHandler(HttpPolicy policy) {
         this.policy = policy;
-        this.mayRetry = policy.retry().isPresent();
     }
 
     /** A handler that runs the requests through {@code policy}. */
@@ -156,14 +140,13 @@ public final class ResilienceExecHandler implements ExecChainHandler {
         Objects.requireNonNull(scope, "scope");
         Objects.requireNonNull(chain, "chain");
         HttpEntity entity = request.getEntity();
-        Call call = new Call(request, scope, chain, mayRetry && entity != null && !entity.isRepeatable());
+        Call call = new Call(request, scope, chain, entity == null || entity.isRepeatable());
         ClassicHttpResponse response = null;
         try {
-            response = policy.execute(request.getMethod(), call, RESPONSES);
+            response = policy.execute(request.getMethod(), call.repeatable, call, call);
             return response;
-        } catch (Attempts.PassThrough p) {
-            response = call.unwrap(p);
-            return response;
+        } catch (Attempts.Stop stop) {
+            throw rethrown(stop.outcome());
         } catch (IOException | HttpException | RuntimeException e) {
             throw e;
         } catch (InterruptedException e) {
@@ -178,37 +161,54 @@ public final class ResilienceExecHandler implements ExecChainHandler {
         }
     }
 
-    /** One request: the attempts the policy makes, each through the rest of the chain. */
-    private final class Call implements Callable<ClassicHttpResponse> {
+    /** {@code e} as {@code execute} may throw it: thrown as it is if it can be, else as an {@link IOException}. */
+    private static IOException rethrown(Exception e) throws IOException, HttpException {
+        if (e instanceof IOException) {
+            throw (IOException) e;
+        }
+        if (e instanceof HttpException) {
+            throw (HttpException) e;
+        }
+        if (e instanceof RuntimeException) {
+            throw (RuntimeException) e;
+        }
+        return new IOException(e);
+    }
+
+    /**
+     * One request: the attempts the policy makes, each through the rest of the chain, one after
+     * another; and how the policy reads and frees their responses.
+     */
+    private final class Call implements Callable<ClassicHttpResponse>, HttpPolicy.Responses<ClassicHttpResponse> {
         private final ClassicHttpRequest request;
         private final ExecChain.Scope scope;
         private final ExecChain chain;
-        /** The entity cannot be sent twice: failures pass through the retry untouched. */
-        private final boolean once;
+        /** The entity can be sent again (or there is none): the policy may retry the request. */
+        final boolean repeatable;
         private int attempts;
-        /** The response of the latest attempt, which a policy may yet drop (a late per-attempt timeout). */
+        /** The response of the latest attempt until it is freed; the caller's if it is the outcome. */
         private ClassicHttpResponse latest;
+        /** Aborts the latest attempt's exchange: its connection is closed, not reused. */
         private ComplexCancellable latestCancellable;
         private Throwable previousFailure;
 
-        Call(ClassicHttpRequest request, ExecChain.Scope scope, ExecChain chain, boolean once) {
+        Call(ClassicHttpRequest request, ExecChain.Scope scope, ExecChain chain, boolean repeatable) {
             this.request = request;
             this.scope = scope;
             this.chain = chain;
-            this.once = once;
+            this.repeatable = repeatable;
         }
 
         @Override
-        public ClassicHttpResponse call() throws IOException, HttpException {
+        public ClassicHttpResponse call() throws IOException, HttpException, Attempts.Stop {
             Context ctx = Context.current();
             int n = ++attempts;
-            if (once && n > 1) {
-                throw new Attempts.PassThrough(null, Attempts.notRepeatable(previousFailure));
+            if (!repeatable && n > 1) { // only a policy of the user's calls it again: the policy runs it once
+                throw new Attempts.Stop(Attempts.notRepeatable(previousFailure));
             }
-            dropLeftover(null); // a response a per-attempt timeout dropped, if any: retried ones are freed already
             ctx.throwIfDone();
             if (abortedByCaller()) {
-                throw new Attempts.PassThrough(null, new InterruptedIOException("Request aborted"));
+                throw new Attempts.Stop(new InterruptedIOException("Request aborted"));
             }
             // Later attempts start from the caller's request: the chain below adds headers to the one it is given.
             ClassicHttpRequest attempt = n == 1 ? request : ClassicRequestBuilder.copy(scope.originalRequest).build();
@@ -239,21 +239,15 @@ public final class ResilienceExecHandler implements ExecChainHandler {
                 ClassicHttpResponse response = chain.proceed(attempt, attemptScope);
                 latest = response;
                 latestCancellable = cancellable;
-                if (once && HttpPolicy.isFailingStatus(response.getCode())) {
-                    throw new Attempts.PassThrough(response, null);
-                }
                 return response;
             } catch (IOException | RuntimeException e) {
-                if (e instanceof Attempts.PassThrough) {
-                    throw e;
-                }
                 previousFailure = e;
                 ContextDoneException done = Attempts.doneException(ctx);
                 if (done != null) {
                     throw done; // the context ended the exchange: its own exception, not the abort's
                 }
-                if (once || abortedByCaller()) {
-                    throw new Attempts.PassThrough(null, e);
+                if (abortedByCaller()) {
+                    throw new Attempts.Stop(e); // the caller stopped: neither retried nor the server's failure
                 }
                 throw e;
             } finally {
@@ -269,39 +263,74 @@ public final class ResilienceExecHandler implements ExecChainHandler {
                     && ((CancellableDependency) scope.originalRequest).isCancelled();
         }
 
-        /** The response or exception a {@link Attempts.PassThrough} carries. */
-        ClassicHttpResponse unwrap(Attempts.PassThrough p) throws IOException, HttpException {
-            if (p.response != null) {
-                return (ClassicHttpResponse) p.response;
-            }
-            Throwable e = p.getCause();
-            if (e instanceof IOException) {
-                throw (IOException) e;
-            }
-            if (e instanceof HttpException) {
-                throw (HttpException) e;
-            }
-            if (e instanceof RuntimeException) {
-                throw (RuntimeException) e;
-            }
-            throw new IOException(e);
+        @Override
+        public int status(ClassicHttpResponse response) {
+            return response.getCode();
+        }
+
+        @Override
+        public String header(ClassicHttpResponse response, String name) {
+            Header h = response.getFirstHeader(name);
+            return h == null ? null : h.getValue();
         }
 
         /**
-         * Frees the latest attempt's response if the caller does not get it: a per-attempt timeout
-         * that ran out just as it arrived drops it inside the policy. Its exchange is aborted rather
-         * than read to the end: nobody is waiting for it. Freeing a response twice does nothing.
+         * Frees a response nobody will read (retried, or dropped by a late per-attempt timeout): a
+         * short body is read to its end, within {@link #DRAIN_LIMIT}, and its connection goes back to
+         * the pool; otherwise the exchange is aborted and its connection closed. Closing the response
+         * alone would not do: below this handler it reads the rest of the body, however long or slow.
+         * Only the latest attempt's response can still be held (attempts run one after another): an
+         * older one was freed already, and freeing twice does nothing.
          */
+        @Override
+        public void discard(ClassicHttpResponse response) {
+            if (response == null || response != latest) {
+                return;
+            }
+            ComplexCancellable cancellable = latestCancellable;
+            latest = null;
+            latestCancellable = null;
+            if (!drained(response.getEntity(), cancellable)) {
+                cancellable.cancel(); // closes the connection and hands it back to the pool as not reusable
+            }
+            try {
+                response.close();
+            } catch (IOException | RuntimeException ignored) {
+                // dropped either way; after an abort the rest of the body is simply gone
+            }
+        }
+
+        /**
+         * Whether {@code entity} (null: none) was read to its end: only a body of announced length up
+         * to {@link Attempts#MAX_BUFFERED_BODY} is tried, and aborted if it takes longer than
+         * {@link #DRAIN_LIMIT} or outlasts the current context.
+         */
+        private boolean drained(HttpEntity entity, ComplexCancellable cancellable) {
+            if (entity == null) {
+                return true;
+            }
+            long length = entity.getContentLength();
+            if (length < 0 || length > Attempts.MAX_BUFFERED_BODY) {
+                return false; // chunked, or long: reading it could take any time
+            }
+            try (CancelHandle limit = Context.current().withTimeout(DRAIN_LIMIT)) {
+                Registration r = limit.context().onDone(cancellable::cancel, Runnable::run);
+                try {
+                    EntityUtils.consume(entity);
+                } finally {
+                    r.remove();
+                }
+                return !limit.context().isDone();
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        }
+
+        /** Frees the latest attempt's response if the caller does not get it. */
         void dropLeftover(ClassicHttpResponse returned) {
             ClassicHttpResponse r = latest;
-            latest = null;
             if (r != null && r != returned) {
-                latestCancellable.cancel();
-                try {
-                    r.close();
-                } catch (IOException | RuntimeException ignored) {
-                    // dropped either way
-                }
+                discard(r);
             }
         }
     }

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.resilience.context.DeadlineHeaders;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -35,6 +36,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <li>{@code /big-503}: always 503 with a 100 KiB body
  * <li>{@code /big-503-chunked}: the same, its length not announced (chunked)
  * <li>{@code /trickle}: 200 and the first bytes of the body at once, the rest after 2 s
+ * <li>{@code /stall-503-chunked}, {@code /stall-503-long}, {@code /stall-503-short}: the first request
+ *     gets a 503 (Retry-After: 0) whose body (chunked; announced as 200 MiB, 64 KiB of it sent at
+ *     once; announced as 100 bytes) trickles a byte every 900 ms for 4.5 s (an announced length is
+ *     never reached); the others get 200
  * </ul>
  */
 final class LoopbackServer implements AutoCloseable {
@@ -47,6 +52,8 @@ final class LoopbackServer implements AutoCloseable {
     final List<String> deadlines = new CopyOnWriteArrayList<>();
     /** The request bodies received, in arrival order. */
     final List<String> bodies = new CopyOnWriteArrayList<>();
+    /** The client's port of each request, in arrival order: requests on one connection share it. */
+    final List<Integer> ports = new CopyOnWriteArrayList<>();
 
     LoopbackServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -68,6 +75,7 @@ final class LoopbackServer implements AutoCloseable {
         String path = exchange.getRequestURI().getPath();
         int n = hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         deadlines.add(String.valueOf(exchange.getRequestHeaders().getFirst(DeadlineHeaders.GRPC_TIMEOUT)));
+        ports.add(exchange.getRemoteAddress().getPort());
         try (InputStream in = exchange.getRequestBody()) {
             bodies.add(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
@@ -119,6 +127,14 @@ final class LoopbackServer implements AutoCloseable {
                     exchange.close();
                 }
                 return;
+            case "/stall-503-chunked":
+            case "/stall-503-long":
+            case "/stall-503-short":
+                if (n <= 1) {
+                    stall(exchange, path.endsWith("-chunked") ? 0 : path.endsWith("-long") ? 200L << 20 : 100);
+                    return;
+                }
+                break;
             case "/big-503":
             case "/big-503-chunked":
                 status = 503;
@@ -136,6 +152,26 @@ final class LoopbackServer implements AutoCloseable {
             exchange.getResponseBody().write(body);
         } catch (IOException clientLeft) {
             // the client gave up on this one: expected for the slow paths
+        } finally {
+            exchange.close();
+        }
+    }
+
+    /** A 503 whose body ({@code length} 0: chunked) comes a byte every 900 ms, and ends after 4.5 s. */
+    private static void stall(HttpExchange exchange, long length) {
+        try {
+            exchange.getResponseHeaders().add("Retry-After", "0");
+            exchange.sendResponseHeaders(503, length);
+            OutputStream out = exchange.getResponseBody();
+            out.write(new byte[length > BIG_BODY ? 64 * 1024 : 10]);
+            out.flush();
+            for (int i = 0; i < 5 && !Thread.currentThread().isInterrupted(); i++) {
+                pause(900);
+                out.write('x');
+                out.flush();
+            }
+        } catch (IOException clientLeft) {
+            // expected: the client closed the connection rather than read the rest
         } finally {
             exchange.close();
         }

@@ -15,6 +15,7 @@ import dev.resilience.context.Scope;
 import dev.resilience.core.Backoff;
 import dev.resilience.core.CallNotPermittedException;
 import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Retry;
 import dev.resilience.core.TimeoutExceededException;
 import dev.resilience.http.HttpPolicy;
 import java.io.IOException;
@@ -161,8 +162,10 @@ class ResilienceAsyncExecHandlerTest {
     }
 
     @Test
-    void aFailingResponseTooLongToHoldBackPassesThroughWithoutRetry() throws Exception {
-        client(retrying(3));
+    void aFailingResponseTooLongToHoldBackPassesThroughWithoutRetryAndIsCountedByTheBreaker() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("apache").isSuccessful(e -> !HttpPolicy.isFailure(e)).build();
+        client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).circuitBreaker(breaker)
+                .build());
         SimpleHttpResponse big = send(get("/big-503"));
         assertEquals(503, big.getCode());
         assertEquals(LoopbackServer.BIG_BODY, big.getBodyBytes().length, "the whole body arrived");
@@ -171,6 +174,8 @@ class ResilienceAsyncExecHandlerTest {
         assertEquals(503, chunked.getCode());
         assertEquals(LoopbackServer.BIG_BODY, chunked.getBodyBytes().length, "what was held back, then the rest");
         assertEquals(1, server.hits("/big-503-chunked"), "found too long only while reading: not retried either");
+        assertEquals(2, breaker.counts().totalFailures(), "both are failures all the same: " + breaker.counts());
+        assertEquals(0, breaker.counts().totalSuccesses(), breaker.counts().toString());
     }
 
     @Test
@@ -194,8 +199,10 @@ class ResilienceAsyncExecHandlerTest {
     }
 
     @Test
-    void aBodyThatCannotBeProducedTwiceGetsOneAttemptAndItsOutcome() throws Exception {
-        client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).retryNonIdempotent().build());
+    void aBodyThatCannotBeProducedTwiceGetsOneAttemptAndItsOutcomeCountedByTheBreaker() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("apache").isSuccessful(e -> !HttpPolicy.isFailure(e)).build();
+        client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).retryNonIdempotent()
+                .circuitBreaker(breaker).build());
         SimpleHttpResponse r = http.execute(AsyncRequestBuilder.post(server.uri("/down")).setEntity(once("body")).build(),
                 SimpleResponseConsumer.create(), null).get(5, TimeUnit.SECONDS);
         assertEquals(503, r.getCode());
@@ -206,6 +213,21 @@ class ResilienceAsyncExecHandlerTest {
                 SimpleResponseConsumer.create(), null).get(5, TimeUnit.SECONDS));
         assertInstanceOf(IOException.class, e.getCause(), "the I/O error reaches the caller unchanged");
         assertEquals(1, server.hits("/drop-once"));
+        assertEquals(2, breaker.counts().totalFailures(), "the 503 and the I/O error are failures: " + breaker.counts());
+        assertEquals(0, breaker.counts().totalSuccesses(), breaker.counts().toString());
+    }
+
+    @Test
+    void aRetryAddedToThePolicyHoldsBackWhatItMayRetryAndNeverReproducesABodyTwice() throws Exception {
+        Retry added = Retry.builder("added").maxAttempts(3).backoff(Backoff.fixed(Duration.ofMillis(1)))
+                .retryOn(HttpPolicy::isRetryable).build();
+        client(HttpPolicy.builder("apache").add(added).build());
+        assertEquals("hit 3", send(get("/flaky")).getBodyText(), "the 503s were held back and retried");
+        assertEquals(1, counting.responses.get(), "the caller's consumer saw only the last response");
+        SimpleHttpResponse r = http.execute(AsyncRequestBuilder.post(server.uri("/down")).setEntity(once("body")).build(),
+                SimpleResponseConsumer.create(), null).get(5, TimeUnit.SECONDS);
+        assertEquals("hit 1", r.getBodyText());
+        assertEquals(1, server.hits("/down"), "one attempt: the body was produced once");
     }
 
     private static StringAsyncEntityProducer once(String body) {
@@ -314,8 +336,10 @@ class ResilienceAsyncExecHandlerTest {
     }
 
     @Test
-    void cancellingTheFutureCancelsTheAttemptAndStartsNoOther() throws Exception {
-        client(retrying(3));
+    void cancellingTheFutureCancelsTheAttemptStartsNoOtherAndIsNotABreakerFailure() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("apache").build(); // by default every exception is a failure
+        client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).circuitBreaker(breaker)
+                .build());
         Future<SimpleHttpResponse> f = http.execute(get("/slow"), null);
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (server.hits("/slow") == 0 && System.nanoTime() < until) {
@@ -324,6 +348,12 @@ class ResilienceAsyncExecHandlerTest {
         assertTrue(f.cancel(true));
         assertEquals("hit 1", send(get("/ok")).getBodyText(), "the cancelled connection's slot is free again");
         assertEquals(1, server.hits("/slow"), "no retry after the caller cancelled");
+        long counted = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (breaker.counts().totalExclusions() == 0 && System.nanoTime() < counted) {
+            Thread.sleep(5); // a poll with a bound: the cancelled attempt ends on the I/O reactor's thread
+        }
+        assertEquals(1, breaker.counts().totalExclusions(), breaker.counts().toString());
+        assertEquals(0, breaker.counts().totalFailures(), "the caller stopping says nothing of the server");
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dev.resilience.http.apache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,13 +17,17 @@ import dev.resilience.context.Scope;
 import dev.resilience.core.Backoff;
 import dev.resilience.core.CallNotPermittedException;
 import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Retry;
 import dev.resilience.core.TimeoutExceededException;
 import dev.resilience.http.HttpPolicy;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
@@ -117,6 +123,25 @@ class ResilienceExecHandlerTest {
         assertEquals(new Result(503, "hit 3"), send(get("/down")), "retries ran out: the caller gets the last response");
         assertEquals(3, server.hits("/down"));
         assertEquals(new Result(200, "hit 2"), send(get("/throttled")), "429 is retried too");
+        assertEquals(1, Set.copyOf(server.ports).size(), "one connection throughout: each retried short body was read");
+    }
+
+    @Test
+    void aRetriedResponseWhoseBodyIsLongOrSlowIsNotReadItsConnectionIsClosed() throws Exception {
+        client(retrying(2));
+        List<String> paths = List.of("/stall-503-chunked", "/stall-503-long", "/stall-503-short");
+        for (String path : paths) {
+            long start = System.nanoTime();
+            assertEquals(new Result(200, "hit 2"), send(get(path)), path);
+            long took = System.nanoTime() - start;
+            // the 503's body trickles for 4.5 s: reading it to its end (or to its announced length) would take that long
+            assertTrue(took < Duration.ofMillis(2_500).toNanos(), path + " took " + took / 1_000_000 + " ms");
+            assertEquals(0, pool.getTotalStats().getLeased(), path + ": no connection stays leased");
+        }
+        for (int i = 0; i < paths.size(); i++) {
+            assertNotEquals(server.ports.get(2 * i), server.ports.get(2 * i + 1),
+                    paths.get(i) + ": the retry went on a new connection, the 503's was closed");
+        }
     }
 
     @Test
@@ -138,22 +163,40 @@ class ResilienceExecHandlerTest {
         client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).retryNonIdempotent().build());
         assertEquals(new Result(200, "hit 3"), send(post));
         assertEquals(3, server.hits("/flaky"));
-        assertEquals(java.util.List.of("order", "order"), server.bodies.subList(1, 3), "the body went each time");
+        assertEquals(List.of("order", "order"), server.bodies.subList(1, 3), "the body went each time");
+    }
+
+    /** A POST whose body is a stream: it cannot be sent twice. */
+    private HttpPost postOnce(String path) {
+        HttpPost post = new HttpPost(server.uri(path));
+        post.setEntity(new InputStreamEntity(new ByteArrayInputStream("once".getBytes(StandardCharsets.UTF_8)),
+                ContentType.TEXT_PLAIN));
+        return post;
     }
 
     @Test
-    void aBodyThatCannotBeSentTwiceGetsOneAttemptAndItsOutcome() throws Exception {
-        client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).retryNonIdempotent().build());
-        HttpPost post = new HttpPost(server.uri("/down"));
-        post.setEntity(new InputStreamEntity(new ByteArrayInputStream("once".getBytes(StandardCharsets.UTF_8)),
-                ContentType.TEXT_PLAIN));
-        assertEquals(new Result(503, "hit 1"), send(post));
+    void aBodyThatCannotBeSentTwiceGetsOneAttemptAndItsOutcomeCountedByTheBreaker() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("apache").isSuccessful(e -> !HttpPolicy.isFailure(e)).build();
+        client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).retryNonIdempotent()
+                .circuitBreaker(breaker).build());
+        assertEquals(new Result(503, "hit 1"), send(postOnce("/down")));
         assertEquals(1, server.hits("/down"));
-        HttpPost dropped = new HttpPost(server.uri("/drop-once"));
-        dropped.setEntity(new InputStreamEntity(new ByteArrayInputStream("once".getBytes(StandardCharsets.UTF_8)),
-                ContentType.TEXT_PLAIN));
-        assertThrows(IOException.class, () -> send(dropped), "the I/O error reaches the caller unchanged");
+        IOException e = assertThrows(IOException.class, () -> send(postOnce("/drop-once")));
+        assertFalse(e instanceof InterruptedIOException, "the I/O error reaches the caller unchanged: " + e);
         assertEquals(1, server.hits("/drop-once"));
+        assertEquals(2, breaker.counts().totalFailures(), "the 503 and the I/O error are failures: " + breaker.counts());
+        assertEquals(0, breaker.counts().totalSuccesses(), breaker.counts().toString());
+    }
+
+    @Test
+    void aRetryAddedToThePolicyRetriesButNeverResendsABodyThatCannotBeSentTwice() throws Exception {
+        Retry added = Retry.builder("added").maxAttempts(3).backoff(Backoff.fixed(Duration.ofMillis(1)))
+                .retryOn(HttpPolicy::isRetryable).build();
+        client(HttpPolicy.builder("apache").add(added).build());
+        assertEquals(new Result(200, "hit 3"), send(get("/flaky")), "retried, each retried response freed");
+        assertEquals(new Result(503, "hit 1"), send(postOnce("/down")));
+        assertEquals(1, server.hits("/down"), "one attempt: the stream was sent once");
+        assertEquals("once", server.bodies.get(server.bodies.size() - 1), "and whole");
     }
 
     @Test
@@ -243,8 +286,10 @@ class ResilienceExecHandlerTest {
     }
 
     @Test
-    void abortingTheRequestAbortsTheAttemptAndStartsNoOther() throws Exception {
-        client(retrying(3));
+    void abortingTheRequestAbortsTheAttemptStartsNoOtherAndIsNotABreakerFailure() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("apache").build(); // by default every exception is a failure
+        client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).circuitBreaker(breaker)
+                .build());
         HttpGet slow = get("/slow");
         Thread aborter = new Thread(() -> {
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -259,6 +304,9 @@ class ResilienceExecHandlerTest {
         aborter.join();
         assertTrue(System.nanoTime() - start < Duration.ofMillis(1_500).toNanos(), "did not wait for the 2 s answer");
         assertEquals(1, server.hits("/slow"), "no retry after the caller aborted");
+        assertEquals(0, breaker.counts().totalFailures(), "the caller stopping says nothing of the server");
+        assertEquals(1, breaker.counts().totalExclusions(), breaker.counts().toString());
+        assertFalse(Thread.currentThread().isInterrupted(), "nobody interrupted the caller");
     }
 
     @Test

@@ -66,7 +66,7 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
 
     private final ResilienceClientInterceptor.Guard guard;
     private final MethodDescriptor<ReqT, RespT> method;
-    /** The application's options, their deadline already no later than ours. */
+    /** The application's options without their executor, their deadline already no later than ours. */
     private final CallOptions options;
     /** The deadline of the application's own options, before ours was put on them; or null. */
     private final io.grpc.Deadline ownDeadline;
@@ -93,14 +93,16 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
     private volatile int delivered;
     private volatile boolean requested;
     private volatile int attempts;
-    /** The thread inside an attempt's {@code onClose}, which may deliver without an executor hop. */
-    volatile Thread callbackThread;
 
     GuardedCall(ResilienceClientInterceptor.Guard guard, MethodDescriptor<ReqT, RespT> method, CallOptions options,
             io.grpc.Deadline ownDeadline, Channel next, Context ours, io.grpc.Context grpc) {
         this.guard = guard;
         this.method = method;
-        this.options = options;
+        // Attempts run on the channel's own executor, not the application's: a blocking stub's
+        // executor runs tasks only while its caller waits, so a hedge's losing attempt closing after
+        // the winner was delivered would never be heard (and its breaker permit never settled).
+        // The outcome is still delivered through the application's executor (below).
+        this.options = options.getExecutor() == null ? options : options.withExecutor(null);
         this.ownDeadline = ownDeadline;
         this.next = next;
         this.ours = ours;
@@ -386,11 +388,12 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
     }
 
     /**
-     * On the call's executor (a blocking stub's waits for it there), unless this thread is already
-     * in an attempt's callback, which runs on that executor; without an executor, on this thread.
+     * On the call's executor (a blocking stub's waits for it there: it wakes only for a task run
+     * through it), or without an executor, on this thread. Attempts' callbacks run on the channel's
+     * executor, never the application's, so there is always a hop when the application named one.
      */
     private void dispatch(Listener<RespT> l, Outcome o) {
-        if (executor == null || callbackThread == Thread.currentThread()) {
+        if (executor == null) {
             deliver(l, o);
         } else {
             Delivery.run(executor, () -> deliver(l, o));
@@ -497,26 +500,21 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
                 w.remove();
             }
             ContextDoneException why = cancelledFor;
-            owner.callbackThread = Thread.currentThread();
-            try {
-                if (why != null && status.getCode() == Status.Code.CANCELLED) {
-                    // we cancelled it: the attempt fails with the context's exception, as any task of
-                    // the toolkit does (a breaker excludes a cancellation, a retry does not retry it)
-                    future.completeExceptionally(why);
-                } else if (extra) {
-                    future.completeExceptionally(new StatusRuntimeException(
-                            Status.INTERNAL.withDescription("More than one value received for unary call"), t));
-                } else if (!status.isOk()) {
-                    future.completeExceptionally(new StatusRuntimeException(status, t));
-                } else if (message == null) {
-                    future.completeExceptionally(new StatusRuntimeException(
-                            Status.INTERNAL.withDescription("No value received for unary call"), t));
-                } else {
-                    trailers = t;
-                    future.complete(this);
-                }
-            } finally {
-                owner.callbackThread = null;
+            if (why != null && status.getCode() == Status.Code.CANCELLED) {
+                // we cancelled it: the attempt fails with the context's exception, as any task of
+                // the toolkit does (a breaker excludes a cancellation, a retry does not retry it)
+                future.completeExceptionally(why);
+            } else if (extra) {
+                future.completeExceptionally(new StatusRuntimeException(
+                        Status.INTERNAL.withDescription("More than one value received for unary call"), t));
+            } else if (!status.isOk()) {
+                future.completeExceptionally(new StatusRuntimeException(status, t));
+            } else if (message == null) {
+                future.completeExceptionally(new StatusRuntimeException(
+                        Status.INTERNAL.withDescription("No value received for unary call"), t));
+            } else {
+                trailers = t;
+                future.complete(this);
             }
         }
     }

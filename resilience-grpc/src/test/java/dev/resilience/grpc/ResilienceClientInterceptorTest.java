@@ -373,7 +373,7 @@ class ResilienceClientInterceptorTest {
         while (breaker.counts().totalExclusions() == 0 && System.nanoTime() < until) {
             Thread.sleep(5); // the loser's close arrives on the channel's thread
         }
-        assertEquals(1, breaker.counts().totalExclusions(), "the cancelled loser is the caller's doing, not a failure");
+        assertEquals(1, breaker.counts().totalExclusions(), "the cancelled loser is the caller's doing, not a failure: " + breaker.counts());
         assertEquals(0, breaker.counts().totalFailures());
         assertEquals(1, breaker.counts().totalSuccesses());
     }

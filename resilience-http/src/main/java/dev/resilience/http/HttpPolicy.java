@@ -104,17 +104,7 @@ public final class HttpPolicy {
                             && honoursRetryAfter(((HttpStatusException) failure).statusCode())
                             ? retryAfter(((HttpStatusException) failure).retryAfter, Instant.now()).orElse(null)
                             : null)
-                    .listener(new RetryListener() { // first: the retried response is discarded ...
-                        @Override
-                        public void onRetry(Retry r, int attempt, long delayNanos, Throwable failure) {
-                            Throwable f = failure instanceof TimeoutExceededException && failure.getCause() != null
-                                    ? failure.getCause() : failure; // a late failing status a timeout wrapped
-                            if (f instanceof HttpStatusException) {
-                                ((HttpStatusException) f).discard();
-                            }
-                        }
-                    })
-                    .listener(b.retryListener); // ... then the caller's listener hears the retry
+                    .listener(b.retryListener); // a retried response is discarded as the next attempt starts
             if (b.budget != null) {
                 rb.budget(b.budget);
             }
@@ -270,8 +260,7 @@ public final class HttpPolicy {
         int status = responses.status(response);
         if (isFailingStatus(status)) {
             String retryAfter = honoursRetryAfter(status) ? responses.header(response, "retry-after") : null;
-            HttpStatusException e = new HttpStatusException(status, method, response, retryAfter,
-                    () -> responses.discard(response));
+            HttpStatusException e = new HttpStatusException(status, method, response, retryAfter);
             e.retryable = responses.retryable(response);
             throw e;
         }
@@ -315,11 +304,6 @@ public final class HttpPolicy {
         } catch (HttpStatusException e) {
             result = e.response();
             return (R) result;
-        } catch (TimeoutExceededException e) {
-            if (e.getCause() instanceof HttpStatusException) {
-                ((HttpStatusException) e.getCause()).discard(); // a failing status that came too late
-            }
-            throw e;
         } finally {
             R last = attempts.last;
             if (last != null && last != result) {
@@ -346,16 +330,13 @@ public final class HttpPolicy {
             R previous = last;
             if (previous != null) {
                 last = null;
-                responses.discard(previous); // the last attempt's, reaching nobody (a timeout dropped it late)
+                // the last attempt's response reaches nobody: retried (by any retry, ours or one added),
+                // or dropped late by a timeout; freed before the next attempt needs a connection
+                responses.discard(previous);
             }
             R response = attempt.call();
             last = response;
-            try {
-                return check(response, method, responses);
-            } catch (HttpStatusException failing) {
-                last = null; // the retry discards it, or the caller gets it
-                throw failing;
-            }
+            return check(response, method, responses);
         }
     }
 
@@ -385,6 +366,9 @@ public final class HttpPolicy {
         // every attempt's response: those that reach nobody (retried, or late after a timeout) are discarded
         ConcurrentLinkedQueue<R> issued = new ConcurrentLinkedQueue<>();
         Supplier<CompletionStage<Object>> checked = () -> {
+            for (R earlier; (earlier = issued.poll()) != null; ) {
+                responses.discard(earlier); // a new attempt: the earlier ones' responses reach nobody
+            }
             CompletionStage<R> stage = attempt.get();
             if (stage == null) {
                 return CompletableFuture.failedFuture(new NullPointerException("attempt returned no stage"));
@@ -409,7 +393,7 @@ public final class HttpPolicy {
             } else {
                 result.complete((R) v);
             }
-            for (R r : issued) {
+            for (R r; (r = issued.poll()) != null; ) {
                 if (r != outcome) {
                     responses.discard(r);
                 }

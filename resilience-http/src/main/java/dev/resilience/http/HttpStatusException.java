@@ -28,15 +28,12 @@ public final class HttpStatusException extends RuntimeException {
     final transient String retryAfter;
     /** False when the response cannot be retried (its body already went to the caller). */
     transient boolean retryable = true;
-    /** Frees the response's connection when it is retried; null if nothing to free. */
-    private final transient Runnable discard;
 
-    HttpStatusException(int status, String method, Object response, String retryAfter, Runnable discard) {
+    HttpStatusException(int status, String method, Object response, String retryAfter) {
         super("HTTP " + status + " from " + method, null, false, false);
         this.status = status;
         this.response = response;
         this.retryAfter = retryAfter;
-        this.discard = discard;
     }
 
     /**
@@ -60,12 +57,5 @@ public final class HttpStatusException extends RuntimeException {
     /** Its status code. */
     public int statusCode() {
         return status;
-    }
-
-    /** Frees the connection of a response that will not reach the caller. */
-    void discard() {
-        if (discard != null) {
-            discard.run();
-        }
     }
 }

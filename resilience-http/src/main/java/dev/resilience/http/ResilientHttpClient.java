@@ -171,7 +171,7 @@ public final class ResilientHttpClient {
     private <T> HttpResponse<T> finish(HttpResponse<T> response) {
         if (throwOnFailingStatus && HttpPolicy.isFailingStatus(response.statusCode())) {
             throw new HttpStatusException(response.statusCode(), response.request().method() + " " + response.uri(),
-                    response, null, null);
+                    response, null);
         }
         return response;
     }

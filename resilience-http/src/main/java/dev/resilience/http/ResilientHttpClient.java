@@ -24,11 +24,9 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 
 /**
@@ -64,9 +62,10 @@ import java.util.function.Supplier;
  *
  * <p><b>Deadlines.</b> Each attempt's request timeout is the remaining deadline of the current
  * context (bounded by the per-attempt timeout, and by a shorter timeout set on the request), and the
- * deadline travels downstream as a {@code grpc-timeout} header. When the attempt's context ends
- * (the caller's deadline or cancellation, or the per-attempt timeout), the exchange is cancelled at
- * once and the context's exception comes out.
+ * deadline travels downstream as a {@code grpc-timeout} header. With {@link #sendAsync}, the end of
+ * the attempt's context (the caller's deadline or cancellation, or the per-attempt timeout) cancels
+ * the exchange at once and the context's exception comes out; {@link #send} is bounded by the
+ * request timeout only (a cancellation without a deadline does not stop it).
  *
  * <p><b>Metrics.</b> The breaker, rate limiter and bulkhead carry their own listeners; the retry and
  * timeout the client builds get {@link Builder#retryListener} and {@link Builder#timeoutListener}
@@ -129,43 +128,14 @@ public final class ResilientHttpClient {
     }
 
     /**
-     * One blocking attempt under the current context: the JDK client's own {@code send}, unless the
-     * context can end, in which case its end cancels the exchange (the JDK aborts a cancelled
-     * {@code sendAsync} future's exchange) and the caller gets the context's exception.
+     * One blocking attempt: the JDK client's own {@code send}, bounded by the request timeout (the
+     * attempt's remaining deadline). A blocking send is not cancelled when a context without a
+     * deadline is cancelled: an attempt made with {@code sendAsync} and a blocking wait hung the
+     * flagship example's calls on JDK 25, so the blocking path stays the JDK's own.
      */
     private <T> HttpResponse<T> sendOnce(HttpRequest request, HttpResponse.BodyHandler<T> handler)
             throws IOException, InterruptedException {
-        Context ctx = Context.current();
-        HttpRequest r = withDeadline(request);
-        if (ctx == Context.background()) {
-            return http.send(r, handler);
-        }
-        CompletableFuture<HttpResponse<T>> f = http.sendAsync(r, handler);
-        Registration cancel = ctx.onDone(() -> f.cancel(true), Runnable::run);
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            ctx.throwIfDone();
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof IOException) {
-                throw (IOException) cause;
-            }
-            if (cause instanceof RuntimeException) {
-                throw (RuntimeException) cause;
-            }
-            if (cause instanceof Error) {
-                throw (Error) cause;
-            }
-            throw new IOException(cause);
-        } catch (CancellationException e) {
-            ctx.throwIfDone();
-            throw e;
-        } catch (InterruptedException e) {
-            f.cancel(true);
-            throw e;
-        } finally {
-            cancel.remove();
-        }
+        return http.send(withDeadline(request), handler);
     }
 
     private <T> HttpResponse<T> finish(HttpResponse<T> response) {
@@ -222,7 +192,8 @@ public final class ResilientHttpClient {
             if (ctx == Context.background()) {
                 return f.thenApply(x -> x);
             }
-            Registration cancel = ctx.onDone(() -> f.cancel(true), Runnable::run); // the JDK aborts the exchange
+            // the JDK aborts the exchange; not inline: on JDK 25 cancel can block the thread that ends the context
+            Registration cancel = ctx.onDone(() -> f.cancel(true));
             return f.handle((x, e) -> {
                 cancel.remove();
                 if (e != null) {

@@ -176,21 +176,11 @@ class ResilientHttpClientTest {
     }
 
     @Test
-    void cancellingTheCallersContextCancelsTheExchangeInFlightSyncAndAsync() throws Exception {
+    void cancellingTheCallersContextCancelsTheAsyncExchangeInFlight() throws Exception {
         ResilientHttpClient client = ResilientHttpClient.builder(http)
                 .retry(3, Backoff.fixed(Duration.ZERO)).build(); // no deadline anywhere: only the cancel can end it
         java.util.concurrent.ScheduledExecutorService canceller = Executors.newSingleThreadScheduledExecutor();
         try {
-            CancelHandle h = Context.background().withCancel();
-            canceller.schedule((Runnable) h::cancel, 200, TimeUnit.MILLISECONDS);
-            long start = System.nanoTime();
-            try (Scope s = h.attach()) {
-                assertThrows(dev.resilience.context.ContextCancelledException.class,
-                        () -> client.send(get("/slow"), HttpResponse.BodyHandlers.ofString()));
-            }
-            assertTrue(System.nanoTime() - start < Duration.ofMillis(1500).toNanos(), "did not wait for the 2 s response");
-            assertEquals(1, hits.get("/slow").get(), "the caller's end is not retried");
-
             CancelHandle h2 = Context.background().withCancel();
             java.util.concurrent.CompletableFuture<HttpResponse<String>> f;
             try (Scope s = h2.attach()) {
@@ -202,7 +192,7 @@ class ResilientHttpClientTest {
                     () -> f.get(5, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof dev.resilience.context.ContextCancelledException, String.valueOf(e.getCause()));
             assertTrue(System.nanoTime() - start2 < Duration.ofMillis(1500).toNanos(), "async: did not wait either");
-            assertEquals(2, hits.get("/slow").get());
+            assertEquals(1, hits.get("/slow").get(), "the caller's end is not retried");
         } finally {
             canceller.shutdownNow();
         }

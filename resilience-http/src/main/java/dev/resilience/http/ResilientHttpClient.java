@@ -127,17 +127,6 @@ public final class ResilientHttpClient {
         return HttpDeadlines.propagate(HttpRequest.newBuilder(request, (name, value) -> true), ctx).build();
     }
 
-    /**
-     * One blocking attempt: the JDK client's own {@code send}, bounded by the request timeout (the
-     * attempt's remaining deadline). A blocking send is not cancelled when a context without a
-     * deadline is cancelled: an attempt made with {@code sendAsync} and a blocking wait hung the
-     * flagship example's calls on JDK 25, so the blocking path stays the JDK's own.
-     */
-    private <T> HttpResponse<T> sendOnce(HttpRequest request, HttpResponse.BodyHandler<T> handler)
-            throws IOException, InterruptedException {
-        return http.send(withDeadline(request), handler);
-    }
-
     private <T> HttpResponse<T> finish(HttpResponse<T> response) {
         if (throwOnFailingStatus && HttpPolicy.isFailingStatus(response.statusCode())) {
             throw new HttpStatusException(response.statusCode(), response.request().method() + " " + response.uri(),
@@ -166,7 +155,9 @@ public final class ResilientHttpClient {
         Objects.requireNonNull(handler, "handler");
         HttpResponse<?> response;
         try {
-            response = policy.execute(request.method(), () -> sendOnce(request, handler), RESPONSES);
+            // the JDK's own blocking send, bounded by the request timeout (an attempt as sendAsync plus a
+            // blocking wait, to cancel it on the context's end, hung the flagship's calls on JDK 25)
+            response = policy.execute(request.method(), () -> http.send(withDeadline(request), handler), RESPONSES);
         } catch (IOException | InterruptedException | RuntimeException e) {
             throw e;
         } catch (Exception e) {

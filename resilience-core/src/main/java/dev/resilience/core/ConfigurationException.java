@@ -50,8 +50,14 @@ public final class ConfigurationException extends IllegalArgumentException {
         }
     }
 
-    /** An exception listing {@code problems} (at least one), in the given order. */
-    ConfigurationException(List<Problem> problems) {
+    /**
+     * An exception listing {@code problems} (at least one), in the given order; for an integration
+     * (a framework's starter) that checks more than the registry does and reports it the same way.
+     *
+     * @throws IllegalArgumentException if {@code problems} is empty
+     * @throws NullPointerException if {@code problems} is or holds null
+     */
+    public ConfigurationException(List<Problem> problems) {
         super(message(problems));
         this.problems = problems.toArray(new Problem[0]);
     }
@@ -68,7 +74,7 @@ public final class ConfigurationException extends IllegalArgumentException {
         return sb.toString();
     }
 
-    /** Every problem found, ordered by key; immutable. */
+    /** Every problem, in the order given (the registry sorts its own by key); immutable. */
     public List<Problem> problems() {
         return List.of(problems);
     }

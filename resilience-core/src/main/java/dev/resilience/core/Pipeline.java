@@ -160,6 +160,14 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         return kinds;
     }
 
+    /**
+     * The policies, outermost first: the instances this pipeline calls, for an adapter that needs
+     * to arrange them itself (an HTTP client retrying only idempotent requests) or to observe them.
+     */
+    public List<Policy> policies() {
+        return List.of(layers);
+    }
+
     /** The names of the policies, outermost first (a fallback is named {@code "fallback"}). */
     public List<String> policyNames() {
         return names;

@@ -7,6 +7,7 @@ import dev.resilience.core.RegistryConfig.Kind;
 import dev.resilience.core.RegistryConfig.Ref;
 import dev.resilience.core.RegistryConfig.Setting;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -14,10 +15,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.StringJoiner;
+import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Named {@link RateLimiter}s, {@link CircuitBreaker}s, {@link Bulkhead}s, {@link AdaptiveLimiter}s,
@@ -184,14 +188,18 @@ public final class ResilienceRegistry {
         }
     }
 
+    private static final System.Logger LOG = System.getLogger(ResilienceRegistry.class.getName());
+
     private final Ticker ticker;
+    private final Consumer<Object> onCreated;
     private volatile RegistryConfig config;
     private final Map<Kind, ConcurrentHashMap<String, Entry>> caches = new EnumMap<>(Kind.class);
     /** Serialises reloads and the catching up of instances built during one; never held by a plain lookup. */
     private final ReentrantLock syncLock = new ReentrantLock();
 
-    private ResilienceRegistry(Ticker ticker, RegistryConfig config) {
+    private ResilienceRegistry(Ticker ticker, Consumer<Object> onCreated, RegistryConfig config) {
         this.ticker = ticker;
+        this.onCreated = onCreated;
         this.config = config;
         for (Kind kind : Kind.values()) {
             caches.put(kind, new ConcurrentHashMap<>());
@@ -299,6 +307,57 @@ public final class ResilienceRegistry {
     }
 
     /**
+     * The instances of {@code type} built so far, by name: {@code RateLimiter.class},
+     * {@code CircuitBreaker.class}, {@code Bulkhead.class}, {@code AdaptiveLimiter.class},
+     * {@code Retry.class}, {@code Timeout.class} or {@code Pipeline.class}. A snapshot, sorted by name.
+     *
+     * @param <T> the type of instance
+     * @throws IllegalArgumentException if {@code type} is not one of those
+     * @throws NullPointerException if {@code type} is null
+     */
+    public <T> SortedMap<String, T> instances(Class<T> type) {
+        ConcurrentHashMap<String, Entry> cache = caches.get(kindOf(type));
+        TreeMap<String, T> out = new TreeMap<>();
+        cache.forEach((name, e) -> out.put(name, type.cast(e.instance)));
+        return Collections.unmodifiableSortedMap(out);
+    }
+
+    /**
+     * The names the current configuration gives instances of {@code type} (see
+     * {@link #instances(Class)}), without {@code default}; sorted. A name that is not configured can
+     * still be asked for: it gets the defaults.
+     *
+     * @throws IllegalArgumentException if {@code type} is not a kind of instance of this registry
+     * @throws NullPointerException if {@code type} is null
+     */
+    public SortedSet<String> configuredNames(Class<?> type) {
+        TreeSet<String> names = new TreeSet<>(config.names(kindOf(type)));
+        names.remove(RegistryConfig.DEFAULT);
+        return Collections.unmodifiableSortedSet(names);
+    }
+
+    private static Kind kindOf(Class<?> type) {
+        Objects.requireNonNull(type, "type");
+        if (type == RateLimiter.class) {
+            return Kind.RATE_LIMITER;
+        } else if (type == CircuitBreaker.class) {
+            return Kind.CIRCUIT_BREAKER;
+        } else if (type == Bulkhead.class) {
+            return Kind.BULKHEAD;
+        } else if (type == AdaptiveLimiter.class) {
+            return Kind.ADAPTIVE_LIMITER;
+        } else if (type == Retry.class) {
+            return Kind.RETRY;
+        } else if (type == Timeout.class) {
+            return Kind.TIMEOUT;
+        } else if (type == Pipeline.class) {
+            return Kind.PIPELINE;
+        }
+        throw new IllegalArgumentException("type must be RateLimiter, CircuitBreaker, Bulkhead, AdaptiveLimiter,"
+                + " Retry, Timeout or Pipeline: " + type.getName());
+    }
+
+    /**
      * Validates {@code configuration} completely and, if it has no problem, makes it this
      * registry's configuration and applies what the live instances can take; see the class comment.
      *
@@ -362,6 +421,7 @@ public final class ResilienceRegistry {
         ConcurrentHashMap<String, Entry> cache = caches.get(kind);
         Entry e = cache.get(name);
         if (e == null) {
+            Entry[] made = new Entry[1];
             if (kind == Kind.PIPELINE) {
                 // Members are looked up before, not inside, computeIfAbsent (which may not touch
                 // another mapping's lock while holding its own); a pipeline built by a losing racer
@@ -369,12 +429,15 @@ public final class ResilienceRegistry {
                 RegistryConfig c = config;
                 List<Ref> refs = c.pipeline(name);
                 Entry fresh = new Entry(buildPipeline(name, refs), pipelineBasis(name, refs), c);
-                e = cache.computeIfAbsent(name, n -> fresh);
+                e = cache.computeIfAbsent(name, n -> made[0] = fresh);
             } else {
                 e = cache.computeIfAbsent(name, n -> {
                     RegistryConfig c = config;
-                    return new Entry(c.build(kind, n, ticker), c.effective(kind, n, new ArrayList<>()), c);
+                    return made[0] = new Entry(c.build(kind, n, ticker), c.effective(kind, n, new ArrayList<>()), c);
                 });
+            }
+            if (made[0] == e && onCreated != null) {
+                created(e.instance);
             }
         }
         if (e.syncedTo != config) {
@@ -387,6 +450,19 @@ public final class ResilienceRegistry {
             }
         }
         return e.instance;
+    }
+
+    /** Tells the {@link Builder#onCreated} callback; what it throws is logged, not passed on. */
+    private void created(Object instance) {
+        try {
+            onCreated.accept(instance);
+        } catch (RuntimeException | LinkageError e) {
+            try {
+                LOG.log(System.Logger.Level.ERROR, "onCreated threw for " + instance + "; the instance is in use anyway", e);
+            } catch (RuntimeException ignored) {
+                // logging itself failed
+            }
+        }
     }
 
     /**
@@ -535,6 +611,7 @@ public final class ResilienceRegistry {
      */
     public static final class Builder {
         private Ticker ticker;
+        private Consumer<Object> onCreated;
         private Map<String, String> configuration;
 
         private Builder() {
@@ -549,6 +626,21 @@ public final class ResilienceRegistry {
         public Builder ticker(Ticker ticker) {
             Checks.once(this.ticker == null, "ticker");
             this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Called once with each instance the registry builds and keeps (a rate limiter, breaker,
+         * bulkhead, adaptive limiter, retry, timeout or pipeline), on the thread that asked for it,
+         * after it is cached and before it is returned; for example to bind it to metrics. An
+         * exception it throws is logged and does not fail the request. Default: none.
+         *
+         * @throws NullPointerException if {@code onCreated} is null
+         * @throws IllegalStateException if already set
+         */
+        public Builder onCreated(Consumer<Object> onCreated) {
+            Checks.once(this.onCreated == null, "onCreated");
+            this.onCreated = Objects.requireNonNull(onCreated, "onCreated");
             return this;
         }
 
@@ -586,7 +678,7 @@ public final class ResilienceRegistry {
          */
         public ResilienceRegistry build() {
             RegistryConfig config = RegistryConfig.parse(configuration == null ? Map.of() : configuration, ticker);
-            return new ResilienceRegistry(ticker, config);
+            return new ResilienceRegistry(ticker, onCreated, config);
         }
     }
 }

@@ -90,11 +90,14 @@ public final class HttpPolicy {
         Pipeline.Builder<Object> withoutRetry = Pipeline.builder(b.name);
         Pipeline.Builder<Object> single = Pipeline.builder(b.name);
         for (Policy p : b.outer) {
-            if (p.kind() != Policy.Kind.RETRY && p.kind() != Policy.Kind.HEDGE) {
+            boolean repeats = p.kind() == Policy.Kind.RETRY || p.kind() == Policy.Kind.HEDGE;
+            if (!repeats) {
                 single.add(p);
             }
             withRetry.add(p);
-            withoutRetry.add(p);
+            if (!repeats || b.retryNonIdempotent) {
+                withoutRetry.add(p);
+            }
         }
         if (b.maxAttempts > 1) {
             Retry.Builder rb = Retry.builder(b.name).maxAttempts(b.maxAttempts).backoff(b.backoff)
@@ -503,7 +506,12 @@ public final class HttpPolicy {
 
         /**
          * Adds any policy (a {@code Fallback}-like user policy, an adaptive limiter, a distributed
-         * limit, ...) around the built ones; policies added first are outermost.
+         * limit, a ready-made {@code Retry} such as a registry's, ...) around the built ones;
+         * policies added first are outermost. An added retry or hedge, like the built retry, repeats
+         * only idempotent requests unless {@link #retryNonIdempotent()} is set, and never a request
+         * whose body cannot be sent twice; it classifies failures by its own {@code retryOn} (by
+         * default every failure but refusals, so failing statuses and connection errors) and does
+         * not read {@code Retry-After}.
          */
         public Builder add(Policy policy) {
             outer.add(Objects.requireNonNull(policy, "policy"));

@@ -1,0 +1,131 @@
+package dev.resilience.spring;
+
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * The named instances, as an IDE completes them: {@code resilience.<kind>.<name>.<property>}. This
+ * type only describes the keys (Spring Boot's configuration processor turns it into metadata); the
+ * values are read and checked by the toolkit's {@code ResilienceRegistry}, which reports every
+ * problem at once and refuses what this type would let through (a bare number as a duration, a
+ * property of the wrong kind). The name {@code default} holds every instance's defaults.
+ *
+ * <p>Durations: {@code 250ms}, {@code 5s}, {@code 1m}, {@code PT5S} (a unit is required: Spring's
+ * "bare number means milliseconds" is refused, as a likely mistake). Rates: {@code 50/s},
+ * {@code 600/m}, {@code 10}. Percentages: {@code 50} or {@code 50%}.
+ *
+ * @param ratelimiter rate limiters by name
+ * @param circuitbreaker circuit breakers by name
+ * @param bulkhead bulkheads by name
+ * @param adaptivelimiter adaptive concurrency limiters by name
+ * @param retry retries by name
+ * @param timeout timeouts by name
+ * @param pipeline pipelines by name
+ */
+@ConfigurationProperties(prefix = "resilience")
+public record ResilienceInstanceProperties(
+        Map<String, RateLimiter> ratelimiter,
+        Map<String, CircuitBreaker> circuitbreaker,
+        Map<String, Bulkhead> bulkhead,
+        Map<String, AdaptiveLimiter> adaptivelimiter,
+        Map<String, Retry> retry,
+        Map<String, Timeout> timeout,
+        Map<String, Pipeline> pipeline) {
+
+    /**
+     * A rate limiter.
+     *
+     * @param rate permits per second ({@code 50}, {@code 50/s}, {@code 600/m}); required; reloadable
+     * @param burst permits that may be taken at once (default 1); reloadable
+     * @param maxWait the longest a call waits for a permit (default: only the caller's deadline)
+     * @param warmup a cold start's warm-up period (replaces {@code burst})
+     * @param coldFactor how much slower a cold limiter starts (with {@code warmup}; default 3)
+     */
+    public record RateLimiter(String rate, Integer burst, String maxWait, String warmup, Double coldFactor) {
+    }
+
+    /**
+     * A circuit breaker (gobreaker's state machine).
+     *
+     * @param consecutiveFailures opens at this many failures in a row (default 6; 0 never)
+     * @param failureRateThreshold opens at this failure percentage (needs a window)
+     * @param slowCallRateThreshold opens at this slow-call percentage (needs a window)
+     * @param slowCallDuration a call this slow is slow
+     * @param minimumCalls calls before a rate counts (default 100, at most the count window)
+     * @param countWindow the last this many calls
+     * @param timeWindow the calls of this long
+     * @param timeWindowBucket the time window's bucket (default 1s)
+     * @param openDuration how long it stays open (default 60s)
+     * @param openBackoffMultiplier each reopening's factor (with {@code open-backoff-max})
+     * @param openBackoffMax the longest open duration (with {@code open-backoff-multiplier})
+     * @param maxRequests half-open probes, and the successes that close it (default 1)
+     * @param halfOpenTimeout how long half-open waits for its probes (default: the open duration)
+     * @param interval how often a closed breaker clears its counts (default never)
+     * @param intervalBucket the interval's bucket
+     */
+    public record CircuitBreaker(Integer consecutiveFailures, String failureRateThreshold, String slowCallRateThreshold,
+            String slowCallDuration, Integer minimumCalls, Integer countWindow, String timeWindow,
+            String timeWindowBucket, String openDuration, Double openBackoffMultiplier, String openBackoffMax,
+            Integer maxRequests, String halfOpenTimeout, String interval, String intervalBucket) {
+    }
+
+    /**
+     * A bulkhead.
+     *
+     * @param maxConcurrent calls at once; required
+     * @param maxWait how long a call waits for a slot (default 0)
+     */
+    public record Bulkhead(Integer maxConcurrent, String maxWait) {
+    }
+
+    /**
+     * An adaptive concurrency limiter.
+     *
+     * @param algorithm {@code aimd} (default) or {@code vegas}
+     * @param initialLimit the first limit (default 20)
+     * @param minLimit the lowest limit (default 1)
+     * @param maxLimit the highest limit (default 200)
+     * @param backoffRatio aimd's decrease factor (default 0.9)
+     * @param timeout aimd: a call this slow counts as a drop (default 5s)
+     */
+    public record AdaptiveLimiter(String algorithm, Integer initialLimit, Integer minLimit, Integer maxLimit,
+            String backoffRatio, String timeout) {
+    }
+
+    /**
+     * A retry.
+     *
+     * @param maxAttempts attempts in all, the first included (default 3)
+     * @param backoff {@code exponential} (default) or {@code fixed}
+     * @param backoffDelay the fixed backoff's delay
+     * @param backoffInitial the exponential backoff's first delay (default 100ms)
+     * @param backoffMultiplier the exponential backoff's factor (default 2)
+     * @param backoffMax the exponential backoff's longest delay (default 10s)
+     * @param backoffJitter {@code none}, {@code full} (default), {@code equal} or {@code decorrelated}
+     * @param maxDelay the longest wait between attempts
+     * @param budgetRatio retries per request the budget allows (default 0.2 when a budget key is set)
+     * @param budgetMinPerSecond retries per second always allowed (default 10)
+     * @param budgetMaxBalance the most retries saved up (default 100)
+     */
+    public record Retry(Integer maxAttempts, String backoff, String backoffDelay, String backoffInitial,
+            Double backoffMultiplier, String backoffMax, String backoffJitter, String maxDelay, String budgetRatio,
+            String budgetMinPerSecond, Integer budgetMaxBalance) {
+    }
+
+    /**
+     * A timeout.
+     *
+     * @param timeout the deadline of each call; required
+     * @param interruptOnTimeout whether to interrupt a call that overruns (default false)
+     */
+    public record Timeout(String timeout, Boolean interruptOnTimeout) {
+    }
+
+    /**
+     * A pipeline.
+     *
+     * @param policies {@code kind:name} entries, outermost first (default: the kinds configured under the pipeline's name)
+     */
+    public record Pipeline(String policies) {
+    }
+}

@@ -1,0 +1,51 @@
+package dev.resilience.spring.autoconfigure;
+
+import dev.resilience.core.ResilienceRegistry;
+import dev.resilience.spring.ResilienceEndpoint;
+import dev.resilience.spring.ResilienceHealthIndicator;
+import dev.resilience.spring.ResilienceSpringProperties;
+import dev.resilience.spring.ResilienceWritableEndpoint;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The {@code resilience} Actuator endpoint and health indicator, when Actuator is present. */
+@AutoConfiguration(after = ResilienceAutoConfiguration.class)
+public class ResilienceActuatorAutoConfiguration {
+
+    /** Created by Spring Boot. */
+    public ResilienceActuatorAutoConfiguration() {
+    }
+
+    /** The endpoint; read-only unless {@code resilience.spring.endpoint.write-enabled=true}. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint")
+    @ConditionalOnAvailableEndpoint(ResilienceEndpoint.class)
+    static class EndpointConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(ResilienceEndpoint.class)
+        ResilienceEndpoint resilienceEndpoint(ResilienceRegistry registry, ResilienceSpringProperties properties) {
+            return properties.getEndpoint().isWriteEnabled()
+                    ? new ResilienceWritableEndpoint(registry) : new ResilienceEndpoint(registry);
+        }
+    }
+
+    /** The breakers' health. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
+    @ConditionalOnBooleanProperty(name = "resilience.spring.health.enabled", matchIfMissing = true)
+    static class HealthConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "resilienceHealthIndicator")
+        ResilienceHealthIndicator resilienceHealthIndicator(ResilienceRegistry registry,
+                ResilienceSpringProperties properties) {
+            return new ResilienceHealthIndicator(registry, properties.getHealth().isOpenIsDown());
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package dev.resilience.spring.autoconfigure;
+
+import dev.resilience.core.AdaptiveLimiter;
+import dev.resilience.core.Bulkhead;
+import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Pipeline;
+import dev.resilience.core.RateLimiter;
+import dev.resilience.core.ResilienceRegistry;
+import dev.resilience.core.Retry;
+import dev.resilience.core.Timeout;
+import dev.resilience.spring.ResilienceSpringProperties;
+import dev.resilience.spring.internal.CreatedInstances;
+import dev.resilience.spring.internal.EnvironmentConfiguration;
+import dev.resilience.spring.internal.GuardPostProcessor;
+import dev.resilience.spring.internal.Guards;
+import dev.resilience.spring.internal.MeterBinder;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Role;
+import org.springframework.core.env.ConfigurableEnvironment;
+
+/**
+ * The toolkit in a Spring Boot application: a {@link ResilienceRegistry} of the
+ * {@code resilience.*} properties (validated at startup, every problem listed), the annotations of
+ * {@code dev.resilience.spring.annotation}, and the meters of every instance when Micrometer is
+ * present.
+ */
+@AutoConfiguration
+@EnableConfigurationProperties(ResilienceSpringProperties.class)
+public class ResilienceAutoConfiguration {
+
+    /** Created by Spring Boot. */
+    public ResilienceAutoConfiguration() {
+    }
+
+    /** @return the list of instances the registry builds, for observers such as the meter binder */
+    @Bean
+    @ConditionalOnMissingBean
+    public CreatedInstances resilienceCreatedInstances() {
+        return new CreatedInstances();
+    }
+
+    /**
+     * The registry of the environment's {@code resilience.*} keys; every configured instance is
+     * built at once, so that meters, the endpoint and the health indicator show it from the start.
+     *
+     * @param environment the application's environment
+     * @param created where the registry reports what it builds
+     * @return the registry
+     * @throws dev.resilience.core.ConfigurationException listing every problem of the configuration
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public ResilienceRegistry resilienceRegistry(ConfigurableEnvironment environment, CreatedInstances created) {
+        ResilienceRegistry registry = ResilienceRegistry.builder()
+                .properties(EnvironmentConfiguration.of(environment)).onCreated(created).build();
+        for (Class<?> kind : List.of(RateLimiter.class, CircuitBreaker.class, Bulkhead.class, AdaptiveLimiter.class,
+                Retry.class, Timeout.class, Pipeline.class)) {
+            for (String name : registry.configuredNames(kind)) {
+                build(registry, kind, name);
+            }
+        }
+        return registry;
+    }
+
+    private static void build(ResilienceRegistry registry, Class<?> kind, String name) {
+        if (kind == RateLimiter.class) {
+            registry.rateLimiter(name);
+        } else if (kind == CircuitBreaker.class) {
+            registry.circuitBreaker(name);
+        } else if (kind == Bulkhead.class) {
+            registry.bulkhead(name);
+        } else if (kind == AdaptiveLimiter.class) {
+            registry.adaptiveLimiter(name);
+        } else if (kind == Retry.class) {
+            registry.retry(name);
+        } else if (kind == Timeout.class) {
+            registry.timeout(name);
+        } else {
+            registry.pipeline(name);
+        }
+    }
+
+    /**
+     * Applies the annotations; the registry is looked up when the first annotated bean is created.
+     *
+     * @param registry the registry, looked up lazily
+     * @return the post-processor
+     */
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    public static GuardPostProcessor resilienceGuardPostProcessor(ObjectProvider<ResilienceRegistry> registry) {
+        return new GuardPostProcessor(new Guards(registry::getObject));
+    }
+
+    /** Binds every instance to the application's {@code MeterRegistry}. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterRegistry.class)
+    @ConditionalOnBooleanProperty(name = "resilience.spring.metrics.enabled", matchIfMissing = true)
+    static class Meters {
+
+        @Bean
+        SmartInitializingSingleton resilienceMeterBinding(ObjectProvider<MeterRegistry> meters,
+                ObjectProvider<CreatedInstances> created) {
+            return () -> {
+                MeterRegistry registry = meters.getIfAvailable();
+                CreatedInstances instances = created.getIfAvailable();
+                if (registry != null && instances != null) {
+                    instances.observe(new MeterBinder(registry));
+                }
+            };
+        }
+    }
+}

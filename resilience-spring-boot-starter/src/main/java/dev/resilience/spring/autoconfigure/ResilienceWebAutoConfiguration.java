@@ -1,0 +1,99 @@
+package dev.resilience.spring.autoconfigure;
+
+import dev.resilience.http.InboundDeadlines;
+import dev.resilience.http.servlet.DeadlineFilter;
+import dev.resilience.spring.ResilienceHttp;
+import dev.resilience.spring.ResilienceSpringProperties;
+import dev.resilience.core.ResilienceRegistry;
+import jakarta.servlet.Filter;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.restclient.RestClientCustomizer;
+import org.springframework.boot.restclient.RestTemplateCustomizer;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.http.client.ClientHttpRequestInterceptor;
+
+/**
+ * HTTP in and out: the deadline filter in front of Spring MVC, the deadline on every
+ * {@code RestClient} and {@code RestTemplate} built from Spring's builders, and
+ * {@link ResilienceHttp} to guard a client with a configured pipeline.
+ */
+@AutoConfiguration(after = ResilienceAutoConfiguration.class)
+public class ResilienceWebAutoConfiguration {
+
+    /** Created by Spring Boot. */
+    public ResilienceWebAutoConfiguration() {
+    }
+
+    /** The inbound deadline filter, on by default. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+    @ConditionalOnClass({Filter.class, FilterRegistrationBean.class})
+    @ConditionalOnBooleanProperty(name = "resilience.spring.inbound.enabled", matchIfMissing = true)
+    static class Inbound {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "resilienceDeadlineFilter")
+        FilterRegistrationBean<DeadlineFilter> resilienceDeadlineFilter(ResilienceSpringProperties properties) {
+            ResilienceSpringProperties.Inbound in = properties.getInbound();
+            InboundDeadlines.Builder b = InboundDeadlines.builder().trustIncoming(in.isTrustIncoming())
+                    .expiredStatus(in.getExpiredStatus());
+            if (in.getMaxTimeout() != null) {
+                b.maxTimeout(in.getMaxTimeout());
+            }
+            if (in.getDefaultTimeout() != null) {
+                b.defaultTimeout(in.getDefaultTimeout());
+            }
+            FilterRegistrationBean<DeadlineFilter> registration = new FilterRegistrationBean<>(new DeadlineFilter(b.build()));
+            registration.setName("resilienceDeadlineFilter");
+            registration.addUrlPatterns(in.getUrlPatterns());
+            registration.setAsyncSupported(true);
+            // First, so every other filter and the handler run within the caller's deadline.
+            registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
+            return registration;
+        }
+    }
+
+    /** Guards for Spring's HTTP clients. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(ClientHttpRequestInterceptor.class)
+    static class Clients {
+
+        @Bean
+        @ConditionalOnMissingBean
+        ResilienceHttp resilienceHttp(ResilienceRegistry registry) {
+            return new ResilienceHttp(registry);
+        }
+    }
+
+    /** The deadline on every {@code RestClient}. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass({RestClientCustomizer.class, ClientHttpRequestInterceptor.class})
+    @ConditionalOnBooleanProperty(name = "resilience.spring.client.propagate-deadline", matchIfMissing = true)
+    static class RestClientDeadlines {
+
+        @Bean
+        RestClientCustomizer resilienceRestClientDeadline() {
+            return builder -> builder.requestInterceptor(ResilienceHttp.deadlinePropagation());
+        }
+    }
+
+    /** The deadline on every {@code RestTemplate}. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.springframework.boot.restclient.RestTemplateCustomizer",
+        "org.springframework.web.client.RestTemplate"})
+    @ConditionalOnBooleanProperty(name = "resilience.spring.client.propagate-deadline", matchIfMissing = true)
+    static class RestTemplateDeadlines {
+
+        @Bean
+        RestTemplateCustomizer resilienceRestTemplateDeadline() {
+            return template -> template.getInterceptors().add(ResilienceHttp.deadlinePropagation());
+        }
+    }
+}

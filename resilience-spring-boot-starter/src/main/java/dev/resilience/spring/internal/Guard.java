@@ -1,0 +1,73 @@
+package dev.resilience.spring.internal;
+
+import dev.resilience.core.Pipeline;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.List;
+
+/**
+ * What one annotated method runs through: its pipeline, how its result is returned, and its
+ * fallback candidates (most specific exception first). Immutable; shared by every bean of the class.
+ */
+final class Guard {
+
+    /** How the method returns its result, which decides the pipeline's path. */
+    enum Returns {
+        /** A value (or void): the blocking path. */
+        VALUE,
+        /** A {@code CompletionStage} (not a {@code CompletableFuture}): the asynchronous path. */
+        STAGE,
+        /** A {@code CompletableFuture}: the asynchronous path, converted back. */
+        FUTURE,
+        /** A Reactor {@code Mono}: the asynchronous path per subscription. */
+        MONO
+    }
+
+    final String description;
+    final Pipeline<Object> pipeline;
+    final Returns returns;
+    /** Fallback methods, the most specific exception parameter first; empty without a fallback. */
+    final List<Method> fallbacks;
+
+    Guard(String description, Pipeline<Object> pipeline, Returns returns, List<Method> fallbacks) {
+        this.description = description;
+        this.pipeline = pipeline;
+        this.returns = returns;
+        this.fallbacks = fallbacks;
+    }
+
+    /** The fallback for {@code failure}: the candidate with the closest exception type, or null. */
+    Method fallbackFor(Throwable failure) {
+        for (Method m : fallbacks) {
+            Class<?>[] params = m.getParameterTypes();
+            if (params[params.length - 1].isInstance(failure)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Calls {@code fallback} on {@code target} with {@code args} and {@code failure}. What it throws
+     * is thrown, with {@code failure} attached as suppressed.
+     */
+    static Object callFallback(Method fallback, Object target, Object[] args, Throwable failure) throws Throwable {
+        Object[] withFailure = new Object[args.length + 1];
+        System.arraycopy(args, 0, withFailure, 0, args.length);
+        withFailure[args.length] = failure;
+        try {
+            return fallback.invoke(target, withFailure);
+        } catch (InvocationTargetException e) {
+            Throwable thrown = e.getCause() == null ? e : e.getCause();
+            if (thrown != failure) {
+                thrown.addSuppressed(failure);
+            }
+            throw thrown;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return description + " -> " + pipeline + (fallbacks.isEmpty() ? "" : " with fallback " + fallbacks.get(0).getName());
+    }
+}

@@ -1,0 +1,299 @@
+package dev.resilience.spring.internal;
+
+import dev.resilience.core.ConfigurationException;
+import dev.resilience.core.ConfigurationException.Problem;
+import dev.resilience.core.Pipeline;
+import dev.resilience.core.Policy;
+import dev.resilience.core.ResilienceRegistry;
+import dev.resilience.spring.annotation.Bulkhead;
+import dev.resilience.spring.annotation.CircuitBreaker;
+import dev.resilience.spring.annotation.RateLimiter;
+import dev.resilience.spring.annotation.Resilient;
+import dev.resilience.spring.annotation.Retry;
+import dev.resilience.spring.annotation.Timeout;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.ReflectionUtils;
+
+/**
+ * Finds the annotated methods of a class and builds their {@link Guard}s from the registry, once per
+ * class and method; every problem is collected so startup can list them all.
+ */
+public final class Guards {
+
+    /** The annotations of this starter, in the default pipeline order after {@link Resilient}. */
+    static final List<Class<? extends Annotation>> ANNOTATIONS = List.of(Resilient.class, Retry.class,
+            CircuitBreaker.class, RateLimiter.class, Timeout.class, Bulkhead.class);
+
+    private static final boolean REACTOR = ClassUtils.isPresent("reactor.core.publisher.Mono", Guards.class.getClassLoader());
+
+    private record Key(Class<?> type, Method method) {
+    }
+
+    private final Supplier<ResilienceRegistry> registry;
+    /** Guards by class and most specific method; an empty Optional for a method without annotations. */
+    private final Map<Key, Optional<Guard>> guards = new ConcurrentHashMap<>();
+
+    /** Guards built from {@code registry}, which is asked for on first use. */
+    public Guards(Supplier<ResilienceRegistry> registry) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+    }
+
+    /** True if {@code type} or one of its methods carries an annotation of this starter. */
+    static boolean annotated(Class<?> type) {
+        for (Class<? extends Annotation> a : ANNOTATIONS) {
+            if (AnnotatedElementUtils.hasAnnotation(type, a)) {
+                return true;
+            }
+        }
+        boolean[] found = {false};
+        ReflectionUtils.doWithMethods(type, m -> found[0] = true,
+                m -> !found[0] && ANNOTATIONS.stream().anyMatch(a -> AnnotatedElementUtils.hasAnnotation(m, a)));
+        return found[0];
+    }
+
+    /**
+     * Builds the guard of every annotated method of {@code type} (a bean's user class).
+     *
+     * @throws ConfigurationException listing every problem of the class's annotations
+     */
+    public void validate(Class<?> type, String beanName) {
+        List<Problem> problems = new ArrayList<>();
+        Set<Method> seen = new LinkedHashSet<>();
+        ReflectionUtils.doWithMethods(type, m -> {
+            Method specific = ClassUtils.getMostSpecificMethod(m, type);
+            if (seen.add(specific)) {
+                try {
+                    guard(specific, type);
+                } catch (ConfigurationException e) {
+                    for (Problem p : e.problems()) {
+                        problems.add(new Problem(p.key(), p.value(), p.message() + " (bean '" + beanName + "')"));
+                    }
+                }
+            }
+        }, m -> !m.isBridge() && !m.isSynthetic() && m.getDeclaringClass() != Object.class);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+    }
+
+    /**
+     * The guard of {@code method} called on an instance of {@code type}, or null if it is not
+     * annotated (nor its class, for a public method).
+     *
+     * @throws ConfigurationException if its annotations are wrong (see {@link Resilient})
+     */
+    Guard guard(Method method, Class<?> type) {
+        Key key = new Key(type, method);
+        Optional<Guard> g = guards.get(key);
+        if (g == null) {
+            g = Optional.ofNullable(build(ClassUtils.getMostSpecificMethod(method, type), type));
+            guards.putIfAbsent(key, g);
+        }
+        return g.orElse(null);
+    }
+
+    private Guard build(Method method, Class<?> type) {
+        if (Modifier.isStatic(method.getModifiers()) || method.getDeclaringClass() == Object.class) {
+            return null;
+        }
+        List<Annotation> found = annotationsOf(method);
+        if (found.isEmpty() && Modifier.isPublic(method.getModifiers())) {
+            found = annotationsOf(type);
+        }
+        if (found.isEmpty()) {
+            return null;
+        }
+        String where = ClassUtils.getQualifiedMethodName(method, type) + "("
+                + Arrays.stream(method.getParameterTypes()).map(Class::getSimpleName).collect(Collectors.joining(", ")) + ")";
+        String what = found.stream().map(Guards::describe).collect(Collectors.joining(" "));
+        List<Problem> problems = new ArrayList<>();
+        Guard.Returns returns = returns(method, where, what, problems);
+        boolean pipeline = found.get(0) instanceof Resilient;
+        if (pipeline && found.size() > 1) {
+            problems.add(new Problem(where, what, "@Resilient names a whole pipeline: it cannot be stacked with"
+                    + " per-policy annotations (configure them in the pipeline instead)"));
+        }
+        Set<String> fallbackNames = found.stream().map(Guards::fallbackName).filter(n -> !n.isEmpty())
+                .collect(Collectors.toCollection(LinkedHashSet::new));
+        if (fallbackNames.size() > 1) {
+            problems.add(new Problem(where, what, "the stacked annotations name different fallback methods "
+                    + fallbackNames + ": one fallback runs outermost, so name it on one annotation only"));
+        }
+        List<Method> fallbacks = fallbackNames.size() == 1
+                ? fallbacks(type, method, fallbackNames.iterator().next(), where, what, problems) : List.of();
+        Pipeline<Object> built = null;
+        try {
+            built = pipeline(found, where);
+        } catch (ConfigurationException e) {
+            for (Problem p : e.problems()) {
+                problems.add(new Problem(p.key(), p.value(), p.message() + " (needed by " + where + " " + what + ")"));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        ReflectionUtils.makeAccessible(method);
+        fallbacks.forEach(ReflectionUtils::makeAccessible);
+        return new Guard(where + " " + what, built, returns, fallbacks);
+    }
+
+    private Pipeline<Object> pipeline(List<Annotation> found, String where) {
+        ResilienceRegistry r = registry.get();
+        if (found.get(0) instanceof Resilient resilient) {
+            return r.pipeline(resilient.name());
+        }
+        Pipeline.Builder<Object> b = Pipeline.builder(where);
+        List<ConfigurationException> failures = new ArrayList<>();
+        for (Annotation a : found) {
+            try {
+                b.add(policy(r, a));
+            } catch (ConfigurationException e) {
+                failures.add(e);
+            }
+        }
+        if (!failures.isEmpty()) {
+            throw new ConfigurationException(failures.stream().flatMap(e -> e.problems().stream()).toList());
+        }
+        return b.inDefaultOrder().build();
+    }
+
+    private static Policy policy(ResilienceRegistry r, Annotation a) {
+        if (a instanceof Retry x) {
+            return r.retry(x.name());
+        } else if (a instanceof CircuitBreaker x) {
+            return r.circuitBreaker(x.name());
+        } else if (a instanceof RateLimiter x) {
+            return r.rateLimiter(x.name());
+        } else if (a instanceof Timeout x) {
+            return r.timeout(x.name());
+        } else if (a instanceof Bulkhead x) {
+            return r.bulkhead(x.name());
+        }
+        throw new IllegalStateException("not a policy annotation: " + a);
+    }
+
+    private static List<Annotation> annotationsOf(java.lang.reflect.AnnotatedElement element) {
+        List<Annotation> out = new ArrayList<>();
+        for (Class<? extends Annotation> type : ANNOTATIONS) {
+            Annotation a = AnnotatedElementUtils.findMergedAnnotation(element, type);
+            if (a != null) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    private static String fallbackName(Annotation a) {
+        if (a instanceof Resilient x) {
+            return x.fallbackMethod();
+        } else if (a instanceof Retry x) {
+            return x.fallbackMethod();
+        } else if (a instanceof CircuitBreaker x) {
+            return x.fallbackMethod();
+        } else if (a instanceof RateLimiter x) {
+            return x.fallbackMethod();
+        } else if (a instanceof Timeout x) {
+            return x.fallbackMethod();
+        } else if (a instanceof Bulkhead x) {
+            return x.fallbackMethod();
+        }
+        return "";
+    }
+
+    private static String describe(Annotation a) {
+        String name = a instanceof Resilient x ? x.name() : a instanceof Retry x ? x.name()
+                : a instanceof CircuitBreaker x ? x.name() : a instanceof RateLimiter x ? x.name()
+                : a instanceof Timeout x ? x.name() : a instanceof Bulkhead x ? x.name() : "?";
+        String fallback = fallbackName(a);
+        return "@" + a.annotationType().getSimpleName() + "(name=\"" + name + "\""
+                + (fallback.isEmpty() ? "" : ", fallbackMethod=\"" + fallback + "\"") + ")";
+    }
+
+    private static Guard.Returns returns(Method method, String where, String what, List<Problem> problems) {
+        Class<?> type = method.getReturnType();
+        if (type == CompletableFuture.class) {
+            return Guard.Returns.FUTURE;
+        } else if (type == CompletionStage.class) {
+            return Guard.Returns.STAGE;
+        } else if (CompletionStage.class.isAssignableFrom(type)) {
+            problems.add(new Problem(where, what, "returns " + type.getName() + ": an asynchronous method must declare"
+                    + " CompletionStage or CompletableFuture, which the pipeline's asynchronous path returns"));
+        } else if (REACTOR && type.getName().equals("reactor.core.publisher.Mono")) {
+            return Guard.Returns.MONO;
+        } else if (type.getName().equals("reactor.core.publisher.Flux")
+                || type.getName().equals("org.reactivestreams.Publisher")) {
+            problems.add(new Problem(where, what, "returns " + type.getSimpleName() + ": a stream is not supported yet;"
+                    + " return Mono, or guard the calls with the programmatic API"));
+        }
+        return Guard.Returns.VALUE;
+    }
+
+    /** The fallback candidates, most specific exception first; adds a problem if there is none. */
+    private static List<Method> fallbacks(Class<?> type, Method method, String name, String where, String what,
+            List<Problem> problems) {
+        Class<?>[] params = method.getParameterTypes();
+        List<Method> candidates = new ArrayList<>();
+        List<String> rejected = new ArrayList<>();
+        ReflectionUtils.doWithMethods(type, m -> {
+            Class<?>[] p = m.getParameterTypes();
+            String signature = m.getDeclaringClass().getSimpleName() + "." + m.getName() + "("
+                    + Arrays.stream(p).map(Class::getSimpleName).collect(Collectors.joining(", ")) + ")";
+            if (p.length != params.length + 1 || !Throwable.class.isAssignableFrom(p[params.length])) {
+                rejected.add(signature + ": the last parameter must be a Throwable after the method's own");
+            } else if (!Arrays.equals(Arrays.copyOf(p, params.length), params)) {
+                rejected.add(signature + ": the first parameters must be the method's own");
+            } else if (!returnsCompatible(method.getReturnType(), m.getReturnType())) {
+                rejected.add(signature + ": returns " + m.getReturnType().getSimpleName() + ", not "
+                        + method.getReturnType().getSimpleName());
+            } else if (Modifier.isStatic(m.getModifiers())) {
+                rejected.add(signature + ": static");
+            } else if (candidates.stream().noneMatch(c -> Arrays.equals(c.getParameterTypes(), p))) {
+                candidates.add(m); // a subclass's override comes first and hides the inherited one
+            }
+        }, m -> m.getName().equals(name) && !m.isBridge() && !m.isSynthetic());
+        if (candidates.isEmpty()) {
+            String wanted = method.getReturnType().getSimpleName() + " " + name + "("
+                    + Arrays.stream(params).map(Class::getSimpleName).map(s -> s + ", ").collect(Collectors.joining())
+                    + "<Throwable or a subtype>)";
+            problems.add(new Problem(where, what, "fallbackMethod '" + name + "' matches no method: wanted " + wanted
+                    + " in " + type.getName() + " or a superclass; "
+                    + (rejected.isEmpty() ? "no method has that name" : "tried " + String.join("; ", rejected))));
+            return List.of();
+        }
+        candidates.sort(Comparator.comparingInt(m -> -depth(m.getParameterTypes()[params.length])));
+        return List.copyOf(candidates);
+    }
+
+    private static boolean returnsCompatible(Class<?> declared, Class<?> fallback) {
+        if (declared == void.class) {
+            return fallback == void.class;
+        }
+        return ClassUtils.isAssignable(declared, fallback);
+    }
+
+    private static int depth(Class<?> type) {
+        int depth = 0;
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            depth++;
+        }
+        return depth;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.resilience.spring.internal;
+
+import java.lang.reflect.Method;
+import java.util.concurrent.CompletableFuture;
+import org.aopalliance.intercept.MethodInvocation;
+import reactor.core.publisher.Mono;
+
+/** The {@code Mono} path; loaded only when Reactor is on the class path. */
+final class ReactorGuards {
+
+    private ReactorGuards() {
+    }
+
+    /**
+     * A {@code Mono} that, per subscription, runs the method's {@code Mono} through the pipeline's
+     * asynchronous path (one subscription per attempt) and its failure through the fallback.
+     */
+    static Object mono(Guard guard, MethodInvocation invocation) {
+        Mono<Object> guarded = Mono.defer(() -> Mono.fromCompletionStage(guard.pipeline.callAsync(() -> {
+            try {
+                Object mono = GuardInterceptor.attempt(invocation);
+                if (mono == null) {
+                    return CompletableFuture.failedFuture(new NullPointerException(
+                            invocation.getMethod().getName() + " returned null instead of a Mono"));
+                }
+                @SuppressWarnings("unchecked") // checked at startup: the method returns a Mono
+                Mono<Object> m = (Mono<Object>) mono;
+                return m.toFuture();
+            } catch (Exception e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        })));
+        if (guard.fallbacks.isEmpty()) {
+            return guarded;
+        }
+        return guarded.onErrorResume(Exception.class::isInstance, thrown -> {
+            Throwable failure = GuardInterceptor.unwrap(thrown);
+            Method fallback = guard.fallbackFor(failure);
+            if (fallback == null) {
+                return Mono.error(failure);
+            }
+            try {
+                Object result = Guard.callFallback(fallback, invocation.getThis(), invocation.getArguments(), failure);
+                @SuppressWarnings("unchecked") // checked at startup: the fallback returns a Mono
+                Mono<Object> m = result == null ? Mono.error(new NullPointerException(
+                        "fallback " + fallback.getName() + " returned null instead of a Mono")) : (Mono<Object>) result;
+                return m;
+            } catch (Throwable fallbackFailure) {
+                return Mono.error(fallbackFailure);
+            }
+        });
+    }
+}

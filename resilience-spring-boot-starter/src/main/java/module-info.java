@@ -4,7 +4,7 @@
  * Spring's HTTP clients, the inbound deadline filter, meters, an Actuator endpoint and a health
  * indicator. Spring's modules are automatic modules; every integration but the core one is optional.
  */
-@SuppressWarnings("requires-automatic")
+@SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module dev.resilience.spring {
     requires transitive dev.resilience.core;
     requires transitive dev.resilience.http;
@@ -13,13 +13,14 @@ module dev.resilience.spring {
     requires transitive spring.boot.autoconfigure;
     requires transitive spring.context;
     requires spring.aop;
-    requires spring.beans;
-    requires spring.core;
-    requires static spring.web;
+    requires transitive spring.beans;
+    requires transitive spring.core;
+    requires static transitive spring.web;
     requires static spring.boot.restclient;
-    requires static spring.boot.actuator;
+    requires static com.fasterxml.jackson.annotation;
+    requires static transitive spring.boot.actuator;
     requires static spring.boot.actuator.autoconfigure;
-    requires static spring.boot.health;
+    requires static transitive spring.boot.health;
     requires static micrometer.core;
     requires static reactor.core;
     requires static jakarta.servlet;

@@ -7,6 +7,7 @@ import dev.resilience.core.Pipeline;
 import dev.resilience.core.Policy;
 import dev.resilience.core.ResilienceRegistry;
 import dev.resilience.http.HttpPolicy;
+import dev.resilience.spring.internal.EnvironmentConfiguration;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.Map;
@@ -28,7 +29,8 @@ import org.springframework.http.client.ClientHttpResponse;
  * }
  * }</pre>
  *
- * <p>The interceptor runs each request through an {@link HttpPolicy} made of the pipeline's
+ * <p>Names are matched as Spring matches the keys they come from ({@code paymentsApi} and
+ * {@code paymentsapi} are one name). The interceptor runs each request through an {@link HttpPolicy} made of the pipeline's
  * policies, in the pipeline's order, with HTTP's classification of outcomes: connection errors, 5xx
  * and 429 are failures; other statuses are results; after the last attempt the caller gets the
  * last response, as from a plain client (a {@code RestClient} then throws for its status as
@@ -87,7 +89,7 @@ public final class ResilienceHttp {
         Objects.requireNonNull(name, "name");
         HttpPolicy p = policies.get(name);
         if (p == null) {
-            Pipeline<Object> pipeline = registry.pipeline(name);
+            Pipeline<Object> pipeline = registry.pipeline(EnvironmentConfiguration.canonicalName(name));
             HttpPolicy.Builder b = HttpPolicy.builder(name);
             for (Policy policy : pipeline.policies()) {
                 b.add(policy);

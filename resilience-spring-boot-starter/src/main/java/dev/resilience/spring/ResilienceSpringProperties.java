@@ -16,6 +16,8 @@ public class ResilienceSpringProperties {
     private final Endpoint endpoint = new Endpoint();
     private final Health health = new Health();
     private final Metrics metrics = new Metrics();
+    /** What a task handed to Spring's task executors ({@code @Async}, {@code ThreadPoolTaskExecutor}) carries of the caller's context. */
+    private TaskContext taskContext = TaskContext.FULL;
 
     /** Creates the defaults. */
     public ResilienceSpringProperties() {
@@ -44,6 +46,29 @@ public class ResilienceSpringProperties {
     /** @return the meters' settings */
     public Metrics getMetrics() {
         return metrics;
+    }
+
+    /** @return what a task handed to Spring's task executors carries of the caller's context */
+    public TaskContext getTaskContext() {
+        return taskContext;
+    }
+
+    /** @param taskContext what a task handed to Spring's task executors carries of the caller's context */
+    public void setTaskContext(TaskContext taskContext) {
+        this.taskContext = java.util.Objects.requireNonNull(taskContext, "taskContext");
+    }
+
+    /** What a task handed to one of Spring's task executors carries of the context that submitted it. */
+    public enum TaskContext {
+        /**
+         * The context itself: its deadline, cancellation and values. Work done for a request stops
+         * with it (Go's semantics); a fire-and-forget task started by a request sees the request's end.
+         */
+        FULL,
+        /** Its values only ({@code Context.withoutCancel()}): the task outlives the request that started it. */
+        VALUES,
+        /** Nothing: the task runs in the background context. */
+        NONE
     }
 
     /** The deadline filter in front of Spring MVC: a caller's {@code grpc-timeout} becomes the request's context. */

@@ -9,7 +9,10 @@ import java.lang.annotation.Target;
 
 /**
  * Guards a Spring bean's method (or every public method of a class) with the pipeline configured
- * as {@code resilience.pipeline.<name>}: its policies, in its order.
+ * as {@code resilience.pipeline.<name>}: its policies, in its order (without {@code policies}, the
+ * kinds configured under that name, in the default order). Names are matched as Spring matches the
+ * keys they come from: case, dashes and camel case aside ({@code paymentsApi} in YAML is the
+ * annotation's {@code paymentsApi} or {@code paymentsapi}).
  *
  * <pre>{@code
  * @Service

@@ -9,11 +9,13 @@ import dev.resilience.core.ResilienceRegistry;
 import dev.resilience.core.Retry;
 import dev.resilience.core.Timeout;
 import dev.resilience.spring.ResilienceSpringProperties;
+import dev.resilience.spring.internal.ContextTaskDecorator;
 import dev.resilience.spring.internal.CreatedInstances;
 import dev.resilience.spring.internal.EnvironmentConfiguration;
 import dev.resilience.spring.internal.GuardPostProcessor;
 import dev.resilience.spring.internal.Guards;
 import dev.resilience.spring.internal.MeterBinder;
+import dev.resilience.spring.internal.OpenTelemetryLookup;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
@@ -24,10 +26,12 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Role;
 import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.task.TaskDecorator;
 
 /**
  * The toolkit in a Spring Boot application: a {@link ResilienceRegistry} of the
@@ -46,7 +50,7 @@ public class ResilienceAutoConfiguration {
     /** @return the list of instances the registry builds, for observers such as the meter binder */
     @Bean
     @ConditionalOnMissingBean
-    public CreatedInstances resilienceCreatedInstances() {
+    CreatedInstances resilienceCreatedInstances() {
         return new CreatedInstances();
     }
 
@@ -61,7 +65,7 @@ public class ResilienceAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
-    public ResilienceRegistry resilienceRegistry(ConfigurableEnvironment environment, CreatedInstances created) {
+    ResilienceRegistry resilienceRegistry(ConfigurableEnvironment environment, CreatedInstances created) {
         ResilienceRegistry registry = ResilienceRegistry.builder()
                 .properties(EnvironmentConfiguration.of(environment)).onCreated(created).build();
         for (Class<?> kind : List.of(RateLimiter.class, CircuitBreaker.class, Bulkhead.class, AdaptiveLimiter.class,
@@ -99,8 +103,22 @@ public class ResilienceAutoConfiguration {
      */
     @Bean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
-    public static GuardPostProcessor resilienceGuardPostProcessor(ObjectProvider<ResilienceRegistry> registry) {
+    static GuardPostProcessor resilienceGuardPostProcessor(ObjectProvider<ResilienceRegistry> registry) {
         return new GuardPostProcessor(new Guards(registry::getObject));
+    }
+
+    /**
+     * Carries the caller's context into Spring's task executors and {@code @Async} methods (see
+     * {@code resilience.spring.task-context}); Spring Boot composes it with the application's own
+     * decorators.
+     *
+     * @param properties the starter's settings
+     * @return the decorator
+     */
+    @Bean
+    @ConditionalOnMissingBean(name = "resilienceContextTaskDecorator")
+    public TaskDecorator resilienceContextTaskDecorator(ResilienceSpringProperties properties) {
+        return new ContextTaskDecorator(properties.getTaskContext());
     }
 
     /** Binds every instance to the application's {@code MeterRegistry}. */
@@ -111,12 +129,12 @@ public class ResilienceAutoConfiguration {
 
         @Bean
         SmartInitializingSingleton resilienceMeterBinding(ObjectProvider<MeterRegistry> meters,
-                ObjectProvider<CreatedInstances> created) {
+                ObjectProvider<CreatedInstances> created, ApplicationContext context) {
             return () -> {
                 MeterRegistry registry = meters.getIfAvailable();
                 CreatedInstances instances = created.getIfAvailable();
                 if (registry != null && instances != null) {
-                    instances.observe(new MeterBinder(registry));
+                    instances.observe(new MeterBinder(registry, OpenTelemetryLookup.find(context)));
                 }
             };
         }

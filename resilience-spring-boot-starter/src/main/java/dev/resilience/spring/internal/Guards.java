@@ -158,7 +158,7 @@ public final class Guards {
     private Pipeline<Object> pipeline(List<Annotation> found, String where) {
         ResilienceRegistry r = registry.get();
         if (found.get(0) instanceof Resilient resilient) {
-            return r.pipeline(resilient.name());
+            return r.pipeline(EnvironmentConfiguration.canonicalName(resilient.name()));
         }
         Pipeline.Builder<Object> b = Pipeline.builder(where);
         List<ConfigurationException> failures = new ArrayList<>();
@@ -177,15 +177,15 @@ public final class Guards {
 
     private static Policy policy(ResilienceRegistry r, Annotation a) {
         if (a instanceof Retry x) {
-            return r.retry(x.name());
+            return r.retry(EnvironmentConfiguration.canonicalName(x.name()));
         } else if (a instanceof CircuitBreaker x) {
-            return r.circuitBreaker(x.name());
+            return r.circuitBreaker(EnvironmentConfiguration.canonicalName(x.name()));
         } else if (a instanceof RateLimiter x) {
-            return r.rateLimiter(x.name());
+            return r.rateLimiter(EnvironmentConfiguration.canonicalName(x.name()));
         } else if (a instanceof Timeout x) {
-            return r.timeout(x.name());
+            return r.timeout(EnvironmentConfiguration.canonicalName(x.name()));
         } else if (a instanceof Bulkhead x) {
-            return r.bulkhead(x.name());
+            return r.bulkhead(EnvironmentConfiguration.canonicalName(x.name()));
         }
         throw new IllegalStateException("not a policy annotation: " + a);
     }

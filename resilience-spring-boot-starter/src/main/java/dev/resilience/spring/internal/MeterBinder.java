@@ -7,16 +7,24 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Objects;
 import java.util.function.Consumer;
 
-/** Binds each instance a registry builds to the application's meters. */
+/** Binds each instance a registry builds to the application's meters (and OpenTelemetry's, when it has one). */
 public final class MeterBinder implements Consumer<Object> {
 
     private static final System.Logger LOG = System.getLogger(MeterBinder.class.getName());
 
     private final ResilienceTelemetry telemetry;
 
-    /** Binds to {@code meters}. */
-    public MeterBinder(MeterRegistry meters) {
-        this.telemetry = ResilienceTelemetry.builder().meterRegistry(Objects.requireNonNull(meters, "meters")).build();
+    /**
+     * Binds to {@code meters}, and to OpenTelemetry too if {@code openTelemetry} (an
+     * {@code io.opentelemetry.api.OpenTelemetry}, or null) is given: its meters, and span events on
+     * state changes and retries.
+     */
+    public MeterBinder(MeterRegistry meters, Object openTelemetry) {
+        ResilienceTelemetry.Builder b = ResilienceTelemetry.builder().meterRegistry(Objects.requireNonNull(meters, "meters"));
+        if (openTelemetry != null) {
+            b.openTelemetry((io.opentelemetry.api.OpenTelemetry) openTelemetry);
+        }
+        this.telemetry = b.build();
     }
 
     @Override

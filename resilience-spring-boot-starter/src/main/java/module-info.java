@@ -23,6 +23,7 @@ module dev.resilience.spring {
     requires static transitive spring.boot.health;
     requires static micrometer.core;
     requires static reactor.core;
+    requires static transitive org.jspecify;
     requires static jakarta.servlet;
 
     exports dev.resilience.spring;

@@ -42,7 +42,8 @@ import java.util.function.Supplier;
 public final class Bulkhead extends InFlightPadRight implements Policy, Listenable<BulkheadListener> {
 
     private final String name;
-    private final int maxConcurrent;
+    /** Volatile: {@link #setMaxConcurrent} may change it while calls run. */
+    private volatile int maxConcurrent;
     private final long maxWaitNanos;
     private final Ticker ticker;
     private final Listeners<BulkheadListener> listeners;
@@ -157,6 +158,24 @@ public final class Bulkhead extends InFlightPadRight implements Policy, Listenab
         throw rejected();
     }
 
+    /**
+     * Changes the number of slots, for example on a configuration reload. More slots are usable at
+     * once (waiters are woken); with fewer, calls in flight finish undisturbed and new ones are
+     * refused until fewer than {@code maxConcurrent} remain.
+     *
+     * @throws IllegalArgumentException if {@code maxConcurrent} is below 1
+     */
+    public void setMaxConcurrent(int maxConcurrent) {
+        if (maxConcurrent < 1) {
+            throw new IllegalArgumentException("maxConcurrent must be at least 1: " + maxConcurrent);
+        }
+        int before = this.maxConcurrent;
+        this.maxConcurrent = maxConcurrent;
+        if (maxConcurrent > before) {
+            waiters.forEach(LockSupport::unpark); // each retries; those that find no slot wait again
+        }
+    }
+
     private BulkheadFullException rejected() {
         listeners.current().onRejected(this);
         return new BulkheadFullException(name, "all " + maxConcurrent + " slots in use");
@@ -230,7 +249,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy, Listenab
         return waiters.size();
     }
 
-    /** The configured maximum. */
+    /** The current maximum (see {@link #setMaxConcurrent}). */
     public int maxConcurrent() {
         return maxConcurrent;
     }

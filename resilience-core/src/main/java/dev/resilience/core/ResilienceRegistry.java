@@ -84,7 +84,7 @@ import java.util.function.Consumer;
  * <tr><td>{@code half-open-timeout}</td><td>{@code halfOpenTimeout}</td><td>the open duration</td></tr>
  * <tr><td>{@code interval}</td><td>{@code interval}</td><td>0 (never clear counts)</td></tr>
  * <tr><td>{@code interval-bucket} (with {@code interval})</td><td>{@code interval}</td><td>none</td></tr>
- * <tr><td rowspan="2">bulkhead</td><td>{@code max-concurrent} (required)</td><td>{@code maxConcurrent}</td><td>-</td></tr>
+ * <tr><td rowspan="2">bulkhead</td><td>{@code max-concurrent} (required; reloadable)</td><td>{@code maxConcurrent}</td><td>-</td></tr>
  * <tr><td>{@code max-wait}</td><td>{@code maxWait}</td><td>0</td></tr>
  * <tr><td rowspan="6">adaptivelimiter</td><td>{@code algorithm}: {@code aimd} or {@code vegas}</td>
  *     <td>{@code LimitAlgorithm.aimd}/{@code vegas}</td><td>aimd</td></tr>
@@ -147,8 +147,9 @@ import java.util.function.Consumer;
  * makes it the configuration of instances built from then on (new names become available) and
  * applies to the live instances what they can take: a rate limiter's {@code rate} and
  * {@code burst} ({@link RateLimiter#setRate(double)}, {@link RateLimiter#setBurst(int)}; not with
- * warm-up). Every other change of a live instance is listed in {@link ReloadResult#needsRestart()}
- * and not applied: that instance keeps its settings until the registry is built anew, and is
+ * warm-up) and a bulkhead's {@code max-concurrent} ({@link Bulkhead#setMaxConcurrent(int)}).
+ * Every other change of a live instance is listed in {@link ReloadResult#needsRestart()} and not
+ * applied: that instance keeps its settings until the registry is built anew, and is
  * listed again by later reloads until the configuration matches it.
  */
 public final class ResilienceRegistry {
@@ -524,8 +525,8 @@ public final class ResilienceRegistry {
         TreeSet<String> changed = new TreeSet<>(now.keySet());
         changed.addAll(next.keySet());
         changed.removeIf(p -> Objects.equals(value(now, p), value(next, p)));
-        TreeSet<String> done = kind == Kind.RATE_LIMITER
-                ? applyToRateLimiter((RateLimiter) e.instance, now, next, changed) : new TreeSet<>();
+        TreeSet<String> done = kind == Kind.RATE_LIMITER ? applyToRateLimiter((RateLimiter) e.instance, now, next, changed)
+                : kind == Kind.BULKHEAD ? applyToBulkhead((Bulkhead) e.instance, next, changed) : new TreeSet<>();
         Map<String, Setting> actual = new TreeMap<>(next);
         String prefix = RegistryConfig.prefix(kind, name) + ".";
         for (String p : changed) {
@@ -590,6 +591,17 @@ public final class ResilienceRegistry {
             } catch (IllegalArgumentException | IllegalStateException ex) {
                 // Not taken: reported as needing a restart.
             }
+        }
+        return done;
+    }
+
+    /** Applies a change of {@code max-concurrent}; returns it if applied. */
+    private static TreeSet<String> applyToBulkhead(Bulkhead bulkhead, Map<String, Setting> next, TreeSet<String> changed) {
+        TreeSet<String> done = new TreeSet<>();
+        Integer max = (Integer) value(next, "max-concurrent");
+        if (changed.contains("max-concurrent") && max != null) {
+            bulkhead.setMaxConcurrent(max);
+            done.add("max-concurrent");
         }
         return done;
     }

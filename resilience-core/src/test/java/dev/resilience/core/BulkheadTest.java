@@ -105,6 +105,29 @@ class BulkheadTest {
     }
 
     @Test
+    void aWaiterGetsASlotWhenTheBulkheadGrows() throws Exception {
+        Bulkhead b = bulkhead(1, Duration.ofSeconds(30));
+        assertTrue((held = b.tryAcquire()).isPermitted());
+        CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return b.call(() -> "got it");
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, pool);
+        awaitWaiting(b, 1);
+        b.setMaxConcurrent(2);
+        assertEquals("got it", waiting.get(10, TimeUnit.SECONDS), "woken by the resize, not by a release");
+        assertEquals(1, b.inUse());
+        assertEquals(2, b.maxConcurrent());
+        b.setMaxConcurrent(1);
+        assertFalse(b.tryAcquire().isPermitted(), "the held slot fills the smaller bulkhead");
+        held.release();
+        assertEquals(0, b.inUse());
+        assertThrows(IllegalArgumentException.class, () -> b.setMaxConcurrent(0));
+    }
+
+    @Test
     void waitEndsAtMaxWait() throws Exception {
         Bulkhead b = bulkhead(1, Duration.ofMillis(10));
         assertTrue((held = b.tryAcquire()).isPermitted());

@@ -59,6 +59,30 @@ class LincheckGuardsTest {
     }
 
     @Test
+    void aBulkheadResizedWhileCallsRaceGrantsNoMoreThanTheLargestSizeAndCountsEveryGrant() {
+        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+            Bulkhead bulkhead = Bulkhead.builder("b").maxConcurrent(1).build();
+            AtomicInteger granted = new AtomicInteger();
+            Runnable thrice = () -> {
+                for (int i = 0; i < 3; i++) {
+                    if (bulkhead.tryAcquire().isPermitted()) {
+                        granted.incrementAndGet();
+                    }
+                }
+            };
+            Thread taker = start(thrice);
+            Thread resizer = start(() -> {
+                bulkhead.setMaxConcurrent(2);
+                bulkhead.setMaxConcurrent(1);
+            });
+            join(taker, resizer);
+            assertTrue(granted.get() >= 1 && granted.get() <= 2, "granted " + granted.get());
+            assertEquals(granted.get(), bulkhead.inUse(), "every grant holds a slot");
+            assertEquals(1, bulkhead.maxConcurrent());
+        });
+    }
+
+    @Test
     void aCancelledReservationRacingAnAcquireLosesNoPermitAndMakesNone() {
         Lincheck.runConcurrentTest(INVOCATIONS, () -> {
             ManualTicker ticker = new ManualTicker();

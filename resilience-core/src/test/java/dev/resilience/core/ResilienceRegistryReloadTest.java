@@ -90,6 +90,29 @@ class ResilienceRegistryReloadTest {
     }
 
     @Test
+    void aBulkheadsSizeChangeReachesTheLiveBulkhead() throws Exception {
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker)
+                .properties(with(BASE, "resilience.bulkhead.db.max-concurrent", "1")).build();
+        Bulkhead db = registry.bulkhead("db");
+        Permit first = db.tryAcquire();
+        assertTrue(first.isPermitted());
+        assertFalse(db.tryAcquire().isPermitted());
+        ResilienceRegistry.ReloadResult result = registry.reload(with(BASE, "resilience.bulkhead.db.max-concurrent", "2"));
+        assertEquals(List.of("resilience.bulkhead.db.max-concurrent"), result.applied());
+        assertEquals(List.of(), result.needsRestart());
+        Permit second = db.tryAcquire();
+        assertTrue(second.isPermitted(), "the live bulkhead has two slots now");
+        registry.reload(with(BASE, "resilience.bulkhead.db.max-concurrent", "1"));
+        first.release();
+        assertFalse(db.tryAcquire().isPermitted(), "one call still in flight fills the one slot left");
+        second.release();
+        Permit third = db.tryAcquire();
+        assertTrue(third.isPermitted());
+        third.release();
+        assertEquals(0, db.inUse());
+    }
+
+    @Test
     void aChangeTheLiveInstanceCannotTakeIsReportedNotIgnored() {
         ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(BASE).build();
         RateLimiter api = registry.rateLimiter("api");

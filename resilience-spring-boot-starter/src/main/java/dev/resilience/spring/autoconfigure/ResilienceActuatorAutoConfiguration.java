@@ -3,6 +3,7 @@ package dev.resilience.spring.autoconfigure;
 import dev.resilience.core.ResilienceRegistry;
 import dev.resilience.spring.ResilienceEndpoint;
 import dev.resilience.spring.ResilienceHealthIndicator;
+import dev.resilience.spring.ResilienceReloader;
 import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.ResilienceWritableEndpoint;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
@@ -29,9 +30,10 @@ public class ResilienceActuatorAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(ResilienceEndpoint.class)
-        ResilienceEndpoint resilienceEndpoint(ResilienceRegistry registry, ResilienceSpringProperties properties) {
+        ResilienceEndpoint resilienceEndpoint(ResilienceRegistry registry, ResilienceSpringProperties properties,
+                ResilienceReloader reloader) {
             return properties.getEndpoint().isWriteEnabled()
-                    ? new ResilienceWritableEndpoint(registry) : new ResilienceEndpoint(registry);
+                    ? new ResilienceWritableEndpoint(registry, reloader) : new ResilienceEndpoint(registry);
         }
     }
 

@@ -8,6 +8,7 @@ import dev.resilience.core.RateLimiter;
 import dev.resilience.core.ResilienceRegistry;
 import dev.resilience.core.Retry;
 import dev.resilience.core.Timeout;
+import dev.resilience.spring.ResilienceReloader;
 import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.internal.ContextTaskDecorator;
 import dev.resilience.spring.internal.CreatedInstances;
@@ -105,6 +106,20 @@ public class ResilienceAutoConfiguration {
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     static GuardPostProcessor resilienceGuardPostProcessor(ObjectProvider<ResilienceRegistry> registry) {
         return new GuardPostProcessor(new Guards(registry::getObject));
+    }
+
+    /**
+     * Reloads the registry when Spring Cloud reports a changed environment, or an operator sets a
+     * value through the endpoint.
+     *
+     * @param registry the registry
+     * @param environment the application's environment
+     * @return the reloader
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public ResilienceReloader resilienceReloader(ResilienceRegistry registry, ConfigurableEnvironment environment) {
+        return new ResilienceReloader(registry, environment);
     }
 
     /**

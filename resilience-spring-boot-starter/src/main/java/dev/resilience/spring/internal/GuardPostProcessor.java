@@ -2,7 +2,6 @@ package dev.resilience.spring.internal;
 
 import java.lang.reflect.Method;
 import java.util.Objects;
-import org.springframework.aop.ClassFilter;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
@@ -29,7 +28,7 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
                 return guards.guard(method, targetClass) != null;
             }
         };
-        pointcut.setClassFilter(ClassFilter.TRUE);
+        pointcut.setClassFilter(guards::annotated);
         this.advisor = new DefaultPointcutAdvisor(pointcut, new GuardInterceptor(guards));
         // Outside any other advice of the bean (a retry runs a @Transactional method anew), and
         // a class proxy, as Spring Boot configures proxies, so the bean is injectable by its class.
@@ -40,7 +39,7 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
     @Override
     public Object postProcessAfterInitialization(Object bean, String beanName) {
         Class<?> type = ClassUtils.getUserClass(AopUtils.getTargetClass(bean));
-        if (Guards.annotated(type)) {
+        if (guards.annotated(type)) {
             guards.validate(type, beanName);
         }
         return super.postProcessAfterInitialization(bean, beanName);

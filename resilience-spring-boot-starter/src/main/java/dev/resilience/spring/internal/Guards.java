@@ -29,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
@@ -56,8 +57,27 @@ public final class Guards {
         this.registry = Objects.requireNonNull(registry, "registry");
     }
 
-    /** True if {@code type} or one of its methods carries an annotation of this starter. */
-    static boolean annotated(Class<?> type) {
+    /** Classes by whether they or their methods carry an annotation of this starter. */
+    private final Map<Class<?>, Boolean> annotatedClasses = new ConcurrentHashMap<>();
+
+    /**
+     * True if {@code type} or one of its methods carries an annotation of this starter; cached, and
+     * false at once for classes that cannot carry them (the JDK's, Spring's own), so the post-processor
+     * costs next to nothing for the application's other beans.
+     */
+    boolean annotated(Class<?> type) {
+        Boolean known = annotatedClasses.get(type);
+        if (known == null) {
+            known = scan(type);
+            annotatedClasses.putIfAbsent(type, known);
+        }
+        return known;
+    }
+
+    private static boolean scan(Class<?> type) {
+        if (!AnnotationUtils.isCandidateClass(type, ANNOTATIONS)) {
+            return false;
+        }
         for (Class<? extends Annotation> a : ANNOTATIONS) {
             if (AnnotatedElementUtils.hasAnnotation(type, a)) {
                 return true;
@@ -101,6 +121,9 @@ public final class Guards {
      * @throws ConfigurationException if its annotations are wrong (see {@link Resilient})
      */
     Guard guard(Method method, Class<?> type) {
+        if (!annotated(type)) {
+            return null;
+        }
         Key key = new Key(type, method);
         Optional<Guard> g = guards.get(key);
         if (g == null) {

@@ -311,13 +311,15 @@ class AnnotationsTest {
     void aBlockingFallbackHoldsNoPermit() throws Exception {
         target.fallbackEntered = new CountDownLatch(1);
         target.fallbackRelease = new CountDownLatch(1);
+        // Two threads of our own: on 2 cores the common pool may run one task at a time.
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
         CompletableFuture<String> holder = CompletableFuture.supplyAsync(() -> {
             try {
                 return service.bulkheaded("first");
             } catch (InterruptedException e) {
                 throw new CompletionException(e);
             }
-        });
+        }, threads);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (registry.bulkhead("single").inUse() == 0 && System.nanoTime() < deadline) {
             Thread.onSpinWait();
@@ -328,13 +330,14 @@ class AnnotationsTest {
             } catch (InterruptedException e) {
                 throw new CompletionException(e);
             }
-        });
+        }, threads);
         assertTrue(target.fallbackEntered.await(10, TimeUnit.SECONDS), "the second call went to the fallback");
         assertEquals(1, registry.bulkhead("single").inUse(), "only the first call holds the permit");
         target.fallbackRelease.countDown();
         assertEquals("ok first", holder.get(10, TimeUnit.SECONDS));
         assertEquals("full second", refused.get(10, TimeUnit.SECONDS));
         assertEquals(0, registry.bulkhead("single").inUse());
+        threads.shutdown();
     }
 
     @Test

@@ -1,8 +1,9 @@
 /**
  * The toolkit in Spring Boot 4: a {@code ResilienceRegistry} of the {@code resilience.*} properties,
  * the annotations of {@code dev.resilience.spring.annotation}, guards and deadline propagation for
- * Spring's HTTP clients, the inbound deadline filter, meters, an Actuator endpoint and a health
- * indicator. Spring's modules are automatic modules; every integration but the core one is optional.
+ * Spring's HTTP clients (RestClient, RestTemplate, WebClient), the inbound deadline filters
+ * (Spring MVC, WebFlux), meters, an Actuator endpoint and a health indicator. Spring's modules are
+ * automatic modules; every integration but the core one is optional.
  */
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module dev.resilience.spring {
@@ -19,6 +20,8 @@ module dev.resilience.spring {
     requires static spring.boot.restclient;
     requires static com.fasterxml.jackson.annotation;
     requires static transitive spring.boot.actuator;
+    requires static transitive spring.webflux;
+    requires static spring.boot.webclient;
     requires static spring.boot.actuator.autoconfigure;
     requires static transitive spring.boot.health;
     requires static micrometer.core;

@@ -71,7 +71,10 @@ public class ResilienceSpringProperties {
         NONE
     }
 
-    /** The deadline filter in front of Spring MVC: a caller's {@code grpc-timeout} becomes the request's context. */
+    /**
+     * The deadline filter in front of Spring MVC (a servlet filter) or WebFlux (a {@code WebFilter}):
+     * a caller's {@code grpc-timeout} becomes the request's context.
+     */
     public static class Inbound {
         /** Whether to register the filter. */
         private boolean enabled = true;
@@ -83,7 +86,7 @@ public class ResilienceSpringProperties {
         private Duration defaultTimeout;
         /** The status of a request whose deadline passed before it arrived. */
         private int expiredStatus = 504;
-        /** The URL patterns the filter covers. */
+        /** The URL patterns the servlet filter covers; the WebFlux filter covers every exchange. */
         private String[] urlPatterns = {"/*"};
 
         /** Creates the defaults. */
@@ -151,9 +154,9 @@ public class ResilienceSpringProperties {
         }
     }
 
-    /** Outbound HTTP: the {@code RestClient} and {@code RestTemplate} customizers. */
+    /** Outbound HTTP: the {@code RestClient}, {@code RestTemplate} and {@code WebClient} customizers. */
     public static class Client {
-        /** Whether every {@code RestClient} and {@code RestTemplate} built from Spring's builders sends the current deadline as {@code grpc-timeout}. */
+        /** Whether every {@code RestClient}, {@code RestTemplate} and {@code WebClient} built from Spring's builders sends the current deadline as {@code grpc-timeout}. */
         private boolean propagateDeadline = true;
 
         /** Creates the defaults. */

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A dependency on loopback (the JDK's HttpServer): {@code /pay} answers 200 {@code paid}, or 503 while
  * {@link #failing} is set; it counts requests and records the {@code grpc-timeout} each one brought.
+ * {@code /slow} does the same, but answers 200 {@code slow} only once {@link #releaseSlow()} is called
+ * (or after 5 s).
  */
 public final class FlakyDependency implements AutoCloseable {
 
@@ -29,12 +32,14 @@ public final class FlakyDependency implements AutoCloseable {
     public final AtomicInteger requests = new AtomicInteger();
     public final AtomicBoolean failing = new AtomicBoolean();
     public final List<String> grpcTimeouts = new CopyOnWriteArrayList<>();
+    private volatile CountDownLatch slowGate = new CountDownLatch(1);
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(8);
 
     public FlakyDependency() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/pay", this::pay);
+        server.createContext("/slow", this::slow);
         server.setExecutor(executor);
         server.start();
     }
@@ -44,6 +49,7 @@ public final class FlakyDependency implements AutoCloseable {
     }
 
     public void reset() {
+        releaseSlow();
         requests.set(0);
         failing.set(false);
         grpcTimeouts.clear();
@@ -64,8 +70,38 @@ public final class FlakyDependency implements AutoCloseable {
         }
     }
 
+    /** Lets every {@code /slow} request waiting now answer; later ones wait again. */
+    public void releaseSlow() {
+        CountDownLatch gate = slowGate;
+        slowGate = new CountDownLatch(1);
+        gate.countDown();
+    }
+
+    private void slow(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            requests.incrementAndGet();
+            String timeout = exchange.getRequestHeaders().getFirst("grpc-timeout");
+            grpcTimeouts.add(timeout == null ? "" : timeout);
+            exchange.getRequestBody().readAllBytes();
+            try {
+                slowGate.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            byte[] body = "slow".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        } catch (IOException gone) {
+            // the client gave up (its deadline passed) and closed the connection: expected
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
+        releaseSlow();
         server.stop(0);
         executor.shutdownNow();
         executor.awaitTermination(5, TimeUnit.SECONDS);

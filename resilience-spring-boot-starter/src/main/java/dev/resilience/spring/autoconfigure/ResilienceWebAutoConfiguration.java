@@ -31,6 +31,19 @@ public class ResilienceWebAutoConfiguration {
     public ResilienceWebAutoConfiguration() {
     }
 
+    /** The {@code resilience.spring.inbound.*} settings both inbound filters apply. */
+    static InboundDeadlines inboundDeadlines(ResilienceSpringProperties.Inbound in) {
+        InboundDeadlines.Builder b = InboundDeadlines.builder().trustIncoming(in.isTrustIncoming())
+                .expiredStatus(in.getExpiredStatus());
+        if (in.getMaxTimeout() != null) {
+            b.maxTimeout(in.getMaxTimeout());
+        }
+        if (in.getDefaultTimeout() != null) {
+            b.defaultTimeout(in.getDefaultTimeout());
+        }
+        return b.build();
+    }
+
     /** The inbound deadline filter, on by default. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
@@ -42,15 +55,8 @@ public class ResilienceWebAutoConfiguration {
         @ConditionalOnMissingBean(name = "resilienceDeadlineFilter")
         FilterRegistrationBean<DeadlineFilter> resilienceDeadlineFilter(ResilienceSpringProperties properties) {
             ResilienceSpringProperties.Inbound in = properties.getInbound();
-            InboundDeadlines.Builder b = InboundDeadlines.builder().trustIncoming(in.isTrustIncoming())
-                    .expiredStatus(in.getExpiredStatus());
-            if (in.getMaxTimeout() != null) {
-                b.maxTimeout(in.getMaxTimeout());
-            }
-            if (in.getDefaultTimeout() != null) {
-                b.defaultTimeout(in.getDefaultTimeout());
-            }
-            FilterRegistrationBean<DeadlineFilter> registration = new FilterRegistrationBean<>(new DeadlineFilter(b.build()));
+            FilterRegistrationBean<DeadlineFilter> registration = new FilterRegistrationBean<>(
+                    new DeadlineFilter(inboundDeadlines(in)));
             registration.setName("resilienceDeadlineFilter");
             registration.addUrlPatterns(in.getUrlPatterns());
             registration.setAsyncSupported(true);

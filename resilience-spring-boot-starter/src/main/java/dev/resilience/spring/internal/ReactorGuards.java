@@ -14,9 +14,16 @@ final class ReactorGuards {
     /**
      * A {@code Mono} that, per subscription, runs the method's {@code Mono} through the pipeline's
      * asynchronous path (one subscription per attempt) and its failure through the fallback.
+     *
+     * <p>The pipeline runs under the subscription's current context ({@link ReactiveCalls#current}:
+     * the Reactor context's, else the subscribing thread's), and each attempt subscribes with the
+     * subscriber's Reactor context plus the attempt's context. A subscriber that cancels cancels
+     * the call: the attempt in flight is cancelled, no retry follows, and the permits it holds (a
+     * bulkhead's, an adaptive limiter's) are released at once rather than when the method's {@code Mono}
+     * would have ended, if ever.
      */
     static Object mono(Guard guard, MethodInvocation invocation) {
-        Mono<Object> guarded = Mono.defer(() -> Mono.fromCompletionStage(guard.pipeline.callAsync(() -> {
+        Mono<Object> guarded = ReactiveCalls.run(view -> guard.pipeline.callAsync(() -> {
             try {
                 Object mono = GuardInterceptor.attempt(invocation);
                 if (mono == null) {
@@ -25,11 +32,11 @@ final class ReactorGuards {
                 }
                 @SuppressWarnings("unchecked") // checked at startup: the method returns a Mono
                 Mono<Object> m = (Mono<Object>) mono;
-                return m.toFuture();
+                return ReactiveCalls.attempt(m, view, null);
             } catch (Exception e) {
                 return CompletableFuture.failedFuture(e);
             }
-        })));
+        }), Object.class, null);
         if (guard.fallbacks.isEmpty()) {
             return guarded;
         }

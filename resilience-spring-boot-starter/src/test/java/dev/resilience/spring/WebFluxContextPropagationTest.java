@@ -1,0 +1,109 @@
+package dev.resilience.spring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.DeadlineHeaders;
+import dev.resilience.spring.reactive.ReactiveCheckoutApp;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import reactor.core.publisher.Hooks;
+
+/**
+ * The WebFlux application with {@code spring.reactor.context-propagation=auto}: Reactor restores
+ * the request's context as the ThreadLocal {@code Context.current()} in handlers, through the
+ * toolkit's service-loaded {@code ResilienceContextAccessor}.
+ */
+@SpringBootTest(classes = ReactiveCheckoutApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+    "spring.main.web-application-type=reactive",
+    "spring.reactor.context-propagation=auto",
+    "resilience.retry.payments.max-attempts=2",
+    "resilience.retry.slowpay.max-attempts=2",
+    "resilience.retry.impatient.max-attempts=2",
+    "resilience.retry.reactive.max-attempts=3",
+    "resilience.retry.reactive.backoff=fixed",
+    "resilience.retry.reactive.backoff-delay=1ms",
+    "resilience.retry.slow.max-attempts=3",
+    "resilience.bulkhead.slow.max-concurrent=1",
+})
+class WebFluxContextPropagationTest {
+
+    private static final FlakyDependency DEPENDENCY = start();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @LocalServerPort
+    int port;
+
+    private static FlakyDependency start() {
+        try {
+            return new FlakyDependency();
+        } catch (java.io.IOException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void dependency(DynamicPropertyRegistry properties) {
+        properties.add("payments.url", DEPENDENCY::url);
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        // Spring Boot turned it on for the whole JVM; the other test classes run without it.
+        Hooks.disableAutomaticContextPropagation();
+        DEPENDENCY.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        DEPENDENCY.reset();
+    }
+
+    private HttpResponse<String> get(String path, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(20));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void handlersSeeTheRequestsContextAsTheCurrentOne() throws Exception {
+        assertEquals("attribute=set thread=same reactor=same operator=same", get("/contexts", "grpc-timeout", "5S").body());
+    }
+
+    @Test
+    void anIncomingGrpcTimeoutBoundsAHandlerWaitingForTheCurrentContext() throws Exception {
+        HttpResponse<String> bounded = get("/wait-for-deadline", "grpc-timeout", "300m");
+        Matcher m = Pattern.compile("done after (\\d+) ms").matcher(bounded.body());
+        assertTrue(m.matches(), bounded.body());
+        long ms = Long.parseLong(m.group(1));
+        assertTrue(ms >= 200 && ms < 3_000, bounded.body());
+
+        assertEquals(504, get("/wait-for-deadline", "grpc-timeout", "0m").statusCode());
+    }
+
+    @Test
+    void theDeadlineStillReachesTheDependency() throws Exception {
+        assertEquals("paid", get("/checkout", "grpc-timeout", "2S").body());
+        assertEquals("paid", get("/mono-pay", "grpc-timeout", "2S").body());
+        assertEquals(2, DEPENDENCY.grpcTimeouts.size());
+        for (String header : DEPENDENCY.grpcTimeouts) {
+            long nanos = DeadlineHeaders.parseGrpcTimeout(header);
+            assertTrue(nanos > 0 && nanos <= Duration.ofSeconds(2).toNanos(), DEPENDENCY.grpcTimeouts.toString());
+        }
+    }
+}

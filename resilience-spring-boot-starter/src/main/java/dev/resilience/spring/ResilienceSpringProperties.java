@@ -16,6 +16,7 @@ public class ResilienceSpringProperties {
     private final Endpoint endpoint = new Endpoint();
     private final Health health = new Health();
     private final Metrics metrics = new Metrics();
+    private final Cloud cloud = new Cloud();
 
     /** Creates the defaults. */
     public ResilienceSpringProperties() {
@@ -44,6 +45,11 @@ public class ResilienceSpringProperties {
     /** @return the meters' settings */
     public Metrics getMetrics() {
         return metrics;
+    }
+
+    /** @return the Spring Cloud CircuitBreaker settings */
+    public Cloud getCloud() {
+        return cloud;
     }
 
     /** The deadline filter in front of Spring MVC: a caller's {@code grpc-timeout} becomes the request's context. */
@@ -213,6 +219,26 @@ public class ResilienceSpringProperties {
         }
 
         /** @param enabled whether to bind instances */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+    }
+
+    /** Spring Cloud CircuitBreaker: factories over the named instances for OpenFeign, Gateway and HTTP interface clients. */
+    public static class Cloud {
+        /** Whether to define the Spring Cloud CircuitBreaker factories (when spring-cloud-commons is present and the application defines none). */
+        private boolean enabled = true;
+
+        /** Creates the defaults. */
+        public Cloud() {
+        }
+
+        /** @return whether the factories are defined */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /** @param enabled whether to define the factories */
         public void setEnabled(boolean enabled) {
             this.enabled = enabled;
         }

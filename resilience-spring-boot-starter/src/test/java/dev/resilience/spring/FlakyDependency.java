@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A dependency on loopback (the JDK's HttpServer): {@code /pay} answers 200 {@code paid}, or 503 while
  * {@link #failing} is set; it counts requests and records the {@code grpc-timeout} each one brought.
+ * While {@link #gate} is set (by {@link #hold()}), each request waits (at most 20 s) until {@link #release()}: a call in flight.
  */
 public final class FlakyDependency implements AutoCloseable {
 
@@ -29,6 +31,7 @@ public final class FlakyDependency implements AutoCloseable {
     public final AtomicInteger requests = new AtomicInteger();
     public final AtomicBoolean failing = new AtomicBoolean();
     public final List<String> grpcTimeouts = new CopyOnWriteArrayList<>();
+    public volatile CountDownLatch gate;
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(8);
 
@@ -43,7 +46,22 @@ public final class FlakyDependency implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** Holds every request from now on until {@link #release()}. */
+    public void hold() {
+        gate = new CountDownLatch(1);
+    }
+
+    /** Lets held requests (and later ones) through. */
+    public void release() {
+        CountDownLatch h = gate;
+        gate = null;
+        if (h != null) {
+            h.countDown();
+        }
+    }
+
     public void reset() {
+        release();
         requests.set(0);
         failing.set(false);
         grpcTimeouts.clear();
@@ -55,6 +73,15 @@ public final class FlakyDependency implements AutoCloseable {
             String timeout = exchange.getRequestHeaders().getFirst("grpc-timeout");
             grpcTimeouts.add(timeout == null ? "" : timeout);
             exchange.getRequestBody().readAllBytes();
+            CountDownLatch h = gate;
+            if (h != null) {
+                try {
+                    h.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
             boolean fail = failing.get();
             byte[] body = (fail ? "unavailable" : "paid").getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(fail ? 503 : 200, body.length);

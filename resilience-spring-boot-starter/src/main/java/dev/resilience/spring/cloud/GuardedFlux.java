@@ -51,6 +51,9 @@ final class GuardedFlux<T> extends Flux<T> {
         CompletionStage<Object> stage;
         try (Scope s = call.attach()) {
             stage = pipeline.callAsync(stream);
+        } catch (RuntimeException | Error e) { // no policy throws from callAsync; a broken one still ends the stream
+            stream.accept(null, e);
+            return;
         }
         stage.whenComplete(stream);
     }

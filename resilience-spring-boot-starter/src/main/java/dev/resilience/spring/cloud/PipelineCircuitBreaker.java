@@ -17,8 +17,9 @@ final class PipelineCircuitBreaker implements CircuitBreaker {
 
     /**
      * Calls {@code toRun} through the pipeline under the current context; what the pipeline throws
-     * goes to {@code fallback}, except the JVM's own fatal errors. An interrupt (a wait inside the
-     * pipeline was interrupted) is given to the fallback with the thread's interrupt flag set again.
+     * goes to {@code fallback}, except a {@code VirtualMachineError} or {@code LinkageError}, thrown
+     * as they are. An interrupt (a wait inside the pipeline was interrupted) is given to the
+     * fallback with the thread's interrupt flag set again.
      *
      * @throws NullPointerException if {@code toRun} or {@code fallback} is null
      */

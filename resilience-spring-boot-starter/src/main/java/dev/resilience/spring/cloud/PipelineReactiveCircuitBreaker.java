@@ -27,12 +27,11 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
     private static final System.Logger LOG = System.getLogger(ReactiveResilienceCircuitBreakerFactory.class.getName());
 
     private final Pipeline<Object> pipeline;
-    /** The pipeline a stream runs through: {@link #pipeline} without its retry and hedge. */
-    private final Pipeline<Object> streams;
+    /** The pipeline a stream runs through ({@link #pipeline} without its retry and hedge); made on first use. */
+    private volatile Pipeline<Object> streams;
 
     PipelineReactiveCircuitBreaker(Pipeline<Object> pipeline) {
         this.pipeline = pipeline;
-        this.streams = forStreams(pipeline);
     }
 
     /** {@code pipeline} without the policies that would subscribe to a stream twice, or itself if it has none. */
@@ -49,8 +48,8 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
                 b.add(p);
             }
         }
-        LOG.log(System.Logger.Level.INFO, () -> "pipeline '" + pipeline.name() + "' guards a Flux without its " + left
-                + ": elements already delivered cannot be taken back (a Mono keeps them)");
+        LOG.log(System.Logger.Level.INFO, () -> "a Flux runs through pipeline '" + pipeline.name() + "' without its " + left
+                + ": elements already delivered cannot be taken back (a Mono is retried)");
         return b.build();
     }
 
@@ -72,6 +71,15 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
         // A context per subscription: cancelling the subscription cancels it, which stops a retry's
         // backoff and a limiter's wait and cancels the attempt in flight (its permits come back).
         CancelHandle call = Context.current().withCancel();
+        try {
+            start(toRun, sink, call);
+        } catch (RuntimeException | Error e) { // no policy throws from callAsync; a broken one must not leak the context
+            call.cancel();
+            throw e;
+        }
+    }
+
+    private <T> void start(Mono<T> toRun, MonoSink<T> sink, CancelHandle call) {
         // Whichever comes first, the outcome or the cancel: a cancelled subscriber gets no signal
         // (Reactor would log a late error as dropped).
         AtomicBoolean over = new AtomicBoolean();
@@ -129,7 +137,11 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
     public <T> Flux<T> run(Flux<T> toRun, Function<Throwable, Flux<T>> fallback) {
         Objects.requireNonNull(toRun, "toRun");
         Objects.requireNonNull(fallback, "fallback");
-        Flux<T> guarded = new GuardedFlux<>(toRun, streams);
+        Pipeline<Object> p = streams;
+        if (p == null) {
+            streams = p = forStreams(pipeline); // a race builds it twice: the same policies either way
+        }
+        Flux<T> guarded = new GuardedFlux<>(toRun, p);
         return guarded.onErrorResume(failure -> Fallbacks.reactive(fallback, failure, Flux::error));
     }
 

@@ -34,6 +34,12 @@ import org.springframework.cloud.client.circuitbreaker.ReactiveCircuitBreakerFac
  * was delivered ({@code take(n)} cancels a healthy stream), else without an outcome. A failure after
  * some elements goes to the fallback, whose elements follow them (Reactor's {@code onErrorResume}).
  *
+ * <p><b>Gateway.</b> Spring Cloud Gateway (server WebFlux) registers its {@code CircuitBreaker} route
+ * filter only over Resilience4j's factory; with this one, declare the filter yourself: a bean
+ * extending Gateway's {@code SpringCloudCircuitBreakerFilterFactory}, constructed with this factory,
+ * whose {@code handleErrorWithoutFallback} maps {@code CallNotPermittedException} and
+ * {@code TimeoutExceededException} to the statuses you want (503, 504).
+ *
  * <p><b>Fallbacks.</b> A fallback receives the failure (e.g. {@code CallNotPermittedException});
  * if it throws, or returns null instead of a publisher, the result fails with that exception (a
  * {@code NullPointerException} for null) with the failure added as suppressed.

@@ -89,6 +89,23 @@ class ResilienceCloudAutoConfigurationTest {
         });
     }
 
+    @Test
+    void aDefaultPipelineShapeAppliesToUnconfiguredIds() {
+        runner.withPropertyValues("resilience.pipeline.default.policies=retry, circuitbreaker",
+                "resilience.retry.default.max-attempts=2", "resilience.retry.default.backoff=fixed",
+                "resilience.retry.default.backoff-delay=1ms").run(context -> {
+            ResilienceRegistry registry = context.getBean(ResilienceRegistry.class);
+            java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+            assertEquals("fallback", context.getBean(CircuitBreakerFactory.class).create("Any#call()").run(() -> {
+                attempts.incrementAndGet();
+                throw new IllegalStateException("down");
+            }, t -> "fallback"));
+            assertEquals(2, attempts.get(), "the default shape's retry, named like the id");
+            assertEquals(2, registry.circuitBreaker("Any#call()").counts().totalFailures(), "and its breaker, inside the retry");
+            assertTrue(registry.instances(dev.resilience.core.Retry.class).containsKey("Any#call()"));
+        });
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class OwnFactory {
         @Bean

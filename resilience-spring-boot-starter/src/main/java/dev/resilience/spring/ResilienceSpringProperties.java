@@ -18,6 +18,7 @@ public class ResilienceSpringProperties {
     private final Metrics metrics = new Metrics();
     /** What a task handed to Spring's task executors ({@code @Async}, {@code ThreadPoolTaskExecutor}) carries of the caller's context. */
     private TaskContext taskContext = TaskContext.FULL;
+    private final Cloud cloud = new Cloud();
 
     /** Creates the defaults. */
     public ResilienceSpringProperties() {
@@ -69,6 +70,11 @@ public class ResilienceSpringProperties {
         VALUES,
         /** Nothing: the task runs in the background context. */
         NONE
+    }
+
+    /** @return the Spring Cloud CircuitBreaker settings */
+    public Cloud getCloud() {
+        return cloud;
     }
 
     /**
@@ -241,6 +247,26 @@ public class ResilienceSpringProperties {
         }
 
         /** @param enabled whether to bind instances */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+    }
+
+    /** Spring Cloud CircuitBreaker: factories over the named instances for OpenFeign, Gateway and HTTP interface clients. */
+    public static class Cloud {
+        /** Whether to define the Spring Cloud CircuitBreaker factories (when spring-cloud-commons is present and the application defines none). */
+        private boolean enabled = true;
+
+        /** Creates the defaults. */
+        public Cloud() {
+        }
+
+        /** @return whether the factories are defined */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /** @param enabled whether to define the factories */
         public void setEnabled(boolean enabled) {
             this.enabled = enabled;
         }

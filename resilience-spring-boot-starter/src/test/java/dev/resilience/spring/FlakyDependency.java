@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link #failing} is set; it counts requests and records the {@code grpc-timeout} each one brought.
  * {@code /slow} does the same, but answers 200 {@code slow} only once {@link #releaseSlow()} is called
  * (or after 5 s).
+ * While {@link #gate} is set (by {@link #hold()}), each request waits (at most 20 s) until {@link #release()}: a call in flight.
  */
 public final class FlakyDependency implements AutoCloseable {
 
@@ -33,6 +34,7 @@ public final class FlakyDependency implements AutoCloseable {
     public final AtomicBoolean failing = new AtomicBoolean();
     public final List<String> grpcTimeouts = new CopyOnWriteArrayList<>();
     private volatile CountDownLatch slowGate = new CountDownLatch(1);
+    public volatile CountDownLatch gate;
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(8);
 
@@ -48,8 +50,23 @@ public final class FlakyDependency implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** Holds every request from now on until {@link #release()}. */
+    public void hold() {
+        gate = new CountDownLatch(1);
+    }
+
+    /** Lets held requests (and later ones) through. */
+    public void release() {
+        CountDownLatch h = gate;
+        gate = null;
+        if (h != null) {
+            h.countDown();
+        }
+    }
+
     public void reset() {
         releaseSlow();
+        release();
         requests.set(0);
         failing.set(false);
         grpcTimeouts.clear();
@@ -61,6 +78,15 @@ public final class FlakyDependency implements AutoCloseable {
             String timeout = exchange.getRequestHeaders().getFirst("grpc-timeout");
             grpcTimeouts.add(timeout == null ? "" : timeout);
             exchange.getRequestBody().readAllBytes();
+            CountDownLatch h = gate;
+            if (h != null) {
+                try {
+                    h.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
             boolean fail = failing.get();
             byte[] body = (fail ? "unavailable" : "paid").getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(fail ? 503 : 200, body.length);

@@ -1,0 +1,157 @@
+package dev.resilience.spring.cloud;
+
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.Registration;
+import dev.resilience.context.Scope;
+import dev.resilience.core.Pipeline;
+import dev.resilience.core.Policy;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.springframework.cloud.client.circuitbreaker.ReactiveCircuitBreaker;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.util.context.ContextView;
+
+/**
+ * A Spring Cloud {@link ReactiveCircuitBreaker} that runs each subscription through a pipeline;
+ * immutable, shared. See {@link ReactiveResilienceCircuitBreakerFactory} for the semantics.
+ */
+final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
+
+    private static final System.Logger LOG = System.getLogger(ReactiveResilienceCircuitBreakerFactory.class.getName());
+
+    private final Pipeline<Object> pipeline;
+    /** The pipeline a stream runs through ({@link #pipeline} without its retry and hedge); made on first use. */
+    private volatile Pipeline<Object> streams;
+
+    PipelineReactiveCircuitBreaker(Pipeline<Object> pipeline) {
+        this.pipeline = pipeline;
+    }
+
+    /** {@code pipeline} without the policies that would subscribe to a stream twice, or itself if it has none. */
+    static Pipeline<Object> forStreams(Pipeline<Object> pipeline) {
+        if (!pipeline.kinds().contains(Policy.Kind.RETRY) && !pipeline.kinds().contains(Policy.Kind.HEDGE)) {
+            return pipeline;
+        }
+        Pipeline.Builder<Object> b = Pipeline.builder(pipeline.name());
+        StringBuilder left = new StringBuilder();
+        for (Policy p : pipeline.policies()) {
+            if (p.kind() == Policy.Kind.RETRY || p.kind() == Policy.Kind.HEDGE) {
+                left.append(left.length() == 0 ? "" : ", ").append(p.kind()).append(' ').append(p.name());
+            } else {
+                b.add(p);
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, () -> "a Flux runs through pipeline '" + pipeline.name() + "' without its " + left
+                + ": elements already delivered cannot be taken back (a Mono is retried)");
+        return b.build();
+    }
+
+    /**
+     * Per subscription: runs {@code toRun} through the pipeline's asynchronous path, one
+     * subscription to {@code toRun} per attempt; a failure goes to {@code fallback}.
+     *
+     * @throws NullPointerException if {@code toRun} or {@code fallback} is null
+     */
+    @Override
+    public <T> Mono<T> run(Mono<T> toRun, Function<Throwable, Mono<T>> fallback) {
+        Objects.requireNonNull(toRun, "toRun");
+        Objects.requireNonNull(fallback, "fallback");
+        Mono<T> guarded = Mono.create(sink -> call(toRun, sink));
+        return guarded.onErrorResume(failure -> Fallbacks.reactive(fallback, failure, Mono::error));
+    }
+
+    private <T> void call(Mono<T> toRun, MonoSink<T> sink) {
+        // A context per subscription: cancelling the subscription cancels it, which stops a retry's
+        // backoff and a limiter's wait and cancels the attempt in flight (its permits come back).
+        CancelHandle call = Context.current().withCancel();
+        try {
+            start(toRun, sink, call);
+        } catch (RuntimeException | Error e) { // no policy throws from callAsync; a broken one must not leak the context
+            call.cancel();
+            throw e;
+        }
+    }
+
+    private <T> void start(Mono<T> toRun, MonoSink<T> sink, CancelHandle call) {
+        // Whichever comes first, the outcome or the cancel: a cancelled subscriber gets no signal
+        // (Reactor would log a late error as dropped).
+        AtomicBoolean over = new AtomicBoolean();
+        sink.onCancel(() -> {
+            if (over.compareAndSet(false, true)) {
+                call.cancel();
+            }
+        });
+        ContextView view = sink.contextView();
+        Mono<T> source = view.isEmpty() ? toRun : toRun.contextWrite(view);
+        Context whole = call.context();
+        CompletionStage<Object> stage;
+        try (Scope s = call.attach()) {
+            stage = pipeline.callAsync(() -> attempt(source, whole));
+        }
+        stage.whenComplete((value, failure) -> {
+            if (over.compareAndSet(false, true)) {
+                if (failure != null) {
+                    sink.error(unwrap(failure));
+                } else if (value == null) {
+                    sink.success();
+                } else {
+                    @SuppressWarnings("unchecked") // the pipeline completes with what toRun emitted
+                    T t = (T) value;
+                    sink.success(t);
+                }
+            }
+            call.cancel(); // an attempt that outlived a timeout, and the context's registrations
+        });
+    }
+
+    /**
+     * Subscribes to {@code source}; the subscription is cancelled when the whole call's context
+     * ends first (the subscriber cancelled, or the call ended while this attempt still runs: a
+     * timed-out attempt), which completes the stage with a {@code CancellationException} so that
+     * the policies inside give back what they hold without counting an outcome.
+     */
+    private static CompletionStage<Object> attempt(Mono<?> source, Context whole) {
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Object> f = (CompletableFuture<Object>) source.toFuture();
+        if (!f.isDone()) {
+            Registration r = whole.onDone(() -> f.cancel(false), Runnable::run);
+            f.whenComplete((v, e) -> r.remove());
+        }
+        return f;
+    }
+
+    /**
+     * Per subscription: the whole stream is one call through the pipeline without its retry and
+     * hedge; elements flow as they come; see {@link ReactiveResilienceCircuitBreakerFactory}.
+     *
+     * @throws NullPointerException if {@code toRun} or {@code fallback} is null
+     */
+    @Override
+    public <T> Flux<T> run(Flux<T> toRun, Function<Throwable, Flux<T>> fallback) {
+        Objects.requireNonNull(toRun, "toRun");
+        Objects.requireNonNull(fallback, "fallback");
+        Pipeline<Object> p = streams;
+        if (p == null) {
+            streams = p = forStreams(pipeline); // a race builds it twice: the same policies either way
+        }
+        Flux<T> guarded = new GuardedFlux<>(toRun, p);
+        return guarded.onErrorResume(failure -> Fallbacks.reactive(fallback, failure, Flux::error));
+    }
+
+    /** The cause of a {@link CompletionException}, else {@code e}. */
+    static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    @Override
+    public String toString() {
+        return "PipelineReactiveCircuitBreaker[" + pipeline + "]";
+    }
+}

@@ -31,7 +31,9 @@ class StartupCostTest {
     private static final String EXCLUDE = "--spring.autoconfigure.exclude="
             + "dev.resilience.spring.autoconfigure.ResilienceAutoConfiguration,"
             + "dev.resilience.spring.autoconfigure.ResilienceWebAutoConfiguration,"
-            + "dev.resilience.spring.autoconfigure.ResilienceActuatorAutoConfiguration";
+            + "dev.resilience.spring.autoconfigure.ResilienceActuatorAutoConfiguration,"
+            + "dev.resilience.spring.autoconfigure.ResilienceWebFluxAutoConfiguration,"
+            + "dev.resilience.spring.autoconfigure.ResilienceCloudAutoConfiguration";
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
@@ -58,7 +60,7 @@ class StartupCostTest {
     public static void main(String[] args) {
         long start = System.nanoTime();
         try (ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
-                .logStartupInfo(false).run(args)) {
+                .bannerMode(org.springframework.boot.Banner.Mode.OFF).logStartupInfo(false).run(args)) {
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             String answer = context.getBean(Annotated.class).pay();
             System.out.println("startup-ms=" + ms + " answer=" + answer);

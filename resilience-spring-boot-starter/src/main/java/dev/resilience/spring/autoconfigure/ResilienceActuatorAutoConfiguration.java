@@ -8,6 +8,7 @@ import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.ResilienceWritableEndpoint;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -16,6 +17,8 @@ import org.springframework.context.annotation.Configuration;
 
 /** The {@code resilience} Actuator endpoint and health indicator, when Actuator is present. */
 @AutoConfiguration(after = ResilienceAutoConfiguration.class)
+// Only beside the core auto-configuration: an application that excludes it gets none of this.
+@ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceActuatorAutoConfiguration {
 
     /** Created by Spring Boot. */

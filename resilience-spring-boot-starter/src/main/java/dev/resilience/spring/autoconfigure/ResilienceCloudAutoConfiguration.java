@@ -5,6 +5,7 @@ import dev.resilience.spring.cloud.ReactiveResilienceCircuitBreakerFactory;
 import dev.resilience.spring.cloud.ResilienceCircuitBreakerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -31,6 +32,8 @@ import org.springframework.context.annotation.Configuration;
     "org.springframework.cloud.openfeign.FeignAutoConfiguration"})
 @ConditionalOnClass(name = "org.springframework.cloud.client.circuitbreaker.CircuitBreakerFactory")
 @ConditionalOnBooleanProperty(name = "resilience.spring.cloud.enabled", matchIfMissing = true)
+// Only beside the core auto-configuration: an application that excludes it gets none of this.
+@ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceCloudAutoConfiguration {
 
     /** Created by Spring Boot. */

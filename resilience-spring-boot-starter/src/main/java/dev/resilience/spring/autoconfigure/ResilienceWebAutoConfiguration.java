@@ -7,6 +7,7 @@ import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.core.ResilienceRegistry;
 import jakarta.servlet.Filter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -25,6 +26,8 @@ import org.springframework.http.client.ClientHttpRequestInterceptor;
  * {@link ResilienceHttp} to guard a client with a configured pipeline.
  */
 @AutoConfiguration(after = ResilienceAutoConfiguration.class)
+// Only beside the core auto-configuration: an application that excludes it gets none of this.
+@ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceWebAutoConfiguration {
 
     /** Created by Spring Boot. */

@@ -7,6 +7,7 @@ import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.ResilienceWebClient;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -23,6 +24,8 @@ import org.springframework.context.annotation.Configuration;
  * present; the classes that name WebFlux types are loaded only then.
  */
 @AutoConfiguration(after = {ResilienceAutoConfiguration.class, ResilienceWebAutoConfiguration.class})
+// Only beside the core auto-configuration: an application that excludes it gets none of this.
+@ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceWebFluxAutoConfiguration {
 
     /** Created by Spring Boot. */

@@ -6,6 +6,8 @@ import dev.resilience.context.Ticker;
 import dev.resilience.context.WaitResult;
 import dev.resilience.context.internal.Checks;
 import dev.resilience.context.internal.Listeners;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,8 +44,17 @@ import java.util.function.Supplier;
 public final class Bulkhead extends InFlightPadRight implements Policy, Listenable<BulkheadListener> {
 
     private final String name;
-    /** Volatile: {@link #setMaxConcurrent} may change it while calls run. */
+    /** Volatile: {@link #setMaxConcurrent} may change it while calls run (an atomic swap, so concurrent resizes each see the size they replaced). */
     private volatile int maxConcurrent;
+    private static final VarHandle MAX_CONCURRENT;
+
+    static {
+        try {
+            MAX_CONCURRENT = MethodHandles.lookup().findVarHandle(Bulkhead.class, "maxConcurrent", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private final long maxWaitNanos;
     private final Ticker ticker;
     private final Listeners<BulkheadListener> listeners;
@@ -169,8 +180,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy, Listenab
         if (maxConcurrent < 1) {
             throw new IllegalArgumentException("maxConcurrent must be at least 1: " + maxConcurrent);
         }
-        int before = this.maxConcurrent;
-        this.maxConcurrent = maxConcurrent;
+        int before = (int) MAX_CONCURRENT.getAndSet(this, maxConcurrent);
         if (maxConcurrent > before) {
             waiters.forEach(LockSupport::unpark); // each retries; those that find no slot wait again
         }
@@ -241,7 +251,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy, Listenab
 
     /** Slots free now. */
     public int available() {
-        return maxConcurrent - inUse;
+        return Math.max(0, maxConcurrent - inUse); // after a shrink, more may be in use than the size
     }
 
     /** Threads waiting for a slot now (an estimate). */

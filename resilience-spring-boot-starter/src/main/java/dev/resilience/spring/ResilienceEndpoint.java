@@ -8,6 +8,7 @@ import dev.resilience.core.RateLimiter;
 import dev.resilience.core.ResilienceRegistry;
 import dev.resilience.core.Retry;
 import dev.resilience.core.Timeout;
+import dev.resilience.spring.internal.EnvironmentConfiguration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -63,7 +64,7 @@ public class ResilienceEndpoint {
      */
     @ReadOperation
     public Map<String, Object> circuitBreaker(@Selector String name) {
-        CircuitBreaker breaker = registry.instances(CircuitBreaker.class).get(name);
+        CircuitBreaker breaker = registry.instances(CircuitBreaker.class).get(EnvironmentConfiguration.canonicalName(name));
         return breaker == null ? null : breaker(breaker);
     }
 

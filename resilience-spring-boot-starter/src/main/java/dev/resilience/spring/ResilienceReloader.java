@@ -86,7 +86,7 @@ public final class ResilienceReloader implements ApplicationListener<Application
      */
     public ResilienceRegistry.ReloadResult override(String key, String value) {
         Objects.requireNonNull(key, "key");
-        if (!key.startsWith("resilience.") || key.startsWith("resilience.spring.")) {
+        if (!EnvironmentConfiguration.isRegistryKey(key)) {
             throw new IllegalArgumentException("key must be a resilience.<kind>.<name>.<property> key: " + key);
         }
         lock.lock();

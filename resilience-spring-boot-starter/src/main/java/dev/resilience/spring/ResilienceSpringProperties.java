@@ -17,7 +17,7 @@ public class ResilienceSpringProperties {
     private final Health health = new Health();
     private final Metrics metrics = new Metrics();
     /** What a task handed to Spring's task executors ({@code @Async}, {@code ThreadPoolTaskExecutor}) carries of the caller's context. */
-    private TaskContext taskContext = TaskContext.FULL;
+    private TaskContext taskContext = TaskContext.VALUES;
     private final Cloud cloud = new Cloud();
 
     /** Creates the defaults. */
@@ -63,10 +63,15 @@ public class ResilienceSpringProperties {
     public enum TaskContext {
         /**
          * The context itself: its deadline, cancellation and values. Work done for a request stops
-         * with it (Go's semantics); a fire-and-forget task started by a request sees the request's end.
+         * with it (Go's semantics), but a fire-and-forget task started by a request sees the
+         * request's end, and its outbound calls are refused once the response is sent: choose it
+         * only where every task is awaited by the request that started it.
          */
         FULL,
-        /** Its values only ({@code Context.withoutCancel()}): the task outlives the request that started it. */
+        /**
+         * Its values only ({@code Context.withoutCancel()}), the default: the task outlives the
+         * request that started it, as an {@code @Async} task does without the starter.
+         */
         VALUES,
         /** Nothing: the task runs in the background context. */
         NONE

@@ -2,6 +2,7 @@ package dev.resilience.spring;
 
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.ResilienceRegistry;
+import dev.resilience.spring.internal.EnvironmentConfiguration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -69,7 +70,7 @@ public class ResilienceWritableEndpoint extends ResilienceEndpoint {
      */
     @WriteOperation
     public Map<String, Object> setState(@Selector String name, String state) {
-        CircuitBreaker breaker = registry.instances(CircuitBreaker.class).get(name);
+        CircuitBreaker breaker = registry.instances(CircuitBreaker.class).get(EnvironmentConfiguration.canonicalName(name));
         if (breaker == null) {
             throw new InvalidEndpointRequestException("no circuit breaker named '" + name + "'", "no such circuit breaker");
         }

@@ -59,13 +59,13 @@ class TaskContextTest {
     }
 
     @Test
-    void byDefaultTheTaskRunsInTheCallersContext() throws Exception {
-        assertEquals("deadline, done", seenBy(null));
+    void byDefaultTheTaskCarriesValuesOnlyAndOutlivesItsCaller() throws Exception {
+        assertEquals("no deadline, not done", seenBy(null));
     }
 
     @Test
-    void valuesOnlyLetsTheTaskOutliveItsCaller() throws Exception {
-        assertEquals("no deadline, not done", seenBy("values"));
+    void fullRunsTheTaskInTheCallersContext() throws Exception {
+        assertEquals("deadline, done", seenBy("full"));
     }
 
     @Test

@@ -1,8 +1,12 @@
 package dev.resilience.spring.internal;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
@@ -63,62 +67,123 @@ public final class EnvironmentConfiguration {
         return name.isEmpty() ? name : ConfigurationPropertyName.adapt(name, '.').toString();
     }
 
-    /** {@code key} with its kind and property segments in the registry's spelling, if known. */
+    /**
+     * True if {@code key}, in any of Spring's relaxed forms, is a key of the registry: under
+     * {@code resilience.} and not the starter's own {@code resilience.spring.}.
+     */
+    public static boolean isRegistryKey(String key) {
+        ConfigurationPropertyName name = ConfigurationPropertyName.adapt(key, '.');
+        return ROOT.isAncestorOf(name) && !OWN.equals(name) && !OWN.isAncestorOf(name);
+    }
+
+    /**
+     * {@code key} with its kind and property segments in the registry's spelling, if known: the
+     * property is matched ignoring case and dashes, and, as Spring's binder does for environment
+     * variables ({@code ..._PAYMENTS_OPEN_DURATION} is {@code payments.open.duration}), the last
+     * segments are joined when the last alone is no property. An index suffix ({@code [0]}) stays.
+     */
     private static String registryKey(String key) {
+        String index = "";
+        int bracket = key.lastIndexOf('[');
+        if (bracket > 0 && key.endsWith("]")) {
+            index = key.substring(bracket);
+            key = key.substring(0, bracket);
+        }
+        if (key.indexOf('[') >= 0) {
+            return key + index;
+        }
         String[] parts = key.split("\\.", -1);
-        if (parts.length < 4 || key.indexOf('[') >= 0) {
-            return key;
+        if (parts.length < 4) {
+            return key + index;
         }
         String kind = KINDS.get(uniform(parts[1]));
         if (kind == null) {
-            return key;
+            return key + index;
+        }
+        Map<String, String> properties = PROPERTIES.get(kind);
+        String last = properties.get(uniform(parts[parts.length - 1]));
+        if (last != null) {
+            parts[1] = kind;
+            parts[parts.length - 1] = last;
+            return String.join(".", parts) + index;
+        }
+        for (int from = 3; from < parts.length - 1; from++) { // the longest property first
+            String joined = properties.get(uniform(String.join("-", Arrays.asList(parts).subList(from, parts.length))));
+            if (joined != null) {
+                return "resilience." + kind + "." + String.join(".", Arrays.asList(parts).subList(2, from)) + "." + joined + index;
+            }
         }
         parts[1] = kind;
-        parts[parts.length - 1] = PROPERTIES.get(kind).getOrDefault(uniform(parts[parts.length - 1]), parts[parts.length - 1]);
-        return String.join(".", parts);
+        return String.join(".", parts) + index;
     }
 
-    /** The registry's configuration in {@code environment}, keys in canonical form. */
+    /**
+     * The registry's configuration in {@code environment}, keys in canonical form. Each key's value
+     * comes from the source of highest precedence that gives it, as a value or as a list: a list is
+     * taken whole from one source, never merged with a lower one's elements (as Spring's binder does).
+     */
     public static Map<String, String> of(ConfigurableEnvironment environment) {
-        Map<String, Object> values = new LinkedHashMap<>();
+        Map<String, String> out = new TreeMap<>();
+        Set<String> decided = new HashSet<>();
         for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
             if (!(source instanceof IterableConfigurationPropertySource iterable)) {
                 continue;
             }
+            Map<String, String> scalars = new LinkedHashMap<>();
+            Map<String, TreeMap<Integer, String>> lists = new LinkedHashMap<>();
             iterable.filter(ROOT::isAncestorOf).stream().forEach(name -> {
                 if (OWN.equals(name) || OWN.isAncestorOf(name)) {
                     return;
                 }
+                ConfigurationProperty p = source.getConfigurationProperty(name);
+                if (p == null) {
+                    return;
+                }
                 String key = registryKey(name.toString());
-                if (!values.containsKey(key)) { // sources come highest precedence first
-                    ConfigurationProperty p = source.getConfigurationProperty(name);
-                    if (p != null) {
-                        values.put(key, p.getValue());
+                String text = p.getValue() == null ? "" : environment.resolvePlaceholders(String.valueOf(p.getValue()));
+                int bracket = key.lastIndexOf('[');
+                if (bracket > 0 && key.endsWith("]")) {
+                    try {
+                        int index = Integer.parseInt(key.substring(bracket + 1, key.length() - 1));
+                        lists.computeIfAbsent(key.substring(0, bracket), k -> new TreeMap<>()).put(index, text);
+                        return;
+                    } catch (NumberFormatException notAnIndex) {
+                        // a map key in brackets: kept as is, and the registry names it
                     }
+                }
+                scalars.putIfAbsent(key, text);
+            });
+            // Sources come highest precedence first: a key one of them gave is decided.
+            scalars.forEach((key, text) -> {
+                if (decided.add(key)) {
+                    out.put(key, text);
+                }
+            });
+            lists.forEach((key, items) -> {
+                if (decided.add(key)) {
+                    out.put(key, String.join(", ", new ArrayList<>(items.values())));
                 }
             });
         }
-        Map<String, String> out = new TreeMap<>();
-        Map<String, TreeMap<Integer, String>> lists = new TreeMap<>();
-        values.forEach((key, value) -> {
-            String text = value == null ? "" : environment.resolvePlaceholders(String.valueOf(value));
-            int bracket = key.lastIndexOf('[');
-            if (bracket > 0 && key.endsWith("]")) {
-                try {
-                    int index = Integer.parseInt(key.substring(bracket + 1, key.length() - 1));
-                    lists.computeIfAbsent(key.substring(0, bracket), k -> new TreeMap<>()).put(index, text);
-                    return;
-                } catch (NumberFormatException notAnIndex) {
-                    // a map key in brackets: kept as is, and the registry names it
-                }
-            }
-            out.put(key, text);
-        });
-        lists.forEach((key, items) -> {
-            if (!out.containsKey(key)) { // a comma-separated value of higher precedence wins
-                out.put(key, String.join(", ", new ArrayList<>(items.values())));
-            }
-        });
+        out.replaceAll((key, value) -> key.endsWith(".policies") ? canonicalPolicies(value) : value);
         return out;
+    }
+
+    /** A pipeline's {@code kind:name} entries with names in canonical form, as their keys are. */
+    private static String canonicalPolicies(String value) {
+        List<String> entries = new ArrayList<>();
+        for (String entry : value.split(",", -1)) {
+            String e = entry.trim();
+            int colon = e.indexOf(':');
+            if (colon > 0) {
+                String kind = KINDS.getOrDefault(uniform(e.substring(0, colon)), e.substring(0, colon).trim());
+                String name = e.substring(colon + 1).trim();
+                e = kind + ":" + (name.isEmpty() ? name : canonicalName(name));
+            } else if (!e.isEmpty()) {
+                e = KINDS.getOrDefault(uniform(e), e);
+            }
+            entries.add(e);
+        }
+        return String.join(", ", entries);
     }
 }

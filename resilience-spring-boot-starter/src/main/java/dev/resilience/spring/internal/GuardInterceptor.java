@@ -1,5 +1,8 @@
 package dev.resilience.spring.internal;
 
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.Scope;
 import java.lang.reflect.Method;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.util.Objects;
@@ -10,7 +13,6 @@ import java.util.concurrent.ExecutionException;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.springframework.aop.ProxyMethodInvocation;
-import org.springframework.aop.support.AopUtils;
 
 /** Runs an annotated method's invocations through its {@link Guard}. */
 final class GuardInterceptor implements MethodInterceptor {
@@ -23,15 +25,13 @@ final class GuardInterceptor implements MethodInterceptor {
 
     @Override
     public Object invoke(MethodInvocation invocation) throws Throwable {
-        Object target = invocation.getThis();
-        Guard guard = target == null ? null : guards.guard(invocation.getMethod(), AopUtils.getTargetClass(target));
+        Guard guard = guards.guardFor(invocation.getMethod(), invocation.getThis());
         if (guard == null) {
             return invocation.proceed();
         }
         return switch (guard.returns) {
             case VALUE -> callBlocking(guard, invocation);
-            case STAGE -> callAsync(guard, invocation);
-            case FUTURE -> callAsync(guard, invocation).toCompletableFuture();
+            case STAGE, FUTURE -> callAsync(guard, invocation);
             case MONO -> ReactorGuards.mono(guard, invocation);
         };
     }
@@ -39,6 +39,10 @@ final class GuardInterceptor implements MethodInterceptor {
     private static Object callBlocking(Guard guard, MethodInvocation invocation) throws Throwable {
         try {
             return guard.pipeline.call(() -> attempt(invocation));
+        } catch (InterruptedException interrupted) {
+            // Interruption means stop: no fallback, and the thread stays interrupted.
+            Thread.currentThread().interrupt();
+            throw interrupted;
         } catch (Exception failure) {
             Method fallback = guard.fallbackFor(failure);
             if (fallback == null) {
@@ -48,14 +52,25 @@ final class GuardInterceptor implements MethodInterceptor {
         }
     }
 
-    /** The asynchronous path; the result's failures go to the fallback, whose result it becomes. */
-    static CompletionStage<Object> callAsync(Guard guard, MethodInvocation invocation) {
-        CompletionStage<Object> stage;
-        try {
-            stage = guard.pipeline.callAsync(() -> attemptAsync(invocation));
+    /**
+     * The asynchronous path, under a child of the caller's context that ends with the returned
+     * future: cancelling the future stops the retries and waits still to come. The result's failures
+     * go to the fallback, whose result it becomes.
+     */
+    static CompletableFuture<Object> callAsync(Guard guard, MethodInvocation invocation) {
+        CancelHandle call = Context.current().withCancel();
+        CompletableFuture<Object> result;
+        try (Scope s = call.attach()) {
+            result = withFallback(guard, invocation, guard.pipeline.callAsync(() -> attemptAsync(invocation)))
+                    .toCompletableFuture();
         } catch (RuntimeException | Error e) {
-            stage = CompletableFuture.failedFuture(e);
+            result = CompletableFuture.failedFuture(e);
         }
+        result.whenComplete((value, thrown) -> call.cancel());
+        return result;
+    }
+
+    private static CompletionStage<Object> withFallback(Guard guard, MethodInvocation invocation, CompletionStage<Object> stage) {
         if (guard.fallbacks.isEmpty()) {
             return stage;
         }

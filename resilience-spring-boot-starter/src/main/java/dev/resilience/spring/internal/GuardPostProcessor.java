@@ -1,47 +1,99 @@
 package dev.resilience.spring.internal;
 
 import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
+import org.springframework.aop.ClassFilter;
+import org.springframework.aop.framework.Advised;
+import org.springframework.aop.framework.ProxyFactory;
+import org.springframework.aop.framework.autoproxy.AbstractBeanFactoryAwareAdvisingPostProcessor;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
-import org.springframework.aop.framework.autoproxy.AbstractBeanFactoryAwareAdvisingPostProcessor;
 import org.springframework.util.ClassUtils;
 
 /**
  * Proxies every bean whose class carries this starter's annotations, as Spring's own
  * {@code @Async} and {@code @Validated} post-processors do: no AspectJ, no auto-proxy creator. A
- * bean's annotations are checked when it is created, so a wrong one stops startup.
+ * bean's annotations are checked when it is created, so a wrong one stops startup. A bean that is
+ * already a proxy of annotated interfaces (an HTTP interface client, a repository) gets the guards
+ * added to its own advice chain.
  */
 public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor {
 
     private static final long serialVersionUID = 1L;
 
     private final transient Guards guards;
+    /** For proxies whose annotations are on the interfaces they implement, not on a class of ours. */
+    private final transient DefaultPointcutAdvisor interfaceAdvisor;
+    private transient ClassLoader beanClassLoader = ClassUtils.getDefaultClassLoader();
 
     /** Applies the guards of {@code guards}. */
     public GuardPostProcessor(Guards guards) {
         this.guards = Objects.requireNonNull(guards, "guards");
-        StaticMethodMatcherPointcut pointcut = new StaticMethodMatcherPointcut() {
+        GuardInterceptor interceptor = new GuardInterceptor(guards);
+        StaticMethodMatcherPointcut byClass = new StaticMethodMatcherPointcut() {
             @Override
             public boolean matches(Method method, Class<?> targetClass) {
-                return guards.guard(method, targetClass) != null;
+                return guards.guard(method, targetClass) != null || byInterface(method);
             }
         };
-        pointcut.setClassFilter(guards::annotated);
-        this.advisor = new DefaultPointcutAdvisor(pointcut, new GuardInterceptor(guards));
+        byClass.setClassFilter(guards::annotated);
+        this.advisor = new DefaultPointcutAdvisor(byClass, interceptor);
+        StaticMethodMatcherPointcut byInterface = new StaticMethodMatcherPointcut() {
+            @Override
+            public boolean matches(Method method, Class<?> targetClass) {
+                return byInterface(method);
+            }
+        };
+        byInterface.setClassFilter(ClassFilter.TRUE);
+        this.interfaceAdvisor = new DefaultPointcutAdvisor(byInterface, interceptor);
         // Outside any other advice of the bean (a retry runs a @Transactional method anew), and
         // a class proxy, as Spring Boot configures proxies, so the bean is injectable by its class.
         setBeforeExistingAdvisors(true);
         setProxyTargetClass(true);
     }
 
+    private boolean byInterface(Method method) {
+        return method.getDeclaringClass().isInterface() && guards.guard(method, method.getDeclaringClass()) != null;
+    }
+
     @Override
     public Object postProcessAfterInitialization(Object bean, String beanName) {
         Class<?> type = ClassUtils.getUserClass(AopUtils.getTargetClass(bean));
-        if (guards.annotated(type)) {
+        boolean annotated = !Proxy.isProxyClass(type) && guards.annotated(type);
+        if (annotated) {
             guards.validate(type, beanName);
+            return super.postProcessAfterInitialization(bean, beanName);
         }
-        return super.postProcessAfterInitialization(bean, beanName);
+        // Annotations on interfaces that a proxy implements (an HTTP interface client, a repository,
+        // a Feign client): the class has none, the interfaces do.
+        Class<?>[] proxied = bean instanceof Advised advised ? advised.getProxiedInterfaces()
+                : ClassUtils.getAllInterfacesForClass(bean.getClass(), getBeanClassLoader());
+        List<Class<?>> interfaces = Arrays.stream(proxied).filter(guards::annotated).toList();
+        if (interfaces.isEmpty()) {
+            return super.postProcessAfterInitialization(bean, beanName);
+        }
+        interfaces.forEach(i -> guards.validate(i, beanName));
+        if (bean instanceof Advised advised && !advised.isFrozen()) {
+            advised.addAdvisor(0, interfaceAdvisor);
+            return bean;
+        }
+        ProxyFactory factory = new ProxyFactory(bean);
+        factory.setInterfaces(ClassUtils.getAllInterfacesForClass(bean.getClass(), getBeanClassLoader()));
+        factory.addAdvisor(interfaceAdvisor);
+        return factory.getProxy(getBeanClassLoader());
+    }
+
+    private ClassLoader getBeanClassLoader() {
+        return beanClassLoader;
+    }
+
+    @Override
+    public void setBeanClassLoader(ClassLoader classLoader) {
+        super.setBeanClassLoader(classLoader);
+        this.beanClassLoader = classLoader;
     }
 }

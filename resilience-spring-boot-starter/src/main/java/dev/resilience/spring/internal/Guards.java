@@ -14,6 +14,7 @@ import dev.resilience.spring.annotation.Timeout;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -28,6 +29,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.springframework.aop.support.AopUtils;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.util.ClassUtils;
@@ -75,7 +77,7 @@ public final class Guards {
     }
 
     private static boolean scan(Class<?> type) {
-        if (!AnnotationUtils.isCandidateClass(type, ANNOTATIONS)) {
+        if (Proxy.isProxyClass(type) || !AnnotationUtils.isCandidateClass(type, ANNOTATIONS)) {
             return false;
         }
         for (Class<? extends Annotation> a : ANNOTATIONS) {
@@ -96,9 +98,13 @@ public final class Guards {
      */
     public void validate(Class<?> type, String beanName) {
         List<Problem> problems = new ArrayList<>();
+        if (Modifier.isFinal(type.getModifiers()) && !type.isInterface()) {
+            problems.add(new Problem(type.getName(), "", "a final class cannot be proxied, so its annotations would do"
+                    + " nothing: make it non-final (bean '" + beanName + "')"));
+        }
         Set<Method> seen = new LinkedHashSet<>();
         ReflectionUtils.doWithMethods(type, m -> {
-            Method specific = ClassUtils.getMostSpecificMethod(m, type);
+            Method specific = AopUtils.getMostSpecificMethod(m, type);
             if (seen.add(specific)) {
                 try {
                     guard(specific, type);
@@ -115,8 +121,8 @@ public final class Guards {
     }
 
     /**
-     * The guard of {@code method} called on an instance of {@code type}, or null if it is not
-     * annotated (nor its class, for a public method).
+     * The guard of {@code method} called on an instance of {@code type} (or through a proxy of
+     * interface {@code type}), or null if it is not annotated (nor its class, for a public method).
      *
      * @throws ConfigurationException if its annotations are wrong (see {@link Resilient})
      */
@@ -127,25 +133,57 @@ public final class Guards {
         Key key = new Key(type, method);
         Optional<Guard> g = guards.get(key);
         if (g == null) {
-            g = Optional.ofNullable(build(ClassUtils.getMostSpecificMethod(method, type), type));
+            // The most specific method, bridges resolved: a generic interface's get(Object) is get(String).
+            g = Optional.ofNullable(build(AopUtils.getMostSpecificMethod(method, type), type));
             guards.putIfAbsent(key, g);
         }
         return g.orElse(null);
     }
 
+    /**
+     * The guard for a call of {@code method} on {@code target} (null for a proxy without one, such as
+     * an HTTP interface client): the target's class first, else the interface that declares the method.
+     */
+    Guard guardFor(Method method, Object target) {
+        Guard g = target == null ? null : guard(method, ClassUtils.getUserClass(AopUtils.getTargetClass(target)));
+        if (g == null && method.getDeclaringClass().isInterface()) {
+            g = guard(method, method.getDeclaringClass());
+        }
+        return g;
+    }
+
     private Guard build(Method method, Class<?> type) {
-        if (Modifier.isStatic(method.getModifiers()) || method.getDeclaringClass() == Object.class) {
+        if (method.getDeclaringClass() == Object.class || method.isBridge() || method.isSynthetic()) {
             return null;
         }
-        List<Annotation> found = annotationsOf(method);
-        if (found.isEmpty() && Modifier.isPublic(method.getModifiers())) {
+        List<Annotation> own = annotationsOf(method);
+        String where = ClassUtils.getQualifiedMethodName(method, type) + "("
+                + Arrays.stream(method.getParameterTypes()).map(Class::getSimpleName).collect(Collectors.joining(", ")) + ")";
+        int modifiers = method.getModifiers();
+        if (!own.isEmpty()) {
+            String cannot = Modifier.isStatic(modifiers) ? "static" : Modifier.isPrivate(modifiers) ? "private"
+                    : Modifier.isFinal(modifiers) ? "final" : null;
+            if (cannot != null) {
+                throw new ConfigurationException(List.of(new Problem(where, own.stream().map(Guards::describe)
+                        .collect(Collectors.joining(" ")), "a " + cannot + " method is not called through the proxy,"
+                        + " so its annotations would do nothing: make it a non-" + cannot + " method of the bean")));
+            }
+        }
+        List<Annotation> found = own;
+        if (found.isEmpty() && Modifier.isPublic(modifiers) && !Modifier.isStatic(modifiers) && !isObjectMethod(method)) {
             found = annotationsOf(type);
+            if (found.stream().map(Guards::fallbackName).anyMatch(method.getName()::equals)) {
+                return null; // the class's fallback is not guarded by the class's annotations
+            }
+            if (!found.isEmpty() && Modifier.isFinal(modifiers)) {
+                throw new ConfigurationException(List.of(new Problem(where, found.stream().map(Guards::describe)
+                        .collect(Collectors.joining(" ")), "a final public method under the class's annotations cannot"
+                        + " be guarded (a proxy cannot override it): make it non-final")));
+            }
         }
         if (found.isEmpty()) {
             return null;
         }
-        String where = ClassUtils.getQualifiedMethodName(method, type) + "("
-                + Arrays.stream(method.getParameterTypes()).map(Class::getSimpleName).collect(Collectors.joining(", ")) + ")";
         String what = found.stream().map(Guards::describe).collect(Collectors.joining(" "));
         List<Problem> problems = new ArrayList<>();
         Guard.Returns returns = returns(method, where, what, problems);
@@ -160,7 +198,13 @@ public final class Guards {
             problems.add(new Problem(where, what, "the stacked annotations name different fallback methods "
                     + fallbackNames + ": one fallback runs outermost, so name it on one annotation only"));
         }
-        List<Method> fallbacks = fallbackNames.size() == 1
+        boolean noTarget = type.isInterface();
+        if (noTarget && !fallbackNames.isEmpty()) {
+            problems.add(new Problem(where, what, "a fallbackMethod needs a class of yours to live in: annotated on an"
+                    + " interface (a proxy such as an HTTP interface client or a repository), the method has none;"
+                    + " put the fallback on the calling bean's method"));
+        }
+        List<Method> fallbacks = fallbackNames.size() == 1 && !noTarget
                 ? fallbacks(type, method, fallbackNames.iterator().next(), where, what, problems) : List.of();
         Pipeline<Object> built = null;
         try {
@@ -303,6 +347,11 @@ public final class Guards {
         }
         candidates.sort(Comparator.comparingInt(m -> -depth(m.getParameterTypes()[params.length])));
         return List.copyOf(candidates);
+    }
+
+    /** {@code equals}, {@code hashCode} and {@code toString}: never guarded by a class's annotations. */
+    private static boolean isObjectMethod(Method m) {
+        return ReflectionUtils.isEqualsMethod(m) || ReflectionUtils.isHashCodeMethod(m) || ReflectionUtils.isToStringMethod(m);
     }
 
     private static boolean returnsCompatible(Class<?> declared, Class<?> fallback) {

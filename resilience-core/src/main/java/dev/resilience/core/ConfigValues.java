@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -186,5 +187,42 @@ final class ConfigValues {
             current = t;
         }
         return previous[b.length()];
+    }
+
+    /**
+     * A comma-separated list of exception class names ({@code java.io.IOException,
+     * com.acme.NotFoundException}), each loaded (not initialized) through the thread's context class
+     * loader, else this library's; each must be a {@code Throwable}.
+     */
+    static List<Class<? extends Throwable>> exceptionClasses(String s) {
+        List<Class<? extends Throwable>> classes = new ArrayList<>();
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        for (String part : s.split(",", -1)) {
+            String name = part.trim();
+            if (name.isEmpty()) {
+                throw new IllegalArgumentException("not a list of exception class names: an entry is empty");
+            }
+            Class<?> c;
+            try {
+                c = Class.forName(name, false, context != null ? context : ConfigValues.class.getClassLoader());
+            } catch (ClassNotFoundException | LinkageError e) {
+                throw new IllegalArgumentException("no class " + name + " on the class path");
+            }
+            if (!Throwable.class.isAssignableFrom(c)) {
+                throw new IllegalArgumentException(name + " is not an exception (a Throwable)");
+            }
+            classes.add(c.asSubclass(Throwable.class));
+        }
+        return List.copyOf(classes);
+    }
+
+    /** True if {@code e} is an instance of one of {@code classes}. */
+    static boolean instanceOfAny(Throwable e, List<Class<? extends Throwable>> classes) {
+        for (Class<? extends Throwable> c : classes) {
+            if (c.isInstance(e)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * A parsed and validated configuration of {@link ResilienceRegistry}: immutable, so a reload swaps
@@ -123,6 +124,7 @@ final class RegistryConfig {
     private static final Function<String, Object> PERCENT = ConfigValues::percent;
     private static final Function<String, Object> FRACTION = ConfigValues::fraction;
     private static final Function<String, Object> BOOL = ConfigValues::bool;
+    private static final Function<String, Object> EXCEPTIONS = ConfigValues::exceptionClasses;
     private static final Duration SECOND = Duration.ofSeconds(1);
 
     static final Map<Kind, Map<String, Prop>> PROPS = properties();
@@ -206,6 +208,8 @@ final class RegistryConfig {
         cb.put("time-window-bucket", prop(DURATION,
                 v -> CircuitBreaker.builder(CHECK).timeWindow((Duration) v, (Duration) v))
                 .excluding("count-window").needing(needsAny("time-window")));
+        cb.put("ignore-exceptions", prop(EXCEPTIONS, v -> { }));
+        cb.put("record-exceptions", prop(EXCEPTIONS, v -> { }));
         all.put(Kind.CIRCUIT_BREAKER, cb);
 
         Map<String, Prop> bh = new LinkedHashMap<>();
@@ -241,6 +245,8 @@ final class RegistryConfig {
         rt.put("budget-ratio", prop(FRACTION, v -> RetryBudget.of((Double) v, 0, 1)));
         rt.put("budget-min-per-second", prop(RATE, v -> RetryBudget.of(0, (Double) v, 1)));
         rt.put("budget-max-balance", prop(INT, v -> RetryBudget.of(0, 0, (Integer) v)));
+        rt.put("retry-exceptions", prop(EXCEPTIONS, v -> { }));
+        rt.put("ignore-exceptions", prop(EXCEPTIONS, v -> { }));
         all.put(Kind.RETRY, rt);
 
         Map<String, Prop> to = new LinkedHashMap<>();
@@ -622,6 +628,15 @@ final class RegistryConfig {
         if (timeWindow != null) {
             b.timeWindow(timeWindow, orElse(s, "time-window-bucket", SECOND));
         }
+        List<Class<? extends Throwable>> ignored = exceptions(s, "ignore-exceptions");
+        if (ignored != null) {
+            Predicate<Throwable> defaults = CircuitBreaker.defaultExclusions();
+            b.isExcluded(e -> defaults.test(e) || ConfigValues.instanceOfAny(e, ignored));
+        }
+        List<Class<? extends Throwable>> recorded = exceptions(s, "record-exceptions");
+        if (recorded != null) {
+            b.isSuccessful(e -> !ConfigValues.instanceOfAny(e, recorded));
+        }
         return (ticker == null ? b : b.ticker(ticker)).build();
     }
 
@@ -637,6 +652,13 @@ final class RegistryConfig {
                     Backoff.Jitter.valueOf(orElse(s, "backoff-jitter", "full").toUpperCase(Locale.ROOT))));
         }
         ifSet(s, "max-delay", Duration.class, b::maxDelay);
+        List<Class<? extends Throwable>> only = exceptions(s, "retry-exceptions");
+        List<Class<? extends Throwable>> never = exceptions(s, "ignore-exceptions");
+        if (only != null || never != null) {
+            b.retryOn(e -> Retry.DEFAULT_RETRY_ON.test(e)
+                    && (only == null || ConfigValues.instanceOfAny(e, only))
+                    && (never == null || !ConfigValues.instanceOfAny(e, never)));
+        }
         if (s.keySet().stream().anyMatch(p -> p.startsWith("budget-"))) {
             double ratio = orElse(s, "budget-ratio", 0.2);
             double minPerSecond = orElse(s, "budget-min-per-second", 10.0);
@@ -645,6 +667,11 @@ final class RegistryConfig {
                     : RetryBudget.of(ratio, minPerSecond, maxBalance, ticker));
         }
         return (ticker == null ? b : b.ticker(ticker)).build();
+    }
+
+    @SuppressWarnings("unchecked") // the EXCEPTIONS parser makes this list
+    private static List<Class<? extends Throwable>> exceptions(Map<String, Setting> s, String property) {
+        return (List<Class<? extends Throwable>>) optional(s, property, List.class);
     }
 
     private static <T> T optional(Map<String, Setting> s, String property, Class<T> type) {

@@ -68,7 +68,7 @@ import java.util.function.Consumer;
  * <tr><td>{@code max-wait}</td><td>{@code maxWait}</td><td>only the context's deadline</td></tr>
  * <tr><td>{@code warmup} (replaces {@code burst})</td><td>{@code warmup}</td><td>none</td></tr>
  * <tr><td>{@code cold-factor} (with {@code warmup})</td><td>{@code warmup}</td><td>3</td></tr>
- * <tr><td rowspan="15">circuitbreaker</td><td>{@code consecutive-failures}: opens at this many in a row; 0 never</td>
+ * <tr><td rowspan="17">circuitbreaker</td><td>{@code consecutive-failures}: opens at this many in a row; 0 never</td>
  *     <td>{@code readyToTrip}</td><td>6 (more than 5)</td></tr>
  * <tr><td>{@code failure-rate-threshold} (percentage; needs a window)</td><td>{@code failureRateThreshold}</td><td>none</td></tr>
  * <tr><td>{@code slow-call-rate-threshold} (percentage; needs a window)</td><td>{@code slowCallRateThreshold}</td><td>none</td></tr>
@@ -84,6 +84,8 @@ import java.util.function.Consumer;
  * <tr><td>{@code half-open-timeout}</td><td>{@code halfOpenTimeout}</td><td>the open duration</td></tr>
  * <tr><td>{@code interval}</td><td>{@code interval}</td><td>0 (never clear counts)</td></tr>
  * <tr><td>{@code interval-bucket} (with {@code interval})</td><td>{@code interval}</td><td>none</td></tr>
+ * <tr><td>{@code ignore-exceptions}: exception classes that count neither way</td><td>{@code isExcluded} (with the defaults)</td><td>none</td></tr>
+ * <tr><td>{@code record-exceptions}: the only exception classes that are failures (others are successes)</td><td>{@code isSuccessful}</td><td>every exception</td></tr>
  * <tr><td rowspan="2">bulkhead</td><td>{@code max-concurrent} (required; reloadable)</td><td>{@code maxConcurrent}</td><td>-</td></tr>
  * <tr><td>{@code max-wait}</td><td>{@code maxWait}</td><td>0</td></tr>
  * <tr><td rowspan="6">adaptivelimiter</td><td>{@code algorithm}: {@code aimd} or {@code vegas}</td>
@@ -93,7 +95,7 @@ import java.util.function.Consumer;
  * <tr><td>{@code max-limit}</td><td>both</td><td>200</td></tr>
  * <tr><td>{@code backoff-ratio} (ratio or percentage; aimd)</td><td>{@code aimd}</td><td>0.9</td></tr>
  * <tr><td>{@code timeout} (aimd)</td><td>{@code aimd}</td><td>5s</td></tr>
- * <tr><td rowspan="11">retry</td><td>{@code max-attempts} (the first included)</td><td>{@code maxAttempts}</td><td>3</td></tr>
+ * <tr><td rowspan="13">retry</td><td>{@code max-attempts} (the first included)</td><td>{@code maxAttempts}</td><td>3</td></tr>
  * <tr><td>{@code backoff}: {@code exponential} or {@code fixed}</td><td>{@code backoff}</td><td>exponential</td></tr>
  * <tr><td>{@code backoff-delay} (fixed; then required)</td><td>{@code Backoff.fixed}</td><td>-</td></tr>
  * <tr><td>{@code backoff-initial} (exponential)</td><td>{@code Backoff.exponential}</td><td>100ms</td></tr>
@@ -105,6 +107,8 @@ import java.util.function.Consumer;
  * <tr><td>{@code budget-ratio} (ratio or percentage)</td><td>{@code budget(RetryBudget.of)}</td><td>0.2 (if any budget key is set)</td></tr>
  * <tr><td>{@code budget-min-per-second} (rate)</td><td>{@code budget(RetryBudget.of)}</td><td>10 (if any budget key is set)</td></tr>
  * <tr><td>{@code budget-max-balance}</td><td>{@code budget(RetryBudget.of)}</td><td>100 (if any budget key is set)</td></tr>
+ * <tr><td>{@code retry-exceptions}: the only exception classes retried</td><td>{@code retryOn} (with the defaults)</td><td>every exception</td></tr>
+ * <tr><td>{@code ignore-exceptions}: exception classes never retried</td><td>{@code retryOn} (with the defaults)</td><td>none</td></tr>
  * <tr><td rowspan="2">timeout</td><td>{@code timeout} (required)</td><td>{@code timeout}</td><td>-</td></tr>
  * <tr><td>{@code interrupt-on-timeout}</td><td>{@code interruptOnTimeout}</td><td>false</td></tr>
  * <tr><td>pipeline</td><td>{@code policies}</td><td>{@code Pipeline.Builder}</td><td>the kinds configured under the pipeline's name</td></tr>
@@ -116,7 +120,9 @@ import java.util.function.Consumer;
  * {@code PT5S}; a duration beyond the toolkit's horizon (2^62 ns, about 146 years) means the
  * horizon, as in every builder. Rates: permits per second ({@code 10}, {@code 0.5}), or
  * {@code 10/s}, {@code 600/m}, {@code 36000/h}, or {@code unlimited}. Percentages: {@code 50} or
- * {@code 50%}. Ratios: {@code 0.2} or {@code 20%}. Whole numbers must fit an {@code int}. Booleans:
+ * {@code 50%}. Ratios: {@code 0.2} or {@code 20%}. Exception classes: fully qualified names separated
+ * by commas, each a {@code Throwable} on the class path (loaded through the thread's context class
+ * loader); a class covers its subclasses. Whole numbers must fit an {@code int}. Booleans:
  * {@code true} or {@code false}. Every value is checked by the builder that takes it, so the ranges
  * are the builders' own.
  *

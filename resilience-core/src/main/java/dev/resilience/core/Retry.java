@@ -64,6 +64,10 @@ public final class Retry implements Policy, Listenable<RetryListener> {
     private final String name;
     private final Rule defaultRule;
     private final List<Rule> rules;
+    /** What is retried when {@link Builder#retryOn} is not set: every exception but the ones listed in the class comment. */
+    static final Predicate<Throwable> DEFAULT_RETRY_ON = e -> !(e instanceof Error || e instanceof ContextDoneException
+            || e instanceof InterruptedException || e instanceof RefusedException);
+
     private final Predicate<Throwable> retryOn;
     private final Predicate<Object> retryOnResult;
     private final BiFunction<Object, Throwable, Duration> delayHint;
@@ -460,8 +464,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                 backoff = Backoff.exponential(Duration.ofMillis(100), 2.0, Duration.ofSeconds(10), Backoff.Jitter.FULL);
             }
             if (retryOn == null) {
-                retryOn = e -> !(e instanceof Error || e instanceof ContextDoneException || e instanceof InterruptedException
-                        || e instanceof RefusedException);
+                retryOn = DEFAULT_RETRY_ON;
             }
             if (random == null) {
                 random = () -> ThreadLocalRandom.current().nextDouble();

@@ -1,5 +1,6 @@
 package dev.resilience.spring;
 
+import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -62,11 +63,15 @@ public record ResilienceInstanceProperties(
      * @param halfOpenTimeout how long half-open waits for its probes (default: the open duration)
      * @param interval how often a closed breaker clears its counts (default never)
      * @param intervalBucket the interval's bucket
+     * @param ignoreExceptions exception classes that count neither way (a 4xx's
+     *     {@code org.springframework.web.client.HttpClientErrorException}, a validation error)
+     * @param recordExceptions the only exception classes that count as failures (default: every exception)
      */
     public record CircuitBreaker(Integer consecutiveFailures, String failureRateThreshold, String slowCallRateThreshold,
             String slowCallDuration, Integer minimumCalls, Integer countWindow, String timeWindow,
             String timeWindowBucket, String openDuration, Double openBackoffMultiplier, String openBackoffMax,
-            Integer maxRequests, String halfOpenTimeout, String interval, String intervalBucket) {
+            Integer maxRequests, String halfOpenTimeout, String interval, String intervalBucket,
+            List<String> ignoreExceptions, List<String> recordExceptions) {
     }
 
     /**
@@ -106,10 +111,14 @@ public record ResilienceInstanceProperties(
      * @param budgetRatio retries per request the budget allows (default 0.2 when a budget key is set)
      * @param budgetMinPerSecond retries per second always allowed (default 10)
      * @param budgetMaxBalance the most retries saved up (default 100)
+     * @param retryExceptions the only exception classes retried (default: every exception but refusals)
+     * @param ignoreExceptions exception classes never retried (a 4xx's
+     *     {@code org.springframework.web.client.HttpClientErrorException})
      */
     public record Retry(Integer maxAttempts, String backoff, String backoffDelay, String backoffInitial,
             Double backoffMultiplier, String backoffMax, String backoffJitter, String maxDelay, String budgetRatio,
-            String budgetMinPerSecond, Integer budgetMaxBalance) {
+            String budgetMinPerSecond, Integer budgetMaxBalance, List<String> retryExceptions,
+            List<String> ignoreExceptions) {
     }
 
     /**

@@ -33,6 +33,8 @@ public final class FlakyDependency implements AutoCloseable {
     public final AtomicInteger requests = new AtomicInteger();
     public final AtomicBoolean failing = new AtomicBoolean();
     public final List<String> grpcTimeouts = new CopyOnWriteArrayList<>();
+    /** Requests to {@code /missing}, which always answers 404. */
+    public final AtomicInteger misses = new AtomicInteger();
     private volatile CountDownLatch slowGate = new CountDownLatch(1);
     public volatile CountDownLatch gate;
     private final HttpServer server;
@@ -42,6 +44,12 @@ public final class FlakyDependency implements AutoCloseable {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/pay", this::pay);
         server.createContext("/slow", this::slow);
+        server.createContext("/missing", exchange -> {
+            try (exchange) {
+                misses.incrementAndGet();
+                exchange.sendResponseHeaders(404, -1);
+            }
+        });
         server.setExecutor(executor);
         server.start();
     }
@@ -65,6 +73,7 @@ public final class FlakyDependency implements AutoCloseable {
     }
 
     public void reset() {
+        misses.set(0);
         releaseSlow();
         release();
         requests.set(0);

@@ -42,6 +42,10 @@ import org.springframework.test.context.DynamicPropertySource;
     "resilience.retry.budgeted.budget-ratio=10%",
     "resilience.retry.budgeted.budget-min-per-second=1/s",
     "resilience.retry.budgeted.budget-max-balance=1",
+    "resilience.retry.lookup.max-attempts=3",
+    "resilience.retry.lookup.ignore-exceptions=org.springframework.web.client.HttpClientErrorException",
+    "resilience.circuitbreaker.lookup.consecutive-failures=2",
+    "resilience.circuitbreaker.lookup.ignore-exceptions=org.springframework.web.client.HttpClientErrorException",
     "management.endpoints.web.exposure.include=health,resilience,prometheus",
     "management.endpoint.health.show-details=always",
 })
@@ -111,10 +115,22 @@ class StarterIntegrationTest {
         String endpoint = get("/actuator/resilience").body();
         assertTrue(endpoint.matches("(?s).*\"payments\":\\{\"state\":\"OPEN\".*"), endpoint);
         String health = get("/actuator/health").body();
-        assertTrue(health.contains("\"resilience\":{\"details\":{\"payments\":\"OPEN\"},\"status\":\"UP\"}"), health);
+        assertTrue(health.matches("(?s).*\"resilience\":\\{\"details\":\\{[^}]*\"payments\":\"OPEN\"[^}]*},\"status\":\"UP\"}.*"),
+                health);
         String scrape = get("/actuator/prometheus").body();
         assertTrue(scrape.contains("resilience_circuitbreaker_state{name=\"payments\",state=\"open\"} 1.0"), scrape);
         assertTrue(scrape.matches("(?s).*resilience_retry_retries_total\\{name=\"payments\"\\} [1-9].*"), scrape);
+    }
+
+    @Test
+    void aClientErrorIsNeitherRetriedNorCountedAgainstTheDependency() throws Exception {
+        for (int i = 0; i < 4; i++) {
+            assertEquals("NotFound", get("/lookup").body());
+        }
+        assertEquals(4, DEPENDENCY.misses.get(), "one request per call: a 404 is not retried");
+        CircuitBreaker lookup = registry.circuitBreaker("lookup");
+        assertEquals(CircuitBreaker.State.CLOSED, lookup.state(), "4 failures in a row would have opened it at 2");
+        assertEquals(4, lookup.counts().totalExclusions());
     }
 
     @Test

@@ -58,6 +58,22 @@ public class CheckoutApp {
         }
     }
 
+    /** Looks up something the dependency does not have: a 4xx, the caller's mistake. */
+    @Service
+    public static class Lookup {
+        private final RestClient client;
+
+        Lookup(RestClient paymentsClient) {
+            this.client = paymentsClient;
+        }
+
+        @Retry(name = "lookup")
+        @CircuitBreaker(name = "lookup")
+        public String find() {
+            return client.get().uri("/missing").retrieve().body(String.class);
+        }
+    }
+
     /** Retries under a budget, without a breaker. */
     @Service
     public static class Budgeted {
@@ -77,10 +93,21 @@ public class CheckoutApp {
     public static class Checkout {
         private final Payments payments;
         private final Budgeted budgeted;
+        private final Lookup lookup;
 
-        Checkout(Payments payments, Budgeted budgeted) {
+        Checkout(Payments payments, Budgeted budgeted, Lookup lookup) {
             this.payments = payments;
             this.budgeted = budgeted;
+            this.lookup = lookup;
+        }
+
+        @GetMapping("/lookup")
+        String lookup() {
+            try {
+                return lookup.find();
+            } catch (RuntimeException e) {
+                return e.getClass().getSimpleName();
+            }
         }
 
         @GetMapping("/checkout")

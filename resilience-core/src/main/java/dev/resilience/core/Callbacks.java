@@ -9,7 +9,10 @@ import java.util.function.Predicate;
  */
 final class Callbacks {
 
-    private static final System.Logger LOG = System.getLogger("dev.resilience.core.callback");
+    /** Made on first use: looking up the logging backend is not free, and most runs never log here. */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger("dev.resilience.core.callback");
+    }
 
     private static final int MAX_SUPPRESSED = 4;
 
@@ -36,7 +39,7 @@ final class Callbacks {
             outcome.addSuppressed(callbackFailure);
         }
         try {
-            LOG.log(System.Logger.Level.ERROR, what + " threw; the call's own outcome was kept", callbackFailure);
+            Log.LOG.log(System.Logger.Level.ERROR, what + " threw; the call's own outcome was kept", callbackFailure);
         } catch (Throwable ignored) {
             // logging itself failed
         }

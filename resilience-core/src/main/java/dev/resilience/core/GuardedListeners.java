@@ -13,7 +13,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class GuardedListeners {
 
-    private static final System.Logger LOG = System.getLogger("dev.resilience.core.listener");
+    /** Made on first use: looking up the logging backend is not free, and most runs never log here. */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger("dev.resilience.core.listener");
+    }
     private static final AtomicLong FAILURES = new AtomicLong();
 
     private GuardedListeners() {
@@ -26,7 +29,7 @@ final class GuardedListeners {
             return;
         }
         try {
-            LOG.log(System.Logger.Level.ERROR, listener.getClass().getName() + "." + method
+            Log.LOG.log(System.Logger.Level.ERROR, listener.getClass().getName() + "." + method
                     + " threw; the event was dropped, nothing else changed (listener failure #" + n + ")", e);
         } catch (Throwable ignored) {
             // logging itself failed: nothing left to tell

@@ -195,7 +195,10 @@ public final class ResilienceRegistry {
         }
     }
 
-    private static final System.Logger LOG = System.getLogger(ResilienceRegistry.class.getName());
+    /** Made on first use: looking up the logging backend is not free, and most runs never log here. */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger(ResilienceRegistry.class.getName());
+    }
 
     private final Ticker ticker;
     private final Consumer<Object> onCreated;
@@ -465,7 +468,7 @@ public final class ResilienceRegistry {
             onCreated.accept(instance);
         } catch (RuntimeException | LinkageError e) {
             try {
-                LOG.log(System.Logger.Level.ERROR, "onCreated threw for " + instance + "; the instance is in use anyway", e);
+                Log.LOG.log(System.Logger.Level.ERROR, "onCreated threw for " + instance + "; the instance is in use anyway", e);
             } catch (RuntimeException ignored) {
                 // logging itself failed
             }

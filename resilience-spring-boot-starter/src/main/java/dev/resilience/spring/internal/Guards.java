@@ -30,8 +30,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.springframework.aop.support.AopUtils;
-import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
+import org.springframework.core.annotation.MergedAnnotation;
+import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
@@ -80,15 +81,18 @@ public final class Guards {
         if (Proxy.isProxyClass(type) || !AnnotationUtils.isCandidateClass(type, ANNOTATIONS)) {
             return false;
         }
-        for (Class<? extends Annotation> a : ANNOTATIONS) {
-            if (AnnotatedElementUtils.hasAnnotation(type, a)) {
-                return true;
-            }
+        if (carries(type)) {
+            return true;
         }
         boolean[] found = {false};
-        ReflectionUtils.doWithMethods(type, m -> found[0] = true,
-                m -> !found[0] && ANNOTATIONS.stream().anyMatch(a -> AnnotatedElementUtils.hasAnnotation(m, a)));
+        ReflectionUtils.doWithMethods(type, m -> found[0] = true, m -> !found[0] && carries(m));
         return found[0];
+    }
+
+    /** True if {@code element} (or what it overrides or implements) carries one of the annotations: one scan. */
+    private static boolean carries(java.lang.reflect.AnnotatedElement element) {
+        return MergedAnnotations.from(element, MergedAnnotations.SearchStrategy.TYPE_HIERARCHY).stream()
+                .anyMatch(a -> ANNOTATIONS.contains(a.getType()));
     }
 
     /**
@@ -258,11 +262,12 @@ public final class Guards {
     }
 
     private static List<Annotation> annotationsOf(java.lang.reflect.AnnotatedElement element) {
+        MergedAnnotations merged = MergedAnnotations.from(element, MergedAnnotations.SearchStrategy.TYPE_HIERARCHY); // one scan for all six
         List<Annotation> out = new ArrayList<>();
         for (Class<? extends Annotation> type : ANNOTATIONS) {
-            Annotation a = AnnotatedElementUtils.findMergedAnnotation(element, type);
-            if (a != null) {
-                out.add(a);
+            MergedAnnotation<?> a = merged.get(type);
+            if (a.isPresent()) {
+                out.add(a.synthesize());
             }
         }
         return out;

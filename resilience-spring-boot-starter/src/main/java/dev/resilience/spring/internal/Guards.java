@@ -48,7 +48,25 @@ public final class Guards {
 
     private static final boolean REACTOR = ClassUtils.isPresent("reactor.core.publisher.Mono", Guards.class.getClassLoader());
 
-    private record Key(Class<?> type, Method method) {
+    /** A class and a method (a plain class: a record's equals and hashCode link slowly on first use, at startup). */
+    private static final class Key {
+        final Class<?> type;
+        final Method method;
+
+        Key(Class<?> type, Method method) {
+            this.type = type;
+            this.method = method;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.type == type && k.method.equals(method);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * type.hashCode() + method.hashCode();
+        }
     }
 
     private final Supplier<ResilienceRegistry> registry;

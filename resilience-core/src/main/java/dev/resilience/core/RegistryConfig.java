@@ -88,19 +88,17 @@ final class RegistryConfig {
      * A property of a kind.
      *
      * @param parser the value's format
-     * @param check asks the real builder whether it takes the value (throws if not)
      * @param excludes properties this one replaces: an instance setting it does not inherit them
      * @param needs given the merged settings, why this property does not apply there, or null if it does
      */
-    record Prop(Function<String, Object> parser, Consumer<Object> check, List<String> excludes,
-            Function<Map<String, Setting>, String> needs) {
+    record Prop(Function<String, Object> parser, List<String> excludes, Function<Map<String, Setting>, String> needs) {
 
         Prop excluding(String... names) {
-            return new Prop(parser, check, List.of(names), needs);
+            return new Prop(parser, List.of(names), needs);
         }
 
         Prop needing(Function<Map<String, Setting>, String> condition) {
-            return new Prop(parser, check, excludes, condition);
+            return new Prop(parser, excludes, condition);
         }
     }
 
@@ -126,16 +124,17 @@ final class RegistryConfig {
     private static final Function<String, Object> BOOL = ConfigValues::bool;
     private static final Function<String, Object> EXCEPTIONS = ConfigValues::exceptionClasses;
     private static final Duration SECOND = Duration.ofSeconds(1);
+    private static final Function<Map<String, Setting>, String> NEEDS_NOTHING = s -> null;
 
     static final Map<Kind, Map<String, Prop>> PROPS = properties();
 
-    private static Prop prop(Function<String, Object> parser, Consumer<Object> check) {
-        return new Prop(parser, check, List.of(), s -> null);
+    private static Prop prop(Function<String, Object> parser) {
+        return new Prop(parser, List.of(), NEEDS_NOTHING);
     }
 
     private static Prop choice(String... choices) {
         List<String> list = List.of(choices);
-        return prop(s -> ConfigValues.choice(s, list), v -> { });
+        return prop(s -> ConfigValues.choice(s, list));
     }
 
     private static Function<Map<String, Setting>, String> needsAny(String... props) {
@@ -168,96 +167,127 @@ final class RegistryConfig {
         Map<Kind, Map<String, Prop>> all = new EnumMap<>(Kind.class);
 
         Map<String, Prop> rl = new LinkedHashMap<>();
-        rl.put("rate", prop(RATE, v -> RateLimiter.builder(CHECK).rate((Double) v)));
-        rl.put("burst", prop(INT, v -> RateLimiter.builder(CHECK).burst((Integer) v))
-                .excluding("warmup", "cold-factor"));
-        rl.put("max-wait", prop(DURATION, v -> RateLimiter.builder(CHECK).maxWait((Duration) v)));
-        rl.put("warmup", prop(DURATION, v -> RateLimiter.builder(CHECK).warmup((Duration) v)).excluding("burst"));
-        rl.put("cold-factor", prop(NUMBER, v -> RateLimiter.builder(CHECK).warmup(SECOND, (Double) v))
-                .excluding("burst").needing(needsAny("warmup")));
+        rl.put("rate", prop(RATE));
+        rl.put("burst", prop(INT).excluding("warmup", "cold-factor"));
+        rl.put("max-wait", prop(DURATION));
+        rl.put("warmup", prop(DURATION).excluding("burst"));
+        rl.put("cold-factor", prop(NUMBER).excluding("burst").needing(needsAny("warmup")));
         all.put(Kind.RATE_LIMITER, rl);
 
         Map<String, Prop> cb = new LinkedHashMap<>();
         Function<Map<String, Setting>, String> threshold = needsAny("failure-rate-threshold", "slow-call-rate-threshold");
         Function<Map<String, Setting>, String> window = needsAny("count-window", "time-window");
-        cb.put("max-requests", prop(INT, v -> CircuitBreaker.builder(CHECK).maxRequests((Integer) v)));
-        cb.put("interval", prop(DURATION, v -> CircuitBreaker.builder(CHECK).interval((Duration) v)));
-        cb.put("interval-bucket", prop(DURATION, v -> CircuitBreaker.builder(CHECK).interval((Duration) v, (Duration) v))
-                .needing(needsAny("interval")));
-        cb.put("open-duration", prop(DURATION, v -> CircuitBreaker.builder(CHECK).openDuration((Duration) v)));
-        cb.put("open-backoff-multiplier", prop(NUMBER, v -> CircuitBreaker.builder(CHECK).openBackoff((Double) v, SECOND))
-                .needing(needsAny("open-backoff-max")));
-        cb.put("open-backoff-max", prop(DURATION, v -> CircuitBreaker.builder(CHECK).openBackoff(1.0, (Duration) v))
-                .needing(needsAny("open-backoff-multiplier")));
-        cb.put("half-open-timeout", prop(DURATION, v -> CircuitBreaker.builder(CHECK).halfOpenTimeout((Duration) v)));
-        cb.put("consecutive-failures", prop(INT, v -> atLeast(v, 0)));
-        cb.put("failure-rate-threshold", prop(PERCENT, v -> CircuitBreaker.builder(CHECK).failureRateThreshold((Double) v, 1))
-                .needing(window));
-        cb.put("slow-call-rate-threshold", prop(PERCENT,
-                v -> CircuitBreaker.builder(CHECK).slowCallRateThreshold((Double) v, SECOND, 1))
-                .needing(s -> window.apply(s) != null ? window.apply(s) : needsAny("slow-call-duration").apply(s)));
-        cb.put("slow-call-duration", prop(DURATION,
-                v -> CircuitBreaker.builder(CHECK).slowCallRateThreshold(50, (Duration) v, 1))
-                .needing(needsAny("slow-call-rate-threshold")));
-        cb.put("minimum-calls", prop(INT, v -> CircuitBreaker.builder(CHECK).failureRateThreshold(50, (Integer) v))
-                .needing(threshold));
-        cb.put("count-window", prop(INT, v -> CircuitBreaker.builder(CHECK).countWindow((Integer) v))
-                .excluding("time-window", "time-window-bucket").needing(threshold));
-        cb.put("time-window", prop(DURATION, v -> CircuitBreaker.builder(CHECK).timeWindow((Duration) v, (Duration) v))
-                .excluding("count-window").needing(threshold));
-        cb.put("time-window-bucket", prop(DURATION,
-                v -> CircuitBreaker.builder(CHECK).timeWindow((Duration) v, (Duration) v))
-                .excluding("count-window").needing(needsAny("time-window")));
-        cb.put("ignore-exceptions", prop(EXCEPTIONS, v -> { }));
-        cb.put("record-exceptions", prop(EXCEPTIONS, v -> { }));
+        cb.put("max-requests", prop(INT));
+        cb.put("interval", prop(DURATION));
+        cb.put("interval-bucket", prop(DURATION).needing(needsAny("interval")));
+        cb.put("open-duration", prop(DURATION));
+        cb.put("open-backoff-multiplier", prop(NUMBER).needing(needsAny("open-backoff-max")));
+        cb.put("open-backoff-max", prop(DURATION).needing(needsAny("open-backoff-multiplier")));
+        cb.put("half-open-timeout", prop(DURATION));
+        cb.put("consecutive-failures", prop(INT));
+        cb.put("failure-rate-threshold", prop(PERCENT).needing(window));
+        cb.put("slow-call-rate-threshold", prop(PERCENT).needing(s -> window.apply(s) != null ? window.apply(s) : needsAny("slow-call-duration").apply(s)));
+        cb.put("slow-call-duration", prop(DURATION).needing(needsAny("slow-call-rate-threshold")));
+        cb.put("minimum-calls", prop(INT).needing(threshold));
+        cb.put("count-window", prop(INT).excluding("time-window", "time-window-bucket").needing(threshold));
+        cb.put("time-window", prop(DURATION).excluding("count-window").needing(threshold));
+        cb.put("time-window-bucket", prop(DURATION).excluding("count-window").needing(needsAny("time-window")));
+        cb.put("ignore-exceptions", prop(EXCEPTIONS));
+        cb.put("record-exceptions", prop(EXCEPTIONS));
         all.put(Kind.CIRCUIT_BREAKER, cb);
 
         Map<String, Prop> bh = new LinkedHashMap<>();
-        bh.put("max-concurrent", prop(INT, v -> Bulkhead.builder(CHECK).maxConcurrent((Integer) v)));
-        bh.put("max-wait", prop(DURATION, v -> Bulkhead.builder(CHECK).maxWait((Duration) v)));
+        bh.put("max-concurrent", prop(INT));
+        bh.put("max-wait", prop(DURATION));
         all.put(Kind.BULKHEAD, bh);
 
         Map<String, Prop> al = new LinkedHashMap<>();
         al.put("algorithm", choice("aimd", "vegas"));
-        al.put("initial-limit", prop(INT, v -> atLeast(v, 1)));
-        al.put("min-limit", prop(INT, v -> atLeast(v, 1)));
-        al.put("max-limit", prop(INT, v -> atLeast(v, 1)));
-        al.put("backoff-ratio", prop(FRACTION, v -> LimitAlgorithm.aimd(1, 1, 1, (Double) v, SECOND))
-                .needing(needsChoice("algorithm", "aimd", "aimd")));
-        al.put("timeout", prop(DURATION, v -> LimitAlgorithm.aimd(1, 1, 1, 0.5, (Duration) v))
-                .needing(needsChoice("algorithm", "aimd", "aimd")));
+        al.put("initial-limit", prop(INT));
+        al.put("min-limit", prop(INT));
+        al.put("max-limit", prop(INT));
+        al.put("backoff-ratio", prop(FRACTION).needing(needsChoice("algorithm", "aimd", "aimd")));
+        al.put("timeout", prop(DURATION).needing(needsChoice("algorithm", "aimd", "aimd")));
         all.put(Kind.ADAPTIVE_LIMITER, al);
 
         Map<String, Prop> rt = new LinkedHashMap<>();
         Function<Map<String, Setting>, String> exponential = needsChoice("backoff", "exponential", "exponential");
-        rt.put("max-attempts", prop(INT, v -> Retry.builder(CHECK).maxAttempts((Integer) v)));
+        rt.put("max-attempts", prop(INT));
         rt.put("backoff", choice("exponential", "fixed"));
-        rt.put("backoff-delay", prop(DURATION, v -> Backoff.fixed((Duration) v))
-                .needing(needsChoice("backoff", "fixed", "exponential")));
-        rt.put("backoff-initial", prop(DURATION, v -> Backoff.exponential((Duration) v, 1.0, (Duration) v))
-                .needing(exponential));
-        rt.put("backoff-multiplier", prop(NUMBER, v -> Backoff.exponential(SECOND, (Double) v, SECOND))
-                .needing(exponential));
-        rt.put("backoff-max", prop(DURATION, v -> Backoff.exponential((Duration) v, 1.0, (Duration) v))
-                .needing(exponential));
+        rt.put("backoff-delay", prop(DURATION).needing(needsChoice("backoff", "fixed", "exponential")));
+        rt.put("backoff-initial", prop(DURATION).needing(exponential));
+        rt.put("backoff-multiplier", prop(NUMBER).needing(exponential));
+        rt.put("backoff-max", prop(DURATION).needing(exponential));
         rt.put("backoff-jitter", choice("none", "full", "equal", "decorrelated").needing(exponential));
-        rt.put("max-delay", prop(DURATION, v -> Retry.builder(CHECK).maxDelay((Duration) v)));
-        rt.put("budget-ratio", prop(FRACTION, v -> RetryBudget.of((Double) v, 0, 1)));
-        rt.put("budget-min-per-second", prop(RATE, v -> RetryBudget.of(0, (Double) v, 1)));
-        rt.put("budget-max-balance", prop(INT, v -> RetryBudget.of(0, 0, (Integer) v)));
-        rt.put("retry-exceptions", prop(EXCEPTIONS, v -> { }));
-        rt.put("ignore-exceptions", prop(EXCEPTIONS, v -> { }));
+        rt.put("max-delay", prop(DURATION));
+        rt.put("budget-ratio", prop(FRACTION));
+        rt.put("budget-min-per-second", prop(RATE));
+        rt.put("budget-max-balance", prop(INT));
+        rt.put("retry-exceptions", prop(EXCEPTIONS));
+        rt.put("ignore-exceptions", prop(EXCEPTIONS));
         all.put(Kind.RETRY, rt);
 
         Map<String, Prop> to = new LinkedHashMap<>();
-        to.put("timeout", prop(DURATION, v -> Timeout.builder(CHECK).timeout((Duration) v)));
-        to.put("interrupt-on-timeout", prop(BOOL, v -> { }));
+        to.put("timeout", prop(DURATION));
+        to.put("interrupt-on-timeout", prop(BOOL));
         all.put(Kind.TIMEOUT, to);
 
-        all.put(Kind.PIPELINE, Map.of("policies", prop(s -> s, v -> { })));
+        all.put(Kind.PIPELINE, Map.of("policies", prop(s -> s)));
 
         all.replaceAll((k, v) -> Collections.unmodifiableMap(v));
         return Collections.unmodifiableMap(all);
+    }
+
+    /**
+     * Asks the real builder whether it takes {@code v} for {@code property} of {@code kind} (throws if
+     * not): one method, not a lambda per property, so a registry links less code at startup.
+     */
+    static void check(Kind kind, String property, Object v) {
+        switch (kind.key + "." + property) {
+            case "ratelimiter.rate" -> RateLimiter.builder(CHECK).rate((Double) v);
+            case "ratelimiter.burst" -> RateLimiter.builder(CHECK).burst((Integer) v);
+            case "ratelimiter.max-wait" -> RateLimiter.builder(CHECK).maxWait((Duration) v);
+            case "ratelimiter.warmup" -> RateLimiter.builder(CHECK).warmup((Duration) v);
+            case "ratelimiter.cold-factor" -> RateLimiter.builder(CHECK).warmup(SECOND, (Double) v);
+            case "circuitbreaker.max-requests" -> CircuitBreaker.builder(CHECK).maxRequests((Integer) v);
+            case "circuitbreaker.interval" -> CircuitBreaker.builder(CHECK).interval((Duration) v);
+            case "circuitbreaker.interval-bucket" -> CircuitBreaker.builder(CHECK).interval((Duration) v, (Duration) v);
+            case "circuitbreaker.open-duration" -> CircuitBreaker.builder(CHECK).openDuration((Duration) v);
+            case "circuitbreaker.open-backoff-multiplier" -> CircuitBreaker.builder(CHECK).openBackoff((Double) v, SECOND);
+            case "circuitbreaker.open-backoff-max" -> CircuitBreaker.builder(CHECK).openBackoff(1.0, (Duration) v);
+            case "circuitbreaker.half-open-timeout" -> CircuitBreaker.builder(CHECK).halfOpenTimeout((Duration) v);
+            case "circuitbreaker.consecutive-failures" -> atLeast(v, 0);
+            case "circuitbreaker.failure-rate-threshold" -> CircuitBreaker.builder(CHECK).failureRateThreshold((Double) v, 1);
+            case "circuitbreaker.slow-call-rate-threshold" -> CircuitBreaker.builder(CHECK).slowCallRateThreshold((Double) v, SECOND, 1);
+            case "circuitbreaker.slow-call-duration" -> CircuitBreaker.builder(CHECK).slowCallRateThreshold(50, (Duration) v, 1);
+            case "circuitbreaker.minimum-calls" -> CircuitBreaker.builder(CHECK).failureRateThreshold(50, (Integer) v);
+            case "circuitbreaker.count-window" -> CircuitBreaker.builder(CHECK).countWindow((Integer) v);
+            case "circuitbreaker.time-window" -> CircuitBreaker.builder(CHECK).timeWindow((Duration) v, (Duration) v);
+            case "circuitbreaker.time-window-bucket" -> CircuitBreaker.builder(CHECK).timeWindow((Duration) v, (Duration) v);
+            case "circuitbreaker.ignore-exceptions" -> { }
+            case "circuitbreaker.record-exceptions" -> { }
+            case "bulkhead.max-concurrent" -> Bulkhead.builder(CHECK).maxConcurrent((Integer) v);
+            case "bulkhead.max-wait" -> Bulkhead.builder(CHECK).maxWait((Duration) v);
+            case "adaptivelimiter.initial-limit" -> atLeast(v, 1);
+            case "adaptivelimiter.min-limit" -> atLeast(v, 1);
+            case "adaptivelimiter.max-limit" -> atLeast(v, 1);
+            case "adaptivelimiter.backoff-ratio" -> LimitAlgorithm.aimd(1, 1, 1, (Double) v, SECOND);
+            case "adaptivelimiter.timeout" -> LimitAlgorithm.aimd(1, 1, 1, 0.5, (Duration) v);
+            case "retry.max-attempts" -> Retry.builder(CHECK).maxAttempts((Integer) v);
+            case "retry.backoff-delay" -> Backoff.fixed((Duration) v);
+            case "retry.backoff-initial" -> Backoff.exponential((Duration) v, 1.0, (Duration) v);
+            case "retry.backoff-multiplier" -> Backoff.exponential(SECOND, (Double) v, SECOND);
+            case "retry.backoff-max" -> Backoff.exponential((Duration) v, 1.0, (Duration) v);
+            case "retry.max-delay" -> Retry.builder(CHECK).maxDelay((Duration) v);
+            case "retry.budget-ratio" -> RetryBudget.of((Double) v, 0, 1);
+            case "retry.budget-min-per-second" -> RetryBudget.of(0, (Double) v, 1);
+            case "retry.budget-max-balance" -> RetryBudget.of(0, 0, (Integer) v);
+            case "retry.retry-exceptions" -> { }
+            case "retry.ignore-exceptions" -> { }
+            case "timeout.timeout" -> Timeout.builder(CHECK).timeout((Duration) v);
+            case "timeout.interrupt-on-timeout" -> { }
+            default -> { } // choices and free text: their parser checked them
+        }
     }
 
     // ------------------------------------------------------------------ parsing
@@ -316,7 +346,7 @@ final class RegistryConfig {
             } else {
                 try {
                     parsed = prop.parser().apply(value);
-                    prop.check().accept(parsed);
+                    check(kind, property, parsed);
                 } catch (RuntimeException ex) { // whatever a parser or a builder's check throws is this value's problem
                     why = ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
                 }

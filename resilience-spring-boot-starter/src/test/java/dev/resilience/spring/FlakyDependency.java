@@ -54,6 +54,15 @@ public final class FlakyDependency implements AutoCloseable {
         server.start();
     }
 
+    /** A dependency for a test class's static field: failing to start it fails the class. */
+    public static FlakyDependency startOrFail() {
+        try {
+            return new FlakyDependency();
+        } catch (IOException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     public String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }

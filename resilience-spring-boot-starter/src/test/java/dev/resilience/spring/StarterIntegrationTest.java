@@ -51,7 +51,7 @@ import org.springframework.test.context.DynamicPropertySource;
 })
 class StarterIntegrationTest {
 
-    private static final FlakyDependency DEPENDENCY = start();
+    private static final FlakyDependency DEPENDENCY = FlakyDependency.startOrFail();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @LocalServerPort
@@ -60,14 +60,6 @@ class StarterIntegrationTest {
     ResilienceRegistry registry;
     @Autowired
     CheckoutApp.Payments payments;
-
-    private static FlakyDependency start() {
-        try {
-            return new FlakyDependency();
-        } catch (java.io.IOException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     @DynamicPropertySource
     static void dependency(DynamicPropertyRegistry properties) {
@@ -86,12 +78,7 @@ class StarterIntegrationTest {
     }
 
     private HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(20));
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return LoopbackCalls.get(HTTP, port, path, headers);
     }
 
     @Test

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resilience.context.DeadlineHeaders;
 import dev.resilience.spring.reactive.ReactiveCheckoutApp;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -40,20 +38,12 @@ import reactor.core.publisher.Hooks;
 })
 class WebFluxContextPropagationTest {
 
-    private static final FlakyDependency DEPENDENCY = start();
+    private static final FlakyDependency DEPENDENCY = FlakyDependency.startOrFail();
     // HTTP/1.1: Reactor Netty serves no h2c, so the JDK client's h2c upgrade offer is one moving part less.
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @LocalServerPort
     int port;
-
-    private static FlakyDependency start() {
-        try {
-            return new FlakyDependency();
-        } catch (java.io.IOException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     @DynamicPropertySource
     static void dependency(DynamicPropertyRegistry properties) {
@@ -73,12 +63,7 @@ class WebFluxContextPropagationTest {
     }
 
     private HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(20));
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return LoopbackCalls.get(HTTP, port, path, headers);
     }
 
     @Test

@@ -15,9 +15,7 @@ import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.ResilienceRegistry;
 import dev.resilience.observability.ResilienceContextAccessor;
 import dev.resilience.spring.reactive.ReactiveCheckoutApp;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -64,7 +62,7 @@ import org.springframework.web.reactive.function.client.WebClient;
 })
 class WebFluxIntegrationTest {
 
-    private static final FlakyDependency DEPENDENCY = start();
+    private static final FlakyDependency DEPENDENCY = FlakyDependency.startOrFail();
     // HTTP/1.1: Reactor Netty serves no h2c, so the JDK client's h2c upgrade offer is one moving part less.
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -79,14 +77,6 @@ class WebFluxIntegrationTest {
     @Autowired
     @Qualifier("paymentsClient")
     WebClient paymentsClient;
-
-    private static FlakyDependency start() {
-        try {
-            return new FlakyDependency();
-        } catch (java.io.IOException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     @DynamicPropertySource
     static void dependency(DynamicPropertyRegistry properties) {
@@ -105,12 +95,7 @@ class WebFluxIntegrationTest {
     }
 
     private HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(20));
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return LoopbackCalls.get(HTTP, port, path, headers);
     }
 
     /** Waits at most 10 s for {@code condition}. */

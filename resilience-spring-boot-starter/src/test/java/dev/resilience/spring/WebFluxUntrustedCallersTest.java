@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resilience.spring.reactive.ReactiveCheckoutApp;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +37,7 @@ import org.springframework.web.reactive.function.client.WebClient;
 })
 class WebFluxUntrustedCallersTest {
 
-    private static final FlakyDependency DEPENDENCY = start();
+    private static final FlakyDependency DEPENDENCY = FlakyDependency.startOrFail();
     // HTTP/1.1: Reactor Netty serves no h2c, so the JDK client's h2c upgrade offer is one moving part less.
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -48,14 +45,6 @@ class WebFluxUntrustedCallersTest {
     int port;
     @Autowired
     ApplicationContext context;
-
-    private static FlakyDependency start() {
-        try {
-            return new FlakyDependency();
-        } catch (java.io.IOException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     @DynamicPropertySource
     static void dependency(DynamicPropertyRegistry properties) {
@@ -73,12 +62,7 @@ class WebFluxUntrustedCallersTest {
     }
 
     private HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(20));
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return LoopbackCalls.get(HTTP, port, path, headers);
     }
 
     @Test

@@ -40,6 +40,17 @@ class BulkheadTest {
     /** The last permit taken: a bulkhead's granted permit is shared, so any one gives a slot back. */
     private Permit held;
 
+    /** {@code b.call} returning "got it", on a thread of the pool (so it can wait for a slot). */
+    private CompletableFuture<String> callOnAnotherThread(Bulkhead b) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return b.call(() -> "got it");
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, pool);
+    }
+
     private Bulkhead bulkhead(int max, Duration wait) {
         return Bulkhead.builder("b").maxConcurrent(max).maxWait(wait).ticker(ticker).build();
     }
@@ -91,13 +102,7 @@ class BulkheadTest {
     void waiterGetsTheSlotWhenReleased() throws Exception {
         Bulkhead b = bulkhead(1, Duration.ofSeconds(5));
         assertTrue((held = b.tryAcquire()).isPermitted());
-        CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> {
-            try {
-                return b.call(() -> "got it");
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        }, pool);
+        CompletableFuture<String> waiting = callOnAnotherThread(b);
         awaitWaiting(b, 1);
         held.release();
         assertEquals("got it", waiting.get(10, TimeUnit.SECONDS));
@@ -108,13 +113,7 @@ class BulkheadTest {
     void aWaiterGetsASlotWhenTheBulkheadGrows() throws Exception {
         Bulkhead b = bulkhead(1, Duration.ofSeconds(30));
         assertTrue((held = b.tryAcquire()).isPermitted());
-        CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> {
-            try {
-                return b.call(() -> "got it");
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        }, pool);
+        CompletableFuture<String> waiting = callOnAnotherThread(b);
         awaitWaiting(b, 1);
         b.setMaxConcurrent(2);
         assertEquals("got it", waiting.get(10, TimeUnit.SECONDS), "woken by the resize, not by a release");

@@ -15,10 +15,11 @@ final class Guard {
     enum Returns {
         /** A value (or void): the blocking path. */
         VALUE,
-        /** A {@code CompletionStage} (not a {@code CompletableFuture}): the asynchronous path. */
+        /**
+         * A {@code CompletionStage} or {@code CompletableFuture}: the asynchronous path, which
+         * returns a {@code CompletableFuture}, fit for both.
+         */
         STAGE,
-        /** A {@code CompletableFuture}: the asynchronous path, converted back. */
-        FUTURE,
         /** A Reactor {@code Mono}: the asynchronous path per subscription. */
         MONO
     }

@@ -31,7 +31,7 @@ final class GuardInterceptor implements MethodInterceptor {
         }
         return switch (guard.returns) {
             case VALUE -> callBlocking(guard, invocation);
-            case STAGE, FUTURE -> callAsync(guard, invocation);
+            case STAGE -> callAsync(guard, invocation);
             case MONO -> ReactorGuards.mono(guard, invocation);
         };
     }

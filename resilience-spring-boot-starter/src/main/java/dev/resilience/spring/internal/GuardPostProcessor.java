@@ -28,7 +28,6 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
     private final transient Guards guards;
     /** For proxies whose annotations are on the interfaces they implement, not on a class of ours. */
     private final transient DefaultPointcutAdvisor interfaceAdvisor;
-    private transient ClassLoader beanClassLoader = ClassUtils.getDefaultClassLoader();
 
     /** Applies the guards of {@code guards}. */
     public GuardPostProcessor(Guards guards) {
@@ -71,7 +70,7 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
         // Annotations on interfaces that a proxy implements (an HTTP interface client, a repository,
         // a Feign client): the class has none, the interfaces do.
         Class<?>[] proxied = bean instanceof Advised advised ? advised.getProxiedInterfaces()
-                : ClassUtils.getAllInterfacesForClass(bean.getClass(), getBeanClassLoader());
+                : ClassUtils.getAllInterfacesForClass(bean.getClass(), getProxyClassLoader());
         List<Class<?>> interfaces = Arrays.stream(proxied).filter(guards::annotated).toList();
         if (interfaces.isEmpty()) {
             return super.postProcessAfterInitialization(bean, beanName);
@@ -82,18 +81,8 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
             return bean;
         }
         ProxyFactory factory = new ProxyFactory(bean);
-        factory.setInterfaces(ClassUtils.getAllInterfacesForClass(bean.getClass(), getBeanClassLoader()));
+        factory.setInterfaces(ClassUtils.getAllInterfacesForClass(bean.getClass(), getProxyClassLoader()));
         factory.addAdvisor(interfaceAdvisor);
-        return factory.getProxy(getBeanClassLoader());
-    }
-
-    private ClassLoader getBeanClassLoader() {
-        return beanClassLoader;
-    }
-
-    @Override
-    public void setBeanClassLoader(ClassLoader classLoader) {
-        super.setBeanClassLoader(classLoader);
-        this.beanClassLoader = classLoader;
+        return factory.getProxy(getProxyClassLoader());
     }
 }

@@ -319,9 +319,7 @@ public final class Guards {
 
     private static Guard.Returns returns(Method method, String where, String what, List<Problem> problems) {
         Class<?> type = method.getReturnType();
-        if (type == CompletableFuture.class) {
-            return Guard.Returns.FUTURE;
-        } else if (type == CompletionStage.class) {
+        if (type == CompletableFuture.class || type == CompletionStage.class) {
             return Guard.Returns.STAGE;
         } else if (CompletionStage.class.isAssignableFrom(type)) {
             problems.add(new Problem(where, what, "returns " + type.getName() + ": an asynchronous method must declare"

@@ -7,14 +7,12 @@ import dev.resilience.context.Ticker;
 import dev.resilience.context.internal.Checks;
 import dev.resilience.context.internal.Listeners;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 
 /**
  * Composes policies around a call in an explicit order, outermost first, so nobody stacks
@@ -71,8 +69,14 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
     private Pipeline(String name, Policy[] layers, Listeners<PipelineListener> listeners, Ticker ticker) {
         this.name = name;
         this.layers = layers;
-        this.kinds = Arrays.stream(layers).map(Policy::kind).collect(Collectors.toUnmodifiableList());
-        this.names = Arrays.stream(layers).map(Policy::name).collect(Collectors.toUnmodifiableList());
+        Policy.Kind[] kinds = new Policy.Kind[layers.length];
+        String[] names = new String[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            kinds[i] = layers[i].kind();
+            names[i] = layers[i].name();
+        }
+        this.kinds = List.of(kinds);
+        this.names = List.of(names);
         this.listeners = listeners;
         this.ticker = ticker;
     }

@@ -16,8 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -62,7 +60,11 @@ final class RegistryConfig {
         }
 
         static List<String> keys() {
-            return Arrays.stream(values()).map(k -> k.key).toList();
+            List<String> keys = new ArrayList<>();
+            for (Kind k : values()) {
+                keys.add(k.key);
+            }
+            return keys;
         }
     }
 
@@ -84,21 +86,80 @@ final class RegistryConfig {
         }
     }
 
-    /**
-     * A property of a kind.
-     *
-     * @param parser the value's format
-     * @param excludes properties this one replaces: an instance setting it does not inherit them
-     * @param needs given the merged settings, why this property does not apply there, or null if it does
-     */
-    record Prop(Function<String, Object> parser, List<String> excludes, Function<Map<String, Setting>, String> needs) {
+    /** A property's value format. */
+    enum Format { DURATION, INT, NUMBER, RATE, PERCENT, FRACTION, BOOL, EXCEPTIONS, CHOICE, TEXT }
 
+    /**
+     * When a property applies, given the merged settings of an instance: if one of {@code anyOf} is
+     * set (when given), and if {@code choice} has value {@code value}, {@code dflt} when unset (when given).
+     */
+    record Need(List<String> anyOf, String choice, String value, String dflt) {
+        static final Need NOTHING = new Need(List.of(), null, null, null);
+
+        /** Why the property does not apply with {@code s}, or null if it does. */
+        String why(Map<String, Setting> s) {
+            if (!anyOf.isEmpty()) {
+                boolean found = false;
+                for (String p : anyOf) {
+                    found |= s.containsKey(p);
+                }
+                if (!found) {
+                    return "applies only with " + String.join(" or ", anyOf);
+                }
+            }
+            if (choice != null) {
+                Setting v = s.get(choice);
+                String actual = v == null ? dflt : (String) v.value();
+                if (!actual.equals(value)) {
+                    return "applies only with " + choice + "=" + value + " (here " + choice + " is " + actual + ")";
+                }
+            }
+            return null;
+        }
+    }
+
+    /**
+     * A property of a kind (a table of data, not of functions: this class is loaded at the start of
+     * every application that configures a registry, where each lambda class costs time).
+     *
+     * @param format the value's format
+     * @param choices the accepted values of a {@link Format#CHOICE}
+     * @param excludes properties this one replaces: an instance setting it does not inherit them
+     * @param needs the conditions under which this property applies, all of them
+     */
+    record Prop(Format format, List<String> choices, List<String> excludes, List<Need> needs) {
         Prop excluding(String... names) {
-            return new Prop(parser, List.of(names), needs);
+            return new Prop(format, choices, List.of(names), needs);
         }
 
-        Prop needing(Function<Map<String, Setting>, String> condition) {
-            return new Prop(parser, excludes, condition);
+        Prop needing(Need... conditions) {
+            return new Prop(format, choices, excludes, List.of(conditions));
+        }
+
+        Object parse(String s) {
+            switch (format) {
+                case DURATION: return ConfigValues.duration(s);
+                case INT: return ConfigValues.integer(s);
+                case NUMBER: return ConfigValues.number(s);
+                case RATE: return ConfigValues.rate(s);
+                case PERCENT: return ConfigValues.percent(s);
+                case FRACTION: return ConfigValues.fraction(s);
+                case BOOL: return ConfigValues.bool(s);
+                case EXCEPTIONS: return ConfigValues.exceptionClasses(s);
+                case CHOICE: return ConfigValues.choice(s, choices);
+                default: return s;
+            }
+        }
+
+        /** Why this property does not apply with the merged settings {@code s}, or null if it does. */
+        String why(Map<String, Setting> s) {
+            for (Need n : needs) {
+                String why = n.why(s);
+                if (why != null) {
+                    return why;
+                }
+            }
+            return null;
         }
     }
 
@@ -115,46 +176,32 @@ final class RegistryConfig {
 
     // ------------------------------------------------------------------ the properties of each kind
 
-    private static final Function<String, Object> DURATION = ConfigValues::duration;
-    private static final Function<String, Object> INT = ConfigValues::integer;
-    private static final Function<String, Object> NUMBER = ConfigValues::number;
-    private static final Function<String, Object> RATE = ConfigValues::rate;
-    private static final Function<String, Object> PERCENT = ConfigValues::percent;
-    private static final Function<String, Object> FRACTION = ConfigValues::fraction;
-    private static final Function<String, Object> BOOL = ConfigValues::bool;
-    private static final Function<String, Object> EXCEPTIONS = ConfigValues::exceptionClasses;
+    private static final Format DURATION = Format.DURATION;
+    private static final Format INT = Format.INT;
+    private static final Format NUMBER = Format.NUMBER;
+    private static final Format RATE = Format.RATE;
+    private static final Format PERCENT = Format.PERCENT;
+    private static final Format FRACTION = Format.FRACTION;
+    private static final Format BOOL = Format.BOOL;
+    private static final Format EXCEPTIONS = Format.EXCEPTIONS;
     private static final Duration SECOND = Duration.ofSeconds(1);
-    private static final Function<Map<String, Setting>, String> NEEDS_NOTHING = s -> null;
 
     static final Map<Kind, Map<String, Prop>> PROPS = properties();
 
-    private static Prop prop(Function<String, Object> parser) {
-        return new Prop(parser, List.of(), NEEDS_NOTHING);
+    private static Prop prop(Format format) {
+        return new Prop(format, List.of(), List.of(), List.of());
     }
 
     private static Prop choice(String... choices) {
-        List<String> list = List.of(choices);
-        return prop(s -> ConfigValues.choice(s, list));
+        return new Prop(Format.CHOICE, List.of(choices), List.of(), List.of());
     }
 
-    private static Function<Map<String, Setting>, String> needsAny(String... props) {
-        return s -> {
-            for (String p : props) {
-                if (s.containsKey(p)) {
-                    return null;
-                }
-            }
-            return "applies only with " + String.join(" or ", props);
-        };
+    private static Need needsAny(String... props) {
+        return new Need(List.of(props), null, null, null);
     }
 
-    private static Function<Map<String, Setting>, String> needsChoice(String prop, String value, String dflt) {
-        return s -> {
-            Setting v = s.get(prop);
-            String actual = v == null ? dflt : (String) v.value();
-            return actual.equals(value) ? null
-                    : "applies only with " + prop + "=" + value + " (here " + prop + " is " + actual + ")";
-        };
+    private static Need needsChoice(String prop, String value, String dflt) {
+        return new Need(List.of(), prop, value, dflt);
     }
 
     private static void atLeast(Object v, int min) {
@@ -175,8 +222,8 @@ final class RegistryConfig {
         all.put(Kind.RATE_LIMITER, rl);
 
         Map<String, Prop> cb = new LinkedHashMap<>();
-        Function<Map<String, Setting>, String> threshold = needsAny("failure-rate-threshold", "slow-call-rate-threshold");
-        Function<Map<String, Setting>, String> window = needsAny("count-window", "time-window");
+        Need threshold = needsAny("failure-rate-threshold", "slow-call-rate-threshold");
+        Need window = needsAny("count-window", "time-window");
         cb.put("max-requests", prop(INT));
         cb.put("interval", prop(DURATION));
         cb.put("interval-bucket", prop(DURATION).needing(needsAny("interval")));
@@ -186,7 +233,7 @@ final class RegistryConfig {
         cb.put("half-open-timeout", prop(DURATION));
         cb.put("consecutive-failures", prop(INT));
         cb.put("failure-rate-threshold", prop(PERCENT).needing(window));
-        cb.put("slow-call-rate-threshold", prop(PERCENT).needing(s -> window.apply(s) != null ? window.apply(s) : needsAny("slow-call-duration").apply(s)));
+        cb.put("slow-call-rate-threshold", prop(PERCENT).needing(window, needsAny("slow-call-duration")));
         cb.put("slow-call-duration", prop(DURATION).needing(needsAny("slow-call-rate-threshold")));
         cb.put("minimum-calls", prop(INT).needing(threshold));
         cb.put("count-window", prop(INT).excluding("time-window", "time-window-bucket").needing(threshold));
@@ -211,7 +258,7 @@ final class RegistryConfig {
         all.put(Kind.ADAPTIVE_LIMITER, al);
 
         Map<String, Prop> rt = new LinkedHashMap<>();
-        Function<Map<String, Setting>, String> exponential = needsChoice("backoff", "exponential", "exponential");
+        Need exponential = needsChoice("backoff", "exponential", "exponential");
         rt.put("max-attempts", prop(INT));
         rt.put("backoff", choice("exponential", "fixed"));
         rt.put("backoff-delay", prop(DURATION).needing(needsChoice("backoff", "fixed", "exponential")));
@@ -232,9 +279,11 @@ final class RegistryConfig {
         to.put("interrupt-on-timeout", prop(BOOL));
         all.put(Kind.TIMEOUT, to);
 
-        all.put(Kind.PIPELINE, Map.of("policies", prop(s -> s)));
+        all.put(Kind.PIPELINE, Map.of("policies", prop(Format.TEXT)));
 
-        all.replaceAll((k, v) -> Collections.unmodifiableMap(v));
+        for (Map.Entry<Kind, Map<String, Prop>> e : all.entrySet()) {
+            e.setValue(Collections.unmodifiableMap(e.getValue()));
+        }
         return Collections.unmodifiableMap(all);
     }
 
@@ -310,11 +359,12 @@ final class RegistryConfig {
         Set<String> broken = new HashSet<>();
         Map<Kind, Map<String, Map<String, Setting>>> blocks = new EnumMap<>(Kind.class);
         Map<String, String> sorted = new TreeMap<>();
-        raw.forEach((k, v) -> {
+        for (Map.Entry<String, String> e : raw.entrySet()) {
+            String k = e.getKey();
             if (k != null && k.startsWith(PREFIX)) {
-                sorted.put(k, v == null ? "" : v.trim());
+                sorted.put(k, e.getValue() == null ? "" : e.getValue().trim());
             }
-        });
+        }
         for (Map.Entry<String, String> e : sorted.entrySet()) {
             String key = e.getKey();
             String value = e.getValue();
@@ -332,8 +382,16 @@ final class RegistryConfig {
             String name = String.join(".", Arrays.asList(parts).subList(1, parts.length - 1));
             String property = parts[parts.length - 1];
             // The name is configured even if this key is refused, so pipelines naming it do not add a problem.
-            Map<String, Setting> block = blocks.computeIfAbsent(kind, k -> new TreeMap<>())
-                    .computeIfAbsent(name, n -> new TreeMap<>());
+            Map<String, Map<String, Setting>> names = blocks.get(kind);
+            if (names == null) {
+                names = new TreeMap<>();
+                blocks.put(kind, names);
+            }
+            Map<String, Setting> block = names.get(name);
+            if (block == null) {
+                block = new TreeMap<>();
+                names.put(name, block);
+            }
             Prop prop = PROPS.get(kind).get(property);
             String why = null;
             Object parsed = null;
@@ -345,7 +403,7 @@ final class RegistryConfig {
                 why = "no value";
             } else {
                 try {
-                    parsed = prop.parser().apply(value);
+                    parsed = prop.parse(value);
                     check(kind, property, parsed);
                 } catch (RuntimeException ex) { // whatever a parser or a builder's check throws is this value's problem
                     why = ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
@@ -358,18 +416,24 @@ final class RegistryConfig {
             }
             block.put(property, new Setting(key, value, parsed));
         }
-        blocks.forEach((kind, names) -> names.forEach((name, settings) -> settings.forEach((property, s) -> {
-            for (String other : PROPS.get(kind).get(property).excludes()) {
-                if (settings.containsKey(other) && property.compareTo(other) < 0) {
-                    problems.add(new Problem(s.key(), s.raw(), property + " and " + other + " exclude each other"));
-                    broken.add(kind.key + "." + name);
+        for (Map.Entry<Kind, Map<String, Map<String, Setting>>> byKind : blocks.entrySet()) {
+            Kind kind = byKind.getKey();
+            for (Map.Entry<String, Map<String, Setting>> byName : byKind.getValue().entrySet()) {
+                Map<String, Setting> settings = byName.getValue();
+                for (Map.Entry<String, Setting> e : settings.entrySet()) {
+                    String property = e.getKey();
+                    for (String other : PROPS.get(kind).get(property).excludes()) {
+                        if (settings.containsKey(other) && property.compareTo(other) < 0) {
+                            problems.add(new Problem(e.getValue().key(), e.getValue().raw(), property + " and " + other
+                                    + " exclude each other"));
+                            broken.add(kind.key + "." + byName.getKey());
+                        }
+                    }
                 }
+                byName.setValue(Collections.unmodifiableMap(settings));
             }
-        })));
-        blocks.replaceAll((kind, names) -> {
-            names.replaceAll((name, settings) -> Collections.unmodifiableMap(settings));
-            return Collections.unmodifiableMap(names);
-        });
+            byKind.setValue(Collections.unmodifiableMap(byKind.getValue()));
+        }
         RegistryConfig config = new RegistryConfig(Collections.unmodifiableMap(blocks));
         config.validate(ticker, broken, problems);
         if (!problems.isEmpty()) {
@@ -432,26 +496,35 @@ final class RegistryConfig {
         Map<String, Setting> merged = new TreeMap<>();
         if (!name.equals(DEFAULT)) {
             Set<String> hidden = new HashSet<>(own.keySet());
-            own.keySet().forEach(p -> hidden.addAll(PROPS.get(kind).get(p).excludes()));
-            block(kind, DEFAULT).forEach((p, s) -> {
-                if (!hidden.contains(p)) {
-                    merged.put(p, s);
+            for (String p : own.keySet()) {
+                hidden.addAll(PROPS.get(kind).get(p).excludes());
+            }
+            for (Map.Entry<String, Setting> e : block(kind, DEFAULT).entrySet()) {
+                if (!hidden.contains(e.getKey())) {
+                    merged.put(e.getKey(), e.getValue());
                 }
-            });
+            }
         }
         merged.putAll(own);
         // An inherited default that does not apply here (say, an exponential backoff's initial delay
         // when this retry's backoff is fixed) is dropped; dropping one may make another inapplicable.
         boolean dropped = true;
         while (dropped) {
-            dropped = merged.keySet().removeIf(p -> !own.containsKey(p) && PROPS.get(kind).get(p).needs().apply(merged) != null);
-        }
-        own.forEach((p, s) -> {
-            String why = PROPS.get(kind).get(p).needs().apply(merged);
-            if (why != null) {
-                problems.add(new Problem(s.key(), s.raw(), why));
+            dropped = false;
+            for (java.util.Iterator<String> i = merged.keySet().iterator(); i.hasNext(); ) {
+                String p = i.next();
+                if (!own.containsKey(p) && PROPS.get(kind).get(p).why(merged) != null) {
+                    i.remove();
+                    dropped = true;
+                }
             }
-        });
+        }
+        for (Map.Entry<String, Setting> e : own.entrySet()) {
+            String why = PROPS.get(kind).get(e.getKey()).why(merged);
+            if (why != null) {
+                problems.add(new Problem(e.getValue().key(), e.getValue().raw(), why));
+            }
+        }
         return Collections.unmodifiableMap(merged);
     }
 
@@ -580,8 +653,14 @@ final class RegistryConfig {
         switch (kind) {
             case RATE_LIMITER: {
                 RateLimiter.Builder b = RateLimiter.builder(name).rate(required(s, "rate", Double.class));
-                ifSet(s, "burst", Integer.class, b::burst);
-                ifSet(s, "max-wait", Duration.class, b::maxWait);
+                Integer burst = optional(s, "burst", Integer.class);
+                if (burst != null) {
+                    b.burst(burst);
+                }
+                Duration maxWait = optional(s, "max-wait", Duration.class);
+                if (maxWait != null) {
+                    b.maxWait(maxWait);
+                }
                 Duration warmup = optional(s, "warmup", Duration.class);
                 Double coldFactor = optional(s, "cold-factor", Double.class);
                 if (warmup != null && coldFactor == null) {
@@ -595,7 +674,10 @@ final class RegistryConfig {
                 return circuitBreaker(name, s, ticker);
             case BULKHEAD: {
                 Bulkhead.Builder b = Bulkhead.builder(name).maxConcurrent(required(s, "max-concurrent", Integer.class));
-                ifSet(s, "max-wait", Duration.class, b::maxWait);
+                Duration maxWait = optional(s, "max-wait", Duration.class);
+                if (maxWait != null) {
+                    b.maxWait(maxWait);
+                }
                 return (ticker == null ? b : b.ticker(ticker)).build();
             }
             case ADAPTIVE_LIMITER: {
@@ -625,7 +707,10 @@ final class RegistryConfig {
 
     private static CircuitBreaker circuitBreaker(String name, Map<String, Setting> s, Ticker ticker) {
         CircuitBreaker.Builder b = CircuitBreaker.builder(name);
-        ifSet(s, "max-requests", Integer.class, b::maxRequests);
+        Integer maxRequests = optional(s, "max-requests", Integer.class);
+        if (maxRequests != null) {
+            b.maxRequests(maxRequests);
+        }
         Duration interval = optional(s, "interval", Duration.class);
         Duration intervalBucket = optional(s, "interval-bucket", Duration.class);
         if (interval != null && intervalBucket == null) {
@@ -633,12 +718,18 @@ final class RegistryConfig {
         } else if (interval != null) {
             b.interval(interval, intervalBucket);
         }
-        ifSet(s, "open-duration", Duration.class, b::openDuration);
+        Duration openDuration = optional(s, "open-duration", Duration.class);
+        if (openDuration != null) {
+            b.openDuration(openDuration);
+        }
         Double multiplier = optional(s, "open-backoff-multiplier", Double.class);
         if (multiplier != null) {
             b.openBackoff(multiplier, required(s, "open-backoff-max", Duration.class));
         }
-        ifSet(s, "half-open-timeout", Duration.class, b::halfOpenTimeout);
+        Duration halfOpenTimeout = optional(s, "half-open-timeout", Duration.class);
+        if (halfOpenTimeout != null) {
+            b.halfOpenTimeout(halfOpenTimeout);
+        }
         Integer consecutive = optional(s, "consecutive-failures", Integer.class);
         if (consecutive != null) {
             int n = consecutive;
@@ -646,7 +737,10 @@ final class RegistryConfig {
         }
         Integer countWindow = optional(s, "count-window", Integer.class);
         int minimumCalls = orElse(s, "minimum-calls", countWindow == null ? 100 : Math.min(100, countWindow));
-        ifSet(s, "failure-rate-threshold", Double.class, p -> b.failureRateThreshold(p, minimumCalls));
+        Double failureRate = optional(s, "failure-rate-threshold", Double.class);
+        if (failureRate != null) {
+            b.failureRateThreshold(failureRate, minimumCalls);
+        }
         Double slowRate = optional(s, "slow-call-rate-threshold", Double.class);
         if (slowRate != null) {
             b.slowCallRateThreshold(slowRate, required(s, "slow-call-duration", Duration.class), minimumCalls);
@@ -672,16 +766,22 @@ final class RegistryConfig {
 
     private static Retry retry(String name, Map<String, Setting> s, Ticker ticker) {
         Retry.Builder b = Retry.builder(name);
-        ifSet(s, "max-attempts", Integer.class, b::maxAttempts);
+        Integer maxAttempts = optional(s, "max-attempts", Integer.class);
+        if (maxAttempts != null) {
+            b.maxAttempts(maxAttempts);
+        }
         if ("fixed".equals(optional(s, "backoff", String.class))) {
             b.backoff(Backoff.fixed(required(s, "backoff-delay", Duration.class)));
-        } else if (s.keySet().stream().anyMatch(p -> p.startsWith("backoff"))) {
+        } else if (anyStartsWith(s, "backoff")) {
             // Retry.Builder's own default backoff, with what is set replaced.
             b.backoff(Backoff.exponential(orElse(s, "backoff-initial", Duration.ofMillis(100)),
                     orElse(s, "backoff-multiplier", 2.0), orElse(s, "backoff-max", Duration.ofSeconds(10)),
                     Backoff.Jitter.valueOf(orElse(s, "backoff-jitter", "full").toUpperCase(Locale.ROOT))));
         }
-        ifSet(s, "max-delay", Duration.class, b::maxDelay);
+        Duration maxDelay = optional(s, "max-delay", Duration.class);
+        if (maxDelay != null) {
+            b.maxDelay(maxDelay);
+        }
         List<Class<? extends Throwable>> only = exceptions(s, "retry-exceptions");
         List<Class<? extends Throwable>> never = exceptions(s, "ignore-exceptions");
         if (only != null || never != null) {
@@ -689,7 +789,7 @@ final class RegistryConfig {
                     && (only == null || ConfigValues.instanceOfAny(e, only))
                     && (never == null || !ConfigValues.instanceOfAny(e, never)));
         }
-        if (s.keySet().stream().anyMatch(p -> p.startsWith("budget-"))) {
+        if (anyStartsWith(s, "budget-")) {
             double ratio = orElse(s, "budget-ratio", 0.2);
             double minPerSecond = orElse(s, "budget-min-per-second", 10.0);
             int maxBalance = orElse(s, "budget-max-balance", 100);
@@ -723,10 +823,12 @@ final class RegistryConfig {
         return value == null ? dflt : value;
     }
 
-    private static <T> void ifSet(Map<String, Setting> s, String property, Class<T> type, Consumer<T> setter) {
-        T value = optional(s, property, type);
-        if (value != null) {
-            setter.accept(value);
+    private static boolean anyStartsWith(Map<String, Setting> s, String prefix) {
+        for (String p : s.keySet()) {
+            if (p.startsWith(prefix)) {
+                return true;
+            }
         }
+        return false;
     }
 }

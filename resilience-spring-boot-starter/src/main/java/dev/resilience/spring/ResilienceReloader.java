@@ -26,7 +26,10 @@ public final class ResilienceReloader implements ApplicationListener<Application
     public static final String OVERRIDES = "resilienceEndpointOverrides";
 
     private static final String ENVIRONMENT_CHANGE_EVENT = "org.springframework.cloud.context.environment.EnvironmentChangeEvent";
-    private static final System.Logger LOG = System.getLogger(ResilienceReloader.class.getName());
+    /** Created on first use: the JDK's logger lookup is not worth loading at startup for a message that may never come. */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger(ResilienceReloader.class.getName());
+    }
 
     private final ResilienceRegistry registry;
     private final ConfigurableEnvironment environment;
@@ -49,7 +52,7 @@ public final class ResilienceReloader implements ApplicationListener<Application
             try {
                 reload();
             } catch (ConfigurationException e) {
-                LOG.log(System.Logger.Level.ERROR, "the changed resilience configuration was not applied: " + e.getMessage());
+                Log.LOG.log(System.Logger.Level.ERROR, "the changed resilience configuration was not applied: " + e.getMessage());
             }
         }
     }
@@ -65,10 +68,10 @@ public final class ResilienceReloader implements ApplicationListener<Application
         try {
             ResilienceRegistry.ReloadResult result = registry.reload(EnvironmentConfiguration.of(environment));
             if (!result.applied().isEmpty()) {
-                LOG.log(System.Logger.Level.INFO, "resilience configuration reloaded; applied: " + result.applied());
+                Log.LOG.log(System.Logger.Level.INFO, "resilience configuration reloaded; applied: " + result.applied());
             }
             if (!result.needsRestart().isEmpty()) {
-                LOG.log(System.Logger.Level.WARNING, "resilience settings that live instances cannot take, kept until"
+                Log.LOG.log(System.Logger.Level.WARNING, "resilience settings that live instances cannot take, kept until"
                         + " a restart: " + result.needsRestart());
             }
             return result;

@@ -13,6 +13,7 @@ import org.springframework.cloud.client.circuitbreaker.CircuitBreakerFactory;
 import org.springframework.cloud.client.circuitbreaker.Customizer;
 import org.springframework.cloud.client.circuitbreaker.ReactiveCircuitBreakerFactory;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Lazy;
 import org.springframework.context.annotation.Configuration;
 
 /**
@@ -48,6 +49,7 @@ public class ResilienceCloudAutoConfiguration {
      * @return the factory
      */
     @Bean
+    @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
     @ConditionalOnMissingBean(CircuitBreakerFactory.class)
     public ResilienceCircuitBreakerFactory resilienceCircuitBreakerFactory(ResilienceRegistry registry,
             ObjectProvider<Customizer<ResilienceCircuitBreakerFactory>> customizers) {
@@ -62,6 +64,7 @@ public class ResilienceCloudAutoConfiguration {
     static class Reactive {
 
         @Bean
+        @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
         @ConditionalOnMissingBean(ReactiveCircuitBreakerFactory.class)
         ReactiveResilienceCircuitBreakerFactory reactiveResilienceCircuitBreakerFactory(ResilienceRegistry registry,
                 ObjectProvider<Customizer<ReactiveResilienceCircuitBreakerFactory>> customizers) {

@@ -16,6 +16,7 @@ import org.springframework.boot.restclient.RestClientCustomizer;
 import org.springframework.boot.restclient.RestTemplateCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Lazy;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.http.client.ClientHttpRequestInterceptor;
@@ -75,6 +76,7 @@ public class ResilienceWebAutoConfiguration {
     static class Clients {
 
         @Bean
+        @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
         @ConditionalOnMissingBean
         ResilienceHttp resilienceHttp(ResilienceRegistry registry) {
             return new ResilienceHttp(registry);

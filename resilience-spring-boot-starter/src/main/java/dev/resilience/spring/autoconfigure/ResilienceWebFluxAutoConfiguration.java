@@ -14,6 +14,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.webclient.WebClientCustomizer;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Lazy;
 import org.springframework.context.annotation.Configuration;
 
 /**
@@ -52,6 +53,7 @@ public class ResilienceWebFluxAutoConfiguration {
     static class Clients {
 
         @Bean
+        @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
         @ConditionalOnMissingBean
         ResilienceWebClient resilienceWebClient(ObjectProvider<ResilienceHttp> http, ResilienceRegistry registry) {
             return new ResilienceWebClient(http.getIfAvailable(() -> new ResilienceHttp(registry)));

@@ -47,7 +47,7 @@ public final class EnvironmentConfiguration {
             Class<?> settings = (Class<?>) ((java.lang.reflect.ParameterizedType) kind.getGenericType()).getActualTypeArguments()[1];
             Map<String, String> props = new java.util.HashMap<>();
             for (java.lang.reflect.RecordComponent p : settings.getRecordComponents()) {
-                String kebab = p.getName().replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT);
+                String kebab = kebab(p.getName());
                 props.put(uniform(kebab), kebab);
             }
             PROPERTIES.put(kind.getName(), props);
@@ -56,7 +56,30 @@ public final class EnvironmentConfiguration {
 
     /** Letters and digits only, lower case: how Spring's binder compares names. */
     private static String uniform(String s) {
-        return s.replaceAll("[^A-Za-z0-9]", "").toLowerCase(java.util.Locale.ROOT);
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+                b.append(c);
+            } else if (c >= 'A' && c <= 'Z') {
+                b.append((char) (c + ('a' - 'A')));
+            }
+        }
+        return b.toString();
+    }
+
+    /** {@code openDuration} as {@code open-duration} (no regular expression: this runs at startup). */
+    private static String kebab(String camel) {
+        StringBuilder b = new StringBuilder(camel.length() + 4);
+        for (int i = 0; i < camel.length(); i++) {
+            char c = camel.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                b.append('-').append((char) (c + ('a' - 'A')));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 
     /**

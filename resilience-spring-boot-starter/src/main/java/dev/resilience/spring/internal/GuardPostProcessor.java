@@ -2,7 +2,7 @@ package dev.resilience.spring.internal;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.springframework.aop.ClassFilter;
@@ -71,11 +71,18 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
         // a Feign client): the class has none, the interfaces do.
         Class<?>[] proxied = bean instanceof Advised advised ? advised.getProxiedInterfaces()
                 : ClassUtils.getAllInterfacesForClass(bean.getClass(), getProxyClassLoader());
-        List<Class<?>> interfaces = Arrays.stream(proxied).filter(guards::annotated).toList();
-        if (interfaces.isEmpty()) {
-            return super.postProcessAfterInitialization(bean, beanName);
+        List<Class<?>> interfaces = new ArrayList<>();
+        for (Class<?> i : proxied) {
+            if (guards.annotated(i)) {
+                interfaces.add(i);
+            }
         }
-        interfaces.forEach(i -> guards.validate(i, beanName));
+        if (interfaces.isEmpty()) {
+            return bean; // nothing of ours: the advisor's class filter would refuse it too
+        }
+        for (Class<?> i : interfaces) {
+            guards.validate(i, beanName);
+        }
         if (bean instanceof Advised advised && !advised.isFrozen()) {
             advised.addAdvisor(0, interfaceAdvisor);
             return bean;

@@ -18,6 +18,7 @@ import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +29,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.core.annotation.MergedAnnotation;
@@ -96,21 +96,76 @@ public final class Guards {
     }
 
     private static boolean scan(Class<?> type) {
-        if (Proxy.isProxyClass(type) || !AnnotationUtils.isCandidateClass(type, ANNOTATIONS)) {
+        if (Proxy.isProxyClass(type) || !AnnotationUtils.isCandidateClass(type, ANNOTATIONS)
+                || type.getName().startsWith("org.springframework.")) {
+            return false; // Spring's own classes (most of an application's beans) cannot carry ours
+        }
+        return carries(type, new HashSet<>());
+    }
+
+    /**
+     * True if {@code type}, a class or interface above it, or a method declared in any of them carries
+     * one of the annotations, directly or as a meta-annotation: what a type-hierarchy search of the
+     * class and of each of its methods would find, in one pass over the declared annotations (most
+     * beans' methods have none), so the scan of an application's hundreds of other beans stays cheap.
+     */
+    private static boolean carries(Class<?> type, Set<Class<?>> visited) {
+        if (type == null || type == Object.class || !visited.add(type)) {
             return false;
         }
-        if (carries(type)) {
+        if (carries(type.getDeclaredAnnotations())) {
             return true;
         }
         boolean[] found = {false};
-        ReflectionUtils.doWithMethods(type, m -> found[0] = true, m -> !found[0] && carries(m));
-        return found[0];
+        try {
+            // Spring's cached declared methods, which its other post-processors have usually read already
+            ReflectionUtils.doWithLocalMethods(type, m -> found[0] |= carries(m.getDeclaredAnnotations()));
+        } catch (IllegalStateException | LinkageError e) {
+            // a signature naming a class that is not on the class path: as Spring's @EventListener scan, skip
+        }
+        if (found[0]) {
+            return true;
+        }
+        if (carries(type.getSuperclass(), visited)) {
+            return true;
+        }
+        for (Class<?> i : type.getInterfaces()) {
+            if (carries(i, visited)) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    /** True if {@code element} (or what it overrides or implements) carries one of the annotations: one scan. */
-    private static boolean carries(java.lang.reflect.AnnotatedElement element) {
-        return MergedAnnotations.from(element, MergedAnnotations.SearchStrategy.TYPE_HIERARCHY).stream()
-                .anyMatch(a -> ANNOTATIONS.contains(a.getType()));
+    private static boolean carries(Annotation[] annotations) {
+        for (Annotation a : annotations) {
+            if (isOurs(a.annotationType())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Annotation types by whether they are one of ours or meta-annotated with one. */
+    private static final Map<Class<? extends Annotation>, Boolean> OURS = new ConcurrentHashMap<>();
+
+    private static boolean isOurs(Class<? extends Annotation> type) {
+        if (ANNOTATIONS.contains(type)) {
+            return true;
+        }
+        if (type.getName().startsWith("java.")) {
+            return false;
+        }
+        Boolean known = OURS.get(type);
+        if (known == null) {
+            MergedAnnotations meta = MergedAnnotations.from(type, MergedAnnotations.SearchStrategy.DIRECT);
+            known = false;
+            for (Class<? extends Annotation> ours : ANNOTATIONS) {
+                known |= meta.isPresent(ours);
+            }
+            OURS.putIfAbsent(type, known);
+        }
+        return known;
     }
 
     /**
@@ -180,33 +235,31 @@ public final class Guards {
         }
         List<Annotation> own = annotationsOf(method);
         String where = ClassUtils.getQualifiedMethodName(method, type) + "("
-                + Arrays.stream(method.getParameterTypes()).map(Class::getSimpleName).collect(Collectors.joining(", ")) + ")";
+                + simpleNames(method.getParameterTypes(), ", ", "") + ")";
         int modifiers = method.getModifiers();
         if (!own.isEmpty()) {
             String cannot = Modifier.isStatic(modifiers) ? "static" : Modifier.isPrivate(modifiers) ? "private"
                     : Modifier.isFinal(modifiers) ? "final" : null;
             if (cannot != null) {
-                throw new ConfigurationException(List.of(new Problem(where, own.stream().map(Guards::describe)
-                        .collect(Collectors.joining(" ")), "a " + cannot + " method is not called through the proxy,"
+                throw new ConfigurationException(List.of(new Problem(where, describeAll(own), "a " + cannot + " method is not called through the proxy,"
                         + " so its annotations would do nothing: make it a non-" + cannot + " method of the bean")));
             }
         }
         List<Annotation> found = own;
         if (found.isEmpty() && Modifier.isPublic(modifiers) && !Modifier.isStatic(modifiers) && !isObjectMethod(method)) {
             found = annotationsOf(type);
-            if (found.stream().map(Guards::fallbackName).anyMatch(method.getName()::equals)) {
+            if (fallbackNames(found).contains(method.getName())) {
                 return null; // the class's fallback is not guarded by the class's annotations
             }
             if (!found.isEmpty() && Modifier.isFinal(modifiers)) {
-                throw new ConfigurationException(List.of(new Problem(where, found.stream().map(Guards::describe)
-                        .collect(Collectors.joining(" ")), "a final public method under the class's annotations cannot"
+                throw new ConfigurationException(List.of(new Problem(where, describeAll(found), "a final public method under the class's annotations cannot"
                         + " be guarded (a proxy cannot override it): make it non-final")));
             }
         }
         if (found.isEmpty()) {
             return null;
         }
-        String what = found.stream().map(Guards::describe).collect(Collectors.joining(" "));
+        String what = describeAll(found);
         List<Problem> problems = new ArrayList<>();
         Guard.Returns returns = returns(method, where, what, problems);
         boolean pipeline = found.get(0) instanceof Resilient;
@@ -214,8 +267,7 @@ public final class Guards {
             problems.add(new Problem(where, what, "@Resilient names a whole pipeline: it cannot be stacked with"
                     + " per-policy annotations (configure them in the pipeline instead)"));
         }
-        Set<String> fallbackNames = found.stream().map(Guards::fallbackName).filter(n -> !n.isEmpty())
-                .collect(Collectors.toCollection(LinkedHashSet::new));
+        Set<String> fallbackNames = fallbackNames(found);
         if (fallbackNames.size() > 1) {
             problems.add(new Problem(where, what, "the stacked annotations name different fallback methods "
                     + fallbackNames + ": one fallback runs outermost, so name it on one annotation only"));
@@ -240,7 +292,9 @@ public final class Guards {
             throw new ConfigurationException(problems);
         }
         ReflectionUtils.makeAccessible(method);
-        fallbacks.forEach(ReflectionUtils::makeAccessible);
+        for (Method f : fallbacks) {
+            ReflectionUtils.makeAccessible(f);
+        }
         return new Guard(where + " " + what, built, returns, fallbacks);
     }
 
@@ -259,7 +313,11 @@ public final class Guards {
             }
         }
         if (!failures.isEmpty()) {
-            throw new ConfigurationException(failures.stream().flatMap(e -> e.problems().stream()).toList());
+            List<Problem> problems = new ArrayList<>();
+            for (ConfigurationException e : failures) {
+                problems.addAll(e.problems());
+            }
+            throw new ConfigurationException(problems);
         }
         return b.inDefaultOrder().build();
     }
@@ -343,7 +401,7 @@ public final class Guards {
         ReflectionUtils.doWithMethods(type, m -> {
             Class<?>[] p = m.getParameterTypes();
             String signature = m.getDeclaringClass().getSimpleName() + "." + m.getName() + "("
-                    + Arrays.stream(p).map(Class::getSimpleName).collect(Collectors.joining(", ")) + ")";
+                    + simpleNames(p, ", ", "") + ")";
             if (p.length != params.length + 1 || !Throwable.class.isAssignableFrom(p[params.length])) {
                 rejected.add(signature + ": the last parameter must be a Throwable after the method's own");
             } else if (!Arrays.equals(Arrays.copyOf(p, params.length), params)) {
@@ -353,13 +411,13 @@ public final class Guards {
                         + method.getReturnType().getSimpleName());
             } else if (Modifier.isStatic(m.getModifiers())) {
                 rejected.add(signature + ": static");
-            } else if (candidates.stream().noneMatch(c -> Arrays.equals(c.getParameterTypes(), p))) {
+            } else if (!sameParameters(candidates, p)) {
                 candidates.add(m); // a subclass's override comes first and hides the inherited one
             }
         }, m -> m.getName().equals(name) && !m.isBridge() && !m.isSynthetic());
         if (candidates.isEmpty()) {
             String wanted = method.getReturnType().getSimpleName() + " " + name + "("
-                    + Arrays.stream(params).map(Class::getSimpleName).map(s -> s + ", ").collect(Collectors.joining())
+                    + simpleNames(params, "", ", ")
                     + "<Throwable or a subtype>)";
             problems.add(new Problem(where, what, "fallbackMethod '" + name + "' matches no method: wanted " + wanted
                     + " in " + type.getName() + " or a superclass; "
@@ -368,6 +426,45 @@ public final class Guards {
         }
         candidates.sort(Comparator.comparingInt(m -> -depth(m.getParameterTypes()[params.length])));
         return List.copyOf(candidates);
+    }
+
+    /** The simple names of {@code types}, each followed by {@code after}, separated by {@code between}. */
+    private static String simpleNames(Class<?>[] types, String between, String after) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < types.length; i++) {
+            b.append(i == 0 ? "" : between).append(types[i].getSimpleName()).append(after);
+        }
+        return b.toString();
+    }
+
+    private static boolean sameParameters(List<Method> methods, Class<?>[] parameters) {
+        for (Method m : methods) {
+            if (Arrays.equals(m.getParameterTypes(), parameters)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The annotations as written in source, separated by spaces. */
+    private static String describeAll(List<Annotation> annotations) {
+        StringBuilder b = new StringBuilder();
+        for (Annotation a : annotations) {
+            b.append(b.length() == 0 ? "" : " ").append(describe(a));
+        }
+        return b.toString();
+    }
+
+    /** The non-empty fallback names of {@code annotations}, in order. */
+    private static Set<String> fallbackNames(List<Annotation> annotations) {
+        Set<String> names = new LinkedHashSet<>();
+        for (Annotation a : annotations) {
+            String n = fallbackName(a);
+            if (!n.isEmpty()) {
+                names.add(n);
+            }
+        }
+        return names;
     }
 
     /** {@code equals}, {@code hashCode} and {@code toString}: never guarded by a class's annotations. */

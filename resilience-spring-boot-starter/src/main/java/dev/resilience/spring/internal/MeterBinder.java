@@ -10,7 +10,10 @@ import java.util.function.Consumer;
 /** Binds each instance a registry builds to the application's meters (and OpenTelemetry's, when it has one). */
 public final class MeterBinder implements Consumer<Object> {
 
-    private static final System.Logger LOG = System.getLogger(MeterBinder.class.getName());
+    /** Created on first use: the JDK's logger lookup is not worth loading at startup for a message that may never come. */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger(MeterBinder.class.getName());
+    }
 
     private final ResilienceTelemetry telemetry;
 
@@ -36,7 +39,7 @@ public final class MeterBinder implements Consumer<Object> {
                 telemetry.bind(p);
             }
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "no meters for " + instance, e);
+            Log.LOG.log(System.Logger.Level.WARNING, "no meters for " + instance, e);
         }
     }
 }

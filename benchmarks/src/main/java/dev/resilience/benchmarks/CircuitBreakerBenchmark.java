@@ -1,5 +1,6 @@
 package dev.resilience.benchmarks;
 
+import dev.resilience.core.AdaptiveThrottle;
 import dev.resilience.core.Permit;
 import dev.resilience.core.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -37,6 +38,11 @@ public class CircuitBreakerBenchmark {
     private final CircuitBreaker oursGobreaker = CircuitBreaker.builder("gobreaker").build();
     private final CircuitBreaker oursForcedOpen = CircuitBreaker.builder("forced").build();
     private final CircuitBreaker oursOpen = CircuitBreaker.builder("open").openDuration(Duration.ofDays(1)).build();
+    /** The client-side throttle with its defaults (10 s in 40 buckets, K 1.5): a healthy dependency, nothing dropped. */
+    private final AdaptiveThrottle oursThrottle = AdaptiveThrottle.builder("throttle").build();
+    /** A throttle whose dependency refused everything: it drops almost every call (a random draw each). */
+    private final AdaptiveThrottle oursThrottleDropping = AdaptiveThrottle.builder("dropping")
+            .forcedPassInterval(Duration.ofDays(1)).recoveryScaling(false).window(Duration.ofDays(1), 40).build();
 
     private final io.github.resilience4j.circuitbreaker.CircuitBreaker r4jCount =
             io.github.resilience4j.circuitbreaker.CircuitBreaker.of("count", CircuitBreakerConfig.custom()
@@ -53,6 +59,12 @@ public class CircuitBreakerBenchmark {
         oursForcedOpen.forceOpen();
         for (int i = 0; i < 6; i++) {
             oursOpen.tryAcquire().onFailure(new java.io.IOException("trip"));
+        }
+        for (int i = 0; i < 1_000; i++) {
+            Permit p = oursThrottleDropping.tryAcquire();
+            if (p.isPermitted()) {
+                p.onFailure(new java.io.IOException("refused"));
+            }
         }
     }
 
@@ -98,6 +110,29 @@ public class CircuitBreakerBenchmark {
         return ok;
     }
 
+    /**
+     * The throttle's permit and outcome, beside {@link #oursTime()}: both read the clock once (the
+     * throttle when admitting, the time-window breaker when recording).
+     */
+    @Benchmark
+    public boolean oursThrottle() {
+        Permit p = oursThrottle.tryAcquire();
+        p.onSuccess();
+        return p.isPermitted();
+    }
+
+    /** A throttle dropping about 99 % of calls: one clock read, one random draw, a counter. */
+    @Benchmark
+    public boolean oursThrottleDropping() {
+        Permit p = oursThrottleDropping.tryAcquire();
+        if (p.isPermitted()) {
+            p.onFailure(REFUSED);
+        }
+        return p.isPermitted();
+    }
+
+    private static final java.io.IOException REFUSED = new java.io.IOException("refused");
+
     /** Refused by a tripped breaker: one clock read decides whether the open timeout has passed. */
     @Benchmark
     public boolean oursRejectedOpen() {
@@ -138,5 +173,11 @@ public class CircuitBreakerBenchmark {
     @Threads(2)
     public boolean resilience4jTime_2threads() {
         return resilience4jTime();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean oursThrottle_2threads() {
+        return oursThrottle();
     }
 }

@@ -337,4 +337,50 @@ final class GuardedListeners {
             }
         }
     }
+
+    /** The listeners of one primitive, starting with {@code initial}. */
+    static Listeners<AdaptiveThrottleListener> ofAdaptiveThrottle(List<AdaptiveThrottleListener> initial) {
+        return new Listeners<>(AdaptiveThrottleListener.NOOP, AdaptiveThrottleFanout::new, initial);
+    }
+
+    private static final class AdaptiveThrottleFanout implements AdaptiveThrottleListener {
+        private final Object[] members;
+
+        AdaptiveThrottleFanout(Object[] members) {
+            this.members = members;
+        }
+
+        @Override
+        public void onRejected(AdaptiveThrottle throttle, double dropRatio) {
+            for (Object m : members) {
+                try {
+                    ((AdaptiveThrottleListener) m).onRejected(throttle, dropRatio);
+                } catch (Throwable e) {
+                    failed(m, "onRejected", e);
+                }
+            }
+        }
+
+        @Override
+        public void onAccepted(AdaptiveThrottle throttle) {
+            for (Object m : members) {
+                try {
+                    ((AdaptiveThrottleListener) m).onAccepted(throttle);
+                } catch (Throwable e) {
+                    failed(m, "onAccepted", e);
+                }
+            }
+        }
+
+        @Override
+        public void onFailure(AdaptiveThrottle throttle, Throwable failure) {
+            for (Object m : members) {
+                try {
+                    ((AdaptiveThrottleListener) m).onFailure(throttle, failure);
+                } catch (Throwable e) {
+                    failed(m, "onFailure", e);
+                }
+            }
+        }
+    }
 }

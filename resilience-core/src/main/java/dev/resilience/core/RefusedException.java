@@ -2,7 +2,8 @@ package dev.resilience.core;
 
 /**
  * A policy refused a call before running it: the circuit breaker is open, the rate limiter or a
- * distributed limit had no permit, the bulkhead or the adaptive concurrency limit was full. One type
+ * distributed limit had no permit, the bulkhead or the adaptive concurrency limit was full, the
+ * client-side throttle dropped it. One type
  * to select them all, as in {@code Fallback.on(RefusedException.class)}; the subclasses carry the
  * details ({@link CallNotPermittedException#state()}, {@link RequestNotPermittedException#reason()}).
  * A refusal says nothing about the dependency's health: a circuit breaker never counts one as a
@@ -26,7 +27,9 @@ public abstract class RefusedException extends RuntimeException {
         /** An adaptive concurrency limit was reached. */
         CONCURRENCY_LIMITED,
         /** A limit kept in a shared store (Redis) had no permit. */
-        DISTRIBUTED_LIMITED
+        DISTRIBUTED_LIMITED,
+        /** A client-side throttle ({@link AdaptiveThrottle}) dropped the call: the dependency has been refusing. */
+        THROTTLED
     }
 
     private final String policy;

@@ -2,6 +2,7 @@ package dev.resilience.observability;
 
 import dev.resilience.context.Registration;
 import dev.resilience.core.AdaptiveLimiter;
+import dev.resilience.core.AdaptiveThrottle;
 import dev.resilience.core.Bulkhead;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.Hedge;
@@ -252,6 +253,16 @@ public final class ResilienceTelemetry {
     }
 
     /**
+     * Instruments a client-side throttle (idempotent): calls by result and the drop ratio.
+     *
+     * @param throttle the throttle
+     * @return its binding
+     */
+    public Binding bind(AdaptiveThrottle throttle) {
+        return AdaptiveThrottleBinder.bind(this, throttle);
+    }
+
+    /**
      * Instruments a retry (idempotent).
      *
      * @param retry the retry
@@ -315,7 +326,8 @@ public final class ResilienceTelemetry {
      * Instruments any policy of this library by its type (idempotent), e.g. every instance a
      * registry built; {@code DistributedLimiterTelemetry} binds the Redis limiters.
      *
-     * @param policy a rate limiter, circuit breaker, retry, bulkhead, adaptive limiter, timeout or hedge
+     * @param policy a rate limiter, circuit breaker, adaptive throttle, retry, bulkhead, adaptive limiter,
+     *     timeout or hedge
      * @return its binding
      * @throws IllegalArgumentException for any other policy (a pipeline's own calls: {@link #bind(Pipeline)})
      */
@@ -325,6 +337,8 @@ public final class ResilienceTelemetry {
             return bind((RateLimiter) policy);
         } else if (policy instanceof CircuitBreaker) {
             return bind((CircuitBreaker) policy);
+        } else if (policy instanceof AdaptiveThrottle) {
+            return bind((AdaptiveThrottle) policy);
         } else if (policy instanceof Retry) {
             return bind((Retry) policy);
         } else if (policy instanceof Bulkhead) {

@@ -172,6 +172,31 @@ class ResilienceTelemetryTest {
     }
 
     @Test
+    void aThrottlesCallsAndDropRatioAreMetered() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        dev.resilience.core.AdaptiveThrottle throttle = dev.resilience.core.AdaptiveThrottle.builder("quotes").ticker(ticker)
+                .protection(0).random(() -> 0.0).forcedPassInterval(Duration.ofDays(1)).recoveryScaling(false).build();
+        assertNotNull(t.bind((Policy) throttle));
+        assertEquals("ok", throttle.call(() -> "ok"));
+        for (int i = 0; i < 3; i++) {
+            Permit p = throttle.tryAcquire();
+            if (p.isPermitted()) {
+                p.onFailure(new IOException("503"));
+            }
+        }
+        assertThrows(dev.resilience.core.ThrottledException.class, () -> throttle.call(() -> "dropped"));
+        dev.resilience.core.AdaptiveThrottle.Stats stats = throttle.stats();
+        assertEquals(1, count(registry, "resilience.throttle.calls", "name", "quotes", "result", "accepted"));
+        assertEquals(stats.failures(), count(registry, "resilience.throttle.calls", "name", "quotes", "result", "failed"));
+        assertEquals(stats.requests() - stats.accepts() - stats.failures(),
+                count(registry, "resilience.throttle.calls", "name", "quotes", "result", "dropped"));
+        assertTrue(count(registry, "resilience.throttle.calls", "name", "quotes", "result", "dropped") >= 1);
+        assertEquals(throttle.dropRatio(), gauge(registry, "resilience.throttle.drop.ratio", "name", "quotes"), 1e-12);
+        assertTrue(throttle.dropRatio() > 0);
+    }
+
+    @Test
     void micrometerCountsEveryEventOfTheScenario() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();

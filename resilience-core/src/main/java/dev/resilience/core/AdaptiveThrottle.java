@@ -1,0 +1,646 @@
+package dev.resilience.core;
+
+import dev.resilience.context.Registration;
+import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Checks;
+import dev.resilience.context.internal.Listeners;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.DoubleSupplier;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * Client-side throttling as Google's SRE book describes it ("Handling Overload") and go-zero uses
+ * as its default breaker: instead of flipping between closed and open, the client drops each call
+ * with probability
+ *
+ * <pre>{@code
+ * dropRatio = max(0, (requests - protection - K * accepts) / (requests + 1))
+ * }</pre>
+ *
+ * <p>over a rolling window (default 10 s in 40 buckets), where {@code requests} are the calls the
+ * application attempted (those the throttle dropped included, as the book defines them; see
+ * {@link Builder#countDroppedCalls(boolean)}) and {@code accepts} the calls the dependency accepted. While the dependency accepts everything,
+ * nothing is dropped; when it refuses, the client sends it about {@code K} times what it accepts and
+ * drops the rest at once, locally, so an overloaded dependency is not kept busy refusing.
+ *
+ * <pre>{@code
+ * AdaptiveThrottle throttle = AdaptiveThrottle.builder("payments").build();  // K 1.5, protection 5
+ * Receipt r = throttle.call(() -> pay());               // or: throws ThrottledException
+ *
+ * Permit p = throttle.tryAcquire();                       // allocation-free, no lock, one clock read
+ * if (p.isPermitted()) {
+ *     try { pay(); p.onSuccess(); } catch (IOException e) { p.onFailure(e); }
+ * }
+ * }</pre>
+ *
+ * <p><b>Defaults and choices.</b>
+ * <ul>
+ * <li>{@code K} 1.5 (go-zero's; the book suggests 2). Larger is more lenient.</li>
+ * <li>{@code protection} 5: the first 5 requests of a window are never dropped, so low traffic is
+ *     never throttled.</li>
+ * <li>A forced pass: while calls are being dropped, one goes through whenever none has for
+ *     {@code forcedPassInterval} (default 1 s), so a recovered dependency is noticed even when the
+ *     ratio is near 1.</li>
+ * <li>Recovery scaling (on by default, as go-zero does): the ratio is multiplied by
+ *     {@code (completed - working) / completed}, where {@code completed} is the window's completed
+ *     buckets ({@code buckets - 1}) and {@code working} the latest of them in a row whose calls were
+ *     all accepted (buckets without calls do not break the run); once the dependency answers again,
+ *     dropping fades out linearly over one window (10 s by default; below half after about 4 to 5 s)
+ *     instead of lasting until the refusals age out of the window and the accepts build up again.
+ *     {@link Builder#recoveryScaling(boolean) recoveryScaling(false)} gives the book's formula.</li>
+ * <li>Lowering {@code K} while failing (off by default; go-zero always does it):
+ *     {@link Builder#lowerKWhileFailing(double) lowerKWhileFailing(1.1)} lowers {@code K} towards
+ *     {@code minK} in proportion to the latest completed buckets in a row that had only refusals, so
+ *     a dependency that is down is sent less. Off by default so that the drop ratio is the book's
+ *     formula, which operators can compute from the metrics.</li>
+ * </ul>
+ *
+ * <p><b>What counts.</b> An outcome is classified as a {@link CircuitBreaker}'s is: an exception
+ * that {@link Builder#isSuccessful} accepts (a business error) is an accept; a refusal by a local
+ * guard ({@link RefusedException}) and what {@link Builder#isExcluded} excludes (by default the
+ * caller's own cancellation) count neither way; any other exception (a timeout, a 5xx) is a
+ * request that was not accepted. {@link Permit#release()} counts nothing.
+ *
+ * <p><b>Cost.</b> {@link #tryAcquire()} reads the clock once, reads two counters and the window's
+ * totals of its completed buckets (recomputed once per bucket period, by the first call of the new
+ * period); it takes no lock and allocates nothing (the permit is shared). The outcome increments two
+ * counters of the bucket of the latest admission, without reading the clock: an outcome counts in
+ * the bucket of the latest call admitted by any thread. A random number is drawn only while calls
+ * are being dropped. Under concurrency, an increment made in the instant a bucket is recycled may be
+ * lost.
+ */
+public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrottleListener> {
+
+    private static final int REQUESTS = 0;
+    private static final int ACCEPTS = 1;
+    private static final int FAILURES = 2;
+    private static final int WIDTH = 3;
+    private static final long EMPTY = Long.MIN_VALUE;
+
+    private static final Permit REFUSED = new RefusedPermit(null);
+    private static final VarHandle WINDOW;
+
+    static {
+        try {
+            WINDOW = MethodHandles.lookup().findVarHandle(AdaptiveThrottle.class, "window", Window.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final String name;
+    private final Ticker ticker;
+    private final double k;
+    private final double minK;
+    private final int protection;
+    private final int buckets;
+    private final long bucketNanos;
+    private final long forcedPassNanos;
+    private final boolean recoveryScaling;
+    private final boolean countDropped;
+    private final DoubleSupplier random;
+    private final Predicate<Throwable> isSuccessful;
+    private final Predicate<Throwable> isExcluded;
+    private final Listeners<AdaptiveThrottleListener> listeners;
+    private final AtomicLongArray epochs;
+    private final AtomicLongArray counters;
+    private final AtomicLong lastPass;
+    private final Permit admitted = new Admitted();
+    /** The current bucket and the totals of the window's completed buckets; replaced once per bucket period. */
+    private volatile Window window;
+
+    /**
+     * The current bucket, and what the window's other buckets hold as of when it began.
+     *
+     * @param failing the latest completed buckets in a row with refusals and no accept
+     * @param working the latest completed buckets in a row with accepts and no refusal
+     */
+    private record Window(long epoch, long start, int index, long requests, long accepts, int failing, int working) {
+    }
+
+    private AdaptiveThrottle(Builder b) {
+        this.name = b.name;
+        this.ticker = b.ticker;
+        this.k = b.k;
+        this.minK = b.minK;
+        this.protection = b.protection;
+        this.buckets = b.buckets;
+        this.bucketNanos = Math.max(1, b.windowNanos / b.buckets);
+        this.forcedPassNanos = b.forcedPassNanos;
+        this.recoveryScaling = b.recoveryScaling;
+        this.countDropped = b.countDropped;
+        this.random = b.random;
+        this.isSuccessful = b.isSuccessful != null ? b.isSuccessful : e -> false;
+        this.isExcluded = b.isExcluded != null ? b.isExcluded : CircuitBreaker.defaultExclusions();
+        this.listeners = GuardedListeners.ofAdaptiveThrottle(b.listeners);
+        this.epochs = new AtomicLongArray(buckets);
+        this.counters = new AtomicLongArray(buckets * WIDTH);
+        long now = ticker.read();
+        long epoch = Math.floorDiv(now, bucketNanos);
+        for (int i = 0; i < buckets; i++) {
+            epochs.set(i, EMPTY);
+        }
+        int index = (int) Math.floorMod(epoch, (long) buckets);
+        epochs.set(index, epoch);
+        this.window = new Window(epoch, epoch * bucketNanos, index, 0, 0, 0, 0);
+        this.lastPass = new AtomicLong(now);
+    }
+
+    /** Starts building a throttle; {@code name} identifies it in metrics and errors. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    // ---------------------------------------------------------------- permit API
+
+    /**
+     * Asks to make a call: never throws, takes no lock and allocates nothing. Check
+     * {@link Permit#isPermitted()}; a granted permit must end with one of its methods.
+     */
+    public Permit tryAcquire() {
+        long now = ticker.read();
+        Window w = window(now);
+        int base = w.index * WIDTH;
+        double ratio = ratio(w.requests + counters.get(base + REQUESTS), w.accepts + counters.get(base + ACCEPTS), w);
+        if (ratio <= 0) {
+            return admitted;
+        }
+        long last = lastPass.get();
+        if (now - last >= forcedPassNanos && lastPass.compareAndSet(last, now)) {
+            return admitted; // nothing went through for a while: let one call see whether the dependency is back
+        }
+        if (!(draw() < ratio)) {
+            lastPass.set(now);
+            return admitted;
+        }
+        if (countDropped) {
+            counters.incrementAndGet(base + REQUESTS); // a dropped call is a request, as the book counts them
+        }
+        listeners.current().onRejected(this, ratio);
+        return REFUSED;
+    }
+
+    /** The random source's next number in [0, 1); if it throws, 1 (the call is not dropped on its account). */
+    private double draw() {
+        try {
+            return random.getAsDouble();
+        } catch (Throwable e) {
+            Callbacks.failed(null, e, "the throttle's random source");
+            return 1.0;
+        }
+    }
+
+    /** The drop ratio for these totals (the current bucket's included). */
+    private double ratio(long requests, long accepts, Window w) {
+        double weight = k;
+        if (!Double.isNaN(minK)) {
+            weight = Math.max(minK, k - (k - minK) * w.failing / buckets);
+        }
+        double ratio = (requests - protection - weight * accepts) / (requests + 1.0);
+        if (ratio <= 0) {
+            return 0;
+        }
+        if (recoveryScaling && buckets > 1) {
+            ratio *= (double) (buckets - 1 - w.working) / (buckets - 1);
+        }
+        return ratio;
+    }
+
+    /** The window of {@code now}: the current one, or a new one if a bucket period has begun. */
+    private Window window(long now) {
+        Window w = window;
+        long offset = now - w.start;
+        if (offset >= 0 && offset < bucketNanos) {
+            return w;
+        }
+        long epoch = Math.floorDiv(now, bucketNanos);
+        if (epoch <= w.epoch) {
+            return w; // the clock went back: stay in the current bucket
+        }
+        return roll(w, epoch);
+    }
+
+    private Window roll(Window w, long epoch) {
+        int index = (int) Math.floorMod(epoch, (long) buckets);
+        long old = epochs.get(index);
+        if (old != epoch && (old == EMPTY || old < epoch) && epochs.compareAndSet(index, old, epoch)) {
+            for (int c = 0; c < WIDTH; c++) {
+                counters.set(index * WIDTH + c, 0);
+            }
+        }
+        long requests = 0;
+        long accepts = 0;
+        int failing = 0;
+        int working = 0;
+        for (long e = epoch - buckets + 1; e < epoch; e++) { // oldest first
+            int i = (int) Math.floorMod(e, (long) buckets);
+            if (epochs.get(i) != e) {
+                continue; // no traffic in that period: the runs go on as they were
+            }
+            long a = counters.get(i * WIDTH + ACCEPTS);
+            long f = counters.get(i * WIDTH + FAILURES);
+            requests += counters.get(i * WIDTH + REQUESTS);
+            accepts += a;
+            working = f > 0 ? 0 : a > 0 ? working + 1 : working;
+            failing = a > 0 ? 0 : f > 0 ? failing + 1 : failing;
+        }
+        Window next = new Window(epoch, epoch * bucketNanos, index, requests, accepts, failing, working);
+        if (WINDOW.compareAndSet(this, w, next)) {
+            return next;
+        }
+        return (Window) WINDOW.getVolatile(this);
+    }
+
+    private void accepted() {
+        Window w = window;
+        int base = w.index * WIDTH;
+        counters.incrementAndGet(base + REQUESTS);
+        counters.incrementAndGet(base + ACCEPTS);
+        listeners.current().onAccepted(this);
+    }
+
+    private void failed(Throwable failure) {
+        if (failure instanceof RefusedException || Callbacks.test(isExcluded, failure, false, "isExcluded")) {
+            return;
+        }
+        if (Callbacks.test(isSuccessful, failure, false, "isSuccessful")) {
+            accepted();
+            return;
+        }
+        Window w = window;
+        int base = w.index * WIDTH;
+        counters.incrementAndGet(base + REQUESTS);
+        counters.incrementAndGet(base + FAILURES);
+        listeners.current().onFailure(this, failure);
+    }
+
+    /** The one granted permit: an admission carries no per-call data. */
+    private final class Admitted implements Permit {
+        @Override
+        public boolean isPermitted() {
+            return true;
+        }
+
+        @Override
+        public void onSuccess() {
+            accepted();
+        }
+
+        @Override
+        public void onFailure(Throwable failure) {
+            failed(Objects.requireNonNull(failure, "failure"));
+        }
+
+        @Override
+        public void onExcluded() {
+        }
+
+        @Override
+        public void release() {
+        }
+
+        @Override
+        public String toString() {
+            return "Permitted[" + name + "]";
+        }
+    }
+
+    // ---------------------------------------------------------------- synchronous and asynchronous
+
+    /**
+     * Calls {@code task} unless the throttle drops it, and counts its outcome; the task's exceptions
+     * come out unchanged.
+     *
+     * @throws ThrottledException if the throttle drops the call (no stack trace)
+     */
+    @Override
+    public <T> T call(Callable<T> task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        return execute(Invoker.direct(), 0, task);
+    }
+
+    /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
+    @Override
+    public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
+        Permit p = tryAcquire();
+        if (!p.isPermitted()) {
+            throw new ThrottledException(name, dropRatio());
+        }
+        T result;
+        try {
+            result = next.invoke(index, task);
+        } catch (Throwable e) {
+            p.onFailure(e);
+            throw e;
+        }
+        p.onSuccess();
+        return result;
+    }
+
+    /** Runs {@code task} unless the throttle drops it, and counts its outcome; allocates nothing. */
+    @Override
+    public void run(Runnable task) throws Exception {
+        Objects.requireNonNull(task, "task");
+        Permit p = tryAcquire();
+        if (!p.isPermitted()) {
+            throw new ThrottledException(name, dropRatio());
+        }
+        try {
+            task.run();
+        } catch (Throwable e) {
+            p.onFailure(e);
+            throw e;
+        }
+        p.onSuccess();
+    }
+
+    /**
+     * Starts {@code task} unless the throttle drops it, and counts the outcome when its stage
+     * completes; a cancelled stage counts nothing. A drop fails the returned stage with
+     * {@link ThrottledException}.
+     */
+    @Override
+    public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
+        Objects.requireNonNull(task, "task");
+        Permit p = tryAcquire();
+        if (!p.isPermitted()) {
+            return CompletableFuture.failedFuture(new ThrottledException(name, dropRatio()));
+        }
+        CompletionStage<T> stage;
+        try {
+            stage = task.get();
+        } catch (Throwable e) {
+            p.onFailure(e);
+            return CompletableFuture.failedFuture(e);
+        }
+        if (stage == null) {
+            p.release(); // nothing was called: a programming error, not the dependency's refusal
+            return CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
+        }
+        return stage.whenComplete((v, e) -> {
+            if (e == null) {
+                p.onSuccess();
+            } else {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (cause instanceof CancellationException) {
+                    p.release();
+                } else {
+                    p.onFailure(cause);
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- state
+
+    /**
+     * The probability with which a call would be dropped now (before the forced pass), in [0, 1):
+     * what a gauge shows.
+     */
+    public double dropRatio() {
+        Window w = window(ticker.read());
+        int base = w.index * WIDTH;
+        return ratio(w.requests + counters.get(base + REQUESTS), w.accepts + counters.get(base + ACCEPTS), w);
+    }
+
+    /**
+     * The window's totals now.
+     *
+     * @param requests calls attempted whose outcome is known (dropped ones included, unless
+     *     {@link Builder#countDroppedCalls(boolean) countDroppedCalls(false)})
+     * @param accepts calls the dependency accepted
+     * @param failures calls it refused or failed
+     * @param dropRatio the probability with which a call would be dropped now
+     */
+    public record Stats(long requests, long accepts, long failures, double dropRatio) {
+    }
+
+    /** The window's totals and the drop ratio now (allocates: for monitoring, not for each call). */
+    public Stats stats() {
+        Window w = window(ticker.read());
+        long requests = 0;
+        long accepts = 0;
+        long failures = 0;
+        for (long e = w.epoch - buckets + 1; e <= w.epoch; e++) {
+            int i = (int) Math.floorMod(e, (long) buckets);
+            if (epochs.get(i) == e) {
+                requests += counters.get(i * WIDTH + REQUESTS);
+                accepts += counters.get(i * WIDTH + ACCEPTS);
+                failures += counters.get(i * WIDTH + FAILURES);
+            }
+        }
+        return new Stats(requests, accepts, failures, dropRatio());
+    }
+
+    /** Where a {@linkplain Pipeline#DEFAULT_ORDER default-ordered} pipeline puts it: in the circuit breaker's place. */
+    @Override
+    public Kind kind() {
+        return Kind.CIRCUIT_BREAKER;
+    }
+
+    @Override
+    public Registration addListener(AdaptiveThrottleListener listener) {
+        return listeners.add(listener);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "AdaptiveThrottle[" + name + ", K " + k + ", protection " + protection + ", dropRatio " + dropRatio() + "]";
+    }
+
+    // ---------------------------------------------------------------- builder
+
+    /** Builds an {@link AdaptiveThrottle}; every setting is optional. */
+    public static final class Builder {
+        private final String name;
+        private Ticker ticker = Ticker.system();
+        private double k = 1.5;
+        private double minK = Double.NaN;
+        private int protection = 5;
+        private long windowNanos = Duration.ofSeconds(10).toNanos();
+        private int buckets = 40;
+        private long forcedPassNanos = Duration.ofSeconds(1).toNanos();
+        private boolean recoveryScaling = true;
+        private boolean countDropped = true;
+        private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
+        private Predicate<Throwable> isSuccessful;
+        private Predicate<Throwable> isExcluded;
+        private final List<AdaptiveThrottleListener> listeners = new ArrayList<>();
+
+        private Builder(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /** The clock; default {@link Ticker#system()}. */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * How many times what the dependency accepts the client may send before it drops calls;
+         * default 1.5.
+         *
+         * @throws IllegalArgumentException if {@code k} is below 1 or not finite (below 1 would drop
+         *     calls to a healthy dependency)
+         */
+        public Builder k(double k) {
+            if (!(k >= 1.0) || Double.isInfinite(k)) {
+                throw new IllegalArgumentException("k must be a finite number of at least 1: " + k);
+            }
+            this.k = k;
+            return this;
+        }
+
+        /**
+         * Lowers {@code K} towards {@code minK} while the latest completed buckets had only refusals
+         * (go-zero's behaviour, which uses 1.1): by {@code (K - minK) * failing / buckets}. Off by default.
+         *
+         * @throws IllegalArgumentException if {@code minK} is below 1, not finite, or above {@code K}
+         *     (checked when built)
+         */
+        public Builder lowerKWhileFailing(double minK) {
+            if (!(minK >= 1.0) || Double.isInfinite(minK)) {
+                throw new IllegalArgumentException("minK must be a finite number of at least 1: " + minK);
+            }
+            this.minK = minK;
+            return this;
+        }
+
+        /**
+         * Requests of a window that are never dropped, so that low traffic is never throttled; default 5.
+         *
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder protection(int protection) {
+            if (protection < 0) {
+                throw new IllegalArgumentException("protection must not be negative: " + protection);
+            }
+            this.protection = protection;
+            return this;
+        }
+
+        /**
+         * The rolling window: {@code length} in {@code buckets} buckets; default 10 s in 40.
+         *
+         * @throws IllegalArgumentException if {@code length} is not positive, {@code buckets} is
+         *     below 1 or above 10,000, or a bucket would be shorter than a microsecond
+         */
+        public Builder window(Duration length, int buckets) {
+            long nanos = Checks.positiveNanos(length, "length");
+            if (buckets < 1 || buckets > 10_000) {
+                throw new IllegalArgumentException("buckets must be between 1 and 10000: " + buckets);
+            }
+            if (nanos / buckets < 1_000) {
+                throw new IllegalArgumentException("a bucket of " + length + " / " + buckets + " would be shorter than 1 µs");
+            }
+            this.windowNanos = nanos;
+            this.buckets = buckets;
+            return this;
+        }
+
+        /**
+         * While calls are being dropped, one goes through whenever none has for this long; default 1 s.
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder forcedPassInterval(Duration interval) {
+            this.forcedPassNanos = Checks.positiveNanos(interval, "interval");
+            return this;
+        }
+
+        /**
+         * Whether the drop ratio fades out as the latest completed buckets are all accepts (go-zero's
+         * behaviour; default true); false keeps the book's formula.
+         */
+        public Builder recoveryScaling(boolean enabled) {
+            this.recoveryScaling = enabled;
+            return this;
+        }
+
+        /**
+         * Whether a call the throttle drops counts as a request (default true, as the SRE book
+         * defines {@code requests} and go-zero counts them). Counted, they make the client send the
+         * dependency about {@code K} times what it accepts whatever the offered load: an overloaded
+         * dependency gets about {@code K} times its capacity, and one that refuses a fixed share
+         * {@code a} of calls with {@code K a < 1} is, over a few windows, sent little more than
+         * probes. Not counted (false), only calls that reached the dependency count: the ratio
+         * settles within one window at {@code 1 - K a}, in proportion to the share refused, and falls
+         * back sooner after a recovery, but an overloaded dependency is sent more as the offered
+         * load grows.
+         */
+        public Builder countDroppedCalls(boolean counted) {
+            this.countDropped = counted;
+            return this;
+        }
+
+        /**
+         * The random source, numbers in [0, 1): tests inject a seeded one; default
+         * {@link ThreadLocalRandom}. It is called only while calls are being dropped; if it throws,
+         * the call goes through.
+         */
+        public Builder random(DoubleSupplier random) {
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        /** Exceptions that nevertheless count as accepted (a business error); as the breaker's {@code isSuccessful}. */
+        public Builder isSuccessful(Predicate<Throwable> isSuccessful) {
+            Checks.once(this.isSuccessful == null, "isSuccessful");
+            this.isSuccessful = Objects.requireNonNull(isSuccessful, "isSuccessful");
+            return this;
+        }
+
+        /**
+         * Exceptions that count neither way; replaces {@link CircuitBreaker#defaultExclusions()}.
+         * Local refusals are excluded whatever this says.
+         */
+        public Builder isExcluded(Predicate<Throwable> isExcluded) {
+            Checks.once(this.isExcluded == null, "isExcluded");
+            this.isExcluded = Objects.requireNonNull(isExcluded, "isExcluded");
+            return this;
+        }
+
+        /**
+         * Adds a listener of the throttle's events; may be called any number of times.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
+        public Builder listener(AdaptiveThrottleListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Builds the throttle.
+         *
+         * @throws IllegalArgumentException if {@code minK} is above {@code K}
+         */
+        public AdaptiveThrottle build() {
+            if (!Double.isNaN(minK) && minK > k) {
+                throw new IllegalArgumentException("minK must not be above k: " + minK + " > " + k);
+            }
+            return new AdaptiveThrottle(this);
+        }
+    }
+}

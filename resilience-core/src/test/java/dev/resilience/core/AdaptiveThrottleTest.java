@@ -1,0 +1,445 @@
+package dev.resilience.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.ContextCancelledException;
+import dev.resilience.context.ManualTicker;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class AdaptiveThrottleTest {
+
+    private static final Duration BUCKET = Duration.ofMillis(250);
+
+    private final ManualTicker ticker = new ManualTicker();
+
+    /** A throttle whose random source never drops (the ratio stays below 1): outcomes go in as given. */
+    private AdaptiveThrottle.Builder quiet(String name) {
+        return AdaptiveThrottle.builder(name).ticker(ticker).random(() -> 1.0).forcedPassInterval(Duration.ofDays(1));
+    }
+
+    private static void feed(AdaptiveThrottle t, int accepts, int failures) {
+        for (int i = 0; i < accepts; i++) {
+            Permit p = t.tryAcquire();
+            assertTrue(p.isPermitted());
+            p.onSuccess();
+        }
+        for (int i = 0; i < failures; i++) {
+            Permit p = t.tryAcquire();
+            assertTrue(p.isPermitted());
+            p.onFailure(new IOException("refused"));
+        }
+    }
+
+    @ParameterizedTest(name = "K {0}, protection {1}: {2} requests, {3} accepts -> {4}")
+    @CsvSource({
+        "1.5, 5, 100, 100, 0",
+        "1.5, 5, 100, 60, 0.049504950",   // (100 - 5 - 90) / 101
+        "1.5, 5, 100, 64, 0",             // (100 - 5 - 96) < 0
+        "1.5, 5, 100, 50, 0.198019802",   // (100 - 5 - 75) / 101
+        "1.5, 5, 100, 0, 0.940594059",    // 95 / 101
+        "1.5, 5, 5, 0, 0",                // protection: low traffic is never throttled
+        "1.5, 5, 6, 0, 0.142857143",      // 1 / 7
+        "1.5, 5, 1000, 600, 0.094905095", // (1000 - 5 - 900) / 1001
+        "2.0, 5, 100, 40, 0.148514851",   // (100 - 5 - 80) / 101
+        "2.0, 0, 10, 0, 0.909090909",     // 10 / 11
+        "1.0, 5, 200, 150, 0.223880597",  // (200 - 5 - 150) / 201
+    })
+    void theDropRatioIsTheBooksFormula(double k, int protection, int requests, int accepts, double expected) {
+        AdaptiveThrottle t = quiet("formula").k(k).protection(protection).recoveryScaling(false).build();
+        feed(t, accepts, requests - accepts);
+        assertEquals(expected, t.dropRatio(), 1e-9);
+        AdaptiveThrottle.Stats s = t.stats();
+        assertEquals(requests, s.requests());
+        assertEquals(accepts, s.accepts());
+        assertEquals(requests - accepts, s.failures());
+    }
+
+    @Test
+    void theWindowRollsOver() {
+        AdaptiveThrottle t = quiet("rolling").recoveryScaling(false).build();
+        feed(t, 0, 50);
+        ticker.advance(Duration.ofSeconds(5));
+        feed(t, 0, 50);
+        assertEquals(95.0 / 101, t.dropRatio(), 1e-9);
+        ticker.advance(Duration.ofMillis(4_900)); // 9.9 s after the first 50: still in the window
+        assertEquals(95.0 / 101, t.dropRatio(), 1e-9);
+        ticker.advance(Duration.ofMillis(200)); // 10.1 s: the first 50 aged out
+        assertEquals(45.0 / 51, t.dropRatio(), 1e-9);
+        assertEquals(50, t.stats().requests());
+        ticker.advance(Duration.ofSeconds(5)); // everything aged out
+        assertEquals(0.0, t.dropRatio());
+        assertEquals(0, t.stats().requests());
+        ticker.advance(Duration.ofHours(3)); // a clock jump far past the window
+        feed(t, 0, 6);
+        assertEquals(1.0 / 7, t.dropRatio(), 1e-9);
+    }
+
+    @Test
+    void aClockThatGoesBackStaysInTheCurrentBucket() {
+        AdaptiveThrottle t = quiet("back").recoveryScaling(false).build();
+        feed(t, 0, 10);
+        ticker.set(ticker.read() - Duration.ofMinutes(1).toNanos());
+        feed(t, 0, 10);
+        assertEquals(15.0 / 21, t.dropRatio(), 1e-9);
+    }
+
+    @Test
+    void lowTrafficIsNeverThrottledEvenWhenEverythingFails() {
+        AdaptiveThrottle t = AdaptiveThrottle.builder("low").ticker(ticker).random(() -> 0.0).build();
+        for (int i = 0; i < 6; i++) { // the sixth sees 5 requests: (5 - 5 - 0) / 6 = 0
+            Permit p = t.tryAcquire();
+            assertTrue(p.isPermitted(), "call " + i);
+            p.onFailure(new IOException("down"));
+        }
+        assertFalse(t.tryAcquire().isPermitted(), "the seventh sees 6 requests and a ratio of 1/7");
+    }
+
+    @Test
+    void whileEverythingIsDroppedOneCallPassesEverySecond() {
+        AdaptiveThrottle t = AdaptiveThrottle.builder("forced").ticker(ticker).random(() -> 0.0).recoveryScaling(false).build();
+        for (int i = 0; i < 100; i++) {
+            Permit p = t.tryAcquire();
+            if (p.isPermitted()) {
+                p.onFailure(new IOException("down"));
+            }
+        }
+        ticker.advance(Duration.ofMillis(999));
+        assertFalse(t.tryAcquire().isPermitted());
+        ticker.advance(Duration.ofMillis(1));
+        Permit forced = t.tryAcquire();
+        assertTrue(forced.isPermitted(), "a second after the last pass, one call goes through");
+        assertFalse(t.tryAcquire().isPermitted(), "and only one");
+        forced.onFailure(new IOException("still down"));
+        ticker.advance(Duration.ofMillis(500));
+        assertFalse(t.tryAcquire().isPermitted());
+        ticker.advance(Duration.ofMillis(500));
+        assertTrue(t.tryAcquire().isPermitted());
+    }
+
+    @Test
+    void droppedCallsCountAsRequestsAndThrowAThrottledException() throws Exception {
+        double[] draw = {1.0};
+        AdaptiveThrottle t = AdaptiveThrottle.builder("drops").ticker(ticker).random(() -> draw[0])
+                .forcedPassInterval(Duration.ofDays(1)).recoveryScaling(false).build();
+        feed(t, 0, 20);
+        draw[0] = 0.0;
+        long before = t.stats().requests();
+        ThrottledException e = assertThrows(ThrottledException.class, () -> t.call(() -> "never"));
+        assertEquals("drops", e.policy());
+        assertEquals(RefusedException.Refusal.THROTTLED, e.refusal());
+        assertTrue(e.dropRatio() > 0.5, "ratio " + e.dropRatio());
+        assertEquals(0, e.getStackTrace().length);
+        assertEquals(before + 1, t.stats().requests());
+        ExecutionException async = assertThrows(ExecutionException.class,
+                () -> t.callAsync(() -> CompletableFuture.completedFuture("never")).toCompletableFuture().get(5, TimeUnit.SECONDS));
+        assertInstanceOf(ThrottledException.class, async.getCause());
+    }
+
+    /** Simulates {@code seconds} of {@code perBucket} attempts per bucket against a dependency that accepts with probability {@code accept}. */
+    private static List<Double> simulate(AdaptiveThrottle t, ManualTicker ticker, Random dependency, int seconds,
+            int perBucket, double accept) {
+        List<Double> ratioEachSecond = new ArrayList<>();
+        for (int b = 0; b < seconds * 4; b++) {
+            for (int i = 0; i < perBucket; i++) {
+                Permit p = t.tryAcquire();
+                if (p.isPermitted()) {
+                    if (dependency.nextDouble() < accept) {
+                        p.onSuccess();
+                    } else {
+                        p.onFailure(new IOException("503"));
+                    }
+                }
+            }
+            ticker.advance(BUCKET);
+            if (b % 4 == 3) {
+                ratioEachSecond.add(t.dropRatio());
+            }
+        }
+        return ratioEachSecond;
+    }
+
+    @Test
+    void dropsFadeOutWithinAFewSecondsOnceTheDependencyRecovers() {
+        Random seeded = new Random(42);
+        AdaptiveThrottle t = AdaptiveThrottle.builder("recovery").ticker(ticker).random(seeded::nextDouble).build();
+        Random dependency = new Random(7);
+        List<Double> down = simulate(t, ticker, dependency, 10, 50, 0.0);
+        assertTrue(down.get(down.size() - 1) > 0.9, "a dependency that refuses everything: " + down);
+        List<Double> up = simulate(t, ticker, dependency, 12, 50, 1.0);
+        assertTrue(up.get(4) < 0.5, "5 s after recovery: " + up);
+        assertTrue(up.get(6) < 0.25, "7 s after recovery: " + up);
+        assertTrue(up.get(9) < 0.05, "10 s after recovery: " + up);
+        assertEquals(0.0, up.get(11), "12 s after recovery: " + up);
+        for (int i = 1; i < up.size(); i++) {
+            assertTrue(up.get(i) <= up.get(i - 1), "it only goes down: " + up);
+        }
+
+        // The book's formula alone waits for the refusals to age out of the window.
+        ManualTicker plainTicker = new ManualTicker();
+        Random seeded2 = new Random(42);
+        AdaptiveThrottle plain = AdaptiveThrottle.builder("plain").ticker(plainTicker).random(seeded2::nextDouble)
+                .recoveryScaling(false).build();
+        Random dependency2 = new Random(7);
+        simulate(plain, plainTicker, dependency2, 10, 50, 0.0);
+        List<Double> plainUp = simulate(plain, plainTicker, dependency2, 10, 50, 1.0);
+        assertTrue(plainUp.get(3) > up.get(3), "scaling recovers faster: " + plainUp + " vs " + up);
+    }
+
+    @Test
+    void withoutCountingDropsTheRatioSettlesInProportionToTheShareRefused() {
+        Random seeded = new Random(5);
+        AdaptiveThrottle t = AdaptiveThrottle.builder("proportional").ticker(ticker).random(seeded::nextDouble)
+                .countDroppedCalls(false).build();
+        Random dependency = new Random(11);
+        List<Double> half = simulate(t, ticker, dependency, 20, 50, 0.5);
+        // 1 - K a = 0.25, less the protection's 5 of the ~1500 calls sent in a window
+        for (int s = 10; s < 20; s++) {
+            assertEquals(0.25, half.get(s), 0.05, "second " + s + ": " + half);
+        }
+        AdaptiveThrottle.Stats stats = t.stats();
+        assertEquals(stats.requests(), stats.accepts() + stats.failures(), "dropped calls are not requests here");
+        List<Double> up = simulate(t, ticker, dependency, 6, 50, 1.0);
+        assertEquals(0.0, up.get(3), "4 s after recovery: " + up);
+    }
+
+    @Test
+    void loweringKWhileFailingFollowsTheFailingBuckets() {
+        AdaptiveThrottle t = quiet("lowered").recoveryScaling(false).lowerKWhileFailing(1.1).build();
+        for (int b = 0; b < 8; b++) { // 8 completed buckets of refusals only
+            feed(t, 0, 10);
+            ticker.advance(BUCKET);
+        }
+        feed(t, 40, 0); // the current bucket's accepts do not end the run of failing buckets yet
+        double k = 1.5 - (1.5 - 1.1) * 8 / 40;
+        assertEquals((120 - 5 - k * 40) / 121, t.dropRatio(), 1e-9);
+        ticker.advance(BUCKET);
+        assertEquals((120 - 5 - 1.5 * 40) / 121, t.dropRatio(), 1e-9, "an accepting bucket ends the run");
+    }
+
+    @Test
+    void theDropRateMatchesTheRatioWithinFiveSigma() {
+        Random seeded = new Random(20_261_130);
+        AdaptiveThrottle t = AdaptiveThrottle.builder("statistics").ticker(ticker).random(seeded::nextDouble)
+                .forcedPassInterval(Duration.ofDays(1)).recoveryScaling(false).build();
+        Random dependency = new Random(99);
+        double expected = 0;
+        double variance = 0;
+        int dropped = 0;
+        int calls = 20_000;
+        for (int i = 0; i < calls; i++) {
+            double p = t.dropRatio();
+            expected += p;
+            variance += p * (1 - p);
+            Permit permit = t.tryAcquire();
+            if (!permit.isPermitted()) {
+                dropped++;
+            } else if (dependency.nextDouble() < 0.4) {
+                permit.onSuccess();
+            } else {
+                permit.onFailure(new IOException("refused"));
+            }
+        }
+        double sigma = Math.sqrt(variance);
+        assertTrue(expected > 1000, "the throttle dropped a meaningful share: expected " + expected);
+        assertTrue(Math.abs(dropped - expected) <= 5 * sigma,
+                "dropped " + dropped + ", expected " + expected + " +- 5 x " + sigma);
+    }
+
+    @Test
+    void outcomesAreClassifiedAsTheBreakersAre() throws Exception {
+        class Business extends RuntimeException {
+            private static final long serialVersionUID = 1L;
+        }
+        AdaptiveThrottle t = quiet("classes").isSuccessful(e -> e instanceof Business).build();
+        assertThrows(Business.class, () -> t.call(() -> {
+            throw new Business();
+        }));
+        t.tryAcquire().onFailure(new RequestNotPermittedException("inner", RequestNotPermittedException.Reason.NO_PERMIT, "x"));
+        CancelHandle caller = Context.background().withCancel();
+        caller.cancel();
+        t.tryAcquire().onFailure((ContextCancelledException) caller.context().err());
+        t.tryAcquire().onFailure(new InterruptedException());
+        t.tryAcquire().release();
+        t.tryAcquire().onExcluded();
+        assertThrows(IOException.class, () -> t.call(() -> {
+            throw new IOException("timeout");
+        }));
+        assertEquals("ok", t.call(() -> "ok"));
+        t.run(() -> { });
+        AdaptiveThrottle.Stats s = t.stats();
+        assertEquals(4, s.requests(), "a business error, a failure, two successes: " + s);
+        assertEquals(3, s.accepts());
+        assertEquals(1, s.failures());
+        assertThrows(NullPointerException.class, () -> t.tryAcquire().onFailure(null));
+    }
+
+    @Test
+    void asyncOutcomesCountAndACancelledStageCountsNothing() throws Exception {
+        AdaptiveThrottle t = quiet("async").build();
+        assertEquals("v", t.callAsync(() -> CompletableFuture.completedFuture("v")).toCompletableFuture().get());
+        CompletableFuture<String> failing = CompletableFuture.failedFuture(new IOException("503"));
+        assertThrows(ExecutionException.class, () -> t.callAsync(() -> failing).toCompletableFuture().get());
+        CompletableFuture<String> pending = new CompletableFuture<>();
+        CompletableFuture<String> out = t.callAsync(() -> pending).toCompletableFuture();
+        pending.cancel(false);
+        assertTrue(out.isCompletedExceptionally());
+        assertInstanceOf(NullPointerException.class, assertThrows(ExecutionException.class,
+                () -> t.callAsync(() -> null).toCompletableFuture().get()).getCause());
+        IllegalStateException thrown = new IllegalStateException("supplier");
+        assertSame(thrown, assertThrows(ExecutionException.class, () -> t.callAsync(() -> {
+            throw thrown;
+        }).toCompletableFuture().get()).getCause());
+        AdaptiveThrottle.Stats s = t.stats();
+        assertEquals(3, s.requests(), "success, failure, supplier failure: " + s);
+        assertEquals(1, s.accepts());
+    }
+
+    @Test
+    void hostileCallbacksChangeNoOutcomeAndNoCount() throws Exception {
+        AtomicInteger heard = new AtomicInteger();
+        AdaptiveThrottleListener throwing = new AdaptiveThrottleListener() {
+            @Override
+            public void onRejected(AdaptiveThrottle throttle, double dropRatio) {
+                heard.incrementAndGet();
+                throw new IllegalStateException("listener");
+            }
+
+            @Override
+            public void onAccepted(AdaptiveThrottle throttle) {
+                heard.incrementAndGet();
+                throw new IllegalStateException("listener");
+            }
+
+            @Override
+            public void onFailure(AdaptiveThrottle throttle, Throwable failure) {
+                heard.incrementAndGet();
+                throw new Error("listener");
+            }
+        };
+        AdaptiveThrottle t = AdaptiveThrottle.builder("hostile").ticker(ticker).forcedPassInterval(Duration.ofDays(1))
+                .random(() -> {
+                    throw new IllegalStateException("random");
+                })
+                .isSuccessful(e -> {
+                    throw new IllegalStateException("isSuccessful");
+                })
+                .isExcluded(e -> {
+                    throw new IllegalStateException("isExcluded");
+                })
+                .listener(throwing).build();
+        assertEquals("ok", t.call(() -> "ok"));
+        IOException io = new IOException("503");
+        for (int i = 0; i < 50; i++) {
+            assertSame(io, assertThrows(IOException.class, () -> t.call(() -> {
+                throw io;
+            })), "the task's own exception comes out");
+        }
+        // The ratio is high now, but a random source that throws never drops a call.
+        assertTrue(t.dropRatio() > 0.5);
+        assertEquals("still", t.call(() -> "still"));
+        AdaptiveThrottle.Stats s = t.stats();
+        assertEquals(52, s.requests());
+        assertEquals(2, s.accepts());
+        assertEquals(52, heard.get());
+
+        AdaptiveThrottle nan = quiet("nan").random(() -> Double.NaN).build();
+        feed(nan, 0, 50);
+        assertTrue(nan.tryAcquire().isPermitted(), "a NaN from the random source drops nothing");
+    }
+
+    @Test
+    void badSettingsFailFastNamingTheParameter() {
+        assertEquals("k must be a finite number of at least 1: 0.9",
+                assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").k(0.9)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").k(Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").k(Double.POSITIVE_INFINITY));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").lowerKWhileFailing(0.5))
+                .getMessage().startsWith("minK"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").k(1.2).lowerKWhileFailing(1.3)
+                .build()).getMessage().startsWith("minK must not be above k"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").protection(-1))
+                .getMessage().startsWith("protection"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").window(Duration.ZERO, 10))
+                .getMessage().startsWith("length"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").window(Duration.ofSeconds(1), 0))
+                .getMessage().startsWith("buckets"));
+        assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").window(Duration.ofNanos(100), 10));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").forcedPassInterval(Duration.ZERO))
+                .getMessage().startsWith("interval"));
+        assertThrows(NullPointerException.class, () -> AdaptiveThrottle.builder(null));
+        assertThrows(NullPointerException.class, () -> AdaptiveThrottle.builder("x").random(null));
+        assertThrows(IllegalStateException.class, () -> AdaptiveThrottle.builder("x").isSuccessful(e -> true).isSuccessful(e -> true));
+        // Huge windows saturate instead of wrapping.
+        AdaptiveThrottle huge = AdaptiveThrottle.builder("huge").window(Duration.ofSeconds(Long.MAX_VALUE), 40).build();
+        assertTrue(huge.tryAcquire().isPermitted());
+    }
+
+    @Test
+    void concurrentCallsAreAllCounted() throws Exception {
+        AtomicLong rejected = new AtomicLong();
+        AtomicLong accepted = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        AdaptiveThrottle t = AdaptiveThrottle.builder("stress").ticker(ticker).protection(0).k(1.0)
+                .forcedPassInterval(Duration.ofDays(1)).build();
+        int threads = 4;
+        int each = 20_000;
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> workers = new ArrayList<>();
+        for (int w = 0; w < threads; w++) {
+            int id = w;
+            Thread th = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                Random r = new Random(id);
+                for (int i = 0; i < each; i++) {
+                    Permit p = t.tryAcquire();
+                    if (!p.isPermitted()) {
+                        rejected.incrementAndGet();
+                    } else if (r.nextBoolean()) {
+                        p.onSuccess();
+                        accepted.incrementAndGet();
+                    } else {
+                        p.onFailure(new IOException("x"));
+                        failed.incrementAndGet();
+                    }
+                }
+            });
+            th.start();
+            workers.add(th);
+        }
+        start.countDown();
+        for (Thread th : workers) {
+            th.join(TimeUnit.SECONDS.toMillis(60));
+            assertFalse(th.isAlive());
+        }
+        AdaptiveThrottle.Stats s = t.stats();
+        assertEquals(threads * each, accepted.get() + failed.get() + rejected.get());
+        assertEquals(threads * each, s.requests(), "every call counted once: " + s);
+        assertEquals(accepted.get(), s.accepts());
+        assertEquals(failed.get(), s.failures());
+        assertTrue(rejected.get() > 0, "half the calls fail, so with K 1 some were dropped");
+    }
+}

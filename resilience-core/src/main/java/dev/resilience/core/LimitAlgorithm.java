@@ -1,7 +1,6 @@
 package dev.resilience.core;
 
 import dev.resilience.context.internal.Checks;
-import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.IntUnaryOperator;
@@ -141,8 +140,9 @@ public interface LimitAlgorithm {
      * function of the limit, as concurrency-limits' {@code queueSize(Function)} allows (for example
      * {@code limit -> Math.max(4, (int) Math.sqrt(limit))}). The function is called with the current
      * estimate, truncated, on every busy sample, by the thread that completes the call: it must be
-     * fast and must not block. A negative result counts as 0; if it throws, the sample is ignored
-     * (the RTTs still learn from it) and the first such failure is logged.
+     * fast and must not block. A negative result counts as 0; if it throws, the sample leaves the
+     * limit as it is (the RTTs still learn from it), and the first such failure is logged at ERROR
+     * on the {@code dev.resilience.core.callback} logger.
      *
      * @param initialLimit the starting limit, within [min, max]
      * @param min the lowest limit, at least 1
@@ -338,15 +338,15 @@ final class Gradient2Limit implements LimitAlgorithm {
         return longRtt;
     }
 
-    /** The user's queue size for {@code limit}, at least 0; -1 if the function threw. */
+    /** The user's queue size for {@code limit}, at least 0; -1 if the function threw (logged the first time). */
     private int queueSizeOf(int limit) {
         try {
             return Math.max(0, queueSizeFunction.applyAsInt(limit));
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             if (!functionFailed) {
                 functionFailed = true;
-                System.getLogger(LimitAlgorithm.class.getName()).log(Level.WARNING,
-                        "Gradient2 queue size function failed for limit " + limit + "; such samples are ignored", e);
+                Callbacks.failed(null, e, "Gradient2's queue size function (for limit " + limit
+                        + "; its samples are skipped, later failures not logged)");
             }
             return -1;
         }

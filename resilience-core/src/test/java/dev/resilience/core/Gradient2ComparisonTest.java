@@ -8,6 +8,7 @@ import com.netflix.concurrency.limits.limit.Gradient2Limit;
 import com.netflix.concurrency.limits.limit.functions.SquareRootFunction;
 import java.util.Random;
 import java.util.function.Function;
+import java.util.function.IntUnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -138,10 +139,12 @@ class Gradient2ComparisonTest {
 
     @Test
     void squareRootQueueSizeAndOtherParametersWithOscillatingLatency() {
-        Function<Integer, Integer> sqrt = SquareRootFunction.create(4);
+        // The library's own max(4, sqrt(limit)), given to both.
+        Function<Integer, Integer> root = SquareRootFunction.create(4);
+        IntUnaryOperator sqrt = root::apply;
         Gradient2Limit theirs = Gradient2Limit.newBuilder().initialLimit(50).minLimit(5).maxConcurrency(1_000)
-                .smoothing(0.5).rttTolerance(2.0).longWindow(100).queueSize(sqrt).build();
-        LimitAlgorithm ours = LimitAlgorithm.gradient2(50, 5, 1_000, 0.5, 2.0, 100, l -> sqrt.apply(l));
+                .smoothing(0.5).rttTolerance(2.0).longWindow(100).queueSizeFunction(sqrt).build();
+        LimitAlgorithm ours = LimitAlgorithm.gradient2(50, 5, 1_000, 0.5, 2.0, 100, sqrt);
         int[] limits = compare(ours, theirs, 5, 4_000, (step, rnd, limit) -> {
             long base = (long) ((20 + 15 * Math.sin(step / 150.0)) * MS);
             return new Sample(jittered(rnd, base, 0.5), inFlight(rnd, limit, 0.2), rnd.nextDouble() < 0.02);

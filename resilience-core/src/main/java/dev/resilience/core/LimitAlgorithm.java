@@ -107,8 +107,8 @@ public interface LimitAlgorithm {
      * estimate = clamp(estimate * (1 - smoothing) + newLimit * smoothing, min, max)
      * }</pre>
      * so the limit grows by {@code queueSize * smoothing} per sample while the round trips stay
-     * within {@code rttTolerance} times the long-term RTT, and shrinks (by at most half of
-     * {@code smoothing} per sample) as they rise above it. When the long RTT exceeds twice the short
+     * within {@code rttTolerance} times the long-term RTT, and shrinks as they rise above it (by at
+     * most {@code smoothing / 2} of itself per sample: the gradient is at least 0.5). When the long RTT exceeds twice the short
      * one (latency has come back down after a long overload) it decays by 5 % per sample, so the
      * limit recovers without waiting for the long average. While fewer than half the estimated limit
      * are in flight, the limiter is app-limited: the sample updates the RTTs but not the limit. A
@@ -123,7 +123,8 @@ public interface LimitAlgorithm {
      * @param rttTolerance at least 1: how many times the long-term RTT a round trip may take before
      *     the limit shrinks (1.5 in concurrency-limits)
      * @param longWindow at least 1: the number of samples the long-term RTT averages over (600 in concurrency-limits)
-     * @param queueSize at least 0: how far the limit may run ahead of the estimate (4 in concurrency-limits)
+     * @param queueSize at least 0: the calls allowed to queue; the limit grows by {@code smoothing * queueSize}
+     *     per sample while round trips hold (4 in concurrency-limits)
      * @return the algorithm, with state of its own: give each limiter its own
      * @throws IllegalArgumentException if an argument is out of range, naming it
      */
@@ -137,7 +138,7 @@ public interface LimitAlgorithm {
 
     /**
      * {@link #gradient2(int, int, int, double, double, int, int) Gradient2} with the queue size a
-     * function of the limit, as concurrency-limits' {@code queueSize(Function)} allows (for example
+     * function of the limit, as concurrency-limits' {@code queueSizeFunction} allows (for example
      * {@code limit -> Math.max(4, (int) Math.sqrt(limit))}). The function is called with the current
      * estimate, truncated, on every busy sample, by the thread that completes the call: it must be
      * fast and must not block. A negative result counts as 0; if it throws, the sample leaves the

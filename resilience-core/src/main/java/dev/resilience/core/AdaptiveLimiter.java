@@ -19,7 +19,7 @@ import java.util.function.Supplier;
 
 /**
  * A concurrency limit that adapts to the dependency's latency, as Netflix {@code concurrency-limits}
- * does: each completed call reports its round-trip time to a {@link LimitAlgorithm} (AIMD or Vegas),
+ * does: each completed call reports its round-trip time to a {@link LimitAlgorithm} (AIMD, Vegas or Gradient2),
  * which raises the limit while latency holds and lowers it as latency rises or calls are dropped.
  *
  * <pre>{@code
@@ -294,7 +294,10 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy, L
             this.name = Objects.requireNonNull(name, "name");
         }
 
-        /** How the limit moves; see {@link LimitAlgorithm#aimd} and {@link LimitAlgorithm#vegas}. */
+        /**
+         * How the limit moves; see {@link LimitAlgorithm#aimd}, {@link LimitAlgorithm#vegas} and
+         * {@link LimitAlgorithm#gradient2(int, int, int)}.
+         */
         public Builder algorithm(LimitAlgorithm algorithm) {
             Checks.once(this.algorithm == null, "algorithm");
             this.algorithm = Objects.requireNonNull(algorithm, "algorithm");

@@ -3,6 +3,7 @@ package dev.resilience.core;
 import dev.resilience.context.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.IntUnaryOperator;
 
 /**
  * How an {@link AdaptiveLimiter} moves its concurrency limit from observed round-trip times, in the
@@ -79,6 +80,104 @@ public interface LimitAlgorithm {
         return new VegasLimit(initialLimit, min, max);
     }
 
+    /**
+     * Gradient2, concurrency-limits' default algorithm, with its defaults: smoothing 0.2, RTT
+     * tolerance 1.5, a long window of 600 samples and a queue size of 4. Same as
+     * {@link #gradient2(int, int, int, double, double, int, int) gradient2(initialLimit, min, max, 0.2, 1.5, 600, 4)};
+     * concurrency-limits' own builder starts at 20 with a minimum of 20 and a maximum of 200.
+     *
+     * @param initialLimit the starting limit, within [min, max]
+     * @param min the lowest limit, at least 1
+     * @param max the highest limit
+     * @return the algorithm, with state of its own: give each limiter its own
+     * @throws IllegalArgumentException if a bound is out of range, naming it
+     */
+    static LimitAlgorithm gradient2(int initialLimit, int min, int max) {
+        return gradient2(initialLimit, min, max, Gradient2Limit.DEFAULT_SMOOTHING, Gradient2Limit.DEFAULT_RTT_TOLERANCE,
+                Gradient2Limit.DEFAULT_LONG_WINDOW, Gradient2Limit.DEFAULT_QUEUE_SIZE);
+    }
+
+    /**
+     * Gradient2, after concurrency-limits' {@code Gradient2Limit}: compares each sample's round trip
+     * (the short RTT) with a long-term RTT, an exponential average over {@code longWindow} samples
+     * (the plain mean of the first 10 while it warms up), and moves an estimated limit by
+     * <pre>{@code
+     * gradient = max(0.5, min(1.0, rttTolerance * longRtt / shortRtt))
+     * newLimit = estimate * gradient + queueSize
+     * estimate = clamp(estimate * (1 - smoothing) + newLimit * smoothing, min, max)
+     * }</pre>
+     * so the limit grows by {@code queueSize * smoothing} per sample while the round trips stay
+     * within {@code rttTolerance} times the long-term RTT, and shrinks as they rise above it (by at
+     * most {@code smoothing / 2} of itself per sample: the gradient is at least 0.5). When the long RTT exceeds twice the short
+     * one (latency has come back down after a long overload) it decays by 5 % per sample, so the
+     * limit recovers without waiting for the long average. While fewer than half the estimated limit
+     * are in flight, the limiter is app-limited: the sample updates the RTTs but not the limit. A
+     * drop counts only through its round trip, as in concurrency-limits: a timed-out call's long
+     * round trip lowers the limit; Gradient2 has no separate drop rule. A sample of 0 ns or less (a
+     * clock that did not move) is ignored.
+     *
+     * @param initialLimit the starting limit, within [min, max]
+     * @param min the lowest limit, at least 1
+     * @param max the highest limit
+     * @param smoothing in (0, 1]: how much of the new limit each sample takes (0.2 in concurrency-limits)
+     * @param rttTolerance at least 1: how many times the long-term RTT a round trip may take before
+     *     the limit shrinks (1.5 in concurrency-limits)
+     * @param longWindow at least 1: the number of samples the long-term RTT averages over (600 in concurrency-limits)
+     * @param queueSize at least 0: the calls allowed to queue; the limit grows by {@code smoothing * queueSize}
+     *     per sample while round trips hold (4 in concurrency-limits)
+     * @return the algorithm, with state of its own: give each limiter its own
+     * @throws IllegalArgumentException if an argument is out of range, naming it
+     */
+    static LimitAlgorithm gradient2(int initialLimit, int min, int max, double smoothing, double rttTolerance,
+            int longWindow, int queueSize) {
+        if (queueSize < 0) {
+            throw new IllegalArgumentException("queueSize must not be negative: " + queueSize);
+        }
+        return newGradient2(initialLimit, min, max, smoothing, rttTolerance, longWindow, queueSize, null);
+    }
+
+    /**
+     * {@link #gradient2(int, int, int, double, double, int, int) Gradient2} with the queue size a
+     * function of the limit, as concurrency-limits' {@code queueSizeFunction} allows (for example
+     * {@code limit -> Math.max(4, (int) Math.sqrt(limit))}). The function is called with the current
+     * estimate, truncated, on every busy sample, by the thread that completes the call: it must be
+     * fast and must not block. A negative result counts as 0; if it throws, the sample leaves the
+     * limit as it is (the RTTs still learn from it), and the first such failure is logged at ERROR
+     * on the {@code dev.resilience.core.callback} logger.
+     *
+     * @param initialLimit the starting limit, within [min, max]
+     * @param min the lowest limit, at least 1
+     * @param max the highest limit
+     * @param smoothing in (0, 1]: how much of the new limit each sample takes
+     * @param rttTolerance at least 1: how many times the long-term RTT a round trip may take
+     * @param longWindow at least 1: the number of samples the long-term RTT averages over
+     * @param queueSize the queue size for a limit
+     * @return the algorithm, with state of its own: give each limiter its own
+     * @throws IllegalArgumentException if an argument is out of range, naming it
+     * @throws NullPointerException if {@code queueSize} is null
+     */
+    static LimitAlgorithm gradient2(int initialLimit, int min, int max, double smoothing, double rttTolerance,
+            int longWindow, IntUnaryOperator queueSize) {
+        Objects.requireNonNull(queueSize, "queueSize");
+        return newGradient2(initialLimit, min, max, smoothing, rttTolerance, longWindow, 0, queueSize);
+    }
+
+    private static LimitAlgorithm newGradient2(int initialLimit, int min, int max, double smoothing, double rttTolerance,
+            int longWindow, int queueSize, IntUnaryOperator queueSizeFunction) {
+        checkBounds(initialLimit, min, max);
+        if (!(smoothing > 0 && smoothing <= 1)) {
+            throw new IllegalArgumentException("smoothing must be in (0, 1]: " + smoothing);
+        }
+        if (!(rttTolerance >= 1) || Double.isInfinite(rttTolerance)) {
+            throw new IllegalArgumentException("rttTolerance must be at least 1 and finite: " + rttTolerance);
+        }
+        if (longWindow < 1) {
+            throw new IllegalArgumentException("longWindow must be at least 1: " + longWindow);
+        }
+        return new Gradient2Limit(initialLimit, min, max, smoothing, rttTolerance, longWindow, queueSize,
+                queueSizeFunction);
+    }
+
     private static void checkBounds(int initialLimit, int min, int max) {
         if (min < 1) {
             throw new IllegalArgumentException("min must be at least 1: " + min);
@@ -149,5 +248,115 @@ final class VegasLimit implements LimitAlgorithm {
     @Override
     public String toString() {
         return "Vegas[" + min + ".." + max + "]";
+    }
+}
+
+/**
+ * Gradient2, after concurrency-limits' {@code Gradient2Limit} (0.5.4), step for step and in the same
+ * floating-point order, so that fed the same samples it computes the same limits. Not thread-safe:
+ * the limiter serialises updates.
+ */
+final class Gradient2Limit implements LimitAlgorithm {
+    static final double DEFAULT_SMOOTHING = 0.2;
+    static final double DEFAULT_RTT_TOLERANCE = 1.5;
+    static final int DEFAULT_LONG_WINDOW = 600;
+    static final int DEFAULT_QUEUE_SIZE = 4;
+    /** Samples averaged plainly before the long RTT becomes an exponential average (concurrency-limits: 10). */
+    static final int WARMUP = 10;
+    /** What the long RTT is multiplied by while it exceeds twice the short RTT (concurrency-limits: 0.95). */
+    static final double DECAY = 0.95;
+
+    private final int initialLimit;
+    private final int min;
+    private final int max;
+    private final double smoothing;
+    private final double rttTolerance;
+    private final int longWindow;
+    /** The long RTT's exponential weight of a new sample, {@code 2 / (longWindow + 1)}. */
+    private final double longFactor;
+    private final int queueSize;
+    /** The queue size as a function of the limit, or null for the constant {@link #queueSize}. */
+    private final IntUnaryOperator queueSizeFunction;
+    private double estimate;
+    private double longRtt;
+    private double warmupSum;
+    private int warmupCount;
+    private boolean functionFailed;
+
+    Gradient2Limit(int initialLimit, int min, int max, double smoothing, double rttTolerance, int longWindow,
+            int queueSize, IntUnaryOperator queueSizeFunction) {
+        this.initialLimit = initialLimit;
+        this.min = min;
+        this.max = max;
+        this.smoothing = smoothing;
+        this.rttTolerance = rttTolerance;
+        this.longWindow = longWindow;
+        this.longFactor = 2.0 / (longWindow + 1.0);
+        this.queueSize = queueSize;
+        this.queueSizeFunction = queueSizeFunction;
+        this.estimate = initialLimit;
+    }
+
+    @Override
+    public int initialLimit() {
+        return initialLimit;
+    }
+
+    @Override
+    public int update(int limit, long rttNanos, int inFlight, boolean dropped) {
+        double current = estimate;
+        if (rttNanos <= 0) {
+            return (int) current;
+        }
+        double shortRtt = rttNanos;
+        double longRtt = addLongSample(shortRtt);
+        if (longRtt / shortRtt > 2) {
+            this.longRtt = this.longRtt * DECAY;
+        }
+        if (inFlight < current / 2) {
+            return (int) current;
+        }
+        int queue = queueSizeFunction == null ? queueSize : queueSizeOf((int) current);
+        if (queue < 0) {
+            return (int) current;
+        }
+        double gradient = Math.max(0.5, Math.min(1.0, rttTolerance * longRtt / shortRtt));
+        double next = current * gradient + queue;
+        next = current * (1 - smoothing) + next * smoothing;
+        estimate = Math.max(min, Math.min(max, next));
+        return (int) estimate;
+    }
+
+    /** Adds a sample to the long RTT: the mean of the first {@link #WARMUP}, then an exponential average. */
+    private double addLongSample(double rtt) {
+        if (warmupCount < WARMUP) {
+            warmupCount++;
+            warmupSum += rtt;
+            longRtt = warmupSum / warmupCount;
+        } else {
+            longRtt = longRtt * (1 - longFactor) + rtt * longFactor;
+        }
+        return longRtt;
+    }
+
+    /** The user's queue size for {@code limit}, at least 0; -1 if the function threw (logged the first time). */
+    private int queueSizeOf(int limit) {
+        try {
+            return Math.max(0, queueSizeFunction.applyAsInt(limit));
+        } catch (Throwable e) {
+            if (!functionFailed) {
+                functionFailed = true;
+                Callbacks.failed(null, e, "Gradient2's queue size function (for limit " + limit
+                        + "; its samples are skipped, later failures not logged)");
+            }
+            return -1;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Gradient2[" + min + ".." + max + ", smoothing " + smoothing + ", rttTolerance " + rttTolerance
+                + ", longWindow " + longWindow + ", queueSize " + (queueSizeFunction == null ? queueSize : queueSizeFunction)
+                + "]";
     }
 }

@@ -249,12 +249,17 @@ final class RegistryConfig {
         all.put(Kind.BULKHEAD, bh);
 
         Map<String, Prop> al = new LinkedHashMap<>();
-        al.put("algorithm", choice("aimd", "vegas"));
+        al.put("algorithm", choice("aimd", "vegas", "gradient2"));
         al.put("initial-limit", prop(INT));
         al.put("min-limit", prop(INT));
         al.put("max-limit", prop(INT));
         al.put("backoff-ratio", prop(FRACTION).needing(needsChoice("algorithm", "aimd", "aimd")));
         al.put("timeout", prop(DURATION).needing(needsChoice("algorithm", "aimd", "aimd")));
+        Need gradient2 = needsChoice("algorithm", "gradient2", "aimd");
+        al.put("smoothing", prop(FRACTION).needing(gradient2));
+        al.put("rtt-tolerance", prop(NUMBER).needing(gradient2));
+        al.put("long-window", prop(INT).needing(gradient2));
+        al.put("queue-size", prop(INT).needing(gradient2));
         all.put(Kind.ADAPTIVE_LIMITER, al);
 
         Map<String, Prop> rt = new LinkedHashMap<>();
@@ -322,6 +327,10 @@ final class RegistryConfig {
             case "adaptivelimiter.max-limit" -> atLeast(v, 1);
             case "adaptivelimiter.backoff-ratio" -> LimitAlgorithm.aimd(1, 1, 1, (Double) v, SECOND);
             case "adaptivelimiter.timeout" -> LimitAlgorithm.aimd(1, 1, 1, 0.5, (Duration) v);
+            case "adaptivelimiter.smoothing" -> LimitAlgorithm.gradient2(1, 1, 1, (Double) v, 1.5, 1, 0);
+            case "adaptivelimiter.rtt-tolerance" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, (Double) v, 1, 0);
+            case "adaptivelimiter.long-window" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, 1.5, (Integer) v, 0);
+            case "adaptivelimiter.queue-size" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, 1.5, 1, (Integer) v);
             case "retry.max-attempts" -> Retry.builder(CHECK).maxAttempts((Integer) v);
             case "retry.backoff-delay" -> Backoff.fixed((Duration) v);
             case "retry.backoff-initial" -> Backoff.exponential((Duration) v, 1.0, (Duration) v);
@@ -684,8 +693,11 @@ final class RegistryConfig {
                 int min = orElse(s, "min-limit", 1);
                 int max = orElse(s, "max-limit", Math.max(200, min));
                 int initial = orElse(s, "initial-limit", Math.max(min, Math.min(20, max)));
-                LimitAlgorithm algorithm = "vegas".equals(optional(s, "algorithm", String.class))
-                        ? LimitAlgorithm.vegas(initial, min, max)
+                String chosen = optional(s, "algorithm", String.class);
+                LimitAlgorithm algorithm = "vegas".equals(chosen) ? LimitAlgorithm.vegas(initial, min, max)
+                        : "gradient2".equals(chosen) ? LimitAlgorithm.gradient2(initial, min, max,
+                                orElse(s, "smoothing", 0.2), orElse(s, "rtt-tolerance", 1.5),
+                                orElse(s, "long-window", 600), orElse(s, "queue-size", 4))
                         : LimitAlgorithm.aimd(initial, min, max, orElse(s, "backoff-ratio", 0.9),
                                 orElse(s, "timeout", Duration.ofSeconds(5)));
                 AdaptiveLimiter.Builder b = AdaptiveLimiter.builder(name).algorithm(algorithm);

@@ -88,13 +88,17 @@ import java.util.function.Consumer;
  * <tr><td>{@code record-exceptions}: the only exception classes that are failures (others are successes)</td><td>{@code isSuccessful}</td><td>every exception</td></tr>
  * <tr><td rowspan="2">bulkhead</td><td>{@code max-concurrent} (required; reloadable)</td><td>{@code maxConcurrent}</td><td>-</td></tr>
  * <tr><td>{@code max-wait}</td><td>{@code maxWait}</td><td>0</td></tr>
- * <tr><td rowspan="6">adaptivelimiter</td><td>{@code algorithm}: {@code aimd} or {@code vegas}</td>
- *     <td>{@code LimitAlgorithm.aimd}/{@code vegas}</td><td>aimd</td></tr>
- * <tr><td>{@code initial-limit}</td><td>both</td><td>20, within [min, max]</td></tr>
- * <tr><td>{@code min-limit}</td><td>both</td><td>1</td></tr>
- * <tr><td>{@code max-limit}</td><td>both</td><td>200</td></tr>
+ * <tr><td rowspan="10">adaptivelimiter</td><td>{@code algorithm}: {@code aimd}, {@code vegas} or {@code gradient2}</td>
+ *     <td>{@code LimitAlgorithm.aimd}/{@code vegas}/{@code gradient2}</td><td>aimd</td></tr>
+ * <tr><td>{@code initial-limit}</td><td>all</td><td>20, within [min, max]</td></tr>
+ * <tr><td>{@code min-limit}</td><td>all</td><td>1</td></tr>
+ * <tr><td>{@code max-limit}</td><td>all</td><td>200</td></tr>
  * <tr><td>{@code backoff-ratio} (ratio or percentage; aimd)</td><td>{@code aimd}</td><td>0.9</td></tr>
  * <tr><td>{@code timeout} (aimd)</td><td>{@code aimd}</td><td>5s</td></tr>
+ * <tr><td>{@code smoothing} (ratio or percentage; gradient2)</td><td>{@code gradient2}</td><td>0.2</td></tr>
+ * <tr><td>{@code rtt-tolerance} (gradient2)</td><td>{@code gradient2}</td><td>1.5</td></tr>
+ * <tr><td>{@code long-window} (samples; gradient2)</td><td>{@code gradient2}</td><td>600</td></tr>
+ * <tr><td>{@code queue-size} (gradient2)</td><td>{@code gradient2}</td><td>4</td></tr>
  * <tr><td rowspan="13">retry</td><td>{@code max-attempts} (the first included)</td><td>{@code maxAttempts}</td><td>3</td></tr>
  * <tr><td>{@code backoff}: {@code exponential} or {@code fixed}</td><td>{@code backoff}</td><td>exponential</td></tr>
  * <tr><td>{@code backoff-delay} (fixed; then required)</td><td>{@code Backoff.fixed}</td><td>-</td></tr>

@@ -63,6 +63,33 @@ class AdaptiveLimiterTest {
     }
 
     @Test
+    void gradient2LimitFallsWhenLatencyRisesRecoversWhenItDropsAndTakesASustainedRiseAsTheNewNormal() {
+        AdaptiveLimiter l = AdaptiveLimiter.builder("gradient2")
+                .algorithm(LimitAlgorithm.gradient2(20, 2, 100)).ticker(ticker).build();
+        simulate(l, 30, 10, false);
+        int healthy = l.limit();
+        assertEquals(100, healthy, "grows while latency holds");
+        simulate(l, 5, 50, false);
+        int overloaded = l.limit();
+        assertTrue(overloaded < healthy / 2, "falls as latency rises: " + healthy + " -> " + overloaded);
+        simulate(l, 30, 10, false);
+        int recovered = l.limit();
+        assertTrue(recovered > overloaded * 2, "recovers when latency drops: " + overloaded + " -> " + recovered);
+        simulate(l, 5, 50, false);
+        int again = l.limit();
+        assertTrue(again < recovered / 2, "falls again: " + recovered + " -> " + again);
+        // The long-term RTT follows a rise that lasts (over some 600 samples): the limit grows back.
+        simulate(l, 100, 50, false);
+        assertTrue(l.limit() > again * 2, "a lasting latency is the new normal: " + again + " -> " + l.limit());
+        int settled = l.limit();
+        simulate(l, 1, 50, true);
+        assertTrue(l.limit() >= settled, "a drop counts through its round trip, here the usual one: " + settled
+                + " -> " + l.limit());
+        simulate(l, 1, 500, true);
+        assertTrue(l.limit() < settled, "timeouts lower the limit: " + settled + " -> " + l.limit());
+    }
+
+    @Test
     void aimdLimitFallsOnSlowCallsAndDropsAndRecovers() {
         AdaptiveLimiter l = AdaptiveLimiter.builder("aimd")
                 .algorithm(LimitAlgorithm.aimd(10, 1, 100, 0.9, Duration.ofMillis(30))).ticker(ticker).build();

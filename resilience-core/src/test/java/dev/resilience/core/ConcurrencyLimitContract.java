@@ -181,3 +181,34 @@ class AdaptiveLimiterContractTest extends ConcurrencyLimitContract {
         };
     }
 }
+
+/** The contract with Gradient2 moving the limit below its start (system ticker, real round trips). */
+class AdaptiveLimiterGradient2ContractTest extends ConcurrencyLimitContract {
+    @Override
+    Guard newGuard(int limit) {
+        AdaptiveLimiter l = AdaptiveLimiter.builder("contract-gradient2")
+                .algorithm(LimitAlgorithm.gradient2(limit, 1, limit)).build();
+        return new Guard() {
+            @Override
+            public <T> T call(java.util.concurrent.Callable<T> task) throws Exception {
+                return l.call(task);
+            }
+
+            @Override
+            public <T> java.util.concurrent.CompletionStage<T> callAsync(
+                    java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<T>> task) {
+                return l.callAsync(task);
+            }
+
+            @Override
+            public int inFlight() {
+                return l.inFlight();
+            }
+
+            @Override
+            public int limit() {
+                return l.limit();
+            }
+        };
+    }
+}

@@ -242,6 +242,70 @@ class ResilienceRegistryTest {
     }
 
     @Test
+    void aGradient2AdaptiveLimiterAsConfigured() {
+        ResilienceRegistry registry = registry(Map.of(
+                "resilience.adaptivelimiter.g.algorithm", "Gradient2",
+                "resilience.adaptivelimiter.g.initial-limit", "10",
+                "resilience.adaptivelimiter.g.min-limit", "2",
+                "resilience.adaptivelimiter.g.smoothing", "50%",
+                "resilience.adaptivelimiter.g.rtt-tolerance", "1",
+                "resilience.adaptivelimiter.g.long-window", "100",
+                "resilience.adaptivelimiter.g.queue-size", "2",
+                "resilience.adaptivelimiter.d.algorithm", "gradient2"));
+        AdaptiveLimiter g = registry.adaptiveLimiter("g");
+        assertEquals(10, g.limit());
+        assertTrue(g.toString().contains("Gradient2[2..200, smoothing 0.5, rttTolerance 1.0, longWindow 100, queueSize 2]"),
+                g.toString());
+        Permit[] permits = new Permit[10];
+        for (int i = 0; i < permits.length; i++) {
+            permits[i] = g.tryAcquire();
+        }
+        ticker.advance(10 * MS);
+        permits[0].onSuccess();
+        assertEquals(11, g.limit(), "a busy sample at a steady round trip adds smoothing x queue-size: 10 + 0.5 x 2");
+        for (int i = 1; i < permits.length; i++) {
+            permits[i].release();
+        }
+        assertTrue(registry.adaptiveLimiter("d").toString().contains(
+                "Gradient2[1..200, smoothing 0.2, rttTolerance 1.5, longWindow 600, queueSize 4]"),
+                "concurrency-limits' defaults, with the registry's limits: " + registry.adaptiveLimiter("d"));
+    }
+
+    @Test
+    void gradient2PropertiesAreCheckedAndApplyOnlyToGradient2() {
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> ResilienceRegistry.of(Map.ofEntries(
+                Map.entry("resilience.adaptivelimiter.a.smoothing", "0.2"),          // the algorithm is aimd by default
+                Map.entry("resilience.adaptivelimiter.v.algorithm", "vegas"),
+                Map.entry("resilience.adaptivelimiter.v.queue-size", "4"),           // not with vegas
+                Map.entry("resilience.adaptivelimiter.g.algorithm", "gradient2"),
+                Map.entry("resilience.adaptivelimiter.g.smoothing", "0"),
+                Map.entry("resilience.adaptivelimiter.g.rtt-tolerance", "0.5"),
+                Map.entry("resilience.adaptivelimiter.g.long-window", "0"),
+                Map.entry("resilience.adaptivelimiter.g.queue-size", "-1"),
+                Map.entry("resilience.adaptivelimiter.h.algorithm", "gradient2"),
+                Map.entry("resilience.adaptivelimiter.h.backoff-ratio", "0.5"),      // aimd's
+                Map.entry("resilience.adaptivelimiter.t.algorithm", "gradient"))));
+        List<String> messages = e.problems().stream().map(Problem::toString).toList();
+        assertTrue(messages.contains("resilience.adaptivelimiter.a.smoothing=0.2: applies only with algorithm=gradient2"
+                + " (here algorithm is aimd)"), messages.toString());
+        assertTrue(messages.contains("resilience.adaptivelimiter.v.queue-size=4: applies only with algorithm=gradient2"
+                + " (here algorithm is vegas)"), messages.toString());
+        assertTrue(messages.contains("resilience.adaptivelimiter.h.backoff-ratio=0.5: applies only with algorithm=aimd"
+                + " (here algorithm is gradient2)"), messages.toString());
+        assertTrue(problem(e, "resilience.adaptivelimiter.g.smoothing").message().contains("smoothing must be in (0, 1]"),
+                "the algorithm's own check: " + messages);
+        assertTrue(problem(e, "resilience.adaptivelimiter.g.rtt-tolerance").message().contains("rttTolerance must be at least 1"),
+                messages.toString());
+        assertTrue(problem(e, "resilience.adaptivelimiter.g.long-window").message().contains("longWindow must be at least 1"),
+                messages.toString());
+        assertTrue(problem(e, "resilience.adaptivelimiter.g.queue-size").message().contains("queueSize must not be negative"),
+                messages.toString());
+        assertTrue(problem(e, "resilience.adaptivelimiter.t.algorithm").message().contains("did you mean gradient2?"),
+                messages.toString());
+        assertEquals(8, e.problems().size(), messages.toString());
+    }
+
+    @Test
     void aDefaultThatDoesNotApplyToAnInstancesChoiceIsNotInherited() throws Exception {
         ResilienceRegistry registry = registry(Map.of(
                 "resilience.retry.default.backoff-initial", "10ms",

@@ -35,6 +35,7 @@ final class RegistryConfig {
     enum Kind {
         RATE_LIMITER("ratelimiter", Policy.Kind.RATE_LIMITER),
         CIRCUIT_BREAKER("circuitbreaker", Policy.Kind.CIRCUIT_BREAKER),
+        THROTTLE("throttle", Policy.Kind.CIRCUIT_BREAKER),
         BULKHEAD("bulkhead", Policy.Kind.CONCURRENCY_LIMIT),
         ADAPTIVE_LIMITER("adaptivelimiter", Policy.Kind.CONCURRENCY_LIMIT),
         RETRY("retry", Policy.Kind.RETRY),
@@ -243,6 +244,19 @@ final class RegistryConfig {
         cb.put("record-exceptions", prop(EXCEPTIONS));
         all.put(Kind.CIRCUIT_BREAKER, cb);
 
+        Map<String, Prop> th = new LinkedHashMap<>();
+        th.put("k", prop(NUMBER));
+        th.put("min-k", prop(NUMBER));
+        th.put("protection", prop(INT));
+        th.put("window", prop(DURATION));
+        th.put("window-buckets", prop(INT));
+        th.put("forced-pass-interval", prop(DURATION));
+        th.put("recovery-scaling", prop(BOOL));
+        th.put("count-dropped-calls", prop(BOOL));
+        th.put("ignore-exceptions", prop(EXCEPTIONS));
+        th.put("record-exceptions", prop(EXCEPTIONS));
+        all.put(Kind.THROTTLE, th);
+
         Map<String, Prop> bh = new LinkedHashMap<>();
         bh.put("max-concurrent", prop(INT));
         bh.put("max-wait", prop(DURATION));
@@ -320,6 +334,12 @@ final class RegistryConfig {
             case "circuitbreaker.time-window-bucket" -> CircuitBreaker.builder(CHECK).timeWindow((Duration) v, (Duration) v);
             case "circuitbreaker.ignore-exceptions" -> { }
             case "circuitbreaker.record-exceptions" -> { }
+            case "throttle.k" -> AdaptiveThrottle.builder(CHECK).k((Double) v);
+            case "throttle.min-k" -> AdaptiveThrottle.builder(CHECK).lowerKWhileFailing((Double) v);
+            case "throttle.protection" -> AdaptiveThrottle.builder(CHECK).protection((Integer) v);
+            case "throttle.window" -> AdaptiveThrottle.builder(CHECK).window((Duration) v, 1);
+            case "throttle.window-buckets" -> AdaptiveThrottle.builder(CHECK).window(Duration.ofDays(1), (Integer) v);
+            case "throttle.forced-pass-interval" -> AdaptiveThrottle.builder(CHECK).forcedPassInterval((Duration) v);
             case "bulkhead.max-concurrent" -> Bulkhead.builder(CHECK).maxConcurrent((Integer) v);
             case "bulkhead.max-wait" -> Bulkhead.builder(CHECK).maxWait((Duration) v);
             case "adaptivelimiter.initial-limit" -> atLeast(v, 1);
@@ -567,7 +587,7 @@ final class RegistryConfig {
             if (refs.isEmpty()) {
                 problems.add(new Problem(prefix(Kind.PIPELINE, name) + ".policies", "",
                         "pipeline '" + name + "' has no policies: set this key, or configure a retry, circuitbreaker,"
-                                + " ratelimiter, timeout, bulkhead or adaptivelimiter named '" + name + "'"));
+                                + " throttle, ratelimiter, timeout, bulkhead or adaptivelimiter named '" + name + "'"));
             }
         }
         if (!problems.isEmpty()) {
@@ -594,7 +614,7 @@ final class RegistryConfig {
                 why = "an empty entry";
             } else if (kind == null) {
                 why = "unknown policy kind '" + kindKey + "'" + ConfigValues.suggestion(kindKey, Kind.keys())
-                        + "; use retry, circuitbreaker, ratelimiter, timeout, bulkhead or adaptivelimiter";
+                        + "; use retry, circuitbreaker, throttle, ratelimiter, timeout, bulkhead or adaptivelimiter";
             } else if (kind == Kind.PIPELINE) {
                 why = "a pipeline cannot hold a pipeline";
             } else if (name.isEmpty()) {
@@ -703,6 +723,8 @@ final class RegistryConfig {
                 AdaptiveLimiter.Builder b = AdaptiveLimiter.builder(name).algorithm(algorithm);
                 return (ticker == null ? b : b.ticker(ticker)).build();
             }
+            case THROTTLE:
+                return throttle(name, s, ticker);
             case RETRY:
                 return retry(name, s, ticker);
             case TIMEOUT: {
@@ -764,6 +786,43 @@ final class RegistryConfig {
         if (timeWindow != null) {
             b.timeWindow(timeWindow, orElse(s, "time-window-bucket", SECOND));
         }
+        List<Class<? extends Throwable>> ignored = exceptions(s, "ignore-exceptions");
+        if (ignored != null) {
+            Predicate<Throwable> defaults = CircuitBreaker.defaultExclusions();
+            b.isExcluded(e -> defaults.test(e) || ConfigValues.instanceOfAny(e, ignored));
+        }
+        List<Class<? extends Throwable>> recorded = exceptions(s, "record-exceptions");
+        if (recorded != null) {
+            b.isSuccessful(e -> !ConfigValues.instanceOfAny(e, recorded));
+        }
+        return (ticker == null ? b : b.ticker(ticker)).build();
+    }
+
+    private static AdaptiveThrottle throttle(String name, Map<String, Setting> s, Ticker ticker) {
+        AdaptiveThrottle.Builder b = AdaptiveThrottle.builder(name);
+        Double k = optional(s, "k", Double.class);
+        if (k != null) {
+            b.k(k);
+        }
+        Double minK = optional(s, "min-k", Double.class);
+        if (minK != null) {
+            b.lowerKWhileFailing(minK);
+        }
+        Integer protection = optional(s, "protection", Integer.class);
+        if (protection != null) {
+            b.protection(protection);
+        }
+        Duration window = optional(s, "window", Duration.class);
+        Integer buckets = optional(s, "window-buckets", Integer.class);
+        if (window != null || buckets != null) {
+            b.window(window != null ? window : Duration.ofSeconds(10), buckets != null ? buckets : 40);
+        }
+        Duration forced = optional(s, "forced-pass-interval", Duration.class);
+        if (forced != null) {
+            b.forcedPassInterval(forced);
+        }
+        b.recoveryScaling(orElse(s, "recovery-scaling", true));
+        b.countDroppedCalls(orElse(s, "count-dropped-calls", true));
         List<Class<? extends Throwable>> ignored = exceptions(s, "ignore-exceptions");
         if (ignored != null) {
             Predicate<Throwable> defaults = CircuitBreaker.defaultExclusions();

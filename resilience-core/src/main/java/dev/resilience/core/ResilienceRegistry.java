@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * Named {@link RateLimiter}s, {@link CircuitBreaker}s, {@link Bulkhead}s, {@link AdaptiveLimiter}s,
+ * Named {@link RateLimiter}s, {@link CircuitBreaker}s, {@link AdaptiveThrottle}s, {@link Bulkhead}s, {@link AdaptiveLimiter}s,
  * {@link Retry}s, {@link Timeout}s and {@link Pipeline}s built from flat configuration: a
  * {@code Map<String, String>} or {@link Properties}, such as a {@code .properties} file, system
  * properties or a framework's whole environment (keys outside {@code resilience.} are ignored).
@@ -86,6 +86,16 @@ import java.util.function.Consumer;
  * <tr><td>{@code interval-bucket} (with {@code interval})</td><td>{@code interval}</td><td>none</td></tr>
  * <tr><td>{@code ignore-exceptions}: exception classes that count neither way</td><td>{@code isExcluded} (with the defaults)</td><td>none</td></tr>
  * <tr><td>{@code record-exceptions}: the only exception classes that are failures (others are successes)</td><td>{@code isSuccessful}</td><td>every exception</td></tr>
+ * <tr><td rowspan="10">throttle ({@link AdaptiveThrottle})</td><td>{@code k}</td><td>{@code k}</td><td>1.5</td></tr>
+ * <tr><td>{@code min-k}: lowers K towards it while recent buckets only fail</td><td>{@code lowerKWhileFailing}</td><td>off</td></tr>
+ * <tr><td>{@code protection}</td><td>{@code protection}</td><td>5</td></tr>
+ * <tr><td>{@code window}</td><td>{@code window}</td><td>10s</td></tr>
+ * <tr><td>{@code window-buckets}</td><td>{@code window}</td><td>40</td></tr>
+ * <tr><td>{@code forced-pass-interval}</td><td>{@code forcedPassInterval}</td><td>1s</td></tr>
+ * <tr><td>{@code recovery-scaling}</td><td>{@code recoveryScaling}</td><td>true</td></tr>
+ * <tr><td>{@code count-dropped-calls}</td><td>{@code countDroppedCalls}</td><td>true</td></tr>
+ * <tr><td>{@code ignore-exceptions}: exception classes that count neither way</td><td>{@code isExcluded} (with the defaults)</td><td>none</td></tr>
+ * <tr><td>{@code record-exceptions}: the only exception classes that are failures (others are accepts)</td><td>{@code isSuccessful}</td><td>every exception</td></tr>
  * <tr><td rowspan="2">bulkhead</td><td>{@code max-concurrent} (required; reloadable)</td><td>{@code maxConcurrent}</td><td>-</td></tr>
  * <tr><td>{@code max-wait}</td><td>{@code maxWait}</td><td>0</td></tr>
  * <tr><td rowspan="10">adaptivelimiter</td><td>{@code algorithm}: {@code aimd}, {@code vegas} or {@code gradient2}</td>
@@ -137,8 +147,8 @@ import java.util.function.Consumer;
  * named like the pipeline, configured or not, which lets {@code resilience.pipeline.default.policies}
  * give every pipeline the same shape. Without {@code policies} (its own or the default's), a
  * pipeline holds the kinds configured under its name, in {@link Pipeline#DEFAULT_ORDER}. Kinds:
- * {@code retry}, {@code circuitbreaker}, {@code ratelimiter}, {@code timeout}, {@code bulkhead},
- * {@code adaptivelimiter}, each at most once.
+ * {@code retry}, {@code circuitbreaker}, {@code throttle}, {@code ratelimiter}, {@code timeout},
+ * {@code bulkhead}, {@code adaptivelimiter}, each at most once.
  *
  * <p><b>Validation.</b> {@link #of(Map)}, {@link #of(Properties)} and {@link Builder#build()}
  * validate the whole configuration at once: every key's kind and property (with a suggestion for a
@@ -267,6 +277,16 @@ public final class ResilienceRegistry {
     }
 
     /**
+     * The client-side throttle {@code name}, built on first request.
+     *
+     * @throws ConfigurationException if it cannot be built
+     * @throws NullPointerException if {@code name} is null
+     */
+    public AdaptiveThrottle adaptiveThrottle(String name) {
+        return (AdaptiveThrottle) get(Kind.THROTTLE, name);
+    }
+
+    /**
      * The bulkhead {@code name}, built on first request.
      *
      * @throws ConfigurationException if it cannot be built (a required property has no value)
@@ -322,7 +342,7 @@ public final class ResilienceRegistry {
 
     /**
      * The instances of {@code type} built so far, by name: {@code RateLimiter.class},
-     * {@code CircuitBreaker.class}, {@code Bulkhead.class}, {@code AdaptiveLimiter.class},
+     * {@code CircuitBreaker.class}, {@code AdaptiveThrottle.class}, {@code Bulkhead.class}, {@code AdaptiveLimiter.class},
      * {@code Retry.class}, {@code Timeout.class} or {@code Pipeline.class}. A snapshot, sorted by name.
      *
      * @param <T> the type of instance
@@ -356,6 +376,8 @@ public final class ResilienceRegistry {
             return Kind.RATE_LIMITER;
         } else if (type == CircuitBreaker.class) {
             return Kind.CIRCUIT_BREAKER;
+        } else if (type == AdaptiveThrottle.class) {
+            return Kind.THROTTLE;
         } else if (type == Bulkhead.class) {
             return Kind.BULKHEAD;
         } else if (type == AdaptiveLimiter.class) {
@@ -367,8 +389,8 @@ public final class ResilienceRegistry {
         } else if (type == Pipeline.class) {
             return Kind.PIPELINE;
         }
-        throw new IllegalArgumentException("type must be RateLimiter, CircuitBreaker, Bulkhead, AdaptiveLimiter,"
-                + " Retry, Timeout or Pipeline: " + type.getName());
+        throw new IllegalArgumentException("type must be RateLimiter, CircuitBreaker, AdaptiveThrottle, Bulkhead,"
+                + " AdaptiveLimiter, Retry, Timeout or Pipeline: " + type.getName());
     }
 
     /**
@@ -488,6 +510,7 @@ public final class ResilienceRegistry {
             switch (ref.kind()) {
                 case RETRY -> b.add(retry(ref.name()));
                 case CIRCUIT_BREAKER -> b.add(circuitBreaker(ref.name()));
+                case THROTTLE -> b.add(adaptiveThrottle(ref.name()));
                 case RATE_LIMITER -> b.add(rateLimiter(ref.name()));
                 case TIMEOUT -> b.add(timeout(ref.name()));
                 case BULKHEAD -> b.add(bulkhead(ref.name()));

@@ -242,6 +242,47 @@ class ResilienceRegistryTest {
     }
 
     @Test
+    void anAdaptiveThrottleAsConfiguredAndInAPipeline() throws Exception {
+        ResilienceRegistry registry = registry(Map.of(
+                "resilience.throttle.quotes.k", "2",
+                "resilience.throttle.quotes.protection", "0",
+                "resilience.throttle.quotes.window", "1s",
+                "resilience.throttle.quotes.window-buckets", "10",
+                "resilience.throttle.quotes.recovery-scaling", "false",
+                "resilience.throttle.quotes.record-exceptions", "java.io.IOException",
+                "resilience.retry.quotes.max-attempts", "2",
+                "resilience.retry.quotes.backoff", "fixed",
+                "resilience.retry.quotes.backoff-delay", "0"));
+        AdaptiveThrottle t = registry.adaptiveThrottle("quotes");
+        assertSame(t, registry.adaptiveThrottle("quotes"));
+        assertEquals(Policy.Kind.CIRCUIT_BREAKER, t.kind());
+        assertTrue(t.toString().contains("K 2.0, protection 0"), t.toString());
+        t.tryAcquire().onFailure(new IllegalStateException("not recorded: an accept"));
+        t.tryAcquire().onFailure(new java.io.IOException("recorded"));
+        assertEquals(new AdaptiveThrottle.Stats(2, 1, 1, 0.0), t.stats());
+        ticker.advance(2_000 * MS);
+        assertEquals(0, t.stats().requests(), "a 1 s window");
+        Pipeline<String> p = registry.pipeline("quotes");
+        assertEquals(List.of(Policy.Kind.RETRY, Policy.Kind.CIRCUIT_BREAKER), p.kinds());
+        assertEquals("ok", p.call(() -> "ok"));
+        assertEquals(Set.of("quotes"), registry.configuredNames(AdaptiveThrottle.class));
+        assertSame(t, registry.instances(AdaptiveThrottle.class).get("quotes"));
+
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> registry(Map.of(
+                "resilience.throttle.a.k", "0.5",
+                "resilience.throttle.a.min-k", "3",
+                "resilience.throttle.b.window-buckets", "0",
+                "resilience.throttle.c.protection", "-1",
+                "resilience.throttle.d.min-k", "1.8",
+                "resilience.throttle.d.k", "1.2",
+                "resilience.throttle.e.forced-pass-interval", "0")));
+        List<String> keys = e.problems().stream().map(ConfigurationException.Problem::key).toList();
+        assertTrue(keys.containsAll(List.of("resilience.throttle.a.k", "resilience.throttle.b.window-buckets",
+                "resilience.throttle.c.protection", "resilience.throttle.d", "resilience.throttle.e.forced-pass-interval")),
+                e.getMessage());
+    }
+
+    @Test
     void aGradient2AdaptiveLimiterAsConfigured() {
         ResilienceRegistry registry = registry(Map.of(
                 "resilience.adaptivelimiter.g.algorithm", "Gradient2",

@@ -1,6 +1,7 @@
 package dev.resilience.spring;
 
 import dev.resilience.core.AdaptiveLimiter;
+import dev.resilience.core.AdaptiveThrottle;
 import dev.resilience.core.Bulkhead;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.Pipeline;
@@ -44,6 +45,11 @@ public class ResilienceEndpoint {
     public Map<String, Object> instances() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("circuitBreakers", map(registry.instances(CircuitBreaker.class), ResilienceEndpoint::breaker));
+        out.put("throttles", map(registry.instances(AdaptiveThrottle.class), t -> {
+            AdaptiveThrottle.Stats st = t.stats();
+            return Map.of("dropRatio", st.dropRatio(), "requests", st.requests(), "accepts", st.accepts(),
+                    "failures", st.failures());
+        }));
         out.put("rateLimiters", map(registry.instances(RateLimiter.class), l -> Map.of(
                 "rate", l.rate(), "burst", l.burst(), "tokens", l.tokens())));
         out.put("bulkheads", map(registry.instances(Bulkhead.class), b -> Map.of(

@@ -17,6 +17,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *
  * @param ratelimiter rate limiters by name
  * @param circuitbreaker circuit breakers by name
+ * @param throttle client-side throttles by name
  * @param bulkhead bulkheads by name
  * @param adaptivelimiter adaptive concurrency limiters by name
  * @param retry retries by name
@@ -27,6 +28,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public record ResilienceInstanceProperties(
         Map<String, RateLimiter> ratelimiter,
         Map<String, CircuitBreaker> circuitbreaker,
+        Map<String, Throttle> throttle,
         Map<String, Bulkhead> bulkhead,
         Map<String, AdaptiveLimiter> adaptivelimiter,
         Map<String, Retry> retry,
@@ -84,17 +86,42 @@ public record ResilienceInstanceProperties(
     }
 
     /**
+     * A client-side throttle (Google SRE's adaptive throttling, go-zero's default breaker): drops
+     * calls with probability {@code (requests - protection - k * accepts) / (requests + 1)}.
+     *
+     * @param k how many times what the dependency accepts the client may send (default 1.5)
+     * @param minK lowers {@code k} towards this while recent buckets only fail (go-zero: 1.1; default off)
+     * @param protection requests of a window never dropped (default 5)
+     * @param window the rolling window (default 10s)
+     * @param windowBuckets its buckets (default 40)
+     * @param forcedPassInterval while dropping, one call passes when none has for this long (default 1s)
+     * @param recoveryScaling drops fade out as recent buckets are all accepts (default true)
+     * @param countDroppedCalls dropped calls count as requests, as the SRE book counts them (default true)
+     * @param ignoreExceptions exception classes that count neither way (besides the caller's cancellation)
+     * @param recordExceptions the only exception classes that count against the dependency (default every exception)
+     */
+    public record Throttle(Double k, Double minK, Integer protection, String window, Integer windowBuckets,
+            String forcedPassInterval, Boolean recoveryScaling, Boolean countDroppedCalls, List<String> ignoreExceptions,
+            List<String> recordExceptions) {
+    }
+
+    /**
      * An adaptive concurrency limiter.
      *
-     * @param algorithm {@code aimd} (default) or {@code vegas}
+     * @param algorithm {@code aimd} (default), {@code vegas} or {@code gradient2} (Netflix concurrency-limits' default)
      * @param initialLimit the first limit (default 20)
      * @param minLimit the lowest limit (default 1)
      * @param maxLimit the highest limit (default 200)
      * @param backoffRatio aimd's decrease factor (default 0.9)
      * @param timeout aimd: a call this slow counts as a drop (default 5s)
+     * @param smoothing gradient2: how much of each new estimate is taken (default 0.2)
+     * @param rttTolerance gradient2: how much slower than the long-term round trip is still fine (default 1.5)
+     * @param longWindow gradient2: samples in the long-term round trip's average (default 600)
+     * @param queueSize gradient2: calls allowed to queue above the estimate (default 4)
      */
     public record AdaptiveLimiter(String algorithm, Integer initialLimit, Integer minLimit, Integer maxLimit,
-            String backoffRatio, String timeout) {
+            String backoffRatio, String timeout, String smoothing, Double rttTolerance, Integer longWindow,
+            Integer queueSize) {
     }
 
     /**

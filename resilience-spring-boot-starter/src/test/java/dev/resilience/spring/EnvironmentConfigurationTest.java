@@ -26,6 +26,7 @@ class EnvironmentConfigurationTest {
         yaml.put("resilience.pipeline.checkout.policies[1]", "circuitbreaker:payments");
         yaml.put("resilience.retry.payments.max-attempts", "${attempts:4}");          // a placeholder
         yaml.put("resilience.bulkhead.payments.max-concurrent", 8);                   // a YAML number
+        yaml.put("resilience.throttle.quotes.forcedPassInterval", "2s");              // the newest kind
         yaml.put("resilience.spring.inbound.enabled", "false");                       // the starter's own
         yaml.put("spring.application.name", "shop");                                  // not ours
         env.getPropertySources().addLast(new MapPropertySource("application.yml", yaml));
@@ -42,10 +43,12 @@ class EnvironmentConfigurationTest {
         assertEquals("retry:payments, circuitbreaker:payments", config.get("resilience.pipeline.checkout.policies"));
         assertEquals("4", config.get("resilience.retry.payments.max-attempts"));
         assertEquals("8", config.get("resilience.bulkhead.payments.max-concurrent"));
+        assertEquals("2s", config.get("resilience.throttle.quotes.forced-pass-interval"));
         assertFalse(config.keySet().stream().anyMatch(k -> k.startsWith("resilience.spring")), config.toString());
         assertEquals(List.of("resilience.bulkhead.payments.max-concurrent", "resilience.circuitbreaker.payments.open-duration",
                 "resilience.circuitbreaker.paymentsapi.open-duration", "resilience.pipeline.checkout.policies", "resilience.ratelimiter.payments.rate",
-                "resilience.retry.payments.max-attempts"), List.copyOf(config.keySet()));
+                "resilience.retry.payments.max-attempts", "resilience.throttle.quotes.forced-pass-interval"),
+                List.copyOf(config.keySet()));
     }
 
     @Test

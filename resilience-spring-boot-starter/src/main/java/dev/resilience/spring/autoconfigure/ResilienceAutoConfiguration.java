@@ -1,6 +1,7 @@
 package dev.resilience.spring.autoconfigure;
 
 import dev.resilience.core.AdaptiveLimiter;
+import dev.resilience.core.AdaptiveThrottle;
 import dev.resilience.core.Bulkhead;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.Pipeline;
@@ -69,8 +70,8 @@ public class ResilienceAutoConfiguration {
     ResilienceRegistry resilienceRegistry(ConfigurableEnvironment environment, CreatedInstances created) {
         ResilienceRegistry registry = ResilienceRegistry.builder()
                 .properties(EnvironmentConfiguration.of(environment)).onCreated(created).build();
-        for (Class<?> kind : List.of(RateLimiter.class, CircuitBreaker.class, Bulkhead.class, AdaptiveLimiter.class,
-                Retry.class, Timeout.class, Pipeline.class)) {
+        for (Class<?> kind : List.of(RateLimiter.class, CircuitBreaker.class, AdaptiveThrottle.class, Bulkhead.class,
+                AdaptiveLimiter.class, Retry.class, Timeout.class, Pipeline.class)) {
             for (String name : registry.configuredNames(kind)) {
                 build(registry, kind, name);
             }
@@ -83,6 +84,8 @@ public class ResilienceAutoConfiguration {
             registry.rateLimiter(name);
         } else if (kind == CircuitBreaker.class) {
             registry.circuitBreaker(name);
+        } else if (kind == AdaptiveThrottle.class) {
+            registry.adaptiveThrottle(name);
         } else if (kind == Bulkhead.class) {
             registry.bulkhead(name);
         } else if (kind == AdaptiveLimiter.class) {

@@ -2,8 +2,8 @@ package dev.resilience.core;
 
 /**
  * The low-level way to use a concurrency-limiting guard without a callback, for hot paths and
- * frameworks: {@link CircuitBreaker#tryAcquire()}, {@link Bulkhead#tryAcquire()} and
- * {@link AdaptiveLimiter#tryAcquire()} all return one.
+ * frameworks: {@link CircuitBreaker#tryAcquire()}, {@link AdaptiveThrottle#tryAcquire()},
+ * {@link Bulkhead#tryAcquire()} and {@link AdaptiveLimiter#tryAcquire()} all return one.
  *
  * <pre>{@code
  * Permit p = guard.tryAcquire();

@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 /**
  * What every guard is to a {@link Pipeline}: something that runs a call, or refuses it, or runs it
  * again. Every policy of this library implements it ({@link RateLimiter}, {@link CircuitBreaker},
- * {@link Retry}, {@link Timeout}, {@link Hedge}, {@link Bulkhead}, {@link AdaptiveLimiter},
+ * {@link AdaptiveThrottle}, {@link Retry}, {@link Timeout}, {@link Hedge}, {@link Bulkhead}, {@link AdaptiveLimiter},
  * {@link FaultInjection}, the Redis limiters); a policy you write composes with them the same way.
  *
  * <p>The synchronous form allocates nothing: a policy receives the pipeline as an {@link Invoker}
@@ -56,7 +56,7 @@ public interface Policy {
         FALLBACK,
         /** Runs failed attempts again ({@link Retry}). */
         RETRY,
-        /** Stops calling a failing dependency ({@link CircuitBreaker}). */
+        /** Stops or thins calls to a failing dependency ({@link CircuitBreaker}, {@link AdaptiveThrottle}). */
         CIRCUIT_BREAKER,
         /** Limits the rate of calls ({@link RateLimiter}, distributed limiters). */
         RATE_LIMITER,

@@ -132,6 +132,12 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         return new Builder();
     }
 
+    /**
+     * Starts the call under a permit of its limiter, or closes it at once; see the class comment.
+     *
+     * @return the handler's listener, wrapped so the permit ends with the call; a listener that
+     *     does nothing for a call closed here
+     */
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
             ServerCallHandler<ReqT, RespT> next) {

@@ -63,7 +63,8 @@ import org.junit.jupiter.api.Test;
  * the server-streaming {@code Stream}) and {@code test.B} with per-method limiters: {@code Call}
  * (fixed 2), {@code Adapt} (AIMD from 10, halving on a drop or a round trip over 1 s, on a manual
  * ticker the handler advances), {@code Leak} and {@code BadStart} (fixed 64, for the permit
- * accounting). A classifier sends calls with {@code x-group: b} to {@code test.B/Call}'s limiter.
+ * accounting). A classifier sends calls with {@code x-group: b} to {@code test.B/Call}'s limiter,
+ * and throws for {@code x-group: boom}.
  * The request string says what the handler does: {@code ok}, {@code hold}, {@code never},
  * {@code status:<CODE>}, {@code advance:<ms>}, {@code throw}.
  */
@@ -134,7 +135,12 @@ class AdaptiveLimitServerInterceptorTest {
                 .method("test.B/Adapt", ADAPT)
                 .method("test.B/Leak", LEAK)
                 .method("test.B/BadStart", LEAK)
-                .classifier((method, headers) -> "b".equals(headers.get(GROUP)) ? B : null)
+                .classifier((method, headers) -> {
+                    if ("boom".equals(headers.get(GROUP))) {
+                        throw new IllegalStateException("provoked in the classifier");
+                    }
+                    return "b".equals(headers.get(GROUP)) ? B : null;
+                })
                 .retryAfter(Duration.ofMillis(1500))
                 .build();
         ServerServiceDefinition a = ServerServiceDefinition.builder("test.A")
@@ -442,6 +448,15 @@ class AdaptiveLimitServerInterceptorTest {
         assertEquals(3, ADAPT.limit(), "INTERNAL is an answer, not overload: a latency sample");
         assertEquals(Status.Code.UNKNOWN, failure(channel, B_ADAPT, "throw"));
         assertEquals(3, ADAPT.limit(), "a handler's bug is no sample");
+    }
+
+    @Test
+    void aClassifierThatThrowsFailsTheCallWithoutTakingASlot() throws Exception {
+        int before = handled(A_CALL);
+        assertEquals(Status.Code.UNKNOWN, failure(withHeader(GROUP, "boom"), A_CALL, "ok"));
+        assertEquals(before, handled(A_CALL));
+        assertEquals(0, A.inFlight());
+        assertEquals("ok", call(channel, A_CALL, "ok"));
     }
 
     // ---------------------------------------------------------------- configuration, without a server

@@ -132,7 +132,7 @@ class AdaptiveLimitFilterTest {
                 .route("/adapt", ADAPT)
                 .route("/leak", LEAK)
                 .defaultLimiter(DEFAULT)
-                .classifier(r -> "b".equals(r.getHeader("x-group")) ? B : null)
+                .classifier(AdaptiveLimitFilterTest::classify)
                 .retryAfter(Duration.ofMillis(1500))
                 .build(), "REQUEST", "ASYNC");
         tomcat.start();
@@ -303,6 +303,15 @@ class AdaptiveLimitFilterTest {
                 }
             }
         }
+    }
+
+    /** {@code x-group: b}: the limiter of {@code /b}; {@code x-group: boom}: a classifier that throws. */
+    private static AdaptiveLimiter classify(HttpServletRequest req) {
+        String group = req.getHeader("x-group");
+        if ("boom".equals(group)) {
+            throw new IllegalStateException("provoked in the classifier");
+        }
+        return "b".equals(group) ? B : null;
     }
 
     private static void count(HttpServletRequest req) {
@@ -479,6 +488,17 @@ class AdaptiveLimitFilterTest {
         assertEquals(2, ADAPT.limit(), "a 500 is an answer, not overload: a latency sample");
         assertEquals(500, RawHttp.get(port, "/adapt/x?throw=runtime").status());
         assertEquals(2, ADAPT.limit(), "a handler's bug is no sample");
+    }
+
+    @Test
+    void aClassifierThatThrowsFailsTheRequestWithoutTakingASlot() throws Exception {
+        int thrown = THROWN.get();
+        int before = handled("a");
+        assertEquals(500, RawHttp.get(port, "/a/x", "x-group: boom").status());
+        assertEquals(thrown + 1, THROWN.get(), "its exception went up the chain");
+        assertEquals(before, handled("a"));
+        assertEquals(0, A.inFlight());
+        assertEquals(200, RawHttp.get(port, "/a/x").status());
     }
 
     // ---------------------------------------------------------------- configuration, without a server

@@ -75,8 +75,8 @@ import java.util.function.BiFunction;
  * retrying. gRPC has no {@code Retry-After}.
  *
  * <p><b>Cost.</b> Per limited call: the permit (one small object), a forwarding call and a
- * forwarding listener; no lock. A rejection allocates its trailers (gRPC's {@link Metadata} is
- * mutable, so it cannot be shared). The classifier, if any, is user code called once per call:
+ * forwarding listener; no lock. A rejection allocates only its trailers (gRPC's {@link Metadata}
+ * is mutable, so it cannot be shared). The classifier, if any, is user code called once per call:
  * if it throws, the call fails as it would in any interceptor that throws (no permit was taken);
  * null means "no opinion".
  */
@@ -91,6 +91,8 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
     private static final Status EXPIRED = Status.DEADLINE_EXCEEDED
             .withDescription("deadline passed before the call could start");
     private static final Status CANCELLED = Status.CANCELLED.withDescription("cancelled before the call could start");
+    /** The listener of a call closed here: it has nothing to hear. */
+    private static final ServerCall.Listener<Object> NOOP = new ServerCall.Listener<>() { };
     /** What a drop is reported as: a timeout, which every limiter counts as a drop. Shared, never thrown. */
     private static final TimeoutException DROP = new TimeoutException("dropped (status or deadline)");
 
@@ -153,14 +155,14 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         Deadline deadline = grpc.getDeadline();
         if (grpc.isCancelled() || (deadline != null && deadline.isExpired())) {
             call.close(deadline != null && deadline.isExpired() ? EXPIRED : CANCELLED, new Metadata());
-            return new ServerCall.Listener<ReqT>() { };
+            return noop();
         }
         Permit permit = limiter.tryAcquire();
         if (!permit.isPermitted()) {
             Metadata trailers = new Metadata();
             trailers.put(RETRY_PUSHBACK, pushback);
             call.close(REJECTED, trailers);
-            return new ServerCall.Listener<ReqT>() { };
+            return noop();
         }
         LimitedCall<ReqT, RespT> limited = new LimitedCall<>(call, permit, drops);
         ServerCall.Listener<ReqT> listener;
@@ -175,6 +177,11 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
             return null;
         }
         return new LimitedListener<>(listener, permit, grpc);
+    }
+
+    @SuppressWarnings("unchecked") // it ignores every message: any type will do
+    private static <ReqT> ServerCall.Listener<ReqT> noop() {
+        return (ServerCall.Listener<ReqT>) NOOP;
     }
 
     /** The call's limiter, or null if it is not limited. */

@@ -35,9 +35,12 @@ import java.util.function.IntPredicate;
  *         .defaultLimiter(AdaptiveLimiter.builder("http").algorithm(LimitAlgorithm.vegas(20, 5, 200)).build())
  *         .route("/search", AdaptiveLimiter.builder("search").algorithm(LimitAlgorithm.vegas(10, 2, 100)).build())
  *         .build();
- * context.addFilter("deadlines", new DeadlineFilter()).addMappingForUrlPatterns(null, false, "/*");
- * context.addFilter("limits", limits).addMappingForUrlPatterns(null, true, "/*");   // after the deadlines
+ * servletContext.addFilter("deadlines", new DeadlineFilter()).addMappingForUrlPatterns(null, false, "/*");
+ * servletContext.addFilter("limits", limits).addMappingForUrlPatterns(null, false, "/*"); // after the deadlines
  * }</pre>
+ *
+ * <p>The limiters are objects, so the filter is registered as an instance (as above, or with
+ * Spring's {@code FilterRegistrationBean}); it has no {@code web.xml} form.
  *
  * <p><b>Groups.</b> Each request is counted against one limiter, found in this order: the
  * {@linkplain Builder#classifier classifier}'s answer if it gives one, else the limiter of the

@@ -38,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -64,6 +65,8 @@ class AdaptiveLimitFilterTest {
 
     /** Tomcat's start-up lines would bury the test output. Held so the setting stays. */
     private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");
+    /** Async streams whose writes failed because the client had gone. */
+    private static final AtomicInteger STREAM_BROKEN = new AtomicInteger();
     /** What the handlers threw, as the outermost filter caught it. */
     private static final AtomicInteger THROWN = new AtomicInteger();
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
@@ -254,16 +257,14 @@ class AdaptiveLimitFilterTest {
                     asyncWorkers.execute(() -> {
                         try {
                             ServletOutputStream out = async.getResponse().getOutputStream();
-                            for (int i = 0; i < 2_000; i++) {
-                                out.write("tick\n".getBytes(StandardCharsets.US_ASCII));
+                            byte[] chunk = new byte[8192];
+                            for (int i = 0; i < 10_000; i++) { // 80 MB: far more than loopback buffers hold
+                                out.write(chunk);
                                 out.flush();
-                                Thread.sleep(5); // paces the stream; not a timing assumption of the test
                             }
                             async.complete();
                         } catch (IOException clientGone) {
-                            // the container learns of it too, and tells the AsyncListeners
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
+                            STREAM_BROKEN.incrementAndGet(); // the container tells the AsyncListeners (onError)
                         }
                     });
                     break;
@@ -341,8 +342,7 @@ class AdaptiveLimitFilterTest {
             if (System.nanoTime() > end) {
                 throw new AssertionError("not within 10 s: " + what);
             }
-            Thread.onSpinWait();
-            Thread.yield();
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // polls; the bound is the deadline above
         }
     }
 
@@ -454,10 +454,12 @@ class AdaptiveLimitFilterTest {
         assertEquals(thrown + 4 * 4, THROWN.get(), "the throwing handlers threw through the limit filter");
 
         // clients that go away: an async stream (the container's onError) and a held synchronous handler
+        int broken = STREAM_BROKEN.get();
         try (Socket s = RawHttp.open(port, "/leak/async/x?mode=stream")) {
             s.getInputStream().read(); // the stream has begun
             assertEquals(1, LEAK.inFlight());
         }
+        awaitTrue(() -> STREAM_BROKEN.get() == broken + 1, "the stream's writes failed: it never completed");
         awaitTrue(() -> LEAK.inFlight() == 0, "the disconnected stream's permit came back");
         arrived = new CountDownLatch(1);
         release = new CountDownLatch(1);

@@ -5,7 +5,9 @@
  * {@code dev.resilience.http.okhttp} (OkHttp 5) and {@code dev.resilience.http.apache} (Apache
  * HttpClient 5). Inbound: {@link dev.resilience.http.InboundDeadlines} turns a caller's deadline
  * header into the request's context, for servlet containers ({@code dev.resilience.http.servlet})
- * and the JDK's {@code HttpServer} ({@code dev.resilience.http.jdkserver}). Every client's or
+ * and the JDK's {@code HttpServer} ({@code dev.resilience.http.jdkserver}); for servlet containers,
+ * {@code dev.resilience.http.servlet.AdaptiveLimitFilter} also sheds load with an adaptive
+ * concurrency limit per route. Every client's or
  * server's library is optional: a service that uses only OkHttp needs no Apache or servlet classes.
  */
 // Apache HttpClient 5 has no module descriptor, only automatic module names: required statically.

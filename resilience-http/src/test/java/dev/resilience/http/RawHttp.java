@@ -14,8 +14,22 @@ import java.nio.charset.StandardCharsets;
  */
 public final class RawHttp {
 
-    /** A response: status and body (HTTP/1.0, so the body runs to the end of the connection). */
-    public record Response(int status, String body) {
+    /**
+     * A response: status, body (HTTP/1.0, so the body runs to the end of the connection) and the
+     * raw header lines.
+     */
+    public record Response(int status, String body, String head) {
+
+        /** The first value of header {@code name} (case-insensitive), or null. */
+        public String header(String name) {
+            for (String line : head.split("\r\n")) {
+                int colon = line.indexOf(':');
+                if (colon > 0 && line.substring(0, colon).strip().equalsIgnoreCase(name)) {
+                    return line.substring(colon + 1).strip();
+                }
+            }
+            return null;
+        }
     }
 
     private RawHttp() {
@@ -62,6 +76,7 @@ public final class RawHttp {
             throw new IOException("not an HTTP response: " + text);
         }
         String[] statusLine = text.substring(0, lineEnd).split(" ", 3);
-        return new Response(Integer.parseInt(statusLine[1]), text.substring(headEnd + 4));
+        return new Response(Integer.parseInt(statusLine[1]), text.substring(headEnd + 4),
+                text.substring(Math.min(lineEnd + 2, headEnd), headEnd));
     }
 }

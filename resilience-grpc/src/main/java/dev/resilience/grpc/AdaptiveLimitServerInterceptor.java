@@ -1,0 +1,476 @@
+package dev.resilience.grpc;
+
+import dev.resilience.core.AdaptiveLimiter;
+import dev.resilience.core.Permit;
+import io.grpc.Deadline;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+
+/**
+ * A gRPC server interceptor that puts an {@link AdaptiveLimiter} in front of the handlers of unary
+ * calls, so a service sheds load before its queues grow: a call over the limit is closed at once,
+ * without starting the handler, with {@code RESOURCE_EXHAUSTED} and the trailer
+ * {@code grpc-retry-pushback-ms}.
+ *
+ * <pre>{@code
+ * AdaptiveLimitServerInterceptor limits = AdaptiveLimitServerInterceptor.builder()
+ *         .defaultLimiter(AdaptiveLimiter.builder("grpc").algorithm(LimitAlgorithm.vegas(20, 5, 200)).build())
+ *         .service("shop.Search", AdaptiveLimiter.builder("search").algorithm(LimitAlgorithm.vegas(10, 2, 100)).build())
+ *         .build();
+ * server = NettyServerBuilder.forPort(8443)
+ *         .addService(ServerInterceptors.intercept(shop, ResilienceServerInterceptor.create(), limits)) // limits first
+ *         .build().start();
+ * }</pre>
+ *
+ * <p><b>Groups.</b> Each call is counted against one limiter, found in this order: the
+ * {@linkplain Builder#classifier classifier}'s answer if it gives one, else the limiter of the
+ * call's full method name ({@link Builder#method}, e.g. {@code shop.Search/Find}), else that of its
+ * service ({@link Builder#service}, e.g. {@code shop.Search}), else the
+ * {@linkplain Builder#defaultLimiter default}; with none of these the call is not limited. The
+ * limiters are the user's, built up front: one instance per group, whose
+ * {@link AdaptiveLimiter#limit()} and {@link AdaptiveLimiter#inFlight()} are the group's state. Only
+ * unary calls are limited (as concurrency-limits does): a stream's lifetime is not a round trip,
+ * and holding a slot for it would starve the unary calls; streaming calls pass through.
+ *
+ * <p><b>Deadlines first.</b> A call whose deadline has already passed when it reaches this
+ * interceptor (it waited in the server's executor queue longer than its caller would wait) is
+ * closed with {@code DEADLINE_EXCEEDED}, or {@code CANCELLED} if gRPC already cancelled it, without
+ * a limiter slot and without starting the handler. The deadline is the one grpc-java read from the
+ * {@code grpc-timeout} header into the call's {@code io.grpc.Context}; this interceptor reads no
+ * header. Its place relative to {@link ResilienceServerInterceptor} does not matter for this, but
+ * outermost is cheapest: a rejected call then gets no context at all.
+ * {@code ServerInterceptors.intercept(service, a, b)} runs {@code b} first, so list it last, as
+ * above.
+ *
+ * <p><b>What the limiter learns.</b> The permit is taken before the handler starts and ends
+ * exactly once: when the call is closed (the round trip, on the limiter's ticker, from the start to
+ * {@code close}; the sample is taken before the close is passed on, so the limiter has it before the
+ * client has its answer), when the handler's {@code startCall} or a listener callback throws (the exception
+ * goes to {@link Permit#onFailure}: a timeout or refusal is a drop, anything else no sample), or
+ * when the call is cancelled (a drop if the call's deadline had passed by then: the handler was too
+ * slow; else the client left, no sample). A call closed with one of {@link Builder#dropOn} (default
+ * {@code DEADLINE_EXCEEDED}, {@code UNAVAILABLE}, {@code RESOURCE_EXHAUSTED}: what a handler
+ * answers when its time ran out or a dependency refused it) is a drop (the limit goes down); any
+ * other status is a latency sample.
+ *
+ * <p><b>Rejections.</b> {@code RESOURCE_EXHAUSTED} ("server concurrency limit reached"), as the
+ * toolkit maps every local limit ({@link GrpcStatuses#toStatus}); concurrency-limits answers
+ * {@code UNAVAILABLE} by default, which clients read as "the server is down" (a breaker may open).
+ * The trailer {@code grpc-retry-pushback-ms} carries {@link Builder#retryAfter} in milliseconds
+ * (default 1000): gRPC's retry design (A6) has clients with a retry policy wait that long before
+ * retrying. gRPC has no {@code Retry-After}.
+ *
+ * <p><b>Cost.</b> Per limited call: the permit (one small object), a forwarding call and a
+ * forwarding listener; no lock. A rejection allocates only its trailers (gRPC's {@link Metadata}
+ * is mutable, so it cannot be shared). The classifier, if any, is user code called once per call:
+ * if it throws, the call fails as it would in any interceptor that throws (no permit was taken);
+ * null means "no opinion".
+ */
+public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
+
+    /** The trailer that tells a client with a retry policy how long to wait before retrying (gRPC A6). */
+    public static final Metadata.Key<String> RETRY_PUSHBACK =
+            Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
+
+    /** The status of a call rejected over the limit. */
+    private static final Status REJECTED = Status.RESOURCE_EXHAUSTED.withDescription("server concurrency limit reached");
+    private static final Status EXPIRED = Status.DEADLINE_EXCEEDED
+            .withDescription("deadline passed before the call could start");
+    private static final Status CANCELLED = Status.CANCELLED.withDescription("cancelled before the call could start");
+    /** The listener of a call closed here: it has nothing to hear. */
+    private static final ServerCall.Listener<Object> NOOP = new ServerCall.Listener<>() { };
+    /** What a drop is reported as: a timeout, which every limiter counts as a drop. Shared, never thrown. */
+    private static final TimeoutException DROP = new TimeoutException("dropped (status or deadline)");
+
+    private final BiFunction<? super MethodDescriptor<?, ?>, ? super Metadata, ? extends AdaptiveLimiter> classifier;
+    /** By full method name and by service name (the two cannot collide: only a method name has a '/'). */
+    private final Map<String, AdaptiveLimiter> byName;
+    private final AdaptiveLimiter defaultLimiter;
+    private final long retryAfterMillis;
+    private final String pushback;
+    /** Whether a status code counts as a drop, by {@link Status.Code#value()}. */
+    private final boolean[] drops;
+
+    private AdaptiveLimitServerInterceptor(Builder b) {
+        this.classifier = b.classifier;
+        this.byName = new HashMap<>(b.byName);
+        this.defaultLimiter = b.defaultLimiter;
+        this.retryAfterMillis = b.retryAfterMillis < 0 ? 1000 : b.retryAfterMillis;
+        this.pushback = Long.toString(retryAfterMillis);
+        Set<Status.Code> dropOn = b.dropOn == null
+                ? EnumSet.of(Status.Code.DEADLINE_EXCEEDED, Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED)
+                : b.dropOn;
+        int max = 0;
+        for (Status.Code c : Status.Code.values()) {
+            max = Math.max(max, c.value());
+        }
+        this.drops = new boolean[max + 1];
+        for (Status.Code c : dropOn) {
+            drops[c.value()] = true;
+        }
+    }
+
+    /**
+     * Starts building an interceptor; at least one of a default limiter, a method, a service or a
+     * classifier must be set.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Starts the call under a permit of its limiter, or closes it at once; see the class comment.
+     *
+     * @return the handler's listener, wrapped so the permit ends with the call; a listener that
+     *     does nothing for a call closed here
+     */
+    @Override
+    public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+            ServerCallHandler<ReqT, RespT> next) {
+        MethodDescriptor<ReqT, RespT> method = call.getMethodDescriptor();
+        if (method.getType() != MethodDescriptor.MethodType.UNARY) {
+            return next.startCall(call, headers);
+        }
+        AdaptiveLimiter limiter = limiterFor(method, headers);
+        if (limiter == null) {
+            return next.startCall(call, headers);
+        }
+        io.grpc.Context grpc = io.grpc.Context.current();
+        Deadline deadline = grpc.getDeadline();
+        if (grpc.isCancelled() || (deadline != null && deadline.isExpired())) {
+            call.close(deadline != null && deadline.isExpired() ? EXPIRED : CANCELLED, new Metadata());
+            return noop();
+        }
+        Permit permit = limiter.tryAcquire();
+        if (!permit.isPermitted()) {
+            Metadata trailers = new Metadata();
+            trailers.put(RETRY_PUSHBACK, pushback);
+            call.close(REJECTED, trailers);
+            return noop();
+        }
+        LimitedCall<ReqT, RespT> limited = new LimitedCall<>(call, permit, drops);
+        ServerCall.Listener<ReqT> listener;
+        try {
+            listener = next.startCall(limited, headers);
+        } catch (RuntimeException | Error e) {
+            permit.onFailure(e);
+            throw e;
+        }
+        if (listener == null) { // grpc-java fails the call
+            permit.release();
+            return null;
+        }
+        return new LimitedListener<>(listener, permit, grpc);
+    }
+
+    @SuppressWarnings("unchecked") // it ignores every message: any type will do
+    private static <ReqT> ServerCall.Listener<ReqT> noop() {
+        return (ServerCall.Listener<ReqT>) NOOP;
+    }
+
+    /** The call's limiter, or null if it is not limited. */
+    private AdaptiveLimiter limiterFor(MethodDescriptor<?, ?> method, Metadata headers) {
+        if (classifier != null) {
+            AdaptiveLimiter l = classifier.apply(method, headers);
+            if (l != null) {
+                return l;
+            }
+        }
+        if (!byName.isEmpty()) {
+            AdaptiveLimiter l = byName.get(method.getFullMethodName());
+            if (l != null) {
+                return l;
+            }
+            String service = method.getServiceName();
+            if (service != null) {
+                l = byName.get(service);
+                if (l != null) {
+                    return l;
+                }
+            }
+        }
+        return defaultLimiter;
+    }
+
+    /** The {@code grpc-retry-pushback-ms} of a rejection. */
+    public Duration retryAfter() {
+        return Duration.ofMillis(retryAfterMillis);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("AdaptiveLimitServerInterceptor[");
+        byName.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> sb.append(e.getKey()).append("->").append(e.getValue().name()).append(", "));
+        return sb.append("default=").append(defaultLimiter == null ? "none" : defaultLimiter.name())
+                .append(classifier == null ? "" : ", classifier")
+                .append(", retryAfter=").append(retryAfterMillis).append("ms]").toString();
+    }
+
+    /** Ends the permit with the call's status when the handler closes it. */
+    private static final class LimitedCall<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
+        private final Permit permit;
+        private final boolean[] drops;
+
+        LimitedCall(ServerCall<ReqT, RespT> delegate, Permit permit, boolean[] drops) {
+            super(delegate);
+            this.permit = permit;
+            this.drops = drops;
+        }
+
+        /**
+         * Ends the permit, then closes: the limiter has its sample before the client has its answer
+         * (and a close that throws, on a call already closed, has ended the permit all the same).
+         */
+        @Override
+        public void close(Status status, Metadata trailers) {
+            int code = status == null ? -1 : status.getCode().value();
+            if (code >= 0 && code < drops.length && drops[code]) {
+                permit.onFailure(DROP);
+            } else {
+                permit.onSuccess();
+            }
+            super.close(status, trailers);
+        }
+    }
+
+    /** Ends the permit when a callback throws, the call is cancelled, or (at the latest) completes. */
+    private static final class LimitedListener<ReqT> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
+        private final Permit permit;
+        private final io.grpc.Context grpc;
+
+        LimitedListener(ServerCall.Listener<ReqT> delegate, Permit permit, io.grpc.Context grpc) {
+            super(delegate);
+            this.permit = permit;
+            this.grpc = grpc;
+        }
+
+        @Override
+        public void onMessage(ReqT message) {
+            try {
+                super.onMessage(message);
+            } catch (RuntimeException | Error e) {
+                permit.onFailure(e); // grpc-java closes the call itself, not through LimitedCall
+                throw e;
+            }
+        }
+
+        @Override
+        public void onHalfClose() {
+            try {
+                super.onHalfClose();
+            } catch (RuntimeException | Error e) {
+                permit.onFailure(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public void onReady() {
+            try {
+                super.onReady();
+            } catch (RuntimeException | Error e) {
+                permit.onFailure(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public void onCancel() {
+            try {
+                super.onCancel();
+            } finally {
+                Deadline d = grpc.getDeadline();
+                if (d != null && d.isExpired()) {
+                    permit.onFailure(DROP); // the call's deadline passed before the handler answered
+                } else {
+                    permit.release(); // the client left
+                }
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            try {
+                super.onComplete();
+            } finally {
+                permit.release(); // no-op after close ended it; a safety net otherwise
+            }
+        }
+    }
+
+    /** Builds an {@link AdaptiveLimitServerInterceptor}; settings are checked when set, each may be set once. */
+    public static final class Builder {
+        private BiFunction<? super MethodDescriptor<?, ?>, ? super Metadata, ? extends AdaptiveLimiter> classifier;
+        private final Map<String, AdaptiveLimiter> byName = new HashMap<>();
+        private AdaptiveLimiter defaultLimiter;
+        private long retryAfterMillis = -1;
+        private Set<Status.Code> dropOn;
+
+        private Builder() {
+        }
+
+        /**
+         * The limiter of every unary call that no classifier answer, method or service claims.
+         * Default: none (such calls are not limited).
+         *
+         * @param limiter the limiter
+         * @return this builder
+         * @throws NullPointerException if {@code limiter} is null
+         * @throws IllegalStateException if already set
+         */
+        public Builder defaultLimiter(AdaptiveLimiter limiter) {
+            once(defaultLimiter == null, "defaultLimiter");
+            this.defaultLimiter = Objects.requireNonNull(limiter, "limiter");
+            return this;
+        }
+
+        /**
+         * The calls of every method of {@code serviceName} (e.g. {@code shop.Search}) go to
+         * {@code limiter}, unless the method has a limiter of its own. Services and methods may
+         * share a limiter (one group).
+         *
+         * @param serviceName the fully qualified service name
+         * @param limiter the group's limiter
+         * @return this builder
+         * @throws NullPointerException if an argument is null
+         * @throws IllegalArgumentException if {@code serviceName} is empty, contains {@code /}, or
+         *     has a limiter already
+         */
+        public Builder service(String serviceName, AdaptiveLimiter limiter) {
+            Objects.requireNonNull(serviceName, "serviceName");
+            if (serviceName.isEmpty() || serviceName.indexOf('/') >= 0) {
+                throw new IllegalArgumentException("serviceName must be a service's full name, without '/': '"
+                        + serviceName + "'");
+            }
+            return put(serviceName, limiter, "serviceName");
+        }
+
+        /**
+         * The calls of the method {@code fullMethodName} (e.g. {@code shop.Search/Find}, as
+         * {@link MethodDescriptor#getFullMethodName()} gives it) go to {@code limiter}.
+         *
+         * @param fullMethodName {@code <service>/<method>}
+         * @param limiter the group's limiter
+         * @return this builder
+         * @throws NullPointerException if an argument is null
+         * @throws IllegalArgumentException if {@code fullMethodName} is not {@code <service>/<method>},
+         *     or has a limiter already
+         */
+        public Builder method(String fullMethodName, AdaptiveLimiter limiter) {
+            Objects.requireNonNull(fullMethodName, "fullMethodName");
+            int slash = fullMethodName.indexOf('/');
+            if (slash <= 0 || slash == fullMethodName.length() - 1 || fullMethodName.indexOf('/', slash + 1) >= 0) {
+                throw new IllegalArgumentException("fullMethodName must be <service>/<method>: '" + fullMethodName + "'");
+            }
+            return put(fullMethodName, limiter, "fullMethodName");
+        }
+
+        private Builder put(String name, AdaptiveLimiter limiter, String what) {
+            Objects.requireNonNull(limiter, "limiter");
+            if (byName.containsKey(name)) {
+                throw new IllegalArgumentException(what + " has a limiter already: '" + name + "'");
+            }
+            byName.put(name, limiter);
+            return this;
+        }
+
+        /**
+         * A function that picks a call's limiter from its method and headers (for example by a
+         * tenant header), asked first: null means "no opinion" (methods, services, then the default
+         * decide). It is called on every unary call: keep it fast, and return limiters built up
+         * front, not a new one per call.
+         *
+         * @param classifier the function
+         * @return this builder
+         * @throws NullPointerException if {@code classifier} is null
+         * @throws IllegalStateException if already set
+         */
+        public Builder classifier(
+                BiFunction<? super MethodDescriptor<?, ?>, ? super Metadata, ? extends AdaptiveLimiter> classifier) {
+            once(this.classifier == null, "classifier");
+            this.classifier = Objects.requireNonNull(classifier, "classifier");
+            return this;
+        }
+
+        /**
+         * How long a rejected client should wait before retrying, sent as the trailer
+         * {@code grpc-retry-pushback-ms} in whole milliseconds (rounded up); default 1 s.
+         *
+         * @param retryAfter the delay
+         * @return this builder
+         * @throws NullPointerException if {@code retryAfter} is null
+         * @throws IllegalArgumentException if it is zero or negative, or more than a day
+         * @throws IllegalStateException if already set
+         */
+        public Builder retryAfter(Duration retryAfter) {
+            once(this.retryAfterMillis < 0, "retryAfter");
+            Objects.requireNonNull(retryAfter, "retryAfter");
+            if (retryAfter.isNegative() || retryAfter.isZero() || retryAfter.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("retryAfter must be positive and at most a day: " + retryAfter);
+            }
+            long millis = retryAfter.toMillis();
+            this.retryAfterMillis = Duration.ofMillis(millis).equals(retryAfter) ? millis : millis + 1;
+            return this;
+        }
+
+        /**
+         * The status codes that count as a drop (overload: the limit goes down) when the handler
+         * closes a call with one; default {@code DEADLINE_EXCEEDED}, {@code UNAVAILABLE},
+         * {@code RESOURCE_EXHAUSTED}. Any other status is a latency sample.
+         *
+         * @param codes the codes (copied; may be empty: only a cancellation past the deadline and
+         *     exceptions the limiter counts as drops lower the limit)
+         * @return this builder
+         * @throws NullPointerException if {@code codes} or one of them is null
+         * @throws IllegalStateException if already set
+         */
+        public Builder dropOn(Set<Status.Code> codes) {
+            once(this.dropOn == null, "dropOn");
+            Objects.requireNonNull(codes, "codes");
+            EnumSet<Status.Code> copy = EnumSet.noneOf(Status.Code.class);
+            for (Status.Code c : codes) {
+                copy.add(Objects.requireNonNull(c, "codes contains null"));
+            }
+            this.dropOn = copy;
+            return this;
+        }
+
+        /**
+         * Builds the interceptor.
+         *
+         * @return the interceptor
+         * @throws IllegalStateException if no default limiter, method, service or classifier was set
+         *     (it would limit nothing)
+         */
+        public AdaptiveLimitServerInterceptor build() {
+            if (defaultLimiter == null && byName.isEmpty() && classifier == null) {
+                throw new IllegalStateException(
+                        "nothing to limit: set a defaultLimiter, a method, a service or a classifier");
+            }
+            return new AdaptiveLimitServerInterceptor(this);
+        }
+
+        private static void once(boolean unset, String what) {
+            if (!unset) {
+                throw new IllegalStateException(what + " was already set");
+            }
+        }
+    }
+}

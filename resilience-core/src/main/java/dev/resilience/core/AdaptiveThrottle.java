@@ -75,19 +75,20 @@ import java.util.function.Supplier;
  * caller's own cancellation) count neither way; any other exception (a timeout, a 5xx) is a
  * request that was not accepted. {@link Permit#release()} counts nothing.
  *
- * <p><b>Cost.</b> {@link #tryAcquire()} reads the clock once, reads two counters and the window's
- * totals of its completed buckets (recomputed once per bucket period, by the first call of the new
- * period); it takes no lock and allocates nothing (the permit is shared). The outcome increments two
- * counters of the bucket of the latest admission, without reading the clock: an outcome counts in
+ * <p><b>Cost.</b> {@link #tryAcquire()} reads the clock once, reads the current bucket's counters and
+ * the window's totals of its completed buckets (recomputed once per bucket period, by the first call
+ * of the new period); it takes no lock and allocates nothing (the permit is shared). The outcome
+ * increments one counter of the bucket of the latest admission, without reading the clock: an outcome counts in
  * the bucket of the latest call admitted by any thread. A random number is drawn only while calls
  * are being dropped. Under concurrency, an increment made in the instant a bucket is recycled may be
  * lost.
  */
 public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrottleListener> {
 
-    private static final int REQUESTS = 0;
-    private static final int ACCEPTS = 1;
-    private static final int FAILURES = 2;
+    /** Per bucket: calls accepted, calls failed, calls dropped; one atomic increment per outcome. */
+    private static final int ACCEPTS = 0;
+    private static final int FAILURES = 1;
+    private static final int DROPS = 2;
     private static final int WIDTH = 3;
     private static final long EMPTY = Long.MIN_VALUE;
 
@@ -175,7 +176,8 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
         long now = ticker.read();
         Window w = window(now);
         int base = w.index * WIDTH;
-        double ratio = ratio(w.requests + counters.get(base + REQUESTS), w.accepts + counters.get(base + ACCEPTS), w);
+        long accepts = counters.get(base + ACCEPTS);
+        double ratio = ratio(w.requests + requests(base, accepts), w.accepts + accepts, w);
         if (ratio <= 0) {
             return admitted;
         }
@@ -187,9 +189,7 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
             lastPass.set(now);
             return admitted;
         }
-        if (countDropped) {
-            counters.incrementAndGet(base + REQUESTS); // a dropped call is a request, as the book counts them
-        }
+        counters.incrementAndGet(base + DROPS); // a request, as the book counts them, unless countDroppedCalls(false)
         listeners.current().onRejected(this, ratio);
         return REFUSED;
     }
@@ -204,16 +204,23 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
         }
     }
 
+    /** The requests bucket {@code base} holds, given its {@code accepts}. */
+    private long requests(int base, long accepts) {
+        long r = accepts + counters.get(base + FAILURES);
+        return countDropped ? r + counters.get(base + DROPS) : r;
+    }
+
     /** The drop ratio for these totals (the current bucket's included). */
     private double ratio(long requests, long accepts, Window w) {
         double weight = k;
         if (!Double.isNaN(minK)) {
             weight = Math.max(minK, k - (k - minK) * w.failing / buckets);
         }
-        double ratio = (requests - protection - weight * accepts) / (requests + 1.0);
-        if (ratio <= 0) {
-            return 0;
+        double excess = requests - protection - weight * accepts;
+        if (excess <= 0) {
+            return 0; // the common case: no division
         }
+        double ratio = excess / (requests + 1.0);
         if (recoveryScaling && buckets > 1) {
             ratio *= (double) (buckets - 1 - w.working) / (buckets - 1);
         }
@@ -253,7 +260,7 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
             }
             long a = counters.get(i * WIDTH + ACCEPTS);
             long f = counters.get(i * WIDTH + FAILURES);
-            requests += counters.get(i * WIDTH + REQUESTS);
+            requests += requests(i * WIDTH, a);
             accepts += a;
             working = f > 0 ? 0 : a > 0 ? working + 1 : working;
             failing = a > 0 ? 0 : f > 0 ? failing + 1 : failing;
@@ -266,10 +273,7 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
     }
 
     private void accepted() {
-        Window w = window;
-        int base = w.index * WIDTH;
-        counters.incrementAndGet(base + REQUESTS);
-        counters.incrementAndGet(base + ACCEPTS);
+        counters.incrementAndGet(window.index * WIDTH + ACCEPTS);
         listeners.current().onAccepted(this);
     }
 
@@ -281,10 +285,7 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
             accepted();
             return;
         }
-        Window w = window;
-        int base = w.index * WIDTH;
-        counters.incrementAndGet(base + REQUESTS);
-        counters.incrementAndGet(base + FAILURES);
+        counters.incrementAndGet(window.index * WIDTH + FAILURES);
         listeners.current().onFailure(this, failure);
     }
 
@@ -414,7 +415,8 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
     public double dropRatio() {
         Window w = window(ticker.read());
         int base = w.index * WIDTH;
-        return ratio(w.requests + counters.get(base + REQUESTS), w.accepts + counters.get(base + ACCEPTS), w);
+        long accepts = counters.get(base + ACCEPTS);
+        return ratio(w.requests + requests(base, accepts), w.accepts + accepts, w);
     }
 
     /**
@@ -438,8 +440,9 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
         for (long e = w.epoch - buckets + 1; e <= w.epoch; e++) {
             int i = (int) Math.floorMod(e, (long) buckets);
             if (epochs.get(i) == e) {
-                requests += counters.get(i * WIDTH + REQUESTS);
-                accepts += counters.get(i * WIDTH + ACCEPTS);
+                long a = counters.get(i * WIDTH + ACCEPTS);
+                requests += requests(i * WIDTH, a);
+                accepts += a;
                 failures += counters.get(i * WIDTH + FAILURES);
             }
         }

@@ -163,6 +163,76 @@ public class ResilienceSpringProperties {
         public void setUrlPatterns(String[] urlPatterns) {
             this.urlPatterns = urlPatterns.clone();
         }
+
+        /** @return the inbound adaptive limit's settings */
+        public Limit getLimit() {
+            return limit;
+        }
+
+        /** The inbound adaptive limit ({@code resilience.spring.inbound.limit.*}). */
+        private final Limit limit = new Limit();
+    }
+
+    /**
+     * An adaptive concurrency limit in front of the Spring MVC handlers (a servlet
+     * {@code AdaptiveLimitFilter} after the deadline filter): over the limit a request is answered 503
+     * with {@code Retry-After} without running its handler, and a request whose deadline passed on the
+     * way in is answered 504 without taking a slot. The limiters are the registry's adaptive limiters
+     * ({@code resilience.adaptivelimiter.<name>.*}: algorithm, limits), so their meters come with them.
+     */
+    public static class Limit {
+        /** Whether to register the limit filter (off by default: it answers 503 to what it sheds). */
+        private boolean enabled;
+        /** The registry's adaptive limiter for every request that no route names. */
+        private String limiter = "inbound";
+        /** Limiters by name, each with the path prefixes it covers (whole segments; the longest prefix wins). */
+        private java.util.Map<String, java.util.List<String>> routes = new java.util.LinkedHashMap<>();
+        /** The {@code Retry-After} of a request refused over the limit (whole seconds, rounded up). */
+        private Duration retryAfter = Duration.ofSeconds(1);
+
+        /** Creates the defaults. */
+        public Limit() {
+        }
+
+        /** @return whether the limit filter is registered */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /** @param enabled whether to register the limit filter */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        /** @return the name of the limiter for requests no route names */
+        public String getLimiter() {
+            return limiter;
+        }
+
+        /** @param limiter the name of the limiter for requests no route names */
+        public void setLimiter(String limiter) {
+            this.limiter = limiter;
+        }
+
+        /** @return limiter names with the path prefixes each covers */
+        public java.util.Map<String, java.util.List<String>> getRoutes() {
+            return routes;
+        }
+
+        /** @param routes limiter names with the path prefixes each covers */
+        public void setRoutes(java.util.Map<String, java.util.List<String>> routes) {
+            this.routes = routes;
+        }
+
+        /** @return the {@code Retry-After} of a refused request */
+        public Duration getRetryAfter() {
+            return retryAfter;
+        }
+
+        /** @param retryAfter the {@code Retry-After} of a refused request */
+        public void setRetryAfter(Duration retryAfter) {
+            this.retryAfter = retryAfter;
+        }
     }
 
     /** Outbound HTTP: the {@code RestClient}, {@code RestTemplate} and {@code WebClient} customizers. */

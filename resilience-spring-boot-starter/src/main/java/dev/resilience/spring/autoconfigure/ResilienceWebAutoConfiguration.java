@@ -1,10 +1,13 @@
 package dev.resilience.spring.autoconfigure;
 
+import dev.resilience.core.AdaptiveLimiter;
+import dev.resilience.core.ResilienceRegistry;
 import dev.resilience.http.InboundDeadlines;
+import dev.resilience.http.servlet.AdaptiveLimitFilter;
 import dev.resilience.http.servlet.DeadlineFilter;
 import dev.resilience.spring.ResilienceHttp;
 import dev.resilience.spring.ResilienceSpringProperties;
-import dev.resilience.core.ResilienceRegistry;
+import dev.resilience.spring.internal.EnvironmentConfiguration;
 import jakarta.servlet.Filter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -66,6 +69,31 @@ public class ResilienceWebAutoConfiguration {
             registration.setAsyncSupported(true);
             // First, so every other filter and the handler run within the caller's deadline.
             registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
+            return registration;
+        }
+
+        @Bean
+        @ConditionalOnBooleanProperty(name = "resilience.spring.inbound.limit.enabled")
+        @ConditionalOnMissingBean(name = "resilienceAdaptiveLimitFilter")
+        FilterRegistrationBean<AdaptiveLimitFilter> resilienceAdaptiveLimitFilter(ResilienceSpringProperties properties,
+                ResilienceRegistry registry) {
+            ResilienceSpringProperties.Inbound in = properties.getInbound();
+            ResilienceSpringProperties.Limit limit = in.getLimit();
+            AdaptiveLimitFilter.Builder b = AdaptiveLimitFilter.builder()
+                    .defaultLimiter(registry.adaptiveLimiter(EnvironmentConfiguration.canonicalName(limit.getLimiter())))
+                    .retryAfter(limit.getRetryAfter());
+            for (java.util.Map.Entry<String, java.util.List<String>> route : limit.getRoutes().entrySet()) {
+                AdaptiveLimiter limiter = registry.adaptiveLimiter(EnvironmentConfiguration.canonicalName(route.getKey()));
+                for (String prefix : route.getValue()) {
+                    b.route(prefix, limiter);
+                }
+            }
+            FilterRegistrationBean<AdaptiveLimitFilter> registration = new FilterRegistrationBean<>(b.build());
+            registration.setName("resilienceAdaptiveLimitFilter");
+            registration.addUrlPatterns(in.getUrlPatterns());
+            registration.setAsyncSupported(true);
+            // Right after the deadline filter: it reads the context that filter made.
+            registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 11);
             return registration;
         }
     }

@@ -20,7 +20,9 @@ public interface LimitAlgorithm {
      *
      * @param limit the current limit
      * @param rttNanos the sample's round-trip time
-     * @param inFlight calls in flight when the sample's call started
+     * @param inFlight calls in flight when the sample's call ended, itself included ({@link AdaptiveLimiter}
+     *     counts them then, without keeping a count per call; concurrency-limits passes the count when
+     *     the call started)
      * @param dropped whether the call failed in a way that signals overload (timeout, rejection)
      */
     int update(int limit, long rttNanos, int inFlight, boolean dropped);
@@ -113,8 +115,11 @@ public interface LimitAlgorithm {
      * limit recovers without waiting for the long average. While fewer than half the estimated limit
      * are in flight, the limiter is app-limited: the sample updates the RTTs but not the limit. A
      * drop counts only through its round trip, as in concurrency-limits: a timed-out call's long
-     * round trip lowers the limit; Gradient2 has no separate drop rule. A sample of 0 ns or less (a
-     * clock that did not move) is ignored.
+     * round trip lowers the limit; Gradient2 has no separate drop rule. One difference from
+     * concurrency-limits: a drop whose round trip is shorter than the long-term RTT (a guard inside
+     * that refused at once, or any drop before the first sample) is no sample, because taken as one
+     * it would raise the limit and shorten the long RTT until the next real calls look slow and the
+     * limit collapses. A sample of 0 ns or less (a clock that did not move) is ignored.
      *
      * @param initialLimit the starting limit, within [min, max]
      * @param min the lowest limit, at least 1
@@ -253,7 +258,8 @@ final class VegasLimit implements LimitAlgorithm {
 
 /**
  * Gradient2, after concurrency-limits' {@code Gradient2Limit} (0.5.4), step for step and in the same
- * floating-point order, so that fed the same samples it computes the same limits. Not thread-safe:
+ * floating-point order, so that fed the same samples it computes the same limits, except that it
+ * takes no sample of a drop faster than the long-term round trip (see {@link LimitAlgorithm#gradient2}). Not thread-safe:
  * the limiter serialises updates.
  */
 final class Gradient2Limit implements LimitAlgorithm {
@@ -306,6 +312,12 @@ final class Gradient2Limit implements LimitAlgorithm {
     public int update(int limit, long rttNanos, int inFlight, boolean dropped) {
         double current = estimate;
         if (rttNanos <= 0) {
+            return (int) current;
+        }
+        if (dropped && (warmupCount == 0 || rttNanos < (long) longRtt)) {
+            // A drop faster than the long-term round trip (a guard inside refused at once) says nothing
+            // about latency: taken as a sample, it would raise the limit and shorten the long round trip,
+            // so that the next real calls look slow and the limit collapses. No sample.
             return (int) current;
         }
         double shortRtt = rttNanos;

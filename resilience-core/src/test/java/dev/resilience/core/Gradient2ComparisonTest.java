@@ -52,7 +52,12 @@ class Gradient2ComparisonTest {
         for (int step = 0; step < steps; step++) {
             Sample s = scenario.next(step, rnd, theirs.getLimit());
             now += s.rttNanos();
-            theirs.onSample(now - s.rttNanos(), s.rttNanos(), s.inFlight(), s.dropped());
+            // Ours takes no sample of a drop faster than the long-term round trip (a local refusal):
+            // the reference is fed only the samples ours takes.
+            long longRtt = ((Gradient2Limit) theirs).getRttNoLoad(java.util.concurrent.TimeUnit.NANOSECONDS);
+            if (!(s.dropped() && (longRtt == 0 || s.rttNanos() < longRtt))) {
+                theirs.onSample(now - s.rttNanos(), s.rttNanos(), s.inFlight(), s.dropped());
+            }
             ourLimit = ours.update(ourLimit, s.rttNanos(), s.inFlight(), s.dropped());
             int expected = theirs.getLimit();
             if (Math.abs(expected - ourLimit) > TOLERANCE) {

@@ -33,6 +33,24 @@ class Gradient2LimitTest {
     }
 
     @Test
+    void fastRefusalsAreNoSampleSoTheLimitDoesNotCollapseWhenRealCallsReturn() {
+        LimitAlgorithm a = LimitAlgorithm.gradient2(20, 20, 200);
+        int l = busy(a, 20, 400, 10); // healthy at 10 ms: the limit grows to the maximum
+        assertEquals(200, l);
+        for (int i = 0; i < 300; i++) { // an inner guard refuses at once, 5 us each: drops
+            l = a.update(l, 5_000, l, true);
+        }
+        assertEquals(200, l, "refusals are no sample");
+        l = busy(a, l, 20, 10);
+        assertTrue(l >= 195, "the next 10 ms calls are not slow against a long RTT the refusals shortened: " + l);
+        // A drop that took long (a timeout) is still a sample: it lowers the limit.
+        assertTrue(samples(a, l, 20, 100, true) < l);
+        // Before any sample there is no long RTT to compare with: a drop then is no sample either.
+        LimitAlgorithm fresh = LimitAlgorithm.gradient2(50, 20, 200);
+        assertEquals(50, fresh.update(50, 5_000, 50, true));
+    }
+
+    @Test
     void growsByQueueSizeTimesSmoothingPerSampleWhileRoundTripsHold() {
         LimitAlgorithm a = LimitAlgorithm.gradient2(20, 20, 200);
         assertEquals(20, a.initialLimit());

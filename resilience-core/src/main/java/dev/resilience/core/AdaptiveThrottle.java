@@ -17,7 +17,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.DoubleSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -54,7 +54,9 @@ import java.util.function.Supplier;
  *     never throttled.</li>
  * <li>A forced pass: while calls are being dropped, one goes through whenever none has for
  *     {@code forcedPassInterval} (default 1 s), so a recovered dependency is noticed even when the
- *     ratio is near 1.</li>
+ *     ratio is near 1. Only passes while dropping are remembered (remembering every call would be a
+ *     shared write per call), so the first call dropped after a calm spell may pass as a forced
+ *     pass: one call more than go-zero.</li>
  * <li>Recovery scaling (on by default, as go-zero does): the ratio is multiplied by
  *     {@code (completed - working) / completed}, where {@code completed} is the window's completed
  *     buckets ({@code buckets - 1}) and {@code working} the latest of them in a row whose calls were
@@ -77,29 +79,50 @@ import java.util.function.Supplier;
  *
  * <p><b>Cost.</b> {@link #tryAcquire()} reads the clock once, reads the current bucket's counters and
  * the window's totals of its completed buckets (recomputed once per bucket period, by the first call
- * of the new period); it takes no lock and allocates nothing (the permit is shared). The outcome
- * increments one counter of the bucket of the latest admission, without reading the clock: an outcome counts in
- * the bucket of the latest call admitted by any thread. A random number is drawn only while calls
- * are being dropped. Under concurrency, an increment made in the instant a bucket is recycled may be
- * lost.
+ * of the new period, which allocates that period's two small objects); it takes no lock and
+ * allocates nothing per call (the permit is shared). The outcome increments one counter of the
+ * period of the latest admission, without reading the clock: an outcome counts in the bucket of the
+ * latest call admitted by any thread, so the outcome of a call that outlived the whole window while
+ * no other call was admitted is not counted. A random number is drawn only while calls are being
+ * dropped. Each bucket period has its own counters, so recycling a bucket never loses what other
+ * threads add. A granted permit must be ended once: being shared, it cannot tell a second end from
+ * another call's.
  */
 public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrottleListener> {
 
-    /** Per bucket: calls accepted, calls failed, calls dropped; one atomic increment per outcome. */
-    private static final int ACCEPTS = 0;
-    private static final int FAILURES = 1;
-    private static final int DROPS = 2;
-    private static final int WIDTH = 3;
-    private static final long EMPTY = Long.MIN_VALUE;
-
     private static final Permit REFUSED = new RefusedPermit(null);
+    /** What {@link #decide} returns for an admitted call. */
+    private static final double ADMITTED = -1;
     private static final VarHandle WINDOW;
+    private static final VarHandle ACCEPTS;
+    private static final VarHandle FAILURES;
+    private static final VarHandle DROPS;
 
     static {
         try {
-            WINDOW = MethodHandles.lookup().findVarHandle(AdaptiveThrottle.class, "window", Window.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            WINDOW = lookup.findVarHandle(AdaptiveThrottle.class, "window", Window.class);
+            ACCEPTS = lookup.findVarHandle(Period.class, "accepts", long.class);
+            FAILURES = lookup.findVarHandle(Period.class, "failures", long.class);
+            DROPS = lookup.findVarHandle(Period.class, "drops", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * One bucket period's counts: a new object for each period, so that recycling a bucket never
+     * resets counts another thread is adding to (outcomes that arrive late go to the old period,
+     * which the window stops counting when it ages out).
+     */
+    private static final class Period {
+        final long epoch;
+        volatile long accepts;
+        volatile long failures;
+        volatile long drops;
+
+        Period(long epoch) {
+            this.epoch = epoch;
         }
     }
 
@@ -117,20 +140,23 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
     private final Predicate<Throwable> isSuccessful;
     private final Predicate<Throwable> isExcluded;
     private final Listeners<AdaptiveThrottleListener> listeners;
-    private final AtomicLongArray epochs;
-    private final AtomicLongArray counters;
+    /** The periods of the window by {@code epoch mod buckets}; a slot holds the latest period that used it. */
+    private final AtomicReferenceArray<Period> ring;
+    /** The ticker's reading at construction: epochs count bucket periods from it (wrap-safe). */
+    private final long origin;
     private final AtomicLong lastPass;
     private final Permit admitted = new Admitted();
     /** The current bucket and the totals of the window's completed buckets; replaced once per bucket period. */
     private volatile Window window;
 
     /**
-     * The current bucket, and what the window's other buckets hold as of when it began.
+     * The current period, and what the window's other periods held when it began.
      *
+     * @param start the ticker reading at which the period began
      * @param failing the latest completed buckets in a row with refusals and no accept
      * @param working the latest completed buckets in a row with accepts and no refusal
      */
-    private record Window(long epoch, long start, int index, long requests, long accepts, int failing, int working) {
+    private record Window(long epoch, long start, Period current, long requests, long accepts, int failing, int working) {
     }
 
     private AdaptiveThrottle(Builder b) {
@@ -148,16 +174,12 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
         this.isSuccessful = b.isSuccessful != null ? b.isSuccessful : e -> false;
         this.isExcluded = b.isExcluded != null ? b.isExcluded : CircuitBreaker.defaultExclusions();
         this.listeners = GuardedListeners.ofAdaptiveThrottle(b.listeners);
-        this.epochs = new AtomicLongArray(buckets);
-        this.counters = new AtomicLongArray(buckets * WIDTH);
+        this.ring = new AtomicReferenceArray<>(buckets);
         long now = ticker.read();
-        long epoch = Math.floorDiv(now, bucketNanos);
-        for (int i = 0; i < buckets; i++) {
-            epochs.set(i, EMPTY);
-        }
-        int index = (int) Math.floorMod(epoch, (long) buckets);
-        epochs.set(index, epoch);
-        this.window = new Window(epoch, epoch * bucketNanos, index, 0, 0, 0, 0);
+        this.origin = now;
+        Period first = new Period(0);
+        ring.set(0, first);
+        this.window = new Window(0, now, first, 0, 0, 0, 0);
         this.lastPass = new AtomicLong(now);
     }
 
@@ -173,25 +195,30 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
      * {@link Permit#isPermitted()}; a granted permit must end with one of its methods.
      */
     public Permit tryAcquire() {
+        return decide() == ADMITTED ? admitted : REFUSED;
+    }
+
+    /** Admits or drops a call: {@link #ADMITTED}, or the ratio with which it was dropped. */
+    private double decide() {
         long now = ticker.read();
         Window w = window(now);
-        int base = w.index * WIDTH;
-        long accepts = counters.get(base + ACCEPTS);
-        double ratio = ratio(w.requests + requests(base, accepts), w.accepts + accepts, w);
+        Period p = w.current;
+        long accepts = p.accepts;
+        double ratio = ratio(w.requests + requests(p, accepts), w.accepts + accepts, w);
         if (ratio <= 0) {
-            return admitted;
+            return ADMITTED;
         }
         long last = lastPass.get();
         if (now - last >= forcedPassNanos && lastPass.compareAndSet(last, now)) {
-            return admitted; // nothing went through for a while: let one call see whether the dependency is back
+            return ADMITTED; // nothing went through for a while: let one call see whether the dependency is back
         }
         if (!(draw() < ratio)) {
             lastPass.set(now);
-            return admitted;
+            return ADMITTED;
         }
-        counters.incrementAndGet(base + DROPS); // a request, as the book counts them, unless countDroppedCalls(false)
+        DROPS.getAndAdd(p, 1L); // a request, as the book counts them, unless countDroppedCalls(false)
         listeners.current().onRejected(this, ratio);
-        return REFUSED;
+        return ratio;
     }
 
     /** The random source's next number in [0, 1); if it throws, 1 (the call is not dropped on its account). */
@@ -204,10 +231,10 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
         }
     }
 
-    /** The requests bucket {@code base} holds, given its {@code accepts}. */
-    private long requests(int base, long accepts) {
-        long r = accepts + counters.get(base + FAILURES);
-        return countDropped ? r + counters.get(base + DROPS) : r;
+    /** The requests period {@code p} holds, given its {@code accepts}. */
+    private long requests(Period p, long accepts) {
+        long r = accepts + p.failures;
+        return countDropped ? r + p.drops : r;
     }
 
     /** The drop ratio for these totals (the current bucket's included). */
@@ -230,42 +257,50 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
     /** The window of {@code now}: the current one, or a new one if a bucket period has begun. */
     private Window window(long now) {
         Window w = window;
-        long offset = now - w.start;
+        long offset = now - w.start; // differences only: the ticker may have any origin, and wrap
         if (offset >= 0 && offset < bucketNanos) {
             return w;
         }
-        long epoch = Math.floorDiv(now, bucketNanos);
-        if (epoch <= w.epoch) {
+        if (offset < 0) {
             return w; // the clock went back: stay in the current bucket
         }
-        return roll(w, epoch);
+        return roll(w, Math.floorDiv(now - origin, bucketNanos));
     }
 
     private Window roll(Window w, long epoch) {
+        if (epoch - w.epoch <= 0) {
+            return w;
+        }
         int index = (int) Math.floorMod(epoch, (long) buckets);
-        long old = epochs.get(index);
-        if (old != epoch && (old == EMPTY || old < epoch) && epochs.compareAndSet(index, old, epoch)) {
-            for (int c = 0; c < WIDTH; c++) {
-                counters.set(index * WIDTH + c, 0);
+        Period p = ring.get(index);
+        while (p == null || p.epoch - epoch < 0) { // an older period's slot: ours now
+            Period fresh = new Period(epoch);
+            if (ring.compareAndSet(index, p, fresh)) {
+                p = fresh;
+                break;
             }
+            p = ring.get(index);
+        }
+        if (p.epoch != epoch) {
+            return (Window) WINDOW.getVolatile(this); // this thread is late: a later period has begun
         }
         long requests = 0;
         long accepts = 0;
         int failing = 0;
         int working = 0;
-        for (long e = epoch - buckets + 1; e < epoch; e++) { // oldest first
-            int i = (int) Math.floorMod(e, (long) buckets);
-            if (epochs.get(i) != e) {
+        for (long e = epoch - buckets + 1; e - epoch < 0; e++) { // oldest first
+            Period q = ring.get((int) Math.floorMod(e, (long) buckets));
+            if (q == null || q.epoch != e) {
                 continue; // no traffic in that period: the runs go on as they were
             }
-            long a = counters.get(i * WIDTH + ACCEPTS);
-            long f = counters.get(i * WIDTH + FAILURES);
-            requests += requests(i * WIDTH, a);
+            long a = q.accepts;
+            long f = q.failures;
+            requests += requests(q, a);
             accepts += a;
             working = f > 0 ? 0 : a > 0 ? working + 1 : working;
             failing = a > 0 ? 0 : f > 0 ? failing + 1 : failing;
         }
-        Window next = new Window(epoch, epoch * bucketNanos, index, requests, accepts, failing, working);
+        Window next = new Window(epoch, origin + epoch * bucketNanos, p, requests, accepts, failing, working);
         if (WINDOW.compareAndSet(this, w, next)) {
             return next;
         }
@@ -273,7 +308,7 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
     }
 
     private void accepted() {
-        counters.incrementAndGet(window.index * WIDTH + ACCEPTS);
+        ACCEPTS.getAndAdd(window.current, 1L);
         listeners.current().onAccepted(this);
     }
 
@@ -285,7 +320,7 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
             accepted();
             return;
         }
-        counters.incrementAndGet(window.index * WIDTH + FAILURES);
+        FAILURES.getAndAdd(window.current, 1L);
         listeners.current().onFailure(this, failure);
     }
 
@@ -337,10 +372,11 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
     /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
     @Override
     public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
-        Permit p = tryAcquire();
-        if (!p.isPermitted()) {
-            throw new ThrottledException(name, dropRatio());
+        double dropped = decide();
+        if (dropped != ADMITTED) {
+            throw new ThrottledException(name, dropped);
         }
+        Permit p = admitted;
         T result;
         try {
             result = next.invoke(index, task);
@@ -356,10 +392,11 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
     @Override
     public void run(Runnable task) throws Exception {
         Objects.requireNonNull(task, "task");
-        Permit p = tryAcquire();
-        if (!p.isPermitted()) {
-            throw new ThrottledException(name, dropRatio());
+        double dropped = decide();
+        if (dropped != ADMITTED) {
+            throw new ThrottledException(name, dropped);
         }
+        Permit p = admitted;
         try {
             task.run();
         } catch (Throwable e) {
@@ -377,10 +414,11 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
     @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
-        Permit p = tryAcquire();
-        if (!p.isPermitted()) {
-            return CompletableFuture.failedFuture(new ThrottledException(name, dropRatio()));
+        double dropped = decide();
+        if (dropped != ADMITTED) {
+            return CompletableFuture.failedFuture(new ThrottledException(name, dropped));
         }
+        Permit p = admitted;
         CompletionStage<T> stage;
         try {
             stage = task.get();
@@ -414,9 +452,8 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
      */
     public double dropRatio() {
         Window w = window(ticker.read());
-        int base = w.index * WIDTH;
-        long accepts = counters.get(base + ACCEPTS);
-        return ratio(w.requests + requests(base, accepts), w.accepts + accepts, w);
+        long accepts = w.current.accepts;
+        return ratio(w.requests + requests(w.current, accepts), w.accepts + accepts, w);
     }
 
     /**
@@ -437,13 +474,13 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
         long requests = 0;
         long accepts = 0;
         long failures = 0;
-        for (long e = w.epoch - buckets + 1; e <= w.epoch; e++) {
-            int i = (int) Math.floorMod(e, (long) buckets);
-            if (epochs.get(i) == e) {
-                long a = counters.get(i * WIDTH + ACCEPTS);
-                requests += requests(i * WIDTH, a);
+        for (long e = w.epoch - buckets + 1; e - w.epoch <= 0; e++) {
+            Period q = ring.get((int) Math.floorMod(e, (long) buckets));
+            if (q != null && q.epoch == e) {
+                long a = q.accepts;
+                requests += requests(q, a);
                 accepts += a;
-                failures += counters.get(i * WIDTH + FAILURES);
+                failures += q.failures;
             }
         }
         return new Stats(requests, accepts, failures, dropRatio());
@@ -546,15 +583,16 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
          * The rolling window: {@code length} in {@code buckets} buckets; default 10 s in 40.
          *
          * @throws IllegalArgumentException if {@code length} is not positive, {@code buckets} is
-         *     below 1 or above 10,000, or a bucket would be shorter than a microsecond
+         *     below 1 or above 10,000, or a bucket would be shorter than a millisecond (each new
+         *     bucket period sums the window: a bucket per call would cost every call that sum)
          */
         public Builder window(Duration length, int buckets) {
             long nanos = Checks.positiveNanos(length, "length");
             if (buckets < 1 || buckets > 10_000) {
                 throw new IllegalArgumentException("buckets must be between 1 and 10000: " + buckets);
             }
-            if (nanos / buckets < 1_000) {
-                throw new IllegalArgumentException("a bucket of " + length + " / " + buckets + " would be shorter than 1 µs");
+            if (nanos / buckets < 1_000_000) {
+                throw new IllegalArgumentException("buckets of " + length + " / " + buckets + " would be shorter than 1 ms");
             }
             this.windowNanos = nanos;
             this.buckets = buckets;

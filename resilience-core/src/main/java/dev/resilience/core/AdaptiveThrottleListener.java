@@ -18,7 +18,7 @@ public interface AdaptiveThrottleListener {
      * A call was dropped before it was made.
      *
      * @param throttle the throttle
-     * @param dropRatio the probability with which it was dropping calls, in (0, 1]
+     * @param dropRatio the probability with which it was dropping calls, in (0, 1)
      */
     default void onRejected(AdaptiveThrottle throttle, double dropRatio) {
     }

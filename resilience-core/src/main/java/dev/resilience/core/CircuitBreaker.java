@@ -10,9 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -314,29 +312,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         if (!p.isPermitted()) {
             return CompletableFuture.failedFuture(new CallNotPermittedException(name, ((RefusedPermit) p).state));
         }
-        CompletionStage<T> stage;
-        try {
-            stage = task.get();
-        } catch (Throwable e) {
-            p.onFailure(e);
-            return CompletableFuture.failedFuture(e);
-        }
-        if (stage == null) {
-            p.release(); // nothing was called: a programming error, not the dependency's failure
-            return CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
-        }
-        return stage.whenComplete((v, e) -> {
-            if (e == null) {
-                p.onSuccess();
-            } else {
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                if (cause instanceof CancellationException) {
-                    p.release();
-                } else {
-                    p.onFailure(cause);
-                }
-            }
-        });
+        return Stages.underPermit(p, task);
     }
 
     // ---------------------------------------------------------------- state and control

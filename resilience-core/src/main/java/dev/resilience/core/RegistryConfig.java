@@ -786,14 +786,13 @@ final class RegistryConfig {
         if (timeWindow != null) {
             b.timeWindow(timeWindow, orElse(s, "time-window-bucket", SECOND));
         }
-        List<Class<? extends Throwable>> ignored = exceptions(s, "ignore-exceptions");
-        if (ignored != null) {
-            Predicate<Throwable> defaults = CircuitBreaker.defaultExclusions();
-            b.isExcluded(e -> defaults.test(e) || ConfigValues.instanceOfAny(e, ignored));
+        Predicate<Throwable> excluded = excluded(s);
+        if (excluded != null) {
+            b.isExcluded(excluded);
         }
-        List<Class<? extends Throwable>> recorded = exceptions(s, "record-exceptions");
-        if (recorded != null) {
-            b.isSuccessful(e -> !ConfigValues.instanceOfAny(e, recorded));
+        Predicate<Throwable> successful = successful(s);
+        if (successful != null) {
+            b.isSuccessful(successful);
         }
         return (ticker == null ? b : b.ticker(ticker)).build();
     }
@@ -823,16 +822,31 @@ final class RegistryConfig {
         }
         b.recoveryScaling(orElse(s, "recovery-scaling", true));
         b.countDroppedCalls(orElse(s, "count-dropped-calls", true));
-        List<Class<? extends Throwable>> ignored = exceptions(s, "ignore-exceptions");
-        if (ignored != null) {
-            Predicate<Throwable> defaults = CircuitBreaker.defaultExclusions();
-            b.isExcluded(e -> defaults.test(e) || ConfigValues.instanceOfAny(e, ignored));
+        Predicate<Throwable> excluded = excluded(s);
+        if (excluded != null) {
+            b.isExcluded(excluded);
         }
-        List<Class<? extends Throwable>> recorded = exceptions(s, "record-exceptions");
-        if (recorded != null) {
-            b.isSuccessful(e -> !ConfigValues.instanceOfAny(e, recorded));
+        Predicate<Throwable> successful = successful(s);
+        if (successful != null) {
+            b.isSuccessful(successful);
         }
         return (ticker == null ? b : b.ticker(ticker)).build();
+    }
+
+    /** A breaker's or throttle's exclusions: the defaults plus {@code ignore-exceptions}; null if not set. */
+    private static Predicate<Throwable> excluded(Map<String, Setting> s) {
+        List<Class<? extends Throwable>> ignored = exceptions(s, "ignore-exceptions");
+        if (ignored == null) {
+            return null;
+        }
+        Predicate<Throwable> defaults = CircuitBreaker.defaultExclusions();
+        return e -> defaults.test(e) || ConfigValues.instanceOfAny(e, ignored);
+    }
+
+    /** A breaker's or throttle's successes: any exception outside {@code record-exceptions}; null if not set. */
+    private static Predicate<Throwable> successful(Map<String, Setting> s) {
+        List<Class<? extends Throwable>> recorded = exceptions(s, "record-exceptions");
+        return recorded == null ? null : e -> !ConfigValues.instanceOfAny(e, recorded);
     }
 
     private static Retry retry(String name, Map<String, Setting> s, Ticker ticker) {

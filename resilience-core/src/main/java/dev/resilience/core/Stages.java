@@ -1,6 +1,8 @@
 package dev.resilience.core;
 
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
@@ -33,5 +35,38 @@ final class Stages {
             return CompletableFuture.failedFuture(e);
         }
         return stage != null ? stage : CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
+    }
+
+    /**
+     * Starts {@code task} under the granted permit {@code p} and ends the permit when the stage
+     * completes: {@code onSuccess}, {@code release} for a cancelled stage (nothing to count),
+     * {@code onFailure} otherwise. A supplier that throws is a failure; one that returns null
+     * releases the permit (nothing was called: a programming error, not the dependency's) and fails
+     * the stage with a {@link NullPointerException}.
+     */
+    static <T> CompletionStage<T> underPermit(Permit p, Supplier<? extends CompletionStage<T>> task) {
+        CompletionStage<T> stage;
+        try {
+            stage = task.get();
+        } catch (Throwable e) {
+            p.onFailure(e);
+            return CompletableFuture.failedFuture(e);
+        }
+        if (stage == null) {
+            p.release();
+            return CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
+        }
+        return stage.whenComplete((v, e) -> {
+            if (e == null) {
+                p.onSuccess();
+            } else {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (cause instanceof CancellationException) {
+                    p.release();
+                } else {
+                    p.onFailure(cause);
+                }
+            }
+        });
     }
 }

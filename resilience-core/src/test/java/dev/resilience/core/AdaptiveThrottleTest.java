@@ -368,6 +368,49 @@ class AdaptiveThrottleTest {
     }
 
     @Test
+    void aListenerThatBlocksHoldsUpOnlyItsOwnCaller() throws Exception {
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AdaptiveThrottle t = AdaptiveThrottle.builder("blocking").ticker(ticker).random(() -> 0.0)
+                .forcedPassInterval(Duration.ofDays(1)).recoveryScaling(false)
+                .listener(new AdaptiveThrottleListener() {
+                    @Override
+                    public void onRejected(AdaptiveThrottle throttle, double dropRatio) {
+                        if (Thread.currentThread().getName().equals("blocked-caller")) {
+                            blocked.countDown();
+                            try {
+                                release.await(30, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    }
+                }).build();
+        feed(t, 0, 0);
+        for (int i = 0; i < 20; i++) {
+            Permit p = t.tryAcquire();
+            if (p.isPermitted()) {
+                p.onFailure(new IOException("down"));
+            }
+        }
+        Thread caller = new Thread(() -> t.tryAcquire(), "blocked-caller");
+        caller.start();
+        assertTrue(blocked.await(30, TimeUnit.SECONDS));
+        long start = System.nanoTime();
+        for (int i = 0; i < 1_000; i++) { // no lock: other callers go on while that listener blocks
+            Permit p = t.tryAcquire();
+            if (p.isPermitted()) {
+                p.onSuccess();
+            }
+        }
+        assertTrue(t.stats().requests() > 1_000, "every other call was counted");
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "other callers were not held up");
+        release.countDown();
+        caller.join(TimeUnit.SECONDS.toMillis(30));
+        assertFalse(caller.isAlive());
+    }
+
+    @Test
     void badSettingsFailFastNamingTheParameter() {
         assertEquals("k must be a finite number of at least 1: 0.9",
                 assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").k(0.9)).getMessage());
@@ -444,6 +487,7 @@ class AdaptiveThrottleTest {
             go.countDown();
             for (Thread th : threads) {
                 th.join(TimeUnit.SECONDS.toMillis(30));
+                assertFalse(th.isAlive(), "round " + round + ": a caller did not finish");
             }
             assertEquals(1, passed.get(), "round " + round + ": one forced pass per second, whatever the threads");
         }
@@ -461,7 +505,7 @@ class AdaptiveThrottleTest {
         ticker.advance(BUCKET);
         draw[0] = 0.0;
         for (int i = 0; i < 3; i++) {     // bucket 3: only calls the throttle dropped, no accept: not working
-            assertFalse(droppingOnce(t));
+            assertFalse(t.tryAcquire().isPermitted());
         }
         draw[0] = 1.0;
         ticker.advance(BUCKET);
@@ -471,17 +515,6 @@ class AdaptiveThrottleTest {
         assertEquals(68, s.requests(), s.toString());
         double raw = (68 - 0 - 1.5 * 5) / 69.0;
         assertEquals(raw * (39 - 2) / 39, t.dropRatio(), 1e-9, "two working buckets (1 and 4) of the 39 completed ones");
-    }
-
-    /** One call at a random draw of 0: dropped if the ratio is positive; true if it passed. */
-    private boolean droppingOnce(AdaptiveThrottle t) {
-        AdaptiveThrottle dropper = t;
-        Permit p = dropper.tryAcquire();
-        if (p.isPermitted()) {
-            p.release();
-            return true;
-        }
-        return false;
     }
 
     @Test
@@ -542,13 +575,15 @@ class AdaptiveThrottleTest {
             th.start();
             workers.add(th);
         }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         for (int ms = 0; ms < 900; ms++) {
             long before = recorded.get();
-            while (recorded.get() - before < 20 && workers.get(0).isAlive()) {
+            while (recorded.get() - before < 20 && System.nanoTime() - deadline < 0) {
                 Thread.onSpinWait(); // let some outcomes land in this period before moving on
             }
             ticker.advance(Duration.ofMillis(1));
         }
+        assertTrue(System.nanoTime() - deadline < 0, "the callers kept recording outcomes (60 s bound)");
         stop.set(true);
         for (Thread th : workers) {
             th.join(TimeUnit.SECONDS.toMillis(30));

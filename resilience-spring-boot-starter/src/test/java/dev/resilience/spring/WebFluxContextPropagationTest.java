@@ -26,6 +26,7 @@ import reactor.core.publisher.Hooks;
  */
 @SpringBootTest(classes = ReactiveCheckoutApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
     "spring.main.web-application-type=reactive",
+    "server.netty.max-keep-alive-requests=1", // reactor-netty#4361: see WebFluxIntegrationTest
     "spring.reactor.context-propagation=auto",
     "resilience.retry.payments.max-attempts=2",
     "resilience.retry.slowpay.max-attempts=2",

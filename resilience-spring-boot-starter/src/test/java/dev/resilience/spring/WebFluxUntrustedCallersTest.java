@@ -25,6 +25,7 @@ import org.springframework.web.reactive.function.client.WebClient;
  */
 @SpringBootTest(classes = ReactiveCheckoutApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
     "spring.main.web-application-type=reactive",
+    "server.netty.max-keep-alive-requests=1", // reactor-netty#4361: see WebFluxIntegrationTest
     "resilience.spring.inbound.trust-incoming=false",
     "resilience.spring.inbound.default-timeout=20s",
     "resilience.spring.client.propagate-deadline=false",

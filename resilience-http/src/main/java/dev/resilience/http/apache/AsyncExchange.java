@@ -14,6 +14,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
@@ -21,7 +22,8 @@ import org.apache.hc.client5.http.async.AsyncExecCallback;
 import org.apache.hc.client5.http.async.AsyncExecChain;
 import org.apache.hc.client5.http.async.AsyncExecRuntime;
 import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.core5.concurrent.ComplexCancellable;
+import org.apache.hc.core5.concurrent.Cancellable;
+import org.apache.hc.core5.concurrent.CancellableDependency;
 import org.apache.hc.core5.http.EntityDetails;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpException;
@@ -235,7 +237,7 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
 
         private final Context ctx;
         private final int number;
-        private final ComplexCancellable cancellable = new ComplexCancellable();
+        private final Operations cancellable = new Operations();
         private final AsyncExecRuntime runtime;
         private final CompletableFuture<AsyncOutcome> stage = new CompletableFuture<>();
         private static final VarHandle STATE;
@@ -269,8 +271,13 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
         CompletionStage<AsyncOutcome> start(HttpRequest attempt) {
             AsyncExecChain.Scope attemptScope = new AsyncExecChain.Scope(scope.exchangeId, scope.route,
                     scope.originalRequest, cancellable, scope.clientContext, runtime, scope.scheduler, scope.execCount);
-            if (scope.cancellableDependency != null) {
-                scope.cancellableDependency.setDependency(cancellable); // the caller's future.cancel() reaches it
+            CancellableDependency future = scope.cancellableDependency;
+            if (future != null) {
+                future.setDependency(cancellable); // the caller's future.cancel() reaches it
+                if (future.isCancelled()) {
+                    // The client's future checks, then sets: a cancel in between would not reach this attempt.
+                    cancellable.cancel();
+                }
             }
             onDone = ctx.onDone(this, Runnable::run);
             try {
@@ -470,6 +477,45 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
         @Override
         public String toString() {
             return "attempt " + number + " of " + scope.exchangeId;
+        }
+    }
+
+    /**
+     * What cancels one attempt: the cancellable the chain below registers its operations with (the
+     * connection's lease, its connect, the exchange). Cancelling it cancels every operation
+     * registered, not only the last one, and an operation registered after the cancel is cancelled
+     * at once. Apache's own {@code ComplexCancellable} keeps the last only, and the connect step
+     * registers the lease when {@code acquireEndpoint} returns: when the new connection is made on
+     * an I/O thread and the exchange starts there first, the finished lease replaces the exchange,
+     * and a cancel then leaves the request running (seen as a cancelled call that still completed).
+     */
+    static final class Operations implements CancellableDependency {
+        private final ConcurrentLinkedQueue<Cancellable> registered = new ConcurrentLinkedQueue<>();
+        private volatile boolean cancelled;
+
+        @Override
+        public void setDependency(Cancellable operation) {
+            registered.add(operation);
+            if (cancelled && registered.remove(operation)) { // exactly one of this and cancel() takes it
+                operation.cancel();
+            }
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return cancelled;
+        }
+
+        @Override
+        public boolean cancel() {
+            if (cancelled) {
+                return false;
+            }
+            cancelled = true;
+            for (Cancellable c; (c = registered.poll()) != null; ) {
+                c.cancel();
+            }
+            return true;
         }
     }
 

@@ -356,6 +356,33 @@ class ResilienceAsyncExecHandlerTest {
         assertEquals(0, breaker.counts().totalFailures(), "the caller stopping says nothing of the server");
     }
 
+    /**
+     * Each cancel on a fresh connection: the connect step may register the connection's lease after
+     * the exchange registered itself (the exchange starting on the I/O thread first), which made an
+     * occasional cancel leave the request running. Every one of these cancels ends its exchange.
+     */
+    @Test
+    void everyCancelOnAFreshConnectionEndsItsExchange() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("apache").build();
+        client(HttpPolicy.builder("apache").circuitBreaker(breaker).build());
+        int rounds = 100;
+        for (int i = 1; i <= rounds; i++) {
+            Future<SimpleHttpResponse> f = http.execute(get("/slow"), null);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (server.hits("/slow") < i && System.nanoTime() < until) {
+                Thread.onSpinWait(); // the request reached the server: cancel as soon as it did
+            }
+            assertEquals(i, server.hits("/slow"));
+            assertTrue(f.cancel(true));
+            long counted = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (breaker.counts().totalExclusions() < i && System.nanoTime() < counted) {
+                Thread.sleep(1); // a poll with a bound: the cancelled attempt ends on the I/O reactor's thread
+            }
+            assertEquals(i, breaker.counts().totalExclusions(), "round " + i + ": " + breaker.counts());
+        }
+        assertEquals(0, breaker.counts().totalSuccesses() + breaker.counts().totalFailures(), breaker.counts().toString());
+    }
+
     @Test
     void theHandlerExposesItsPolicyAndChecksItsArguments() {
         HttpPolicy policy = retrying(2);

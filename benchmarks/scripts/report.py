@@ -14,9 +14,9 @@ import re
 import subprocess
 import sys
 
-PEERS = ["resilience4j", "failsafeCount", "failsafeSmooth", "failsafeBursty", "failsafe", "bucket4j", "guava",
+PEERS = ["resilience4j", "failsafeSmooth", "failsafeBursty", "failsafe", "bucket4j", "guava",
          "concurrencyLimits", "grpc", "otel", "jctools", "abq", "stormpot-tlr", "stormpot", "commons-pool2", "tpe",
-         "micrometer"]
+         "micrometer", "netty"]
 
 
 def split_name(method, params):
@@ -33,16 +33,16 @@ def split_name(method, params):
             if impl == p or impl.startswith(p + "-"):
                 return p, f"{method} {impl[len(p):].lstrip('-')} {others}".strip()
         return impl, f"{method} {others}".strip()
-    m = re.match(r"(.*)_(ours|grpc|otel|resilience4j|failsafe)$", method)
+    m = re.match(r"(.*)_(ours|" + "|".join(PEERS) + r")$", method)
     if m:
-        return m.group(2), m.group(1)
+        return m.group(2), f"{m.group(1)} {others}".strip()
     for who in ["ours"] + PEERS:
         if method.startswith(who):
             rest = method[len(who):]
             if who == "ours" and rest and not rest.startswith("_") and rest[0].islower():
                 continue
-            return who, rest.lstrip("_") or "call"
-    return method, method
+            return who, f"{rest.lstrip('_') or 'call'} {others}".strip()
+    return method, f"{method} {others}".strip()
 
 
 def score(b):

@@ -22,6 +22,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * called without timing the call (Resilience4j gets a zero duration, Failsafe records directly), so
  * only the breaker is measured. Count-based: a 50% failure-rate threshold over the last 100 calls.
  * Time-based: over the last 10 one-second buckets.
+ *
+ * <p>{@code Mixed} rows: every tenth call of each thread fails (10 % failures, under the 50 %
+ * threshold, so the breakers stay closed and record both outcomes). {@code RejectedOpen} rows: each
+ * library's breaker tripped open with a day to wait, refusing (a clock read to decide whether the
+ * wait is over); {@code RejectedForcedOpen}: held open by the operator (no clock).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -54,8 +59,37 @@ public class CircuitBreakerBenchmark {
                     .slidingWindowSize(10).minimumNumberOfCalls(100).failureRateThreshold(50).build());
     private final dev.failsafe.CircuitBreaker<Object> failsafeCount =
             dev.failsafe.CircuitBreaker.builder().withFailureThreshold(50, 100).build();
+    private final dev.failsafe.CircuitBreaker<Object> failsafeTime = dev.failsafe.CircuitBreaker.builder()
+            .withFailureRateThreshold(50, 100, Duration.ofSeconds(10)).build();
+
+    private final io.github.resilience4j.circuitbreaker.CircuitBreaker r4jOpen =
+            io.github.resilience4j.circuitbreaker.CircuitBreaker.of("open", CircuitBreakerConfig.custom()
+                    .waitDurationInOpenState(Duration.ofDays(1)).build());
+    private final io.github.resilience4j.circuitbreaker.CircuitBreaker r4jForcedOpen =
+            io.github.resilience4j.circuitbreaker.CircuitBreaker.ofDefaults("forced");
+    private final dev.failsafe.CircuitBreaker<Object> failsafeOpen =
+            dev.failsafe.CircuitBreaker.builder().withDelay(Duration.ofDays(1)).build();
+
+    private static final java.io.IOException FAILED = new java.io.IOException("failed");
+
+    /** Each thread's call count: every tenth call fails. */
+    @State(Scope.Thread)
+    public static class Calls {
+        int n;
+
+        boolean fails() {
+            if (++n == 10) {
+                n = 0;
+                return true;
+            }
+            return false;
+        }
+    }
 
     {
+        r4jOpen.transitionToOpenState();
+        r4jForcedOpen.transitionToForcedOpenState();
+        failsafeOpen.open();
         oursForcedOpen.forceOpen();
         for (int i = 0; i < 6; i++) {
             oursOpen.tryAcquire().onFailure(new java.io.IOException("trip"));
@@ -132,6 +166,124 @@ public class CircuitBreakerBenchmark {
     }
 
     private static final java.io.IOException REFUSED = new java.io.IOException("refused");
+
+    @Benchmark
+    public boolean failsafeTime() {
+        boolean ok = failsafeTime.tryAcquirePermit();
+        failsafeTime.recordSuccess();
+        return ok;
+    }
+
+    private static boolean mixed(CircuitBreaker breaker, Calls calls) {
+        Permit p = breaker.tryAcquire();
+        if (calls.fails()) {
+            p.onFailure(FAILED);
+        } else {
+            p.onSuccess();
+        }
+        return p.isPermitted();
+    }
+
+    private static boolean mixed(io.github.resilience4j.circuitbreaker.CircuitBreaker breaker, Calls calls) {
+        boolean ok = breaker.tryAcquirePermission();
+        if (calls.fails()) {
+            breaker.onError(0, TimeUnit.NANOSECONDS, FAILED);
+        } else {
+            breaker.onSuccess(0, TimeUnit.NANOSECONDS);
+        }
+        return ok;
+    }
+
+    private static boolean mixed(dev.failsafe.CircuitBreaker<Object> breaker, Calls calls) {
+        boolean ok = breaker.tryAcquirePermit();
+        if (calls.fails()) {
+            breaker.recordFailure();
+        } else {
+            breaker.recordSuccess();
+        }
+        return ok;
+    }
+
+    @Benchmark
+    public boolean oursCountMixed(Calls calls) {
+        return mixed(oursCount, calls);
+    }
+
+    @Benchmark
+    public boolean resilience4jCountMixed(Calls calls) {
+        return mixed(r4jCount, calls);
+    }
+
+    @Benchmark
+    public boolean failsafeCountMixed(Calls calls) {
+        return mixed(failsafeCount, calls);
+    }
+
+    @Benchmark
+    public boolean oursTimeMixed(Calls calls) {
+        return mixed(oursTime, calls);
+    }
+
+    @Benchmark
+    public boolean resilience4jTimeMixed(Calls calls) {
+        return mixed(r4jTime, calls);
+    }
+
+    @Benchmark
+    public boolean failsafeTimeMixed(Calls calls) {
+        return mixed(failsafeTime, calls);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean oursCountMixed_2threads(Calls calls) {
+        return mixed(oursCount, calls);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean resilience4jCountMixed_2threads(Calls calls) {
+        return mixed(r4jCount, calls);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean failsafeCountMixed_2threads(Calls calls) {
+        return mixed(failsafeCount, calls);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean oursTimeMixed_2threads(Calls calls) {
+        return mixed(oursTime, calls);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean resilience4jTimeMixed_2threads(Calls calls) {
+        return mixed(r4jTime, calls);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean failsafeTimeMixed_2threads(Calls calls) {
+        return mixed(failsafeTime, calls);
+    }
+
+    @Benchmark
+    public boolean resilience4jRejectedOpen() {
+        return r4jOpen.tryAcquirePermission();
+    }
+
+    @Benchmark
+    public boolean failsafeRejectedOpen() {
+        return failsafeOpen.tryAcquirePermit();
+    }
+
+    @Benchmark
+    public boolean resilience4jRejectedForcedOpen() {
+        return r4jForcedOpen.tryAcquirePermission();
+    }
 
     /** Refused by a tripped breaker: one clock read decides whether the open timeout has passed. */
     @Benchmark

@@ -131,6 +131,50 @@ public class ContextBenchmark {
         return state.grpc.isCancelled();
     }
 
+    // ------------------------------------------------------------ a request: create, then k checks
+
+    /** How many times a request checks its context (a loop's polls, each layer's check). */
+    @State(org.openjdk.jmh.annotations.Scope.Benchmark)
+    public static class Checks {
+        @org.openjdk.jmh.annotations.Param({"1", "5", "10", "100"})
+        public int checks;
+    }
+
+    /**
+     * What a request pays in total: a context with a 1 s deadline made current, {@code checks}
+     * calls of {@code isDone()} (each reads the clock: ours arms no timer), restored and cancelled.
+     */
+    @Benchmark
+    public boolean requestWithChecks_ours(Checks k) {
+        boolean done = false;
+        try (CancelHandle h = Context.current().withTimeout(ONE_SECOND); Scope s = h.attach()) {
+            Context c = Context.current();
+            for (int i = 0; i < k.checks; i++) {
+                done |= c.isDone();
+            }
+        }
+        return done;
+    }
+
+    /** gRPC's: it arms a timer per deadline, and each check reads a flag. */
+    @Benchmark
+    public boolean requestWithChecks_grpc(Checks k) {
+        boolean done = false;
+        io.grpc.Context.CancellableContext c =
+                io.grpc.Context.current().withDeadlineAfter(1, TimeUnit.SECONDS, grpcTimer);
+        io.grpc.Context previous = c.attach();
+        try {
+            io.grpc.Context current = io.grpc.Context.current();
+            for (int i = 0; i < k.checks; i++) {
+                done |= current.isCancelled();
+            }
+        } finally {
+            c.detach(previous);
+            c.cancel(null);
+        }
+        return done;
+    }
+
     /** A long-lived context with a deadline an hour away. */
     @State(org.openjdk.jmh.annotations.Scope.Benchmark)
     public static class DeadlineState {

@@ -132,18 +132,60 @@ public class RateLimiterBenchmark {
         return guava();
     }
 
-    /** The reject path: an exhausted limiter (one permit a day, burst 1, taken). */
+    /** The reject path: each library's limiter exhausted (one permit a day, burst 1, taken). */
     @State(Scope.Benchmark)
     public static class Empty {
         final RateLimiter ours = RateLimiter.builder("empty").interval(Duration.ofDays(1)).burst(1).build();
+        final io.github.resilience4j.ratelimiter.RateLimiter resilience4j =
+                io.github.resilience4j.ratelimiter.RateLimiter.of("empty", RateLimiterConfig.custom()
+                        .limitForPeriod(1).limitRefreshPeriod(Duration.ofDays(1)).timeoutDuration(Duration.ZERO).build());
+        final dev.failsafe.RateLimiter<Object> failsafeSmooth =
+                dev.failsafe.RateLimiter.smoothBuilder(1, Duration.ofDays(1)).build();
+        final dev.failsafe.RateLimiter<Object> failsafeBursty =
+                dev.failsafe.RateLimiter.burstyBuilder(1, Duration.ofDays(1)).build();
+        final Bucket bucket4j = Bucket.builder()
+                .addLimit(Bandwidth.builder().capacity(1).refillGreedy(1, Duration.ofDays(1)).build()).build();
+        @SuppressWarnings("UnstableApiUsage")
+        final com.google.common.util.concurrent.RateLimiter guava =
+                com.google.common.util.concurrent.RateLimiter.create(1.0 / 86_400);
 
         {
             ours.tryAcquire();
+            resilience4j.acquirePermission();
+            failsafeSmooth.tryAcquirePermit();
+            failsafeBursty.tryAcquirePermit();
+            bucket4j.tryConsume(1);
+            guava.tryAcquire();
         }
     }
 
     @Benchmark
     public boolean ours_rejected(Empty empty) {
         return empty.ours.tryAcquire();
+    }
+
+    @Benchmark
+    public boolean resilience4j_rejected(Empty empty) {
+        return empty.resilience4j.acquirePermission();
+    }
+
+    @Benchmark
+    public boolean failsafeSmooth_rejected(Empty empty) {
+        return empty.failsafeSmooth.tryAcquirePermit();
+    }
+
+    @Benchmark
+    public boolean failsafeBursty_rejected(Empty empty) {
+        return empty.failsafeBursty.tryAcquirePermit();
+    }
+
+    @Benchmark
+    public boolean bucket4j_rejected(Empty empty) {
+        return empty.bucket4j.tryConsume(1);
+    }
+
+    @Benchmark
+    public boolean guava_rejected(Empty empty) {
+        return empty.guava.tryAcquire();
     }
 }

@@ -1,6 +1,8 @@
 package dev.resilience.benchmarks.lab;
 
 import dev.resilience.benchmarks.lab.RunStats.Outcome;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -28,7 +30,7 @@ import java.util.function.Function;
 final class Lab implements AutoCloseable {
 
     static final int MAX_CALLERS = 4000;
-    static final int PRESTARTED_CALLERS = 1500;
+    static final int PRESTARTED_CALLERS = 400;
 
     private final LabServer server;
     private final long deadlineNanos;
@@ -66,6 +68,10 @@ final class Lab implements AutoCloseable {
      * every call has ended and the dependency has worked off its queue (bounded waits).
      */
     RunStats run(Scenario sc, double capacity, Function<LabHttp, Setup> setupFor) throws InterruptedException {
+        // A full collection now, outside the schedule: the last run's garbage (its JDK client and its
+        // selector thread among it) goes, and with the young generation the lab's JVM is started with
+        // (see OverloadLab), a run rarely needs a collection while it keeps time.
+        System.gc();
         long start = System.nanoTime() + 200_000_000L;
         RunStats stats = new RunStats(start, sc.duration, sc.duration + 60); // + a tail for late answers and the queue's drain
         LabHttp http = new LabHttp(stats, uri());
@@ -77,6 +83,7 @@ final class Lab implements AutoCloseable {
             schedule(start + sc.faultEnd * 1_000_000_000L, LabServer.Fault.NONE);
         }
         long end = start + sc.duration * 1_000_000_000L;
+        long[] gcBefore = gc();
         long intended = start;
         while (intended - end < 0) {
             for (long wait; (wait = intended - System.nanoTime()) > 0; ) {
@@ -96,6 +103,8 @@ final class Lab implements AutoCloseable {
             double rate = sc.loadAt((intended - start) / 1e9) * capacity;
             intended += (long) (1e9 / rate);
         }
+        long[] gcAfter = gc();
+        stats.gcDuringSchedule(gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1]);
         long bound = System.nanoTime() + deadlineNanos + 15_000_000_000L;
         while (inFlight.get() > 0 && System.nanoTime() - bound < 0) {
             Thread.sleep(20); // waiting for the last calls to end, not timing anything
@@ -118,6 +127,17 @@ final class Lab implements AutoCloseable {
         return stats;
     }
 
+    /** Collections so far and their accumulated time (ms), over every collector of this JVM. */
+    private static long[] gc() {
+        long count = 0;
+        long millis = 0;
+        for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, b.getCollectionCount());
+            millis += Math.max(0, b.getCollectionTime());
+        }
+        return new long[] {count, millis};
+    }
+
     private void schedule(long atNanos, LabServer.Fault fault) {
         faults.schedule(() -> {
             try {
@@ -133,6 +153,7 @@ final class Lab implements AutoCloseable {
             long started = System.nanoTime();
             stats.started(intended, started);
             Outcome o;
+            LabHttp.resetCallAttempts();
             try {
                 o = setup.call(intended + deadlineNanos);
             } catch (RuntimeException e) { // a setup's bug must not stop the run; counted as an error
@@ -142,7 +163,7 @@ final class Lab implements AutoCloseable {
             if (o == Outcome.OK && ended - intended > deadlineNanos) {
                 o = Outcome.LATE;
             }
-            stats.outcome(intended, ended, o);
+            stats.outcome(intended, started, ended, o, LabHttp.callAttempts() == 0);
         } finally {
             inFlight.decrementAndGet();
         }

@@ -56,6 +56,9 @@ final class LabHttp extends HttpClient {
         }
     }
 
+    /** Attempts sent by the current caller thread since {@link #resetCallAttempts()} (every setup sends on it). */
+    private static final ThreadLocal<int[]> CALL_ATTEMPTS = ThreadLocal.withInitial(() -> new int[1]);
+
     private final HttpClient delegate;
     private final RunStats stats;
     private final URI uri;
@@ -111,9 +114,19 @@ final class LabHttp extends HttpClient {
         return delegate.sendAsync(stamped(request), handler, pushPromiseHandler);
     }
 
+    static void resetCallAttempts() {
+        CALL_ATTEMPTS.get()[0] = 0;
+    }
+
+    /** Attempts this thread sent since the last {@link #resetCallAttempts()}. */
+    static int callAttempts() {
+        return CALL_ATTEMPTS.get()[0];
+    }
+
     private HttpRequest stamped(HttpRequest request) {
         long now = System.nanoTime();
         stats.attempt(now);
+        CALL_ATTEMPTS.get()[0]++;
         Optional<Duration> timeout = request.timeout();
         if (timeout.isEmpty()) {
             return request;

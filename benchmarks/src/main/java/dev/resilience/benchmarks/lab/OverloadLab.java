@@ -29,12 +29,13 @@ import org.HdrHistogram.Histogram;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.resilience.benchmarks.lab.OverloadLab \
  *     [--scenario a,a15,b,c,d] [--setups naive,...,ours-inbound] [--reps 3] [--out benchmarks/lab]
- *     [--runs benchmarks/runs/lab-DATE] [--smoke]
+ *     [--runs benchmarks/runs/lab-DATE] [--smoke] [--no-fork]
  *     [--before 4] [--fault 10] [--down 5] [--after 8] [--ramp 16]
  *     [--workers 4] [--service-ms 20] [--deadline-ms 1000] [--seed 21] [--server-deadline-from arrival|worker]
  * </pre>
  *
- * <p>What it does: starts the dependency ({@link LabServer}: {@code workers} workers, service time
+ * <p>What it does: starts a JVM of its own with a fixed heap ({@link #JVM_FLAGS}; {@code --no-fork}
+ * runs in the calling JVM instead), starts the dependency ({@link LabServer}: {@code workers} workers, service time
  * {@code service-ms}, so a nominal capacity C = workers / service time), measures its capacity
  * (closed loop, 4 callers per worker, for a few seconds) and its unloaded latency (open loop at
  * 0.25 C) after warming every setup up (2 s at 0.5 C, not recorded), then runs every scenario with every
@@ -49,7 +50,32 @@ import org.HdrHistogram.Histogram;
  */
 public final class OverloadLab {
 
+    /** Set in the JVM the lab starts for itself. */
+    private static final String CHILD = "dev.resilience.lab.child";
+
+    /**
+     * The lab's own JVM flags: a fixed 2 GB heap with a 1.5 GB young generation, touched up front,
+     * so that (with a full collection before each run) a run rarely collects while the generator
+     * keeps time: on 2 cores a young collection took 30-70 ms in trials, which would be the
+     * generator's lag.
+     */
+    static final List<String> JVM_FLAGS = List.of("-Xms2g", "-Xmx2g", "-Xmn1536m", "-XX:+AlwaysPreTouch");
+
     private OverloadLab() {
+    }
+
+    /** Runs the lab in a JVM of its own with {@link #JVM_FLAGS}; returns its exit status. */
+    private static int fork(String[] args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(JVM_FLAGS);
+        cmd.add("-D" + CHILD + "=true");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(OverloadLab.class.getName());
+        cmd.addAll(Arrays.asList(args));
+        System.out.println("[lab] starting the lab's JVM: " + String.join(" ", JVM_FLAGS) + " (--no-fork runs in this one)");
+        return new ProcessBuilder(cmd).inheritIO().start().waitFor();
     }
 
     /**
@@ -60,6 +86,9 @@ public final class OverloadLab {
      */
     public static void main(String[] args) throws Exception {
         Map<String, String> o = parse(args);
+        if (!o.containsKey("no-fork") && System.getProperty(CHILD) == null) {
+            System.exit(fork(args));
+        }
         boolean smoke = o.containsKey("smoke");
         String date = LocalDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmm"));
         List<String> scenarioNames = list(o.getOrDefault("scenario", smoke ? "a" : String.join(",", Scenario.NAMES)));
@@ -118,7 +147,7 @@ public final class OverloadLab {
             List<RunResult> results = new ArrayList<>();
             StringBuilder tsv = new StringBuilder("scenario\tsetup\trep\tgoodput_window\tsuccess_rate\tgoodput_after\t"
                     + "ok_p50_ms\tok_p99_ms\tanswered_p99_ms\tamplification\tserver_amplification\twasted_pct\trefused\t"
-                    + "refused_p99_ms\trecovery_s\tdispatch_lag_p999_ms\tstart_lag_p999_ms\toverflow\tgoal_met\n");
+                    + "refused_p99_ms\trecovery_s\tdispatch_lag_p999_ms\tstart_lag_p999_ms\tgc_count\tgc_ms\toverflow\tgoal_met\n");
             double worstDispatchLag = 0;
             double worstStartLag = 0;
             for (int rep = 1; rep <= reps; rep++) {
@@ -134,7 +163,6 @@ public final class OverloadLab {
                         worstDispatchLag = Math.max(worstDispatchLag, r.dispatchLagP999Ms);
                         worstStartLag = Math.max(worstStartLag, r.startLagP999Ms);
                         System.out.println("[lab] " + r.line());
-                        System.gc(); // the finished run's JDK client and its selector thread go now, not during the next run
                     }
                 }
             }
@@ -207,10 +235,10 @@ public final class OverloadLab {
     }
 
     private static String tsvLine(RunResult r) {
-        return String.format(Locale.ROOT, "%s\t%s\t%d\t%.2f\t%.4f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%.2f\t%d\t%.3f\t%d\t%.3f\t%.3f\t%d\t%s%n",
+        return String.format(Locale.ROOT, "%s\t%s\t%d\t%.2f\t%.4f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%.2f\t%d\t%.3f\t%d\t%.3f\t%.3f\t%d\t%d\t%d\t%s%n",
                 r.scenario, r.setup, r.rep, r.goodputFault, r.successRate, r.goodputAfter, r.okP50Ms, r.okP99Ms,
                 r.answeredP99Ms, r.amplification, r.serverAmplification, 100 * r.wastedShare, r.refused, r.refusedP99Ms,
-                r.recovery, r.dispatchLagP999Ms, r.startLagP999Ms, r.overflow, r.goalMet);
+                r.recovery, r.dispatchLagP999Ms, r.startLagP999Ms, r.gcCount, r.gcMillis, r.overflow, r.goalMet);
     }
 
     private static String header(String date, boolean smoke, int workers, int serviceMs, double nominal, double capacity,
@@ -245,7 +273,7 @@ public final class OverloadLab {
                 throw new IllegalArgumentException("expected a flag, got '" + a + "'");
             }
             String key = a.substring(2);
-            if (key.equals("smoke")) {
+            if (key.equals("smoke") || key.equals("no-fork")) {
                 o.put(key, "true");
             } else if (i + 1 < args.length) {
                 o.put(key, args[++i]);

@@ -32,7 +32,7 @@ final class Report {
         StringBuilder b = new StringBuilder();
         b.append("second,phase,offered,ok,late,error,timeout,refused,overflow,ok_p50_ms,ok_p99_ms,attempts,"
                 + "amplification,srv_received,srv_busy_ms,srv_wasted_ms,srv_wasted_pct,srv_dropped_expired,"
-                + "srv_shed,srv_injected_503\n");
+                + "srv_shed,srv_injected_503,max_dispatch_lag_ms\n");
         for (int s = 0; s < st.seconds; s++) {
             boolean tail = s >= sc.duration;
             if (tail && st.serverBusyNanos.get(s) == 0 && st.serverReceived.get(s) == 0 && st.attempts.get(s) == 0) {
@@ -58,7 +58,8 @@ final class Report {
             b.append(',').append(fmt(busy / 1e6)).append(',').append(fmt(wasted / 1e6));
             b.append(',').append(busy == 0 ? "" : fmt(100.0 * wasted / busy));
             b.append(',').append(st.serverDropped.get(s)).append(',').append(st.serverShed.get(s));
-            b.append(',').append(st.serverFailed.get(s)).append('\n');
+            b.append(',').append(st.serverFailed.get(s));
+            b.append(',').append(fmt(st.maxDispatchLag.get(s) / 1e6)).append('\n');
         }
         Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
     }

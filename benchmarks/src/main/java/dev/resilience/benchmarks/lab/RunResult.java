@@ -39,7 +39,10 @@ final class RunResult {
     /** Wasted busy time as a share of all busy time of the dependency, the whole run and its drain. */
     final double wastedShare;
     final long refused;
-    /** p99 (ms) of local refusals over the whole run; NaN when there were none. */
+    /**
+     * p99 (ms) of local refusals before any attempt over the whole run, from the caller thread's
+     * start of the call; NaN when there were none.
+     */
     final double refusedP99Ms;
     /** Seconds to recover after the fault (see the class comment); -1 if not within the run; -2 for no fault. */
     final int recovery;
@@ -47,6 +50,9 @@ final class RunResult {
     final double dispatchLagP999Ms;
     final double startLagP999Ms;
     final long overflow;
+    /** The lab JVM's garbage collections during the schedule and their total time (ms): a cause of lag. */
+    final long gcCount;
+    final long gcMillis;
     /** The latest recovery the run could observe (three seconds must follow it). */
     final int lastCheckable;
     final boolean goalMet;
@@ -93,6 +99,8 @@ final class RunResult {
         startLagP999Ms = st.startLagNanos.getValueAtPercentile(99.9) / 1e6;
         overflow = RunStats.sum(st.overflow, 0, st.seconds);
         lastCheckable = sc.duration - 3 - sc.faultEnd;
+        gcCount = st.gcCount;
+        gcMillis = st.gcMillis;
         offeredPerSecond = new long[sc.duration];
         okPerSecond = new long[sc.duration];
         for (int s = 0; s < sc.duration; s++) {
@@ -157,10 +165,10 @@ final class RunResult {
     String line() {
         return String.format("%-4s %-16s rep %d: goodput %.1f/s (%.0f %% ok), after %.1f/s, ok p50/p99 %.1f/%.1f ms,"
                         + " answered p99 %.1f ms, amplification %.2f (server %.2f), wasted %.1f %%, refused %d"
-                        + " (p99 %.3f ms), recovery %s, lag p99.9 dispatch %.3f ms start %.3f ms%s, goal %s",
+                        + " (p99 %.3f ms), recovery %s, lag p99.9 dispatch %.3f ms start %.3f ms (gc %d, %d ms)%s, goal %s",
                 scenario, setup, rep, goodputFault, 100 * successRate, goodputAfter, okP50Ms, okP99Ms, answeredP99Ms,
                 amplification, serverAmplification, 100 * wastedShare, refused, refusedP99Ms, recoveryText(),
-                dispatchLagP999Ms, startLagP999Ms, overflow > 0 ? ", OVERFLOW " + overflow : "",
+                dispatchLagP999Ms, startLagP999Ms, gcCount, gcMillis, overflow > 0 ? ", OVERFLOW " + overflow : "",
                 goalMet ? "met" : "not met");
     }
 }

@@ -26,7 +26,7 @@ final class RunStats {
         ERROR,
         /** The deadline (or a per-attempt timeout on the last attempt) ended the call. */
         TIMEOUT,
-        /** A local guard refused the call before (or instead of) sending it. */
+        /** A local guard refused the call: its first attempt, or a retry after failed attempts. */
         REFUSED
     }
 
@@ -38,6 +38,8 @@ final class RunStats {
     final AtomicLongArray offered;
     final AtomicLongArray[] outcomes = new AtomicLongArray[Outcome.values().length];
     final AtomicLongArray attempts;
+    /** The largest dispatch lag of each second (ns): when the generator fell behind. */
+    final AtomicLongArray maxDispatchLag;
     /** Calls the lab's own caller pool could not take (it was full): counted, never silently lost. */
     final AtomicLongArray overflow;
     final AtomicLongArray serverReceived;
@@ -48,9 +50,14 @@ final class RunStats {
     final AtomicLongArray serverFailed;
     /** Latency of successful calls (OK), per second. */
     final AtomicHistogram[] okMicros;
-    /** Latency of every call that was not refused locally, whatever its outcome, per second. */
+    /** Latency of every call but the local refusals that sent nothing, whatever its outcome, per second. */
     final AtomicHistogram[] answeredMicros;
-    /** Latency of local refusals, the whole run. */
+    /**
+     * Latency of local refusals that sent nothing (the guard said no before any attempt), the whole
+     * run, from the moment the caller thread started the call (what the guard costs; the lab's own
+     * hand-off is {@link #startLagNanos}). A call refused on a retry, after attempts, is counted as
+     * refused but its latency goes with the answered calls'.
+     */
     final AtomicHistogram refusedMicros = new AtomicHistogram(MAX_MICROS, 2);
     /** The generator's own lag: when it handed the call to a caller thread minus the intended time. */
     final AtomicHistogram dispatchLagNanos = new AtomicHistogram(MAX_NANOS, 2);
@@ -62,6 +69,10 @@ final class RunStats {
      * @param seconds the seconds kept for counters: the schedule and a tail for late answers and the
      *     dependency's drain
      */
+    /** Garbage collections of the lab's JVM while the schedule ran, and their time (ms). */
+    volatile long gcCount;
+    volatile long gcMillis;
+
     RunStats(long startNanos, int scheduleSeconds, int seconds) {
         this.startNanos = startNanos;
         this.seconds = seconds;
@@ -70,6 +81,7 @@ final class RunStats {
             outcomes[i] = new AtomicLongArray(seconds);
         }
         attempts = new AtomicLongArray(seconds);
+        maxDispatchLag = new AtomicLongArray(seconds);
         overflow = new AtomicLongArray(seconds);
         serverReceived = new AtomicLongArray(seconds);
         serverBusyNanos = new AtomicLongArray(seconds);
@@ -92,8 +104,18 @@ final class RunStats {
     }
 
     void offered(long intended, long dispatched) {
-        offered.incrementAndGet(second(intended));
-        dispatchLagNanos.recordValue(clamp(dispatched - intended, MAX_NANOS));
+        int s = second(intended);
+        offered.incrementAndGet(s);
+        long lag = clamp(dispatched - intended, MAX_NANOS);
+        dispatchLagNanos.recordValue(lag);
+        if (lag > maxDispatchLag.get(s)) {
+            maxDispatchLag.set(s, lag); // only the generator thread writes it
+        }
+    }
+
+    void gcDuringSchedule(long count, long millis) {
+        this.gcCount = count;
+        this.gcMillis = millis;
     }
 
     void overflow(long intended) {
@@ -104,15 +126,18 @@ final class RunStats {
         startLagNanos.recordValue(clamp(started - intended, MAX_NANOS));
     }
 
-    /** Files a call's outcome; {@code ended - intended} is its latency. */
-    void outcome(long intended, long ended, Outcome outcome) {
+    /**
+     * Files a call's outcome; {@code ended - intended} is its latency, {@code ended - started} that
+     * of a refusal before any attempt ({@code nothingSent}).
+     */
+    void outcome(long intended, long started, long ended, Outcome outcome, boolean nothingSent) {
         int s = second(intended);
         outcomes[outcome.ordinal()].incrementAndGet(s);
-        long micros = clamp((ended - intended) / 1_000L, MAX_MICROS);
-        if (outcome == Outcome.REFUSED) {
-            refusedMicros.recordValue(micros);
+        if (outcome == Outcome.REFUSED && nothingSent) {
+            refusedMicros.recordValue(clamp((ended - started) / 1_000L, MAX_MICROS));
             return;
         }
+        long micros = clamp((ended - intended) / 1_000L, MAX_MICROS);
         int h = Math.min(s, okMicros.length - 1);
         answeredMicros[h].recordValue(micros);
         if (outcome == Outcome.OK) {

@@ -35,7 +35,7 @@ final class LabHttp extends HttpClient {
         }
 
         @Override
-        public synchronized Throwable fillInStackTrace() {
+        public Throwable fillInStackTrace() {
             return this;
         }
     }
@@ -51,7 +51,7 @@ final class LabHttp extends HttpClient {
         }
 
         @Override
-        public synchronized Throwable fillInStackTrace() {
+        public Throwable fillInStackTrace() {
             return this;
         }
     }

@@ -31,7 +31,9 @@ import java.util.concurrent.locks.LockSupport;
  * the inbound limit, the permit taken then.
  *
  * <p><b>What it measures</b> (into the current {@link RunStats}, by the second in which the event
- * happened): requests received (every request that reached the executor), busy time (time a worker
+ * happened): requests received (read and handed to the handler, filed under their arrival;
+ * connections that the client closed before a request could be read, which the JDK server also
+ * hands to the executor, are counted apart as unread), busy time (time a worker
  * spent working on a request: parked for its service time), and <em>wasted</em> busy time: the busy
  * time of a request whose caller had already given up when its work ended. The caller's give-up time
  * is the lab-only header {@code x-lab-deadline} (nanoseconds on this JVM's {@code System.nanoTime()},
@@ -79,6 +81,7 @@ final class LabServer implements AutoCloseable {
         long nanos;
         Permit permit;
         boolean shed;
+        boolean handled;
     }
 
     private static final ThreadLocal<Arrival> CURRENT = new ThreadLocal<>();
@@ -213,11 +216,6 @@ final class LabServer implements AutoCloseable {
     private void execute(Runnable exchange) {
         Arrival a = new Arrival();
         a.nanos = System.nanoTime();
-        totalReceived.incrementAndGet();
-        RunStats s = stats;
-        if (s != null) {
-            s.serverReceived(a.nanos);
-        }
         AdaptiveLimiter limiter = inbound;
         if (limiter != null) {
             Permit p = limiter.tryAcquire();
@@ -231,12 +229,16 @@ final class LabServer implements AutoCloseable {
         pool.execute(() -> run(exchange, a));
     }
 
-    private static void run(Runnable exchange, Arrival a) {
+    private void run(Runnable exchange, Arrival a) {
         CURRENT.set(a);
         try {
             exchange.run();
         } finally {
             CURRENT.remove();
+            RunStats s = stats;
+            if (!a.handled && s != null) {
+                s.serverUnread(System.nanoTime()); // the connection closed before a request could be read
+            }
             if (a.permit != null) { // the exchange failed before the handler (a closed connection)
                 a.permit.release();
                 a.permit = null;
@@ -246,9 +248,16 @@ final class LabServer implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         Arrival a = CURRENT.get();
+        if (a != null) {
+            a.handled = true;
+        }
         long taken = System.nanoTime();
         long arrival = a == null ? taken : a.nanos;
+        totalReceived.incrementAndGet();
         RunStats s = stats;
+        if (s != null) {
+            s.serverReceived(arrival);
+        }
         try {
             if (a != null && a.shed) {
                 if (s != null) {

@@ -30,7 +30,7 @@ import org.HdrHistogram.Histogram;
  * java -cp benchmarks/target/benchmarks.jar dev.resilience.benchmarks.lab.OverloadLab \
  *     [--scenario a,a15,b,c,d] [--setups naive,...,ours-inbound] [--reps 3] [--out benchmarks/lab]
  *     [--runs benchmarks/runs/lab-DATE] [--smoke] [--no-fork]
- *     [--before 4] [--fault 10] [--down 5] [--after 8] [--ramp 16]
+ *     [--before 3] [--fault 10] [--down 5] [--after 8] [--ramp 16] [--hold 4]
  *     [--workers 4] [--service-ms 20] [--deadline-ms 1000] [--seed 21] [--server-deadline-from arrival|worker]
  * </pre>
  *
@@ -99,11 +99,12 @@ public final class OverloadLab {
             }
         }
         int reps = intFlag(o, "reps", smoke ? 1 : 3);
-        int before = intFlag(o, "before", smoke ? 1 : 4);
+        int before = intFlag(o, "before", smoke ? 1 : 3);
         int fault = intFlag(o, "fault", smoke ? 2 : 10);
         int down = intFlag(o, "down", smoke ? 2 : 5);
         int after = intFlag(o, "after", smoke ? 3 : 8);
         int ramp = intFlag(o, "ramp", smoke ? 3 : 16);
+        int hold = intFlag(o, "hold", smoke ? 2 : 4);
         int workers = intFlag(o, "workers", 4);
         int serviceMs = intFlag(o, "service-ms", 20);
         int deadlineMs = intFlag(o, "deadline-ms", 1000);
@@ -119,7 +120,7 @@ public final class OverloadLab {
 
         Map<String, Scenario> scenarios = new LinkedHashMap<>();
         for (String n : scenarioNames) {
-            scenarios.put(n, Scenario.of(n, before, fault, down, after, ramp));
+            scenarios.put(n, Scenario.of(n, before, fault, down, after, ramp, hold));
         }
 
         System.setProperty("sun.net.httpserver.nodelay", "true"); // no delayed-ACK stalls on loopback
@@ -168,7 +169,7 @@ public final class OverloadLab {
             }
             Files.writeString(runs.resolve("runs.tsv"), tsv.toString(), StandardCharsets.UTF_8);
             String header = header(date, smoke, workers, serviceMs, nominal, capacity, unloadedP50, unloadedP99, deadlineMs,
-                    from, reps, before, fault, down, after, ramp, loadAvg, worstDispatchLag, worstStartLag, runs, args);
+                    from, reps, before, fault, down, after, ramp, hold, loadAvg, worstDispatchLag, worstStartLag, runs, args);
             String summary = Report.summary(results, scenarios, setups, header);
             Files.writeString(out.resolve("summary.md"), summary, StandardCharsets.UTF_8);
             Files.writeString(runs.resolve("summary.md"), summary, StandardCharsets.UTF_8);
@@ -243,7 +244,7 @@ public final class OverloadLab {
 
     private static String header(String date, boolean smoke, int workers, int serviceMs, double nominal, double capacity,
             double unloadedP50, double unloadedP99, int deadlineMs, LabServer.DeadlineFrom from, int reps, int before,
-            int fault, int down, int after, int ramp, double loadAvg, double dispatchLag, double startLag, Path runs,
+            int fault, int down, int after, int ramp, int hold, double loadAvg, double dispatchLag, double startLag, Path runs,
             String[] args) {
         return String.format(Locale.ROOT, "# Overload lab%s, %s UTC%n%n"
                         + "Command: `java -cp benchmarks/target/benchmarks.jar dev.resilience.benchmarks.lab.OverloadLab %s`"
@@ -262,7 +263,7 @@ public final class OverloadLab {
                 smoke ? " (smoke: seconds-long phases, not results)" : "", date, String.join(" ", args),
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), loadAvg, runs,
                 workers, serviceMs, nominal, capacity, unloadedP50, unloadedP99, from.name().toLowerCase(Locale.ROOT),
-                deadlineMs, before, fault, down, after, ramp, before, after, reps, dispatchLag, startLag);
+                deadlineMs, before, fault, down, after, ramp, before, hold, reps, dispatchLag, startLag);
     }
 
     private static Map<String, String> parse(String[] args) {

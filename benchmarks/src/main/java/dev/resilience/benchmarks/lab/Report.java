@@ -32,7 +32,7 @@ final class Report {
         StringBuilder b = new StringBuilder();
         b.append("second,phase,offered,ok,late,error,timeout,refused,overflow,ok_p50_ms,ok_p99_ms,attempts,"
                 + "amplification,srv_received,srv_busy_ms,srv_wasted_ms,srv_wasted_pct,srv_dropped_expired,"
-                + "srv_shed,srv_injected_503,max_dispatch_lag_ms\n");
+                + "srv_shed,srv_injected_503,srv_unread,max_dispatch_lag_ms\n");
         for (int s = 0; s < st.seconds; s++) {
             boolean tail = s >= sc.duration;
             if (tail && st.serverBusyNanos.get(s) == 0 && st.serverReceived.get(s) == 0 && st.attempts.get(s) == 0) {
@@ -58,7 +58,7 @@ final class Report {
             b.append(',').append(fmt(busy / 1e6)).append(',').append(fmt(wasted / 1e6));
             b.append(',').append(busy == 0 ? "" : fmt(100.0 * wasted / busy));
             b.append(',').append(st.serverDropped.get(s)).append(',').append(st.serverShed.get(s));
-            b.append(',').append(st.serverFailed.get(s));
+            b.append(',').append(st.serverFailed.get(s)).append(',').append(st.serverUnread.get(s));
             b.append(',').append(fmt(st.maxDispatchLag.get(s) / 1e6)).append('\n');
         }
         Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
@@ -76,8 +76,9 @@ final class Report {
                 continue;
             }
             b.append("Goal: ").append(any.goal).append(". Median [min-max] over repetitions.\n\n");
-            b.append("| setup | goodput, ").append(window).append(" (/s) | success rate | goodput after (/s) | p50 / p99 ok (ms) | "
-                    + "p99 answered (ms) | amplification | wasted % | local refusals (p99 ms) | recovery (s) | goal met |\n");
+            String later = sc.hasFault() ? "goodput after the fault (/s)" : "goodput, whole run (/s)";
+            b.append("| setup | goodput, ").append(window).append(" (/s) | success rate | ").append(later).append(" | p50 / p99 ok (ms) | "
+                    + "p99 answered (ms) | amplification (client / server) | wasted % | local refusals (p99 ms) | recovery (s) | goal met |\n");
             b.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (String setup : setups) {
                 List<RunResult> rs = new ArrayList<>();
@@ -96,7 +97,8 @@ final class Report {
                         .append(" | ").append(spread(rs, r -> r.goodputAfter, 1))
                         .append(" | ").append(spread(rs, r -> r.okP50Ms, 1)).append(" / ").append(spread(rs, r -> r.okP99Ms, 1))
                         .append(" | ").append(spread(rs, r -> r.answeredP99Ms, 0))
-                        .append(" | ").append(spread(rs, r -> r.amplification, 2))
+                        .append(" | ").append(spread(rs, r -> r.amplification, 2)).append(" / ")
+                        .append(spread(rs, r -> r.serverAmplification, 2))
                         .append(" | ").append(spread(rs, r -> 100 * r.wastedShare, 1))
                         .append(" | ").append(spread(rs, r -> r.refused, 0)).append(" (")
                         .append(spread(rs, r -> r.refusedP99Ms, 3)).append(")")

@@ -111,11 +111,11 @@ final class RunResult {
         switch (sc.name) {
             case "a":
                 goalMet = amplification <= 1.2;
-                goal = "amplification <= 1.2";
+                goal = "amplification <= 1.2 (read it with the success rate: refusing every call meets it too)";
                 break;
             case "a15":
                 goalMet = amplification <= 1.1;
-                goal = "amplification <= 1.1";
+                goal = "amplification <= 1.1 (read it with the success rate: refusing every call meets it too)";
                 break;
             case "b":
                 goalMet = wastedShare <= 0.05 && answeredP99Ms <= deadlineMs;

@@ -48,6 +48,8 @@ final class RunStats {
     final AtomicLongArray serverDropped;
     final AtomicLongArray serverShed;
     final AtomicLongArray serverFailed;
+    /** Arrivals whose connection closed before a request was read (no handler ran). */
+    final AtomicLongArray serverUnread;
     /** Latency of successful calls (OK), per second. */
     final AtomicHistogram[] okMicros;
     /** Latency of every call but the local refusals that sent nothing, whatever its outcome, per second. */
@@ -89,6 +91,7 @@ final class RunStats {
         serverDropped = new AtomicLongArray(seconds);
         serverShed = new AtomicLongArray(seconds);
         serverFailed = new AtomicLongArray(seconds);
+        serverUnread = new AtomicLongArray(seconds);
         okMicros = new AtomicHistogram[scheduleSeconds];
         answeredMicros = new AtomicHistogram[scheduleSeconds];
         for (int i = 0; i < scheduleSeconds; i++) {
@@ -167,6 +170,10 @@ final class RunStats {
 
     void serverShed(long at) {
         serverShed.incrementAndGet(second(at));
+    }
+
+    void serverUnread(long at) {
+        serverUnread.incrementAndGet(second(at));
     }
 
     void serverFailed(long at) {

@@ -13,7 +13,7 @@ import java.util.List;
  *   <li>{@code b}: 0.8 C; the service time is 10x for the fault period.</li>
  *   <li>{@code c}: 0.8 C; the dependency is down (connections refused) for the down period, then back.</li>
  *   <li>{@code d}: 0.5 C for the period before, then a linear ramp to 3 C over the ramp period, then
- *       3 C for the period after (no fault).</li>
+ *       3 C for the hold period (no fault).</li>
  * </ul>
  */
 final class Scenario {
@@ -65,7 +65,7 @@ final class Scenario {
      *
      * @throws IllegalArgumentException for an unknown name
      */
-    static Scenario of(String name, int before, int fault, int down, int after, int ramp) {
+    static Scenario of(String name, int before, int fault, int down, int after, int ramp, int hold) {
         switch (name) {
             case "a":
                 return new Scenario(name, "30 % errors for " + fault + " s at 0.8 C", LabServer.Fault.ERRORS,
@@ -81,7 +81,7 @@ final class Scenario {
                         before, before + down, before + down + after, 0.8, 0.8, 0, 0);
             case "d":
                 return new Scenario(name, "load ramp 0.5 C to 3 C over " + ramp + " s", LabServer.Fault.NONE,
-                        0, 0, before + ramp + after, 0.5, 3.0, before, before + ramp);
+                        0, 0, before + ramp + hold, 0.5, 3.0, before, before + ramp);
             default:
                 throw new IllegalArgumentException("unknown scenario '" + name + "', one of " + NAMES);
         }

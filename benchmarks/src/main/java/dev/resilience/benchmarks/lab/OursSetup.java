@@ -1,0 +1,123 @@
+package dev.resilience.benchmarks.lab;
+
+import dev.resilience.benchmarks.lab.RunStats.Outcome;
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.Scope;
+import dev.resilience.core.AdaptiveLimiter;
+import dev.resilience.core.AdaptiveThrottle;
+import dev.resilience.core.Backoff;
+import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.LimitAlgorithm;
+import dev.resilience.core.Policy;
+import dev.resilience.core.RefusedException;
+import dev.resilience.core.Retry;
+import dev.resilience.core.RetryBudget;
+import dev.resilience.core.TimeoutExceededException;
+import dev.resilience.http.HttpPolicy;
+import dev.resilience.http.HttpStatusException;
+import dev.resilience.http.ResilientHttpClient;
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.Random;
+
+/**
+ * This toolkit: {@link ResilientHttpClient} over an {@link HttpPolicy} in the order the README gives
+ * for a dependency in trouble, outermost first: a budgeted retry, the breaker (or the client-side
+ * throttle), an adaptive concurrency limit, a per-attempt timeout. Each call runs under
+ * {@code Context.background().withTimeout(remaining time to D)}, so every attempt's request timeout
+ * is the smaller of the remaining deadline and the per-attempt timeout and the dependency receives
+ * the deadline as {@code grpc-timeout}.
+ *
+ * <ul>
+ *   <li>Retry: 3 attempts, exponential backoff from 50 ms x2 capped at 1 s with full jitter (as
+ *       the peers' tuned rows), retrying what {@link HttpPolicy#isRetryable} says (connection
+ *       errors, 5xx/429, per-attempt timeouts), a 503's {@code Retry-After} replacing the backoff;
+ *       a {@link RetryBudget} of 10 % of calls plus 2 a second (at most 20 banked): Google SRE's
+ *       per-client 10 %.</li>
+ *   <li>{@code ours}: breaker at 50 % failures of at least 20 calls over a 10 s window in 1 s
+ *       buckets, 5 s open, 5 probes half-open (the tuned peers' settings). Its builder keeps its
+ *       default {@code readyToTrip} (more than 5 consecutive failures, gobreaker's) beside the rate
+ *       threshold, so it also opens on 6 failures in a row, which the peers' rate-only breakers do
+ *       not: that is what a user writing this configuration gets (seen in the trials: an outage
+ *       opens it within its first few failures).</li>
+ *   <li>{@code ours-throttle}: {@link AdaptiveThrottle} with its defaults (K 1.5, 10 s window,
+ *       protection 5, dropped calls counted as requests) in the breaker's place.</li>
+ *   <li>Adaptive limit: Gradient2 (concurrency-limits' default algorithm and constants) starting at
+ *       20, between 2 and 200 (concurrency-limits' builder minimum of 20 would never limit below 20
+ *       calls in flight).</li>
+ *   <li>{@code ours-inbound}: {@code ours}, and the dependency puts an adaptive limit in front of its
+ *       queue ({@link LabServer}).</li>
+ * </ul>
+ */
+final class OursSetup extends Setup {
+
+    private final ResilientHttpClient client;
+    private final HttpRequest request;
+    private final boolean inbound;
+
+    private OursSetup(String name, LabHttp http, Policy guard, long seed, boolean inbound) {
+        super(name, http);
+        this.inbound = inbound;
+        Random random = new Random(seed);
+        Retry retry = Retry.builder(name).maxAttempts(3)
+                .backoff(Backoff.exponential(Duration.ofMillis(50), 2, Duration.ofSeconds(1), Backoff.Jitter.FULL))
+                .budget(RetryBudget.of(0.1, 2, 20))
+                .retryOn(HttpPolicy::isRetryable)
+                .delayHint(Object.class, (result, failure) -> failure instanceof HttpStatusException
+                        ? ResilientHttpClient.retryAfter(((HttpStatusException) failure).response(HttpResponse.class))
+                                .orElse(null)
+                        : null)
+                .random(random::nextDouble)
+                .build();
+        AdaptiveLimiter limiter = AdaptiveLimiter.builder(name).algorithm(LimitAlgorithm.gradient2(20, 2, 200)).build();
+        HttpPolicy policy = HttpPolicy.builder(name).add(retry).add(guard).add(limiter)
+                .timeout(Duration.ofNanos(PER_ATTEMPT_NANOS)).build();
+        this.client = ResilientHttpClient.builder(http).policy(policy).build();
+        this.request = HttpRequest.newBuilder(http.uri()).GET().build();
+    }
+
+    static OursSetup breaker(String name, LabHttp http, long seed, boolean inbound) {
+        CircuitBreaker breaker = CircuitBreaker.builder(name)
+                .timeWindow(Duration.ofSeconds(10), Duration.ofSeconds(1))
+                .failureRateThreshold(50, 20)
+                .openDuration(Duration.ofSeconds(5))
+                .maxRequests(5)
+                .build();
+        return new OursSetup(name, http, breaker, seed, inbound);
+    }
+
+    static OursSetup throttle(LabHttp http, long seed) {
+        Random random = new Random(seed ^ 0x5DEECE66DL);
+        AdaptiveThrottle throttle = AdaptiveThrottle.builder("ours-throttle").random(random::nextDouble).build();
+        return new OursSetup("ours-throttle", http, throttle, seed, false);
+    }
+
+    @Override
+    boolean inboundLimit() {
+        return inbound;
+    }
+
+    @Override
+    Outcome call(long deadlineNanos) {
+        long remaining = deadlineNanos - System.nanoTime();
+        if (remaining < 1_000_000L) {
+            return Outcome.TIMEOUT;
+        }
+        try (CancelHandle call = Context.background().withTimeout(Duration.ofNanos(remaining));
+             Scope s = call.attach()) {
+            HttpResponse<Void> r = client.send(request, HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() / 100 == 2 ? Outcome.OK : Outcome.ERROR;
+        } catch (RefusedException e) {
+            return Outcome.REFUSED; // breaker open, throttled, over the adaptive limit
+        } catch (ContextDoneException | TimeoutExceededException | HttpTimeoutException e) {
+            return Outcome.TIMEOUT;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            return classify(e);
+        }
+    }
+}

@@ -11,4 +11,4 @@ pattern="${1:-.}"
 mvn -B -q package -DskipTests -pl benchmarks -am
 json=benchmarks/target/report.json
 java -jar benchmarks/target/benchmarks.jar "$pattern" -f 3 -wi 3 -w 1s -i 5 -r 1s -prof gc -rf json -rff "$json"
-python3 benchmarks/scripts/report.py "$json" "$pattern" benchmarks/RESULTS.md benchmarks/report.svg
+python3 benchmarks/scripts/report.py "$json" "report.sh '$pattern'" benchmarks/RESULTS.md benchmarks/report.svg

@@ -70,8 +70,13 @@ public class PipelineBenchmark {
     private static final Callable<Object> TASK = () -> "ok";
 
     private final Retry oursRetry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ofMillis(10))).build();
+    private final Fallback<Object> oursFallback = Fallback.<Object>always().toValue("fallback");
+    private final CircuitBreaker oursBreaker =
+            CircuitBreaker.builder("cb").failureRateThreshold(50, 100).countWindow(100).build();
+    private final RateLimiter oursLimiter = RateLimiter.builder("rl").rate(1e9).burst(LOTS).build();
+    private final Bulkhead oursBulkhead = Bulkhead.builder("bh").maxConcurrent(100).build();
     private final Pipeline<Object> oursPipeline = Pipeline.<Object>builder("p")
-            .add(Fallback.<Object>always().toValue("fallback"))
+            .add(oursFallback)
             .add(oursRetry)
             .add(CircuitBreaker.builder("cb").failureRateThreshold(50, 100).countWindow(100).build())
             .add(RateLimiter.builder("rl").rate(1e9).burst(LOTS).build())
@@ -196,6 +201,29 @@ public class PipelineBenchmark {
     @Benchmark
     public Object retry_failsafe() {
         return failsafeRetryOnly.get(() -> "ok");
+    }
+
+    // Each of the pipeline's policies alone, the same call: the pipeline's own cost is
+    // pipeline_ours minus their sum (retry_ours is the retry alone).
+
+    @Benchmark
+    public Object aloneFallback_ours() throws Exception {
+        return oursFallback.call(TASK);
+    }
+
+    @Benchmark
+    public Object aloneBreaker_ours() throws Exception {
+        return oursBreaker.call(TASK);
+    }
+
+    @Benchmark
+    public Object aloneLimiter_ours() throws Exception {
+        return oursLimiter.call(TASK);
+    }
+
+    @Benchmark
+    public Object aloneBulkhead_ours() throws Exception {
+        return oursBulkhead.call(TASK);
     }
 
     @Benchmark

@@ -6,14 +6,19 @@ import io.github.bucket4j.Bucket;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
@@ -23,6 +28,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * (10^9 per second, a burst of 10^9), so the figure is the cost of the decision, not of waiting.
  * {@code floor} is one clock read plus one CAS on an {@link AtomicLong}: what any correct
  * time-based limiter has to do at least.
+ *
+ * <p>The 2-thread rows carry a co-scheduling check ({@link Overlap}): on a 2-vCPU machine the two
+ * threads do not always run at the same time, and a fork where they took turns measures no
+ * contention at all. Each thread publishes its operation count (a store to its own cache line) and,
+ * every 1,024 operations, looks whether the other thread's count moved since its last look:
+ * {@code overlap.concurrent / overlap.windows} near 1 means the threads ran at once, near 0 that
+ * they took turns.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -52,6 +64,51 @@ public class RateLimiterBenchmark {
     private final com.google.common.util.concurrent.RateLimiter guava =
             com.google.common.util.concurrent.RateLimiter.create(1e9);
     private final AtomicLong floorWord = new AtomicLong();
+    /** Each thread's operation count, 128 bytes apart (slots 0 and 16). */
+    private final AtomicLongArray progress = new AtomicLongArray(32);
+    private final AtomicInteger threads = new AtomicInteger();
+
+    /** See the class comment: counts the 1,024-operation windows in which the other thread progressed too. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Overlap {
+        /** Windows of 1,024 operations of this thread. */
+        public long windows;
+        /** Those in which the other thread's count moved. */
+        public long concurrent;
+        private AtomicLongArray progress;
+        private int slot;
+        private int other;
+        private long ops;
+        private long lastSeen;
+
+        @Setup(Level.Trial)
+        public void join(RateLimiterBenchmark b) {
+            int index = b.threads.getAndIncrement() & 1;
+            progress = b.progress;
+            slot = index * 16;
+            other = (1 - index) * 16;
+        }
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            windows = 0;
+            concurrent = 0;
+        }
+
+        void tick() {
+            long n = ++ops;
+            progress.lazySet(slot, n);
+            if ((n & 1023) == 0) {
+                long seen = progress.get(other);
+                windows++;
+                if (seen != lastSeen) {
+                    concurrent++;
+                }
+                lastSeen = seen;
+            }
+        }
+    }
 
     @Benchmark
     public boolean floor() {
@@ -92,43 +149,50 @@ public class RateLimiterBenchmark {
 
     @Benchmark
     @Threads(2)
-    public boolean floor_2threads() {
+    public boolean floor_2threads(Overlap overlap) {
+        overlap.tick();
         return floor();
     }
 
     @Benchmark
     @Threads(2)
-    public boolean ours_2threads() {
+    public boolean ours_2threads(Overlap overlap) {
+        overlap.tick();
         return ours();
     }
 
     @Benchmark
     @Threads(2)
-    public boolean resilience4j_2threads() {
+    public boolean resilience4j_2threads(Overlap overlap) {
+        overlap.tick();
         return resilience4j();
     }
 
     @Benchmark
     @Threads(2)
-    public boolean failsafeSmooth_2threads() {
+    public boolean failsafeSmooth_2threads(Overlap overlap) {
+        overlap.tick();
         return failsafeSmooth();
     }
 
     @Benchmark
     @Threads(2)
-    public boolean failsafeBursty_2threads() {
+    public boolean failsafeBursty_2threads(Overlap overlap) {
+        overlap.tick();
         return failsafeBursty();
     }
 
     @Benchmark
     @Threads(2)
-    public boolean bucket4j_2threads() {
+    public boolean bucket4j_2threads(Overlap overlap) {
+        overlap.tick();
         return bucket4j();
     }
 
     @Benchmark
     @Threads(2)
-    public boolean guava_2threads() {
+    public boolean guava_2threads(Overlap overlap) {
+        overlap.tick();
         return guava();
     }
 

@@ -460,7 +460,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         if (g.window != null) {
             g.window.record(OutcomeWindow.FAILED | (slow ? OutcomeWindow.SLOW : 0), now);
         }
-        g.successesAtLastFailure.set(g.successCount());
+        g.markFailure();
         if (g.rolling != null) {
             g.rolling.record(RollingCounts.FAILURE, now);
         }
@@ -573,11 +573,25 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             markSuccess();
         }
 
-        /** Ends the run of consecutive failures; writes only if there was one. */
+        /**
+         * Ends the run of consecutive failures; writes only if there was one. The mark only moves
+         * forward: a thread preempted between reading the count and writing it must not write its
+         * older count over a newer one (which would make up a run of failures that never happened).
+         */
         void markSuccess() {
-            long f = failures.get();
-            if (failuresAtLastSuccess.get() != f) {
-                failuresAtLastSuccess.set(f);
+            advanceTo(failuresAtLastSuccess, failures.get());
+        }
+
+        /** Ends the run of consecutive successes, forward only, as {@link #markSuccess}. */
+        void markFailure() {
+            advanceTo(successesAtLastFailure, successCount());
+        }
+
+        private static void advanceTo(AtomicLong mark, long value) {
+            for (long seen = mark.get(); seen < value; seen = mark.get()) {
+                if (mark.compareAndSet(seen, value)) {
+                    return;
+                }
             }
         }
 

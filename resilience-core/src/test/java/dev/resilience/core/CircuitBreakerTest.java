@@ -494,4 +494,54 @@ class CircuitBreakerTest {
             throw new AssertionError(e);
         }
     }
+
+    /**
+     * Four threads on two cores, each failing every tenth call: no run of six failures can happen in
+     * any interleaving (each thread succeeds nine times between its failures), so the default
+     * "more than 5 consecutive failures" must never trip. A thread preempted between reading the
+     * failure count and writing it as "failures at the last success" used to write a stale, lower
+     * value over later ones, and the next failure then saw a long run of failures that never
+     * happened: seen as the breaker opening in a 2-thread benchmark with 10 % failures.
+     */
+    @Test
+    void racingSuccessesNeverMakeUpARunOfFailures() throws Exception {
+        for (CircuitBreaker b : List.of(CircuitBreaker.builder("plain").build(),
+                CircuitBreaker.builder("count").failureRateThreshold(50, 100).countWindow(100).build(),
+                CircuitBreaker.builder("time").failureRateThreshold(50, 100)
+                        .timeWindow(Duration.ofSeconds(10), Duration.ofSeconds(1)).build())) {
+            AtomicInteger trips = new AtomicInteger();
+            b.addListener(new CircuitBreakerListener() {
+                @Override
+                public void onStateChange(CircuitBreaker breaker, State from, State to) {
+                    trips.incrementAndGet();
+                }
+            });
+            int threads = 4;
+            CyclicBarrier go = new CyclicBarrier(threads);
+            List<CompletableFuture<Void>> all = new ArrayList<>();
+            IOException failed = new IOException("every tenth");
+            for (int t = 0; t < threads; t++) {
+                all.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        go.await();
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                    for (int i = 1; i <= 3_000_000 && trips.get() == 0; i++) {
+                        Permit p = b.tryAcquire();
+                        if (i % 10 == 0) {
+                            p.onFailure(failed);
+                        } else {
+                            p.onSuccess();
+                        }
+                    }
+                }, pool));
+            }
+            for (CompletableFuture<Void> f : all) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            assertEquals(0, trips.get(), b + ": " + b.counts());
+            assertEquals(State.CLOSED, b.state());
+        }
+    }
 }

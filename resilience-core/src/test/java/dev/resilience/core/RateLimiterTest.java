@@ -464,6 +464,48 @@ class RateLimiterTest {
         assertEquals(1000, granted.get());
     }
 
+    /**
+     * Four threads racing on the real clock for 300 ms: the grants never exceed the burst plus the
+     * rate times the time elapsed (a thread that lost a race retries with its older clock reading,
+     * which can only make it stricter), and permits are not lost either.
+     */
+    @Test
+    void fourRacingThreadsNeverGetMoreThanBurstPlusRateTimesElapsed() throws Exception {
+        double rate = 20_000;
+        int burst = 50;
+        RateLimiter l = RateLimiter.builder("race").rate(rate).burst(burst).build();
+        int threads = 4;
+        AtomicInteger granted = new AtomicInteger();
+        java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(threads + 1);
+        long[] window = new long[1];
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            all.add(CompletableFuture.runAsync(() -> {
+                try {
+                    go.await();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+                long end = window[0] + TimeUnit.MILLISECONDS.toNanos(300);
+                while (System.nanoTime() < end) {
+                    if (l.tryAcquire()) {
+                        granted.incrementAndGet();
+                    }
+                }
+            }, pool));
+        }
+        long start = System.nanoTime(); // before any thread can take a permit
+        window[0] = start;
+        go.await();
+        for (CompletableFuture<Void> f : all) {
+            f.get(30, TimeUnit.SECONDS);
+        }
+        double elapsedSeconds = (System.nanoTime() - start) / 1e9;
+        double allowed = burst + rate * elapsedSeconds;
+        assertTrue(granted.get() <= allowed, granted + " > " + allowed);
+        assertTrue(granted.get() >= 0.5 * rate * 0.3, granted + ": far fewer than 300 ms of the rate");
+    }
+
     @Test
     void concurrentSetRateNeverLosesOrInventsPermits() throws Exception {
         RateLimiter l = RateLimiter.builder("race").interval(Duration.ofDays(1)).burst(500).build();

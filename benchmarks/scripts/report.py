@@ -72,6 +72,10 @@ def main():
         cls, method = b["benchmark"].split(".")[-2:]
         params = b.get("params") or {}
         who, group = split_name(method, params)
+        threads = b.get("threads", 1)
+        if threads > 1 and "thread" not in method.lower():  # the same method run with -t N: its own group
+            group += f" threads={threads}"
+            params = dict(params, threads=threads)
         s, err, unit, mode, raw = score(b)
         forks = [sum(f) / len(f) for f in raw]
         sm = b.get("secondaryMetrics", {})

@@ -86,17 +86,7 @@ public class PipelineBenchmark {
     private final io.github.resilience4j.retry.Retry r4jRetry = io.github.resilience4j.retry.Retry.of("r",
             RetryConfig.custom().maxAttempts(3).waitDuration(Duration.ofMillis(10)).build());
     private final Callable<Object> r4jRetryOnly = io.github.resilience4j.retry.Retry.decorateCallable(r4jRetry, TASK);
-    private final Callable<Object> r4jStack = io.github.resilience4j.retry.Retry.decorateCallable(r4jRetry,
-            io.github.resilience4j.circuitbreaker.CircuitBreaker.decorateCallable(
-                    io.github.resilience4j.circuitbreaker.CircuitBreaker.ofDefaults("cb"),
-                    io.github.resilience4j.ratelimiter.RateLimiter.decorateCallable(
-                            io.github.resilience4j.ratelimiter.RateLimiter.of("rl", RateLimiterConfig.custom()
-                                    .limitForPeriod(LOTS).limitRefreshPeriod(Duration.ofSeconds(1))
-                                    .timeoutDuration(Duration.ZERO).build()),
-                            io.github.resilience4j.bulkhead.Bulkhead.decorateCallable(
-                                    io.github.resilience4j.bulkhead.Bulkhead.of("bh", BulkheadConfig.custom()
-                                            .maxConcurrentCalls(100).maxWaitDuration(Duration.ZERO).build()),
-                                    TASK))));
+    private final Callable<Object> r4jStack = r4jStack(CircuitBreakerConfig.ofDefaults());
 
     private final RetryPolicy<Object> failsafeRetryPolicy =
             RetryPolicy.builder().withMaxAttempts(3).withDelay(Duration.ofMillis(10)).build();

@@ -9,11 +9,13 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -172,6 +174,19 @@ public class CircuitBreakerBenchmark {
         boolean ok = failsafeTime.tryAcquirePermit();
         failsafeTime.recordSuccess();
         return ok;
+    }
+
+    /** The Mixed rows measure closed breakers: one that tripped (10 % is under every threshold) would be a bug, not a figure. */
+    @TearDown(Level.Iteration)
+    public void checkClosed() {
+        if (oursCount.state() != CircuitBreaker.State.CLOSED || oursTime.state() != CircuitBreaker.State.CLOSED
+                || r4jCount.getState() != io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED
+                || r4jTime.getState() != io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED
+                || !failsafeCount.isClosed() || !failsafeTime.isClosed()) {
+            throw new IllegalStateException("a breaker left CLOSED: " + oursCount + ", " + oursTime + ", "
+                    + r4jCount.getState() + ", " + r4jTime.getState() + ", " + failsafeCount.getState() + ", "
+                    + failsafeTime.getState());
+        }
     }
 
     private static boolean mixed(CircuitBreaker breaker, Calls calls) {

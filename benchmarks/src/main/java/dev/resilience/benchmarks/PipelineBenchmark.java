@@ -21,8 +21,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -53,8 +52,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code Timeout} (a child context with a deadline, no timer), Failsafe its {@code Timeout} policy
  * (for a synchronous call it arms a timer on its scheduler); Resilience4j has no synchronous time
  * limiter. {@code async} rows run retry + breaker around a call that returns a completed stage
- * ({@code callAsync}; Resilience4j's {@code decorateCompletionStage}; Failsafe's
- * {@code getStageAsync} on a same-thread executor, so that no row hops threads);
+ * ({@code callAsync}; Resilience4j's {@code decorateCompletionStage}, its breaker untimed as ours;
+ * Failsafe's {@code getStageAsync}, which runs the supplier on the common pool whatever
+ * {@code with(Executor)} says: its rows hop threads and are not equal work, kept as information);
  * {@code asyncTimeout} rows add a 1 s time limit (ours: {@code Timeout}; Resilience4j: its
  * {@code TimeLimiter}, which arms a timer on the scheduler it is given; Failsafe: {@code Timeout}).
  */
@@ -127,11 +127,15 @@ public class PipelineBenchmark {
 
     private static final CompletionStage<Object> DONE = CompletableFuture.completedFuture("ok");
     private static final Supplier<CompletionStage<Object>> ASYNC_TASK = () -> DONE;
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+    private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "bench-scheduler");
         t.setDaemon(true);
         return t;
     });
+
+    {
+        scheduler.setRemoveOnCancelPolicy(true); // a cancelled time limit leaves the queue at once
+    }
     private final Pipeline<Object> oursAsync = Pipeline.<Object>builder("p")
             .add(oursRetry)
             .add(CircuitBreaker.builder("cb").failureRateThreshold(50, 100).countWindow(100).build())
@@ -141,8 +145,10 @@ public class PipelineBenchmark {
             .add(CircuitBreaker.builder("cb").failureRateThreshold(50, 100).countWindow(100).build())
             .add(Timeout.builder("t").timeout(Duration.ofSeconds(1)).build())
             .inDefaultOrder().build();
+    /** Untimed, as ours (its slow-call check off the only way it can be: a constant timestamp). */
     private final io.github.resilience4j.circuitbreaker.CircuitBreaker r4jAsyncBreaker =
-            io.github.resilience4j.circuitbreaker.CircuitBreaker.ofDefaults("cb");
+            io.github.resilience4j.circuitbreaker.CircuitBreaker.of("cb", CircuitBreakerConfig.custom()
+                    .currentTimestampFunction(clock -> 0L, TimeUnit.NANOSECONDS).build());
     private final Supplier<CompletionStage<Object>> r4jAsync = io.github.resilience4j.retry.Retry
             .decorateCompletionStage(r4jRetry, scheduler, io.github.resilience4j.circuitbreaker.CircuitBreaker
                     .decorateCompletionStage(r4jAsyncBreaker, ASYNC_TASK));

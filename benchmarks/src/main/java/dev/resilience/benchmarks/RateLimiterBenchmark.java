@@ -64,8 +64,8 @@ public class RateLimiterBenchmark {
     private final com.google.common.util.concurrent.RateLimiter guava =
             com.google.common.util.concurrent.RateLimiter.create(1e9);
     private final AtomicLong floorWord = new AtomicLong();
-    /** Each thread's operation count, 128 bytes apart (slots 0 and 16). */
-    private final AtomicLongArray progress = new AtomicLongArray(32);
+    /** Each thread's operation count, 128 bytes apart and from the array's ends (slots 16 and 32). */
+    private final AtomicLongArray progress = new AtomicLongArray(48);
     private final AtomicInteger threads = new AtomicInteger();
 
     /** See the class comment: counts the 1,024-operation windows in which the other thread progressed too. */
@@ -86,8 +86,8 @@ public class RateLimiterBenchmark {
         public void join(RateLimiterBenchmark b) {
             int index = b.threads.getAndIncrement() & 1;
             progress = b.progress;
-            slot = index * 16;
-            other = (1 - index) * 16;
+            slot = 16 + index * 16;
+            other = 32 - index * 16;
         }
 
         @Setup(Level.Iteration)

@@ -467,7 +467,8 @@ class RateLimiterTest {
     /**
      * Four threads racing on the real clock for 300 ms: the grants never exceed the burst plus the
      * rate times the time elapsed (a thread that lost a race retries with its older clock reading,
-     * which can only make it stricter), and permits are not lost either.
+     * which can only make it stricter). No lower bound beyond the burst: a stalled machine may run
+     * the threads for only part of the window.
      */
     @Test
     void fourRacingThreadsNeverGetMoreThanBurstPlusRateTimesElapsed() throws Exception {
@@ -503,7 +504,7 @@ class RateLimiterTest {
         double elapsedSeconds = (System.nanoTime() - start) / 1e9;
         double allowed = burst + rate * elapsedSeconds;
         assertTrue(granted.get() <= allowed, granted + " > " + allowed);
-        assertTrue(granted.get() >= 0.5 * rate * 0.3, granted + ": far fewer than 300 ms of the rate");
+        assertTrue(granted.get() >= burst, granted + ": not even the burst was granted");
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
@@ -491,27 +492,26 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
      */
     static final class Operations implements CancellableDependency {
         private final ConcurrentLinkedQueue<Cancellable> registered = new ConcurrentLinkedQueue<>();
-        private volatile boolean cancelled;
+        private final AtomicBoolean cancelled = new AtomicBoolean();
 
         @Override
         public void setDependency(Cancellable operation) {
             registered.add(operation);
-            if (cancelled && registered.remove(operation)) { // exactly one of this and cancel() takes it
+            if (cancelled.get() && registered.remove(operation)) { // exactly one of this and cancel() takes it
                 operation.cancel();
             }
         }
 
         @Override
         public boolean isCancelled() {
-            return cancelled;
+            return cancelled.get();
         }
 
         @Override
         public boolean cancel() {
-            if (cancelled) {
+            if (!cancelled.compareAndSet(false, true)) {
                 return false;
             }
-            cancelled = true;
             for (Cancellable c; (c = registered.poll()) != null; ) {
                 c.cancel();
             }

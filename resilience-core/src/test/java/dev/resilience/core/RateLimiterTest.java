@@ -474,11 +474,12 @@ class RateLimiterTest {
     void fourRacingThreadsNeverGetMoreThanBurstPlusRateTimesElapsed() throws Exception {
         double rate = 20_000;
         int burst = 50;
+        long start = System.nanoTime(); // before the limiter exists, so before any permit can be taken
+        long end = start + TimeUnit.MILLISECONDS.toNanos(300);
         RateLimiter l = RateLimiter.builder("race").rate(rate).burst(burst).build();
         int threads = 4;
         AtomicInteger granted = new AtomicInteger();
-        java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(threads + 1);
-        long[] window = new long[1];
+        java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(threads);
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             all.add(CompletableFuture.runAsync(() -> {
@@ -487,7 +488,6 @@ class RateLimiterTest {
                 } catch (Exception e) {
                     throw new AssertionError(e);
                 }
-                long end = window[0] + TimeUnit.MILLISECONDS.toNanos(300);
                 while (System.nanoTime() < end) {
                     if (l.tryAcquire()) {
                         granted.incrementAndGet();
@@ -495,9 +495,6 @@ class RateLimiterTest {
                 }
             }, pool));
         }
-        long start = System.nanoTime(); // before any thread can take a permit
-        window[0] = start;
-        go.await();
         for (CompletableFuture<Void> f : all) {
             f.get(30, TimeUnit.SECONDS);
         }

@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 
-PEERS = ["resilience4j", "failsafeSmooth", "failsafeBursty", "failsafe", "bucket4j", "guava",
+PEERS = ["resilience4j", "failsafeSmooth", "failsafeBursty", "failsafeInline", "failsafe", "bucket4j", "guava",
          "concurrencyLimits", "grpc", "otel", "jctools", "abq", "stormpot-tlr", "stormpot", "commons-pool2", "tpe",
          "micrometer", "netty"]
 
@@ -23,7 +23,7 @@ PEERS = ["resilience4j", "failsafeSmooth", "failsafeBursty", "failsafe", "bucket
 # its FastThreadLocalThread), so its rows are not the same work.
 NOT_EQUAL_WORK = {"netty"}
 # Rows of a peer that do more than ours: Failsafe's getStageAsync runs the supplier on the common pool
-# whatever with(Executor) says (a thread hop per call).
+# whatever with(Executor) says (a thread hop per call); its "failsafeInline" rows (a same-thread scheduler) are equal.
 NOT_EQUAL_ROWS = {("failsafe", "async"), ("failsafe", "asyncTimeout")}
 
 

@@ -54,7 +54,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * limiter. {@code async} rows run retry + breaker around a call that returns a completed stage
  * ({@code callAsync}; Resilience4j's {@code decorateCompletionStage}, its breaker untimed as ours;
  * Failsafe's {@code getStageAsync}, which runs the supplier on the common pool whatever
- * {@code with(Executor)} says: its rows hop threads and are not equal work, kept as information);
+ * {@code with(Executor)} says: its rows hop threads and are not equal work, kept as information;
+ * the {@code failsafeInline} rows give it a scheduler that runs what is due now on the calling
+ * thread, {@link InlineFailsafeScheduler}: equal work);
  * {@code asyncTimeout} rows add a 1 s time limit (ours: {@code Timeout}; Resilience4j: its
  * {@code TimeLimiter}, which arms a timer on the scheduler it is given; Failsafe: {@code Timeout}).
  */
@@ -163,6 +165,13 @@ public class PipelineBenchmark {
     private final FailsafeExecutor<Object> failsafeAsyncTimeout = Failsafe.with(failsafeRetryPolicy,
             dev.failsafe.CircuitBreaker.builder().withFailureThreshold(50, 100).build(),
             dev.failsafe.Timeout.<Object>of(Duration.ofSeconds(1))).with(Runnable::run);
+    /** Failsafe's async rows again on a scheduler that runs what is due now on the caller's thread: equal work. */
+    private final InlineFailsafeScheduler inlineFailsafe = new InlineFailsafeScheduler(scheduler);
+    private final FailsafeExecutor<Object> failsafeAsyncInline = Failsafe.with(failsafeRetryPolicy,
+            dev.failsafe.CircuitBreaker.builder().withFailureThreshold(50, 100).build()).with(inlineFailsafe);
+    private final FailsafeExecutor<Object> failsafeAsyncTimeoutInline = Failsafe.with(failsafeRetryPolicy,
+            dev.failsafe.CircuitBreaker.builder().withFailureThreshold(50, 100).build(),
+            dev.failsafe.Timeout.<Object>of(Duration.ofSeconds(1))).with(inlineFailsafe);
 
     /** Resilience4j's stack of {@link #pipeline_resilience4j} with a breaker of {@code config}. */
     private Callable<Object> r4jStack(CircuitBreakerConfig config) {
@@ -291,6 +300,11 @@ public class PipelineBenchmark {
     }
 
     @Benchmark
+    public Object async_failsafeInline() {
+        return failsafeAsyncInline.getStageAsync(() -> DONE).join();
+    }
+
+    @Benchmark
     public Object asyncTimeout_ours() {
         return oursAsyncTimeout.callAsync(ASYNC_TASK).toCompletableFuture().join();
     }
@@ -303,5 +317,10 @@ public class PipelineBenchmark {
     @Benchmark
     public Object asyncTimeout_failsafe() {
         return failsafeAsyncTimeout.getStageAsync(() -> DONE).join();
+    }
+
+    @Benchmark
+    public Object asyncTimeout_failsafeInline() {
+        return failsafeAsyncTimeoutInline.getStageAsync(() -> DONE).join();
     }
 }

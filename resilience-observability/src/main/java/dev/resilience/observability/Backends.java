@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.metrics.DoubleHistogram;
@@ -28,8 +27,6 @@ import java.util.function.ToDoubleFunction;
  * be removed together.
  */
 final class Backends {
-
-    static final AttributeKey<String> NAME = AttributeKey.stringKey("name");
 
     final List<MeterRegistry> registries;
     final io.opentelemetry.api.metrics.Meter otel;
@@ -67,7 +64,7 @@ final class Backends {
                         r -> Counter.builder(metric).description(description).tags(tags(tags)).register(r));
                 LongCounter otelCounter = closed || otel == null ? null
                         : otel.counterBuilder(metric).setDescription(description).build();
-                return new CounterSeries(counters, otelCounter, attributes(tags));
+                return new CounterSeries(counters, otelCounter, otelCounter == null ? null : attributes(tags));
             } finally {
                 lock.unlock();
             }
@@ -81,7 +78,7 @@ final class Backends {
                         r -> Timer.builder(metric).description(description).tags(tags(tags)).register(r));
                 DoubleHistogram histogram = closed || otel == null ? null
                         : otel.histogramBuilder(metric).setDescription(description).setUnit("s").build();
-                return new TimerSeries(timers, histogram, attributes(tags));
+                return new TimerSeries(timers, histogram, histogram == null ? null : attributes(tags));
             } finally {
                 lock.unlock();
             }
@@ -138,8 +135,9 @@ final class Backends {
             return Tags.of("name", name).and(tags);
         }
 
+        /** OpenTelemetry's attributes for {@code tags}: built only when there is an OpenTelemetry meter (its classes load otherwise). */
         Attributes attributes(String... tags) {
-            AttributesBuilder b = Attributes.builder().put(NAME, name);
+            AttributesBuilder b = Attributes.builder().put(SpanKeys.NAME, name);
             for (int i = 0; i + 1 < tags.length; i += 2) {
                 b.put(tags[i], tags[i + 1]);
             }

@@ -52,8 +52,8 @@ final class CircuitBreakerBinder {
         public void onStateChange(CircuitBreaker breaker, CircuitBreaker.State from, CircuitBreaker.State to) {
             transitions.computeIfAbsent(from.name() + ">" + to.name(), k -> binding.set.counter(
                     "resilience.circuitbreaker.transitions", "state changes", "from", lower(from), "to", lower(to))).add(1);
-            telemetry.spanEvent("resilience.circuitbreaker.state_changed", Attributes.of(ResilienceTelemetry.R_NAME,
-                    breaker.name(), ResilienceTelemetry.R_FROM, lower(from), ResilienceTelemetry.R_TO, lower(to)));
+            telemetry.spanEvent("resilience.circuitbreaker.state_changed", Attributes.of(SpanKeys.R_NAME,
+                    breaker.name(), SpanKeys.R_FROM, lower(from), SpanKeys.R_TO, lower(to)));
             LOG.atInfo().setMessage("circuit breaker state changed").addKeyValue("name", breaker.name())
                     .addKeyValue("from", lower(from)).addKeyValue("to", lower(to)).log();
         }

@@ -77,8 +77,8 @@ public final class DistributedLimiterTelemetry {
             decisions[decision.granted() ? 0 : 1][decision.source().ordinal()].add(1);
             if (!decision.granted()) {
                 String reason = ResilienceTelemetry.lower(decision.reason());
-                telemetry.spanEvent("resilience.rejected", Attributes.of(ResilienceTelemetry.R_KIND, "distributed",
-                        ResilienceTelemetry.R_NAME, limiter.name(), ResilienceTelemetry.R_REASON, reason));
+                telemetry.spanEvent("resilience.rejected", Attributes.of(SpanKeys.R_KIND, "distributed",
+                        SpanKeys.R_NAME, limiter.name(), SpanKeys.R_REASON, reason));
                 LOG.atDebug().setMessage("call rejected").addKeyValue("name", limiter.name())
                         .addKeyValue("reason", reason).addKeyValue("source", ResilienceTelemetry.lower(decision.source()))
                         .log();
@@ -88,8 +88,8 @@ public final class DistributedLimiterTelemetry {
         @Override
         public void onFallback(DistributedLimiter limiter, FallbackCause cause, Throwable error) {
             fallbacks[cause.ordinal()].add(1);
-            telemetry.spanEvent("resilience.distributed.fallback", Attributes.of(ResilienceTelemetry.R_NAME,
-                    limiter.name(), ResilienceTelemetry.R_REASON, ResilienceTelemetry.lower(cause)));
+            telemetry.spanEvent("resilience.distributed.fallback", Attributes.of(SpanKeys.R_NAME,
+                    limiter.name(), SpanKeys.R_REASON, ResilienceTelemetry.lower(cause)));
             LOG.atDebug().setMessage("Redis could not decide").addKeyValue("name", limiter.name())
                     .addKeyValue("cause", ResilienceTelemetry.lower(cause))
                     .addKeyValue("error", error == null ? "" : error.getClass().getName()).log();

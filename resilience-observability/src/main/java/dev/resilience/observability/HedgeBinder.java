@@ -26,8 +26,8 @@ final class HedgeBinder {
         @Override
         public void onHedge(Hedge hedge, int attempt) {
             hedges.add(1);
-            telemetry.spanEvent("resilience.hedge.launched", Attributes.of(ResilienceTelemetry.R_NAME, hedge.name(),
-                    ResilienceTelemetry.R_ATTEMPT, (long) attempt));
+            telemetry.spanEvent("resilience.hedge.launched", Attributes.of(SpanKeys.R_NAME, hedge.name(),
+                    SpanKeys.R_ATTEMPT, (long) attempt));
         }
     }
 }

@@ -17,7 +17,6 @@ import dev.resilience.pool.Recycler;
 import dev.resilience.pool.WorkerPool;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
@@ -107,13 +106,6 @@ import org.slf4j.Logger;
  */
 public final class ResilienceTelemetry {
 
-    static final AttributeKey<String> R_NAME = AttributeKey.stringKey("resilience.name");
-    static final AttributeKey<String> R_KIND = AttributeKey.stringKey("resilience.kind");
-    static final AttributeKey<String> R_REASON = AttributeKey.stringKey("resilience.reason");
-    static final AttributeKey<String> R_FROM = AttributeKey.stringKey("resilience.from");
-    static final AttributeKey<String> R_TO = AttributeKey.stringKey("resilience.to");
-    static final AttributeKey<Long> R_ATTEMPT = AttributeKey.longKey("resilience.attempt");
-    static final AttributeKey<Double> R_DELAY = AttributeKey.doubleKey("resilience.delay_s");
 
     private final Backends backends;
     private final boolean spanEvents;
@@ -155,7 +147,7 @@ public final class ResilienceTelemetry {
         }
         AtomicInteger attempts = new AtomicInteger();
         return () -> {
-            Span span = tracer.spanBuilder(spanName).setAttribute(R_ATTEMPT, (long) attempts.incrementAndGet()).startSpan();
+            Span span = tracer.spanBuilder(spanName).setAttribute(SpanKeys.R_ATTEMPT, (long) attempts.incrementAndGet()).startSpan();
             try (io.opentelemetry.context.Scope s = span.makeCurrent()) {
                 return task.call();
             } catch (Exception | Error e) {
@@ -456,7 +448,9 @@ public final class ResilienceTelemetry {
 
     /** A refusal: a span event and a DEBUG line. */
     void rejection(String kind, String name, Enum<?> reason, Logger log) {
-        spanEvent("resilience.rejected", Attributes.of(R_KIND, kind, R_NAME, name, R_REASON, lower(reason)));
+        if (spanEvents) { // the attributes are built only when a span may take them
+            spanEvent("resilience.rejected", Attributes.of(SpanKeys.R_KIND, kind, SpanKeys.R_NAME, name, SpanKeys.R_REASON, lower(reason)));
+        }
         log.atDebug().setMessage("call rejected").addKeyValue("kind", kind).addKeyValue("name", name)
                 .addKeyValue("reason", lower(reason)).log();
     }

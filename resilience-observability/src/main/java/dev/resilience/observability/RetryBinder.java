@@ -38,8 +38,8 @@ final class RetryBinder {
         @Override
         public void onRetry(Retry retry, int attempt, long delayNanos, Throwable failure) {
             retries.add(1);
-            telemetry.spanEvent("resilience.retry.scheduled", Attributes.of(ResilienceTelemetry.R_NAME, retry.name(),
-                    ResilienceTelemetry.R_ATTEMPT, (long) attempt, ResilienceTelemetry.R_DELAY, delayNanos / 1e9));
+            telemetry.spanEvent("resilience.retry.scheduled", Attributes.of(SpanKeys.R_NAME, retry.name(),
+                    SpanKeys.R_ATTEMPT, (long) attempt, SpanKeys.R_DELAY, delayNanos / 1e9));
             LOG.atDebug().setMessage("retry scheduled").addKeyValue("name", retry.name())
                     .addKeyValue("attempt", attempt).addKeyValue("delay", Duration.ofNanos(delayNanos))
                     .addKeyValue("failure", failure == null ? "result" : failure.getClass().getName()).log();

@@ -30,8 +30,8 @@ final class TimeoutBinder {
         @Override
         public void onTimeout(Timeout timeout) {
             timeouts.add(1);
-            telemetry.spanEvent("resilience.timeout", Attributes.of(ResilienceTelemetry.R_NAME, timeout.name(),
-                    ResilienceTelemetry.R_DELAY, timeout.timeout().toNanos() / 1e9));
+            telemetry.spanEvent("resilience.timeout", Attributes.of(SpanKeys.R_NAME, timeout.name(),
+                    SpanKeys.R_DELAY, timeout.timeout().toNanos() / 1e9));
             LOG.atDebug().setMessage("call timed out").addKeyValue("name", timeout.name())
                     .addKeyValue("timeout", timeout.timeout()).log();
         }

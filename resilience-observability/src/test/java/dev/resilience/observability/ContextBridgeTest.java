@@ -139,7 +139,7 @@ class ContextBridgeTest {
         for (int i = 0; i < 3; i++) {
             SpanData a = attempts.get(i);
             assertEquals(checkoutId, a.getParentSpanId(), "each attempt is a child of the caller's span");
-            assertEquals(i + 1L, a.getAttributes().get(ResilienceTelemetry.R_ATTEMPT));
+            assertEquals(i + 1L, a.getAttributes().get(SpanKeys.R_ATTEMPT));
             assertEquals(i < 2 ? StatusCode.ERROR : StatusCode.UNSET, a.getStatus().getStatusCode());
         }
         otel.close();

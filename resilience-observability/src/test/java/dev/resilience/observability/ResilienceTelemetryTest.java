@@ -291,9 +291,9 @@ class ResilienceTelemetryTest {
         assertTrue(events.contains("resilience.hedge.launched"), events.toString());
         assertEquals(3, events.stream().filter("resilience.circuitbreaker.state_changed"::equals).count(), events.toString());
         EventData rejected = checkout.getEvents().stream().filter(e -> e.getName().equals("resilience.rejected")).findFirst().orElseThrow();
-        assertEquals("ratelimiter", rejected.getAttributes().get(ResilienceTelemetry.R_KIND));
-        assertEquals("search", rejected.getAttributes().get(ResilienceTelemetry.R_NAME));
-        assertEquals("no_permit", rejected.getAttributes().get(ResilienceTelemetry.R_REASON));
+        assertEquals("ratelimiter", rejected.getAttributes().get(SpanKeys.R_KIND));
+        assertEquals("search", rejected.getAttributes().get(SpanKeys.R_NAME));
+        assertEquals("no_permit", rejected.getAttributes().get(SpanKeys.R_REASON));
     }
 
     private static Map<String, Long> sums(Collection<MetricData> data, String metric, String tag) {

@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * <pre>{@code
  * CircuitBreaker breaker = CircuitBreaker.builder("payments")
  *         .openDuration(Duration.ofSeconds(30))                   // open for 30 s
- *         .failureRateThreshold(50, 20).countWindow(100)          // or the default: > 5 consecutive failures
+ *         .failureRateThreshold(50, 20).countWindow(100)          // else the default: > 5 consecutive failures
  *         .build();
  *
  * Permit p = breaker.tryAcquire();             // allocation-free, no exception
@@ -37,8 +37,10 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p><b>States.</b> CLOSED admits every call and counts outcomes; when {@code readyToTrip(counts)}
- * says so (default: more than 5 consecutive failures), or a configured rate window exceeds its
- * threshold, it turns OPEN. OPEN refuses calls until {@code openDuration} has passed, then (lazily, on the
+ * says so (default: more than 5 consecutive failures, when no rate threshold is set), or a
+ * configured rate window exceeds its threshold, it turns OPEN. A rate threshold replaces the
+ * default trip (as Resilience4j's breaker trips on its rate alone); give {@code readyToTrip} as well
+ * to trip on either. OPEN refuses calls until {@code openDuration} has passed, then (lazily, on the
  * next call: there is no timer) turns HALF_OPEN, which admits {@code maxRequests} probes: that many
  * consecutive successes close it, any failure re-opens it. Each state change starts a new
  * <em>generation</em>; results of calls admitted in an earlier generation are ignored. In CLOSED, a
@@ -113,6 +115,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     private final long maxOpenNanos;
     private final long halfOpenTimeoutNanos;
     private final long slowCallNanos;
+    /** The trip predicate on counts; null for a breaker that trips on its rate window only. */
     private final Predicate<Counts> readyToTrip;
     private final Predicate<Throwable> isSuccessful;
     private final Predicate<Throwable> isExcluded;
@@ -472,7 +475,9 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             transition(g, opened(now, g.trips + 1));
             return;
         }
-        boolean trip = readyToTrip(g.counts(now), failure) || g.window != null && g.window.exceeded(now);
+        // A rate-only breaker (a window, no readyToTrip) takes no Counts snapshot: nothing to allocate.
+        boolean trip = readyToTrip != null && readyToTrip(g.counts(now), failure)
+                || g.window != null && g.window.exceeded(now);
         if (trip && failures > 0) {
             transition(g, opened(now, g.trips + 1));
         }
@@ -717,7 +722,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     /**
      * Builds a {@link CircuitBreaker}. Defaults are gobreaker's: {@code maxRequests} 1,
      * {@code interval} 0 (counts never cleared while closed), {@code openDuration} 60 s,
-     * {@code readyToTrip} more than 5 consecutive failures, every exception a failure except a
+     * {@code readyToTrip} more than 5 consecutive failures (unless a rate threshold is set: then the
+     * rate alone trips, as in Resilience4j; set {@code readyToTrip} too for both), every exception a failure except a
      * {@link ContextCancelledException} or {@link InterruptedException} (the caller gave up, which
      * says nothing of the dependency's health: excluded). Each setter may be called once.
      */
@@ -940,8 +946,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             if (slowCallNanos < 0) {
                 slowCallNanos = Long.MAX_VALUE;
             }
-            if (readyToTrip == null) {
-                readyToTrip = c -> c.consecutiveFailures() > 5;
+            if (readyToTrip == null && !rates) {
+                readyToTrip = c -> c.consecutiveFailures() > 5; // gobreaker's default; a rate threshold replaces it
             }
             if (isSuccessful == null) {
                 isSuccessful = e -> false;

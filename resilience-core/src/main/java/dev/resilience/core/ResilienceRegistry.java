@@ -69,7 +69,7 @@ import java.util.function.Consumer;
  * <tr><td>{@code warmup} (replaces {@code burst})</td><td>{@code warmup}</td><td>none</td></tr>
  * <tr><td>{@code cold-factor} (with {@code warmup})</td><td>{@code warmup}</td><td>3</td></tr>
  * <tr><td rowspan="17">circuitbreaker</td><td>{@code consecutive-failures}: opens at this many in a row; 0 never</td>
- *     <td>{@code readyToTrip}</td><td>6 (more than 5)</td></tr>
+ *     <td>{@code readyToTrip}</td><td>6 (more than 5); none when a rate threshold is set</td></tr>
  * <tr><td>{@code failure-rate-threshold} (percentage; needs a window)</td><td>{@code failureRateThreshold}</td><td>none</td></tr>
  * <tr><td>{@code slow-call-rate-threshold} (percentage; needs a window)</td><td>{@code slowCallRateThreshold}</td><td>none</td></tr>
  * <tr><td>{@code slow-call-duration} (with the slow-call threshold)</td><td>{@code slowCallRateThreshold}</td><td>-</td></tr>

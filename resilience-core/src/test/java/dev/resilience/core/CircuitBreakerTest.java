@@ -289,6 +289,35 @@ class CircuitBreakerTest {
     }
 
     @Test
+    void aRateThresholdReplacesTheDefaultRunOfFailures() {
+        // As in Resilience4j: a breaker given a failure rate trips on the rate alone. Seven failures in
+        // a row among 100 calls are 7 %, far under 50 %: it stays closed (it used to open on the sixth).
+        CircuitBreaker rateOnly = builder().failureRateThreshold(50, 20).countWindow(100).build();
+        succeed(rateOnly, 50);
+        fail(rateOnly, 7);
+        succeed(rateOnly, 43);
+        assertEquals(State.CLOSED, rateOnly.state(), "7 of 100 failed, in a row");
+        fail(rateOnly, 42); // the window slides: 49 of the last 100 failed
+        assertEquals(State.CLOSED, rateOnly.state(), "49 %");
+        fail(rateOnly, 1);
+        assertEquals(State.OPEN, rateOnly.state(), "50 of the last 100: the rate trips it");
+
+        // Both, when both are asked for.
+        CircuitBreaker both = builder().readyToTrip(c -> c.consecutiveFailures() > 5)
+                .failureRateThreshold(50, 20).countWindow(100).build();
+        succeed(both, 50);
+        fail(both, 6);
+        assertEquals(State.OPEN, both.state(), "six in a row, readyToTrip given");
+
+        // And without a rate threshold, gobreaker's default stays.
+        CircuitBreaker plain = builder().build();
+        fail(plain, 5);
+        assertEquals(State.CLOSED, plain.state());
+        fail(plain, 1);
+        assertEquals(State.OPEN, plain.state(), "more than 5 consecutive failures");
+    }
+
+    @Test
     void countWindowForgetsOldCalls() {
         CircuitBreaker cb = builder().readyToTrip(c -> false).failureRateThreshold(50, 4).countWindow(4).build();
         fail(cb, 1);

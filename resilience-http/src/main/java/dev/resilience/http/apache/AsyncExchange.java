@@ -281,6 +281,15 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
                 }
             }
             onDone = ctx.onDone(this, Runnable::run);
+            if (state != LIVE) {
+                return stage; // the context ended first: run() completed the attempt; nothing leased
+            }
+            if (cancellable.isCancelled()) {
+                // The caller cancelled before this attempt (during a backoff, say): fail it here, before
+                // the chain below leases a connection only to cancel it.
+                failed(new CancellationException("the request was cancelled before this attempt"));
+                return stage;
+            }
             try {
                 chain.proceed(attempt, entity, attemptScope, this);
             } catch (HttpException | IOException | RuntimeException e) {

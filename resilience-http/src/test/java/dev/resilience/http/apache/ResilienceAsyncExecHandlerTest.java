@@ -384,6 +384,35 @@ class ResilienceAsyncExecHandlerTest {
     }
 
     @Test
+    void aCancelDuringTheBackoffStartsNoFurtherAttempt() throws Exception {
+        // The caller cancels during the backoff after a 503, when no attempt is in flight: the exchange
+        // ends and nothing reaches a connection again. (An attempt that starts in a race with the
+        // cancel is failed before the chain below leases a connection: AsyncExchange.Attempt.start.)
+        AtomicInteger below = new AtomicInteger();
+        AsyncExecChainHandler belowOurs = (request, entity, scope, chain, callback) -> {
+            below.incrementAndGet(); // what reaches the connection's lease
+            chain.proceed(request, entity, scope, callback);
+        };
+        start(ResilienceAsyncExecHandler.install(custom(),
+                HttpPolicy.builder("apache").retry(2, Backoff.fixed(Duration.ofMillis(200))).build())
+                .addExecInterceptorAfter(ResilienceAsyncExecHandler.NAME, "below", belowOurs));
+        Future<SimpleHttpResponse> f = http.execute(get("/down"), null);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (server.hits("/down") < 1 && System.nanoTime() < until) {
+            Thread.sleep(1); // a poll with a bound: the first attempt reached the server
+        }
+        assertEquals(1, server.hits("/down"));
+        assertTrue(f.cancel(true));
+        long ended = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (counting.ends.get() < 1 && System.nanoTime() < ended) {
+            Thread.sleep(5); // a poll with a bound: the exchange ends after the backoff
+        }
+        assertEquals(1, counting.ends.get(), "the exchange ended");
+        assertEquals(1, below.get(), "nothing after the cancel reached a connection");
+        assertEquals(1, server.hits("/down"));
+    }
+
+    @Test
     void theHandlerExposesItsPolicyAndChecksItsArguments() {
         HttpPolicy policy = retrying(2);
         assertSame(policy, ResilienceAsyncExecHandler.of(policy).policy());

@@ -10,6 +10,14 @@ import java.util.function.Supplier;
  * bounded MPMC queue: each slot carries a sequence number that tells producers and consumers whose
  * turn it is, so each side claims a slot with one CAS on its own index.
  *
+ * <p>How the threads stay apart: slot {@code i} with sequence {@code s} is free for the producer of
+ * index {@code s} when {@code s == index}, and holds the element of index {@code s - 1} when
+ * {@code s == index + 1}. A producer stores the element, then the sequence with release; a consumer
+ * reads the sequence with acquire before it claims the index, so the element is visible to it, and
+ * it empties the slot before it moves the sequence a lap on (release), so the next producer never
+ * writes into a slot not yet taken. The batch methods read the sequence of every slot of the run
+ * they claim before the one CAS, so they never wait for another thread inside a claimed run.
+ *
  * @param <E> the element type
  */
 public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
@@ -19,7 +27,10 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
     private final long[] sequences;
 
     /**
+     * Creates an empty queue.
+     *
      * @param capacity at least 2, rounded up to a power of two
+     * @throws IllegalArgumentException if {@code capacity} is below 2 or above 2^30
      */
     public MpmcArrayQueue(int capacity) {
         super(capacity);
@@ -30,36 +41,27 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
         VarHandle.releaseFence();
     }
 
-    /** Claims a slot for writing, or returns -1 when full. */
-    private long claim() {
-        for (;;) {
-            long p = producerIndex;
-            int i = (int) (p & mask);
-            long seq = (long) SEQUENCE.getAcquire(sequences, i);
-            if (seq == p) {
-                if (PRODUCER_INDEX.compareAndSet(this, p, p + 1)) {
-                    return p;
-                }
-            } else if (seq < p) {
-                return -1;
-            }
-        }
-    }
-
-    private void publish(long p, Object e) {
-        int i = (int) (p & mask);
-        SLOT.setRelease(buffer, i, e);
-        SEQUENCE.setRelease(sequences, i, p + 1);
-    }
-
     @Override
     public boolean offer(E e) {
         checkNotNull(e);
-        long p = claim();
-        if (p < 0) {
-            return false;
+        long[] seqs = sequences;
+        int m = mask;
+        long p;
+        int i;
+        for (;;) {
+            p = producerIndex;
+            i = (int) p & m;
+            long seq = (long) SEQUENCE.getAcquire(seqs, i);
+            if (seq == p) {
+                if (PRODUCER_INDEX.compareAndSet(this, p, p + 1)) {
+                    break;
+                }
+            } else if (seq < p) {
+                return false;
+            }
         }
-        publish(p, e);
+        SLOT.setRelease(buffer, i, e);
+        SEQUENCE.setRelease(seqs, i, p + 1);
         return true;
     }
 
@@ -68,20 +70,27 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
         return offer(e);
     }
 
+    /**
+     * Claims the next published slot with one CAS and takes its element, skipping fillers left by
+     * failed {@code fill}s; null when the next slot is not published yet.
+     */
     @Override
     @SuppressWarnings("unchecked")
     public E poll() {
+        Object[] buf = buffer;
+        long[] seqs = sequences;
+        int m = mask;
         for (;;) {
             long c = consumerIndex;
-            int i = (int) (c & mask);
-            long seq = (long) SEQUENCE.getAcquire(sequences, i);
+            int i = (int) c & m;
+            long seq = (long) SEQUENCE.getAcquire(seqs, i);
             if (seq == c + 1) {
                 if (CONSUMER_INDEX.compareAndSet(this, c, c + 1)) {
-                    E e = (E) SLOT.getAcquire(buffer, i);
-                    SLOT.setOpaque(buffer, i, null);
-                    SEQUENCE.setRelease(sequences, i, c + capacity());
+                    Object e = buf[i]; // plain: the acquire of the sequence made the element visible
+                    buf[i] = null; // plain: the next producer learns of the free slot from the sequence
+                    SEQUENCE.setRelease(seqs, i, c + m + 1);
                     if (e != FILLER) {
-                        return e;
+                        return (E) e;
                     }
                 }
             } else if (seq < c + 1) {
@@ -98,19 +107,22 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
     @Override
     @SuppressWarnings("unchecked")
     public E peek() {
+        Object[] buf = buffer;
+        long[] seqs = sequences;
+        int m = mask;
         for (;;) {
             long c = consumerIndex;
-            int i = (int) (c & mask);
-            long seq = (long) SEQUENCE.getAcquire(sequences, i);
+            int i = (int) c & m;
+            long seq = (long) SEQUENCE.getAcquire(seqs, i);
             if (seq == c + 1) {
-                E e = (E) SLOT.getAcquire(buffer, i);
+                Object e = SLOT.getAcquire(buf, i);
                 if (e == FILLER) {
                     if (CONSUMER_INDEX.compareAndSet(this, c, c + 1)) {
-                        SLOT.setOpaque(buffer, i, null);
-                        SEQUENCE.setRelease(sequences, i, c + capacity());
+                        buf[i] = null;
+                        SEQUENCE.setRelease(seqs, i, c + m + 1);
                     }
                 } else if (e != null && consumerIndex == c) {
-                    return e;
+                    return (E) e;
                 }
             } else if (seq < c + 1) {
                 return null;
@@ -130,26 +142,56 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {
         checkFill(supplier, limit);
+        long[] seqs = sequences;
+        int m = mask;
+        int most = Math.min(BATCH, m + 1);
         int n = 0;
         while (n < limit) {
-            int k = Math.min(Math.min(limit - n, BATCH), capacity());
+            int k = Math.min(limit - n, most);
             long p = producerIndex;
-            int m = 0;
-            while (m < k && (long) SEQUENCE.getAcquire(sequences, (int) ((p + m) & mask)) == p + m) {
-                m++;
+            int free = 0;
+            while (free < k && (long) SEQUENCE.getAcquire(seqs, (int) (p + free) & m) == p + free) {
+                free++;
             }
-            if (m == 0) {
-                if ((long) SEQUENCE.getAcquire(sequences, (int) (p & mask)) < p) {
+            if (free == 0) {
+                if ((long) SEQUENCE.getAcquire(seqs, (int) p & m) < p) {
                     break; // full
                 }
                 continue; // another producer moved on; look again
             }
-            if (PRODUCER_INDEX.compareAndSet(this, p, p + m)) {
-                publishAll(supplier, p, m, (e, at) -> publish(at, e));
-                n += m;
+            if (PRODUCER_INDEX.compareAndSet(this, p, p + free)) {
+                publish(supplier, p, free);
+                n += free;
             }
         }
         return n;
+    }
+
+    /**
+     * Publishes the supplier's next {@code k} elements into the claimed slots from {@code p}; if the
+     * supplier fails, fillers go into the slots left so consumers do not wait for them.
+     */
+    private void publish(Supplier<? extends E> supplier, long p, int k) {
+        Object[] buf = buffer;
+        long[] seqs = sequences;
+        int m = mask;
+        long end = p + k;
+        long q = p;
+        try {
+            for (; q < end; q++) {
+                Object e = checkNotNull(supplier.get());
+                int i = (int) q & m;
+                SLOT.setRelease(buf, i, e);
+                SEQUENCE.setRelease(seqs, i, q + 1);
+            }
+        } catch (RuntimeException | Error failure) {
+            for (; q < end; q++) {
+                int i = (int) q & m;
+                SLOT.setRelease(buf, i, FILLER);
+                SEQUENCE.setRelease(seqs, i, q + 1);
+            }
+            throw failure;
+        }
     }
 
     /**
@@ -162,29 +204,34 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
     @SuppressWarnings("unchecked")
     public int drain(Consumer<? super E> consumer, int limit) {
         checkDrain(consumer, limit);
+        Object[] buf = buffer;
+        long[] seqs = sequences;
+        int m = mask;
+        int most = Math.min(BATCH, m + 1);
         int n = 0;
         Throwable failure = null;
         while (n < limit && failure == null) {
-            int k = Math.min(Math.min(limit - n, BATCH), capacity());
+            int k = Math.min(limit - n, most);
             long c = consumerIndex;
-            int m = 0;
-            while (m < k && (long) SEQUENCE.getAcquire(sequences, (int) ((c + m) & mask)) == c + m + 1) {
-                m++;
+            int ready = 0;
+            while (ready < k && (long) SEQUENCE.getAcquire(seqs, (int) (c + ready) & m) == c + ready + 1) {
+                ready++;
             }
-            if (m == 0) {
-                if ((long) SEQUENCE.getAcquire(sequences, (int) (c & mask)) < c + 1) {
+            if (ready == 0) {
+                if ((long) SEQUENCE.getAcquire(seqs, (int) c & m) < c + 1) {
                     break; // empty, or the next element is still being published
                 }
                 continue; // another consumer moved on; look again
             }
-            if (!CONSUMER_INDEX.compareAndSet(this, c, c + m)) {
+            if (!CONSUMER_INDEX.compareAndSet(this, c, c + ready)) {
                 continue;
             }
-            for (long q = c; q < c + m; q++) {
-                int i = (int) (q & mask);
-                Object e = SLOT.getAcquire(buffer, i);
-                SLOT.setOpaque(buffer, i, null);
-                SEQUENCE.setRelease(sequences, i, q + capacity());
+            long end = c + ready;
+            for (long q = c; q < end; q++) {
+                int i = (int) q & m;
+                Object e = buf[i]; // plain: the acquire of the sequence made the element visible
+                buf[i] = null;
+                SEQUENCE.setRelease(seqs, i, q + m + 1);
                 if (e == FILLER) {
                     continue;
                 }

@@ -136,69 +136,67 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
     }
 
     /**
-     * Claims, with one CAS, the run of slots (up to {@value #BATCH}) that are free now, then publishes
-     * into them in order; stops when no slot is free.
+     * Claims, with one CAS, the run of slots (up to {@value #BATCH}, ending where the ring wraps) that
+     * are free now, then publishes into them in order; stops when no slot is free.
      */
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {
         checkFill(supplier, limit);
         long[] seqs = sequences;
         int m = mask;
-        int most = Math.min(BATCH, m + 1);
         int n = 0;
         while (n < limit) {
-            int k = Math.min(limit - n, most);
             long p = producerIndex;
-            int free = 0;
-            while (free < k && (long) SEQUENCE.getAcquire(seqs, (int) (p + free) & m) == p + free) {
-                free++;
+            int from = (int) p & m;
+            int to = Math.min(from + Math.min(limit - n, BATCH), m + 1);
+            long base = p - from; // slot i is free for index base + i when its sequence is that
+            int i = from;
+            while (i < to && (long) SEQUENCE.getAcquire(seqs, i) == base + i) {
+                i++;
             }
-            if (free == 0) {
-                if ((long) SEQUENCE.getAcquire(seqs, (int) p & m) < p) {
+            if (i == from) {
+                if ((long) SEQUENCE.getAcquire(seqs, from) < p) {
                     break; // full
                 }
                 continue; // another producer moved on; look again
             }
-            if (PRODUCER_INDEX.compareAndSet(this, p, p + free)) {
-                publish(supplier, p, free);
-                n += free;
+            if (PRODUCER_INDEX.compareAndSet(this, p, base + i)) {
+                publish(supplier, base, from, i);
+                n += i - from;
             }
         }
         return n;
     }
 
     /**
-     * Publishes the supplier's next {@code k} elements into the claimed slots from {@code p}; if the
-     * supplier fails, fillers go into the slots left so consumers do not wait for them.
+     * Publishes the supplier's next elements into the claimed slots {@code from .. to - 1} (of indexes
+     * {@code base + from ..}); if the supplier fails, fillers go into the slots left so consumers do
+     * not wait for them.
      */
-    private void publish(Supplier<? extends E> supplier, long p, int k) {
+    private void publish(Supplier<? extends E> supplier, long base, int from, int to) {
         Object[] buf = buffer;
         long[] seqs = sequences;
-        int m = mask;
-        long end = p + k;
-        long q = p;
+        int i = from;
         try {
-            for (; q < end; q++) {
+            for (; i < to; i++) {
                 Object e = checkNotNull(supplier.get());
-                int i = (int) q & m;
                 SLOT.setRelease(buf, i, e);
-                SEQUENCE.setRelease(seqs, i, q + 1);
+                SEQUENCE.setRelease(seqs, i, base + i + 1);
             }
         } catch (RuntimeException | Error failure) {
-            for (; q < end; q++) {
-                int i = (int) q & m;
+            for (; i < to; i++) {
                 SLOT.setRelease(buf, i, FILLER);
-                SEQUENCE.setRelease(seqs, i, q + 1);
+                SEQUENCE.setRelease(seqs, i, base + i + 1);
             }
             throw failure;
         }
     }
 
     /**
-     * Claims, with one CAS, the run of elements (up to {@value #BATCH}) that are published now, and
-     * hands them to the consumer in order; stops when none is. Every element claimed is handed over
-     * even if the consumer throws; the first exception is rethrown at the end (later ones suppressed
-     * into it).
+     * Claims, with one CAS, the run of elements (up to {@value #BATCH}, ending where the ring wraps)
+     * that are published now, and hands them to the consumer in order; stops when none is. Every
+     * element claimed is handed over even if the consumer throws; the first exception is rethrown at
+     * the end (later ones suppressed into it).
      */
     @Override
     @SuppressWarnings("unchecked")
@@ -207,31 +205,31 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
         Object[] buf = buffer;
         long[] seqs = sequences;
         int m = mask;
-        int most = Math.min(BATCH, m + 1);
         int n = 0;
         Throwable failure = null;
         while (n < limit && failure == null) {
-            int k = Math.min(limit - n, most);
             long c = consumerIndex;
-            int ready = 0;
-            while (ready < k && (long) SEQUENCE.getAcquire(seqs, (int) (c + ready) & m) == c + ready + 1) {
-                ready++;
+            int from = (int) c & m;
+            int to = Math.min(from + Math.min(limit - n, BATCH), m + 1);
+            long base = c - from; // slot i holds the element of index base + i when its sequence is one more
+            int i = from;
+            while (i < to && (long) SEQUENCE.getAcquire(seqs, i) == base + i + 1) {
+                i++;
             }
-            if (ready == 0) {
-                if ((long) SEQUENCE.getAcquire(seqs, (int) c & m) < c + 1) {
+            if (i == from) {
+                if ((long) SEQUENCE.getAcquire(seqs, from) < c + 1) {
                     break; // empty, or the next element is still being published
                 }
                 continue; // another consumer moved on; look again
             }
-            if (!CONSUMER_INDEX.compareAndSet(this, c, c + ready)) {
+            if (!CONSUMER_INDEX.compareAndSet(this, c, base + i)) {
                 continue;
             }
-            long end = c + ready;
-            for (long q = c; q < end; q++) {
-                int i = (int) q & m;
-                Object e = buf[i]; // plain: the acquire of the sequence made the element visible
-                buf[i] = null;
-                SEQUENCE.setRelease(seqs, i, q + m + 1);
+            long nextLap = base + m + 1;
+            for (int j = from; j < i; j++) {
+                Object e = buf[j]; // plain: the acquire of the sequence made the element visible
+                buf[j] = null; // plain: the next producer learns of the free slot from the sequence
+                SEQUENCE.setRelease(seqs, j, nextLap + j);
                 if (e == FILLER) {
                     continue;
                 }

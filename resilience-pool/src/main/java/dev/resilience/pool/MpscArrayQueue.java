@@ -132,6 +132,7 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {
         checkFill(supplier, limit);
+        int m = mask;
         int n = 0;
         long bound = producerLimit;
         while (n < limit) {
@@ -147,7 +148,8 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
                     }
                     PRODUCER_LIMIT.setRelease(this, bound);
                 }
-                k = (int) Math.min(wanted, bound - p);
+                // a run ends where the ring wraps, so the JIT can drop the per-element bounds checks
+                k = (int) Math.min(Math.min(wanted, bound - p), m + 1 - ((int) p & m));
                 if (PRODUCER_INDEX.compareAndSet(this, p, p + k)) {
                     break;
                 }
@@ -158,19 +160,23 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
         return n;
     }
 
-    /** Publishes the supplier's next {@code k} elements into the claimed slots from {@code p}. */
+    /**
+     * Publishes the supplier's next {@code k} elements into the claimed slots from {@code p} (a run
+     * that does not wrap); if the supplier fails, fillers go into the slots left so the consumer does
+     * not wait for them.
+     */
     private void publish(Supplier<? extends E> supplier, long p, int k) {
         Object[] buf = buffer;
-        int m = mask;
-        long end = p + k;
-        long q = p;
+        int from = (int) p & mask;
+        int to = from + k;
+        int i = from;
         try {
-            for (; q < end; q++) {
-                SLOT.setRelease(buf, (int) q & m, checkNotNull(supplier.get()));
+            for (; i < to; i++) {
+                SLOT.setRelease(buf, i, checkNotNull(supplier.get()));
             }
         } catch (RuntimeException | Error failure) {
-            for (; q < end; q++) {
-                SLOT.setRelease(buf, (int) q & m, FILLER);
+            for (; i < to; i++) {
+                SLOT.setRelease(buf, i, FILLER);
             }
             throw failure;
         }
@@ -189,17 +195,21 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
         long c = (long) CONSUMER_INDEX.get(this);
         int n = 0;
         try {
+            runs:
             while (n < limit) {
-                int i = (int) c & m;
-                Object e = SLOT.getAcquire(buf, i);
-                if (e == null) {
-                    break;
-                }
-                buf[i] = null;
-                c++;
-                if (e != FILLER) {
-                    n++;
-                    consumer.accept((E) e);
+                int from = (int) c & m;
+                int to = (int) Math.min((long) from + limit - n, m + 1L);
+                for (int i = from; i < to; i++) {
+                    Object e = SLOT.getAcquire(buf, i);
+                    if (e == null) {
+                        break runs;
+                    }
+                    buf[i] = null; // plain: producers learn of the free slot from the index released below
+                    c++;
+                    if (e != FILLER) {
+                        n++;
+                        consumer.accept((E) e);
+                    }
                 }
             }
         } finally {

@@ -106,7 +106,8 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
     /**
      * Fills slot after slot, looking ahead only when it reaches its cached limit, and publishes its
      * index once at the end (the consumer reads the slots, not this index). If the supplier throws,
-     * what it supplied before stays in the queue.
+     * what it supplied before stays in the queue. Each inner run stays within the array (it ends
+     * where the ring wraps), so the JIT can drop the per-element bounds checks.
      */
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {
@@ -125,8 +126,12 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
                     }
                     bound = (long) PRODUCER_LIMIT.get(this);
                 }
-                SLOT.setRelease(buf, (int) p & m, checkNotNull(supplier.get()));
-                p++;
+                int from = (int) p & m;
+                int to = (int) Math.min(from + Math.min(end, bound) - p, m + 1L);
+                for (int i = from; i < to; i++) {
+                    SLOT.setRelease(buf, i, checkNotNull(supplier.get()));
+                    p++;
+                }
             }
         } finally {
             PRODUCER_INDEX.setRelease(this, p);
@@ -148,15 +153,19 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
         long end = start + limit;
         long c = start;
         try {
+            runs:
             while (c < end) {
-                int i = (int) c & m;
-                Object e = SLOT.getAcquire(buf, i);
-                if (e == null) {
-                    break;
+                int from = (int) c & m;
+                int to = (int) Math.min(from + end - c, m + 1L);
+                for (int i = from; i < to; i++) {
+                    Object e = SLOT.getAcquire(buf, i);
+                    if (e == null) {
+                        break runs;
+                    }
+                    SLOT.setRelease(buf, i, null);
+                    c++;
+                    consumer.accept((E) e);
                 }
-                SLOT.setRelease(buf, i, null);
-                c++;
-                consumer.accept((E) e);
             }
         } finally {
             CONSUMER_INDEX.setRelease(this, c);

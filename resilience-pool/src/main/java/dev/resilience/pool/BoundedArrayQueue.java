@@ -66,6 +66,34 @@ abstract class BoundedArrayQueue<E> extends QueuePadEnd<E> implements MessageQue
     /** The most slots a batch {@code fill} or {@code drain} claims with one CAS. */
     static final int BATCH = 64;
 
+    /**
+     * Stores {@code e} into slot {@code i} so that no earlier load or store is reordered after it: a
+     * release fence, then a plain array store. Only for stores a release store of the same thread
+     * follows before the operation returns (the producer or consumer index of the SPSC queue, the
+     * slot's sequence of the MPMC queue), so the store is visible no later than that one; where the
+     * slot is the last store of the operation (MPSC), use {@link #setReleaseSlot}. Cheaper than
+     * {@code SLOT.setRelease} on JDK 17: the JIT checks the array store against the one array class
+     * it has seen, where the VarHandle loads the array's component type on every store.
+     */
+    static void storeBeforeRelease(Object[] buf, int i, Object e) {
+        VarHandle.releaseFence();
+        buf[i] = e;
+    }
+
+    /**
+     * {@code SLOT.setRelease(buf, i, e)}, behind a test the JIT turns into a single compare of the
+     * array's class: once it knows {@code buf} is exactly an {@code Object[]} (the queues allocate
+     * nothing else), it drops the VarHandle's load of the array's component type on every store.
+     * Both branches do the same store.
+     */
+    static void setReleaseSlot(Object[] buf, int i, Object e) {
+        if (buf.getClass() == Object[].class) {
+            SLOT.setRelease(buf, i, e);
+        } else {
+            SLOT.setRelease(buf, i, e);
+        }
+    }
+
     static void checkDrain(Consumer<?> consumer, int limit) {
         Objects.requireNonNull(consumer, "consumer");
         if (limit < 0) {

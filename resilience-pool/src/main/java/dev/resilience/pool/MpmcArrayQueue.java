@@ -60,7 +60,7 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
                 return false;
             }
         }
-        SLOT.setRelease(buffer, i, e);
+        storeBeforeRelease(buffer, i, e);
         SEQUENCE.setRelease(seqs, i, p + 1);
         return true;
     }
@@ -180,7 +180,7 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
         try {
             for (; i < to; i++) {
                 Object e = checkNotNull(supplier.get());
-                SLOT.setRelease(buf, i, e);
+                storeBeforeRelease(buf, i, e);
                 SEQUENCE.setRelease(seqs, i, base + i + 1);
             }
         } catch (RuntimeException | Error failure) {

@@ -47,7 +47,7 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
                 PRODUCER_LIMIT.setRelease(this, limit);
             }
         } while (!PRODUCER_INDEX.compareAndSet(this, p, p + 1));
-        SLOT.setRelease(buffer, (int) p & mask, e);
+        setReleaseSlot(buffer, (int) p & mask, e);
         return true;
     }
 
@@ -172,11 +172,11 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
         int i = from;
         try {
             for (; i < to; i++) {
-                SLOT.setRelease(buf, i, checkNotNull(supplier.get()));
+                setReleaseSlot(buf, i, checkNotNull(supplier.get()));
             }
         } catch (RuntimeException | Error failure) {
             for (; i < to; i++) {
-                SLOT.setRelease(buf, i, FILLER);
+                setReleaseSlot(buf, i, FILLER);
             }
             throw failure;
         }

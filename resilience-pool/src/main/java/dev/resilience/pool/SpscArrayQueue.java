@@ -10,13 +10,14 @@ import java.util.function.Supplier;
  * breaks it.
  *
  * <p>How the two sides stay apart: a slot is free exactly when it holds null. The producer stores
- * an element with release semantics and the consumer reads it with acquire, so the element's state
- * is visible to the consumer. The consumer empties a slot with a release store after reading it;
- * when the producer sees a slot {@code lookAhead} ahead empty (acquire), every slot before it was
- * read and emptied before, because the one consumer empties slots in order. Each side's own index
- * is read plainly (only its thread writes it) and published with release for {@link #size()}.
- * {@code fill} publishes nothing before its supplier returns, so this queue never needs the filler
- * the multi-producer queues leave in a claimed slot.
+ * an element release-ordered (a release fence, then the store; its release store of the producer
+ * index follows) and the consumer reads the slot with acquire, so the element's state is visible to
+ * the consumer. The consumer empties a slot the same way after reading it; when the producer sees a
+ * slot {@code lookAhead} ahead empty (acquire), every slot before it was read and emptied before,
+ * because the one consumer empties slots in order. Each side's own index is read plainly (only its
+ * thread writes it) and published with release for {@link #size()}. {@code fill} claims nothing
+ * before its supplier returns, so this queue never needs the filler the multi-producer queues leave
+ * in a claimed slot.
  *
  * @param <E> the element type
  */
@@ -45,7 +46,7 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
         if (p >= (long) PRODUCER_LIMIT.get(this) && !roomAhead(buf, m, p)) {
             return false;
         }
-        SLOT.setRelease(buf, (int) p & m, e);
+        storeBeforeRelease(buf, (int) p & m, e);
         PRODUCER_INDEX.setRelease(this, p + 1);
         return true;
     }
@@ -82,7 +83,7 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
         if (e == null) {
             return null;
         }
-        SLOT.setRelease(buf, i, null); // release: the producer may reuse the slot once it sees null
+        storeBeforeRelease(buf, i, null); // ordered: the producer may reuse the slot once it sees null
         CONSUMER_INDEX.setRelease(this, c + 1);
         return (E) e;
     }
@@ -129,7 +130,7 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
                 int from = (int) p & m;
                 int to = (int) Math.min(from + Math.min(end, bound) - p, m + 1L);
                 for (int i = from; i < to; i++) {
-                    SLOT.setRelease(buf, i, checkNotNull(supplier.get()));
+                    storeBeforeRelease(buf, i, checkNotNull(supplier.get()));
                     p++;
                 }
             }
@@ -162,7 +163,7 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
                     if (e == null) {
                         break runs;
                     }
-                    SLOT.setRelease(buf, i, null);
+                    storeBeforeRelease(buf, i, null);
                     c++;
                     consumer.accept((E) e);
                 }

@@ -9,7 +9,12 @@ import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-/** What the three array queues share: the ring, its mask, size estimate, iteration, drain and fill. */
+/**
+ * What the three array queues share: the ring, its mask, the size estimate, iteration and argument
+ * checks. Each queue has its own hot paths: they copy the fields they use into locals first (an
+ * acquire load would otherwise force the JIT to load them again) and compute a slot as
+ * {@code (int) index & mask}.
+ */
 abstract class BoundedArrayQueue<E> extends QueuePadEnd<E> implements MessageQueue<E> {
 
     static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
@@ -62,106 +67,37 @@ abstract class BoundedArrayQueue<E> extends QueuePadEnd<E> implements MessageQue
     static final int BATCH = 64;
 
     /**
-     * Publishes {@code k} elements from {@code supplier} into the claimed slots {@code p ..
-     * p + k - 1}; if the supplier fails, fillers go into the slots left so consumers do not wait.
+     * Stores {@code e} into slot {@code i} so that no earlier load or store is reordered after it: a
+     * release fence, then a plain array store. Only for stores a release store of the same thread
+     * follows before the operation returns (the producer or consumer index of the SPSC queue, the
+     * slot's sequence of the MPMC queue), so the store is visible no later than that one; where the
+     * slot is the last store of the operation (MPSC), use {@link #setReleaseSlot}. Cheaper than
+     * {@code SLOT.setRelease} on JDK 17: the JIT checks the array store against the one array class
+     * it has seen, where the VarHandle loads the array's component type on every store.
      */
-    final void publishAll(Supplier<? extends E> supplier, long p, int k, java.util.function.ObjLongConsumer<Object> publish) {
-        long q = p;
-        try {
-            for (; q < p + k; q++) {
-                supplyInto(supplier, q, publish);
-            }
-        } catch (RuntimeException | Error failure) {
-            for (long rest = q + 1; rest < p + k; rest++) {
-                publish.accept(FILLER, rest);
-            }
-            throw failure;
-        }
+    static void storeBeforeRelease(Object[] buf, int i, Object e) {
+        VarHandle.releaseFence();
+        buf[i] = e;
     }
 
     /**
-     * For a single consumer: takes elements slot by slot and publishes the consumer index once at the
-     * end (or when the consumer throws; the element it threw on counts as taken).
+     * {@code SLOT.setRelease(buf, i, e)}, behind a test the JIT turns into a single compare of the
+     * array's class: once it knows {@code buf} is exactly an {@code Object[]} (the queues allocate
+     * nothing else), it drops the VarHandle's load of the array's component type on every store.
+     * Both branches do the same store.
      */
-    @Override
-    @SuppressWarnings("unchecked")
-    public int drain(Consumer<? super E> consumer, int limit) {
-        checkDrain(consumer, limit);
-        long c = consumerIndex;
-        int n = 0;
-        try {
-            while (n < limit) {
-                int i = (int) (c & mask);
-                Object e = SLOT.getAcquire(buffer, i);
-                if (e == null) {
-                    break;
-                }
-                SLOT.setOpaque(buffer, i, null);
-                c++;
-                if (e != FILLER) {
-                    n++;
-                    consumer.accept((E) e);
-                }
-            }
-        } finally {
-            CONSUMER_INDEX.setRelease(this, c);
+    static void setReleaseSlot(Object[] buf, int i, Object e) {
+        if (buf.getClass() == Object[].class) {
+            SLOT.setRelease(buf, i, e);
+        } else {
+            SLOT.setRelease(buf, i, e);
         }
-        return n;
     }
 
     static void checkDrain(Consumer<?> consumer, int limit) {
         Objects.requireNonNull(consumer, "consumer");
         if (limit < 0) {
             throw new IllegalArgumentException("limit must not be negative: " + limit);
-        }
-    }
-
-    /** The supplier's next element for a slot already claimed; publishes a filler if it fails. */
-    final E supplyInto(Supplier<? extends E> supplier, long p, java.util.function.ObjLongConsumer<Object> publish) {
-        E e;
-        try {
-            e = checkNotNull(supplier.get());
-        } catch (RuntimeException | Error failure) {
-            publish.accept(FILLER, p);
-            throw failure;
-        }
-        publish.accept(e, p);
-        return e;
-    }
-
-    /**
-     * For a single consumer: takes the element published in the next slot, or returns null if none
-     * is visible yet; skips fillers left by failed {@code fill}s.
-     */
-    @SuppressWarnings("unchecked")
-    final E takeSingleConsumer() {
-        for (;;) {
-            long c = consumerIndex;
-            int i = (int) (c & mask);
-            Object e = SLOT.getAcquire(buffer, i);
-            if (e == null) {
-                return null;
-            }
-            SLOT.setOpaque(buffer, i, null);
-            CONSUMER_INDEX.setRelease(this, c + 1);
-            if (e != FILLER) {
-                return (E) e;
-            }
-        }
-    }
-
-    /** For a single consumer: the element in the next slot, or null; drops fillers on the way. */
-    @SuppressWarnings("unchecked")
-    final E peekSingleConsumer() {
-        for (;;) {
-            long c = consumerIndex;
-            int i = (int) (c & mask);
-            Object e = SLOT.getAcquire(buffer, i);
-            if (e != FILLER) {
-                return (E) e;
-            }
-            SLOT.setOpaque(buffer, i, null);
-            CONSUMER_INDEX.setRelease(this, c + 1);
         }
     }
 

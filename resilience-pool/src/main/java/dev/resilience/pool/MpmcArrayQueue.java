@@ -10,6 +10,14 @@ import java.util.function.Supplier;
  * bounded MPMC queue: each slot carries a sequence number that tells producers and consumers whose
  * turn it is, so each side claims a slot with one CAS on its own index.
  *
+ * <p>How the threads stay apart: slot {@code i} with sequence {@code s} is free for the producer of
+ * index {@code s} when {@code s == index}, and holds the element of index {@code s - 1} when
+ * {@code s == index + 1}. A producer stores the element, then the sequence with release; a consumer
+ * reads the sequence with acquire before it claims the index, so the element is visible to it, and
+ * it empties the slot before it moves the sequence a lap on (release), so the next producer never
+ * writes into a slot not yet taken. The batch methods read the sequence of every slot of the run
+ * they claim before the one CAS, so they never wait for another thread inside a claimed run.
+ *
  * @param <E> the element type
  */
 public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
@@ -19,7 +27,10 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
     private final long[] sequences;
 
     /**
+     * Creates an empty queue.
+     *
      * @param capacity at least 2, rounded up to a power of two
+     * @throws IllegalArgumentException if {@code capacity} is below 2 or above 2^30
      */
     public MpmcArrayQueue(int capacity) {
         super(capacity);
@@ -30,36 +41,27 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
         VarHandle.releaseFence();
     }
 
-    /** Claims a slot for writing, or returns -1 when full. */
-    private long claim() {
-        for (;;) {
-            long p = producerIndex;
-            int i = (int) (p & mask);
-            long seq = (long) SEQUENCE.getAcquire(sequences, i);
-            if (seq == p) {
-                if (PRODUCER_INDEX.compareAndSet(this, p, p + 1)) {
-                    return p;
-                }
-            } else if (seq < p) {
-                return -1;
-            }
-        }
-    }
-
-    private void publish(long p, Object e) {
-        int i = (int) (p & mask);
-        SLOT.setRelease(buffer, i, e);
-        SEQUENCE.setRelease(sequences, i, p + 1);
-    }
-
     @Override
     public boolean offer(E e) {
         checkNotNull(e);
-        long p = claim();
-        if (p < 0) {
-            return false;
+        long[] seqs = sequences;
+        int m = mask;
+        long p;
+        int i;
+        for (;;) {
+            p = producerIndex;
+            i = (int) p & m;
+            long seq = (long) SEQUENCE.getAcquire(seqs, i);
+            if (seq == p) {
+                if (PRODUCER_INDEX.compareAndSet(this, p, p + 1)) {
+                    break;
+                }
+            } else if (seq < p) {
+                return false;
+            }
         }
-        publish(p, e);
+        storeBeforeRelease(buffer, i, e);
+        SEQUENCE.setRelease(seqs, i, p + 1);
         return true;
     }
 
@@ -68,20 +70,27 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
         return offer(e);
     }
 
+    /**
+     * Claims the next published slot with one CAS and takes its element, skipping fillers left by
+     * failed {@code fill}s; null when the next slot is not published yet.
+     */
     @Override
     @SuppressWarnings("unchecked")
     public E poll() {
+        Object[] buf = buffer;
+        long[] seqs = sequences;
+        int m = mask;
         for (;;) {
             long c = consumerIndex;
-            int i = (int) (c & mask);
-            long seq = (long) SEQUENCE.getAcquire(sequences, i);
+            int i = (int) c & m;
+            long seq = (long) SEQUENCE.getAcquire(seqs, i);
             if (seq == c + 1) {
                 if (CONSUMER_INDEX.compareAndSet(this, c, c + 1)) {
-                    E e = (E) SLOT.getAcquire(buffer, i);
-                    SLOT.setOpaque(buffer, i, null);
-                    SEQUENCE.setRelease(sequences, i, c + capacity());
+                    Object e = buf[i]; // plain: the acquire of the sequence made the element visible
+                    buf[i] = null; // plain: the next producer learns of the free slot from the sequence
+                    SEQUENCE.setRelease(seqs, i, c + m + 1);
                     if (e != FILLER) {
-                        return e;
+                        return (E) e;
                     }
                 }
             } else if (seq < c + 1) {
@@ -98,19 +107,22 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
     @Override
     @SuppressWarnings("unchecked")
     public E peek() {
+        Object[] buf = buffer;
+        long[] seqs = sequences;
+        int m = mask;
         for (;;) {
             long c = consumerIndex;
-            int i = (int) (c & mask);
-            long seq = (long) SEQUENCE.getAcquire(sequences, i);
+            int i = (int) c & m;
+            long seq = (long) SEQUENCE.getAcquire(seqs, i);
             if (seq == c + 1) {
-                E e = (E) SLOT.getAcquire(buffer, i);
+                Object e = SLOT.getAcquire(buf, i);
                 if (e == FILLER) {
                     if (CONSUMER_INDEX.compareAndSet(this, c, c + 1)) {
-                        SLOT.setOpaque(buffer, i, null);
-                        SEQUENCE.setRelease(sequences, i, c + capacity());
+                        buf[i] = null;
+                        SEQUENCE.setRelease(seqs, i, c + m + 1);
                     }
                 } else if (e != null && consumerIndex == c) {
-                    return e;
+                    return (E) e;
                 }
             } else if (seq < c + 1) {
                 return null;
@@ -124,67 +136,100 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
     }
 
     /**
-     * Claims, with one CAS, the run of slots (up to {@value #BATCH}) that are free now, then publishes
-     * into them in order; stops when no slot is free.
+     * Claims, with one CAS, the run of slots (up to {@value #BATCH}, ending where the ring wraps) that
+     * are free now, then publishes into them in order; stops when no slot is free.
      */
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {
         checkFill(supplier, limit);
+        long[] seqs = sequences;
+        int m = mask;
         int n = 0;
         while (n < limit) {
-            int k = Math.min(Math.min(limit - n, BATCH), capacity());
             long p = producerIndex;
-            int m = 0;
-            while (m < k && (long) SEQUENCE.getAcquire(sequences, (int) ((p + m) & mask)) == p + m) {
-                m++;
+            int from = (int) p & m;
+            int to = Math.min(from + Math.min(limit - n, BATCH), m + 1);
+            long base = p - from; // slot i is free for index base + i when its sequence is that
+            int i = from;
+            while (i < to && (long) SEQUENCE.getAcquire(seqs, i) == base + i) {
+                i++;
             }
-            if (m == 0) {
-                if ((long) SEQUENCE.getAcquire(sequences, (int) (p & mask)) < p) {
+            if (i == from) {
+                if ((long) SEQUENCE.getAcquire(seqs, from) < p) {
                     break; // full
                 }
                 continue; // another producer moved on; look again
             }
-            if (PRODUCER_INDEX.compareAndSet(this, p, p + m)) {
-                publishAll(supplier, p, m, (e, at) -> publish(at, e));
-                n += m;
+            if (PRODUCER_INDEX.compareAndSet(this, p, base + i)) {
+                publish(supplier, base, from, i);
+                n += i - from;
             }
         }
         return n;
     }
 
     /**
-     * Claims, with one CAS, the run of elements (up to {@value #BATCH}) that are published now, and
-     * hands them to the consumer in order; stops when none is. Every element claimed is handed over
-     * even if the consumer throws; the first exception is rethrown at the end (later ones suppressed
-     * into it).
+     * Publishes the supplier's next elements into the claimed slots {@code from .. to - 1} (of indexes
+     * {@code base + from ..}); if the supplier fails, fillers go into the slots left so consumers do
+     * not wait for them.
+     */
+    private void publish(Supplier<? extends E> supplier, long base, int from, int to) {
+        Object[] buf = buffer;
+        long[] seqs = sequences;
+        int i = from;
+        try {
+            for (; i < to; i++) {
+                Object e = checkNotNull(supplier.get());
+                storeBeforeRelease(buf, i, e);
+                SEQUENCE.setRelease(seqs, i, base + i + 1);
+            }
+        } catch (RuntimeException | Error failure) {
+            for (; i < to; i++) {
+                SLOT.setRelease(buf, i, FILLER);
+                SEQUENCE.setRelease(seqs, i, base + i + 1);
+            }
+            throw failure;
+        }
+    }
+
+    /**
+     * Claims, with one CAS, the run of elements (up to {@value #BATCH}, ending where the ring wraps)
+     * that are published now, and hands them to the consumer in order; stops when none is. Every
+     * element claimed is handed over even if the consumer throws; the first exception is rethrown at
+     * the end (later ones suppressed into it).
      */
     @Override
     @SuppressWarnings("unchecked")
     public int drain(Consumer<? super E> consumer, int limit) {
         checkDrain(consumer, limit);
+        Object[] buf = buffer;
+        long[] seqs = sequences;
+        int m = mask;
         int n = 0;
         Throwable failure = null;
         while (n < limit && failure == null) {
-            int k = Math.min(Math.min(limit - n, BATCH), capacity());
             long c = consumerIndex;
-            int m = 0;
-            while (m < k && (long) SEQUENCE.getAcquire(sequences, (int) ((c + m) & mask)) == c + m + 1) {
-                m++;
+            int from = (int) c & m;
+            int to = Math.min(from + Math.min(limit - n, BATCH), m + 1);
+            long base = c - from; // slot i holds the element of index base + i when its sequence is one more
+            int i = from;
+            while (i < to && (long) SEQUENCE.getAcquire(seqs, i) == base + i + 1) {
+                i++;
             }
-            if (m == 0) {
-                if ((long) SEQUENCE.getAcquire(sequences, (int) (c & mask)) < c + 1) {
+            if (i == from) {
+                if ((long) SEQUENCE.getAcquire(seqs, from) < c + 1) {
                     break; // empty, or the next element is still being published
                 }
                 continue; // another consumer moved on; look again
             }
-            if (!CONSUMER_INDEX.compareAndSet(this, c, c + m)) {
+            if (!CONSUMER_INDEX.compareAndSet(this, c, base + i)) {
                 continue;
             }
-            for (long q = c; q < c + m; q++) {
-                int i = (int) (q & mask);
-                Object e = SLOT.getAcquire(buffer, i);
-                SLOT.setOpaque(buffer, i, null);
-                SEQUENCE.setRelease(sequences, i, q + capacity());
+            long nextLap = base + m + 1;
+            for (int j = from; j < i; j++) {
+                Object e = buf[j]; // plain: the acquire of the sequence made the element visible
+                buf[j] = null; // plain: the next producer learns of the free slot from the sequence
+                SEQUENCE.setRelease(seqs, j, nextLap + j);
                 if (e == FILLER) {
                     continue;
                 }

@@ -1,5 +1,6 @@
 package dev.resilience.pool;
 
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -10,43 +11,43 @@ import java.util.function.Supplier;
  * <p>{@link #poll()} may spin briefly when a producer has claimed the next slot but not yet
  * published its element; {@link #relaxedPoll()} returns null instead.
  *
+ * <p>How the two sides stay apart: a producer may write slot {@code p} only after the consumer
+ * index it read (acquire) is above {@code p - capacity}; the consumer empties a slot before it
+ * publishes its index past it (release), so the producer never overwrites an element not yet
+ * taken. A producer stores its element with release and the consumer reads the slot with acquire,
+ * so the slot itself tells the consumer the element is there; the consumer reads its own index
+ * plainly (only its thread writes it).
+ *
  * @param <E> the element type
  */
 public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
 
     /**
+     * Creates an empty queue.
+     *
      * @param capacity at least 2, rounded up to a power of two
+     * @throws IllegalArgumentException if {@code capacity} is below 2 or above 2^30
      */
     public MpscArrayQueue(int capacity) {
         super(capacity);
     }
 
-    /** Claims one slot, or returns -1 when full. */
-    private long claim() {
-        long limit = producerLimit;
-        for (;;) {
-            long p = producerIndex;
-            if (p >= limit) {
-                limit = (long) CONSUMER_INDEX.getAcquire(this) + capacity();
-                if (p >= limit) {
-                    return -1;
-                }
-                PRODUCER_LIMIT.setRelease(this, limit);
-            }
-            if (PRODUCER_INDEX.compareAndSet(this, p, p + 1)) {
-                return p;
-            }
-        }
-    }
-
     @Override
     public boolean offer(E e) {
         checkNotNull(e);
-        long p = claim();
-        if (p < 0) {
-            return false;
-        }
-        SLOT.setRelease(buffer, (int) (p & mask), e);
+        long limit = producerLimit;
+        long p;
+        do {
+            p = producerIndex;
+            if (p >= limit) {
+                limit = (long) CONSUMER_INDEX.getAcquire(this) + capacity();
+                if (p >= limit) {
+                    return false;
+                }
+                PRODUCER_LIMIT.setRelease(this, limit);
+            }
+        } while (!PRODUCER_INDEX.compareAndSet(this, p, p + 1));
+        setReleaseSlot(buffer, (int) p & mask, e);
         return true;
     }
 
@@ -58,41 +59,80 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
     /** Waits out a producer that has claimed the next slot but not yet published into it. */
     @Override
     public E poll() {
-        for (;;) {
-            E e = takeSingleConsumer();
-            if (e != null || consumerIndex == producerIndex) {
-                return e;
-            }
-            Thread.onSpinWait();
-        }
+        return take(true);
     }
 
     @Override
     public E relaxedPoll() {
-        return takeSingleConsumer();
+        return take(false);
+    }
+
+    /**
+     * Takes the element in the next slot, skipping fillers left by failed {@code fill}s; when the slot
+     * is empty, returns null if the queue is empty or {@code !wait}, else waits for its producer.
+     */
+    @SuppressWarnings("unchecked")
+    private E take(boolean wait) {
+        Object[] buf = buffer;
+        int m = mask;
+        long c = (long) CONSUMER_INDEX.get(this); // plain: only this thread writes it
+        for (;;) {
+            int i = (int) c & m;
+            Object e = SLOT.getAcquire(buf, i);
+            if (e == null) {
+                if (!wait || c == producerIndex) {
+                    return null;
+                }
+                Thread.onSpinWait();
+                continue;
+            }
+            buf[i] = null; // plain: producers learn of the free slot from the index released below
+            CONSUMER_INDEX.setRelease(this, ++c);
+            if (e != FILLER) {
+                return (E) e;
+            }
+        }
     }
 
     /** Waits out a producer that has claimed the next slot but not yet published into it. */
     @Override
     public E peek() {
-        for (;;) {
-            E e = peekSingleConsumer();
-            if (e != null || consumerIndex == producerIndex) {
-                return e;
-            }
-            Thread.onSpinWait();
-        }
+        return look(true);
     }
 
     @Override
     public E relaxedPeek() {
-        return peekSingleConsumer();
+        return look(false);
+    }
+
+    /** The element in the next slot, or null; drops fillers on the way. */
+    @SuppressWarnings("unchecked")
+    private E look(boolean wait) {
+        Object[] buf = buffer;
+        int m = mask;
+        long c = (long) CONSUMER_INDEX.get(this);
+        for (;;) {
+            int i = (int) c & m;
+            Object e = SLOT.getAcquire(buf, i);
+            if (e == null) {
+                if (!wait || c == producerIndex) {
+                    return null;
+                }
+                Thread.onSpinWait();
+            } else if (e == FILLER) {
+                buf[i] = null;
+                CONSUMER_INDEX.setRelease(this, ++c);
+            } else {
+                return (E) e;
+            }
+        }
     }
 
     /** Claims up to {@value #BATCH} slots at a time with one CAS, then publishes into them in order. */
     @Override
     public int fill(Supplier<? extends E> supplier, int limit) {
         checkFill(supplier, limit);
+        int m = mask;
         int n = 0;
         long bound = producerLimit;
         while (n < limit) {
@@ -108,13 +148,72 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
                     }
                     PRODUCER_LIMIT.setRelease(this, bound);
                 }
-                k = (int) Math.min(wanted, bound - p);
+                // a run ends where the ring wraps, so the JIT can drop the per-element bounds checks
+                k = (int) Math.min(Math.min(wanted, bound - p), m + 1 - ((int) p & m));
                 if (PRODUCER_INDEX.compareAndSet(this, p, p + k)) {
                     break;
                 }
             }
-            publishAll(supplier, p, k, (e, at) -> SLOT.setRelease(buffer, (int) (at & mask), e));
+            publish(supplier, p, k);
             n += k;
+        }
+        return n;
+    }
+
+    /**
+     * Publishes the supplier's next {@code k} elements into the claimed slots from {@code p} (a run
+     * that does not wrap); if the supplier fails, fillers go into the slots left so the consumer does
+     * not wait for them.
+     */
+    private void publish(Supplier<? extends E> supplier, long p, int k) {
+        Object[] buf = buffer;
+        int from = (int) p & mask;
+        int to = from + k;
+        int i = from;
+        try {
+            for (; i < to; i++) {
+                setReleaseSlot(buf, i, checkNotNull(supplier.get()));
+            }
+        } catch (RuntimeException | Error failure) {
+            for (; i < to; i++) {
+                setReleaseSlot(buf, i, FILLER);
+            }
+            throw failure;
+        }
+    }
+
+    /**
+     * Takes slot after slot and publishes the consumer index once at the end (or when the consumer
+     * throws; the element it threw on counts as taken).
+     */
+    @Override
+    @SuppressWarnings("unchecked")
+    public int drain(Consumer<? super E> consumer, int limit) {
+        checkDrain(consumer, limit);
+        Object[] buf = buffer;
+        int m = mask;
+        long c = (long) CONSUMER_INDEX.get(this);
+        int n = 0;
+        try {
+            runs:
+            while (n < limit) {
+                int from = (int) c & m;
+                int to = (int) Math.min((long) from + limit - n, m + 1L);
+                for (int i = from; i < to; i++) {
+                    Object e = SLOT.getAcquire(buf, i);
+                    if (e == null) {
+                        break runs;
+                    }
+                    buf[i] = null; // plain: producers learn of the free slot from the index released below
+                    c++;
+                    if (e != FILLER) {
+                        n++;
+                        consumer.accept((E) e);
+                    }
+                }
+            }
+        } finally {
+            CONSUMER_INDEX.setRelease(this, c);
         }
         return n;
     }

@@ -129,6 +129,61 @@ abstract class QueueContract {
     }
 
     @Test
+    void fillAndDrainCrossTheWrapPointAtEveryOffset() {
+        Queue<Integer> raw = create(8);
+        assumeTrue(raw instanceof MessageQueue, "drain/fill are ours");
+        MessageQueue<Integer> q = (MessageQueue<Integer>) raw;
+        AtomicInteger next = new AtomicInteger();
+        int expected = 0;
+        for (int offset = 0; offset < 8; offset++) {
+            for (int k = 1; k <= 8; k++) {
+                assertEquals(k, q.fill(next::getAndIncrement, k), "fill " + k + " at offset " + offset);
+                assertEquals(k, q.size());
+                if (k == 8) {
+                    assertFalse(q.offer(-1), "full at offset " + offset);
+                    assertEquals(0, q.fill(next::getAndIncrement, 1), "fill when full");
+                }
+                List<Integer> out = new ArrayList<>();
+                assertEquals(k, q.drain(out::add, 8), "drain " + k + " at offset " + offset);
+                for (Integer e : out) {
+                    assertEquals(expected++, e, "FIFO across the wrap");
+                }
+                assertTrue(q.isEmpty());
+            }
+            assertTrue(q.offer(expected));
+            assertEquals(expected, q.poll());
+            next.incrementAndGet();
+            expected++;
+        }
+        assertEquals(0, q.drain(x -> { }, 8), "empty");
+    }
+
+    @Test
+    void failingFillSupplierAcrossTheWrapPointIsSkippedByDrain() {
+        Queue<Integer> raw = create(8);
+        assumeTrue(raw instanceof MessageQueue, "drain/fill are ours");
+        MessageQueue<Integer> q = (MessageQueue<Integer>) raw;
+        for (int offset = 0; offset < 8; offset++) {
+            AtomicInteger n = new AtomicInteger();
+            assertThrows(IllegalStateException.class, () -> q.fill(() -> {
+                if (n.get() == 2) {
+                    throw new IllegalStateException("supplier broke");
+                }
+                return n.getAndIncrement();
+            }, 5), "offset " + offset);
+            List<Integer> out = new ArrayList<>();
+            assertEquals(2, q.drain(out::add, 8), "offset " + offset);
+            assertEquals(List.of(0, 1), out);
+            assertNull(q.poll(), "the failed slots are skipped, not waited for");
+            assertTrue(q.isEmpty());
+            for (int i = 0; i <= offset; i++) { // move the start to the next offset
+                assertTrue(q.offer(i));
+                assertEquals(i, q.poll());
+            }
+        }
+    }
+
+    @Test
     void failingFillSupplierLosesNothingAndWedgesNothing() {
         Queue<Integer> raw = create(8);
         assumeTrue(raw instanceof MessageQueue, "fill is ours");

@@ -45,8 +45,8 @@ import java.util.function.Supplier;
  * remaining deadline. Exceptions of the call come out unchanged; failures a policy produced have
  * their own types (refusals before running are {@link RefusedException}s,
  * {@link TimeoutExceededException}, the context's exceptions). A synchronous call through any
- * number of policies allocates nothing for the chaining: each policy reaches the next by index
- * through one {@link Invoker} made when the pipeline was built.
+ * number of policies allocates nothing for the chaining: each policy reaches the next through an
+ * {@link Invoker} made when the pipeline was built.
  *
  * @param <T> the result type
  */
@@ -63,8 +63,12 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
     private final Policy[] layers;
     private final Listeners<PipelineListener> listeners;
     private final Ticker ticker;
-    /** This pipeline as the layers see it: made once, so a call allocates no continuation. */
-    private final Invoker<T> chain = this::invoke;
+    /**
+     * The outermost layer around the rest: a chain of nodes made once, so a call allocates no
+     * continuation. Each position has a node class of its own, so each position's call site sees
+     * one policy type (the JIT can inline through it) instead of one site seeing every layer's.
+     */
+    private final Invoker<T> head;
 
     private Pipeline(String name, Policy[] layers, Listeners<PipelineListener> listeners, Ticker ticker) {
         this.name = name;
@@ -79,6 +83,11 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         this.names = List.of(names);
         this.listeners = listeners;
         this.ticker = ticker;
+        Invoker<T> inner = Invoker.direct();
+        for (int i = layers.length - 1; i >= 0; i--) {
+            inner = Layer.at(i, layers[i], inner);
+        }
+        this.head = inner;
     }
 
     /** Starts building a pipeline; {@code name} identifies it. */
@@ -90,7 +99,7 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
     public T call(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
         PipelineListener listener = listeners.current();
-        return listener == PipelineListener.NOOP ? invoke(0, task) : observed(listener, task);
+        return listener == PipelineListener.NOOP ? head.invoke(0, task) : observed(listener, task);
     }
 
     /** A call timed and reported to {@code listener} (the listeners as the call started). */
@@ -98,7 +107,7 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         long start = ticker.read();
         T result;
         try {
-            result = invoke(0, task);
+            result = head.invoke(0, task);
         } catch (Exception | Error e) {
             listener.onCall(this, ticker.read() - start, e);
             throw e;
@@ -123,14 +132,6 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         try (Scope s = context.attach()) {
             return call(task);
         }
-    }
-
-    /** Runs layer {@code i} around the rest; past the last layer, the task. */
-    private T invoke(int i, Callable<T> task) throws Exception {
-        if (i == layers.length) {
-            return task.call();
-        }
-        return layers[i].execute(chain, i + 1, task);
     }
 
     /** Starts {@code task} through every policy, under the current context. */
@@ -336,6 +337,119 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         public <R> CompletionStage<R> callAsync(Supplier<? extends CompletionStage<R>> task) {
             return (CompletionStage<R>) (CompletionStage<?>) fallback.callAsync(
                     (Supplier<? extends CompletionStage<? extends T>>) (Supplier<?>) task);
+        }
+    }
+
+    /**
+     * One layer of the chain: its policy around {@code inner}. The subclasses are identical on
+     * purpose: one per position, so that each position's call of {@code policy.execute} is a call
+     * site of its own, which the JIT sees calling one type (a pipeline's layers through one shared
+     * site would make it megamorphic: no inlining, a dispatch per layer).
+     */
+    private abstract static class Layer<T> implements Invoker<T> {
+        final Policy policy;
+        final Invoker<T> inner;
+
+        Layer(Policy policy, Invoker<T> inner) {
+            this.policy = policy;
+            this.inner = inner;
+        }
+
+        static <T> Invoker<T> at(int position, Policy policy, Invoker<T> inner) {
+            switch (position) {
+                case 0:
+                    return new L0<>(policy, inner);
+                case 1:
+                    return new L1<>(policy, inner);
+                case 2:
+                    return new L2<>(policy, inner);
+                case 3:
+                    return new L3<>(policy, inner);
+                case 4:
+                    return new L4<>(policy, inner);
+                case 5:
+                    return new L5<>(policy, inner);
+                default:
+                    return new Ln<>(policy, inner);
+            }
+        }
+    }
+
+    private static final class L0<T> extends Layer<T> {
+        L0(Policy policy, Invoker<T> inner) {
+            super(policy, inner);
+        }
+
+        @Override
+        public T invoke(int index, Callable<T> task) throws Exception {
+            return policy.execute(inner, 1, task);
+        }
+    }
+
+    private static final class L1<T> extends Layer<T> {
+        L1(Policy policy, Invoker<T> inner) {
+            super(policy, inner);
+        }
+
+        @Override
+        public T invoke(int index, Callable<T> task) throws Exception {
+            return policy.execute(inner, 2, task);
+        }
+    }
+
+    private static final class L2<T> extends Layer<T> {
+        L2(Policy policy, Invoker<T> inner) {
+            super(policy, inner);
+        }
+
+        @Override
+        public T invoke(int index, Callable<T> task) throws Exception {
+            return policy.execute(inner, 3, task);
+        }
+    }
+
+    private static final class L3<T> extends Layer<T> {
+        L3(Policy policy, Invoker<T> inner) {
+            super(policy, inner);
+        }
+
+        @Override
+        public T invoke(int index, Callable<T> task) throws Exception {
+            return policy.execute(inner, 4, task);
+        }
+    }
+
+    private static final class L4<T> extends Layer<T> {
+        L4(Policy policy, Invoker<T> inner) {
+            super(policy, inner);
+        }
+
+        @Override
+        public T invoke(int index, Callable<T> task) throws Exception {
+            return policy.execute(inner, 5, task);
+        }
+    }
+
+    private static final class L5<T> extends Layer<T> {
+        L5(Policy policy, Invoker<T> inner) {
+            super(policy, inner);
+        }
+
+        @Override
+        public T invoke(int index, Callable<T> task) throws Exception {
+            return policy.execute(inner, 6, task);
+        }
+    }
+
+    /** Layers past the sixth share one call site. */
+    private static final class Ln<T> extends Layer<T> {
+        Ln(Policy policy, Invoker<T> inner) {
+            super(policy, inner);
+        }
+
+        @Override
+        public T invoke(int index, Callable<T> task) throws Exception {
+            return policy.execute(inner, index + 1, task);
         }
     }
 }

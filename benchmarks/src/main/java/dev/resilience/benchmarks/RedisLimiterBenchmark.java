@@ -9,6 +9,7 @@ import dev.resilience.redis.testing.RedisServer;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.distributed.BucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.github.bucket4j.redis.lettuce.cas.LettuceBasedProxyManager;
 import io.lettuce.core.RedisClient;
@@ -18,6 +19,7 @@ import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
@@ -34,6 +36,11 @@ import org.openjdk.jmh.annotations.TearDown;
  *
  * <p>Run with {@code -t 1} for latency and with more threads ({@code -t 4 -bm thrpt}) for throughput
  * over one connection each.
+ *
+ * <p>Also: Bucket4j with its batching optimization (requests for one key that arrive while one is in
+ * flight are combined into one round trip: it can only help with several threads on one key), and
+ * both libraries over {@value #KEYS} keys chosen at random per call (the state of many callers, as a
+ * per-client limit keeps it) instead of one key.
  */
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class RedisLimiterBenchmark extends AverageTimeBenchmark {
@@ -45,6 +52,11 @@ public class RedisLimiterBenchmark extends AverageTimeBenchmark {
     private RedisClient bucket4jClient;
     private StatefulRedisConnection<String, byte[]> bucket4jConnection;
     private BucketProxy bucket4j;
+    private BucketProxy bucket4jBatching;
+    /** How many keys the many-keys rows spread their calls over. */
+    static final int KEYS = 10_000;
+    private final String[] keys = new String[KEYS];
+    private final BucketProxy[] bucket4jKeys = new BucketProxy[KEYS];
     @SuppressWarnings("unchecked")
     private final CompletableFuture<Decision>[] inFlight = (CompletableFuture<Decision>[]) new CompletableFuture<?>[16];
 
@@ -69,9 +81,16 @@ public class RedisLimiterBenchmark extends AverageTimeBenchmark {
                 .addLimit(limit -> limit.capacity(1_000_000).refillGreedy(1_000_000, Duration.ofSeconds(1)))
                 .build();
         bucket4j = manager.builder().build("bucket4j:bench", () -> config);
+        bucket4jBatching = manager.builder().withOptimization(Optimizations.batching())
+                .build("bucket4j:bench-batching", () -> config);
+        for (int i = 0; i < KEYS; i++) {
+            keys[i] = "key-" + i;
+            bucket4jKeys[i] = manager.builder().build("bucket4j:key-" + i, () -> config);
+        }
 
         // Every call must be granted, by Redis, on both sides.
-        if (!ours.decide("k", 1).granted() || !quota.decide("k", 1).granted() || !bucket4j.tryConsume(1)) {
+        if (!ours.decide("k", 1).granted() || !quota.decide("k", 1).granted() || !bucket4j.tryConsume(1)
+                || !bucket4jBatching.tryConsume(1)) {
             throw new IllegalStateException("a warm-up call was not granted");
         }
     }
@@ -114,5 +133,21 @@ public class RedisLimiterBenchmark extends AverageTimeBenchmark {
     @Benchmark
     public boolean bucket4j_lettuce_tryConsume() {
         return bucket4j.tryConsume(1);
+    }
+
+    @Benchmark
+    public boolean bucket4j_lettuce_batching_tryConsume() {
+        return bucket4jBatching.tryConsume(1);
+    }
+
+    /** One of {@link #KEYS} keys at random per call (after the warm-up every key exists in Redis): no one hot key. */
+    @Benchmark
+    public boolean ours_rateLimiter_manyKeys() {
+        return ours.tryAcquire(keys[ThreadLocalRandom.current().nextInt(KEYS)]);
+    }
+
+    @Benchmark
+    public boolean bucket4j_lettuce_manyKeys() {
+        return bucket4jKeys[ThreadLocalRandom.current().nextInt(KEYS)].tryConsume(1);
     }
 }

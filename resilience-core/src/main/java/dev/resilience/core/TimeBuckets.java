@@ -6,11 +6,18 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Counters over the last {@code buckets} periods of {@code bucketNanos}: a ring of buckets, each
  * with {@code width} counters, reset when time comes round to it again. Shared by the breaker's
  * time-based rate window and gobreaker's rolling interval. An increment made by another thread in
- * the instant a bucket is reset may be lost; an increment stamped before the bucket's current
- * period is dropped.
+ * the instant a bucket is reset is dropped (sums skip a bucket being reset); an increment stamped
+ * before the bucket's current period is dropped.
  */
 final class TimeBuckets {
     private static final long EMPTY = Long.MIN_VALUE;
+    /**
+     * The epoch of a bucket while one thread zeroes its counters for a new period: increments that
+     * meet it are dropped and sums skip the bucket. Without it, a thread preempted halfway through
+     * zeroing left a bucket with its calls zeroed and its failures not (or the reverse), and a sum
+     * could read a failure rate far above the real one: a breaker at 10 % failures tripped.
+     */
+    private static final long RESETTING = Long.MIN_VALUE + 1;
 
     private final long bucketNanos;
     private final int buckets;
@@ -55,13 +62,16 @@ final class TimeBuckets {
         int i = c.index;
         long e = epochs.get(i);
         if (e != c.epoch) {
-            if (e != EMPTY && c.epoch - e < 0) {
-                return;
+            if (e == RESETTING || e != EMPTY && c.epoch - e < 0) {
+                return; // being reset, or stamped before the bucket's period: dropped
             }
-            if (epochs.compareAndSet(i, e, c.epoch)) {
+            if (epochs.compareAndSet(i, e, RESETTING)) {
                 for (int k = 0; k < width; k++) {
                     counters.set(i * width + k, 0);
                 }
+                epochs.set(i, c.epoch);
+            } else if (epochs.get(i) != c.epoch) {
+                return; // another thread is resetting it (or moved it on): dropped
             }
         }
         counters.incrementAndGet(i * width + which);
@@ -70,13 +80,26 @@ final class TimeBuckets {
         }
     }
 
+    /** The sum of counter {@code k} over the buckets of the window ending at {@code now}; allocates nothing. */
+    long sum(long now, int k) {
+        long epoch = Math.floorDiv(now, bucketNanos);
+        long sum = 0;
+        for (int i = 0; i < buckets; i++) {
+            long e = epochs.get(i);
+            if (e != EMPTY && e != RESETTING && epoch - e >= 0 && epoch - e < buckets) {
+                sum += counters.get(i * width + k);
+            }
+        }
+        return sum;
+    }
+
     /** The sums of each counter over the buckets of the window ending at {@code now}. */
     long[] totals(long now) {
         long epoch = Math.floorDiv(now, bucketNanos);
         long[] t = new long[width];
         for (int i = 0; i < buckets; i++) {
             long e = epochs.get(i);
-            if (e != EMPTY && epoch - e >= 0 && epoch - e < buckets) {
+            if (e != EMPTY && e != RESETTING && epoch - e >= 0 && epoch - e < buckets) {
                 for (int k = 0; k < width; k++) {
                     t[k] += counters.get(i * width + k);
                 }

@@ -219,6 +219,33 @@ class PipelineTest {
     }
 
     @Test
+    void aPipelineOfMoreLayersThanItHasNodeClassesForRunsEveryLayerInOrder() throws Exception {
+        // Positions 0-5 have node classes of their own, the rest share one: all compose alike.
+        List<String> log = new ArrayList<>();
+        Pipeline.Builder<Integer> b = Pipeline.builder("deep");
+        for (int i = 0; i < 9; i++) {
+            b.add(new Recording("p" + i, log));
+        }
+        b.add(retry(2));
+        Pipeline<Integer> p = b.build();
+        AtomicInteger attempts = new AtomicInteger();
+        assertEquals(2, p.call(() -> {
+            if (attempts.incrementAndGet() == 1) {
+                throw new IOException("first attempt fails");
+            }
+            return attempts.get();
+        }));
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            expected.add("p" + i + ">");
+        }
+        for (int i = 8; i >= 0; i--) {
+            expected.add("<p" + i);
+        }
+        assertEquals(expected, log, "each layer entered once, in order, around the retry innermost");
+    }
+
+    @Test
     void policiesWrapInTheOrderAddedAndAUserPolicyComposesLikeAnyOther() throws Exception {
         List<String> log = new ArrayList<>();
         AdaptiveLimiter adaptive = AdaptiveLimiter.builder("adaptive")

@@ -75,7 +75,11 @@ abstract class OutcomeWindow {
 
         @Override
         long[] totals(long now) {
-            return new long[] {Math.min(sequence.get(), ring.length), failures.get(), slow.get()};
+            // failures and slow calls first: an outcome recorded while these are read can then only
+            // lower the shares a caller computes, never raise them
+            long f = failures.get();
+            long s = slow.get();
+            return new long[] {Math.min(sequence.get(), ring.length), f, s};
         }
 
         /** Outcomes recorded since the window was made. */
@@ -113,18 +117,13 @@ abstract class OutcomeWindow {
         }
 
         /**
-         * As the base class's, summing each counter on its own instead of into an array (a failure
-         * asks this, and the array escaped: 40 bytes per failure). Under racing outcomes the three
-         * sums may see slightly different instants, as the racing outcomes themselves would.
+         * As the base class's, without the array (a failure asks this, and the array escaped: 40
+         * bytes per failure), and reading each bucket's failures before its calls: see
+         * {@link TimeBuckets#exceeds}.
          */
         @Override
         boolean exceeded(long now) {
-            long calls = buckets.sum(now, CALLS);
-            if (calls < minCalls || calls == 0) {
-                return false;
-            }
-            return failureRateThreshold <= 100.0 && buckets.sum(now, FAILURES) * 100.0 / calls >= failureRateThreshold
-                    || slowRateThreshold <= 100.0 && buckets.sum(now, SLOW_CALLS) * 100.0 / calls >= slowRateThreshold;
+            return buckets.exceeds(now, CALLS, FAILURES, SLOW_CALLS, minCalls, failureRateThreshold, slowRateThreshold);
         }
     }
 }

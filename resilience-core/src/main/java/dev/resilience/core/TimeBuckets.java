@@ -80,17 +80,38 @@ final class TimeBuckets {
         }
     }
 
-    /** The sum of counter {@code k} over the buckets of the window ending at {@code now}; allocates nothing. */
-    long sum(long now, int k) {
+    /**
+     * Whether, over the window ending at {@code now}, counter {@code failures} (or {@code slow}) is
+     * at least {@code failureRate} (or {@code slowRate}) percent of counter {@code calls}, once
+     * {@code calls} reaches {@code minCalls}; allocates nothing. Each bucket's {@code failures} and
+     * {@code slow} are read before its {@code calls} (which every outcome increments first), and a
+     * bucket reset meanwhile is skipped, so outcomes racing with the reading, or a reader preempted
+     * halfway, can only make the shares look lower, never higher.
+     */
+    boolean exceeds(long now, int calls, int failures, int slow, long minCalls, double failureRate, double slowRate) {
         long epoch = Math.floorDiv(now, bucketNanos);
-        long sum = 0;
+        long c = 0;
+        long f = 0;
+        long s = 0;
         for (int i = 0; i < buckets; i++) {
             long e = epochs.get(i);
-            if (e != EMPTY && e != RESETTING && epoch - e >= 0 && epoch - e < buckets) {
-                sum += counters.get(i * width + k);
+            if (e == EMPTY || e == RESETTING || epoch - e < 0 || epoch - e >= buckets) {
+                continue;
             }
+            long bf = counters.get(i * width + failures);
+            long bs = counters.get(i * width + slow);
+            long bc = counters.get(i * width + calls);
+            if (epochs.get(i) != e) {
+                continue; // reset for a newer period while it was read
+            }
+            f += bf;
+            s += bs;
+            c += bc;
         }
-        return sum;
+        if (c < minCalls || c == 0) {
+            return false;
+        }
+        return failureRate <= 100.0 && f * 100.0 / c >= failureRate || slowRate <= 100.0 && s * 100.0 / c >= slowRate;
     }
 
     /** The sums of each counter over the buckets of the window ending at {@code now}. */

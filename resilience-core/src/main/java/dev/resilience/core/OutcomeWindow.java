@@ -75,8 +75,8 @@ abstract class OutcomeWindow {
 
         @Override
         long[] totals(long now) {
-            // failures and slow calls first: an outcome recorded while these are read can then only
-            // lower the shares a caller computes, never raise them
+            // failures and slow calls first: while the ring is filling, an outcome recorded while these
+            // are read can then only lower the shares (once it is full, the counters move both ways)
             long f = failures.get();
             long s = slow.get();
             return new long[] {Math.min(sequence.get(), ring.length), f, s};
@@ -104,11 +104,9 @@ abstract class OutcomeWindow {
 
         @Override
         void record(int outcome, long now) {
-            int also = (outcome & FAILED) != 0 ? FAILURES : -1;
-            buckets.increment(now, CALLS, also);
-            if ((outcome & SLOW) != 0) {
-                buckets.increment(now, SLOW_CALLS, -1);
-            }
+            // one increment for all three: a slow call is never counted without its call
+            buckets.increment(now, 1 << CALLS | ((outcome & FAILED) != 0 ? 1 << FAILURES : 0)
+                    | ((outcome & SLOW) != 0 ? 1 << SLOW_CALLS : 0));
         }
 
         @Override

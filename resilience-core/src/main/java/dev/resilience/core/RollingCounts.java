@@ -16,7 +16,7 @@ final class RollingCounts {
     }
 
     void record(int kind, long now) {
-        buckets.increment(now, kind, -1);
+        buckets.increment(now, 1 << kind);
     }
 
     /** Successes, failures and exclusions within the interval ending at {@code now}. */

@@ -51,8 +51,12 @@ final class TimeBuckets {
         this.cursor = new Cursor(Math.floorDiv(now, bucketNanos), bucketNanos, buckets);
     }
 
-    /** Adds one to counter {@code which} of the bucket of {@code now}, and to {@code alsoWhich} if not negative. */
-    void increment(long now, int which, int alsoWhich) {
+    /**
+     * Adds one to each counter {@code k} whose bit {@code 1 << k} is set in {@code counters}, in the
+     * bucket of {@code now}, lowest {@code k} first: one check of the bucket's period for all of
+     * them, so they are counted or dropped together.
+     */
+    void increment(long now, int counterBits) {
         Cursor c = cursor;
         long offset = now - c.start;
         if (offset < 0 || offset >= bucketNanos) {
@@ -66,18 +70,28 @@ final class TimeBuckets {
                 return; // being reset, or stamped before the bucket's period: dropped
             }
             if (epochs.compareAndSet(i, e, RESETTING)) {
-                for (int k = 0; k < width; k++) {
-                    counters.set(i * width + k, 0);
+                try {
+                    for (int k = 0; k < width; k++) {
+                        counters.set(i * width + k, 0);
+                    }
+                } finally {
+                    epochs.set(i, c.epoch); // never left RESETTING, whatever happens in between
                 }
-                epochs.set(i, c.epoch);
             } else if (epochs.get(i) != c.epoch) {
                 return; // another thread is resetting it (or moved it on): dropped
             }
         }
-        counters.incrementAndGet(i * width + which);
-        if (alsoWhich >= 0) {
-            counters.incrementAndGet(i * width + alsoWhich);
+        for (int k = 0, bits = counterBits; bits != 0; k++, bits >>>= 1) {
+            if ((bits & 1) != 0) {
+                counters.incrementAndGet(i * width + k);
+            }
         }
+    }
+
+    /** The epoch of bucket {@code i} if it counts in the window ending in period {@code epoch}, else {@link #EMPTY}. */
+    private long liveEpoch(int i, long epoch) {
+        long e = epochs.get(i);
+        return e != EMPTY && e != RESETTING && epoch - e >= 0 && epoch - e < buckets ? e : EMPTY;
     }
 
     /**
@@ -94,8 +108,8 @@ final class TimeBuckets {
         long f = 0;
         long s = 0;
         for (int i = 0; i < buckets; i++) {
-            long e = epochs.get(i);
-            if (e == EMPTY || e == RESETTING || epoch - e < 0 || epoch - e >= buckets) {
+            long e = liveEpoch(i, epoch);
+            if (e == EMPTY) {
                 continue;
             }
             long bf = counters.get(i * width + failures);
@@ -114,16 +128,29 @@ final class TimeBuckets {
         return failureRate <= 100.0 && f * 100.0 / c >= failureRate || slowRate <= 100.0 && s * 100.0 / c >= slowRate;
     }
 
-    /** The sums of each counter over the buckets of the window ending at {@code now}. */
+    /**
+     * The sums of each counter over the buckets of the window ending at {@code now}. As in
+     * {@link #exceeds}, a bucket reset while it is read is skipped, and counter 0 (calls in the rate
+     * window, successes in the rolling counts) is read last, so an outcome racing with the reading
+     * can only lower the failure share a caller computes from them.
+     */
     long[] totals(long now) {
         long epoch = Math.floorDiv(now, bucketNanos);
         long[] t = new long[width];
+        long[] bucket = new long[width];
         for (int i = 0; i < buckets; i++) {
-            long e = epochs.get(i);
-            if (e != EMPTY && e != RESETTING && epoch - e >= 0 && epoch - e < buckets) {
-                for (int k = 0; k < width; k++) {
-                    t[k] += counters.get(i * width + k);
-                }
+            long e = liveEpoch(i, epoch);
+            if (e == EMPTY) {
+                continue;
+            }
+            for (int k = width - 1; k >= 0; k--) {
+                bucket[k] = counters.get(i * width + k);
+            }
+            if (epochs.get(i) != e) {
+                continue; // reset for a newer period while it was read
+            }
+            for (int k = 0; k < width; k++) {
+                t[k] += bucket[k];
             }
         }
         return t;

@@ -1,6 +1,7 @@
 package dev.resilience.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resilience.context.ManualTicker;
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Model checking (Lincheck) of the guards' lock-free state: the limiter's arrival-time CAS (with
  * cancellations and a concurrent setRate), and the breaker's generation swap (racing outcomes,
- * trips and resets). Every interleaving Lincheck explores must keep the invariants.
+ * trips and resets), and the time buckets of the breaker's windows (a bucket reset for a new period
+ * while a reader sums them). Every interleaving Lincheck explores must keep the invariants.
  */
 class LincheckGuardsTest {
 
@@ -35,6 +37,33 @@ class LincheckGuardsTest {
                 throw new AssertionError(e);
             }
         }
+    }
+
+    @Test
+    void aBucketResetForANewPeriodNeverShowsAReaderAHigherFailureShare() {
+        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+            // two buckets of 1 ns, counters calls (0), failures (1), slow calls (2)
+            TimeBuckets buckets = new TimeBuckets(2, 1, 3, 0);
+            buckets.increment(0, 0b011); // period 0: 4 calls, 1 of them failed
+            for (int i = 0; i < 3; i++) {
+                buckets.increment(0, 0b001);
+            }
+            buckets.increment(1, 0b001); // period 1: 2 calls
+            buckets.increment(1, 0b001);
+            boolean[] exceeded = new boolean[1];
+            long[][] totals = new long[1][];
+            // Period 2 reuses period 0's bucket: one thread resets it and counts a success there while
+            // another reads the window ending in period 2, which holds no failure before or after.
+            Thread reset = start(() -> buckets.increment(2, 0b001));
+            Thread read = start(() -> {
+                exceeded[0] = buckets.exceeds(2, 0, 1, 2, 1, 50.0, 101.0);
+                totals[0] = buckets.totals(2);
+            });
+            join(reset, read);
+            assertFalse(exceeded[0], "a half-reset bucket must not show period 0's failure beside zeroed calls");
+            assertEquals(0, totals[0][1], "no failure in the window ending in period 2");
+            assertTrue(totals[0][0] >= 2, "period 1's calls are always there: " + totals[0][0]);
+        });
     }
 
     @Test

@@ -764,11 +764,6 @@ final class RegistryConfig {
         if (halfOpenTimeout != null) {
             b.halfOpenTimeout(halfOpenTimeout);
         }
-        Integer consecutive = optional(s, "consecutive-failures", Integer.class);
-        if (consecutive != null) {
-            int n = consecutive;
-            b.readyToTrip(n == 0 ? c -> false : c -> c.consecutiveFailures() >= n);
-        }
         Integer countWindow = optional(s, "count-window", Integer.class);
         int minimumCalls = orElse(s, "minimum-calls", countWindow == null ? 100 : Math.min(100, countWindow));
         Double failureRate = optional(s, "failure-rate-threshold", Double.class);
@@ -776,6 +771,13 @@ final class RegistryConfig {
             b.failureRateThreshold(failureRate, minimumCalls);
         }
         Double slowRate = optional(s, "slow-call-rate-threshold", Double.class);
+        Integer consecutive = optional(s, "consecutive-failures", Integer.class);
+        if (consecutive != null && !(consecutive == 0 && (failureRate != null || slowRate != null))) {
+            // 0 beside a rate threshold is what the builder does anyway (the rate alone trips it), and
+            // without a readyToTrip a failure takes no Counts snapshot
+            int n = consecutive;
+            b.readyToTrip(n == 0 ? c -> false : c -> c.consecutiveFailures() >= n);
+        }
         if (slowRate != null) {
             b.slowCallRateThreshold(slowRate, required(s, "slow-call-duration", Duration.class), minimumCalls);
         }

@@ -5,6 +5,7 @@ import static dev.resilience.observability.ResilienceTelemetry.lower;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.CircuitBreakerListener;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -52,8 +53,11 @@ final class CircuitBreakerBinder {
         public void onStateChange(CircuitBreaker breaker, CircuitBreaker.State from, CircuitBreaker.State to) {
             transitions.computeIfAbsent(from.name() + ">" + to.name(), k -> binding.set.counter(
                     "resilience.circuitbreaker.transitions", "state changes", "from", lower(from), "to", lower(to))).add(1);
-            telemetry.spanEvent("resilience.circuitbreaker.state_changed", Attributes.of(SpanKeys.R_NAME,
-                    breaker.name(), SpanKeys.R_FROM, lower(from), SpanKeys.R_TO, lower(to)));
+            Span span = telemetry.recordingSpan();
+            if (span != null) {
+                span.addEvent("resilience.circuitbreaker.state_changed", Attributes.of(SpanKeys.R_NAME, breaker.name(),
+                        SpanKeys.R_FROM, lower(from), SpanKeys.R_TO, lower(to)));
+            }
             LOG.atInfo().setMessage("circuit breaker state changed").addKeyValue("name", breaker.name())
                     .addKeyValue("from", lower(from)).addKeyValue("to", lower(to)).log();
         }

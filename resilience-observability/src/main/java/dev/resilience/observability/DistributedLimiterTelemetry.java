@@ -5,6 +5,7 @@ import dev.resilience.redis.DistributedLimiter;
 import dev.resilience.redis.DistributedLimiterListener;
 import dev.resilience.redis.FallbackCause;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +78,11 @@ public final class DistributedLimiterTelemetry {
             decisions[decision.granted() ? 0 : 1][decision.source().ordinal()].add(1);
             if (!decision.granted()) {
                 String reason = ResilienceTelemetry.lower(decision.reason());
-                telemetry.spanEvent("resilience.rejected", Attributes.of(SpanKeys.R_KIND, "distributed",
-                        SpanKeys.R_NAME, limiter.name(), SpanKeys.R_REASON, reason));
+                Span span = telemetry.recordingSpan();
+                if (span != null) {
+                    span.addEvent("resilience.rejected", Attributes.of(SpanKeys.R_KIND, "distributed",
+                            SpanKeys.R_NAME, limiter.name(), SpanKeys.R_REASON, reason));
+                }
                 LOG.atDebug().setMessage("call rejected").addKeyValue("name", limiter.name())
                         .addKeyValue("reason", reason).addKeyValue("source", ResilienceTelemetry.lower(decision.source()))
                         .log();
@@ -88,8 +92,11 @@ public final class DistributedLimiterTelemetry {
         @Override
         public void onFallback(DistributedLimiter limiter, FallbackCause cause, Throwable error) {
             fallbacks[cause.ordinal()].add(1);
-            telemetry.spanEvent("resilience.distributed.fallback", Attributes.of(SpanKeys.R_NAME,
-                    limiter.name(), SpanKeys.R_REASON, ResilienceTelemetry.lower(cause)));
+            Span span = telemetry.recordingSpan();
+            if (span != null) {
+                span.addEvent("resilience.distributed.fallback", Attributes.of(SpanKeys.R_NAME, limiter.name(),
+                        SpanKeys.R_REASON, ResilienceTelemetry.lower(cause)));
+            }
             LOG.atDebug().setMessage("Redis could not decide").addKeyValue("name", limiter.name())
                     .addKeyValue("cause", ResilienceTelemetry.lower(cause))
                     .addKeyValue("error", error == null ? "" : error.getClass().getName()).log();

@@ -3,6 +3,7 @@ package dev.resilience.observability;
 import dev.resilience.core.Hedge;
 import dev.resilience.core.HedgeListener;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
 
 /** A hedging policy's meter: hedged attempts launched; span events. */
 final class HedgeBinder {
@@ -26,8 +27,11 @@ final class HedgeBinder {
         @Override
         public void onHedge(Hedge hedge, int attempt) {
             hedges.add(1);
-            telemetry.spanEvent("resilience.hedge.launched", Attributes.of(SpanKeys.R_NAME, hedge.name(),
-                    SpanKeys.R_ATTEMPT, (long) attempt));
+            Span span = telemetry.recordingSpan();
+            if (span != null) {
+                span.addEvent("resilience.hedge.launched", Attributes.of(SpanKeys.R_NAME, hedge.name(),
+                        SpanKeys.R_ATTEMPT, (long) attempt));
+            }
         }
     }
 }

@@ -437,19 +437,26 @@ public final class ResilienceTelemetry {
         return bindings.size();
     }
 
-    void spanEvent(String event, Attributes attributes) {
-        if (spanEvents) {
-            Span span = Span.current();
-            if (span.isRecording()) {
-                span.addEvent(event, attributes);
-            }
+    /**
+     * The span an event should go to: the current one if span events are on (OpenTelemetry is bound)
+     * and it records, else null. Callers build the event's attributes only when they get a span, so
+     * an application without OpenTelemetry, or a call outside any sampled span, neither loads its
+     * classes nor allocates attributes.
+     */
+    Span recordingSpan() {
+        if (!spanEvents) {
+            return null;
         }
+        Span span = Span.current();
+        return span.isRecording() ? span : null;
     }
 
     /** A refusal: a span event and a DEBUG line. */
     void rejection(String kind, String name, Enum<?> reason, Logger log) {
-        if (spanEvents) { // the attributes are built only when a span may take them
-            spanEvent("resilience.rejected", Attributes.of(SpanKeys.R_KIND, kind, SpanKeys.R_NAME, name, SpanKeys.R_REASON, lower(reason)));
+        Span span = recordingSpan();
+        if (span != null) {
+            span.addEvent("resilience.rejected", Attributes.of(SpanKeys.R_KIND, kind, SpanKeys.R_NAME, name,
+                    SpanKeys.R_REASON, lower(reason)));
         }
         log.atDebug().setMessage("call rejected").addKeyValue("kind", kind).addKeyValue("name", name)
                 .addKeyValue("reason", lower(reason)).log();

@@ -5,6 +5,7 @@ import static dev.resilience.observability.ResilienceTelemetry.lower;
 import dev.resilience.core.Retry;
 import dev.resilience.core.RetryListener;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,8 +39,11 @@ final class RetryBinder {
         @Override
         public void onRetry(Retry retry, int attempt, long delayNanos, Throwable failure) {
             retries.add(1);
-            telemetry.spanEvent("resilience.retry.scheduled", Attributes.of(SpanKeys.R_NAME, retry.name(),
-                    SpanKeys.R_ATTEMPT, (long) attempt, SpanKeys.R_DELAY, delayNanos / 1e9));
+            Span span = telemetry.recordingSpan();
+            if (span != null) {
+                span.addEvent("resilience.retry.scheduled", Attributes.of(SpanKeys.R_NAME, retry.name(),
+                        SpanKeys.R_ATTEMPT, (long) attempt, SpanKeys.R_DELAY, delayNanos / 1e9));
+            }
             LOG.atDebug().setMessage("retry scheduled").addKeyValue("name", retry.name())
                     .addKeyValue("attempt", attempt).addKeyValue("delay", Duration.ofNanos(delayNanos))
                     .addKeyValue("failure", failure == null ? "result" : failure.getClass().getName()).log();

@@ -3,6 +3,7 @@ package dev.resilience.observability;
 import dev.resilience.core.Timeout;
 import dev.resilience.core.TimeoutListener;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,8 +31,11 @@ final class TimeoutBinder {
         @Override
         public void onTimeout(Timeout timeout) {
             timeouts.add(1);
-            telemetry.spanEvent("resilience.timeout", Attributes.of(SpanKeys.R_NAME, timeout.name(),
-                    SpanKeys.R_DELAY, timeout.timeout().toNanos() / 1e9));
+            Span span = telemetry.recordingSpan();
+            if (span != null) {
+                span.addEvent("resilience.timeout", Attributes.of(SpanKeys.R_NAME, timeout.name(),
+                        SpanKeys.R_DELAY, timeout.timeout().toNanos() / 1e9));
+            }
             LOG.atDebug().setMessage("call timed out").addKeyValue("name", timeout.name())
                     .addKeyValue("timeout", timeout.timeout()).log();
         }

@@ -59,20 +59,33 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
     /** Waits out a producer that has claimed the next slot but not yet published into it. */
     @Override
     public E poll() {
-        return take(true);
+        return next(true, true);
     }
 
     @Override
     public E relaxedPoll() {
-        return take(false);
+        return next(false, true);
+    }
+
+    /** Waits out a producer that has claimed the next slot but not yet published into it. */
+    @Override
+    public E peek() {
+        return next(true, false);
+    }
+
+    @Override
+    public E relaxedPeek() {
+        return next(false, false);
     }
 
     /**
-     * Takes the element in the next slot, skipping fillers left by failed {@code fill}s; when the slot
-     * is empty, returns null if the queue is empty or {@code !wait}, else waits for its producer.
+     * The element in the next slot, taken from the queue if {@code take}, skipping (and removing)
+     * fillers left by failed {@code fill}s; when the slot is empty, returns null if the queue is
+     * empty or {@code !wait}, else waits for its producer. Called with constants, so the JIT compiles
+     * one loop per use.
      */
     @SuppressWarnings("unchecked")
-    private E take(boolean wait) {
+    private E next(boolean wait, boolean take) {
         Object[] buf = buffer;
         int m = mask;
         long c = (long) CONSUMER_INDEX.get(this); // plain: only this thread writes it
@@ -86,43 +99,12 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
                 Thread.onSpinWait();
                 continue;
             }
+            if (e != FILLER && !take) {
+                return (E) e;
+            }
             buf[i] = null; // plain: producers learn of the free slot from the index released below
             CONSUMER_INDEX.setRelease(this, ++c);
             if (e != FILLER) {
-                return (E) e;
-            }
-        }
-    }
-
-    /** Waits out a producer that has claimed the next slot but not yet published into it. */
-    @Override
-    public E peek() {
-        return look(true);
-    }
-
-    @Override
-    public E relaxedPeek() {
-        return look(false);
-    }
-
-    /** The element in the next slot, or null; drops fillers on the way. */
-    @SuppressWarnings("unchecked")
-    private E look(boolean wait) {
-        Object[] buf = buffer;
-        int m = mask;
-        long c = (long) CONSUMER_INDEX.get(this);
-        for (;;) {
-            int i = (int) c & m;
-            Object e = SLOT.getAcquire(buf, i);
-            if (e == null) {
-                if (!wait || c == producerIndex) {
-                    return null;
-                }
-                Thread.onSpinWait();
-            } else if (e == FILLER) {
-                buf[i] = null;
-                CONSUMER_INDEX.setRelease(this, ++c);
-            } else {
                 return (E) e;
             }
         }

@@ -47,6 +47,14 @@ abstract class QueueContract {
         return factory.apply(capacity);
     }
 
+    /** {@link #create} as one of our queues, with drain and fill; skips the test for the JDK's control queue. */
+    @SuppressWarnings("unchecked")
+    MessageQueue<Integer> messageQueue(int capacity) {
+        Queue<Integer> raw = create(capacity);
+        assumeTrue(raw instanceof MessageQueue, "drain and fill are ours");
+        return (MessageQueue<Integer>) raw;
+    }
+
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
     @AfterEach
@@ -107,9 +115,7 @@ abstract class QueueContract {
 
     @Test
     void drainAndFillRespectTheirLimits() {
-        Queue<Integer> raw = create(16);
-        assumeTrue(raw instanceof MessageQueue, "drain/fill are ours");
-        MessageQueue<Integer> q = (MessageQueue<Integer>) raw;
+        MessageQueue<Integer> q = messageQueue(16);
         AtomicInteger next = new AtomicInteger();
         assertEquals(5, q.fill(next::getAndIncrement, 5));
         assertEquals(11, q.fill(next::getAndIncrement), "fill stops when full");
@@ -130,9 +136,7 @@ abstract class QueueContract {
 
     @Test
     void fillAndDrainCrossTheWrapPointAtEveryOffset() {
-        Queue<Integer> raw = create(8);
-        assumeTrue(raw instanceof MessageQueue, "drain/fill are ours");
-        MessageQueue<Integer> q = (MessageQueue<Integer>) raw;
+        MessageQueue<Integer> q = messageQueue(8);
         AtomicInteger next = new AtomicInteger();
         int expected = 0;
         for (int offset = 0; offset < 8; offset++) {
@@ -160,9 +164,7 @@ abstract class QueueContract {
 
     @Test
     void failingFillSupplierAcrossTheWrapPointIsSkippedByDrain() {
-        Queue<Integer> raw = create(8);
-        assumeTrue(raw instanceof MessageQueue, "drain/fill are ours");
-        MessageQueue<Integer> q = (MessageQueue<Integer>) raw;
+        MessageQueue<Integer> q = messageQueue(8);
         for (int offset = 0; offset < 8; offset++) {
             AtomicInteger n = new AtomicInteger();
             assertThrows(IllegalStateException.class, () -> q.fill(() -> {
@@ -185,9 +187,7 @@ abstract class QueueContract {
 
     @Test
     void failingFillSupplierLosesNothingAndWedgesNothing() {
-        Queue<Integer> raw = create(8);
-        assumeTrue(raw instanceof MessageQueue, "fill is ours");
-        MessageQueue<Integer> q = (MessageQueue<Integer>) raw;
+        MessageQueue<Integer> q = messageQueue(8);
         AtomicInteger n = new AtomicInteger();
         assertThrows(IllegalStateException.class, () -> q.fill(() -> {
             if (n.get() == 2) {
@@ -232,9 +232,7 @@ abstract class QueueContract {
 
     @Test
     void aThrowingConsumerStopsTheDrainWithoutLosingWhatItDidNotClaim() {
-        Queue<Integer> raw = create(64);
-        assumeTrue(raw instanceof MessageQueue, "drain is ours");
-        MessageQueue<Integer> q = (MessageQueue<Integer>) raw;
+        MessageQueue<Integer> q = messageQueue(64);
         for (int i = 0; i < 40; i++) {
             q.offer(i);
         }

@@ -50,7 +50,8 @@ public record ResilienceInstanceProperties(
     /**
      * A circuit breaker (gobreaker's state machine).
      *
-     * @param consecutiveFailures opens at this many failures in a row (default 6; 0 never)
+     * @param consecutiveFailures opens at this many failures in a row (default 6, none when a rate
+     *     threshold is set; 0 never)
      * @param failureRateThreshold opens at this failure percentage (needs a window)
      * @param slowCallRateThreshold opens at this slow-call percentage (needs a window)
      * @param slowCallDuration a call this slow is slow

@@ -15,16 +15,23 @@ import dev.resilience.context.Scope;
 import dev.resilience.core.Backoff;
 import dev.resilience.core.CallNotPermittedException;
 import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Invoker;
+import dev.resilience.core.Policy;
 import dev.resilience.core.Retry;
 import dev.resilience.core.TimeoutExceededException;
 import dev.resilience.http.HttpPolicy;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.hc.client5.http.async.AsyncExecCallback;
 import org.apache.hc.client5.http.async.AsyncExecChainHandler;
 import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
@@ -384,32 +391,56 @@ class ResilienceAsyncExecHandlerTest {
     }
 
     @Test
-    void aCancelDuringTheBackoffStartsNoFurtherAttempt() throws Exception {
-        // The caller cancels during the backoff after a 503, when no attempt is in flight: the exchange
-        // ends and nothing reaches a connection again. (An attempt that starts in a race with the
-        // cancel is failed before the chain below leases a connection: AsyncExchange.Attempt.start.)
+    void anAttemptThatStartsAfterTheCallerCancelledLeasesNoConnection() throws Exception {
+        // A policy inside the retry cancels the caller's future just before the second attempt: the
+        // exchange must end without that attempt reaching the connection's lease below ours. (The
+        // pipeline already refuses to start an attempt under a cancelled context; AsyncExchange's own
+        // check in Attempt.start covers a cancel that lands after that and before the chain below
+        // leases, a window this test cannot hold open.)
         AtomicInteger below = new AtomicInteger();
         AsyncExecChainHandler belowOurs = (request, entity, scope, chain, callback) -> {
             below.incrementAndGet(); // what reaches the connection's lease
             chain.proceed(request, entity, scope, callback);
         };
+        AtomicReference<Future<SimpleHttpResponse>> caller = new AtomicReference<>();
+        CountDownLatch issued = new CountDownLatch(1);
+        AtomicInteger attempts = new AtomicInteger();
+        Policy cancelBeforeTheSecond = new Policy() {
+            @Override
+            public String name() {
+                return "cancel-before-the-second";
+            }
+
+            @Override
+            public <T> T execute(Invoker<T> chain, int next, Callable<T> task) throws Exception {
+                throw new UnsupportedOperationException("the async client calls callAsync");
+            }
+
+            @Override
+            public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
+                if (attempts.incrementAndGet() == 2) {
+                    try {
+                        assertTrue(issued.await(5, TimeUnit.SECONDS));
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    caller.get().cancel(true);
+                }
+                return Policy.start(task);
+            }
+        };
+        Retry retry = Retry.builder("apache").maxAttempts(2).backoff(Backoff.fixed(Duration.ofMillis(1)))
+                .retryOn(HttpPolicy::isRetryable).build();
         start(ResilienceAsyncExecHandler.install(custom(),
-                HttpPolicy.builder("apache").retry(2, Backoff.fixed(Duration.ofMillis(200))).build())
+                HttpPolicy.builder("apache").add(retry).add(cancelBeforeTheSecond).build())
                 .addExecInterceptorAfter(ResilienceAsyncExecHandler.NAME, "below", belowOurs));
-        Future<SimpleHttpResponse> f = http.execute(get("/down"), null);
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (server.hits("/down") < 1 && System.nanoTime() < until) {
-            Thread.sleep(1); // a poll with a bound: the first attempt reached the server
-        }
+        caller.set(http.execute(get("/down"), null));
+        issued.countDown();
+        assertTrue(counting.ended.await(5, TimeUnit.SECONDS), "the exchange ended");
+        assertEquals(2, attempts.get(), "the retry started a second attempt");
+        assertEquals(1, below.get(), "the attempt after the cancel reached no connection");
         assertEquals(1, server.hits("/down"));
-        assertTrue(f.cancel(true));
-        long ended = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (counting.ends.get() < 1 && System.nanoTime() < ended) {
-            Thread.sleep(5); // a poll with a bound: the exchange ends after the backoff
-        }
-        assertEquals(1, counting.ends.get(), "the exchange ended");
-        assertEquals(1, below.get(), "nothing after the cancel reached a connection");
-        assertEquals(1, server.hits("/down"));
+        assertTrue(caller.get().isCancelled());
     }
 
     @Test
@@ -425,6 +456,8 @@ class ResilienceAsyncExecHandlerTest {
         final AtomicInteger calls = new AtomicInteger();
         final AtomicInteger responses = new AtomicInteger();
         final AtomicInteger ends = new AtomicInteger();
+        /** Counted down by the first end a call's callback hears. */
+        final CountDownLatch ended = new CountDownLatch(1);
 
         @Override
         public void execute(org.apache.hc.core5.http.HttpRequest request,
@@ -449,12 +482,14 @@ class ResilienceAsyncExecHandlerTest {
                 @Override
                 public void completed() {
                     ends.incrementAndGet();
+                    ended.countDown();
                     callback.completed();
                 }
 
                 @Override
                 public void failed(Exception cause) {
                     ends.incrementAndGet();
+                    ended.countDown();
                     callback.failed(cause);
                 }
             });

@@ -78,6 +78,7 @@ final class Lab implements AutoCloseable {
         Setup setup = setupFor.apply(http);
         server.inboundLimit(setup.inboundLimit() ? server.newInboundLimiter() : null);
         server.stats(stats);
+        server.slowFactor(sc.slowFactor);
         if (sc.hasFault()) {
             schedule(start + sc.faultStart * 1_000_000_000L, sc.fault);
             schedule(start + sc.faultEnd * 1_000_000_000L, LabServer.Fault.NONE);
@@ -94,10 +95,10 @@ final class Lab implements AutoCloseable {
             inFlight.incrementAndGet();
             try {
                 callers.execute(() -> call(setup, stats, at));
-                stats.offered(at, dispatched);
+                stats.offered(at, dispatched, setup.clientLimit());
             } catch (RejectedExecutionException e) {
                 inFlight.decrementAndGet();
-                stats.offered(at, dispatched);
+                stats.offered(at, dispatched, setup.clientLimit());
                 stats.overflow(at);
             }
             double rate = sc.loadAt((intended - start) / 1e9) * capacity;

@@ -89,7 +89,7 @@ final class LabServer implements AutoCloseable {
     private final int workers;
     private final long serviceNanos;
     private final double errorRate;
-    private final int slowFactor;
+    private volatile int slowFactor;
     private final DeadlineFrom deadlineFrom;
     private final Random random;
     private final ThreadPoolExecutor pool;
@@ -143,6 +143,11 @@ final class LabServer implements AutoCloseable {
     /** Where the measurements of the next requests go (null: nowhere). */
     void stats(RunStats stats) {
         this.stats = stats;
+    }
+
+    /** The service time's multiple under {@link Fault#SLOW} from now on. */
+    void slowFactor(int factor) {
+        this.slowFactor = factor;
     }
 
     /** Puts an adaptive limit in front of the queue, or removes it (null). */

@@ -28,7 +28,7 @@ import org.HdrHistogram.Histogram;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.resilience.benchmarks.lab.OverloadLab \
- *     [--scenario a,a15,b,c,d] [--setups naive,...,ours-inbound] [--reps 3] [--out benchmarks/lab]
+ *     [--scenario a,a15,b,c,d,m5x4,...] [--setups naive,...,ours-inbound] [--reps 3] [--out benchmarks/lab]
  *     [--runs benchmarks/runs/lab-DATE] [--smoke] [--no-fork]
  *     [--before 3] [--fault 10] [--down 5] [--after 8] [--ramp 16] [--hold 4]
  *     [--workers 4] [--service-ms 20] [--deadline-ms 1000] [--seed 21] [--server-deadline-from arrival|worker]
@@ -183,6 +183,9 @@ public final class OverloadLab {
             Files.writeString(out.resolve("summary.md"), summary, StandardCharsets.UTF_8);
             Files.writeString(runs.resolve("summary.md"), summary, StandardCharsets.UTF_8);
             for (Scenario sc : scenarios.values()) {
+                if (sc.isGridCell()) {
+                    continue;
+                }
                 Map<String, List<RunResult>> bySetup = new LinkedHashMap<>();
                 for (String s : setups) {
                     List<RunResult> rs = new ArrayList<>();

@@ -32,7 +32,7 @@ final class Report {
         StringBuilder b = new StringBuilder();
         b.append("second,phase,offered,ok,late,error,timeout,refused,overflow,ok_p50_ms,ok_p99_ms,attempts,"
                 + "amplification,srv_received,srv_busy_ms,srv_wasted_ms,srv_wasted_pct,srv_dropped_expired,"
-                + "srv_shed,srv_injected_503,srv_unread,max_dispatch_lag_ms\n");
+                + "srv_shed,srv_injected_503,srv_unread,max_dispatch_lag_ms,client_limit_max\n");
         for (int s = 0; s < st.seconds; s++) {
             boolean tail = s >= sc.duration;
             if (tail && st.serverBusyNanos.get(s) == 0 && st.serverReceived.get(s) == 0 && st.attempts.get(s) == 0) {
@@ -59,7 +59,7 @@ final class Report {
             b.append(',').append(busy == 0 ? "" : fmt(100.0 * wasted / busy));
             b.append(',').append(st.serverDropped.get(s)).append(',').append(st.serverShed.get(s));
             b.append(',').append(st.serverFailed.get(s)).append(',').append(st.serverUnread.get(s));
-            b.append(',').append(fmt(st.maxDispatchLag.get(s) / 1e6)).append('\n');
+            b.append(',').append(fmt(st.maxDispatchLag.get(s) / 1e6)).append(',').append(st.maxClientLimit.get(s)).append('\n');
         }
         Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
     }
@@ -68,7 +68,11 @@ final class Report {
     static String summary(List<RunResult> results, Map<String, Scenario> scenarios, List<String> setups,
             String header) {
         StringBuilder b = new StringBuilder(header);
+        grid(b, results, scenarios, setups);
         for (Scenario sc : scenarios.values()) {
+            if (sc.isGridCell()) {
+                continue; // in the grid's table; per-second rows in the runs directory
+            }
             b.append("\n## ").append(sc.name).append(": ").append(sc.title).append("\n\n");
             String window = sc.hasFault() ? "fault window" : "at 3 C";
             RunResult any = results.stream().filter(r -> r.scenario.equals(sc.name)).findFirst().orElse(null);
@@ -107,6 +111,51 @@ final class Report {
             }
         }
         return b.toString();
+    }
+
+    /**
+     * The metastability grid, if any of its cells ran: per setup and cell (trigger magnitude x
+     * duration), the seconds to recover after the trigger and the goodput after it, median over
+     * repetitions; "stuck" when a repetition never recovered before the run ended.
+     */
+    private static void grid(StringBuilder b, List<RunResult> results, Map<String, Scenario> scenarios,
+            List<String> setups) {
+        List<Scenario> cells = new ArrayList<>();
+        for (Scenario sc : scenarios.values()) {
+            if (sc.isGridCell()) {
+                cells.add(sc);
+            }
+        }
+        if (cells.isEmpty()) {
+            return;
+        }
+        b.append("\n## Metastability grid: service time x F for S seconds at 0.8 C\n\n")
+                .append("Each cell: seconds to recover after the trigger ends (goodput back to 95 % of min(offered, C)"
+                        + " for 3 s), or **stuck** if a repetition never recovered before the run ended; then the goodput"
+                        + " after the trigger (/s), median [min-max] over repetitions.\n\n| setup |");
+        for (Scenario sc : cells) {
+            b.append(" ").append(sc.slowFactor).append("x for ").append(sc.faultEnd - sc.faultStart).append(" s |");
+        }
+        b.append("\n|---|").append("---|".repeat(cells.size())).append("\n");
+        for (String setup : setups) {
+            b.append("| ").append(setup).append(" |");
+            for (Scenario sc : cells) {
+                List<RunResult> rs = new ArrayList<>();
+                for (RunResult r : results) {
+                    if (r.scenario.equals(sc.name) && r.setup.equals(setup)) {
+                        rs.add(r);
+                    }
+                }
+                if (rs.isEmpty()) {
+                    b.append(" - |");
+                    continue;
+                }
+                boolean stuck = rs.stream().anyMatch(r -> r.recovery < 0);
+                b.append(" ").append(stuck ? "**stuck**" : recoverySpread(rs)).append(", ")
+                        .append(spread(rs, r -> r.goodputAfter, 1)).append(" |");
+            }
+            b.append("\n");
+        }
     }
 
     private interface Figure {

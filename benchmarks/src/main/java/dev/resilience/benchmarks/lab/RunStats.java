@@ -40,6 +40,8 @@ final class RunStats {
     final AtomicLongArray attempts;
     /** The largest dispatch lag of each second (ns): when the generator fell behind. */
     final AtomicLongArray maxDispatchLag;
+    /** The largest concurrency limit the client's adaptive limiter had in each second, or -1 (no such limiter). */
+    final AtomicLongArray maxClientLimit;
     /** Calls the lab's own caller pool could not take (it was full): counted, never silently lost. */
     final AtomicLongArray overflow;
     final AtomicLongArray serverReceived;
@@ -84,6 +86,7 @@ final class RunStats {
         }
         attempts = new AtomicLongArray(seconds);
         maxDispatchLag = new AtomicLongArray(seconds);
+        maxClientLimit = new AtomicLongArray(seconds);
         overflow = new AtomicLongArray(seconds);
         serverReceived = new AtomicLongArray(seconds);
         serverBusyNanos = new AtomicLongArray(seconds);
@@ -106,8 +109,11 @@ final class RunStats {
         return (int) Math.max(0, Math.min(seconds - 1, s));
     }
 
-    void offered(long intended, long dispatched) {
+    void offered(long intended, long dispatched, int clientLimit) {
         int s = second(intended);
+        if (clientLimit > maxClientLimit.get(s)) {
+            maxClientLimit.set(s, clientLimit); // only the generator thread writes it
+        }
         offered.incrementAndGet(s);
         long lag = clamp(dispatched - intended, MAX_NANOS);
         dispatchLagNanos.recordValue(lag);

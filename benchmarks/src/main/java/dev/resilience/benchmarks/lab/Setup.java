@@ -14,7 +14,7 @@ abstract class Setup {
 
     /** Every setup, in the order the lab runs and reports them. */
     static final List<String> NAMES = List.of("naive", "r4j-default", "r4j-tuned", "failsafe-default",
-            "failsafe-tuned", "ours", "ours-throttle", "ours-inbound");
+            "failsafe-tuned", "ours", "ours-gradient2", "ours-throttle", "ours-inbound");
 
     /**
      * The per-attempt timeout of the tuned peers and ours: at most two attempts fit in D = 1 s, and
@@ -31,6 +31,11 @@ abstract class Setup {
     }
 
     /** Whether the dependency puts its inbound adaptive limit in front of its queue for this setup. */
+    /** The concurrency limit of the setup's adaptive limiter now, for the per-second rows; 0 if it has none. */
+    int clientLimit() {
+        return 0;
+    }
+
     boolean inboundLimit() {
         return false;
     }
@@ -56,11 +61,13 @@ abstract class Setup {
             case "failsafe-tuned":
                 return FailsafeSetup.tuned(http);
             case "ours":
-                return OursSetup.breaker(name, http, seed, false);
+                return OursSetup.breaker(name, http, OursSetup.vegas(), seed, false);
+            case "ours-gradient2":
+                return OursSetup.breaker(name, http, OursSetup.gradient2(), seed, false);
             case "ours-throttle":
                 return OursSetup.throttle(http, seed);
             case "ours-inbound":
-                return OursSetup.breaker(name, http, seed, true);
+                return OursSetup.breaker(name, http, OursSetup.vegas(), seed, true);
             default:
                 throw new IllegalArgumentException("unknown setup '" + name + "', one of " + NAMES);
         }

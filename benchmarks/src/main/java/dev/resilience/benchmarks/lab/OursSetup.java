@@ -50,8 +50,8 @@ import java.util.Random;
  *       lowest round trip it has seen, so under sustained overload it keeps a few calls queued at the
  *       dependency. Until 2026-12-01 these setups used Gradient2 (concurrency-limits' default algorithm
  *       and constants, same bounds), which the lab showed letting the queue grow: its long-term round
- *       trip is an average that follows a sustained rise, so at 3 C its limit settled at 60-80 calls
- *       (p50 of successes 240 ms against 21 ms unloaded) and in {@code a15} it climbed to its maximum
+ *       trip is an average that follows a sustained rise, so at 3 C its limit settled at 70-100 calls
+ *       (p50 of successes about 225 ms against 21 ms unloaded) and in {@code a15} it climbed to its maximum
  *       while every attempt timed out. {@code ours-gradient2} keeps that configuration for
  *       comparison.</li>
  *   <li>{@code ours-gradient2}: {@code ours} with Gradient2 (concurrency-limits' default algorithm and

@@ -188,19 +188,13 @@ public final class OverloadLab {
                 }
                 Map<String, List<RunResult>> bySetup = new LinkedHashMap<>();
                 for (String s : setups) {
-                    List<RunResult> rs = new ArrayList<>();
-                    for (RunResult r : results) {
-                        if (r.scenario.equals(sc.name) && r.setup.equals(s)) {
-                            rs.add(r);
-                        }
-                    }
-                    bySetup.put(s, rs);
+                    bySetup.put(s, Report.runsOf(results, sc, s));
                 }
                 Files.writeString(out.resolve(sc.name + ".svg"), Report.svg(sc, bySetup, capacity), StandardCharsets.UTF_8);
             }
             System.out.printf(Locale.ROOT, "[lab] generator lag p99.9, worst run: dispatch %.3f ms, caller start %.3f ms%n",
                     worstDispatchLag, worstStartLag);
-            System.out.println("[lab] wrote " + out.resolve("summary.md") + ", " + scenarios.size() + " chart(s) in " + out
+            System.out.println("[lab] wrote " + out.resolve("summary.md") + ", " + scenarios.values().stream().filter(sc -> !sc.isGridCell()).count() + " chart(s) in " + out
                     + ", per-second rows in " + runs);
         }
     }

@@ -85,12 +85,7 @@ final class Report {
                     + "p99 answered (ms) | amplification (client / server) | wasted % | local refusals (p99 ms) | recovery (s) | goal met |\n");
             b.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (String setup : setups) {
-                List<RunResult> rs = new ArrayList<>();
-                for (RunResult r : results) {
-                    if (r.scenario.equals(sc.name) && r.setup.equals(setup)) {
-                        rs.add(r);
-                    }
-                }
+                List<RunResult> rs = runsOf(results, sc, setup);
                 if (rs.isEmpty()) {
                     continue;
                 }
@@ -131,8 +126,9 @@ final class Report {
         }
         b.append("\n## Metastability grid: service time x F for S seconds at 0.8 C\n\n")
                 .append("Each cell: seconds to recover after the trigger ends (goodput back to 95 % of min(offered, C)"
-                        + " for 3 s), or **stuck** if a repetition never recovered before the run ended; then the goodput"
-                        + " after the trigger (/s), median [min-max] over repetitions.\n\n| setup |");
+                        + " for 3 s), one figure per repetition, or **stuck** if a repetition had not recovered by the last"
+                        + " second followed by 3 s of the run; then the goodput after the trigger, median [min-max] over"
+                        + " repetitions.\n\n| setup |");
         for (Scenario sc : cells) {
             b.append(" ").append(sc.slowFactor).append("x for ").append(sc.faultEnd - sc.faultStart).append(" s |");
         }
@@ -140,22 +136,28 @@ final class Report {
         for (String setup : setups) {
             b.append("| ").append(setup).append(" |");
             for (Scenario sc : cells) {
-                List<RunResult> rs = new ArrayList<>();
-                for (RunResult r : results) {
-                    if (r.scenario.equals(sc.name) && r.setup.equals(setup)) {
-                        rs.add(r);
-                    }
-                }
+                List<RunResult> rs = runsOf(results, sc, setup);
                 if (rs.isEmpty()) {
                     b.append(" - |");
                     continue;
                 }
                 boolean stuck = rs.stream().anyMatch(r -> r.recovery < 0);
-                b.append(" ").append(stuck ? "**stuck**" : recoverySpread(rs)).append(", ")
-                        .append(spread(rs, r -> r.goodputAfter, 1)).append(" |");
+                b.append(" ").append(stuck ? "**stuck**" : recoverySpread(rs) + " s").append("; ")
+                        .append(spread(rs, r -> r.goodputAfter, 1)).append("/s |");
             }
             b.append("\n");
         }
+    }
+
+    /** The repetitions of {@code setup} in scenario {@code sc}. */
+    static List<RunResult> runsOf(List<RunResult> results, Scenario sc, String setup) {
+        List<RunResult> rs = new ArrayList<>();
+        for (RunResult r : results) {
+            if (r.scenario.equals(sc.name) && r.setup.equals(setup)) {
+                rs.add(r);
+            }
+        }
+        return rs;
     }
 
     private interface Figure {

@@ -40,7 +40,7 @@ final class RunStats {
     final AtomicLongArray attempts;
     /** The largest dispatch lag of each second (ns): when the generator fell behind. */
     final AtomicLongArray maxDispatchLag;
-    /** The largest concurrency limit the client's adaptive limiter had in each second, or -1 (no such limiter). */
+    /** The largest concurrency limit the client's adaptive limiter had in each second; 0 when the setup has none. */
     final AtomicLongArray maxClientLimit;
     /** Calls the lab's own caller pool could not take (it was full): counted, never silently lost. */
     final AtomicLongArray overflow;

@@ -118,7 +118,7 @@ final class Scenario {
 
     /** Whether this is a cell of the metastability grid ({@code m<F>x<S>}). */
     boolean isGridCell() {
-        return name.startsWith("m");
+        return name.matches("m\\d+x\\d+");
     }
 
     /** For {@code d}: the first second at the full 3 C. */

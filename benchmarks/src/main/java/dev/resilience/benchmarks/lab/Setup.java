@@ -30,12 +30,12 @@ abstract class Setup {
         this.http = http;
     }
 
-    /** Whether the dependency puts its inbound adaptive limit in front of its queue for this setup. */
     /** The concurrency limit of the setup's adaptive limiter now, for the per-second rows; 0 if it has none. */
     int clientLimit() {
         return 0;
     }
 
+    /** Whether the dependency puts its inbound adaptive limit in front of its queue for this setup. */
     boolean inboundLimit() {
         return false;
     }

@@ -81,8 +81,8 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
     /**
      * The element in the next slot, taken from the queue if {@code take}, skipping (and removing)
      * fillers left by failed {@code fill}s; when the slot is empty, returns null if the queue is
-     * empty or {@code !wait}, else waits for its producer. Called with constants, so the JIT compiles
-     * one loop per use.
+     * empty or {@code !wait}, else waits for its producer. Its four callers pass constants, which
+     * the JIT folds where it inlines this.
      */
     @SuppressWarnings("unchecked")
     private E next(boolean wait, boolean take) {

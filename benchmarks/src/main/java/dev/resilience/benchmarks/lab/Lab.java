@@ -92,13 +92,14 @@ final class Lab implements AutoCloseable {
             }
             long dispatched = System.nanoTime();
             final long at = intended;
+            int clientLimit = setup.clientLimit();
             inFlight.incrementAndGet();
             try {
                 callers.execute(() -> call(setup, stats, at));
-                stats.offered(at, dispatched, setup.clientLimit());
+                stats.offered(at, dispatched, clientLimit);
             } catch (RejectedExecutionException e) {
                 inFlight.decrementAndGet();
-                stats.offered(at, dispatched, setup.clientLimit());
+                stats.offered(at, dispatched, clientLimit);
                 stats.overflow(at);
             }
             double rate = sc.loadAt((intended - start) / 1e9) * capacity;

@@ -180,8 +180,7 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy, L
             if (e == null) {
                 onSuccess(start);
             } else {
-                end(start, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                        ? e.getCause() : e);
+                end(start, Stages.unwrap(e));
             }
         });
     }

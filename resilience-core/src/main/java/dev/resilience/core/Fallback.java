@@ -3,7 +3,6 @@ package dev.resilience.core;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -121,8 +120,7 @@ public final class Fallback<T> {
                 result.complete(value);
                 return;
             }
-            Throwable cause = error instanceof CompletionException && error.getCause() != null
-                    ? error.getCause() : error;
+            Throwable cause = Stages.unwrap(error);
             if (!Callbacks.test(when, cause, false, "a fallback's predicate")) {
                 result.completeExceptionally(cause);
                 return;

@@ -230,8 +230,7 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
             if (error == null) {
                 result.complete(value);
             } else {
-                result.completeExceptionally(error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error);
+                result.completeExceptionally(Stages.unwrap(error));
             }
         }
     }

@@ -150,7 +150,7 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
             throw e;
         }
         return stage.whenComplete((v, e) -> listener.onCall(this, ticker.read() - start,
-                e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e));
+                Stages.unwrap(e)));
     }
 
     private CompletionStage<T> invokeAsync(int i, Supplier<? extends CompletionStage<T>> task) {

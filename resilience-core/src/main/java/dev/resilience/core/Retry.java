@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiFunction;
@@ -269,8 +268,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
             stage = Stages.start(task);
         }
         stage.whenComplete((value, error) -> {
-            Throwable failure = error instanceof CompletionException && error.getCause() != null
-                    ? error.getCause() : error;
+            Throwable failure = Stages.unwrap(error);
             try {
                 if (isSuccess(value, failure)) {
                     result.complete(value);

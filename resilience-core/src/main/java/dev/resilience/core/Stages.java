@@ -12,6 +12,11 @@ final class Stages {
     private Stages() {
     }
 
+    /** The failure inside a stage's {@link CompletionException} wrapper, or {@code error} itself (may be null). */
+    static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+
     /**
      * {@code task.get()}, or a failed stage if the supplier throws or returns null (a
      * {@link NullPointerException} saying so): a policy's returned stage must complete either way.
@@ -60,7 +65,7 @@ final class Stages {
             if (e == null) {
                 p.onSuccess();
             } else {
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                Throwable cause = unwrap(e);
                 if (cause instanceof CancellationException) {
                     p.release();
                 } else {

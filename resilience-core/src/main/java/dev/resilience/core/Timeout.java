@@ -124,7 +124,18 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
         }
         stage.whenComplete((value, error) -> {
             onTimeUp.remove();
-            if (error != null) {
+            // Decided as execute() decides: an outcome that arrives once time is up is late. This also
+            // covers a task that saw the expired context (and failed with its error) on another thread
+            // while the thread that expired it had not yet run onTimeUp.
+            Context own = call.context();
+            if (own.isDone() && own.err() instanceof DeadlineExceededException) {
+                if (parent.isDone()) {
+                    result.completeExceptionally(parent.err());
+                } else if (result.completeExceptionally(
+                        new TimeoutExceededException(name, timeoutNanos, Stages.unwrap(error)))) {
+                    listeners.current().onTimeout(this);
+                }
+            } else if (error != null) {
                 result.completeExceptionally(error);
             } else {
                 result.complete(value);

@@ -37,6 +37,8 @@ final class Lab implements AutoCloseable {
     private final ThreadPoolExecutor callers;
     private final ScheduledExecutorService faults;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private int runs;
+    private int realtimeRuns;
 
     Lab(LabServer server, long deadlineNanos) {
         this.server = server;
@@ -56,6 +58,16 @@ final class Lab implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /**
+     * How the generator thread was scheduled: "SCHED_FIFO" if {@link GeneratorPriority} raised it
+     * in every run, "normal" if in none, else how many runs of how many.
+     */
+    String generatorScheduling() {
+        return realtimeRuns == runs ? "SCHED_FIFO " + GeneratorPriority.FIFO_PRIORITY + " (chrt) in every run"
+                : realtimeRuns == 0 ? "normal priority (chrt was refused: needs root or CAP_SYS_NICE)"
+                : "SCHED_FIFO in " + realtimeRuns + " of " + runs + " runs, normal in the others";
     }
 
     URI uri() {
@@ -84,6 +96,10 @@ final class Lab implements AutoCloseable {
             schedule(start + sc.faultEnd * 1_000_000_000L, LabServer.Fault.NONE);
         }
         long end = start + sc.duration * 1_000_000_000L;
+        runs++;
+        if (GeneratorPriority.raise()) { // before the schedule starts: chrt takes a few milliseconds
+            realtimeRuns++;
+        }
         long[] gcBefore = gc();
         long intended = start;
         while (intended - end < 0) {
@@ -106,6 +122,7 @@ final class Lab implements AutoCloseable {
             intended += (long) (1e9 / rate);
         }
         long[] gcAfter = gc();
+        GeneratorPriority.lower();
         stats.gcDuringSchedule(gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1]);
         long bound = System.nanoTime() + deadlineNanos + 15_000_000_000L;
         while (inFlight.get() > 0 && System.nanoTime() - bound < 0) {

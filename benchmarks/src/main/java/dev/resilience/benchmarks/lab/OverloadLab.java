@@ -178,7 +178,8 @@ public final class OverloadLab {
             }
             Files.writeString(runs.resolve("runs.tsv"), tsv.toString(), StandardCharsets.UTF_8);
             String header = header(date, smoke, workers, serviceMs, nominal, capacity, unloadedP50, unloadedP99, deadlineMs,
-                    from, reps, before, fault, down, after, ramp, hold, loadAvg, worstDispatchLag, worstStartLag, runs, args);
+                    from, reps, before, fault, down, after, ramp, hold, loadAvg, worstDispatchLag, worstStartLag, lab.generatorScheduling(),
+                    runs, args);
             String summary = Report.summary(results, scenarios, setups, header);
             Files.writeString(out.resolve("summary.md"), summary, StandardCharsets.UTF_8);
             Files.writeString(runs.resolve("summary.md"), summary, StandardCharsets.UTF_8);
@@ -192,8 +193,8 @@ public final class OverloadLab {
                 }
                 Files.writeString(out.resolve(sc.name + ".svg"), Report.svg(sc, bySetup, capacity), StandardCharsets.UTF_8);
             }
-            System.out.printf(Locale.ROOT, "[lab] generator lag p99.9, worst run: dispatch %.3f ms, caller start %.3f ms%n",
-                    worstDispatchLag, worstStartLag);
+            System.out.printf(Locale.ROOT, "[lab] generator lag p99.9, worst run: dispatch %.3f ms, caller start %.3f ms;"
+                    + " generator at %s%n", worstDispatchLag, worstStartLag, lab.generatorScheduling());
             System.out.println("[lab] wrote " + out.resolve("summary.md") + ", " + scenarios.values().stream().filter(sc -> !sc.isGridCell()).count() + " chart(s) in " + out
                     + ", per-second rows in " + runs);
         }
@@ -250,8 +251,8 @@ public final class OverloadLab {
 
     private static String header(String date, boolean smoke, int workers, int serviceMs, double nominal, double capacity,
             double unloadedP50, double unloadedP99, int deadlineMs, LabServer.DeadlineFrom from, int reps, int before,
-            int fault, int down, int after, int ramp, int hold, double loadAvg, double dispatchLag, double startLag, Path runs,
-            String[] args) {
+            int fault, int down, int after, int ramp, int hold, double loadAvg, double dispatchLag, double startLag,
+            String scheduling, Path runs, String[] args) {
         return String.format(Locale.ROOT, "# Overload lab%s, %s UTC%n%n"
                         + "Command: `java -cp benchmarks/target/benchmarks.jar dev.resilience.benchmarks.lab.OverloadLab %s`"
                         + "; JDK %s, %d cores, load average %.2f at the start. Per-second rows: `%s`.%n%n"
@@ -262,14 +263,15 @@ public final class OverloadLab {
                         + " goodput = calls that got a 2xx within D, filed under the second they were offered.%n"
                         + "- Phases: %d s before the fault, %d s of fault (%d s down in c), %d s after; d ramps over %d s"
                         + " after %d s at 0.5 C and holds 3 C for %d s. %d repetition(s) per setup and scenario.%n"
-                        + "- Generator lag p99.9, worst run: dispatch %.3f ms, caller thread start %.3f ms (goal <= 1 ms).%n"
+                        + "- Generator lag p99.9, worst run: dispatch %.3f ms, caller thread start %.3f ms (goal <= 1 ms);"
+                        + " generator thread at %s.%n"
                         + "- Wasted = the dependency's busy time on requests whose caller had given up when the work"
                         + " ended, as a share of all its busy time (whole run and the drain after it). Amplification ="
                         + " attempts sent / calls offered over the fault window (d: the seconds at 3 C).%n",
                 smoke ? " (smoke: seconds-long phases, not results)" : "", date, String.join(" ", args),
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), loadAvg, runs,
                 workers, serviceMs, nominal, capacity, unloadedP50, unloadedP99, from.name().toLowerCase(Locale.ROOT),
-                deadlineMs, before, fault, down, after, ramp, before, hold, reps, dispatchLag, startLag);
+                deadlineMs, before, fault, down, after, ramp, before, hold, reps, dispatchLag, startLag, scheduling);
     }
 
     private static Map<String, String> parse(String[] args) {

@@ -134,10 +134,7 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
             f.cancel(false); // ends the call: no new hedge, and every attempt's context is cancelled
             throw e;
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof CompletionException && cause.getCause() != null) {
-                cause = cause.getCause();
-            }
+            Throwable cause = Stages.unwrap(e.getCause());
             if (cause instanceof Exception) {
                 throw (Exception) cause;
             }

@@ -173,10 +173,12 @@ class TimeoutTest {
                 }
                 work.completeExceptionally(attempt.err());
             });
+            watcher.setDaemon(true); // never keeps the test JVM alive, whatever happens below
             watcher.start();
             clock.advance(Duration.ofMillis(300));
-            watcher.join();
-            Throwable outcome = assertThrows(ExecutionException.class, r::get).getCause();
+            watcher.join(10_000);
+            assertFalse(watcher.isAlive(), "the watcher saw the context done");
+            Throwable outcome = assertThrows(ExecutionException.class, () -> r.get(10, TimeUnit.SECONDS)).getCause();
             if (!(outcome instanceof TimeoutExceededException)) {
                 wrong++;
             }

@@ -43,10 +43,10 @@ import java.util.Random;
  *       buckets, 5 s open, 5 probes half-open (the tuned peers' settings). Until 2026-12-01 the
  *       builder kept its default {@code readyToTrip} (more than 5 consecutive failures) beside the
  *       rate threshold, so the recorded lab runs of 2026-11-30 opened it on 6 failures in a row too;
- *       the runs of 2026-12-01 had the rate threshold alone (as in the peers), which in {@code c}
- *       opened the breaker only about 2.5 s into the outage (the budget keeps attempts near 1x, so
- *       failures outweighed the 10 s window's earlier successes slowly) and recovery took 3 s. Since
- *       the second 2026-12-01 run the breaker also opens on {@value #CONSECUTIVE_FAILURES_TO_TRIP}
+ *       the first two runs of 2026-12-01 had the rate threshold alone (as in the peers), which in
+ *       {@code c} opened the breaker only about 2.5 s into the outage (the budget keeps attempts near
+ *       1x, so failures outweighed the 10 s window's earlier successes slowly) and recovery took 3 s.
+ *       Since the third run ({@code runs/lab-2026-12-01-c}) the breaker also opens on {@value #CONSECUTIVE_FAILURES_TO_TRIP}
  *       failures in a row, as a user who knows the dependency can go down would configure it
  *       (0.3<sup>20</sup>: never at 30 % independent errors).</li>
  *   <li>{@code ours-throttle}: {@link AdaptiveThrottle} with its defaults (K 1.5, 10 s window,

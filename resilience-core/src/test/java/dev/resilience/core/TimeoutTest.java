@@ -53,16 +53,21 @@ class TimeoutTest {
         assertEquals(300 * MS, e.timeoutNanos());
     }
 
-    @Test
-    void theListenerHearsOwnTimeoutsOnly() throws Exception {
-        java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
-        Timeout t = Timeout.builder("t").timeout(Duration.ofMillis(300)).ticker(ticker)
+    /** A 300 ms timeout on {@code clock} whose listener counts its timeouts in {@code heard}. */
+    private static Timeout countingTimeouts(Ticker clock, java.util.concurrent.atomic.AtomicInteger heard) {
+        return Timeout.builder("t").timeout(Duration.ofMillis(300)).ticker(clock)
                 .listener(new TimeoutListener() {
                     @Override
                     public void onTimeout(Timeout timeout) {
                         heard.incrementAndGet();
                     }
                 }).build();
+    }
+
+    @Test
+    void theListenerHearsOwnTimeoutsOnly() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
+        Timeout t = countingTimeouts(ticker, heard);
         assertThrows(TimeoutExceededException.class, () -> t.call(() -> {
             ticker.advance(300 * MS);
             return "late";
@@ -153,13 +158,7 @@ class TimeoutTest {
         int wrong = 0;
         for (int i = 0; i < trials; i++) {
             ManualTicker clock = new ManualTicker();
-            Timeout t = Timeout.builder("t").timeout(Duration.ofMillis(300)).ticker(clock)
-                    .listener(new TimeoutListener() {
-                        @Override
-                        public void onTimeout(Timeout policy) {
-                            heard.incrementAndGet();
-                        }
-                    }).build();
+            Timeout t = countingTimeouts(clock, heard);
             CompletableFuture<String> work = new CompletableFuture<>();
             AtomicReference<Context> seen = new AtomicReference<>();
             CompletableFuture<String> r = t.<String>callAsync(() -> {

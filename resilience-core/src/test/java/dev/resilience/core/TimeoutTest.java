@@ -53,6 +53,15 @@ class TimeoutTest {
         assertEquals(300 * MS, e.timeoutNanos());
     }
 
+    /** {@code t.callAsync} of a task that returns {@code work} and records its context in {@code seen}. */
+    private static CompletableFuture<String> callAsyncSeeing(Timeout t, CompletableFuture<String> work,
+            AtomicReference<Context> seen) {
+        return t.<String>callAsync(() -> {
+            seen.set(Context.current());
+            return work;
+        }).toCompletableFuture();
+    }
+
     /** A 300 ms timeout on {@code clock} whose listener counts its timeouts in {@code heard}. */
     private static Timeout countingTimeouts(Ticker clock, java.util.concurrent.atomic.AtomicInteger heard) {
         return Timeout.builder("t").timeout(Duration.ofMillis(300)).ticker(clock)
@@ -131,10 +140,7 @@ class TimeoutTest {
         Timeout t = timeout(300);
         CompletableFuture<String> work = new CompletableFuture<>();
         AtomicReference<Context> seen = new AtomicReference<>();
-        CompletableFuture<String> r = t.<String>callAsync(() -> {
-            seen.set(Context.current());
-            return work;
-        }).toCompletableFuture();
+        CompletableFuture<String> r = callAsyncSeeing(t, work, seen);
         ticker.advance(299 * MS);
         assertFalse(r.isDone());
         ticker.advance(MS);
@@ -161,10 +167,7 @@ class TimeoutTest {
             Timeout t = countingTimeouts(clock, heard);
             CompletableFuture<String> work = new CompletableFuture<>();
             AtomicReference<Context> seen = new AtomicReference<>();
-            CompletableFuture<String> r = t.<String>callAsync(() -> {
-                seen.set(Context.current());
-                return work;
-            }).toCompletableFuture();
+            CompletableFuture<String> r = callAsyncSeeing(t, work, seen);
             Context attempt = seen.get();
             Thread watcher = new Thread(() -> {
                 while (!attempt.isDone()) {

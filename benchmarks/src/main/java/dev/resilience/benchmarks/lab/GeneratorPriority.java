@@ -17,7 +17,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>How: Java has no API for a thread's scheduling policy, so this runs {@code chrt} on the
  * thread's Linux id ({@code /proc/thread-self}). That needs root or {@code CAP_SYS_NICE}; where it
- * fails the lab runs at normal priority and its summary says so.
+ * fails the lab runs at normal priority and its summary says so. Side effect: a thread the
+ * generator starts while raised inherits FIFO; the one seen in practice is the JDK's process-reaper
+ * thread created by {@link #lower}'s own {@code chrt} launch, which only waits for child processes.
  */
 final class GeneratorPriority {
 

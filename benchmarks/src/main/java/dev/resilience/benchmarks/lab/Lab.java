@@ -102,27 +102,30 @@ final class Lab implements AutoCloseable {
         }
         long[] gcBefore = gc();
         long intended = start;
-        while (intended - end < 0) {
-            for (long wait; (wait = intended - System.nanoTime()) > 0; ) {
-                LockSupport.parkNanos(wait);
+        try {
+            while (intended - end < 0) {
+                for (long wait; (wait = intended - System.nanoTime()) > 0; ) {
+                    LockSupport.parkNanos(wait);
+                }
+                long dispatched = System.nanoTime();
+                final long at = intended;
+                int clientLimit = setup.clientLimit();
+                inFlight.incrementAndGet();
+                try {
+                    callers.execute(() -> call(setup, stats, at));
+                    stats.offered(at, dispatched, clientLimit);
+                } catch (RejectedExecutionException e) {
+                    inFlight.decrementAndGet();
+                    stats.offered(at, dispatched, clientLimit);
+                    stats.overflow(at);
+                }
+                double rate = sc.loadAt((intended - start) / 1e9) * capacity;
+                intended += (long) (1e9 / rate);
             }
-            long dispatched = System.nanoTime();
-            final long at = intended;
-            int clientLimit = setup.clientLimit();
-            inFlight.incrementAndGet();
-            try {
-                callers.execute(() -> call(setup, stats, at));
-                stats.offered(at, dispatched, clientLimit);
-            } catch (RejectedExecutionException e) {
-                inFlight.decrementAndGet();
-                stats.offered(at, dispatched, clientLimit);
-                stats.overflow(at);
-            }
-            double rate = sc.loadAt((intended - start) / 1e9) * capacity;
-            intended += (long) (1e9 / rate);
+        } finally {
+            GeneratorPriority.lower(); // also when a setup throws: the rest of the lab runs at normal priority
         }
         long[] gcAfter = gc();
-        GeneratorPriority.lower();
         stats.gcDuringSchedule(gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1]);
         long bound = System.nanoTime() + deadlineNanos + 15_000_000_000L;
         while (inFlight.get() > 0 && System.nanoTime() - bound < 0) {

@@ -55,12 +55,20 @@ import java.util.function.Supplier;
  *     ratio is near 1. Only passes while dropping are remembered (remembering every call would be a
  *     shared write per call), so the first call dropped after a calm spell may pass as a forced
  *     pass: one call more than go-zero.</li>
- * <li>Recovery scaling (on by default, as go-zero does): the ratio is multiplied by
- *     {@code (completed - working) / completed}, where {@code completed} is the window's completed
- *     buckets ({@code buckets - 1}) and {@code working} the latest of them in a row whose calls were
- *     all accepted (buckets without calls do not break the run); once the dependency answers again,
- *     dropping fades out linearly over one window (10 s by default; below half after about 4 to 5 s)
- *     instead of lasting until the refusals age out of the window and the accepts build up again.
+ * <li>Recovery scaling (on by default, as go-zero does, but faster): the ratio is multiplied by
+ *     {@code max(0, span - working) / span}, where {@code working} is the latest completed buckets in
+ *     a row whose calls were all accepted (buckets without calls do not break the run) and
+ *     {@code span} the buckets of {@link Builder#recoveryTime(Duration) recoveryTime} (default 2 s,
+ *     8 buckets); once the dependency has answered every call for that long, nothing is dropped,
+ *     instead of dropping until the refusals age out of the window and the accepts build up again.
+ *     go-zero fades over the whole window ({@code recoveryTime} equal to the window, 10 s, gives its
+ *     behaviour). The default is shorter because the fade costs nothing to undo: the formula keeps
+ *     the window's memory, and the first refusal of a dependency that relapses ends the run, so the
+ *     next bucket is back to the formula's ratio; a relapse costs at most one bucket of full traffic,
+ *     where a slow fade costs seconds of goodput after every recovery (the overload lab's outage).
+ *     At a call or two per bucket, a run of all-accept buckets also happens by chance; 8 buckets
+ *     make a whole run rare (for a dependency refusing half of 1.5 calls a bucket, about one
+ *     bucket in 10,000 ends one).
  *     {@link Builder#recoveryScaling(boolean) recoveryScaling(false)} gives the book's formula.</li>
  * <li>Lowering {@code K} while failing (off by default; go-zero always does it):
  *     {@link Builder#lowerKWhileFailing(double) lowerKWhileFailing(1.1)} lowers {@code K} towards
@@ -132,7 +140,8 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
     private final int buckets;
     private final long bucketNanos;
     private final long forcedPassNanos;
-    private final boolean recoveryScaling;
+    /** The all-accept buckets in a row after which nothing is dropped; 0 without recovery scaling. */
+    private final int recoverySpan;
     private final boolean countDropped;
     private final DoubleSupplier random;
     private final Predicate<Throwable> isSuccessful;
@@ -166,7 +175,8 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
         this.buckets = b.buckets;
         this.bucketNanos = Math.max(1, b.windowNanos / b.buckets);
         this.forcedPassNanos = b.forcedPassNanos;
-        this.recoveryScaling = b.recoveryScaling;
+        this.recoverySpan = !b.recoveryScaling || b.buckets < 2 ? 0
+                : (int) Math.max(1, Math.min(b.buckets - 1, ceilDiv(b.recoveryNanos, bucketNanos)));
         this.countDropped = b.countDropped;
         this.random = b.random;
         this.isSuccessful = b.isSuccessful != null ? b.isSuccessful : e -> false;
@@ -246,10 +256,15 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
             return 0; // the common case: no division
         }
         double ratio = excess / (requests + 1.0);
-        if (recoveryScaling && buckets > 1) {
-            ratio *= (double) (buckets - 1 - w.working) / (buckets - 1);
+        if (recoverySpan > 0 && w.working > 0) {
+            ratio *= (double) Math.max(0, recoverySpan - w.working) / recoverySpan;
         }
         return ratio;
+    }
+
+    /** {@code a / b} rounded up, for positive operands (Math.ceilDiv is Java 18). */
+    private static long ceilDiv(long a, long b) {
+        return a / b + (a % b == 0 ? 0 : 1);
     }
 
     /** The window of {@code now}: the current one, or a new one if a bucket period has begun. */
@@ -480,7 +495,8 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
 
     @Override
     public String toString() {
-        return "AdaptiveThrottle[" + name + ", K " + k + ", protection " + protection + ", dropRatio " + dropRatio() + "]";
+        return "AdaptiveThrottle[" + name + ", K " + k + ", protection " + protection + ", recoveryTime "
+                + (recoverySpan == 0 ? "off" : Duration.ofNanos(recoverySpan * bucketNanos)) + ", dropRatio " + dropRatio() + "]";
     }
 
     // ---------------------------------------------------------------- builder
@@ -496,6 +512,7 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
         private int buckets = 40;
         private long forcedPassNanos = Duration.ofSeconds(1).toNanos();
         private boolean recoveryScaling = true;
+        private long recoveryNanos = Duration.ofSeconds(2).toNanos();
         private boolean countDropped = true;
         private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
         private Predicate<Throwable> isSuccessful;
@@ -591,6 +608,18 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
          */
         public Builder recoveryScaling(boolean enabled) {
             this.recoveryScaling = enabled;
+            return this;
+        }
+
+        /**
+         * How long the dependency must accept every call (completed buckets in a row) before nothing
+         * is dropped; the drop ratio fades linearly over it. Default 2 s; rounded up to whole
+         * buckets, at most the window's completed buckets (the window's length gives go-zero's fade).
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder recoveryTime(Duration time) {
+            this.recoveryNanos = Checks.positiveNanos(time, "time");
             return this;
         }
 

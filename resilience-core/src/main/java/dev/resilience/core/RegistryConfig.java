@@ -252,6 +252,7 @@ final class RegistryConfig {
         th.put("window-buckets", prop(INT));
         th.put("forced-pass-interval", prop(DURATION));
         th.put("recovery-scaling", prop(BOOL));
+        th.put("recovery-time", prop(DURATION));
         th.put("count-dropped-calls", prop(BOOL));
         th.put("ignore-exceptions", prop(EXCEPTIONS));
         th.put("record-exceptions", prop(EXCEPTIONS));
@@ -340,6 +341,7 @@ final class RegistryConfig {
             case "throttle.window" -> AdaptiveThrottle.builder(CHECK).window((Duration) v, 1);
             case "throttle.window-buckets" -> AdaptiveThrottle.builder(CHECK).window(Duration.ofDays(1), (Integer) v);
             case "throttle.forced-pass-interval" -> AdaptiveThrottle.builder(CHECK).forcedPassInterval((Duration) v);
+            case "throttle.recovery-time" -> AdaptiveThrottle.builder(CHECK).recoveryTime((Duration) v);
             case "bulkhead.max-concurrent" -> Bulkhead.builder(CHECK).maxConcurrent((Integer) v);
             case "bulkhead.max-wait" -> Bulkhead.builder(CHECK).maxWait((Duration) v);
             case "adaptivelimiter.initial-limit" -> atLeast(v, 1);
@@ -823,6 +825,10 @@ final class RegistryConfig {
             b.forcedPassInterval(forced);
         }
         b.recoveryScaling(orElse(s, "recovery-scaling", true));
+        Duration recovery = optional(s, "recovery-time", Duration.class);
+        if (recovery != null) {
+            b.recoveryTime(recovery);
+        }
         b.countDroppedCalls(orElse(s, "count-dropped-calls", true));
         Predicate<Throwable> excluded = excluded(s);
         if (excluded != null) {

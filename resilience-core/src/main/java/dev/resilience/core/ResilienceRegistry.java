@@ -86,13 +86,14 @@ import java.util.function.Consumer;
  * <tr><td>{@code interval-bucket} (with {@code interval})</td><td>{@code interval}</td><td>none</td></tr>
  * <tr><td>{@code ignore-exceptions}: exception classes that count neither way</td><td>{@code isExcluded} (with the defaults)</td><td>none</td></tr>
  * <tr><td>{@code record-exceptions}: the only exception classes that are failures (others are successes)</td><td>{@code isSuccessful}</td><td>every exception</td></tr>
- * <tr><td rowspan="10">throttle ({@link AdaptiveThrottle})</td><td>{@code k}</td><td>{@code k}</td><td>1.5</td></tr>
+ * <tr><td rowspan="11">throttle ({@link AdaptiveThrottle})</td><td>{@code k}</td><td>{@code k}</td><td>1.5</td></tr>
  * <tr><td>{@code min-k}: lowers K towards it while recent buckets only fail</td><td>{@code lowerKWhileFailing}</td><td>off</td></tr>
  * <tr><td>{@code protection}</td><td>{@code protection}</td><td>5</td></tr>
  * <tr><td>{@code window}</td><td>{@code window}</td><td>10s</td></tr>
  * <tr><td>{@code window-buckets}</td><td>{@code window}</td><td>40</td></tr>
  * <tr><td>{@code forced-pass-interval}</td><td>{@code forcedPassInterval}</td><td>1s</td></tr>
  * <tr><td>{@code recovery-scaling}</td><td>{@code recoveryScaling}</td><td>true</td></tr>
+ * <tr><td>{@code recovery-time}</td><td>{@code recoveryTime}</td><td>2s</td></tr>
  * <tr><td>{@code count-dropped-calls}</td><td>{@code countDroppedCalls}</td><td>true</td></tr>
  * <tr><td>{@code ignore-exceptions}: exception classes that count neither way</td><td>{@code isExcluded} (with the defaults)</td><td>none</td></tr>
  * <tr><td>{@code record-exceptions}: the only exception classes that are failures (others are accepts)</td><td>{@code isSuccessful}</td><td>every exception</td></tr>

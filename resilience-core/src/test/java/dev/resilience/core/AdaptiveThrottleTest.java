@@ -185,7 +185,30 @@ class AdaptiveThrottleTest {
         Random dependency = new Random(7);
         List<Double> down = simulate(t, ticker, dependency, 10, 50, 0.0);
         assertTrue(down.get(down.size() - 1) > 0.9, "a dependency that refuses everything: " + down);
+        List<Double> up = simulate(t, ticker, dependency, 4, 50, 1.0);
+        assertTrue(up.get(0) > 0.1, "the first second after recovery still drops: " + up);
+        assertEquals(0.0, up.get(2), "3 s after recovery (2 s of working buckets, the default recoveryTime): " + up);
+        // The first refusal after that brings the formula's ratio back in the next bucket.
+        Permit p = t.tryAcquire();
+        assertTrue(p.isPermitted());
+        p.onFailure(new IOException("503"));
+        ticker.advance(BUCKET);
+        AdaptiveThrottle.Stats st = t.stats();
+        double formula = (st.requests() - 5 - 1.5 * st.accepts()) / (st.requests() + 1.0);
+        assertEquals(formula, t.dropRatio(), 1e-9, "a relapse: the formula's ratio, no longer scaled: " + st);
+        assertTrue(formula > 0.3, "the window still remembers the outage: " + st);
+    }
+
+    @Test
+    void withGoZerosRecoveryTimeTheDropsFadeOverTheWindow() {
+        Random seeded = new Random(42);
+        AdaptiveThrottle t = AdaptiveThrottle.builder("go-zero").ticker(ticker).random(seeded::nextDouble)
+                .recoveryTime(Duration.ofSeconds(10)).build();
+        Random dependency = new Random(7);
+        List<Double> down = simulate(t, ticker, dependency, 10, 50, 0.0);
+        assertTrue(down.get(down.size() - 1) > 0.9, "a dependency that refuses everything: " + down);
         List<Double> up = simulate(t, ticker, dependency, 12, 50, 1.0);
+        assertTrue(up.get(2) > 0.25, "3 s after recovery: " + up);
         assertTrue(up.get(4) < 0.5, "5 s after recovery: " + up);
         assertTrue(up.get(6) < 0.25, "7 s after recovery: " + up);
         assertTrue(up.get(9) < 0.05, "10 s after recovery: " + up);
@@ -429,6 +452,8 @@ class AdaptiveThrottleTest {
         assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").window(Duration.ofNanos(100), 10));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").forcedPassInterval(Duration.ZERO))
                 .getMessage().startsWith("interval"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AdaptiveThrottle.builder("x").recoveryTime(Duration.ofNanos(-1)))
+                .getMessage().startsWith("time"));
         assertThrows(NullPointerException.class, () -> AdaptiveThrottle.builder(null));
         assertThrows(NullPointerException.class, () -> AdaptiveThrottle.builder("x").random(null));
         assertThrows(IllegalStateException.class, () -> AdaptiveThrottle.builder("x").isSuccessful(e -> true).isSuccessful(e -> true));
@@ -514,7 +539,24 @@ class AdaptiveThrottleTest {
         AdaptiveThrottle.Stats s = t.stats();
         assertEquals(68, s.requests(), s.toString());
         double raw = (68 - 0 - 1.5 * 5) / 69.0;
-        assertEquals(raw * (39 - 2) / 39, t.dropRatio(), 1e-9, "two working buckets (1 and 4) of the 39 completed ones");
+        assertEquals(raw * (8 - 2) / 8, t.dropRatio(), 1e-9, "two working buckets (1 and 4) of the 8 of recoveryTime's 2 s");
+    }
+
+    @Test
+    void theRecoverySpanIsRecoveryTimeInWholeBucketsAtMostTheCompletedOnes() {
+        for (Object[] c : new Object[][] {{Duration.ofMillis(1), 1}, {Duration.ofMillis(251), 2}, {Duration.ofSeconds(1), 4},
+                {Duration.ofSeconds(10), 39}, {Duration.ofDays(1), 39}}) {
+            ManualTicker clock = new ManualTicker();
+            AdaptiveThrottle t = AdaptiveThrottle.builder("span").ticker(clock).random(() -> 1.0)
+                    .forcedPassInterval(Duration.ofDays(1)).protection(0).recoveryTime((Duration) c[0]).build();
+            feed(t, 0, 60);               // bucket 0: refusals
+            clock.advance(BUCKET);
+            feed(t, 1, 0);                // bucket 1: accepts only, a run of one
+            clock.advance(BUCKET);
+            double raw = (61 - 1.5) / 62.0;
+            int span = (Integer) c[1];
+            assertEquals(raw * Math.max(0, span - 1) / span, t.dropRatio(), 1e-9, "recoveryTime " + c[0]);
+        }
     }
 
     @Test

@@ -275,11 +275,31 @@ class ResilienceRegistryTest {
                 "resilience.throttle.c.protection", "-1",
                 "resilience.throttle.d.min-k", "1.8",
                 "resilience.throttle.d.k", "1.2",
-                "resilience.throttle.e.forced-pass-interval", "0")));
+                "resilience.throttle.e.forced-pass-interval", "0",
+                "resilience.throttle.f.recovery-time", "0")));
         List<String> keys = e.problems().stream().map(ConfigurationException.Problem::key).toList();
         assertTrue(keys.containsAll(List.of("resilience.throttle.a.k", "resilience.throttle.b.window-buckets",
-                "resilience.throttle.c.protection", "resilience.throttle.d", "resilience.throttle.e.forced-pass-interval")),
-                e.getMessage());
+                "resilience.throttle.c.protection", "resilience.throttle.d", "resilience.throttle.e.forced-pass-interval",
+                "resilience.throttle.f.recovery-time")), e.getMessage());
+    }
+
+    @Test
+    void aThrottlesRecoveryTimeAsConfigured() {
+        ResilienceRegistry registry = registry(Map.of(
+                "resilience.throttle.fast.window", "1s",
+                "resilience.throttle.fast.window-buckets", "10",
+                "resilience.throttle.fast.recovery-time", "100ms",
+                "resilience.throttle.capped.window", "1s",
+                "resilience.throttle.capped.window-buckets", "10",
+                "resilience.throttle.off.recovery-scaling", "false"));
+        assertTrue(registry.adaptiveThrottle("fast").toString().contains("recoveryTime PT0.1S"),
+                registry.adaptiveThrottle("fast").toString());
+        assertTrue(registry.adaptiveThrottle("capped").toString().contains("recoveryTime PT0.9S"),
+                "the default 2 s, at most the 9 completed buckets: " + registry.adaptiveThrottle("capped"));
+        assertTrue(registry.adaptiveThrottle("default").toString().contains("recoveryTime PT2S"),
+                registry.adaptiveThrottle("default").toString());
+        assertTrue(registry.adaptiveThrottle("off").toString().contains("recoveryTime off"),
+                registry.adaptiveThrottle("off").toString());
     }
 
     @Test

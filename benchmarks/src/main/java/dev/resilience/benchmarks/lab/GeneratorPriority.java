@@ -41,6 +41,43 @@ final class GeneratorPriority {
         return chrt("-o", 0);
     }
 
+    /**
+     * Whether the kernel's DAMON monitor is running and how often it samples, read from
+     * {@code /sys/kernel/mm/damon/admin} (the lab changes nothing there). On this project's VM a
+     * {@code kdamond} thread samples the whole physical memory every 500 ms; while the lab's JVM runs
+     * each pass takes about 9 ms of kernel time, and a generator woken during one waited that long
+     * (measured 2026-12-01, benchmarks/RESULTS.md, "The generator's lag"). The summary prints it beside
+     * the lag.
+     */
+    static String memoryMonitor() {
+        Path admin = Path.of("/sys/kernel/mm/damon/admin/kdamonds");
+        if (!Files.isDirectory(admin)) {
+            return "no DAMON";
+        }
+        StringBuilder b = new StringBuilder();
+        try (var kdamonds = Files.list(admin)) {
+            for (Path k : (Iterable<Path>) kdamonds.filter(Files::isDirectory).sorted()::iterator) {
+                String state = read(k.resolve("state"));
+                String sample = read(k.resolve("contexts/0/monitoring_attrs/intervals/sample_us"));
+                b.append(b.length() == 0 ? "" : ", ").append("kdamond ").append(k.getFileName()).append(' ').append(state);
+                if ("on".equals(state) && !sample.isEmpty()) {
+                    b.append(" (sampling every ").append(Long.parseLong(sample) / 1000).append(" ms)");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return "DAMON state unreadable (" + e.getClass().getSimpleName() + ")";
+        }
+        return b.length() == 0 ? "DAMON without kdamonds" : "DAMON: " + b;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     private static boolean chrt(String policy, int priority) {
         String tid;
         try {

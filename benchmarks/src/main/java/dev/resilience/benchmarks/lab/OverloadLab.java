@@ -194,7 +194,8 @@ public final class OverloadLab {
                 Files.writeString(out.resolve(sc.name + ".svg"), Report.svg(sc, bySetup, capacity), StandardCharsets.UTF_8);
             }
             System.out.printf(Locale.ROOT, "[lab] generator lag p99.9, worst run: dispatch %.3f ms, caller start %.3f ms;"
-                    + " generator at %s%n", worstDispatchLag, worstStartLag, lab.generatorScheduling());
+                    + " generator at %s; %s%n", worstDispatchLag, worstStartLag, lab.generatorScheduling(),
+                    GeneratorPriority.memoryMonitor());
             System.out.println("[lab] wrote " + out.resolve("summary.md") + ", " + scenarios.values().stream().filter(sc -> !sc.isGridCell()).count() + " chart(s) in " + out
                     + ", per-second rows in " + runs);
         }
@@ -264,14 +265,15 @@ public final class OverloadLab {
                         + "- Phases: %d s before the fault, %d s of fault (%d s down in c), %d s after; d ramps over %d s"
                         + " after %d s at 0.5 C and holds 3 C for %d s. %d repetition(s) per setup and scenario.%n"
                         + "- Generator lag p99.9, worst run: dispatch %.3f ms, caller thread start %.3f ms (goal <= 1 ms);"
-                        + " generator thread at %s.%n"
+                        + " generator thread at %s; the kernel's memory monitor: %s.%n"
                         + "- Wasted = the dependency's busy time on requests whose caller had given up when the work"
                         + " ended, as a share of all its busy time (whole run and the drain after it). Amplification ="
                         + " attempts sent / calls offered over the fault window (d: the seconds at 3 C).%n",
                 smoke ? " (smoke: seconds-long phases, not results)" : "", date, String.join(" ", args),
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), loadAvg, runs,
                 workers, serviceMs, nominal, capacity, unloadedP50, unloadedP99, from.name().toLowerCase(Locale.ROOT),
-                deadlineMs, before, fault, down, after, ramp, before, hold, reps, dispatchLag, startLag, scheduling);
+                deadlineMs, before, fault, down, after, ramp, before, hold, reps, dispatchLag, startLag, scheduling,
+                GeneratorPriority.memoryMonitor());
     }
 
     private static Map<String, String> parse(String[] args) {

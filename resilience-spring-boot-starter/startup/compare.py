@@ -18,8 +18,10 @@ VARIANTS = {"A": ("A", []), "B": ("B", []), "none": ("A", [EX])}
 def run(variant):
     cp, extra = VARIANTS[variant]
     cmd = ["java", "-Xshare:auto"] + flags + ["-cp", cps[cp], "dev.resilience.spring.StartupCostTest"] + ARGS + extra
-    out = subprocess.run(cmd, capture_output=True, text=True).stdout
-    m = re.search(r"startup-ms=(\d+) cpu-ms=(\d+)", out)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    m = re.search(r"startup-ms=(\d+) cpu-ms=(\d+)", p.stdout)
+    if p.returncode != 0 or m is None:
+        sys.exit(f"a start of {variant} failed (exit {p.returncode}):\n{p.stdout}\n{p.stderr}")
     return int(m.group(1)), int(m.group(2))
 for v in VARIANTS:  # warms the file cache
     run(v)

@@ -57,18 +57,22 @@ import java.util.function.Supplier;
  *     pass: one call more than go-zero.</li>
  * <li>Recovery scaling (on by default, as go-zero does, but faster): the ratio is multiplied by
  *     {@code max(0, span - working) / span}, where {@code working} is the latest completed buckets in
- *     a row whose calls were all accepted (buckets without calls do not break the run) and
- *     {@code span} the buckets of {@link Builder#recoveryTime(Duration) recoveryTime} (default 2 s,
- *     8 buckets); once the dependency has answered every call for that long, nothing is dropped,
- *     instead of dropping until the refusals age out of the window and the accepts build up again.
- *     go-zero fades over the whole window ({@code recoveryTime} equal to the window, 10 s, gives its
- *     behaviour). The default is shorter because the fade costs nothing to undo: the formula keeps
- *     the window's memory, and the first refusal of a dependency that relapses ends the run, so the
- *     next bucket is back to the formula's ratio; a relapse costs at most one bucket of full traffic,
- *     where a slow fade costs seconds of goodput after every recovery (the overload lab's outage).
- *     At a call or two per bucket, a run of all-accept buckets also happens by chance; 8 buckets
- *     make a whole run rare (for a dependency refusing half of 1.5 calls a bucket, about one
- *     bucket in 10,000 ends one).
+ *     a row whose calls were all accepted (buckets without calls neither count nor break the run) and
+ *     {@code span} the buckets of {@link Builder#recoveryTime(Duration) recoveryTime} (default 2 s:
+ *     8 buckets of 250 ms); once that many buckets of calls in a row were all accepted, nothing is
+ *     dropped, instead of dropping until the refusals age out of the window and the accepts build up
+ *     again. go-zero fades over the whole window and never quite to 0 ({@code (40 - working) / 40});
+ *     {@code recoveryTime} equal to the window gives this class's earlier fade,
+ *     {@code (39 - working) / 39}, the closest to it. The default is shorter because the fade is
+ *     undone by the next failure: the formula keeps the window's memory, and the first refusal or
+ *     failure recorded ends the run, so from the next bucket on the formula's ratio applies again.
+ *     What a relapse costs is the calls admitted until its first failures are recorded (for a
+ *     dependency that hangs, until the calls time out; a closed breaker admits them too) and at most
+ *     one bucket after that, where a slow fade costs seconds of goodput after every recovery (the
+ *     overload lab's outage). At a call or two per bucket, all-accept buckets also happen by chance:
+ *     for a dependency refusing half of 1.5 calls a bucket, fewer than one bucket in 10,000 completes
+ *     a run of 8, but shorter runs lower the drop ratio by about 6 % on average (with a span of 39,
+ *     about 1 %), so at such low traffic the ratio sits a little below the formula's.
  *     {@link Builder#recoveryScaling(boolean) recoveryScaling(false)} gives the book's formula.</li>
  * <li>Lowering {@code K} while failing (off by default; go-zero always does it):
  *     {@link Builder#lowerKWhileFailing(double) lowerKWhileFailing(1.1)} lowers {@code K} towards
@@ -612,9 +616,12 @@ public final class AdaptiveThrottle implements Policy, Listenable<AdaptiveThrott
         }
 
         /**
-         * How long the dependency must accept every call (completed buckets in a row) before nothing
-         * is dropped; the drop ratio fades linearly over it. Default 2 s; rounded up to whole
-         * buckets, at most the window's completed buckets (the window's length gives go-zero's fade).
+         * The span of recovery scaling, as a time converted to buckets: after this many completed
+         * buckets in a row whose calls were all accepted (buckets without calls do not count), nothing
+         * is dropped; the drop ratio fades linearly over them. Default 2 s (8 buckets of 250 ms);
+         * rounded up to whole buckets, at most the window's completed buckets (the window's length
+         * gives the fade over the whole window, close to go-zero's). Without recovery scaling it has
+         * no effect.
          *
          * @throws IllegalArgumentException if not positive
          */

@@ -110,7 +110,7 @@ final class RegistryConfig {
             }
             if (choice != null) {
                 Setting v = s.get(choice);
-                String actual = v == null ? dflt : (String) v.value();
+                String actual = v == null ? dflt : String.valueOf(v.value()); // a choice's text, a flag's true or false
                 if (!actual.equals(value)) {
                     return "applies only with " + choice + "=" + value + " (here " + choice + " is " + actual + ")";
                 }
@@ -252,7 +252,7 @@ final class RegistryConfig {
         th.put("window-buckets", prop(INT));
         th.put("forced-pass-interval", prop(DURATION));
         th.put("recovery-scaling", prop(BOOL));
-        th.put("recovery-time", prop(DURATION));
+        th.put("recovery-time", prop(DURATION).needing(needsChoice("recovery-scaling", "true", "true")));
         th.put("count-dropped-calls", prop(BOOL));
         th.put("ignore-exceptions", prop(EXCEPTIONS));
         th.put("record-exceptions", prop(EXCEPTIONS));

@@ -276,11 +276,15 @@ class ResilienceRegistryTest {
                 "resilience.throttle.d.min-k", "1.8",
                 "resilience.throttle.d.k", "1.2",
                 "resilience.throttle.e.forced-pass-interval", "0",
-                "resilience.throttle.f.recovery-time", "0")));
+                "resilience.throttle.f.recovery-time", "0",
+                "resilience.throttle.g.recovery-scaling", "false",
+                "resilience.throttle.g.recovery-time", "1s")));
         List<String> keys = e.problems().stream().map(ConfigurationException.Problem::key).toList();
         assertTrue(keys.containsAll(List.of("resilience.throttle.a.k", "resilience.throttle.b.window-buckets",
                 "resilience.throttle.c.protection", "resilience.throttle.d", "resilience.throttle.e.forced-pass-interval",
-                "resilience.throttle.f.recovery-time")), e.getMessage());
+                "resilience.throttle.f.recovery-time", "resilience.throttle.g.recovery-time")), e.getMessage());
+        assertTrue(e.getMessage().contains("applies only with recovery-scaling=true (here recovery-scaling is false)"),
+                e.getMessage());
     }
 
     @Test

@@ -38,9 +38,9 @@ import org.junit.jupiter.api.Test;
  * <p>What the formula predicts, per window of {@code R} requests and {@code A} accepts:
  * {@code (R - 5 - K A) / (R + 1)}. The test computes it from its own record of what happened to
  * each call (attempted, dropped, answered 200), not from the throttle's counters, for every tenth
- * of a second over the 10 s before it, and checks that the calls of the first 10 s of refusals were
- * dropped at that rate (within five standard deviations of the binomial, plus 2 % for the
- * throttle's 250 ms buckets against the test's 100 ms slots). Without counting drops, {@code R} are
+ * of a second over the 9.8 s up to it, and checks that the calls of the first 10 s of refusals were
+ * dropped at that rate (within five standard deviations of the binomial, plus what the ratio moved
+ * over 300 ms: the throttle's window moves in 250 ms buckets, the test's in 100 ms slots). Without counting drops, {@code R} are
  * the calls sent and {@code A = a R} for a dependency accepting a share {@code a}: the ratio is
  * {@code 1 - K a} (0.25 here) once the window is full of the refusing period, which the test checks
  * too. Counting drops, the ratio climbs towards 1 (K a = 0.75 is below 1) while the dependency
@@ -99,12 +99,21 @@ class AdaptiveThrottleLoopbackTest {
             }
         }
 
-        /** The formula on the test's record of the window before {@code slot}. */
+        /** The formula on the test's record of the window up to {@code slot}, this client's way of counting. */
         double predicted(int slot) {
+            return predicted(slot, dropsAreRequests);
+        }
+
+        /**
+         * The formula on the test's record of the 9.8 s up to and including {@code slot} (the
+         * throttle's window: 39 completed buckets of 250 ms and the current one), dropped calls
+         * counted as requests or not.
+         */
+        double predicted(int slot, boolean countingDrops) {
             long requests = 0;
             long accepts = 0;
-            for (int i = Math.max(0, slot - WINDOW_SLOTS); i < slot; i++) {
-                requests += attempts.get(i) - (dropsAreRequests ? 0 : dropped.get(i));
+            for (int i = Math.max(0, slot - WINDOW_SLOTS + 1); i <= slot; i++) {
+                requests += attempts.get(i) - (countingDrops ? 0 : dropped.get(i));
                 accepts += accepted.get(i);
             }
             return Math.max(0, (requests - 5 - 1.5 * accepts) / (requests + 1.0));
@@ -186,9 +195,10 @@ class AdaptiveThrottleLoopbackTest {
         } finally {
             arrivals.shutdownNow();
             callers.shutdown();
-            assertTrue(callers.awaitTermination(30, TimeUnit.SECONDS));
+            boolean ended = callers.awaitTermination(30, TimeUnit.SECONDS);
             server.stop(0);
             serverThreads.shutdownNow();
+            assertTrue(ended, "every call ended within 30 s");
         }
         for (Client c : clients) {
             System.out.println("[throttle loopback] " + c.log());
@@ -201,21 +211,30 @@ class AdaptiveThrottleLoopbackTest {
         // The first 10 s of refusals: the calls of each slot dropped at the formula's rate for that slot.
         for (Client c : clients) {
             double expected = 0;
+            double otherWay = 0; // the prediction had this client counted drops the other way
             double variance = 0;
+            double lagAllowance = 0;
             int drops = 0;
             int n = 0;
-            for (int i = (HEALTHY_SECONDS + 1) * SLOTS_PER_SECOND; i < (HEALTHY_SECONDS + 10) * SLOTS_PER_SECOND; i++) {
+            for (int i = HEALTHY_SECONDS * SLOTS_PER_SECOND; i < (HEALTHY_SECONDS + 10) * SLOTS_PER_SECOND; i++) {
                 double p = c.predicted(i);
-                expected += c.attempts.get(i) * p;
-                variance += c.attempts.get(i) * p * (1 - p);
+                int calls = c.attempts.get(i);
+                expected += calls * p;
+                otherWay += calls * c.predicted(i, !c.dropsAreRequests);
+                variance += calls * p * (1 - p);
+                // The throttle's window moves in 250 ms buckets, the test's in 100 ms slots: its ratio may
+                // be the test's of up to 300 ms earlier.
+                lagAllowance += calls * Math.abs(p - c.predicted(i - 3));
                 drops += c.dropped.get(i);
-                n += c.attempts.get(i);
+                n += calls;
             }
-            // + 2 %: the throttle's window moves in 250 ms buckets, so while its ratio climbs (up to 0.08 a
-            // second here) it lags the test's 100 ms slots by up to 0.02.
-            double tolerance = 5 * Math.sqrt(variance) + 0.02 * n;
-            System.out.printf("[throttle loopback] %s, seconds 1-10 of the refusals: %d of %d calls dropped, the formula on"
-                    + " the test's own counts %.0f (tolerance %.0f)%n", c.name, drops, n, expected, tolerance);
+            double tolerance = 5 * Math.sqrt(variance) + lagAllowance;
+            System.out.printf("[throttle loopback] %s, seconds 0-10 of the refusals: %d of %d calls dropped, the formula on"
+                    + " the test's own counts %.0f (tolerance %.0f: 5 sigma %.0f + the buckets' lag %.0f); counting"
+                    + " drops the other way it would be %.0f%n", c.name, drops, n, expected, tolerance,
+                    5 * Math.sqrt(variance), lagAllowance, otherWay);
+            // The other way of counting is printed, not asserted: over these seconds the two predictions differ
+            // by about two standard deviations only (AdaptiveThrottleTest checks the counting on a manual clock).
             assertTrue(Math.abs(drops - expected) < tolerance, c.name + ": dropped " + drops + " vs " + expected + ": " + c.log());
         }
         // Without counting drops, once the window holds only the refusing period: 1 - K a.
@@ -232,12 +251,14 @@ class AdaptiveThrottleLoopbackTest {
         assertTrue(book.dropRate(from, FAULT_END) > book.dropRate(HEALTHY_SECONDS, HEALTHY_SECONDS + 3), book.log());
         assertTrue(book.dropRate(from, FAULT_END) > observed, "counting drops sends the dependency less: " + book.log());
 
-        // After recovery: nothing dropped within a few seconds (2 s of accepted buckets, the default recoveryTime).
+        // After recovery: nothing dropped within a few seconds. The default recoveryTime needs 8 buckets of
+        // 250 ms in a row whose calls were all accepted, the first of them after the one the recovery falls
+        // in: drops end 2.25-2.5 s after it, so within 3 whole seconds; one late 503 restarts the run.
         for (Client c : clients) {
             int zero = c.secondsToNoDrops();
             System.out.println("[throttle loopback] " + c.name + ": no call dropped from " + zero
                     + " s after the dependency recovered");
-            assertTrue(zero >= 0 && zero <= 3, "within a few seconds: " + c.log());
+            assertTrue(zero >= 0 && zero <= 4, "within a few seconds: " + c.log());
         }
     }
 

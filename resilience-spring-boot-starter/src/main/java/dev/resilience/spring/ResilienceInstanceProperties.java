@@ -97,15 +97,14 @@ public record ResilienceInstanceProperties(
      * @param windowBuckets its buckets (default 40)
      * @param forcedPassInterval while dropping, one call passes when none has for this long (default 1s)
      * @param recoveryScaling drops fade out as recent buckets are all accepts (default true)
-     * @param recoveryTime how long every call must be accepted before nothing is dropped (default 2s)
      * @param countDroppedCalls dropped calls count as requests, as the SRE book counts them (default true)
      * @param ignoreExceptions exception classes that count neither way (besides the caller's cancellation)
      * @param recordExceptions the only exception classes that count against the dependency (default every exception)
+     * @param recoveryTime drops end after this long of buckets whose calls were all accepted (default 2s; with recovery scaling)
      */
     public record Throttle(Double k, Double minK, Integer protection, String window, Integer windowBuckets,
-            String forcedPassInterval, Boolean recoveryScaling, String recoveryTime, Boolean countDroppedCalls,
-            List<String> ignoreExceptions,
-            List<String> recordExceptions) {
+            String forcedPassInterval, Boolean recoveryScaling, Boolean countDroppedCalls, List<String> ignoreExceptions,
+            List<String> recordExceptions, String recoveryTime) {
     }
 
     /**

@@ -46,8 +46,8 @@ final class GeneratorPriority {
      * {@code /sys/kernel/mm/damon/admin} (the lab changes nothing there). On this project's VM a
      * {@code kdamond} thread samples the whole physical memory every 500 ms; while the lab's JVM runs
      * each pass takes about 9 ms of kernel time, and a generator woken during one waited that long
-     * (measured 2026-12-01, benchmarks/RESULTS.md, "The generator's lag"). The summary prints it beside
-     * the lag.
+     * (measured 2026-12-01, benchmarks/RESULTS.md, "The generator's lag"). The lab reads it when it
+     * starts and when it ends, and the summary prints both if they differ.
      */
     static String memoryMonitor() {
         Path admin = Path.of("/sys/kernel/mm/damon/admin/kdamonds");
@@ -61,13 +61,14 @@ final class GeneratorPriority {
                 String sample = read(k.resolve("contexts/0/monitoring_attrs/intervals/sample_us"));
                 b.append(b.length() == 0 ? "" : ", ").append("kdamond ").append(k.getFileName()).append(' ').append(state);
                 if ("on".equals(state) && !sample.isEmpty()) {
-                    b.append(" (sampling every ").append(Long.parseLong(sample) / 1000).append(" ms)");
+                    long us = Long.parseLong(sample);
+                    b.append(" (sampling every ").append(us >= 1000 ? us / 1000 + " ms" : us + " us").append(')');
                 }
             }
         } catch (IOException | RuntimeException e) {
             return "DAMON state unreadable (" + e.getClass().getSimpleName() + ")";
         }
-        return b.length() == 0 ? "DAMON without kdamonds" : "DAMON: " + b;
+        return b.length() == 0 ? "DAMON without kdamonds" : "DAMON, " + b;
     }
 
     private static String read(Path file) {

@@ -135,6 +135,7 @@ public final class OverloadLab {
         System.setProperty("sun.net.httpserver.nodelay", "true"); // no delayed-ACK stalls on loopback
         long deadlineNanos = deadlineMs * 1_000_000L;
         double loadAvg = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        String monitorAtStart = GeneratorPriority.memoryMonitor();
         try (LabServer server = new LabServer(workers, serviceMs * 1_000_000L, 0.30, 10, from, seed);
              Lab lab = new Lab(server, deadlineNanos)) {
             double nominal = server.nominalCapacity();
@@ -177,9 +178,12 @@ public final class OverloadLab {
                 }
             }
             Files.writeString(runs.resolve("runs.tsv"), tsv.toString(), StandardCharsets.UTF_8);
+            String monitorAtEnd = GeneratorPriority.memoryMonitor();
+            String monitor = monitorAtStart.equals(monitorAtEnd) ? monitorAtStart
+                    : "at the start " + monitorAtStart + "; at the end " + monitorAtEnd + " (changed during the lab)";
             String header = header(date, smoke, workers, serviceMs, nominal, capacity, unloadedP50, unloadedP99, deadlineMs,
                     from, reps, before, fault, down, after, ramp, hold, loadAvg, worstDispatchLag, worstStartLag, lab.generatorScheduling(),
-                    runs, args);
+                    monitor, runs, args);
             String summary = Report.summary(results, scenarios, setups, header);
             Files.writeString(out.resolve("summary.md"), summary, StandardCharsets.UTF_8);
             Files.writeString(runs.resolve("summary.md"), summary, StandardCharsets.UTF_8);
@@ -194,8 +198,8 @@ public final class OverloadLab {
                 Files.writeString(out.resolve(sc.name + ".svg"), Report.svg(sc, bySetup, capacity), StandardCharsets.UTF_8);
             }
             System.out.printf(Locale.ROOT, "[lab] generator lag p99.9, worst run: dispatch %.3f ms, caller start %.3f ms;"
-                    + " generator at %s; %s%n", worstDispatchLag, worstStartLag, lab.generatorScheduling(),
-                    GeneratorPriority.memoryMonitor());
+                    + " generator at %s; the kernel's memory monitor: %s%n", worstDispatchLag, worstStartLag,
+                    lab.generatorScheduling(), monitor);
             System.out.println("[lab] wrote " + out.resolve("summary.md") + ", " + scenarios.values().stream().filter(sc -> !sc.isGridCell()).count() + " chart(s) in " + out
                     + ", per-second rows in " + runs);
         }
@@ -253,7 +257,7 @@ public final class OverloadLab {
     private static String header(String date, boolean smoke, int workers, int serviceMs, double nominal, double capacity,
             double unloadedP50, double unloadedP99, int deadlineMs, LabServer.DeadlineFrom from, int reps, int before,
             int fault, int down, int after, int ramp, int hold, double loadAvg, double dispatchLag, double startLag,
-            String scheduling, Path runs, String[] args) {
+            String scheduling, String monitor, Path runs, String[] args) {
         return String.format(Locale.ROOT, "# Overload lab%s, %s UTC%n%n"
                         + "Command: `java -cp benchmarks/target/benchmarks.jar dev.resilience.benchmarks.lab.OverloadLab %s`"
                         + "; JDK %s, %d cores, load average %.2f at the start. Per-second rows: `%s`.%n%n"
@@ -273,7 +277,7 @@ public final class OverloadLab {
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), loadAvg, runs,
                 workers, serviceMs, nominal, capacity, unloadedP50, unloadedP99, from.name().toLowerCase(Locale.ROOT),
                 deadlineMs, before, fault, down, after, ramp, before, hold, reps, dispatchLag, startLag, scheduling,
-                GeneratorPriority.memoryMonitor());
+                monitor);
     }
 
     private static Map<String, String> parse(String[] args) {

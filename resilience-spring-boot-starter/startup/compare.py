@@ -4,20 +4,25 @@ each round starts StartupCostTest's application with class path A (the starter's
 on), with class path B (on), and with A but the auto-configurations excluded, in a rotating order, so
 that a machine whose speed drifts affects the three alike. Prints each round and, for A and B, the
 median of (with - without) for the starting thread's CPU and the wall clock, with a bootstrap 95 %
-interval, and the median of B - A. Usage: compare.py N CLASSPATH_FILE_A CLASSPATH_FILE_B [JVM flags...].
-See README, "Startup cost"; pairs.py measures one build."""
+interval, and the median of B - A. Usage: compare.py N CLASSPATH_FILE_A CLASSPATH_FILE_B [JVM flags...];
+B may add JVM flags of its own after "::", comma-separated (the same build with a part of the starter
+switched off: B=cp.txt::-Dresilience.spring.metrics.enabled=false). See README, "Startup cost";
+pairs.py measures one build."""
 import random, re, statistics, subprocess, sys
-n = int(sys.argv[1]); cps = {"A": open(sys.argv[2]).read().strip(), "B": open(sys.argv[3]).read().strip()}
+n = int(sys.argv[1]); b_file, _, b_flags = sys.argv[3].partition("::")
+cps = {"A": open(sys.argv[2]).read().strip(), "B": open(b_file).read().strip()}
+own = {"A": [], "B": [f for f in b_flags.split(",") if f]}
 flags = sys.argv[4:]
 ARGS = ["--resilience.retry.payments.max-attempts=3", "--resilience.circuitbreaker.payments.consecutive-failures=5",
         "--resilience.ratelimiter.api.rate=50/s", "--resilience.bulkhead.api.max-concurrent=10", "--logging.level.root=WARN"]
 EX = "--spring.autoconfigure.exclude=" + ",".join("dev.resilience.spring.autoconfigure." + c for c in
       ["ResilienceAutoConfiguration", "ResilienceWebAutoConfiguration", "ResilienceActuatorAutoConfiguration",
        "ResilienceWebFluxAutoConfiguration", "ResilienceCloudAutoConfiguration"])
-VARIANTS = {"A": ("A", []), "B": ("B", []), "none": ("A", [EX])}
+VARIANTS = {"A": ("A", []), "B": ("B", []), "none": ("A", [EX])}  # the class path's, and the exclusion
 def run(variant):
     cp, extra = VARIANTS[variant]
-    cmd = ["java", "-Xshare:auto"] + flags + ["-cp", cps[cp], "dev.resilience.spring.StartupCostTest"] + ARGS + extra
+    cmd = ["java", "-Xshare:auto"] + flags + (own[variant] if variant in own else []) + ["-cp", cps[cp],
+           "dev.resilience.spring.StartupCostTest"] + ARGS + extra
     p = subprocess.run(cmd, capture_output=True, text=True)
     m = re.search(r"startup-ms=(\d+) cpu-ms=(\d+)", p.stdout)
     if p.returncode != 0 or m is None:

@@ -7,27 +7,17 @@ median of (with - without) for the starting thread's CPU and the wall clock, wit
 interval, and the median of B - A. Usage: compare.py N CLASSPATH_FILE_A CLASSPATH_FILE_B [JVM flags...];
 B may add JVM flags of its own after "::", comma-separated (the same build with a part of the starter
 switched off: B=cp.txt::-Dresilience.spring.metrics.enabled=false). See README, "Startup cost";
-pairs.py measures one build."""
-import random, re, statistics, subprocess, sys
+pairs.py measures one build; starts.py holds what the two share."""
+import statistics, sys
+from starts import boot, start
 n = int(sys.argv[1]); b_file, _, b_flags = sys.argv[3].partition("::")
 cps = {"A": open(sys.argv[2]).read().strip(), "B": open(b_file).read().strip()}
-own = {"A": [], "B": [f for f in b_flags.split(",") if f]}
+own = {"A": [], "B": [f for f in b_flags.split(",") if f], "none": []}
 flags = sys.argv[4:]
-ARGS = ["--resilience.retry.payments.max-attempts=3", "--resilience.circuitbreaker.payments.consecutive-failures=5",
-        "--resilience.ratelimiter.api.rate=50/s", "--resilience.bulkhead.api.max-concurrent=10", "--logging.level.root=WARN"]
-EX = "--spring.autoconfigure.exclude=" + ",".join("dev.resilience.spring.autoconfigure." + c for c in
-      ["ResilienceAutoConfiguration", "ResilienceWebAutoConfiguration", "ResilienceActuatorAutoConfiguration",
-       "ResilienceWebFluxAutoConfiguration", "ResilienceCloudAutoConfiguration"])
-VARIANTS = {"A": ("A", []), "B": ("B", []), "none": ("A", [EX])}  # the class path's, and the exclusion
+VARIANTS = {"A": ("A", True), "B": ("B", True), "none": ("A", False)}  # the class path, the starter on or off
 def run(variant):
-    cp, extra = VARIANTS[variant]
-    cmd = ["java", "-Xshare:auto"] + flags + (own[variant] if variant in own else []) + ["-cp", cps[cp],
-           "dev.resilience.spring.StartupCostTest"] + ARGS + extra
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    m = re.search(r"startup-ms=(\d+) cpu-ms=(\d+)", p.stdout)
-    if p.returncode != 0 or m is None:
-        sys.exit(f"a start of {variant} failed (exit {p.returncode}):\n{p.stdout}\n{p.stderr}")
-    return int(m.group(1)), int(m.group(2))
+    cp, with_starter = VARIANTS[variant]
+    return start(cps[cp], flags + own[variant], with_starter, variant)
 for v in VARIANTS:  # warms the file cache
     run(v)
 orders = [["A", "B", "none"], ["B", "none", "A"], ["none", "A", "B"]]
@@ -36,9 +26,6 @@ for i in range(n):
     r = {v: run(v) for v in orders[i % 3]}
     rounds.append(r)
     print(f"round {i}: " + "  ".join(f"{v} wall {r[v][0]} cpu {r[v][1]}" for v in VARIANTS), flush=True)
-def boot(d):
-    random.seed(1); ms = sorted(statistics.median(random.choices(d, k=len(d))) for _ in range(2000))
-    return ms[50], ms[1950]
 print("flags", flags, "rounds", n)
 for k, name in ((1, "cpu"), (0, "wall")):
     for v in ("A", "B"):

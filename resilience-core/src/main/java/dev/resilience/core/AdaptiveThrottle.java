@@ -69,10 +69,11 @@ import java.util.function.Supplier;
  *     What a relapse costs is the calls admitted until its first failures are recorded (for a
  *     dependency that hangs, until the calls time out; a closed breaker admits them too) and at most
  *     one bucket after that, where a slow fade costs seconds of goodput after every recovery (the
- *     overload lab's outage). At a call or two per bucket, all-accept buckets also happen by chance:
- *     for a dependency refusing half of 1.5 calls a bucket, fewer than one bucket in 10,000 completes
- *     a run of 8, but shorter runs lower the drop ratio by about 6 % on average (with a span of 39,
- *     about 1 %), so at such low traffic the ratio sits a little below the formula's.
+ *     overload lab's outage). At a call or two per bucket, all-accept buckets also happen by chance.
+ *     By a calculation (not measured; Poisson arrivals of 1.5 calls a bucket reaching a dependency
+ *     that refuses half): fewer than one bucket in 10,000 completes a run of 8, but shorter runs lower
+ *     the drop ratio by about 6 % on average (with a span of 39, about 1 %), so at such low traffic
+ *     the ratio sits a little below the formula's.
  *     {@link Builder#recoveryScaling(boolean) recoveryScaling(false)} gives the book's formula.</li>
  * <li>Lowering {@code K} while failing (off by default; go-zero always does it):
  *     {@link Builder#lowerKWhileFailing(double) lowerKWhileFailing(1.1)} lowers {@code K} towards

@@ -1,0 +1,27 @@
+"""What pairs.py and compare.py share: StartupCostTest's arguments, the exclusion of the starter's
+auto-configurations, one start in a fresh JVM, and the bootstrap interval of a median."""
+import random, re, statistics, subprocess, sys
+
+MAIN = "dev.resilience.spring.StartupCostTest"
+ARGS = ["--resilience.retry.payments.max-attempts=3", "--resilience.circuitbreaker.payments.consecutive-failures=5",
+        "--resilience.ratelimiter.api.rate=50/s", "--resilience.bulkhead.api.max-concurrent=10", "--logging.level.root=WARN"]
+EX = "--spring.autoconfigure.exclude=" + ",".join("dev.resilience.spring.autoconfigure." + c for c in
+      ["ResilienceAutoConfiguration", "ResilienceWebAutoConfiguration", "ResilienceActuatorAutoConfiguration",
+       "ResilienceWebFluxAutoConfiguration", "ResilienceCloudAutoConfiguration"])
+
+def command(cp, jvm_flags, with_starter):
+    """The java command line of one start."""
+    return ["java"] + jvm_flags + ["-cp", cp, MAIN] + ARGS + ([] if with_starter else [EX])
+
+def start(cp, jvm_flags, with_starter, label):
+    """One start in a fresh JVM: (wall ms, starting thread's CPU ms); exits the script if it failed."""
+    p = subprocess.run(command(cp, ["-Xshare:auto"] + jvm_flags, with_starter), capture_output=True, text=True)
+    m = re.search(r"startup-ms=(\d+) cpu-ms=(\d+)", p.stdout)
+    if p.returncode != 0 or m is None:
+        sys.exit(f"a start of {label} failed (exit {p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return int(m.group(1)), int(m.group(2))
+
+def boot(d):
+    """A bootstrap 95 % interval of the median of d (2,000 resamples, seeded)."""
+    random.seed(1); ms = sorted(statistics.median(random.choices(d, k=len(d))) for _ in range(2000))
+    return ms[50], ms[1950]

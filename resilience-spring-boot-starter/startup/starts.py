@@ -1,10 +1,21 @@
-"""What pairs.py and compare.py share: StartupCostTest's arguments, the exclusion of the starter's
-auto-configurations, one start in a fresh JVM, and the bootstrap interval of a median."""
-import random, re, statistics, subprocess, sys
+"""What pairs.py and compare.py share: the application started and its arguments, the exclusion of the
+starter's auto-configurations, one start in a fresh JVM, and the bootstrap interval of a median.
+The application: STARTUP_APP=test (the default) is StartupCostTest's (no web server; the starter
+module's test class path, Spring Cloud and WebFlux included); STARTUP_APP=checkout is
+examples/spring-boot-checkout's CheckoutApplication as it runs (Tomcat on a free port, Actuator,
+Prometheus), started by its test class CheckoutStartup: its class path is the example's runtime class
+path plus its target/classes and target/test-classes."""
+import os, random, re, statistics, subprocess, sys
 
-MAIN = "dev.resilience.spring.StartupCostTest"
-ARGS = ["--resilience.retry.payments.max-attempts=3", "--resilience.circuitbreaker.payments.consecutive-failures=5",
-        "--resilience.ratelimiter.api.rate=50/s", "--resilience.bulkhead.api.max-concurrent=10", "--logging.level.root=WARN"]
+APPS = {
+    "test": ("dev.resilience.spring.StartupCostTest",
+             ["--resilience.retry.payments.max-attempts=3", "--resilience.circuitbreaker.payments.consecutive-failures=5",
+              "--resilience.ratelimiter.api.rate=50/s", "--resilience.bulkhead.api.max-concurrent=10",
+              "--logging.level.root=WARN"]),
+    "checkout": ("dev.resilience.examples.boot.CheckoutStartup",
+                 ["--server.port=0", "--payments.url=http://127.0.0.1:9", "--logging.level.root=WARN"]),
+}
+MAIN, ARGS = APPS[os.environ.get("STARTUP_APP", "test")]
 EX = "--spring.autoconfigure.exclude=" + ",".join("dev.resilience.spring.autoconfigure." + c for c in
       ["ResilienceAutoConfiguration", "ResilienceWebAutoConfiguration", "ResilienceActuatorAutoConfiguration",
        "ResilienceWebFluxAutoConfiguration", "ResilienceCloudAutoConfiguration"])

@@ -70,15 +70,24 @@ final class Backends {
             }
         }
 
-        /** A timer series in seconds. */
+        /**
+         * A timer series in seconds, registered when it records its first value: a timer's
+         * histogram classes are not worth loading at an application's startup for an event (a wait,
+         * a round trip) that may never happen, and a series that never recorded has nothing to show.
+         */
         TimerSeries timer(String metric, String description, String... tags) {
+            return new TimerSeries(this, metric, description, tags);
+        }
+
+        /** The meters of {@code series}, registered now (none once closed). */
+        TimerSeries.Meters register(TimerSeries series) {
             lock.lock();
             try {
-                Timer[] timers = registerEach(Timer[]::new,
-                        r -> Timer.builder(metric).description(description).tags(tags(tags)).register(r));
+                Timer[] timers = registerEach(Timer[]::new, r -> Timer.builder(series.metric)
+                        .description(series.description).tags(tags(series.tags)).register(r));
                 DoubleHistogram histogram = closed || otel == null ? null
-                        : otel.histogramBuilder(metric).setDescription(description).setUnit("s").build();
-                return new TimerSeries(timers, histogram, histogram == null ? null : attributes(tags));
+                        : otel.histogramBuilder(series.metric).setDescription(series.description).setUnit("s").build();
+                return new TimerSeries.Meters(timers, histogram, histogram == null ? null : attributes(series.tags));
             } finally {
                 lock.unlock();
             }
@@ -196,25 +205,52 @@ final class Backends {
         }
     }
 
-    /** One timer series in every backend. */
+    /** One timer series in every backend, registered on its first {@link #record(long)}. */
     static final class TimerSeries {
-        private final Timer[] timers;
-        private final DoubleHistogram otel;
-        private final Attributes attributes;
+        private final Set set;
+        private final String metric;
+        private final String description;
+        private final String[] tags;
+        /** Null until the first record; then the same meters for good. */
+        private volatile Meters meters;
 
-        TimerSeries(Timer[] timers, DoubleHistogram otel, Attributes attributes) {
-            this.timers = timers;
-            this.otel = otel;
-            this.attributes = attributes;
+        TimerSeries(Set set, String metric, String description, String[] tags) {
+            this.set = set;
+            this.metric = metric;
+            this.description = description;
+            this.tags = tags;
         }
 
         void record(long nanos) {
-            for (Timer t : timers) {
+            Meters m = meters;
+            if (m == null) {
+                m = registered();
+            }
+            for (Timer t : m.timers) {
                 t.record(nanos, TimeUnit.NANOSECONDS);
             }
-            if (otel != null) {
-                otel.record(nanos / 1e9, attributes);
+            if (m.otel != null) {
+                m.otel.record(nanos / 1e9, m.attributes);
             }
+        }
+
+        /** Registers once, under the set's lock: two first records do not register twice. */
+        private Meters registered() {
+            set.lock.lock();
+            try {
+                Meters m = meters;
+                if (m == null) {
+                    m = set.register(this);
+                    meters = m;
+                }
+                return m;
+            } finally {
+                set.lock.unlock();
+            }
+        }
+
+        /** The registered meters; attributes prebuilt, so recording allocates nothing. */
+        record Meters(Timer[] timers, DoubleHistogram otel, Attributes attributes) {
         }
     }
 }

@@ -93,7 +93,8 @@ import org.slf4j.Logger;
  * {@code resilience.bulkhead}, {@code resilience.circuitbreaker}, {@code resilience.retry}; suspected
  * pool leaks at WARN on {@code resilience.pool}.
  *
- * <p><b>Binding.</b> {@code bind} registers the primitive's meters in every configured backend and
+ * <p><b>Binding.</b> {@code bind} registers the primitive's meters in every configured backend (the
+ * timers, {@code ...wait}, {@code ...duration} and {@code ...roundtrip}, on their first recorded value) and
  * adds a listener to the primitive ({@code addListener}), whose events go straight to those meters
  * (no lookup per event). One small binder per kind of primitive does the work, in the shape of
  * Micrometer's {@code MeterBinder}s; this class is the front. Binding twice returns the same

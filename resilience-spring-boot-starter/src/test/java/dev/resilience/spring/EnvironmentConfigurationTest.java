@@ -52,6 +52,21 @@ class EnvironmentConfigurationTest {
     }
 
     @Test
+    void theStartersTableOfKeysIsTheIdesMetadata() {
+        Map<String, List<String>> declared = new LinkedHashMap<>();
+        for (java.lang.reflect.RecordComponent kind : ResilienceInstanceProperties.class.getRecordComponents()) {
+            Class<?> settings = (Class<?>) ((java.lang.reflect.ParameterizedType) kind.getGenericType()).getActualTypeArguments()[1];
+            List<String> properties = new java.util.ArrayList<>();
+            for (java.lang.reflect.RecordComponent p : settings.getRecordComponents()) {
+                properties.add(p.getName().replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT));
+            }
+            declared.put(kind.getName(), properties);
+        }
+        assertEquals(declared, EnvironmentConfiguration.keys(),
+                "EnvironmentConfiguration's table (read at startup without reflection) must list what ResilienceInstanceProperties declares");
+    }
+
+    @Test
     void everyPropertyTheIdeCompletesIsOneTheRegistryKnows() {
         for (java.lang.reflect.RecordComponent kind : ResilienceInstanceProperties.class.getRecordComponents()) {
             Class<?> settings = (Class<?>) ((java.lang.reflect.ParameterizedType) kind.getGenericType()).getActualTypeArguments()[1];

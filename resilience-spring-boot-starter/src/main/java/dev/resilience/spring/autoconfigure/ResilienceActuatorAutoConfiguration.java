@@ -8,17 +8,17 @@ import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.ResilienceWritableEndpoint;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 
 /** The {@code resilience} Actuator endpoint and health indicator, when Actuator is present. */
 @AutoConfiguration(after = ResilienceAutoConfiguration.class)
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
-@ConditionalOnBean(ResilienceRegistry.class)
+@Conditional(OnRegistryBean.class)
 public class ResilienceActuatorAutoConfiguration {
 
     /** Created by Spring Boot. */
@@ -32,7 +32,7 @@ public class ResilienceActuatorAutoConfiguration {
     static class EndpointConfiguration {
 
         @Bean
-        @ConditionalOnMissingBean(ResilienceEndpoint.class)
+        @ConditionalOnMissingBean(name = "resilienceEndpoint") // by name: a search by type costs every start a few ms
         ResilienceEndpoint resilienceEndpoint(ResilienceRegistry registry, ResilienceSpringProperties properties,
                 ResilienceReloader reloader) {
             return properties.getEndpoint().isWriteEnabled()

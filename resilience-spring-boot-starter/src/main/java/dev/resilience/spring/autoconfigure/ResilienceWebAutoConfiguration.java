@@ -10,7 +10,6 @@ import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.internal.EnvironmentConfiguration;
 import jakarta.servlet.Filter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -19,6 +18,7 @@ import org.springframework.boot.restclient.RestClientCustomizer;
 import org.springframework.boot.restclient.RestTemplateCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Lazy;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
@@ -31,7 +31,7 @@ import org.springframework.http.client.ClientHttpRequestInterceptor;
  */
 @AutoConfiguration(after = ResilienceAutoConfiguration.class)
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
-@ConditionalOnBean(ResilienceRegistry.class)
+@Conditional(OnRegistryBean.class)
 public class ResilienceWebAutoConfiguration {
 
     /** Created by Spring Boot. */
@@ -105,7 +105,7 @@ public class ResilienceWebAutoConfiguration {
 
         @Bean
         @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
-        @ConditionalOnMissingBean
+        @ConditionalOnMissingBean(name = "resilienceHttp") // by name: a search by type costs every start a few ms
         ResilienceHttp resilienceHttp(ResilienceRegistry registry) {
             return new ResilienceHttp(registry);
         }

@@ -7,13 +7,13 @@ import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.ResilienceWebClient;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.webclient.WebClientCustomizer;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Lazy;
 import org.springframework.context.annotation.Configuration;
 
@@ -26,7 +26,7 @@ import org.springframework.context.annotation.Configuration;
  */
 @AutoConfiguration(after = {ResilienceAutoConfiguration.class, ResilienceWebAutoConfiguration.class})
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
-@ConditionalOnBean(ResilienceRegistry.class)
+@Conditional(OnRegistryBean.class)
 public class ResilienceWebFluxAutoConfiguration {
 
     /** Created by Spring Boot. */
@@ -54,7 +54,7 @@ public class ResilienceWebFluxAutoConfiguration {
 
         @Bean
         @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
-        @ConditionalOnMissingBean
+        @ConditionalOnMissingBean(name = "resilienceWebClient") // by name: a search by type costs every start a few ms
         ResilienceWebClient resilienceWebClient(ObjectProvider<ResilienceHttp> http, ResilienceRegistry registry) {
             return new ResilienceWebClient(http.getIfAvailable(() -> new ResilienceHttp(registry)));
         }

@@ -2,6 +2,7 @@ package dev.resilience.spring.internal;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,21 +38,51 @@ public final class EnvironmentConfiguration {
     private EnvironmentConfiguration() {
     }
 
+    /**
+     * Each kind's key, then its properties, as {@link dev.resilience.spring.ResilienceInstanceProperties}
+     * declares them (a test holds the two equal). A table rather than that record's components: reading
+     * them would load its nine classes and parse their generic signatures at every startup.
+     */
+    private static final String[][] KEYS = {
+        {"ratelimiter", "rate", "burst", "max-wait", "warmup", "cold-factor"},
+        {"circuitbreaker", "consecutive-failures", "failure-rate-threshold", "slow-call-rate-threshold",
+            "slow-call-duration", "minimum-calls", "count-window", "time-window", "time-window-bucket", "open-duration",
+            "open-backoff-multiplier", "open-backoff-max", "max-requests", "half-open-timeout", "interval",
+            "interval-bucket", "ignore-exceptions", "record-exceptions"},
+        {"throttle", "k", "min-k", "protection", "window", "window-buckets", "forced-pass-interval", "recovery-scaling",
+            "count-dropped-calls", "ignore-exceptions", "record-exceptions", "recovery-time"},
+        {"bulkhead", "max-concurrent", "max-wait"},
+        {"adaptivelimiter", "algorithm", "initial-limit", "min-limit", "max-limit", "backoff-ratio", "timeout",
+            "smoothing", "rtt-tolerance", "long-window", "queue-size"},
+        {"retry", "max-attempts", "backoff", "backoff-delay", "backoff-initial", "backoff-multiplier", "backoff-max",
+            "backoff-jitter", "max-delay", "budget-ratio", "budget-min-per-second", "budget-max-balance",
+            "retry-exceptions", "ignore-exceptions"},
+        {"timeout", "timeout", "interrupt-on-timeout"},
+        {"pipeline", "policies"},
+    };
+
     /** Kind (by its uniform form) to its key, and each kind's properties (by uniform form) to their keys. */
-    private static final Map<String, String> KINDS = new java.util.HashMap<>();
-    private static final Map<String, Map<String, String>> PROPERTIES = new java.util.HashMap<>();
+    private static final Map<String, String> KINDS = new HashMap<>();
+    private static final Map<String, Map<String, String>> PROPERTIES = new HashMap<>();
 
     static {
-        for (java.lang.reflect.RecordComponent kind : dev.resilience.spring.ResilienceInstanceProperties.class.getRecordComponents()) {
-            KINDS.put(uniform(kind.getName()), kind.getName());
-            Class<?> settings = (Class<?>) ((java.lang.reflect.ParameterizedType) kind.getGenericType()).getActualTypeArguments()[1];
-            Map<String, String> props = new java.util.HashMap<>();
-            for (java.lang.reflect.RecordComponent p : settings.getRecordComponents()) {
-                String kebab = kebab(p.getName());
-                props.put(uniform(kebab), kebab);
+        for (String[] kind : KEYS) {
+            KINDS.put(uniform(kind[0]), kind[0]);
+            Map<String, String> props = new HashMap<>();
+            for (int i = 1; i < kind.length; i++) {
+                props.put(uniform(kind[i]), kind[i]);
             }
-            PROPERTIES.put(kind.getName(), props);
+            PROPERTIES.put(kind[0], props);
         }
+    }
+
+    /** The table of kinds and properties above, in its order: kind to its properties. */
+    public static Map<String, List<String>> keys() {
+        Map<String, List<String>> keys = new LinkedHashMap<>();
+        for (String[] kind : KEYS) {
+            keys.put(kind[0], List.of(kind).subList(1, kind.length));
+        }
+        return keys;
     }
 
     /** Letters and digits only, lower case: how Spring's binder compares names. */
@@ -63,20 +94,6 @@ public final class EnvironmentConfiguration {
                 b.append(c);
             } else if (c >= 'A' && c <= 'Z') {
                 b.append((char) (c + ('a' - 'A')));
-            }
-        }
-        return b.toString();
-    }
-
-    /** {@code openDuration} as {@code open-duration} (no regular expression: this runs at startup). */
-    private static String kebab(String camel) {
-        StringBuilder b = new StringBuilder(camel.length() + 4);
-        for (int i = 0; i < camel.length(); i++) {
-            char c = camel.charAt(i);
-            if (c >= 'A' && c <= 'Z') {
-                b.append('-').append((char) (c + ('a' - 'A')));
-            } else {
-                b.append(c);
             }
         }
         return b.toString();
@@ -154,13 +171,14 @@ public final class EnvironmentConfiguration {
             }
             Map<String, String> scalars = new LinkedHashMap<>();
             Map<String, TreeMap<Integer, String>> lists = new LinkedHashMap<>();
-            iterable.filter(ROOT::isAncestorOf).stream().forEach(name -> {
-                if (OWN.equals(name) || OWN.isAncestorOf(name)) {
-                    return;
+            // Plain loops, no lambdas: each lambda is a class spun at startup.
+            for (ConfigurationPropertyName name : iterable) {
+                if (!ROOT.isAncestorOf(name) || OWN.equals(name) || OWN.isAncestorOf(name)) {
+                    continue;
                 }
                 ConfigurationProperty p = source.getConfigurationProperty(name);
                 if (p == null) {
-                    return;
+                    continue;
                 }
                 String key = registryKey(name.toString());
                 String text = p.getValue() == null ? "" : environment.resolvePlaceholders(String.valueOf(p.getValue()));
@@ -168,27 +186,37 @@ public final class EnvironmentConfiguration {
                 if (bracket > 0 && key.endsWith("]")) {
                     try {
                         int index = Integer.parseInt(key.substring(bracket + 1, key.length() - 1));
-                        lists.computeIfAbsent(key.substring(0, bracket), k -> new TreeMap<>()).put(index, text);
-                        return;
+                        String list = key.substring(0, bracket);
+                        TreeMap<Integer, String> items = lists.get(list);
+                        if (items == null) {
+                            items = new TreeMap<>();
+                            lists.put(list, items);
+                        }
+                        items.put(index, text);
+                        continue;
                     } catch (NumberFormatException notAnIndex) {
                         // a map key in brackets: kept as is, and the registry names it
                     }
                 }
                 scalars.putIfAbsent(key, text);
-            });
+            }
             // Sources come highest precedence first: a key one of them gave is decided.
-            scalars.forEach((key, text) -> {
-                if (decided.add(key)) {
-                    out.put(key, text);
+            for (Map.Entry<String, String> e : scalars.entrySet()) {
+                if (decided.add(e.getKey())) {
+                    out.put(e.getKey(), e.getValue());
                 }
-            });
-            lists.forEach((key, items) -> {
-                if (decided.add(key)) {
-                    out.put(key, String.join(", ", new ArrayList<>(items.values())));
+            }
+            for (Map.Entry<String, TreeMap<Integer, String>> e : lists.entrySet()) {
+                if (decided.add(e.getKey())) {
+                    out.put(e.getKey(), String.join(", ", e.getValue().values()));
                 }
-            });
+            }
         }
-        out.replaceAll((key, value) -> key.endsWith(".policies") ? canonicalPolicies(value) : value);
+        for (Map.Entry<String, String> e : out.entrySet()) {
+            if (e.getKey().endsWith(".policies")) {
+                e.setValue(canonicalPolicies(e.getValue()));
+            }
+        }
         return out;
     }
 

@@ -106,6 +106,37 @@ class ResilienceCloudAutoConfigurationTest {
         });
     }
 
+    @Test
+    void onlyBesideARegistry() {
+        ApplicationContextRunner alone = new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(ResilienceCloudAutoConfiguration.class));
+        alone.run(context -> {
+            assertNull(context.getStartupFailure());
+            assertTrue(context.getBeansOfType(CircuitBreakerFactory.class).isEmpty(),
+                    "the core auto-configuration excluded and no registry of the application's: nothing");
+        });
+        alone.withUserConfiguration(OwnRegistry.class).run(context -> {
+            assertNull(context.getStartupFailure());
+            assertEquals("ok", context.getBean(CircuitBreakerFactory.class).create("payments").run(() -> "ok"));
+            assertEquals(1, context.getBean("ownRegistry", ResilienceRegistry.class).circuitBreaker("payments").counts()
+                    .totalSuccesses(), "the application's registry, found by type under its own name");
+        });
+        runner.withUserConfiguration(OwnRegistry.class).run(context -> {
+            assertEquals(1, context.getBeansOfType(ResilienceRegistry.class).size(), "the core backed off");
+            assertEquals("ok", context.getBean(CircuitBreakerFactory.class).create("payments").run(() -> "ok"));
+            assertEquals(1, context.getBean("ownRegistry", ResilienceRegistry.class).circuitBreaker("payments").counts()
+                    .totalSuccesses());
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnRegistry {
+        @Bean
+        ResilienceRegistry ownRegistry() {
+            return ResilienceRegistry.of(java.util.Map.of("resilience.circuitbreaker.payments.consecutive-failures", "3"));
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class OwnFactory {
         @Bean

@@ -115,7 +115,7 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
             int i = (int) c & m;
             long seq = (long) SEQUENCE.getAcquire(seqs, i);
             if (seq == c + 1) {
-                Object e = SLOT.getAcquire(buf, i);
+                Object e = loadAcquire(buf, i);
                 if (e == FILLER) {
                     if (CONSUMER_INDEX.compareAndSet(this, c, c + 1)) {
                         buf[i] = null;

@@ -91,7 +91,7 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
         long c = (long) CONSUMER_INDEX.get(this); // plain: only this thread writes it
         for (;;) {
             int i = (int) c & m;
-            Object e = SLOT.getAcquire(buf, i);
+            Object e = loadAcquire(buf, i);
             if (e == null) {
                 if (!wait || c == producerIndex) {
                     return null;
@@ -182,7 +182,7 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
                 int from = (int) c & m;
                 int to = (int) Math.min((long) from + limit - n, m + 1L);
                 for (int i = from; i < to; i++) {
-                    Object e = SLOT.getAcquire(buf, i);
+                    Object e = loadAcquire(buf, i);
                     if (e == null) {
                         break runs;
                     }

@@ -57,11 +57,11 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
      */
     private boolean roomAhead(Object[] buf, int m, long p) {
         long ahead = p + lookAhead;
-        if (SLOT.getAcquire(buf, (int) ahead & m) == null) {
+        if (loadAcquire(buf, (int) ahead & m) == null) {
             PRODUCER_LIMIT.set(this, ahead); // plain: only the producer reads it
             return true;
         }
-        if (SLOT.getAcquire(buf, (int) p & m) == null) {
+        if (loadAcquire(buf, (int) p & m) == null) {
             PRODUCER_LIMIT.set(this, p + 1);
             return true;
         }
@@ -79,7 +79,7 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
         Object[] buf = buffer;
         long c = (long) CONSUMER_INDEX.get(this); // plain: only this thread writes it
         int i = (int) c & mask;
-        Object e = SLOT.getAcquire(buf, i);
+        Object e = loadAcquire(buf, i);
         if (e == null) {
             return null;
         }
@@ -96,7 +96,7 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
     @Override
     @SuppressWarnings("unchecked")
     public E peek() {
-        return (E) SLOT.getAcquire(buffer, (int) (long) CONSUMER_INDEX.get(this) & mask);
+        return (E) loadAcquire(buffer, (int) (long) CONSUMER_INDEX.get(this) & mask);
     }
 
     @Override
@@ -159,7 +159,7 @@ public final class SpscArrayQueue<E> extends BoundedArrayQueue<E> {
                 int from = (int) c & m;
                 int to = (int) Math.min(from + end - c, m + 1L);
                 for (int i = from; i < to; i++) {
-                    Object e = SLOT.getAcquire(buf, i);
+                    Object e = loadAcquire(buf, i);
                     if (e == null) {
                         break runs;
                     }

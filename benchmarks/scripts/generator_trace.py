@@ -12,8 +12,9 @@ the thread most often switched in at prio 89. For it, this prints:
 Recording (as root; tracefs; about 100 MB of text for a 60 s command):
   mount -t tracefs nodev /sys/kernel/tracing; cd /sys/kernel/tracing
   echo 150000 > buffer_size_kb; echo > set_event
-  for e in sched:sched_switch sched:sched_wakeup irq:softirq_entry irq:softirq_exit \\
-           timer:hrtimer_expire_entry; do echo $e >> set_event; done
+  for e in sched:sched_switch sched:sched_wakeup sched:sched_waking irq:softirq_entry \\
+           irq:softirq_exit irq:irq_handler_entry irq:irq_handler_exit timer:hrtimer_expire_entry; do
+    echo $e >> set_event; done
   echo 1 > tracing_on; java ... OverloadLab --no-fork ...; echo 0 > tracing_on; cat trace > t.txt
 Usage: generator_trace.py t.txt [worst N]"""
 import collections, re, sys

@@ -484,6 +484,7 @@ class ResilienceTelemetryTest {
         assertEquals(1, count(registry, "resilience.pool.allocation.failures", "name", "db"));
         assertEquals(1, count(registry, "resilience.pool.borrow.timeouts", "name", "db"));
         assertEquals(1, gauge(registry, "resilience.pool.max", "name", "db"));
+        // registered by its first record: the borrow that waited for the background thread's object
         assertNotNull(registry.find("resilience.pool.borrow.wait").tags("name", "db").timer());
         assertTrue(pool.close(Duration.ofSeconds(1)));
         assertNull(registry.find("resilience.pool.size").meter(), "a closed pool's meters are removed");

@@ -81,10 +81,14 @@ abstract class BoundedArrayQueue<E> extends QueuePadEnd<E> implements MessageQue
     }
 
     /**
-     * Slot {@code i} read with acquire semantics: a plain array load, then an acquire fence, so no
-     * later load or store moves before it (what {@code SLOT.getAcquire} gives). Cheaper on JDK 17 for
-     * the same reason as {@link #storeBeforeRelease}: the VarHandle checks the array's class on every
-     * access, the plain load keeps only the bounds check.
+     * Slot {@code i}, read so that no later load or store moves before the read: a plain array load,
+     * then an acquire fence. It orders like {@code SLOT.getAcquire}, but it is not opaque: the JMM
+     * does not promise that repeated plain reads of a slot ever see a new store (HotSpot's compilers
+     * treat the fence as a barrier for every memory access, so they do not merge such reads, but that
+     * is an implementation's behaviour). So it is for a single read whose null means "nothing yet,
+     * come back later"; a loop that waits on one slot uses {@code SLOT.getAcquire}. Cheaper on JDK 17
+     * for the same reason as {@link #storeBeforeRelease}: the VarHandle checks the array's class on
+     * every access, the plain load keeps only the bounds check.
      */
     static Object loadAcquire(Object[] buf, int i) {
         Object e = buf[i];

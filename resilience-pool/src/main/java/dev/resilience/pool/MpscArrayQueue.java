@@ -96,8 +96,12 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
                 if (!wait || c == producerIndex) {
                     return null;
                 }
-                Thread.onSpinWait();
-                continue;
+                // A producer claimed this slot and has not published into it yet: wait for it with
+                // getAcquire, whose reads the JMM guarantees to see the store eventually (a plain
+                // read in a loop has no such guarantee). Cold: only a producer caught mid-offer.
+                while ((e = SLOT.getAcquire(buf, i)) == null) {
+                    Thread.onSpinWait();
+                }
             }
             if (e != FILLER && !take) {
                 return (E) e;

@@ -11,10 +11,11 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /**
  * {@code @ConditionalOnBean(ResilienceRegistry.class)} with a fast path: true at once when the core
- * auto-configuration defined its registry (the bean {@code resilienceRegistry}), else when the
- * application has a registry of its own under another name (the type search Spring's condition
- * always makes, over every bean definition of the context and its ancestors; four of the starter's
- * auto-configurations ask, and each search cost a few milliseconds of startup).
+ * auto-configuration defined its registry (a bean {@code resilienceRegistry} of that type), else when
+ * the application has a registry of its own under another name (the type search Spring's condition
+ * always makes, over every bean definition of the context and its ancestors). Four of the starter's
+ * auto-configurations ask; the fast path spares the usual case those four searches (their cost was
+ * not measured on its own: see README, "Startup cost").
  */
 final class OnRegistryBean extends SpringBootCondition implements ConfigurationCondition {
 
@@ -32,7 +33,7 @@ final class OnRegistryBean extends SpringBootCondition implements ConfigurationC
         if (beans == null) {
             return ConditionOutcome.noMatch("no bean factory");
         }
-        if (beans.containsBeanDefinition(NAME)
+        if ((beans.containsBeanDefinition(NAME) && beans.isTypeMatch(NAME, ResilienceRegistry.class))
                 || BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beans, ResilienceRegistry.class, true, false).length > 0) {
             return ConditionOutcome.match("a ResilienceRegistry bean is defined");
         }

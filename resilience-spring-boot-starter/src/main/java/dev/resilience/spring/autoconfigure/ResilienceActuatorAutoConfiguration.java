@@ -32,7 +32,7 @@ public class ResilienceActuatorAutoConfiguration {
     static class EndpointConfiguration {
 
         @Bean
-        @ConditionalOnMissingBean(name = "resilienceEndpoint") // by name: a search by type costs every start a few ms
+        @ConditionalOnMissingBean(ResilienceEndpoint.class)
         ResilienceEndpoint resilienceEndpoint(ResilienceRegistry registry, ResilienceSpringProperties properties,
                 ResilienceReloader reloader) {
             return properties.getEndpoint().isWriteEnabled()

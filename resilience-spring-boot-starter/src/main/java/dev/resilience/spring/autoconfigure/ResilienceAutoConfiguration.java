@@ -51,6 +51,7 @@ public class ResilienceAutoConfiguration {
 
     /** @return the list of instances the registry builds, for observers such as the meter binder */
     @Bean
+    @ConditionalOnMissingBean
     CreatedInstances resilienceCreatedInstances() {
         return new CreatedInstances();
     }
@@ -119,7 +120,7 @@ public class ResilienceAutoConfiguration {
      * @return the reloader
      */
     @Bean
-    @ConditionalOnMissingBean(name = "resilienceReloader") // by name: a search by type costs every start a few ms
+    @ConditionalOnMissingBean
     public ResilienceReloader resilienceReloader(ResilienceRegistry registry, ConfigurableEnvironment environment) {
         return new ResilienceReloader(registry, environment);
     }

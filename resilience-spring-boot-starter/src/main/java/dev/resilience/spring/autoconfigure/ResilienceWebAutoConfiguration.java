@@ -105,7 +105,7 @@ public class ResilienceWebAutoConfiguration {
 
         @Bean
         @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
-        @ConditionalOnMissingBean(name = "resilienceHttp") // by name: a search by type costs every start a few ms
+        @ConditionalOnMissingBean
         ResilienceHttp resilienceHttp(ResilienceRegistry registry) {
             return new ResilienceHttp(registry);
         }

@@ -54,7 +54,7 @@ public class ResilienceWebFluxAutoConfiguration {
 
         @Bean
         @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
-        @ConditionalOnMissingBean(name = "resilienceWebClient") // by name: a search by type costs every start a few ms
+        @ConditionalOnMissingBean
         ResilienceWebClient resilienceWebClient(ObjectProvider<ResilienceHttp> http, ResilienceRegistry registry) {
             return new ResilienceWebClient(http.getIfAvailable(() -> new ResilienceHttp(registry)));
         }

@@ -18,6 +18,8 @@ import org.springframework.context.annotation.Configuration;
 /** The {@code resilience} Actuator endpoint and health indicator, when Actuator is present. */
 @AutoConfiguration(after = ResilienceAutoConfiguration.class)
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
+// The condition is the starter's own (package-private), named only here: not API.
+@SuppressWarnings("exports")
 @Conditional(OnRegistryBean.class)
 public class ResilienceActuatorAutoConfiguration {
 

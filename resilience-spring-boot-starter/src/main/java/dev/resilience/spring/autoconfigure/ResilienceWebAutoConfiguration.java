@@ -31,6 +31,8 @@ import org.springframework.http.client.ClientHttpRequestInterceptor;
  */
 @AutoConfiguration(after = ResilienceAutoConfiguration.class)
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
+// The condition is the starter's own (package-private), named only here: not API.
+@SuppressWarnings("exports")
 @Conditional(OnRegistryBean.class)
 public class ResilienceWebAutoConfiguration {
 

@@ -26,6 +26,8 @@ import org.springframework.context.annotation.Configuration;
  */
 @AutoConfiguration(after = {ResilienceAutoConfiguration.class, ResilienceWebAutoConfiguration.class})
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
+// The condition is the starter's own (package-private), named only here: not API.
+@SuppressWarnings("exports")
 @Conditional(OnRegistryBean.class)
 public class ResilienceWebFluxAutoConfiguration {
 

@@ -63,9 +63,13 @@ public final class OverloadLab {
      * The lab's own JVM flags: a fixed 2 GB heap with a 1.5 GB young generation, touched up front,
      * so that (with a full collection before each run) a run rarely collects while the generator
      * keeps time: on 2 cores a young collection took 30-70 ms in trials, which would be the
-     * generator's lag.
+     * generator's lag. The JVM's periodic "Cleanup" safepoint (one about every second, some over
+     * 1 ms on this machine, stopping the generator with every other thread) is switched off
+     * ({@code GuaranteedSafepointInterval=0}, a diagnostic flag): safepoints then come only when
+     * something needs one (benchmarks/RESULTS.md, "The generator's lag").
      */
-    static final List<String> JVM_FLAGS = List.of("-Xms2g", "-Xmx2g", "-Xmn1536m", "-XX:+AlwaysPreTouch");
+    static final List<String> JVM_FLAGS = List.of("-Xms2g", "-Xmx2g", "-Xmn1536m", "-XX:+AlwaysPreTouch",
+            "-XX:+UnlockDiagnosticVMOptions", "-XX:GuaranteedSafepointInterval=0");
 
     private OverloadLab() {
     }

@@ -322,6 +322,16 @@ public final class CancelHandle implements AutoCloseable {
     // ---------------------------------------------------------------- listeners (push side)
 
     /**
+     * Whether {@link #listen} will only push the entry: this node's deadline timer (if it owns one)
+     * is armed and its link to its parent (if it has one) made, so listening takes no lock. The
+     * first listen of a node arms its timer on the shared scheduler, whose lock may park the
+     * listening thread and so swallow an unpark meant for it (see {@link Context#parkUntil}).
+     */
+    boolean wired() {
+        return (deadlineOwner != this || timer != null) && (parent == null || link != null);
+    }
+
+    /**
      * Adds a listener; if the context is already done it fires at once on this thread. Adding the
      * first listener wires the node up: it links to its parent and arms its deadline timer.
      */

@@ -337,12 +337,21 @@ public final class Context {
             return early;
         }
         CancelHandle.WaiterEntry waiter = null;
+        boolean mayHaveParked = false;
         if (c != null) {
             waiter = new CancelHandle.WaiterEntry(c, Thread.currentThread());
+            // The first listener of a context arms its deadline timer under the shared scheduler's
+            // lock, which can park this thread and use up an unpark sent to it meanwhile (the
+            // waiter's own, or a waker's such as a bulkhead's release): parking after that would
+            // sleep until wakeAt. So after such a listen this call does not park but reports WOKEN,
+            // and the caller re-checks its condition and waits again, on a context now wired.
+            mayHaveParked = !c.wired();
             c.listen(waiter);
         }
         try {
-            Timers.parkUntil(ticker, wakeAt, ticker.read(), this);
+            if (!mayHaveParked) {
+                Timers.parkUntil(ticker, wakeAt, ticker.read(), this);
+            }
         } finally {
             if (waiter != null) {
                 waiter.remove();

@@ -21,6 +21,32 @@ class ContextStressTest {
     private static final int THREADS = 4;
     private static final int PER_THREAD = 400;
 
+    /**
+     * A waiter's first listen arms its context's deadline timer under the shared scheduler's lock;
+     * a cancellation that fires the waiter meanwhile must still end the wait. Found by
+     * PropagationTest timing out once in a full build; this loop lost it 6 times in 20,000 before the
+     * fix (Context.parkUntil does not park after a listen that may have parked), 0 in 80,000 after.
+     */
+    @Test
+    void aCancellationRacingTheWaitersFirstListenEndsTheWait() throws Exception {
+        java.util.concurrent.ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            for (int round = 0; round < 10_000; round++) {
+                CancelHandle h = Context.background().withTimeout(java.time.Duration.ofSeconds(30));
+                java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+                java.util.concurrent.Future<WaitResult> result = worker.submit(() -> {
+                    started.countDown();
+                    return h.context().waitUntil(Ticker.system(), System.nanoTime() + 60_000_000_000L);
+                });
+                started.await();
+                h.cancel();
+                assertEquals(WaitResult.CANCELLED, result.get(10, java.util.concurrent.TimeUnit.SECONDS), "round " + round);
+            }
+        } finally {
+            worker.shutdownNow();
+        }
+    }
+
     @Test
     void callbacksRunExactlyOnceOrAreWithdrawnUnderRacingCancel() throws Exception {
         for (int round = 0; round < ROUNDS; round++) {

@@ -8,19 +8,17 @@ import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.ResilienceWritableEndpoint;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 
 /** The {@code resilience} Actuator endpoint and health indicator, when Actuator is present. */
 @AutoConfiguration(after = ResilienceAutoConfiguration.class)
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
-// The condition is the starter's own (package-private), named only here: not API.
-@SuppressWarnings("exports")
-@Conditional(OnRegistryBean.class)
+@ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceActuatorAutoConfiguration {
 
     /** Created by Spring Boot. */

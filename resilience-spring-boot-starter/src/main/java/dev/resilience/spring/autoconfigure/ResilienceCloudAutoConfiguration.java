@@ -5,6 +5,7 @@ import dev.resilience.spring.cloud.ReactiveResilienceCircuitBreakerFactory;
 import dev.resilience.spring.cloud.ResilienceCircuitBreakerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -12,7 +13,6 @@ import org.springframework.cloud.client.circuitbreaker.CircuitBreakerFactory;
 import org.springframework.cloud.client.circuitbreaker.Customizer;
 import org.springframework.cloud.client.circuitbreaker.ReactiveCircuitBreakerFactory;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Lazy;
 import org.springframework.context.annotation.Configuration;
 
@@ -34,7 +34,7 @@ import org.springframework.context.annotation.Configuration;
 @ConditionalOnClass(name = "org.springframework.cloud.client.circuitbreaker.CircuitBreakerFactory")
 @ConditionalOnBooleanProperty(name = "resilience.spring.cloud.enabled", matchIfMissing = true)
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
-@Conditional(OnRegistryBean.class)
+@ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceCloudAutoConfiguration {
 
     /** Created by Spring Boot. */

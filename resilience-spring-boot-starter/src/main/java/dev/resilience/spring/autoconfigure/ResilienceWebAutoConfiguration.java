@@ -10,6 +10,7 @@ import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.internal.EnvironmentConfiguration;
 import jakarta.servlet.Filter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -18,7 +19,6 @@ import org.springframework.boot.restclient.RestClientCustomizer;
 import org.springframework.boot.restclient.RestTemplateCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Lazy;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
@@ -31,9 +31,7 @@ import org.springframework.http.client.ClientHttpRequestInterceptor;
  */
 @AutoConfiguration(after = ResilienceAutoConfiguration.class)
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
-// The condition is the starter's own (package-private), named only here: not API.
-@SuppressWarnings("exports")
-@Conditional(OnRegistryBean.class)
+@ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceWebAutoConfiguration {
 
     /** Created by Spring Boot. */

@@ -7,13 +7,13 @@ import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.ResilienceWebClient;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.webclient.WebClientCustomizer;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Lazy;
 import org.springframework.context.annotation.Configuration;
 
@@ -26,9 +26,7 @@ import org.springframework.context.annotation.Configuration;
  */
 @AutoConfiguration(after = {ResilienceAutoConfiguration.class, ResilienceWebAutoConfiguration.class})
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
-// The condition is the starter's own (package-private), named only here: not API.
-@SuppressWarnings("exports")
-@Conditional(OnRegistryBean.class)
+@ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceWebFluxAutoConfiguration {
 
     /** Created by Spring Boot. */

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -369,6 +370,22 @@ public final class ResilienceRegistry {
         TreeSet<String> names = new TreeSet<>(config.names(kindOf(type)));
         names.remove(RegistryConfig.DEFAULT);
         return Collections.unmodifiableSortedSet(names);
+    }
+
+    /**
+     * What this registry reads: each kind's key segment ({@code ratelimiter}, {@code circuitbreaker},
+     * ...) with the names of its properties, as in {@code resilience.<kind>.<name>.<property>}; in the
+     * order the registry documents them. For a framework's binder that maps its own spellings of keys
+     * (relaxed names, environment variables) onto the registry's.
+     *
+     * @return an unmodifiable map
+     */
+    public static Map<String, List<String>> configurationKeys() {
+        Map<String, List<String>> keys = new LinkedHashMap<>();
+        for (Map.Entry<Kind, Map<String, RegistryConfig.Prop>> e : RegistryConfig.PROPS.entrySet()) {
+            keys.put(e.getKey().key, List.copyOf(e.getValue().keySet()));
+        }
+        return Collections.unmodifiableMap(keys);
     }
 
     private static Kind kindOf(Class<?> type) {

@@ -25,6 +25,20 @@ import org.junit.jupiter.api.Test;
 /** Building named instances from keys: validation, defaults, behaviour, caching, pipelines. */
 class ResilienceRegistryTest {
 
+    @Test
+    void configurationKeysAreTheKindsAndPropertiesItReads() {
+        Map<String, List<String>> keys = ResilienceRegistry.configurationKeys();
+        assertEquals(List.of("ratelimiter", "circuitbreaker", "throttle", "bulkhead", "adaptivelimiter", "retry", "timeout",
+                "pipeline"), List.copyOf(keys.keySet()));
+        for (Map.Entry<String, List<String>> kind : keys.entrySet()) {
+            // An unknown property's problem lists the kind's properties: the same list.
+            ConfigurationException e = assertThrows(ConfigurationException.class,
+                    () -> ResilienceRegistry.of(Map.of("resilience." + kind.getKey() + ".x.zzzzzzzzzzzz", "1")));
+            assertTrue(e.getMessage().contains("properties: " + String.join(", ", kind.getValue())), e.getMessage());
+        }
+        assertThrows(UnsupportedOperationException.class, () -> keys.put("x", List.of()));
+    }
+
     private static final long MS = 1_000_000L;
 
     private final ManualTicker ticker = new ManualTicker();

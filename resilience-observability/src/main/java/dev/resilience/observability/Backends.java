@@ -234,13 +234,22 @@ final class Backends {
             }
         }
 
-        /** Registers once, under the set's lock: two first records do not register twice. */
+        /**
+         * Registers once, under the set's lock: two first records do not register twice. If a
+         * backend refuses (a meter filter that throws), the series records nowhere from then on and
+         * the failure is thrown once, to the listener's guard that logs it: not again on every call.
+         */
         private Meters registered() {
             set.lock.lock();
             try {
                 Meters m = meters;
                 if (m == null) {
-                    m = set.register(this);
+                    try {
+                        m = set.register(this);
+                    } catch (RuntimeException | Error e) {
+                        meters = Meters.NONE;
+                        throw e;
+                    }
                     meters = m;
                 }
                 return m;
@@ -251,6 +260,8 @@ final class Backends {
 
         /** The registered meters; attributes prebuilt, so recording allocates nothing. */
         record Meters(Timer[] timers, DoubleHistogram otel, Attributes attributes) {
+            /** Nowhere: a closed binding's, or one whose registration failed. */
+            static final Meters NONE = new Meters(new Timer[0], null, null);
         }
     }
 }

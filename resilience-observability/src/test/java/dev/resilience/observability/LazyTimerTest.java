@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.resilience.core.Pipeline;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -12,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.ArrayList;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +64,31 @@ class LazyTimerTest {
             assertEquals(1, registry.find("resilience.test.wait").timers().size(), "one timer, round " + round);
             assertEquals(threads, registry.get("resilience.test.wait").timer().count(), "every record counted, round " + round);
         }
+    }
+
+    @Test
+    void aBackendThatRefusesTheTimerChangesNoOutcomeAndIsAskedOnce() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        AtomicInteger asked = new AtomicInteger();
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                if (id.getName().equals("resilience.pipeline.duration")) {
+                    asked.incrementAndGet();
+                    throw new IllegalStateException("hostile filter");
+                }
+                return id;
+            }
+        });
+        Pipeline<String> pipeline = Pipeline.<String>builder("checkout").build();
+        ResilienceTelemetry.builder().meterRegistry(registry).build().bind(pipeline);
+        for (int i = 0; i < 3; i++) {
+            assertEquals("ok", pipeline.call(() -> "ok"), "a failing registration is the listener's, not the call's");
+        }
+        assertEquals(1, asked.get(), "the refused timer is not asked for again on every call");
+        assertNull(registry.find("resilience.pipeline.duration").timer());
+        assertEquals(3.0, registry.get("resilience.pipeline.calls").tags("outcome", "success").counter().count(),
+                "the series registered at bind time still count");
     }
 
     @Test

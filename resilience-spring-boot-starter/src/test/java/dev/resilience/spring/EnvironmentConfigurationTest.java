@@ -52,18 +52,20 @@ class EnvironmentConfigurationTest {
     }
 
     @Test
-    void theStartersTableOfKeysIsTheIdesMetadata() {
-        Map<String, List<String>> declared = new LinkedHashMap<>();
+    void theRegistrysKeysAreTheIdesMetadata() {
+        Map<String, java.util.Set<String>> declared = new LinkedHashMap<>();
         for (java.lang.reflect.RecordComponent kind : ResilienceInstanceProperties.class.getRecordComponents()) {
             Class<?> settings = (Class<?>) ((java.lang.reflect.ParameterizedType) kind.getGenericType()).getActualTypeArguments()[1];
-            List<String> properties = new java.util.ArrayList<>();
+            java.util.Set<String> properties = new java.util.TreeSet<>();
             for (java.lang.reflect.RecordComponent p : settings.getRecordComponents()) {
                 properties.add(p.getName().replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT));
             }
             declared.put(kind.getName(), properties);
         }
-        assertEquals(declared, EnvironmentConfiguration.keys(),
-                "EnvironmentConfiguration's table (read at startup without reflection) must list what ResilienceInstanceProperties declares");
+        Map<String, java.util.Set<String>> registry = new LinkedHashMap<>();
+        dev.resilience.core.ResilienceRegistry.configurationKeys().forEach((k, v) -> registry.put(k, new java.util.TreeSet<>(v)));
+        assertEquals(declared, registry,
+                "EnvironmentConfiguration maps relaxed names onto the registry's keys; the IDE metadata must list the same");
     }
 
     @Test

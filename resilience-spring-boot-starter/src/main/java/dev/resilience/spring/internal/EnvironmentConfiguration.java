@@ -1,5 +1,6 @@
 package dev.resilience.spring.internal;
 
+import dev.resilience.core.ResilienceRegistry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -38,51 +39,21 @@ public final class EnvironmentConfiguration {
     private EnvironmentConfiguration() {
     }
 
-    /**
-     * Each kind's key, then its properties, as {@link dev.resilience.spring.ResilienceInstanceProperties}
-     * declares them (a test holds the two equal). A table rather than that record's components: reading
-     * them would load its nine classes and parse their generic signatures at every startup.
-     */
-    private static final String[][] KEYS = {
-        {"ratelimiter", "rate", "burst", "max-wait", "warmup", "cold-factor"},
-        {"circuitbreaker", "consecutive-failures", "failure-rate-threshold", "slow-call-rate-threshold",
-            "slow-call-duration", "minimum-calls", "count-window", "time-window", "time-window-bucket", "open-duration",
-            "open-backoff-multiplier", "open-backoff-max", "max-requests", "half-open-timeout", "interval",
-            "interval-bucket", "ignore-exceptions", "record-exceptions"},
-        {"throttle", "k", "min-k", "protection", "window", "window-buckets", "forced-pass-interval", "recovery-scaling",
-            "count-dropped-calls", "ignore-exceptions", "record-exceptions", "recovery-time"},
-        {"bulkhead", "max-concurrent", "max-wait"},
-        {"adaptivelimiter", "algorithm", "initial-limit", "min-limit", "max-limit", "backoff-ratio", "timeout",
-            "smoothing", "rtt-tolerance", "long-window", "queue-size"},
-        {"retry", "max-attempts", "backoff", "backoff-delay", "backoff-initial", "backoff-multiplier", "backoff-max",
-            "backoff-jitter", "max-delay", "budget-ratio", "budget-min-per-second", "budget-max-balance",
-            "retry-exceptions", "ignore-exceptions"},
-        {"timeout", "timeout", "interrupt-on-timeout"},
-        {"pipeline", "policies"},
-    };
-
     /** Kind (by its uniform form) to its key, and each kind's properties (by uniform form) to their keys. */
     private static final Map<String, String> KINDS = new HashMap<>();
     private static final Map<String, Map<String, String>> PROPERTIES = new HashMap<>();
 
     static {
-        for (String[] kind : KEYS) {
-            KINDS.put(uniform(kind[0]), kind[0]);
+        // The registry's own table of keys (no reflection over the metadata record: that would load its
+        // nine classes and parse their generic signatures at every startup).
+        for (Map.Entry<String, List<String>> kind : ResilienceRegistry.configurationKeys().entrySet()) {
+            KINDS.put(uniform(kind.getKey()), kind.getKey());
             Map<String, String> props = new HashMap<>();
-            for (int i = 1; i < kind.length; i++) {
-                props.put(uniform(kind[i]), kind[i]);
+            for (String p : kind.getValue()) {
+                props.put(uniform(p), p);
             }
-            PROPERTIES.put(kind[0], props);
+            PROPERTIES.put(kind.getKey(), props);
         }
-    }
-
-    /** The table of kinds and properties above, in its order: kind to its properties. */
-    public static Map<String, List<String>> keys() {
-        Map<String, List<String>> keys = new LinkedHashMap<>();
-        for (String[] kind : KEYS) {
-            keys.put(kind[0], List.of(kind).subList(1, kind.length));
-        }
-        return keys;
     }
 
     /** Letters and digits only, lower case: how Spring's binder compares names. */

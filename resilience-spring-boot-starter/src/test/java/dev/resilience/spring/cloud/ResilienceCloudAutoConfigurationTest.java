@@ -115,7 +115,7 @@ class ResilienceCloudAutoConfigurationTest {
             assertTrue(context.getBeansOfType(CircuitBreakerFactory.class).isEmpty(),
                     "the core auto-configuration excluded and no registry of the application's: nothing");
         });
-        alone.withBean(OnRegistryBeanName.NAME, String.class, () -> "not a registry").run(context -> {
+        alone.withBean("resilienceRegistry", String.class, () -> "not a registry").run(context -> {
             assertNull(context.getStartupFailure(), "a bean of another type under the registry's name is no registry");
             assertTrue(context.getBeansOfType(CircuitBreakerFactory.class).isEmpty());
         });
@@ -131,11 +131,6 @@ class ResilienceCloudAutoConfigurationTest {
             assertEquals(1, context.getBean("ownRegistry", ResilienceRegistry.class).circuitBreaker("payments").counts()
                     .totalSuccesses());
         });
-    }
-
-    /** The name the core auto-configuration gives its registry bean (its factory method's). */
-    static final class OnRegistryBeanName {
-        static final String NAME = "resilienceRegistry";
     }
 
     @Configuration(proxyBeanMethods = false)

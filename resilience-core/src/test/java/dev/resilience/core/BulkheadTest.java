@@ -232,6 +232,56 @@ class BulkheadTest {
         assertEquals(0, b.inUse());
     }
 
+    /**
+     * A release that wakes a waiter while the waiter's first wait on its context arms the context's
+     * deadline timer (under the shared scheduler's lock, whose park can use up the unpark) must not
+     * be lost: the waiter gets the slot at once, not when its 60 s wait ends. The cancellation side
+     * of the same race is in the context module's ContextStressTest.
+     */
+    @Test
+    void aReleaseRacingTheWaitersFirstListenHandsOverTheSlot() throws Exception {
+        Bulkhead b = Bulkhead.builder("race").maxConcurrent(1).maxWait(Duration.ofSeconds(60)).build();
+        ExecutorService worker = Executors.newSingleThreadExecutor();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread churn = new Thread(() -> { // other requests arming and dropping timers: the lock is contended
+            while (!stop.get()) {
+                CancelHandle other = Context.background().withTimeout(Duration.ofSeconds(30));
+                other.context().onDone(() -> { }, Runnable::run);
+                other.cancel();
+            }
+        });
+        churn.start();
+        try {
+            for (int round = 0; round < 10_000; round++) {
+                Permit held = b.tryAcquire();
+                assertTrue(held.isPermitted());
+                CancelHandle h = Context.background().withTimeout(Duration.ofSeconds(30)); // not yet listened to
+                CountDownLatch started = new CountDownLatch(1);
+                java.util.concurrent.Future<Permit> got = worker.submit(() -> {
+                    try (Scope s = h.context().attach()) {
+                        started.countDown();
+                        return b.acquire();
+                    }
+                });
+                started.await();
+                for (int spin = round % 64; spin > 0; spin--) {
+                    Thread.onSpinWait(); // spreads the release over the waiter's path into its wait
+                }
+                held.release();
+                Permit p = got.get(10, TimeUnit.SECONDS);
+                assertTrue(p.isPermitted(), "round " + round);
+                p.release();
+                h.cancel();
+            }
+            assertEquals(0, b.inUse());
+            assertEquals(0, b.waiting());
+        } finally {
+            stop.set(true);
+            churn.join();
+            worker.shutdownNow();
+        }
+    }
+
     @Test
     void concurrentCallsNeverExceedTheLimitAndCountersAddUp() throws Exception {
         Bulkhead b = Bulkhead.builder("stress").maxConcurrent(3).maxWait(Duration.ofSeconds(30)).build();

@@ -138,6 +138,55 @@ class ObjectPoolTest {
         return result;
     }
 
+    /**
+     * A return that wakes a borrower while the borrower's first wait on its context arms the
+     * context's deadline timer (under the shared scheduler's lock, whose park can use up the unpark)
+     * must not be lost: the borrower gets the object at once, not when its 60 s wait ends. Fails
+     * within seconds with the fix in Context.parkUntil taken out.
+     */
+    @Test
+    void aReturnRacingTheBorrowersFirstListenHandsOverTheObject() throws Exception {
+        ObjectPool<Conn> pool = pool(ObjectPool.builder(allocator).maxSize(1)); // the system clock
+        ExecutorService worker = Executors.newSingleThreadExecutor();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread churn = new Thread(() -> { // other requests arming and dropping timers: the lock is contended
+            while (!stop.get()) {
+                CancelHandle other = Context.background().withTimeout(Duration.ofSeconds(30));
+                other.context().onDone(() -> { }, Runnable::run);
+                other.cancel();
+            }
+        });
+        churn.start();
+        try {
+            for (int round = 0; round < 5_000; round++) {
+                Lease<Conn> held = pool.borrow();
+                CancelHandle h = Context.background().withTimeout(Duration.ofSeconds(30)); // not yet listened to
+                CountDownLatch started = new CountDownLatch(1);
+                java.util.concurrent.Future<Lease<Conn>> got = worker.submit(() -> {
+                    try (Scope s = h.context().attach()) {
+                        started.countDown();
+                        return pool.borrow(Duration.ofSeconds(60));
+                    }
+                });
+                started.await();
+                for (int spin = round % 64; spin > 0; spin--) {
+                    Thread.onSpinWait(); // spreads the return over the borrower's path into its wait
+                }
+                held.close();
+                Lease<Conn> lease = got.get(10, TimeUnit.SECONDS);
+                assertNotNull(lease.get(), "round " + round);
+                lease.close();
+                h.cancel();
+            }
+            assertEquals(1, pool.idle());
+            assertEquals(0, pool.pendingBorrowers());
+        } finally {
+            stop.set(true);
+            churn.join();
+            worker.shutdownNow();
+        }
+    }
+
     @Test
     void borrowWaitsForTheBackgroundAllocationAndTheSameThreadGetsItsObjectBack() throws Exception {
         ObjectPool<Conn> pool = pool(builder().maxSize(2));

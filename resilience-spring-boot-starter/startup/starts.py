@@ -4,7 +4,8 @@ The application: STARTUP_APP=test (the default) is StartupCostTest's (no web ser
 module's test class path, Spring Cloud and WebFlux included); STARTUP_APP=checkout is
 examples/spring-boot-checkout's CheckoutApplication as it runs (Tomcat on a free port, Actuator,
 Prometheus), started by its test class CheckoutStartup: its class path is the example's runtime class
-path plus its target/classes and target/test-classes."""
+path plus its target/classes and target/test-classes (as jars when a CDS archive or an AOT cache is used:
+the JVM archives classes from jars only). STARTUP_JAVA names the java to run (default: java on PATH)."""
 import os, random, re, statistics, subprocess, sys
 
 APPS = {
@@ -20,13 +21,16 @@ EX = "--spring.autoconfigure.exclude=" + ",".join("dev.resilience.spring.autocon
       ["ResilienceAutoConfiguration", "ResilienceWebAutoConfiguration", "ResilienceActuatorAutoConfiguration",
        "ResilienceWebFluxAutoConfiguration", "ResilienceCloudAutoConfiguration"])
 
+JAVA = os.environ.get("STARTUP_JAVA", "java")  # another JDK's java, e.g. /usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+
 def command(cp, jvm_flags, with_starter):
     """The java command line of one start."""
-    return ["java"] + jvm_flags + ["-cp", cp, MAIN] + ARGS + ([] if with_starter else [EX])
+    return [JAVA] + jvm_flags + ["-cp", cp, MAIN] + ARGS + ([] if with_starter else [EX])
 
 def start(cp, jvm_flags, with_starter, label):
     """One start in a fresh JVM: (wall ms, starting thread's CPU ms); exits the script if it failed."""
-    p = subprocess.run(command(cp, ["-Xshare:auto"] + jvm_flags, with_starter), capture_output=True, text=True)
+    share = [] if any(f.startswith("-XX:AOTCache=") for f in jvm_flags) else ["-Xshare:auto"]  # JDK 25 refuses both
+    p = subprocess.run(command(cp, share + jvm_flags, with_starter), capture_output=True, text=True)
     m = re.search(r"startup-ms=(\d+) cpu-ms=(\d+) answer=(\w+)", p.stdout)
     if p.returncode != 0 or m is None:
         sys.exit(f"a start of {label} failed (exit {p.returncode}):\n{p.stdout}\n{p.stderr}")

@@ -121,7 +121,14 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy, L
         if (UPDATING.compareAndSet(this, 0, 1)) {
             try {
                 int old = limit;
-                int next = algorithm.update(old, rttNanos, inFlight, dropped);
+                int next;
+                try {
+                    next = algorithm.update(old, rttNanos, inFlight, dropped);
+                } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                    // the user's algorithm: the call's outcome stands, the limit stays, the failure is logged
+                    GuardedListeners.failed(algorithm, "update", e);
+                    next = old;
+                }
                 if (next != old) {
                     limit = Math.max(1, next);
                     listeners.current().onLimitChanged(this, old, limit);
@@ -175,14 +182,7 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy, L
         } catch (RequestNotPermittedException e) {
             return CompletableFuture.failedFuture(e);
         }
-        CompletionStage<T> stage = Stages.start(task);
-        return stage.whenComplete((v, e) -> {
-            if (e == null) {
-                onSuccess(start);
-            } else {
-                end(start, Stages.unwrap(e));
-            }
-        });
+        return Stages.underPermit(new Started(start), task); // a cancelled returned stage gives the permit back
     }
 
     private long acquireOrThrow() {

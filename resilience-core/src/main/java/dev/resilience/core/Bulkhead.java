@@ -37,9 +37,9 @@ import java.util.function.Supplier;
  *
  * <p>Slots always come back: {@link #call} releases on success, exception and interruption;
  * {@link #callAsync} releases when the returned stage completes or is cancelled, whichever comes
- * first. A waiter that gives up (deadline, cancellation, interrupt) takes no slot and passes its
- * wake-up on, so no slot is stranded while others wait. Waiting is not FIFO: a caller arriving when
- * a slot is free takes it even if others are queued.
+ * first; cancelling it cancels the task's stage too. A waiter that gives up (deadline, cancellation,
+ * interrupt) takes no slot and passes its wake-up on, so no slot is stranded while others wait.
+ * Waiting is not FIFO: a caller arriving when a slot is free takes it even if others are queued.
  */
 public final class Bulkhead extends InFlightPadRight implements Policy, Listenable<BulkheadListener> {
 
@@ -230,7 +230,9 @@ public final class Bulkhead extends InFlightPadRight implements Policy, Listenab
         CompletableFuture<T> result = new CompletableFuture<>();
         result.whenComplete((v, e) -> releaseOnce.run());
         try {
-            Stages.start(task).whenComplete((v, e) -> {
+            CompletionStage<T> stage = Stages.start(task);
+            result.whenComplete((v, e) -> Stages.cancel(stage)); // the caller's cancel (or a timeout outside) reaches the work
+            stage.whenComplete((v, e) -> {
                 releaseOnce.run();
                 if (e != null) {
                     result.completeExceptionally(e);

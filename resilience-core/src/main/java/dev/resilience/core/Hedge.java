@@ -163,6 +163,8 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
         final Context parent;
         final CompletableFuture<T> result = new CompletableFuture<>();
         final List<CancelHandle> attempts = new CopyOnWriteArrayList<>();
+        /** The attempts' stages: cancelled with their contexts, so policies inside give permits back. */
+        final List<CompletionStage<T>> stages = new CopyOnWriteArrayList<>();
         final AtomicInteger started = new AtomicInteger();
         final AtomicInteger failed = new AtomicInteger();
         final long delay = delayNanos();
@@ -183,6 +185,9 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
                 }
                 for (CancelHandle h : attempts) {
                     h.cancel();
+                }
+                for (CompletionStage<T> stage : stages) {
+                    Stages.cancel(stage); // the winner's is done: nothing happens to it
                 }
             });
             launch();
@@ -212,6 +217,10 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
             CompletionStage<T> stage;
             try (Scope s = h.attach()) {
                 stage = Stages.start(attempt);
+            }
+            stages.add(stage);
+            if (result.isDone()) {
+                Stages.cancel(stage); // the call ended while this attempt started
             }
             stage.whenComplete((v, e) -> {
                 if (e == null) {

@@ -417,9 +417,13 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
         return at;
     }
 
-    /** How long a wait may last: the context's remaining time, capped by {@code maxWait}. */
+    /**
+     * The bound a wait must stay under: the context's remaining time (a wait that ends at the
+     * deadline is refused), or {@code maxWait} plus 1 ns (a wait of exactly {@code maxWait} is fine,
+     * as in {@link #reserve(int, Duration)} and Resilience4j), whichever is smaller.
+     */
     private long waitBudget(Context ctx) {
-        return Math.min(ctx.remainingNanos(), maxWaitNanos);
+        return Math.min(ctx.remainingNanos(), maxWaitNanos < HORIZON ? maxWaitNanos + 1 : maxWaitNanos);
     }
 
     /**
@@ -511,20 +515,32 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
         long reservedAt = at;
         long waitNanos = actAt - now;
         // the wait, unless the context ends first (then the reservation is given back)
-        Delays.scheduleUnlessDone(ticker, actAt, ctx, () -> {
-            listeners.current().onPermitted(this, 1, waitNanos);
-            try (Scope scope = ctx.attach()) {
-                Stages.start(task).whenComplete((v, e) -> {
-                    if (e != null) {
-                        result.completeExceptionally(e);
-                    } else {
-                        result.complete(v);
-                    }
-                });
+        Registration wait = Delays.scheduleUnlessDone(ticker, actAt, ctx, () -> {
+            if (result.isDone()) {
+                return; // cancelled by the caller while its withdrawal of the wait raced this start
             }
+            listeners.current().onPermitted(this, 1, waitNanos);
+            CompletionStage<T> stage;
+            try (Scope scope = ctx.attach()) {
+                stage = Stages.start(task);
+            }
+            result.whenComplete((v, e) -> Stages.cancel(stage)); // the caller's cancel reaches the task
+            stage.whenComplete((v, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(e);
+                } else {
+                    result.complete(v);
+                }
+            });
         }, () -> {
             giveBack(reserved, 1, reservedAt, ticker.read());
             result.completeExceptionally(ctx.err());
+        });
+        // The caller cancelling during the wait: the task never starts and the reservation is given back.
+        result.whenComplete((v, e) -> {
+            if (result.isCancelled() && wait.remove()) {
+                giveBack(reserved, 1, reservedAt, ticker.read());
+            }
         });
         return result;
     }

@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import java.util.function.DoubleSupplier;
 import java.util.function.Predicate;
@@ -99,10 +100,14 @@ public final class Retry implements Policy, Listenable<RetryListener> {
     private record Rule(Class<? extends Throwable> type, int maxAttempts, Backoff backoff) {
     }
 
-    /** The rule for an outcome, or null if it must not be retried. */
+    /**
+     * The rule for an outcome that {@link #isSuccess} refused, or null if it must not be retried. A
+     * result got here because {@code retryOnResult} accepted it: the predicate is not asked twice (a
+     * stateful one, reading a response's body say, could answer differently).
+     */
     private Rule ruleFor(Object result, Throwable failure) {
         if (failure == null) {
-            return retryOnResult != null && retryOnResult.test(result) ? defaultRule : null;
+            return defaultRule;
         }
         for (Rule r : rules) {
             if (r.type.isInstance(failure)) {
@@ -257,17 +262,34 @@ public final class Retry implements Policy, Listenable<RetryListener> {
             budget.deposit();
         }
         CompletableFuture<T> result = new CompletableFuture<>();
-        attempt(task, Context.current(), result, 1, 0L);
+        AtomicReference<CompletionStage<T>> current = new AtomicReference<>();
+        result.whenComplete((v, e) -> { // the caller cancelling: the attempt running is cancelled, no new one starts
+            CompletionStage<T> running = current.get();
+            if (result.isCancelled() && running != null) {
+                Stages.cancel(running);
+            }
+        });
+        attempt(task, Context.current(), result, current, 1, 0L);
         return result;
     }
 
     private <T> void attempt(Supplier<? extends CompletionStage<T>> task, Context ctx, CompletableFuture<T> result,
-            int attempt, long previous) {
+            AtomicReference<CompletionStage<T>> current, int attempt, long previous) {
+        if (result.isDone()) {
+            return; // cancelled by the caller during the backoff
+        }
         CompletionStage<T> stage;
         try (Scope s = ctx.attach()) {
             stage = Stages.start(task);
         }
+        current.set(stage);
+        if (result.isCancelled()) {
+            Stages.cancel(stage); // cancelled while this attempt started
+        }
         stage.whenComplete((value, error) -> {
+            if (result.isDone()) {
+                return; // the caller cancelled: no retry, nothing to decide
+            }
             Throwable failure = Stages.unwrap(error);
             try {
                 if (isSuccess(value, failure)) {
@@ -279,7 +301,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                 if (delay >= 0) {
                     // the backoff, unless the context ends first; nothing stays registered either way
             Delays.scheduleUnlessDone(ticker, ticker.read() + delay, ctx,
-                    () -> attempt(task, ctx, result, attempt + 1, delay), () -> result.completeExceptionally(ctx.err()));
+                    () -> attempt(task, ctx, result, current, attempt + 1, delay), () -> result.completeExceptionally(ctx.err()));
                     return;
                 }
             } catch (Throwable unexpected) {

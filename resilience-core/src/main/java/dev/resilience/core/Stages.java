@@ -4,6 +4,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /** Starting a user's asynchronous task so that the policies always get a stage to complete. */
@@ -43,11 +44,26 @@ final class Stages {
     }
 
     /**
-     * Starts {@code task} under the granted permit {@code p} and ends the permit when the stage
-     * completes: {@code onSuccess}, {@code release} for a cancelled stage (nothing to count),
-     * {@code onFailure} otherwise. A supplier that throws is a failure; one that returns null
-     * releases the permit (nothing was called: a programming error, not the dependency's) and fails
-     * the stage with a {@link NullPointerException}.
+     * Cancels {@code stage} if it can be: the work inside is no longer wanted (its caller cancelled,
+     * or time is up). A stage that is done, or that cannot be turned into a {@link CompletableFuture},
+     * is left as it is; a cancelled stage is how a policy inside (a bulkhead, a limiter) learns to give
+     * its permit back when the work does not end by itself.
+     */
+    static void cancel(CompletionStage<?> stage) {
+        try {
+            stage.toCompletableFuture().cancel(false);
+        } catch (RuntimeException notCancellable) { // UnsupportedOperationException from a stage that is no future
+            // nothing to cancel: the stage ends when its work does
+        }
+    }
+
+    /**
+     * Starts {@code task} under the granted permit {@code p} and ends the permit exactly once: when
+     * the task's stage completes, {@code onSuccess}, {@code release} for a cancelled stage (nothing to
+     * count), {@code onFailure} otherwise; when the caller cancels the returned stage first,
+     * {@code release}, and the task's stage is cancelled too. A supplier that throws is a failure; one
+     * that returns null releases the permit (nothing was called: a programming error, not the
+     * dependency's) and fails the stage with a {@link NullPointerException}.
      */
     static <T> CompletionStage<T> underPermit(Permit p, Supplier<? extends CompletionStage<T>> task) {
         CompletionStage<T> stage;
@@ -61,17 +77,35 @@ final class Stages {
             p.release();
             return CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
         }
-        return stage.whenComplete((v, e) -> {
-            if (e == null) {
-                p.onSuccess();
-            } else {
-                Throwable cause = unwrap(e);
-                if (cause instanceof CancellationException) {
+        AtomicBoolean ended = new AtomicBoolean();
+        CompletableFuture<T> result = new CompletableFuture<>();
+        result.whenComplete((v, e) -> {
+            if (result.isCancelled()) { // the caller gave up: nothing to count, the work is not wanted
+                if (ended.compareAndSet(false, true)) {
                     p.release();
-                } else {
-                    p.onFailure(cause);
                 }
+                cancel(stage);
             }
         });
+        stage.whenComplete((v, e) -> {
+            if (ended.compareAndSet(false, true)) {
+                if (e == null) {
+                    p.onSuccess();
+                } else {
+                    Throwable cause = unwrap(e);
+                    if (cause instanceof CancellationException) {
+                        p.release();
+                    } else {
+                        p.onFailure(cause);
+                    }
+                }
+            }
+            if (e == null) {
+                result.complete(v);
+            } else {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
     }
 }

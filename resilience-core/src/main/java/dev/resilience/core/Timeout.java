@@ -102,7 +102,12 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
     /**
      * Starts {@code task} under the bounded child context; the returned stage completes with the
      * task's outcome, or with {@link TimeoutExceededException} (or the caller's context exception)
-     * as soon as time is up, whichever comes first.
+     * as soon as time is up, whichever comes first. When time is up first, or the caller cancels the
+     * returned stage, the task's context is cancelled and its stage too (if it is a
+     * {@code CompletableFuture} or can be turned into one), so that policies inside give their permits
+     * back even if the work ignores its context, as Resilience4j's {@code TimeLimiter} cancels the
+     * running future by default. A future shared with other callers (a cached or coalesced request)
+     * should be handed out as {@code shared.copy()}, so that one caller's timeout cancels its copy only.
      */
     @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
@@ -122,6 +127,13 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
         try (Scope scope = call.attach()) {
             stage = Stages.start(task);
         }
+        // Time up, the caller's context done, or the caller cancelling: the work is not wanted, and a
+        // policy inside (a bulkhead, a limiter) gives its permit back when its stage is cancelled.
+        // Cancelling a stage that is done does nothing.
+        result.whenComplete((value, error) -> {
+            call.cancel();
+            Stages.cancel(stage);
+        });
         stage.whenComplete((value, error) -> {
             onTimeUp.remove();
             // Decided as execute() decides: an outcome that arrives once time is up is late. This also

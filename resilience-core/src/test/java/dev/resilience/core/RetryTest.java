@@ -46,6 +46,22 @@ class RetryTest {
     }
 
     @Test
+    void retryOnResultIsAskedOncePerResult() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO))
+                .retryOnResult(String.class, r -> {
+                    asked.incrementAndGet(); // a stateful predicate (reading a body, say) must not be asked twice
+                    return r.equals("busy");
+                }).build();
+        java.util.Iterator<String> answers = List.of("busy", "busy", "ok").iterator();
+        assertEquals("ok", retry.call(answers::next));
+        assertEquals(3, asked.get(), "once per result; it was asked again for each retried one");
+        java.util.Iterator<String> async = List.of("busy", "ok").iterator();
+        assertEquals("ok", retry.callAsync(() -> CompletableFuture.completedFuture(async.next())).toCompletableFuture().join());
+        assertEquals(5, asked.get());
+    }
+
+    @Test
     void fixedAndExponentialBackoffWithCap() {
         Backoff fixed = Backoff.fixed(Duration.ofMillis(200));
         assertEquals(200 * MS, fixed.delayNanos(1, 0, () -> 0.5));

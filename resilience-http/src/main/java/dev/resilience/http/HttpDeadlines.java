@@ -51,13 +51,22 @@ public final class HttpDeadlines {
         return builder.setHeader(DeadlineHeaders.GRPC_TIMEOUT, DeadlineHeaders.encodeGrpcTimeout(timeout)).timeout(Duration.ofNanos(timeout));
     }
 
-    /** The timeout already set on {@code builder}, or null (none, or no URI yet to build a copy with). */
+    /**
+     * The timeout already set on {@code builder}, or null. A builder without a URI yet is read through
+     * a copy given a placeholder URI (the copy is thrown away), so its own shorter timeout still wins.
+     */
     private static Duration timeoutOf(HttpRequest.Builder builder) {
         try {
             return builder.copy().build().timeout().orElse(null);
         } catch (IllegalStateException noUriYet) {
-            return null;
+            try {
+                return builder.copy().uri(PLACEHOLDER).build().timeout().orElse(null);
+            } catch (IllegalStateException | IllegalArgumentException stillNot) {
+                return null;
+            }
         }
     }
+
+    private static final java.net.URI PLACEHOLDER = java.net.URI.create("http://placeholder.invalid/");
 
 }

@@ -83,9 +83,11 @@ public final class HttpPolicy {
     private final Pipeline<Object> once;
     private final Retry retry;
     private final Timeout timeout;
+    private final boolean hedges;
 
     private HttpPolicy(Builder b) {
         this.name = b.name;
+        this.hedges = b.outer.stream().anyMatch(p -> p.kind() == Policy.Kind.HEDGE);
         Pipeline.Builder<Object> withRetry = Pipeline.builder(b.name);
         Pipeline.Builder<Object> withoutRetry = Pipeline.builder(b.name);
         Pipeline.Builder<Object> single = Pipeline.builder(b.name);
@@ -308,19 +310,26 @@ public final class HttpPolicy {
             result = e.response();
             return (R) result;
         } finally {
-            R last = attempts.last;
-            if (last != null && last != result) {
-                responses.discard(last); // a response that reaches nobody: a timeout dropped it late
-            }
+            attempts.finish(result); // every other response reaches nobody: retried, a hedge's loser, dropped late
         }
     }
 
-    /** One request's attempts, run one after another; remembers the last response. */
+    /**
+     * One request's attempts and the responses they got. Attempts run one after another under a
+     * retry, or at once under a hedge (an added policy); every response but the one the caller gets
+     * is discarded exactly once: a failing one when a later attempt starts (its connection is free
+     * for that attempt), any other when the call ends, and one that arrives after that at once.
+     */
     private static final class Attempts<R> implements Callable<Object> {
         private final String method;
         private final Callable<R> attempt;
         private final Responses<R> responses;
-        R last;
+        /** Responses with a failing status: never the outcome once a later attempt starts. */
+        private final ConcurrentLinkedQueue<R> failing = new ConcurrentLinkedQueue<>();
+        /** Every other response: a hedge's attempts may succeed at once, and only one is the outcome. */
+        private final ConcurrentLinkedQueue<R> others = new ConcurrentLinkedQueue<>();
+        private volatile boolean finished;
+        private volatile Object outcome;
 
         Attempts(String method, Callable<R> attempt, Responses<R> responses) {
             this.method = method;
@@ -330,16 +339,47 @@ public final class HttpPolicy {
 
         @Override
         public Object call() throws Exception {
-            R previous = last;
-            if (previous != null) {
-                last = null;
-                // the last attempt's response reaches nobody: retried (by any retry, ours or one added),
-                // or dropped late by a timeout; freed before the next attempt needs a connection
-                responses.discard(previous);
+            beforeAttempt();
+            return checked(attempt.call());
+        }
+
+        /** A new attempt starts: failing responses of earlier ones are retried, so nobody gets them. */
+        void beforeAttempt() {
+            discardAll(failing, null); // freed before this attempt needs a connection
+        }
+
+        /** {@code response} arrived: checked (a failing status thrown), and kept until the call ends. */
+        Object checked(R response) {
+            boolean ok = false;
+            try {
+                Object checked = check(response, method, responses);
+                ok = true;
+                return checked;
+            } finally {
+                if (response != null) {
+                    (ok ? others : failing).add(response);
+                    if (finished) { // the call is over (a hedge's loser, a timeout's late answer): nobody gets it
+                        discardAll(failing, outcome);
+                        discardAll(others, outcome);
+                    }
+                }
             }
-            R response = attempt.call();
-            last = response;
-            return check(response, method, responses);
+        }
+
+        /** The call ended with {@code result}: every other response is discarded. */
+        void finish(Object result) {
+            outcome = result;
+            finished = true;
+            discardAll(failing, result);
+            discardAll(others, result);
+        }
+
+        private void discardAll(ConcurrentLinkedQueue<R> queue, Object keep) {
+            for (R r; (r = queue.poll()) != null; ) {
+                if (r != keep) {
+                    responses.discard(r);
+                }
+            }
         }
     }
 
@@ -366,23 +406,16 @@ public final class HttpPolicy {
         Objects.requireNonNull(attempt, "attempt");
         Objects.requireNonNull(responses, "responses");
         CompletableFuture<R> result = new CompletableFuture<>();
-        // every attempt's response: those that reach nobody (retried, or late after a timeout) are discarded
-        ConcurrentLinkedQueue<R> issued = new ConcurrentLinkedQueue<>();
+        // every attempt's response: those that reach nobody (retried, a hedge's loser, late after a
+        // timeout) are discarded, as in execute
+        Attempts<R> attempts = new Attempts<>(method, null, responses);
         Supplier<CompletionStage<Object>> checked = () -> {
-            for (R earlier; (earlier = issued.poll()) != null; ) {
-                responses.discard(earlier); // a new attempt: the earlier ones' responses reach nobody
-            }
+            attempts.beforeAttempt();
             CompletionStage<R> stage = attempt.get();
             if (stage == null) {
                 return CompletableFuture.failedFuture(new NullPointerException("attempt returned no stage"));
             }
-            return stage.thenApply(r -> {
-                issued.add(r);
-                if (result.isDone()) {
-                    responses.discard(r); // later than the outcome, so not it: nobody will read it
-                }
-                return check(r, method, responses);
-            });
+            return stage.thenApply(attempts::checked);
         };
         pipelineFor(method, repeatable).callAsync(checked).whenComplete((v, e) -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
@@ -396,11 +429,7 @@ public final class HttpPolicy {
             } else {
                 result.complete((R) v);
             }
-            for (R r; (r = issued.poll()) != null; ) {
-                if (r != outcome) {
-                    responses.discard(r);
-                }
-            }
+            attempts.finish(outcome);
         });
         return result;
     }
@@ -408,6 +437,16 @@ public final class HttpPolicy {
     /** The policy's name. */
     public String name() {
         return name;
+    }
+
+    /**
+     * Whether a policy added to this one runs a request's attempts side by side (a hedge); an
+     * adapter whose client cannot run one exchange's attempts at once refuses such a policy.
+     *
+     * @return true if an added policy is a hedge
+     */
+    public boolean hedges() {
+        return hedges;
     }
 
     /** The retry policy it built, if {@link Builder#retry} asked for more than one attempt. */

@@ -64,9 +64,16 @@ class HttpDeadlinesTest {
                     .build();
             assertEquals(Optional.of(Duration.ofMillis(250)), longer.timeout());
             assertEquals(Optional.of("250000u"), longer.headers().firstValue("grpc-timeout"));
-            // a builder without a URI yet cannot be read: the deadline applies, the later timeout() call decides
+            // a builder without a URI yet: the deadline applies, and its own shorter timeout still wins
             HttpRequest.Builder noUri = HttpDeadlines.propagate(HttpRequest.newBuilder());
             assertEquals(Optional.of(Duration.ofMillis(250)), noUri.uri(uri).build().timeout());
+            HttpRequest noUriShorter = HttpDeadlines.propagate(HttpRequest.newBuilder().timeout(Duration.ofSeconds(1)))
+                    .uri(uri).build();
+            assertEquals(Optional.of(Duration.ofMillis(250)), noUriShorter.timeout(), "the deadline is the shorter here");
+            HttpRequest noUriOwn = HttpDeadlines.propagate(HttpRequest.newBuilder().timeout(Duration.ofMillis(100)))
+                    .uri(uri).build();
+            assertEquals(Optional.of(Duration.ofMillis(100)), noUriOwn.timeout(), "the builder's own shorter timeout wins");
+            assertEquals(Optional.of("100000u"), noUriOwn.headers().firstValue("grpc-timeout"));
         }
     }
 

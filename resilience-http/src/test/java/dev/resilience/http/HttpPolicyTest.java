@@ -72,6 +72,63 @@ class HttpPolicyTest {
         return HttpPolicy.builder("t").retry(attempts, Backoff.fixed(Duration.ZERO)).build();
     }
 
+    /**
+     * A hedge runs attempts at once: every response but the caller's is discarded, one that loses
+     * to a later attempt as well as one that arrives after the call ended (found by review: the
+     * engine remembered one "last" response, so a hedge's loser kept its connection for good).
+     */
+    @Test
+    void aHedgedCallDiscardsEveryResponseButTheCallers() throws Exception {
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
+        try {
+            HttpPolicy policy = HttpPolicy.builder("h")
+                    .add(dev.resilience.core.Hedge.builder("g").delay(Duration.ofMillis(20)).maxHedges(1).executor(threads).build())
+                    .build();
+            assertTrue(policy.hedges());
+            // 1: the first attempt answers 503 while the second runs; the second answers 200 and wins
+            java.util.concurrent.CountDownLatch secondStarted = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch firstAnswered = new java.util.concurrent.CountDownLatch(1);
+            Resp failing = new Resp(503, null);
+            Resp winning = new Resp(200, null);
+            AtomicInteger n = new AtomicInteger();
+            Resp got = policy.execute("GET", () -> {
+                if (n.incrementAndGet() == 1) {
+                    secondStarted.await(5, TimeUnit.SECONDS);
+                    firstAnswered.countDown();
+                    return failing;
+                }
+                secondStarted.countDown();
+                firstAnswered.await(5, TimeUnit.SECONDS);
+                return winning;
+            }, RESPONSES);
+            assertSame(winning, got);
+            assertFalse(winning.discarded);
+            assertTrue(failing.discarded, "the loser's response is freed");
+            // 2: the second attempt wins while the first still waits; the first answers after the call
+            java.util.concurrent.CountDownLatch late = new java.util.concurrent.CountDownLatch(1);
+            Resp lateAnswer = new Resp(200, null);
+            Resp quick = new Resp(200, null);
+            AtomicInteger m = new AtomicInteger();
+            Resp got2 = policy.execute("GET", () -> {
+                if (m.incrementAndGet() == 1) {
+                    late.await(5, TimeUnit.SECONDS);
+                    return lateAnswer;
+                }
+                return quick;
+            }, RESPONSES);
+            assertSame(quick, got2);
+            late.countDown();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!lateAnswer.discarded && System.nanoTime() < end) {
+                Thread.sleep(5); // the late attempt returns on the hedge's thread
+            }
+            assertTrue(lateAnswer.discarded, "a response that arrives after the call ended is freed");
+            assertFalse(quick.discarded);
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
     @Test
     void failingStatusesAreRetriedAndEachRetriedResponseIsDiscarded() throws Exception {
         List<Resp> sent = new ArrayList<>();

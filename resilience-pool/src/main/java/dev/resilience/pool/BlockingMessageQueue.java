@@ -148,7 +148,15 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
         if (c == this) {
             throw new IllegalArgumentException("cannot drain a queue into itself");
         }
-        int n = queue.drain(c::add, maxElements);
+        int n;
+        try {
+            n = queue.drain(c::add, maxElements);
+        } catch (RuntimeException | Error e) {
+            // c.add threw after some elements left the queue: the room they made is real, so the
+            // putters waiting for it are told all the same (each re-checks and waits again if full)
+            waitingPutters.wakeAll();
+            throw e;
+        }
         for (int i = 0; i < n; i++) {
             waitingPutters.wakeOne();
         }

@@ -621,21 +621,24 @@ public final class ObjectPool<T> implements AutoCloseable {
 
     /**
      * Closes the pool and waits, under the current context, until every object is destroyed
-     * (borrowed ones when they are returned). Calling it again only waits.
+     * (borrowed ones when they are returned). Calling it again only waits. Called from the pool's
+     * own thread (a listener or the allocator), it starts the close and returns without waiting.
      *
      * @throws dev.resilience.context.ContextDoneException if the context ends first (the pool
      *     still finishes closing in the background)
      */
     @Override
     public void close() throws InterruptedException {
-        if (!close(Duration.ofNanos(Long.MAX_VALUE))) {
+        if (!close(Duration.ofNanos(Long.MAX_VALUE)) && Thread.currentThread() != background) {
             throw new IllegalStateException("unreachable: an untimed close ended early");
         }
     }
 
     /**
      * Closes the pool and waits at most {@code timeout} (and never past the current context's end)
-     * for every object to be destroyed.
+     * for every object to be destroyed. Called from the pool's own thread (a {@link PoolListener}
+     * or the {@link Allocator} closing the pool), it does not wait: it returns false at once (or
+     * true if already closed) and that thread finishes closing when the callback returns.
      *
      * @return true if the pool is fully closed, false if the timeout passed first
      */
@@ -646,6 +649,11 @@ public final class ObjectPool<T> implements AutoCloseable {
         LockSupport.unpark(background);
         if (terminated) {
             return true;
+        }
+        if (Thread.currentThread() == background) {
+            // A listener or the allocator closing the pool from the pool's own thread: that thread
+            // destroys the objects once the callback returns, so waiting here would wait for itself.
+            return false;
         }
         return closers.await(ticker, WaitList.until(ticker, Math.max(0, WaitList.saturatedNanos(timeout))), () -> terminated);
     }

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +41,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>Contexts.</b> A task runs with the submitter's {@link Context} attached; if that context is
  * already done when a worker picks the task up, the task is skipped (counted in {@link #skipped()})
- * instead of run. Submitting from the background context costs no allocation.
+ * instead of run; a task from {@code submit} is then cancelled (its {@code get()} throws
+ * {@link java.util.concurrent.CancellationException}), and a {@link CompletableFuture}'s own async
+ * task ({@code supplyAsync(..., pool)}) runs anyway, with the done context attached, since nothing
+ * else would ever complete its future. Submitting from the background context costs no allocation.
  *
  * <p><b>Full backlog.</b> {@link #offer(Runnable)} returns false; {@link #execute(Runnable)} applies
  * the {@link Rejection} policy: {@code REJECT} throws {@link RejectedExecutionException},
@@ -364,10 +369,12 @@ public final class WorkerPool extends AbstractExecutorService {
 
     private static final VarHandle RUNNING_TASK;
     private static final VarHandle COMPLETED;
+    private static final VarHandle STATE;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(WorkerPool.class, "state", int.class);
             RUNNING_TASK = l.findVarHandle(Worker.class, "running", boolean.class);
             COMPLETED = l.findVarHandle(Worker.class, "completed", long.class);
         } catch (ReflectiveOperationException e) {
@@ -432,8 +439,11 @@ public final class WorkerPool extends AbstractExecutorService {
             try {
                 if (task instanceof ContextTask) {
                     ContextTask ct = (ContextTask) task;
-                    if (ct.context.isDone()) {
+                    if (ct.context.isDone() && !(ct.task instanceof CompletableFuture.AsynchronousCompletionTask)) {
                         skipped.increment();
+                        if (ct.task instanceof Future) {
+                            ((Future<?>) ct.task).cancel(false); // submit()'s future: its get() ends, it does not wait forever
+                        }
                         tellListener(l -> l.onTaskSkipped(WorkerPool.this, ct.task), "onTaskSkipped");
                         return;
                     }
@@ -443,7 +453,11 @@ public final class WorkerPool extends AbstractExecutorService {
                 failed.increment();
                 Runnable failedTask = task instanceof ContextTask ? ((ContextTask) task).task : task;
                 if (!failuresHeard()) {
-                    LOG.log(System.Logger.Level.WARNING, "worker pool " + name + ": a task failed", error);
+                    try {
+                        LOG.log(System.Logger.Level.WARNING, "worker pool " + name + ": a task failed", error);
+                    } catch (Throwable ignored) {
+                        // a logging backend that throws must not end the worker
+                    }
                 }
                 tellListener(l -> l.onTaskFailed(WorkerPool.this, failedTask, error), "onTaskFailed");
             } finally {
@@ -512,9 +526,10 @@ public final class WorkerPool extends AbstractExecutorService {
     }
 
     private void advanceTo(int target) {
-        if (state < target) {
-            state = target;
-        }
+        int s;
+        do { // only forward: a shutdown() racing shutdownNow() must not take STOP back to SHUTDOWN
+            s = state;
+        } while (s < target && !STATE.compareAndSet(this, s, target));
         idleWorkers.wakeAll();
         waitingSubmitters.wakeAll();
     }

@@ -37,7 +37,7 @@ public final class Decision {
     private final Source source;
     private final RequestNotPermittedException.Reason reason;
     private final FallbackCause cause;
-    /** Gives a granted reservation back, or null. */
+    /** Gives a granted reservation back, or null; runs its action once however often it is called. */
     final Runnable undo;
 
     Decision(boolean granted, int permits, long delayNanos, long remaining, long resetNanos, Source source,
@@ -50,7 +50,17 @@ public final class Decision {
         this.source = source;
         this.reason = reason;
         this.cause = cause;
-        this.undo = undo;
+        if (undo == null) {
+            this.undo = null;
+        } else {
+            // a second cancel would give the permits back again (the script cannot tell): only the first counts
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            this.undo = () -> {
+                if (done.compareAndSet(false, true)) {
+                    undo.run();
+                }
+            };
+        }
     }
 
     /** Whether the permits were granted. */

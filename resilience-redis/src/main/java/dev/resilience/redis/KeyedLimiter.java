@@ -130,12 +130,14 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         if (key.indexOf('{') < 0 && key.indexOf('}') < 0) {
             return prefix + "{" + key + "}";
         }
-        // a brace would end the tag early (or leave it empty): tag the key's hex instead, which has none
-        StringBuilder hex = new StringBuilder(prefix.length() + 2 + 4 * key.length()).append(prefix).append("{x");
+        // a brace would end the tag early (or leave it empty): tag the key's hex instead, which has
+        // none, and end with a character after the tag, which a plain key's Redis key never has (it
+        // ends at its tag's brace): so no plain key, "x7b" say, shares the bucket of "{"
+        StringBuilder hex = new StringBuilder(prefix.length() + 3 + 4 * key.length()).append(prefix).append("{x");
         for (byte b : key.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
             hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
         }
-        return hex.append('}').toString();
+        return hex.append("}h").toString();
     }
 
     /** The script's keys for {@code key}: its state, and its limit hash when limits are kept in Redis. */

@@ -240,6 +240,26 @@ class DistributedRateLimiterTest extends SharedRedisTest {
     }
 
     @Test
+    void aSecondCancelOfOneReservationGivesNothingMoreBack() {
+        DistributedRateLimiter limiter = limiter(1, 1).build();
+        assertTrue(limiter.tryAcquire("k"));
+        Decision r = limiter.reserve("k", 1, Duration.ofSeconds(5));
+        assertTrue(r.granted() && r.delayNanos() > 0, r.toString());
+        limiter.cancel(r);
+        limiter.cancel(r); // before: the script gave the permit back again and emptied the key
+        assertFalse(limiter.tryAcquire("k"), "only the reservation came back, not the burst spent before it");
+    }
+
+    @Test
+    void aKeyWithBracesAndAPlainKeyNeverShareABucket() {
+        DistributedRateLimiter limiter = limiter(1, 1).build();
+        assertTrue(limiter.tryAcquire("{"));
+        assertTrue(limiter.tryAcquire("x7b"), "\"{\" is stored as its hex, 7b: a plain key spelled so is another key");
+        assertFalse(limiter.tryAcquire("{"));
+        assertFalse(limiter.tryAcquire("x7b"));
+    }
+
+    @Test
     void acquireWaitsTheReservationOnTheLimitersTicker() throws Exception {
         ManualTicker ticker = new ManualTicker();
         DistributedRateLimiter limiter = limiter(10, 1).ticker(ticker).build();

@@ -102,9 +102,20 @@ public final class ResilienceExecHandler implements ExecChainHandler {
         this.policy = policy;
     }
 
-    /** A handler that runs the requests through {@code policy}. */
+    /**
+     * A handler that runs the requests through {@code policy}.
+     *
+     * @throws IllegalArgumentException if {@code policy} hedges ({@link HttpPolicy#hedges()}): the
+     *     classic client runs one exchange (one {@code HttpClientContext}, one connection lease) at a
+     *     time, so attempts side by side would share its state and could hold connections for good
+     */
     public static ResilienceExecHandler of(HttpPolicy policy) {
-        return new ResilienceExecHandler(Objects.requireNonNull(policy, "policy"));
+        Objects.requireNonNull(policy, "policy");
+        if (policy.hedges()) {
+            throw new IllegalArgumentException("policy " + policy.name() + " hedges: the classic Apache client runs one"
+                    + " attempt at a time: build the policy without the hedge");
+        }
+        return new ResilienceExecHandler(policy);
     }
 
     /**

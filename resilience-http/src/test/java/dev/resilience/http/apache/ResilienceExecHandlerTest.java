@@ -110,6 +110,14 @@ class ResilienceExecHandlerTest {
     }
 
     @Test
+    void aPolicyThatHedgesIsRefusedAtOnce() {
+        HttpPolicy hedging = HttpPolicy.builder("h")
+                .add(dev.resilience.core.Hedge.builder("g").delay(Duration.ofMillis(10)).build()).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ResilienceExecHandler.of(hedging));
+        assertTrue(e.getMessage().contains("hedges"), e.getMessage());
+    }
+
+    @Test
     void theDeadlineTravelsAsGrpcTimeoutAndIsAbsentWithoutOne() throws Exception {
         client(HttpPolicy.none());
         try (CancelHandle h = Context.background().withTimeout(Duration.ofSeconds(2)); Scope s = h.attach()) {

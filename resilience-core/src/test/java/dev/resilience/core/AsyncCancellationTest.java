@@ -1,0 +1,182 @@
+package dev.resilience.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.ManualTicker;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stage a policy returns is the caller's handle on the call: cancelling it, or a timeout or a
+ * hedge giving up on it, must reach the work and every permit under it, also when the work never
+ * ends by itself (a future stuck on a dead connection). Found by a hostile review (2026-12-01):
+ * before, a timeout around a bulkhead kept the slot for good, and a cancelled stage of a breaker,
+ * an adaptive limiter, a rate limiter's wait or a retry gave nothing back.
+ */
+class AsyncCancellationTest {
+
+    private final ManualTicker ticker = new ManualTicker();
+
+    @Test
+    void aTimeoutCancelsTheWorkSoThatTheBulkheadInsideGivesItsSlotBack() {
+        Timeout timeout = Timeout.builder("t").timeout(Duration.ofMillis(50)).ticker(ticker).build();
+        Bulkhead bulkhead = Bulkhead.builder("h").maxConcurrent(1).ticker(ticker).build();
+        Pipeline<String> pipeline = Pipeline.<String>builder("p").add(timeout).add(bulkhead).inDefaultOrder().build();
+        CompletableFuture<String> never = new CompletableFuture<>();
+        CompletableFuture<String> r = pipeline.callAsync(() -> never).toCompletableFuture();
+        assertEquals(1, bulkhead.inUse());
+        ticker.advance(Duration.ofMillis(50));
+        assertInstanceOf(TimeoutExceededException.class, assertThrows(CompletionException.class, r::join).getCause());
+        assertTrue(never.isCancelled(), "the work is cancelled");
+        assertEquals(0, bulkhead.inUse(), "the slot is back although the work never ended by itself");
+        assertEquals("next", pipeline.callAsync(() -> CompletableFuture.completedFuture("next")).toCompletableFuture().join());
+    }
+
+    @Test
+    void theCallerCancellingATimeoutsStageCancelsTheWork() {
+        Timeout timeout = Timeout.builder("t").timeout(Duration.ofSeconds(10)).ticker(ticker).build();
+        CompletableFuture<String> never = new CompletableFuture<>();
+        CompletableFuture<String> r = timeout.callAsync(() -> never).toCompletableFuture();
+        assertTrue(r.cancel(false));
+        assertTrue(never.isCancelled());
+    }
+
+    @Test
+    void cancellingTheAdaptiveLimitersStageGivesThePermitBack() {
+        AdaptiveLimiter l = AdaptiveLimiter.builder("l").algorithm(LimitAlgorithm.aimd(1, 1, 1, 0.9, Duration.ofSeconds(1)))
+                .ticker(ticker).build();
+        CompletableFuture<String> inner = new CompletableFuture<>();
+        CompletableFuture<String> r = l.callAsync(() -> inner).toCompletableFuture();
+        assertEquals(1, l.inFlight());
+        assertTrue(r.cancel(false));
+        assertEquals(0, l.inFlight());
+        assertTrue(inner.isCancelled(), "the work is cancelled too");
+        inner.complete("late"); // a late end counts nothing more
+        assertEquals(0, l.inFlight());
+        assertEquals("ok", l.callAsync(() -> CompletableFuture.completedFuture("ok")).toCompletableFuture().join());
+        assertEquals(0, l.inFlight());
+    }
+
+    @Test
+    void cancellingTheBreakersStageFreesItsHalfOpenProbe() {
+        CircuitBreaker b = CircuitBreaker.builder("b").readyToTrip(c -> c.consecutiveFailures() >= 1)
+                .openDuration(Duration.ofSeconds(1)).maxRequests(1).ticker(ticker).build();
+        b.callAsync(() -> CompletableFuture.failedFuture(new IOException("down"))).toCompletableFuture().exceptionally(e -> null).join();
+        assertEquals(CircuitBreaker.State.OPEN, b.state());
+        ticker.advance(Duration.ofSeconds(1));
+        CompletableFuture<String> probe = new CompletableFuture<>();
+        CompletableFuture<String> r = b.callAsync(() -> probe).toCompletableFuture();
+        assertEquals(CircuitBreaker.State.HALF_OPEN, b.state());
+        assertTrue(r.cancel(false));
+        assertTrue(probe.isCancelled());
+        assertEquals("ok", b.callAsync(() -> CompletableFuture.completedFuture("ok")).toCompletableFuture().join(),
+                "the cancelled probe's place is free at once, not after the half-open timeout");
+        assertEquals(CircuitBreaker.State.CLOSED, b.state());
+    }
+
+    @Test
+    void aHedgeCancelsItsLosingAttempts() {
+        Hedge hedge = Hedge.builder("g").delay(Duration.ofMillis(10)).maxHedges(1).ticker(ticker).build();
+        List<CompletableFuture<String>> attempts = new ArrayList<>();
+        CompletableFuture<String> r = hedge.callAsync(() -> {
+            CompletableFuture<String> a = new CompletableFuture<>();
+            attempts.add(a);
+            return a;
+        }).toCompletableFuture();
+        ticker.advance(Duration.ofMillis(10));
+        assertEquals(2, attempts.size());
+        attempts.get(1).complete("second");
+        assertEquals("second", r.join());
+        assertTrue(attempts.get(0).isCancelled(), "the loser is cancelled, not left running");
+    }
+
+    @Test
+    void cancellingDuringARateLimitersWaitNeverStartsTheTaskAndGivesTheReservationBack() {
+        RateLimiter limiter = RateLimiter.builder("r").rate(1).burst(1).ticker(ticker).build();
+        assertTrue(limiter.tryAcquire());
+        AtomicInteger ran = new AtomicInteger();
+        CompletableFuture<String> r = limiter.<String>callAsync(() -> {
+            ran.incrementAndGet();
+            return CompletableFuture.completedFuture("ran");
+        }).toCompletableFuture();
+        assertFalse(r.isDone(), "waiting for its permit");
+        assertEquals(-1.0, limiter.tokens(), 1e-9);
+        assertTrue(r.cancel(false));
+        assertEquals(0.0, limiter.tokens(), 1e-9, "the reservation is given back");
+        ticker.advance(Duration.ofSeconds(2));
+        assertEquals(0, ran.get(), "the task never starts");
+        assertEquals(1.0, limiter.tokens(), 1e-9);
+    }
+
+    @Test
+    void cancellingARetryStopsItsAttempts() {
+        Retry retry = Retry.builder("r").maxAttempts(5).backoff(Backoff.fixed(Duration.ofMillis(100))).ticker(ticker).build();
+        AtomicInteger attempts = new AtomicInteger();
+        CompletableFuture<String> r = retry.<String>callAsync(() -> {
+            attempts.incrementAndGet();
+            return CompletableFuture.failedFuture(new IOException("flaky"));
+        }).toCompletableFuture();
+        assertEquals(1, attempts.get());
+        assertTrue(r.cancel(false));
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals(1, attempts.get(), "no attempt after the caller cancelled");
+    }
+
+    @Test
+    void cancellingARetryCancelsTheAttemptInFlight() {
+        Retry retry = Retry.builder("r").maxAttempts(5).backoff(Backoff.fixed(Duration.ofMillis(100))).ticker(ticker).build();
+        CompletableFuture<String> attempt = new CompletableFuture<>();
+        CompletableFuture<String> r = retry.callAsync(() -> attempt).toCompletableFuture();
+        assertTrue(r.cancel(false));
+        assertTrue(attempt.isCancelled());
+    }
+
+    @Test
+    void aLimitAlgorithmThatThrowsLeavesTheCallsOutcomeAndTheLimit() throws Exception {
+        LimitAlgorithm throwing = new LimitAlgorithm() {
+            @Override
+            public int initialLimit() {
+                return 3;
+            }
+
+            @Override
+            public int update(int limit, long rttNanos, int inFlight, boolean dropped) {
+                throw new IllegalStateException("the user's algorithm broke");
+            }
+        };
+        AdaptiveLimiter l = AdaptiveLimiter.builder("l").algorithm(throwing).ticker(ticker).build();
+        assertEquals("ok", l.call(() -> "ok"));
+        IOException failure = new IOException("the call's own failure");
+        assertEquals(failure, assertThrows(IOException.class, () -> l.call(() -> {
+            throw failure;
+        })));
+        assertEquals("async", l.callAsync(() -> CompletableFuture.completedFuture("async")).toCompletableFuture().join());
+        assertEquals(0, l.inFlight());
+        assertEquals(3, l.limit());
+    }
+
+    @Test
+    void aWaitOfExactlyMaxWaitIsGranted() {
+        RateLimiter limiter = RateLimiter.builder("r").rate(10).burst(1).maxWait(Duration.ofMillis(100)).ticker(ticker).build();
+        assertTrue(limiter.tryAcquire());
+        CompletableFuture<String> r = limiter.callAsync(() -> CompletableFuture.completedFuture("ok")).toCompletableFuture();
+        assertFalse(r.isDone(), "granted, after a wait of exactly maxWait (as reserve(n, maxWait) and Resilience4j allow)");
+        ticker.advance(Duration.ofMillis(100));
+        assertEquals("ok", r.join());
+        RateLimiter strict = RateLimiter.builder("s").rate(10).burst(1).maxWait(Duration.ofMillis(99)).ticker(ticker).build();
+        assertTrue(strict.tryAcquire());
+        assertInstanceOf(RequestNotPermittedException.class, assertThrows(CompletionException.class,
+                () -> strict.callAsync(() -> CompletableFuture.completedFuture("no")).toCompletableFuture().join()).getCause(),
+                "a wait of 100 ms exceeds a maxWait of 99 ms");
+    }
+}

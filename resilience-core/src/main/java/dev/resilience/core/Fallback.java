@@ -20,7 +20,10 @@ import java.util.function.Supplier;
  * <p>Failures the predicate does not select, and failures thrown by the fallback function itself,
  * come out unchanged (a fallback may translate a failure by throwing: pass the original as the
  * cause). If the predicate itself throws, the original failure comes out, with the predicate's
- * exception attached as suppressed. Every stage {@link #callAsync} returns completes.
+ * exception attached as suppressed. Every stage {@link #callAsync} returns completes. Only
+ * exceptions are replaced, by {@link #call} and {@link #callAsync} alike: an {@link Error} (out of
+ * memory, a stack overflow) passes through; an {@link InterruptedException} replaced by a value
+ * leaves the thread's interrupt flag set.
  *
  * @param <T> the result type
  */
@@ -99,6 +102,9 @@ public final class Fallback<T> {
             return next.invoke(index, task);
         } catch (Exception e) {
             if (Callbacks.test(when, e, false, "a fallback's predicate")) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt(); // a value instead of the interrupt: the flag stays for the caller
+                }
                 return apply(e);
             }
             throw e;
@@ -121,7 +127,8 @@ public final class Fallback<T> {
                 return;
             }
             Throwable cause = Stages.unwrap(error);
-            if (!Callbacks.test(when, cause, false, "a fallback's predicate")) {
+            // as call(): only exceptions are replaced, an Error (out of memory, a stack overflow) passes
+            if (!(cause instanceof Exception) || !Callbacks.test(when, cause, false, "a fallback's predicate")) {
                 result.completeExceptionally(cause);
                 return;
             }

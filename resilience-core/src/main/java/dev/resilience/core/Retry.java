@@ -16,7 +16,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import java.util.function.DoubleSupplier;
 import java.util.function.Predicate;
@@ -261,58 +260,91 @@ public final class Retry implements Policy, Listenable<RetryListener> {
         if (budget != null) {
             budget.deposit();
         }
-        CompletableFuture<T> result = new CompletableFuture<>();
-        AtomicReference<CompletionStage<T>> current = new AtomicReference<>();
-        result.whenComplete((v, e) -> { // the caller cancelling: the attempt running is cancelled, no new one starts
-            CompletionStage<T> running = current.get();
-            if (result.isCancelled() && running != null) {
+        AsyncCall<T> call = new AsyncCall<>(task, Context.current());
+        call.result.whenComplete((v, e) -> { // the caller cancelling: the attempt running is cancelled, no new one starts
+            CompletionStage<T> running = call.current;
+            if (call.result.isCancelled() && running != null) {
                 Stages.cancel(running);
             }
         });
-        attempt(task, Context.current(), result, current, 1, 0L);
-        return result;
+        call.next(1, 0L);
+        return call.result;
     }
 
-    private <T> void attempt(Supplier<? extends CompletionStage<T>> task, Context ctx, CompletableFuture<T> result,
-            AtomicReference<CompletionStage<T>> current, int attempt, long previous) {
-        if (result.isDone()) {
-            return; // cancelled by the caller during the backoff
+    /**
+     * One asynchronous call's attempts. Attempts run one after another; an attempt whose stage is
+     * already done and whose retry is due at once (no backoff) asks for the next one from inside the
+     * previous one's completion: {@link #next} then runs it in the loop already on the stack instead
+     * of nesting a frame per attempt, so many immediate retries cannot overflow the stack (the stage
+     * would never complete: the error would end in a dependent stage nobody reads).
+     */
+    private final class AsyncCall<T> {
+        final Supplier<? extends CompletionStage<T>> task;
+        final Context ctx;
+        final CompletableFuture<T> result = new CompletableFuture<>();
+        volatile CompletionStage<T> current;
+        /** Attempts asked for and not yet started by the loop; at most one is ever pending. */
+        private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+        private int nextAttempt;
+        private long nextPrevious;
+
+        AsyncCall(Supplier<? extends CompletionStage<T>> task, Context ctx) {
+            this.task = task;
+            this.ctx = ctx;
         }
-        CompletionStage<T> stage;
-        try (Scope s = ctx.attach()) {
-            stage = Stages.start(task);
+
+        /** Starts attempt {@code attempt}, here or in the loop already running on this stack. */
+        void next(int attempt, long previous) {
+            nextAttempt = attempt; // published by the increment, read after the loop's decrement
+            nextPrevious = previous;
+            if (pending.getAndIncrement() != 0) {
+                return; // the loop below, deeper in this stack, runs it when this attempt's frame returns
+            }
+            do {
+                start(nextAttempt, nextPrevious);
+            } while (pending.decrementAndGet() != 0);
         }
-        current.set(stage);
-        if (result.isCancelled()) {
-            Stages.cancel(stage); // cancelled while this attempt started
-        }
-        stage.whenComplete((value, error) -> {
+
+        private void start(int attempt, long previous) {
             if (result.isDone()) {
-                return; // the caller cancelled: no retry, nothing to decide
+                return; // cancelled by the caller during the backoff
             }
-            Throwable failure = Stages.unwrap(error);
-            try {
-                if (isSuccess(value, failure)) {
+            CompletionStage<T> stage;
+            try (Scope s = ctx.attach()) {
+                stage = Stages.start(task);
+            }
+            current = stage;
+            if (result.isCancelled()) {
+                Stages.cancel(stage); // cancelled while this attempt started
+            }
+            stage.whenComplete((value, error) -> {
+                if (result.isDone()) {
+                    return; // the caller cancelled: no retry, nothing to decide
+                }
+                Throwable failure = Stages.unwrap(error);
+                try {
+                    if (isSuccess(value, failure)) {
+                        result.complete(value);
+                        return;
+                    }
+                    // async: this thread is whoever completed the stage; its interrupt flag is not the caller's
+                    long delay = decide(attempt, previous, value, failure, ctx, false);
+                    if (delay >= 0) {
+                        // the backoff, unless the context ends first; nothing stays registered either way
+                        Delays.scheduleUnlessDone(ticker, ticker.read() + delay, ctx,
+                                () -> next(attempt + 1, delay), () -> result.completeExceptionally(ctx.err()));
+                        return;
+                    }
+                } catch (Throwable unexpected) {
+                    Callbacks.failed(failure, unexpected, "retrying"); // the stage completes all the same
+                }
+                if (failure != null) {
+                    result.completeExceptionally(failure);
+                } else {
                     result.complete(value);
-                    return;
                 }
-                // async: this thread is whoever completed the stage; its interrupt flag is not the caller's
-                long delay = decide(attempt, previous, value, failure, ctx, false);
-                if (delay >= 0) {
-                    // the backoff, unless the context ends first; nothing stays registered either way
-            Delays.scheduleUnlessDone(ticker, ticker.read() + delay, ctx,
-                    () -> attempt(task, ctx, result, current, attempt + 1, delay), () -> result.completeExceptionally(ctx.err()));
-                    return;
-                }
-            } catch (Throwable unexpected) {
-                Callbacks.failed(failure, unexpected, "retrying"); // the stage completes all the same
-            }
-            if (failure != null) {
-                result.completeExceptionally(failure);
-            } else {
-                result.complete(value);
-            }
-        });
+            });
+        }
     }
 
     @Override

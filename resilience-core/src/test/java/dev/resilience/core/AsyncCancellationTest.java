@@ -142,6 +142,20 @@ class AsyncCancellationTest {
     }
 
     @Test
+    void manyImmediateAsyncRetriesDoNotOverflowTheStack() {
+        Retry retry = Retry.builder("r").maxAttempts(100_000).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build();
+        AtomicInteger attempts = new AtomicInteger();
+        IOException failure = new IOException("always");
+        CompletableFuture<String> r = retry.<String>callAsync(() -> {
+            attempts.incrementAndGet();
+            return CompletableFuture.failedFuture(failure); // done already: each retry is due at once
+        }).toCompletableFuture();
+        assertTrue(r.isDone(), "every attempt ran on this thread");
+        assertEquals(failure, assertThrows(CompletionException.class, r::join).getCause());
+        assertEquals(100_000, attempts.get());
+    }
+
+    @Test
     void aLimitAlgorithmThatThrowsLeavesTheCallsOutcomeAndTheLimit() throws Exception {
         LimitAlgorithm throwing = new LimitAlgorithm() {
             @Override

@@ -13,6 +13,23 @@ import org.junit.jupiter.api.Test;
 class FallbackTest {
 
     @Test
+    void errorsPassThroughSyncAndAsyncAlikeAndAnInterruptLeavesItsFlag() throws Exception {
+        Fallback<String> always = Fallback.<String>always().toValue("cached");
+        StackOverflowError sync = new StackOverflowError("sync");
+        assertSame(sync, assertThrows(StackOverflowError.class, () -> always.call(() -> {
+            throw sync;
+        })));
+        StackOverflowError async = new StackOverflowError("async");
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> always.callAsync(() -> CompletableFuture.failedFuture(async)).toCompletableFuture().get());
+        assertSame(async, e.getCause(), "an Error is not replaced asynchronously either");
+        assertEquals("cached", always.call(() -> {
+            throw new InterruptedException("the caller was interrupted");
+        }));
+        org.junit.jupiter.api.Assertions.assertTrue(Thread.interrupted(), "the interrupt flag is set again (and cleared here)");
+    }
+
+    @Test
     void selectsByTypeAndByPredicate() throws Exception {
         Fallback<String> byType = Fallback.<String>on(IOException.class, CallNotPermittedException.class)
                 .to(e -> "fallback for " + e.getClass().getSimpleName());

@@ -37,9 +37,10 @@ import java.util.function.Supplier;
  *
  * <p>Slots always come back: {@link #call} releases on success, exception and interruption;
  * {@link #callAsync} releases when the returned stage completes or is cancelled, whichever comes
- * first; cancelling it cancels the task's stage too. A waiter that gives up (deadline, cancellation,
- * interrupt) takes no slot and passes its wake-up on, so no slot is stranded while others wait.
- * Waiting is not FIFO: a caller arriving when a slot is free takes it even if others are queued.
+ * first; ending it from outside (a cancel, a timeout) ends the task's stage alike. A waiter that
+ * gives up (deadline, cancellation, interrupt) takes no slot and passes its wake-up on, so no slot
+ * is stranded while others wait. Waiting is not FIFO: a caller arriving when a slot is free takes
+ * it even if others are queued.
  */
 public final class Bulkhead extends InFlightPadRight implements Policy, Listenable<BulkheadListener> {
 
@@ -231,7 +232,11 @@ public final class Bulkhead extends InFlightPadRight implements Policy, Listenab
         result.whenComplete((v, e) -> releaseOnce.run());
         try {
             CompletionStage<T> stage = Stages.start(task);
-            result.whenComplete((v, e) -> Stages.cancel(stage)); // the caller's cancel (or a timeout outside) reaches the work
+            result.whenComplete((v, e) -> { // the caller's cancel, or a timeout outside, reaches the work
+                if (e != null) {
+                    Stages.abandon(stage, e);
+                }
+            });
             stage.whenComplete((v, e) -> {
                 releaseOnce.run();
                 if (e != null) {

@@ -121,6 +121,11 @@ public final class Fallback<T> {
         Objects.requireNonNull(task, "task");
         CompletionStage<? extends T> stage = Stages.startCovariant(task);
         CompletableFuture<T> result = new CompletableFuture<>();
+        result.whenComplete((value, error) -> { // the caller cancelling reaches the work
+            if (error != null) {
+                Stages.abandon(stage, error); // done already unless the caller ended the result first
+            }
+        });
         stage.whenComplete((value, error) -> {
             if (error == null) {
                 result.complete(value);

@@ -224,7 +224,7 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
             }
             stage.whenComplete((v, e) -> {
                 if (e == null) {
-                    record(ticker.read() - begin);
+                    record(ticker.read() - begin); // winners' latencies: a loser is cancelled, its own is not known
                     finish(v, null);
                 } else if (failed.incrementAndGet() == started.get()) {
                     finish(null, e);

@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
@@ -149,8 +150,25 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
             listener.onCall(this, ticker.read() - start, e);
             throw e;
         }
-        return stage.whenComplete((v, e) -> listener.onCall(this, ticker.read() - start,
-                Stages.unwrap(e)));
+        CompletableFuture<T> result = new CompletableFuture<>();
+        CompletionStage<T> inner = stage;
+        result.whenComplete((v, e) -> { // the caller cancelling reaches the policies and the work
+            if (e != null) {
+                Stages.abandon(inner, e); // done already unless the caller ended the result first
+            }
+        });
+        stage.whenComplete((v, e) -> {
+            try {
+                listener.onCall(this, ticker.read() - start, Stages.unwrap(e));
+            } finally { // the outcome reaches the caller whatever a listener does
+                if (e != null) {
+                    result.completeExceptionally(e);
+                } else {
+                    result.complete(v);
+                }
+            }
+        });
+        return result;
     }
 
     private CompletionStage<T> invokeAsync(int i, Supplier<? extends CompletionStage<T>> task) {

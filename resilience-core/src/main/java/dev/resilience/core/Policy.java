@@ -38,7 +38,12 @@ import java.util.function.Supplier;
  *     it again for each attempt; a hedge may call it from other threads), and never after it
  *     returned.</li>
  * <li>{@code callAsync} never throws: a refusal or a failure is a failed stage; the stage it returns
- *     always completes; it calls {@code task.get()} at most once per attempt.</li>
+ *     always completes; it calls {@code task.get()} at most once per attempt. The toolkit's policies
+ *     pass an end from outside inwards: a returned stage that is cancelled (or failed by a timeout
+ *     outside) ends the stage inside the same way, down to the task's {@code CompletableFuture}, so
+ *     that permits inside come back even if the work never ends by itself. A future shared between
+ *     callers should therefore be handed out as {@code copy()}, and code that completes a future
+ *     with something to close (a response) should close it when {@code complete} returns false.</li>
  * <li>Permits, slots and listeners follow the rules of {@link Permit}: whatever the task does, what
  *     the policy took is given back exactly once.</li>
  * </ul>

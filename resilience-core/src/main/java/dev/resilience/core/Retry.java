@@ -261,10 +261,17 @@ public final class Retry implements Policy, Listenable<RetryListener> {
             budget.deposit();
         }
         AsyncCall<T> call = new AsyncCall<>(task, Context.current());
-        call.result.whenComplete((v, e) -> { // the caller cancelling: the attempt running is cancelled, no new one starts
+        call.result.whenComplete((v, e) -> { // ended from outside (a cancel): the attempt running ends, no new one starts
+            if (e == null) {
+                return;
+            }
             CompletionStage<T> running = call.current;
-            if (call.result.isCancelled() && running != null) {
-                Stages.cancel(running);
+            if (running != null) {
+                Stages.abandon(running, e); // done already unless the caller ended the result first
+            }
+            Registration wait = call.backoff;
+            if (wait != null) {
+                wait.remove(); // a backoff in progress: its timer and its listener on the context go now
             }
         });
         call.next(1, 0L);
@@ -283,6 +290,8 @@ public final class Retry implements Policy, Listenable<RetryListener> {
         final Context ctx;
         final CompletableFuture<T> result = new CompletableFuture<>();
         volatile CompletionStage<T> current;
+        /** The backoff under way, withdrawn if the caller ends the call during it. */
+        volatile Registration backoff;
         /** Attempts asked for and not yet started by the loop; at most one is ever pending. */
         private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
         private int nextAttempt;
@@ -331,8 +340,11 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                     long delay = decide(attempt, previous, value, failure, ctx, false);
                     if (delay >= 0) {
                         // the backoff, unless the context ends first; nothing stays registered either way
-                        Delays.scheduleUnlessDone(ticker, ticker.read() + delay, ctx,
+                        backoff = Delays.scheduleUnlessDone(ticker, ticker.read() + delay, ctx,
                                 () -> next(attempt + 1, delay), () -> result.completeExceptionally(ctx.err()));
+                        if (result.isDone()) {
+                            backoff.remove(); // ended while the backoff was being set up
+                        }
                         return;
                     }
                 } catch (Throwable unexpected) {

@@ -58,10 +58,31 @@ final class Stages {
     }
 
     /**
+     * Ends {@code stage}, whose outcome nobody waits for any more, the way its caller's ended:
+     * cancelled if {@code why} is a cancellation, else failed with {@code why} (a timeout, the
+     * caller's context ending). A policy inside then counts it as it would have counted the work
+     * failing so: an adaptive limiter samples a timeout as a drop, a bulkhead gives its slot back.
+     * A stage that is done, or cannot be turned into a {@link CompletableFuture}, is left as it is.
+     */
+    static void abandon(CompletionStage<?> stage, Throwable why) {
+        Throwable cause = unwrap(why);
+        if (cause instanceof CancellationException) {
+            cancel(stage);
+            return;
+        }
+        try {
+            stage.toCompletableFuture().completeExceptionally(cause);
+        } catch (RuntimeException notAFuture) { // UnsupportedOperationException
+            // nothing to end: the stage ends when its work does
+        }
+    }
+
+    /**
      * Starts {@code task} under the granted permit {@code p} and ends the permit exactly once: when
      * the task's stage completes, {@code onSuccess}, {@code release} for a cancelled stage (nothing to
-     * count), {@code onFailure} otherwise; when the caller cancels the returned stage first,
-     * {@code release}, and the task's stage is cancelled too. A supplier that throws is a failure; one
+     * count), {@code onFailure} otherwise; when the returned stage is ended from outside first, the
+     * same way for its outcome (a caller's cancel releases, a timeout outside is a failure), and the
+     * task's stage is ended alike ({@link #abandon}). A supplier that throws is a failure; one
      * that returns null releases the permit (nothing was called: a programming error, not the
      * dependency's) and fails the stage with a {@link NullPointerException}.
      */
@@ -80,12 +101,19 @@ final class Stages {
         AtomicBoolean ended = new AtomicBoolean();
         CompletableFuture<T> result = new CompletableFuture<>();
         result.whenComplete((v, e) -> {
-            if (result.isCancelled()) { // the caller gave up: nothing to count, the work is not wanted
-                if (ended.compareAndSet(false, true)) {
-                    p.release();
-                }
-                cancel(stage);
+            if (e == null || !ended.compareAndSet(false, true)) {
+                return; // the task's stage ended it (and counted it), or someone completed it with a value
             }
+            // Ended from outside before the task: cancelled by the caller (nothing to count), or failed
+            // by a policy outside, a timeout say (counted as that failure, as the work failing so
+            // would be). The work is not wanted either way.
+            Throwable cause = unwrap(e);
+            if (cause instanceof CancellationException) {
+                p.release();
+            } else {
+                p.onFailure(cause);
+            }
+            abandon(stage, cause);
         });
         stage.whenComplete((v, e) -> {
             if (ended.compareAndSet(false, true)) {

@@ -102,11 +102,12 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
     /**
      * Starts {@code task} under the bounded child context; the returned stage completes with the
      * task's outcome, or with {@link TimeoutExceededException} (or the caller's context exception)
-     * as soon as time is up, whichever comes first. When time is up first, or the caller cancels the
-     * returned stage, the task's context is cancelled and its stage too (if it is a
-     * {@code CompletableFuture} or can be turned into one), so that policies inside give their permits
-     * back even if the work ignores its context, as Resilience4j's {@code TimeLimiter} cancels the
-     * running future by default. A future shared with other callers (a cached or coalesced request)
+     * as soon as time is up, whichever comes first. When time is up first, the task's context is
+     * cancelled and its stage (if it is a {@code CompletableFuture} or can be turned into one) fails
+     * with the same {@link TimeoutExceededException}, so that policies inside count the timeout (an
+     * adaptive limiter samples a drop) and give their permits back even if the work ignores its
+     * context, as Resilience4j's {@code TimeLimiter} cancels the running future by default; when the
+     * caller cancels the returned stage, the task's stage is cancelled. A future shared with other callers (a cached or coalesced request)
      * should be handed out as {@code shared.copy()}, so that one caller's timeout cancels its copy only.
      */
     @Override
@@ -132,7 +133,9 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
         // Cancelling a stage that is done does nothing.
         result.whenComplete((value, error) -> {
             call.cancel();
-            Stages.cancel(stage);
+            if (error != null) {
+                Stages.abandon(stage, error); // failed with the timeout (policies inside count it so), or cancelled
+            }
         });
         stage.whenComplete((value, error) -> {
             onTimeUp.remove();

@@ -37,9 +37,36 @@ class AsyncCancellationTest {
         assertEquals(1, bulkhead.inUse());
         ticker.advance(Duration.ofMillis(50));
         assertInstanceOf(TimeoutExceededException.class, assertThrows(CompletionException.class, r::join).getCause());
-        assertTrue(never.isCancelled(), "the work is cancelled");
+        assertInstanceOf(TimeoutExceededException.class, assertThrows(CompletionException.class, never::join).getCause(),
+                "the work's future is failed with the timeout");
         assertEquals(0, bulkhead.inUse(), "the slot is back although the work never ended by itself");
         assertEquals("next", pipeline.callAsync(() -> CompletableFuture.completedFuture("next")).toCompletableFuture().join());
+    }
+
+    @Test
+    void aTimeoutOutsideAnAdaptiveLimiterIsSampledAsADrop() {
+        Timeout timeout = Timeout.builder("t").timeout(Duration.ofMillis(50)).ticker(ticker).build();
+        AdaptiveLimiter limiter = AdaptiveLimiter.builder("l").algorithm(LimitAlgorithm.aimd(10, 1, 10, 0.5, Duration.ofSeconds(10)))
+                .ticker(ticker).build();
+        Pipeline<String> pipeline = Pipeline.<String>builder("p").add(timeout).add(limiter).inDefaultOrder().build();
+        CompletableFuture<String> r = pipeline.callAsync(CompletableFuture::new).toCompletableFuture();
+        ticker.advance(Duration.ofMillis(50));
+        assertTrue(r.isCompletedExceptionally());
+        assertEquals(0, limiter.inFlight());
+        assertEquals(5, limiter.limit(), "the timeout is a drop: AIMD backs off, as on the blocking path");
+    }
+
+    @Test
+    void cancellingThroughAFallbackAndAListenedPipelineReachesTheWork() {
+        Pipeline<String> pipeline = Pipeline.<String>builder("p")
+                .add(Fallback.<String>always().toValue("cached"))
+                .add(Bulkhead.builder("h").maxConcurrent(1).ticker(ticker).build())
+                .listener(new PipelineListener() { })
+                .inDefaultOrder().build();
+        CompletableFuture<String> work = new CompletableFuture<>();
+        CompletableFuture<String> r = pipeline.callAsync(() -> work).toCompletableFuture();
+        assertTrue(r.cancel(false));
+        assertTrue(work.isCancelled(), "through the listener's stage, the fallback and the bulkhead");
     }
 
     @Test

@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -301,7 +302,7 @@ public final class HttpPolicy {
             throws Exception {
         Objects.requireNonNull(attempt, "attempt");
         Objects.requireNonNull(responses, "responses");
-        Attempts<R> attempts = new Attempts<>(method, attempt, responses);
+        Attempts<R> attempts = new Attempts<>(method, attempt, responses, hedges);
         Object result = null;
         try {
             result = pipelineFor(method, repeatable).call(attempts);
@@ -315,71 +316,83 @@ public final class HttpPolicy {
     }
 
     /**
-     * One request's attempts and the responses they got. Attempts run one after another under a
-     * retry, or at once under a hedge (an added policy); every response but the one the caller gets
-     * is discarded exactly once: a failing one when a later attempt starts (its connection is free
-     * for that attempt), any other when the call ends, and one that arrives after that at once.
+     * One request's attempts and the responses they got; every response but the one the caller gets
+     * is discarded exactly once. Attempts one after another (a retry): when an attempt starts, every
+     * earlier response is retried, so it is freed before this attempt needs a connection; a response
+     * of an attempt given up (a per-attempt timeout) that arrives after a later attempt started is
+     * freed at once. Attempts at once (a hedge, an added policy): any of them may be the outcome, so
+     * nothing is freed before the call ends. When the call ends, every response but the outcome is
+     * freed, and one that arrives later at once.
      */
     private static final class Attempts<R> implements Callable<Object> {
         private final String method;
         private final Callable<R> attempt;
         private final Responses<R> responses;
-        /** Responses with a failing status: never the outcome once a later attempt starts. */
-        private final ConcurrentLinkedQueue<R> failing = new ConcurrentLinkedQueue<>();
-        /** Every other response: a hedge's attempts may succeed at once, and only one is the outcome. */
-        private final ConcurrentLinkedQueue<R> others = new ConcurrentLinkedQueue<>();
+        private final boolean concurrent;
+        private final AtomicInteger started = new AtomicInteger();
+        /** Responses not freed yet, each in a holder compared by identity (a response may define equals). */
+        private final ConcurrentLinkedQueue<Held<R>> held = new ConcurrentLinkedQueue<>();
         private volatile boolean finished;
         private volatile Object outcome;
 
-        Attempts(String method, Callable<R> attempt, Responses<R> responses) {
+        Attempts(String method, Callable<R> attempt, Responses<R> responses, boolean concurrent) {
             this.method = method;
             this.attempt = attempt;
             this.responses = responses;
+            this.concurrent = concurrent;
         }
 
         @Override
         public Object call() throws Exception {
-            beforeAttempt();
-            return checked(attempt.call());
+            int n = beforeAttempt();
+            return checked(attempt.call(), n);
         }
 
-        /** A new attempt starts: failing responses of earlier ones are retried, so nobody gets them. */
-        void beforeAttempt() {
-            discardAll(failing, null); // freed before this attempt needs a connection
+        /** An attempt starts; returns its number. */
+        int beforeAttempt() {
+            int n = started.incrementAndGet();
+            if (!concurrent) {
+                discardAll(null); // one after another: every earlier response is retried
+            }
+            return n;
         }
 
-        /** {@code response} arrived: checked (a failing status thrown), and kept until the call ends. */
-        Object checked(R response) {
-            boolean ok = false;
-            try {
-                Object checked = check(response, method, responses);
-                ok = true;
-                return checked;
-            } finally {
-                if (response != null) {
-                    (ok ? others : failing).add(response);
-                    if (finished) { // the call is over (a hedge's loser, a timeout's late answer): nobody gets it
-                        discardAll(failing, outcome);
-                        discardAll(others, outcome);
-                    }
+        /** Attempt {@code n}'s response arrived: kept until the call ends, and checked (a failing status thrown). */
+        Object checked(R response, int n) {
+            if (response != null) {
+                Held<R> h = new Held<>(response);
+                held.add(h);
+                if (finished) { // the call is over (a hedge's loser, a timeout's late answer): nobody gets it
+                    discardAll(outcome);
+                } else if (!concurrent && n < started.get() && held.remove(h)) {
+                    responses.discard(response); // a later attempt runs already: this one was given up
                 }
             }
+            return check(response, method, responses);
         }
 
         /** The call ended with {@code result}: every other response is discarded. */
         void finish(Object result) {
             outcome = result;
             finished = true;
-            discardAll(failing, result);
-            discardAll(others, result);
+            discardAll(result);
         }
 
-        private void discardAll(ConcurrentLinkedQueue<R> queue, Object keep) {
-            for (R r; (r = queue.poll()) != null; ) {
-                if (r != keep) {
-                    responses.discard(r);
+        private void discardAll(Object keep) {
+            for (Held<R> h; (h = held.poll()) != null; ) {
+                if (h.response != keep) {
+                    responses.discard(h.response);
                 }
             }
+        }
+    }
+
+    /** A response in {@link Attempts#held}: equal only to itself. */
+    private static final class Held<R> {
+        final R response;
+
+        Held(R response) {
+            this.response = response;
         }
     }
 
@@ -408,14 +421,29 @@ public final class HttpPolicy {
         CompletableFuture<R> result = new CompletableFuture<>();
         // every attempt's response: those that reach nobody (retried, a hedge's loser, late after a
         // timeout) are discarded, as in execute
-        Attempts<R> attempts = new Attempts<>(method, null, responses);
+        Attempts<R> attempts = new Attempts<>(method, null, responses, hedges);
         Supplier<CompletionStage<Object>> checked = () -> {
-            attempts.beforeAttempt();
+            int n = attempts.beforeAttempt();
             CompletionStage<R> stage = attempt.get();
             if (stage == null) {
                 return CompletableFuture.failedFuture(new NullPointerException("attempt returned no stage"));
             }
-            return stage.thenApply(attempts::checked);
+            // A stage of our own between the client's and the policies: a policy that ends it (a
+            // timeout, a hedge's loser) does not touch the client's future, whose response still
+            // arrives here to be freed (the attempt's context, cancelled, is how the client is told).
+            CompletableFuture<Object> checkedStage = new CompletableFuture<>();
+            stage.whenComplete((r, e) -> {
+                if (e != null) {
+                    checkedStage.completeExceptionally(e);
+                    return;
+                }
+                try {
+                    checkedStage.complete(attempts.checked(r, n));
+                } catch (Throwable t) {
+                    checkedStage.completeExceptionally(t);
+                }
+            });
+            return checkedStage;
         };
         pipelineFor(method, repeatable).callAsync(checked).whenComplete((v, e) -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;

@@ -130,6 +130,28 @@ class HttpPolicyTest {
     }
 
     @Test
+    void aResponseRetriedForItsValueIsFreedBeforeTheNextAttempt() throws Exception {
+        HttpPolicy policy = HttpPolicy.builder("r")
+                .add(dev.resilience.core.Retry.builder("accepted").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO))
+                        .retryOnResult(Resp.class, r -> r.status == 202).build())
+                .build();
+        Resp accepted = new Resp(202, null);
+        Resp done = new Resp(200, null);
+        List<Boolean> freedBeforeSecond = new ArrayList<>();
+        AtomicInteger n = new AtomicInteger();
+        Resp got = policy.execute("GET", () -> {
+            if (n.incrementAndGet() == 1) {
+                return accepted;
+            }
+            freedBeforeSecond.add(accepted.discarded);
+            return done;
+        }, RESPONSES);
+        assertSame(done, got);
+        assertEquals(List.of(true), freedBeforeSecond, "the retried 202 was freed before the next attempt needed a connection");
+        assertFalse(done.discarded);
+    }
+
+    @Test
     void failingStatusesAreRetriedAndEachRetriedResponseIsDiscarded() throws Exception {
         List<Resp> sent = new ArrayList<>();
         Resp last = retrying(3).execute("GET", script(sent, new Resp(503, null), new Resp(500, null), new Resp(200, null)), RESPONSES);

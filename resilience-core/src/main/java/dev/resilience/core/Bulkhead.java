@@ -232,11 +232,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy, Listenab
         result.whenComplete((v, e) -> releaseOnce.run());
         try {
             CompletionStage<T> stage = Stages.start(task);
-            result.whenComplete((v, e) -> { // the caller's cancel, or a timeout outside, reaches the work
-                if (e != null) {
-                    Stages.abandon(stage, e);
-                }
-            });
+            result.whenComplete((v, e) -> Stages.endInside(stage, e)); // a cancel or a timeout outside reaches the work
             stage.whenComplete((v, e) -> {
                 releaseOnce.run();
                 if (e != null) {

@@ -121,12 +121,11 @@ public final class Fallback<T> {
         Objects.requireNonNull(task, "task");
         CompletionStage<? extends T> stage = Stages.startCovariant(task);
         CompletableFuture<T> result = new CompletableFuture<>();
-        result.whenComplete((value, error) -> { // the caller cancelling reaches the work
-            if (error != null) {
-                Stages.abandon(stage, error); // done already unless the caller ended the result first
-            }
-        });
+        result.whenComplete((value, error) -> Stages.endInside(stage, error)); // the caller cancelling reaches the work
         stage.whenComplete((value, error) -> {
+            if (result.isDone()) {
+                return; // ended from outside: nobody waits for a fallback value
+            }
             if (error == null) {
                 result.complete(value);
                 return;

@@ -187,7 +187,9 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
                     h.cancel();
                 }
                 for (CompletionStage<T> stage : stages) {
-                    Stages.cancel(stage); // the winner's is done: nothing happens to it
+                    // the winner's is done: nothing happens to it; losers are cancelled (no drop), and
+                    // if the call was failed from outside (a timeout), every attempt is failed alike
+                    Stages.endInside(stage, e);
                 }
             });
             launch();
@@ -220,7 +222,7 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
             }
             stages.add(stage);
             if (result.isDone()) {
-                Stages.cancel(stage); // the call ended while this attempt started
+                result.whenComplete((v, e) -> Stages.endInside(stage, e)); // the call ended while this attempt started
             }
             stage.whenComplete((v, e) -> {
                 if (e == null) {

@@ -152,11 +152,7 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         }
         CompletableFuture<T> result = new CompletableFuture<>();
         CompletionStage<T> inner = stage;
-        result.whenComplete((v, e) -> { // the caller cancelling reaches the policies and the work
-            if (e != null) {
-                Stages.abandon(inner, e); // done already unless the caller ended the result first
-            }
-        });
+        result.whenComplete((v, e) -> Stages.endInside(inner, e)); // the caller cancelling reaches the policies and the work
         stage.whenComplete((v, e) -> {
             try {
                 listener.onCall(this, ticker.read() - start, Stages.unwrap(e));

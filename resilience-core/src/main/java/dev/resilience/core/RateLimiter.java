@@ -524,7 +524,7 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
             try (Scope scope = ctx.attach()) {
                 stage = Stages.start(task);
             }
-            result.whenComplete((v, e) -> Stages.cancel(stage)); // the caller's cancel reaches the task
+            result.whenComplete((v, e) -> Stages.endInside(stage, e)); // the caller's cancel, a timeout outside, reaches the task
             stage.whenComplete((v, e) -> {
                 if (e != null) {
                     result.completeExceptionally(e);
@@ -536,9 +536,10 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
             giveBack(reserved, 1, reservedAt, ticker.read());
             result.completeExceptionally(ctx.err());
         });
-        // The caller cancelling during the wait: the task never starts and the reservation is given back.
+        // Ended from outside during the wait (a cancel, a timeout): the task never starts and the
+        // reservation is given back.
         result.whenComplete((v, e) -> {
-            if (result.isCancelled() && wait.remove()) {
+            if (wait.remove()) {
                 giveBack(reserved, 1, reservedAt, ticker.read());
             }
         });

@@ -261,13 +261,10 @@ public final class Retry implements Policy, Listenable<RetryListener> {
             budget.deposit();
         }
         AsyncCall<T> call = new AsyncCall<>(task, Context.current());
-        call.result.whenComplete((v, e) -> { // ended from outside (a cancel): the attempt running ends, no new one starts
-            if (e == null) {
-                return;
-            }
+        call.result.whenComplete((v, e) -> { // ended from outside (a cancel, a timeout): the attempt running ends, no new one starts
             CompletionStage<T> running = call.current;
             if (running != null) {
-                Stages.abandon(running, e); // done already unless the caller ended the result first
+                Stages.endInside(running, e); // done already unless the result was ended from outside
             }
             Registration wait = call.backoff;
             if (wait != null) {
@@ -323,8 +320,8 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                 stage = Stages.start(task);
             }
             current = stage;
-            if (result.isCancelled()) {
-                Stages.cancel(stage); // cancelled while this attempt started
+            if (result.isDone()) {
+                result.whenComplete((v, e) -> Stages.endInside(stage, e)); // ended from outside while this attempt started
             }
             stage.whenComplete((value, error) -> {
                 if (result.isDone()) {
@@ -340,10 +337,13 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                     long delay = decide(attempt, previous, value, failure, ctx, false);
                     if (delay >= 0) {
                         // the backoff, unless the context ends first; nothing stays registered either way
-                        backoff = Delays.scheduleUnlessDone(ticker, ticker.read() + delay, ctx,
+                        Registration wait = Delays.scheduleUnlessDone(ticker, ticker.read() + delay, ctx,
                                 () -> next(attempt + 1, delay), () -> result.completeExceptionally(ctx.err()));
-                        if (result.isDone()) {
-                            backoff.remove(); // ended while the backoff was being set up
+                        if (delay > 0) { // a zero backoff ran (or handed its attempt to the loop) already
+                            backoff = wait;
+                            if (result.isDone()) {
+                                wait.remove(); // ended while the backoff was being set up
+                            }
                         }
                         return;
                     }

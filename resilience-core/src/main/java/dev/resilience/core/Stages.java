@@ -64,6 +64,19 @@ final class Stages {
      * failing so: an adaptive limiter samples a timeout as a drop, a bulkhead gives its slot back.
      * A stage that is done, or cannot be turned into a {@link CompletableFuture}, is left as it is.
      */
+    /**
+     * Ends {@code stage} after the stage a policy returned for it ended ({@code error} null: with a
+     * value): if that end came from outside (a caller's cancel, a timeout, {@code completeOnTimeout}),
+     * the work is not wanted; a stage that is done already is left as it is.
+     */
+    static void endInside(CompletionStage<?> stage, Throwable error) {
+        if (error == null) {
+            cancel(stage);
+        } else {
+            abandon(stage, error);
+        }
+    }
+
     static void abandon(CompletionStage<?> stage, Throwable why) {
         Throwable cause = unwrap(why);
         if (cause instanceof CancellationException) {
@@ -101,19 +114,19 @@ final class Stages {
         AtomicBoolean ended = new AtomicBoolean();
         CompletableFuture<T> result = new CompletableFuture<>();
         result.whenComplete((v, e) -> {
-            if (e == null || !ended.compareAndSet(false, true)) {
-                return; // the task's stage ended it (and counted it), or someone completed it with a value
+            if (!ended.compareAndSet(false, true)) {
+                return; // the task's stage ended it, and counted it
             }
-            // Ended from outside before the task: cancelled by the caller (nothing to count), or failed
-            // by a policy outside, a timeout say (counted as that failure, as the work failing so
-            // would be). The work is not wanted either way.
+            // Ended from outside before the task: cancelled by the caller or given a value
+            // (completeOnTimeout): nothing to count; failed by a policy outside, a timeout say:
+            // counted as that failure, as the work failing so would be. The work is not wanted.
             Throwable cause = unwrap(e);
-            if (cause instanceof CancellationException) {
+            if (cause == null || cause instanceof CancellationException) {
                 p.release();
             } else {
                 p.onFailure(cause);
             }
-            abandon(stage, cause);
+            endInside(stage, cause);
         });
         stage.whenComplete((v, e) -> {
             if (ended.compareAndSet(false, true)) {

@@ -133,9 +133,7 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
         // Cancelling a stage that is done does nothing.
         result.whenComplete((value, error) -> {
             call.cancel();
-            if (error != null) {
-                Stages.abandon(stage, error); // failed with the timeout (policies inside count it so), or cancelled
-            }
+            Stages.endInside(stage, error); // failed with the timeout (policies inside count it so), or cancelled
         });
         stage.whenComplete((value, error) -> {
             onTimeUp.remove();

@@ -67,6 +67,20 @@ class AsyncCancellationTest {
         CompletableFuture<String> r = pipeline.callAsync(() -> work).toCompletableFuture();
         assertTrue(r.cancel(false));
         assertTrue(work.isCancelled(), "through the listener's stage, the fallback and the bulkhead");
+        assertTrue(r.isCancelled(), "no fallback value for a call nobody waits for");
+        assertEquals("ok", pipeline.callAsync(() -> CompletableFuture.completedFuture("ok")).toCompletableFuture().join(),
+                "the bulkhead's only slot came back");
+    }
+
+    @Test
+    void aValueGivenFromOutsideEndsThePermitAndTheWork() {
+        AdaptiveLimiter l = AdaptiveLimiter.builder("l").algorithm(LimitAlgorithm.aimd(1, 1, 1, 0.9, Duration.ofSeconds(1)))
+                .ticker(ticker).build();
+        CompletableFuture<String> work = new CompletableFuture<>();
+        CompletableFuture<String> r = l.callAsync(() -> work).toCompletableFuture();
+        assertTrue(r.complete("default")); // as completeOnTimeout does
+        assertEquals(0, l.inFlight(), "the permit is back: nobody waits for the work");
+        assertTrue(work.isCancelled());
     }
 
     @Test

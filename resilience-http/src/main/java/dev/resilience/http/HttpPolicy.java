@@ -445,21 +445,44 @@ public final class HttpPolicy {
             });
             return checkedStage;
         };
-        pipelineFor(method, repeatable).callAsync(checked).whenComplete((v, e) -> {
+        CompletionStage<Object> call = pipelineFor(method, repeatable).callAsync(checked);
+        // The caller ending the result (a cancel, orTimeout) ends the policies' stage the same way:
+        // retries stop, permits come back; a response that arrives after that reaches nobody.
+        result.whenComplete((v, e) -> {
+            if (e != null) {
+                endFromOutside(call, e);
+            }
+        });
+        call.whenComplete((v, e) -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             Object outcome = v;
+            boolean delivered;
             if (cause instanceof HttpStatusException) {
                 outcome = ((HttpStatusException) cause).response();
-                result.complete((R) outcome);
+                delivered = result.complete((R) outcome);
             } else if (cause != null) {
                 outcome = null;
-                result.completeExceptionally(cause);
+                delivered = result.completeExceptionally(cause);
             } else {
-                result.complete((R) v);
+                delivered = result.complete((R) v);
             }
-            attempts.finish(outcome);
+            attempts.finish(delivered ? outcome : null); // not delivered: the caller ended first, so every response is freed
         });
         return result;
+    }
+
+    /** Ends {@code stage} as the caller ended its result: cancelled, or failed with {@code why}. */
+    private static void endFromOutside(CompletionStage<?> stage, Throwable why) {
+        Throwable cause = why instanceof CompletionException && why.getCause() != null ? why.getCause() : why;
+        try {
+            if (cause instanceof java.util.concurrent.CancellationException) {
+                stage.toCompletableFuture().cancel(false);
+            } else {
+                stage.toCompletableFuture().completeExceptionally(cause);
+            }
+        } catch (RuntimeException notAFuture) {
+            // the policies' stage ends when its work does
+        }
     }
 
     /** The policy's name. */

@@ -152,6 +152,21 @@ class HttpPolicyTest {
     }
 
     @Test
+    void cancellingTheAsyncResultStopsTheCallAndFreesTheLateResponse() {
+        dev.resilience.core.Bulkhead bulkhead = dev.resilience.core.Bulkhead.builder("b").maxConcurrent(1).build();
+        HttpPolicy policy = HttpPolicy.builder("c").bulkhead(bulkhead).build();
+        CompletableFuture<Resp> client = new CompletableFuture<>();
+        CompletableFuture<Resp> result = policy.executeAsync("GET", () -> client, RESPONSES);
+        assertEquals(1, bulkhead.inUse());
+        assertTrue(result.cancel(false));
+        assertEquals(0, bulkhead.inUse(), "the caller's cancel reached the policies");
+        assertFalse(client.isCancelled(), "the client's own future is left to the client (its context tells it)");
+        Resp late = new Resp(200, null);
+        client.complete(late);
+        assertTrue(late.discarded, "the response nobody will read is freed");
+    }
+
+    @Test
     void failingStatusesAreRetriedAndEachRetriedResponseIsDiscarded() throws Exception {
         List<Resp> sent = new ArrayList<>();
         Resp last = retrying(3).execute("GET", script(sent, new Resp(503, null), new Resp(500, null), new Resp(200, null)), RESPONSES);

@@ -455,18 +455,16 @@ public final class HttpPolicy {
         });
         call.whenComplete((v, e) -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            Object outcome = v;
-            boolean delivered;
-            if (cause instanceof HttpStatusException) {
-                outcome = ((HttpStatusException) cause).response();
-                delivered = result.complete((R) outcome);
-            } else if (cause != null) {
-                outcome = null;
-                delivered = result.completeExceptionally(cause);
-            } else {
-                delivered = result.complete((R) v);
+            Object outcome = cause instanceof HttpStatusException ? ((HttpStatusException) cause).response()
+                    : cause != null ? null : v;
+            // The call is over before the caller hears of it, so that a response arriving from now on
+            // is freed at once (the caller may already be checking); the caller ended first: all are.
+            attempts.finish(result.isDone() ? null : outcome);
+            boolean delivered = cause != null && !(cause instanceof HttpStatusException)
+                    ? result.completeExceptionally(cause) : result.complete((R) outcome);
+            if (!delivered && outcome != null) {
+                responses.discard((R) outcome); // the caller ended meanwhile: nobody will read it
             }
-            attempts.finish(delivered ? outcome : null); // not delivered: the caller ended first, so every response is freed
         });
         return result;
     }

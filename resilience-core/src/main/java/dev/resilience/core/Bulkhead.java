@@ -222,6 +222,11 @@ public final class Bulkhead extends InFlightPadRight implements Policy, Listenab
         if (!tryAcquire().isPermitted()) {
             return CompletableFuture.failedFuture(new BulkheadFullException(name, "all " + maxConcurrent + " slots in use"));
         }
+        CompletionStage<T> stage = Stages.start(task); // never throws: a throwing supplier is a failed stage
+        if (Stages.succeeded(stage)) {
+            release(); // done already: nothing to wait for, nothing to register
+            return stage;
+        }
         AtomicBoolean released = new AtomicBoolean();
         Runnable releaseOnce = () -> {
             if (released.compareAndSet(false, true)) {
@@ -229,20 +234,19 @@ public final class Bulkhead extends InFlightPadRight implements Policy, Listenab
             }
         };
         CompletableFuture<T> result = new CompletableFuture<>();
-        result.whenComplete((v, e) -> releaseOnce.run());
-        try {
-            CompletionStage<T> stage = Stages.start(task);
-            result.whenComplete((v, e) -> Stages.endInside(stage, e)); // a cancel or a timeout outside reaches the work
-            stage.whenComplete((v, e) -> {
+        stage.whenComplete((v, e) -> {
+            releaseOnce.run();
+            if (e != null) {
+                result.completeExceptionally(e);
+            } else {
+                result.complete(v);
+            }
+        });
+        if (!result.isDone()) {
+            result.whenComplete((v, e) -> { // a cancel or a timeout outside: the slot comes back, the work is ended
                 releaseOnce.run();
-                if (e != null) {
-                    result.completeExceptionally(e);
-                } else {
-                    result.complete(v);
-                }
+                Stages.endInside(stage, e);
             });
-        } catch (Throwable e) {
-            result.completeExceptionally(e);
         }
         return result;
     }

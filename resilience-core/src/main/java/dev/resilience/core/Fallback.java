@@ -120,8 +120,12 @@ public final class Fallback<T> {
     public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<? extends T>> task) {
         Objects.requireNonNull(task, "task");
         CompletionStage<? extends T> stage = Stages.startCovariant(task);
+        if (Stages.succeeded(stage)) {
+            @SuppressWarnings("unchecked") // done with a T already: nothing can be put into it any more
+            CompletionStage<T> done = (CompletionStage<T>) stage;
+            return done;
+        }
         CompletableFuture<T> result = new CompletableFuture<>();
-        result.whenComplete((value, error) -> Stages.endInside(stage, error)); // the caller cancelling reaches the work
         stage.whenComplete((value, error) -> {
             if (result.isDone()) {
                 return; // ended from outside: nobody waits for a fallback value
@@ -142,6 +146,9 @@ public final class Fallback<T> {
                 result.completeExceptionally(e);
             }
         });
+        if (!result.isDone()) {
+            result.whenComplete((value, error) -> Stages.endInside(stage, error)); // the caller cancelling reaches the work
+        }
         return result;
     }
 }

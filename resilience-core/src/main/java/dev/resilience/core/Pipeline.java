@@ -152,7 +152,6 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         }
         CompletableFuture<T> result = new CompletableFuture<>();
         CompletionStage<T> inner = stage;
-        result.whenComplete((v, e) -> Stages.endInside(inner, e)); // the caller cancelling reaches the policies and the work
         stage.whenComplete((v, e) -> {
             try {
                 listener.onCall(this, ticker.read() - start, Stages.unwrap(e));
@@ -164,6 +163,9 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
                 }
             }
         });
+        if (!result.isDone()) {
+            result.whenComplete((v, e) -> Stages.endInside(inner, e)); // the caller cancelling reaches the policies and the work
+        }
         return result;
     }
 

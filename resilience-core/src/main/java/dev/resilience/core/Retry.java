@@ -260,18 +260,28 @@ public final class Retry implements Policy, Listenable<RetryListener> {
         if (budget != null) {
             budget.deposit();
         }
-        AsyncCall<T> call = new AsyncCall<>(task, Context.current());
-        call.result.whenComplete((v, e) -> { // ended from outside (a cancel, a timeout): the attempt running ends, no new one starts
-            CompletionStage<T> running = call.current;
-            if (running != null) {
-                Stages.endInside(running, e); // done already unless the result was ended from outside
-            }
-            Registration wait = call.backoff;
-            if (wait != null) {
-                wait.remove(); // a backoff in progress: its timer and its listener on the context go now
-            }
-        });
+        Context ctx = Context.current();
+        CompletionStage<T> first;
+        try (Scope s = ctx.attach()) {
+            first = Stages.start(task);
+        }
+        if (retryOnResult == null && Stages.succeeded(first)) {
+            return first; // done already, a success: nothing to retry, nothing to register
+        }
+        AsyncCall<T> call = new AsyncCall<>(task, ctx, first);
         call.next(1, 0L);
+        if (!call.result.isDone()) {
+            call.result.whenComplete((v, e) -> { // ended from outside (a cancel, a timeout): the attempt running ends, no new one starts
+                CompletionStage<T> running = call.current;
+                if (running != null) {
+                    Stages.endInside(running, e); // done already unless the result was ended from outside
+                }
+                Registration wait = call.backoff;
+                if (wait != null) {
+                    wait.remove(); // a backoff in progress: its timer and its listener on the context go now
+                }
+            });
+        }
         return call.result;
     }
 
@@ -294,9 +304,19 @@ public final class Retry implements Policy, Listenable<RetryListener> {
         private int nextAttempt;
         private long nextPrevious;
 
-        AsyncCall(Supplier<? extends CompletionStage<T>> task, Context ctx) {
+        /** The first attempt's stage, started by callAsync; null once used. */
+        private CompletionStage<T> firstStage;
+
+        AsyncCall(Supplier<? extends CompletionStage<T>> task, Context ctx, CompletionStage<T> firstStage) {
             this.task = task;
             this.ctx = ctx;
+            this.firstStage = firstStage;
+        }
+
+        private CompletionStage<T> startAttempt() {
+            try (Scope s = ctx.attach()) {
+                return Stages.start(task);
+            }
         }
 
         /** Starts attempt {@code attempt}, here or in the loop already running on this stack. */
@@ -315,10 +335,8 @@ public final class Retry implements Policy, Listenable<RetryListener> {
             if (result.isDone()) {
                 return; // cancelled by the caller during the backoff
             }
-            CompletionStage<T> stage;
-            try (Scope s = ctx.attach()) {
-                stage = Stages.start(task);
-            }
+            CompletionStage<T> stage = firstStage != null ? firstStage : startAttempt();
+            firstStage = null; // the loop's thread, before any other attempt
             current = stage;
             if (result.isDone()) {
                 result.whenComplete((v, e) -> Stages.endInside(stage, e)); // ended from outside while this attempt started

@@ -69,6 +69,18 @@ final class Stages {
      * value): if that end came from outside (a caller's cancel, a timeout, {@code completeOnTimeout}),
      * the work is not wanted; a stage that is done already is left as it is.
      */
+    /**
+     * Whether {@code stage} is a {@code CompletableFuture} that completed normally already: then a
+     * policy counts it at once and hands it on as it is, with nothing to register (no allocation).
+     */
+    static boolean succeeded(CompletionStage<?> stage) {
+        if (stage instanceof CompletableFuture) {
+            CompletableFuture<?> f = (CompletableFuture<?>) stage;
+            return f.isDone() && !f.isCompletedExceptionally();
+        }
+        return false;
+    }
+
     static void endInside(CompletionStage<?> stage, Throwable error) {
         if (error == null) {
             cancel(stage);
@@ -111,23 +123,12 @@ final class Stages {
             p.release();
             return CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
         }
+        if (succeeded(stage)) { // done already (a cached value): counted now, nothing to end from outside
+            p.onSuccess();
+            return stage;
+        }
         AtomicBoolean ended = new AtomicBoolean();
         CompletableFuture<T> result = new CompletableFuture<>();
-        result.whenComplete((v, e) -> {
-            if (!ended.compareAndSet(false, true)) {
-                return; // the task's stage ended it, and counted it
-            }
-            // Ended from outside before the task: cancelled by the caller or given a value
-            // (completeOnTimeout): nothing to count; failed by a policy outside, a timeout say:
-            // counted as that failure, as the work failing so would be. The work is not wanted.
-            Throwable cause = unwrap(e);
-            if (cause == null || cause instanceof CancellationException) {
-                p.release();
-            } else {
-                p.onFailure(cause);
-            }
-            endInside(stage, cause);
-        });
         stage.whenComplete((v, e) -> {
             if (ended.compareAndSet(false, true)) {
                 if (e == null) {
@@ -146,6 +147,24 @@ final class Stages {
             } else {
                 result.completeExceptionally(e);
             }
+        });
+        if (result.isDone()) {
+            return result; // the task's stage completed it here: nothing left to end from outside
+        }
+        result.whenComplete((v, e) -> {
+            if (!ended.compareAndSet(false, true)) {
+                return; // the task's stage ended it, and counted it
+            }
+            // Ended from outside before the task: cancelled by the caller or given a value
+            // (completeOnTimeout): nothing to count; failed by a policy outside, a timeout say:
+            // counted as that failure, as the work failing so would be. The work is not wanted.
+            Throwable cause = unwrap(e);
+            if (cause == null || cause instanceof CancellationException) {
+                p.release();
+            } else {
+                p.onFailure(cause);
+            }
+            endInside(stage, cause);
         });
         return result;
     }

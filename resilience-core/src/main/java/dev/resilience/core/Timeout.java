@@ -128,13 +128,6 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
         try (Scope scope = call.attach()) {
             stage = Stages.start(task);
         }
-        // Time up, the caller's context done, or the caller cancelling: the work is not wanted, and a
-        // policy inside (a bulkhead, a limiter) gives its permit back when its stage is cancelled.
-        // Cancelling a stage that is done does nothing.
-        result.whenComplete((value, error) -> {
-            call.cancel();
-            Stages.endInside(stage, error); // failed with the timeout (policies inside count it so), or cancelled
-        });
         stage.whenComplete((value, error) -> {
             onTimeUp.remove();
             // Decided as execute() decides: an outcome that arrives once time is up is late. This also
@@ -155,6 +148,15 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
             }
             call.cancel();
         });
+        if (!result.isDone()) {
+            // Time up, the caller's context done, or the caller cancelling: the work is not wanted,
+            // and a policy inside (a bulkhead, a limiter) counts it and gives its permit back when its
+            // stage ends so. A stage that is done is left as it is.
+            result.whenComplete((value, error) -> {
+                call.cancel();
+                Stages.endInside(stage, error); // failed with the timeout (policies inside count it so), or cancelled
+            });
+        }
         return result;
     }
 

@@ -58,29 +58,29 @@ final class Stages {
     }
 
     /**
-     * Ends {@code stage}, whose outcome nobody waits for any more, the way its caller's ended:
-     * cancelled if {@code why} is a cancellation, else failed with {@code why} (a timeout, the
-     * caller's context ending). A policy inside then counts it as it would have counted the work
-     * failing so: an adaptive limiter samples a timeout as a drop, a bulkhead gives its slot back.
-     * A stage that is done, or cannot be turned into a {@link CompletableFuture}, is left as it is.
-     */
-    /**
-     * Ends {@code stage} after the stage a policy returned for it ended ({@code error} null: with a
-     * value): if that end came from outside (a caller's cancel, a timeout, {@code completeOnTimeout}),
-     * the work is not wanted; a stage that is done already is left as it is.
-     */
-    /**
-     * Whether {@code stage} is a {@code CompletableFuture} that completed normally already: then a
-     * policy counts it at once and hands it on as it is, with nothing to register (no allocation).
+     * Whether {@code stage} is a plain {@code CompletableFuture} that completed normally already:
+     * then a policy counts it at once and hands it on as it is, with nothing to register (no
+     * allocation). Only the exact class: a minimal stage ({@code completedStage},
+     * {@code minimalCompletionStage}) is a subclass whose {@code isDone} throws.
      */
     static boolean succeeded(CompletionStage<?> stage) {
-        if (stage instanceof CompletableFuture) {
+        if (stage != null && stage.getClass() == CompletableFuture.class) {
             CompletableFuture<?> f = (CompletableFuture<?>) stage;
             return f.isDone() && !f.isCompletedExceptionally();
         }
         return false;
     }
 
+    /** Whether {@code stage} is a plain {@code CompletableFuture} that is done (in any way). */
+    static boolean done(CompletionStage<?> stage) {
+        return stage != null && stage.getClass() == CompletableFuture.class && ((CompletableFuture<?>) stage).isDone();
+    }
+
+    /**
+     * Ends {@code stage} after the stage a policy returned for it ended ({@code error} null: with a
+     * value): if that end came from outside (a caller's cancel, a timeout, {@code completeOnTimeout}),
+     * the work is not wanted; a stage that is done already is left as it is.
+     */
     static void endInside(CompletionStage<?> stage, Throwable error) {
         if (error == null) {
             cancel(stage);
@@ -89,6 +89,13 @@ final class Stages {
         }
     }
 
+    /**
+     * Ends {@code stage}, whose outcome nobody waits for any more, the way its caller's ended:
+     * cancelled if {@code why} is a cancellation, else failed with {@code why} (a timeout, the
+     * caller's context ending). A policy inside then counts it as it would have counted the work
+     * failing so: an adaptive limiter samples a timeout as a drop, a bulkhead gives its slot back.
+     * A stage that is done, or cannot be turned into a {@link CompletableFuture}, is left as it is.
+     */
     static void abandon(CompletionStage<?> stage, Throwable why) {
         Throwable cause = unwrap(why);
         if (cause instanceof CancellationException) {

@@ -148,7 +148,9 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
             }
             call.cancel();
         });
-        if (!result.isDone()) {
+        if (!(result.isDone() && Stages.done(stage))) {
+            // (Skipped only when both are done. The result can end before the task's stage: the
+            // deadline's callback, registered before the task started, may have run already.)
             // Time up, the caller's context done, or the caller cancelling: the work is not wanted,
             // and a policy inside (a bulkhead, a limiter) counts it and gives its permit back when its
             // stage ends so. A stage that is done is left as it is.

@@ -84,6 +84,40 @@ class AsyncCancellationTest {
     }
 
     @Test
+    void aMinimalStageGoesThroughEveryPolicyAndLeavesNoPermit() {
+        CircuitBreaker breaker = CircuitBreaker.builder("b").ticker(ticker).build();
+        Bulkhead bulkhead = Bulkhead.builder("h").maxConcurrent(1).ticker(ticker).build();
+        AdaptiveLimiter limiter = AdaptiveLimiter.builder("l").algorithm(LimitAlgorithm.aimd(1, 1, 1, 0.9, Duration.ofSeconds(1)))
+                .ticker(ticker).build();
+        Pipeline<String> pipeline = Pipeline.<String>builder("p").add(Fallback.<String>always().toValue("fallback"))
+                .add(Retry.builder("r").maxAttempts(2).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build())
+                .add(breaker).add(bulkhead).add(limiter).inDefaultOrder().build();
+        for (int i = 0; i < 3; i++) { // a minimal stage's isDone throws: the policies must not ask it
+            assertEquals("ok", pipeline.callAsync(() -> CompletableFuture.completedStage("ok")).toCompletableFuture().join());
+        }
+        assertEquals(0, bulkhead.inUse());
+        assertEquals(0, limiter.inFlight());
+        assertEquals(3, breaker.counts().totalSuccesses());
+    }
+
+    @Test
+    void aTimeoutWhoseCallersContextIsDoneAlreadyStillEndsTheWork() {
+        Timeout timeout = Timeout.builder("t").timeout(Duration.ofSeconds(1)).ticker(ticker).build();
+        Bulkhead bulkhead = Bulkhead.builder("h").maxConcurrent(1).ticker(ticker).build();
+        Pipeline<String> pipeline = Pipeline.<String>builder("p").add(timeout).add(bulkhead).inDefaultOrder().build();
+        dev.resilience.context.CancelHandle h = dev.resilience.context.Context.background().withCancel();
+        h.cancel(); // the result fails at once, from the deadline's callback, before the task even starts
+        CompletableFuture<String> never = new CompletableFuture<>();
+        CompletableFuture<String> r;
+        try (dev.resilience.context.Scope s = h.attach()) {
+            r = pipeline.callAsync(() -> never).toCompletableFuture();
+        }
+        assertTrue(r.isCompletedExceptionally());
+        assertTrue(never.isDone(), "the work is ended too");
+        assertEquals(0, bulkhead.inUse(), "and the slot is back");
+    }
+
+    @Test
     void theCallerCancellingATimeoutsStageCancelsTheWork() {
         Timeout timeout = Timeout.builder("t").timeout(Duration.ofSeconds(10)).ticker(ticker).build();
         CompletableFuture<String> never = new CompletableFuture<>();

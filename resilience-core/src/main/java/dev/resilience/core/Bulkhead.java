@@ -236,11 +236,7 @@ public final class Bulkhead extends InFlightPadRight implements Policy, Listenab
         CompletableFuture<T> result = new CompletableFuture<>();
         stage.whenComplete((v, e) -> {
             releaseOnce.run();
-            if (e != null) {
-                result.completeExceptionally(e);
-            } else {
-                result.complete(v);
-            }
+            Stages.relay(result, v, e);
         });
         if (!result.isDone()) {
             result.whenComplete((v, e) -> { // a cancel or a timeout outside: the slot comes back, the work is ended

@@ -153,15 +153,8 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         CompletableFuture<T> result = new CompletableFuture<>();
         CompletionStage<T> inner = stage;
         stage.whenComplete((v, e) -> {
-            try {
-                listener.onCall(this, ticker.read() - start, Stages.unwrap(e));
-            } finally { // the outcome reaches the caller whatever a listener does
-                if (e != null) {
-                    result.completeExceptionally(e);
-                } else {
-                    result.complete(v);
-                }
-            }
+            listener.onCall(this, ticker.read() - start, Stages.unwrap(e)); // guarded: a listener's throw is logged
+            Stages.relay(result, v, e);
         });
         if (!result.isDone()) {
             result.whenComplete((v, e) -> Stages.endInside(inner, e)); // the caller cancelling reaches the policies and the work

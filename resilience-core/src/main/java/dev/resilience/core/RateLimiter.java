@@ -525,13 +525,7 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
                 stage = Stages.start(task);
             }
             result.whenComplete((v, e) -> Stages.endInside(stage, e)); // the caller's cancel, a timeout outside, reaches the task
-            stage.whenComplete((v, e) -> {
-                if (e != null) {
-                    result.completeExceptionally(e);
-                } else {
-                    result.complete(v);
-                }
-            });
+            stage.whenComplete((v, e) -> Stages.relay(result, v, e));
         }, () -> {
             giveBack(reserved, 1, reservedAt, ticker.read());
             result.completeExceptionally(ctx.err());

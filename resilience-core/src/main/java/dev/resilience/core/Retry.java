@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.DoubleSupplier;
 import java.util.function.Predicate;
@@ -300,7 +301,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
         /** The backoff under way, withdrawn if the caller ends the call during it. */
         volatile Registration backoff;
         /** Attempts asked for and not yet started by the loop; at most one is ever pending. */
-        private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+        private final AtomicInteger pending = new AtomicInteger();
         private int nextAttempt;
         private long nextPrevious;
 
@@ -333,7 +334,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
 
         private void start(int attempt, long previous) {
             if (result.isDone()) {
-                return; // cancelled by the caller during the backoff
+                return; // ended from outside during the backoff
             }
             CompletionStage<T> stage = firstStage != null ? firstStage : startAttempt();
             firstStage = null; // the loop's thread, before any other attempt
@@ -343,7 +344,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
             }
             stage.whenComplete((value, error) -> {
                 if (result.isDone()) {
-                    return; // the caller cancelled: no retry, nothing to decide
+                    return; // ended from outside: no retry, nothing to decide
                 }
                 Throwable failure = Stages.unwrap(error);
                 try {

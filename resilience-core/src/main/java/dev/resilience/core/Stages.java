@@ -64,16 +64,21 @@ final class Stages {
      * {@code minimalCompletionStage}) is a subclass whose {@code isDone} throws.
      */
     static boolean succeeded(CompletionStage<?> stage) {
-        if (stage != null && stage.getClass() == CompletableFuture.class) {
-            CompletableFuture<?> f = (CompletableFuture<?>) stage;
-            return f.isDone() && !f.isCompletedExceptionally();
-        }
-        return false;
+        return done(stage) && !((CompletableFuture<?>) stage).isCompletedExceptionally();
     }
 
     /** Whether {@code stage} is a plain {@code CompletableFuture} that is done (in any way). */
     static boolean done(CompletionStage<?> stage) {
         return stage != null && stage.getClass() == CompletableFuture.class && ((CompletableFuture<?>) stage).isDone();
+    }
+
+    /** Completes {@code to} with an outcome as {@code whenComplete} reports it: value {@code v}, or failure {@code e}. */
+    static <T> void relay(CompletableFuture<T> to, T v, Throwable e) {
+        if (e != null) {
+            to.completeExceptionally(e);
+        } else {
+            to.complete(v);
+        }
     }
 
     /**
@@ -149,11 +154,7 @@ final class Stages {
                     }
                 }
             }
-            if (e == null) {
-                result.complete(v);
-            } else {
-                result.completeExceptionally(e);
-            }
+            relay(result, v, e);
         });
         if (result.isDone()) {
             return result; // the task's stage completed it here: nothing left to end from outside

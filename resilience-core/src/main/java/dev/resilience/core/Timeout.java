@@ -107,8 +107,9 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
      * with the same {@link TimeoutExceededException}, so that policies inside count the timeout (an
      * adaptive limiter samples a drop) and give their permits back even if the work ignores its
      * context, as Resilience4j's {@code TimeLimiter} cancels the running future by default; when the
-     * caller cancels the returned stage, the task's stage is cancelled. A future shared with other callers (a cached or coalesced request)
-     * should be handed out as {@code shared.copy()}, so that one caller's timeout cancels its copy only.
+     * caller cancels the returned stage, the task's stage is cancelled. A future shared with other
+     * callers (a cached or coalesced request) should be handed out as {@code shared.copy()}, so that
+     * one caller's timeout ends its copy only.
      */
     @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {

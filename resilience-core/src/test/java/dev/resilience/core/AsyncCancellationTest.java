@@ -231,6 +231,30 @@ class AsyncCancellationTest {
     }
 
     @Test
+    void immediateRetriesHandedBetweenThreadsRunEachAttemptOnceAndEnd() throws Exception {
+        // attempts that fail on this thread and on pool threads in turn: the loop that runs them
+        // passes from thread to thread (its pending count and the next attempt's number with it)
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            Retry retry = Retry.builder("r").maxAttempts(2_000).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build();
+            AtomicInteger attempts = new AtomicInteger();
+            IOException failure = new IOException("always");
+            CompletableFuture<String> r = retry.<String>callAsync(() -> {
+                int n = attempts.incrementAndGet();
+                return n % 3 == 0 ? CompletableFuture.supplyAsync(() -> {
+                    throw new java.util.concurrent.CompletionException(failure);
+                }, pool) : CompletableFuture.failedFuture(failure);
+            }).toCompletableFuture();
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> r.get(10, java.util.concurrent.TimeUnit.SECONDS), "ends within 10 s");
+            assertEquals(failure, e.getCause());
+            assertEquals(2_000, attempts.get(), "each attempt once, none skipped");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aLimitAlgorithmThatThrowsLeavesTheCallsOutcomeAndTheLimit() throws Exception {
         LimitAlgorithm throwing = new LimitAlgorithm() {
             @Override

@@ -62,11 +62,24 @@ class ResilienceClientInterceptorTest {
 
     /** Calls that reached the channel below our interceptor. */
     private final AtomicInteger below = new AtomicInteger();
+    /** Of those, calls whose close reached the listeners above (ours included) and returned. */
+    private final AtomicInteger closedBelow = new AtomicInteger();
     private final ClientInterceptor counting = new ClientInterceptor() {
         @Override
         public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
             below.incrementAndGet();
-            return next.newCall(method, options);
+            return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<Q, R>(next.newCall(method, options)) {
+                @Override
+                public void start(Listener<R> listener, Metadata headers) {
+                    super.start(new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<R>(listener) {
+                        @Override
+                        public void onClose(Status status, Metadata trailers) {
+                            super.onClose(status, trailers);
+                            closedBelow.incrementAndGet();
+                        }
+                    }, headers);
+                }
+            };
         }
     };
 
@@ -372,7 +385,11 @@ class ResilienceClientInterceptorTest {
         // The hedge cancels the loser's context, then its stage, when the winner answers: whichever
         // reaches the breaker first decides, an exclusion (the gRPC call's cancellation arrived first)
         // or a permit given back uncounted (the stage's cancel did); never a failure.
-        Thread.sleep(100); // the loser's close arrives on the channel's thread
+        long until = System.nanoTime() + 5 * SECOND;
+        while (closedBelow.get() < 2 && System.nanoTime() < until) {
+            Thread.onSpinWait(); // the loser's close arrives on the channel's thread: after it, nothing more can count
+        }
+        assertEquals(2, closedBelow.get(), "both attempts closed");
         CircuitBreaker.Counts c = breaker.counts();
         assertEquals(0, c.totalFailures(), "the cancelled loser is not a failure: " + c);
         assertEquals(1, c.totalSuccesses());

@@ -442,6 +442,9 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     }
 
     private void failed(Generation g, long startNanos, Throwable failure) {
+        if (g.state == State.DISABLED) {
+            return; // counts nothing and asks no predicate, as its Javadoc says
+        }
         if (isLocalRefusal(failure) || Callbacks.test(isExcluded, failure, false, "isExcluded")) {
             excluded(g, failure);
             return;
@@ -450,7 +453,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             succeeded(g, startNanos);
             return;
         }
-        if (current.get() != g || g.state == State.DISABLED) {
+        if (current.get() != g) {
             return;
         }
         long now = ticker.read();
@@ -509,7 +512,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     }
 
     private void excluded(Generation g, Throwable failure) {
-        if (current.get() != g) {
+        if (current.get() != g || g.state == State.DISABLED) {
             return;
         }
         g.exclusions.incrementAndGet();

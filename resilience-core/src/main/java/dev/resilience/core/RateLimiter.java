@@ -41,7 +41,11 @@ import java.util.function.Supplier;
  * 10^9 per second are refused and each permit's cost is exact to half a nanosecond. Reservations
  * run ahead of now at most 2^62 ns (about 146 years): one beyond that is refused, never wrapped.
  *
- * <p><b>Edge values, as in Go.</b> A request for 0 permits is always granted and changes nothing.
+ * <p><b>Edge values, as in Go.</b> A request for 0 permits changes nothing. It is granted at once
+ * unless reservations have run the limiter into debt (permits reserved ahead of their refill: Go's
+ * negative tokens); then, as Go's {@code AllowN(t, 0)}, {@code ReserveN(t, 0)} and
+ * {@code WaitN(ctx, 0)} do, {@code tryAcquire(0)} refuses, {@code reserve(0)} says to wait until
+ * the debt is paid and {@code acquire(0)} waits for that.
  * Rate 0 (Go's {@code Limit(0)}) refills nothing: a new limiter has its burst and no more, and
  * {@code setRate(0)} keeps the permits available at that moment and nothing after (an operator's
  * kill switch, with {@code setBurst(0)} for none at all). So does a rate so small that one permit
@@ -95,7 +99,8 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
      * Takes {@code permits} if all are available now; Go's {@code AllowN}. A refusal leaves the
      * limiter unchanged.
      *
-     * @param permits not negative; 0 is always granted
+     * @param permits not negative; 0 is granted unless reservations have run the limiter into debt
+     * @throws IllegalArgumentException if {@code permits} is negative
      */
     public boolean tryAcquire(int permits) {
         if (permits <= 0) {
@@ -135,11 +140,38 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
         }
     }
 
-    /** Granted at once, changing nothing; negative counts are refused as bad input. */
+    /** Granted unless the limiter is in debt, changing nothing; negative counts are refused as bad input. */
     private boolean noPermits(int permits) {
         checkPermits(permits);
+        if (debtNanos(ticker.read()) > 0) {
+            listeners.current().onRejected(this, 0, RequestNotPermittedException.Reason.NO_PERMIT);
+            return false;
+        }
         listeners.current().onPermitted(this, 0, 0L);
         return true;
+    }
+
+    /**
+     * How long from {@code now} until the permits reserved ahead of their refill are paid back (Go's
+     * negative tokens); 0 when there is no such debt, and always 0 at an infinite or zero rate and
+     * during warm-up.
+     */
+    private long debtNanos(long now) {
+        if (warm != null) {
+            return 0;
+        }
+        for (;;) {
+            RateLimiterState s = current(state);
+            if (s.infinite()) {
+                return 0;
+            }
+            long tat = s.tat;
+            if (tat == RateLimiterState.RETIRED) {
+                continue;
+            }
+            long ahead = tat - now > 0 ? tat - now : 0;
+            return Math.max(0, ahead - s.tolerance);
+        }
     }
 
     /** Warm-up, an infinite rate or a zero rate: the states kept off the hot path. */
@@ -214,7 +246,8 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
      * when {@code permits} exceeds the burst, at a zero rate when fewer are left, or when the wait
      * would run past the 2^62 ns horizon.
      *
-     * @param permits not negative; 0 is always ok at once
+     * @param permits not negative; 0 is ok, to act once any debt from earlier reservations is paid
+     * @throws IllegalArgumentException if {@code permits} is negative
      */
     public Reservation reserve(int permits) {
         return reserveWithin(permits, Long.MAX_VALUE);
@@ -238,7 +271,8 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
         checkPermits(permits);
         long now = ticker.read();
         if (permits == 0) {
-            return new Reservation(this, null, 0, true, now, now);
+            long debt = debtNanos(now);
+            return new Reservation(this, null, 0, debt == 0 || debt < waitBelow, now + debt, now);
         }
         if (warm != null) {
             long at = warm.reserve(permits, now, waitBelow);
@@ -308,7 +342,8 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
      * Waits until {@code permits} are available, under {@link Context#current()}; Go's
      * {@code WaitN}.
      *
-     * @param permits not negative; 0 returns at once
+     * @param permits not negative; 0 returns once any debt from earlier reservations is paid
+     * @throws IllegalArgumentException if {@code permits} is negative
      * @throws RequestNotPermittedException at once, consuming nothing, if {@code permits} exceeds
      *     the burst or the wait would reach the context's deadline
      * @throws dev.resilience.context.ContextDoneException if the context is done before or during
@@ -320,11 +355,11 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
         checkPermits(permits);
         Context ctx = Context.current();
         ctx.throwIfDone();
+        long now = ticker.read();
         if (permits == 0) {
-            listeners.current().onPermitted(this, 0, 0L);
+            acquireNone(now, ctx);
             return;
         }
-        long now = ticker.read();
         if (warm != null) {
             acquireWarm(permits, now, ctx);
             return;
@@ -358,6 +393,18 @@ public final class RateLimiter implements Policy, Listenable<RateLimiterListener
             throw e;
         }
         listeners.current().onPermitted(this, permits, actAt - now);
+    }
+
+    /** {@code acquire(0)}: waits out the limiter's debt, if any, within the context's deadline. */
+    private void acquireNone(long now, Context ctx) throws InterruptedException {
+        long debt = debtNanos(now);
+        if (debt > 0) {
+            if (debt >= waitBudget(ctx)) {
+                throw wouldPassDeadline(0);
+            }
+            ctx.sleepUntil(ticker, now + debt);
+        }
+        listeners.current().onPermitted(this, 0, debt);
     }
 
     private void acquireWarm(int permits, long now, Context ctx) throws InterruptedException {

@@ -352,6 +352,10 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                         result.complete(value);
                         return;
                     }
+                    if (failure instanceof Stages.NoStageException) {
+                        result.completeExceptionally(failure); // a programming error: another attempt returns none either
+                        return;
+                    }
                     // async: this thread is whoever completed the stage; its interrupt flag is not the caller's
                     long delay = decide(attempt, previous, value, failure, ctx, false);
                     if (delay >= 0) {

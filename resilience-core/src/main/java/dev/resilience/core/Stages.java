@@ -19,6 +19,24 @@ final class Stages {
     }
 
     /**
+     * The failure of a task that returned no stage: a programming error, not the dependency's. A
+     * policy that holds a permit releases it without counting this (inside a pipeline as alone),
+     * and a retry does not retry it.
+     */
+    static final class NoStageException extends NullPointerException {
+        private static final long serialVersionUID = 1L;
+
+        NoStageException() {
+            super("the task returned no stage");
+        }
+    }
+
+    /** A stage failed with a {@link NoStageException}. */
+    static <T> CompletionStage<T> noStage() {
+        return CompletableFuture.failedFuture(new NoStageException());
+    }
+
+    /**
      * {@code task.get()}, or a failed stage if the supplier throws or returns null (a
      * {@link NullPointerException} saying so): a policy's returned stage must complete either way.
      */
@@ -29,7 +47,7 @@ final class Stages {
         } catch (Throwable e) {
             return CompletableFuture.failedFuture(e);
         }
-        return stage != null ? stage : CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
+        return stage != null ? stage : noStage();
     }
 
     /** {@link #start} for a task whose stage may hold a subtype. */
@@ -40,7 +58,7 @@ final class Stages {
         } catch (Throwable e) {
             return CompletableFuture.failedFuture(e);
         }
-        return stage != null ? stage : CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
+        return stage != null ? stage : noStage();
     }
 
     /**
@@ -133,7 +151,7 @@ final class Stages {
         }
         if (stage == null) {
             p.release();
-            return CompletableFuture.failedFuture(new NullPointerException("the task returned no stage"));
+            return noStage();
         }
         if (succeeded(stage)) { // done already (a cached value): counted now, nothing to end from outside
             p.onSuccess();
@@ -147,8 +165,8 @@ final class Stages {
                     p.onSuccess();
                 } else {
                     Throwable cause = unwrap(e);
-                    if (cause instanceof CancellationException) {
-                        p.release();
+                    if (cause instanceof CancellationException || cause instanceof NoStageException) {
+                        p.release(); // a task inside this one returned no stage: nothing was called
                     } else {
                         p.onFailure(cause);
                     }

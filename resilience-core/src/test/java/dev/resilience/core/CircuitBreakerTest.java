@@ -20,6 +20,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -394,6 +395,51 @@ class CircuitBreakerTest {
         cb.reset();
         assertEquals(State.CLOSED, cb.state());
         assertEquals(List.of("CLOSED->FORCED_OPEN", "FORCED_OPEN->DISABLED", "DISABLED->CLOSED"), transitions);
+    }
+
+    @Test
+    void aDisabledBreakerCountsNothingAndAsksNoPredicate() throws Exception {
+        List<String> events = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger asked = new AtomicInteger();
+        CircuitBreaker cb = builder()
+                .isSuccessful(e -> asked.incrementAndGet() < 0)
+                .isExcluded(e -> asked.incrementAndGet() < 0 || e instanceof IllegalStateException)
+                .listener(new CircuitBreakerListener() {
+                    @Override
+                    public void onSuccess(CircuitBreaker breaker) {
+                        events.add("success");
+                    }
+
+                    @Override
+                    public void onFailure(CircuitBreaker breaker, Throwable failure) {
+                        events.add("failure");
+                    }
+
+                    @Override
+                    public void onExcluded(CircuitBreaker breaker, Throwable failure) {
+                        events.add("excluded");
+                    }
+                })
+                .build();
+        cb.disable();
+        fail(cb, 10);
+        succeed(cb, 3);
+        cb.tryAcquire().onExcluded();
+        cb.tryAcquire().onFailure(new IllegalStateException("excluded by the predicate"));
+        assertThrows(IOException.class, () -> cb.call(() -> {
+            throw BOOM;
+        }));
+        assertEquals(1, cb.call(() -> 1));
+        CompletableFuture<Integer> failed = CompletableFuture.failedFuture(BOOM);
+        assertThrows(ExecutionException.class, () -> cb.callAsync(() -> failed).toCompletableFuture().get());
+        assertThrows(NullPointerException.class, () -> cb.tryAcquire().onFailure(null));
+        assertEquals(new Counts(0, 0, 0, 0, 0, 0), cb.counts());
+        assertEquals(List.of(), events);
+        assertEquals(0, asked.get(), "a disabled breaker asked its predicates");
+        cb.reset();
+        assertEquals(new Counts(0, 0, 0, 0, 0, 0), cb.counts());
+        fail(cb, 1);
+        assertEquals(List.of("failure"), events);
     }
 
     @Test

@@ -62,6 +62,48 @@ class GoConformanceTest {
     }
 
     @Test
+    void zeroPermitsWaitOutADebtAsGoDoes() throws Exception {
+        // Go: AllowN(t, 0) is false while reservations have the tokens below zero; ReserveN(t, 0)
+        // acts when they are back at zero; WaitN(ctx, 0) waits for that, within the deadline.
+        RateLimiter l = RateLimiter.builder("d").rate(10).burst(2).ticker(ticker).build();
+        assertTrue(l.tryAcquire(2));
+        RateLimiter.Reservation ahead = l.reserve(2); // 200 ms of debt
+        assertTrue(ahead.isOk());
+        assertFalse(l.tryAcquire(0), "in debt");
+        RateLimiter.Reservation none = l.reserve(0);
+        assertTrue(none.isOk());
+        assertEquals(Duration.ofMillis(200).toNanos(), none.delayNanos());
+        assertFalse(l.reserve(0, Duration.ofMillis(199)).isOk(), "the debt is longer than maxWait");
+        assertTrue(l.reserve(0, Duration.ofMillis(200)).isOk(), "a wait of exactly maxWait is fine");
+        CancelHandle h = Context.background().withTimeout(Duration.ofMillis(100), ticker);
+        try (Scope ignored = h.context().attach()) {
+            assertEquals(RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
+                    assertThrows(RequestNotPermittedException.class, () -> l.acquire(0)).reason(),
+                    "the debt outlasts the deadline");
+        } finally {
+            h.cancel();
+        }
+        CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+            try {
+                l.acquire(0);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        ticker.advance(Duration.ofMillis(150));
+        assertFalse(l.tryAcquire(0));
+        assertFalse(waiting.isDone(), "acquire(0) waits out the debt");
+        ticker.advance(Duration.ofMillis(50));
+        waiting.get(10, TimeUnit.SECONDS);
+        assertTrue(l.tryAcquire(0), "paid back");
+        assertFalse(l.tryAcquire(), "and nothing taken: the next permit comes in 100 ms");
+        ahead.cancel(); // too late to give anything back: its time to act has passed
+        ticker.advance(Duration.ofMillis(100));
+        assertTrue(l.tryAcquire(0));
+        assertTrue(l.tryAcquire());
+    }
+
+    @Test
     void rateZeroRefillsNothingAndSetRateZeroIsAKillSwitch() throws Exception {
         RateLimiter none = RateLimiter.builder("n").rate(0).burst(3).ticker(ticker).build();
         assertEquals(0.0, none.rate());

@@ -324,6 +324,31 @@ class HostileCallbackContractTest {
     }
 
     @Test
+    void aTaskReturningNoStageCountsNothingInsideAPipelineAsAloneAndIsNotRetried() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("b").build();
+        AdaptiveThrottle throttle = AdaptiveThrottle.builder("t").build();
+        Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).build();
+        Pipeline<String> pipeline = Pipeline.<String>builder("p").add(retry).add(breaker).add(throttle)
+                .inDefaultOrder().build();
+        AtomicInteger calls = new AtomicInteger();
+        Supplier<CompletionStage<String>> none = () -> {
+            calls.incrementAndGet();
+            return null;
+        };
+        for (CompletionStage<String> stage : List.of(pipeline.callAsync(none), breaker.callAsync(none),
+                retry.callAsync(none))) {
+            assertInstanceOf(NullPointerException.class, assertThrows(ExecutionException.class,
+                    () -> stage.toCompletableFuture().get(2, TimeUnit.SECONDS)).getCause());
+        }
+        assertEquals(3, calls.get(), "once per call: a retry does not retry a task that returns no stage");
+        assertEquals(new CircuitBreaker.Counts(0, 0, 0, 0, 0, 0), breaker.counts(),
+                "a programming error is not the dependency's failure, inside a pipeline as alone");
+        assertEquals("ok", pipeline.callAsync(() -> CompletableFuture.completedFuture("ok"))
+                .toCompletableFuture().get(2, TimeUnit.SECONDS));
+        assertEquals(new CircuitBreaker.Counts(1, 1, 0, 0, 1, 0), breaker.counts());
+    }
+
+    @Test
     void aHalfOpenProbeWhoseSupplierReturnsNullFreesItsSlot() throws Exception {
         dev.resilience.context.ManualTicker ticker = new dev.resilience.context.ManualTicker();
         CircuitBreaker breaker = CircuitBreaker.builder("b").openDuration(Duration.ofSeconds(1)).ticker(ticker)

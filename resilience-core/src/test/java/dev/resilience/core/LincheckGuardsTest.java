@@ -222,4 +222,37 @@ class LincheckGuardsTest {
         }
         return false;
     }
+
+    @Test
+    void theRetryTrampolineStartsEachAttemptOnceAndEndsWhicheverThreadsCompleteTheAttempts() {
+        // Attempts whose stages other threads complete, before or while the loop starts them: a stage
+        // done when its attempt starts hands the next attempt to the loop on the stack (the pending
+        // counter), one completed later starts it on the completing thread. Whatever the interleaving,
+        // each attempt starts exactly once and the call ends with the last attempt's value.
+        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+            ManualTicker ticker = new ManualTicker();
+            Retry retry = Retry.builder("r").maxAttempts(4).backoff(Backoff.fixed(java.time.Duration.ZERO))
+                    .ticker(ticker).build();
+            List<java.util.concurrent.CompletableFuture<String>> stages = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                stages.add(new java.util.concurrent.CompletableFuture<>());
+            }
+            AtomicInteger started = new AtomicInteger();
+            IOException boom = new IOException("boom");
+            Thread failer = start(() -> {
+                stages.get(0).completeExceptionally(boom);
+                stages.get(1).completeExceptionally(boom);
+            });
+            Thread succeeder = start(() -> stages.get(2).complete("third"));
+            java.util.concurrent.CompletableFuture<String> result = retry.callAsync(() -> {
+                int n = started.getAndIncrement();
+                return n < stages.size() ? stages.get(n)
+                        : java.util.concurrent.CompletableFuture.failedFuture(new AssertionError("attempt " + n));
+            }).toCompletableFuture();
+            join(failer, succeeder);
+            assertTrue(result.isDone(), "every attempt's stage is done: so is the call");
+            assertEquals("third", result.getNow(null));
+            assertEquals(3, started.get(), "each attempt started once");
+        });
+    }
 }

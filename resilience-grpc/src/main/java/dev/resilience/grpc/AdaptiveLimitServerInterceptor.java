@@ -61,11 +61,15 @@ import java.util.function.BiFunction;
  * {@code close}; the sample is taken before the close is passed on, so the limiter has it before the
  * client has its answer), when the handler's {@code startCall} or a listener callback throws (the exception
  * goes to {@link Permit#onFailure}: a timeout or refusal is a drop, anything else no sample), or
- * when the call is cancelled (a drop if the call's deadline had passed by then: the handler was too
- * slow; else the client left, no sample). A call closed with one of {@link Builder#dropOn} (default
- * {@code DEADLINE_EXCEEDED}, {@code UNAVAILABLE}, {@code RESOURCE_EXHAUSTED}: what a handler
- * answers when its time ran out or a dependency refused it) is a drop (the limit goes down); any
- * other status is a latency sample.
+ * when the call is cancelled (no sample: the client left, or its deadline passed). A call closed
+ * with one of {@link Builder#dropOn} (default {@code DEADLINE_EXCEEDED}, {@code UNAVAILABLE},
+ * {@code RESOURCE_EXHAUSTED}: what a handler answers when a dependency timed out or refused it) is
+ * a drop (the limit goes down), unless the call's own deadline has passed by then; any other status
+ * is a latency sample. <b>A call that runs out of its deadline teaches the limiter nothing</b>:
+ * the deadline is its client's ({@code grpc-timeout}), so counting it as a drop would let a client
+ * push the limit down with very short deadlines (concurrency-limits' interceptor likewise ignores
+ * {@code DEADLINE_EXCEEDED}); the round trips of the calls that complete still show a queue
+ * building up.
  *
  * <p><b>Rejections.</b> {@code RESOURCE_EXHAUSTED} ("server concurrency limit reached"), as the
  * toolkit maps every local limit ({@link GrpcStatuses#toStatus}); concurrency-limits answers
@@ -164,7 +168,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
             call.close(REJECTED, trailers);
             return noop();
         }
-        LimitedCall<ReqT, RespT> limited = new LimitedCall<>(call, permit, drops);
+        LimitedCall<ReqT, RespT> limited = new LimitedCall<>(call, permit, drops, deadline);
         ServerCall.Listener<ReqT> listener;
         try {
             listener = next.startCall(limited, headers);
@@ -176,7 +180,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
             permit.release();
             return null;
         }
-        return new LimitedListener<>(listener, permit, grpc);
+        return new LimitedListener<>(listener, permit);
     }
 
     @SuppressWarnings("unchecked") // it ignores every message: any type will do
@@ -227,11 +231,14 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
     private static final class LimitedCall<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
         private final Permit permit;
         private final boolean[] drops;
+        /** The client's deadline, or null. */
+        private final Deadline deadline;
 
-        LimitedCall(ServerCall<ReqT, RespT> delegate, Permit permit, boolean[] drops) {
+        LimitedCall(ServerCall<ReqT, RespT> delegate, Permit permit, boolean[] drops, Deadline deadline) {
             super(delegate);
             this.permit = permit;
             this.drops = drops;
+            this.deadline = deadline;
         }
 
         /**
@@ -242,7 +249,11 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         public void close(Status status, Metadata trailers) {
             int code = status == null ? -1 : status.getCode().value();
             if (code >= 0 && code < drops.length && drops[code]) {
-                permit.onFailure(DROP);
+                if (deadline != null && deadline.isExpired()) {
+                    permit.release(); // the client's own deadline passed: no sample
+                } else {
+                    permit.onFailure(DROP);
+                }
             } else {
                 permit.onSuccess();
             }
@@ -253,12 +264,10 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
     /** Ends the permit when a callback throws, the call is cancelled, or (at the latest) completes. */
     private static final class LimitedListener<ReqT> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
         private final Permit permit;
-        private final io.grpc.Context grpc;
 
-        LimitedListener(ServerCall.Listener<ReqT> delegate, Permit permit, io.grpc.Context grpc) {
+        LimitedListener(ServerCall.Listener<ReqT> delegate, Permit permit) {
             super(delegate);
             this.permit = permit;
-            this.grpc = grpc;
         }
 
         @Override
@@ -296,12 +305,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
             try {
                 super.onCancel();
             } finally {
-                Deadline d = grpc.getDeadline();
-                if (d != null && d.isExpired()) {
-                    permit.onFailure(DROP); // the call's deadline passed before the handler answered
-                } else {
-                    permit.release(); // the client left
-                }
+                permit.release(); // the client left, or its deadline passed: no sample either way
             }
         }
 

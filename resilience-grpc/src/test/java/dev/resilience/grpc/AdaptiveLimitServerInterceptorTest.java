@@ -439,8 +439,16 @@ class AdaptiveLimitServerInterceptorTest {
         assertEquals(2, ADAPT.limit(), "UNAVAILABLE from the handler (its dependency refused) is a drop");
         assertEquals("ok", call(channel, B_ADAPT, "ok"));
         assertEquals(3, ADAPT.limit(), "a fast success at half the limit in use: +1");
+        for (String r : new String[] {"never", "wait-deadline"}) {
+            assertEquals(Status.Code.DEADLINE_EXCEEDED, assertThrows(StatusRuntimeException.class,
+                    () -> ClientCalls.blockingUnaryCall(channel, B_ADAPT,
+                            CallOptions.DEFAULT.withDeadlineAfter(50, TimeUnit.MILLISECONDS), r)).getStatus().getCode());
+            awaitTrue(() -> ADAPT.inFlight() == 0, "the call ended: " + ADAPT);
+            assertEquals(3, ADAPT.limit(), "the client's own deadline passed (" + r + "): no sample, so a client"
+                    + " cannot push the limit down with short deadlines");
+        }
         assertEquals(Status.Code.DEADLINE_EXCEEDED, failure(channel, B_ADAPT, "status:DEADLINE_EXCEEDED"));
-        assertEquals(1, ADAPT.limit(), "DEADLINE_EXCEEDED is a drop");
+        assertEquals(1, ADAPT.limit(), "DEADLINE_EXCEEDED from the handler (a dependency timed out) is a drop");
         assertEquals("ok", call(channel, B_ADAPT, "ok"));
         assertEquals(2, ADAPT.limit());
         assertEquals(Status.Code.INTERNAL, failure(channel, B_ADAPT, "status:INTERNAL"));

@@ -15,7 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -50,8 +49,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>Inbound adaptive limit</b> (optional, the setup {@code ours-inbound}): an
  * {@link AdaptiveLimiter} in front of the queue, as {@code AdaptiveLimitFilter} uses it: a permit per
- * request taken on arrival, returned when the response is complete (a latency sample, or a drop when
- * the request expired or was cut off at its deadline); a request over the limit is answered at once
+ * request taken on arrival, returned when the response is complete (a latency sample; given back
+ * without a sample when the request expired or was cut off at its deadline, which is always its
+ * caller's here: the filter's rule since 2026-12-01, so that a caller cannot push the limit down
+ * with short deadlines); a request over the limit is answered at once
  * with 503 and {@code Retry-After: 1} by a separate small pool (it never waits behind the workers).
  * Expired work is shed when a worker reaches it, before any work is done (headers, and so deadlines,
  * are read only then, so the queue cannot be searched for expired entries on arrival).
@@ -72,9 +73,6 @@ final class LabServer implements AutoCloseable {
 
     /** Where the server starts the clock of a {@code grpc-timeout}. */
     enum DeadlineFrom { ARRIVAL, WORKER }
-
-    /** A drop as the limiter should hear it (a timeout is a drop for every algorithm); never thrown. */
-    private static final TimeoutException DROP = new TimeoutException("expired at the dependency");
 
     /** One request between arrival and its handler. */
     private static final class Arrival {
@@ -323,15 +321,18 @@ final class LabServer implements AutoCloseable {
         }
     }
 
-    /** Returns the inbound permit: a drop if the request expired, else a latency sample. */
-    private static void finish(Arrival a, boolean dropped) {
+    /**
+     * Returns the inbound permit: a latency sample, or no sample if the request ran out of its
+     * caller's deadline (as {@code AdaptiveLimitFilter} does with a caller's deadline).
+     */
+    private static void finish(Arrival a, boolean expired) {
         if (a == null || a.permit == null) {
             return;
         }
         Permit p = a.permit;
         a.permit = null;
-        if (dropped) {
-            p.onFailure(DROP);
+        if (expired) {
+            p.release();
         } else {
             p.onSuccess();
         }

@@ -64,10 +64,16 @@ import java.util.function.IntPredicate;
  * <p><b>What the limiter learns.</b> The permit is taken just before the rest of the chain runs and
  * returned exactly once when the response is complete: when the chain returns, or, for a request
  * that went asynchronous ({@code startAsync}), when its async cycle ends. The round trip is the
- * handler's latency on the limiter's ticker. The call counts as a <em>drop</em> (a sign of
+ * handler's latency on the limiter's ticker. A request whose deadline passed while it ran, when
+ * that deadline is the one its caller asked for (a trusted header, shorter than the server's
+ * {@code max-timeout}), teaches the limiter nothing: the permit is given back without a sample,
+ * whatever the status, so a caller cannot push the limit down by sending very short deadlines
+ * (concurrency-limits' gRPC interceptor likewise ignores {@code DEADLINE_EXCEEDED}); the handlers'
+ * latency still shows a queue building up. Otherwise the call counts as a <em>drop</em> (a sign of
  * overload that lowers the limit) when the response status is one of {@link Builder#dropOn}
  * (default 503 and 504: what a handler answers when a dependency refused it or timed out), when the
- * request's deadline passed while it ran, or when the async cycle timed out; a handler that throws
+ * request's deadline (the server's own: its default or maximum timeout) passed while it ran, or
+ * when the async cycle timed out; a handler that throws
  * hands its exception to {@link Permit#onFailure} (a timeout or refusal is a drop, anything else no
  * sample); an async error without a timeout (the client went away) gives the permit back without a
  * sample. Any other completed response is a latency sample. Only the original dispatch
@@ -180,11 +186,15 @@ public final class AdaptiveLimitFilter implements Filter {
             chain.doFilter(request, response);
             asyncOwnsIt = req.isAsyncStarted() && endWhenAsyncEnds(req, resp, permit, context);
             if (!asyncOwnsIt) {
-                end(permit, resp.getStatus(), context);
+                end(permit, req, resp.getStatus(), context);
             }
         } catch (Throwable e) {
             if (!asyncOwnsIt) {
-                permit.onFailure(e);
+                if (context.err() instanceof DeadlineExceededException && DeadlineFilter.callerSetDeadline(req)) {
+                    permit.release(); // the caller's own deadline: no sample, as in end()
+                } else {
+                    permit.onFailure(e);
+                }
             }
             throw e;
         }
@@ -237,9 +247,11 @@ public final class AdaptiveLimitFilter implements Filter {
     }
 
     /** Ends a permit whose response is complete with {@code status}. */
-    private void end(Permit permit, int status, Context context) {
-        if ((status >= 0 && status < drops.length && drops[status])
-                || context.err() instanceof DeadlineExceededException) {
+    private void end(Permit permit, HttpServletRequest req, int status, Context context) {
+        boolean expired = context.err() instanceof DeadlineExceededException;
+        if (expired && DeadlineFilter.callerSetDeadline(req)) {
+            permit.release(); // the caller's own deadline: no sample
+        } else if (expired || (status >= 0 && status < drops.length && drops[status])) {
             permit.onFailure(DROP);
         } else {
             permit.onSuccess();
@@ -254,7 +266,7 @@ public final class AdaptiveLimitFilter implements Filter {
     private boolean endWhenAsyncEnds(HttpServletRequest req, HttpServletResponse resp, Permit permit,
             Context context) {
         try {
-            req.getAsyncContext().addListener(new Returner(permit, resp, context));
+            req.getAsyncContext().addListener(new Returner(permit, req, resp, context));
             return true;
         } catch (IllegalStateException ended) {
             return false;
@@ -264,10 +276,12 @@ public final class AdaptiveLimitFilter implements Filter {
     /** Ends an asynchronous request's permit when its async cycle ends; only the first end counts. */
     private final class Returner implements AsyncListener {
         private final Permit permit;
+        private final HttpServletRequest request;
         private final HttpServletResponse response;
         private final Context context;
 
-        Returner(Permit permit, HttpServletResponse response, Context context) {
+        Returner(Permit permit, HttpServletRequest request, HttpServletResponse response, Context context) {
+            this.request = request;
             this.permit = permit;
             this.response = response;
             this.context = context;
@@ -275,7 +289,7 @@ public final class AdaptiveLimitFilter implements Filter {
 
         @Override
         public void onComplete(AsyncEvent event) {
-            end(permit, response.getStatus(), context);
+            end(permit, request, response.getStatus(), context);
         }
 
         @Override

@@ -2,6 +2,8 @@ package dev.resilience.http.servlet;
 
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
+import dev.resilience.context.DeadlineHeaders;
+import dev.resilience.context.HeaderTimeout;
 import dev.resilience.context.Scope;
 import dev.resilience.http.InboundDeadlines;
 import jakarta.servlet.AsyncEvent;
@@ -18,6 +20,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Objects;
 
 /**
@@ -79,6 +82,8 @@ public final class DeadlineFilter implements Filter {
      * {@code Context} class. Set before the chain runs; the context is done once the request ended.
      */
     public static final String CONTEXT_ATTRIBUTE = "dev.resilience.context.Context";
+    /** The request attribute holding the {@link InboundDeadlines} that made the request's deadline. */
+    static final String DEADLINES_ATTRIBUTE = "dev.resilience.http.InboundDeadlines";
     /** Init-param: {@code true} (default) or {@code false}; see {@link InboundDeadlines.Builder#trustIncoming}. */
     public static final String TRUST_INCOMING = "trust-incoming";
     /** Init-param: a duration; see {@link InboundDeadlines.Builder#maxTimeout}. */
@@ -223,6 +228,26 @@ public final class DeadlineFilter implements Filter {
     }
 
     /**
+     * Whether the request's deadline is the one its caller asked for: this filter gave it its
+     * context, trusts incoming headers, the request has a usable deadline header and it asked for
+     * less than the server's {@linkplain InboundDeadlines#maxTimeout() maximum}. False when the
+     * server's own bound (the maximum, the default timeout) made the deadline. Reads the header
+     * again: for the rare request whose deadline passed, not for every request.
+     */
+    static boolean callerSetDeadline(HttpServletRequest request) {
+        Object c = request.getAttribute(DEADLINES_ATTRIBUTE);
+        if (!(c instanceof InboundDeadlines) || !((InboundDeadlines) c).trustIncoming()) {
+            return false;
+        }
+        HeaderTimeout asked = DeadlineHeaders.read(request::getHeader);
+        if (!asked.isPresent()) {
+            return false;
+        }
+        Optional<Duration> max = ((InboundDeadlines) c).maxTimeout();
+        return max.isEmpty() || asked.nanos() < max.get().toNanos();
+    }
+
+    /**
      * Runs the rest of the chain under the request's context; see the class comment.
      *
      * @throws IOException if the chain throws it
@@ -253,6 +278,7 @@ public final class DeadlineFilter implements Filter {
         boolean asyncOwnsIt = false;
         try {
             request.setAttribute(CONTEXT_ATTRIBUTE, context);
+            request.setAttribute(DEADLINES_ATTRIBUTE, config);
             try (Scope s = context.attach()) {
                 chain.doFilter(request, response);
             }

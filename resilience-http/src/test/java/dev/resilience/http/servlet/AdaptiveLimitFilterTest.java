@@ -12,6 +12,7 @@ import dev.resilience.context.ManualTicker;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.LimitAlgorithm;
+import dev.resilience.http.InboundDeadlines;
 import dev.resilience.http.RawHttp;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.Filter;
@@ -127,7 +128,8 @@ class AdaptiveLimitFilterTest {
         app.addServletMapping("/adapt/async/*", "async");
 
         addFilter(app, "catcher", new CatcherFilter(), "REQUEST");
-        addFilter(app, "deadlines", new DeadlineFilter(), "REQUEST");
+        addFilter(app, "deadlines", new DeadlineFilter(InboundDeadlines.builder().maxTimeout(Duration.ofSeconds(1)).build()),
+                "REQUEST");
         addFilter(app, "queue", new QueueFilter(), "REQUEST");
         addFilter(app, "limits", AdaptiveLimitFilter.builder()
                 .route("/a", A)
@@ -185,8 +187,9 @@ class AdaptiveLimitFilterTest {
 
     /**
      * {@code hold=1}: waits for the test to release it; {@code status=N}: answers N;
-     * {@code advance=ms}: advances the limiter's ticker; {@code throw=runtime|io|error};
-     * {@code wait=deadline}: waits until the request's context is done, then answers 200.
+     * {@code advance=ms}: advances the limiter's ticker; {@code throw=runtime|io|error|done};
+     * {@code wait=deadline}: waits until the request's context is done, then answers 200;
+     * {@code throw=done} then throws the context's exception.
      */
     static final class WorkServlet extends HttpServlet {
         private static final long serialVersionUID = 1L;
@@ -211,6 +214,8 @@ class AdaptiveLimitFilterTest {
                 throw new IOException("provoked");
             } else if ("error".equals(t)) {
                 throw new AssertionError("provoked");
+            } else if ("done".equals(t)) {
+                Context.current().throwIfDone();
             }
             String status = req.getParameter("status");
             resp.setStatus(status == null ? 200 : Integer.parseInt(status));
@@ -481,7 +486,14 @@ class AdaptiveLimitFilterTest {
         assertEquals(200, RawHttp.get(port, "/adapt/x").status());
         assertEquals(3, ADAPT.limit(), "a fast success at half the limit in use: +1");
         assertEquals(200, RawHttp.get(port, "/adapt/x?wait=deadline", "grpc-timeout: 50m").status());
-        assertEquals(1, ADAPT.limit(), "the request's deadline passed while it ran: a drop");
+        assertEquals(3, ADAPT.limit(), "the caller's own deadline passed while it ran: no sample, so a caller"
+                + " cannot push the limit down with short deadlines");
+        assertEquals(504, RawHttp.get(port, "/adapt/x?wait=deadline&status=504", "grpc-timeout: 50m").status());
+        assertEquals(3, ADAPT.limit(), "nor with the 504 its handler answered then");
+        assertEquals(500, RawHttp.get(port, "/adapt/x?wait=deadline&throw=done", "grpc-timeout: 50m").status());
+        assertEquals(3, ADAPT.limit(), "nor with the exception its handler threw then");
+        assertEquals(200, RawHttp.get(port, "/adapt/x?wait=deadline", "grpc-timeout: 5S").status());
+        assertEquals(1, ADAPT.limit(), "the server's own deadline (its max-timeout of 1 s) passed while it ran: a drop");
         assertEquals(200, RawHttp.get(port, "/adapt/x").status());
         assertEquals(2, ADAPT.limit());
         assertEquals(500, RawHttp.get(port, "/adapt/async/x?mode=timeout").status());

@@ -45,7 +45,8 @@ import java.util.function.Supplier;
  * unless reservations have run the limiter into debt (permits reserved ahead of their refill: Go's
  * negative tokens); then, as Go's {@code AllowN(t, 0)}, {@code ReserveN(t, 0)} and
  * {@code WaitN(ctx, 0)} do, {@code tryAcquire(0)} refuses, {@code reserve(0)} says to wait until
- * the debt is paid and {@code acquire(0)} waits for that.
+ * the debt is paid and {@code acquire(0)} waits for that. During a warm-up ({@link Builder#warmup}),
+ * which keeps no such debt, 0 permits are always granted at once.
  * Rate 0 (Go's {@code Limit(0)}) refills nothing: a new limiter has its burst and no more, and
  * {@code setRate(0)} keeps the permits available at that moment and nothing after (an operator's
  * kill switch, with {@code setBurst(0)} for none at all). So does a rate so small that one permit

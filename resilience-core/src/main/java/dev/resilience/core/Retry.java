@@ -141,6 +141,10 @@ public final class Retry implements Policy, Listenable<RetryListener> {
             listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1; // the caller is being told to stop: never retry past an interrupt
         }
+        if (failure instanceof Stages.NoStageException) {
+            listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            return -1; // a task that returned no stage: a programming error, which another attempt repeats
+        }
         try {
             return nextDelay(ruleFor(result, failure), attempt, previous, result, failure, ctx);
         } catch (Throwable e) {
@@ -350,10 +354,6 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                 try {
                     if (isSuccess(value, failure)) {
                         result.complete(value);
-                        return;
-                    }
-                    if (failure instanceof Stages.NoStageException) {
-                        result.completeExceptionally(failure); // a programming error: another attempt returns none either
                         return;
                     }
                     // async: this thread is whoever completed the stage; its interrupt flag is not the caller's

@@ -83,13 +83,21 @@ class GoConformanceTest {
         } finally {
             h.cancel();
         }
-        CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+        CompletableFuture<Void> waiting = new CompletableFuture<>();
+        Thread waiter = new Thread(() -> {
             try {
                 l.acquire(0);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
+                waiting.complete(null);
+            } catch (Throwable e) {
+                waiting.completeExceptionally(e);
             }
         });
+        waiter.start();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (waiter.getState() != Thread.State.WAITING && waiter.getState() != Thread.State.TIMED_WAITING) {
+            assertTrue(System.nanoTime() < until, "acquire(0) parks to wait out the debt: " + waiter.getState());
+            Thread.onSpinWait();
+        }
         ticker.advance(Duration.ofMillis(150));
         assertFalse(l.tryAcquire(0));
         assertFalse(waiting.isDone(), "acquire(0) waits out the debt");
@@ -97,10 +105,13 @@ class GoConformanceTest {
         waiting.get(10, TimeUnit.SECONDS);
         assertTrue(l.tryAcquire(0), "paid back");
         assertFalse(l.tryAcquire(), "and nothing taken: the next permit comes in 100 ms");
-        ahead.cancel(); // too late to give anything back: its time to act has passed
-        ticker.advance(Duration.ofMillis(100));
+        ticker.advance(Duration.ofMillis(1));
+        ahead.cancel(); // its time to act has passed: nothing comes back
+        assertFalse(l.tryAcquire());
+        ticker.advance(Duration.ofMillis(99));
         assertTrue(l.tryAcquire(0));
         assertTrue(l.tryAcquire());
+        assertFalse(l.tryAcquire());
     }
 
     @Test

@@ -327,8 +327,10 @@ class HostileCallbackContractTest {
     void aTaskReturningNoStageCountsNothingInsideAPipelineAsAloneAndIsNotRetried() throws Exception {
         CircuitBreaker breaker = CircuitBreaker.builder("b").build();
         AdaptiveThrottle throttle = AdaptiveThrottle.builder("t").build();
+        AdaptiveLimiter adaptive = AdaptiveLimiter.builder("a")
+                .algorithm(LimitAlgorithm.aimd(10, 1, 20, 0.5, Duration.ofHours(1))).build();
         Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).build();
-        Pipeline<String> pipeline = Pipeline.<String>builder("p").add(retry).add(breaker).add(throttle)
+        Pipeline<String> pipeline = Pipeline.<String>builder("p").add(retry).add(breaker).add(throttle).add(adaptive)
                 .inDefaultOrder().build();
         AtomicInteger calls = new AtomicInteger();
         Supplier<CompletionStage<String>> none = () -> {
@@ -343,6 +345,9 @@ class HostileCallbackContractTest {
         assertEquals(3, calls.get(), "once per call: a retry does not retry a task that returns no stage");
         assertEquals(new CircuitBreaker.Counts(0, 0, 0, 0, 0, 0), breaker.counts(),
                 "a programming error is not the dependency's failure, inside a pipeline as alone");
+        assertEquals(0, throttle.stats().failures(), "nor the throttle's");
+        assertEquals(10, adaptive.limit(), "nor a drop for the adaptive limit");
+        assertEquals(0, adaptive.inFlight());
         assertEquals("ok", pipeline.callAsync(() -> CompletableFuture.completedFuture("ok"))
                 .toCompletableFuture().get(2, TimeUnit.SECONDS));
         assertEquals(new CircuitBreaker.Counts(1, 1, 0, 0, 1, 0), breaker.counts());

@@ -1,7 +1,9 @@
 package dev.resilience.grpc;
 
+import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.Permit;
+import dev.resilience.core.RequestNotPermittedException;
 import io.grpc.Deadline;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
@@ -64,12 +66,21 @@ import java.util.function.BiFunction;
  * when the call is cancelled (no sample: the client left, or its deadline passed). A call closed
  * with one of {@link Builder#dropOn} (default {@code DEADLINE_EXCEEDED}, {@code UNAVAILABLE},
  * {@code RESOURCE_EXHAUSTED}: what a handler answers when a dependency timed out or refused it) is
- * a drop (the limit goes down), unless the call's own deadline has passed by then; any other status
- * is a latency sample. <b>A call that runs out of its deadline teaches the limiter nothing</b>:
- * the deadline is its client's ({@code grpc-timeout}), so counting it as a drop would let a client
- * push the limit down with very short deadlines (concurrency-limits' interceptor likewise ignores
- * {@code DEADLINE_EXCEEDED}); the round trips of the calls that complete still show a queue
- * building up.
+ * a drop (the limit goes down); any other status is a latency sample.
+ *
+ * <p><b>The client's own deadline teaches the limiter nothing.</b> The deadline on the call's
+ * {@code io.grpc.Context} when this interceptor runs is taken as the client's ({@code grpc-timeout}):
+ * install this interceptor outermost, before any interceptor that sets a deadline of the server's
+ * own. A call closed with a drop status after that deadline passed, a call cancelled at it, and a
+ * handler that threw after it passed or with an exception that says the deadline made it fail (the
+ * context's {@link DeadlineExceededException}, or a {@link RequestNotPermittedException} because a
+ * wait would pass the deadline) give the permit back without a sample (concurrency-limits'
+ * interceptor likewise ignores {@code DEADLINE_EXCEEDED}); the round trips of the calls that
+ * complete still show a queue building up. This keeps a client from pushing the limit down with
+ * very short deadlines through these paths, not through all: a handler that answers a refusal
+ * caused by the short deadline with {@code RESOURCE_EXHAUSTED} or {@code UNAVAILABLE} before the
+ * deadline passed still counts as a drop. A status that is not a drop after the deadline passed
+ * is a latency sample, as before.
  *
  * <p><b>Rejections.</b> {@code RESOURCE_EXHAUSTED} ("server concurrency limit reached"), as the
  * toolkit maps every local limit ({@link GrpcStatuses#toStatus}); concurrency-limits answers
@@ -173,14 +184,42 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         try {
             listener = next.startCall(limited, headers);
         } catch (RuntimeException | Error e) {
-            permit.onFailure(e);
+            fail(permit, e, deadline);
             throw e;
         }
         if (listener == null) { // grpc-java fails the call
             permit.release();
             return null;
         }
-        return new LimitedListener<>(listener, permit);
+        return new LimitedListener<>(listener, permit, deadline);
+    }
+
+    /**
+     * Ends a permit whose handler threw {@code e}: no sample if the client's deadline has passed or
+     * the exception says the deadline made it fail, else {@link Permit#onFailure} (a timeout or
+     * refusal is a drop, anything else no sample).
+     */
+    static void fail(Permit permit, Throwable e, Deadline deadline) {
+        if ((deadline != null && deadline.isExpired()) || deadlineCaused(e)) {
+            permit.release(); // the client's own deadline: no sample
+        } else {
+            permit.onFailure(e);
+        }
+    }
+
+    /**
+     * Whether {@code e} (or a cause, a few levels down) says the call's deadline made it fail: the
+     * context's {@link DeadlineExceededException}, or a guard that refused at once because its wait
+     * would pass the deadline.
+     */
+    static boolean deadlineCaused(Throwable e) {
+        for (int depth = 0; e != null && depth < 8; depth++, e = e.getCause()) {
+            if (e instanceof DeadlineExceededException || (e instanceof RequestNotPermittedException
+                    && ((RequestNotPermittedException) e).reason() == RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @SuppressWarnings("unchecked") // it ignores every message: any type will do
@@ -264,10 +303,13 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
     /** Ends the permit when a callback throws, the call is cancelled, or (at the latest) completes. */
     private static final class LimitedListener<ReqT> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
         private final Permit permit;
+        /** The client's deadline, or null. */
+        private final Deadline deadline;
 
-        LimitedListener(ServerCall.Listener<ReqT> delegate, Permit permit) {
+        LimitedListener(ServerCall.Listener<ReqT> delegate, Permit permit, Deadline deadline) {
             super(delegate);
             this.permit = permit;
+            this.deadline = deadline;
         }
 
         @Override
@@ -275,7 +317,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
             try {
                 super.onMessage(message);
             } catch (RuntimeException | Error e) {
-                permit.onFailure(e); // grpc-java closes the call itself, not through LimitedCall
+                fail(permit, e, deadline); // grpc-java closes the call itself, not through LimitedCall
                 throw e;
             }
         }
@@ -285,7 +327,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
             try {
                 super.onHalfClose();
             } catch (RuntimeException | Error e) {
-                permit.onFailure(e);
+                fail(permit, e, deadline);
                 throw e;
             }
         }
@@ -295,7 +337,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
             try {
                 super.onReady();
             } catch (RuntimeException | Error e) {
-                permit.onFailure(e);
+                fail(permit, e, deadline);
                 throw e;
             }
         }

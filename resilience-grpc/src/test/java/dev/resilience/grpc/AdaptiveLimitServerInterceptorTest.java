@@ -10,6 +10,7 @@ import dev.resilience.context.ManualTicker;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.LimitAlgorithm;
+import dev.resilience.core.RequestNotPermittedException;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -210,6 +211,12 @@ class AdaptiveLimitServerInterceptorTest {
             throw new IllegalStateException("provoked in the handler");
         } else if (request.equals("wait-deadline")) {
             Context.current().waitUntil(Ticker.system(), System.nanoTime() + 10 * SECOND);
+        } else if (request.equals("throw-late")) { // throws the context's exception once the deadline passed
+            Context.current().waitUntil(Ticker.system(), System.nanoTime() + 10 * SECOND);
+            Context.current().throwIfDone();
+        } else if (request.equals("wouldpass")) {
+            throw new RequestNotPermittedException("outbound", RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
+                    "a wait would pass the deadline");
         }
         response.onNext("ok");
         response.onCompleted();
@@ -439,14 +446,15 @@ class AdaptiveLimitServerInterceptorTest {
         assertEquals(2, ADAPT.limit(), "UNAVAILABLE from the handler (its dependency refused) is a drop");
         assertEquals("ok", call(channel, B_ADAPT, "ok"));
         assertEquals(3, ADAPT.limit(), "a fast success at half the limit in use: +1");
-        for (String r : new String[] {"never", "wait-deadline"}) {
+        for (String r : new String[] {"never", "wait-deadline", "throw-late"}) {
             assertEquals(Status.Code.DEADLINE_EXCEEDED, assertThrows(StatusRuntimeException.class,
                     () -> ClientCalls.blockingUnaryCall(channel, B_ADAPT,
                             CallOptions.DEFAULT.withDeadlineAfter(50, TimeUnit.MILLISECONDS), r)).getStatus().getCode());
             awaitTrue(() -> ADAPT.inFlight() == 0, "the call ended: " + ADAPT);
-            assertEquals(3, ADAPT.limit(), "the client's own deadline passed (" + r + "): no sample, so a client"
-                    + " cannot push the limit down with short deadlines");
+            assertEquals(3, ADAPT.limit(), "the client's own deadline passed (" + r + "): no sample");
         }
+        assertEquals(Status.Code.UNKNOWN, failure(channel, B_ADAPT, "wouldpass"));
+        assertEquals(3, ADAPT.limit(), "a guard's refusal because a wait would pass the client's deadline: no sample");
         assertEquals(Status.Code.DEADLINE_EXCEEDED, failure(channel, B_ADAPT, "status:DEADLINE_EXCEEDED"));
         assertEquals(1, ADAPT.limit(), "DEADLINE_EXCEEDED from the handler (a dependency timed out) is a drop");
         assertEquals("ok", call(channel, B_ADAPT, "ok"));

@@ -426,7 +426,7 @@ public final class HttpPolicy {
             int n = attempts.beforeAttempt();
             CompletionStage<R> stage = attempt.get();
             if (stage == null) {
-                return CompletableFuture.failedFuture(new NullPointerException("attempt returned no stage"));
+                return null; // the policies fail the call as "no stage": not counted, not retried
             }
             // A stage of our own between the client's and the policies: a policy that ends it (a
             // timeout, a hedge's loser) does not touch the client's future, whose response still

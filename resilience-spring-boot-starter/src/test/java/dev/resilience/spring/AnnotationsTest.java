@@ -282,7 +282,8 @@ class AnnotationsTest {
         CompletableFuture<String> f = service.returnsNull("z");
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
         assertInstanceOf(NullPointerException.class, e.getCause());
-        assertEquals(3, target.attempts.get(), "a null stage is a failure, retried like one");
+        assertEquals("the task returned no stage", e.getCause().getMessage());
+        assertEquals(1, target.attempts.get(), "a null stage is a programming error: not retried (nor counted by a breaker)");
     }
 
     @Test

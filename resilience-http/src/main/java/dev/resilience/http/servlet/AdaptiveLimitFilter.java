@@ -5,6 +5,7 @@ import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.internal.Checks;
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.Permit;
+import dev.resilience.core.RequestNotPermittedException;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.DispatcherType;
@@ -64,18 +65,24 @@ import java.util.function.IntPredicate;
  * <p><b>What the limiter learns.</b> The permit is taken just before the rest of the chain runs and
  * returned exactly once when the response is complete: when the chain returns, or, for a request
  * that went asynchronous ({@code startAsync}), when its async cycle ends. The round trip is the
- * handler's latency on the limiter's ticker. A request whose deadline passed while it ran, when
- * that deadline is the one its caller asked for (a trusted header, shorter than the server's
- * {@code max-timeout}), teaches the limiter nothing: the permit is given back without a sample,
- * whatever the status, so a caller cannot push the limit down by sending very short deadlines
- * (concurrency-limits' gRPC interceptor likewise ignores {@code DEADLINE_EXCEEDED}); the handlers'
- * latency still shows a queue building up. Otherwise the call counts as a <em>drop</em> (a sign of
+ * handler's latency on the limiter's ticker. The call counts as a <em>drop</em> (a sign of
  * overload that lowers the limit) when the response status is one of {@link Builder#dropOn}
  * (default 503 and 504: what a handler answers when a dependency refused it or timed out), when the
- * request's deadline (the server's own: its default or maximum timeout) passed while it ran, or
- * when the async cycle timed out; a handler that throws
+ * request's deadline passed while it ran, or when the async cycle timed out; a handler that throws
  * hands its exception to {@link Permit#onFailure} (a timeout or refusal is a drop, anything else no
  * sample); an async error without a timeout (the client went away) gives the permit back without a
+ * sample. <b>Except for the caller's own deadline</b>: when the request's deadline is the one its
+ * caller asked for (a trusted header, shorter than the server's {@code max-timeout}), a request that
+ * ran out of it (whatever the status, an async timeout included), or failed with an exception that
+ * says the deadline made it fail (the context's {@link DeadlineExceededException}, or a
+ * {@link RequestNotPermittedException} because a wait would pass the deadline), gives the permit
+ * back without a sample (concurrency-limits' gRPC interceptor likewise ignores
+ * {@code DEADLINE_EXCEEDED}); the latency of the requests that complete still shows a queue
+ * building up. This keeps a caller from pushing the limit down with very short deadlines through
+ * these paths, not through all: a handler that turns such a refusal into a 503 of its own still
+ * counts as a drop, so do not trust deadlines from callers you do not trust
+ * ({@link dev.resilience.http.InboundDeadlines.Builder#trustIncoming}). The server's own deadline (its
+ * default or maximum timeout) passing is a drop.
  * sample. Any other completed response is a latency sample. Only the original dispatch
  * ({@link DispatcherType#REQUEST}) takes a permit: forwards, includes, error and async dispatches of
  * a request pass through.
@@ -190,14 +197,39 @@ public final class AdaptiveLimitFilter implements Filter {
             }
         } catch (Throwable e) {
             if (!asyncOwnsIt) {
-                if (context.err() instanceof DeadlineExceededException && DeadlineFilter.callerSetDeadline(req)) {
-                    permit.release(); // the caller's own deadline: no sample, as in end()
-                } else {
-                    permit.onFailure(e);
-                }
+                fail(permit, req, e, context);
             }
             throw e;
         }
+    }
+
+    /**
+     * Ends a permit whose request failed with {@code e} (or, if null, whose async cycle timed out):
+     * no sample when the caller's own deadline caused it, else {@link Permit#onFailure} (a timeout
+     * or refusal is a drop, anything else no sample).
+     */
+    private static void fail(Permit permit, HttpServletRequest req, Throwable e, Context context) {
+        if ((context.err() instanceof DeadlineExceededException || deadlineCaused(e))
+                && DeadlineFilter.callerSetDeadline(req)) {
+            permit.release(); // the caller's own deadline: no sample, as in end()
+        } else {
+            permit.onFailure(e == null ? DROP : e);
+        }
+    }
+
+    /**
+     * Whether {@code e} (or a cause, a few levels down: containers and frameworks wrap) says the
+     * request's deadline made it fail: the context's {@link DeadlineExceededException}, or a guard
+     * that refused at once because its wait would pass the deadline.
+     */
+    static boolean deadlineCaused(Throwable e) {
+        for (int depth = 0; e != null && depth < 8; depth++, e = e.getCause()) {
+            if (e instanceof DeadlineExceededException || (e instanceof RequestNotPermittedException
+                    && ((RequestNotPermittedException) e).reason() == RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The request's limiter, or null if it is not limited. */
@@ -294,7 +326,7 @@ public final class AdaptiveLimitFilter implements Filter {
 
         @Override
         public void onTimeout(AsyncEvent event) {
-            permit.onFailure(DROP); // the handler did not answer in time: overload
+            fail(permit, request, null, context); // the handler did not answer in time: overload, unless the caller's deadline passed
         }
 
         @Override
@@ -303,7 +335,7 @@ public final class AdaptiveLimitFilter implements Filter {
             if (t == null) {
                 permit.release();
             } else {
-                permit.onFailure(t); // the client went away (IOException): no sample
+                fail(permit, request, t, context); // the client went away (IOException): no sample
             }
         }
 

@@ -12,6 +12,7 @@ import dev.resilience.context.ManualTicker;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.LimitAlgorithm;
+import dev.resilience.core.RequestNotPermittedException;
 import dev.resilience.http.InboundDeadlines;
 import dev.resilience.http.RawHttp;
 import jakarta.servlet.AsyncContext;
@@ -187,9 +188,10 @@ class AdaptiveLimitFilterTest {
 
     /**
      * {@code hold=1}: waits for the test to release it; {@code status=N}: answers N;
-     * {@code advance=ms}: advances the limiter's ticker; {@code throw=runtime|io|error|done};
+     * {@code advance=ms}: advances the limiter's ticker; {@code throw=runtime|io|error|done|wouldpass};
      * {@code wait=deadline}: waits until the request's context is done, then answers 200;
-     * {@code throw=done} then throws the context's exception.
+     * {@code throw=done} then throws the context's exception; {@code throw=wouldpass} throws a rate
+     * limiter's refusal because a wait would pass the deadline.
      */
     static final class WorkServlet extends HttpServlet {
         private static final long serialVersionUID = 1L;
@@ -216,6 +218,9 @@ class AdaptiveLimitFilterTest {
                 throw new AssertionError("provoked");
             } else if ("done".equals(t)) {
                 Context.current().throwIfDone();
+            } else if ("wouldpass".equals(t)) {
+                throw new RequestNotPermittedException("outbound", RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
+                        "a wait would pass the deadline");
             }
             String status = req.getParameter("status");
             resp.setStatus(status == null ? 200 : Integer.parseInt(status));
@@ -486,12 +491,16 @@ class AdaptiveLimitFilterTest {
         assertEquals(200, RawHttp.get(port, "/adapt/x").status());
         assertEquals(3, ADAPT.limit(), "a fast success at half the limit in use: +1");
         assertEquals(200, RawHttp.get(port, "/adapt/x?wait=deadline", "grpc-timeout: 50m").status());
-        assertEquals(3, ADAPT.limit(), "the caller's own deadline passed while it ran: no sample, so a caller"
-                + " cannot push the limit down with short deadlines");
+        assertEquals(3, ADAPT.limit(), "the caller's own deadline passed while it ran: no sample");
         assertEquals(504, RawHttp.get(port, "/adapt/x?wait=deadline&status=504", "grpc-timeout: 50m").status());
         assertEquals(3, ADAPT.limit(), "nor with the 504 its handler answered then");
         assertEquals(500, RawHttp.get(port, "/adapt/x?wait=deadline&throw=done", "grpc-timeout: 50m").status());
         assertEquals(3, ADAPT.limit(), "nor with the exception its handler threw then");
+        assertEquals(500, RawHttp.get(port, "/adapt/x?throw=wouldpass", "grpc-timeout: 50m").status());
+        assertEquals(3, ADAPT.limit(), "nor with a guard's refusal because a wait would pass the caller's deadline");
+        assertEquals(500, RawHttp.get(port, "/adapt/async/x?mode=timeout", "grpc-timeout: 50m").status());
+        awaitTrue(() -> ADAPT.inFlight() == 0, "the async request ended: " + ADAPT);
+        assertEquals(3, ADAPT.limit(), "nor with an async timeout after the caller's deadline passed");
         assertEquals(200, RawHttp.get(port, "/adapt/x?wait=deadline", "grpc-timeout: 5S").status());
         assertEquals(1, ADAPT.limit(), "the server's own deadline (its max-timeout of 1 s) passed while it ran: a drop");
         assertEquals(200, RawHttp.get(port, "/adapt/x").status());

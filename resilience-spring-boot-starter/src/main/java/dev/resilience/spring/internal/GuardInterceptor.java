@@ -109,16 +109,15 @@ final class GuardInterceptor implements MethodInterceptor {
         }
     }
 
-    /** One asynchronous attempt; a throw or a null stage becomes a failed stage. */
+    /**
+     * One asynchronous attempt; a throw becomes a failed stage. A method that returns null passes
+     * the null on: the pipeline fails the call with a {@code NullPointerException} ("the task
+     * returned no stage") that no breaker, throttle or limiter counts and no retry retries.
+     */
     @SuppressWarnings("unchecked") // checked at startup: the method returns a CompletionStage
     static CompletionStage<Object> attemptAsync(MethodInvocation invocation) {
         try {
-            Object stage = copy(invocation).proceed();
-            if (stage == null) {
-                return CompletableFuture.failedFuture(new NullPointerException(
-                        invocation.getMethod().getName() + " returned null instead of a CompletionStage"));
-            }
-            return (CompletionStage<Object>) stage;
+            return (CompletionStage<Object>) copy(invocation).proceed();
         } catch (Throwable t) {
             return CompletableFuture.failedFuture(t);
         }

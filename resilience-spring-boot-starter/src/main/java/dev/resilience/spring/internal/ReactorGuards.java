@@ -27,8 +27,7 @@ final class ReactorGuards {
             try {
                 Object mono = GuardInterceptor.attempt(invocation);
                 if (mono == null) {
-                    return CompletableFuture.failedFuture(new NullPointerException(
-                            invocation.getMethod().getName() + " returned null instead of a Mono"));
+                    return null; // the pipeline fails the call as "no stage": not counted, not retried
                 }
                 @SuppressWarnings("unchecked") // checked at startup: the method returns a Mono
                 Mono<Object> m = (Mono<Object>) mono;

@@ -545,8 +545,15 @@ public final class CancelHandle implements AutoCloseable {
      * runs it on the finishing thread, which is never the timer thread (see {@link #onDeadline}).
      */
     static final class CallbackEntry extends Entry {
+        private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<CallbackEntry> RAN =
+                java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(CallbackEntry.class, "ran");
         private final Runnable callback;
         private final Executor executor;
+        /**
+         * 1 once the callback started: an executor that accepted the task and then threw (a pool that
+         * queued it and could not start a thread) must not make the fallback run it a second time.
+         */
+        private volatile int ran;
 
         CallbackEntry(CancelHandle owner, Runnable callback, Executor executor) {
             super(owner);
@@ -568,6 +575,9 @@ public final class CancelHandle implements AutoCloseable {
         }
 
         private void runCallback() {
+            if (!RAN.compareAndSet(this, 0, 1)) {
+                return;
+            }
             try {
                 callback.run();
             } catch (Throwable t) {

@@ -132,8 +132,24 @@ public final class ManualTicker implements Ticker {
         }
         if (due != null) {
             due.sort(Comparator.comparingLong((Timed t) -> t.at - reading).thenComparingLong(t -> t.seq));
-            for (Timed t : due) {
-                t.action.run();
+            Throwable first = null;
+            for (Timed t : due) { // claimed: each must run, whatever an earlier one throws
+                try {
+                    t.action.run();
+                } catch (Throwable e) {
+                    if (first == null) {
+                        first = e;
+                    } else if (first != e) {
+                        first.addSuppressed(e);
+                    }
+                }
+            }
+            if (first instanceof RuntimeException) {
+                throw (RuntimeException) first;
+            } else if (first instanceof Error) {
+                throw (Error) first;
+            } else if (first != null) {
+                throw new IllegalStateException(first);
             }
         }
     }

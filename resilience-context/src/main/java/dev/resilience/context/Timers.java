@@ -37,19 +37,33 @@ final class Timers {
 
     /**
      * Internal, short work handed off the timer thread (a deadline's propagation, a delayed action):
-     * the common pool, as before; never blocked by a user's slow {@code onDone} callback.
+     * threads of its own, as the callbacks have (virtual threads from JDK 21, else up to
+     * {@value #INTERNAL_THREADS} daemon platform threads that retire after 30 s idle), so neither a
+     * user's slow {@code onDone} callback nor a busy common pool (a parallel stream, tasks blocked
+     * in it: on 2 cores it has one worker) holds a deadline back.
      */
-    static final Executor INTERNAL_EXECUTOR = java.util.concurrent.ForkJoinPool.commonPool();
+    static final Executor INTERNAL_EXECUTOR = executor("resilience-context-internal-", Timers.INTERNAL_THREADS);
+
+    /** The platform threads internal work may hold at once before JDK 21. */
+    static final int INTERNAL_THREADS = 64;
 
     private static Executor callbackExecutor() {
+        return executor("resilience-context-callback-", CALLBACK_THREADS);
+    }
+
+    /**
+     * A virtual thread per task from JDK 21; before, up to {@code threads} daemon platform threads
+     * (further tasks queue; idle threads retire after 30 s) that inherit no thread-locals.
+     */
+    private static Executor executor(String name, int threads) {
         try {
             return (Executor) java.util.concurrent.Executors.class.getMethod("newVirtualThreadPerTaskExecutor")
                     .invoke(null);
         } catch (ReflectiveOperationException before21) {
             AtomicLong n = new AtomicLong();
-            java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(CALLBACK_THREADS,
-                    CALLBACK_THREADS, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
-                        Thread t = new Thread(null, r, "resilience-context-callback-" + n.incrementAndGet(), 0, false);
+            java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(threads,
+                    threads, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                        Thread t = new Thread(null, r, name + n.incrementAndGet(), 0, false);
                         t.setDaemon(true);
                         t.setContextClassLoader(Timers.class.getClassLoader()); // not the first caller's (a web app's)
                         return t;
@@ -102,7 +116,7 @@ final class Timers {
 
         private static ScheduledThreadPoolExecutor create() {
             ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
-                Thread t = new Thread(r, "resilience-context-timer-" + THREADS.incrementAndGet());
+                Thread t = new Thread(null, r, "resilience-context-timer-" + THREADS.incrementAndGet(), 0, false);
                 t.setDaemon(true);
                 // The first caller may be a web app's thread: the shared timer must not pin its class loader.
                 t.setContextClassLoader(Timers.class.getClassLoader());

@@ -257,6 +257,26 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy, L
         return limit;
     }
 
+    /**
+     * Whether {@code failure} (or one of its causes, a few levels down: frameworks wrap) says that
+     * the call's deadline made it fail: the context's {@link DeadlineExceededException}, or a
+     * {@link RequestNotPermittedException} because a wait would pass the deadline. The inbound
+     * filters use it to give a permit back without a sample when that deadline is the caller's own.
+     *
+     * @param failure a call's failure, or null (false)
+     * @return whether the deadline made the call fail
+     */
+    public static boolean failedByDeadline(Throwable failure) {
+        Throwable e = failure;
+        for (int depth = 0; e != null && depth < 8; depth++, e = e.getCause()) {
+            if (e instanceof DeadlineExceededException || (e instanceof RequestNotPermittedException
+                    && ((RequestNotPermittedException) e).reason() == RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Calls in flight now. */
     public int inFlight() {
         return inUse;

@@ -159,4 +159,28 @@ class AdaptiveLimiterTest {
         p.release();
         assertEquals(0, l.inFlight(), "a permit's second end changes nothing");
     }
+
+    @Test
+    void failedByDeadlineFindsTheDeadlineThroughWrappersAndNothingElse() throws Exception {
+        dev.resilience.context.CancelHandle h = dev.resilience.context.Context.background()
+                .withTimeout(Duration.ZERO, new ManualTicker());
+        Throwable expired = assertThrows(dev.resilience.context.DeadlineExceededException.class,
+                () -> h.context().throwIfDone());
+        RequestNotPermittedException wouldPass = new RequestNotPermittedException("l",
+                RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE, "wait");
+        RequestNotPermittedException noPermit = new RequestNotPermittedException("l",
+                RequestNotPermittedException.Reason.NO_PERMIT, "none");
+        assertTrue(AdaptiveLimiter.failedByDeadline(expired));
+        assertTrue(AdaptiveLimiter.failedByDeadline(new java.util.concurrent.CompletionException(
+                new RuntimeException("wrapped", expired))));
+        assertTrue(AdaptiveLimiter.failedByDeadline(wouldPass));
+        assertFalse(AdaptiveLimiter.failedByDeadline(noPermit), "a limiter with no permit is overload, not the deadline");
+        assertFalse(AdaptiveLimiter.failedByDeadline(new TimeoutException("a dependency's own timeout")));
+        assertFalse(AdaptiveLimiter.failedByDeadline(null));
+        Throwable deep = expired;
+        for (int i = 0; i < 20; i++) {
+            deep = new RuntimeException("level " + i, deep);
+        }
+        assertFalse(AdaptiveLimiter.failedByDeadline(deep), "looks a few levels down, not forever");
+    }
 }

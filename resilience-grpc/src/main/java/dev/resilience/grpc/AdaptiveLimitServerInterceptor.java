@@ -200,26 +200,11 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
      * refusal is a drop, anything else no sample).
      */
     static void fail(Permit permit, Throwable e, Deadline deadline) {
-        if ((deadline != null && deadline.isExpired()) || deadlineCaused(e)) {
+        if ((deadline != null && deadline.isExpired()) || AdaptiveLimiter.failedByDeadline(e)) {
             permit.release(); // the client's own deadline: no sample
         } else {
             permit.onFailure(e);
         }
-    }
-
-    /**
-     * Whether {@code e} (or a cause, a few levels down) says the call's deadline made it fail: the
-     * context's {@link DeadlineExceededException}, or a guard that refused at once because its wait
-     * would pass the deadline.
-     */
-    static boolean deadlineCaused(Throwable e) {
-        for (int depth = 0; e != null && depth < 8; depth++, e = e.getCause()) {
-            if (e instanceof DeadlineExceededException || (e instanceof RequestNotPermittedException
-                    && ((RequestNotPermittedException) e).reason() == RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @SuppressWarnings("unchecked") // it ignores every message: any type will do

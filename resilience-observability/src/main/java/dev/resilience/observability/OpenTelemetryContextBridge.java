@@ -85,8 +85,11 @@ public final class OpenTelemetryContextBridge {
             Context base = carried != null ? carried : Context.current();
             Scope ourScope = base.withValue(OTEL, toAttach).attach();
             return () -> {
-                ourScope.close();
-                otelScope.close();
+                try {
+                    ourScope.close(); // throws if closed out of order or on another thread
+                } finally {
+                    otelScope.close(); // OpenTelemetry's context is restored whatever ours did
+                }
             };
         }
 

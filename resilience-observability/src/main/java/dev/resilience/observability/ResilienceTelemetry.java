@@ -418,7 +418,14 @@ public final class ResilienceTelemetry {
             }
             Binding fresh = new Binding(primitive, key);
             bindings.put(key, fresh);
-            register.accept(fresh);
+            try {
+                register.accept(fresh);
+            } catch (RuntimeException | Error e) {
+                // a registry that refused a meter: no half-made binding stays for the next bind to return
+                bindings.remove(key, fresh);
+                fresh.dispose();
+                throw e;
+            }
             return fresh;
         } finally {
             bindingLock.unlock();

@@ -73,11 +73,14 @@ class ContextBridgeTest {
     @Test
     void openTelemetryExecutorsCarryOurContextAndOurExecutorsCarryTheSpan() throws Exception {
         assertTrue(OpenTelemetryContextBridge.installed());
-        SdkTracerProvider tracing = SdkTracerProvider.builder().build();
+        // with a span processor: without one the SDK hands out invalid spans, whose ids are all zeros
+        SdkTracerProvider tracing = SdkTracerProvider.builder()
+                .addSpanProcessor(SimpleSpanProcessor.create(InMemorySpanExporter.create())).build();
         ExecutorService traced = io.opentelemetry.context.Context.taskWrapping(plain);
         WorkerPool workers = WorkerPool.builder().threads(1).build();
         Span span = tracing.get("test").spanBuilder("checkout").startSpan();
         String spanId = span.getSpanContext().getSpanId();
+        assertTrue(span.getSpanContext().isValid(), "a real span, so that the ids compared below mean something");
         try {
             CompletableFuture<String> viaOtel = new CompletableFuture<>();
             CompletableFuture<String> viaOurs = new CompletableFuture<>();
@@ -151,5 +154,24 @@ class ContextBridgeTest {
         io.opentelemetry.context.Context otel = OpenTelemetryContextBridge.store(io.opentelemetry.context.Context.root(), ours);
         assertSame(ours, OpenTelemetryContextBridge.from(otel).orElseThrow());
         assertTrue(OpenTelemetryContextBridge.from(io.opentelemetry.context.Context.root()).isEmpty());
+    }
+
+    @Test
+    void aScopeClosedOutOfOrderStillRestoresOpenTelemetrysContext() {
+        io.opentelemetry.context.ContextKey<String> key = io.opentelemetry.context.ContextKey.named("k");
+        io.opentelemetry.context.Context before = io.opentelemetry.context.Context.current();
+        io.opentelemetry.context.Scope otelScope = before.with(key, "v").makeCurrent();
+        assertEquals("v", io.opentelemetry.context.Context.current().get(key));
+        CancelHandle h = Context.current().withValue(TENANT, "acme").withCancel();
+        Scope ours = h.attach();
+        // closing OpenTelemetry's scope before ours is out of order for our context: it throws, and
+        // OpenTelemetry's own scope must be closed all the same, or its context (a span) stays current
+        // on this pooled thread for good
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, otelScope::close);
+        assertNull(io.opentelemetry.context.Context.current().get(key), "OpenTelemetry's context was restored");
+        h.cancel();
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, ours::close,
+                "unwound by the out-of-order close");
+        assertNull(Context.current().get(TENANT));
     }
 }

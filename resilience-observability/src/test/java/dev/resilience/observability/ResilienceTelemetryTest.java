@@ -602,4 +602,27 @@ class ResilienceTelemetryTest {
         assertTrue(t.bindingCount() <= 100, "bindings of collected bulkheads are cleared: " + t.bindingCount());
         assertTrue(registry.getMeters().size() <= 100 * 5, "and so are their meters: " + registry.getMeters().size());
     }
+
+    @Test
+    void aBindingWhoseMetersTheRegistryRefusedIsNotKeptForTheNextBind() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        java.util.concurrent.atomic.AtomicBoolean refuse = new java.util.concurrent.atomic.AtomicBoolean(true);
+        registry.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
+            @Override
+            public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
+                if (refuse.get() && id.getName().startsWith("resilience.circuitbreaker")) {
+                    throw new IllegalStateException("refused by a filter");
+                }
+                return id;
+            }
+        });
+        ResilienceTelemetry t = ResilienceTelemetry.builder().meterRegistry(registry).build();
+        CircuitBreaker breaker = CircuitBreaker.builder("payments").build();
+        assertThrows(IllegalStateException.class, () -> t.bind(breaker));
+        refuse.set(false);
+        t.bind(breaker); // registers for real now, instead of returning the half-made binding
+        assertEquals(1, breaker.call(() -> 1));
+        assertTrue(registry.find("resilience.circuitbreaker.calls").tags("name", "payments").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum() >= 1, "the call was counted");
+    }
 }

@@ -209,7 +209,7 @@ public final class AdaptiveLimitFilter implements Filter {
      * or refusal is a drop, anything else no sample).
      */
     private static void fail(Permit permit, HttpServletRequest req, Throwable e, Context context) {
-        if ((context.err() instanceof DeadlineExceededException || deadlineCaused(e))
+        if ((context.err() instanceof DeadlineExceededException || AdaptiveLimiter.failedByDeadline(e))
                 && DeadlineFilter.callerSetDeadline(req)) {
             permit.release(); // the caller's own deadline: no sample, as in end()
         } else {
@@ -217,20 +217,6 @@ public final class AdaptiveLimitFilter implements Filter {
         }
     }
 
-    /**
-     * Whether {@code e} (or a cause, a few levels down: containers and frameworks wrap) says the
-     * request's deadline made it fail: the context's {@link DeadlineExceededException}, or a guard
-     * that refused at once because its wait would pass the deadline.
-     */
-    static boolean deadlineCaused(Throwable e) {
-        for (int depth = 0; e != null && depth < 8; depth++, e = e.getCause()) {
-            if (e instanceof DeadlineExceededException || (e instanceof RequestNotPermittedException
-                    && ((RequestNotPermittedException) e).reason() == RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE)) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /** The request's limiter, or null if it is not limited. */
     private AdaptiveLimiter limiterFor(HttpServletRequest req) {

@@ -1,0 +1,86 @@
+package dev.resilience.context;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The timers' hand-offs under a hostile environment: a blocked common pool, throwing actions and executors. */
+class TimerRobustnessTest {
+
+    @Test
+    void deadlinesAndDelaysFireWhileTheCommonPoolIsBlocked() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        int blockers = ForkJoinPool.getCommonPoolParallelism() * 2 + 1;
+        CountDownLatch blocking = new CountDownLatch(ForkJoinPool.getCommonPoolParallelism());
+        for (int i = 0; i < blockers; i++) { // a parallel stream's or a careless library's blocked tasks
+            ForkJoinPool.commonPool().execute(() -> {
+                blocking.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        try {
+            assertTrue(blocking.await(10, TimeUnit.SECONDS), "the common pool's workers are blocked");
+            CountDownLatch expired = new CountDownLatch(1);
+            CountDownLatch delayed = new CountDownLatch(1);
+            long start = System.nanoTime();
+            try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(20))) {
+                h.context().onDone(expired::countDown, Runnable::run);
+                Delays.schedule(Ticker.system(), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20), delayed::countDown);
+                assertTrue(expired.await(2, TimeUnit.SECONDS), "the deadline fired with the common pool blocked");
+                assertTrue(delayed.await(2, TimeUnit.SECONDS), "the delayed action ran with the common pool blocked");
+                assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2));
+                assertTrue(h.context().err() instanceof DeadlineExceededException);
+            }
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aThrowingActionDoesNotKeepTheOtherDueActionsOfAManualTickerFromRunning() {
+        ManualTicker ticker = new ManualTicker();
+        AtomicInteger ran = new AtomicInteger();
+        IllegalStateException boom = new IllegalStateException("boom");
+        Delays.schedule(ticker, 10, () -> {
+            throw boom;
+        });
+        Delays.schedule(ticker, 10, ran::incrementAndGet);
+        CancelHandle h = Context.background().withTimeout(Duration.ofNanos(10), ticker);
+        CountDownLatch expired = new CountDownLatch(1);
+        h.context().onDone(expired::countDown, Runnable::run);
+        assertSame(boom, assertThrows(IllegalStateException.class, () -> ticker.advance(10)), "the first failure comes out");
+        assertEquals(1, ran.get(), "the other due action ran");
+        assertEquals(0, expired.getCount(), "and the deadline fired");
+        assertTrue(h.context().err() instanceof DeadlineExceededException);
+    }
+
+    @Test
+    void aCallbackWhoseExecutorRanItAndThenThrewRunsOnce() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        CancelHandle h = Context.background().withCancel();
+        h.context().onDone(runs::incrementAndGet, task -> { // accepted, ran, then failed: as a pool that queued it and could not start a thread
+            task.run();
+            throw new RejectedExecutionException("no thread");
+        });
+        h.cancel();
+        assertEquals(1, runs.get());
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+        while (System.nanoTime() < until) { // the fallback executor would run a second copy on another thread
+            assertEquals(1, runs.get(), "the callback ran twice");
+            Thread.onSpinWait();
+        }
+    }
+}

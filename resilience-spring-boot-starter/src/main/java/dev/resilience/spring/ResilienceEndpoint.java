@@ -70,8 +70,18 @@ public class ResilienceEndpoint {
      */
     @ReadOperation
     public Map<String, Object> circuitBreaker(@Selector String name) {
-        CircuitBreaker breaker = registry.instances(CircuitBreaker.class).get(EnvironmentConfiguration.canonicalName(name));
+        CircuitBreaker breaker = breakerNamed(registry, name);
         return breaker == null ? null : breaker(breaker);
+    }
+
+    /**
+     * The breaker under {@code name} as given (one built in code under any spelling), else under its
+     * canonical form (one configured in properties: {@code paymentsApi} is {@code paymentsapi}); null if none.
+     */
+    static CircuitBreaker breakerNamed(ResilienceRegistry registry, String name) {
+        Map<String, CircuitBreaker> built = registry.instances(CircuitBreaker.class);
+        CircuitBreaker exact = built.get(name);
+        return exact != null ? exact : built.get(EnvironmentConfiguration.canonicalName(name));
     }
 
     static Map<String, Object> breaker(CircuitBreaker b) {

@@ -2,7 +2,6 @@ package dev.resilience.spring;
 
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.ResilienceRegistry;
-import dev.resilience.spring.internal.EnvironmentConfiguration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -70,7 +69,7 @@ public class ResilienceWritableEndpoint extends ResilienceEndpoint {
      */
     @WriteOperation
     public Map<String, Object> setState(@Selector String name, String state) {
-        CircuitBreaker breaker = registry.instances(CircuitBreaker.class).get(EnvironmentConfiguration.canonicalName(name));
+        CircuitBreaker breaker = ResilienceEndpoint.breakerNamed(registry, name);
         if (breaker == null) {
             throw new InvalidEndpointRequestException("no circuit breaker named '" + name + "'", "no such circuit breaker");
         }

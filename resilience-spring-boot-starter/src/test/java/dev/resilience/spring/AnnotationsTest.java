@@ -132,6 +132,13 @@ class AnnotationsTest {
             return null;
         }
 
+        final AtomicInteger monoCancels = new AtomicInteger();
+
+        @dev.resilience.spring.annotation.Timeout(name = "short")
+        public Mono<String> neverMono(String x) {
+            return Mono.<String>never().doOnCancel(monoCancels::incrementAndGet);
+        }
+
         @Retry(name = "three", fallbackMethod = "monoFallback")
         public Mono<String> mono(String x) {
             return Mono.fromCallable(() -> attempt(x));
@@ -201,6 +208,7 @@ class AnnotationsTest {
                 "resilience.retry.checkout.backoff=fixed",
                 "resilience.retry.checkout.backoff-delay=1ms",
                 "resilience.timeout.checkout.timeout=5s",
+                "resilience.timeout.short.timeout=50ms",
                 "resilience.pipeline.checkout.policies=retry:checkout, timeout:checkout").run();
         service = context.getBean(Service.class);
         classLevel = context.getBean(ClassLevel.class);
@@ -284,6 +292,19 @@ class AnnotationsTest {
         assertInstanceOf(NullPointerException.class, e.getCause());
         assertEquals("the task returned no stage", e.getCause().getMessage());
         assertEquals(1, target.attempts.get(), "a null stage is a programming error: not retried (nor counted by a breaker)");
+    }
+
+    @Test
+    void aMonoThatOutlivesItsTimeoutIsCancelled() {
+        int before = target.monoCancels.get();
+        Mono<String> mono = service.neverMono("t");
+        assertThrows(dev.resilience.core.TimeoutExceededException.class, () -> mono.block(Duration.ofSeconds(10)));
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (target.monoCancels.get() == before) { // the subscription is cancelled when the timeout ends the call
+            assertTrue(System.nanoTime() < until, "the timed-out Mono was never cancelled: it keeps running");
+            Thread.onSpinWait();
+        }
+        assertEquals(before + 1, target.monoCancels.get());
     }
 
     @Test

@@ -53,6 +53,11 @@ class WritableEndpointTest {
         assertEquals(CircuitBreaker.State.CLOSED, registry.circuitBreaker("payments").state());
         assertEquals(400, post("/actuator/resilience/payments", "{\"state\":\"AJAR\"}").statusCode());
         assertEquals(400, post("/actuator/resilience/nosuch", "{\"state\":\"CLOSED\"}").statusCode());
+        // a breaker built in code under a name with capitals is found under that very name
+        CircuitBreaker inCode = registry.circuitBreaker("CodeBuilt");
+        assertEquals(200, post("/actuator/resilience/CodeBuilt", "{\"state\":\"FORCED_OPEN\"}").statusCode());
+        assertEquals(CircuitBreaker.State.FORCED_OPEN, inCode.state());
+        inCode.reset();
     }
 
     @Test

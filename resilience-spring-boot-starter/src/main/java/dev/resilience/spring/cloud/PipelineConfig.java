@@ -2,6 +2,7 @@ package dev.resilience.spring.cloud;
 
 import dev.resilience.core.Pipeline;
 import dev.resilience.core.ResilienceRegistry;
+import dev.resilience.spring.internal.EnvironmentConfiguration;
 import java.util.Objects;
 import org.springframework.cloud.client.circuitbreaker.ConfigBuilder;
 
@@ -88,7 +89,7 @@ public final class PipelineConfig {
         public Builder pipeline(String name) {
             Objects.requireNonNull(name, "name");
             checkUnset();
-            this.pipeline = registry.pipeline(name);
+            this.pipeline = registry.pipeline(EnvironmentConfiguration.canonicalName(name)); // as the environment keeps names
             return this;
         }
 

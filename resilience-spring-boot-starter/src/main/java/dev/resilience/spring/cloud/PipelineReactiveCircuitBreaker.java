@@ -1,13 +1,11 @@
 package dev.resilience.spring.cloud;
 
 import dev.resilience.context.CancelHandle;
-import dev.resilience.context.Context;
-import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.core.Pipeline;
 import dev.resilience.core.Policy;
+import dev.resilience.spring.internal.ReactiveCalls;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -70,7 +68,9 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
     private <T> void call(Mono<T> toRun, MonoSink<T> sink) {
         // A context per subscription: cancelling the subscription cancels it, which stops a retry's
         // backoff and a limiter's wait and cancels the attempt in flight (its permits come back).
-        CancelHandle call = Context.current().withCancel();
+        // Its parent: the request's context that the WebFlux deadline filter put in the subscriber's
+        // Reactor context, else the thread's.
+        CancelHandle call = ReactiveCalls.current(sink.contextView()).withCancel();
         try {
             start(toRun, sink, call);
         } catch (RuntimeException | Error e) { // no policy throws from callAsync; a broken one must not leak the context
@@ -89,11 +89,11 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
             }
         });
         ContextView view = sink.contextView();
-        Mono<T> source = view.isEmpty() ? toRun : toRun.contextWrite(view);
-        Context whole = call.context();
         CompletionStage<Object> stage;
         try (Scope s = call.attach()) {
-            stage = pipeline.callAsync(() -> attempt(source, whole));
+            // each attempt under its own context (a timeout narrows it), cancelled when it ends, is
+            // ended from outside (a timeout), or the whole call's context ends (the subscriber left)
+            stage = pipeline.callAsync(() -> ReactiveCalls.attempt(toRun.map(v -> (Object) v), view, null));
         }
         stage.whenComplete((value, failure) -> {
             if (over.compareAndSet(false, true)) {
@@ -109,22 +109,6 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
             }
             call.cancel(); // an attempt that outlived a timeout, and the context's registrations
         });
-    }
-
-    /**
-     * Subscribes to {@code source}; the subscription is cancelled when the whole call's context
-     * ends first (the subscriber cancelled, or the call ended while this attempt still runs: a
-     * timed-out attempt), which completes the stage with a {@code CancellationException} so that
-     * the policies inside give back what they hold without counting an outcome.
-     */
-    private static CompletionStage<Object> attempt(Mono<?> source, Context whole) {
-        @SuppressWarnings("unchecked")
-        CompletableFuture<Object> f = (CompletableFuture<Object>) source.toFuture();
-        if (!f.isDone()) {
-            Registration r = whole.onDone(() -> f.cancel(false), Runnable::run);
-            f.whenComplete((v, e) -> r.remove());
-        }
-        return f;
     }
 
     /**

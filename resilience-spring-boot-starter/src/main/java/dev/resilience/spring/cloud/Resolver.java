@@ -7,6 +7,7 @@ import dev.resilience.core.ConfigurationException;
 import dev.resilience.core.Pipeline;
 import dev.resilience.core.RateLimiter;
 import dev.resilience.core.ResilienceRegistry;
+import dev.resilience.spring.internal.EnvironmentConfiguration;
 import dev.resilience.core.Retry;
 import dev.resilience.core.Timeout;
 import java.util.List;
@@ -107,9 +108,10 @@ final class Resolver<B> {
         if (c != null) {
             return c.pipeline();
         }
+        String canonical = EnvironmentConfiguration.canonicalName(name); // how the environment's names are kept
         for (Class<?> kind : KINDS) {
-            if (registry.configuredNames(kind).contains(name)) {
-                return registry.pipeline(name);
+            if (registry.configuredNames(kind).contains(canonical)) {
+                return registry.pipeline(canonical);
             }
         }
         return null;

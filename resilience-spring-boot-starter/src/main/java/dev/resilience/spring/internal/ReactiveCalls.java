@@ -2,6 +2,7 @@ package dev.resilience.spring.internal;
 
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
+import dev.resilience.context.ContextCancelledException;
 import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.Registration;
@@ -113,8 +114,10 @@ public final class ReactiveCalls {
      * caller's Reactor context {@code outer} and, under {@link ResilienceContextAccessor#KEY}, the
      * attempt's context ({@link Context#current()} now, which a per-attempt timeout narrows). The
      * future completes with the value (null when empty) or the error; if the attempt's context ends
-     * first, with the context's error, and the subscription is cancelled. A value that arrives after
-     * that goes to {@code discard}.
+     * first, with the deadline's error, or cancelled if the context was cancelled (the caller left:
+     * no outcome for the policies inside). However the future ends (also when a policy outside ends it:
+     * a timeout fails it), the subscription is cancelled. A value that arrives after that goes to
+     * {@code discard}.
      *
      * @param discard frees a value that reaches nobody, or null if there is nothing to free
      */
@@ -127,11 +130,19 @@ public final class ReactiveCalls {
         }
         Disposable.Swap subscription = Disposables.swap();
         Registration onEnd = context.onDone(() -> {
-            if (result.completeExceptionally(doneError(context))) {
+            // The caller left (a cancel): the attempt is cancelled, which the policies inside read as
+            // "no outcome" and release; its deadline passed: it fails with the deadline's error.
+            ContextDoneException done = doneError(context);
+            if (done instanceof ContextCancelledException ? result.cancel(false) : result.completeExceptionally(done)) {
                 subscription.dispose();
             }
         }, Runnable::run);
-        result.whenComplete((v, e) -> onEnd.remove());
+        // However the future ends (the source, the context, or a policy outside ending it: a timeout
+        // fails it, a hedge's loser is cancelled), the subscription goes: the work is not wanted.
+        result.whenComplete((v, e) -> {
+            onEnd.remove();
+            subscription.dispose();
+        });
         try {
             subscription.update(source.contextWrite(c -> c.put(ResilienceContextAccessor.KEY, context))
                     .contextWrite(outer)

@@ -108,6 +108,7 @@ class SpringCloudCircuitBreakerTest {
                 "resilience.circuitbreaker.default.consecutive-failures=2",
                 "resilience.circuitbreaker.default.open-duration=1h",
                 "resilience.circuitbreaker.payments.consecutive-failures=3",
+                "resilience.circuitbreaker.mixedCase.open-duration=1h",
                 "resilience.circuitbreaker.payments.open-duration=1h",
                 "resilience.timeout.payments.timeout=5s",
                 "resilience.circuitbreaker.inventory.consecutive-failures=3",
@@ -215,6 +216,14 @@ class SpringCloudCircuitBreakerTest {
         assertEquals(State.OPEN, registry.circuitBreaker("Unknown#call()").state(), "the default: opens at 2 in a row");
         assertInstanceOf(CallNotPermittedException.class, last.get());
         assertFalse(registry.instances(dev.resilience.core.CircuitBreaker.class).containsKey("unknown"));
+
+        // Configured in properties under a name with capitals, which the environment keeps in its
+        // canonical form (mixedcase): an id spelled as the properties spell it finds it.
+        long mixed = registry.circuitBreaker("mixedcase").counts().totalFailures();
+        factory.create("mixedCase").run(this::pay, t -> "fallback");
+        assertEquals(mixed + 1, registry.circuitBreaker("mixedcase").counts().totalFailures(), "the configured breaker");
+        assertFalse(registry.instances(dev.resilience.core.CircuitBreaker.class).containsKey("mixedCase"),
+                "no default-shaped breaker beside it");
 
         // Configured in code by the application's Customizer bean: the pipeline payments.
         long before = registry.circuitBreaker("payments").counts().requests();
@@ -396,13 +405,15 @@ class SpringCloudCircuitBreakerTest {
         long failures = registry.circuitBreaker("slow").counts().totalFailures();
         dependency.hold();
         AtomicReference<Throwable> got = new AtomicReference<>();
-        assertEquals("timed out", cb.run(payAsync(), t -> {
+        java.util.concurrent.atomic.AtomicInteger cancelled = new java.util.concurrent.atomic.AtomicInteger();
+        assertEquals("timed out", cb.run(payAsync().doOnCancel(cancelled::incrementAndGet), t -> {
             got.set(t);
             return Mono.just("timed out");
         }).block(WAIT));
         TimeoutExceededException timeout = assertInstanceOf(TimeoutExceededException.class, got.get());
         assertEquals("slow", timeout.policy());
         await("the attempt is cancelled and its slot comes back", () -> bulkhead.inUse() == 0);
+        await("the timed-out Mono's subscription is cancelled, not left running", () -> cancelled.get() == 1);
         assertEquals(failures + 1, registry.circuitBreaker("slow").counts().totalFailures(), "the timeout is the breaker's failure");
     }
 

@@ -80,7 +80,7 @@ public final class Context {
         Slot slot = SLOT.get();
         Context previous = slot.current;
         slot.current = this;
-        return new Scope(slot, previous, ++slot.depth, null);
+        return slot.top = new Scope(slot, previous, slot.top, null);
     }
 
     /**
@@ -98,7 +98,7 @@ public final class Context {
         Slot slot = SLOT.get();
         Context previous = slot.current;
         slot.current = this;
-        Scope scope = new Scope(slot, previous, ++slot.depth, interrupt);
+        Scope scope = slot.top = new Scope(slot, previous, slot.top, interrupt);
         if (interrupt != null) {
             c.listen(interrupt);
         }
@@ -491,6 +491,7 @@ public final class Context {
     static final class Slot {
         final Thread owner = Thread.currentThread();
         Context current = BACKGROUND;
-        int depth;
+        /** The innermost open scope, or null; each scope links to the one it was attached inside. */
+        Scope top;
     }
 }

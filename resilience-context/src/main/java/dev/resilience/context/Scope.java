@@ -14,14 +14,17 @@ public final class Scope implements AutoCloseable {
 
     private final Context.Slot slot;
     private final Context previous;
-    private final int depth;
+    /** The scope that was innermost when this one was attached, or null. */
+    private final Scope outer;
     private final CancelHandle.InterruptEntry interrupt;
+    /** Closed, or unwound by the out-of-order close of a scope outside it. */
     private boolean closed;
+    private boolean unwound;
 
-    Scope(Context.Slot slot, Context previous, int depth, CancelHandle.InterruptEntry interrupt) {
+    Scope(Context.Slot slot, Context previous, Scope outer, CancelHandle.InterruptEntry interrupt) {
         this.slot = slot;
         this.previous = previous;
-        this.depth = depth;
+        this.outer = outer;
         this.interrupt = interrupt;
     }
 
@@ -32,7 +35,7 @@ public final class Scope implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
+        if (closed && !unwound) {
             return;
         }
         Context.Slot s = slot;
@@ -40,23 +43,42 @@ public final class Scope implements AutoCloseable {
             throw new IllegalStateException("scope attached on thread " + s.owner.getName()
                     + " closed on thread " + Thread.currentThread().getName());
         }
+        if (unwound) {
+            unwound = false; // reported once; closing it again is a no-op
+            throw new IllegalStateException("scope closed after an enclosing scope was closed out of order;"
+                    + " it had already been unwound");
+        }
         closed = true;
         if (interrupt != null) {
             interrupt.close();
         }
-        int current = s.depth;
-        if (current == depth) {
+        if (s.top == this) {
             s.current = previous;
-            s.depth = depth - 1;
+            s.top = outer;
             return;
         }
-        if (current > depth) {
-            s.current = previous;
-            s.depth = depth - 1;
-            throw new IllegalStateException("scope closed out of order: " + (current - depth)
-                    + " scope(s) attached after it were still open and have been unwound");
+        // Scopes attached inside this one are still open: unwind them (their interrupts withdrawn,
+        // their later close reported), then restore the context from before this one. Identity, not
+        // depth, tells them apart: a scope unwound earlier is never mistaken for a newer one.
+        Scope found = s.top;
+        while (found != null && found != this) {
+            found = found.outer;
         }
-        throw new IllegalStateException("scope closed after an enclosing scope was closed out of order;"
-                + " it had already been unwound");
+        if (found == null) { // not open on this thread's stack: nothing to restore (cannot happen through the API)
+            throw new IllegalStateException("scope closed but not open on this thread");
+        }
+        int unwoundCount = 0;
+        for (Scope inner = s.top; inner != this; inner = inner.outer) {
+            inner.closed = true;
+            inner.unwound = true;
+            if (inner.interrupt != null) {
+                inner.interrupt.close();
+            }
+            unwoundCount++;
+        }
+        s.current = previous;
+        s.top = outer;
+        throw new IllegalStateException("scope closed out of order: " + unwoundCount
+                + " scope(s) attached after it were still open and have been unwound");
     }
 }

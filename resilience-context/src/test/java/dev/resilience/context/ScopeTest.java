@@ -1,6 +1,7 @@
 package dev.resilience.context;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -105,5 +106,38 @@ class ScopeTest {
         }
         h.cancel();
         assertTrue(h.context().isDone());
+    }
+
+    @Test
+    void aScopeUnwoundEarlierIsNotMistakenForANewerOneAtTheSameDepth() {
+        Context.Key<String> k = Context.Key.named("k");
+        Context c1 = Context.background().withValue(k, "1");
+        Context c2 = Context.background().withValue(k, "2");
+        Context c3 = Context.background().withValue(k, "3");
+        Context c4 = Context.background().withValue(k, "4");
+        Scope a = c1.attach();
+        Scope b = c2.attach();
+        assertThrows(IllegalStateException.class, a::close); // out of order: b is unwound
+        Scope c = c3.attach();
+        Scope d = c4.attach(); // at the depth b had
+        assertThrows(IllegalStateException.class, b::close, "b was unwound: its late close is reported");
+        assertEquals("4", Context.current().get(k), "and changes nothing: c4 is still current");
+        b.close(); // reported once; a second close is a no-op
+        d.close();
+        assertEquals("3", Context.current().get(k));
+        c.close();
+        assertSame(Context.background(), Context.current());
+    }
+
+    @Test
+    void unwindingWithdrawsTheInterruptOfAnInnerInterruptibleScope() {
+        CancelHandle inner = Context.background().withCancel();
+        Scope a = Context.background().withValue(Context.Key.named("x"), "a").attach();
+        Scope b = inner.context().attachInterruptibly();
+        assertThrows(IllegalStateException.class, a::close); // unwinds b, which is never closed
+        inner.cancel();
+        assertFalse(Thread.interrupted(), "an unwound scope's context must not interrupt this thread later");
+        assertThrows(IllegalStateException.class, b::close);
+        assertSame(Context.background(), Context.current());
     }
 }

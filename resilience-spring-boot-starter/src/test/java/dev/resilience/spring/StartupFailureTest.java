@@ -61,6 +61,11 @@ class StartupFailureTest {
             return Flux.empty();
         }
 
+        @org.springframework.scheduling.annotation.Async
+        @Retry(name = "default")
+        public void fireAndForget() {
+        }
+
         @Resilient(name = "checkout")
         @Retry(name = "default")
         public String stacked() {
@@ -133,11 +138,12 @@ class StartupFailureTest {
         assertTrue(all.contains("BadlyAnnotated.recover(String): the last parameter must be a Throwable"), all);
         assertTrue(all.contains("BadlyAnnotated.recover(String, Exception): returns Integer, not String"), all);
         assertTrue(all.contains("returns Flux: a stream is not supported yet"), all);
+        assertTrue(all.contains("is @Async and returns void: the guard would see only the task's submission"), all);
         assertTrue(all.contains("@Resilient names a whole pipeline: it cannot be stacked"), all);
         assertTrue(all.contains("name different fallback methods [one, two]"), all);
         assertTrue(all.contains("resilience.bulkhead.unsized.max-concurrent"), all);
         assertTrue(all.contains("needed by"), all);
         assertTrue(all.contains("(bean 'badlyAnnotated')"), all);
-        assertEquals(6, e.problems().size(), all);
+        assertEquals(7, e.problems().size(), all);
     }
 }

@@ -366,6 +366,25 @@ public final class Guards {
         return "";
     }
 
+    /** Whether Spring's {@code @Async} (or an annotation carrying it) is on the method or its class. */
+    private static boolean isAsync(Method method) {
+        return ASYNC != null && (org.springframework.core.annotation.AnnotatedElementUtils.hasAnnotation(method, ASYNC)
+                || org.springframework.core.annotation.AnnotatedElementUtils.hasAnnotation(method.getDeclaringClass(), ASYNC));
+    }
+
+    /** Spring's {@code @Async}, or null if spring-context's scheduling support is absent. */
+    private static final Class<? extends Annotation> ASYNC = asyncAnnotation();
+
+    @SuppressWarnings("unchecked")
+    private static Class<? extends Annotation> asyncAnnotation() {
+        try {
+            return (Class<? extends Annotation>) Class.forName("org.springframework.scheduling.annotation.Async",
+                    false, Guards.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError absent) {
+            return null;
+        }
+    }
+
     private static String describe(Annotation a) {
         String name = a instanceof Resilient x ? x.name() : a instanceof Retry x ? x.name()
                 : a instanceof CircuitBreaker x ? x.name() : a instanceof RateLimiter x ? x.name()
@@ -379,6 +398,12 @@ public final class Guards {
         Class<?> type = method.getReturnType();
         if (type == CompletableFuture.class || type == CompletionStage.class) {
             return Guard.Returns.STAGE;
+        } else if (isAsync(method)) {
+            // Spring's async advice runs inside ours: the guard would see only the submission (no
+            // retry, no failure for the breaker, a bulkhead or timeout bounding nothing but that).
+            problems.add(new Problem(where, what, "is @Async and returns " + type.getSimpleName() + ": the guard would"
+                    + " see only the task's submission; return CompletableFuture (the guard then wraps the"
+                    + " asynchronous call) or guard the code the task runs"));
         } else if (CompletionStage.class.isAssignableFrom(type)) {
             problems.add(new Problem(where, what, "returns " + type.getName() + ": an asynchronous method must declare"
                     + " CompletionStage or CompletableFuture, which the pipeline's asynchronous path returns"));

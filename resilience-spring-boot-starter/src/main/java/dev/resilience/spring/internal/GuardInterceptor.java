@@ -5,6 +5,7 @@ import dev.resilience.context.Context;
 import dev.resilience.context.Scope;
 import java.lang.reflect.Method;
 import java.lang.reflect.UndeclaredThrowableException;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -18,14 +19,23 @@ import org.springframework.aop.ProxyMethodInvocation;
 final class GuardInterceptor implements MethodInterceptor {
 
     private final Guards guards;
+    /** The annotated interfaces of the one proxy this interceptor serves, or null for any bean. */
+    private final List<Class<?>> interfaces;
 
     GuardInterceptor(Guards guards) {
+        this(guards, null);
+    }
+
+    /** An interceptor for one proxy of annotated {@code interfaces} (null: any bean). */
+    GuardInterceptor(Guards guards, List<Class<?>> interfaces) {
         this.guards = Objects.requireNonNull(guards, "guards");
+        this.interfaces = interfaces == null ? null : List.copyOf(interfaces);
     }
 
     @Override
     public Object invoke(MethodInvocation invocation) throws Throwable {
-        Guard guard = guards.guardFor(invocation.getMethod(), invocation.getThis());
+        Guard guard = interfaces == null ? guards.guardFor(invocation.getMethod(), invocation.getThis())
+                : guards.guardFor(invocation.getMethod(), invocation.getThis(), interfaces);
         if (guard == null) {
             return invocation.proceed();
         }

@@ -26,8 +26,6 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
     private static final long serialVersionUID = 1L;
 
     private final transient Guards guards;
-    /** For proxies whose annotations are on the interfaces they implement, not on a class of ours. */
-    private final transient DefaultPointcutAdvisor interfaceAdvisor;
 
     /** Applies the guards of {@code guards}. */
     public GuardPostProcessor(Guards guards) {
@@ -41,18 +39,23 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
         };
         byClass.setClassFilter(guards::annotated);
         this.advisor = new DefaultPointcutAdvisor(byClass, interceptor);
-        StaticMethodMatcherPointcut byInterface = new StaticMethodMatcherPointcut() {
-            @Override
-            public boolean matches(Method method, Class<?> targetClass) {
-                return byInterface(method);
-            }
-        };
-        byInterface.setClassFilter(ClassFilter.TRUE);
-        this.interfaceAdvisor = new DefaultPointcutAdvisor(byInterface, interceptor);
         // Outside any other advice of the bean (a retry runs a @Transactional method anew), and
         // a class proxy, as Spring Boot configures proxies, so the bean is injectable by its class.
         setBeforeExistingAdvisors(true);
         setProxyTargetClass(true);
+    }
+
+    /** The advisor of one proxy whose annotations are on {@code interfaces}. */
+    private DefaultPointcutAdvisor interfaceAdvisor(List<Class<?>> interfaces) {
+        List<Class<?>> annotated = List.copyOf(interfaces);
+        StaticMethodMatcherPointcut pointcut = new StaticMethodMatcherPointcut() {
+            @Override
+            public boolean matches(Method method, Class<?> targetClass) {
+                return guards.guardFor(method, null, annotated) != null;
+            }
+        };
+        pointcut.setClassFilter(ClassFilter.TRUE);
+        return new DefaultPointcutAdvisor(pointcut, new GuardInterceptor(guards, annotated));
     }
 
     private boolean byInterface(Method method) {
@@ -83,13 +86,16 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
         for (Class<?> i : interfaces) {
             guards.validate(i, beanName);
         }
+        // This proxy's own advisor: a method the annotated interfaces inherit (CrudRepository's
+        // findById under a type-level annotation) is guarded as the interface's own methods are.
+        DefaultPointcutAdvisor advisor = interfaceAdvisor(interfaces);
         if (bean instanceof Advised advised && !advised.isFrozen()) {
-            advised.addAdvisor(0, interfaceAdvisor);
+            advised.addAdvisor(0, advisor);
             return bean;
         }
         ProxyFactory factory = new ProxyFactory(bean);
         factory.setInterfaces(ClassUtils.getAllInterfacesForClass(bean.getClass(), getProxyClassLoader()));
-        factory.addAdvisor(interfaceAdvisor);
+        factory.addAdvisor(advisor);
         return factory.getProxy(getProxyClassLoader());
     }
 }

@@ -229,6 +229,26 @@ public final class Guards {
         return g;
     }
 
+    /**
+     * The guard for a call of {@code method} on a proxy of the annotated {@code interfaces}: as
+     * {@link #guardFor}, else the first of those interfaces that inherits the method (a type-level
+     * annotation on a repository interface covers the methods it inherits, {@code findById} say).
+     */
+    Guard guardFor(Method method, Object target, List<Class<?>> interfaces) {
+        Guard g = guardFor(method, target);
+        if (g == null) {
+            for (Class<?> i : interfaces) {
+                if (i != method.getDeclaringClass() && method.getDeclaringClass().isAssignableFrom(i)) {
+                    g = guard(method, i);
+                    if (g != null) {
+                        break;
+                    }
+                }
+            }
+        }
+        return g;
+    }
+
     private Guard build(Method method, Class<?> type) {
         if (method.getDeclaringClass() == Object.class || method.isBridge() || method.isSynthetic()) {
             return null;

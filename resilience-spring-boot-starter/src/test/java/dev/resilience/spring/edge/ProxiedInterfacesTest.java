@@ -27,6 +27,18 @@ class ProxiedInterfacesTest {
     static class BaseRepo {
     }
 
+    /** Like Spring Data's CrudRepository: methods a repository inherits. */
+    interface CrudLike {
+        String findById(String id);
+    }
+
+    /** Annotated on the type: its inherited methods are guarded too. */
+    @Retry(name = "three")
+    interface ProductRepo extends CrudLike {
+    }
+
+    static final AtomicInteger FINDS = new AtomicInteger();
+
     static final AtomicInteger QUERIES = new AtomicInteger();
 
     @SpringBootConfiguration @EnableAutoConfiguration
@@ -47,6 +59,21 @@ class ProxiedInterfacesTest {
         }
 
         @Bean Logged logged() { return new Logged(); }
+
+        @Bean ProductRepo productRepo() {
+            ProxyFactory pf = new ProxyFactory(new BaseRepo());
+            pf.addInterface(ProductRepo.class);
+            pf.addAdvice((MethodInterceptor) inv -> {
+                if (inv.getMethod().getName().equals("findById")) {
+                    if (FINDS.incrementAndGet() < 3) {
+                        throw new IllegalStateException("db flaky");
+                    }
+                    return "product " + inv.getArguments()[0];
+                }
+                return inv.proceed();
+            });
+            return (ProductRepo) pf.getProxy();
+        }
     }
 
     @CircuitBreaker(name = "remote")
@@ -73,6 +100,15 @@ class ProxiedInterfacesTest {
         try (ConfigurableApplicationContext ctx = start()) {
             assertEquals("orders of c", ctx.getBean(OrderRepo.class).findByCustomer("c"));
             assertEquals(3, QUERIES.get());
+        }
+    }
+
+    @Test
+    void aTypeLevelAnnotationOnARepositoryInterfaceGuardsTheMethodsItInherits() {
+        FINDS.set(0);
+        try (ConfigurableApplicationContext ctx = start()) {
+            assertEquals("product p", ctx.getBean(ProductRepo.class).findById("p"));
+            assertEquals(3, FINDS.get(), "retried: the inherited method is guarded by the interface's @Retry");
         }
     }
 

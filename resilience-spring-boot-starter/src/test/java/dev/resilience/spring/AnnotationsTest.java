@@ -133,6 +133,17 @@ class AnnotationsTest {
         }
 
         final AtomicInteger monoCancels = new AtomicInteger();
+        final AtomicInteger cancelledFallbacks = new AtomicInteger();
+
+        @Bulkhead(name = "single", fallbackMethod = "cancelledFallback")
+        public CompletableFuture<String> held(String x) {
+            return new CompletableFuture<>(); // never answers
+        }
+
+        CompletableFuture<String> cancelledFallback(String x, Exception e) {
+            cancelledFallbacks.incrementAndGet();
+            return CompletableFuture.completedFuture("fallback " + x);
+        }
 
         @dev.resilience.spring.annotation.Timeout(name = "short")
         public Mono<String> neverMono(String x) {
@@ -292,6 +303,20 @@ class AnnotationsTest {
         assertInstanceOf(NullPointerException.class, e.getCause());
         assertEquals("the task returned no stage", e.getCause().getMessage());
         assertEquals(1, target.attempts.get(), "a null stage is a programming error: not retried (nor counted by a breaker)");
+    }
+
+    @Test
+    void aCallerThatCancelsTheFutureGetsNoFallbackAndFreesThePermits() {
+        int fallbacks = target.cancelledFallbacks.get();
+        CompletableFuture<String> f = service.held("h");
+        assertEquals(1, registry.bulkhead("single").inUse());
+        assertTrue(f.cancel(true));
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (registry.bulkhead("single").inUse() != 0) {
+            assertTrue(System.nanoTime() < until, "the cancelled call's bulkhead slot was never freed");
+            Thread.onSpinWait();
+        }
+        assertEquals(fallbacks, target.cancelledFallbacks.get(), "nobody waits: no fallback runs");
     }
 
     @Test

@@ -71,8 +71,7 @@ final class GuardInterceptor implements MethodInterceptor {
         CancelHandle call = Context.current().withCancel();
         CompletableFuture<Object> result;
         try (Scope s = call.attach()) {
-            result = withFallback(guard, invocation, guard.pipeline.callAsync(() -> attemptAsync(invocation)))
-                    .toCompletableFuture();
+            result = withFallback(guard, invocation, guard.pipeline.callAsync(() -> attemptAsync(invocation)));
         } catch (RuntimeException | Error e) {
             result = CompletableFuture.failedFuture(e);
         }
@@ -80,32 +79,61 @@ final class GuardInterceptor implements MethodInterceptor {
         return result;
     }
 
-    private static CompletionStage<Object> withFallback(Guard guard, MethodInvocation invocation, CompletionStage<Object> stage) {
+    /**
+     * The pipeline's stage, or with a fallback a future of its own that the fallback completes. A
+     * caller that gives up on that future (a {@code cancel()}, an {@code orTimeout}) ends the
+     * pipeline's stage too (its attempt is cancelled and its permits come back), and no fallback runs
+     * for nobody.
+     */
+    private static CompletableFuture<Object> withFallback(Guard guard, MethodInvocation invocation,
+            CompletionStage<Object> stage) {
+        CompletableFuture<Object> pipeline = stage.toCompletableFuture();
         if (guard.fallbacks.isEmpty()) {
-            return stage;
+            return pipeline;
         }
-        return stage.handle((value, thrown) -> {
+        CompletableFuture<Object> out = new CompletableFuture<>();
+        pipeline.whenComplete((value, thrown) -> {
+            if (out.isDone()) {
+                return; // the caller gave up first: nobody waits for a fallback
+            }
             if (thrown == null) {
-                return CompletableFuture.completedFuture(value);
+                out.complete(value);
+                return;
             }
             Throwable failure = unwrap(thrown);
             Method fallback = guard.fallbackFor(failure);
             if (fallback == null || !(failure instanceof Exception)) {
-                return CompletableFuture.failedFuture(failure);
+                out.completeExceptionally(failure);
+                return;
             }
             try {
-                Object result = Guard.callFallback(fallback, invocation.getThis(), invocation.getArguments(), failure);
-                if (result == null) {
-                    return CompletableFuture.failedFuture(new NullPointerException(
+                Object fromFallback = Guard.callFallback(fallback, invocation.getThis(), invocation.getArguments(), failure);
+                if (fromFallback == null) {
+                    out.completeExceptionally(new NullPointerException(
                             "fallback " + fallback.getName() + " returned null instead of a CompletionStage"));
+                    return;
                 }
                 @SuppressWarnings("unchecked") // checked at startup: the fallback returns the method's type
-                CompletionStage<Object> fromFallback = (CompletionStage<Object>) result;
-                return fromFallback;
+                CompletionStage<Object> fallbackStage = (CompletionStage<Object>) fromFallback;
+                fallbackStage.whenComplete((v, e) -> {
+                    if (e != null) {
+                        out.completeExceptionally(unwrap(e));
+                    } else {
+                        out.complete(v);
+                    }
+                });
             } catch (Throwable fallbackFailure) {
-                return CompletableFuture.failedFuture(fallbackFailure);
+                out.completeExceptionally(fallbackFailure);
             }
-        }).thenCompose(s -> s);
+        });
+        if (!out.isDone()) {
+            out.whenComplete((v, e) -> {
+                if (!pipeline.isDone()) {
+                    pipeline.cancel(false); // the caller gave up: end the call inside, as without a fallback
+                }
+            });
+        }
+        return out;
     }
 
     /** One attempt: the rest of the interceptor chain, run anew (a retry calls it again). */

@@ -411,11 +411,11 @@ public final class CancelHandle implements AutoCloseable {
 
     /**
      * The deadline timer fired. Off the timer thread, the whole propagation runs on one thread of
-     * the internal executor, so inline callbacks keep their order and the timer thread goes on.
+     * the deadline executor, so inline callbacks keep their order and the timer thread goes on.
      */
     private void onDeadline(boolean onTimerThread) {
         if (onTimerThread) {
-            Timers.INTERNAL_EXECUTOR.execute(() -> finish(deadlineError));
+            Timers.DEADLINE_EXECUTOR.execute(() -> finish(deadlineError));
         } else {
             finish(deadlineError);
         }

@@ -80,7 +80,7 @@ public final class Context {
         Slot slot = SLOT.get();
         Context previous = slot.current;
         slot.current = this;
-        return slot.top = new Scope(slot, previous, slot.top, null);
+        return slot.push(previous, null);
     }
 
     /**
@@ -98,7 +98,7 @@ public final class Context {
         Slot slot = SLOT.get();
         Context previous = slot.current;
         slot.current = this;
-        Scope scope = slot.top = new Scope(slot, previous, slot.top, interrupt);
+        Scope scope = slot.push(previous, interrupt);
         if (interrupt != null) {
             c.listen(interrupt);
         }
@@ -491,7 +491,30 @@ public final class Context {
     static final class Slot {
         final Thread owner = Thread.currentThread();
         Context current = BACKGROUND;
-        /** The innermost open scope, or null; each scope links to the one it was attached inside. */
-        Scope top;
+        /** How many scopes are open. */
+        int depth;
+        /** Numbers each attach, so that a scope is told from a newer one at the same depth. */
+        long attaches;
+        /** By depth: the number of the open scope there (a scope unwound earlier has another). */
+        long[] ids = new long[8];
+        /** By depth: the open scope's interrupt registration, withdrawn if it is unwound. */
+        CancelHandle.InterruptEntry[] interrupts = new CancelHandle.InterruptEntry[8];
+
+        /**
+         * Opens a scope one level deeper. Only numbers are kept per level (and an interruptible
+         * scope's registration), never the scopes or their contexts: a scope leaked without a close
+         * holds no memory beyond them.
+         */
+        Scope push(Context previous, CancelHandle.InterruptEntry interrupt) {
+            int d = ++depth;
+            if (d >= ids.length) {
+                ids = java.util.Arrays.copyOf(ids, d * 2);
+                interrupts = java.util.Arrays.copyOf(interrupts, d * 2);
+            }
+            long id = ++attaches;
+            ids[d] = id;
+            interrupts[d] = interrupt;
+            return new Scope(this, previous, d, id, interrupt);
+        }
     }
 }

@@ -14,17 +14,17 @@ public final class Scope implements AutoCloseable {
 
     private final Context.Slot slot;
     private final Context previous;
-    /** The scope that was innermost when this one was attached, or null. */
-    private final Scope outer;
+    private final int depth;
+    /** This attach's number: the slot keeps it at {@link #depth} while this scope is open. */
+    private final long id;
     private final CancelHandle.InterruptEntry interrupt;
-    /** Closed, or unwound by the out-of-order close of a scope outside it. */
     private boolean closed;
-    private boolean unwound;
 
-    Scope(Context.Slot slot, Context previous, Scope outer, CancelHandle.InterruptEntry interrupt) {
+    Scope(Context.Slot slot, Context previous, int depth, long id, CancelHandle.InterruptEntry interrupt) {
         this.slot = slot;
         this.previous = previous;
-        this.outer = outer;
+        this.depth = depth;
+        this.id = id;
         this.interrupt = interrupt;
     }
 
@@ -35,7 +35,7 @@ public final class Scope implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed && !unwound) {
+        if (closed) {
             return;
         }
         Context.Slot s = slot;
@@ -43,42 +43,34 @@ public final class Scope implements AutoCloseable {
             throw new IllegalStateException("scope attached on thread " + s.owner.getName()
                     + " closed on thread " + Thread.currentThread().getName());
         }
-        if (unwound) {
-            unwound = false; // reported once; closing it again is a no-op
+        closed = true;
+        int current = s.depth;
+        if (depth > current || s.ids[depth] != id) {
+            // Unwound by an out-of-order close outside it (its interrupt withdrawn then); a newer
+            // scope may sit at its depth now, which the number tells apart. Nothing to restore.
             throw new IllegalStateException("scope closed after an enclosing scope was closed out of order;"
                     + " it had already been unwound");
         }
-        closed = true;
         if (interrupt != null) {
             interrupt.close();
         }
-        if (s.top == this) {
-            s.current = previous;
-            s.top = outer;
+        s.interrupts[depth] = null;
+        s.current = previous;
+        s.depth = depth - 1;
+        if (current == depth) {
             return;
         }
-        // Scopes attached inside this one are still open: unwind them (their interrupts withdrawn,
-        // their later close reported), then restore the context from before this one. Identity, not
-        // depth, tells them apart: a scope unwound earlier is never mistaken for a newer one.
-        Scope found = s.top;
-        while (found != null && found != this) {
-            found = found.outer;
-        }
-        if (found == null) { // not open on this thread's stack: nothing to restore (cannot happen through the API)
-            throw new IllegalStateException("scope closed but not open on this thread");
-        }
-        int unwoundCount = 0;
-        for (Scope inner = s.top; inner != this; inner = inner.outer) {
-            inner.closed = true;
-            inner.unwound = true;
-            if (inner.interrupt != null) {
-                inner.interrupt.close();
+        // Scopes attached inside this one are still open: unwind them (their interrupts withdrawn;
+        // their later close is reported), and restore the context from before this one.
+        for (int d = depth + 1; d <= current; d++) {
+            CancelHandle.InterruptEntry inner = s.interrupts[d];
+            if (inner != null) {
+                s.interrupts[d] = null;
+                inner.close();
             }
-            unwoundCount++;
+            s.ids[d] = 0;
         }
-        s.current = previous;
-        s.top = outer;
-        throw new IllegalStateException("scope closed out of order: " + unwoundCount
+        throw new IllegalStateException("scope closed out of order: " + (current - depth)
                 + " scope(s) attached after it were still open and have been unwound");
     }
 }

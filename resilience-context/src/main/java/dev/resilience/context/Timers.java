@@ -36,26 +36,37 @@ final class Timers {
     static final int CALLBACK_THREADS = 256;
 
     /**
-     * Internal, short work handed off the timer thread (a deadline's propagation, a delayed action):
-     * threads of its own, as the callbacks have (virtual threads from JDK 21, else up to
-     * {@value #INTERNAL_THREADS} daemon platform threads that retire after 30 s idle), so neither a
-     * user's slow {@code onDone} callback nor a busy common pool (a parallel stream, tasks blocked
-     * in it: on 2 cores it has one worker) holds a deadline back.
+     * A deadline's propagation, handed off the timer thread: threads of its own (virtual threads from
+     * JDK 21, else {@value #DEADLINE_THREADS} daemon platform threads, started on first use and kept),
+     * so that neither a busy common pool (a parallel stream, tasks blocked in it: on 2 cores it has
+     * one worker), nor user code started by a delayed action (a retry's next attempt), nor a user's
+     * slow {@code onDone} callback holds a deadline back.
      */
-    static final Executor INTERNAL_EXECUTOR = executor("resilience-context-internal-", Timers.INTERNAL_THREADS);
+    static final Executor DEADLINE_EXECUTOR = executor("resilience-context-deadline-", Timers.DEADLINE_THREADS, false);
 
-    /** The platform threads internal work may hold at once before JDK 21. */
+    /** The platform threads deadline propagation runs on before JDK 21. */
+    static final int DEADLINE_THREADS = 4;
+
+    /**
+     * A delayed action handed off the timer thread ({@link Delays#schedule}: a retry's backoff, a
+     * hedge's delay), which may start user code: threads of its own, apart from the deadlines'
+     * (virtual threads from JDK 21, else up to {@value #INTERNAL_THREADS} daemon platform threads
+     * that retire after 30 s idle).
+     */
+    static final Executor INTERNAL_EXECUTOR = executor("resilience-context-internal-", Timers.INTERNAL_THREADS, true);
+
+    /** The platform threads delayed actions may hold at once before JDK 21. */
     static final int INTERNAL_THREADS = 64;
 
     private static Executor callbackExecutor() {
-        return executor("resilience-context-callback-", CALLBACK_THREADS);
+        return executor("resilience-context-callback-", CALLBACK_THREADS, true);
     }
 
     /**
      * A virtual thread per task from JDK 21; before, up to {@code threads} daemon platform threads
-     * (further tasks queue; idle threads retire after 30 s) that inherit no thread-locals.
+     * (further tasks queue) that inherit no thread-locals, retiring after 30 s idle if {@code retire}.
      */
-    private static Executor executor(String name, int threads) {
+    private static Executor executor(String name, int threads, boolean retire) {
         try {
             return (Executor) java.util.concurrent.Executors.class.getMethod("newVirtualThreadPerTaskExecutor")
                     .invoke(null);
@@ -68,7 +79,7 @@ final class Timers {
                         t.setContextClassLoader(Timers.class.getClassLoader()); // not the first caller's (a web app's)
                         return t;
                     });
-            pool.allowCoreThreadTimeOut(true);
+            pool.allowCoreThreadTimeOut(retire);
             return pool;
         }
     }

@@ -50,6 +50,33 @@ class TimerRobustnessTest {
     }
 
     @Test
+    void deadlinesFireWhileDelayedActionsBlockEveryThreadTheyHave() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        int blockers = Timers.INTERNAL_THREADS + 6; // delayed actions that start user code which blocks (a retry's attempt)
+        CountDownLatch started = new CountDownLatch(1);
+        for (int i = 0; i < blockers; i++) {
+            Delays.schedule(Ticker.system(), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1), () -> {
+                started.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        try {
+            assertTrue(started.await(10, TimeUnit.SECONDS), "the delayed actions run and block");
+            CountDownLatch expired = new CountDownLatch(1);
+            try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(20))) {
+                h.context().onDone(expired::countDown, Runnable::run);
+                assertTrue(expired.await(2, TimeUnit.SECONDS), "the deadline fired beside them");
+            }
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void aThrowingActionDoesNotKeepTheOtherDueActionsOfAManualTickerFromRunning() {
         ManualTicker ticker = new ManualTicker();
         AtomicInteger ran = new AtomicInteger();

@@ -140,6 +140,11 @@ class AnnotationsTest {
             return new CompletableFuture<>(); // never answers
         }
 
+        @CircuitBreaker(name = "timedout", fallbackMethod = "cancelledFallback")
+        public CompletableFuture<String> heldBehindABreaker(String x) {
+            return new CompletableFuture<>(); // never answers
+        }
+
         CompletableFuture<String> cancelledFallback(String x, Exception e) {
             cancelledFallbacks.incrementAndGet();
             return CompletableFuture.completedFuture("fallback " + x);
@@ -316,6 +321,22 @@ class AnnotationsTest {
             assertTrue(System.nanoTime() < until, "the cancelled call's bulkhead slot was never freed");
             Thread.onSpinWait();
         }
+        assertEquals(fallbacks, target.cancelledFallbacks.get(), "nobody waits: no fallback runs");
+    }
+
+    @Test
+    void aCallerTimeoutOnTheFutureIsTheBreakersFailureWithAFallbackAsWithout() throws Exception {
+        int fallbacks = target.cancelledFallbacks.get();
+        long failures = registry.circuitBreaker("timedout").counts().totalFailures();
+        CompletableFuture<String> f = service.heldBehindABreaker("t").orTimeout(50, TimeUnit.MILLISECONDS);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(java.util.concurrent.TimeoutException.class, e.getCause());
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (registry.circuitBreaker("timedout").counts().totalFailures() == failures) {
+            assertTrue(System.nanoTime() < until, "the caller's timeout never reached the breaker as a failure");
+            Thread.onSpinWait();
+        }
+        assertEquals(failures + 1, registry.circuitBreaker("timedout").counts().totalFailures());
         assertEquals(fallbacks, target.cancelledFallbacks.get(), "nobody waits: no fallback runs");
     }
 

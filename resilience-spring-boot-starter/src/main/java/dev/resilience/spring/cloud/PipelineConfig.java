@@ -89,7 +89,7 @@ public final class PipelineConfig {
         public Builder pipeline(String name) {
             Objects.requireNonNull(name, "name");
             checkUnset();
-            this.pipeline = registry.pipeline(EnvironmentConfiguration.canonicalName(name)); // as the environment keeps names
+            this.pipeline = registry.pipeline(EnvironmentConfiguration.configuredName(registry, name)); // as given, else canonical
             return this;
         }
 

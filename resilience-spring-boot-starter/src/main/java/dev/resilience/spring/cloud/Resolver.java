@@ -108,10 +108,10 @@ final class Resolver<B> {
         if (c != null) {
             return c.pipeline();
         }
-        String canonical = EnvironmentConfiguration.canonicalName(name); // how the environment's names are kept
+        String configured = EnvironmentConfiguration.configuredName(registry, name); // as given, else canonical
         for (Class<?> kind : KINDS) {
-            if (registry.configuredNames(kind).contains(canonical)) {
-                return registry.pipeline(canonical);
+            if (registry.configuredNames(kind).contains(configured)) {
+                return registry.pipeline(configured);
             }
         }
         return null;

@@ -127,9 +127,20 @@ final class GuardInterceptor implements MethodInterceptor {
             }
         });
         if (!out.isDone()) {
+            // The caller ended the future first: end the call inside as it would end the pipeline's
+            // own future without a fallback (a cancel or a value: nothing counted; a failure, e.g.
+            // orTimeout's: counted as that failure).
             out.whenComplete((v, e) -> {
-                if (!pipeline.isDone()) {
-                    pipeline.cancel(false); // the caller gave up: end the call inside, as without a fallback
+                if (pipeline.isDone()) {
+                    return;
+                }
+                Throwable cause = e == null ? null : unwrap(e);
+                if (cause == null) {
+                    pipeline.complete(v);
+                } else if (cause instanceof java.util.concurrent.CancellationException) {
+                    pipeline.cancel(false);
+                } else {
+                    pipeline.completeExceptionally(cause);
                 }
             });
         }

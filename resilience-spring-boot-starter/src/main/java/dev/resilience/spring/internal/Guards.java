@@ -281,7 +281,7 @@ public final class Guards {
         }
         String what = describeAll(found);
         List<Problem> problems = new ArrayList<>();
-        Guard.Returns returns = returns(method, where, what, problems);
+        Guard.Returns returns = returns(method, type, where, what, problems);
         boolean pipeline = found.get(0) instanceof Resilient;
         if (pipeline && found.size() > 1) {
             problems.add(new Problem(where, what, "@Resilient names a whole pipeline: it cannot be stacked with"
@@ -386,10 +386,14 @@ public final class Guards {
         return "";
     }
 
-    /** Whether Spring's {@code @Async} (or an annotation carrying it) is on the method or its class. */
-    private static boolean isAsync(Method method) {
+    /**
+     * Whether Spring's {@code @Async} (or an annotation carrying it) is on the method, its declaring
+     * class or the bean's class {@code type} (a subclass's {@code @Async} covers inherited methods).
+     */
+    private static boolean isAsync(Method method, Class<?> type) {
         return ASYNC != null && (org.springframework.core.annotation.AnnotatedElementUtils.hasAnnotation(method, ASYNC)
-                || org.springframework.core.annotation.AnnotatedElementUtils.hasAnnotation(method.getDeclaringClass(), ASYNC));
+                || org.springframework.core.annotation.AnnotatedElementUtils.hasAnnotation(method.getDeclaringClass(), ASYNC)
+                || org.springframework.core.annotation.AnnotatedElementUtils.hasAnnotation(type, ASYNC));
     }
 
     /** Spring's {@code @Async}, or null if spring-context's scheduling support is absent. */
@@ -414,24 +418,24 @@ public final class Guards {
                 + (fallback.isEmpty() ? "" : ", fallbackMethod=\"" + fallback + "\"") + ")";
     }
 
-    private static Guard.Returns returns(Method method, String where, String what, List<Problem> problems) {
-        Class<?> type = method.getReturnType();
-        if (type == CompletableFuture.class || type == CompletionStage.class) {
+    private static Guard.Returns returns(Method method, Class<?> type, String where, String what, List<Problem> problems) {
+        Class<?> returned = method.getReturnType();
+        if (returned == CompletableFuture.class || returned == CompletionStage.class) {
             return Guard.Returns.STAGE;
-        } else if (isAsync(method)) {
+        } else if (isAsync(method, type)) {
             // Spring's async advice runs inside ours: the guard would see only the submission (no
             // retry, no failure for the breaker, a bulkhead or timeout bounding nothing but that).
-            problems.add(new Problem(where, what, "is @Async and returns " + type.getSimpleName() + ": the guard would"
+            problems.add(new Problem(where, what, "is @Async and returns " + returned.getSimpleName() + ": the guard would"
                     + " see only the task's submission; return CompletableFuture (the guard then wraps the"
                     + " asynchronous call) or guard the code the task runs"));
-        } else if (CompletionStage.class.isAssignableFrom(type)) {
-            problems.add(new Problem(where, what, "returns " + type.getName() + ": an asynchronous method must declare"
+        } else if (CompletionStage.class.isAssignableFrom(returned)) {
+            problems.add(new Problem(where, what, "returns " + returned.getName() + ": an asynchronous method must declare"
                     + " CompletionStage or CompletableFuture, which the pipeline's asynchronous path returns"));
-        } else if (REACTOR && type.getName().equals("reactor.core.publisher.Mono")) {
+        } else if (REACTOR && returned.getName().equals("reactor.core.publisher.Mono")) {
             return Guard.Returns.MONO;
-        } else if (type.getName().equals("reactor.core.publisher.Flux")
-                || type.getName().equals("org.reactivestreams.Publisher")) {
-            problems.add(new Problem(where, what, "returns " + type.getSimpleName() + ": a stream is not supported yet;"
+        } else if (returned.getName().equals("reactor.core.publisher.Flux")
+                || returned.getName().equals("org.reactivestreams.Publisher")) {
+            problems.add(new Problem(where, what, "returns " + returned.getSimpleName() + ": a stream is not supported yet;"
                     + " return Mono, or guard the calls with the programmatic API"));
         }
         return Guard.Returns.VALUE;

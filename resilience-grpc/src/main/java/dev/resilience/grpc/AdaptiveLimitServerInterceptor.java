@@ -273,11 +273,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         public void close(Status status, Metadata trailers) {
             int code = status == null ? -1 : status.getCode().value();
             if (code >= 0 && code < drops.length && drops[code]) {
-                if (deadline != null && deadline.isExpired()) {
-                    permit.release(); // the client's own deadline passed: no sample
-                } else {
-                    permit.onFailure(DROP);
-                }
+                fail(permit, DROP, deadline); // a drop, unless the client's own deadline passed
             } else {
                 permit.onSuccess();
             }

@@ -100,7 +100,7 @@ public final class InboundDeadlines {
         Objects.requireNonNull(header, "header");
         long nanos = defaultNanos;
         if (trustIncoming) {
-            long fromHeader = read(header);
+            long fromHeader = read(header, true);
             if (fromHeader >= 0) {
                 nanos = maxNanos >= 0 && fromHeader > maxNanos ? maxNanos : fromHeader;
             }
@@ -113,7 +113,7 @@ public final class InboundDeadlines {
      * The timeout the request's headers ask for in nanoseconds, or -1 if none is usable; the order
      * of {@link DeadlineHeaders#read}, keeping the raw value for the log line.
      */
-    private static long read(Function<String, String> header) {
+    private static long read(Function<String, String> header, boolean logRejected) {
         String raw = header.apply(DeadlineHeaders.GRPC_TIMEOUT);
         HeaderTimeout t;
         if (raw != null) {
@@ -128,8 +128,30 @@ public final class InboundDeadlines {
         if (t.isPresent()) {
             return t.nanos();
         }
-        logRejected(t, raw);
+        if (logRejected) {
+            logRejected(t, raw);
+        }
         return -1L;
+    }
+
+    /**
+     * Whether the deadline {@link #start} gives a request with these headers is the one its caller
+     * asked for: incoming headers are trusted, one is usable, and it asks for less than
+     * {@link #maxTimeout()} (at the maximum or above, the server's own bound decides). An adaptive
+     * limit learns nothing from a request that ran out of its caller's deadline
+     * ({@code AdaptiveLimitFilter}); this reads the headers again, for that rare request only.
+     *
+     * @param header looks up the first value of a request header by its lower-case name, as for
+     *     {@link #start}
+     * @return whether the caller's deadline bounds the request
+     */
+    public boolean callerDecides(Function<String, String> header) {
+        Objects.requireNonNull(header, "header");
+        if (!trustIncoming) {
+            return false;
+        }
+        long asked = read(header, false); // logged once already, by start
+        return asked >= 0 && (maxNanos < 0 || asked < maxNanos);
     }
 
     private static void logRejected(HeaderTimeout t, String raw) {

@@ -248,4 +248,21 @@ class InboundDeadlinesTest {
         assertEquals("InboundDeadlines[trustIncoming=false, maxTimeout=PT3S, defaultTimeout=PT1S, expiredStatus=503]",
                 d.toString());
     }
+
+    @Test
+    void callerDecidesOnlyWhenATrustedUsableHeaderAsksForLessThanTheServersMaximum() {
+        InboundDeadlines capped = InboundDeadlines.builder().maxTimeout(Duration.ofSeconds(1))
+                .defaultTimeout(Duration.ofMillis(500)).build();
+        assertTrue(capped.callerDecides(Map.of("grpc-timeout", "50m")::get));
+        assertTrue(capped.callerDecides(Map.of("x-envoy-expected-rq-timeout-ms", "50")::get));
+        assertFalse(capped.callerDecides(Map.of("grpc-timeout", "1S")::get), "at the maximum the server's bound decides");
+        assertFalse(capped.callerDecides(Map.of("grpc-timeout", "5S")::get), "capped: the server's bound");
+        assertFalse(capped.callerDecides(Map.<String, String>of()::get), "no header: the default timeout");
+        assertFalse(capped.callerDecides(Map.of("grpc-timeout", "soon")::get), "unusable: the default timeout");
+        assertFalse(capped.callerDecides(Map.of("grpc-timeout", "soon", "x-envoy-expected-rq-timeout-ms", "50")::get),
+                "a present grpc-timeout hides Envoy's header, as in start");
+        assertTrue(InboundDeadlines.defaults().callerDecides(Map.of("grpc-timeout", "5S")::get), "no maximum");
+        assertFalse(InboundDeadlines.builder().trustIncoming(false).build()
+                .callerDecides(Map.of("grpc-timeout", "50m")::get), "not trusted");
+    }
 }

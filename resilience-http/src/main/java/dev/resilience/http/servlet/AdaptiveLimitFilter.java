@@ -266,11 +266,8 @@ public final class AdaptiveLimitFilter implements Filter {
 
     /** Ends a permit whose response is complete with {@code status}. */
     private void end(Permit permit, HttpServletRequest req, int status, Context context) {
-        boolean expired = context.err() instanceof DeadlineExceededException;
-        if (expired && DeadlineFilter.callerSetDeadline(req)) {
-            permit.release(); // the caller's own deadline: no sample
-        } else if (expired || (status >= 0 && status < drops.length && drops[status])) {
-            permit.onFailure(DROP);
+        if ((status >= 0 && status < drops.length && drops[status]) || context.err() instanceof DeadlineExceededException) {
+            fail(permit, req, null, context); // a drop, unless the caller's own deadline ran out
         } else {
             permit.onSuccess();
         }

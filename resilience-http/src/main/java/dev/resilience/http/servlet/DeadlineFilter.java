@@ -2,8 +2,6 @@ package dev.resilience.http.servlet;
 
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
-import dev.resilience.context.DeadlineHeaders;
-import dev.resilience.context.HeaderTimeout;
 import dev.resilience.context.Scope;
 import dev.resilience.http.InboundDeadlines;
 import jakarta.servlet.AsyncEvent;
@@ -20,7 +18,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Objects;
 
 /**
@@ -236,15 +233,7 @@ public final class DeadlineFilter implements Filter {
      */
     static boolean callerSetDeadline(HttpServletRequest request) {
         Object c = request.getAttribute(DEADLINES_ATTRIBUTE);
-        if (!(c instanceof InboundDeadlines) || !((InboundDeadlines) c).trustIncoming()) {
-            return false;
-        }
-        HeaderTimeout asked = DeadlineHeaders.read(request::getHeader);
-        if (!asked.isPresent()) {
-            return false;
-        }
-        Optional<Duration> max = ((InboundDeadlines) c).maxTimeout();
-        return max.isEmpty() || asked.nanos() < max.get().toNanos();
+        return c instanceof InboundDeadlines && ((InboundDeadlines) c).callerDecides(request::getHeader);
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.resilience.spring.cloud;
 
 import dev.resilience.core.Pipeline;
 import dev.resilience.core.ResilienceRegistry;
-import dev.resilience.spring.internal.EnvironmentConfiguration;
 import java.util.Objects;
 import org.springframework.cloud.client.circuitbreaker.ConfigBuilder;
 
@@ -89,7 +88,8 @@ public final class PipelineConfig {
         public Builder pipeline(String name) {
             Objects.requireNonNull(name, "name");
             checkUnset();
-            this.pipeline = registry.pipeline(EnvironmentConfiguration.configuredName(registry, name)); // as given, else canonical
+            String configured = Resolver.configuredName(registry, name);
+            this.pipeline = registry.pipeline(configured != null ? configured : name);
             return this;
         }
 

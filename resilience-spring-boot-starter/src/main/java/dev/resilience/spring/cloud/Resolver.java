@@ -7,12 +7,13 @@ import dev.resilience.core.ConfigurationException;
 import dev.resilience.core.Pipeline;
 import dev.resilience.core.RateLimiter;
 import dev.resilience.core.ResilienceRegistry;
-import dev.resilience.spring.internal.EnvironmentConfiguration;
 import dev.resilience.core.Retry;
 import dev.resilience.core.Timeout;
+import dev.resilience.spring.internal.EnvironmentConfiguration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SortedSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -108,13 +109,28 @@ final class Resolver<B> {
         if (c != null) {
             return c.pipeline();
         }
-        String configured = EnvironmentConfiguration.configuredName(registry, name); // as given, else canonical
+        String configured = configuredName(registry, name);
+        return configured == null ? null : registry.pipeline(configured);
+    }
+
+    /**
+     * The name under which {@code registry} has a configuration for {@code name}: as given (a
+     * registry built in code may keep capitals), else in its canonical form (how the environment
+     * keeps names: {@code paymentsApi} is {@code paymentsapi}); null if neither is configured.
+     */
+    static String configuredName(ResilienceRegistry registry, String name) {
+        String canonical = EnvironmentConfiguration.canonicalName(name);
+        String found = null;
         for (Class<?> kind : KINDS) {
-            if (registry.configuredNames(kind).contains(configured)) {
-                return registry.pipeline(configured);
+            SortedSet<String> names = registry.configuredNames(kind);
+            if (names.contains(name)) {
+                return name;
+            }
+            if (found == null && names.contains(canonical)) {
+                found = canonical;
             }
         }
-        return null;
+        return found;
     }
 
     private Pipeline<Object> byDefault(String id) {

@@ -75,26 +75,6 @@ public final class EnvironmentConfiguration {
      * {@code paymentsApi} is {@code paymentsapi}.
      */
     public static String canonicalName(String name) {
-        return canonical(name);
-    }
-
-    /**
-     * {@code name} if the registry has a configuration under it as given (a registry built in code
-     * may keep capitals), else its canonical form (how the environment keeps names).
-     */
-    public static String configuredName(dev.resilience.core.ResilienceRegistry registry, String name) {
-        for (Class<?> kind : List.of(dev.resilience.core.RateLimiter.class, dev.resilience.core.CircuitBreaker.class,
-                dev.resilience.core.AdaptiveThrottle.class, dev.resilience.core.Bulkhead.class,
-                dev.resilience.core.AdaptiveLimiter.class, dev.resilience.core.Retry.class,
-                dev.resilience.core.Timeout.class, dev.resilience.core.Pipeline.class)) {
-            if (registry.configuredNames(kind).contains(name)) {
-                return name;
-            }
-        }
-        return canonical(name);
-    }
-
-    private static String canonical(String name) {
         return name.isEmpty() ? name : ConfigurationPropertyName.adapt(name, '.').toString();
     }
 

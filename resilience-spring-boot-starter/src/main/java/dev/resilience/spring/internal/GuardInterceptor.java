@@ -32,6 +32,11 @@ final class GuardInterceptor implements MethodInterceptor {
         this.interfaces = interfaces == null ? null : List.copyOf(interfaces);
     }
 
+    /** The annotated interfaces this interceptor serves, or null for any bean. */
+    List<Class<?>> interfaces() {
+        return interfaces;
+    }
+
     @Override
     public Object invoke(MethodInvocation invocation) throws Throwable {
         Guard guard = interfaces == null ? guards.guardFor(invocation.getMethod(), invocation.getThis())
@@ -130,10 +135,7 @@ final class GuardInterceptor implements MethodInterceptor {
             // The caller ended the future first: end the call inside as it would end the pipeline's
             // own future without a fallback (a cancel or a value: nothing counted; a failure, e.g.
             // orTimeout's: counted as that failure).
-            out.whenComplete((v, e) -> {
-                if (pipeline.isDone()) {
-                    return;
-                }
+            out.whenComplete((v, e) -> { // a no-op once the pipeline's future is done
                 Throwable cause = e == null ? null : unwrap(e);
                 if (cause == null) {
                     pipeline.complete(v);

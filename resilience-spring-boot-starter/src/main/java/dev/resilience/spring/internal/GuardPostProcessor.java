@@ -47,7 +47,8 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
 
     /** The advisor of one proxy whose annotations are on {@code interfaces}. */
     private DefaultPointcutAdvisor interfaceAdvisor(List<Class<?>> interfaces) {
-        List<Class<?>> annotated = List.copyOf(interfaces);
+        GuardInterceptor interceptor = new GuardInterceptor(guards, interfaces);
+        List<Class<?>> annotated = interceptor.interfaces();
         StaticMethodMatcherPointcut pointcut = new StaticMethodMatcherPointcut() {
             @Override
             public boolean matches(Method method, Class<?> targetClass) {
@@ -55,7 +56,7 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
             }
         };
         pointcut.setClassFilter(ClassFilter.TRUE);
-        return new DefaultPointcutAdvisor(pointcut, new GuardInterceptor(guards, annotated));
+        return new DefaultPointcutAdvisor(pointcut, interceptor);
     }
 
     private boolean byInterface(Method method) {

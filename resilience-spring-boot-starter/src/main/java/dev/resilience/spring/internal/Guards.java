@@ -30,6 +30,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.springframework.aop.support.AopUtils;
+import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.core.annotation.MergedAnnotation;
 import org.springframework.core.annotation.MergedAnnotations;
@@ -391,9 +392,9 @@ public final class Guards {
      * class or the bean's class {@code type} (a subclass's {@code @Async} covers inherited methods).
      */
     private static boolean isAsync(Method method, Class<?> type) {
-        return ASYNC != null && (org.springframework.core.annotation.AnnotatedElementUtils.hasAnnotation(method, ASYNC)
-                || org.springframework.core.annotation.AnnotatedElementUtils.hasAnnotation(method.getDeclaringClass(), ASYNC)
-                || org.springframework.core.annotation.AnnotatedElementUtils.hasAnnotation(type, ASYNC));
+        return ASYNC != null && (AnnotatedElementUtils.hasAnnotation(method, ASYNC)
+                || AnnotatedElementUtils.hasAnnotation(method.getDeclaringClass(), ASYNC)
+                || AnnotatedElementUtils.hasAnnotation(type, ASYNC));
     }
 
     /** Spring's {@code @Async}, or null if spring-context's scheduling support is absent. */

@@ -133,8 +133,10 @@ public final class ReactiveCalls {
             // The caller left (a cancel): the attempt is cancelled, which the policies inside read as
             // "no outcome" and release; its deadline passed: it fails with the deadline's error.
             ContextDoneException done = doneError(context);
-            if (done instanceof ContextCancelledException ? result.cancel(false) : result.completeExceptionally(done)) {
-                subscription.dispose();
+            if (done instanceof ContextCancelledException) {
+                result.cancel(false);
+            } else {
+                result.completeExceptionally(done); // either way the subscription goes, below
             }
         }, Runnable::run);
         // However the future ends (the source, the context, or a policy outside ending it: a timeout

@@ -11,9 +11,14 @@ import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.ObservableDoubleGauge;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.DoubleSupplier;
@@ -25,15 +30,87 @@ import java.util.function.ToDoubleFunction;
  * The meter backends one telemetry instance writes to (any number of Micrometer registries and at
  * most one OpenTelemetry meter), and the instruments registered for one primitive, kept so they can
  * be removed together.
+ *
+ * <p>A backend holds one series per meter id, whoever registers it: two telemetry instances that
+ * bind the same primitive to the same registry (a framework's and the application's own) get the
+ * same counters. So that an event is counted once, one binding per backend and primitive writes,
+ * the first made; the others register the same meters and wait. When the writing binding closes,
+ * the next one writes and takes over its meters; the meters leave the backend with the last
+ * binding. The bookkeeping is process-wide and taken only when binding and closing.
  */
 final class Backends {
 
+    /** One bit per backend in a 64-bit mask: the registries, then the OpenTelemetry meter. */
+    static final int MAX_BACKENDS = 64;
+
     final List<MeterRegistry> registries;
     final io.opentelemetry.api.metrics.Meter otel;
+    /** Every backend, by slot: the registries, then the OpenTelemetry meter if there is one. */
+    private final Object[] slots;
+
+    /** Per backend and primitive, the bindings that feed it, in the order they were made (the first writes). */
+    private static final Map<FeedKey, Feed> FEEDS = new HashMap<>();
+    private static final ReentrantLock FEEDS_LOCK = new ReentrantLock();
+    /**
+     * Keys whose primitive was collected: their entries go at the next bind or close, so a
+     * telemetry instance dropped with its bindings open leaves nothing here.
+     */
+    private static final ReferenceQueue<Object> COLLECTED = new ReferenceQueue<>();
 
     Backends(List<MeterRegistry> registries, io.opentelemetry.api.metrics.Meter otel) {
         this.registries = List.copyOf(registries);
         this.otel = otel;
+        List<Object> all = new ArrayList<>(this.registries);
+        if (otel != null) {
+            all.add(otel);
+        }
+        if (all.size() > MAX_BACKENDS) {
+            throw new IllegalArgumentException("registries: at most " + (MAX_BACKENDS - 1) + " with OpenTelemetry, "
+                    + MAX_BACKENDS + " without; got " + this.registries.size());
+        }
+        this.slots = all.toArray();
+    }
+
+    /**
+     * A backend and a primitive: the backend held strongly (a binding's backends already are), the
+     * primitive weakly and by identity, so the bookkeeping keeps no primitive alive.
+     */
+    private static final class FeedKey extends WeakReference<Object> {
+        private final Object backend;
+        private final int hash;
+
+        FeedKey(Object backend, Object primitive, ReferenceQueue<Object> queue) {
+            super(primitive, queue);
+            this.backend = backend;
+            this.hash = 31 * System.identityHashCode(backend) + System.identityHashCode(primitive);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (o == this) {
+                return true;
+            }
+            if (!(o instanceof FeedKey k) || k.backend != backend) {
+                return false;
+            }
+            Object p = get();
+            return p != null && p == k.get();
+        }
+    }
+
+    /** The bindings (their sets) that feed one backend with one primitive's series. */
+    private static final class Feed {
+        final FeedKey key;
+        final ArrayDeque<Set> sets = new ArrayDeque<>(2);
+
+        Feed(FeedKey key) {
+            this.key = key;
+        }
     }
 
     /**
@@ -43,17 +120,56 @@ final class Backends {
      */
     final class Set implements AutoCloseable {
         private final String name;
-        private final List<Meter> meters = new ArrayList<>();
+        /** Per registry slot, the meters this set registered or inherited there. */
+        private final List<List<Meter>> meters = new ArrayList<>();
+        /** The OpenTelemetry gauge callbacks this set registered or inherited. */
         private final List<AutoCloseable> callbacks = new ArrayList<>();
+        /** Per slot, the feed this set joined. */
+        private final Feed[] feeds = new Feed[slots.length];
         private final ReentrantLock lock = new ReentrantLock();
+        /** The slots this set writes to (bit i: slot i); changed under {@code FEEDS_LOCK} only. */
+        private volatile long writing;
         private boolean closed;
 
-        Set(String name) {
+        Set(String name, Object primitive) {
             this.name = name;
+            for (int i = 0; i < registries.size(); i++) {
+                meters.add(new ArrayList<>());
+            }
+            FEEDS_LOCK.lock();
+            try {
+                expungeCollected();
+                long w = 0;
+                for (int i = 0; i < slots.length; i++) {
+                    FeedKey key = new FeedKey(slots[i], primitive, COLLECTED);
+                    Feed feed = FEEDS.computeIfAbsent(key, Feed::new);
+                    if (feed.sets.isEmpty()) {
+                        w |= 1L << i;
+                    }
+                    feed.sets.addLast(this);
+                    feeds[i] = feed;
+                }
+                writing = w;
+            } finally {
+                FEEDS_LOCK.unlock();
+            }
         }
 
         String name() {
             return name;
+        }
+
+        /** Whether this set writes to registry {@code i} (or, past the registries, to OpenTelemetry). */
+        boolean writes(long mask, int slot) {
+            return (mask & (1L << slot)) != 0;
+        }
+
+        long writing() {
+            return writing;
+        }
+
+        int otelSlot() {
+            return registries.size();
         }
 
         /** A counter series {@code metric{name, tags...}}; {@code tags} alternate keys and values. */
@@ -64,7 +180,7 @@ final class Backends {
                         r -> Counter.builder(metric).description(description).tags(tags(tags)).register(r));
                 LongCounter otelCounter = closed || otel == null ? null
                         : otel.counterBuilder(metric).setDescription(description).build();
-                return new CounterSeries(counters, otelCounter, otelCounter == null ? null : attributes(tags));
+                return new CounterSeries(this, counters, otelCounter, otelCounter == null ? null : attributes(tags));
             } finally {
                 lock.unlock();
             }
@@ -104,7 +220,7 @@ final class Backends {
             M[] made = array.apply(registries.size());
             for (int i = 0; i < made.length; i++) {
                 made[i] = make.apply(registries.get(i));
-                meters.add(made[i]);
+                meters.get(i).add(made[i]);
             }
             return made;
         }
@@ -125,14 +241,19 @@ final class Backends {
                 if (closed) {
                     return;
                 }
-                for (MeterRegistry r : registries) {
-                    meters.add(Gauge.builder(metric, value, DoubleSupplier::getAsDouble).description(description)
-                            .tags(tags(tags)).strongReference(true).register(r));
+                for (int i = 0; i < registries.size(); i++) {
+                    meters.get(i).add(Gauge.builder(metric, value, DoubleSupplier::getAsDouble).description(description)
+                            .tags(tags(tags)).strongReference(true).register(registries.get(i)));
                 }
                 if (otel != null) {
                     Attributes attrs = attributes(tags);
+                    int slot = otelSlot();
                     ObservableDoubleGauge g = otel.gaugeBuilder(metric).setDescription(description)
-                            .buildWithCallback(m -> m.record(value.getAsDouble(), attrs));
+                            .buildWithCallback(m -> {
+                                if (writes(writing, slot)) { // one observation per series, from the writing binding
+                                    m.record(value.getAsDouble(), attrs);
+                                }
+                            });
                     callbacks.add(g);
                 }
             } finally {
@@ -153,25 +274,87 @@ final class Backends {
             return b.build();
         }
 
-        /** Removes every meter and gauge callback of this primitive. */
+        /**
+         * Leaves every backend: where this set was the last binding of its primitive, its meters
+         * and gauge callbacks are removed; elsewhere the next binding takes them over (and writes,
+         * if this set did). Idempotent.
+         */
         @Override
         public void close() {
             lock.lock();
             try {
-                closed = true;
-                removeAll();
+                if (closed) {
+                    return;
+                }
+                closed = true; // from here on nothing registers: the lists below are complete
             } finally {
                 lock.unlock();
             }
+            FEEDS_LOCK.lock();
+            try {
+                expungeCollected();
+                long w = writing;
+                writing = 0;
+                for (int i = 0; i < slots.length; i++) {
+                    Feed feed = feeds[i];
+                    feed.sets.remove(this);
+                    Set heir = feed.sets.peekFirst();
+                    if (heir == null) {
+                        FEEDS.remove(feed.key);
+                        if (i < registries.size()) {
+                            for (Meter m : meters.get(i)) {
+                                registries.get(i).remove(m);
+                            }
+                        } else {
+                            closeAll(callbacks);
+                        }
+                    } else {
+                        heir.inherit(feed, i < registries.size() ? meters.get(i) : List.of(),
+                                i < registries.size() ? List.of() : callbacks, writes(w, i));
+                    }
+                }
+                for (List<Meter> list : meters) {
+                    list.clear();
+                }
+                callbacks.clear();
+            } finally {
+                FEEDS_LOCK.unlock();
+            }
         }
 
-        private void removeAll() {
-            for (Meter m : meters) {
-                for (MeterRegistry r : registries) {
-                    r.remove(m);
-                }
+        /**
+         * Takes over a closed set's meters in {@code feed}'s backend, and its writing; under
+         * {@code FEEDS_LOCK}. The backend's slot here need not be its slot there (two telemetry
+         * instances list their registries in their own order).
+         */
+        private void inherit(Feed feed, List<Meter> theirMeters, List<AutoCloseable> theirCallbacks, boolean write) {
+            int slot = 0;
+            while (feeds[slot] != feed) {
+                slot++;
             }
-            meters.clear();
+            lock.lock();
+            try {
+                if (slot < registries.size()) {
+                    meters.get(slot).addAll(theirMeters);
+                } else {
+                    callbacks.addAll(theirCallbacks);
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (write) {
+                writing |= 1L << slot;
+            }
+        }
+
+        /** Drops the entries of collected primitives; under {@code FEEDS_LOCK}. */
+        private static void expungeCollected() {
+            for (Reference<?> r; (r = COLLECTED.poll()) != null; ) {
+                FEEDS.remove(r); // a cleared key equals only itself, the instance the map holds
+            }
+        }
+
+        private static void closeAll(List<AutoCloseable> callbacks) {
             for (AutoCloseable c : callbacks) {
                 try {
                     c.close();
@@ -179,27 +362,34 @@ final class Backends {
                     throw new IllegalStateException("could not remove a gauge callback", e);
                 }
             }
-            callbacks.clear();
         }
     }
 
-    /** One counter series in every backend; attributes prebuilt, so adding allocates nothing. */
+    /**
+     * One counter series in every backend; attributes prebuilt, so adding allocates nothing. It adds
+     * to the backends its set writes to (one volatile read per add).
+     */
     static final class CounterSeries {
+        private final Set set;
         private final Counter[] counters;
         private final LongCounter otel;
         private final Attributes attributes;
 
-        CounterSeries(Counter[] counters, LongCounter otel, Attributes attributes) {
+        CounterSeries(Set set, Counter[] counters, LongCounter otel, Attributes attributes) {
+            this.set = set;
             this.counters = counters;
             this.otel = otel;
             this.attributes = attributes;
         }
 
         void add(long n) {
-            for (Counter c : counters) {
-                c.increment(n);
+            long w = set.writing();
+            for (int i = 0; i < counters.length; i++) {
+                if (set.writes(w, i)) {
+                    counters[i].increment(n);
+                }
             }
-            if (otel != null) {
+            if (otel != null && set.writes(w, set.otelSlot())) {
                 otel.add(n, attributes);
             }
         }
@@ -226,10 +416,13 @@ final class Backends {
             if (m == null) {
                 m = registered();
             }
-            for (Timer t : m.timers) {
-                t.record(nanos, TimeUnit.NANOSECONDS);
+            long w = set.writing();
+            for (int i = 0; i < m.timers.length; i++) {
+                if (set.writes(w, i)) {
+                    m.timers[i].record(nanos, TimeUnit.NANOSECONDS);
+                }
             }
-            if (m.otel != null) {
+            if (m.otel != null && set.writes(w, set.otelSlot())) {
                 m.otel.record(nanos / 1e9, m.attributes);
             }
         }

@@ -3,6 +3,8 @@ package dev.resilience.observability;
 import dev.resilience.redis.Decision;
 import dev.resilience.redis.DistributedLimiter;
 import dev.resilience.redis.DistributedLimiterListener;
+import dev.resilience.redis.DistributedQuota;
+import dev.resilience.redis.DistributedRateLimiter;
 import dev.resilience.redis.FallbackCause;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
@@ -21,10 +23,12 @@ import org.slf4j.LoggerFactory;
  * telemetry.bind(redisBreaker);                           // the backend's own breaker, like any other
  * }</pre>
  *
- * <p><b>Meters</b> ({@code name} is the limiter's name; keys are never tags: their number is unbounded):
- * {@code resilience.distributed.decisions{result=granted|rejected, source=redis|fail_open|fail_closed|local}},
- * {@code resilience.distributed.fallbacks{cause=breaker_open|timeout|redis_error|key_error}},
- * {@code resilience.distributed.roundtrip} (timer). <b>Spans</b>: {@code resilience.rejected} with
+ * <p><b>Meters</b> ({@code name} is the limiter's name and {@code limiter} its kind, {@code rate} or
+ * {@code quota}, so that a quota and a rate limiter of one name keep their own series; keys are
+ * never tags: their number is unbounded):
+ * {@code resilience.distributed.decisions{limiter, result=granted|rejected, source=redis|fail_open|fail_closed|local}},
+ * {@code resilience.distributed.fallbacks{limiter, cause=breaker_open|timeout|redis_error|key_error}},
+ * {@code resilience.distributed.roundtrip{limiter}} (timer). <b>Spans</b>: {@code resilience.rejected} with
  * kind {@code distributed}, and {@code resilience.distributed.fallback} with the cause. <b>Logs</b>:
  * rejections and fallbacks at DEBUG on {@code resilience.distributed}.
  */
@@ -46,7 +50,21 @@ public final class DistributedLimiterTelemetry {
     public static ResilienceTelemetry.Binding bind(ResilienceTelemetry telemetry, DistributedLimiter limiter) {
         Objects.requireNonNull(telemetry, "telemetry");
         return telemetry.bindWith(limiter, limiter.name(),
-                b -> b.listening(limiter.addListener(new Events(telemetry, b))));
+                b -> b.listening(limiter.addListener(new Events(telemetry, b, kind(limiter)))));
+    }
+
+    /**
+     * The {@code limiter} tag: a quota and a rate limiter may share a name, and their series must
+     * not be one.
+     */
+    private static String kind(DistributedLimiter limiter) {
+        if (limiter instanceof DistributedRateLimiter) {
+            return "rate";
+        }
+        if (limiter instanceof DistributedQuota) {
+            return "quota";
+        }
+        return limiter.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
     }
 
     private static final class Events implements DistributedLimiterListener {
@@ -56,21 +74,21 @@ public final class DistributedLimiterTelemetry {
         private final Backends.CounterSeries[] fallbacks = new Backends.CounterSeries[FallbackCause.values().length];
         private final Backends.TimerSeries roundTrips;
 
-        Events(ResilienceTelemetry telemetry, ResilienceTelemetry.Binding b) {
+        Events(ResilienceTelemetry telemetry, ResilienceTelemetry.Binding b, String kind) {
             this.telemetry = telemetry;
             for (Decision.Source source : Decision.Source.values()) {
                 decisions[0][source.ordinal()] = b.set.counter("resilience.distributed.decisions",
-                        "decisions by result and by who decided", "result", "granted", "source",
+                        "decisions by result and by who decided", "limiter", kind, "result", "granted", "source",
                         ResilienceTelemetry.lower(source));
                 decisions[1][source.ordinal()] = b.set.counter("resilience.distributed.decisions",
-                        "decisions by result and by who decided", "result", "rejected", "source",
+                        "decisions by result and by who decided", "limiter", kind, "result", "rejected", "source",
                         ResilienceTelemetry.lower(source));
             }
             for (FallbackCause cause : FallbackCause.values()) {
                 fallbacks[cause.ordinal()] = b.set.counter("resilience.distributed.fallbacks",
-                        "decisions made without Redis, by cause", "cause", ResilienceTelemetry.lower(cause));
+                        "decisions made without Redis, by cause", "limiter", kind, "cause", ResilienceTelemetry.lower(cause));
             }
-            roundTrips = b.set.timer("resilience.distributed.roundtrip", "Redis round trips that answered");
+            roundTrips = b.set.timer("resilience.distributed.roundtrip", "Redis round trips that answered", "limiter", kind);
         }
 
         @Override

@@ -99,7 +99,9 @@ import org.slf4j.Logger;
  * (no lookup per event). One small binder per kind of primitive does the work, in the shape of
  * Micrometer's {@code MeterBinder}s; this class is the front. Binding twice returns the same
  * {@link Binding}; {@link Binding#close()} removes the listener and the meters (bind again to bring
- * them back). A pool's or worker pool's binding closes itself when the pool closes or terminates.
+ * them back). Two telemetry instances may bind one primitive to the same registry (a framework's and
+ * the application's own): each event is counted once there, and the meters stay until the last of
+ * those bindings closes. A pool's or worker pool's binding closes itself when the pool closes or terminates.
  * Names are unique per kind of primitive: binding another primitive of the same kind and name
  * replaces the binding (a rebuilt instance takes over its meters). Bindings and gauges hold their
  * primitive weakly: a collected primitive's meters are removed at the next {@code bind}.
@@ -184,7 +186,7 @@ public final class ResilienceTelemetry {
         Binding(Object primitive, Key key) {
             this.key = key;
             this.primitive = new Held(primitive, collected, this);
-            this.set = backends.new Set(key.name());
+            this.set = backends.new Set(key.name(), primitive);
         }
 
         /** Keeps a listener registration, to remove on close. */
@@ -482,9 +484,20 @@ public final class ResilienceTelemetry {
         private Builder() {
         }
 
-        /** Adds a Micrometer registry; call again to publish to several. */
+        /**
+         * Adds a Micrometer registry; call again to publish to several. A registry added twice is
+         * published to once.
+         *
+         * @throws NullPointerException if {@code registry} is null
+         */
         public Builder meterRegistry(MeterRegistry registry) {
-            registries.add(Objects.requireNonNull(registry, "registry"));
+            Objects.requireNonNull(registry, "registry");
+            for (MeterRegistry r : registries) {
+                if (r == registry) {
+                    return this;
+                }
+            }
+            registries.add(registry);
             return this;
         }
 
@@ -494,7 +507,11 @@ public final class ResilienceTelemetry {
             return this;
         }
 
-        /** The telemetry. */
+        /**
+         * The telemetry.
+         *
+         * @throws IllegalArgumentException with more than 63 registries (64 without OpenTelemetry)
+         */
         public ResilienceTelemetry build() {
             return new ResilienceTelemetry(this);
         }

@@ -19,8 +19,12 @@ import org.junit.jupiter.api.Test;
 class DistributedLimiterTelemetryTest {
 
     private static double decisions(SimpleMeterRegistry r, String name, String result, String source) {
-        return r.get("resilience.distributed.decisions").tags("name", name, "result", result, "source", source)
-                .counter().count();
+        return decisions(r, "rate", name, result, source);
+    }
+
+    private static double decisions(SimpleMeterRegistry r, String kind, String name, String result, String source) {
+        return r.get("resilience.distributed.decisions").tags("limiter", kind, "name", name, "result", result,
+                "source", source).counter().count();
     }
 
     @Test
@@ -34,6 +38,9 @@ class DistributedLimiterTelemetryTest {
                     .failureMode(FailureMode.failClosed()).build();
             DistributedQuota quota = DistributedQuota.builder("tenants", redis).limit(1).window(Duration.ofHours(1)).build();
             DistributedLimiterTelemetry.bind(telemetry, quota);
+            // a quota of the limiter's own name: its series are its own, not the limiter's
+            DistributedQuota namesake = DistributedQuota.builder("partner", redis).limit(5).window(Duration.ofHours(1)).build();
+            DistributedLimiterTelemetry.bind(telemetry, namesake);
             ResilienceTelemetry.Binding binding = DistributedLimiterTelemetry.bind(telemetry, limiter);
             assertEquals(0.0, decisions(registry, "partner", "granted", "redis"), "bound before any event");
 
@@ -41,10 +48,13 @@ class DistributedLimiterTelemetryTest {
             limiter.tryAcquire("tenant-1");
             limiter.tryAcquire("tenant-1");
             quota.tryAcquire("tenant-1");
+            namesake.tryAcquire("tenant-1");
             assertEquals(2.0, decisions(registry, "partner", "granted", "redis"));
+            assertEquals(1.0, decisions(registry, "quota", "partner", "granted", "redis"));
             assertEquals(1.0, decisions(registry, "partner", "rejected", "redis"));
-            assertEquals(1.0, decisions(registry, "tenants", "granted", "redis"));
-            assertEquals(3, registry.get("resilience.distributed.roundtrip").tags("name", "partner").timer().count());
+            assertEquals(1.0, decisions(registry, "quota", "tenants", "granted", "redis"));
+            assertEquals(3, registry.get("resilience.distributed.roundtrip").tags("limiter", "rate", "name", "partner")
+                    .timer().count());
             assertNull(registry.find("resilience.distributed.decisions").tag("key", "tenant-1").meter(),
                     "keys are never tags");
 
@@ -52,12 +62,14 @@ class DistributedLimiterTelemetryTest {
             Decision d = limiter.decide("tenant-1", 1);
             assertEquals(Decision.Source.FAIL_CLOSED, d.source());
             assertEquals(1.0, decisions(registry, "partner", "rejected", "fail_closed"));
-            double fallbacks = registry.find("resilience.distributed.fallbacks").tags("name", "partner").counters()
+            double fallbacks = registry.find("resilience.distributed.fallbacks").tags("limiter", "rate", "name", "partner").counters()
                     .stream().mapToDouble(c -> c.count()).sum();
             assertEquals(1.0, fallbacks);
 
             binding.close();
-            assertNull(registry.find("resilience.distributed.decisions").tags("name", "partner").meter());
+            assertNull(registry.find("resilience.distributed.decisions").tags("limiter", "rate", "name", "partner").meter());
+            assertEquals(1.0, decisions(registry, "quota", "partner", "granted", "redis"),
+                    "closing the limiter's binding leaves its namesake quota's meters");
             assertNotNull(registry.find("resilience.distributed.decisions").tags("name", "tenants").meter());
             assertTrue(registry.find("resilience.distributed.roundtrip").tags("name", "tenants").timer().count() == 1);
         }

@@ -25,7 +25,7 @@ class LazyTimerTest {
     @Test
     void nothingIsRegisteredBeforeTheFirstRecord() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Backends.Set set = new Backends(List.of(registry), null).new Set("payments");
+        Backends.Set set = new Backends(List.of(registry), null).new Set("payments", new Object());
         Backends.TimerSeries waits = set.timer("resilience.test.wait", "waits");
         assertNull(registry.find("resilience.test.wait").timer());
         waits.record(1_000_000);
@@ -40,7 +40,7 @@ class LazyTimerTest {
     void concurrentFirstRecordsRegisterOneTimerAndLoseNoValue() throws Exception {
         for (int round = 0; round < 50; round++) {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            Backends.Set set = new Backends(List.of(registry), null).new Set("payments");
+            Backends.Set set = new Backends(List.of(registry), null).new Set("payments", new Object());
             Backends.TimerSeries waits = set.timer("resilience.test.wait", "waits");
             int threads = 8;
             ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -94,7 +94,7 @@ class LazyTimerTest {
     @Test
     void aRecordAfterTheBindingClosedRegistersNothing() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Backends.Set set = new Backends(List.of(registry), null).new Set("payments");
+        Backends.Set set = new Backends(List.of(registry), null).new Set("payments", new Object());
         Backends.TimerSeries waits = set.timer("resilience.test.wait", "waits");
         set.close();
         waits.record(1_000);

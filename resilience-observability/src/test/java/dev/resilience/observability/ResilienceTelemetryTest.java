@@ -625,4 +625,117 @@ class ResilienceTelemetryTest {
         assertTrue(registry.find("resilience.circuitbreaker.calls").tags("name", "payments").counters().stream()
                 .mapToDouble(io.micrometer.core.instrument.Counter::count).sum() >= 1, "the call was counted");
     }
+    @Test
+    void twoTelemetriesBindingOnePrimitiveToOneRegistryCountEachEventOnce() {
+        SimpleMeterRegistry shared = new SimpleMeterRegistry();
+        SimpleMeterRegistry own = new SimpleMeterRegistry();
+        // a framework's telemetry (two registries) and the application's own (the shared one, listed twice)
+        ResilienceTelemetry framework = ResilienceTelemetry.builder().meterRegistry(own).meterRegistry(shared).build();
+        ResilienceTelemetry application = ResilienceTelemetry.builder().meterRegistry(shared).meterRegistry(shared).build();
+        Bulkhead bulkhead = Bulkhead.builder("db").maxConcurrent(5).build();
+        ResilienceTelemetry.Binding first = framework.bind(bulkhead);
+        ResilienceTelemetry.Binding second = application.bind(bulkhead);
+        assertNotSame(first, second);
+
+        bulkhead.tryAcquire();
+        assertEquals(1, count(shared, "resilience.bulkhead.calls", "name", "db", "result", "permitted"), "counted once");
+        assertEquals(1, count(own, "resilience.bulkhead.calls", "name", "db", "result", "permitted"));
+
+        first.close(); // the writer goes: the application's binding writes, the meters stay
+        assertNull(own.find("resilience.bulkhead.calls").meter(), "the registry only the closed binding fed is cleared");
+        bulkhead.tryAcquire();
+        assertEquals(2, count(shared, "resilience.bulkhead.calls", "name", "db", "result", "permitted"),
+                "still counted, once, after the first binding closed");
+        assertEquals(2, gauge(shared, "resilience.bulkhead.in.use", "name", "db"));
+
+        ResilienceTelemetry.Binding again = framework.bind(bulkhead); // comes back: waits behind the application's
+        bulkhead.tryAcquire();
+        assertEquals(3, count(shared, "resilience.bulkhead.calls", "name", "db", "result", "permitted"));
+        assertEquals(1, count(own, "resilience.bulkhead.calls", "name", "db", "result", "permitted"),
+                "the new binding writes where it is alone");
+        second.close();
+        again.close();
+        assertNull(shared.find("resilience.bulkhead.calls").meter(), "the last binding takes the meters");
+        assertNull(shared.find("resilience.bulkhead.in.use").meter());
+        assertNull(own.find("resilience.bulkhead.calls").meter());
+    }
+
+    @Test
+    void aMeterOnlyTheClosedWriterRegisteredIsTakenOverAndRemovedWithTheLastBinding() {
+        SimpleMeterRegistry shared = new SimpleMeterRegistry();
+        ResilienceTelemetry a = ResilienceTelemetry.builder().meterRegistry(shared).build();
+        ResilienceTelemetry b = ResilienceTelemetry.builder().meterRegistry(shared).build();
+        CircuitBreaker breaker = CircuitBreaker.builder("payments").ticker(ticker).build();
+        ResilienceTelemetry.Binding first = a.bind(breaker);
+        breaker.forceOpen(); // registers closed -> open, lazily, in the first binding only
+        ResilienceTelemetry.Binding second = b.bind(breaker);
+        first.close();
+        assertEquals(1, count(shared, "resilience.circuitbreaker.transitions", "name", "payments", "from", "closed", "to", "forced_open"),
+                "the series stays with the binding left");
+        breaker.reset();
+        breaker.forceOpen();
+        assertEquals(2, count(shared, "resilience.circuitbreaker.transitions", "name", "payments", "from", "closed", "to", "forced_open"),
+                "and goes on counting, once");
+        second.close();
+        assertTrue(shared.getMeters().isEmpty(), "nothing stays: " + shared.getMeters());
+    }
+
+    @Test
+    void twoTelemetriesOnOneOpenTelemetryCountEachEventOnce() {
+        InMemoryMetricReader metrics = InMemoryMetricReader.create();
+        OpenTelemetrySdk otel = OpenTelemetrySdk.builder()
+                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build()).build();
+        ResilienceTelemetry a = ResilienceTelemetry.builder().openTelemetry(otel).build();
+        ResilienceTelemetry b = ResilienceTelemetry.builder().openTelemetry(otel).build();
+        Bulkhead bulkhead = Bulkhead.builder("db").maxConcurrent(5).build();
+        ResilienceTelemetry.Binding first = a.bind(bulkhead);
+        b.bind(bulkhead);
+        bulkhead.tryAcquire();
+        Collection<MetricData> data = metrics.collectAllMetrics();
+        assertEquals(1L, sums(data, "resilience.bulkhead.calls", "result").get("permitted"));
+        MetricData inUse = data.stream().filter(m -> m.getName().equals("resilience.bulkhead.in.use")).findFirst().orElseThrow();
+        assertEquals(1, inUse.getDoubleGaugeData().getPoints().size(), "one observation of the gauge");
+        first.close();
+        bulkhead.tryAcquire();
+        data = metrics.collectAllMetrics();
+        assertEquals(2L, sums(data, "resilience.bulkhead.calls", "result").get("permitted"), "the second binding writes now");
+        inUse = data.stream().filter(m -> m.getName().equals("resilience.bulkhead.in.use")).findFirst().orElseThrow();
+        assertEquals(1, inUse.getDoubleGaugeData().getPoints().size(), "its gauge was taken over");
+        assertEquals(2.0, inUse.getDoubleGaugeData().getPoints().iterator().next().getValue());
+    }
+    @Test
+    void bindingAndClosingFromTwoTelemetriesWhileEventsFlowLeavesNothingBehind() throws Exception {
+        SimpleMeterRegistry shared = new SimpleMeterRegistry();
+        ResilienceTelemetry a = ResilienceTelemetry.builder().meterRegistry(shared).build();
+        ResilienceTelemetry b = ResilienceTelemetry.builder().meterRegistry(shared).build();
+        CircuitBreaker breaker = CircuitBreaker.builder("payments").ticker(ticker).build();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> threads = new ArrayList<>();
+        for (ResilienceTelemetry t : List.of(a, b)) {
+            threads.add(new Thread(() -> {
+                while (!stop.get()) {
+                    t.bind(breaker).close();
+                }
+            }));
+        }
+        threads.add(new Thread(() -> {
+            while (!stop.get()) {
+                breaker.forceOpen(); // lazily registered series, racing the closes
+                breaker.reset();
+            }
+        }));
+        threads.forEach(Thread::start);
+        Thread.sleep(300); // the race runs for this long; nothing below waits on it
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join(10_000);
+            assertFalse(t.isAlive(), "no thread is stuck");
+        }
+        assertTrue(shared.getMeters().isEmpty(), "every binding closed, nothing stays: " + shared.getMeters());
+        ResilienceTelemetry.Binding last = a.bind(breaker);
+        breaker.forceOpen();
+        assertEquals(1, count(shared, "resilience.circuitbreaker.transitions", "name", "payments", "from", "closed",
+                "to", "forced_open"), "a fresh binding counts once");
+        last.close();
+    }
 }

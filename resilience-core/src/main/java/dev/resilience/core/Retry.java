@@ -311,6 +311,11 @@ public final class Retry implements Policy, Listenable<RetryListener> {
 
         /** The first attempt's stage, started by callAsync; null once used. */
         private CompletionStage<T> firstStage;
+        /**
+         * The last real failure an attempt ended with (one that was retried); the outcome if a later
+         * attempt returns no stage, so a breaker outside counts what the dependency did.
+         */
+        private volatile Throwable lastFailure;
 
         AsyncCall(Supplier<? extends CompletionStage<T>> task, Context ctx, CompletionStage<T> firstStage) {
             this.task = task;
@@ -359,6 +364,9 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                     // async: this thread is whoever completed the stage; its interrupt flag is not the caller's
                     long delay = decide(attempt, previous, value, failure, ctx, false);
                     if (delay >= 0) {
+                        if (failure != null) {
+                            lastFailure = failure;
+                        }
                         // the backoff, unless the context ends first; nothing stays registered either way
                         Registration wait = Delays.scheduleUnlessDone(ticker, ticker.read() + delay, ctx,
                                 () -> next(attempt + 1, delay), () -> result.completeExceptionally(ctx.err()));
@@ -372,6 +380,13 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                     }
                 } catch (Throwable unexpected) {
                     Callbacks.failed(failure, unexpected, "retrying"); // the stage completes all the same
+                }
+                if (failure instanceof Stages.NoStageException && lastFailure != null) {
+                    Throwable earlier = lastFailure;
+                    if (earlier != failure) {
+                        earlier.addSuppressed(failure); // the programming error, for the record
+                    }
+                    failure = earlier;
                 }
                 if (failure != null) {
                     result.completeExceptionally(failure);

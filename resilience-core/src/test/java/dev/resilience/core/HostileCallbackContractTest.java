@@ -354,6 +354,23 @@ class HostileCallbackContractTest {
     }
 
     @Test
+    void aRetryWhoseLaterAttemptReturnsNoStageEndsWithTheEarlierRealFailure() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("b").build();
+        Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).build();
+        AtomicInteger calls = new AtomicInteger();
+        IOException down = new IOException("down");
+        Supplier<CompletionStage<String>> failsThenNone = () -> calls.incrementAndGet() == 1
+                ? CompletableFuture.failedFuture(down) : null;
+        CompletionStage<String> stage = breaker.callAsync(() -> retry.callAsync(failsThenNone));
+        Throwable outcome = assertThrows(ExecutionException.class,
+                () -> stage.toCompletableFuture().get(2, TimeUnit.SECONDS)).getCause();
+        assertSame(down, outcome, "the dependency's failure, not the programming error after it");
+        assertInstanceOf(NullPointerException.class, down.getSuppressed()[0], "which is attached to it");
+        assertEquals(2, calls.get(), "no attempt after the one that returned no stage");
+        assertEquals(1, breaker.counts().totalFailures(), "the breaker outside counts the real failure");
+    }
+
+    @Test
     void aHalfOpenProbeWhoseSupplierReturnsNullFreesItsSlot() throws Exception {
         dev.resilience.context.ManualTicker ticker = new dev.resilience.context.ManualTicker();
         CircuitBreaker breaker = CircuitBreaker.builder("b").openDuration(Duration.ofSeconds(1)).ticker(ticker)

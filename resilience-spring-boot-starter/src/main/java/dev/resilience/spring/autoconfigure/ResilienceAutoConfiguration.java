@@ -45,6 +45,10 @@ import org.springframework.core.task.TaskDecorator;
 @EnableConfigurationProperties(ResilienceSpringProperties.class)
 public class ResilienceAutoConfiguration {
 
+    /** The kinds of instance a registry builds, in the order they are built at startup. */
+    private static final List<Class<?>> KINDS = List.of(RateLimiter.class, CircuitBreaker.class,
+            AdaptiveThrottle.class, Bulkhead.class, AdaptiveLimiter.class, Retry.class, Timeout.class, Pipeline.class);
+
     /** Created by Spring Boot. */
     public ResilienceAutoConfiguration() {
     }
@@ -70,8 +74,7 @@ public class ResilienceAutoConfiguration {
     ResilienceRegistry resilienceRegistry(ConfigurableEnvironment environment, CreatedInstances created) {
         ResilienceRegistry registry = ResilienceRegistry.builder()
                 .properties(EnvironmentConfiguration.of(environment)).onCreated(created).build();
-        for (Class<?> kind : List.of(RateLimiter.class, CircuitBreaker.class, AdaptiveThrottle.class, Bulkhead.class,
-                AdaptiveLimiter.class, Retry.class, Timeout.class, Pipeline.class)) {
+        for (Class<?> kind : KINDS) {
             for (String name : registry.configuredNames(kind)) {
                 build(registry, kind, name);
             }
@@ -139,7 +142,11 @@ public class ResilienceAutoConfiguration {
         return new ContextTaskDecorator(properties.getTaskContext());
     }
 
-    /** Binds every instance to the application's {@code MeterRegistry}. */
+    /**
+     * Binds every instance to the application's {@code MeterRegistry}: each one the starter's
+     * registry builds, and, for a {@code ResilienceRegistry} bean of the application's own (which
+     * reports nothing it builds), every instance it configures or has built by the end of startup.
+     */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(MeterRegistry.class)
     @ConditionalOnBooleanProperty(name = "resilience.spring.metrics.enabled", matchIfMissing = true)
@@ -147,12 +154,26 @@ public class ResilienceAutoConfiguration {
 
         @Bean
         SmartInitializingSingleton resilienceMeterBinding(ObjectProvider<MeterRegistry> meters,
-                ObjectProvider<CreatedInstances> created, ApplicationContext context) {
+                ObjectProvider<CreatedInstances> created, ObjectProvider<ResilienceRegistry> registries,
+                ApplicationContext context) {
             return () -> {
                 MeterRegistry registry = meters.getIfAvailable();
+                if (registry == null) {
+                    return;
+                }
+                MeterBinder binder = new MeterBinder(registry, OpenTelemetryLookup.find(context));
                 CreatedInstances instances = created.getIfAvailable();
-                if (registry != null && instances != null) {
-                    instances.observe(new MeterBinder(registry, OpenTelemetryLookup.find(context)));
+                if (instances != null) {
+                    instances.observe(binder);
+                }
+                ResilienceRegistry resilience = registries.getIfAvailable();
+                if (resilience != null) { // the starter's: bound already (binding is idempotent); the application's: bound here
+                    for (Class<?> kind : KINDS) {
+                        for (String name : resilience.configuredNames(kind)) {
+                            build(resilience, kind, name);
+                        }
+                        resilience.instances(kind).values().forEach(binder);
+                    }
                 }
             };
         }

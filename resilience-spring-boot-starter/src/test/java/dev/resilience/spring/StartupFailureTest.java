@@ -35,6 +35,7 @@ class StartupFailureTest {
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
+    @org.springframework.scheduling.annotation.EnableAsync
     static class WithBadAnnotations {
         @Bean
         BadlyAnnotated badlyAnnotated() {
@@ -89,6 +90,44 @@ class StartupFailureTest {
         @Bulkhead(name = "unsized")
         public String bulkheadWithoutSize() {
             return "";
+        }
+    }
+
+    /** The same {@code @Async} method, in an application that does not enable async execution. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class AsyncNotEnabled {
+        @Bean
+        AsyncLooking asyncLooking() {
+            return new AsyncLooking();
+        }
+    }
+
+    static class AsyncLooking {
+        final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+
+        public int calls() {
+            return calls.get();
+        }
+
+        @org.springframework.scheduling.annotation.Async
+        @Retry(name = "quick")
+        public void fireAndForget() {
+            if (calls.incrementAndGet() == 1) {
+                throw new IllegalStateException("flaky once");
+            }
+        }
+    }
+
+    @Test
+    void withoutEnableAsyncAnAsyncMethodIsGuardedAsAnyOther() {
+        try (var context = new SpringApplicationBuilder(AsyncNotEnabled.class).web(WebApplicationType.NONE)
+                .properties("resilience.retry.quick.max-attempts=3", "resilience.retry.quick.backoff=fixed",
+                        "resilience.retry.quick.backoff-delay=0ms")
+                .run()) {
+            AsyncLooking bean = context.getBean(AsyncLooking.class);
+            bean.fireAndForget();
+            assertEquals(2, bean.calls(), "@Async does nothing here: the call ran on this thread, retried once");
         }
     }
 

@@ -12,6 +12,9 @@ import org.springframework.aop.framework.autoproxy.AbstractBeanFactoryAwareAdvis
 import org.springframework.aop.support.AopUtils;
 import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.scheduling.annotation.AsyncAnnotationBeanPostProcessor;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -57,6 +60,18 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
         };
         pointcut.setClassFilter(ClassFilter.TRUE);
         return new DefaultPointcutAdvisor(pointcut, interceptor);
+    }
+
+    /**
+     * Tells the guards whether {@code @Async} is in effect: only where Spring's post-processor for
+     * it is registered ({@code @EnableAsync}) is a guarded {@code @Async} method's return type checked.
+     */
+    @Override
+    public void setBeanFactory(BeanFactory beanFactory) {
+        super.setBeanFactory(beanFactory);
+        if (beanFactory instanceof ListableBeanFactory beans) {
+            guards.asyncEnabled(() -> beans.getBeanNamesForType(AsyncAnnotationBeanPostProcessor.class, true, false).length > 0);
+        }
     }
 
     private boolean byInterface(Method method) {

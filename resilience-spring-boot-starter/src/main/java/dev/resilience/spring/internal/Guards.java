@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.core.annotation.AnnotatedElementUtils;
@@ -74,9 +75,33 @@ public final class Guards {
     /** Guards by class and most specific method; an empty Optional for a method without annotations. */
     private final Map<Key, Optional<Guard>> guards = new ConcurrentHashMap<>();
 
+    /**
+     * Whether the application runs {@code @Async} methods asynchronously (its {@code @EnableAsync}
+     * registered Spring's post-processor); asked once, when the first guard is made. Without it,
+     * {@code @Async} does nothing and a guarded {@code @Async} method is guarded as any other.
+     */
+    private volatile BooleanSupplier asyncEnabled = () -> true;
+
     /** Guards built from {@code registry}, which is asked for on first use. */
     public Guards(Supplier<ResilienceRegistry> registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
+    }
+
+    /** Tells the guards whether {@code @Async} is in effect (by default it is taken to be). */
+    void asyncEnabled(BooleanSupplier enabled) {
+        BooleanSupplier once = new BooleanSupplier() {
+            private volatile Boolean known;
+
+            @Override
+            public boolean getAsBoolean() {
+                Boolean k = known;
+                if (k == null) {
+                    known = k = enabled.getAsBoolean();
+                }
+                return k;
+            }
+        };
+        this.asyncEnabled = once;
     }
 
     /** Classes by whether they or their methods carry an annotation of this starter. */
@@ -282,7 +307,7 @@ public final class Guards {
         }
         String what = describeAll(found);
         List<Problem> problems = new ArrayList<>();
-        Guard.Returns returns = returns(method, type, where, what, problems);
+        Guard.Returns returns = returns(method, type, asyncEnabled.getAsBoolean(), where, what, problems);
         boolean pipeline = found.get(0) instanceof Resilient;
         if (pipeline && found.size() > 1) {
             problems.add(new Problem(where, what, "@Resilient names a whole pipeline: it cannot be stacked with"
@@ -419,11 +444,12 @@ public final class Guards {
                 + (fallback.isEmpty() ? "" : ", fallbackMethod=\"" + fallback + "\"") + ")";
     }
 
-    private static Guard.Returns returns(Method method, Class<?> type, String where, String what, List<Problem> problems) {
+    private static Guard.Returns returns(Method method, Class<?> type, boolean asyncEnabled, String where, String what,
+            List<Problem> problems) {
         Class<?> returned = method.getReturnType();
         if (returned == CompletableFuture.class || returned == CompletionStage.class) {
             return Guard.Returns.STAGE;
-        } else if (isAsync(method, type)) {
+        } else if (asyncEnabled && isAsync(method, type)) {
             // Spring's async advice runs inside ours: the guard would see only the submission (no
             // retry, no failure for the breaker, a bulkhead or timeout bounding nothing but that).
             problems.add(new Problem(where, what, "is @Async and returns " + returned.getSimpleName() + ": the guard would"

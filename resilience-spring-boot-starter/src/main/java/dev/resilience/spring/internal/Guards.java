@@ -293,7 +293,11 @@ public final class Guards {
         }
         List<Annotation> found = own;
         if (found.isEmpty() && Modifier.isPublic(modifiers) && !Modifier.isStatic(modifiers) && !isObjectMethod(method)) {
-            found = annotationsOf(type);
+            // A class's annotations cover the public methods it declares, and its subclasses' (as
+            // Spring's @Transactional does): not one it inherits from a class without them (a
+            // framework base class). An interface's cover what it inherits (a repository's findById):
+            // a proxy of it has no class of the application's.
+            found = annotationsOf(type.isInterface() ? type : method.getDeclaringClass());
             if (fallbackNames(found).contains(method.getName())) {
                 return null; // the class's fallback is not guarded by the class's annotations
             }

@@ -126,6 +126,50 @@ class AnnotationEdgeCasesTest {
         }
     }
 
+    // ---------- class-level annotation over a base class without it ----------
+    @SpringBootConfiguration @EnableAutoConfiguration
+    static class InheritingApp { @Bean Inheriting inheriting() { return new Inheriting(); } }
+
+    /** A base class of a library: not annotated, with a final public method a proxy cannot override. */
+    static class LibraryBase {
+        final AtomicInteger inheritedCalls = new AtomicInteger();
+
+        public final String describe() {
+            return "library";
+        }
+
+        public String inherited() {
+            inheritedCalls.incrementAndGet();
+            throw new IllegalStateException("not ours to retry");
+        }
+
+        public int inheritedCalls() {
+            return inheritedCalls.get();
+        }
+    }
+
+    @Retry(name = "three")
+    static class Inheriting extends LibraryBase {
+        final AtomicInteger attempts = new AtomicInteger();
+
+        public String own() {
+            if (attempts.incrementAndGet() < 3) {
+                throw new IllegalStateException("flaky");
+            }
+            return "ok";
+        }
+    }
+
+    @Test
+    void aClassLevelAnnotationCoversTheClasssOwnMethodsNotThoseItInherits() {
+        try (ConfigurableApplicationContext ctx = start(InheritingApp.class)) { // the final inherited method does not stop it
+            Inheriting bean = ctx.getBean(Inheriting.class);
+            assertEquals("ok", bean.own(), "the class's own method is retried");
+            assertThrows(IllegalStateException.class, bean::inherited);
+            assertEquals(1, bean.inheritedCalls(), "the base class's method is not guarded");
+        }
+    }
+
     // ---------- generic interface (bridge method) ----------
     interface Api<T> {
         T get(T x);

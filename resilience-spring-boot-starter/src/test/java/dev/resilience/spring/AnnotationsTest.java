@@ -155,6 +155,11 @@ class AnnotationsTest {
             return Mono.<String>never().doOnCancel(monoCancels::incrementAndGet);
         }
 
+        @Retry(name = "three")
+        public Mono<String> neverRetriedMono(String x) {
+            return Mono.never();
+        }
+
         @Retry(name = "three", fallbackMethod = "monoFallback")
         public Mono<String> mono(String x) {
             return Mono.fromCallable(() -> attempt(x));
@@ -351,6 +356,21 @@ class AnnotationsTest {
             Thread.onSpinWait();
         }
         assertEquals(before + 1, target.monoCancels.get());
+    }
+
+    @Test
+    void aMonoWhoseContextIsCancelledFailsWithTheContextsErrorAndItsCause() throws Exception {
+        dev.resilience.context.CancelHandle request = dev.resilience.context.Context.background().withCancel();
+        CompletableFuture<Throwable> failed = new CompletableFuture<>();
+        service.neverRetriedMono("c")
+                .contextWrite(c -> c.put(dev.resilience.observability.ResilienceContextAccessor.KEY, request.context()))
+                .subscribe(v -> failed.complete(null), failed::complete);
+        IllegalStateException why = new IllegalStateException("the client went away");
+        request.cancel(why);
+        Throwable e = failed.get(10, TimeUnit.SECONDS);
+        assertInstanceOf(dev.resilience.context.ContextCancelledException.class, e,
+                "the context's error, not a bare CancellationException: " + e);
+        assertSame(why, e.getCause(), "with the cause the context was cancelled for");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.resilience.spring.cloud;
 
 import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
 import dev.resilience.context.Scope;
 import dev.resilience.core.Pipeline;
 import dev.resilience.core.Policy;
@@ -70,16 +71,17 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
         // backoff and a limiter's wait and cancels the attempt in flight (its permits come back).
         // Its parent: the request's context that the WebFlux deadline filter put in the subscriber's
         // Reactor context, else the thread's.
-        CancelHandle call = ReactiveCalls.current(sink.contextView()).withCancel();
+        Context parent = ReactiveCalls.current(sink.contextView());
+        CancelHandle call = parent.withCancel();
         try {
-            start(toRun, sink, call);
+            start(toRun, sink, parent, call);
         } catch (RuntimeException | Error e) { // no policy throws from callAsync; a broken one must not leak the context
             call.cancel();
             throw e;
         }
     }
 
-    private <T> void start(Mono<T> toRun, MonoSink<T> sink, CancelHandle call) {
+    private <T> void start(Mono<T> toRun, MonoSink<T> sink, Context parent, CancelHandle call) {
         // Whichever comes first, the outcome or the cancel: a cancelled subscriber gets no signal
         // (Reactor would log a late error as dropped).
         AtomicBoolean over = new AtomicBoolean();
@@ -98,7 +100,7 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
         stage.whenComplete((value, failure) -> {
             if (over.compareAndSet(false, true)) {
                 if (failure != null) {
-                    sink.error(unwrap(failure));
+                    sink.error(ReactiveCalls.failure(failure, parent)); // a cancelled request's context: its error and cause
                 } else if (value == null) {
                     sink.success();
                 } else {

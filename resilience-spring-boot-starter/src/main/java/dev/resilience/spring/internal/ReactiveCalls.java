@@ -9,6 +9,7 @@ import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.observability.ResilienceContextAccessor;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -64,7 +65,9 @@ public final class ReactiveCalls {
      * subscriber cancels, the child is cancelled: a retry stops, the attempt in flight (started with
      * {@link #attempt}) is cancelled, and its policies' permits are released as its stage fails; a
      * value that then reaches nobody goes to {@code discard}. The child is cancelled when the stage
-     * completes too, so it stays registered with its parent no longer than the call.
+     * completes too, so it stays registered with its parent no longer than the call. If the
+     * current context is cancelled (not by the subscriber), the {@code Mono} fails with the context's
+     * {@link ContextCancelledException}, its cause kept, rather than the attempt's bare cancellation.
      *
      * @param call starts the pipeline; may throw or return null (the {@code Mono} then fails)
      * @param type the values {@code discard} takes
@@ -76,7 +79,8 @@ public final class ReactiveCalls {
         Objects.requireNonNull(type, "type");
         Mono<T> mono = Mono.create(sink -> {
             ContextView view = sink.contextView();
-            CancelHandle handle = current(view).withCancel();
+            Context parent = current(view);
+            CancelHandle handle = parent.withCancel();
             AtomicBoolean cancelled = new AtomicBoolean();
             sink.onCancel(() -> {
                 cancelled.set(true);
@@ -98,7 +102,7 @@ public final class ReactiveCalls {
                         discard.accept(value);
                     }
                 } else if (error != null) {
-                    sink.error(unwrap(error));
+                    sink.error(failure(error, parent));
                 } else if (value == null) {
                     sink.success();
                 } else {
@@ -157,6 +161,19 @@ public final class ReactiveCalls {
             result.completeExceptionally(e);
         }
         return result;
+    }
+
+    /**
+     * What a subscriber hears when a call under {@code parent} failed with {@code error}: the
+     * failure inside it; but if that is a bare cancellation because {@code parent} was cancelled
+     * (not by the subscriber), the context's {@link ContextCancelledException}, its cause kept.
+     */
+    public static Throwable failure(Throwable error, Context parent) {
+        Throwable failure = unwrap(error);
+        if (failure instanceof CancellationException && parent.err() instanceof ContextCancelledException why) {
+            return why;
+        }
+        return failure;
     }
 
     /** The failure inside a stage's wrapping exception. */

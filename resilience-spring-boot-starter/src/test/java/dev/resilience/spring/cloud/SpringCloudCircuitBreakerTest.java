@@ -362,6 +362,25 @@ class SpringCloudCircuitBreakerTest {
     }
 
     @Test
+    void aMonoWhoseRequestContextIsCancelledGetsTheContextsErrorWithItsCause() throws Exception {
+        var cb = reactive.create("streams");
+        dependency.hold();
+        dev.resilience.context.CancelHandle request = dev.resilience.context.Context.background().withCancel();
+        java.util.concurrent.CompletableFuture<Throwable> seen = new java.util.concurrent.CompletableFuture<>();
+        cb.run(payAsync(), t -> {
+            seen.complete(t);
+            return Mono.just("fallback");
+        }).contextWrite(c -> c.put(dev.resilience.observability.ResilienceContextAccessor.KEY, request.context()))
+                .subscribe();
+        await("the call is in flight", () -> dependency.requests.get() == 1);
+        IllegalStateException why = new IllegalStateException("the client went away");
+        request.cancel(why);
+        Throwable t = seen.get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        assertInstanceOf(dev.resilience.context.ContextCancelledException.class, t, "not a bare cancellation: " + t);
+        assertSame(why, t.getCause());
+    }
+
+    @Test
     void aCancelledHalfOpenProbeFreesItsSlot() {
         probe("probe", cb -> cb.run(payAsync(), t -> Mono.just("fallback")).subscribe(),
                 cb -> cb.run(payAsync(), t -> Mono.just("fallback:" + t.getClass().getSimpleName())).block(WAIT));

@@ -364,9 +364,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                     // async: this thread is whoever completed the stage; its interrupt flag is not the caller's
                     long delay = decide(attempt, previous, value, failure, ctx, false);
                     if (delay >= 0) {
-                        if (failure != null) {
-                            lastFailure = failure;
-                        }
+                        lastFailure = failure; // null after a retried result: the latest outcome was no failure
                         // the backoff, unless the context ends first; nothing stays registered either way
                         Registration wait = Delays.scheduleUnlessDone(ticker, ticker.read() + delay, ctx,
                                 () -> next(attempt + 1, delay), () -> result.completeExceptionally(ctx.err()));
@@ -383,7 +381,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                 }
                 if (failure instanceof Stages.NoStageException && lastFailure != null) {
                     Throwable earlier = lastFailure;
-                    if (earlier != failure) {
+                    if (!hasNoStageSuppressed(earlier)) { // a failure shared by calls (a constant) records it once
                         earlier.addSuppressed(failure); // the programming error, for the record
                     }
                     failure = earlier;
@@ -395,6 +393,15 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                 }
             });
         }
+    }
+
+    private static boolean hasNoStageSuppressed(Throwable t) {
+        for (Throwable s : t.getSuppressed()) {
+            if (s instanceof Stages.NoStageException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

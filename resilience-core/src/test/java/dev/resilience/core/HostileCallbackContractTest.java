@@ -371,6 +371,32 @@ class HostileCallbackContractTest {
     }
 
     @Test
+    void aSharedFailureRecordsTheNullStageOnceAndARetriedResultIsNotReplacedByAnOlderFailure() throws Exception {
+        IOException shared = new IOException("down, a constant");
+        for (int call = 0; call < 3; call++) {
+            AtomicInteger calls = new AtomicInteger();
+            Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).build();
+            CompletionStage<String> stage = retry.callAsync(() -> calls.incrementAndGet() == 1
+                    ? CompletableFuture.failedFuture(shared) : null);
+            assertSame(shared, assertThrows(ExecutionException.class,
+                    () -> stage.toCompletableFuture().get(2, TimeUnit.SECONDS)).getCause());
+        }
+        assertEquals(1, shared.getSuppressed().length, "recorded once, not once per call");
+
+        AtomicInteger calls = new AtomicInteger();
+        Retry onResult = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO))
+                .retryOnResult(String.class, "again"::equals).build();
+        CompletionStage<String> stage = onResult.callAsync(() -> switch (calls.incrementAndGet()) {
+            case 1 -> CompletableFuture.failedFuture(new IOException("first"));
+            case 2 -> CompletableFuture.completedFuture("again");
+            default -> null;
+        });
+        assertInstanceOf(NullPointerException.class, assertThrows(ExecutionException.class,
+                () -> stage.toCompletableFuture().get(2, TimeUnit.SECONDS)).getCause(),
+                "the latest outcome before the null stage was a result, not the first attempt's failure");
+    }
+
+    @Test
     void aHalfOpenProbeWhoseSupplierReturnsNullFreesItsSlot() throws Exception {
         dev.resilience.context.ManualTicker ticker = new dev.resilience.context.ManualTicker();
         CircuitBreaker breaker = CircuitBreaker.builder("b").openDuration(Duration.ofSeconds(1)).ticker(ticker)

@@ -17,6 +17,7 @@ import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -32,11 +33,14 @@ import java.util.function.ToDoubleFunction;
  * be removed together.
  *
  * <p>A backend holds one series per meter id, whoever registers it: two telemetry instances that
- * bind the same primitive to the same registry (a framework's and the application's own) get the
- * same counters. So that an event is counted once, one binding per backend and primitive writes,
- * the first made; the others register the same meters and wait. When the writing binding closes,
- * the next one writes and takes over its meters; the meters leave the backend with the last
- * binding. The bookkeeping is process-wide and taken only when binding and closing.
+ * bind the same primitive under the same name to the same registry (a framework's and the
+ * application's own) get the same counters. So that an event is counted once, one binding per
+ * backend, primitive and name writes, the first made; the others register the same meters and
+ * wait. When the writing binding closes, the next one writes and takes over the meters only the
+ * closed one had registered. A Micrometer meter leaves its registry when no binding holds it any
+ * more (two primitives of one name, bound by two telemetry instances, share their series). The
+ * bookkeeping is process-wide, under one lock taken only when binding, registering a meter and
+ * closing.
  */
 final class Backends {
 
@@ -48,9 +52,12 @@ final class Backends {
     /** Every backend, by slot: the registries, then the OpenTelemetry meter if there is one. */
     private final Object[] slots;
 
-    /** Per backend and primitive, the bindings that feed it, in the order they were made (the first writes). */
+    /** Guards {@code FEEDS}, {@code HOLDS}, every set's meter lists and its {@code writing}. */
+    private static final ReentrantLock LOCK = new ReentrantLock();
+    /** Per backend, primitive and name, the sets that feed it, in the order they were made (the first writes). */
     private static final Map<FeedKey, Feed> FEEDS = new HashMap<>();
-    private static final ReentrantLock FEEDS_LOCK = new ReentrantLock();
+    /** How many set-held references each registered Micrometer meter has (a meter belongs to one registry). */
+    private static final Map<Meter, int[]> HOLDS = new IdentityHashMap<>();
     /**
      * Keys whose primitive was collected: their entries go at the next bind or close, so a
      * telemetry instance dropped with its bindings open leaves nothing here.
@@ -72,17 +79,19 @@ final class Backends {
     }
 
     /**
-     * A backend and a primitive: the backend held strongly (a binding's backends already are), the
-     * primitive weakly and by identity, so the bookkeeping keeps no primitive alive.
+     * A backend, a primitive and a name: the backend held strongly (a binding's backends already
+     * are), the primitive weakly and by identity, so the bookkeeping keeps no primitive alive.
      */
     private static final class FeedKey extends WeakReference<Object> {
         private final Object backend;
+        private final String name;
         private final int hash;
 
-        FeedKey(Object backend, Object primitive, ReferenceQueue<Object> queue) {
+        FeedKey(Object backend, Object primitive, String name, ReferenceQueue<Object> queue) {
             super(primitive, queue);
             this.backend = backend;
-            this.hash = 31 * System.identityHashCode(backend) + System.identityHashCode(primitive);
+            this.name = name;
+            this.hash = (31 * System.identityHashCode(backend) + System.identityHashCode(primitive)) * 31 + name.hashCode();
         }
 
         @Override
@@ -95,7 +104,7 @@ final class Backends {
             if (o == this) {
                 return true;
             }
-            if (!(o instanceof FeedKey k) || k.backend != backend) {
+            if (!(o instanceof FeedKey k) || k.backend != backend || !k.name.equals(name)) {
                 return false;
             }
             Object p = get();
@@ -103,13 +112,20 @@ final class Backends {
         }
     }
 
-    /** The bindings (their sets) that feed one backend with one primitive's series. */
+    /** The sets that feed one backend with one primitive's series under one name. */
     private static final class Feed {
         final FeedKey key;
         final ArrayDeque<Set> sets = new ArrayDeque<>(2);
 
         Feed(FeedKey key) {
             this.key = key;
+        }
+    }
+
+    /** Drops the entries of collected primitives; under {@code LOCK}. */
+    private static void expungeCollected() {
+        for (Reference<?> r; (r = COLLECTED.poll()) != null; ) {
+            FEEDS.remove(r); // a cleared key equals only itself, the instance the map holds
         }
     }
 
@@ -120,14 +136,15 @@ final class Backends {
      */
     final class Set implements AutoCloseable {
         private final String name;
-        /** Per registry slot, the meters this set registered or inherited there. */
+        /** Per registry slot, the meters this set holds there (registered, or taken over); under {@code LOCK}. */
         private final List<List<Meter>> meters = new ArrayList<>();
-        /** The OpenTelemetry gauge callbacks this set registered or inherited. */
+        /** The OpenTelemetry gauge callbacks this set registered; under {@code LOCK}. */
         private final List<AutoCloseable> callbacks = new ArrayList<>();
         /** Per slot, the feed this set joined. */
         private final Feed[] feeds = new Feed[slots.length];
+        /** Orders registrations against {@link #close()}: none once closed. */
         private final ReentrantLock lock = new ReentrantLock();
-        /** The slots this set writes to (bit i: slot i); changed under {@code FEEDS_LOCK} only. */
+        /** The slots this set writes to (bit i: slot i); changed under {@code LOCK} only. */
         private volatile long writing;
         private boolean closed;
 
@@ -136,13 +153,12 @@ final class Backends {
             for (int i = 0; i < registries.size(); i++) {
                 meters.add(new ArrayList<>());
             }
-            FEEDS_LOCK.lock();
+            LOCK.lock();
             try {
                 expungeCollected();
                 long w = 0;
                 for (int i = 0; i < slots.length; i++) {
-                    FeedKey key = new FeedKey(slots[i], primitive, COLLECTED);
-                    Feed feed = FEEDS.computeIfAbsent(key, Feed::new);
+                    Feed feed = FEEDS.computeIfAbsent(new FeedKey(slots[i], primitive, name, COLLECTED), Feed::new);
                     if (feed.sets.isEmpty()) {
                         w |= 1L << i;
                     }
@@ -151,7 +167,7 @@ final class Backends {
                 }
                 writing = w;
             } finally {
-                FEEDS_LOCK.unlock();
+                LOCK.unlock();
             }
         }
 
@@ -159,7 +175,7 @@ final class Backends {
             return name;
         }
 
-        /** Whether this set writes to registry {@code i} (or, past the registries, to OpenTelemetry). */
+        /** Whether {@code mask} has slot {@code slot}: registry {@code slot}, or past the registries, OpenTelemetry. */
         boolean writes(long mask, int slot) {
             return (mask & (1L << slot)) != 0;
         }
@@ -210,19 +226,31 @@ final class Backends {
         }
 
         /**
-         * One meter per registry, kept for {@link #close()}; none once closed, so nothing outlives
-         * the binding. The caller holds the lock.
+         * One meter per registry, held for {@link #close()}; none once closed, so nothing outlives
+         * the binding. The caller holds this set's lock; registering and holding happen under
+         * {@code LOCK}, so a meter is never removed between being handed out and being held.
          */
         private <M extends Meter> M[] registerEach(IntFunction<M[]> array, Function<MeterRegistry, M> make) {
             if (closed) {
                 return array.apply(0);
             }
             M[] made = array.apply(registries.size());
-            for (int i = 0; i < made.length; i++) {
-                made[i] = make.apply(registries.get(i));
-                meters.get(i).add(made[i]);
+            LOCK.lock();
+            try {
+                for (int i = 0; i < made.length; i++) {
+                    made[i] = make.apply(registries.get(i));
+                    hold(i, made[i]);
+                }
+            } finally {
+                LOCK.unlock();
             }
             return made;
+        }
+
+        /** Holds {@code meter} of registry {@code slot}; under {@code LOCK}. */
+        private void hold(int slot, Meter meter) {
+            meters.get(slot).add(meter);
+            HOLDS.computeIfAbsent(meter, m -> new int[1])[0]++;
         }
 
         /**
@@ -241,10 +269,8 @@ final class Backends {
                 if (closed) {
                     return;
                 }
-                for (int i = 0; i < registries.size(); i++) {
-                    meters.get(i).add(Gauge.builder(metric, value, DoubleSupplier::getAsDouble).description(description)
-                            .tags(tags(tags)).strongReference(true).register(registries.get(i)));
-                }
+                registerEach(Gauge[]::new, r -> Gauge.builder(metric, value, DoubleSupplier::getAsDouble)
+                        .description(description).tags(tags(tags)).strongReference(true).register(r));
                 if (otel != null) {
                     Attributes attrs = attributes(tags);
                     int slot = otelSlot();
@@ -254,7 +280,12 @@ final class Backends {
                                     m.record(value.getAsDouble(), attrs);
                                 }
                             });
-                    callbacks.add(g);
+                    LOCK.lock();
+                    try {
+                        callbacks.add(g);
+                    } finally {
+                        LOCK.unlock();
+                    }
                 }
             } finally {
                 lock.unlock();
@@ -275,9 +306,11 @@ final class Backends {
         }
 
         /**
-         * Leaves every backend: where this set was the last binding of its primitive, its meters
-         * and gauge callbacks are removed; elsewhere the next binding takes them over (and writes,
-         * if this set did). Idempotent.
+         * Leaves every backend. Where another binding feeds the same series, it writes from now on
+         * (before this one stops: no event falls between) and takes over the meters it does not
+         * hold yet; a meter no binding holds any more leaves its registry; this set's gauge
+         * callbacks go. Idempotent. Every removal is tried even if one throws (a registry's
+         * listener): the first failure is thrown at the end.
          */
         @Override
         public void close() {
@@ -290,79 +323,86 @@ final class Backends {
             } finally {
                 lock.unlock();
             }
-            FEEDS_LOCK.lock();
+            RuntimeException failed = null;
+            LOCK.lock();
             try {
                 expungeCollected();
                 long w = writing;
-                writing = 0;
                 for (int i = 0; i < slots.length; i++) {
                     Feed feed = feeds[i];
                     feed.sets.remove(this);
                     Set heir = feed.sets.peekFirst();
                     if (heir == null) {
                         FEEDS.remove(feed.key);
-                        if (i < registries.size()) {
-                            for (Meter m : meters.get(i)) {
-                                registries.get(i).remove(m);
+                    } else if (writes(w, i)) {
+                        heir.takeOver(feed);
+                    }
+                    if (i < registries.size()) {
+                        for (Meter m : meters.get(i)) {
+                            if (heir != null) {
+                                int slot = heir.slotOf(feed);
+                                if (!heir.meters.get(slot).contains(m)) {
+                                    heir.hold(slot, m); // a series only this set had registered: the heir's now
+                                }
                             }
-                        } else {
-                            closeAll(callbacks);
+                            failed = release(registries.get(i), m, failed);
                         }
-                    } else {
-                        heir.inherit(feed, i < registries.size() ? meters.get(i) : List.of(),
-                                i < registries.size() ? List.of() : callbacks, writes(w, i));
+                        meters.get(i).clear();
                     }
                 }
-                for (List<Meter> list : meters) {
-                    list.clear();
+                writing = 0;
+                for (AutoCloseable c : callbacks) {
+                    try {
+                        c.close();
+                    } catch (Exception | Error e) {
+                        failed = first(failed, new IllegalStateException("could not remove a gauge callback", e));
+                    }
                 }
                 callbacks.clear();
             } finally {
-                FEEDS_LOCK.unlock();
+                LOCK.unlock();
+            }
+            if (failed != null) {
+                throw failed;
             }
         }
 
-        /**
-         * Takes over a closed set's meters in {@code feed}'s backend, and its writing; under
-         * {@code FEEDS_LOCK}. The backend's slot here need not be its slot there (two telemetry
-         * instances list their registries in their own order).
-         */
-        private void inherit(Feed feed, List<Meter> theirMeters, List<AutoCloseable> theirCallbacks, boolean write) {
+        /** This set's slot for {@code feed}'s backend (two telemetry instances order their registries their own way). */
+        private int slotOf(Feed feed) {
             int slot = 0;
             while (feeds[slot] != feed) {
                 slot++;
             }
-            lock.lock();
-            try {
-                if (slot < registries.size()) {
-                    meters.get(slot).addAll(theirMeters);
-                } else {
-                    callbacks.addAll(theirCallbacks);
-                }
-            } finally {
-                lock.unlock();
-            }
-            if (write) {
-                writing |= 1L << slot;
-            }
+            return slot;
         }
 
-        /** Drops the entries of collected primitives; under {@code FEEDS_LOCK}. */
-        private static void expungeCollected() {
-            for (Reference<?> r; (r = COLLECTED.poll()) != null; ) {
-                FEEDS.remove(r); // a cleared key equals only itself, the instance the map holds
-            }
+        /** Writes to {@code feed}'s backend from now on; under {@code LOCK}. */
+        private void takeOver(Feed feed) {
+            writing |= 1L << slotOf(feed);
         }
+    }
 
-        private static void closeAll(List<AutoCloseable> callbacks) {
-            for (AutoCloseable c : callbacks) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException("could not remove a gauge callback", e);
-                }
-            }
+    /** Drops one hold of {@code meter}; the last one takes it out of {@code registry}. Under {@code LOCK}. */
+    private static RuntimeException release(MeterRegistry registry, Meter meter, RuntimeException failed) {
+        int[] holds = HOLDS.get(meter);
+        if (holds != null && --holds[0] > 0) {
+            return failed;
         }
+        HOLDS.remove(meter);
+        try {
+            registry.remove(meter);
+        } catch (RuntimeException | Error e) {
+            return first(failed, new IllegalStateException("could not remove " + meter.getId(), e));
+        }
+        return failed;
+    }
+
+    private static RuntimeException first(RuntimeException failed, RuntimeException next) {
+        if (failed == null) {
+            return next;
+        }
+        failed.addSuppressed(next);
+        return failed;
     }
 
     /**

@@ -64,7 +64,8 @@ public final class DistributedLimiterTelemetry {
         if (limiter instanceof DistributedQuota) {
             return "quota";
         }
-        return limiter.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+        String simple = limiter.getClass().getSimpleName();
+        return simple.isEmpty() ? "other" : simple.toLowerCase(java.util.Locale.ROOT);
     }
 
     private static final class Events implements DistributedLimiterListener {

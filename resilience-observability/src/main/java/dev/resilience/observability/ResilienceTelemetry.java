@@ -206,13 +206,20 @@ public final class ResilienceTelemetry {
             }
         }
 
-        /** Takes everything out, once: listeners first, so no event registers a meter afterwards. */
+        /**
+         * Takes everything out, once: the meters first (another binding of the primitive writes to
+         * them from then on, so no event falls between; this one's listener, still called for a
+         * moment, writes nowhere and registers nothing), then the listeners.
+         */
         void dispose() {
             if (disposed.compareAndSet(false, true)) {
-                for (Registration r : listeners) {
-                    r.remove();
+                try {
+                    set.close();
+                } finally {
+                    for (Registration r : listeners) {
+                        r.remove();
+                    }
                 }
-                set.close();
             }
         }
     }

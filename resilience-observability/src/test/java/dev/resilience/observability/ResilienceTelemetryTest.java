@@ -738,4 +738,36 @@ class ResilienceTelemetryTest {
                 "to", "forced_open"), "a fresh binding counts once");
         last.close();
     }
+    @Test
+    void aRebuiltPrimitiveBoundBesideAnotherTelemetrysOldOneKeepsItsMetersWhenTheOldOneCloses() {
+        SimpleMeterRegistry shared = new SimpleMeterRegistry();
+        ResilienceTelemetry framework = ResilienceTelemetry.builder().meterRegistry(shared).build();
+        ResilienceTelemetry application = ResilienceTelemetry.builder().meterRegistry(shared).build();
+        Bulkhead old = Bulkhead.builder("db").maxConcurrent(5).build();
+        framework.bind(old);
+        ResilienceTelemetry.Binding applicationsOld = application.bind(old);
+        Bulkhead rebuilt = Bulkhead.builder("db").maxConcurrent(50).build();
+        framework.bind(rebuilt); // replaces the framework's binding of the old one
+        applicationsOld.close(); // the last binding of the old one: the series stay, the rebuilt one holds them
+        rebuilt.tryAcquire();
+        assertEquals(1, count(shared, "resilience.bulkhead.calls", "name", "db", "result", "permitted"),
+                "the rebuilt bulkhead's call, in the registry");
+        assertNotNull(shared.find("resilience.bulkhead.in.use").tags("name", "db").gauge());
+    }
+
+    @Test
+    void onePrimitiveBoundUnderTwoNamesFeedsBothSeries() {
+        InMemoryMetricReader metrics = InMemoryMetricReader.create();
+        OpenTelemetrySdk otel = OpenTelemetrySdk.builder()
+                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build()).build();
+        ResilienceTelemetry t = ResilienceTelemetry.builder().openTelemetry(otel).build();
+        Recycler<StringBuilder> recycler = Recycler.builder(StringBuilder::new).build();
+        t.bind("buffers", recycler);
+        t.bind("scratch", recycler);
+        recycler.get();
+        MetricData created = metrics.collectAllMetrics().stream()
+                .filter(m -> m.getName().equals("resilience.recycler.created")).findFirst().orElseThrow();
+        assertEquals(java.util.Set.of("buffers", "scratch"), created.getDoubleGaugeData().getPoints().stream()
+                .map(p -> p.getAttributes().get(SpanKeys.NAME)).collect(Collectors.toSet()), "both names observed");
+    }
 }

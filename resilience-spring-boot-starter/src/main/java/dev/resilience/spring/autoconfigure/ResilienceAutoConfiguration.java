@@ -166,7 +166,7 @@ public class ResilienceAutoConfiguration {
                 if (instances != null) {
                     instances.observe(binder);
                 }
-                ResilienceRegistry resilience = registries.getIfAvailable();
+                ResilienceRegistry resilience = registries.getIfUnique(); // several: each is the application's to bind
                 if (resilience != null) { // the starter's: bound already (binding is idempotent); the application's: bound here
                     for (Class<?> kind : KINDS) {
                         for (String name : resilience.configuredNames(kind)) {

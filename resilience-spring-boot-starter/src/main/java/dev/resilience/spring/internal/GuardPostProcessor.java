@@ -15,6 +15,7 @@ import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.scheduling.annotation.AsyncAnnotationBeanPostProcessor;
+import org.springframework.scheduling.annotation.EnableAsync;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -64,13 +65,17 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
 
     /**
      * Tells the guards whether {@code @Async} is in effect: only where Spring's post-processor for
-     * it is registered ({@code @EnableAsync}) is a guarded {@code @Async} method's return type checked.
+     * it is registered, or a bean carries {@code @EnableAsync} (either mode), is a guarded
+     * {@code @Async} method's return type checked.
      */
     @Override
     public void setBeanFactory(BeanFactory beanFactory) {
         super.setBeanFactory(beanFactory);
         if (beanFactory instanceof ListableBeanFactory beans) {
-            guards.asyncEnabled(() -> beans.getBeanNamesForType(AsyncAnnotationBeanPostProcessor.class, true, false).length > 0);
+            // the proxy mode's post-processor, or @EnableAsync itself (its AspectJ mode weaves
+            // the async advice into the class, inside ours too, and registers no post-processor)
+            guards.asyncEnabled(() -> beans.getBeanNamesForType(AsyncAnnotationBeanPostProcessor.class, true, false).length > 0
+                    || beans.getBeanNamesForAnnotation(EnableAsync.class).length > 0);
         }
     }
 

@@ -75,6 +75,32 @@ class TimerLeakTest {
         assertTrue(h.listenerCellCount() < 64, "withdrawn callbacks are compacted: " + h.listenerCellCount());
     }
 
+    @Test
+    void removedListenersDoNotAccumulateWhileTwoThreadsChurnAtOnce() throws Exception {
+        CancelHandle h = Context.background().withCancel();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        Runnable churn = () -> {
+            for (int i = 0; i < 300_000 && !stop.get(); i++) {
+                h.context().onDone(() -> { }).remove();
+            }
+        };
+        Thread a = new Thread(churn);
+        Thread b = new Thread(churn);
+        a.start();
+        b.start();
+        while (a.isAlive() || b.isAlive()) { // samples the list's size while both push and withdraw
+            most.accumulateAndGet(h.listenerCellCount(), Math::max);
+            Thread.onSpinWait();
+        }
+        a.join();
+        b.join();
+        assertTrue(most.get() < 4_096, "compaction keeps up with racing pushes: at most " + most.get() + " cells");
+        h.context().onDone(() -> { }).remove(); // quiet now: one more withdrawal compacts
+        assertTrue(h.listenerCellCount() < 64, "and leaves little once quiet: " + h.listenerCellCount());
+        assertFalse(h.context().isDone());
+    }
+
     private static void awaitCollected(List<WeakReference<Context>> refs) {
         for (int attempt = 0; attempt < 50; attempt++) {
             System.gc();

@@ -2,7 +2,9 @@ package dev.resilience.grpc;
 
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
+import dev.resilience.context.Deadline;
 import dev.resilience.context.Scope;
+import dev.resilience.context.Ticker;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -10,6 +12,10 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A gRPC server interceptor that gives every call a {@link Context} of the toolkit carrying the
@@ -42,6 +48,20 @@ import io.grpc.StatusRuntimeException;
  * {@link Context#withoutCancel()} for work that must outlive the call). {@code onCancel} runs with
  * the context already done.
  *
+ * <p><b>A server's own bounds.</b> {@link #builder()} sets a {@linkplain Builder#maxTimeout maximum}
+ * that cuts a longer client deadline (a client cannot make the server hold work longer than this,
+ * whatever it asks for) and a {@linkplain Builder#defaultTimeout default} for calls without one,
+ * as the HTTP adapters' {@code InboundDeadlines} do. They bound the toolkit's context (its guards,
+ * its waits, and the deadline passed on to outgoing calls); gRPC's own {@code io.grpc.Context}
+ * keeps the client's deadline.
+ *
+ * <pre>{@code
+ * ServerInterceptor deadlines = ResilienceServerInterceptor.builder()
+ *         .maxTimeout(Duration.ofSeconds(10))      // no client gets more than 10 s
+ *         .defaultTimeout(Duration.ofSeconds(5))   // a client that sets none gets 5 s
+ *         .build();
+ * }</pre>
+ *
  * <p><b>Where to install it.</b> It reads {@code io.grpc.Context} when the call starts, so install
  * it inside (after) any interceptor that replaces the call's {@code io.grpc.Context}, such as one
  * that shortens the deadline. Handlers that use {@code io.grpc.Context} directly keep working: it
@@ -53,13 +73,21 @@ import io.grpc.StatusRuntimeException;
  */
 public final class ResilienceServerInterceptor implements ServerInterceptor {
 
-    private static final ResilienceServerInterceptor INSTANCE = new ResilienceServerInterceptor();
+    private static final ResilienceServerInterceptor INSTANCE = new ResilienceServerInterceptor(-1, -1);
 
-    private ResilienceServerInterceptor() {
+    /** The server's maximum, or -1 for none. */
+    private final long maxNanos;
+    /** The deadline of a call without one, or -1 for none. */
+    private final long defaultNanos;
+
+    private ResilienceServerInterceptor(long maxNanos, long defaultNanos) {
+        this.maxNanos = maxNanos;
+        this.defaultNanos = defaultNanos;
     }
 
     /**
-     * The interceptor (it has no state; one instance serves every service).
+     * The interceptor without bounds of the server's own (the client's deadline as it is; it has no
+     * state, one instance serves every service).
      *
      * @return the interceptor
      */
@@ -67,11 +95,30 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
         return INSTANCE;
     }
 
+    /**
+     * Starts an interceptor with a server maximum and/or a default deadline.
+     *
+     * @return a builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The server's maximum for a call's deadline, if set. */
+    public Optional<Duration> maxTimeout() {
+        return maxNanos < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(maxNanos));
+    }
+
+    /** The deadline of a call whose client set none, if set. */
+    public Optional<Duration> defaultTimeout() {
+        return defaultNanos < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(defaultNanos));
+    }
+
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
             ServerCallHandler<ReqT, RespT> next) {
         io.grpc.Context grpc = io.grpc.Context.current();
-        CancelHandle request = GrpcContexts.derive(Context.background(), grpc.getDeadline());
+        CancelHandle request = start(grpc.getDeadline());
         GrpcContexts.FromGrpc link = GrpcContexts.follow(grpc, request);
         ServerCall.Listener<ReqT> listener;
         try (Scope s = request.attach()) {
@@ -89,9 +136,99 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
         return new Bound<>(listener, request, grpc, link);
     }
 
+    /** The call's context: gRPC's deadline cut to the maximum, else the default, else none. */
+    private CancelHandle start(io.grpc.Deadline deadline) {
+        if (maxNanos < 0 && defaultNanos < 0) {
+            return GrpcContexts.derive(Context.background(), deadline);
+        }
+        long remaining;
+        if (deadline != null) {
+            remaining = deadline.timeRemaining(TimeUnit.NANOSECONDS);
+            if (maxNanos >= 0 && remaining > maxNanos) {
+                remaining = maxNanos;
+            }
+        } else if (defaultNanos >= 0) {
+            remaining = defaultNanos;
+        } else {
+            return Context.background().withCancel();
+        }
+        long now = System.nanoTime();
+        long at = remaining > 0 && now + remaining < now ? Long.MAX_VALUE : now + remaining; // saturates
+        return Context.background().withDeadline(Deadline.at(at, Ticker.system()));
+    }
+
     @Override
     public String toString() {
-        return "ResilienceServerInterceptor";
+        return maxNanos < 0 && defaultNanos < 0 ? "ResilienceServerInterceptor"
+                : "ResilienceServerInterceptor[maxTimeout=" + maxTimeout().map(Duration::toString).orElse("none")
+                        + ", defaultTimeout=" + defaultTimeout().map(Duration::toString).orElse("none") + "]";
+    }
+
+    /** Configures a {@link ResilienceServerInterceptor} with bounds of the server's own. */
+    public static final class Builder {
+        private long maxNanos = -1;
+        private long defaultNanos = -1;
+
+        private Builder() {
+        }
+
+        /**
+         * The server's maximum: a client deadline further away is cut to this. A call without a
+         * deadline gets {@link #defaultTimeout} instead, not this: set both to bound every call.
+         * Default: none.
+         *
+         * @throws NullPointerException if {@code maxTimeout} is null
+         * @throws IllegalArgumentException if it is zero or negative
+         * @throws IllegalStateException if already set
+         */
+        public Builder maxTimeout(Duration maxTimeout) {
+            if (maxNanos >= 0) {
+                throw new IllegalStateException("maxTimeout is already set");
+            }
+            maxNanos = positiveNanos(maxTimeout, "maxTimeout");
+            return this;
+        }
+
+        /**
+         * The deadline of a call whose client set none. Default: none. Must not exceed
+         * {@link #maxTimeout}.
+         *
+         * @throws NullPointerException if {@code defaultTimeout} is null
+         * @throws IllegalArgumentException if it is zero or negative
+         * @throws IllegalStateException if already set
+         */
+        public Builder defaultTimeout(Duration defaultTimeout) {
+            if (defaultNanos >= 0) {
+                throw new IllegalStateException("defaultTimeout is already set");
+            }
+            defaultNanos = positiveNanos(defaultTimeout, "defaultTimeout");
+            return this;
+        }
+
+        private static long positiveNanos(Duration d, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive: " + d);
+            }
+            try {
+                return d.toNanos();
+            } catch (ArithmeticException tooLong) {
+                return Long.MAX_VALUE; // saturates: about 292 years
+            }
+        }
+
+        /**
+         * Builds the interceptor.
+         *
+         * @throws IllegalArgumentException if {@link #defaultTimeout} exceeds {@link #maxTimeout}
+         */
+        public ResilienceServerInterceptor build() {
+            if (maxNanos >= 0 && defaultNanos > maxNanos) {
+                throw new IllegalArgumentException("defaultTimeout must not exceed maxTimeout: "
+                        + Duration.ofNanos(defaultNanos) + " > " + Duration.ofNanos(maxNanos));
+            }
+            return new ResilienceServerInterceptor(maxNanos, defaultNanos);
+        }
     }
 
     /** The handler's listener, run under the call's context. */

@@ -83,6 +83,35 @@ class ResilienceServerInterceptorTest {
     }
 
     @Test
+    void theServersMaximumCutsALongerClientDeadlineAndItsDefaultBoundsACallWithout() throws Exception {
+        ResilienceServerInterceptor bounded = ResilienceServerInterceptor.builder()
+                .maxTimeout(java.time.Duration.ofMillis(800)).defaultTimeout(java.time.Duration.ofMillis(400)).build();
+        try (Loopback server = new Loopback(bounded)) {
+            server.handler.set((request, response) -> {
+                response.onNext(Long.toString(Context.current().remainingNanos()));
+                response.onCompleted();
+            });
+            long asked10s = Long.parseLong(ClientCalls.blockingUnaryCall(server.channel, UNARY,
+                    CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), "a"));
+            assertTrue(asked10s > 0 && asked10s <= TimeUnit.MILLISECONDS.toNanos(800), "cut to the maximum: " + asked10s);
+            long none = Long.parseLong(ClientCalls.blockingUnaryCall(server.channel, UNARY, CallOptions.DEFAULT, "b"));
+            assertTrue(none > 0 && none <= TimeUnit.MILLISECONDS.toNanos(400), "the default: " + none);
+            long asked300ms = Long.parseLong(ClientCalls.blockingUnaryCall(server.channel, UNARY,
+                    CallOptions.DEFAULT.withDeadlineAfter(300, TimeUnit.MILLISECONDS), "c"));
+            assertTrue(asked300ms > 0 && asked300ms <= TimeUnit.MILLISECONDS.toNanos(300), "a shorter one kept: " + asked300ms);
+        }
+        assertThrows(IllegalArgumentException.class, () -> ResilienceServerInterceptor.builder()
+                .maxTimeout(java.time.Duration.ofSeconds(1)).defaultTimeout(java.time.Duration.ofSeconds(2)).build());
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+                () -> ResilienceServerInterceptor.builder().maxTimeout(java.time.Duration.ZERO));
+        assertTrue(zero.getMessage().contains("maxTimeout"), zero.getMessage());
+        assertThrows(IllegalStateException.class, () -> ResilienceServerInterceptor.builder()
+                .defaultTimeout(java.time.Duration.ofSeconds(1)).defaultTimeout(java.time.Duration.ofSeconds(1)));
+        assertTrue(ResilienceServerInterceptor.builder().maxTimeout(java.time.Duration.ofDays(365 * 1000)).build()
+                .maxTimeout().isPresent(), "a huge maximum saturates");
+    }
+
+    @Test
     void withoutADeadlineTheContextHasNoneAndEndsWithTheCall() throws Exception {
         AtomicReference<Context> seen = new AtomicReference<>();
         CountDownLatch ended = new CountDownLatch(1);

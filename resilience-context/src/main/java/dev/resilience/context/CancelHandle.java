@@ -51,8 +51,6 @@ public final class CancelHandle implements AutoCloseable {
 
     /** Compaction of the listener list starts once this many entries were withdrawn. */
     private static final int COMPACT_THRESHOLD = 16;
-    /** How many times a compaction retries its swap when pushes race it. */
-    private static final int COMPACT_TRIES = 8;
 
     final Context context;
     /** Nearest cancellable ancestor, or null. */
@@ -435,13 +433,7 @@ public final class CancelHandle implements AutoCloseable {
         return true;
     }
 
-    /**
-     * Rebuilds the listener stack without withdrawn entries. Pushes only prepend, so a push that
-     * races the rebuild leaves the old head below the new cells: those few are copied in front
-     * and the swap tried again (a few times; then, or if another compaction or the end replaced
-     * the stack, it gives up quietly, and the next withdrawal tries again). Cells are never
-     * changed once published: the rebuilt stack is made of copies.
-     */
+    /** Rebuilds the listener stack without withdrawn entries; gives up quietly if it races. */
     private void compact() {
         if (err != null) {
             return; // done: the list is dropped, not compacted
@@ -466,43 +458,9 @@ public final class CancelHandle implements AutoCloseable {
             }
             last = copy;
         }
-        for (int tries = 0; skipped > 0 && tries < COMPACT_TRIES; tries++) {
-            if (LISTENERS.compareAndSet(this, h, first)) {
-                REMOVED.getAndAdd(this, -skipped);
-                ADDED.getAndAdd(this, -skipped);
-                return;
-            }
-            Object now = listeners;
-            if (!(now instanceof Cell) || err != null) {
-                return; // finished: the list was dropped
-            }
-            // The cells pushed since the snapshot, down to it, copied in front of the rebuilt rest.
-            Cell prefixFirst = null;
-            Cell prefixLast = null;
-            int prefixSkipped = 0;
-            Cell c = (Cell) now;
-            for (; c != null && c != h; c = c.next) {
-                if (c.entry.state == Entry.REMOVED) {
-                    prefixSkipped++;
-                    continue;
-                }
-                Cell copy = new Cell(c.entry);
-                if (prefixLast == null) {
-                    prefixFirst = copy;
-                } else {
-                    prefixLast.next = copy;
-                }
-                prefixLast = copy;
-            }
-            if (c == null) {
-                return; // the snapshot is gone: another compaction replaced the stack
-            }
-            if (prefixLast != null) {
-                prefixLast.next = first;
-                first = prefixFirst;
-            }
-            skipped += prefixSkipped;
-            h = now;
+        if (skipped > 0 && LISTENERS.compareAndSet(this, h, first)) {
+            REMOVED.getAndAdd(this, -skipped);
+            ADDED.getAndAdd(this, -skipped);
         }
     }
 

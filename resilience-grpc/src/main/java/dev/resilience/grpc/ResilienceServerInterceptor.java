@@ -141,6 +141,7 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
         if (maxNanos < 0 && defaultNanos < 0) {
             return GrpcContexts.derive(Context.background(), deadline);
         }
+        long now = System.nanoTime(); // read before gRPC's remaining time: ours is never later than gRPC's
         long remaining;
         if (deadline != null) {
             remaining = deadline.timeRemaining(TimeUnit.NANOSECONDS);
@@ -152,9 +153,9 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
         } else {
             return Context.background().withCancel();
         }
-        long now = System.nanoTime();
-        long at = remaining > 0 && now + remaining < now ? Long.MAX_VALUE : now + remaining; // saturates
-        return Context.background().withDeadline(Deadline.at(at, Ticker.system()));
+        // within what a deadline can be (about 146 years); a passed one is due now
+        remaining = Math.max(0, Math.min(remaining, Deadline.MAX_OFFSET_NANOS));
+        return Context.background().withDeadline(Deadline.at(now + remaining, Ticker.system()));
     }
 
     @Override

@@ -107,8 +107,16 @@ class ResilienceServerInterceptorTest {
         assertTrue(zero.getMessage().contains("maxTimeout"), zero.getMessage());
         assertThrows(IllegalStateException.class, () -> ResilienceServerInterceptor.builder()
                 .defaultTimeout(java.time.Duration.ofSeconds(1)).defaultTimeout(java.time.Duration.ofSeconds(1)));
-        assertTrue(ResilienceServerInterceptor.builder().maxTimeout(java.time.Duration.ofDays(365 * 1000)).build()
-                .maxTimeout().isPresent(), "a huge maximum saturates");
+        ResilienceServerInterceptor huge = ResilienceServerInterceptor.builder().maxTimeout(java.time.Duration.ofDays(365 * 1000))
+                .defaultTimeout(java.time.Duration.ofDays(365 * 1000)).build();
+        try (Loopback server = new Loopback(huge)) {
+            server.handler.set((request, response) -> {
+                response.onNext(Long.toString(Context.current().remainingNanos()));
+                response.onCompleted();
+            });
+            long none = Long.parseLong(ClientCalls.blockingUnaryCall(server.channel, UNARY, CallOptions.DEFAULT, "d"));
+            assertTrue(none > TimeUnit.DAYS.toNanos(365 * 100), "a huge default is capped, not refused: " + none);
+        }
     }
 
     @Test

@@ -337,6 +337,7 @@ final class Backends {
                     } else if (writes(w, i)) {
                         heir.takeOver(feed);
                     }
+                    writing &= ~(1L << i); // right after the heir's bit: no event is counted twice, none by nobody
                     if (i < registries.size()) {
                         for (Meter m : meters.get(i)) {
                             if (heir != null) {
@@ -350,7 +351,6 @@ final class Backends {
                         meters.get(i).clear();
                     }
                 }
-                writing = 0;
                 for (AutoCloseable c : callbacks) {
                     try {
                         c.close();
@@ -390,7 +390,14 @@ final class Backends {
         }
         HOLDS.remove(meter);
         try {
-            registry.remove(meter);
+            // by identity: a meter removed by someone else (registry.clear()) and registered anew
+            // under its id is another object, which its own holders still use
+            for (Meter m : registry.find(meter.getId().getName()).tags(meter.getId().getTags()).meters()) {
+                if (m == meter) {
+                    registry.remove(meter);
+                    break;
+                }
+            }
         } catch (RuntimeException | Error e) {
             return first(failed, new IllegalStateException("could not remove " + meter.getId(), e));
         }

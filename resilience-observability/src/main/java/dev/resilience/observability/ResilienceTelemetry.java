@@ -37,6 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one place that turns the toolkit's listener events into Micrometer meters, OpenTelemetry
@@ -423,6 +424,7 @@ public final class ResilienceTelemetry {
                 return existing;
             }
             if (existing != null) {
+                bindings.remove(key, existing); // even if disposing throws, no later bind returns it
                 existing.dispose(); // same-name replacement: the old primitive's meters go first
             }
             Binding fresh = new Binding(primitive, key);
@@ -432,7 +434,11 @@ public final class ResilienceTelemetry {
             } catch (RuntimeException | Error e) {
                 // a registry that refused a meter: no half-made binding stays for the next bind to return
                 bindings.remove(key, fresh);
-                fresh.dispose();
+                try {
+                    fresh.dispose();
+                } catch (RuntimeException | Error cleanup) {
+                    e.addSuppressed(cleanup); // the registry's refusal is what the caller hears
+                }
                 throw e;
             }
             return fresh;
@@ -444,7 +450,12 @@ public final class ResilienceTelemetry {
     /** Clears the bindings of primitives that were collected. */
     private void expungeCollected() {
         for (Reference<?> r; (r = collected.poll()) != null; ) {
-            ((Held) r).binding.close(); // takes the lock: never while another binding is being made
+            try {
+                ((Held) r).binding.close(); // takes the lock: never while another binding is being made
+            } catch (RuntimeException e) { // a registry's listener: not the failure of the bind under way
+                LoggerFactory.getLogger("resilience.telemetry").atWarn()
+                        .setMessage("could not clear the meters of a collected primitive").setCause(e).log();
+            }
         }
     }
 

@@ -15,7 +15,7 @@ import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.scheduling.annotation.AsyncAnnotationBeanPostProcessor;
-import org.springframework.scheduling.annotation.EnableAsync;
+import org.springframework.scheduling.config.TaskManagementConfigUtils;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -65,17 +65,19 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
 
     /**
      * Tells the guards whether {@code @Async} is in effect: only where Spring's post-processor for
-     * it is registered, or a bean carries {@code @EnableAsync} (either mode), is a guarded
+     * it is registered, or {@code @EnableAsync}'s aspect (its AspectJ mode), is a guarded
      * {@code @Async} method's return type checked.
      */
     @Override
     public void setBeanFactory(BeanFactory beanFactory) {
         super.setBeanFactory(beanFactory);
         if (beanFactory instanceof ListableBeanFactory beans) {
-            // the proxy mode's post-processor, or @EnableAsync itself (its AspectJ mode weaves
-            // the async advice into the class, inside ours too, and registers no post-processor)
-            guards.asyncEnabled(() -> beans.getBeanNamesForType(AsyncAnnotationBeanPostProcessor.class, true, false).length > 0
-                    || beans.getBeanNamesForAnnotation(EnableAsync.class).length > 0);
+            // @EnableAsync's beans (its proxy mode's post-processor, its AspectJ mode's aspect, which
+            // weaves the async advice into the class, inside ours too), or a post-processor
+            // registered by hand; looked up by name and by type without initialising any bean
+            guards.asyncEnabled(() -> beans.containsBean(TaskManagementConfigUtils.ASYNC_ANNOTATION_PROCESSOR_BEAN_NAME)
+                    || beans.containsBean(TaskManagementConfigUtils.ASYNC_EXECUTION_ASPECT_BEAN_NAME)
+                    || beans.getBeanNamesForType(AsyncAnnotationBeanPostProcessor.class, true, false).length > 0);
         }
     }
 

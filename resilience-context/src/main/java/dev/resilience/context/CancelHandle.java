@@ -212,6 +212,12 @@ public final class CancelHandle implements AutoCloseable {
         return o == null ? null : o.ticker;
     }
 
+    /** The effective deadline, a reading of {@link #deadlineTicker()}; 0 without one. */
+    long deadlineNanos() {
+        CancelHandle o = deadlineOwner;
+        return o == null ? 0 : o.deadline;
+    }
+
     /**
      * Pull side of cancellation: discovers an expired deadline (one clock read, only if there is a
      * deadline) or a cancelled ancestor, and adopts it.

@@ -350,7 +350,13 @@ public final class Context {
         }
         try {
             if (!mayHaveParked) {
-                Timers.parkUntil(ticker, wakeAt, ticker.read(), this);
+                long until = wakeAt;
+                if (c != null && c.deadlineTicker() == ticker && c.deadlineNanos() - wakeAt < 0) {
+                    // wakes at the deadline by itself, not only when the deadline's timer hands it
+                    // on (its threads may be late, or busy with callbacks run inline)
+                    until = c.deadlineNanos();
+                }
+                Timers.parkUntil(ticker, until, ticker.read(), this);
             }
         } finally {
             if (waiter != null) {

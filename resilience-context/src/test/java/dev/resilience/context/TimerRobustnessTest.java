@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
@@ -44,6 +45,36 @@ class TimerRobustnessTest {
                 assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2));
                 assertTrue(h.context().err() instanceof DeadlineExceededException);
             }
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aWaitEndsAtItsDeadlineWhileCallbacksRunInlineBlockEveryDeadlineThread() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blocked = new CountDownLatch(Timers.DEADLINE_THREADS);
+        List<CancelHandle> blockers = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < Timers.DEADLINE_THREADS * 2; i++) { // callbacks that block, run inline by the deadline threads
+                CancelHandle h = Context.background().withTimeout(Duration.ofMillis(5));
+                h.context().onDone(() -> {
+                    blocked.countDown();
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, Runnable::run);
+                blockers.add(h);
+            }
+            blocked.await(10, TimeUnit.SECONDS); // on JDK 21+ (virtual threads) none runs short of threads: the wait below holds either way
+            CancelHandle request = Context.background().withTimeout(Duration.ofMillis(100));
+            long start = System.nanoTime();
+            WaitResult r = request.context().waitUntil(Ticker.system(), start + TimeUnit.SECONDS.toNanos(20));
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertEquals(WaitResult.DEADLINE_EXCEEDED, r);
+            assertTrue(tookMs < 2_000, "woke at its 100 ms deadline, not at the wait's 20 s bound: " + tookMs + " ms");
         } finally {
             release.countDown();
         }

@@ -337,7 +337,7 @@ final class Backends {
                     } else if (writes(w, i)) {
                         heir.takeOver(feed);
                     }
-                    writing &= ~(1L << i); // right after the heir's bit: no event is counted twice, none by nobody
+                    writing &= ~(1L << i); // right after the heir's bit: at most an event in flight between the two writes is counted twice
                     if (i < registries.size()) {
                         for (Meter m : meters.get(i)) {
                             if (heir != null) {

@@ -75,7 +75,9 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
             // @EnableAsync's beans (its proxy mode's post-processor, its AspectJ mode's aspect, which
             // weaves the async advice into the class, inside ours too), or a post-processor
             // registered by hand; looked up by name and by type without initialising any bean
-            guards.asyncEnabled(() -> beans.containsBean(TaskManagementConfigUtils.ASYNC_ANNOTATION_PROCESSOR_BEAN_NAME)
+            // (the post-processor of this context only: a parent's does not proxy this one's beans;
+            // the aspect's weaving is the class's own, wherever it was enabled)
+            guards.asyncEnabled(() -> beans.containsBeanDefinition(TaskManagementConfigUtils.ASYNC_ANNOTATION_PROCESSOR_BEAN_NAME)
                     || beans.containsBean(TaskManagementConfigUtils.ASYNC_EXECUTION_ASPECT_BEAN_NAME)
                     || beans.getBeanNamesForType(AsyncAnnotationBeanPostProcessor.class, true, false).length > 0);
         }

@@ -390,14 +390,7 @@ final class Backends {
         }
         HOLDS.remove(meter);
         try {
-            // by identity: a meter removed by someone else (registry.clear()) and registered anew
-            // under its id is another object, which its own holders still use
-            for (Meter m : registry.find(meter.getId().getName()).tags(meter.getId().getTags()).meters()) {
-                if (m == meter) {
-                    registry.remove(meter);
-                    break;
-                }
-            }
+            registry.remove(meter); // by id (a search for the very object would scan the registry per meter)
         } catch (RuntimeException | Error e) {
             return first(failed, new IllegalStateException("could not remove " + meter.getId(), e));
         }

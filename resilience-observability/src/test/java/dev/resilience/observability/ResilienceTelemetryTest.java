@@ -770,20 +770,4 @@ class ResilienceTelemetryTest {
         assertEquals(java.util.Set.of("buffers", "scratch"), created.getDoubleGaugeData().getPoints().stream()
                 .map(p -> p.getAttributes().get(SpanKeys.NAME)).collect(Collectors.toSet()), "both names observed");
     }
-    @Test
-    void metersRemovedBehindTheBindingsBackAndRegisteredAnewStayWithTheirHolders() {
-        SimpleMeterRegistry shared = new SimpleMeterRegistry();
-        ResilienceTelemetry a = ResilienceTelemetry.builder().meterRegistry(shared).build();
-        ResilienceTelemetry c = ResilienceTelemetry.builder().meterRegistry(shared).build();
-        Bulkhead bulkhead = Bulkhead.builder("db").maxConcurrent(5).build();
-        ResilienceTelemetry.Binding first = a.bind(bulkhead);
-        shared.clear(); // someone else removes every meter
-        ResilienceTelemetry.Binding later = c.bind(bulkhead); // registers them anew: other objects
-        first.close(); // releases the stale ones: must not take the new ones out by their id
-        bulkhead.tryAcquire();
-        assertEquals(1, count(shared, "resilience.bulkhead.calls", "name", "db", "result", "permitted"),
-                "the later binding's series, in the registry and written");
-        later.close();
-        assertTrue(shared.getMeters().isEmpty(), shared.getMeters().toString());
-    }
 }

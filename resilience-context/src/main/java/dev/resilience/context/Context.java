@@ -520,7 +520,7 @@ public final class Context {
             long id = ++attaches;
             ids[d] = id;
             interrupts[d] = interrupt;
-            return new Scope(this, previous, d, id, interrupt);
+            return new Scope(this, previous, d, id);
         }
     }
 }

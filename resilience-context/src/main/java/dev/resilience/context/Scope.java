@@ -17,15 +17,13 @@ public final class Scope implements AutoCloseable {
     private final int depth;
     /** This attach's number: the slot keeps it at {@link #depth} while this scope is open. */
     private final long id;
-    private final CancelHandle.InterruptEntry interrupt;
     private boolean closed;
 
-    Scope(Context.Slot slot, Context previous, int depth, long id, CancelHandle.InterruptEntry interrupt) {
+    Scope(Context.Slot slot, Context previous, int depth, long id) {
         this.slot = slot;
         this.previous = previous;
         this.depth = depth;
         this.id = id;
-        this.interrupt = interrupt;
     }
 
     /**
@@ -51,6 +49,7 @@ public final class Scope implements AutoCloseable {
             throw new IllegalStateException("scope closed after an enclosing scope was closed out of order;"
                     + " it had already been unwound");
         }
+        CancelHandle.InterruptEntry interrupt = s.interrupts[depth]; // this scope's own, as the number says
         if (interrupt != null) {
             interrupt.close();
         }

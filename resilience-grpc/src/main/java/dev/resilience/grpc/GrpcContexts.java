@@ -131,11 +131,24 @@ public final class GrpcContexts {
      * later: the clock is read before gRPC's remaining time is.
      */
     static CancelHandle derive(Context parent, io.grpc.Deadline deadline) {
-        if (deadline == null) {
+        return derive(parent, deadline, -1, -1);
+    }
+
+    /**
+     * As {@link #derive(Context, io.grpc.Deadline)}, with a server's own bounds: a deadline further
+     * away than {@code maxNanos} is cut to it, and without one the child gets {@code defaultNanos}
+     * (-1: no bound, no default). Within what a deadline can be; a passed one is due now.
+     */
+    static CancelHandle derive(Context parent, io.grpc.Deadline deadline, long maxNanos, long defaultNanos) {
+        if (deadline == null && defaultNanos < 0) {
             return parent.withCancel();
         }
-        long now = System.nanoTime();
-        long remaining = deadline.timeRemaining(TimeUnit.NANOSECONDS);
+        long now = System.nanoTime(); // before gRPC's remaining time: ours is never later than gRPC's
+        long remaining = deadline == null ? defaultNanos : deadline.timeRemaining(TimeUnit.NANOSECONDS);
+        if (deadline != null && maxNanos >= 0 && remaining > maxNanos) {
+            remaining = maxNanos;
+        }
+        remaining = Math.max(0, Math.min(remaining, Deadline.MAX_OFFSET_NANOS));
         return parent.withDeadline(Deadline.at(now + remaining, Ticker.system()));
     }
 

@@ -2,9 +2,8 @@ package dev.resilience.grpc;
 
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
-import dev.resilience.context.Deadline;
 import dev.resilience.context.Scope;
-import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Checks;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -13,9 +12,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A gRPC server interceptor that gives every call a {@link Context} of the toolkit carrying the
@@ -118,7 +115,7 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
             ServerCallHandler<ReqT, RespT> next) {
         io.grpc.Context grpc = io.grpc.Context.current();
-        CancelHandle request = start(grpc.getDeadline());
+        CancelHandle request = GrpcContexts.derive(Context.background(), grpc.getDeadline(), maxNanos, defaultNanos);
         GrpcContexts.FromGrpc link = GrpcContexts.follow(grpc, request);
         ServerCall.Listener<ReqT> listener;
         try (Scope s = request.attach()) {
@@ -134,28 +131,6 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
             return null;
         }
         return new Bound<>(listener, request, grpc, link);
-    }
-
-    /** The call's context: gRPC's deadline cut to the maximum, else the default, else none. */
-    private CancelHandle start(io.grpc.Deadline deadline) {
-        if (maxNanos < 0 && defaultNanos < 0) {
-            return GrpcContexts.derive(Context.background(), deadline);
-        }
-        long now = System.nanoTime(); // read before gRPC's remaining time: ours is never later than gRPC's
-        long remaining;
-        if (deadline != null) {
-            remaining = deadline.timeRemaining(TimeUnit.NANOSECONDS);
-            if (maxNanos >= 0 && remaining > maxNanos) {
-                remaining = maxNanos;
-            }
-        } else if (defaultNanos >= 0) {
-            remaining = defaultNanos;
-        } else {
-            return Context.background().withCancel();
-        }
-        // within what a deadline can be (about 146 years); a passed one is due now
-        remaining = Math.max(0, Math.min(remaining, Deadline.MAX_OFFSET_NANOS));
-        return Context.background().withDeadline(Deadline.at(now + remaining, Ticker.system()));
     }
 
     @Override
@@ -183,10 +158,8 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
          * @throws IllegalStateException if already set
          */
         public Builder maxTimeout(Duration maxTimeout) {
-            if (maxNanos >= 0) {
-                throw new IllegalStateException("maxTimeout is already set");
-            }
-            maxNanos = positiveNanos(maxTimeout, "maxTimeout");
+            Checks.once(maxNanos < 0, "maxTimeout");
+            maxNanos = Checks.positiveNanos(maxTimeout, "maxTimeout");
             return this;
         }
 
@@ -199,23 +172,9 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
          * @throws IllegalStateException if already set
          */
         public Builder defaultTimeout(Duration defaultTimeout) {
-            if (defaultNanos >= 0) {
-                throw new IllegalStateException("defaultTimeout is already set");
-            }
-            defaultNanos = positiveNanos(defaultTimeout, "defaultTimeout");
+            Checks.once(defaultNanos < 0, "defaultTimeout");
+            defaultNanos = Checks.positiveNanos(defaultTimeout, "defaultTimeout");
             return this;
-        }
-
-        private static long positiveNanos(Duration d, String name) {
-            Objects.requireNonNull(d, name);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive: " + d);
-            }
-            try {
-                return d.toNanos();
-            } catch (ArithmeticException tooLong) {
-                return Long.MAX_VALUE; // saturates: about 292 years
-            }
         }
 
         /**

@@ -122,6 +122,11 @@ final class Backends {
         }
     }
 
+    /** Whether {@code mask} has slot {@code slot}: registry {@code slot}, or past the registries, OpenTelemetry. */
+    static boolean writes(long mask, int slot) {
+        return (mask & (1L << slot)) != 0;
+    }
+
     /** Drops the entries of collected primitives; under {@code LOCK}. */
     private static void expungeCollected() {
         for (Reference<?> r; (r = COLLECTED.poll()) != null; ) {
@@ -173,11 +178,6 @@ final class Backends {
 
         String name() {
             return name;
-        }
-
-        /** Whether {@code mask} has slot {@code slot}: registry {@code slot}, or past the registries, OpenTelemetry. */
-        boolean writes(long mask, int slot) {
-            return (mask & (1L << slot)) != 0;
         }
 
         long writing() {
@@ -307,9 +307,10 @@ final class Backends {
 
         /**
          * Leaves every backend. Where another binding feeds the same series, it writes from now on
-         * (before this one stops: no event falls between) and takes over the meters it does not
-         * hold yet; a meter no binding holds any more leaves its registry; this set's gauge
-         * callbacks go. Idempotent. Every removal is tried even if one throws (a registry's
+         * (its bit is set just before this one's is cleared: an event in flight between the two
+         * writes may be counted twice, none by nobody) and takes over this set's hold of the meters
+         * it does not hold yet; a meter no binding holds any more leaves its registry; this set's
+         * gauge callbacks go. Idempotent. Every removal is tried even if one throws (a registry's
          * listener): the first failure is thrown at the end.
          */
         @Override
@@ -339,14 +340,13 @@ final class Backends {
                     }
                     writing &= ~(1L << i); // right after the heir's bit: at most an event in flight between the two writes is counted twice
                     if (i < registries.size()) {
+                        List<Meter> heirs = heir == null ? null : heir.meters.get(heir.slotOf(feed));
                         for (Meter m : meters.get(i)) {
-                            if (heir != null) {
-                                int slot = heir.slotOf(feed);
-                                if (!heir.meters.get(slot).contains(m)) {
-                                    heir.hold(slot, m); // a series only this set had registered: the heir's now
-                                }
+                            if (heirs != null && !heirs.contains(m)) {
+                                heirs.add(m); // a series only this set had registered: its hold passes to the heir
+                            } else {
+                                failed = release(registries.get(i), m, failed);
                             }
-                            failed = release(registries.get(i), m, failed);
                         }
                         meters.get(i).clear();
                     }
@@ -425,11 +425,11 @@ final class Backends {
         void add(long n) {
             long w = set.writing();
             for (int i = 0; i < counters.length; i++) {
-                if (set.writes(w, i)) {
+                if (writes(w, i)) {
                     counters[i].increment(n);
                 }
             }
-            if (otel != null && set.writes(w, set.otelSlot())) {
+            if (otel != null && writes(w, set.otelSlot())) {
                 otel.add(n, attributes);
             }
         }
@@ -458,11 +458,11 @@ final class Backends {
             }
             long w = set.writing();
             for (int i = 0; i < m.timers.length; i++) {
-                if (set.writes(w, i)) {
+                if (writes(w, i)) {
                     m.timers[i].record(nanos, TimeUnit.NANOSECONDS);
                 }
             }
-            if (m.otel != null && set.writes(w, set.otelSlot())) {
+            if (m.otel != null && writes(w, set.otelSlot())) {
                 m.otel.record(nanos / 1e9, m.attributes);
             }
         }

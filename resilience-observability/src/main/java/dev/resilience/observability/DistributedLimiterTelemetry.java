@@ -8,6 +8,7 @@ import dev.resilience.redis.DistributedRateLimiter;
 import dev.resilience.redis.FallbackCause;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
+import java.util.Locale;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +66,7 @@ public final class DistributedLimiterTelemetry {
             return "quota";
         }
         String simple = limiter.getClass().getSimpleName();
-        return simple.isEmpty() ? "other" : simple.toLowerCase(java.util.Locale.ROOT);
+        return simple.isEmpty() ? "other" : simple.toLowerCase(Locale.ROOT);
     }
 
     private static final class Events implements DistributedLimiterListener {

@@ -100,7 +100,7 @@ import org.slf4j.LoggerFactory;
  * (no lookup per event). One small binder per kind of primitive does the work, in the shape of
  * Micrometer's {@code MeterBinder}s; this class is the front. Binding twice returns the same
  * {@link Binding}; {@link Binding#close()} removes the listener and the meters (bind again to bring
- * them back). Two telemetry instances may bind one primitive to the same registry (a framework's and
+ * them back). Two telemetry instances may bind one primitive under one name to the same registry (a framework's and
  * the application's own): each event is counted once there, and the meters stay until the last of
  * those bindings closes. A pool's or worker pool's binding closes itself when the pool closes or terminates.
  * Names are unique per kind of primitive: binding another primitive of the same kind and name
@@ -209,8 +209,8 @@ public final class ResilienceTelemetry {
 
         /**
          * Takes everything out, once: the meters first (another binding of the primitive writes to
-         * them from then on, so no event falls between; this one's listener, still called for a
-         * moment, writes nowhere and registers nothing), then the listeners.
+         * them from then on; this one's listener, still called for a moment, writes nowhere and
+         * registers nothing), then the listeners.
          */
         void dispose() {
             if (disposed.compareAndSet(false, true)) {

@@ -86,6 +86,11 @@ class ResilienceTelemetryTest {
         return r.get(name).tags(tags).counter().count();
     }
 
+    /** An OpenTelemetry SDK whose metrics {@code reader} collects, and nothing else. */
+    private static OpenTelemetrySdk metricsOnly(InMemoryMetricReader reader) {
+        return OpenTelemetrySdk.builder().setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build()).build();
+    }
+
     private static double gauge(MeterRegistry r, String name, String... tags) {
         return r.get(name).tags(tags).gauge().value();
     }
@@ -683,8 +688,7 @@ class ResilienceTelemetryTest {
     @Test
     void twoTelemetriesOnOneOpenTelemetryCountEachEventOnce() {
         InMemoryMetricReader metrics = InMemoryMetricReader.create();
-        OpenTelemetrySdk otel = OpenTelemetrySdk.builder()
-                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build()).build();
+        OpenTelemetrySdk otel = metricsOnly(metrics);
         ResilienceTelemetry a = ResilienceTelemetry.builder().openTelemetry(otel).build();
         ResilienceTelemetry b = ResilienceTelemetry.builder().openTelemetry(otel).build();
         Bulkhead bulkhead = Bulkhead.builder("db").maxConcurrent(5).build();
@@ -709,26 +713,25 @@ class ResilienceTelemetryTest {
         ResilienceTelemetry a = ResilienceTelemetry.builder().meterRegistry(shared).build();
         ResilienceTelemetry b = ResilienceTelemetry.builder().meterRegistry(shared).build();
         CircuitBreaker breaker = CircuitBreaker.builder("payments").ticker(ticker).build();
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger binders = new java.util.concurrent.atomic.AtomicInteger(2);
         List<Thread> threads = new ArrayList<>();
         for (ResilienceTelemetry t : List.of(a, b)) {
             threads.add(new Thread(() -> {
-                while (!stop.get()) {
+                for (int i = 0; i < 5_000; i++) {
                     t.bind(breaker).close();
                 }
+                binders.decrementAndGet();
             }));
         }
         threads.add(new Thread(() -> {
-            while (!stop.get()) {
+            while (binders.get() > 0) { // for as long as the binders run
                 breaker.forceOpen(); // lazily registered series, racing the closes
                 breaker.reset();
             }
         }));
         threads.forEach(Thread::start);
-        Thread.sleep(300); // the race runs for this long; nothing below waits on it
-        stop.set(true);
         for (Thread t : threads) {
-            t.join(10_000);
+            t.join(30_000);
             assertFalse(t.isAlive(), "no thread is stuck");
         }
         assertTrue(shared.getMeters().isEmpty(), "every binding closed, nothing stays: " + shared.getMeters());
@@ -738,6 +741,7 @@ class ResilienceTelemetryTest {
                 "to", "forced_open"), "a fresh binding counts once");
         last.close();
     }
+
     @Test
     void aRebuiltPrimitiveBoundBesideAnotherTelemetrysOldOneKeepsItsMetersWhenTheOldOneCloses() {
         SimpleMeterRegistry shared = new SimpleMeterRegistry();
@@ -753,13 +757,14 @@ class ResilienceTelemetryTest {
         assertEquals(1, count(shared, "resilience.bulkhead.calls", "name", "db", "result", "permitted"),
                 "the rebuilt bulkhead's call, in the registry");
         assertNotNull(shared.find("resilience.bulkhead.in.use").tags("name", "db").gauge());
+        assertEquals(5, gauge(shared, "resilience.bulkhead.limit", "name", "db"),
+                "two primitives of one name bound by two telemetry instances share a gauge: it reads the one bound first");
     }
 
     @Test
     void onePrimitiveBoundUnderTwoNamesFeedsBothSeries() {
         InMemoryMetricReader metrics = InMemoryMetricReader.create();
-        OpenTelemetrySdk otel = OpenTelemetrySdk.builder()
-                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build()).build();
+        OpenTelemetrySdk otel = metricsOnly(metrics);
         ResilienceTelemetry t = ResilienceTelemetry.builder().openTelemetry(otel).build();
         Recycler<StringBuilder> recycler = Recycler.builder(StringBuilder::new).build();
         t.bind("buffers", recycler);

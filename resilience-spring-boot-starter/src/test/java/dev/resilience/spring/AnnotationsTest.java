@@ -321,11 +321,8 @@ class AnnotationsTest {
         CompletableFuture<String> f = service.held("h");
         assertEquals(1, registry.bulkhead("single").inUse());
         assertTrue(f.cancel(true));
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (registry.bulkhead("single").inUse() != 0) {
-            assertTrue(System.nanoTime() < until, "the cancelled call's bulkhead slot was never freed");
-            Thread.onSpinWait();
-        }
+        Await.until(Duration.ofSeconds(10), "the cancelled call's bulkhead slot was never freed",
+                () -> registry.bulkhead("single").inUse() == 0);
         assertEquals(fallbacks, target.cancelledFallbacks.get(), "nobody waits: no fallback runs");
     }
 
@@ -336,11 +333,8 @@ class AnnotationsTest {
         CompletableFuture<String> f = service.heldBehindABreaker("t").orTimeout(50, TimeUnit.MILLISECONDS);
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
         assertInstanceOf(java.util.concurrent.TimeoutException.class, e.getCause());
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (registry.circuitBreaker("timedout").counts().totalFailures() == failures) {
-            assertTrue(System.nanoTime() < until, "the caller's timeout never reached the breaker as a failure");
-            Thread.onSpinWait();
-        }
+        Await.until(Duration.ofSeconds(10), "the caller's timeout never reached the breaker as a failure",
+                () -> registry.circuitBreaker("timedout").counts().totalFailures() != failures);
         assertEquals(failures + 1, registry.circuitBreaker("timedout").counts().totalFailures());
         assertEquals(fallbacks, target.cancelledFallbacks.get(), "nobody waits: no fallback runs");
     }
@@ -350,11 +344,9 @@ class AnnotationsTest {
         int before = target.monoCancels.get();
         Mono<String> mono = service.neverMono("t");
         assertThrows(dev.resilience.core.TimeoutExceededException.class, () -> mono.block(Duration.ofSeconds(10)));
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (target.monoCancels.get() == before) { // the subscription is cancelled when the timeout ends the call
-            assertTrue(System.nanoTime() < until, "the timed-out Mono was never cancelled: it keeps running");
-            Thread.onSpinWait();
-        }
+        // the subscription is cancelled when the timeout ends the call
+        Await.until(Duration.ofSeconds(10), "the timed-out Mono was never cancelled: it keeps running",
+                () -> target.monoCancels.get() != before);
         assertEquals(before + 1, target.monoCancels.get());
     }
 
@@ -408,10 +400,7 @@ class AnnotationsTest {
                 throw new CompletionException(e);
             }
         }, threads);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (registry.bulkhead("single").inUse() == 0 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
+        Await.until(Duration.ofSeconds(10), "the first call holds the bulkhead", () -> registry.bulkhead("single").inUse() != 0);
         CompletableFuture<String> refused = CompletableFuture.supplyAsync(() -> {
             try {
                 return service.bulkheaded("second");

@@ -91,11 +91,12 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
             }
         });
         ContextView view = sink.contextView();
+        Mono<Object> source = toRun.map(v -> (Object) v); // once per call, not per attempt
         CompletionStage<Object> stage;
         try (Scope s = call.attach()) {
             // each attempt under its own context (a timeout narrows it), cancelled when it ends, is
             // ended from outside (a timeout), or the whole call's context ends (the subscriber left)
-            stage = pipeline.callAsync(() -> ReactiveCalls.attempt(toRun.map(v -> (Object) v), view, null));
+            stage = pipeline.callAsync(() -> ReactiveCalls.attempt(source, view, null));
         }
         stage.whenComplete((value, failure) -> {
             if (over.compareAndSet(false, true)) {

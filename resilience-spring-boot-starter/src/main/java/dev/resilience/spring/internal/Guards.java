@@ -76,32 +76,30 @@ public final class Guards {
     private final Map<Key, Optional<Guard>> guards = new ConcurrentHashMap<>();
 
     /**
-     * Whether the application runs {@code @Async} methods asynchronously (its {@code @EnableAsync}
-     * registered Spring's post-processor); asked once, when the first guard is made. Without it,
-     * {@code @Async} does nothing and a guarded {@code @Async} method is guarded as any other.
+     * Asks whether the application runs {@code @Async} methods asynchronously (its
+     * {@code @EnableAsync} registered Spring's post-processor); asked once, when the first guard is
+     * made, the answer kept in {@link #asyncEnabled}. Without it, {@code @Async} does nothing and a
+     * guarded {@code @Async} method is guarded as any other.
      */
-    private volatile BooleanSupplier asyncEnabled = () -> true;
+    private volatile BooleanSupplier asyncProbe = () -> true;
+    private volatile Boolean asyncEnabled;
 
     /** Guards built from {@code registry}, which is asked for on first use. */
     public Guards(Supplier<ResilienceRegistry> registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
     }
 
-    /** Tells the guards whether {@code @Async} is in effect (by default it is taken to be). */
-    void asyncEnabled(BooleanSupplier enabled) {
-        BooleanSupplier once = new BooleanSupplier() {
-            private volatile Boolean known;
+    /** Tells the guards how to find out whether {@code @Async} is in effect (by default it is taken to be). */
+    void asyncEnabled(BooleanSupplier probe) {
+        this.asyncProbe = probe;
+    }
 
-            @Override
-            public boolean getAsBoolean() {
-                Boolean k = known;
-                if (k == null) {
-                    known = k = enabled.getAsBoolean();
-                }
-                return k;
-            }
-        };
-        this.asyncEnabled = once;
+    private boolean asyncEnabled() {
+        Boolean known = asyncEnabled;
+        if (known == null) {
+            asyncEnabled = known = asyncProbe.getAsBoolean(); // two first guards may both ask: the same answer
+        }
+        return known;
     }
 
     /** Classes by whether they or their methods carry an annotation of this starter. */
@@ -311,7 +309,7 @@ public final class Guards {
         }
         String what = describeAll(found);
         List<Problem> problems = new ArrayList<>();
-        Guard.Returns returns = returns(method, type, asyncEnabled.getAsBoolean(), where, what, problems);
+        Guard.Returns returns = returns(method, type, asyncEnabled(), where, what, problems);
         boolean pipeline = found.get(0) instanceof Resilient;
         if (pipeline && found.size() > 1) {
             problems.add(new Problem(where, what, "@Resilient names a whole pipeline: it cannot be stacked with"

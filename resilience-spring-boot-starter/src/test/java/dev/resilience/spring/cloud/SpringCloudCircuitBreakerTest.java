@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.resilience.context.DeadlineHeaders;
 import dev.resilience.core.Bulkhead;
@@ -27,7 +26,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -375,7 +373,7 @@ class SpringCloudCircuitBreakerTest {
         await("the call is in flight", () -> dependency.requests.get() == 1);
         IllegalStateException why = new IllegalStateException("the client went away");
         request.cancel(why);
-        Throwable t = seen.get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        Throwable t = seen.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         assertInstanceOf(dev.resilience.context.ContextCancelledException.class, t, "not a bare cancellation: " + t);
         assertSame(why, t.getCause());
     }
@@ -604,12 +602,6 @@ class SpringCloudCircuitBreakerTest {
 
     /** Waits for {@code condition}, at most {@link #WAIT}, polling. */
     static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + WAIT + ": " + what);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
+        dev.resilience.spring.Await.until(WAIT, what, condition);
     }
 }

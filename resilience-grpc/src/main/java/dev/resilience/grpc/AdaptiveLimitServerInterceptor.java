@@ -75,8 +75,11 @@ import java.util.function.BiFunction;
  * handler that threw after it passed or with an exception that says the deadline made it fail (the
  * context's {@link DeadlineExceededException}, or a {@link RequestNotPermittedException} because a
  * wait would pass the deadline) give the permit back without a sample (concurrency-limits'
- * interceptor likewise ignores {@code DEADLINE_EXCEEDED}); the round trips of the calls that
- * complete still show a queue building up. This keeps a client from pushing the limit down with
+ * interceptor likewise ignores {@code DEADLINE_EXCEEDED}); all of this only for a call whose client
+ * sent a deadline that binds it: without one, or with one that a {@link ResilienceServerInterceptor}
+ * inside this interceptor cut to its {@linkplain ResilienceServerInterceptor.Builder#maxTimeout
+ * maximum}, the deadline is the server's own, and these count as drops. The
+ * round trips of the calls that complete still show a queue building up. This keeps a client from pushing the limit down with
  * very short deadlines through these paths, not through all: a handler that answers a refusal
  * caused by the short deadline with {@code RESOURCE_EXHAUSTED} or {@code UNAVAILABLE} before the
  * deadline passed still counts as a drop. A status that is not a drop after the deadline passed
@@ -110,6 +113,12 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
     private static final ServerCall.Listener<Object> NOOP = new ServerCall.Listener<>() { };
     /** What a drop is reported as: a timeout, which every limiter counts as a drop. Shared, never thrown. */
     private static final TimeoutException DROP = new TimeoutException("dropped (status or deadline)");
+    /**
+     * The limited call whose interceptors and handler are starting on this thread, so that a
+     * {@link ResilienceServerInterceptor} inside can say that its maximum cut the client's deadline
+     * ({@link #clientDeadlineCut()}).
+     */
+    private static final ThreadLocal<LimitedCall<?, ?>> STARTING = new ThreadLocal<>();
 
     private final BiFunction<? super MethodDescriptor<?, ?>, ? super Metadata, ? extends AdaptiveLimiter> classifier;
     /** By full method name and by service name (the two cannot collide: only a method name has a '/'). */
@@ -181,26 +190,45 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         }
         LimitedCall<ReqT, RespT> limited = new LimitedCall<>(call, permit, drops, deadline);
         ServerCall.Listener<ReqT> listener;
+        LimitedCall<?, ?> outer = STARTING.get();
+        STARTING.set(limited);
         try {
             listener = next.startCall(limited, headers);
         } catch (RuntimeException | Error e) {
-            fail(permit, e, deadline);
+            fail(permit, e, limited.deadline);
             throw e;
+        } finally {
+            STARTING.set(outer);
         }
         if (listener == null) { // grpc-java fails the call
             permit.release();
             return null;
         }
-        return new LimitedListener<>(listener, permit, deadline);
+        return new LimitedListener<>(listener, permit, limited.deadline);
     }
 
     /**
-     * Ends a permit whose handler threw {@code e}: no sample if the client's deadline has passed or
-     * the exception says the deadline made it fail, else {@link Permit#onFailure} (a timeout or
-     * refusal is a drop, anything else no sample).
+     * Tells the limited call starting on this thread, if any, that the server's own maximum cut its
+     * client's deadline: the deadline that binds is then the server's, and a failure it causes is a
+     * drop. Called by {@link ResilienceServerInterceptor} while it starts the call, inside this
+     * interceptor.
+     */
+    static void clientDeadlineCut() {
+        LimitedCall<?, ?> starting = STARTING.get();
+        if (starting != null) {
+            starting.deadline = null;
+        }
+    }
+
+    /**
+     * Ends a permit whose handler threw {@code e}: no sample if the client's deadline binds the call
+     * ({@code deadline} not null) and it has passed or the exception says a deadline made it fail,
+     * else {@link Permit#onFailure} (a timeout or refusal is a drop, anything else no sample).
+     * Without a client deadline, or with one the server's maximum cut, a deadline that made the call
+     * fail is the server's own, so it is a drop, as the servlet filter decides.
      */
     static void fail(Permit permit, Throwable e, Deadline deadline) {
-        if ((deadline != null && deadline.isExpired()) || AdaptiveLimiter.failedByDeadline(e)) {
+        if (deadline != null && (deadline.isExpired() || AdaptiveLimiter.failedByDeadline(e))) {
             permit.release(); // the client's own deadline: no sample
         } else {
             permit.onFailure(e);
@@ -255,8 +283,11 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
     private static final class LimitedCall<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
         private final Permit permit;
         private final boolean[] drops;
-        /** The client's deadline, or null. */
-        private final Deadline deadline;
+        /**
+         * The client's deadline, or null (none, or cut by the server's maximum: set while the call
+         * starts, before its handler runs).
+         */
+        volatile Deadline deadline;
 
         LimitedCall(ServerCall<ReqT, RespT> delegate, Permit permit, boolean[] drops, Deadline deadline) {
             super(delegate);

@@ -13,6 +13,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A gRPC server interceptor that gives every call a {@link Context} of the toolkit carrying the
@@ -50,7 +51,9 @@ import java.util.Optional;
  * whatever it asks for) and a {@linkplain Builder#defaultTimeout default} for calls without one,
  * as the HTTP adapters' {@code InboundDeadlines} do. They bound the toolkit's context (its guards,
  * its waits, and the deadline passed on to outgoing calls); gRPC's own {@code io.grpc.Context}
- * keeps the client's deadline.
+ * keeps the client's deadline. An {@link AdaptiveLimitServerInterceptor} outside this one is told
+ * when the maximum cuts a client's deadline, so it counts the failures that deadline causes as
+ * drops (the server's deadline), not as the client's.
  *
  * <pre>{@code
  * ServerInterceptor deadlines = ResilienceServerInterceptor.builder()
@@ -115,7 +118,11 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
             ServerCallHandler<ReqT, RespT> next) {
         io.grpc.Context grpc = io.grpc.Context.current();
-        CancelHandle request = GrpcContexts.derive(Context.background(), grpc.getDeadline(), maxNanos, defaultNanos);
+        io.grpc.Deadline deadline = grpc.getDeadline();
+        if (maxNanos >= 0 && deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) > maxNanos) {
+            AdaptiveLimitServerInterceptor.clientDeadlineCut(); // an adaptive limit outside: the deadline is ours now
+        }
+        CancelHandle request = GrpcContexts.derive(Context.background(), deadline, maxNanos, defaultNanos);
         GrpcContexts.FromGrpc link = GrpcContexts.follow(grpc, request);
         ServerCall.Listener<ReqT> listener;
         try (Scope s = request.attach()) {

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resilience.context.Context;
+import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.ManualTicker;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.LimitAlgorithm;
 import dev.resilience.core.RequestNotPermittedException;
 import io.grpc.CallOptions;
+import io.grpc.Deadline;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.ForwardingServerCall;
@@ -463,6 +465,32 @@ class AdaptiveLimitServerInterceptorTest {
         assertEquals(3, ADAPT.limit(), "INTERNAL is an answer, not overload: a latency sample");
         assertEquals(Status.Code.UNKNOWN, failure(channel, B_ADAPT, "throw"));
         assertEquals(3, ADAPT.limit(), "a handler's bug is no sample");
+    }
+
+    /**
+     * A handler that failed because a deadline passed (or a wait would pass it) teaches the limiter
+     * nothing only when the client sent that deadline; without a client deadline the deadline was the
+     * server's own ({@code ResilienceServerInterceptor}'s default or maximum), and the failure is a
+     * drop, as the servlet filter decides.
+     */
+    @Test
+    void aDeadlineFailureGoesUnsampledOnlyWhenTheClientSentADeadline() {
+        AdaptiveLimiter limiter = AdaptiveLimiter.builder("deadlines")
+                .algorithm(LimitAlgorithm.aimd(16, 1, 32, 0.5, Duration.ofHours(1))).build();
+        Deadline clients = Deadline.after(1, TimeUnit.HOURS);
+        Throwable[] deadlineMade = {new DeadlineExceededException(), new RequestNotPermittedException("outbound",
+                RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE, "a wait would pass the deadline")};
+        for (Throwable e : deadlineMade) {
+            AdaptiveLimitServerInterceptor.fail(limiter.tryAcquire(), e, clients);
+            assertEquals(16, limiter.limit(), "the client's deadline: no sample, for " + e);
+        }
+        int limit = 16;
+        for (Throwable e : deadlineMade) {
+            AdaptiveLimitServerInterceptor.fail(limiter.tryAcquire(), e, null);
+            limit /= 2;
+            assertEquals(limit, limiter.limit(), "no client deadline: the server's own deadline is a drop, for " + e);
+        }
+        assertEquals(0, limiter.inFlight());
     }
 
     @Test

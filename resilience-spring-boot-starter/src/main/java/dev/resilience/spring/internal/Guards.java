@@ -50,30 +50,13 @@ public final class Guards {
 
     private static final boolean REACTOR = ClassUtils.isPresent("reactor.core.publisher.Mono", Guards.class.getClassLoader());
 
-    /** A class and a method (a plain class: a record's equals and hashCode link slowly on first use, at startup). */
-    private static final class Key {
-        final Class<?> type;
-        final Method method;
-
-        Key(Class<?> type, Method method) {
-            this.type = type;
-            this.method = method;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.type == type && k.method.equals(method);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * type.hashCode() + method.hashCode();
-        }
-    }
-
     private final Supplier<ResilienceRegistry> registry;
-    /** Guards by class and most specific method; an empty Optional for a method without annotations. */
-    private final Map<Key, Optional<Guard>> guards = new ConcurrentHashMap<>();
+    /**
+     * Guards by class, then by method as called; an empty Optional for a method without annotations.
+     * Two levels, so a call's lookup allocates nothing (a key of class and method would be made per
+     * call, up to three times for a proxy of an interface).
+     */
+    private final Map<Class<?>, Map<Method, Optional<Guard>>> guards = new ConcurrentHashMap<>();
 
     /**
      * Asks whether the application runs {@code @Async} methods asynchronously (its
@@ -231,12 +214,22 @@ public final class Guards {
         if (!annotated(type)) {
             return null;
         }
-        Key key = new Key(type, method);
-        Optional<Guard> g = guards.get(key);
+        Map<Method, Optional<Guard>> ofType = guards.get(type);
+        if (ofType == null) {
+            Map<Method, Optional<Guard>> fresh = new ConcurrentHashMap<>(); // no lambda: this runs at startup
+            ofType = guards.putIfAbsent(type, fresh);
+            if (ofType == null) {
+                ofType = fresh;
+            }
+        }
+        Optional<Guard> g = ofType.get(method);
         if (g == null) {
             // The most specific method, bridges resolved: a generic interface's get(Object) is get(String).
             g = Optional.ofNullable(build(AopUtils.getMostSpecificMethod(method, type), type));
-            guards.putIfAbsent(key, g);
+            Optional<Guard> first = ofType.putIfAbsent(method, g);
+            if (first != null) {
+                g = first; // another thread built it too: every caller gets the same guard
+            }
         }
         return g.orElse(null);
     }

@@ -3,8 +3,6 @@ package dev.resilience.core;
 import dev.resilience.context.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.DoubleSupplier;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -73,12 +71,7 @@ public interface LimitAlgorithm {
      * TCP Vegas applied to concurrency: estimates the queue from the ratio of the lowest round trip
      * seen (no load) to the current one, {@code queue = limit x (1 - rttNoLoad / rtt)}; grows the
      * limit while the queue is short (by log10(limit), or faster when nearly empty), shrinks it by
-     * log10(limit) when the queue is long or on a drop. As concurrency-limits' {@code VegasLimit}
-     * does, it probes: a random 15 to 30 x limit samples after the last probe (the limit as it was
-     * then: a limit that falls does not bring the probe forward, unlike concurrency-limits), the
-     * current round trip becomes the no-load one, so a dependency whose base latency rose for good
-     * (a slower release, a farther zone) is not taken for a queue for ever, which would hold the
-     * limit low; a lower round trip later replaces it at once.
+     * log10(limit) when the queue is long or on a drop.
      *
      * @param initialLimit the starting limit, within [min, max]
      * @param min the lowest limit, at least 1
@@ -203,41 +196,19 @@ public interface LimitAlgorithm {
     }
 }
 
-/**
- * Vegas, after concurrency-limits' {@code VegasLimit}, with its default alpha/beta/threshold functions
- * and its probe (probe multiplier 30, jitter 0.5-1), with one difference: the number of samples to
- * the next probe is fixed when the previous one happens (jitter x 30 x the limit then), where
- * concurrency-limits compares the count with the current limit: there, a limit that falls as latency
- * rises brings the probe forward, so a rise is taken for the new normal within some tens of samples
- * (a median of 46 from a limit of 200 in a simulation of a 5x rise) and the limit hardly falls.
- */
+/** Vegas, after concurrency-limits' {@code VegasLimit}, with its default alpha/beta/threshold functions. */
 final class VegasLimit implements LimitAlgorithm {
-    /** Samples between probes, per unit of the limit (concurrency-limits' default). */
-    static final int PROBE_MULTIPLIER = 30;
-
     private final int initialLimit;
     private final int min;
     private final int max;
-    /** The probe's jitter, a number in [0.5, 1) per probe. */
-    private final DoubleSupplier jitters;
     private long rttNoLoad = Long.MAX_VALUE;
     private double estimate;
-    private long probeCount;
-    /** The count of samples at which the next probe happens. */
-    private double nextProbe;
 
     VegasLimit(int initialLimit, int min, int max) {
-        this(initialLimit, min, max, () -> ThreadLocalRandom.current().nextDouble(0.5, 1));
-    }
-
-    /** With the probe's jitter from {@code jitters} (tests give a fixed one). */
-    VegasLimit(int initialLimit, int min, int max, DoubleSupplier jitters) {
         this.initialLimit = initialLimit;
         this.min = min;
         this.max = max;
-        this.jitters = jitters;
         this.estimate = initialLimit;
-        this.nextProbe = jitters.getAsDouble() * PROBE_MULTIPLIER * initialLimit;
     }
 
     @Override
@@ -248,16 +219,6 @@ final class VegasLimit implements LimitAlgorithm {
     @Override
     public int update(int limit, long rttNanos, int inFlight, boolean dropped) {
         if (rttNanos <= 0) {
-            return limit;
-        }
-        // The probe: 15-30 x the limit (as it was at the last probe) samples after the last one, the
-        // current round trip becomes the no-load one, so a base latency that rose for good is learned
-        // again instead of read as a queue for ever (which would hold the limit low); a later lower
-        // sample takes its place at once.
-        if (++probeCount >= nextProbe) {
-            probeCount = 0;
-            nextProbe = jitters.getAsDouble() * PROBE_MULTIPLIER * estimate;
-            rttNoLoad = rttNanos;
             return limit;
         }
         if (rttNanos < rttNoLoad) {

@@ -2,7 +2,8 @@
 """Pools several runs of pairs.py (each its own pair of CDS archives, say) into one estimate of what the
 starter adds: the median of all paired differences with two bootstrap 95 % intervals, one resampling
 pairs, one resampling runs and then pairs within each (so an effect of one run's archives counts as
-noise, not as signal). Usage: pool.py PAIRS_OUTPUT..."""
+noise, not as signal; with a handful of runs that second interval is rough: few distinct resamples
+of the runs exist). Usage: pool.py PAIRS_OUTPUT..."""
 import random, re, statistics, sys
 
 runs = []
@@ -13,9 +14,11 @@ for path in sys.argv[1:]:
         runs.append((path, rows))
 
 def interval(stat, draws=4000):
+    """The 2.5th and 97.5th percentiles of draws of stat: as many draws below the one as above the other."""
     random.seed(1)
     xs = sorted(stat() for _ in range(draws))
-    return xs[int(draws * 0.025)], xs[int(draws * 0.975)]
+    k = int(draws * 0.025)
+    return xs[k - 1], xs[draws - k]
 
 for i, name in ((0, "cpu"), (1, "wall")):
     every = [r[i] for _, rows in runs for r in rows]

@@ -14,7 +14,7 @@ def stacks(path):
             yield frames, int(n)
 
 def ours(frame):
-    return 'dev/resilience' in frame and 'StartupCostTest' not in frame
+    return 'dev/resilience' in frame and 'StartupCostTest' not in frame and 'examples/boot' not in frame
 
 def children(paths, root, depth):
     c = collections.Counter()

@@ -92,8 +92,9 @@ import java.util.function.BiFunction;
  * (default 1000): gRPC's retry design (A6) has clients with a retry policy wait that long before
  * retrying. gRPC has no {@code Retry-After}.
  *
- * <p><b>Cost.</b> Per limited call: the permit (one small object), a forwarding call and a
- * forwarding listener; no lock. A rejection allocates only its trailers (gRPC's {@link Metadata}
+ * <p><b>Cost.</b> Per limited call: the permit (one small object), a forwarding call, a
+ * forwarding listener and a gRPC context that carries the call to a
+ * {@link ResilienceServerInterceptor} inside while the call starts; no lock. A rejection allocates only its trailers (gRPC's {@link Metadata}
  * is mutable, so it cannot be shared). The classifier, if any, is user code called once per call:
  * if it throws, the call fails as it would in any interceptor that throws (no permit was taken);
  * null means "no opinion".
@@ -114,11 +115,13 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
     /** What a drop is reported as: a timeout, which every limiter counts as a drop. Shared, never thrown. */
     private static final TimeoutException DROP = new TimeoutException("dropped (status or deadline)");
     /**
-     * The limited call whose interceptors and handler are starting on this thread, so that a
-     * {@link ResilienceServerInterceptor} inside can say that its maximum cut the client's deadline
-     * ({@link #clientDeadlineCut()}).
+     * The limited call whose interceptors and handler are starting, in the gRPC context attached
+     * while they start, so that a {@link ResilienceServerInterceptor} inside can say that its maximum
+     * cut the client's deadline ({@link #clientDeadlineCut()}). A context, not a thread-local: it
+     * belongs to this call, and a call another server starts on the same thread (in-process, on a
+     * direct executor) starts from a context of its own.
      */
-    private static final ThreadLocal<LimitedCall<?, ?>> STARTING = new ThreadLocal<>();
+    private static final io.grpc.Context.Key<LimitedCall<?, ?>> STARTING = io.grpc.Context.key("dev.resilience.grpc.limited-call");
 
     private final BiFunction<? super MethodDescriptor<?, ?>, ? super Metadata, ? extends AdaptiveLimiter> classifier;
     /** By full method name and by service name (the two cannot collide: only a method name has a '/'). */
@@ -188,17 +191,17 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
             call.close(REJECTED, trailers);
             return noop();
         }
-        LimitedCall<ReqT, RespT> limited = new LimitedCall<>(call, permit, drops, deadline);
+        LimitedCall<ReqT, RespT> limited = new LimitedCall<>(call, permit, drops, deadline, STARTING.get(grpc));
         ServerCall.Listener<ReqT> listener;
-        LimitedCall<?, ?> outer = STARTING.get();
-        STARTING.set(limited);
+        io.grpc.Context starting = grpc.withValue(STARTING, limited);
+        io.grpc.Context previous = starting.attach();
         try {
             listener = next.startCall(limited, headers);
         } catch (RuntimeException | Error e) {
             fail(permit, e, limited.deadline);
             throw e;
         } finally {
-            STARTING.set(outer);
+            starting.detach(previous);
         }
         if (listener == null) { // grpc-java fails the call
             permit.release();
@@ -208,15 +211,14 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
     }
 
     /**
-     * Tells the limited call starting on this thread, if any, that the server's own maximum cut its
-     * client's deadline: the deadline that binds is then the server's, and a failure it causes is a
-     * drop. Called by {@link ResilienceServerInterceptor} while it starts the call, inside this
-     * interceptor.
+     * Tells the limited call being started, if any (and the limited calls of interceptors of this
+     * kind around it), that the server's own maximum cut its client's deadline: the deadline that
+     * binds is then the server's, and a failure it causes is a drop. Called by
+     * {@link ResilienceServerInterceptor} while it starts the call, inside this interceptor.
      */
     static void clientDeadlineCut() {
-        LimitedCall<?, ?> starting = STARTING.get();
-        if (starting != null) {
-            starting.deadline = null;
+        for (LimitedCall<?, ?> c = STARTING.get(); c != null; c = c.outer) { // every limit around it
+            c.deadline = null;
         }
     }
 
@@ -288,12 +290,16 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
          * starts, before its handler runs).
          */
         volatile Deadline deadline;
+        /** The limited call of an interceptor of this kind around this one, or null. */
+        final LimitedCall<?, ?> outer;
 
-        LimitedCall(ServerCall<ReqT, RespT> delegate, Permit permit, boolean[] drops, Deadline deadline) {
+        LimitedCall(ServerCall<ReqT, RespT> delegate, Permit permit, boolean[] drops, Deadline deadline,
+                LimitedCall<?, ?> outer) {
             super(delegate);
             this.permit = permit;
             this.drops = drops;
             this.deadline = deadline;
+            this.outer = outer;
         }
 
         /**

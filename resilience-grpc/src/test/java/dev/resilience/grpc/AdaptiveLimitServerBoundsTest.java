@@ -1,10 +1,14 @@
 package dev.resilience.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resilience.context.Context;
+import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.Ticker;
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.LimitAlgorithm;
@@ -25,6 +29,7 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -47,18 +52,28 @@ class AdaptiveLimitServerBoundsTest {
             .setFullMethodName(MethodDescriptor.generateFullMethodName("test.Bounds", "Call"))
             .setRequestMarshaller(Loopback.UTF8).setResponseMarshaller(Loopback.UTF8).build();
 
+    /** What the handler threw (it ran), or null (it did not). */
+    private static final AtomicReference<Throwable> THROWN = new AtomicReference<>();
+
     /**
-     * The limit after one call that failed when its context's deadline passed: the server's bounds
-     * {@code max} and {@code dflt}, the client's deadline {@code client} (null: none).
+     * The limit after one call that failed when its context ended (the handler's exception in
+     * {@link #THROWN}): the server's bounds {@code max} and {@code dflt}, the client's deadline
+     * {@code client} (null: none).
      */
     private static int limitAfterOneCall(Duration max, Duration dflt, Duration client) throws Exception {
         GRPC_LOG.setLevel(Level.OFF);
+        THROWN.set(null);
         AdaptiveLimiter limiter = AdaptiveLimiter.builder("bounds")
                 .algorithm(LimitAlgorithm.aimd(16, 1, 32, 0.5, Duration.ofHours(1))).build();
         ServerServiceDefinition service = ServerServiceDefinition.builder("test.Bounds")
                 .addMethod(CALL, ServerCalls.asyncUnaryCall((request, response) -> {
                     Context.current().waitUntil(Ticker.system(), System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
-                    Context.current().throwIfDone(); // the context's DeadlineExceededException
+                    try {
+                        Context.current().throwIfDone(); // the context's DeadlineExceededException, say
+                    } catch (ContextDoneException e) {
+                        THROWN.set(e);
+                        throw e;
+                    }
                     response.onNext("not reached");
                     response.onCompleted();
                 }))
@@ -93,15 +108,19 @@ class AdaptiveLimitServerBoundsTest {
     @Test
     void theServersMaximumCuttingTheClientsDeadlineIsADrop() throws Exception {
         assertEquals(8, limitAfterOneCall(Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(20)));
+        assertInstanceOf(DeadlineExceededException.class, THROWN.get(), "the server's 100 ms ended the call");
     }
 
     @Test
     void theServersDefaultForACallWithoutADeadlineIsADrop() throws Exception {
         assertEquals(8, limitAfterOneCall(Duration.ofSeconds(5), Duration.ofMillis(100), null));
+        assertInstanceOf(DeadlineExceededException.class, THROWN.get(), "the server's default ended the call");
     }
 
     @Test
     void theClientsOwnDeadlineTeachesNothing() throws Exception {
-        assertEquals(16, limitAfterOneCall(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofMillis(200)));
+        // 2 s: long enough that the call reaches the handler on a slow machine before it ends.
+        assertEquals(16, limitAfterOneCall(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(2)));
+        assertNotNull(THROWN.get(), "the handler ran, and the client's deadline ended it");
     }
 }

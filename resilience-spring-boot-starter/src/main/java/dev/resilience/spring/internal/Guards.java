@@ -254,7 +254,8 @@ public final class Guards {
     Guard guardFor(Method method, Object target, List<Class<?>> interfaces) {
         Guard g = guardFor(method, target);
         if (g == null) {
-            for (Class<?> i : interfaces) {
+            for (int k = 0; k < interfaces.size(); k++) { // indexed: an iterator would be allocated per call
+                Class<?> i = interfaces.get(k);
                 if (i != method.getDeclaringClass() && method.getDeclaringClass().isAssignableFrom(i)) {
                     g = guard(method, i);
                     if (g != null) {

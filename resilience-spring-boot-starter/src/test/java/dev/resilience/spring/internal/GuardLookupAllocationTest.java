@@ -25,6 +25,15 @@ class GuardLookupAllocationTest {
         String find(String id);
     }
 
+    /** A base interface without annotations, and one annotated on its type that inherits its method. */
+    interface Base {
+        String get(String id);
+    }
+
+    @Retry(name = "orders")
+    interface Repository extends Base {
+    }
+
     static class OrderService implements Orders {
         @Override
         public String find(String id) {
@@ -56,19 +65,26 @@ class GuardLookupAllocationTest {
         Method place = OrderService.class.getMethod("place", String.class);
         Method plain = OrderService.class.getMethod("plain", String.class);
         Method find = Orders.class.getMethod("find", String.class);
+        Method get = Base.class.getMethod("get", String.class);
         List<Class<?>> interfaces = List.of(Orders.class);
+        List<Class<?>> repositories = List.of(Repository.class);
+        assertTrue(THREADS.isThreadAllocatedMemorySupported() && THREADS.isThreadAllocatedMemoryEnabled(),
+                "this JVM counts the bytes a thread allocates");
 
         Guard placed = guards.guardFor(place, target);
         assertNotNull(placed, "the annotated method has a guard");
         assertNull(guards.guardFor(plain, target), "the method without annotations has none");
         Guard found = guards.guardFor(find, null, interfaces);
         assertNotNull(found, "the interface's annotated method has a guard through a proxy without a target");
+        Guard inherited = guards.guardFor(get, null, repositories);
+        assertNotNull(inherited, "the inherited method of an annotated interface: found by the third lookup");
 
         int calls = 200_000;
         Object sink = null;
         allocated(); // the counter's own first call
         // Every round, the first ones run interpreted or by C1 (where no escape analysis removes a
-        // per-call key object, as C2's later may): a 16-byte key per lookup would be 9.6 MB a round;
+        // per-call key object or iterator, as C2's later may): a 16-byte object per lookup would be
+        // 12.8 MB a round;
         // allow a few stray objects of the JVM's own.
         for (int round = 0; round < 3; round++) {
             long before = allocated();
@@ -76,11 +92,12 @@ class GuardLookupAllocationTest {
                 sink = guards.guardFor(place, target);
                 sink = guards.guardFor(plain, target);
                 sink = guards.guardFor(find, null, interfaces);
+                sink = guards.guardFor(get, null, repositories);
             }
             long bytes = allocated() - before;
-            assertTrue(bytes < 64 * 1024, "round " + round + ": 3 x " + calls + " lookups allocated " + bytes + " bytes");
+            assertTrue(bytes < 64 * 1024, "round " + round + ": 4 x " + calls + " lookups allocated " + bytes + " bytes");
         }
-        assertSame(found, sink, "the same guard every time");
+        assertSame(inherited, sink, "the same guard every time");
         assertSame(placed, guards.guardFor(place, target));
     }
 }

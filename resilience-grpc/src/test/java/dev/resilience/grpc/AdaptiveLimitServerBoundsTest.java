@@ -1,5 +1,6 @@
 package dev.resilience.grpc;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -16,6 +17,7 @@ import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.StatusRuntimeException;
@@ -61,10 +63,24 @@ class AdaptiveLimitServerBoundsTest {
      * {@code client} (null: none).
      */
     private static int limitAfterOneCall(Duration max, Duration dflt, Duration client) throws Exception {
+        return limitsAfterOneCall(max, dflt, client, 1)[0];
+    }
+
+    /**
+     * As {@link #limitAfterOneCall}, with {@code n} limit interceptors (each its own limiter) around
+     * the server interceptor, the first innermost; their limits after the call.
+     */
+    private static int[] limitsAfterOneCall(Duration max, Duration dflt, Duration client, int n) throws Exception {
         GRPC_LOG.setLevel(Level.OFF);
         THROWN.set(null);
-        AdaptiveLimiter limiter = AdaptiveLimiter.builder("bounds")
-                .algorithm(LimitAlgorithm.aimd(16, 1, 32, 0.5, Duration.ofHours(1))).build();
+        AdaptiveLimiter[] limiters = new AdaptiveLimiter[n];
+        ServerInterceptor[] chain = new ServerInterceptor[n + 1];
+        chain[0] = ResilienceServerInterceptor.builder().maxTimeout(max).defaultTimeout(dflt).build();
+        for (int i = 0; i < n; i++) {
+            limiters[i] = AdaptiveLimiter.builder("bounds-" + i)
+                    .algorithm(LimitAlgorithm.aimd(16, 1, 32, 0.5, Duration.ofHours(1))).build();
+            chain[i + 1] = AdaptiveLimitServerInterceptor.builder().defaultLimiter(limiters[i]).build();
+        }
         ServerServiceDefinition service = ServerServiceDefinition.builder("test.Bounds")
                 .addMethod(CALL, ServerCalls.asyncUnaryCall((request, response) -> {
                     Context.current().waitUntil(Ticker.system(), System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
@@ -81,21 +97,23 @@ class AdaptiveLimitServerBoundsTest {
         ExecutorService executor = Executors.newCachedThreadPool();
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                 .executor(executor)
-                .addService(ServerInterceptors.intercept(service,
-                        ResilienceServerInterceptor.builder().maxTimeout(max).defaultTimeout(dflt).build(),
-                        AdaptiveLimitServerInterceptor.builder().defaultLimiter(limiter).build())) // outermost
+                .addService(ServerInterceptors.intercept(service, chain)) // the last outermost
                 .build().start();
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
         try {
             CallOptions options = client == null ? CallOptions.DEFAULT
                     : CallOptions.DEFAULT.withDeadlineAfter(client.toNanos(), TimeUnit.NANOSECONDS);
             assertThrows(StatusRuntimeException.class, () -> ClientCalls.blockingUnaryCall(channel, CALL, options, "x"));
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (limiter.inFlight() != 0 && System.nanoTime() < end) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            int[] limits = new int[n];
+            for (int i = 0; i < n; i++) {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (limiters[i].inFlight() != 0 && System.nanoTime() < end) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                }
+                assertEquals(0, limiters[i].inFlight(), "the permit came back to " + limiters[i].name());
+                limits[i] = limiters[i].limit();
             }
-            assertEquals(0, limiter.inFlight(), "the permit came back");
-            return limiter.limit();
+            return limits;
         } finally {
             channel.shutdownNow();
             server.shutdownNow();
@@ -115,6 +133,16 @@ class AdaptiveLimitServerBoundsTest {
     void theServersDefaultForACallWithoutADeadlineIsADrop() throws Exception {
         assertEquals(8, limitAfterOneCall(Duration.ofSeconds(5), Duration.ofMillis(100), null));
         assertInstanceOf(DeadlineExceededException.class, THROWN.get(), "the server's default ended the call");
+    }
+
+    @Test
+    void everyLimitAroundTheServerInterceptorHearsOfTheCut() throws Exception {
+        assertArrayEquals(new int[] {8, 8},
+                limitsAfterOneCall(Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(20), 2));
+        assertInstanceOf(DeadlineExceededException.class, THROWN.get());
+        assertArrayEquals(new int[] {16, 16},
+                limitsAfterOneCall(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(2), 2),
+                "and neither learns from the client's own deadline");
     }
 
     @Test

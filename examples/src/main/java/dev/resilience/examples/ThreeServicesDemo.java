@@ -120,14 +120,13 @@ public final class ThreeServicesDemo {
                 fromC = "failed: " + e;
             }
             for (int i = 0; i < B_AFTER_STEPS; i++) {
-                if (Context.current().isDone()) {
+                // A step the deadline cut short (step() false) is abandoned work too: skipped, not done.
+                if (Context.current().isDone() || !step()) {
                     skipped.addAndGet(B_AFTER_STEPS - i);
                     out.printf("[B] A no longer waits: skipping %d steps (C said: %s)%n", B_AFTER_STEPS - i, fromC);
                     return new Reply(504, "B gave up");
                 }
-                if (step()) {
-                    after.incrementAndGet();
-                }
+                after.incrementAndGet();
             }
             return new Reply(200, "B done (C said: " + fromC + ")");
         }

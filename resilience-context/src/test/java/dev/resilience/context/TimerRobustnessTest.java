@@ -17,20 +17,25 @@ import org.junit.jupiter.api.Test;
 /** The timers' hand-offs under a hostile environment: a blocked common pool, throwing actions and executors. */
 class TimerRobustnessTest {
 
+    /** A task that says it started, then blocks until {@code release} opens (30 s at most). */
+    private static Runnable blocker(CountDownLatch started, CountDownLatch release) {
+        return () -> {
+            started.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+    }
+
     @Test
     void deadlinesAndDelaysFireWhileTheCommonPoolIsBlocked() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         int blockers = ForkJoinPool.getCommonPoolParallelism() * 2 + 1;
         CountDownLatch blocking = new CountDownLatch(ForkJoinPool.getCommonPoolParallelism());
         for (int i = 0; i < blockers; i++) { // a parallel stream's or a careless library's blocked tasks
-            ForkJoinPool.commonPool().execute(() -> {
-                blocking.countDown();
-                try {
-                    release.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            ForkJoinPool.commonPool().execute(blocker(blocking, release));
         }
         try {
             assertTrue(blocking.await(10, TimeUnit.SECONDS), "the common pool's workers are blocked");
@@ -58,14 +63,7 @@ class TimerRobustnessTest {
         try {
             for (int i = 0; i < Timers.DEADLINE_THREADS * 2; i++) { // callbacks that block, run inline by the deadline threads
                 CancelHandle h = Context.background().withTimeout(Duration.ofMillis(5));
-                h.context().onDone(() -> {
-                    blocked.countDown();
-                    try {
-                        release.await(30, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }, Runnable::run);
+                h.context().onDone(blocker(blocked, release), Runnable::run);
                 blockers.add(h);
             }
             // JDK 17: the 4 deadline threads block in callbacks; JDK 21+: virtual threads, which all block

@@ -93,8 +93,8 @@ import java.util.function.BiFunction;
  * retrying. gRPC has no {@code Retry-After}.
  *
  * <p><b>Cost.</b> Per limited call: the permit (one small object), a forwarding call, a
- * forwarding listener and a gRPC context that carries the call to a
- * {@link ResilienceServerInterceptor} inside while the call starts; no lock. A rejection allocates only its trailers (gRPC's {@link Metadata}
+ * forwarding listener and, for a call with a client deadline, a gRPC context that carries the call
+ * to a {@link ResilienceServerInterceptor} inside while the call starts; no lock. A rejection allocates only its trailers (gRPC's {@link Metadata}
  * is mutable, so it cannot be shared). The classifier, if any, is user code called once per call:
  * if it throws, the call fails as it would in any interceptor that throws (no permit was taken);
  * null means "no opinion".
@@ -193,7 +193,8 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         }
         LimitedCall<ReqT, RespT> limited = new LimitedCall<>(call, permit, drops, deadline, STARTING.get(grpc));
         ServerCall.Listener<ReqT> listener;
-        io.grpc.Context starting = grpc.withValue(STARTING, limited);
+        // Only a client deadline can be cut: without one, no context carries the call inward.
+        io.grpc.Context starting = deadline == null ? grpc : grpc.withValue(STARTING, limited);
         io.grpc.Context previous = starting.attach();
         try {
             listener = next.startCall(limited, headers);

@@ -137,7 +137,9 @@ public final class GrpcContexts {
     /**
      * As {@link #derive(Context, io.grpc.Deadline)}, with a server's own bounds: a deadline further
      * away than {@code maxNanos} is cut to it, and without one the child gets {@code defaultNanos}
-     * (-1: no bound, no default). Within what a deadline can be; a passed one is due now.
+     * (-1: no bound, no default). Within what a deadline can be; a passed one is due now. A cut
+     * deadline is reported to the adaptive limit starting the call, if any
+     * ({@link AdaptiveLimitServerInterceptor#clientDeadlineCut()}).
      */
     static CancelHandle derive(Context parent, io.grpc.Deadline deadline, long maxNanos, long defaultNanos) {
         if (deadline == null && defaultNanos < 0) {
@@ -147,6 +149,7 @@ public final class GrpcContexts {
         long remaining = deadline == null ? defaultNanos : deadline.timeRemaining(TimeUnit.NANOSECONDS);
         if (deadline != null && maxNanos >= 0 && remaining > maxNanos) {
             remaining = maxNanos;
+            AdaptiveLimitServerInterceptor.clientDeadlineCut(); // an adaptive limit outside: the deadline is the server's now
         }
         remaining = Math.max(0, Math.min(remaining, Deadline.MAX_OFFSET_NANOS));
         return parent.withDeadline(Deadline.at(now + remaining, Ticker.system()));

@@ -13,7 +13,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A gRPC server interceptor that gives every call a {@link Context} of the toolkit carrying the
@@ -118,11 +117,7 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
             ServerCallHandler<ReqT, RespT> next) {
         io.grpc.Context grpc = io.grpc.Context.current();
-        io.grpc.Deadline deadline = grpc.getDeadline();
-        if (maxNanos >= 0 && deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) > maxNanos) {
-            AdaptiveLimitServerInterceptor.clientDeadlineCut(); // an adaptive limit outside: the deadline is ours now
-        }
-        CancelHandle request = GrpcContexts.derive(Context.background(), deadline, maxNanos, defaultNanos);
+        CancelHandle request = GrpcContexts.derive(Context.background(), grpc.getDeadline(), maxNanos, defaultNanos);
         GrpcContexts.FromGrpc link = GrpcContexts.follow(grpc, request);
         ServerCall.Listener<ReqT> listener;
         try (Scope s = request.attach()) {

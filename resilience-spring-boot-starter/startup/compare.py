@@ -6,18 +6,24 @@ that a machine whose speed drifts affects the three alike. Prints each round and
 median of (with - without) for the starting thread's CPU and the wall clock, with a bootstrap 95 %
 interval, and the median of B - A. Usage: compare.py N CLASSPATH_FILE_A CLASSPATH_FILE_B [JVM flags...];
 B may add JVM flags of its own after "::", comma-separated (the same build with a part of the starter
-switched off: B=cp.txt::-Dresilience.spring.metrics.enabled=false). See README, "Startup cost";
-pairs.py measures one build; starts.py holds what the two share."""
+switched off: B=cp.txt::-Dresilience.spring.metrics.enabled=false). "{v}" in a flag becomes the
+variant's name, A, B or none (one CDS archive per variant: -XX:SharedArchiveFile=/tmp/{v}.jsa, made by a
+training start if missing). See README, "Startup cost"; pairs.py measures one build; starts.py holds
+what the two share."""
 import statistics, sys
-from starts import boot, start
+from starts import boot, start, train
 n = int(sys.argv[1]); b_file, _, b_flags = sys.argv[3].partition("::")
 cps = {"A": open(sys.argv[2]).read().strip(), "B": open(b_file).read().strip()}
 own = {"A": [], "B": [f for f in b_flags.split(",") if f], "none": []}
 flags = sys.argv[4:]
+if any("{v}" not in f for f in flags if f.startswith(("-XX:SharedArchiveFile=", "-XX:AOTCache="))):
+    sys.exit("an archive flag needs \"{v}\": the variants' class paths differ, so each needs its own archive")
 VARIANTS = {"A": ("A", True), "B": ("B", True), "none": ("A", False)}  # the class path, the starter on or off
 def run(variant):
     cp, with_starter = VARIANTS[variant]
-    return start(cps[cp], flags + own[variant], with_starter, variant)
+    return start(cps[cp], [f.replace("{v}", variant) for f in flags] + own[variant], with_starter, variant)
+for v, (cp, with_starter) in VARIANTS.items():
+    train(cps[cp], [f.replace("{v}", v) for f in flags] + own[v], with_starter)
 for v in VARIANTS:  # warms the file cache
     run(v)
 orders = [["A", "B", "none"], ["B", "none", "A"], ["none", "A", "B"]]

@@ -5,19 +5,14 @@ pair's wall clock and starting-thread CPU and the median of the paired differenc
 interval. Usage: pairs.py N CLASSPATH_FILE [JVM flags...]; "{v}" in a flag becomes "with" or "without"
 (for one CDS archive per variant: -XX:SharedArchiveFile=/tmp/{v}.jsa; on JDK 25, one AOT cache per variant:
 -XX:AOTCache=/tmp/{v}.aot with STARTUP_JAVA set). See README, "Startup cost"."""
-import os, statistics, subprocess, sys
-from starts import boot, command, start
+import statistics, sys
+from starts import boot, start, train
 n = int(sys.argv[1]); cp = open(sys.argv[2]).read().strip(); flags = sys.argv[3:]
 def run(with_starter):
     v = "with" if with_starter else "without"
     return start(cp, [f.replace("{v}", v) for f in flags], with_starter, v)
 for w in (True, False):  # a missing CDS archive or AOT cache is made by one start of its variant (a training run)
-    for f in flags:
-        f = f.replace("{v}", "with" if w else "without")
-        for use, make in (("-XX:SharedArchiveFile=", "-XX:ArchiveClassesAtExit="), ("-XX:AOTCache=", "-XX:AOTCacheOutput=")):
-            path = f.partition(use)[2]
-            if path and not os.path.exists(path):
-                subprocess.run(command(cp, [make + path], w), capture_output=True, check=True)
+    train(cp, [f.replace("{v}", "with" if w else "without") for f in flags], w)
 run(True); run(False)  # warms the file cache for both
 rows = []
 for i in range(n):

@@ -29,7 +29,14 @@ def command(cp, jvm_flags, with_starter):
 
 def start(cp, jvm_flags, with_starter, label):
     """One start in a fresh JVM: (wall ms, starting thread's CPU ms); exits the script if it failed."""
-    share = [] if any(f.startswith("-XX:AOTCache=") for f in jvm_flags) else ["-Xshare:auto"]  # JDK 25 refuses both
+    # With an archive named, a start that cannot use it fails (it would run without it, silently, on
+    # -Xshare:auto); JDK 25 refuses an -Xshare flag beside an AOT cache, whose own switch is AOTMode.
+    if any(f.startswith("-XX:AOTCache=") for f in jvm_flags):
+        share = ["-XX:AOTMode=on"]
+    elif any(f.startswith("-XX:SharedArchiveFile=") for f in jvm_flags):
+        share = ["-Xshare:on"]
+    else:
+        share = ["-Xshare:auto"]
     p = subprocess.run(command(cp, share + jvm_flags, with_starter), capture_output=True, text=True)
     m = re.search(r"startup-ms=(\d+) cpu-ms=(\d+) answer=(\w+)", p.stdout)
     if p.returncode != 0 or m is None:
@@ -40,6 +47,21 @@ def start(cp, jvm_flags, with_starter, label):
     if (MAIN == APPS["test"][0] and m.group(3) != "paid") or (MAIN == APPS["checkout"][0] and proxied != with_starter):
         sys.exit(f"a start of {label} answered {m.group(3)}: the starter was not {'on' if with_starter else 'off'}")
     return int(m.group(1)), int(m.group(2))
+
+ARCHIVES = (("-XX:SharedArchiveFile=", "-XX:ArchiveClassesAtExit="), ("-XX:AOTCache=", "-XX:AOTCacheOutput="))
+
+def train(cp, flags, with_starter):
+    """Makes each CDS archive or AOT cache that flags name and that does not exist yet, by one start of
+    the variant that will use it, with its other flags (a training run): -XX:SharedArchiveFile= by
+    -XX:ArchiveClassesAtExit=, -XX:AOTCache= by -XX:AOTCacheOutput=. An existing file is kept: delete
+    it when the class path changed (a start that cannot use it then fails, see start)."""
+    others = [f for f in flags if not any(f.startswith(use) for use, _ in ARCHIVES)]
+    for f in flags:
+        for use, make in ARCHIVES:
+            path = f.partition(use)[2]
+            if path and not os.path.exists(path):
+                print(f"training start for {path}", file=sys.stderr, flush=True)
+                subprocess.run(command(cp, others + [make + path], with_starter), capture_output=True, check=True)
 
 def boot(d):
     """A bootstrap 95 % interval of the median of d (2,000 resamples, seeded)."""

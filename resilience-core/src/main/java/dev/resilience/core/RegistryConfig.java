@@ -79,8 +79,22 @@ final class RegistryConfig {
     record Setting(String key, String raw, Object value) {
     }
 
-    /** A policy of a pipeline: the instance of {@code kind} named {@code name}. */
+    /**
+     * A policy of a pipeline: the instance of {@code kind} named {@code name}. Its methods are written
+     * out: a record's own are linked on first call through {@code ObjectMethods}' bootstrap, which an
+     * application would pay for at startup.
+     */
     record Ref(Kind kind, String name) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Ref r && r.kind == kind && r.name.equals(name);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * kind.hashCode() + name.hashCode();
+        }
+
         @Override
         public String toString() {
             return kind.key + ":" + name;

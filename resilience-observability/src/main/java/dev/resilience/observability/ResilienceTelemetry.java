@@ -120,8 +120,21 @@ public final class ResilienceTelemetry {
     private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
     private final ReentrantLock bindingLock = new ReentrantLock();
 
-    /** A binding's place: the primitive's class and its name (what its meters are tagged with). */
+    /**
+     * A binding's place: the primitive's class and its name (what its meters are tagged with).
+     * {@code equals} and {@code hashCode} are written out: a record's own are linked on first call
+     * through {@code ObjectMethods}' bootstrap, a cost an application's startup would pay for a map key.
+     */
     private record Key(Class<?> type, String name) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.type == type && k.name.equals(name);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * type.hashCode() + name.hashCode();
+        }
     }
 
     private ResilienceTelemetry(Builder b) {

@@ -66,6 +66,18 @@ class WebFluxAutoConfigurationTest {
     }
 
     @Test
+    void withoutSpringBootWebClientTheGuardsStayAndNoCustomizer() {
+        new ReactiveWebApplicationContextRunner().withConfiguration(STARTER)
+                .withClassLoader(new FilteredClassLoader("org.springframework.boot.webclient."))
+                .run(context -> {
+                    assertNull(context.getStartupFailure());
+                    assertTrue(context.containsBean("resilienceWebClient"));
+                    assertTrue(context.containsBean("resilienceDeadlineWebFilter"));
+                    assertTrue(!context.containsBean("resilienceWebClientDeadline"));
+                });
+    }
+
+    @Test
     void anApplicationWithoutWebFluxStartsWithoutTheReactiveParts() {
         new ApplicationContextRunner().withConfiguration(STARTER)
                 .withClassLoader(new FilteredClassLoader("org.springframework.web.reactive.",

@@ -15,8 +15,13 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** The {@code resilience} Actuator endpoint and health indicator, when Actuator is present. */
+/**
+ * The {@code resilience} Actuator endpoint and the breakers' health indicator, when Actuator is present
+ * (a health indicator without Actuator would have no endpoint to show it).
+ */
 @AutoConfiguration(after = ResilienceAutoConfiguration.class)
+// Without Actuator, Spring Boot drops this class from its auto-configurations' metadata alone, before reading it.
+@ConditionalOnClass(name = "org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint")
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
 @ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceActuatorAutoConfiguration {
@@ -25,19 +30,21 @@ public class ResilienceActuatorAutoConfiguration {
     public ResilienceActuatorAutoConfiguration() {
     }
 
-    /** The endpoint; read-only unless {@code resilience.spring.endpoint.write-enabled=true}. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = "org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint")
+    /**
+     * The endpoint; read-only unless {@code resilience.spring.endpoint.write-enabled=true}.
+     *
+     * @param registry the registry
+     * @param properties the starter's settings
+     * @param reloader what the writable endpoint's reload operation calls
+     * @return the endpoint
+     */
+    @Bean
     @ConditionalOnAvailableEndpoint(ResilienceEndpoint.class)
-    static class EndpointConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean(ResilienceEndpoint.class)
-        ResilienceEndpoint resilienceEndpoint(ResilienceRegistry registry, ResilienceSpringProperties properties,
-                ResilienceReloader reloader) {
-            return properties.getEndpoint().isWriteEnabled()
-                    ? new ResilienceWritableEndpoint(registry, reloader) : new ResilienceEndpoint(registry);
-        }
+    @ConditionalOnMissingBean(ResilienceEndpoint.class)
+    ResilienceEndpoint resilienceEndpoint(ResilienceRegistry registry, ResilienceSpringProperties properties,
+            ResilienceReloader reloader) {
+        return properties.getEndpoint().isWriteEnabled()
+                ? new ResilienceWritableEndpoint(registry, reloader) : new ResilienceEndpoint(registry);
     }
 
     /** The breakers' health. */

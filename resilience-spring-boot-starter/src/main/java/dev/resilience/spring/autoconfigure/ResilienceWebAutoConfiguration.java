@@ -22,7 +22,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Lazy;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
-import org.springframework.http.client.ClientHttpRequestInterceptor;
 
 /**
  * HTTP in and out: the deadline filter in front of Spring MVC, the deadline on every
@@ -30,12 +29,28 @@ import org.springframework.http.client.ClientHttpRequestInterceptor;
  * {@link ResilienceHttp} to guard a client with a configured pipeline.
  */
 @AutoConfiguration(after = ResilienceAutoConfiguration.class)
+// Everything here needs spring-web (a servlet web application has it too): without it, Spring Boot
+// drops this class from its auto-configurations' metadata alone, before reading it.
+@ConditionalOnClass(name = "org.springframework.http.client.ClientHttpRequestInterceptor")
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
 @ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceWebAutoConfiguration {
 
     /** Created by Spring Boot. */
     public ResilienceWebAutoConfiguration() {
+    }
+
+    /**
+     * Guards for Spring's HTTP clients.
+     *
+     * @param registry the registry
+     * @return the guards
+     */
+    @Bean
+    @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
+    @ConditionalOnMissingBean
+    ResilienceHttp resilienceHttp(ResilienceRegistry registry) {
+        return new ResilienceHttp(registry);
     }
 
     /** The {@code resilience.spring.inbound.*} settings both inbound filters apply. */
@@ -98,37 +113,19 @@ public class ResilienceWebAutoConfiguration {
         }
     }
 
-    /** Guards for Spring's HTTP clients. */
+    /**
+     * The deadline on every {@code RestClient} and {@code RestTemplate} built from Spring Boot's
+     * builders (one configuration class for both: each class Spring Boot reads costs startup time).
+     */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(ClientHttpRequestInterceptor.class)
-    static class Clients {
-
-        @Bean
-        @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
-        @ConditionalOnMissingBean
-        ResilienceHttp resilienceHttp(ResilienceRegistry registry) {
-            return new ResilienceHttp(registry);
-        }
-    }
-
-    /** The deadline on every {@code RestClient}. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass({RestClientCustomizer.class, ClientHttpRequestInterceptor.class})
+    @ConditionalOnClass(name = "org.springframework.boot.restclient.RestClientCustomizer")
     @ConditionalOnBooleanProperty(name = "resilience.spring.client.propagate-deadline", matchIfMissing = true)
-    static class RestClientDeadlines {
+    static class ClientDeadlines {
 
         @Bean
         RestClientCustomizer resilienceRestClientDeadline() {
             return builder -> builder.requestInterceptor(ResilienceHttp.deadlinePropagation());
         }
-    }
-
-    /** The deadline on every {@code RestTemplate}. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = {"org.springframework.boot.restclient.RestTemplateCustomizer",
-        "org.springframework.web.client.RestTemplate"})
-    @ConditionalOnBooleanProperty(name = "resilience.spring.client.propagate-deadline", matchIfMissing = true)
-    static class RestTemplateDeadlines {
 
         @Bean
         RestTemplateCustomizer resilienceRestTemplateDeadline() {

@@ -25,12 +25,30 @@ import org.springframework.context.annotation.Configuration;
  * present; the classes that name WebFlux types are loaded only then.
  */
 @AutoConfiguration(after = {ResilienceAutoConfiguration.class, ResilienceWebAutoConfiguration.class})
+// Everything here needs spring-webflux (a reactive web application has it too): without it (a Spring
+// MVC application that does not use WebClient), Spring Boot drops this class from its
+// auto-configurations' metadata alone, before reading it.
+@ConditionalOnClass(name = "org.springframework.web.reactive.function.client.ExchangeFilterFunction")
 // Only beside the core auto-configuration: an application that excludes it gets none of this.
 @ConditionalOnBean(ResilienceRegistry.class)
 public class ResilienceWebFluxAutoConfiguration {
 
     /** Created by Spring Boot. */
     public ResilienceWebFluxAutoConfiguration() {
+    }
+
+    /**
+     * Guards for {@code WebClient}.
+     *
+     * @param http the guards of Spring's blocking clients, if there are some, to share their pipelines
+     * @param registry the registry
+     * @return the guards
+     */
+    @Bean
+    @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
+    @ConditionalOnMissingBean
+    ResilienceWebClient resilienceWebClient(ObjectProvider<ResilienceHttp> http, ResilienceRegistry registry) {
+        return new ResilienceWebClient(http.getIfAvailable(() -> new ResilienceHttp(registry)));
     }
 
     /** The inbound deadline filter of a WebFlux application, on by default. */
@@ -47,23 +65,9 @@ public class ResilienceWebFluxAutoConfiguration {
         }
     }
 
-    /** Guards for {@code WebClient}. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = "org.springframework.web.reactive.function.client.ExchangeFilterFunction")
-    static class Clients {
-
-        @Bean
-        @Lazy // created when first injected: an application that never asks for it does not pay for it at startup
-        @ConditionalOnMissingBean
-        ResilienceWebClient resilienceWebClient(ObjectProvider<ResilienceHttp> http, ResilienceRegistry registry) {
-            return new ResilienceWebClient(http.getIfAvailable(() -> new ResilienceHttp(registry)));
-        }
-    }
-
     /** The deadline on every {@code WebClient}. */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = {"org.springframework.boot.webclient.WebClientCustomizer",
-        "org.springframework.web.reactive.function.client.ExchangeFilterFunction"})
+    @ConditionalOnClass(name = "org.springframework.boot.webclient.WebClientCustomizer")
     @ConditionalOnBooleanProperty(name = "resilience.spring.client.propagate-deadline", matchIfMissing = true)
     static class WebClientDeadlines {
 

@@ -97,12 +97,23 @@ public final class GuardPostProcessor extends AbstractBeanFactoryAwareAdvisingPo
         }
         // Annotations on interfaces that a proxy implements (an HTTP interface client, a repository,
         // a Feign client): the class has none, the interfaces do.
-        Class<?>[] proxied = bean instanceof Advised advised ? advised.getProxiedInterfaces()
-                : ClassUtils.getAllInterfacesForClass(bean.getClass(), getProxyClassLoader());
         List<Class<?>> interfaces = new ArrayList<>();
-        for (Class<?> i : proxied) {
-            if (guards.annotated(i)) {
-                interfaces.add(i);
+        if (bean instanceof Advised advised) {
+            for (Class<?> i : advised.getProxiedInterfaces()) {
+                if (guards.annotated(i)) {
+                    interfaces.add(i);
+                }
+            }
+        } else {
+            // The interfaces Spring's ClassUtils.getAllInterfacesForClass gives, in its order, but the
+            // cached annotation check first: most beans' interfaces are the JDK's and Spring's, and
+            // asking whether each is visible from the proxy's class loader costs a class lookup.
+            for (Class<?> c = bean.getClass(); c != null; c = c.getSuperclass()) {
+                for (Class<?> i : c.getInterfaces()) {
+                    if (guards.annotated(i) && !interfaces.contains(i) && ClassUtils.isVisible(i, getProxyClassLoader())) {
+                        interfaces.add(i);
+                    }
+                }
             }
         }
         if (interfaces.isEmpty()) {

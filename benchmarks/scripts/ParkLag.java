@@ -4,11 +4,14 @@ import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * How late a thread that parks 1 ms at a time wakes up: the overload lab's generator loop without the
- * lab, to tell the machine's lag from the lab's (benchmarks/RESULTS.md, "The generator's lag").
- * {@code java benchmarks/scripts/ParkLag.java [fifo|normal] [SECONDS]}: with {@code fifo} the thread
- * first puts itself under SCHED_FIFO 10 with {@code chrt}, as the lab's generator does (needs root or
- * CAP_SYS_NICE). Prints the lateness percentiles and how many seconds had a wake-up over 1 ms late.
+ * How late a thread keeps a fixed schedule of one wake-up per millisecond, parking in between: the
+ * overload lab's generator loop without the lab, to tell the machine's lag from the lab's
+ * (benchmarks/RESULTS.md, "The generator's lag again"). As in the lab, a stall makes the slots due
+ * during it late too (a 20 ms stall counts about 20 late samples).
+ * {@code java benchmarks/scripts/ParkLag.java [fifo|normal] [SECONDS]} (default normal, 10 s; 1 to
+ * 3600 s): with {@code fifo} the thread first puts itself under SCHED_FIFO 10 with {@code chrt}, as
+ * the lab's generator does (needs root or CAP_SYS_NICE). Prints the lateness percentiles and how many
+ * seconds had a wake-up over 1 ms late.
  * Run it alone, beside spinning processes, or while the lab runs.
  */
 public final class ParkLag {
@@ -23,8 +26,15 @@ public final class ParkLag {
      * @throws Exception if {@code chrt} cannot be started
      */
     public static void main(String[] args) throws Exception {
-        boolean fifo = args.length > 0 && args[0].equals("fifo");
+        String mode = args.length > 0 ? args[0] : "normal";
+        if (!mode.equals("fifo") && !mode.equals("normal")) {
+            throw new IllegalArgumentException("first argument: fifo or normal, not " + mode);
+        }
+        boolean fifo = mode.equals("fifo");
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        if (seconds < 1 || seconds > 3600) {
+            throw new IllegalArgumentException("seconds: 1 to 3600, not " + seconds);
+        }
         if (fifo) {
             String tid = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
             int exit = new ProcessBuilder("chrt", "-f", "-p", "10", tid).inheritIO().start().waitFor();
@@ -53,7 +63,7 @@ public final class ParkLag {
         long[] sorted = late.clone();
         Arrays.sort(sorted);
         System.out.printf("%s: late p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms; seconds with a wake-up over 1 ms late: %d of %d%n",
-                fifo ? "SCHED_FIFO" : "normal", sorted[n / 2] / 1e6, sorted[n * 99 / 100] / 1e6,
-                sorted[n * 999 / 1000] / 1e6, sorted[n - 1] / 1e6, overSeconds, seconds);
+                fifo ? "SCHED_FIFO" : "normal", sorted[n / 2] / 1e6, sorted[(int) (n * 99L / 100)] / 1e6,
+                sorted[(int) (n * 999L / 1000)] / 1e6, sorted[n - 1] / 1e6, overSeconds, seconds);
     }
 }

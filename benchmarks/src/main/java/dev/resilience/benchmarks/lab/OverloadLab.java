@@ -66,12 +66,13 @@ public final class OverloadLab {
      * generator's lag. The JVM's periodic "Cleanup" safepoint (one about every second, some over
      * 1 ms on this machine, stopping the generator with every other thread) is switched off
      * ({@code GuaranteedSafepointInterval=0}, a diagnostic flag): safepoints then come only when
-     * something needs one (benchmarks/RESULTS.md, "The generator's lag"). The heap is backed by
-     * transparent huge pages ({@code UseTransparentHugePages}; where the kernel has them off the JVM
-     * warns and uses small pages): on this project's VM, whose kernel runs a DAMON memory monitor over
-     * all physical memory, the generator's lag p99.9 was 12-40 ms in all 25 runs of 2026-12-02 with
-     * the monitor on and the heap in 4 KB pages, and 1.2-6.1 ms in 7 of 8 runs with the heap in 2 MB
-     * pages (RESULTS, same section).
+     * something needs one (benchmarks/RESULTS.md, "The generator's lag"). The JVM asks the kernel
+     * for transparent huge pages ({@code UseTransparentHugePages}: the heap, the code cache and the
+     * collector's own tables in 2 MB pages where the kernel grants them, small pages where it does
+     * not): on this project's VM, whose kernel runs a DAMON memory monitor over all physical memory,
+     * the generator's lag p99.9 was 12-40 ms in all 25 runs of 2026-12-02 with the monitor on and the
+     * heap in 4 KB pages, and 1.2-6.1 ms in 7 of 8 runs with it in 2 MB pages; the unloaded p99, and
+     * with it the bar of the 3 C goal, fell too (RESULTS, "The generator's lag again").
      */
     static final List<String> JVM_FLAGS = List.of("-Xms2g", "-Xmx2g", "-Xmn1536m", "-XX:+AlwaysPreTouch",
             "-XX:+UseTransparentHugePages", "-XX:+UnlockDiagnosticVMOptions", "-XX:GuaranteedSafepointInterval=0");

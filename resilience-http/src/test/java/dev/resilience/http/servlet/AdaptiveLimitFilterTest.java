@@ -263,7 +263,12 @@ class AdaptiveLimitFilterTest {
                 case "throw":
                     throw new IllegalStateException("provoked after startAsync");
                 default: // stream
-                    async.setTimeout(20_000);
+                    // Tomcat 11 does not always tell the listeners of a failed write from this
+                    // worker (it writes at once, likely before the dispatch that started the cycle
+                    // has returned): in a loop of such streams on 2026-12-02 no listener heard of the
+                    // error in 2 of 9 tries. Then the async timeout ends the cycle, and the permit
+                    // comes back with it (after 20 s with the timeout this test had before).
+                    async.setTimeout(2_000);
                     asyncWorkers.execute(() -> {
                         try {
                             ServletOutputStream out = async.getResponse().getOutputStream();
@@ -274,7 +279,7 @@ class AdaptiveLimitFilterTest {
                             }
                             async.complete();
                         } catch (IOException clientGone) {
-                            STREAM_BROKEN.incrementAndGet(); // the container tells the AsyncListeners (onError)
+                            STREAM_BROKEN.incrementAndGet(); // the container tells the AsyncListeners (onError, or at the timeout)
                         }
                     });
                     break;
@@ -463,7 +468,8 @@ class AdaptiveLimitFilterTest {
         awaitTrue(() -> LEAK.inFlight() == 0, "every permit came back: " + LEAK);
         assertEquals(thrown + 4 * 4, THROWN.get(), "the throwing handlers threw through the limit filter");
 
-        // clients that go away: an async stream (the container's onError) and a held synchronous handler
+        // clients that go away: an async stream (the container's onError, or its async timeout when
+        // Tomcat misses the error: see AsyncServlet) and a held synchronous handler
         int broken = STREAM_BROKEN.get();
         try (Socket s = RawHttp.open(port, "/leak/async/x?mode=stream")) {
             s.getInputStream().read(); // the stream has begun

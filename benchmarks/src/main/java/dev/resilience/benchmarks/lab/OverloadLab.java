@@ -68,8 +68,8 @@ public final class OverloadLab {
      * ({@code GuaranteedSafepointInterval=0}, a diagnostic flag): safepoints then come only when
      * something needs one (benchmarks/RESULTS.md, "The generator's lag"). The JVM asks the kernel
      * for transparent huge pages ({@code UseTransparentHugePages}: the heap, the code cache and the
-     * collector's own tables in 2 MB pages where the kernel grants them, small pages where it does
-     * not): on this project's VM, whose kernel runs a DAMON memory monitor over all physical memory,
+     * collector's tables of 2 MB or more in 2 MB pages where the kernel grants them, as
+     * {@code -Xlog:pagesize} shows; small pages where it does not): on this project's VM, whose kernel runs a DAMON memory monitor over all physical memory,
      * the generator's lag p99.9 was 12-40 ms in all 25 runs of 2026-12-02 with the monitor on and the
      * heap in 4 KB pages, and 1.2-6.1 ms in 7 of 8 runs with it in 2 MB pages; the unloaded p99, and
      * with it the bar of the 3 C goal, fell too (RESULTS, "The generator's lag again").

@@ -265,9 +265,10 @@ class AdaptiveLimitFilterTest {
                 default: // stream
                     // Tomcat 11 does not always tell the listeners of a failed write from this
                     // worker (it writes at once, likely before the dispatch that started the cycle
-                    // has returned): in a loop of such streams on 2026-12-02 no listener heard of the
-                    // error in 2 of 9 tries. Then the async timeout ends the cycle, and the permit
-                    // comes back with it (after 20 s with the timeout this test had before).
+                    // has returned): in loops of such streams on 2026-12-02 no listener heard of the
+                    // error in 2 of 9, 3 of 30 (JDK 25) and 2 of 30 (JDK 17) tries. Then the async
+                    // timeout ends the cycle, and the permit comes back with it (after 20 s with the
+                    // timeout this test had before; benchmarks/runs/2026-12-02-tomcat-early-disconnect-probe.txt).
                     async.setTimeout(2_000);
                     asyncWorkers.execute(() -> {
                         try {

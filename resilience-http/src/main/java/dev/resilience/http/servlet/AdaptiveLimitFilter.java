@@ -7,7 +7,6 @@ import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.Permit;
 import dev.resilience.core.RequestNotPermittedException;
 import jakarta.servlet.AsyncEvent;
-import jakarta.servlet.AsyncListener;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -23,6 +22,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.IntPredicate;
 
@@ -82,10 +82,23 @@ import java.util.function.IntPredicate;
  * these paths, not through all: a handler that turns such a refusal into a 503 of its own still
  * counts as a drop, so do not trust deadlines from callers you do not trust
  * ({@link dev.resilience.http.InboundDeadlines.Builder#trustIncoming}). The server's own deadline (its
- * default or maximum timeout) passing is a drop.
- * sample. Any other completed response is a latency sample. Only the original dispatch
+ * default or maximum timeout) passing is a drop. Any other completed response is a latency sample.
+ * Only the original dispatch
  * ({@link DispatcherType#REQUEST}) takes a permit: forwards, includes, error and async dispatches of
  * a request pass through.
+ *
+ * <p><b>When the container loses the end of an async cycle.</b> Tomcat 11 was seen to fire no
+ * {@code AsyncListener} event at all for a request whose client left as its async response began
+ * (README, {@code resilience-http}); the permit would then be held for good, and enough such
+ * requests would hold the whole limit. So the filter also watches each asynchronous request
+ * itself: if its cycle's async timeout ({@code AsyncContext.getTimeout()}, read when the dispatch
+ * that started it returns, and again before giving up on it) has passed by 5 seconds and no event
+ * came, or the container says the request is over while no event came, the permit is given back
+ * without a sample, {@link #lostAsyncCycles()} counts it and the first one is logged at
+ * {@code WARNING} (logger {@code dev.resilience.http.servlet}; the message names no request data).
+ * A cycle without a timeout (zero) is not watched. One daemon thread, shared by the filters of the
+ * class loader, does the watching while asynchronous requests are in flight, and stops when none is
+ * left; it visits the requests in flight once a second.
  *
  * <p><b>Rejections.</b> Status 503 with {@code Retry-After: <seconds>} ({@link Builder#retryAfter},
  * default 1 s) and no body: RFC 9110 defines {@code Retry-After} for 503, and the toolkit's own HTTP
@@ -123,6 +136,8 @@ public final class AdaptiveLimitFilter implements Filter {
     private final String retryAfterValue;
     /** Whether a status counts as a drop, by status (100 to 599). */
     private final boolean[] drops;
+    private final AsyncBackstop backstop;
+    private final AtomicLong lost = new AtomicLong();
 
     private AdaptiveLimitFilter(Builder b) {
         this.classifier = b.classifier;
@@ -139,6 +154,7 @@ public final class AdaptiveLimitFilter implements Filter {
         this.retryAfterSeconds = (nanos + 999_999_999L) / 1_000_000_000L;
         this.retryAfterValue = Long.toString(retryAfterSeconds);
         IntPredicate dropOn = b.dropOn == null ? s -> s == 503 || s == 504 : b.dropOn;
+        this.backstop = b.backstop == null ? AsyncBackstop.SHARED : b.backstop;
         this.drops = new boolean[600];
         for (int s = 100; s < drops.length; s++) {
             drops[s] = dropOn.test(s);
@@ -191,7 +207,7 @@ public final class AdaptiveLimitFilter implements Filter {
         boolean asyncOwnsIt = false;
         try {
             chain.doFilter(request, response);
-            asyncOwnsIt = req.isAsyncStarted() && endWhenAsyncEnds(req, resp, permit, context);
+            asyncOwnsIt = req.isAsyncStarted() && endWhenAsyncEnds(req, resp, permit, context, limiter);
             if (!asyncOwnsIt) {
                 end(permit, req, resp.getStatus(), context);
             }
@@ -279,41 +295,60 @@ public final class AdaptiveLimitFilter implements Filter {
      * added here hears it (as in {@link DeadlineFilter}).
      */
     private boolean endWhenAsyncEnds(HttpServletRequest req, HttpServletResponse resp, Permit permit,
-            Context context) {
-        try {
-            req.getAsyncContext().addListener(new Returner(permit, req, resp, context));
-            return true;
-        } catch (IllegalStateException ended) {
-            return false;
-        }
+            Context context, AdaptiveLimiter limiter) {
+        return backstop.listen(req, new Returner(permit, req, resp, context, limiter));
     }
 
-    /** Ends an asynchronous request's permit when its async cycle ends; only the first end counts. */
-    private final class Returner implements AsyncListener {
+    /**
+     * How many asynchronous requests this filter gave the permit back for because the container
+     * never told it their async cycle ended (see the class comment). Zero on a container that
+     * keeps the Servlet contract.
+     *
+     * @return the count since the filter was built
+     */
+    public long lostAsyncCycles() {
+        return lost.get();
+    }
+
+    /**
+     * Ends an asynchronous request's permit when its async cycle ends; only the first end counts:
+     * the container's events, or the backstop's if the container never sends one.
+     */
+    private final class Returner extends AsyncBackstop.Entry {
         private final Permit permit;
         private final HttpServletRequest request;
         private final HttpServletResponse response;
         private final Context context;
+        private final AdaptiveLimiter limiter;
 
-        Returner(Permit permit, HttpServletRequest request, HttpServletResponse response, Context context) {
+        Returner(Permit permit, HttpServletRequest request, HttpServletResponse response, Context context,
+                AdaptiveLimiter limiter) {
             this.request = request;
             this.permit = permit;
             this.response = response;
             this.context = context;
+            this.limiter = limiter;
         }
 
         @Override
         public void onComplete(AsyncEvent event) {
-            end(permit, request, response.getStatus(), context);
+            if (firstEnd()) {
+                end(permit, request, response.getStatus(), context);
+            }
         }
 
         @Override
         public void onTimeout(AsyncEvent event) {
-            fail(permit, request, null, context); // the handler did not answer in time: overload, unless the caller's deadline passed
+            if (firstEnd()) {
+                fail(permit, request, null, context); // the handler did not answer in time: overload, unless the caller's deadline passed
+            }
         }
 
         @Override
         public void onError(AsyncEvent event) {
+            if (!firstEnd()) {
+                return;
+            }
             Throwable t = event.getThrowable();
             if (t == null) {
                 permit.release();
@@ -324,8 +359,13 @@ public final class AdaptiveLimitFilter implements Filter {
 
         @Override
         public void onStartAsync(AsyncEvent event) {
-            // A new async cycle drops the listeners of the last one: stay for the new one.
-            event.getAsyncContext().addListener(this);
+            backstop.onStartAsync(event, this); // a new cycle drops the listeners of the last one: stay for it
+        }
+
+        @Override
+        void giveBack() {
+            permit.release();
+            AsyncBackstop.countLost(lost, "AdaptiveLimitFilter", "gave back the permit of limiter '" + limiter.name() + "'");
         }
     }
 
@@ -362,8 +402,15 @@ public final class AdaptiveLimitFilter implements Filter {
         private AdaptiveLimiter defaultLimiter;
         private long retryAfterNanos = -1;
         private IntPredicate dropOn;
+        private AsyncBackstop backstop;
 
         private Builder() {
+        }
+
+        /** For tests: the backstop that watches the filter's async cycles, instead of the shared one. */
+        Builder backstop(AsyncBackstop backstop) {
+            this.backstop = Objects.requireNonNull(backstop, "backstop");
+            return this;
         }
 
         /**

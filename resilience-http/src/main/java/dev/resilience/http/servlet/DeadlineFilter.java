@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A Jakarta Servlet 6 filter that runs each request under its caller's deadline: it reads
@@ -70,6 +71,13 @@ import java.util.Objects;
  * departed client fails (a streaming response finds out within a write or two); it does not watch
  * the connection of an async request that is idle, so that one, too, learns of the disconnect only
  * from its deadline or its next write.
+ *
+ * <p><b>When the container loses the end of an async cycle.</b> Tomcat 11 was seen to fire no
+ * {@code AsyncListener} event at all for a request whose client left as its async response began.
+ * As {@link AdaptiveLimitFilter} does for its permit, this filter then cancels the context itself
+ * once the cycle's async timeout has passed by 5 seconds with no event (or once the container says
+ * the request is over), and counts it in {@link #lostAsyncCycles()}; the first one is logged at
+ * {@code WARNING}. A cycle without an async timeout is not watched.
  */
 @SuppressWarnings("exports") // its API is the Servlet API's (module jakarta.servlet, optional): a user of this class has it
 public final class DeadlineFilter implements Filter {
@@ -93,6 +101,8 @@ public final class DeadlineFilter implements Filter {
     /** Set in {@link #init} by a container thread before any request; volatile to publish it to the others. */
     private volatile InboundDeadlines deadlines;
     private final boolean configured;
+    private final AsyncBackstop backstop;
+    private final AtomicLong lost = new AtomicLong();
 
     /**
      * A filter with {@link InboundDeadlines#defaults()}, or what the init-params say: the
@@ -102,6 +112,7 @@ public final class DeadlineFilter implements Filter {
     public DeadlineFilter() {
         this.deadlines = InboundDeadlines.defaults();
         this.configured = false;
+        this.backstop = AsyncBackstop.SHARED;
     }
 
     /**
@@ -109,8 +120,25 @@ public final class DeadlineFilter implements Filter {
      * takes no init-params.
      */
     public DeadlineFilter(InboundDeadlines deadlines) {
+        this(deadlines, AsyncBackstop.SHARED);
+    }
+
+    /** For tests: a filter whose lost async cycles {@code backstop} watches. */
+    DeadlineFilter(InboundDeadlines deadlines, AsyncBackstop backstop) {
         this.deadlines = Objects.requireNonNull(deadlines, "deadlines");
         this.configured = true;
+        this.backstop = backstop;
+    }
+
+    /**
+     * How many asynchronous requests this filter cancelled the context of because the container
+     * never told it their async cycle ended (see the class comment). Zero on a container that
+     * keeps the Servlet contract.
+     *
+     * @return the count since the filter was built
+     */
+    public long lostAsyncCycles() {
+        return lost.get();
     }
 
     /**
@@ -284,17 +312,15 @@ public final class DeadlineFilter implements Filter {
      * {@code onComplete} only after the dispatch that started the cycle returned (Servlet 6.1,
      * {@code AsyncContext.complete}), so a listener added here hears it.
      */
-    private static boolean cancelWhenAsyncEnds(ServletRequest request, CancelHandle handle) {
-        try {
-            request.getAsyncContext().addListener(new Canceller(handle));
-            return true;
-        } catch (IllegalStateException ended) {
-            return false;
-        }
+    private boolean cancelWhenAsyncEnds(ServletRequest request, CancelHandle handle) {
+        return backstop.listen(request, new Canceller(handle));
     }
 
-    /** Cancels the request's context when its async cycle ends. */
-    private static final class Canceller implements AsyncListener {
+    /**
+     * Cancels the request's context when its async cycle ends: at the container's events, or the
+     * backstop's if the container never sends one.
+     */
+    private final class Canceller extends AsyncBackstop.Entry {
         private final CancelHandle handle;
 
         Canceller(CancelHandle handle) {
@@ -303,23 +329,34 @@ public final class DeadlineFilter implements Filter {
 
         @Override
         public void onComplete(AsyncEvent event) {
-            handle.cancel();
+            if (firstEnd()) {
+                handle.cancel();
+            }
         }
 
         @Override
         public void onError(AsyncEvent event) {
-            handle.cancel(event.getThrowable()); // the client went away, or the async work failed
+            if (firstEnd()) {
+                handle.cancel(event.getThrowable()); // the client went away, or the async work failed
+            }
         }
 
         @Override
         public void onTimeout(AsyncEvent event) {
-            handle.cancel();
+            if (firstEnd()) {
+                handle.cancel();
+            }
         }
 
         @Override
         public void onStartAsync(AsyncEvent event) {
-            // A new async cycle drops the listeners of the last one: stay for the new one.
-            event.getAsyncContext().addListener(this);
+            backstop.onStartAsync(event, this); // a new cycle drops the listeners of the last one: stay for it
+        }
+
+        @Override
+        void giveBack() {
+            handle.cancel();
+            AsyncBackstop.countLost(lost, "DeadlineFilter", "cancelled the request's context");
         }
     }
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.resilience.context.CancelHandle;
+
 import dev.resilience.context.Context;
 import dev.resilience.context.ManualTicker;
 import dev.resilience.context.Ticker;
@@ -42,10 +42,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+
+
 import org.apache.catalina.Wrapper;
-import org.apache.catalina.connector.Connector;
+
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.tomcat.util.descriptor.web.FilterDef;
@@ -65,8 +65,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AdaptiveLimitFilterTest {
 
-    /** Tomcat's start-up lines would bury the test output. Held so the setting stays. */
-    private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");
     /** Async streams whose writes failed because the client had gone. */
     private static final AtomicInteger STREAM_BROKEN = new AtomicInteger();
     /** What the handlers threw, as the outermost filter caught it. */
@@ -75,7 +73,7 @@ class AdaptiveLimitFilterTest {
 
     @TempDir
     static Path baseDir;
-    private static Tomcat tomcat;
+    private static LoopbackTomcat tomcat;
     private static int port;
     private static ExecutorService clients;
     private static ExecutorService asyncWorkers;
@@ -101,22 +99,10 @@ class AdaptiveLimitFilterTest {
 
     @BeforeAll
     static void startTomcat() throws Exception {
-        TOMCAT_LOG.setLevel(Level.WARNING);
-        // The deadline timer thread keeps the loader of the thread that starts it: start it outside the application.
-        try (CancelHandle warm = Context.background().withTimeout(Duration.ofMinutes(1))) {
-            warm.context().onDone(() -> { }, Runnable::run);
-        }
         clients = Executors.newCachedThreadPool();
         asyncWorkers = Executors.newCachedThreadPool();
-        tomcat = new Tomcat();
-        tomcat.setBaseDir(baseDir.toString());
-        Connector connector = new Connector();
-        connector.setPort(0);
-        connector.setProperty("address", "127.0.0.1");
-        tomcat.setConnector(connector);
-        StandardContext app = (StandardContext) tomcat.addContext("", baseDir.toAbsolutePath().toString());
-        app.setClearReferencesThreadLocals(false);
-        app.setClearReferencesRmiTargets(false);
+        tomcat = new LoopbackTomcat(baseDir);
+        StandardContext app = tomcat.app;
 
         Wrapper work = Tomcat.addServlet(app, "work", new WorkServlet());
         work.setAsyncSupported(true);
@@ -141,9 +127,7 @@ class AdaptiveLimitFilterTest {
                 .classifier(AdaptiveLimitFilterTest::classify)
                 .retryAfter(Duration.ofMillis(1500))
                 .build(), "REQUEST", "ASYNC");
-        tomcat.start();
-        port = connector.getLocalPort();
-        assertTrue(port > 0, "Tomcat listens");
+        port = tomcat.start();
     }
 
     private static void addFilter(org.apache.catalina.Context app, String name, Filter filter, String... dispatchers) {
@@ -172,7 +156,6 @@ class AdaptiveLimitFilterTest {
         }
         if (tomcat != null) {
             tomcat.stop();
-            tomcat.destroy();
         }
     }
 

@@ -44,10 +44,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+
+
 import org.apache.catalina.Wrapper;
-import org.apache.catalina.connector.Connector;
+
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.tomcat.util.descriptor.web.FilterDef;
@@ -67,15 +67,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DeadlineFilterTest {
 
-    /** Tomcat's start-up lines would bury the test output. Held so the setting stays. */
-    private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
     private static final long MILLI = TimeUnit.MILLISECONDS.toNanos(1);
     private static final Context.Key<String> LEFTOVER = Context.Key.named("leftover");
 
     @TempDir
     static Path baseDir;
-    private static Tomcat tomcat;
+    private static LoopbackTomcat tomcat;
     private static int port;
     private static ExecutorService asyncWorkers;
 
@@ -90,23 +88,9 @@ class DeadlineFilterTest {
 
     @BeforeAll
     static void startTomcat() throws Exception {
-        TOMCAT_LOG.setLevel(Level.WARNING);
-        // The toolkit's deadline timer thread starts on first use and keeps the context class loader
-        // of the thread that started it: started inside a request it would pin the web application's
-        // loader, and Tomcat warns about it on stop. Start it here, outside the application.
-        try (CancelHandle warm = Context.background().withTimeout(Duration.ofMinutes(1))) {
-            warm.context().onDone(() -> { }, Runnable::run);
-        }
         asyncWorkers = Executors.newCachedThreadPool();
-        tomcat = new Tomcat();
-        tomcat.setBaseDir(baseDir.toString());
-        Connector connector = new Connector();
-        connector.setPort(0);
-        connector.setProperty("address", "127.0.0.1");
-        tomcat.setConnector(connector);
-        StandardContext app = (StandardContext) tomcat.addContext("", baseDir.toAbsolutePath().toString());
-        app.setClearReferencesThreadLocals(false); // leak checks that need --add-opens: not what is tested
-        app.setClearReferencesRmiTargets(false);
+        tomcat = new LoopbackTomcat(baseDir);
+        StandardContext app = tomcat.app;
 
         Wrapper echo = Tomcat.addServlet(app, "echo", new EchoServlet());
         echo.setAsyncSupported(true);
@@ -129,9 +113,7 @@ class DeadlineFilterTest {
         addFilter(app, "webxml", new DeadlineFilter(), Map.of(DeadlineFilter.TRUST_INCOMING, "true",
                 DeadlineFilter.MAX_TIMEOUT, "1s", DeadlineFilter.DEFAULT_TIMEOUT, "PT0.5S",
                 DeadlineFilter.EXPIRED_STATUS, "408"), "/webxml/*");
-        tomcat.start();
-        port = connector.getLocalPort();
-        assertTrue(port > 0, "Tomcat listens");
+        port = tomcat.start();
     }
 
     private static FilterMap addFilter(org.apache.catalina.Context app, String name, Filter filter,
@@ -160,7 +142,6 @@ class DeadlineFilterTest {
         }
         if (tomcat != null) {
             tomcat.stop();
-            tomcat.destroy();
         }
     }
 

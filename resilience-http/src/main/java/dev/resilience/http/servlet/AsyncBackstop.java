@@ -15,24 +15,29 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>The filters hand what they hold to an {@code AsyncListener}. A container that loses the
  * cycle's last event (Tomcat 11 was seen to: a client that leaves as an async stream starts) would
- * make them hold it for good. The backstop gives it back once the cycle's async timeout has passed
- * by a grace period with no event: a container fires {@code onTimeout} at the timeout, so by then
- * the event is lost. Before it ends an entry it asks the entry again for its cycle's timeout: an
- * application may lengthen it, and a container answers with {@link IllegalStateException} once the
- * request is over (Tomcat and Jetty do), which also means the event was lost. A cycle without a
- * timeout (zero or less) is not watched: nothing says when it should end.
+ * make them hold it for good. The backstop ends an entry only when the container says the request
+ * is over although no event came: {@code AsyncContext.getTimeout()} throws
+ * {@link IllegalStateException} once the request has ended and its objects were recycled (Tomcat
+ * and Jetty do; their listeners hear {@code onComplete} before that). Time alone never ends an
+ * entry: a request can run well past its async timeout (during an async dispatch, Tomcat does not
+ * time it out) and must keep what it holds. The timeout only says when to start asking: first at
+ * the cycle's start + its timeout + a grace period, then once per grace period until the entry
+ * ends. A first cycle without a timeout (zero or less) is not watched.
  *
  * <p>Time is counted in ticks. The shared instance's daemon thread advances one tick per second
- * and visits every watched entry; it starts when an entry is armed and stops when none is left, so
- * an application without asynchronous requests has no such thread. Tests make instances whose
- * ticks they advance themselves ({@link #sweep()}).
+ * and visits every watched entry; it starts when an entry is armed and stops after a minute with
+ * nothing to watch, so an application without asynchronous requests has no such thread. Tests make
+ * instances whose ticks they advance themselves ({@link #sweep()}).
  *
- * <p>Cost on the request path: one CAS to arm an entry (the entry is the listener the filter
- * allocates anyway, linked into an intrusive stack); no lock, no clock read. The thread's tick visits
- * every watched entry, so it costs one pass over the asynchronous requests in flight per second.
+ * <p>Cost on the request path: two CASes to arm an entry (the entry is the listener the filter
+ * allocates anyway, linked into an intrusive stack), and a thread start when none runs; no lock, no
+ * clock read. The thread's tick visits every watched entry, so it costs one pass over the
+ * asynchronous requests in flight per second.
  */
 final class AsyncBackstop {
 
+    /** Ticks with nothing to watch after which the automatic thread stops. */
+    private static final int IDLE_TICKS = 60;
     /** The instance the filters use: one tick per second, five ticks of grace. */
     static final AsyncBackstop SHARED = new AsyncBackstop(TimeUnit.SECONDS.toNanos(1), 5, true);
 
@@ -136,7 +141,7 @@ final class AsyncBackstop {
     static void countLost(java.util.concurrent.atomic.AtomicLong counter, String filter, String gaveBack) {
         if (counter.incrementAndGet() == 1) {
             LOG.log(System.Logger.Level.WARNING, "the container never ended an asynchronous request's cycle; "
-                    + filter + " " + gaveBack + " 5 s after its async timeout (counted in " + filter
+                    + filter + " " + gaveBack + " once the container said the request was over (counted in " + filter
                     + ".lostAsyncCycles(); logged once)");
         }
     }
@@ -198,10 +203,11 @@ final class AsyncBackstop {
     void newCycle(Entry e) {
         long now = tick;
         e.startTick = now;
-        if ((int) LISTED.getVolatile(e) == 0) {
-            e.dueTick = sat(now + graceTicks);
-            push(e);
+        long soon = sat(now + graceTicks);
+        if (e.dueTick > soon) {
+            e.dueTick = soon; // a race with the sweeper's write only makes it ask earlier or later, never end a live one
         }
+        push(e);
     }
 
     private void push(Entry e) {
@@ -256,26 +262,31 @@ final class AsyncBackstop {
         long timeout;
         try {
             timeout = e.timeoutMillis();
-        } catch (RuntimeException over) { // the container says the request is over: the end was lost
+        } catch (RuntimeException over) { // the container says the request is over: its end was lost
             return e.endLost();
         }
-        if (timeout <= 0) {
-            return false; // the application took the timeout away: nothing says when to end it
-        }
-        long due = due(e.startTick, timeout);
-        if (now < due) { // lengthened, or a new cycle
-            e.dueTick = due;
-            push(e);
-            return false;
-        }
-        return e.endLost();
+        // Live as far as the container knows (an async dispatch running, a late onTimeout queued, a
+        // lengthened timeout, a new cycle): ask again after the later of its timeout and the grace.
+        long due = timeout > 0 ? due(e.startTick, timeout) : 0;
+        e.dueTick = Math.max(due, sat(now + Math.max(1, graceTicks)));
+        push(e);
+        return false;
     }
 
-    /** The tick after which a cycle that started at {@code start} with this timeout is lost. */
+    /**
+     * The tick from which to ask about a cycle that started at {@code start} with this timeout: one
+     * tick more than the timeout rounds up to (the start tick may be almost a tick old), plus the
+     * grace.
+     */
     private long due(long start, long timeoutMillis) {
-        long ms = tickNanos / 1_000_000L;
-        long ticks = ms <= 0 ? timeoutMillis : timeoutMillis / ms + (timeoutMillis % ms == 0 ? 0 : 1);
-        return sat(sat(start + ticks) + graceTicks);
+        long ticks;
+        if (timeoutMillis > Long.MAX_VALUE / 1_000_000L) {
+            ticks = Long.MAX_VALUE;
+        } else {
+            long nanos = timeoutMillis * 1_000_000L;
+            ticks = nanos / tickNanos + (nanos % tickNanos == 0 ? 0 : 1);
+        }
+        return sat(sat(sat(start + ticks) + 1) + graceTicks);
     }
 
     /** {@code v}, or {@link Long#MAX_VALUE} if the addition that made it overflowed. */
@@ -320,18 +331,37 @@ final class AsyncBackstop {
     }
 
     private void run() {
-        long next = System.nanoTime();
-        for (;;) {
-            next += tickNanos;
-            for (long left; (left = next - System.nanoTime()) > 0; ) {
-                LockSupport.parkNanos(this, left); // a late wake makes ticks longer: entries end later, never sooner
-            }
-            sweep();
-            if (head == null) {
-                running = 0;
-                if (head == null || !RUNNING.compareAndSet(this, 0, 1)) {
-                    return; // the next arm starts a new thread
+        boolean restart = false;
+        try {
+            long next = System.nanoTime();
+            int idle = 0;
+            for (;;) {
+                next += tickNanos;
+                for (long left; (left = next - System.nanoTime()) > 0; ) {
+                    LockSupport.parkNanos(this, left);
+                    Thread.interrupted(); // an interrupt must not turn the park into a spin
                 }
+                next = Math.max(next, System.nanoTime()); // after a pause, one tick, not a burst of them
+                try {
+                    sweep();
+                } catch (Throwable t) { // sweep guards each entry; this is the log itself failing
+                    // keep the thread: the entries still need it
+                }
+                idle = head == null ? idle + 1 : 0;
+                if (idle >= IDLE_TICKS) {
+                    running = 0;
+                    if (head == null || !RUNNING.compareAndSet(this, 0, 1)) {
+                        return; // the next arm starts a new thread
+                    }
+                    idle = 0;
+                }
+            }
+        } catch (Throwable t) { // out of memory, or worse: let an arm (or the check below) start another thread
+            running = 0;
+            restart = head != null;
+        } finally {
+            if (restart && RUNNING.compareAndSet(this, 0, 1)) {
+                start();
             }
         }
     }

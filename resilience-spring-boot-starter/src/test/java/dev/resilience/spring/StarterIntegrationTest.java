@@ -107,6 +107,9 @@ class StarterIntegrationTest {
         String scrape = get("/actuator/prometheus").body();
         assertTrue(scrape.contains("resilience_circuitbreaker_state{name=\"payments\",state=\"open\"} 1.0"), scrape);
         assertTrue(scrape.matches("(?s).*resilience_retry_retries_total\\{name=\"payments\"\\} [1-9].*"), scrape);
+        // The inbound deadline filter's lost async cycles (none: Tomcat told it of every end); the limit filter is off here.
+        assertTrue(scrape.contains("resilience_http_server_async_lost_total{filter=\"deadline\"} 0.0"), scrape);
+        assertFalse(scrape.contains("filter=\"limit\""), scrape);
     }
 
     @Test

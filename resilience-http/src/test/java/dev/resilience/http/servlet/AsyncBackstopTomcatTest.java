@@ -108,6 +108,7 @@ class AsyncBackstopTomcatTest {
 
     @AfterAll
     static void stopTomcat() throws Exception {
+        UNBLOCK.release(100); // an async dispatch a failed test left waiting
         for (AsyncContext held; (held = HELD.poll()) != null; ) {
             held.complete();
         }

@@ -14,6 +14,7 @@ import dev.resilience.spring.ResilienceSpringProperties;
 import dev.resilience.spring.internal.ContextTaskDecorator;
 import dev.resilience.spring.internal.CreatedInstances;
 import dev.resilience.spring.internal.EnvironmentConfiguration;
+import dev.resilience.spring.internal.FilterMeters;
 import dev.resilience.spring.internal.GuardPostProcessor;
 import dev.resilience.spring.internal.Guards;
 import dev.resilience.spring.internal.MeterBinder;
@@ -145,7 +146,8 @@ public class ResilienceAutoConfiguration {
     /**
      * Binds every instance to the application's {@code MeterRegistry}: each one the starter's
      * registry builds, and, for a {@code ResilienceRegistry} bean of the application's own (which
-     * reports nothing it builds), every instance it configures or has built by the end of startup.
+     * reports nothing it builds), every instance it configures or has built by the end of startup;
+     * and the inbound servlet filters' lost async cycles ({@link FilterMeters}).
      */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(MeterRegistry.class)
@@ -161,6 +163,7 @@ public class ResilienceAutoConfiguration {
                 if (registry == null) {
                     return;
                 }
+                FilterMeters.bind(context, registry);
                 MeterBinder binder = new MeterBinder(registry, OpenTelemetryLookup.find(context));
                 CreatedInstances instances = created.getIfAvailable();
                 if (instances != null) {

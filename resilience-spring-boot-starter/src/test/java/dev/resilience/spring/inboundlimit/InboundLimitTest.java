@@ -1,11 +1,14 @@
 package dev.resilience.spring.inboundlimit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resilience.core.AdaptiveLimiter;
 import dev.resilience.core.ResilienceRegistry;
 import dev.resilience.spring.LoopbackCalls;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.util.concurrent.CompletableFuture;
@@ -68,6 +71,8 @@ class InboundLimitTest {
     int port;
     @Autowired
     ResilienceRegistry registry;
+    @Autowired
+    MeterRegistry meters;
 
     @Test
     void overTheLimitARouteAnswers503WithRetryAfterAndOtherRoutesStillPass() throws Exception {
@@ -97,6 +102,15 @@ class InboundLimitTest {
         assertEquals(0, search.inFlight(), "the permit came back");
         assertEquals("fast", LoopbackCalls.get(HTTP, port, "/search/fast").body());
         assertEquals(0, registry.adaptiveLimiter("inbound").inFlight());
+    }
+
+    @Test
+    void theFiltersLostAsyncCyclesAreMeters() {
+        for (String filter : new String[] {"limit", "deadline"}) {
+            FunctionCounter lost = meters.find("resilience.http.server.async.lost").tag("filter", filter).functionCounter();
+            assertNotNull(lost, filter);
+            assertEquals(0.0, lost.count(), "Tomcat told the " + filter + " filter of every end");
+        }
     }
 
     @Test

@@ -91,17 +91,17 @@ import java.util.function.IntPredicate;
  * {@code AsyncListener} event at all for a request whose client left as its async response began
  * (README, {@code resilience-http}); the permit would then be held for good, and enough such
  * requests would hold the whole limit. So the filter also watches each asynchronous request
- * itself: from 6 to 7 seconds after its cycle's async timeout ({@code AsyncContext.getTimeout()}),
- * and every 5 seconds after that, it asks the container for the timeout again; once the container
- * answers that the request is over ({@code IllegalStateException}: the request ended and was
- * recycled, Tomcat and Jetty fire {@code onComplete} before that) and no event came, the permit
- * is given back without a sample, {@link #lostAsyncCycles()} counts it and the first one is logged
- * at {@code WARNING} (logger {@code dev.resilience.http.servlet}; the message names no request
- * data). Time alone never ends it: a request may run past its async timeout (Tomcat does not time
- * out an async dispatch while it runs) and keeps its permit. A first cycle without a timeout (zero)
- * is not watched. One daemon thread, shared by the filters of the class loader, does the watching
- * while asynchronous requests are in flight, and stops a minute after the last; it visits the
- * requests in flight once a second.
+ * itself: every 5 seconds it asks the container about it ({@code AsyncContext.getTimeout()}),
+ * and once two answers in a row say the request is over ({@code IllegalStateException}: Tomcat's
+ * answer once a request has ended and was recycled; it fires {@code onComplete} before that) while
+ * no event came, the permit is given back without a sample, {@link #lostAsyncCycles()} counts it
+ * and the first one is logged at {@code WARNING} (logger {@code dev.resilience.http.servlet.lost};
+ * the message names no request data). So a lost end holds the permit for 5 to 11 seconds after
+ * the request ended. Time alone never ends it: a request may run past its async timeout (Tomcat
+ * does not time out an async dispatch while it runs; a stream may have no timeout) and keeps its
+ * permit. One daemon
+ * thread, shared by the filters of the class loader, does the watching while asynchronous requests
+ * are in flight and for a minute after; it visits them once a second.
  *
  * <p><b>Rejections.</b> Status 503 with {@code Retry-After: <seconds>} ({@link Builder#retryAfter},
  * default 1 s) and no body: RFC 9110 defines {@code Retry-After} for 503, and the toolkit's own HTTP

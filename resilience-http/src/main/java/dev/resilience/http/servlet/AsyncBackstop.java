@@ -14,25 +14,29 @@ import java.util.concurrent.locks.LockSupport;
  * tells the filter that the request's async cycle ended.
  *
  * <p>The filters hand what they hold to an {@code AsyncListener}. A container that loses the
- * cycle's last event (Tomcat 11 was seen to: a client that leaves as an async stream starts) would
- * make them hold it for good. The backstop ends an entry only when the container says the request
- * is over although no event came: {@code AsyncContext.getTimeout()} throws
+ * cycle's last event (Tomcat 11 was seen to lose some: a client that leaves as an async stream
+ * starts) would make them hold it for good. The backstop ends an entry only when the container
+ * says the request is over although no event came: {@code AsyncContext.getTimeout()} throws
  * {@link IllegalStateException} once the request has ended and its objects were recycled (Tomcat
- * and Jetty do; their listeners hear {@code onComplete} before that). Time alone never ends an
- * entry: a request can run well past its async timeout (during an async dispatch, Tomcat does not
- * time it out) and must keep what it holds. The timeout only says when to start asking: first at
- * the cycle's start + its timeout + a grace period, then once per grace period until the entry
- * ends. A first cycle without a timeout (zero or less) is not watched.
+ * does, and fires {@code onComplete} before that). Tomcat also throws it for a moment to a
+ * non-container thread while it tells the listeners of an error, so one such answer is not
+ * enough: an entry ends after two, one grace period apart, with no normal answer between.
+ * Time alone never ends an entry: a request may run long past its async timeout (Tomcat does not
+ * time out an async dispatch while it runs; a stream may have no timeout at all) and keeps what it
+ * holds.
  *
- * <p>Time is counted in ticks. The shared instance's daemon thread advances one tick per second
- * and visits every watched entry; it starts when an entry is armed and stops after a minute with
- * nothing to watch, so an application without asynchronous requests has no such thread. Tests make
- * instances whose ticks they advance themselves ({@link #sweep()}).
+ * <p>Every entry is asked once per grace period, whatever its cycle's timeout, so a lost end is
+ * found 2 to 3 grace periods after the request ended. Time is counted in ticks: the shared
+ * instance's daemon thread advances one tick per second and visits every watched entry (a tick
+ * costs one pass over the asynchronous requests in flight, and a {@code getTimeout()} per entry
+ * every 5 s); it starts when an entry is armed and stops after a minute with nothing to watch, so
+ * an application without asynchronous requests has no such thread. What an entry gives back when
+ * it is lost runs on that thread. Tests make instances whose ticks they advance themselves
+ * ({@link #sweep()}).
  *
  * <p>Cost on the request path: two CASes to arm an entry (the entry is the listener the filter
  * allocates anyway, linked into an intrusive stack), and a thread start when none runs; no lock, no
- * clock read. The thread's tick visits every watched entry, so it costs one pass over the
- * asynchronous requests in flight per second.
+ * clock read.
  */
 final class AsyncBackstop {
 
@@ -42,6 +46,10 @@ final class AsyncBackstop {
     static final AsyncBackstop SHARED = new AsyncBackstop(TimeUnit.SECONDS.toNanos(1), 5, true);
 
     private static final System.Logger LOG = System.getLogger("dev.resilience.http.servlet");
+    /** The lost cycles' own logger, so that tests which lose events on purpose can quiet it alone. */
+    private static final System.Logger LOST_LOG = System.getLogger("dev.resilience.http.servlet.lost");
+    /** Answers "over" in a row, a grace period apart, that end an entry. */
+    private static final int STRIKES = 2;
     private static final VarHandle HEAD;
     private static final VarHandle RUNNING;
     private static final VarHandle LISTED;
@@ -71,12 +79,12 @@ final class AsyncBackstop {
 
     /**
      * @param tickNanos the length of a tick for the automatic thread
-     * @param graceTicks the ticks after a cycle's timeout before its entry counts as lost
+     * @param graceTicks the ticks between two questions to the container about an entry (at least 1)
      * @param automatic whether a thread advances the ticks (else the caller calls {@link #sweep()})
      */
     AsyncBackstop(long tickNanos, long graceTicks, boolean automatic) {
         this.tickNanos = tickNanos;
-        this.graceTicks = graceTicks;
+        this.graceTicks = Math.max(1, graceTicks);
         this.automatic = automatic;
     }
 
@@ -90,10 +98,10 @@ final class AsyncBackstop {
         /** 1 while on the stack; only a CAS from 0 pushes. */
         @SuppressWarnings("unused") // through LISTED
         private volatile int listed;
-        /** The tick at which the current async cycle started. */
-        private volatile long startTick;
-        /** The tick at which the sweeper looks at this entry again. */
+        /** The tick at which the sweeper asks about this entry again. */
         private volatile long dueTick;
+        /** Answers "over" in a row; reset by a normal answer or a new cycle. */
+        private volatile int strikes;
         /** The current cycle's context, to ask for its timeout. */
         private volatile AsyncContext async;
         /** 1 once an event or the backstop ended the entry (through ENDED). */
@@ -108,9 +116,9 @@ final class AsyncBackstop {
         abstract void giveBack();
 
         /**
-         * The current cycle's async timeout in milliseconds, zero or less for none.
+         * Asks the container about the request: the current cycle's async timeout.
          *
-         * @throws RuntimeException if the container says the request is over (the event was lost)
+         * @throws IllegalStateException if the container says the request is over
          */
         long timeoutMillis() {
             return async.getTimeout();
@@ -140,15 +148,24 @@ final class AsyncBackstop {
      */
     static void countLost(java.util.concurrent.atomic.AtomicLong counter, String filter, String gaveBack) {
         if (counter.incrementAndGet() == 1) {
-            LOG.log(System.Logger.Level.WARNING, "the container never ended an asynchronous request's cycle; "
+            log(LOST_LOG, "the container never ended an asynchronous request's cycle; "
                     + filter + " " + gaveBack + " once the container said the request was over (counted in " + filter
-                    + ".lostAsyncCycles(); logged once)");
+                    + ".lostAsyncCycles(); logged once)", null);
+        }
+    }
+
+    /** Logs at WARNING; a logging backend that throws must not stop the backstop. */
+    private static void log(System.Logger logger, String message, Throwable t) {
+        try {
+            logger.log(System.Logger.Level.WARNING, message, t);
+        } catch (Throwable ignored) { // nothing left to tell it to
+            // the entries matter more than the log line
         }
     }
 
     /**
      * Adds {@code e} to the listeners of {@code request}'s async cycle and watches it; called when
-     * the dispatch that started the cycle returns, so the cycle's timeout is the one it will have.
+     * the dispatch that started the cycle returns.
      *
      * @return false if the cycle has already ended (the listener was not added)
      */
@@ -161,13 +178,7 @@ final class AsyncBackstop {
             return false;
         }
         e.async = async;
-        long timeout;
-        try {
-            timeout = async.getTimeout();
-        } catch (IllegalStateException ended) { // over already: the listener has heard
-            return true;
-        }
-        arm(e, timeout);
+        arm(e);
         return true;
     }
 
@@ -182,32 +193,19 @@ final class AsyncBackstop {
         newCycle(e);
     }
 
-    /**
-     * Watches {@code e}, whose async cycle just began its wait with {@code timeoutMillis}; does
-     * nothing if there is no timeout.
-     */
-    void arm(Entry e, long timeoutMillis) {
-        if (timeoutMillis <= 0) {
-            return;
-        }
-        long now = tick;
-        e.startTick = now;
-        e.dueTick = due(now, timeoutMillis);
+    /** Watches {@code e}: first asked about one tick and a grace period from now. */
+    void arm(Entry e) {
+        e.dueTick = sat(tick + 1 + graceTicks);
         push(e);
     }
 
     /**
-     * A new async cycle of {@code e}'s request began ({@code onStartAsync}): its timeout is not
-     * final yet, so the sweeper asks for it again within the grace period.
+     * A new async cycle of {@code e}'s request began ({@code onStartAsync}): the request is live,
+     * so earlier "over" answers no longer count.
      */
     void newCycle(Entry e) {
-        long now = tick;
-        e.startTick = now;
-        long soon = sat(now + graceTicks);
-        if (e.dueTick > soon) {
-            e.dueTick = soon; // a race with the sweeper's write only makes it ask earlier or later, never end a live one
-        }
-        push(e);
+        e.strikes = 0;
+        push(e); // a no-op while it is on the stack, as it is unless it ended
     }
 
     private void push(Entry e) {
@@ -235,18 +233,29 @@ final class AsyncBackstop {
         tick = now;
         Entry e = (Entry) HEAD.getAndSet(this, null);
         int lost = 0;
-        while (e != null) {
-            Entry next = e.next;
-            e.next = null;
-            LISTED.setVolatile(e, 0); // after reading next: a push from now on links it afresh
-            try {
-                if (visit(e, now)) {
-                    lost++;
+        try {
+            while (e != null) {
+                Entry next = e.next;
+                e.next = null;
+                LISTED.setVolatile(e, 0); // after reading next: a push from now on links it afresh
+                Entry visited = e;
+                e = next;
+                try {
+                    if (visit(visited, now)) {
+                        lost++;
+                    }
+                } catch (RuntimeException | Error t) { // its give-back threw (a bug): it is ended
+                    log(LOG, "the async backstop could not end an entry", t);
                 }
-            } catch (RuntimeException | Error t) { // its end threw (a bug): it is ended or never will be; go on
-                LOG.log(System.Logger.Level.WARNING, "the async backstop could not end an entry", t);
             }
-            e = next;
+        } finally {
+            while (e != null) { // only if something above threw past the guard: keep the rest watched
+                Entry next = e.next;
+                e.next = null;
+                LISTED.setVolatile(e, 0);
+                push(e);
+                e = next;
+            }
         }
         return lost;
     }
@@ -259,34 +268,21 @@ final class AsyncBackstop {
             push(e);
             return false;
         }
-        long timeout;
         try {
-            timeout = e.timeoutMillis();
-        } catch (RuntimeException over) { // the container says the request is over: its end was lost
-            return e.endLost();
+            e.timeoutMillis();
+            e.strikes = 0; // live as far as the container knows
+        } catch (IllegalStateException over) { // the request is over, or the container is telling of an error
+            int strikes = e.strikes + 1;
+            e.strikes = strikes;
+            if (strikes >= STRIKES) {
+                return e.endLost();
+            }
+        } catch (RuntimeException | Error unknown) { // not an answer: ask again later
+            e.strikes = 0;
         }
-        // Live as far as the container knows (an async dispatch running, a late onTimeout queued, a
-        // lengthened timeout, a new cycle): ask again after the later of its timeout and the grace.
-        long due = timeout > 0 ? due(e.startTick, timeout) : 0;
-        e.dueTick = Math.max(due, sat(now + Math.max(1, graceTicks)));
+        e.dueTick = sat(now + graceTicks);
         push(e);
         return false;
-    }
-
-    /**
-     * The tick from which to ask about a cycle that started at {@code start} with this timeout: one
-     * tick more than the timeout rounds up to (the start tick may be almost a tick old), plus the
-     * grace.
-     */
-    private long due(long start, long timeoutMillis) {
-        long ticks;
-        if (timeoutMillis > Long.MAX_VALUE / 1_000_000L) {
-            ticks = Long.MAX_VALUE;
-        } else {
-            long nanos = timeoutMillis * 1_000_000L;
-            ticks = nanos / tickNanos + (nanos % tickNanos == 0 ? 0 : 1);
-        }
-        return sat(sat(sat(start + ticks) + 1) + graceTicks);
     }
 
     /** {@code v}, or {@link Long#MAX_VALUE} if the addition that made it overflowed. */
@@ -326,7 +322,7 @@ final class AsyncBackstop {
             t.start();
         } catch (Throwable e) { // no thread now (out of native threads?): the next arm tries again
             running = 0;
-            LOG.log(System.Logger.Level.WARNING, "could not start the async backstop's thread", e);
+            log(LOG, "could not start the async backstop's thread; the next asynchronous request tries again", e);
         }
     }
 
@@ -344,7 +340,7 @@ final class AsyncBackstop {
                 next = Math.max(next, System.nanoTime()); // after a pause, one tick, not a burst of them
                 try {
                     sweep();
-                } catch (Throwable t) { // sweep guards each entry; this is the log itself failing
+                } catch (Throwable t) { // sweep guards each entry and keeps the rest watched
                     // keep the thread: the entries still need it
                 }
                 idle = head == null ? idle + 1 : 0;

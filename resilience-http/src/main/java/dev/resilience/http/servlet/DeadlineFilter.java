@@ -75,11 +75,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>When the container loses the end of an async cycle.</b> Tomcat 11 was seen to fire no
  * {@code AsyncListener} event at all for a request whose client left as its async response began.
  * As {@link AdaptiveLimitFilter} does for its permit, this filter then cancels the context itself
- * once the container says the request is over although no event came (asked from 6 to 7 seconds
- * after the cycle's async timeout, then every 5 seconds; see {@link AdaptiveLimitFilter}), with an
- * {@link IllegalStateException} saying so as its {@link Context#cause()}; it counts it in
- * {@link #lostAsyncCycles()} and logs the first one at {@code WARNING}. A first cycle without an
- * async timeout is not watched.
+ * once the container says the request is over although no event came (two answers 5 seconds
+ * apart; see {@link AdaptiveLimitFilter}), with an {@link IllegalStateException} saying so as its
+ * {@link Context#cause()}; it counts it in {@link #lostAsyncCycles()} and logs the first one at
+ * {@code WARNING}. Callbacks on the context that run inline then run on the shared thread that
+ * watches for such requests: keep them short.
  */
 @SuppressWarnings("exports") // its API is the Servlet API's (module jakarta.servlet, optional): a user of this class has it
 public final class DeadlineFilter implements Filter {

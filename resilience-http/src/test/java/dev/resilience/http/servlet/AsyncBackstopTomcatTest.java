@@ -49,19 +49,17 @@ import org.junit.jupiter.api.io.TempDir;
  * filter loses them on purpose for requests with {@code x-lose: 1}: the filters behind it get an
  * {@link AsyncContext} that drops the listeners they add. Everything else (the cycle, its timeout,
  * the request's end and recycling) is Tomcat's. The filters share a backstop whose ticks the test
- * advances (one tick stands for a second, five of grace), so nothing here waits for a timeout.
+ * advances (one tick stands for a second, a question every five), so nothing here waits for a
+ * timeout.
  */
 class AsyncBackstopTomcatTest {
 
     private static final AsyncBackstop BACKSTOP = new AsyncBackstop(TimeUnit.SECONDS.toNanos(1), 5, false);
     private static final AdaptiveLimiter LIMITER = AdaptiveLimiter.builder("backstop")
             .algorithm(LimitAlgorithm.aimd(8, 8, 8, 0.5, Duration.ofHours(1))).build();
-    /** For requests whose cycle has no timeout: their permit stays held (not watched), kept apart. */
-    private static final AdaptiveLimiter UNWATCHED = AdaptiveLimiter.builder("unwatched")
-            .algorithm(LimitAlgorithm.aimd(8, 8, 8, 0.5, Duration.ofHours(1))).build();
     private static final DeadlineFilter DEADLINES = new DeadlineFilter(InboundDeadlines.defaults(), BACKSTOP);
     private static final AdaptiveLimitFilter LIMITS = AdaptiveLimitFilter.builder()
-            .defaultLimiter(LIMITER).route("/none", UNWATCHED).backstop(BACKSTOP).build();
+            .defaultLimiter(LIMITER).backstop(BACKSTOP).build();
 
     /** The last request's context, as the servlet saw it. */
     private static final AtomicReference<Context> CONTEXT = new AtomicReference<>();
@@ -274,7 +272,7 @@ class AsyncBackstopTomcatTest {
     /**
      * Sweeps until the limiter holds {@code held} permits again, at most 10 s: Tomcat ends and
      * recycles the request on its own thread after the test let it finish, and the backstop asks
-     * every 5 ticks once an entry is due.
+     * every 5 ticks and ends an entry at the second "over" in a row.
      */
     private static void sweepUntilGivenBack(int held) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -295,10 +293,10 @@ class AsyncBackstopTomcatTest {
         assertEquals("ok", r.body());
         Context context = CONTEXT.get();
         assertEquals(held + 1, LIMITER.inFlight(), "the lost end holds the permit");
-        sweep(7); // 2 s, 1 for the start tick's age, 5 of grace: asked at the 8th tick
-        assertEquals(held + 1, LIMITER.inFlight(), "not before the timeout and the grace");
+        sweep(10); // asked at ticks 6 and 11: Tomcat must say "over" twice
+        assertEquals(held + 1, LIMITER.inFlight(), "not at the first answer");
         assertFalse(context.isDone());
-        sweepUntilGivenBack(held); // from the 8th tick, once Tomcat has recycled the request
+        sweepUntilGivenBack(held); // at the 11th tick, once Tomcat has recycled the request
         assertEquals(held, LIMITER.inFlight(), "given back");
         assertTrue(context.isDone(), "cancelled");
         assertEquals(limitLost + 1, LIMITS.lostAsyncCycles());
@@ -306,7 +304,7 @@ class AsyncBackstopTomcatTest {
     }
 
     @Test
-    void aLiveRequestIsNotEndedBeforeItsTimeoutEvenALengthenedOne() throws Exception {
+    void aLiveRequestIsNotEndedHoweverLongItRunsPastItsTimeout() throws Exception {
         long limitLost = LIMITS.lostAsyncCycles();
         int held = LIMITER.inFlight();
         workers.execute(() -> {
@@ -320,9 +318,8 @@ class AsyncBackstopTomcatTest {
         assertNotNull(async, "the request is held");
         assertTrue(RETURNED.tryAcquire(10, TimeUnit.SECONDS), "the first dispatch returned");
         Context context = CONTEXT.get();
-        async.setTimeout(30_000); // after the first dispatch: Tomcat lets an application do it
         sweep(60);
-        assertEquals(held + 1, LIMITER.inFlight(), "live: past its timeout in ticks, but Tomcat still knows it");
+        assertEquals(held + 1, LIMITER.inFlight(), "live: past its 10 s timeout in ticks, but Tomcat still knows it");
         assertFalse(context.isDone());
         answer(async);
         sweepUntilGivenBack(held);
@@ -337,7 +334,7 @@ class AsyncBackstopTomcatTest {
         int held = LIMITER.inFlight();
         workers.execute(() -> {
             try {
-                RawHttp.get(port, "/x?mode=dispatch&timeout=1000", "x-lose: 1");
+                RawHttp.get(port, "/x?mode=dispatch&timeout=10000", "x-lose: 1");
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -345,7 +342,7 @@ class AsyncBackstopTomcatTest {
         assertTrue(RETURNED.tryAcquire(10, TimeUnit.SECONDS), "the first dispatch returned");
         assertTrue(DISPATCHED.tryAcquire(10, TimeUnit.SECONDS), "the async dispatch runs");
         Context context = CONTEXT.get();
-        sweep(30); // far past 1 s + grace: Tomcat does not time out a cycle while its dispatch runs
+        sweep(30); // far past 10 s in ticks: Tomcat does not time out a cycle while its dispatch runs
         assertEquals(held + 1, LIMITER.inFlight(), "still running: the permit stays");
         assertFalse(context.isDone());
         UNBLOCK.release();
@@ -375,13 +372,13 @@ class AsyncBackstopTomcatTest {
     }
 
     @Test
-    void aCycleWithoutATimeoutIsNotWatched() throws Exception {
+    void aCycleWithoutATimeoutIsWatchedToo() throws Exception {
         long limitLost = LIMITS.lostAsyncCycles();
-        int before = BACKSTOP.watched();
-        assertEquals(200, send("/none?mode=complete&timeout=0", true).status());
-        assertEquals(before, BACKSTOP.watched());
-        sweep(100);
-        assertTrue(UNWATCHED.inFlight() >= 1, "held: nothing says when such a cycle should end (documented)");
-        assertEquals(limitLost, LIMITS.lostAsyncCycles());
+        int held = LIMITER.inFlight();
+        assertEquals(200, send("/x?mode=complete&timeout=0", true).status());
+        assertEquals(held + 1, LIMITER.inFlight(), "the lost end holds the permit");
+        sweepUntilGivenBack(held);
+        assertEquals(held, LIMITER.inFlight(), "given back once Tomcat called the request over");
+        assertEquals(limitLost + 1, LIMITS.lostAsyncCycles());
     }
 }

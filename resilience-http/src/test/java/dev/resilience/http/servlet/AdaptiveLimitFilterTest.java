@@ -48,8 +48,6 @@ import org.apache.catalina.Wrapper;
 
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
-import org.apache.tomcat.util.descriptor.web.FilterDef;
-import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -114,11 +112,11 @@ class AdaptiveLimitFilterTest {
         app.addServletMapping("/leak/async/*", "async");
         app.addServletMapping("/adapt/async/*", "async");
 
-        addFilter(app, "catcher", new CatcherFilter(), "REQUEST");
-        addFilter(app, "deadlines", new DeadlineFilter(InboundDeadlines.builder().maxTimeout(Duration.ofSeconds(1)).build()),
+        tomcat.addFilter("catcher", new CatcherFilter(), "REQUEST");
+        tomcat.addFilter("deadlines", new DeadlineFilter(InboundDeadlines.builder().maxTimeout(Duration.ofSeconds(1)).build()),
                 "REQUEST");
-        addFilter(app, "queue", new QueueFilter(), "REQUEST");
-        addFilter(app, "limits", AdaptiveLimitFilter.builder()
+        tomcat.addFilter("queue", new QueueFilter(), "REQUEST");
+        tomcat.addFilter("limits", AdaptiveLimitFilter.builder()
                 .route("/a", A)
                 .route("/b/", B)
                 .route("/adapt", ADAPT)
@@ -128,21 +126,6 @@ class AdaptiveLimitFilterTest {
                 .retryAfter(Duration.ofMillis(1500))
                 .build(), "REQUEST", "ASYNC");
         port = tomcat.start();
-    }
-
-    private static void addFilter(org.apache.catalina.Context app, String name, Filter filter, String... dispatchers) {
-        FilterDef def = new FilterDef();
-        def.setFilterName(name);
-        def.setFilter(filter);
-        def.setAsyncSupported("true");
-        app.addFilterDef(def);
-        FilterMap map = new FilterMap();
-        map.setFilterName(name);
-        map.addURLPattern("/*");
-        for (String d : dispatchers) {
-            map.setDispatcher(d);
-        }
-        app.addFilterMap(map);
     }
 
     @AfterAll

@@ -35,8 +35,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.catalina.Wrapper;
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
-import org.apache.tomcat.util.descriptor.web.FilterDef;
-import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,23 +83,10 @@ class AsyncBackstopTomcatTest {
         Wrapper servlet = Tomcat.addServlet(app, "async", new AsyncServlet());
         servlet.setAsyncSupported(true);
         app.addServletMapping("/*", "async");
-        addFilter(app, "loser", new LosingFilter());
-        addFilter(app, "deadlines", DEADLINES);
-        addFilter(app, "limits", LIMITS);
+        tomcat.addFilter("loser", new LosingFilter(), "REQUEST");
+        tomcat.addFilter("deadlines", DEADLINES, "REQUEST");
+        tomcat.addFilter("limits", LIMITS, "REQUEST");
         port = tomcat.start();
-    }
-
-    private static void addFilter(org.apache.catalina.Context app, String name, Filter filter) {
-        FilterDef def = new FilterDef();
-        def.setFilterName(name);
-        def.setFilter(filter);
-        def.setAsyncSupported("true");
-        app.addFilterDef(def);
-        FilterMap map = new FilterMap();
-        map.setFilterName(name);
-        map.addURLPattern("/*");
-        map.setDispatcher("REQUEST");
-        app.addFilterMap(map);
     }
 
     @AfterAll
@@ -263,6 +248,17 @@ class AsyncBackstopTomcatTest {
         return r;
     }
 
+    /** Sends a request that loses its events from a worker; the test lets it finish. */
+    private static void sendLosingInBackground(String path) {
+        workers.execute(() -> {
+            try {
+                RawHttp.get(port, path, "x-lose: 1");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     private static void sweep(int ticks) {
         for (int i = 0; i < ticks; i++) {
             BACKSTOP.sweep();
@@ -307,13 +303,7 @@ class AsyncBackstopTomcatTest {
     void aLiveRequestIsNotEndedHoweverLongItRunsPastItsTimeout() throws Exception {
         long limitLost = LIMITS.lostAsyncCycles();
         int held = LIMITER.inFlight();
-        workers.execute(() -> {
-            try {
-                RawHttp.get(port, "/x?mode=hold&timeout=10000", "x-lose: 1");
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        sendLosingInBackground("/x?mode=hold&timeout=10000");
         AsyncContext async = HELD.poll(10, TimeUnit.SECONDS);
         assertNotNull(async, "the request is held");
         assertTrue(RETURNED.tryAcquire(10, TimeUnit.SECONDS), "the first dispatch returned");
@@ -332,13 +322,7 @@ class AsyncBackstopTomcatTest {
     void anAsyncDispatchThatRunsPastTheTimeoutKeepsItsPermit() throws Exception {
         long limitLost = LIMITS.lostAsyncCycles();
         int held = LIMITER.inFlight();
-        workers.execute(() -> {
-            try {
-                RawHttp.get(port, "/x?mode=dispatch&timeout=10000", "x-lose: 1");
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        sendLosingInBackground("/x?mode=dispatch&timeout=10000");
         assertTrue(RETURNED.tryAcquire(10, TimeUnit.SECONDS), "the first dispatch returned");
         assertTrue(DISPATCHED.tryAcquire(10, TimeUnit.SECONDS), "the async dispatch runs");
         Context context = CONTEXT.get();

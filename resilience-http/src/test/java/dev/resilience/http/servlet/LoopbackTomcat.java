@@ -2,6 +2,7 @@ package dev.resilience.http.servlet;
 
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
+import jakarta.servlet.Filter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.logging.Level;
@@ -9,6 +10,8 @@ import java.util.logging.Logger;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.FilterDef;
+import org.apache.tomcat.util.descriptor.web.FilterMap;
 
 /**
  * An embedded Tomcat 11 for the servlet filters' tests: one application at the root, a connector on
@@ -40,6 +43,25 @@ final class LoopbackTomcat {
         app = (StandardContext) tomcat.addContext("", baseDir.toAbsolutePath().toString());
         app.setClearReferencesThreadLocals(false); // leak checks that need --add-opens: not what is tested
         app.setClearReferencesRmiTargets(false);
+    }
+
+    /**
+     * Adds {@code filter} on every path ({@code /*}) for the given dispatcher types, after the
+     * filters added before it.
+     */
+    void addFilter(String name, Filter filter, String... dispatchers) {
+        FilterDef def = new FilterDef();
+        def.setFilterName(name);
+        def.setFilter(filter);
+        def.setAsyncSupported("true");
+        app.addFilterDef(def);
+        FilterMap map = new FilterMap();
+        map.setFilterName(name);
+        map.addURLPattern("/*");
+        for (String d : dispatchers) {
+            map.setDispatcher(d);
+        }
+        app.addFilterMap(map);
     }
 
     /**

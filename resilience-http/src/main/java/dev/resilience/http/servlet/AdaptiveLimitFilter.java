@@ -99,7 +99,11 @@ import java.util.function.IntPredicate;
  * the message names no request data). So a lost end holds the permit for 5 to 11 seconds after
  * the request ended. Time alone never ends it: a request may run past its async timeout (Tomcat
  * does not time out an async dispatch while it runs; a stream may have no timeout) and keeps its
- * permit. One daemon
+ * permit. Only a request the container has ended is seen this way: one it keeps without ever
+ * telling a listener (an async stream without a timeout whose client left, whose application does
+ * not complete it after the failed write) still holds its permit; and an application listener
+ * whose {@code onError} blocks for more than 5 seconds makes a request look lost (Tomcat then says
+ * "over" to other threads), so it is given back without its sample and counted. One daemon
  * thread, shared by the filters of the class loader, does the watching while asynchronous requests
  * are in flight and for a minute after; it visits them once a second.
  *

@@ -18,15 +18,19 @@ import java.util.concurrent.locks.LockSupport;
  * starts) would make them hold it for good. The backstop ends an entry only when the container
  * says the request is over although no event came: {@code AsyncContext.getTimeout()} throws
  * {@link IllegalStateException} once the request has ended and its objects were recycled (Tomcat
- * does, and fires {@code onComplete} before that). Tomcat also throws it for a moment to a
- * non-container thread while it tells the listeners of an error, so one such answer is not
- * enough: an entry ends after two, one grace period apart, with no normal answer between.
- * Time alone never ends an entry: a request may run long past its async timeout (Tomcat does not
- * time out an async dispatch while it runs; a stream may have no timeout at all) and keeps what it
- * holds.
+ * does, and fires {@code onComplete} before that). Tomcat also throws it to threads of its own
+ * from the moment an application listener's {@code onError} has returned until the request ends;
+ * the filters' own {@code onError} comes in the same loop and ends their entries, so an entry
+ * ends only after two such answers, one grace period apart, with no other answer between: an
+ * application's {@code onError} that blocks longer than that would make the backstop count a
+ * lost cycle that was not (the entry is then given back without its sample). A request the
+ * container keeps without ever ending it (not recycled) is not seen. Time alone never ends an
+ * entry: a request may run long past its async timeout (Tomcat does not time out an async
+ * dispatch while it runs; a stream may have no timeout at all) and keeps what it holds.
  *
  * <p>Every entry is asked once per grace period, whatever its cycle's timeout, so a lost end is
- * found 2 to 3 grace periods after the request ended. Time is counted in ticks: the shared
+ * found one to two grace periods (and up to a tick) after the request ended, later if the thread
+ * is held up. Time is counted in ticks: the shared
  * instance's daemon thread advances one tick per second and visits every watched entry (a tick
  * costs one pass over the asynchronous requests in flight, and a {@code getTimeout()} per entry
  * every 5 s); it starts when an entry is armed and stops after a minute with nothing to watch, so
@@ -100,8 +104,12 @@ final class AsyncBackstop {
         private volatile int listed;
         /** The tick at which the sweeper asks about this entry again. */
         private volatile long dueTick;
-        /** Answers "over" in a row; reset by a normal answer or a new cycle. */
+        /** Answers "over" in a row within cycle {@link #strikeCycle}; reset by any other answer. */
         private volatile int strikes;
+        /** The cycle the strikes were counted in; written, like them, only by the sweeper. */
+        private volatile int strikeCycle;
+        /** Async cycles started after the first; strikes of an earlier cycle do not count. */
+        private volatile int cycles;
         /** The current cycle's context, to ask for its timeout. */
         private volatile AsyncContext async;
         /** 1 once an event or the backstop ended the entry (through ENDED). */
@@ -204,7 +212,7 @@ final class AsyncBackstop {
      * so earlier "over" answers no longer count.
      */
     void newCycle(Entry e) {
-        e.strikes = 0;
+        e.cycles++; // onStartAsync: one container thread at a time per request
         push(e); // a no-op while it is on the stack, as it is unless it ended
     }
 
@@ -244,7 +252,7 @@ final class AsyncBackstop {
                     if (visit(visited, now)) {
                         lost++;
                     }
-                } catch (RuntimeException | Error t) { // its give-back threw (a bug): it is ended
+                } catch (Throwable t) { // its give-back threw (a bug): it is ended
                     log(LOG, "the async backstop could not end an entry", t);
                 }
             }
@@ -268,16 +276,18 @@ final class AsyncBackstop {
             push(e);
             return false;
         }
+        int cycle = e.cycles;
         try {
             e.timeoutMillis();
             e.strikes = 0; // live as far as the container knows
         } catch (IllegalStateException over) { // the request is over, or the container is telling of an error
-            int strikes = e.strikes + 1;
+            int strikes = (e.strikeCycle == cycle ? e.strikes : 0) + 1; // a new cycle forgets the earlier ones
             e.strikes = strikes;
-            if (strikes >= STRIKES) {
+            e.strikeCycle = cycle;
+            if (strikes >= STRIKES && e.cycles == cycle) {
                 return e.endLost();
             }
-        } catch (RuntimeException | Error unknown) { // not an answer: ask again later
+        } catch (Throwable unknown) { // not an answer (a wrapper's own exception): as a live one, ask again later
             e.strikes = 0;
         }
         e.dueTick = sat(now + graceTicks);

@@ -39,6 +39,8 @@ class AsyncBackstopTest {
         volatile boolean over;
         final AtomicInteger transientOver = new AtomicInteger();
         volatile boolean noAnswer;
+        /** Throws a checked exception without declaring it, as a Kotlin or Lombok wrapper may. */
+        volatile boolean sneaky;
         final AtomicInteger endedBy = new AtomicInteger(); // 0 live, 1 event, 2 backstop
         final AtomicInteger ends = new AtomicInteger();
 
@@ -67,6 +69,9 @@ class AsyncBackstopTest {
             if (noAnswer) {
                 throw new UnsupportedOperationException("a wrapper's");
             }
+            if (sneaky) {
+                throw AsyncBackstopTest.<RuntimeException>sneakyThrow(new java.io.IOException("a wrapper's checked one"));
+            }
             if (over || transientOver.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throw new IllegalStateException("request ended");
             }
@@ -88,6 +93,11 @@ class AsyncBackstopTest {
             endedBy.set(2);
             ends.incrementAndGet();
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T sneakyThrow(Throwable t) throws T {
+        throw (T) t;
     }
 
     /** Ticks of one second, a question every five, advanced by the test. */
@@ -186,6 +196,44 @@ class AsyncBackstopTest {
         e.noAnswer = false;
         e.over = true;
         assertEquals(1, sweep(b, 10));
+    }
+
+    @Test
+    void anUndeclaredCheckedExceptionIsNoAnswerAndTheEntryStaysWatched() {
+        AsyncBackstop b = manual();
+        TestEntry odd = new TestEntry();
+        TestEntry other = new TestEntry();
+        b.arm(odd);
+        b.arm(other);
+        odd.sneaky = true;
+        other.over = true;
+        assertEquals(1, sweep(b, 11), "the other one ends; the odd one's answer is none");
+        assertFalse(odd.ended());
+        assertTrue(b.contains(odd), "still watched");
+        odd.sneaky = false;
+        odd.over = true;
+        assertEquals(1, sweep(b, 10));
+    }
+
+    @Test
+    void aNewCycleDuringAQuestionLeavesNoStaleStrike() {
+        // The sweeper counts a strike while onStartAsync runs: the strike belongs to the old cycle.
+        AsyncBackstop b = manual();
+        TestEntry e = new TestEntry() {
+            @Override
+            long timeoutMillis() {
+                if (over && transientOver.getAndSet(0) == 1) {
+                    b.newCycle(this); // the container starts a new cycle as it answers
+                }
+                return super.timeoutMillis();
+            }
+        };
+        b.arm(e);
+        e.over = true;
+        e.transientOver.set(1);
+        assertEquals(0, sweep(b, 11), "asked at 6 (a new cycle meanwhile) and 11: one strike in the new cycle");
+        assertFalse(e.ended());
+        assertEquals(1, sweep(b, 5), "the second strike of the new cycle, at 16");
     }
 
     @Test

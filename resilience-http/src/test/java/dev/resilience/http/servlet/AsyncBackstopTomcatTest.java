@@ -61,6 +61,8 @@ class AsyncBackstopTomcatTest {
 
     /** The last request's context, as the servlet saw it. */
     private static final AtomicReference<Context> CONTEXT = new AtomicReference<>();
+    /** The last request's async context (Tomcat's own: the servlet started it). */
+    private static final AtomicReference<AsyncContext> LAST = new AtomicReference<>();
     /** Async contexts of requests with {@code mode=hold}, for the test to complete. */
     private static final LinkedBlockingQueue<AsyncContext> HELD = new LinkedBlockingQueue<>();
     /** Released each time the outermost filter's chain returns (both filters have armed or not). */
@@ -115,6 +117,12 @@ class AsyncBackstopTomcatTest {
 
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            if (req.getDispatcherType() == DispatcherType.ASYNC && "again".equals(req.getParameter("step"))) {
+                AsyncContext second = req.startAsync(); // a second async cycle of the same request
+                second.setTimeout(10_000);
+                workers.execute(() -> answer(second));
+                return;
+            }
             if (req.getDispatcherType() == DispatcherType.ASYNC) {
                 DISPATCHED.release();
                 try {
@@ -127,12 +135,15 @@ class AsyncBackstopTomcatTest {
             }
             CONTEXT.set(DeadlineFilter.context(req));
             AsyncContext async = req.startAsync();
+            LAST.set(async);
             async.setTimeout(Long.parseLong(req.getParameter("timeout")));
             String mode = req.getParameter("mode");
             if ("hold".equals(mode)) {
                 HELD.add(async);
             } else if ("dispatch".equals(mode)) {
                 workers.execute(async::dispatch);
+            } else if ("twice".equals(mode)) {
+                workers.execute(() -> async.dispatch("/x?step=again"));
             } else {
                 workers.execute(() -> answer(async));
             }
@@ -259,27 +270,31 @@ class AsyncBackstopTomcatTest {
         });
     }
 
+    /**
+     * Waits until Tomcat says the request of {@code async} is over (getTimeout() throws, as it does
+     * to the backstop once the request was recycled), at most 10 s.
+     */
+    private static void awaitOver(AsyncContext async) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < end) {
+            try {
+                async.getTimeout();
+            } catch (IllegalStateException over) {
+                return;
+            }
+            Thread.sleep(1);
+        }
+        throw new AssertionError("Tomcat did not end the request");
+    }
+
     private static void sweep(int ticks) {
         for (int i = 0; i < ticks; i++) {
             BACKSTOP.sweep();
         }
     }
 
-    /**
-     * Sweeps until the limiter holds {@code held} permits again, at most 10 s: Tomcat ends and
-     * recycles the request on its own thread after the test let it finish, and the backstop asks
-     * every 5 ticks and ends an entry at the second "over" in a row.
-     */
-    private static void sweepUntilGivenBack(int held) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (LIMITER.inFlight() != held && System.nanoTime() < end) {
-            BACKSTOP.sweep();
-            Thread.sleep(1);
-        }
-    }
-
     @Test
-    void aCompletedRequestWhoseEndWasLostGivesBackItsPermitAndCancelsItsContextAfterTimeoutAndGrace()
+    void aCompletedRequestWhoseEndWasLostGivesBackItsPermitAndCancelsItsContextAtTheSecondOverAnswer()
             throws Exception {
         long limitLost = LIMITS.lostAsyncCycles();
         long deadlineLost = DEADLINES.lostAsyncCycles();
@@ -289,10 +304,11 @@ class AsyncBackstopTomcatTest {
         assertEquals("ok", r.body());
         Context context = CONTEXT.get();
         assertEquals(held + 1, LIMITER.inFlight(), "the lost end holds the permit");
+        awaitOver(LAST.get()); // Tomcat has recycled the request: each question is answered "over"
         sweep(10); // asked at ticks 6 and 11: Tomcat must say "over" twice
         assertEquals(held + 1, LIMITER.inFlight(), "not at the first answer");
         assertFalse(context.isDone());
-        sweepUntilGivenBack(held); // at the 11th tick, once Tomcat has recycled the request
+        BACKSTOP.sweep();
         assertEquals(held, LIMITER.inFlight(), "given back");
         assertTrue(context.isDone(), "cancelled");
         assertEquals(limitLost + 1, LIMITS.lostAsyncCycles());
@@ -312,7 +328,8 @@ class AsyncBackstopTomcatTest {
         assertEquals(held + 1, LIMITER.inFlight(), "live: past its 10 s timeout in ticks, but Tomcat still knows it");
         assertFalse(context.isDone());
         answer(async);
-        sweepUntilGivenBack(held);
+        awaitOver(async);
+        sweep(11); // two questions within 11 ticks of the end (the first comes 6 ticks after the arm)
         assertEquals(held, LIMITER.inFlight(), "its end was lost: given back once Tomcat called it over");
         assertTrue(context.isDone());
         assertEquals(limitLost + 1, LIMITS.lostAsyncCycles());
@@ -330,7 +347,8 @@ class AsyncBackstopTomcatTest {
         assertEquals(held + 1, LIMITER.inFlight(), "still running: the permit stays");
         assertFalse(context.isDone());
         UNBLOCK.release();
-        sweepUntilGivenBack(held);
+        awaitOver(LAST.get());
+        sweep(11); // two questions within 11 ticks of the end (the first comes 6 ticks after the arm)
         assertEquals(held, LIMITER.inFlight(), "given back once the request was over");
         assertTrue(context.isDone());
         assertEquals(limitLost + 1, LIMITS.lostAsyncCycles());
@@ -361,8 +379,30 @@ class AsyncBackstopTomcatTest {
         int held = LIMITER.inFlight();
         assertEquals(200, send("/x?mode=complete&timeout=0", true).status());
         assertEquals(held + 1, LIMITER.inFlight(), "the lost end holds the permit");
-        sweepUntilGivenBack(held);
+        awaitOver(LAST.get());
+        sweep(11); // two questions within 11 ticks of the end (the first comes 6 ticks after the arm)
         assertEquals(held, LIMITER.inFlight(), "given back once Tomcat called the request over");
         assertEquals(limitLost + 1, LIMITS.lostAsyncCycles());
+    }
+
+    @Test
+    void aSecondAsyncCycleIsFollowedAndItsEndHeard() throws Exception {
+        long limitLost = LIMITS.lostAsyncCycles();
+        long deadlineLost = DEADLINES.lostAsyncCycles();
+        int held = LIMITER.inFlight();
+        RawHttp.Response r = send("/x?mode=twice&timeout=10000", false);
+        assertEquals(200, r.status());
+        assertEquals("ok", r.body());
+        Context context = CONTEXT.get();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((LIMITER.inFlight() != held || !context.isDone()) && System.nanoTime() < end) {
+            Thread.onSpinWait(); // the second cycle's onComplete, on Tomcat's thread, with no sweep at all
+        }
+        assertEquals(held, LIMITER.inFlight(), "the filters stayed on for the second cycle (onStartAsync) and heard it end");
+        assertTrue(context.isDone());
+        awaitOver(LAST.get());
+        sweep(20);
+        assertEquals(limitLost, LIMITS.lostAsyncCycles());
+        assertEquals(deadlineLost, DEADLINES.lostAsyncCycles());
     }
 }

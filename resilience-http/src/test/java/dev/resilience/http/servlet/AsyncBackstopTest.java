@@ -302,7 +302,7 @@ class AsyncBackstopTest {
     void underStressNothingIsEndedTwiceNothingLiveIsEndedAndEveryLostOneEnds() throws Exception {
         AsyncBackstop b = new AsyncBackstop(TimeUnit.MILLISECONDS.toNanos(1), 2, true);
         int threads = 4;
-        int perThread = 5_000;
+        int perThread = 2_000;
         List<List<TestEntry>> live = new ArrayList<>();
         List<List<TestEntry>> lost = new ArrayList<>();
         CountDownLatch go = new CountDownLatch(1);
@@ -384,7 +384,7 @@ class AsyncBackstopTest {
      */
     @Test
     void inEveryInterleavingNothingEndsTwiceAndNothingLiveFallsOffTheStack() {
-        Lincheck.runConcurrentTest(2_000, () -> {
+        Lincheck.runConcurrentTest(800, () -> {
             AsyncBackstop b = new AsyncBackstop(TimeUnit.MILLISECONDS.toNanos(1), 1, false);
             TestEntry[] e = {new TestEntry(), new TestEntry(), new TestEntry()};
             e[2].transientOver.set(1);

@@ -7,6 +7,7 @@ import jakarta.servlet.ServletRequest;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -154,7 +155,7 @@ final class AsyncBackstop {
      * Counts a lost cycle in a filter's {@code counter}; the first one is logged at WARNING (no
      * request data: the filter and what it gave back).
      */
-    static void countLost(java.util.concurrent.atomic.AtomicLong counter, String filter, String gaveBack) {
+    static void countLost(AtomicLong counter, String filter, String gaveBack) {
         if (counter.incrementAndGet() == 1) {
             log(LOST_LOG, "the container never ended an asynchronous request's cycle; "
                     + filter + " " + gaveBack + " once the container said the request was over (counted in " + filter
@@ -241,29 +242,18 @@ final class AsyncBackstop {
         tick = now;
         Entry e = (Entry) HEAD.getAndSet(this, null);
         int lost = 0;
-        try {
-            while (e != null) {
-                Entry next = e.next;
-                e.next = null;
-                LISTED.setVolatile(e, 0); // after reading next: a push from now on links it afresh
-                Entry visited = e;
-                e = next;
-                try {
-                    if (visit(visited, now)) {
-                        lost++;
-                    }
-                } catch (Throwable t) { // its give-back threw (a bug): it is ended
-                    log(LOG, "the async backstop could not end an entry", t);
+        while (e != null) {
+            Entry next = e.next;
+            e.next = null;
+            LISTED.setVolatile(e, 0); // after reading next: a push from now on links it afresh
+            try {
+                if (visit(e, now)) {
+                    lost++;
                 }
+            } catch (Throwable t) { // its give-back threw (a bug): it is ended; the rest are still visited
+                log(LOG, "the async backstop could not end an entry", t);
             }
-        } finally {
-            while (e != null) { // only if something above threw past the guard: keep the rest watched
-                Entry next = e.next;
-                e.next = null;
-                LISTED.setVolatile(e, 0);
-                push(e);
-                e = next;
-            }
+            e = next;
         }
         return lost;
     }
@@ -319,6 +309,11 @@ final class AsyncBackstop {
         return false;
     }
 
+    /** Ticks so far (a test's view). */
+    long ticks() {
+        return tick;
+    }
+
     /** Whether the automatic thread is running. */
     boolean running() {
         return running == 1;
@@ -337,37 +332,27 @@ final class AsyncBackstop {
     }
 
     private void run() {
-        boolean restart = false;
-        try {
-            long next = System.nanoTime();
-            int idle = 0;
-            for (;;) {
-                next += tickNanos;
-                for (long left; (left = next - System.nanoTime()) > 0; ) {
-                    LockSupport.parkNanos(this, left);
-                    Thread.interrupted(); // an interrupt must not turn the park into a spin
-                }
-                next = Math.max(next, System.nanoTime()); // after a pause, one tick, not a burst of them
-                try {
-                    sweep();
-                } catch (Throwable t) { // sweep guards each entry and keeps the rest watched
-                    // keep the thread: the entries still need it
-                }
-                idle = head == null ? idle + 1 : 0;
-                if (idle >= IDLE_TICKS) {
-                    running = 0;
-                    if (head == null || !RUNNING.compareAndSet(this, 0, 1)) {
-                        return; // the next arm starts a new thread
-                    }
-                    idle = 0;
-                }
+        long next = System.nanoTime();
+        int idle = 0;
+        for (;;) {
+            next += tickNanos;
+            for (long left; (left = next - System.nanoTime()) > 0; ) {
+                LockSupport.parkNanos(this, left);
+                Thread.interrupted(); // an interrupt must not turn the park into a spin
             }
-        } catch (Throwable t) { // out of memory, or worse: let an arm (or the check below) start another thread
-            running = 0;
-            restart = head != null;
-        } finally {
-            if (restart && RUNNING.compareAndSet(this, 0, 1)) {
-                start();
+            next = Math.max(next, System.nanoTime()); // after a pause, one tick, not a burst of them
+            try {
+                sweep();
+            } catch (Throwable t) { // sweep guards each entry; anything else (out of memory): keep the thread
+                // the entries still need it
+            }
+            idle = head == null ? idle + 1 : 0;
+            if (idle >= IDLE_TICKS) {
+                running = 0;
+                if (head == null || !RUNNING.compareAndSet(this, 0, 1)) {
+                    return; // the next arm starts a new thread
+                }
+                idle = 0;
             }
         }
     }

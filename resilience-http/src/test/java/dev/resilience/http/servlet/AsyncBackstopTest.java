@@ -341,7 +341,11 @@ class AsyncBackstopTest {
                         myLive.add(e);
                     }
                 }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(30)); // 30 ticks: the late ones were asked about
+                long asked = b.ticks() + 10; // 10 ticks on: the late ones were asked about (grace 2) several times
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (b.ticks() < asked && System.nanoTime() < until) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // a bounded poll of the backstop's own clock
+                }
                 late.forEach(TestEntry::event);
             }));
         }

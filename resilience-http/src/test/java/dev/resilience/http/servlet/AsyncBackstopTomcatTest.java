@@ -287,6 +287,26 @@ class AsyncBackstopTomcatTest {
         throw new AssertionError("Tomcat did not end the request");
     }
 
+    /**
+     * Waits until Tomcat has ended the request of {@code async}, then sweeps 11 ticks: two questions
+     * fall within them (the first comes 6 ticks after the arm, then one every 5).
+     */
+    private static void sweepPastTheSecondQuestion(AsyncContext async) throws InterruptedException {
+        awaitOver(async);
+        sweep(11);
+    }
+
+    /**
+     * Waits, at most 10 s, until the limiter holds {@code held} permits again and {@code context}
+     * is done: the events Tomcat fires on its own thread after the response.
+     */
+    private static void awaitHeard(int held, Context context) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((LIMITER.inFlight() != held || !context.isDone()) && System.nanoTime() < end) {
+            Thread.onSpinWait();
+        }
+    }
+
     private static void sweep(int ticks) {
         for (int i = 0; i < ticks; i++) {
             BACKSTOP.sweep();
@@ -328,8 +348,7 @@ class AsyncBackstopTomcatTest {
         assertEquals(held + 1, LIMITER.inFlight(), "live: past its 10 s timeout in ticks, but Tomcat still knows it");
         assertFalse(context.isDone());
         answer(async);
-        awaitOver(async);
-        sweep(11); // two questions within 11 ticks of the end (the first comes 6 ticks after the arm)
+        sweepPastTheSecondQuestion(async);
         assertEquals(held, LIMITER.inFlight(), "its end was lost: given back once Tomcat called it over");
         assertTrue(context.isDone());
         assertEquals(limitLost + 1, LIMITS.lostAsyncCycles());
@@ -347,8 +366,7 @@ class AsyncBackstopTomcatTest {
         assertEquals(held + 1, LIMITER.inFlight(), "still running: the permit stays");
         assertFalse(context.isDone());
         UNBLOCK.release();
-        awaitOver(LAST.get());
-        sweep(11); // two questions within 11 ticks of the end (the first comes 6 ticks after the arm)
+        sweepPastTheSecondQuestion(LAST.get());
         assertEquals(held, LIMITER.inFlight(), "given back once the request was over");
         assertTrue(context.isDone());
         assertEquals(limitLost + 1, LIMITS.lostAsyncCycles());
@@ -361,10 +379,7 @@ class AsyncBackstopTomcatTest {
         int held = LIMITER.inFlight();
         assertEquals(200, send("/x?mode=complete&timeout=2000", false).status());
         Context context = CONTEXT.get();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while ((LIMITER.inFlight() != held || !context.isDone()) && System.nanoTime() < end) {
-            Thread.onSpinWait(); // onComplete runs on Tomcat's thread, just after the response
-        }
+        awaitHeard(held, context); // onComplete runs on Tomcat's thread, just after the response
         assertEquals(held, LIMITER.inFlight());
         assertTrue(context.isDone());
         sweep(50);
@@ -379,8 +394,7 @@ class AsyncBackstopTomcatTest {
         int held = LIMITER.inFlight();
         assertEquals(200, send("/x?mode=complete&timeout=0", true).status());
         assertEquals(held + 1, LIMITER.inFlight(), "the lost end holds the permit");
-        awaitOver(LAST.get());
-        sweep(11); // two questions within 11 ticks of the end (the first comes 6 ticks after the arm)
+        sweepPastTheSecondQuestion(LAST.get());
         assertEquals(held, LIMITER.inFlight(), "given back once Tomcat called the request over");
         assertEquals(limitLost + 1, LIMITS.lostAsyncCycles());
     }
@@ -394,10 +408,7 @@ class AsyncBackstopTomcatTest {
         assertEquals(200, r.status());
         assertEquals("ok", r.body());
         Context context = CONTEXT.get();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while ((LIMITER.inFlight() != held || !context.isDone()) && System.nanoTime() < end) {
-            Thread.onSpinWait(); // the second cycle's onComplete, on Tomcat's thread, with no sweep at all
-        }
+        awaitHeard(held, context); // the second cycle's onComplete, with no sweep at all
         assertEquals(held, LIMITER.inFlight(), "the filters stayed on for the second cycle (onStartAsync) and heard it end");
         assertTrue(context.isDone());
         awaitOver(LAST.get());

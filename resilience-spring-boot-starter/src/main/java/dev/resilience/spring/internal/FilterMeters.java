@@ -4,6 +4,7 @@ import dev.resilience.http.servlet.AdaptiveLimitFilter;
 import dev.resilience.http.servlet.DeadlineFilter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.function.ToDoubleFunction;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.util.ClassUtils;
@@ -54,7 +55,7 @@ public final class FilterMeters {
         }
 
         private static <T> void counter(MeterRegistry registry, String kind, T filter,
-                java.util.function.ToDoubleFunction<T> count) {
+                ToDoubleFunction<T> count) {
             FunctionCounter.builder(NAME, filter, count)
                     .description("asynchronous requests whose end the container never reported; the filter ended them")
                     .tag("filter", kind)

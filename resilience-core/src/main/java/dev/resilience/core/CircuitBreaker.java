@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * A circuit breaker with the semantics of {@code sony/gobreaker} v2, plus the failure-rate and
@@ -67,6 +68,13 @@ import java.util.function.Supplier;
  * {@link Builder#isExcluded} says. By default the caller's own cancellation
  * ({@link ContextCancelledException}, {@link InterruptedException}) is excluded too; see
  * {@link #defaultExclusions()} to add to that.
+ *
+ * <p><b>Reload.</b> The rate thresholds, their minimum of calls, the open duration and the number of
+ * half-open probes can change on a live breaker ({@link #setFailureRateThreshold},
+ * {@link #setSlowCallRateThreshold}, {@link #setMinimumCalls}, {@link #setOpenDuration},
+ * {@link #setMaxRequests}; the registry calls them on a reload); the window's kind and size, the
+ * interval and the predicates are fixed at build. A change keeps the current state and counts: a
+ * lower threshold opens the breaker at the next failure if the window already exceeds it.
  */
 public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerListener> {
 
@@ -107,14 +115,17 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
 
     private final String name;
     private final Ticker ticker;
-    private final int maxRequests;
     private final long intervalNanos;
     private final long bucketPeriodNanos;
-    private final long timeoutNanos;
     private final double openMultiplier;
-    private final long maxOpenNanos;
-    private final long halfOpenTimeoutNanos;
-    private final long slowCallNanos;
+    /** The {@code openBackoff} maximum as built; -1 without a backoff. */
+    private final long backoffMaxNanos;
+    /** The {@code halfOpenTimeout} as built; -1 to follow the open duration. */
+    private final long halfOpenTimeoutSet;
+    /** Whether permits carry their start time: built with a slow-call threshold. */
+    private final boolean timed;
+    /** What a reload may change; replaced whole by the setters. */
+    private final AtomicReference<Tuning> tuning;
     /** The trip predicate on counts; null for a breaker that trips on its rate window only. */
     private final Predicate<Counts> readyToTrip;
     private final Predicate<Throwable> isSuccessful;
@@ -127,21 +138,20 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     private CircuitBreaker(Builder b) {
         this.name = b.name;
         this.ticker = b.ticker;
-        this.maxRequests = b.maxRequests;
         this.intervalNanos = b.intervalNanos;
         this.bucketPeriodNanos = b.bucketPeriodNanos;
-        this.timeoutNanos = b.timeoutNanos;
         this.openMultiplier = b.openMultiplier;
-        this.maxOpenNanos = b.maxOpenNanos;
-        this.halfOpenTimeoutNanos = b.halfOpenTimeoutNanos < 0 ? b.timeoutNanos : b.halfOpenTimeoutNanos;
-        this.slowCallNanos = b.slowCallNanos;
+        this.backoffMaxNanos = b.maxOpenNanos;
+        this.halfOpenTimeoutSet = b.halfOpenTimeoutNanos;
+        this.timed = b.slowCallNanos != Long.MAX_VALUE;
+        this.tuning = new AtomicReference<>(b.tuning());
         this.readyToTrip = b.readyToTrip;
         this.isSuccessful = b.isSuccessful;
         this.isExcluded = b.isExcluded;
         this.listeners = GuardedListeners.ofCircuitBreaker(b.listeners);
         this.windowSpec = b.windowSpec();
         long now = ticker.read();
-        this.current = new AtomicReference<>(closed(now, 0, windowSpec == null ? null : windowSpec.create(now)));
+        this.current = new AtomicReference<>(closed(now, 0, newWindow(now)));
     }
 
     /** Starts building a breaker; {@code name} identifies it in metrics and errors. */
@@ -190,7 +200,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                     return REFUSED_OPEN;
                 default:
                     int admitted = g.admitted.get();
-                    if (admitted >= maxRequests) {
+                    if (admitted >= tuning.get().maxRequests) {
                         listeners.current().onNotPermitted(this, State.HALF_OPEN);
                         return REFUSED_HALF_OPEN;
                     }
@@ -215,7 +225,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                     break;
                 case OPEN:
                     next = new Generation(this, State.HALF_OPEN, generations.incrementAndGet(), true,
-                            now + halfOpenTimeoutNanos, g.trips, null, null);
+                            now + tuning.get().halfOpenTimeoutNanos, g.trips, null, null);
                     break;
                 case HALF_OPEN:
                     next = opened(now, g.trips + 1);
@@ -238,8 +248,9 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     }
 
     private Generation opened(long now, int trips) {
-        double scaled = timeoutNanos * Math.pow(openMultiplier, Math.max(0, trips - 1));
-        long open = scaled >= maxOpenNanos ? maxOpenNanos : (long) scaled;
+        Tuning t = tuning.get();
+        double scaled = t.openNanos * Math.pow(openMultiplier, Math.max(0, trips - 1));
+        long open = scaled >= t.maxOpenNanos ? t.maxOpenNanos : (long) scaled;
         return new Generation(this, State.OPEN, generations.incrementAndGet(), true, now + open, trips, null, null);
     }
 
@@ -348,7 +359,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         long now = ticker.read();
         for (;;) {
             Generation g = current.get();
-            if (transition(g, closed(now, 0, windowSpec == null ? null : windowSpec.create(now)))) {
+            if (transition(g, closed(now, 0, newWindow(now)))) {
                 return;
             }
         }
@@ -361,6 +372,120 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                 return;
             }
         }
+    }
+
+    // ---------------------------------------------------------------- reload
+
+    /**
+     * Changes the failure-rate threshold, for example on a configuration reload; the next failure
+     * is judged by it. A breaker with a rate window may gain one this way (built with a slow-call
+     * threshold only); one without a window cannot.
+     *
+     * @param percent opens at this share of failed calls in the window, in (0, 100]
+     * @throws IllegalArgumentException if {@code percent} is outside (0, 100]
+     * @throws IllegalStateException if the breaker was built without a rate window
+     */
+    public void setFailureRateThreshold(double percent) {
+        double p = Builder.percentage(percent);
+        requireWindow("setFailureRateThreshold");
+        tune(t -> new Tuning(t.maxRequests, t.openNanos, t.maxOpenNanos, t.halfOpenTimeoutNanos, t.minCalls, p,
+                t.slowRate, t.slowCallNanos));
+    }
+
+    /**
+     * Changes the slow-call-rate threshold and the duration from which a call counts as slow; the
+     * next outcome is judged by them (a call in flight is judged by the duration in force when it
+     * ends).
+     *
+     * @param percent opens at this share of slow calls in the window, in (0, 100]
+     * @param slowerThan a call this long or longer is slow
+     * @throws IllegalArgumentException if {@code percent} is outside (0, 100] or {@code slowerThan}
+     *     is not positive
+     * @throws NullPointerException if {@code slowerThan} is null
+     * @throws IllegalStateException if the breaker was built without a slow-call threshold (its
+     *     permits do not carry their start time)
+     */
+    public void setSlowCallRateThreshold(double percent, Duration slowerThan) {
+        double p = Builder.percentage(percent);
+        long slow = Checks.positiveNanos(slowerThan, "slowerThan");
+        if (!timed) {
+            throw new IllegalStateException(name + ": setSlowCallRateThreshold needs a breaker built with"
+                    + " slowCallRateThreshold(...)");
+        }
+        tune(t -> new Tuning(t.maxRequests, t.openNanos, t.maxOpenNanos, t.halfOpenTimeoutNanos, t.minCalls,
+                t.failureRate, p, slow));
+    }
+
+    /**
+     * Changes how many calls the rate window must hold before a rate threshold can open the
+     * breaker (one number for both thresholds).
+     *
+     * @throws IllegalArgumentException if {@code minimumCalls} is below 1
+     * @throws IllegalStateException if the breaker was built without a rate window
+     */
+    public void setMinimumCalls(int minimumCalls) {
+        if (minimumCalls < 1) {
+            throw new IllegalArgumentException("minimumCalls must be at least 1: " + minimumCalls);
+        }
+        requireWindow("setMinimumCalls");
+        tune(t -> new Tuning(t.maxRequests, t.openNanos, t.maxOpenNanos, t.halfOpenTimeoutNanos, minimumCalls,
+                t.failureRate, t.slowRate, t.slowCallNanos));
+    }
+
+    /**
+     * Changes how long the breaker stays open (before any {@code openBackoff} growth, whose maximum
+     * is raised to it if lower) and, unless {@code halfOpenTimeout} was set, how long HALF_OPEN
+     * waits for its probes. A breaker open now keeps the expiry it has; the next opening uses this.
+     *
+     * @throws IllegalArgumentException if {@code openDuration} is not positive
+     * @throws NullPointerException if {@code openDuration} is null
+     */
+    public void setOpenDuration(Duration openDuration) {
+        long open = Checks.positiveNanos(openDuration, "openDuration");
+        tune(t -> new Tuning(t.maxRequests, open, openMax(open, backoffMaxNanos),
+                halfOpenTimeoutSet < 0 ? open : halfOpenTimeoutSet, t.minCalls, t.failureRate, t.slowRate,
+                t.slowCallNanos));
+    }
+
+    /**
+     * Changes how many probes HALF_OPEN admits, and how many consecutive successes close it; a
+     * half-open breaker takes it at its next admission or success.
+     *
+     * @throws IllegalArgumentException if {@code maxRequests} is below 1
+     */
+    public void setMaxRequests(int maxRequests) {
+        if (maxRequests < 1) {
+            throw new IllegalArgumentException("maxRequests must be at least 1: " + maxRequests);
+        }
+        tune(t -> new Tuning(maxRequests, t.openNanos, t.maxOpenNanos, t.halfOpenTimeoutNanos, t.minCalls,
+                t.failureRate, t.slowRate, t.slowCallNanos));
+    }
+
+    private void requireWindow(String method) {
+        if (windowSpec == null) {
+            throw new IllegalStateException(name + ": " + method + " needs a breaker built with a rate window"
+                    + " (countWindow or timeWindow)");
+        }
+    }
+
+    /** Replaces the tuning; concurrent setters each change only their own part. */
+    private void tune(UnaryOperator<Tuning> change) {
+        tuning.updateAndGet(change);
+    }
+
+    /** The open duration's cap: the backoff's maximum, never below the open duration itself. */
+    private static long openMax(long openNanos, long backoffMaxNanos) {
+        return backoffMaxNanos < 0 ? openNanos : Math.max(backoffMaxNanos, openNanos);
+    }
+
+    private OutcomeWindow newWindow(long now) {
+        return windowSpec == null ? null : windowSpec.create(now);
+    }
+
+    /** Whether {@code window}'s rates call for a trip at {@code now}, by the thresholds in force. */
+    private boolean exceeded(OutcomeWindow window, long now) {
+        Tuning t = tuning.get();
+        return window.exceeded(now, t.minCalls, t.failureRate, t.slowRate);
     }
 
     @Override
@@ -409,7 +534,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                 advance(g, now);
                 return;
             }
-            slow = startNanos != Long.MIN_VALUE && now - startNanos >= slowCallNanos;
+            slow = startNanos != Long.MIN_VALUE && now - startNanos >= tuning.get().slowCallNanos;
         }
         if (g.countWindow == null) {
             g.successes.increment();
@@ -426,14 +551,14 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             case CLOSED:
                 if (g.window != null) {
                     g.window.record(slow ? OutcomeWindow.SLOW : 0, now);
-                    if (slow && g.window.exceeded(now)) {
+                    if (slow && exceeded(g.window, now)) {
                         transition(g, opened(now, g.trips + 1));
                     }
                 }
                 break;
             case HALF_OPEN:
-                if (g.successCount() - g.successesAtLastFailure.get() >= maxRequests) {
-                    transition(g, closed(now, 0, windowSpec == null ? null : windowSpec.create(now)));
+                if (g.successCount() - g.successesAtLastFailure.get() >= tuning.get().maxRequests) {
+                    transition(g, closed(now, 0, newWindow(now)));
                 }
                 break;
             default:
@@ -461,7 +586,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             advance(g, now);
             return;
         }
-        boolean slow = startNanos != Long.MIN_VALUE && now - startNanos >= slowCallNanos;
+        boolean slow = startNanos != Long.MIN_VALUE && now - startNanos >= tuning.get().slowCallNanos;
         long failures = g.failures.incrementAndGet();
         if (g.window != null) {
             g.window.record(OutcomeWindow.FAILED | (slow ? OutcomeWindow.SLOW : 0), now);
@@ -480,7 +605,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         }
         // A rate-only breaker (a window, no readyToTrip) takes no Counts snapshot: nothing to allocate.
         boolean trip = readyToTrip != null && readyToTrip(g.counts(now), failure)
-                || g.window != null && g.window.exceeded(now);
+                || g.window != null && exceeded(g.window, now);
         if (trip && failures > 0) {
             transition(g, opened(now, g.trips + 1));
         }
@@ -568,7 +693,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             this.countWindow = window instanceof OutcomeWindow.CountBased ? (OutcomeWindow.CountBased) window : null;
             this.windowBase = countWindow == null ? 0L : countWindow.recorded();
             this.plainClosed = state == State.CLOSED && rolling == null
-                    && (window == null || countWindow != null) && breaker.slowCallNanos == Long.MAX_VALUE;
+                    && (window == null || countWindow != null) && !breaker.timed;
         }
 
         /** A success on the short path: one atomic increment (the window's, or the adder's). */
@@ -612,11 +737,11 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         }
 
         Permit permit() {
-            return breaker.slowCallNanos == Long.MAX_VALUE ? this : new TimedPermit(this, breaker.ticker.read());
+            return breaker.timed ? new TimedPermit(this, breaker.ticker.read()) : this;
         }
 
         Permit permit(long now) {
-            return breaker.slowCallNanos == Long.MAX_VALUE ? this : new TimedPermit(this, now);
+            return breaker.timed ? new TimedPermit(this, now) : this;
         }
 
         Counts counts(long now) {
@@ -713,13 +838,20 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     }
 
     /** How to make a fresh rate window. */
-    private record WindowSpec(boolean timeBased, int size, long bucketNanos, int minCalls, double failureRate,
-            double slowRate) {
+    private record WindowSpec(boolean timeBased, int size, long bucketNanos) {
         OutcomeWindow create(long now) {
             return timeBased
-                    ? new OutcomeWindow.TimeBased(size, bucketNanos, minCalls, failureRate, slowRate, now)
-                    : new OutcomeWindow.CountBased(size, minCalls, failureRate, slowRate);
+                    ? new OutcomeWindow.TimeBased(size, bucketNanos, now)
+                    : new OutcomeWindow.CountBased(size);
         }
+    }
+
+    /**
+     * The settings a reload may change, read together: half-open probes, open timing, the rate
+     * thresholds (101 is off) and their minimum of calls, the slow-call duration.
+     */
+    private record Tuning(int maxRequests, long openNanos, long maxOpenNanos, long halfOpenTimeoutNanos,
+            int minCalls, double failureRate, double slowRate, long slowCallNanos) {
     }
 
     /**
@@ -943,9 +1075,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             }
             if (Double.isNaN(openMultiplier)) {
                 openMultiplier = 1.0;
-                maxOpenNanos = timeoutNanos;
             }
-            maxOpenNanos = Math.max(maxOpenNanos, timeoutNanos);
             if (slowCallNanos < 0) {
                 slowCallNanos = Long.MAX_VALUE;
             }
@@ -965,11 +1095,15 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             if (countWindow < 0 && timeBuckets < 0) {
                 return null;
             }
-            double f = Double.isNaN(failureRate) ? 101.0 : failureRate;
-            double s = Double.isNaN(slowRate) ? 101.0 : slowRate;
-            return countWindow > 0
-                    ? new WindowSpec(false, countWindow, 0L, minCalls, f, s)
-                    : new WindowSpec(true, timeBuckets, bucketNanos, minCalls, f, s);
+            return countWindow > 0 ? new WindowSpec(false, countWindow, 0L) : new WindowSpec(true, timeBuckets, bucketNanos);
+        }
+
+        /** The reloadable settings as built; after {@link #build()} set the defaults. */
+        Tuning tuning() {
+            return new Tuning(maxRequests, timeoutNanos, openMax(timeoutNanos, maxOpenNanos),
+                    halfOpenTimeoutNanos < 0 ? timeoutNanos : halfOpenTimeoutNanos, minCalls,
+                    Double.isNaN(failureRate) ? 101.0 : failureRate, Double.isNaN(slowRate) ? 101.0 : slowRate,
+                    slowCallNanos);
         }
 
         private void setMinCalls(int minimumCalls) {
@@ -979,7 +1113,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             this.minCalls = minCalls < 0 ? minimumCalls : Math.min(minCalls, minimumCalls);
         }
 
-        private static double percentage(double percent) {
+        static double percentage(double percent) {
             if (!(percent > 0 && percent <= 100)) {
                 throw new IllegalArgumentException("percent must be in (0, 100]: " + percent);
             }

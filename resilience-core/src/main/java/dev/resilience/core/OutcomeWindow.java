@@ -15,24 +15,18 @@ abstract class OutcomeWindow {
     static final int FAILED = 1;
     static final int SLOW = 2;
 
-    final int minCalls;
-    final double failureRateThreshold;
-    final double slowRateThreshold;
-
-    OutcomeWindow(int minCalls, double failureRateThreshold, double slowRateThreshold) {
-        this.minCalls = minCalls;
-        this.failureRateThreshold = failureRateThreshold;
-        this.slowRateThreshold = slowRateThreshold;
-    }
-
     /** Records one outcome ({@link #FAILED} and {@link #SLOW} bits) at ticker time {@code now}. */
     abstract void record(int outcome, long now);
 
     /** Calls, failures and slow calls in the window at {@code now}. */
     abstract long[] totals(long now);
 
-    /** Whether the window's rates call for a trip at {@code now}. */
-    boolean exceeded(long now) {
+    /**
+     * Whether the window's rates call for a trip at {@code now}: once it holds {@code minCalls}, a
+     * share of failures or slow calls at or above its threshold (above 100: off). The breaker passes
+     * the thresholds in force, which a reload may change while the window lives.
+     */
+    boolean exceeded(long now, int minCalls, double failureRateThreshold, double slowRateThreshold) {
         long[] t = totals(now);
         long calls = t[0];
         if (calls < minCalls || calls == 0) {
@@ -51,8 +45,7 @@ abstract class OutcomeWindow {
         private final AtomicInteger failures = new AtomicInteger();
         private final AtomicInteger slow = new AtomicInteger();
 
-        CountBased(int size, int minCalls, double failureRateThreshold, double slowRateThreshold) {
-            super(minCalls, failureRateThreshold, slowRateThreshold);
+        CountBased(int size) {
             this.ring = new int[size];
         }
 
@@ -96,9 +89,7 @@ abstract class OutcomeWindow {
 
         private final TimeBuckets buckets;
 
-        TimeBased(int buckets, long bucketNanos, int minCalls, double failureRateThreshold, double slowRateThreshold,
-                long now) {
-            super(minCalls, failureRateThreshold, slowRateThreshold);
+        TimeBased(int buckets, long bucketNanos, long now) {
             this.buckets = new TimeBuckets(buckets, bucketNanos, 3, now);
         }
 
@@ -120,7 +111,7 @@ abstract class OutcomeWindow {
          * {@link TimeBuckets#exceeds}.
          */
         @Override
-        boolean exceeded(long now) {
+        boolean exceeded(long now, int minCalls, double failureRateThreshold, double slowRateThreshold) {
             return buckets.exceeds(now, CALLS, FAILURES, SLOW_CALLS, minCalls, failureRateThreshold, slowRateThreshold);
         }
     }

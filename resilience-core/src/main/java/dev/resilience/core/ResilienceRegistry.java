@@ -6,6 +6,7 @@ import dev.resilience.core.ConfigurationException.Problem;
 import dev.resilience.core.RegistryConfig.Kind;
 import dev.resilience.core.RegistryConfig.Ref;
 import dev.resilience.core.RegistryConfig.Setting;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -22,6 +23,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -169,7 +171,12 @@ import java.util.function.Consumer;
  * makes it the configuration of instances built from then on (new names become available) and
  * applies to the live instances what they can take: a rate limiter's {@code rate} and
  * {@code burst} ({@link RateLimiter#setRate(double)}, {@link RateLimiter#setBurst(int)}; not with
- * warm-up) and a bulkhead's {@code max-concurrent} ({@link Bulkhead#setMaxConcurrent(int)}).
+ * warm-up), a bulkhead's {@code max-concurrent} ({@link Bulkhead#setMaxConcurrent(int)}) and a
+ * circuit breaker's {@code failure-rate-threshold}, {@code slow-call-rate-threshold} with
+ * {@code slow-call-duration}, {@code minimum-calls}, {@code open-duration} and {@code max-requests}
+ * ({@link CircuitBreaker#setFailureRateThreshold(double)} and its siblings; a rate threshold only on a
+ * breaker built with a rate window, the slow-call one only on a breaker built with it; each setting
+ * applied on its own, so a failure judged while a reload runs may see some new and some old).
  * Every other change of a live instance is listed in {@link ReloadResult#needsRestart()} and not
  * applied: that instance keeps its settings until the registry is built anew, and is
  * listed again by later reloads until the configuration matches it.
@@ -580,7 +587,9 @@ public final class ResilienceRegistry {
         changed.addAll(next.keySet());
         changed.removeIf(p -> Objects.equals(value(now, p), value(next, p)));
         TreeSet<String> done = kind == Kind.RATE_LIMITER ? applyToRateLimiter((RateLimiter) e.instance, now, next, changed)
-                : kind == Kind.BULKHEAD ? applyToBulkhead((Bulkhead) e.instance, next, changed) : new TreeSet<>();
+                : kind == Kind.BULKHEAD ? applyToBulkhead((Bulkhead) e.instance, next, changed)
+                : kind == Kind.CIRCUIT_BREAKER ? applyToBreaker((CircuitBreaker) e.instance, next, changed)
+                : new TreeSet<>();
         Map<String, Setting> actual = new TreeMap<>(next);
         String prefix = RegistryConfig.prefix(kind, name) + ".";
         for (String p : changed) {
@@ -658,6 +667,78 @@ public final class ResilienceRegistry {
             done.add("max-concurrent");
         }
         return done;
+    }
+
+    /**
+     * Applies changes of a breaker's thresholds, open duration and half-open probes; returns those
+     * applied. A key removed falls back to the builder's default where there is one
+     * ({@code max-requests} 1, {@code open-duration} 60 s, {@code minimum-calls} 100 or the count
+     * window if smaller); a rate threshold removed, or one the breaker was built without a window
+     * for, is not applied.
+     */
+    private static TreeSet<String> applyToBreaker(CircuitBreaker breaker, Map<String, Setting> next,
+            TreeSet<String> changed) {
+        TreeSet<String> done = new TreeSet<>();
+        apply(done, changed, () -> {
+            Integer max = (Integer) value(next, "max-requests");
+            breaker.setMaxRequests(max == null ? 1 : max);
+            return true;
+        }, "max-requests");
+        apply(done, changed, () -> {
+            Duration open = (Duration) value(next, "open-duration");
+            breaker.setOpenDuration(open == null ? Duration.ofSeconds(60) : open);
+            return true;
+        }, "open-duration");
+        apply(done, changed, () -> {
+            Integer min = (Integer) value(next, "minimum-calls");
+            Integer window = (Integer) value(next, "count-window");
+            breaker.setMinimumCalls(min != null ? min : window == null ? 100 : Math.min(100, window));
+            return true;
+        }, "minimum-calls");
+        apply(done, changed, () -> {
+            Double rate = (Double) value(next, "failure-rate-threshold");
+            if (rate == null) {
+                return false;
+            }
+            breaker.setFailureRateThreshold(rate);
+            return true;
+        }, "failure-rate-threshold");
+        apply(done, changed, () -> {
+            Double rate = (Double) value(next, "slow-call-rate-threshold");
+            Duration slowerThan = (Duration) value(next, "slow-call-duration");
+            if (rate == null || slowerThan == null) {
+                return false;
+            }
+            breaker.setSlowCallRateThreshold(rate, slowerThan);
+            return true;
+        }, "slow-call-rate-threshold", "slow-call-duration");
+        return done;
+    }
+
+    /**
+     * If any of {@code properties} changed, runs {@code change} once and, if it reports having
+     * applied them, records those that changed as applied. One that was not (the change returned
+     * false: nothing to apply, such as a threshold removed; or threw: the live instance cannot take
+     * it) is reported as needing a restart.
+     */
+    private static void apply(TreeSet<String> done, TreeSet<String> changed, BooleanSupplier change,
+            String... properties) {
+        List<String> mine = new ArrayList<>();
+        for (String p : properties) {
+            if (changed.contains(p)) {
+                mine.add(p);
+            }
+        }
+        if (mine.isEmpty()) {
+            return;
+        }
+        try {
+            if (change.getAsBoolean()) {
+                done.addAll(mine);
+            }
+        } catch (IllegalArgumentException | IllegalStateException ex) {
+            // Not taken: reported as needing a restart.
+        }
     }
 
     private static Map<String, String> toMap(Properties properties) {

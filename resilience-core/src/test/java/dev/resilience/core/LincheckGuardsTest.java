@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resilience.context.ManualTicker;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -169,6 +170,44 @@ class LincheckGuardsTest {
             Thread operator = start(() -> limiter.setRate(1)); // the kill switch released; time stands still
             join(taker, operator);
             assertEquals(2, granted.get(), "the two permits there, once each");
+        });
+    }
+
+    @Test
+    void halfOpenAdmissionsRacingAChangeOfMaxRequestsAdmitNoMoreThanTheLargerLimit() {
+        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+            ManualTicker ticker = new ManualTicker();
+            CircuitBreaker breaker = CircuitBreaker.builder("b").ticker(ticker).openDuration(Duration.ofSeconds(1))
+                    .readyToTrip(c -> c.consecutiveFailures() >= 1).build();
+            Permit trip = breaker.tryAcquire();
+            trip.onFailure(new IOException("down"));
+            ticker.advance(Duration.ofSeconds(1)); // due to turn HALF_OPEN, 1 probe
+            List<Permit> admitted = new CopyOnWriteArrayList<>();
+            Runnable thrice = () -> {
+                for (int i = 0; i < 3; i++) {
+                    Permit p = breaker.tryAcquire();
+                    if (p.isPermitted()) {
+                        admitted.add(p);
+                    }
+                }
+            };
+            Thread prober = start(thrice);
+            Thread operator = start(() -> breaker.setMaxRequests(2));
+            join(prober, operator);
+            assertTrue(admitted.size() >= 1 && admitted.size() <= 2, "admitted " + admitted.size());
+            assertEquals(CircuitBreaker.State.HALF_OPEN, breaker.state());
+            admitted.forEach(Permit::onSuccess);
+            // the new limit asks for two consecutive successes: two probes close it; one alone (the
+            // other attempts came before the change) leaves it half-open with the second slot free
+            if (admitted.size() == 2) {
+                assertEquals(CircuitBreaker.State.CLOSED, breaker.state());
+            } else {
+                assertEquals(CircuitBreaker.State.HALF_OPEN, breaker.state());
+                Permit second = breaker.tryAcquire();
+                assertTrue(second.isPermitted(), "the slot given up by the one probe's success is free");
+                second.onSuccess();
+                assertEquals(CircuitBreaker.State.CLOSED, breaker.state());
+            }
         });
     }
 

@@ -120,10 +120,10 @@ class ResilienceRegistryReloadTest {
         ResilienceRegistry.ReloadResult result = registry.reload(with(BASE,
                 "resilience.ratelimiter.api.rate", "5",
                 "resilience.ratelimiter.api.max-wait", "10ms",
-                "resilience.circuitbreaker.payments.open-duration", "1m",
+                "resilience.circuitbreaker.payments.interval", "1m",
                 "resilience.bulkhead.fresh.max-concurrent", "3"));
         assertEquals(List.of("resilience.ratelimiter.api.rate"), result.applied());
-        assertEquals(List.of("resilience.circuitbreaker.payments.open-duration", "resilience.ratelimiter.api.max-wait"),
+        assertEquals(List.of("resilience.circuitbreaker.payments.interval", "resilience.ratelimiter.api.max-wait"),
                 result.needsRestart());
         assertEquals(5.0, api.rate(), 1e-9);
         assertEquals(3, registry.bulkhead("fresh").maxConcurrent(), "new names are available");
@@ -132,12 +132,12 @@ class ResilienceRegistryReloadTest {
             payments.tryAcquire().onFailure(new IOException());
         }
         ticker.advance(Duration.ofSeconds(10));
-        assertTrue(payments.tryAcquire().isPermitted(), "the live breaker keeps its 10 s");
+        assertTrue(payments.tryAcquire().isPermitted(), "the live breaker opened for its 10 s");
 
         ResilienceRegistry.ReloadResult again = registry.reload(with(BASE,
                 "resilience.ratelimiter.api.rate", "5",
                 "resilience.ratelimiter.api.max-wait", "10ms",
-                "resilience.circuitbreaker.payments.open-duration", "1m",
+                "resilience.circuitbreaker.payments.interval", "1m",
                 "resilience.bulkhead.fresh.max-concurrent", "3"));
         assertEquals(List.of(), again.applied());
         assertEquals(result.needsRestart(), again.needsRestart(), "still not applied, so still listed");
@@ -146,6 +146,99 @@ class ResilienceRegistryReloadTest {
         assertEquals(List.of("resilience.ratelimiter.api.rate"), back.applied());
         assertEquals(List.of(), back.needsRestart(), "the configuration matches the live instances again");
         assertEquals(1.0, api.rate(), 1e-9);
+    }
+
+    @Test
+    void aBreakersThresholdsOpenDurationAndProbesReachTheLiveBreaker() {
+        Map<String, String> config = Map.of(
+                "resilience.circuitbreaker.orders.failure-rate-threshold", "80",
+                "resilience.circuitbreaker.orders.count-window", "10",
+                "resilience.circuitbreaker.orders.minimum-calls", "4",
+                "resilience.circuitbreaker.orders.open-duration", "1m");
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();
+        CircuitBreaker orders = registry.circuitBreaker("orders");
+        for (int i = 0; i < 3; i++) {
+            orders.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, orders.state(), "3 calls, under the minimum of 4");
+
+        ResilienceRegistry.ReloadResult result = registry.reload(with(config,
+                "resilience.circuitbreaker.orders.failure-rate-threshold", "50",
+                "resilience.circuitbreaker.orders.minimum-calls", "2",
+                "resilience.circuitbreaker.orders.open-duration", "1s",
+                "resilience.circuitbreaker.orders.max-requests", "2"));
+        assertEquals(List.of("resilience.circuitbreaker.orders.failure-rate-threshold",
+                "resilience.circuitbreaker.orders.max-requests", "resilience.circuitbreaker.orders.minimum-calls",
+                "resilience.circuitbreaker.orders.open-duration"), result.applied());
+        assertEquals(List.of(), result.needsRestart());
+        assertSame(orders, registry.circuitBreaker("orders"));
+
+        Permit success = orders.tryAcquire();
+        success.onSuccess();
+        orders.tryAcquire().onFailure(new IOException());
+        assertEquals(CircuitBreaker.State.OPEN, orders.state(), "4 of 5 failed, over the new minimum and 50 %");
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals(CircuitBreaker.State.HALF_OPEN, orders.state(), "open for the new 1 s");
+        Permit a = orders.tryAcquire();
+        Permit b = orders.tryAcquire();
+        assertTrue(a.isPermitted() && b.isPermitted(), "two probes");
+        a.onSuccess();
+        b.onSuccess();
+        assertEquals(CircuitBreaker.State.CLOSED, orders.state());
+
+        ResilienceRegistry.ReloadResult again = registry.reload(with(config,
+                "resilience.circuitbreaker.orders.failure-rate-threshold", "50",
+                "resilience.circuitbreaker.orders.minimum-calls", "2",
+                "resilience.circuitbreaker.orders.open-duration", "1s",
+                "resilience.circuitbreaker.orders.max-requests", "2"));
+        assertEquals(List.of(), again.applied(), "nothing changed since");
+        assertEquals(List.of(), again.needsRestart());
+    }
+
+    @Test
+    void aBreakerSettingRemovedFallsBackToItsDefaultOrWaitsForARestart() {
+        Map<String, String> config = Map.of(
+                "resilience.circuitbreaker.orders.failure-rate-threshold", "50",
+                "resilience.circuitbreaker.orders.count-window", "4",
+                "resilience.circuitbreaker.orders.minimum-calls", "1",
+                "resilience.circuitbreaker.orders.open-duration", "1s",
+                "resilience.circuitbreaker.plain.open-duration", "1s");
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();
+        CircuitBreaker orders = registry.circuitBreaker("orders");
+        CircuitBreaker plain = registry.circuitBreaker("plain");
+        ResilienceRegistry.ReloadResult result = registry.reload(with(config,
+                "resilience.circuitbreaker.orders.minimum-calls", null,            // back to the default: 4
+                "resilience.circuitbreaker.orders.open-duration", null,            // back to 60 s
+                "resilience.circuitbreaker.plain.failure-rate-threshold", "50",    // no window to judge it
+                "resilience.circuitbreaker.plain.count-window", "10"));
+        assertEquals(List.of("resilience.circuitbreaker.orders.minimum-calls",
+                "resilience.circuitbreaker.orders.open-duration"), result.applied());
+        assertEquals(List.of("resilience.circuitbreaker.plain.count-window",
+                "resilience.circuitbreaker.plain.failure-rate-threshold"), result.needsRestart());
+        for (int i = 0; i < 3; i++) {
+            orders.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, orders.state(), "3 calls: the default minimum is the window's 4");
+        orders.tryAcquire().onFailure(new IOException());
+        assertEquals(CircuitBreaker.State.OPEN, orders.state());
+        ticker.advance(Duration.ofSeconds(59));
+        assertEquals(CircuitBreaker.State.OPEN, orders.state(), "the default 60 s");
+        for (int i = 0; i < 5; i++) {
+            plain.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, plain.state(), "still the live gobreaker default: more than 5 in a row");
+
+        ResilienceRegistry.ReloadResult removed = registry.reload(with(config,
+                "resilience.circuitbreaker.orders.minimum-calls", null,
+                "resilience.circuitbreaker.orders.open-duration", null,
+                "resilience.circuitbreaker.orders.failure-rate-threshold", null,  // and its window with it
+                "resilience.circuitbreaker.orders.count-window", null,
+                "resilience.circuitbreaker.orders.consecutive-failures", "3"));
+        assertEquals(List.of(), removed.applied());
+        assertEquals(List.of("resilience.circuitbreaker.orders.consecutive-failures",
+                "resilience.circuitbreaker.orders.count-window", "resilience.circuitbreaker.orders.failure-rate-threshold"),
+                removed.needsRestart(), "a threshold cannot be taken from a live breaker, nor its window, nor a trip"
+                        + " predicate given; plain's changes were withdrawn, so it is not listed");
     }
 
     @Test

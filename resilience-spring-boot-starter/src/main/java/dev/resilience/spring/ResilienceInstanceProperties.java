@@ -52,17 +52,17 @@ public record ResilienceInstanceProperties(
      *
      * @param consecutiveFailures opens at this many failures in a row (default 6, none when a rate
      *     threshold is set; 0 never)
-     * @param failureRateThreshold opens at this failure percentage (needs a window)
-     * @param slowCallRateThreshold opens at this slow-call percentage (needs a window)
-     * @param slowCallDuration a call this slow is slow
-     * @param minimumCalls calls before a rate counts (default 100, at most the count window)
+     * @param failureRateThreshold opens at this failure percentage (needs a window); reloadable
+     * @param slowCallRateThreshold opens at this slow-call percentage (needs a window); reloadable
+     * @param slowCallDuration a call this slow is slow; reloadable
+     * @param minimumCalls calls before a rate counts (default 100, at most the count window); reloadable
      * @param countWindow the last this many calls
      * @param timeWindow the calls of this long
      * @param timeWindowBucket the time window's bucket (default 1s)
-     * @param openDuration how long it stays open (default 60s)
+     * @param openDuration how long it stays open (default 60s); reloadable
      * @param openBackoffMultiplier each reopening's factor (with {@code open-backoff-max})
      * @param openBackoffMax the longest open duration (with {@code open-backoff-multiplier})
-     * @param maxRequests half-open probes, and the successes that close it (default 1)
+     * @param maxRequests half-open probes, and the successes that close it (default 1); reloadable
      * @param halfOpenTimeout how long half-open waits for its probes (default: the open duration)
      * @param interval how often a closed breaker clears its counts (default never)
      * @param intervalBucket the interval's bucket
@@ -80,7 +80,7 @@ public record ResilienceInstanceProperties(
     /**
      * A bulkhead.
      *
-     * @param maxConcurrent calls at once; required
+     * @param maxConcurrent calls at once; required; reloadable
      * @param maxWait how long a call waits for a slot (default 0)
      */
     public record Bulkhead(Integer maxConcurrent, String maxWait) {

@@ -2,7 +2,9 @@ package dev.resilience.spring;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.ResilienceRegistry;
+import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -38,6 +40,26 @@ class EnvironmentChangeReloadTest {
                     Map.of("resilience.ratelimiter.api.rate", "fast")));
             app.publishEvent(new EnvironmentChangeEvent(app, Set.of("resilience.ratelimiter.api.rate")));
             assertEquals(40.0, registry.rateLimiter("api").rate(), 1e-9, "a configuration with a problem changes nothing");
+        }
+    }
+
+    @Test
+    void aRefreshedThresholdDecidesTheLiveBreakersNextFailure() {
+        try (ConfigurableApplicationContext app = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+                .properties("resilience.circuitbreaker.payments.failure-rate-threshold=80",
+                        "resilience.circuitbreaker.payments.count-window=10",
+                        "resilience.circuitbreaker.payments.minimum-calls=4",
+                        "resilience.circuitbreaker.payments.open-duration=1h").run()) {
+            CircuitBreaker payments = app.getBean(ResilienceRegistry.class).circuitBreaker("payments");
+            app.getEnvironment().getPropertySources().addFirst(new MapPropertySource("refreshed",
+                    Map.of("resilience.circuitbreaker.payments.failure-rate-threshold", "50",
+                            "resilience.circuitbreaker.payments.minimum-calls", "2")));
+            app.publishEvent(new EnvironmentChangeEvent(app, Set.of("resilience.circuitbreaker.payments.failure-rate-threshold",
+                    "resilience.circuitbreaker.payments.minimum-calls")));
+            payments.tryAcquire().onSuccess();
+            payments.tryAcquire().onFailure(new IOException("down"));
+            assertEquals(CircuitBreaker.State.OPEN, payments.state(),
+                    "1 of 2 failed: open under the refreshed 50 % over 2 calls (the old 80 % over 4 would not)");
         }
     }
 }

@@ -73,9 +73,14 @@ class WritableEndpointTest {
         assertEquals(200, size.statusCode(), size.body());
         assertEquals(8, registry.bulkhead("db").maxConcurrent());
 
-        HttpResponse<String> restart = post("/actuator/resilience",
+        HttpResponse<String> open = post("/actuator/resilience",
                 "{\"key\":\"resilience.circuitbreaker.payments.open-duration\",\"value\":\"5s\"}");
-        assertTrue(restart.body().contains("\"needsRestart\":[\"resilience.circuitbreaker.payments.open-duration\"]"),
+        assertTrue(open.body().contains("\"applied\":[\"resilience.circuitbreaker.payments.open-duration\"]"),
+                open.body());
+
+        HttpResponse<String> restart = post("/actuator/resilience",
+                "{\"key\":\"resilience.circuitbreaker.payments.interval\",\"value\":\"1m\"}");
+        assertTrue(restart.body().contains("\"needsRestart\":[\"resilience.circuitbreaker.payments.interval\"]"),
                 restart.body());
 
         HttpResponse<String> bad = post("/actuator/resilience",
@@ -89,5 +94,6 @@ class WritableEndpointTest {
         assertEquals(200, removed.statusCode(), removed.body());
         assertEquals(10.0, registry.rateLimiter("api").rate(), 1e-9, "without the override, application.yml's value again");
         post("/actuator/resilience", "{\"key\":\"resilience.circuitbreaker.payments.open-duration\"}");
+        post("/actuator/resilience", "{\"key\":\"resilience.circuitbreaker.payments.interval\"}");
     }
 }

@@ -1,0 +1,279 @@
+package dev.resilience.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.context.ManualTicker;
+import dev.resilience.core.CircuitBreaker.State;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Changing a live breaker's thresholds, open duration and half-open probes: each change takes effect
+ * at the next decision that reads it, keeps the state and counts, and never mixes with a concurrent
+ * opening or admission into a state no setting describes.
+ */
+class CircuitBreakerReloadTest {
+
+    private static final IOException BOOM = new IOException("boom");
+
+    private final ManualTicker ticker = new ManualTicker(7);
+
+    private CircuitBreaker.Builder builder() {
+        return CircuitBreaker.builder("cb").ticker(ticker);
+    }
+
+    private static void fail(CircuitBreaker cb, int times) {
+        for (int i = 0; i < times; i++) {
+            Permit p = cb.tryAcquire();
+            assertTrue(p.isPermitted());
+            p.onFailure(BOOM);
+        }
+    }
+
+    private static void succeed(CircuitBreaker cb, int times) {
+        for (int i = 0; i < times; i++) {
+            Permit p = cb.tryAcquire();
+            assertTrue(p.isPermitted());
+            p.onSuccess();
+        }
+    }
+
+    @Test
+    void aLowerFailureRateThresholdDecidesTheNextFailure() {
+        CircuitBreaker cb = builder().failureRateThreshold(80, 4).countWindow(10).build();
+        succeed(cb, 2);
+        fail(cb, 2);
+        assertEquals(State.CLOSED, cb.state(), "2 of 4 failed, under 80 %");
+        cb.setFailureRateThreshold(50);
+        assertEquals(State.CLOSED, cb.state(), "a change alone decides nothing: the next failure does");
+        fail(cb, 1);
+        assertEquals(State.OPEN, cb.state(), "3 of 5 failed, over the new 50 %");
+    }
+
+    @Test
+    void aHigherFailureRateThresholdKeepsTheBreakerClosedWhereTheOldOneOpened() {
+        CircuitBreaker cb = builder().failureRateThreshold(50, 4).countWindow(10).build();
+        succeed(cb, 2);
+        fail(cb, 1);
+        cb.setFailureRateThreshold(90);
+        fail(cb, 2);
+        assertEquals(State.CLOSED, cb.state(), "3 of 5 failed: over the old 50 %, under the new 90 %");
+    }
+
+    @Test
+    void aSmallerMinimumOfCallsLetsTheRateDecideSooner() {
+        CircuitBreaker cb = builder().failureRateThreshold(50, 10)
+                .timeWindow(Duration.ofSeconds(10), Duration.ofSeconds(1)).build();
+        fail(cb, 3);
+        assertEquals(State.CLOSED, cb.state(), "3 calls, fewer than 10");
+        cb.setMinimumCalls(4);
+        fail(cb, 1);
+        assertEquals(State.OPEN, cb.state(), "4 calls, all failed");
+    }
+
+    @Test
+    void aSlowCallThresholdAndDurationChangeTogether() {
+        CircuitBreaker cb = builder().slowCallRateThreshold(100, Duration.ofMillis(500), 2).countWindow(4).build();
+        Permit a = cb.tryAcquire();
+        Permit b = cb.tryAcquire();
+        ticker.advance(Duration.ofMillis(300));
+        a.onSuccess();
+        assertEquals(State.CLOSED, cb.state(), "300 ms is not slow at 500 ms");
+        cb.setSlowCallRateThreshold(50, Duration.ofMillis(200));
+        b.onSuccess(); // in flight during the change: judged by the duration in force when it ends
+        assertEquals(State.OPEN, cb.state(), "a call in flight is judged by the duration at its end: 1 of 2 slow");
+    }
+
+    @Test
+    void aNewOpenDurationAppliesFromTheNextOpening() {
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(60)).build();
+        fail(cb, 6);
+        cb.setOpenDuration(Duration.ofSeconds(5));
+        ticker.advance(Duration.ofSeconds(59));
+        assertEquals(State.OPEN, cb.state(), "open now: keeps the expiry it has");
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals(State.HALF_OPEN, cb.state());
+        fail(cb, 1);
+        ticker.advance(Duration.ofMillis(4_999));
+        assertEquals(State.OPEN, cb.state());
+        ticker.advance(Duration.ofMillis(1));
+        assertEquals(State.HALF_OPEN, cb.state(), "opened again: for the new 5 s");
+        Permit probe = cb.tryAcquire();
+        assertTrue(probe.isPermitted());
+        ticker.advance(Duration.ofSeconds(5));
+        assertEquals(State.OPEN, cb.state(), "the half-open timeout follows the open duration when not set");
+        probe.release();
+    }
+
+    @Test
+    void aSetHalfOpenTimeoutStaysAndTheBackoffCapIsRaisedToANewLongerOpenDuration() {
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(1)).openBackoff(2.0, Duration.ofSeconds(3))
+                .halfOpenTimeout(Duration.ofSeconds(2)).build();
+        cb.setOpenDuration(Duration.ofSeconds(10));
+        fail(cb, 6);
+        ticker.advance(Duration.ofMillis(9_999));
+        assertEquals(State.OPEN, cb.state(), "10 s, above the backoff's 3 s cap, which rose to it");
+        ticker.advance(Duration.ofMillis(1));
+        assertEquals(State.HALF_OPEN, cb.state());
+        assertTrue(cb.tryAcquire().isPermitted()); // a probe that never reports
+        ticker.advance(Duration.ofSeconds(2));
+        assertEquals(State.OPEN, cb.state(), "the half-open timeout set at build stays 2 s");
+        ticker.advance(Duration.ofMillis(9_999));
+        assertEquals(State.OPEN, cb.state(), "second trip: 10 s x 2 capped at the raised 10 s");
+        ticker.advance(Duration.ofMillis(1));
+        assertEquals(State.HALF_OPEN, cb.state());
+    }
+
+    @Test
+    void moreHalfOpenProbesAreAdmittedAndNeededToClose() {
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(1)).build();
+        fail(cb, 6);
+        ticker.advance(Duration.ofSeconds(1));
+        Permit first = cb.tryAcquire();
+        assertTrue(first.isPermitted());
+        assertFalse(cb.tryAcquire().isPermitted(), "one probe by default");
+        cb.setMaxRequests(3);
+        Permit second = cb.tryAcquire();
+        Permit third = cb.tryAcquire();
+        assertTrue(second.isPermitted() && third.isPermitted(), "three probes now");
+        assertFalse(cb.tryAcquire().isPermitted());
+        first.onSuccess();
+        second.onSuccess();
+        assertEquals(State.HALF_OPEN, cb.state(), "two successes of the three now needed");
+        third.onSuccess();
+        assertEquals(State.CLOSED, cb.state());
+    }
+
+    @Test
+    void badValuesFailNamingTheParameterAndChangeNothing() {
+        CircuitBreaker cb = builder().failureRateThreshold(50, 2).countWindow(4).build();
+        assertThrows(IllegalArgumentException.class, () -> cb.setFailureRateThreshold(0));
+        assertThrows(IllegalArgumentException.class, () -> cb.setFailureRateThreshold(100.5));
+        assertThrows(IllegalArgumentException.class, () -> cb.setFailureRateThreshold(Double.NaN));
+        IllegalArgumentException min = assertThrows(IllegalArgumentException.class, () -> cb.setMinimumCalls(0));
+        assertTrue(min.getMessage().contains("minimumCalls"), min.getMessage());
+        IllegalArgumentException max = assertThrows(IllegalArgumentException.class, () -> cb.setMaxRequests(0));
+        assertTrue(max.getMessage().contains("maxRequests"), max.getMessage());
+        IllegalArgumentException open = assertThrows(IllegalArgumentException.class,
+                () -> cb.setOpenDuration(Duration.ZERO));
+        assertTrue(open.getMessage().contains("openDuration"), open.getMessage());
+        assertThrows(NullPointerException.class, () -> cb.setOpenDuration(null));
+        succeed(cb, 1);
+        fail(cb, 1);
+        assertEquals(State.OPEN, cb.state(), "1 of 2 failed: the old 50 % over the old 2 calls still decide");
+    }
+
+    @Test
+    void aBreakerWithoutTheWindowOrTheTimingRefusesTheSettersThatNeedThem() {
+        CircuitBreaker plain = builder().build();
+        IllegalStateException rate = assertThrows(IllegalStateException.class, () -> plain.setFailureRateThreshold(50));
+        assertTrue(rate.getMessage().contains("cb") && rate.getMessage().contains("window"), rate.getMessage());
+        assertThrows(IllegalStateException.class, () -> plain.setMinimumCalls(3));
+        CircuitBreaker failureOnly = builder().failureRateThreshold(50, 2).countWindow(4).build();
+        assertThrows(IllegalStateException.class,
+                () -> failureOnly.setSlowCallRateThreshold(50, Duration.ofMillis(100)));
+        CircuitBreaker slowOnly = builder().slowCallRateThreshold(50, Duration.ofMillis(100), 2).countWindow(4).build();
+        slowOnly.setFailureRateThreshold(50); // the window is there: it gains a failure rate
+        fail(slowOnly, 2);
+        assertEquals(State.OPEN, slowOnly.state(), "2 of 2 failed");
+    }
+
+    @Test
+    void settersRacingOutcomesKeepOneChainOfStates() throws Exception {
+        List<State[]> chain = new CopyOnWriteArrayList<>();
+        CircuitBreaker cb = CircuitBreaker.builder("race").ticker(ticker).failureRateThreshold(50, 4).countWindow(20)
+                .openDuration(Duration.ofMillis(1)).listener(new CircuitBreakerListener() {
+                    @Override
+                    public void onStateChange(CircuitBreaker b, State from, State to) {
+                        chain.add(new State[] {from, to});
+                    }
+                }).build();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(3);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            threads.add(new Thread(() -> {
+                started.countDown();
+                ThreadLocalRandom r = ThreadLocalRandom.current();
+                try {
+                    while (!stop.get()) {
+                        Permit p = cb.tryAcquire();
+                        if (p.isPermitted()) {
+                            if (r.nextInt(3) == 0) {
+                                p.onFailure(BOOM);
+                            } else {
+                                p.onSuccess();
+                            }
+                        }
+                    }
+                } catch (Throwable e) {
+                    error.set(e);
+                }
+            }));
+        }
+        threads.add(new Thread(() -> {
+            started.countDown();
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            try {
+                while (!stop.get()) {
+                    cb.setFailureRateThreshold(10 + r.nextInt(91));
+                    cb.setMinimumCalls(1 + r.nextInt(20));
+                    cb.setMaxRequests(1 + r.nextInt(4));
+                    cb.setOpenDuration(Duration.ofNanos(1 + r.nextInt(3_000_000)));
+                    ticker.advance(Duration.ofNanos(r.nextInt(2_000_000)));
+                }
+            } catch (Throwable e) {
+                error.set(e);
+            }
+        }));
+        threads.forEach(Thread::start);
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+        while (System.nanoTime() < end && chain.size() < 2_000) {
+            Thread.onSpinWait();
+        }
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join(10_000);
+            assertFalse(t.isAlive(), "a thread did not stop");
+        }
+        assertEquals(null, error.get(), "no thread failed");
+        assertTrue(chain.size() >= 3, "the race moved the breaker: " + chain.size() + " transitions");
+        // Listeners may hear racing transitions out of order, but they are one chain from CLOSED to
+        // the state now: every state is left as often as entered, but for the first and the last.
+        State last = cb.state(); // first: it may make a transition that was due
+        Map<State, Integer> balance = new EnumMap<>(State.class);
+        for (State[] t : chain) {
+            balance.merge(t[0], -1, Integer::sum);
+            balance.merge(t[1], 1, Integer::sum);
+        }
+        for (State s : State.values()) {
+            int expected = (s == last ? 1 : 0) - (s == State.CLOSED ? 1 : 0);
+            assertEquals(expected, balance.getOrDefault(s, 0), s + " entered and left: " + balance);
+        }
+        // Whatever the race left, the settings in force decide from here: a breaker closed anew with
+        // a threshold of 100 % over at least 2 calls opens at exactly its second failure in a row.
+        cb.setFailureRateThreshold(100);
+        cb.setMinimumCalls(2);
+        cb.reset();
+        fail(cb, 1);
+        assertEquals(State.CLOSED, cb.state());
+        fail(cb, 1);
+        assertEquals(State.OPEN, cb.state());
+    }
+}

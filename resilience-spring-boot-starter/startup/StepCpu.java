@@ -16,7 +16,7 @@ import org.springframework.core.metrics.StartupStep;
  * step, then closes. Compile and jar it against the example's class path (a CDS archive takes classes
  * from jars only): {@code javac -d cls -cp "$(cat cp.txt)" StepCpu.java && jar cf stepcpu.jar -C cls .};
  * run it with and without the starter's auto-configurations (starts.py's exclusion), alternately, and
- * compare with {@code steps.py DIR}. See README, "Startup cost", session 19.
+ * compare with {@code steps.py DIR}. See README, "Startup cost", and benchmarks/RESULTS.md, "Spring Boot starter: startup cost", session 19.
  */
 public final class StepCpu implements ApplicationStartup {
     static final ThreadMXBean T = ManagementFactory.getThreadMXBean();

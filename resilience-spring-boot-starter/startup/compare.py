@@ -8,7 +8,7 @@ interval, and the median of B - A. Usage: compare.py N CLASSPATH_FILE_A CLASSPAT
 B may add JVM flags of its own after "::", comma-separated (the same build with a part of the starter
 switched off: B=cp.txt::-Dresilience.spring.metrics.enabled=false). "{v}" in a flag becomes the
 variant's name, A, B or none (one CDS archive per variant: -XX:SharedArchiveFile=/tmp/{v}.jsa, made by a
-training start if missing). See README, "Startup cost"; pairs.py measures one build; starts.py holds
+training start if missing). See README, "Startup cost", and benchmarks/RESULTS.md, "Spring Boot starter: startup cost"; pairs.py measures one build; starts.py holds
 what the two share."""
 import statistics, sys
 from starts import boot, start, train

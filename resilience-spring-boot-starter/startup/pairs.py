@@ -2,17 +2,19 @@
 """What the starter adds to an application's startup: StartupCostTest's application started in fresh
 JVMs with and without the starter's auto-configurations, in pairs (the order alternating), printing each
 pair's wall clock and starting-thread CPU and the median of the paired differences with a bootstrap 95 %
-interval. Usage: pairs.py N CLASSPATH_FILE [JVM flags...]; "{v}" in a flag becomes "with" or "without"
+interval. Usage: pairs.py N CLASSPATH_FILE [JVM flags...]; "{v}" in a flag or in the class path becomes "with" or "without"
 (for one CDS archive per variant: -XX:SharedArchiveFile=/tmp/{v}.jsa; on JDK 25, one AOT cache per variant:
--XX:AOTCache=/tmp/{v}.aot with STARTUP_JAVA set). See README, "Startup cost"."""
+-XX:AOTCache=/tmp/{v}.aot with STARTUP_JAVA set; for Spring's AOT processing, one jar of generated code
+per variant on the class path and -Dspring.aot.enabled=true, see aot.sh). See README, "Startup cost", and benchmarks/RESULTS.md, "Spring Boot starter: startup cost"."""
 import statistics, sys
 from starts import boot, start, train
 n = int(sys.argv[1]); cp = open(sys.argv[2]).read().strip(); flags = sys.argv[3:]
 def run(with_starter):
     v = "with" if with_starter else "without"
-    return start(cp, [f.replace("{v}", v) for f in flags], with_starter, v)
+    return start(cp.replace("{v}", v), [f.replace("{v}", v) for f in flags], with_starter, v)
 for w in (True, False):  # a missing CDS archive or AOT cache is made by one start of its variant (a training run)
-    train(cp, [f.replace("{v}", "with" if w else "without") for f in flags], w)
+    v = "with" if w else "without"
+    train(cp.replace("{v}", v), [f.replace("{v}", v) for f in flags], w)
 run(True); run(False)  # warms the file cache for both
 rows = []
 for i in range(n):

@@ -5,6 +5,8 @@ import dev.resilience.context.Registration;
 import dev.resilience.context.Ticker;
 import dev.resilience.context.internal.Checks;
 import dev.resilience.context.internal.Listeners;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +20,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
-import java.util.function.UnaryOperator;
 
 /**
  * A circuit breaker with the semantics of {@code sony/gobreaker} v2, plus the failure-rate and
@@ -74,7 +75,9 @@ import java.util.function.UnaryOperator;
  * {@link #setSlowCallRateThreshold}, {@link #setMinimumCalls}, {@link #setOpenDuration},
  * {@link #setMaxRequests}; the registry calls them on a reload); the window's kind and size, the
  * interval and the predicates are fixed at build. A change keeps the current state and counts: a
- * lower threshold opens the breaker at the next failure if the window already exceeds it.
+ * lower threshold opens the breaker at the next failure (or, for the slow-call rate, the next slow
+ * call) if the window already exceeds it. The registry applies a reload's changes to one breaker in
+ * one step.
  */
 public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerListener> {
 
@@ -109,6 +112,16 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     private static final Predicate<Throwable> DEFAULT_EXCLUSIONS =
             e -> e instanceof ContextCancelledException || e instanceof InterruptedException;
 
+    private static final VarHandle TUNING;
+
+    static {
+        try {
+            TUNING = MethodHandles.lookup().findVarHandle(CircuitBreaker.class, "tuning", Tuning.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private static final Permit REFUSED_OPEN = new RefusedPermit(State.OPEN);
     private static final Permit REFUSED_HALF_OPEN = new RefusedPermit(State.HALF_OPEN);
     private static final Permit REFUSED_FORCED_OPEN = new RefusedPermit(State.FORCED_OPEN);
@@ -124,8 +137,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     private final long halfOpenTimeoutSet;
     /** Whether permits carry their start time: built with a slow-call threshold. */
     private final boolean timed;
-    /** What a reload may change; replaced whole by the setters. */
-    private final AtomicReference<Tuning> tuning;
+    /** What a reload may change; replaced whole by the setters (a CAS through {@link #TUNING}). */
+    private volatile Tuning tuning;
     /** The trip predicate on counts; null for a breaker that trips on its rate window only. */
     private final Predicate<Counts> readyToTrip;
     private final Predicate<Throwable> isSuccessful;
@@ -144,7 +157,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         this.backoffMaxNanos = b.maxOpenNanos;
         this.halfOpenTimeoutSet = b.halfOpenTimeoutNanos;
         this.timed = b.slowCallNanos != Long.MAX_VALUE;
-        this.tuning = new AtomicReference<>(b.tuning());
+        this.tuning = b.tuning();
         this.readyToTrip = b.readyToTrip;
         this.isSuccessful = b.isSuccessful;
         this.isExcluded = b.isExcluded;
@@ -200,7 +213,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                     return REFUSED_OPEN;
                 default:
                     int admitted = g.admitted.get();
-                    if (admitted >= tuning.get().maxRequests) {
+                    if (admitted >= tuning.maxRequests) {
                         listeners.current().onNotPermitted(this, State.HALF_OPEN);
                         return REFUSED_HALF_OPEN;
                     }
@@ -225,7 +238,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                     break;
                 case OPEN:
                     next = new Generation(this, State.HALF_OPEN, generations.incrementAndGet(), true,
-                            now + tuning.get().halfOpenTimeoutNanos, g.trips, null, null);
+                            now + tuning.halfOpenTimeoutNanos, g.trips, null, null);
                     break;
                 case HALF_OPEN:
                     next = opened(now, g.trips + 1);
@@ -248,7 +261,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     }
 
     private Generation opened(long now, int trips) {
-        Tuning t = tuning.get();
+        Tuning t = tuning;
         double scaled = t.openNanos * Math.pow(openMultiplier, Math.max(0, trips - 1));
         long open = scaled >= t.maxOpenNanos ? t.maxOpenNanos : (long) scaled;
         return new Generation(this, State.OPEN, generations.incrementAndGet(), true, now + open, trips, null, null);
@@ -386,10 +399,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      * @throws IllegalStateException if the breaker was built without a rate window
      */
     public void setFailureRateThreshold(double percent) {
-        double p = Builder.percentage(percent);
-        requireWindow("setFailureRateThreshold");
-        tune(t -> new Tuning(t.maxRequests, t.openNanos, t.maxOpenNanos, t.halfOpenTimeoutNanos, t.minCalls, p,
-                t.slowRate, t.slowCallNanos));
+        retune(new Retuning(null, null, null, percent, null, null));
     }
 
     /**
@@ -406,14 +416,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      *     permits do not carry their start time)
      */
     public void setSlowCallRateThreshold(double percent, Duration slowerThan) {
-        double p = Builder.percentage(percent);
-        long slow = Checks.positiveNanos(slowerThan, "slowerThan");
-        if (!timed) {
-            throw new IllegalStateException(name + ": setSlowCallRateThreshold needs a breaker built with"
-                    + " slowCallRateThreshold(...)");
-        }
-        tune(t -> new Tuning(t.maxRequests, t.openNanos, t.maxOpenNanos, t.halfOpenTimeoutNanos, t.minCalls,
-                t.failureRate, p, slow));
+        retune(new Retuning(null, null, null, null, percent, Objects.requireNonNull(slowerThan, "slowerThan")));
     }
 
     /**
@@ -424,12 +427,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      * @throws IllegalStateException if the breaker was built without a rate window
      */
     public void setMinimumCalls(int minimumCalls) {
-        if (minimumCalls < 1) {
-            throw new IllegalArgumentException("minimumCalls must be at least 1: " + minimumCalls);
-        }
-        requireWindow("setMinimumCalls");
-        tune(t -> new Tuning(t.maxRequests, t.openNanos, t.maxOpenNanos, t.halfOpenTimeoutNanos, minimumCalls,
-                t.failureRate, t.slowRate, t.slowCallNanos));
+        retune(new Retuning(null, null, minimumCalls, null, null, null));
     }
 
     /**
@@ -441,36 +439,95 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      * @throws NullPointerException if {@code openDuration} is null
      */
     public void setOpenDuration(Duration openDuration) {
-        long open = Checks.positiveNanos(openDuration, "openDuration");
-        tune(t -> new Tuning(t.maxRequests, open, openMax(open, backoffMaxNanos),
-                halfOpenTimeoutSet < 0 ? open : halfOpenTimeoutSet, t.minCalls, t.failureRate, t.slowRate,
-                t.slowCallNanos));
+        retune(new Retuning(null, Objects.requireNonNull(openDuration, "openDuration"), null, null, null, null));
     }
 
     /**
-     * Changes how many probes HALF_OPEN admits, and how many consecutive successes close it; a
-     * half-open breaker takes it at its next admission or success.
+     * Changes how many probes HALF_OPEN admits, and how many consecutive successes close it. A
+     * half-open breaker takes it at once: if its probes have already succeeded that many times, it
+     * closes now; more probes are admitted, or fewer.
      *
      * @throws IllegalArgumentException if {@code maxRequests} is below 1
      */
     public void setMaxRequests(int maxRequests) {
-        if (maxRequests < 1) {
-            throw new IllegalArgumentException("maxRequests must be at least 1: " + maxRequests);
-        }
-        tune(t -> new Tuning(maxRequests, t.openNanos, t.maxOpenNanos, t.halfOpenTimeoutNanos, t.minCalls,
-                t.failureRate, t.slowRate, t.slowCallNanos));
+        retune(new Retuning(maxRequests, null, null, null, null, null));
     }
 
-    private void requireWindow(String method) {
-        if (windowSpec == null) {
-            throw new IllegalStateException(name + ": " + method + " needs a breaker built with a rate window"
-                    + " (countWindow or timeWindow)");
+    /**
+     * Changes to the reloadable settings, applied together; a null leaves that setting as it is.
+     * {@code slowRate} and {@code slowerThan} come together or not at all.
+     */
+    record Retuning(Integer maxRequests, Duration openDuration, Integer minimumCalls, Double failureRate,
+            Double slowRate, Duration slowerThan) {
+    }
+
+    /** Whether the breaker was built with a rate window (so its rate thresholds can change). */
+    boolean hasRateWindow() {
+        return windowSpec != null;
+    }
+
+    /** Whether the breaker was built with a slow-call threshold (so its permits carry their start). */
+    boolean timesCalls() {
+        return timed;
+    }
+
+    /**
+     * Checks every change first, then applies them all in one step, so no decision sees some of them
+     * without the others (a registry reload changes several at once); then closes a half-open breaker
+     * whose probes already meet a lowered {@code maxRequests}.
+     *
+     * @throws IllegalArgumentException if a value is out of range; nothing changed
+     * @throws IllegalStateException if a threshold needs a window or timing the breaker was built
+     *     without; nothing changed
+     */
+    void retune(Retuning r) {
+        if (r.maxRequests() != null && r.maxRequests() < 1) {
+            throw new IllegalArgumentException("maxRequests must be at least 1: " + r.maxRequests());
+        }
+        long open = r.openDuration() == null ? -1 : Checks.positiveNanos(r.openDuration(), "openDuration");
+        if (r.minimumCalls() != null && r.minimumCalls() < 1) {
+            throw new IllegalArgumentException("minimumCalls must be at least 1: " + r.minimumCalls());
+        }
+        double failureRate = r.failureRate() == null ? Double.NaN : Builder.percentage(r.failureRate());
+        double slowRate = r.slowRate() == null ? Double.NaN : Builder.percentage(r.slowRate());
+        long slow = r.slowerThan() == null ? -1 : Checks.positiveNanos(r.slowerThan(), "slowerThan");
+        if ((r.slowRate() == null) != (r.slowerThan() == null)) {
+            throw new IllegalArgumentException("slowRate and slowerThan change together");
+        }
+        if ((r.minimumCalls() != null || r.failureRate() != null) && windowSpec == null) {
+            throw new IllegalStateException(name + ": a rate threshold or minimum of calls needs a breaker built with"
+                    + " a rate window (countWindow or timeWindow)");
+        }
+        if (r.slowRate() != null && !timed) {
+            throw new IllegalStateException(name + ": a slow-call threshold needs a breaker built with"
+                    + " slowCallRateThreshold(...), whose permits carry their start time");
+        }
+        Tuning t;
+        Tuning now;
+        do {
+            t = tuning;
+            now = new Tuning(
+                    r.maxRequests() == null ? t.maxRequests : r.maxRequests(),
+                    open < 0 ? t.openNanos : open,
+                    open < 0 ? t.maxOpenNanos : openMax(open, backoffMaxNanos),
+                    open < 0 || halfOpenTimeoutSet >= 0 ? t.halfOpenTimeoutNanos : open,
+                    r.minimumCalls() == null ? t.minCalls : r.minimumCalls(),
+                    r.failureRate() == null ? t.failureRate : failureRate,
+                    r.slowRate() == null ? t.slowRate : slowRate,
+                    slow < 0 ? t.slowCallNanos : slow);
+        } while (!TUNING.compareAndSet(this, t, now));
+        if (r.maxRequests() != null) {
+            Generation g = current.get();
+            if (g.state == State.HALF_OPEN && probesSucceeded(g, now)) {
+                long at = ticker.read();
+                transition(g, closed(at, 0, newWindow(at)));
+            }
         }
     }
 
-    /** Replaces the tuning; concurrent setters each change only their own part. */
-    private void tune(UnaryOperator<Tuning> change) {
-        tuning.updateAndGet(change);
+    /** Whether half-open {@code g}'s probes have succeeded as many times in a row as {@code t} asks. */
+    private static boolean probesSucceeded(Generation g, Tuning t) {
+        return g.successCount() - g.successesAtLastFailure.get() >= t.maxRequests;
     }
 
     /** The open duration's cap: the backoff's maximum, never below the open duration itself. */
@@ -482,9 +539,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         return windowSpec == null ? null : windowSpec.create(now);
     }
 
-    /** Whether {@code window}'s rates call for a trip at {@code now}, by the thresholds in force. */
-    private boolean exceeded(OutcomeWindow window, long now) {
-        Tuning t = tuning.get();
+    /** Whether {@code window}'s rates call for a trip at {@code now}, by the thresholds of {@code t}. */
+    private static boolean exceeded(OutcomeWindow window, long now, Tuning t) {
         return window.exceeded(now, t.minCalls, t.failureRate, t.slowRate);
     }
 
@@ -527,6 +583,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         }
         boolean slow = false;
         long now = 0;
+        Tuning t = tuning; // once per outcome: the slow call and the trip judged by one setting
         if (startNanos != Long.MIN_VALUE || g.window instanceof OutcomeWindow.TimeBased || g.rolling != null
                 || g.state != State.CLOSED) {
             now = ticker.read();
@@ -534,7 +591,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                 advance(g, now);
                 return;
             }
-            slow = startNanos != Long.MIN_VALUE && now - startNanos >= tuning.get().slowCallNanos;
+            slow = startNanos != Long.MIN_VALUE && now - startNanos >= t.slowCallNanos;
         }
         if (g.countWindow == null) {
             g.successes.increment();
@@ -551,13 +608,15 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             case CLOSED:
                 if (g.window != null) {
                     g.window.record(slow ? OutcomeWindow.SLOW : 0, now);
-                    if (slow && exceeded(g.window, now)) {
+                    if (slow && exceeded(g.window, now, t)) {
                         transition(g, opened(now, g.trips + 1));
                     }
                 }
                 break;
             case HALF_OPEN:
-                if (g.successCount() - g.successesAtLastFailure.get() >= tuning.get().maxRequests) {
+                // read again after counting this success: a setMaxRequests racing it either sees the
+                // success or is seen here, so one of the two closes the breaker
+                if (probesSucceeded(g, tuning)) {
                     transition(g, closed(now, 0, newWindow(now)));
                 }
                 break;
@@ -586,7 +645,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             advance(g, now);
             return;
         }
-        boolean slow = startNanos != Long.MIN_VALUE && now - startNanos >= tuning.get().slowCallNanos;
+        Tuning t = tuning; // once per outcome, as on success
+        boolean slow = startNanos != Long.MIN_VALUE && now - startNanos >= t.slowCallNanos;
         long failures = g.failures.incrementAndGet();
         if (g.window != null) {
             g.window.record(OutcomeWindow.FAILED | (slow ? OutcomeWindow.SLOW : 0), now);
@@ -605,7 +665,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         }
         // A rate-only breaker (a window, no readyToTrip) takes no Counts snapshot: nothing to allocate.
         boolean trip = readyToTrip != null && readyToTrip(g.counts(now), failure)
-                || g.window != null && exceeded(g.window, now);
+                || g.window != null && exceeded(g.window, now, t);
         if (trip && failures > 0) {
             transition(g, opened(now, g.trips + 1));
         }

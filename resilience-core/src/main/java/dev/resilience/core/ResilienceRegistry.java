@@ -23,7 +23,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -588,7 +587,7 @@ public final class ResilienceRegistry {
         changed.removeIf(p -> Objects.equals(value(now, p), value(next, p)));
         TreeSet<String> done = kind == Kind.RATE_LIMITER ? applyToRateLimiter((RateLimiter) e.instance, now, next, changed)
                 : kind == Kind.BULKHEAD ? applyToBulkhead((Bulkhead) e.instance, next, changed)
-                : kind == Kind.CIRCUIT_BREAKER ? applyToBreaker((CircuitBreaker) e.instance, next, changed)
+                : kind == Kind.CIRCUIT_BREAKER ? applyToBreaker((CircuitBreaker) e.instance, now, next, changed)
                 : new TreeSet<>();
         Map<String, Setting> actual = new TreeMap<>(next);
         String prefix = RegistryConfig.prefix(kind, name) + ".";
@@ -670,75 +669,67 @@ public final class ResilienceRegistry {
     }
 
     /**
-     * Applies changes of a breaker's thresholds, open duration and half-open probes; returns those
-     * applied. A key removed falls back to the builder's default where there is one
-     * ({@code max-requests} 1, {@code open-duration} 60 s, {@code minimum-calls} 100 or the count
-     * window if smaller); a rate threshold removed, or one the breaker was built without a window
-     * for, is not applied.
+     * Applies changes of a breaker's thresholds, open duration and half-open probes, all in one step
+     * (no failure is judged by some of them without the others); returns those applied. A key
+     * removed falls back to the builder's default where there is one ({@code max-requests} 1,
+     * {@code open-duration} 60 s, {@code minimum-calls} 100 or the live breaker's count window if
+     * smaller). Not applied: a rate threshold removed (and with it {@code minimum-calls}, which then
+     * serves no live threshold of the new configuration), or one the breaker was built without the
+     * window or timing for.
      */
-    private static TreeSet<String> applyToBreaker(CircuitBreaker breaker, Map<String, Setting> next,
-            TreeSet<String> changed) {
+    private static TreeSet<String> applyToBreaker(CircuitBreaker breaker, Map<String, Setting> now,
+            Map<String, Setting> next, TreeSet<String> changed) {
         TreeSet<String> done = new TreeSet<>();
-        apply(done, changed, () -> {
+        Integer maxRequests = null;
+        if (changed.contains("max-requests")) {
             Integer max = (Integer) value(next, "max-requests");
-            breaker.setMaxRequests(max == null ? 1 : max);
-            return true;
-        }, "max-requests");
-        apply(done, changed, () -> {
+            maxRequests = max == null ? 1 : max;
+            done.add("max-requests");
+        }
+        Duration openDuration = null;
+        if (changed.contains("open-duration")) {
             Duration open = (Duration) value(next, "open-duration");
-            breaker.setOpenDuration(open == null ? Duration.ofSeconds(60) : open);
-            return true;
-        }, "open-duration");
-        apply(done, changed, () -> {
-            Integer min = (Integer) value(next, "minimum-calls");
-            Integer window = (Integer) value(next, "count-window");
-            breaker.setMinimumCalls(min != null ? min : window == null ? 100 : Math.min(100, window));
-            return true;
-        }, "minimum-calls");
-        apply(done, changed, () -> {
-            Double rate = (Double) value(next, "failure-rate-threshold");
-            if (rate == null) {
-                return false;
-            }
-            breaker.setFailureRateThreshold(rate);
-            return true;
-        }, "failure-rate-threshold");
-        apply(done, changed, () -> {
-            Double rate = (Double) value(next, "slow-call-rate-threshold");
-            Duration slowerThan = (Duration) value(next, "slow-call-duration");
-            if (rate == null || slowerThan == null) {
-                return false;
-            }
-            breaker.setSlowCallRateThreshold(rate, slowerThan);
-            return true;
-        }, "slow-call-rate-threshold", "slow-call-duration");
-        return done;
-    }
-
-    /**
-     * If any of {@code properties} changed, runs {@code change} once and, if it reports having
-     * applied them, records those that changed as applied. One that was not (the change returned
-     * false: nothing to apply, such as a threshold removed; or threw: the live instance cannot take
-     * it) is reported as needing a restart.
-     */
-    private static void apply(TreeSet<String> done, TreeSet<String> changed, BooleanSupplier change,
-            String... properties) {
-        List<String> mine = new ArrayList<>();
-        for (String p : properties) {
-            if (changed.contains(p)) {
-                mine.add(p);
+            openDuration = open == null ? Duration.ofSeconds(60) : open;
+            done.add("open-duration");
+        }
+        Double failureRate = (Double) value(next, "failure-rate-threshold");
+        Double slowRate = (Double) value(next, "slow-call-rate-threshold");
+        Duration slowerThan = (Duration) value(next, "slow-call-duration");
+        boolean failureKept = failureRate != null && breaker.hasRateWindow();
+        boolean slowKept = slowRate != null && slowerThan != null && breaker.timesCalls();
+        Double newFailureRate = null;
+        if (changed.contains("failure-rate-threshold") && failureKept) {
+            newFailureRate = failureRate;
+            done.add("failure-rate-threshold");
+        }
+        Double newSlowRate = null;
+        Duration newSlowerThan = null;
+        if ((changed.contains("slow-call-rate-threshold") || changed.contains("slow-call-duration")) && slowKept) {
+            newSlowRate = slowRate;
+            newSlowerThan = slowerThan;
+            for (String p : List.of("slow-call-rate-threshold", "slow-call-duration")) {
+                if (changed.contains(p)) {
+                    done.add(p);
+                }
             }
         }
-        if (mine.isEmpty()) {
-            return;
+        Integer minimumCalls = null;
+        if (changed.contains("minimum-calls") && breaker.hasRateWindow() && (failureKept || slowKept)) {
+            Integer min = (Integer) value(next, "minimum-calls");
+            Integer window = (Integer) value(now, "count-window"); // the live window: a new one needs a restart
+            minimumCalls = min != null ? min : window == null ? 100 : Math.min(100, window);
+            done.add("minimum-calls");
+        }
+        if (done.isEmpty()) {
+            return done;
         }
         try {
-            if (change.getAsBoolean()) {
-                done.addAll(mine);
-            }
+            breaker.retune(new CircuitBreaker.Retuning(maxRequests, openDuration, minimumCalls, newFailureRate,
+                    newSlowRate, newSlowerThan));
         } catch (IllegalArgumentException | IllegalStateException ex) {
-            // Not taken: reported as needing a restart.
+            done.clear(); // not taken (the values were validated): all reported as needing a restart
         }
+        return done;
     }
 
     private static Map<String, String> toMap(Properties properties) {

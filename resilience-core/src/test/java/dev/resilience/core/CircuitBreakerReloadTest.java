@@ -159,6 +159,23 @@ class CircuitBreakerReloadTest {
     }
 
     @Test
+    void fewerProbesThanHaveAlreadySucceededCloseTheBreakerAtOnce() {
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(1)).maxRequests(3).build();
+        fail(cb, 6);
+        ticker.advance(Duration.ofSeconds(1));
+        Permit a = cb.tryAcquire();
+        Permit b = cb.tryAcquire();
+        Permit c = cb.tryAcquire();
+        a.onSuccess();
+        b.onSuccess();
+        assertEquals(State.HALF_OPEN, cb.state(), "2 of 3");
+        cb.setMaxRequests(2);
+        assertEquals(State.CLOSED, cb.state(), "two probes succeeded: enough under the new limit");
+        c.onFailure(BOOM);
+        assertEquals(State.CLOSED, cb.state(), "a probe of the half-open generation no longer counts");
+    }
+
+    @Test
     void badValuesFailNamingTheParameterAndChangeNothing() {
         CircuitBreaker cb = builder().failureRateThreshold(50, 2).countWindow(4).build();
         assertThrows(IllegalArgumentException.class, () -> cb.setFailureRateThreshold(0));
@@ -172,9 +189,17 @@ class CircuitBreakerReloadTest {
                 () -> cb.setOpenDuration(Duration.ZERO));
         assertTrue(open.getMessage().contains("openDuration"), open.getMessage());
         assertThrows(NullPointerException.class, () -> cb.setOpenDuration(null));
+        CircuitBreaker timed = builder().slowCallRateThreshold(50, Duration.ofMillis(100), 2).countWindow(4).build();
+        assertThrows(NullPointerException.class, () -> timed.setSlowCallRateThreshold(50, null));
+        IllegalArgumentException slower = assertThrows(IllegalArgumentException.class,
+                () -> timed.setSlowCallRateThreshold(50, Duration.ofMillis(-1)));
+        assertTrue(slower.getMessage().contains("slowerThan"), slower.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> cb.retune(new CircuitBreaker.Retuning(2, null, 0, 60.0,
+                null, null)), "one bad value in a retuning");
         succeed(cb, 1);
         fail(cb, 1);
-        assertEquals(State.OPEN, cb.state(), "1 of 2 failed: the old 50 % over the old 2 calls still decide");
+        assertEquals(State.OPEN, cb.state(), "1 of 2 failed: the old 50 % over the old 2 calls still decide;"
+                + " the retuning whose minimum was bad did not change the rate to 60 %");
     }
 
     @Test

@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Test;
 class LincheckGuardsTest {
 
     private static final int INVOCATIONS = 1_000;
+    /** For the breaker's reload races: each invocation builds a breaker (and a registry) anew. */
+    private static final int RELOAD_INVOCATIONS = 300;
 
     private static Thread start(Runnable r) {
         Thread t = new Thread(r);
@@ -175,7 +177,7 @@ class LincheckGuardsTest {
 
     @Test
     void halfOpenAdmissionsRacingAChangeOfMaxRequestsAdmitNoMoreThanTheLargerLimit() {
-        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+        Lincheck.runConcurrentTest(RELOAD_INVOCATIONS, () -> {
             ManualTicker ticker = new ManualTicker();
             CircuitBreaker breaker = CircuitBreaker.builder("b").ticker(ticker).openDuration(Duration.ofSeconds(1))
                     .readyToTrip(c -> c.consecutiveFailures() >= 1).build();
@@ -208,6 +210,53 @@ class LincheckGuardsTest {
                 second.onSuccess();
                 assertEquals(CircuitBreaker.State.CLOSED, breaker.state());
             }
+        });
+    }
+
+    @Test
+    void aHalfOpenProbesSuccessRacingALowerMaxRequestsAlwaysClosesTheBreaker() {
+        Lincheck.runConcurrentTest(RELOAD_INVOCATIONS, () -> {
+            ManualTicker ticker = new ManualTicker();
+            CircuitBreaker breaker = CircuitBreaker.builder("b").ticker(ticker).openDuration(Duration.ofSeconds(1))
+                    .maxRequests(3).readyToTrip(c -> c.consecutiveFailures() >= 1).build();
+            breaker.tryAcquire().onFailure(new IOException("down"));
+            ticker.advance(Duration.ofSeconds(1));
+            Permit a = breaker.tryAcquire();
+            Permit b = breaker.tryAcquire();
+            Thread prober = start(() -> {
+                a.onSuccess();
+                b.onSuccess();
+            });
+            Thread operator = start(() -> breaker.setMaxRequests(2));
+            join(prober, operator);
+            assertEquals(CircuitBreaker.State.CLOSED, breaker.state(),
+                    "two probes succeeded and two are enough now: whichever came last closed it");
+        });
+    }
+
+    @Test
+    void aRetuningOfSeveralThresholdsRacingAFailureOpensNothingNeitherSettingWould() {
+        // What a registry reload does to a live breaker: several settings in one step. (Applying them
+        // one at a time is not caught here in 3,000 invocations: the exploration does not reach the
+        // gap between two setters; the one-step update is what rules that out.)
+        Lincheck.runConcurrentTest(RELOAD_INVOCATIONS, () -> {
+            ManualTicker ticker = new ManualTicker();
+            CircuitBreaker breaker = CircuitBreaker.builder("p").ticker(ticker).failureRateThreshold(50, 100)
+                    .countWindow(20).build();
+            for (int i = 0; i < 10; i++) { // 6 of 10 failed
+                Permit p = breaker.tryAcquire();
+                if (i < 6) {
+                    p.onFailure(new IOException("down"));
+                } else {
+                    p.onSuccess();
+                }
+            }
+            Thread reload = start(() -> breaker.retune(new CircuitBreaker.Retuning(null, null, 10, 90.0, null, null)));
+            Thread caller = start(() -> breaker.tryAcquire().onFailure(new IOException("down")));
+            join(caller, reload);
+            // 7 of 11 failed: under 100 calls before, under 90 % after; only 50 % over 10 calls, which
+            // neither setting says, would open it
+            assertEquals(CircuitBreaker.State.CLOSED, breaker.state());
         });
     }
 

@@ -242,6 +242,44 @@ class ResilienceRegistryReloadTest {
     }
 
     @Test
+    void aMinimumOfCallsRemovedWithItsThresholdStaysAndItsDefaultComesFromTheLiveWindow() {
+        Map<String, String> config = Map.of(
+                "resilience.circuitbreaker.orders.failure-rate-threshold", "50",
+                "resilience.circuitbreaker.orders.count-window", "4",
+                "resilience.circuitbreaker.orders.minimum-calls", "1",
+                "resilience.circuitbreaker.items.failure-rate-threshold", "50",
+                "resilience.circuitbreaker.items.count-window", "20",
+                "resilience.circuitbreaker.items.minimum-calls", "2");
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();
+        CircuitBreaker orders = registry.circuitBreaker("orders");
+        CircuitBreaker items = registry.circuitBreaker("items");
+        ResilienceRegistry.ReloadResult result = registry.reload(with(config,
+                // orders: its rate trip replaced by a run of failures, which needs a restart
+                "resilience.circuitbreaker.orders.failure-rate-threshold", null,
+                "resilience.circuitbreaker.orders.count-window", null,
+                "resilience.circuitbreaker.orders.minimum-calls", null,
+                "resilience.circuitbreaker.orders.consecutive-failures", "3",
+                // items: a larger window (a restart) and the minimum back to its default
+                "resilience.circuitbreaker.items.count-window", "200",
+                "resilience.circuitbreaker.items.minimum-calls", null));
+        assertEquals(List.of("resilience.circuitbreaker.items.minimum-calls"), result.applied());
+        assertEquals(List.of("resilience.circuitbreaker.items.count-window",
+                "resilience.circuitbreaker.orders.consecutive-failures", "resilience.circuitbreaker.orders.count-window",
+                "resilience.circuitbreaker.orders.failure-rate-threshold", "resilience.circuitbreaker.orders.minimum-calls"),
+                result.needsRestart());
+        orders.tryAcquire().onFailure(new IOException());
+        assertEquals(CircuitBreaker.State.OPEN, orders.state(),
+                "the live breaker keeps the threshold and the minimum it trips by (a minimum of 100 would never"
+                        + " be reached in a window of 4)");
+        for (int i = 0; i < 19; i++) {
+            items.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, items.state(), "19 calls: the default minimum is the live window's 20");
+        items.tryAcquire().onFailure(new IOException());
+        assertEquals(CircuitBreaker.State.OPEN, items.state());
+    }
+
+    @Test
     void aReloadThatWouldLeaveALiveInstanceUnbuildableIsRefused() {
         Map<String, String> config = Map.of("resilience.ratelimiter.default.rate", "10");
         ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();

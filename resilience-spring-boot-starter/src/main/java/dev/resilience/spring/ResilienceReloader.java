@@ -17,8 +17,8 @@ import org.springframework.core.env.MapPropertySource;
  * ({@code EnvironmentChangeEvent}, after a {@code /actuator/refresh} or a config-server push), and
  * when an operator sets a value through the {@code resilience} endpoint's write operation. What the
  * live instances can take is applied (a rate limiter's rate and burst, a bulkhead's size, a circuit
- * breaker's thresholds, open duration and half-open probes); the rest is logged as needing a restart. A configuration with problems changes nothing and is logged with
- * every problem.
+ * breaker's thresholds, open duration and half-open probes); the rest is logged as needing a
+ * restart. A configuration with problems changes nothing and is logged with every problem.
  */
 public final class ResilienceReloader implements ApplicationListener<ApplicationEvent> {
 

@@ -18,9 +18,10 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  * /actuator/resilience} with {@code {"key": "resilience.ratelimiter.api.rate", "value": "100/s"}}
  * overrides one setting (a null value removes the override) and reloads the registry: a rate
  * limiter's rate and burst, a bulkhead's size and a circuit breaker's thresholds, open duration and
- * half-open probes change at once, other changes are listed as needing a restart, and a value with a problem changes nothing (400, with every problem). Registered instead
- * of {@link ResilienceEndpoint} only with {@code resilience.spring.endpoint.write-enabled=true}; put
- * it behind Spring Security like any write endpoint. Each change is logged.
+ * half-open probes change at once, other changes are listed as needing a restart, and a value with
+ * a problem changes nothing (400, with every problem). Registered instead of
+ * {@link ResilienceEndpoint} only with {@code resilience.spring.endpoint.write-enabled=true}; put it
+ * behind Spring Security like any write endpoint. Each change is logged.
  */
 @Endpoint(id = "resilience")
 public class ResilienceWritableEndpoint extends ResilienceEndpoint {

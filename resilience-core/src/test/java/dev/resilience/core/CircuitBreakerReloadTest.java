@@ -1,5 +1,7 @@
 package dev.resilience.core;
 
+import static dev.resilience.core.CircuitBreakerTest.fail;
+import static dev.resilience.core.CircuitBreakerTest.succeed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -34,22 +36,6 @@ class CircuitBreakerReloadTest {
 
     private CircuitBreaker.Builder builder() {
         return CircuitBreaker.builder("cb").ticker(ticker);
-    }
-
-    private static void fail(CircuitBreaker cb, int times) {
-        for (int i = 0; i < times; i++) {
-            Permit p = cb.tryAcquire();
-            assertTrue(p.isPermitted());
-            p.onFailure(BOOM);
-        }
-    }
-
-    private static void succeed(CircuitBreaker cb, int times) {
-        for (int i = 0; i < times; i++) {
-            Permit p = cb.tryAcquire();
-            assertTrue(p.isPermitted());
-            p.onSuccess();
-        }
     }
 
     @Test

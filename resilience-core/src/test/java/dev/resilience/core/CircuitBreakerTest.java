@@ -52,7 +52,8 @@ class CircuitBreakerTest {
         return CircuitBreaker.builder("cb").ticker(ticker).listener(recorder);
     }
 
-    private static void fail(CircuitBreaker cb, int times) {
+    /** {@code times} failed calls, each of them admitted. */
+    static void fail(CircuitBreaker cb, int times) {
         for (int i = 0; i < times; i++) {
             Permit p = cb.tryAcquire();
             assertTrue(p.isPermitted());
@@ -60,7 +61,8 @@ class CircuitBreakerTest {
         }
     }
 
-    private static void succeed(CircuitBreaker cb, int times) {
+    /** {@code times} successful calls, each of them admitted. */
+    static void succeed(CircuitBreaker cb, int times) {
         for (int i = 0; i < times; i++) {
             Permit p = cb.tryAcquire();
             assertTrue(p.isPermitted());

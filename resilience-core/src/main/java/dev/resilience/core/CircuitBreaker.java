@@ -241,7 +241,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                             now + tuning.halfOpenTimeoutNanos, g.trips, null, null);
                     break;
                 case HALF_OPEN:
-                    next = opened(now, g.trips + 1);
+                    next = opened(now, g.trips + 1, tuning);
                     break;
                 default:
                     return g;
@@ -260,8 +260,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                 rolling ? new RollingCounts(intervalNanos, bucketPeriodNanos, now) : null);
     }
 
-    private Generation opened(long now, int trips) {
-        Tuning t = tuning;
+    private Generation opened(long now, int trips, Tuning t) {
         double scaled = t.openNanos * Math.pow(openMultiplier, Math.max(0, trips - 1));
         long open = scaled >= t.maxOpenNanos ? t.maxOpenNanos : (long) scaled;
         return new Generation(this, State.OPEN, generations.incrementAndGet(), true, now + open, trips, null, null);
@@ -503,10 +502,10 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                     + " slowCallRateThreshold(...), whose permits carry their start time");
         }
         Tuning t;
-        Tuning now;
+        Tuning next;
         do {
             t = tuning;
-            now = new Tuning(
+            next = new Tuning(
                     r.maxRequests() == null ? t.maxRequests : r.maxRequests(),
                     open < 0 ? t.openNanos : open,
                     open < 0 ? t.maxOpenNanos : openMax(open, backoffMaxNanos),
@@ -515,12 +514,14 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                     r.failureRate() == null ? t.failureRate : failureRate,
                     r.slowRate() == null ? t.slowRate : slowRate,
                     slow < 0 ? t.slowCallNanos : slow);
-        } while (!TUNING.compareAndSet(this, t, now));
+        } while (!TUNING.compareAndSet(this, t, next));
         if (r.maxRequests() != null) {
+            long now = ticker.read();
             Generation g = current.get();
-            if (g.state == State.HALF_OPEN && probesSucceeded(g, now)) {
-                long at = ticker.read();
-                transition(g, closed(at, 0, newWindow(at)));
+            if (g.expires && now - g.expiry >= 0) {
+                advance(g, now); // its time is up: it re-opens, as any other path would have it
+            } else if (g.state == State.HALF_OPEN && probesSucceeded(g, tuning)) {
+                transition(g, closed(now, 0, newWindow(now)));
             }
         }
     }
@@ -583,7 +584,9 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         }
         boolean slow = false;
         long now = 0;
-        Tuning t = tuning; // once per outcome: the slow call and the trip judged by one setting
+        // one reading for the slow call, the trip and the opening (a half-open close reads it again,
+        // below, for the reason given there)
+        Tuning t = tuning;
         if (startNanos != Long.MIN_VALUE || g.window instanceof OutcomeWindow.TimeBased || g.rolling != null
                 || g.state != State.CLOSED) {
             now = ticker.read();
@@ -609,7 +612,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                 if (g.window != null) {
                     g.window.record(slow ? OutcomeWindow.SLOW : 0, now);
                     if (slow && exceeded(g.window, now, t)) {
-                        transition(g, opened(now, g.trips + 1));
+                        transition(g, opened(now, g.trips + 1, t));
                     }
                 }
                 break;
@@ -645,7 +648,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             advance(g, now);
             return;
         }
-        Tuning t = tuning; // once per outcome, as on success
+        Tuning t = tuning; // one reading for the slow call, the trip and the opening, as on success
         boolean slow = startNanos != Long.MIN_VALUE && now - startNanos >= t.slowCallNanos;
         long failures = g.failures.incrementAndGet();
         if (g.window != null) {
@@ -660,14 +663,14 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             listeners.current().onSlowCall(this, now - startNanos);
         }
         if (g.state == State.HALF_OPEN) {
-            transition(g, opened(now, g.trips + 1));
+            transition(g, opened(now, g.trips + 1, t));
             return;
         }
         // A rate-only breaker (a window, no readyToTrip) takes no Counts snapshot: nothing to allocate.
         boolean trip = readyToTrip != null && readyToTrip(g.counts(now), failure)
                 || g.window != null && exceeded(g.window, now, t);
         if (trip && failures > 0) {
-            transition(g, opened(now, g.trips + 1));
+            transition(g, opened(now, g.trips + 1, t));
         }
     }
 

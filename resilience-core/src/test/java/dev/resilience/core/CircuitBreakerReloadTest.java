@@ -146,7 +146,14 @@ class CircuitBreakerReloadTest {
 
     @Test
     void fewerProbesThanHaveAlreadySucceededCloseTheBreakerAtOnce() {
-        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(1)).maxRequests(3).build();
+        List<String> heard = new CopyOnWriteArrayList<>();
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(1)).maxRequests(3)
+                .listener(new CircuitBreakerListener() {
+                    @Override
+                    public void onStateChange(CircuitBreaker b, State from, State to) {
+                        heard.add(from + "->" + to);
+                    }
+                }).build();
         fail(cb, 6);
         ticker.advance(Duration.ofSeconds(1));
         Permit a = cb.tryAcquire();
@@ -159,6 +166,26 @@ class CircuitBreakerReloadTest {
         assertEquals(State.CLOSED, cb.state(), "two probes succeeded: enough under the new limit");
         c.onFailure(BOOM);
         assertEquals(State.CLOSED, cb.state(), "a probe of the half-open generation no longer counts");
+        assertEquals(List.of("CLOSED->OPEN", "OPEN->HALF_OPEN", "HALF_OPEN->CLOSED"), heard, "told once");
+    }
+
+    @Test
+    void aHalfOpenBreakerWhoseTimeIsUpReopensInsteadOfClosingOnALowerMaxRequests() {
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(1)).openBackoff(2.0, Duration.ofSeconds(60))
+                .halfOpenTimeout(Duration.ofSeconds(2)).maxRequests(3).build();
+        fail(cb, 6);
+        ticker.advance(Duration.ofSeconds(1));
+        Permit a = cb.tryAcquire();
+        Permit b = cb.tryAcquire();
+        a.onSuccess();
+        b.onSuccess();
+        ticker.advance(Duration.ofSeconds(2)); // the half-open timeout passes with nobody asking
+        cb.setMaxRequests(2);
+        assertEquals(State.OPEN, cb.state(), "its probes ran out of time: it re-opens as any other path would have it");
+        ticker.advance(Duration.ofMillis(1_999));
+        assertEquals(State.OPEN, cb.state(), "second trip: 1 s x 2, the backoff history kept");
+        ticker.advance(Duration.ofMillis(1));
+        assertEquals(State.HALF_OPEN, cb.state());
     }
 
     @Test

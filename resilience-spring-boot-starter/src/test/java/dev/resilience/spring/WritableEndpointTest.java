@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.ResilienceRegistry;
 import dev.resilience.spring.app.CheckoutApp;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -74,9 +76,22 @@ class WritableEndpointTest {
         assertEquals(8, registry.bulkhead("db").maxConcurrent());
 
         HttpResponse<String> open = post("/actuator/resilience",
-                "{\"key\":\"resilience.circuitbreaker.payments.open-duration\",\"value\":\"5s\"}");
+                "{\"key\":\"resilience.circuitbreaker.payments.open-duration\",\"value\":\"50ms\"}");
         assertTrue(open.body().contains("\"applied\":[\"resilience.circuitbreaker.payments.open-duration\"]"),
                 open.body());
+        // The live breaker took it: opened by 5 failures in a row, it turns half-open after 50 ms
+        // (the 60 s default before the change).
+        CircuitBreaker payments = registry.circuitBreaker("payments");
+        for (int i = 0; i < 5; i++) {
+            payments.tryAcquire().onFailure(new IOException("down"));
+        }
+        assertEquals(CircuitBreaker.State.OPEN, payments.state());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (payments.state() == CircuitBreaker.State.OPEN && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(CircuitBreaker.State.HALF_OPEN, payments.state(), "open for the endpoint's 50 ms");
+        payments.reset();
 
         HttpResponse<String> restart = post("/actuator/resilience",
                 "{\"key\":\"resilience.circuitbreaker.payments.interval\",\"value\":\"1m\"}");

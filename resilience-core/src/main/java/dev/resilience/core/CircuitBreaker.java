@@ -480,12 +480,12 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      *     without; nothing changed
      */
     void retune(Retuning r) {
-        if (r.maxRequests() != null && r.maxRequests() < 1) {
-            throw new IllegalArgumentException("maxRequests must be at least 1: " + r.maxRequests());
+        if (r.maxRequests() != null) {
+            Builder.atLeastOne(r.maxRequests(), "maxRequests");
         }
         long open = r.openDuration() == null ? -1 : Checks.positiveNanos(r.openDuration(), "openDuration");
-        if (r.minimumCalls() != null && r.minimumCalls() < 1) {
-            throw new IllegalArgumentException("minimumCalls must be at least 1: " + r.minimumCalls());
+        if (r.minimumCalls() != null) {
+            Builder.atLeastOne(r.minimumCalls(), "minimumCalls");
         }
         double failureRate = r.failureRate() == null ? Double.NaN : Builder.percentage(r.failureRate());
         double slowRate = r.slowRate() == null ? Double.NaN : Builder.percentage(r.slowRate());
@@ -926,6 +926,10 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      * says nothing of the dependency's health: excluded). Each setter may be called once.
      */
     public static final class Builder {
+        /** gobreaker's defaults, also what a registry reload falls back to when a key is removed. */
+        static final int DEFAULT_MAX_REQUESTS = 1;
+        static final Duration DEFAULT_OPEN_DURATION = Duration.ofSeconds(60);
+
         private final String name;
         private Ticker ticker;
         private int maxRequests = -1;
@@ -961,10 +965,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         /** Half-open probes admitted, and consecutive successes that close; default 1. */
         public Builder maxRequests(int maxRequests) {
             Checks.once(this.maxRequests < 0, "maxRequests");
-            if (maxRequests < 1) {
-                throw new IllegalArgumentException("maxRequests must be at least 1: " + maxRequests);
-            }
-            this.maxRequests = maxRequests;
+            this.maxRequests = atLeastOne(maxRequests, "maxRequests");
             return this;
         }
 
@@ -1091,10 +1092,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         /** The rate window holds the last {@code size} calls (Resilience4j's COUNT_BASED). */
         public Builder countWindow(int size) {
             Checks.once(countWindow < 0 && timeBuckets < 0, "window");
-            if (size < 1) {
-                throw new IllegalArgumentException("size must be at least 1: " + size);
-            }
-            this.countWindow = size;
+            this.countWindow = atLeastOne(size, "size");
             return this;
         }
 
@@ -1128,13 +1126,13 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                 ticker = Ticker.system();
             }
             if (maxRequests < 0) {
-                maxRequests = 1;
+                maxRequests = DEFAULT_MAX_REQUESTS;
             }
             if (intervalNanos < 0) {
                 intervalNanos = 0;
             }
             if (timeoutNanos < 0) {
-                timeoutNanos = Duration.ofSeconds(60).toNanos();
+                timeoutNanos = DEFAULT_OPEN_DURATION.toNanos();
             }
             if (Double.isNaN(openMultiplier)) {
                 openMultiplier = 1.0;
@@ -1170,10 +1168,16 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         }
 
         private void setMinCalls(int minimumCalls) {
-            if (minimumCalls < 1) {
-                throw new IllegalArgumentException("minimumCalls must be at least 1: " + minimumCalls);
-            }
+            atLeastOne(minimumCalls, "minimumCalls");
             this.minCalls = minCalls < 0 ? minimumCalls : Math.min(minCalls, minimumCalls);
+        }
+
+        /** {@code value}, if at least 1. */
+        static int atLeastOne(int value, String what) {
+            if (value < 1) {
+                throw new IllegalArgumentException(what + " must be at least 1: " + value);
+            }
+            return value;
         }
 
         static double percentage(double percent) {

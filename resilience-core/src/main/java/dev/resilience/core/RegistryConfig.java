@@ -755,6 +755,11 @@ final class RegistryConfig {
         }
     }
 
+    /** {@code minimum-calls} when not set: Resilience4j's 100, at most a count window's size. */
+    static int defaultMinimumCalls(Integer countWindow) {
+        return countWindow == null ? 100 : Math.min(100, countWindow);
+    }
+
     private static CircuitBreaker circuitBreaker(String name, Map<String, Setting> s, Ticker ticker) {
         CircuitBreaker.Builder b = CircuitBreaker.builder(name);
         Integer maxRequests = optional(s, "max-requests", Integer.class);
@@ -781,7 +786,7 @@ final class RegistryConfig {
             b.halfOpenTimeout(halfOpenTimeout);
         }
         Integer countWindow = optional(s, "count-window", Integer.class);
-        int minimumCalls = orElse(s, "minimum-calls", countWindow == null ? 100 : Math.min(100, countWindow));
+        int minimumCalls = orElse(s, "minimum-calls", defaultMinimumCalls(countWindow));
         Double failureRate = optional(s, "failure-rate-threshold", Double.class);
         if (failureRate != null) {
             b.failureRateThreshold(failureRate, minimumCalls);

@@ -174,8 +174,8 @@ import java.util.function.Consumer;
  * circuit breaker's {@code failure-rate-threshold}, {@code slow-call-rate-threshold} with
  * {@code slow-call-duration}, {@code minimum-calls}, {@code open-duration} and {@code max-requests}
  * ({@link CircuitBreaker#setFailureRateThreshold(double)} and its siblings; a rate threshold only on a
- * breaker built with a rate window, the slow-call one only on a breaker built with it; each setting
- * applied on its own, so a failure judged while a reload runs may see some new and some old).
+ * breaker built with a rate window, the slow-call one only on a breaker built with it; one breaker's
+ * changes applied in one step, so no failure is judged by some of them without the others).
  * Every other change of a live instance is listed in {@link ReloadResult#needsRestart()} and not
  * applied: that instance keeps its settings until the registry is built anew, and is
  * listed again by later reloads until the configuration matches it.
@@ -683,13 +683,13 @@ public final class ResilienceRegistry {
         Integer maxRequests = null;
         if (changed.contains("max-requests")) {
             Integer max = (Integer) value(next, "max-requests");
-            maxRequests = max == null ? 1 : max;
+            maxRequests = max == null ? CircuitBreaker.Builder.DEFAULT_MAX_REQUESTS : max;
             done.add("max-requests");
         }
         Duration openDuration = null;
         if (changed.contains("open-duration")) {
             Duration open = (Duration) value(next, "open-duration");
-            openDuration = open == null ? Duration.ofSeconds(60) : open;
+            openDuration = open == null ? CircuitBreaker.Builder.DEFAULT_OPEN_DURATION : open;
             done.add("open-duration");
         }
         Double failureRate = (Double) value(next, "failure-rate-threshold");
@@ -714,10 +714,10 @@ public final class ResilienceRegistry {
             }
         }
         Integer minimumCalls = null;
-        if (changed.contains("minimum-calls") && breaker.hasRateWindow() && (failureKept || slowKept)) {
+        if (changed.contains("minimum-calls") && (failureKept || slowKept)) { // both imply a rate window
             Integer min = (Integer) value(next, "minimum-calls");
-            Integer window = (Integer) value(now, "count-window"); // the live window: a new one needs a restart
-            minimumCalls = min != null ? min : window == null ? 100 : Math.min(100, window);
+            // the default from the live window: a new one needs a restart
+            minimumCalls = min != null ? min : RegistryConfig.defaultMinimumCalls((Integer) value(now, "count-window"));
             done.add("minimum-calls");
         }
         if (done.isEmpty()) {

@@ -245,6 +245,34 @@ class AdaptiveThrottleTest {
         assertEquals(0.0, up.get(3), "4 s after recovery: " + up);
     }
 
+    /**
+     * The two ways of counting side by side, each on its own manual clock and with the same
+     * dependency (seeded): counting dropped calls as requests (the default, the book's), the ratio
+     * keeps climbing while half the calls are refused, and the dependency is sent less than without
+     * counting them, which settles at {@code 1 - K a}. Here rather than in the loopback test, where
+     * over its 12 s of refusals the two differ by about two standard deviations only.
+     */
+    @Test
+    void countingDropsAsRequestsSendsARefusingDependencyLessThanNotCountingThem() {
+        ManualTicker countingTicker = new ManualTicker();
+        Random seeded = new Random(5);
+        AdaptiveThrottle counting = AdaptiveThrottle.builder("counting").ticker(countingTicker)
+                .random(seeded::nextDouble).build();
+        Random seeded2 = new Random(5);
+        AdaptiveThrottle proportional = AdaptiveThrottle.builder("proportional").ticker(ticker)
+                .random(seeded2::nextDouble).countDroppedCalls(false).build();
+        List<Double> c = simulate(counting, countingTicker, new Random(11), 30, 50, 0.5);
+        List<Double> p = simulate(proportional, ticker, new Random(11), 30, 50, 0.5);
+        for (int s = 12; s < 30; s++) {
+            assertTrue(c.get(s) > p.get(s) + 0.05, "second " + s + ": counting " + c + " vs " + p);
+            assertTrue(c.get(s) >= c.get(s - 2) - 0.02, "counting climbs: " + c);
+        }
+        assertEquals(0.25, p.get(29), 0.05, "without counting: 1 - K a: " + p);
+        assertTrue(c.get(29) > 0.6, "counting: towards 1 (K a = 0.75 < 1): " + c);
+        AdaptiveThrottle.Stats stats = counting.stats();
+        assertTrue(stats.requests() > stats.accepts() + stats.failures(), "dropped calls are requests: " + stats);
+    }
+
     @Test
     void loweringKWhileFailingFollowsTheFailingBuckets() {
         AdaptiveThrottle t = quiet("lowered").recoveryScaling(false).lowerKWhileFailing(1.1).build();

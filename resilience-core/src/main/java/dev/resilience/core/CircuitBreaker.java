@@ -73,11 +73,13 @@ import java.util.function.Supplier;
  * <p><b>Reload.</b> The rate thresholds, their minimum of calls, the open duration and the number of
  * half-open probes can change on a live breaker ({@link #setFailureRateThreshold},
  * {@link #setSlowCallRateThreshold}, {@link #setMinimumCalls}, {@link #setOpenDuration},
- * {@link #setMaxRequests}; the registry calls them on a reload); the window's kind and size, the
- * interval and the predicates are fixed at build. A change keeps the current state and counts: a
- * lower threshold opens the breaker at the next failure (or, for the slow-call rate, the next slow
- * call) if the window already exceeds it. The registry applies a reload's changes to one breaker in
- * one step.
+ * {@link #setMaxRequests}; a registry reload changes the same settings, all of one breaker's in
+ * one step); the window's kind and size, the interval and the predicates are fixed at build. A
+ * change keeps the counts: a lower threshold opens the breaker at the next failure (or, for the
+ * slow-call rate, the next slow call) if the window already exceeds it; lowering
+ * {@code maxRequests} may close a half-open breaker whose probes already succeeded that often (or
+ * re-open one whose half-open time is up). A trip is judged by the settings in force when the
+ * outcome's listeners have run.
  */
 public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerListener> {
 
@@ -218,7 +220,12 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                         return REFUSED_HALF_OPEN;
                     }
                     if (g.admitted.compareAndSet(admitted, admitted + 1)) {
-                        return g.permit(now);
+                        if (admitted < tuning.maxRequests) { // again: a setMaxRequests may have lowered it since
+                            return g.permit(now);
+                        }
+                        g.admitted.decrementAndGet();
+                        listeners.current().onNotPermitted(this, State.HALF_OPEN);
+                        return REFUSED_HALF_OPEN;
                     }
                     g = current.get();
             }
@@ -398,7 +405,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      * @throws IllegalStateException if the breaker was built without a rate window
      */
     public void setFailureRateThreshold(double percent) {
-        retune(new Retuning(null, null, null, percent, null, null));
+        retune(new Retuning(null, null, null, Builder.percentage(percent, "failureRateThreshold"), null, null));
     }
 
     /**
@@ -415,7 +422,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      *     permits do not carry their start time)
      */
     public void setSlowCallRateThreshold(double percent, Duration slowerThan) {
-        retune(new Retuning(null, null, null, null, percent, Objects.requireNonNull(slowerThan, "slowerThan")));
+        retune(new Retuning(null, null, null, null, Builder.percentage(percent, "slowCallRateThreshold"),
+                Objects.requireNonNull(slowerThan, "slowerThan")));
     }
 
     /**
@@ -444,7 +452,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     /**
      * Changes how many probes HALF_OPEN admits, and how many consecutive successes close it. A
      * half-open breaker takes it at once: if its probes have already succeeded that many times, it
-     * closes now; more probes are admitted, or fewer.
+     * closes now; otherwise it admits probes up to the new number (those admitted already run on,
+     * also past a lowered one).
      *
      * @throws IllegalArgumentException if {@code maxRequests} is below 1
      */
@@ -453,8 +462,15 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     }
 
     /**
+     * A rate threshold's value for "off" in a {@link Retuning} (the registry's reload turns off a
+     * threshold its new configuration removed while the other stays); the public setters refuse it.
+     */
+    static final double RATE_OFF = 101.0;
+
+    /**
      * Changes to the reloadable settings, applied together; a null leaves that setting as it is.
-     * {@code slowRate} and {@code slowerThan} come together or not at all.
+     * {@code slowRate} and {@code slowerThan} come together or not at all; a rate may be
+     * {@link #RATE_OFF}.
      */
     record Retuning(Integer maxRequests, Duration openDuration, Integer minimumCalls, Double failureRate,
             Double slowRate, Duration slowerThan) {
@@ -487,8 +503,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         if (r.minimumCalls() != null) {
             Builder.atLeastOne(r.minimumCalls(), "minimumCalls");
         }
-        double failureRate = r.failureRate() == null ? Double.NaN : Builder.percentage(r.failureRate());
-        double slowRate = r.slowRate() == null ? Double.NaN : Builder.percentage(r.slowRate());
+        double failureRate = rate(r.failureRate(), "failureRate");
+        double slowRate = rate(r.slowRate(), "slowRate");
         long slow = r.slowerThan() == null ? -1 : Checks.positiveNanos(r.slowerThan(), "slowerThan");
         if ((r.slowRate() == null) != (r.slowerThan() == null)) {
             throw new IllegalArgumentException("slowRate and slowerThan change together");
@@ -524,6 +540,14 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                 transition(g, closed(now, 0, newWindow(now)));
             }
         }
+    }
+
+    /** A rate of a {@link Retuning}: NaN for null, {@link #RATE_OFF} as it is, else a checked percentage. */
+    private static double rate(Double percent, String what) {
+        if (percent == null) {
+            return Double.NaN;
+        }
+        return percent == RATE_OFF ? RATE_OFF : Builder.percentage(percent, what);
     }
 
     /** Whether half-open {@code g}'s probes have succeeded as many times in a row as {@code t} asks. */
@@ -584,9 +608,6 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         }
         boolean slow = false;
         long now = 0;
-        // one reading for the slow call, the trip and the opening (a half-open close reads it again,
-        // below, for the reason given there)
-        Tuning t = tuning;
         if (startNanos != Long.MIN_VALUE || g.window instanceof OutcomeWindow.TimeBased || g.rolling != null
                 || g.state != State.CLOSED) {
             now = ticker.read();
@@ -594,7 +615,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                 advance(g, now);
                 return;
             }
-            slow = startNanos != Long.MIN_VALUE && now - startNanos >= t.slowCallNanos;
+            slow = startNanos != Long.MIN_VALUE && now - startNanos >= tuning.slowCallNanos;
         }
         if (g.countWindow == null) {
             g.successes.increment();
@@ -611,8 +632,12 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             case CLOSED:
                 if (g.window != null) {
                     g.window.record(slow ? OutcomeWindow.SLOW : 0, now);
-                    if (slow && exceeded(g.window, now, t)) {
-                        transition(g, opened(now, g.trips + 1, t));
+                    if (slow) {
+                        // read after the listeners: a setter that returned while they ran is in force
+                        Tuning t = tuning;
+                        if (exceeded(g.window, now, t)) {
+                            transition(g, opened(now, g.trips + 1, t));
+                        }
                     }
                 }
                 break;
@@ -648,8 +673,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             advance(g, now);
             return;
         }
-        Tuning t = tuning; // one reading for the slow call, the trip and the opening, as on success
-        boolean slow = startNanos != Long.MIN_VALUE && now - startNanos >= t.slowCallNanos;
+        boolean slow = startNanos != Long.MIN_VALUE && now - startNanos >= tuning.slowCallNanos;
         long failures = g.failures.incrementAndGet();
         if (g.window != null) {
             g.window.record(OutcomeWindow.FAILED | (slow ? OutcomeWindow.SLOW : 0), now);
@@ -662,6 +686,9 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         if (slow) {
             listeners.current().onSlowCall(this, now - startNanos);
         }
+        // The trip and the opening are judged by the settings in force now, after the listeners ran: a
+        // setter that returned meanwhile (a slow metrics listener, say) is not undone by this failure.
+        Tuning t = tuning;
         if (g.state == State.HALF_OPEN) {
             transition(g, opened(now, g.trips + 1, t));
             return;
@@ -911,7 +938,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
 
     /**
      * The settings a reload may change, read together: half-open probes, open timing, the rate
-     * thresholds (101 is off) and their minimum of calls, the slow-call duration.
+     * thresholds ({@link #RATE_OFF} is off) and their minimum of calls, the slow-call duration.
      */
     private record Tuning(int maxRequests, long openNanos, long maxOpenNanos, long halfOpenTimeoutNanos,
             int minCalls, double failureRate, double slowRate, long slowCallNanos) {
@@ -1071,7 +1098,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
          */
         public Builder failureRateThreshold(double percent, int minimumCalls) {
             Checks.once(Double.isNaN(this.failureRate), "failureRateThreshold");
-            this.failureRate = percentage(percent);
+            this.failureRate = percentage(percent, "failureRateThreshold");
             setMinCalls(minimumCalls);
             return this;
         }
@@ -1083,7 +1110,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
          */
         public Builder slowCallRateThreshold(double percent, Duration slowerThan, int minimumCalls) {
             Checks.once(Double.isNaN(this.slowRate), "slowCallRateThreshold");
-            this.slowRate = percentage(percent);
+            this.slowRate = percentage(percent, "slowCallRateThreshold");
             this.slowCallNanos = Checks.positiveNanos(slowerThan, "slowerThan");
             setMinCalls(minimumCalls);
             return this;
@@ -1180,9 +1207,9 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             return value;
         }
 
-        static double percentage(double percent) {
+        static double percentage(double percent, String what) {
             if (!(percent > 0 && percent <= 100)) {
-                throw new IllegalArgumentException("percent must be in (0, 100]: " + percent);
+                throw new IllegalArgumentException(what + " must be a percentage in (0, 100]: " + percent);
             }
             return percent;
         }

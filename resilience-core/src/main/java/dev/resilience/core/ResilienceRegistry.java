@@ -7,6 +7,7 @@ import dev.resilience.core.RegistryConfig.Kind;
 import dev.resilience.core.RegistryConfig.Ref;
 import dev.resilience.core.RegistryConfig.Setting;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -163,7 +164,9 @@ import java.util.function.Consumer;
  *
  * <p><b>Instances</b> are built on first request and cached: each name of each kind is one instance,
  * whichever thread asks first, and all later requests return it. No lock is held while a request
- * is served from the cache.
+ * is served from the cache, except once by the first request for an instance built before a reload
+ * that raced it: that request applies the reload's changes to it (as the reload does, under the
+ * registry's reload lock, on the caller's thread; a breaker's state listeners may hear of it there).
  *
  * <p><b>Reload.</b> {@link #reload(Map)} validates the new configuration completely (including
  * that every instance built so far could be built from it) and either throws, changing nothing, or
@@ -673,9 +676,10 @@ public final class ResilienceRegistry {
      * (no failure is judged by some of them without the others); returns those applied. A key
      * removed falls back to the builder's default where there is one ({@code max-requests} 1,
      * {@code open-duration} 60 s, {@code minimum-calls} 100 or the live breaker's count window if
-     * smaller). Not applied: a rate threshold removed (and with it {@code minimum-calls}, which then
-     * serves no live threshold of the new configuration), or one the breaker was built without the
-     * window or timing for.
+     * smaller). A rate threshold removed while the other stays is turned off (no call counts as slow
+     * once the slow-call one is). Not applied: both rate thresholds removed (and with them
+     * {@code minimum-calls}, which then serves no live threshold), or a threshold the breaker was built
+     * without the window or timing for.
      */
     private static TreeSet<String> applyToBreaker(CircuitBreaker breaker, Map<String, Setting> now,
             Map<String, Setting> next, TreeSet<String> changed) {
@@ -711,6 +715,21 @@ public final class ResilienceRegistry {
                 if (changed.contains(p)) {
                     done.add(p);
                 }
+            }
+        }
+        // One threshold removed while the other stays: a breaker built from the new configuration has
+        // the same window and trip rule with that threshold absent, which "off" matches (both removed:
+        // it would trip on consecutive failures instead, which needs a restart).
+        if (changed.contains("failure-rate-threshold") && failureRate == null && slowKept && breaker.hasRateWindow()) {
+            newFailureRate = CircuitBreaker.RATE_OFF;
+            done.add("failure-rate-threshold");
+        }
+        if (changed.contains("slow-call-rate-threshold") && slowRate == null && failureKept && breaker.timesCalls()) {
+            newSlowRate = CircuitBreaker.RATE_OFF;
+            newSlowerThan = ChronoUnit.FOREVER.getDuration(); // capped: no call counts as slow any more
+            done.add("slow-call-rate-threshold");
+            if (changed.contains("slow-call-duration")) {
+                done.add("slow-call-duration");
             }
         }
         Integer minimumCalls = null;

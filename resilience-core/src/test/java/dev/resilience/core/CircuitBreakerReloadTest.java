@@ -11,6 +11,7 @@ import dev.resilience.context.ManualTicker;
 import dev.resilience.core.CircuitBreaker.State;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -191,9 +192,11 @@ class CircuitBreakerReloadTest {
     @Test
     void badValuesFailNamingTheParameterAndChangeNothing() {
         CircuitBreaker cb = builder().failureRateThreshold(50, 2).countWindow(4).build();
-        assertThrows(IllegalArgumentException.class, () -> cb.setFailureRateThreshold(0));
-        assertThrows(IllegalArgumentException.class, () -> cb.setFailureRateThreshold(100.5));
-        assertThrows(IllegalArgumentException.class, () -> cb.setFailureRateThreshold(Double.NaN));
+        for (double bad : new double[] {0, -0.0, 100.5, CircuitBreaker.RATE_OFF, Double.NaN, Double.POSITIVE_INFINITY}) {
+            IllegalArgumentException rate = assertThrows(IllegalArgumentException.class,
+                    () -> cb.setFailureRateThreshold(bad), "percent " + bad);
+            assertTrue(rate.getMessage().contains("failureRateThreshold"), rate.getMessage());
+        }
         IllegalArgumentException min = assertThrows(IllegalArgumentException.class, () -> cb.setMinimumCalls(0));
         assertTrue(min.getMessage().contains("minimumCalls"), min.getMessage());
         IllegalArgumentException max = assertThrows(IllegalArgumentException.class, () -> cb.setMaxRequests(0));
@@ -207,12 +210,92 @@ class CircuitBreakerReloadTest {
         IllegalArgumentException slower = assertThrows(IllegalArgumentException.class,
                 () -> timed.setSlowCallRateThreshold(50, Duration.ofMillis(-1)));
         assertTrue(slower.getMessage().contains("slowerThan"), slower.getMessage());
+        IllegalArgumentException slowRate = assertThrows(IllegalArgumentException.class,
+                () -> timed.setSlowCallRateThreshold(101, Duration.ofMillis(100)));
+        assertTrue(slowRate.getMessage().contains("slowCallRateThreshold"), slowRate.getMessage());
+        IllegalArgumentException together = assertThrows(IllegalArgumentException.class,
+                () -> timed.retune(new CircuitBreaker.Retuning(null, null, null, null, 40.0, null)));
+        assertTrue(together.getMessage().contains("slowRate and slowerThan"), together.getMessage());
+        IllegalArgumentException retuned = assertThrows(IllegalArgumentException.class,
+                () -> timed.retune(new CircuitBreaker.Retuning(null, null, null, null, 140.0, Duration.ofMillis(5))));
+        assertTrue(retuned.getMessage().contains("slowRate"), "names which rate: " + retuned.getMessage());
         assertThrows(IllegalArgumentException.class, () -> cb.retune(new CircuitBreaker.Retuning(2, null, 0, 60.0,
                 null, null)), "one bad value in a retuning");
         succeed(cb, 1);
         fail(cb, 1);
         assertEquals(State.OPEN, cb.state(), "1 of 2 failed: the old 50 % over the old 2 calls still decide;"
                 + " the retuning whose minimum was bad did not change the rate to 60 %");
+        ticker.advance(Duration.ofSeconds(60)); // the default open duration: HALF_OPEN
+        assertTrue(cb.tryAcquire().isPermitted());
+        assertFalse(cb.tryAcquire().isPermitted(), "one probe: nor did it change maxRequests to 2");
+    }
+
+    @Test
+    void aHugeOpenDurationSaturatesInsteadOfWrapping() {
+        CircuitBreaker cb = builder().readyToTrip(c -> c.consecutiveFailures() >= 1)
+                .openBackoff(2.0, Duration.ofSeconds(10)).build();
+        cb.setOpenDuration(ChronoUnit.FOREVER.getDuration());
+        fail(cb, 1);
+        assertEquals(State.OPEN, cb.state());
+        ticker.advance(Duration.ofDays(365 * 100));
+        assertEquals(State.OPEN, cb.state(), "a century later still open: the duration saturated, not wrapped");
+        cb.setOpenDuration(Duration.ofSeconds(1));
+        assertEquals(State.OPEN, cb.state(), "a breaker open now keeps its expiry");
+    }
+
+    /** A listener that holds the next failure's {@code onFailure} until told (a slow metrics listener, say). */
+    private static final class HeldListener implements CircuitBreakerListener {
+        final AtomicBoolean hold = new AtomicBoolean();
+        final CountDownLatch inListener = new CountDownLatch(1);
+        final CountDownLatch carryOn = new CountDownLatch(1);
+
+        @Override
+        public void onFailure(CircuitBreaker b, Throwable failure) {
+            if (hold.getAndSet(false)) {
+                inListener.countDown();
+                try {
+                    carryOn.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        /** Fails one call on another thread, runs {@code change} while its listener is held, then lets it end. */
+        void failAcross(CircuitBreaker cb, Runnable change) throws InterruptedException {
+            hold.set(true);
+            Thread failing = new Thread(() -> fail(cb, 1));
+            failing.start();
+            assertTrue(inListener.await(10, TimeUnit.SECONDS));
+            change.run();
+            carryOn.countDown();
+            failing.join(10_000);
+            assertFalse(failing.isAlive());
+        }
+    }
+
+    @Test
+    void aFailureWhoseListenerRanAcrossASetterIsJudgedByTheThresholdThatReturnedMeanwhile() throws Exception {
+        HeldListener held = new HeldListener();
+        CircuitBreaker cb = builder().failureRateThreshold(50, 4).countWindow(10).listener(held).build();
+        succeed(cb, 3);
+        fail(cb, 2);
+        assertEquals(State.CLOSED, cb.state(), "2 of 5, under 50 %");
+        held.failAcross(cb, () -> cb.setFailureRateThreshold(90)); // 3 of 6: the old 50 % would open it
+        assertEquals(State.CLOSED, cb.state(), "judged after the setter returned: 50 % is under the new 90 %");
+    }
+
+    @Test
+    void aTripWhoseListenerRanAcrossASetterOpensForTheDurationThatReturnedMeanwhile() throws Exception {
+        HeldListener held = new HeldListener();
+        CircuitBreaker cb = builder().failureRateThreshold(50, 4).countWindow(10).openDuration(Duration.ofSeconds(5))
+                .listener(held).build();
+        succeed(cb, 3);
+        fail(cb, 2);
+        held.failAcross(cb, () -> cb.setOpenDuration(Duration.ofSeconds(1))); // 3 of 6: opens
+        assertEquals(State.OPEN, cb.state());
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals(State.HALF_OPEN, cb.state(), "open for the 1 s set while its listener ran, not the old 5 s");
     }
 
     @Test
@@ -304,6 +387,16 @@ class CircuitBreakerReloadTest {
             int expected = (s == last ? 1 : 0) - (s == State.CLOSED ? 1 : 0);
             assertEquals(expected, balance.getOrDefault(s, 0), s + " entered and left: " + balance);
         }
+        // Nor did the race wedge it: with one probe and time passing, a success closes it from whatever
+        // state it was left in (every permit of the racing threads has ended).
+        cb.setMaxRequests(1);
+        for (int i = 0; i < 3 && cb.state() != State.CLOSED; i++) {
+            ticker.advance(Duration.ofMillis(5)); // past any open duration the setter chose (at most 3 ms)
+            Permit p = cb.tryAcquire();
+            assertTrue(p.isPermitted(), "a probe is admitted once the open time is up: " + cb.state());
+            p.onSuccess();
+        }
+        assertEquals(State.CLOSED, cb.state());
         // Whatever the race left, the settings in force decide from here: a breaker closed anew with
         // a threshold of 100 % over at least 2 calls opens at exactly its second failure in a row.
         cb.setFailureRateThreshold(100);

@@ -223,6 +223,8 @@ class ResilienceRegistryReloadTest {
         assertEquals(CircuitBreaker.State.OPEN, orders.state());
         ticker.advance(Duration.ofSeconds(59));
         assertEquals(CircuitBreaker.State.OPEN, orders.state(), "the default 60 s");
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals(CircuitBreaker.State.HALF_OPEN, orders.state(), "the default 60 s, not longer");
         for (int i = 0; i < 5; i++) {
             plain.tryAcquire().onFailure(new IOException());
         }
@@ -239,6 +241,62 @@ class ResilienceRegistryReloadTest {
                 "resilience.circuitbreaker.orders.count-window", "resilience.circuitbreaker.orders.failure-rate-threshold"),
                 removed.needsRestart(), "a threshold cannot be taken from a live breaker, nor its window, nor a trip"
                         + " predicate given; plain's changes were withdrawn, so it is not listed");
+    }
+
+    @Test
+    void aRateThresholdRemovedWhileTheOtherStaysIsTurnedOff() {
+        Map<String, String> config = new HashMap<>();
+        for (String name : List.of("a", "b")) {
+            config.put("resilience.circuitbreaker." + name + ".failure-rate-threshold", "50");
+            config.put("resilience.circuitbreaker." + name + ".slow-call-rate-threshold", "50");
+            config.put("resilience.circuitbreaker." + name + ".slow-call-duration", "100ms");
+            config.put("resilience.circuitbreaker." + name + ".count-window", "10");
+            config.put("resilience.circuitbreaker." + name + ".minimum-calls", "4");
+        }
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();
+        CircuitBreaker a = registry.circuitBreaker("a");
+        CircuitBreaker b = registry.circuitBreaker("b");
+        ResilienceRegistry.ReloadResult result = registry.reload(with(config,
+                "resilience.circuitbreaker.a.failure-rate-threshold", null,
+                "resilience.circuitbreaker.b.slow-call-rate-threshold", null,
+                "resilience.circuitbreaker.b.slow-call-duration", null));
+        assertEquals(List.of("resilience.circuitbreaker.a.failure-rate-threshold",
+                "resilience.circuitbreaker.b.slow-call-duration", "resilience.circuitbreaker.b.slow-call-rate-threshold"),
+                result.applied());
+        assertEquals(List.of(), result.needsRestart(), "each matches a breaker built from the new configuration");
+        for (int i = 0; i < 4; i++) {
+            a.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, a.state(), "4 of 4 failed: a's failure rate is off");
+        for (int i = 0; i < 4; i++) {
+            slowSuccess(a);
+        }
+        assertEquals(CircuitBreaker.State.OPEN, a.state(), "4 of 8 slow: its slow-call rate still trips");
+        for (int i = 0; i < 4; i++) {
+            slowSuccess(b);
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, b.state(), "4 calls of 200 ms: none counts as slow now");
+        for (int i = 0; i < 4; i++) {
+            b.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.OPEN, b.state(), "4 of 8 failed: its failure rate still trips");
+
+        ResilienceRegistry.ReloadResult both = registry.reload(with(config,
+                "resilience.circuitbreaker.a.failure-rate-threshold", null,
+                "resilience.circuitbreaker.a.slow-call-rate-threshold", null,
+                "resilience.circuitbreaker.a.slow-call-duration", null,
+                "resilience.circuitbreaker.a.minimum-calls", null,
+                "resilience.circuitbreaker.a.count-window", null));
+        assertTrue(both.needsRestart().contains("resilience.circuitbreaker.a.slow-call-rate-threshold"),
+                "both gone: a new breaker trips on consecutive failures instead, which a live one cannot take: "
+                        + both.needsRestart());
+    }
+
+    private void slowSuccess(CircuitBreaker breaker) {
+        Permit p = breaker.tryAcquire();
+        assertTrue(p.isPermitted());
+        ticker.advance(Duration.ofMillis(200));
+        p.onSuccess();
     }
 
     @Test

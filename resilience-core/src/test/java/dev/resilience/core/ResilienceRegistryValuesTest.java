@@ -122,6 +122,6 @@ class ResilienceRegistryValuesTest {
                 "resilience.timeout.t.timeout", "1s",
                 "resilience.timeout.t.interrupt-on-timeout", "yes")));
         assertEquals(2, e.problems().size(), e.getMessage());
-        assertTrue(e.getMessage().contains("percent must be in (0, 100]: 150.0"), e.getMessage());
+        assertTrue(e.getMessage().contains("failureRateThreshold must be a percentage in (0, 100]: 150.0"), e.getMessage());
     }
 }

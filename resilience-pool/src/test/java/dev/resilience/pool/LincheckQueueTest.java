@@ -21,8 +21,15 @@ import org.junit.jupiter.api.Test;
  */
 class LincheckQueueTest {
 
+    /**
+     * Scenarios per test: 15 in {@code mvn verify} (its 10 minutes on 2 cores); with
+     * {@code -Dlincheck.invocations=5000}, as the other model checks take for a deeper run, 150.
+     */
+    private static final int ITERATIONS = Math.max(1, Integer.getInteger("lincheck.invocations", 500) * 3 / 100);
+
     private static ModelCheckingOptions options(int threads) {
-        return new ModelCheckingOptions().iterations(30).invocationsPerIteration(500).threads(threads).actorsPerThread(3);
+        return new ModelCheckingOptions().iterations(ITERATIONS).invocationsPerIteration(500).threads(threads)
+                .actorsPerThread(3);
     }
 
     @Test

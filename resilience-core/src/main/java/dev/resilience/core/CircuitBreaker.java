@@ -39,12 +39,13 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p><b>States.</b> CLOSED admits every call and counts outcomes; when {@code readyToTrip(counts)}
- * says so (default: more than 5 consecutive failures, when no rate threshold is set), or a
- * configured rate window exceeds its threshold, it turns OPEN. A rate threshold replaces the
- * default trip (as Resilience4j's breaker trips on its rate alone); give {@code readyToTrip} as well
- * to trip on either. OPEN refuses calls until {@code openDuration} has passed, then (lazily, on the
- * next call: there is no timer) turns HALF_OPEN, which admits {@code maxRequests} probes: that many
- * consecutive successes close it, any failure re-opens it. Each state change starts a new
+ * says so, or a run of {@code consecutiveFailures} failures in a row is reached (default: more than
+ * 5, that is 6, when no rate threshold or {@code readyToTrip} is set), or a configured rate window
+ * exceeds its threshold, it turns OPEN. A rate threshold replaces the default trip (as
+ * Resilience4j's breaker trips on its rate alone); give {@code consecutiveFailures} or
+ * {@code readyToTrip} as well to trip on either. OPEN refuses calls until {@code openDuration} has
+ * passed, then (lazily, on the next call: there is no timer) turns HALF_OPEN, which admits
+ * {@code maxRequests} probes: that many consecutive successes close it, any failure re-opens it. Each state change starts a new
  * <em>generation</em>; results of calls admitted in an earlier generation are ignored. In CLOSED, a
  * non-zero {@code interval} starts a new generation (clearing the counts) every interval, or, with a
  * bucket period, rolls the totals over the last interval without a new generation.
@@ -70,12 +71,12 @@ import java.util.function.Supplier;
  * ({@link ContextCancelledException}, {@link InterruptedException}) is excluded too; see
  * {@link #defaultExclusions()} to add to that.
  *
- * <p><b>Reload.</b> The rate thresholds, their minimum of calls, the open duration and the number of
- * half-open probes can change on a live breaker ({@link #setFailureRateThreshold},
- * {@link #setSlowCallRateThreshold}, {@link #setMinimumCalls}, {@link #setOpenDuration},
- * {@link #setMaxRequests}; a registry reload changes the same settings, all of one breaker's in
- * one step); the window's kind and size, the interval and the predicates are fixed at build. A
- * change keeps the counts: a lower threshold opens the breaker at the next failure (or, for the
+ * <p><b>Reload.</b> The rate thresholds, their minimum of calls, the run of failures that trips, the
+ * open duration and the number of half-open probes can change on a live breaker
+ * ({@link #setFailureRateThreshold}, {@link #setSlowCallRateThreshold}, {@link #setMinimumCalls},
+ * {@link #setConsecutiveFailures}, {@link #setOpenDuration}, {@link #setMaxRequests}; a registry
+ * reload changes the same settings, all of one breaker's in one step); the window's kind and size,
+ * the interval and the predicates are fixed at build. A change keeps the counts: a lower threshold opens the breaker at the next failure (or, for the
  * slow-call rate, the next slow call) if the window already exceeds it; lowering
  * {@code maxRequests} may close a half-open breaker whose probes already succeeded that often (or
  * re-open one whose half-open time is up). A trip is judged by the settings in force when the
@@ -141,7 +142,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
     private final boolean timed;
     /** What a reload may change; replaced whole by the setters (a CAS through {@link #TUNING}). */
     private volatile Tuning tuning;
-    /** The trip predicate on counts; null for a breaker that trips on its rate window only. */
+    /** The user's trip predicate on counts; null unless {@link Builder#readyToTrip} was given. */
     private final Predicate<Counts> readyToTrip;
     private final Predicate<Throwable> isSuccessful;
     private final Predicate<Throwable> isExcluded;
@@ -405,7 +406,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      * @throws IllegalStateException if the breaker was built without a rate window
      */
     public void setFailureRateThreshold(double percent) {
-        retune(new Retuning(null, null, null, Builder.percentage(percent, "failureRateThreshold"), null, null));
+        retune(new Retuning(null, null, null, Builder.percentage(percent, "failureRateThreshold"), null, null, null));
     }
 
     /**
@@ -423,7 +424,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      */
     public void setSlowCallRateThreshold(double percent, Duration slowerThan) {
         retune(new Retuning(null, null, null, null, Builder.percentage(percent, "slowCallRateThreshold"),
-                Objects.requireNonNull(slowerThan, "slowerThan")));
+                Objects.requireNonNull(slowerThan, "slowerThan"), null));
     }
 
     /**
@@ -434,7 +435,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      * @throws IllegalStateException if the breaker was built without a rate window
      */
     public void setMinimumCalls(int minimumCalls) {
-        retune(new Retuning(null, null, minimumCalls, null, null, null));
+        retune(new Retuning(null, null, minimumCalls, null, null, null, null));
     }
 
     /**
@@ -446,7 +447,21 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      * @throws NullPointerException if {@code openDuration} is null
      */
     public void setOpenDuration(Duration openDuration) {
-        retune(new Retuning(null, Objects.requireNonNull(openDuration, "openDuration"), null, null, null, null));
+        retune(new Retuning(null, Objects.requireNonNull(openDuration, "openDuration"), null, null, null, null, null));
+    }
+
+    /**
+     * Changes the run of failures in a row that opens the breaker (0: none), for example on a
+     * configuration reload; the next failure is judged by it. A breaker built with a rate threshold
+     * alone may gain one this way (then either trips).
+     *
+     * @param failures the run of failures that opens the breaker; 0 for none
+     * @throws IllegalArgumentException if {@code failures} is negative
+     * @throws IllegalStateException if the breaker was built with {@code readyToTrip}, which decides
+     *     its trips instead
+     */
+    public void setConsecutiveFailures(int failures) {
+        retune(new Retuning(null, null, null, null, null, null, failures));
     }
 
     /**
@@ -458,7 +473,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      * @throws IllegalArgumentException if {@code maxRequests} is below 1
      */
     public void setMaxRequests(int maxRequests) {
-        retune(new Retuning(maxRequests, null, null, null, null, null));
+        retune(new Retuning(maxRequests, null, null, null, null, null, null));
     }
 
     /**
@@ -473,7 +488,12 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
      * {@link #RATE_OFF}.
      */
     record Retuning(Integer maxRequests, Duration openDuration, Integer minimumCalls, Double failureRate,
-            Double slowRate, Duration slowerThan) {
+            Double slowRate, Duration slowerThan, Integer consecutiveFailures) {
+    }
+
+    /** Whether the breaker was built with a {@code readyToTrip} predicate (so its run of failures is not its own). */
+    boolean hasTripPredicate() {
+        return readyToTrip != null;
     }
 
     /** Whether the breaker was built with a rate window (so its rate thresholds can change). */
@@ -513,6 +533,13 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             throw new IllegalStateException(name + ": a rate threshold or minimum of calls needs a breaker built with"
                     + " a rate window (countWindow or timeWindow)");
         }
+        if (r.consecutiveFailures() != null && r.consecutiveFailures() < 0) {
+            throw new IllegalArgumentException("consecutiveFailures must not be negative: " + r.consecutiveFailures());
+        }
+        if (r.consecutiveFailures() != null && readyToTrip != null) {
+            throw new IllegalStateException(name + ": a breaker built with readyToTrip trips by it; its run of"
+                    + " consecutive failures cannot be set");
+        }
         if (r.slowRate() != null && !timed) {
             throw new IllegalStateException(name + ": a slow-call threshold needs a breaker built with"
                     + " slowCallRateThreshold(...), whose permits carry their start time");
@@ -529,7 +556,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
                     r.minimumCalls() == null ? t.minCalls : r.minimumCalls(),
                     r.failureRate() == null ? t.failureRate : failureRate,
                     r.slowRate() == null ? t.slowRate : slowRate,
-                    slow < 0 ? t.slowCallNanos : slow);
+                    slow < 0 ? t.slowCallNanos : slow,
+                    r.consecutiveFailures() == null ? t.consecutiveFailures : r.consecutiveFailures());
         } while (!TUNING.compareAndSet(this, t, next));
         if (r.maxRequests() != null) {
             long now = ticker.read();
@@ -693,8 +721,10 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             transition(g, opened(now, g.trips + 1, t));
             return;
         }
-        // A rate-only breaker (a window, no readyToTrip) takes no Counts snapshot: nothing to allocate.
+        // Only a user's readyToTrip takes a Counts snapshot (an allocation); the built-in run of
+        // failures and the rate window do not.
         boolean trip = readyToTrip != null && readyToTrip(g.counts(now), failure)
+                || t.consecutiveFailures > 0 && g.consecutiveFailures() >= t.consecutiveFailures
                 || g.window != null && exceeded(g.window, now, t);
         if (trip && failures > 0) {
             transition(g, opened(now, g.trips + 1, t));
@@ -834,6 +864,11 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             return breaker.timed ? new TimedPermit(this, now) : this;
         }
 
+        /** Failures since the last success in this generation, as {@link Counts#consecutiveFailures()}. */
+        long consecutiveFailures() {
+            return Math.max(0, failures.get() - failuresAtLastSuccess.get());
+        }
+
         Counts counts(long now) {
             long s = successCount();
             long f = failures.get();
@@ -938,17 +973,19 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
 
     /**
      * The settings a reload may change, read together: half-open probes, open timing, the rate
-     * thresholds ({@link #RATE_OFF} is off) and their minimum of calls, the slow-call duration.
+     * thresholds ({@link #RATE_OFF} is off) and their minimum of calls, the slow-call duration, the
+     * run of failures that trips (0: none).
      */
     private record Tuning(int maxRequests, long openNanos, long maxOpenNanos, long halfOpenTimeoutNanos,
-            int minCalls, double failureRate, double slowRate, long slowCallNanos) {
+            int minCalls, double failureRate, double slowRate, long slowCallNanos, int consecutiveFailures) {
     }
 
     /**
      * Builds a {@link CircuitBreaker}. Defaults are gobreaker's: {@code maxRequests} 1,
      * {@code interval} 0 (counts never cleared while closed), {@code openDuration} 60 s,
-     * {@code readyToTrip} more than 5 consecutive failures (unless a rate threshold is set: then the
-     * rate alone trips, as in Resilience4j; set {@code readyToTrip} too for both), every exception a failure except a
+     * {@code consecutiveFailures} 6, gobreaker's "more than 5" (unless a rate threshold or
+     * {@code readyToTrip} is set: then the rate alone trips, as in Resilience4j; set
+     * {@code consecutiveFailures} or {@code readyToTrip} too for both), every exception a failure except a
      * {@link ContextCancelledException} or {@link InterruptedException} (the caller gave up, which
      * says nothing of the dependency's health: excluded). Each setter may be called once.
      */
@@ -956,6 +993,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         /** gobreaker's defaults, also what a registry reload falls back to when a key is removed. */
         static final int DEFAULT_MAX_REQUESTS = 1;
         static final Duration DEFAULT_OPEN_DURATION = Duration.ofSeconds(60);
+        /** gobreaker's default trip, more than 5 failures in a row, when nothing else trips the breaker. */
+        static final int DEFAULT_CONSECUTIVE_FAILURES = 6;
 
         private final String name;
         private Ticker ticker;
@@ -968,6 +1007,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         private long halfOpenTimeoutNanos = -1;
         private long slowCallNanos = -1;
         private Predicate<Counts> readyToTrip;
+        private int consecutiveFailures = -1;
         private Predicate<Throwable> isSuccessful;
         private Predicate<Throwable> isExcluded;
         private final List<CircuitBreakerListener> listeners = new ArrayList<>();
@@ -1054,7 +1094,31 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             return this;
         }
 
-        /** When to trip, given the closed-state counts after a failure; gobreaker's {@code ReadyToTrip}. */
+        /**
+         * Opens the breaker at this many failures in a row (0: never on that account), what a gobreaker
+         * user writes as a {@code ReadyToTrip} on {@code ConsecutiveFailures}; without it, and without a
+         * rate threshold or {@link #readyToTrip}, 6 (gobreaker's "more than 5"). Beside a rate threshold,
+         * either trips. Unlike a predicate it can change on a live breaker
+         * ({@link CircuitBreaker#setConsecutiveFailures}) and takes no snapshot of the counts.
+         *
+         * @param failures the run of failures that opens the breaker; 0 for none
+         * @return this builder
+         * @throws IllegalArgumentException if {@code failures} is negative
+         * @throws IllegalStateException if called twice
+         */
+        public Builder consecutiveFailures(int failures) {
+            Checks.once(this.consecutiveFailures < 0, "consecutiveFailures");
+            if (failures < 0) {
+                throw new IllegalArgumentException("consecutiveFailures must not be negative: " + failures);
+            }
+            this.consecutiveFailures = failures;
+            return this;
+        }
+
+        /**
+         * When to trip, given the closed-state counts after a failure; gobreaker's {@code ReadyToTrip}.
+         * Not with {@link #consecutiveFailures} ({@code build()} refuses the two together).
+         */
         public Builder readyToTrip(Predicate<Counts> readyToTrip) {
             Checks.once(this.readyToTrip == null, "readyToTrip");
             this.readyToTrip = Objects.requireNonNull(readyToTrip, "readyToTrip");
@@ -1167,8 +1231,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             if (slowCallNanos < 0) {
                 slowCallNanos = Long.MAX_VALUE;
             }
-            if (readyToTrip == null && !rates) {
-                readyToTrip = c -> c.consecutiveFailures() > 5; // gobreaker's default; a rate threshold replaces it
+            if (readyToTrip != null && consecutiveFailures >= 0) {
+                throw new IllegalStateException("readyToTrip or consecutiveFailures, not both");
             }
             if (isSuccessful == null) {
                 isSuccessful = e -> false;
@@ -1190,8 +1254,11 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         Tuning tuning() {
             return new Tuning(maxRequests, timeoutNanos, openMax(timeoutNanos, maxOpenNanos),
                     halfOpenTimeoutNanos < 0 ? timeoutNanos : halfOpenTimeoutNanos, minCalls,
-                    Double.isNaN(failureRate) ? 101.0 : failureRate, Double.isNaN(slowRate) ? 101.0 : slowRate,
-                    slowCallNanos);
+                    Double.isNaN(failureRate) ? RATE_OFF : failureRate, Double.isNaN(slowRate) ? RATE_OFF : slowRate,
+                    slowCallNanos, consecutiveFailures >= 0 ? consecutiveFailures
+                            // gobreaker's default, not written back into this builder; a rate threshold replaces it
+                            : readyToTrip == null && Double.isNaN(failureRate) && Double.isNaN(slowRate)
+                                    ? DEFAULT_CONSECUTIVE_FAILURES : 0);
         }
 
         private void setMinCalls(int minimumCalls) {

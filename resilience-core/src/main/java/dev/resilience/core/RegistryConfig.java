@@ -793,11 +793,8 @@ final class RegistryConfig {
         }
         Double slowRate = optional(s, "slow-call-rate-threshold", Double.class);
         Integer consecutive = optional(s, "consecutive-failures", Integer.class);
-        if (consecutive != null && !(consecutive == 0 && (failureRate != null || slowRate != null))) {
-            // 0 beside a rate threshold is what the builder does anyway (the rate alone trips it), and
-            // without a readyToTrip a failure takes no Counts snapshot
-            int n = consecutive;
-            b.readyToTrip(n == 0 ? c -> false : c -> c.consecutiveFailures() >= n);
+        if (consecutive != null) {
+            b.consecutiveFailures(consecutive); // 0: none (beside a rate threshold, the rate alone trips)
         }
         if (slowRate != null) {
             b.slowCallRateThreshold(slowRate, required(s, "slow-call-duration", Duration.class), minimumCalls);

@@ -72,7 +72,7 @@ import java.util.function.Consumer;
  * <tr><td>{@code warmup} (replaces {@code burst})</td><td>{@code warmup}</td><td>none</td></tr>
  * <tr><td>{@code cold-factor} (with {@code warmup})</td><td>{@code warmup}</td><td>3</td></tr>
  * <tr><td rowspan="17">circuitbreaker</td><td>{@code consecutive-failures}: opens at this many in a row; 0 never</td>
- *     <td>{@code readyToTrip}</td><td>6 (more than 5); none when a rate threshold is set</td></tr>
+ *     <td>{@code consecutiveFailures}</td><td>6 (more than 5); none when a rate threshold is set</td></tr>
  * <tr><td>{@code failure-rate-threshold} (percentage; needs a window)</td><td>{@code failureRateThreshold}</td><td>none</td></tr>
  * <tr><td>{@code slow-call-rate-threshold} (percentage; needs a window)</td><td>{@code slowCallRateThreshold}</td><td>none</td></tr>
  * <tr><td>{@code slow-call-duration} (with the slow-call threshold)</td><td>{@code slowCallRateThreshold}</td><td>-</td></tr>
@@ -175,7 +175,8 @@ import java.util.function.Consumer;
  * {@code burst} ({@link RateLimiter#setRate(double)}, {@link RateLimiter#setBurst(int)}; not with
  * warm-up), a bulkhead's {@code max-concurrent} ({@link Bulkhead#setMaxConcurrent(int)}) and a
  * circuit breaker's {@code failure-rate-threshold}, {@code slow-call-rate-threshold} with
- * {@code slow-call-duration}, {@code minimum-calls}, {@code open-duration} and {@code max-requests}
+ * {@code slow-call-duration}, {@code minimum-calls}, {@code consecutive-failures},
+ * {@code open-duration} and {@code max-requests}
  * ({@link CircuitBreaker#setFailureRateThreshold(double)} and its siblings; a rate threshold only on a
  * breaker built with a rate window, the slow-call one only on a breaker built with it; one breaker's
  * changes applied in one step, so no failure is judged by some of them without the others).
@@ -676,7 +677,8 @@ public final class ResilienceRegistry {
      * (no failure is judged by some of them without the others); returns those applied. A key
      * removed falls back to the builder's default where there is one ({@code max-requests} 1,
      * {@code open-duration} 60 s, {@code minimum-calls} 100 or the live breaker's count window if
-     * smaller). A rate threshold removed while the other stays is turned off (no call counts as slow
+     * smaller, {@code consecutive-failures} none beside a rate threshold, else 6). A rate threshold
+     * removed while the other stays is turned off (no call counts as slow
      * once the slow-call one is). Not applied: both rate thresholds removed (and with them
      * {@code minimum-calls}, which then serves no live threshold), or a threshold the breaker was built
      * without the window or timing for.
@@ -739,12 +741,24 @@ public final class ResilienceRegistry {
             minimumCalls = min != null ? min : RegistryConfig.defaultMinimumCalls((Integer) value(now, "count-window"));
             done.add("minimum-calls");
         }
+        // The run of failures that trips: applied only when the rate settings of the new configuration
+        // were all taken (else the live breaker would trip by neither configuration's rules). Removed, it
+        // falls back to what a fresh build does: none beside a rate threshold, else 6.
+        Integer consecutive = null;
+        boolean ratesTaken = List.of("failure-rate-threshold", "slow-call-rate-threshold", "slow-call-duration",
+                "minimum-calls").stream().allMatch(p -> !changed.contains(p) || done.contains(p));
+        if (changed.contains("consecutive-failures") && ratesTaken && !breaker.hasTripPredicate()) {
+            Integer n = (Integer) value(next, "consecutive-failures");
+            consecutive = n != null ? n
+                    : failureRate != null || slowRate != null ? 0 : CircuitBreaker.Builder.DEFAULT_CONSECUTIVE_FAILURES;
+            done.add("consecutive-failures");
+        }
         if (done.isEmpty()) {
             return done;
         }
         try {
             breaker.retune(new CircuitBreaker.Retuning(maxRequests, openDuration, minimumCalls, newFailureRate,
-                    newSlowRate, newSlowerThan));
+                    newSlowRate, newSlowerThan, consecutive));
         } catch (IllegalArgumentException | IllegalStateException ex) {
             done.clear(); // not taken (the values were validated): all reported as needing a restart
         }

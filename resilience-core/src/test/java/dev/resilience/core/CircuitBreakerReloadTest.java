@@ -190,6 +190,81 @@ class CircuitBreakerReloadTest {
     }
 
     @Test
+    void theRunOfFailuresThatTripsChangesLiveAndZeroMeansNone() {
+        CircuitBreaker cb = builder().build(); // gobreaker's default: more than 5 in a row
+        fail(cb, 2);
+        cb.setConsecutiveFailures(3);
+        assertEquals(State.CLOSED, cb.state(), "a change alone decides nothing");
+        fail(cb, 1);
+        assertEquals(State.OPEN, cb.state(), "the third in a row, under the new 3");
+
+        CircuitBreaker raised = builder().consecutiveFailures(2).build();
+        raised.setConsecutiveFailures(5);
+        fail(raised, 4);
+        assertEquals(State.CLOSED, raised.state(), "4 in a row: over the old 2, under the new 5");
+        succeed(raised, 1);
+        fail(raised, 4);
+        assertEquals(State.CLOSED, raised.state(), "a success ends the run");
+        fail(raised, 1);
+        assertEquals(State.OPEN, raised.state());
+
+        CircuitBreaker never = builder().consecutiveFailures(3).build();
+        never.setConsecutiveFailures(0);
+        fail(never, 100);
+        assertEquals(State.CLOSED, never.state(), "0: no run of failures trips it");
+    }
+
+    @Test
+    void aRunOfFailuresBesideARateThresholdEitherTrips() {
+        CircuitBreaker cb = builder().failureRateThreshold(90, 10).countWindow(20).build();
+        fail(cb, 5);
+        assertEquals(State.CLOSED, cb.state(), "5 calls: under the minimum of 10, and no run of failures by default");
+        cb.setConsecutiveFailures(6);
+        fail(cb, 1);
+        assertEquals(State.OPEN, cb.state(), "the sixth in a row trips it, gained live");
+        CircuitBreaker both = builder().failureRateThreshold(50, 4).countWindow(10).consecutiveFailures(3).build();
+        succeed(both, 2);
+        fail(both, 2);
+        assertEquals(State.OPEN, both.state(), "2 of 4 failed: the rate trips it before the run of 3");
+        CircuitBreaker run = builder().failureRateThreshold(50, 100).countWindow(100).consecutiveFailures(3).build();
+        fail(run, 2);
+        assertEquals(State.CLOSED, run.state(), "2 calls: under the minimum of 100, and a run of 2");
+        fail(run, 1);
+        assertEquals(State.OPEN, run.state(), "the run of 3 given at build trips it beside the rate");
+    }
+
+    @Test
+    void aBuilderBuiltTwiceKeepsNoDefaultRunOfFailures() {
+        CircuitBreaker.Builder b = builder();
+        b.build(); // its default run of 6 is not written back into the builder
+        CircuitBreaker predicate = b.readyToTrip(c -> c.consecutiveFailures() >= 2).build();
+        fail(predicate, 2);
+        assertEquals(State.OPEN, predicate.state());
+    }
+
+    @Test
+    void theRunOfFailuresRefusesBadValuesAndAPredicate() {
+        CircuitBreaker predicate = builder().readyToTrip(c -> c.consecutiveFailures() >= 2).build();
+        IllegalStateException own = assertThrows(IllegalStateException.class, () -> predicate.setConsecutiveFailures(3));
+        assertTrue(own.getMessage().contains("cb") && own.getMessage().contains("readyToTrip"), own.getMessage());
+        fail(predicate, 2);
+        assertEquals(State.OPEN, predicate.state(), "the predicate still decides");
+        CircuitBreaker cb = builder().build();
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                () -> cb.setConsecutiveFailures(-1));
+        assertTrue(negative.getMessage().contains("consecutiveFailures"), negative.getMessage());
+        fail(cb, 5);
+        assertEquals(State.CLOSED, cb.state(), "the refused change changed nothing");
+        fail(cb, 1);
+        assertEquals(State.OPEN, cb.state());
+        assertThrows(IllegalArgumentException.class, () -> builder().consecutiveFailures(-1));
+        assertThrows(IllegalStateException.class, () -> builder().consecutiveFailures(1).consecutiveFailures(2));
+        IllegalStateException both = assertThrows(IllegalStateException.class,
+                () -> builder().consecutiveFailures(2).readyToTrip(c -> true).build());
+        assertTrue(both.getMessage().contains("not both"), both.getMessage());
+    }
+
+    @Test
     void badValuesFailNamingTheParameterAndChangeNothing() {
         CircuitBreaker cb = builder().failureRateThreshold(50, 2).countWindow(4).build();
         for (double bad : new double[] {0, -0.0, 100.5, CircuitBreaker.RATE_OFF, Double.NaN, Double.POSITIVE_INFINITY}) {
@@ -214,13 +289,13 @@ class CircuitBreakerReloadTest {
                 () -> timed.setSlowCallRateThreshold(101, Duration.ofMillis(100)));
         assertTrue(slowRate.getMessage().contains("slowCallRateThreshold"), slowRate.getMessage());
         IllegalArgumentException together = assertThrows(IllegalArgumentException.class,
-                () -> timed.retune(new CircuitBreaker.Retuning(null, null, null, null, 40.0, null)));
+                () -> timed.retune(new CircuitBreaker.Retuning(null, null, null, null, 40.0, null, null)));
         assertTrue(together.getMessage().contains("slowRate and slowerThan"), together.getMessage());
         IllegalArgumentException retuned = assertThrows(IllegalArgumentException.class,
-                () -> timed.retune(new CircuitBreaker.Retuning(null, null, null, null, 140.0, Duration.ofMillis(5))));
+                () -> timed.retune(new CircuitBreaker.Retuning(null, null, null, null, 140.0, Duration.ofMillis(5), null)));
         assertTrue(retuned.getMessage().contains("slowRate"), "names which rate: " + retuned.getMessage());
         assertThrows(IllegalArgumentException.class, () -> cb.retune(new CircuitBreaker.Retuning(2, null, 0, 60.0,
-                null, null)), "one bad value in a retuning");
+                null, null, null)), "one bad value in a retuning");
         succeed(cb, 1);
         fail(cb, 1);
         assertEquals(State.OPEN, cb.state(), "1 of 2 failed: the old 50 % over the old 2 calls still decide;"

@@ -258,7 +258,7 @@ class LincheckGuardsTest {
                     p.onSuccess();
                 }
             }
-            Thread reload = start(() -> breaker.retune(new CircuitBreaker.Retuning(null, null, 10, 90.0, null, null)));
+            Thread reload = start(() -> breaker.retune(new CircuitBreaker.Retuning(null, null, 10, 90.0, null, null, null)));
             Thread caller = start(() -> breaker.tryAcquire().onFailure(new IOException("down")));
             join(caller, reload);
             // 7 of 11 failed: under 100 calls before, under 90 % after; only 50 % over 10 calls, which

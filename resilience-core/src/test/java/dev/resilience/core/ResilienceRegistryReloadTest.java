@@ -244,6 +244,69 @@ class ResilienceRegistryReloadTest {
     }
 
     @Test
+    void aRunOfFailuresChangesLiveAndFallsBackToItsDefaultWhenRemoved() {
+        Map<String, String> config = Map.of(
+                "resilience.circuitbreaker.plain.consecutive-failures", "2",
+                "resilience.circuitbreaker.rated.failure-rate-threshold", "90",
+                "resilience.circuitbreaker.rated.count-window", "20",
+                "resilience.circuitbreaker.rated.minimum-calls", "10",
+                "resilience.circuitbreaker.rated.consecutive-failures", "3");
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();
+        CircuitBreaker plain = registry.circuitBreaker("plain");
+        CircuitBreaker rated = registry.circuitBreaker("rated");
+        ResilienceRegistry.ReloadResult result = registry.reload(with(config,
+                "resilience.circuitbreaker.plain.consecutive-failures", null,   // back to 6
+                "resilience.circuitbreaker.rated.consecutive-failures", null)); // back to none: the rate alone
+        assertEquals(List.of("resilience.circuitbreaker.plain.consecutive-failures",
+                "resilience.circuitbreaker.rated.consecutive-failures"), result.applied());
+        assertEquals(List.of(), result.needsRestart());
+        for (int i = 0; i < 5; i++) {
+            plain.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, plain.state(), "5 in a row: under the default 6");
+        plain.tryAcquire().onFailure(new IOException());
+        assertEquals(CircuitBreaker.State.OPEN, plain.state());
+        for (int i = 0; i < 9; i++) {
+            rated.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, rated.state(), "9 in a row: no run trips it, and under 10 calls");
+        rated.tryAcquire().onFailure(new IOException());
+        assertEquals(CircuitBreaker.State.OPEN, rated.state(), "10 of 10 failed: the rate");
+
+        ResilienceRegistry.ReloadResult back = registry.reload(config);
+        assertEquals(List.of("resilience.circuitbreaker.plain.consecutive-failures",
+                "resilience.circuitbreaker.rated.consecutive-failures"), back.applied());
+        plain.reset();
+        for (int i = 0; i < 2; i++) {
+            plain.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.OPEN, plain.state(), "2 in a row again");
+        rated.reset();
+        for (int i = 0; i < 3; i++) {
+            rated.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.OPEN, rated.state(), "3 in a row again, under 10 calls");
+    }
+
+    @Test
+    void aRunOfFailuresReplacedByARateTheBreakerCannotTakeStays() {
+        Map<String, String> config = Map.of("resilience.circuitbreaker.orders.consecutive-failures", "3");
+        ResilienceRegistry registry = ResilienceRegistry.builder().ticker(ticker).properties(config).build();
+        CircuitBreaker orders = registry.circuitBreaker("orders");
+        ResilienceRegistry.ReloadResult result = registry.reload(Map.of(
+                "resilience.circuitbreaker.orders.failure-rate-threshold", "50",
+                "resilience.circuitbreaker.orders.count-window", "10"));
+        assertEquals(List.of(), result.applied(), "its run alone would be applied as none: a breaker that never trips");
+        assertEquals(List.of("resilience.circuitbreaker.orders.consecutive-failures",
+                "resilience.circuitbreaker.orders.count-window", "resilience.circuitbreaker.orders.failure-rate-threshold"),
+                result.needsRestart());
+        for (int i = 0; i < 3; i++) {
+            orders.tryAcquire().onFailure(new IOException());
+        }
+        assertEquals(CircuitBreaker.State.OPEN, orders.state(), "the live breaker keeps its run of 3");
+    }
+
+    @Test
     void aRateThresholdRemovedWhileTheOtherStaysIsTurnedOff() {
         Map<String, String> config = new HashMap<>();
         for (String name : List.of("a", "b")) {

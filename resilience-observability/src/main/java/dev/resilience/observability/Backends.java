@@ -1,6 +1,7 @@
 package dev.resilience.observability;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -10,7 +11,6 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
-import io.opentelemetry.api.metrics.ObservableDoubleGauge;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
@@ -143,7 +143,7 @@ final class Backends {
         private final String name;
         /** Per registry slot, the meters this set holds there (registered, or taken over); under {@code LOCK}. */
         private final List<List<Meter>> meters = new ArrayList<>();
-        /** The OpenTelemetry gauge callbacks this set registered; under {@code LOCK}. */
+        /** The OpenTelemetry callbacks (gauges, counters) this set registered; under {@code LOCK}. */
         private final List<AutoCloseable> callbacks = new ArrayList<>();
         /** Per slot, the feed this set joined. */
         private final Feed[] feeds = new Feed[slots.length];
@@ -259,6 +259,23 @@ final class Backends {
          * meters (they read NaN until the binding is cleared).
          */
         <T> void gauge(String metric, String description, T source, ToDoubleFunction<T> read, String... tags) {
+            observe(false, metric, description, source, read, tags);
+        }
+
+        /**
+         * A counter of {@code source}'s running total, read when scraped (Micrometer's
+         * {@code FunctionCounter}, OpenTelemetry's observable counter; Prometheus names it with
+         * {@code _total} and {@code rate()} applies): for totals that only grow, which a gauge would
+         * misreport to a backend that computes rates. Holds {@code source} weakly, as {@link #gauge}
+         * does; once it is gone Micrometer reports its last total (its function counters do) and
+         * OpenTelemetry gets no observation. {@code read} must not capture {@code source}.
+         */
+        <T> void functionCounter(String metric, String description, T source, ToDoubleFunction<T> read, String... tags) {
+            observe(true, metric, description, source, read, tags);
+        }
+
+        private <T> void observe(boolean total, String metric, String description, T source, ToDoubleFunction<T> read,
+                String... tags) {
             WeakReference<T> ref = new WeakReference<>(source);
             DoubleSupplier value = () -> {
                 T s = ref.get();
@@ -269,17 +286,33 @@ final class Backends {
                 if (closed) {
                     return;
                 }
-                registerEach(Gauge[]::new, r -> Gauge.builder(metric, value, DoubleSupplier::getAsDouble)
-                        .description(description).tags(tags(tags)).strongReference(true).register(r));
+                if (total) {
+                    // Micrometer holds the source weakly here itself (a function counter has no strong option)
+                    registerEach(FunctionCounter[]::new, r -> FunctionCounter.builder(metric, source, read)
+                            .description(description).tags(tags(tags)).register(r));
+                } else {
+                    registerEach(Gauge[]::new, r -> Gauge.builder(metric, value, DoubleSupplier::getAsDouble)
+                            .description(description).tags(tags(tags)).strongReference(true).register(r));
+                }
                 if (otel != null) {
                     Attributes attrs = attributes(tags);
                     int slot = otelSlot();
-                    ObservableDoubleGauge g = otel.gaugeBuilder(metric).setDescription(description)
-                            .buildWithCallback(m -> {
-                                if (writes(writing, slot)) { // one observation per series, from the writing binding
-                                    m.record(value.getAsDouble(), attrs);
-                                }
-                            });
+                    AutoCloseable g;
+                    if (total) {
+                        g = otel.counterBuilder(metric).ofDoubles().setDescription(description).buildWithCallback(m -> {
+                            double v = value.getAsDouble();
+                            if (writes(writing, slot) && !Double.isNaN(v)) {
+                                m.record(v, attrs);
+                            }
+                        });
+                    } else {
+                        g = otel.gaugeBuilder(metric).setDescription(description)
+                                .buildWithCallback(m -> {
+                                    if (writes(writing, slot)) { // one observation per series, from the writing binding
+                                        m.record(value.getAsDouble(), attrs);
+                                    }
+                                });
+                    }
                     LOCK.lock();
                     try {
                         callbacks.add(g);
@@ -310,7 +343,7 @@ final class Backends {
          * (its bit is set just before this one's is cleared: an event in flight between the two
          * writes may be counted twice, none by nobody) and takes over this set's hold of the meters
          * it does not hold yet; a meter no binding holds any more leaves its registry; this set's
-         * gauge callbacks go. Idempotent. Every removal is tried even if one throws (a registry's
+         * callbacks go. Idempotent. Every removal is tried even if one throws (a registry's
          * listener): the first failure is thrown at the end.
          */
         @Override
@@ -355,7 +388,7 @@ final class Backends {
                     try {
                         c.close();
                     } catch (Exception | Error e) {
-                        failed = first(failed, new IllegalStateException("could not remove a gauge callback", e));
+                        failed = first(failed, new IllegalStateException("could not remove a callback", e));
                     }
                 }
                 callbacks.clear();

@@ -40,10 +40,10 @@ final class PoolBinders {
         ResilienceTelemetry.Binding binding = t.bindWith(workers, workers.name(), b -> {
             b.set.gauge("resilience.workers.active", "workers running a task", workers, WorkerPool::active);
             b.set.gauge("resilience.workers.queued", "tasks waiting", workers, WorkerPool::queued);
-            b.set.gauge("resilience.workers.completed", "tasks finished", workers, WorkerPool::completed);
-            b.set.gauge("resilience.workers.rejected", "tasks rejected", workers, WorkerPool::rejected);
-            b.set.gauge("resilience.workers.failed", "tasks that threw", workers, WorkerPool::failed);
-            b.set.gauge("resilience.workers.skipped", "tasks skipped because their context ended", workers, WorkerPool::skipped);
+            b.set.functionCounter("resilience.workers.completed", "tasks finished", workers, WorkerPool::completed);
+            b.set.functionCounter("resilience.workers.rejected", "tasks rejected", workers, WorkerPool::rejected);
+            b.set.functionCounter("resilience.workers.failed", "tasks that threw", workers, WorkerPool::failed);
+            b.set.functionCounter("resilience.workers.skipped", "tasks skipped because their context ended", workers, WorkerPool::skipped);
             b.listening(workers.addListener(new WorkerPool.Listener() {
                 @Override
                 public void onTaskFailed(WorkerPool pool, Runnable task, Throwable error) {
@@ -66,8 +66,8 @@ final class PoolBinders {
     static ResilienceTelemetry.Binding bind(ResilienceTelemetry t, String name, Recycler<?> recycler) {
         Objects.requireNonNull(recycler, "recycler");
         return t.bindWith(recycler, name, b -> {
-            b.set.gauge("resilience.recycler.created", "objects made by the factory", recycler, Recycler::created);
-            b.set.gauge("resilience.recycler.dropped", "released objects dropped", recycler, Recycler::dropped);
+            b.set.functionCounter("resilience.recycler.created", "objects made by the factory", recycler, Recycler::created);
+            b.set.functionCounter("resilience.recycler.dropped", "released objects dropped", recycler, Recycler::dropped);
         });
     }
 

@@ -76,10 +76,11 @@ import org.slf4j.LoggerFactory;
  *       {@code resilience.pool.pending}, {@code resilience.pool.max}; {@code resilience.pool.borrow.wait},
  *       {@code resilience.pool.borrow.timeouts}, {@code resilience.pool.allocation.failures},
  *       {@code resilience.pool.leaks}, {@code resilience.pool.destroyed{reason}}</li>
- *   <li>worker pool: gauges {@code resilience.workers.active}, {@code resilience.workers.queued},
- *       {@code resilience.workers.completed}, {@code resilience.workers.rejected},
- *       {@code resilience.workers.failed}, {@code resilience.workers.skipped}</li>
- *   <li>recycler: gauges {@code resilience.recycler.created}, {@code resilience.recycler.dropped};
+ *   <li>worker pool: gauges {@code resilience.workers.active}, {@code resilience.workers.queued};
+ *       function counters (totals read when scraped) {@code resilience.workers.completed},
+ *       {@code resilience.workers.rejected}, {@code resilience.workers.failed},
+ *       {@code resilience.workers.skipped}</li>
+ *   <li>recycler: function counters {@code resilience.recycler.created}, {@code resilience.recycler.dropped};
  *       queue: gauge {@code resilience.queue.depth}</li>
  * </ul>
  *

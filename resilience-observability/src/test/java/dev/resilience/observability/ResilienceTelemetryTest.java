@@ -95,6 +95,11 @@ class ResilienceTelemetryTest {
         return r.get(name).tags(tags).gauge().value();
     }
 
+    /** A running total read when scraped: a function counter (Prometheus: {@code _total}, rate() applies). */
+    private static double total(MeterRegistry r, String name, String... tags) {
+        return r.get(name).tags(tags).functionCounter().count();
+    }
+
     /** Runs the same scripted scenario against whatever telemetry it is given. */
     private static final class Scenario {
         final RateLimiter limiter;
@@ -462,7 +467,7 @@ class ResilienceTelemetryTest {
         assertThrows(java.util.concurrent.RejectedExecutionException.class, () -> workers.execute(() -> { }));
         assertEquals(1, gauge(registry, "resilience.workers.active", "name", "jobs"));
         assertEquals(2, gauge(registry, "resilience.workers.queued", "name", "jobs"));
-        assertEquals(1, gauge(registry, "resilience.workers.rejected", "name", "jobs"));
+        assertEquals(1, total(registry, "resilience.workers.rejected", "name", "jobs"));
         release.countDown();
         workers.shutdown();
         assertTrue(workers.awaitTermination(Duration.ofSeconds(10)));
@@ -471,7 +476,7 @@ class ResilienceTelemetryTest {
         t.bind("buffers", recycler);
         StringBuilder big = recycler.get().append("more than ten characters");
         recycler.release(big);
-        assertEquals(1, gauge(registry, "resilience.recycler.dropped", "name", "buffers"));
+        assertEquals(1, total(registry, "resilience.recycler.dropped", "name", "buffers"));
     }
 
     @Test
@@ -500,7 +505,7 @@ class ResilienceTelemetryTest {
         workers.submit(() -> { }).get();
         // The future completes inside the task; the worker counts it just after: wait for that.
         waitUpTo10s(() -> workers.completed() >= 1);
-        assertEquals(1, gauge(registry, "resilience.workers.completed", "name", "jobs"));
+        assertEquals(1, total(registry, "resilience.workers.completed", "name", "jobs"));
         workers.shutdown();
         assertTrue(workers.awaitTermination(Duration.ofSeconds(10)));
         assertNull(registry.find("resilience.workers.completed").meter(), "a terminated worker pool's meters are removed");
@@ -508,7 +513,7 @@ class ResilienceTelemetryTest {
         Recycler<StringBuilder> recycler = Recycler.builder(StringBuilder::new).build();
         t.bind("buffers", recycler);
         recycler.release(recycler.get());
-        assertEquals(1, gauge(registry, "resilience.recycler.created", "name", "buffers"));
+        assertEquals(1, total(registry, "resilience.recycler.created", "name", "buffers"));
 
         MpmcArrayQueue<Integer> queue = new MpmcArrayQueue<>(8);
         t.bind("inbox", queue);
@@ -772,7 +777,8 @@ class ResilienceTelemetryTest {
         recycler.get();
         MetricData created = metrics.collectAllMetrics().stream()
                 .filter(m -> m.getName().equals("resilience.recycler.created")).findFirst().orElseThrow();
-        assertEquals(java.util.Set.of("buffers", "scratch"), created.getDoubleGaugeData().getPoints().stream()
+        assertTrue(created.getDoubleSumData().isMonotonic(), "a running total: a monotonic sum, not a gauge");
+        assertEquals(java.util.Set.of("buffers", "scratch"), created.getDoubleSumData().getPoints().stream()
                 .map(p -> p.getAttributes().get(SpanKeys.NAME)).collect(Collectors.toSet()), "both names observed");
     }
 }

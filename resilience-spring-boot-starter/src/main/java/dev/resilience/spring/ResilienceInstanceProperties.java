@@ -51,7 +51,7 @@ public record ResilienceInstanceProperties(
      * A circuit breaker (gobreaker's state machine).
      *
      * @param consecutiveFailures opens at this many failures in a row (default 6, none when a rate
-     *     threshold is set; 0 never)
+     *     threshold is set; 0 never); reloadable
      * @param failureRateThreshold opens at this failure percentage (needs a window); reloadable
      * @param slowCallRateThreshold opens at this slow-call percentage (needs a window); reloadable
      * @param slowCallDuration a call this slow is slow; reloadable

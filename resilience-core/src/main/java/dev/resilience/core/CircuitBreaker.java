@@ -533,8 +533,8 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             throw new IllegalStateException(name + ": a rate threshold or minimum of calls needs a breaker built with"
                     + " a rate window (countWindow or timeWindow)");
         }
-        if (r.consecutiveFailures() != null && r.consecutiveFailures() < 0) {
-            throw new IllegalArgumentException("consecutiveFailures must not be negative: " + r.consecutiveFailures());
+        if (r.consecutiveFailures() != null) {
+            Builder.notNegative(r.consecutiveFailures(), "consecutiveFailures");
         }
         if (r.consecutiveFailures() != null && readyToTrip != null) {
             throw new IllegalStateException(name + ": a breaker built with readyToTrip trips by it; its run of"
@@ -1108,10 +1108,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
          */
         public Builder consecutiveFailures(int failures) {
             Checks.once(this.consecutiveFailures < 0, "consecutiveFailures");
-            if (failures < 0) {
-                throw new IllegalArgumentException("consecutiveFailures must not be negative: " + failures);
-            }
-            this.consecutiveFailures = failures;
+            this.consecutiveFailures = notNegative(failures, "consecutiveFailures");
             return this;
         }
 
@@ -1264,6 +1261,14 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
         private void setMinCalls(int minimumCalls) {
             atLeastOne(minimumCalls, "minimumCalls");
             this.minCalls = minCalls < 0 ? minimumCalls : Math.min(minCalls, minimumCalls);
+        }
+
+        /** {@code value}, if not negative. */
+        static int notNegative(int value, String what) {
+            if (value < 0) {
+                throw new IllegalArgumentException(what + " must not be negative: " + value);
+            }
+            return value;
         }
 
         /** {@code value}, if at least 1. */

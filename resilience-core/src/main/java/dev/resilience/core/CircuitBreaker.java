@@ -1203,7 +1203,7 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
 
         /** Builds the breaker, CLOSED. */
         public CircuitBreaker build() {
-            boolean rates = !Double.isNaN(failureRate) || !Double.isNaN(slowRate);
+            boolean rates = rateThreshold();
             boolean window = countWindow > 0 || timeBuckets > 0;
             if (rates != window) {
                 throw new IllegalStateException(rates
@@ -1252,15 +1252,27 @@ public final class CircuitBreaker implements Policy, Listenable<CircuitBreakerLi
             return new Tuning(maxRequests, timeoutNanos, openMax(timeoutNanos, maxOpenNanos),
                     halfOpenTimeoutNanos < 0 ? timeoutNanos : halfOpenTimeoutNanos, minCalls,
                     Double.isNaN(failureRate) ? RATE_OFF : failureRate, Double.isNaN(slowRate) ? RATE_OFF : slowRate,
-                    slowCallNanos, consecutiveFailures >= 0 ? consecutiveFailures
-                            // gobreaker's default, not written back into this builder; a rate threshold replaces it
-                            : readyToTrip == null && Double.isNaN(failureRate) && Double.isNaN(slowRate)
-                                    ? DEFAULT_CONSECUTIVE_FAILURES : 0);
+                    slowCallNanos, consecutiveFailures >= 0 ? consecutiveFailures // the default not written back
+                            : readyToTrip != null ? 0 : defaultConsecutiveFailures(rateThreshold()));
         }
 
         private void setMinCalls(int minimumCalls) {
             atLeastOne(minimumCalls, "minimumCalls");
             this.minCalls = minCalls < 0 ? minimumCalls : Math.min(minCalls, minimumCalls);
+        }
+
+        /** Whether a failure-rate or slow-call-rate threshold is set. */
+        private boolean rateThreshold() {
+            return !Double.isNaN(failureRate) || !Double.isNaN(slowRate);
+        }
+
+        /**
+         * The run of failures that trips a breaker given no {@code consecutiveFailures} and no
+         * {@code readyToTrip}: gobreaker's 6 ("more than 5"), none beside a rate threshold (which replaces
+         * it, as in Resilience4j). A registry reload falls back to it when the key is removed.
+         */
+        static int defaultConsecutiveFailures(boolean rateThreshold) {
+            return rateThreshold ? 0 : DEFAULT_CONSECUTIVE_FAILURES;
         }
 
         /** {@code value}, if not negative. */

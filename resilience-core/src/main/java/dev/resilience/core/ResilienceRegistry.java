@@ -722,7 +722,7 @@ public final class ResilienceRegistry {
         // One threshold removed while the other stays: a breaker built from the new configuration has
         // the same window and trip rule with that threshold absent, which "off" matches (both removed:
         // it would trip on consecutive failures instead, which needs a restart).
-        if (changed.contains("failure-rate-threshold") && failureRate == null && slowKept && breaker.hasRateWindow()) {
+        if (changed.contains("failure-rate-threshold") && failureRate == null && slowKept) { // slowKept: a window
             newFailureRate = CircuitBreaker.RATE_OFF;
             done.add("failure-rate-threshold");
         }
@@ -750,7 +750,7 @@ public final class ResilienceRegistry {
         if (changed.contains("consecutive-failures") && ratesTaken && !breaker.hasTripPredicate()) {
             Integer n = (Integer) value(next, "consecutive-failures");
             consecutive = n != null ? n
-                    : failureRate != null || slowRate != null ? 0 : CircuitBreaker.Builder.DEFAULT_CONSECUTIVE_FAILURES;
+                    : CircuitBreaker.Builder.defaultConsecutiveFailures(failureRate != null || slowRate != null);
             done.add("consecutive-failures");
         }
         if (done.isEmpty()) {

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.function.DoubleSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -136,7 +137,8 @@ public final class Retry implements Policy, Listenable<RetryListener> {
      * The wait before the next attempt, or -1 to stop; a throwing user callback stops the retries
      * with the attempt's own outcome (its exception attached to the failure).
      */
-    private long decide(int attempt, long previous, Object result, Throwable failure, Context ctx, boolean sync) {
+    private long decide(int attempt, long previous, Object result, Throwable failure, Context ctx, boolean sync,
+            BooleanSupplier mayRepeat) {
         if (failure instanceof InterruptedException || sync && Thread.currentThread().isInterrupted()) {
             listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1; // the caller is being told to stop: never retry past an interrupt
@@ -146,9 +148,9 @@ public final class Retry implements Policy, Listenable<RetryListener> {
             return -1; // a task that returned no stage: a programming error, which another attempt repeats
         }
         try {
-            return nextDelay(ruleFor(result, failure), attempt, previous, result, failure, ctx);
+            return nextDelay(ruleFor(result, failure), attempt, previous, result, failure, ctx, mayRepeat);
         } catch (Throwable e) {
-            Callbacks.failed(failure, e, "a retry predicate, delay hint or backoff");
+            Callbacks.failed(failure, e, "a retry predicate, delay hint, backoff or mayRepeat");
             listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1;
         }
@@ -158,7 +160,8 @@ public final class Retry implements Policy, Listenable<RetryListener> {
      * The wait before the next attempt, or -1 to give up (the listener is told why). Reads the
      * context and the budget only here, on the retry path.
      */
-    private long nextDelay(Rule rule, int attempt, long previous, Object result, Throwable failure, Context ctx) {
+    private long nextDelay(Rule rule, int attempt, long previous, Object result, Throwable failure, Context ctx,
+            BooleanSupplier mayRepeat) {
         if (rule == null) {
             listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
             return -1;
@@ -184,6 +187,10 @@ public final class Retry implements Policy, Listenable<RetryListener> {
         if (ctx.isDone() || ctx.remainingNanos() <= delay) {
             listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.DEADLINE);
             return -1;
+        }
+        if (mayRepeat != null && !mayRepeat.getAsBoolean()) {
+            listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.NOT_RETRYABLE);
+            return -1; // the work cannot be repeated any more (a stream that delivered an element)
         }
         if (budget != null && !budget.tryWithdraw()) {
             listeners.current().onGiveUp(this, attempt, RetryListener.GiveUp.BUDGET);
@@ -226,7 +233,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                 return result;
             }
             Context ctx = Context.current();
-            long delay = decide(attempt, previous, result, failure, ctx, true);
+            long delay = decide(attempt, previous, result, failure, ctx, true, null);
             if (delay < 0) {
                 return outcome(result, failure);
             }
@@ -262,6 +269,32 @@ public final class Retry implements Policy, Listenable<RetryListener> {
     @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
+        return start(task, null);
+    }
+
+    /**
+     * {@link #callAsync(Supplier)} for work that can stop being repeatable part-way, as a stream
+     * that delivered an element to its subscriber cannot be restarted without delivering it twice
+     * (gRPC calls such a call <i>committed</i>). Before each retry that the rules, the deadline and the
+     * maximum delay allow, and before the budget is asked, {@code mayRepeat} is asked once: false
+     * ends the call with the attempt's outcome, the listener told
+     * {@link RetryListener.GiveUp#NOT_RETRYABLE}, and no budget withdrawn. It runs on the thread
+     * that completed the attempt; a {@code mayRepeat} that throws counts as false (its exception
+     * attached to the attempt's failure as suppressed), so the outcome survives.
+     *
+     * <p>A caller that lets only one attempt deliver uses {@code mayRepeat} as its gate: answering
+     * true, it closes the attempt that just ended, so a late element of that attempt is dropped rather
+     * than delivered beside the next attempt's.
+     *
+     * @throws NullPointerException if {@code task} or {@code mayRepeat} is null
+     */
+    public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task, BooleanSupplier mayRepeat) {
+        Objects.requireNonNull(task, "task");
+        Objects.requireNonNull(mayRepeat, "mayRepeat");
+        return start(task, mayRepeat);
+    }
+
+    private <T> CompletionStage<T> start(Supplier<? extends CompletionStage<T>> task, BooleanSupplier mayRepeat) {
         if (budget != null) {
             budget.deposit();
         }
@@ -273,7 +306,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
         if (retryOnResult == null && Stages.succeeded(first)) {
             return first; // done already, a success: nothing to retry, nothing to register
         }
-        AsyncCall<T> call = new AsyncCall<>(task, ctx, first);
+        AsyncCall<T> call = new AsyncCall<>(task, ctx, first, mayRepeat);
         call.next(1, 0L);
         if (!call.result.isDone()) {
             call.result.whenComplete((v, e) -> { // ended from outside (a cancel, a timeout): the attempt running ends, no new one starts
@@ -300,6 +333,8 @@ public final class Retry implements Policy, Listenable<RetryListener> {
     private final class AsyncCall<T> {
         final Supplier<? extends CompletionStage<T>> task;
         final Context ctx;
+        /** Asked before each retry whether the work may run again; null: always. */
+        final BooleanSupplier mayRepeat;
         final CompletableFuture<T> result = new CompletableFuture<>();
         volatile CompletionStage<T> current;
         /** The backoff under way, withdrawn if the caller ends the call during it. */
@@ -317,9 +352,11 @@ public final class Retry implements Policy, Listenable<RetryListener> {
          */
         private volatile Throwable lastFailure;
 
-        AsyncCall(Supplier<? extends CompletionStage<T>> task, Context ctx, CompletionStage<T> firstStage) {
+        AsyncCall(Supplier<? extends CompletionStage<T>> task, Context ctx, CompletionStage<T> firstStage,
+                BooleanSupplier mayRepeat) {
             this.task = task;
             this.ctx = ctx;
+            this.mayRepeat = mayRepeat;
             this.firstStage = firstStage;
         }
 
@@ -362,7 +399,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                         return;
                     }
                     // async: this thread is whoever completed the stage; its interrupt flag is not the caller's
-                    long delay = decide(attempt, previous, value, failure, ctx, false);
+                    long delay = decide(attempt, previous, value, failure, ctx, false, mayRepeat);
                     if (delay >= 0) {
                         lastFailure = failure; // null after a retried result: the latest outcome was no failure
                         // the backoff, unless the context ends first; nothing stays registered either way

@@ -206,6 +206,60 @@ class RetryTest {
     }
 
     @Test
+    void mayRepeatIsAskedBeforeEachRetryAndFalseEndsTheCallWithTheAttemptsFailureAndNoWithdrawal() {
+        RetryBudget budget = RetryBudget.of(1.0, 0.0, 100, ticker);
+        budget.deposit();
+        budget.deposit(); // 2, and the call deposits a third
+        Retry retry = Retry.builder("r").maxAttempts(5).backoff(Backoff.fixed(Duration.ofMillis(10)))
+                .budget(budget).ticker(ticker).listener(recorder).build();
+        AtomicInteger attempts = new AtomicInteger();
+        AtomicInteger asked = new AtomicInteger();
+        IOException second = new IOException("after an element");
+        CompletableFuture<String> f = retry.<String>callAsync(() -> CompletableFuture.failedFuture(
+                attempts.incrementAndGet() == 1 ? new IOException("before") : second),
+                () -> asked.incrementAndGet() == 1).toCompletableFuture();
+        assertEquals(1, attempts.get());
+        assertEquals(1, asked.get(), "asked before the first retry's backoff");
+        ticker.advance(10 * MS);
+        assertEquals(2, attempts.get());
+        assertEquals(2, asked.get());
+        assertTrue(f.isDone(), "the second answer was no: no third attempt");
+        assertSame(second, assertThrows(ExecutionException.class, f::get).getCause(), "the attempt's own failure");
+        assertEquals(List.of("retry 1 after 10ms", "give up after 2: NOT_RETRYABLE"), events);
+        assertEquals(2.0, budget.balance(), 1e-9, "one retry withdrawn, none for the refused one");
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals(2, attempts.get());
+    }
+
+    @Test
+    void aThrowingMayRepeatStopsTheRetriesAndTheFailureSurvivesWithItAttached() {
+        Retry retry = Retry.builder("r").maxAttempts(5).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build();
+        IOException failure = new IOException("down");
+        IllegalStateException broken = new IllegalStateException("mayRepeat broke");
+        AtomicInteger attempts = new AtomicInteger();
+        CompletableFuture<String> f = retry.<String>callAsync(() -> {
+            attempts.incrementAndGet();
+            return CompletableFuture.failedFuture(failure);
+        }, () -> {
+            throw broken;
+        }).toCompletableFuture();
+        assertSame(failure, assertThrows(ExecutionException.class, f::get).getCause());
+        assertEquals(1, attempts.get());
+        assertSame(broken, failure.getSuppressed()[0]);
+        assertThrows(NullPointerException.class, () -> retry.callAsync(() -> null, null));
+    }
+
+    @Test
+    void mayRepeatIsNotAskedForASuccessNorForAFailureTheRulesWouldNotRetry() {
+        Retry retry = Retry.builder("r").maxAttempts(3).never(BusinessRejection.class).ticker(ticker).build();
+        AtomicInteger asked = new AtomicInteger();
+        assertEquals("ok", retry.<String>callAsync(() -> CompletableFuture.completedFuture("ok"), () -> asked.incrementAndGet() > 0)
+                .toCompletableFuture().join());
+        retry.<String>callAsync(() -> CompletableFuture.failedFuture(new BusinessRejection()), () -> asked.incrementAndGet() > 0);
+        assertEquals(0, asked.get());
+    }
+
+    @Test
     void deadlineCutsRetriesShort() throws Exception {
         Retry retry = Retry.builder("r").maxAttempts(10).backoff(Backoff.fixed(Duration.ofMillis(100)))
                 .ticker(ticker).listener(recorder).build();

@@ -21,7 +21,9 @@ final class Guard {
          */
         STAGE,
         /** A Reactor {@code Mono}: the asynchronous path per subscription. */
-        MONO
+        MONO,
+        /** A Reactor {@code Flux}: the asynchronous path per subscription, retried only before its first element. */
+        FLUX
     }
 
     final String description;
@@ -29,12 +31,15 @@ final class Guard {
     final Returns returns;
     /** Fallback methods, the most specific exception parameter first; empty without a fallback. */
     final List<Method> fallbacks;
+    /** For {@link Returns#FLUX}: the pipeline arranged around its retry; else null. */
+    final GuardedStream.Plan stream;
 
-    Guard(String description, Pipeline<Object> pipeline, Returns returns, List<Method> fallbacks) {
+    Guard(String description, Pipeline<Object> pipeline, Returns returns, List<Method> fallbacks, GuardedStream.Plan stream) {
         this.description = description;
         this.pipeline = pipeline;
         this.returns = returns;
         this.fallbacks = fallbacks;
+        this.stream = stream;
     }
 
     /** The fallback for {@code failure}: the candidate with the closest exception type, or null. */

@@ -48,6 +48,7 @@ final class GuardInterceptor implements MethodInterceptor {
             case VALUE -> callBlocking(guard, invocation);
             case STAGE -> callAsync(guard, invocation);
             case MONO -> ReactorGuards.mono(guard, invocation);
+            case FLUX -> GuardedStream.flux(guard, invocation);
         };
     }
 

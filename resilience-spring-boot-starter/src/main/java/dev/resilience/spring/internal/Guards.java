@@ -330,6 +330,10 @@ public final class Guards {
                 problems.add(new Problem(p.key(), p.value(), p.message() + " (needed by " + where + " " + what + ")"));
             }
         }
+        String streamProblem = returns == Guard.Returns.FLUX && built != null ? GuardedStream.problem(built) : null;
+        if (streamProblem != null) {
+            problems.add(new Problem(where, what, streamProblem));
+        }
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
@@ -337,7 +341,8 @@ public final class Guards {
         for (Method f : fallbacks) {
             ReflectionUtils.makeAccessible(f);
         }
-        return new Guard(where + " " + what, built, returns, fallbacks);
+        return new Guard(where + " " + what, built, returns, fallbacks,
+                returns == Guard.Returns.FLUX ? GuardedStream.Plan.of(built) : null);
     }
 
     private Pipeline<Object> pipeline(List<Annotation> found, String where) {
@@ -456,10 +461,11 @@ public final class Guards {
                     + " CompletionStage or CompletableFuture, which the pipeline's asynchronous path returns"));
         } else if (REACTOR && returned.getName().equals("reactor.core.publisher.Mono")) {
             return Guard.Returns.MONO;
-        } else if (returned.getName().equals("reactor.core.publisher.Flux")
-                || returned.getName().equals("org.reactivestreams.Publisher")) {
-            problems.add(new Problem(where, what, "returns " + returned.getSimpleName() + ": a stream is not supported yet;"
-                    + " return Mono, or guard the calls with the programmatic API"));
+        } else if (REACTOR && returned.getName().equals("reactor.core.publisher.Flux")) {
+            return Guard.Returns.FLUX;
+        } else if (returned.getName().equals("org.reactivestreams.Publisher")) {
+            problems.add(new Problem(where, what, "returns Publisher: declare Flux or Mono, whose guards differ"
+                    + " (a Flux is retried only before its first element)"));
         }
         return Guard.Returns.VALUE;
     }

@@ -1,0 +1,443 @@
+package dev.resilience.spring.internal;
+
+import dev.resilience.context.CancelHandle;
+import dev.resilience.context.Context;
+import dev.resilience.context.ContextCancelledException;
+import dev.resilience.context.ContextDoneException;
+import dev.resilience.context.Registration;
+import dev.resilience.context.Scope;
+import dev.resilience.core.Pipeline;
+import dev.resilience.core.Policy;
+import dev.resilience.core.Retry;
+import dev.resilience.observability.ResilienceContextAccessor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.aopalliance.intercept.MethodInvocation;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Operators;
+
+/**
+ * The annotations' {@code Flux} path; loaded only when Reactor is on the class path. Each
+ * subscription is one call of the guard's pipeline; an attempt calls the method and subscribes
+ * to the {@code Flux} it returns; the call's outcome is the stream's end.
+ *
+ * <ul>
+ * <li><b>Elements</b> go to the subscriber as they come, with its demand.</li>
+ * <li><b>Retry</b> resubscribes (calls the method again) only while no element has reached the
+ *     subscriber: once one has, the call is <i>committed</i> and a later failure ends the stream
+ *     with that failure, not retried, so no element is delivered twice
+ *     ({@link Retry#callAsync(Supplier, BooleanSupplier)}). A retried attempt's demand passes to the
+ *     next one; an element an ended attempt emits late is discarded.</li>
+ * <li><b>Timeout, bulkhead, breaker, limiters</b> see the whole stream as one call (subscription to
+ *     completion): a timeout bounds the whole stream, a bulkhead holds its slot while it flows.</li>
+ * <li><b>The subscriber cancels</b> (also {@code take(n)}): the attempt's source is cancelled; the
+ *     call ends as a success if an element was delivered, else without an outcome (its permits come
+ *     back uncounted) and without a retry.</li>
+ * <li>A hedge would interleave two attempts' elements, so a pipeline with one is refused at
+ *     startup for a {@code Flux} method ({@link #problem}).</li>
+ * </ul>
+ */
+final class GuardedStream extends Flux<Object> {
+
+    private final Plan plan;
+    private final MethodInvocation invocation;
+
+    private GuardedStream(Plan plan, MethodInvocation invocation) {
+        this.plan = plan;
+        this.invocation = invocation;
+    }
+
+    /** The guarded {@code Flux} of one invocation, with the guard's fallback if it has one. */
+    static Object flux(Guard guard, MethodInvocation invocation) {
+        Flux<Object> guarded = new GuardedStream(guard.stream, invocation);
+        if (guard.fallbacks.isEmpty()) {
+            return guarded;
+        }
+        return guarded.onErrorResume(Exception.class::isInstance, thrown -> {
+            Throwable failure = GuardInterceptor.unwrap(thrown);
+            java.lang.reflect.Method fallback = guard.fallbackFor(failure);
+            if (fallback == null) {
+                return Flux.error(failure);
+            }
+            try {
+                Object result = Guard.callFallback(fallback, invocation.getThis(), invocation.getArguments(), failure);
+                if (result == null) {
+                    return Flux.error(new NullPointerException("fallback " + fallback.getName() + " returned null instead of a Flux"));
+                }
+                @SuppressWarnings("unchecked") // checked at startup: the fallback returns a Flux
+                Publisher<Object> p = (Publisher<Object>) result;
+                return p;
+            } catch (Throwable fallbackFailure) {
+                return Flux.error(fallbackFailure);
+            }
+        });
+    }
+
+    /**
+     * Why {@code pipeline} cannot guard a stream, or null if it can: a hedge (two attempts at once
+     * would interleave their elements), a fallback policy (it answers with one value), or more than
+     * one retry.
+     */
+    static String problem(Pipeline<Object> pipeline) {
+        int retries = 0;
+        for (Policy p : pipeline.policies()) {
+            if (p.kind() == Policy.Kind.HEDGE) {
+                return "returns Flux, and pipeline '" + pipeline.name() + "' hedges (" + p.name() + "): two attempts at once"
+                        + " would interleave their elements; guard it with a pipeline without a hedge";
+            } else if (p.kind() == Policy.Kind.FALLBACK) {
+                return "returns Flux, and pipeline '" + pipeline.name() + "' has a fallback policy, which answers one value:"
+                        + " use the annotation's fallbackMethod returning a Flux";
+            } else if (p.kind() == Policy.Kind.RETRY) {
+                retries++;
+            }
+        }
+        return retries > 1 ? "returns Flux, and pipeline '" + pipeline.name() + "' retries twice: a stream takes one retry" : null;
+    }
+
+    /**
+     * The pipeline arranged for streams: the policies outside the retry, the retry, the policies
+     * inside it. Without a retry, the pipeline itself (its own listeners keep their calls).
+     */
+    static final class Plan {
+        private final Pipeline<Object> outer;
+        private final Retry retry;
+        private final Pipeline<Object> inner;
+
+        private Plan(Pipeline<Object> outer, Retry retry, Pipeline<Object> inner) {
+            this.outer = outer;
+            this.retry = retry;
+            this.inner = inner;
+        }
+
+        /** The plan for {@code pipeline}, which {@link #problem} accepted. */
+        static Plan of(Pipeline<Object> pipeline) {
+            List<Policy> before = new ArrayList<>();
+            List<Policy> after = new ArrayList<>();
+            Retry retry = null;
+            for (Policy p : pipeline.policies()) {
+                if (p instanceof Retry r) {
+                    retry = r;
+                } else if (retry == null) {
+                    before.add(p);
+                } else {
+                    after.add(p);
+                }
+            }
+            if (retry == null) {
+                return new Plan(pipeline, null, null);
+            }
+            return new Plan(build(pipeline.name(), before), retry, build(pipeline.name(), after));
+        }
+
+        private static Pipeline<Object> build(String name, List<Policy> policies) {
+            if (policies.isEmpty()) {
+                return null;
+            }
+            Pipeline.Builder<Object> b = Pipeline.builder(name);
+            policies.forEach(b::add);
+            return b.build();
+        }
+
+        CompletionStage<Object> call(Call stream) {
+            if (retry == null) {
+                return outer.callAsync(stream);
+            }
+            Supplier<CompletionStage<Object>> once = inner == null ? stream : () -> inner.callAsync(stream);
+            return outer == null ? retry.callAsync(once, stream) : outer.callAsync(() -> retry.callAsync(once, stream));
+        }
+    }
+
+    @Override
+    public void subscribe(CoreSubscriber<? super Object> actual) {
+        Context parent = ReactiveCalls.current(actual.currentContext());
+        CancelHandle handle = parent.withCancel();
+        Call call = new Call(Operators.serialize(actual), invocation, parent, handle);
+        call.actual.onSubscribe(call);
+        CompletionStage<Object> stage;
+        try (Scope s = handle.attach()) {
+            stage = plan.call(call);
+        } catch (RuntimeException | Error e) { // no policy throws from callAsync; a broken one still ends the stream
+            call.end(null, e);
+            return;
+        }
+        stage.whenComplete(call::end);
+    }
+
+    /**
+     * One subscription: the subscriber's subscription (its demand passes to the attempt that
+     * runs), the pipeline's task (one attempt per call), and the retry's question whether the call
+     * may run again, which is also the gate that lets one attempt only deliver.
+     */
+    static final class Call implements Subscription, Supplier<CompletionStage<Object>>, BooleanSupplier {
+
+        private static final long COMMITTED = 1L << 62;
+        private static final AtomicLongFieldUpdater<Call> GATE = AtomicLongFieldUpdater.newUpdater(Call.class, "gate");
+        private static final AtomicIntegerFieldUpdater<Call> OVER = AtomicIntegerFieldUpdater.newUpdater(Call.class, "over");
+        private static final AtomicIntegerFieldUpdater<Call> WIP = AtomicIntegerFieldUpdater.newUpdater(Call.class, "wip");
+        private static final AtomicLongFieldUpdater<Call> MISSED = AtomicLongFieldUpdater.newUpdater(Call.class, "missedRequested");
+
+        final CoreSubscriber<Object> actual;
+        private final MethodInvocation invocation;
+        private final Context parent;
+        private final CancelHandle handle;
+        /**
+         * Which attempt may deliver: 0 none (between attempts), {@code k} attempt k before its first
+         * element, {@code COMMITTED | k} attempt k after it (no retry any more).
+         */
+        private volatile long gate;
+        /** 1 once the subscriber cancelled or got the stream's end. */
+        private volatile int over;
+        /** The attempt started last; its source gets the demand. */
+        private volatile Attempt attempt;
+        private long attempts; // written by one attempt's start at a time, each after the previous ended
+        private volatile int wip;
+        private volatile long missedRequested;
+        /** Drain-owned: the source the demand went to, and the subscriber's demand so far. */
+        private Subscription current;
+        private long requested;
+
+        Call(CoreSubscriber<Object> actual, MethodInvocation invocation, Context parent, CancelHandle handle) {
+            this.actual = actual;
+            this.invocation = invocation;
+            this.parent = parent;
+            this.handle = handle;
+        }
+
+        /** One attempt: calls the method and subscribes to its {@code Flux}, under the attempt's context. */
+        @Override
+        public CompletionStage<Object> get() {
+            if (over != 0) {
+                return CompletableFuture.failedFuture(new CancellationException("the subscriber left"));
+            }
+            Context context = Context.current();
+            Object source;
+            try {
+                source = GuardInterceptor.attempt(invocation);
+            } catch (Exception e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            if (source == null) {
+                return null; // the pipeline fails the call as "no stage": not counted, not retried
+            }
+            long k = ++attempts;
+            Attempt a = new Attempt(this, k, context);
+            attempt = a;
+            gate = k; // before the source may deliver
+            if (context.isDone()) {
+                a.completeExceptionally(ReactiveCalls.doneError(context));
+                return a;
+            }
+            Registration onEnd = context.onDone(() -> {
+                ContextDoneException done = ReactiveCalls.doneError(context);
+                if (done instanceof ContextCancelledException) {
+                    a.cancel(false); // the caller left: no outcome for the policies inside
+                } else {
+                    a.completeExceptionally(done);
+                }
+            }, Runnable::run);
+            a.whenComplete((v, e) -> onEnd.remove());
+            try {
+                @SuppressWarnings("unchecked") // checked at startup: the method returns a Flux
+                Publisher<Object> p = (Publisher<Object>) source;
+                Flux.from(p).subscribe(a);
+            } catch (Throwable e) { // a broken source that throws on subscribe
+                a.completeExceptionally(e);
+            }
+            return a;
+        }
+
+        /**
+         * The retry asks whether the call may run again: yes while no element was delivered and
+         * the subscriber is there; yes closes the gate on the attempt that ended, so a late
+         * element of it is discarded.
+         */
+        @Override
+        public boolean getAsBoolean() {
+            for (;;) {
+                long g = gate;
+                if ((g & COMMITTED) != 0 || over != 0) {
+                    return false;
+                }
+                if (GATE.compareAndSet(this, g, 0L)) {
+                    return true;
+                }
+            }
+        }
+
+        /** Whether attempt {@code k} may deliver an element now; commits the call on its first. */
+        boolean mayDeliver(long k) {
+            long g = gate;
+            return g == (COMMITTED | k) || g == k && GATE.compareAndSet(this, k, COMMITTED | k);
+        }
+
+        /** The attempt whose source subscribed, or a new demand: passes the demand on. */
+        void drain() {
+            if (WIP.getAndIncrement(this) != 0) {
+                return;
+            }
+            int missed = 1;
+            for (;;) {
+                long r = MISSED.getAndSet(this, 0L);
+                if (r > 0) {
+                    requested = Operators.addCap(requested, r);
+                }
+                Attempt a = attempt;
+                Subscription s = a == null ? null : a.upstream;
+                if (s != null && s != current) {
+                    // A new attempt: the ones before it delivered nothing, so it owes all the demand.
+                    current = s;
+                    if (requested > 0) {
+                        s.request(requested);
+                    }
+                } else if (s != null && r > 0) {
+                    s.request(r);
+                }
+                missed = WIP.addAndGet(this, -missed);
+                if (missed == 0) {
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public void request(long n) {
+            if (Operators.validate(n)) {
+                Operators.addCap(MISSED, this, n);
+                drain();
+            }
+        }
+
+        /**
+         * The subscriber cancels: a committed call ends as a success (the stream worked), else
+         * without an outcome; no retry follows either way.
+         */
+        @Override
+        public void cancel() {
+            if (!OVER.compareAndSet(this, 0, 1)) {
+                return;
+            }
+            Attempt a = attempt;
+            if (a != null && (gate & COMMITTED) != 0) {
+                a.complete(null);
+            }
+            handle.cancel(); // stops a retry's backoff and a limiter's wait; the attempt's context ends
+            if (a != null) {
+                a.cancel(false);
+            }
+        }
+
+        /** The pipeline's outcome: the stream's end for the subscriber; then nothing may stay behind. */
+        void end(Object ignored, Throwable failure) {
+            if (OVER.compareAndSet(this, 0, 1)) { // else cancelled: Reactor would log a late error as dropped
+                if (failure == null) {
+                    actual.onComplete();
+                } else {
+                    actual.onError(ReactiveCalls.failure(failure, parent));
+                }
+            }
+            Attempt a = attempt;
+            if (a != null) {
+                a.cancel(false); // the source, if the call ended before it (a timeout outside the retry)
+            }
+            handle.cancel();
+        }
+    }
+
+    /**
+     * One attempt: the source's subscriber, and the stage the policies see. However the stage ends
+     * (the source, the attempt's context, a timeout failing it from outside), it is marked ended
+     * first, so an element the source emits later is discarded, and the source is cancelled.
+     */
+    static final class Attempt extends CompletableFuture<Object> implements CoreSubscriber<Object> {
+
+        private static final AtomicReferenceFieldUpdater<Attempt, Subscription> UPSTREAM =
+                AtomicReferenceFieldUpdater.newUpdater(Attempt.class, Subscription.class, "upstream");
+
+        private final Call call;
+        private final long k;
+        private final reactor.util.context.Context reactorContext;
+        /** The source's subscription; once the attempt ended, Reactor's cancelled marker (cancelled once). */
+        volatile Subscription upstream;
+        private volatile boolean ended;
+
+        Attempt(Call call, long k, Context context) {
+            this.call = call;
+            this.k = k;
+            this.reactorContext = reactor.util.context.Context.of(call.actual.currentContext())
+                    .put(ResilienceContextAccessor.KEY, context);
+        }
+
+        @Override
+        public reactor.util.context.Context currentContext() {
+            return reactorContext;
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            if (Operators.setOnce(UPSTREAM, this, s)) { // else ended already: s is cancelled
+                call.drain();
+            }
+        }
+
+        @Override
+        public void onNext(Object t) {
+            if (!ended && call.mayDeliver(k)) {
+                call.actual.onNext(t);
+            } else {
+                Operators.onDiscard(t, reactorContext);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            UPSTREAM.lazySet(this, Operators.cancelledSubscription()); // the source ended: nothing to cancel
+            completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            UPSTREAM.lazySet(this, Operators.cancelledSubscription());
+            complete(null);
+        }
+
+        @Override
+        public boolean complete(Object value) {
+            ended = true;
+            boolean done = super.complete(value);
+            Operators.terminate(UPSTREAM, this); // cancels the source once, if it has not ended
+            return done;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            ended = true;
+            boolean done = super.completeExceptionally(ex);
+            Operators.terminate(UPSTREAM, this);
+            return done;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            ended = true;
+            boolean done = super.cancel(mayInterruptIfRunning);
+            Operators.terminate(UPSTREAM, this);
+            return done;
+        }
+
+        @Override
+        public String toString() {
+            return "Attempt[" + k + "]";
+        }
+    }
+}

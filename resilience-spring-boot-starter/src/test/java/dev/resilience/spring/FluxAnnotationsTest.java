@@ -1,0 +1,394 @@
+package dev.resilience.spring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.core.CircuitBreaker.Counts;
+import dev.resilience.core.ResilienceRegistry;
+import dev.resilience.core.TimeoutExceededException;
+import dev.resilience.spring.annotation.Bulkhead;
+import dev.resilience.spring.annotation.CircuitBreaker;
+import dev.resilience.spring.annotation.Retry;
+import dev.resilience.spring.annotation.Timeout;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscription;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.test.util.AopTestUtils;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The annotations on methods returning {@code Flux}: a retry resubscribes only before the first
+ * element reaches the subscriber (never delivering one twice), demand passes from a retried attempt
+ * to the next, the whole stream is one call for the timeout, bulkhead and breaker, a subscriber that
+ * cancels frees the permits, and the fallback continues the stream; then a stress of racing
+ * failures, timeouts and cancels checking that nothing is delivered twice or lost and no permit leaks.
+ */
+class FluxAnnotationsTest {
+
+    private static ConfigurableApplicationContext context;
+    private static Streams streams;
+    private static Streams target;
+    private static ResilienceRegistry registry;
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class App {
+        @Bean
+        Streams streams() {
+            return new Streams();
+        }
+    }
+
+    /**
+     * Attempt {@code k} of a call emits {@code k * 100 + i} for i below {@link #elements}; the first
+     * {@link #failBefore} attempts fail before their first element, and with {@link #failAfter} set
+     * every attempt fails after that many elements.
+     */
+    static class Streams {
+        final AtomicInteger calls = new AtomicInteger();
+        final AtomicInteger cancels = new AtomicInteger();
+        volatile int failBefore;
+        volatile int failAfter = -1;
+        volatile int elements = 3;
+        /** Per stress subscription: its attempts so far. */
+        final Map<Integer, AtomicInteger> attemptsOf = new ConcurrentHashMap<>();
+
+        private Flux<Integer> source() {
+            int k = calls.incrementAndGet();
+            if (k <= failBefore) {
+                return Flux.error(new IllegalStateException("before the first element of attempt " + k));
+            }
+            Flux<Integer> f = Flux.range(0, elements).map(i -> k * 100 + i);
+            if (failAfter >= 0) {
+                f = f.take(failAfter).concatWith(Flux.error(new IllegalStateException("after " + failAfter + " elements")));
+            }
+            return f.doOnCancel(cancels::incrementAndGet);
+        }
+
+        @Retry(name = "three")
+        public Flux<Integer> retried() {
+            return source();
+        }
+
+        @Retry(name = "three", fallbackMethod = "rest")
+        public Flux<Integer> withFallback() {
+            return source();
+        }
+
+        Flux<Integer> rest(IllegalStateException e) {
+            return Flux.just(-1, -2);
+        }
+
+        @Retry(name = "three")
+        @CircuitBreaker(name = "breaker")
+        @Bulkhead(name = "single")
+        public Flux<Integer> guarded() {
+            return source();
+        }
+
+        @Retry(name = "three")
+        @CircuitBreaker(name = "breaker")
+        @Bulkhead(name = "single")
+        public Flux<Integer> hanging() {
+            calls.incrementAndGet();
+            return Flux.<Integer>never().doOnCancel(cancels::incrementAndGet);
+        }
+
+        @Timeout(name = "short")
+        public Flux<Long> ticking() {
+            calls.incrementAndGet();
+            return Flux.interval(Duration.ofMillis(5)).doOnCancel(cancels::incrementAndGet);
+        }
+
+        @Retry(name = "three")
+        public Flux<Integer> nothing() {
+            calls.incrementAndGet();
+            return null;
+        }
+
+        /**
+         * For the stress: attempt k of subscription {@code id} fails at once, emits a few elements
+         * on another thread and then fails or completes, or hangs until the timeout ends it.
+         */
+        @Retry(name = "three")
+        @Timeout(name = "stress")
+        @Bulkhead(name = "many")
+        public Flux<Integer> racy(int id) {
+            int k = attemptsOf.computeIfAbsent(id, x -> new AtomicInteger()).incrementAndGet();
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            int mode = r.nextInt(5);
+            if (mode == 0) {
+                return Flux.error(new IllegalStateException("at once"));
+            }
+            Flux<Integer> f = Flux.range(0, r.nextInt(6)).map(i -> k * 100 + i).publishOn(Schedulers.boundedElastic());
+            if (mode == 4) { // the first element races the 20 ms timeout: a late one must not join the next attempt's
+                return f.delaySubscription(Duration.ofNanos(r.nextLong(15_000_000L, 25_000_000L)), Schedulers.boundedElastic());
+            }
+            if (mode == 1) {
+                return f.concatWith(Flux.error(new IllegalStateException("after some")));
+            } else if (mode == 2) {
+                return f;
+            }
+            return f.concatWith(Flux.never());
+        }
+    }
+
+    @BeforeAll
+    static void start() {
+        context = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE).properties(
+                "resilience.retry.three.max-attempts=3",
+                "resilience.retry.three.backoff=fixed",
+                "resilience.retry.three.backoff-delay=1ms",
+                "resilience.circuitbreaker.breaker.consecutive-failures=100",
+                "resilience.circuitbreaker.breaker.open-duration=1h",
+                "resilience.bulkhead.single.max-concurrent=1",
+                "resilience.bulkhead.many.max-concurrent=1000",
+                "resilience.timeout.short.timeout=100ms",
+                "resilience.timeout.stress.timeout=20ms").run();
+        streams = context.getBean(Streams.class);
+        target = AopTestUtils.getUltimateTargetObject(streams);
+        registry = context.getBean(ResilienceRegistry.class);
+    }
+
+    @AfterAll
+    static void stop() {
+        context.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        target.calls.set(0);
+        target.cancels.set(0);
+        target.failBefore = 0;
+        target.failAfter = -1;
+        target.elements = 3;
+        registry.circuitBreaker("breaker").reset();
+    }
+
+    private static <T> List<T> collect(Flux<T> flux) {
+        return flux.collectList().block(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aFailureBeforeTheFirstElementIsRetriedByCallingTheMethodAgain() {
+        target.failBefore = 2;
+        Flux<Integer> flux = streams.retried();
+        assertEquals(0, target.calls.get(), "nothing runs before subscription");
+        assertEquals(List.of(300, 301, 302), collect(flux));
+        assertEquals(3, target.calls.get());
+    }
+
+    @Test
+    void aFailureAfterAnElementEndsTheStreamWithItAndIsNotRetried() {
+        target.failAfter = 1;
+        List<Integer> got = new CopyOnWriteArrayList<>();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> streams.retried().doOnNext(got::add).blockLast(Duration.ofSeconds(10)));
+        assertEquals("after 1 elements", e.getMessage());
+        assertEquals(List.of(100), got, "delivered once, never again by a retry");
+        assertEquals(1, target.calls.get());
+    }
+
+    @Test
+    void theFallbackContinuesTheStreamAfterDeliveredElementsOrReplacesAnEmptyOne() {
+        target.failAfter = 2;
+        assertEquals(List.of(100, 101, -1, -2), collect(streams.withFallback()));
+        target.calls.set(0);
+        target.failAfter = -1;
+        target.failBefore = 5;
+        assertEquals(List.of(-1, -2), collect(streams.withFallback()));
+        assertEquals(3, target.calls.get(), "retried before falling back");
+    }
+
+    @Test
+    void theWholeStreamIsOneCallForTheBreakerAndTheBulkhead() {
+        dev.resilience.core.Bulkhead single = registry.bulkhead("single");
+        target.failBefore = 1;
+        assertEquals(List.of(200, 201, 202), collect(streams.guarded()));
+        Counts counts = registry.circuitBreaker("breaker").counts();
+        assertEquals(1, counts.totalFailures(), "the failed attempt");
+        assertEquals(1, counts.totalSuccesses(), "the stream that completed");
+        assertEquals(0, single.inUse());
+
+        // take(1) cancels after an element: the stream worked, a success; the source is cancelled
+        target.calls.set(0);
+        target.failBefore = 0;
+        assertEquals(List.of(100), collect(streams.guarded().take(1)));
+        assertEquals(2, registry.circuitBreaker("breaker").counts().totalSuccesses());
+        assertEquals(1, target.cancels.get());
+        assertEquals(0, single.inUse());
+    }
+
+    @Test
+    void aSubscriberThatLeavesBeforeAnElementFreesThePermitWithoutAnOutcomeOrARetry() {
+        dev.resilience.core.Bulkhead single = registry.bulkhead("single");
+        reactor.core.Disposable d = streams.hanging().subscribe();
+        Await.until(Duration.ofSeconds(10), "the attempt never started", () -> single.inUse() == 1);
+        d.dispose();
+        assertEquals(0, single.inUse(), "the slot comes back at once");
+        assertEquals(1, target.cancels.get(), "the source is cancelled");
+        assertEquals(1, target.calls.get(), "no retry after the subscriber left");
+        Counts counts = registry.circuitBreaker("breaker").counts();
+        assertEquals(0, counts.totalFailures() + counts.totalSuccesses(), counts.toString());
+        // and the next subscription gets the slot
+        reactor.core.Disposable next = streams.hanging().subscribe();
+        Await.until(Duration.ofSeconds(10), "the slot was not given back", () -> single.inUse() == 1);
+        next.dispose();
+    }
+
+    @Test
+    void demandPassesFromARetriedAttemptToTheNextAndIsNeverExceeded() {
+        target.failBefore = 1;
+        target.elements = 10;
+        List<Integer> got = new CopyOnWriteArrayList<>();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        CountDownLatch done = new CountDownLatch(1);
+        BaseSubscriber<Integer> subscriber = new BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(Subscription subscription) {
+                request(2);
+            }
+
+            @Override
+            protected void hookOnNext(Integer value) {
+                got.add(value);
+            }
+
+            @Override
+            protected void hookOnError(Throwable throwable) {
+                failed.set(throwable);
+            }
+
+            @Override
+            protected void hookFinally(reactor.core.publisher.SignalType type) {
+                done.countDown();
+            }
+        };
+        streams.retried().subscribe(subscriber);
+        Await.until(Duration.ofSeconds(10), "the retried attempt got no demand", () -> got.size() == 2);
+        assertEquals(List.of(200, 201), got);
+        assertEquals(2, target.calls.get());
+        subscriber.request(3);
+        Await.until(Duration.ofSeconds(10), "the second request was not passed on", () -> got.size() == 5);
+        assertEquals(5, got.size(), "no more than asked for");
+        subscriber.request(Long.MAX_VALUE);
+        Await.until(Duration.ofSeconds(10), "the stream did not end", () -> done.getCount() == 0);
+        assertEquals(List.of(200, 201, 202, 203, 204, 205, 206, 207, 208, 209), got);
+        assertNull(failed.get());
+    }
+
+    @Test
+    void aTimeoutBoundsTheWholeStreamAndCancelsItsSource() {
+        List<Long> got = new CopyOnWriteArrayList<>();
+        long start = System.nanoTime();
+        assertThrows(TimeoutExceededException.class,
+                () -> streams.ticking().doOnNext(got::add).blockLast(Duration.ofSeconds(10)));
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(got.size() >= 1, "elements flow until the timeout: " + got);
+        assertTrue(tookMillis >= 100 && tookMillis < 5_000, tookMillis + " ms");
+        Await.until(Duration.ofSeconds(10), "the ticking source was never cancelled", () -> target.cancels.get() == 1);
+        assertEquals(1, target.calls.get());
+    }
+
+    @Test
+    void aMethodReturningNullFailsTheStreamAtOnceWithoutARetry() {
+        NullPointerException e = assertThrows(NullPointerException.class,
+                () -> streams.nothing().blockLast(Duration.ofSeconds(10)));
+        assertTrue(e.getMessage() != null && e.getMessage().contains("no stage"), e.getMessage());
+        assertEquals(1, target.calls.get());
+    }
+
+    /**
+     * 2,000 subscriptions, 32 at a time: attempts fail at once, after some elements emitted on
+     * another thread, complete, hang until a 20 ms timeout, or start emitting about when it ends; a third of the subscribers cancel
+     * after a random number of elements. Each subscriber must see the elements of one attempt only,
+     * in order, each once, and an end; every bulkhead slot must come back.
+     */
+    @Test
+    void underRacingFailuresTimeoutsAndCancelsNothingIsDeliveredTwiceOrMixedAndNoPermitLeaks() throws Exception {
+        dev.resilience.core.Bulkhead many = registry.bulkhead("many");
+        int subscriptions = 2_000;
+        ExecutorService pool = Executors.newFixedThreadPool(32);
+        List<String> broken = new CopyOnWriteArrayList<>();
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int n = 0; n < subscriptions; n++) {
+                int id = n;
+                futures.add(pool.submit(() -> {
+                    int cancelAfter = ThreadLocalRandom.current().nextInt(3) == 0 ? 1 + ThreadLocalRandom.current().nextInt(3) : -1;
+                    Flux<Integer> flux = streams.racy(id);
+                    if (cancelAfter > 0) {
+                        flux = flux.take(cancelAfter);
+                    }
+                    List<Integer> got = new ArrayList<>();
+                    try {
+                        flux.doOnNext(got::add).blockLast(Duration.ofSeconds(10));
+                    } catch (IllegalStateException | TimeoutExceededException expected) {
+                        // the last attempt's failure, or the timeout of one that hung
+                    } catch (RuntimeException e) {
+                        broken.add(id + ": unexpected " + e);
+                    }
+                    for (int i = 0; i < got.size(); i++) {
+                        if (got.get(i) % 100 != i || got.get(i) / 100 != got.get(0) / 100) {
+                            broken.add(id + ": " + got);
+                            break;
+                        }
+                    }
+                    int attempts = target.attemptsOf.get(id).get();
+                    if (attempts > 3 || !got.isEmpty() && got.get(0) / 100 > attempts) {
+                        broken.add(id + ": " + attempts + " attempts, got " + got);
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(List.of(), broken);
+        Await.until(Duration.ofSeconds(10), "bulkhead slots still held: " + many.inUse(), () -> many.inUse() == 0);
+        assertEquals(subscriptions, target.attemptsOf.size());
+    }
+
+    @Test
+    void theOriginalFailureReachesTheSubscriberUnchanged() {
+        AtomicInteger calls = new AtomicInteger();
+        Flux<Integer> f = streams.retried().onErrorResume(e -> {
+            calls.incrementAndGet();
+            return Flux.error(e);
+        });
+        target.failBefore = 3;
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> f.blockLast(Duration.ofSeconds(10)));
+        assertEquals("before the first element of attempt 3", e.getMessage(), "the last attempt's own exception");
+        assertEquals(1, calls.get());
+        assertSame(IllegalStateException.class, e.getClass(), "not wrapped");
+    }
+}

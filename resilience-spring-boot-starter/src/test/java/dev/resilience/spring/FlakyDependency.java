@@ -32,6 +32,8 @@ public final class FlakyDependency implements AutoCloseable {
 
     public final AtomicInteger requests = new AtomicInteger();
     public final AtomicBoolean failing = new AtomicBoolean();
+    /** {@code /pay} requests after this many fail too (until {@link #reset}). */
+    public volatile int failAfterRequests = Integer.MAX_VALUE;
     public final List<String> grpcTimeouts = new CopyOnWriteArrayList<>();
     /** Requests to {@code /missing}, which always answers 404. */
     public final AtomicInteger misses = new AtomicInteger();
@@ -83,6 +85,7 @@ public final class FlakyDependency implements AutoCloseable {
 
     public void reset() {
         misses.set(0);
+        failAfterRequests = Integer.MAX_VALUE;
         releaseSlow();
         release();
         requests.set(0);
@@ -92,7 +95,7 @@ public final class FlakyDependency implements AutoCloseable {
 
     private void pay(HttpExchange exchange) throws IOException {
         try (exchange) {
-            requests.incrementAndGet();
+            int n = requests.incrementAndGet();
             String timeout = exchange.getRequestHeaders().getFirst("grpc-timeout");
             grpcTimeouts.add(timeout == null ? "" : timeout);
             exchange.getRequestBody().readAllBytes();
@@ -105,7 +108,7 @@ public final class FlakyDependency implements AutoCloseable {
                     return;
                 }
             }
-            boolean fail = failing.get();
+            boolean fail = failing.get() || n > failAfterRequests;
             byte[] body = (fail ? "unavailable" : "paid").getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(fail ? 503 : 200, body.length);
             try (OutputStream out = exchange.getResponseBody()) {
@@ -123,7 +126,7 @@ public final class FlakyDependency implements AutoCloseable {
 
     private void slow(HttpExchange exchange) throws IOException {
         try (exchange) {
-            requests.incrementAndGet();
+            int n = requests.incrementAndGet();
             String timeout = exchange.getRequestHeaders().getFirst("grpc-timeout");
             grpcTimeouts.add(timeout == null ? "" : timeout);
             exchange.getRequestBody().readAllBytes();

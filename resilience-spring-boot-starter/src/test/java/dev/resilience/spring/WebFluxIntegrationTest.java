@@ -223,6 +223,31 @@ class WebFluxIntegrationTest {
     }
 
     @Test
+    void anAnnotatedFluxStreamIsRetriedBeforeItsFirstElementOnlyAndFallsBack() throws Exception {
+        assertEquals("paid;paid;paid;", get("/flux-pay", "grpc-timeout", "2S").body());
+        assertEquals(3, DEPENDENCY.grpcTimeouts.size());
+        for (String header : DEPENDENCY.grpcTimeouts) {
+            long nanos = DeadlineHeaders.parseGrpcTimeout(header);
+            assertTrue(nanos > 0 && nanos <= Duration.ofSeconds(2).toNanos(), "each request carries the deadline: "
+                    + DEPENDENCY.grpcTimeouts);
+        }
+
+        // Failing before the first receipt: three attempts, then the fallback.
+        DEPENDENCY.reset();
+        DEPENDENCY.failing.set(true);
+        int before = payments.fallbacks();
+        assertEquals("queued after ServiceUnavailable;", get("/flux-pay").body());
+        assertEquals(3, DEPENDENCY.requests.get(), "three attempts, one request each");
+        assertEquals(before + 1, payments.fallbacks());
+
+        // Failing after the first receipt reached the client: not retried, so it is not paid twice.
+        DEPENDENCY.reset();
+        DEPENDENCY.failAfterRequests = 1;
+        assertEquals("paid;queued after ServiceUnavailable;", get("/flux-pay").body());
+        assertEquals(2, DEPENDENCY.requests.get(), "the first payment once, the second failed once: no retry");
+    }
+
+    @Test
     void aSubscriberThatCancelsReleasesTheBulkheadAndCancelsTheAttempt() throws Exception {
         Bulkhead bulkhead = registry.bulkhead("slow");
         int started = payments.slowStarted();

@@ -28,8 +28,11 @@ import java.lang.annotation.Target;
  * <p><b>Return types.</b> A plain value (or {@code void}): the call runs through the pipeline on
  * the caller's thread. {@code CompletionStage} or {@code CompletableFuture}: the pipeline's
  * asynchronous path; the method is called once per attempt and the result completes when the last
- * attempt does. {@code Mono} (Reactor on the class path): the same, per subscription. {@code Flux}
- * is refused at startup: use the programmatic API.
+ * attempt does. {@code Mono} (Reactor on the class path): the same, per subscription. {@code Flux}:
+ * one call per subscription whose elements flow as they come; the retry calls the method again only
+ * while no element has reached the subscriber, so none is delivered twice; a timeout bounds the whole
+ * stream; the fallback's {@code Flux} follows any elements already delivered. A pipeline with a hedge
+ * is refused for a {@code Flux} method at startup.
  *
  * <p><b>Fallback.</b> {@code fallbackMethod} names a method of the same class (any visibility,
  * declared or inherited) taking the guarded method's parameters plus a last parameter of type

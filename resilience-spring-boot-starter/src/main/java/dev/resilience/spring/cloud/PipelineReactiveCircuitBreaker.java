@@ -5,6 +5,7 @@ import dev.resilience.context.Context;
 import dev.resilience.context.Scope;
 import dev.resilience.core.Pipeline;
 import dev.resilience.core.Policy;
+import dev.resilience.spring.internal.GuardedStream;
 import dev.resilience.spring.internal.ReactiveCalls;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
@@ -26,29 +27,36 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
     private static final System.Logger LOG = System.getLogger(ReactiveResilienceCircuitBreakerFactory.class.getName());
 
     private final Pipeline<Object> pipeline;
-    /** The pipeline a stream runs through ({@link #pipeline} without its retry and hedge); made on first use. */
-    private volatile Pipeline<Object> streams;
+    /** How a stream runs through {@link #pipeline} (without a hedge); made on first use. */
+    private volatile GuardedStream.Plan streams;
 
     PipelineReactiveCircuitBreaker(Pipeline<Object> pipeline) {
         this.pipeline = pipeline;
     }
 
-    /** {@code pipeline} without the policies that would subscribe to a stream twice, or itself if it has none. */
+    /**
+     * {@code pipeline} without what a stream cannot run through, or itself if it has none of it:
+     * a hedge (two attempts at once would interleave their elements), a fallback policy (one value),
+     * a second retry. Logged once at INFO.
+     */
     static Pipeline<Object> forStreams(Pipeline<Object> pipeline) {
-        if (!pipeline.kinds().contains(Policy.Kind.RETRY) && !pipeline.kinds().contains(Policy.Kind.HEDGE)) {
+        if (GuardedStream.problem(pipeline) == null) {
             return pipeline;
         }
         Pipeline.Builder<Object> b = Pipeline.builder(pipeline.name());
         StringBuilder left = new StringBuilder();
+        boolean retry = false;
         for (Policy p : pipeline.policies()) {
-            if (p.kind() == Policy.Kind.RETRY || p.kind() == Policy.Kind.HEDGE) {
+            boolean second = p.kind() == Policy.Kind.RETRY && retry;
+            retry |= p.kind() == Policy.Kind.RETRY;
+            if (p.kind() == Policy.Kind.HEDGE || p.kind() == Policy.Kind.FALLBACK || second) {
                 left.append(left.length() == 0 ? "" : ", ").append(p.kind()).append(' ').append(p.name());
             } else {
                 b.add(p);
             }
         }
         LOG.log(System.Logger.Level.INFO, () -> "a Flux runs through pipeline '" + pipeline.name() + "' without its " + left
-                + ": elements already delivered cannot be taken back (a Mono is retried)");
+                + ": a stream's attempts run one at a time, retried before their first element only");
         return b.build();
     }
 
@@ -115,8 +123,9 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
     }
 
     /**
-     * Per subscription: the whole stream is one call through the pipeline without its retry and
-     * hedge; elements flow as they come; see {@link ReactiveResilienceCircuitBreakerFactory}.
+     * Per subscription: the whole stream is one call through the pipeline (without a hedge),
+     * retried only before its first element; elements flow as they come; see
+     * {@link ReactiveResilienceCircuitBreakerFactory}.
      *
      * @throws NullPointerException if {@code toRun} or {@code fallback} is null
      */
@@ -124,11 +133,11 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
     public <T> Flux<T> run(Flux<T> toRun, Function<Throwable, Flux<T>> fallback) {
         Objects.requireNonNull(toRun, "toRun");
         Objects.requireNonNull(fallback, "fallback");
-        Pipeline<Object> p = streams;
+        GuardedStream.Plan p = streams;
         if (p == null) {
-            streams = p = forStreams(pipeline); // a race builds it twice: the same policies either way
+            streams = p = GuardedStream.Plan.of(forStreams(pipeline)); // a race builds it twice: the same policies either way
         }
-        Flux<T> guarded = new GuardedFlux<>(toRun, p);
+        Flux<T> guarded = GuardedStream.of(p, toRun);
         return guarded.onErrorResume(failure -> Fallbacks.reactive(fallback, failure, Flux::error));
     }
 

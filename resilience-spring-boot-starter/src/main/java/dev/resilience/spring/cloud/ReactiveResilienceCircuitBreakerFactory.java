@@ -26,13 +26,16 @@ import org.springframework.cloud.client.circuitbreaker.ReactiveCircuitBreakerFac
  * cancelled when the call ends (a retry after a timeout runs beside it until then), not at the
  * timeout itself: the timeout's own outcome reaches the policies around it first.
  *
- * <p><b>Flux.</b> The whole stream is one call, and its elements reach the subscriber as they come
- * (with its demand): subscribing takes the permits, completion is a success, an error a failure,
- * and a timeout bounds the whole stream. A stream is not retried or hedged (the pipeline's retry
- * and hedge are left out, logged once at INFO): elements already delivered cannot be taken back.
- * When the subscriber cancels, the source is cancelled and the call ends as a success if an element
- * was delivered ({@code take(n)} cancels a healthy stream), else without an outcome. A failure after
- * some elements goes to the fallback, whose elements follow them (Reactor's {@code onErrorResume}).
+ * <p><b>Flux.</b> Each subscription is one call, and its elements reach the subscriber as they
+ * come (with its demand): subscribing takes the permits, completion is a success, an error a
+ * failure, and a timeout bounds the whole stream. The retry subscribes to the {@code Flux} again only
+ * while no element has reached the subscriber: after one, a failure ends the stream unretried, so no
+ * element is delivered twice (the annotations' {@code Flux} path does the same). A hedge is left out
+ * (logged once at INFO): two attempts at once would interleave their elements. When the subscriber
+ * cancels, the source is cancelled and the call ends as a success if an element was delivered
+ * ({@code take(n)} cancels a healthy stream), else without an outcome, and nothing is retried. A
+ * failure after some elements goes to the fallback, whose elements follow them (Reactor's
+ * {@code onErrorResume}).
  *
  * <p><b>Gateway.</b> Spring Cloud Gateway (server WebFlux) registers its {@code CircuitBreaker} route
  * filter only over Resilience4j's factory; with this one, declare the filter yourself: a bean

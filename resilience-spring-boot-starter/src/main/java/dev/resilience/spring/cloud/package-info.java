@@ -39,6 +39,7 @@
  * whose result is returned. Without a fallback Spring Cloud throws
  * {@code NoFallbackAvailableException} with the failure as its cause. A {@code Mono} runs through
  * the pipeline's asynchronous path, one subscription per attempt; a {@code Flux} is one call for
- * the whole stream (see {@link dev.resilience.spring.cloud.ReactiveResilienceCircuitBreakerFactory}).
+ * the whole stream, retried only before its first element (see
+ * {@link dev.resilience.spring.cloud.ReactiveResilienceCircuitBreakerFactory}).
  */
 package dev.resilience.spring.cloud;

@@ -12,6 +12,8 @@ import dev.resilience.core.Retry;
 import dev.resilience.observability.ResilienceContextAccessor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -48,19 +50,33 @@ import reactor.core.publisher.Operators;
  *     startup for a {@code Flux} method ({@link #problem}).</li>
  * </ul>
  */
-final class GuardedStream extends Flux<Object> {
+public final class GuardedStream extends Flux<Object> {
 
     private final Plan plan;
-    private final MethodInvocation invocation;
+    /** One attempt's source: a {@code Publisher}, or null (the call then fails as "no stage"); may throw. */
+    private final Callable<Object> source;
 
-    private GuardedStream(Plan plan, MethodInvocation invocation) {
+    private GuardedStream(Plan plan, Callable<Object> source) {
         this.plan = plan;
-        this.invocation = invocation;
+        this.source = source;
+    }
+
+    /**
+     * {@code source} guarded by {@code plan}, each attempt subscribing to it again (for the Spring
+     * Cloud factory).
+     *
+     * @throws NullPointerException if an argument is null
+     */
+    @SuppressWarnings("unchecked") // the elements pass through unchanged
+    public static <T> Flux<T> of(Plan plan, Flux<T> source) {
+        Objects.requireNonNull(plan, "plan");
+        Objects.requireNonNull(source, "source");
+        return (Flux<T>) (Flux<?>) new GuardedStream(plan, () -> source);
     }
 
     /** The guarded {@code Flux} of one invocation, with the guard's fallback if it has one. */
     static Object flux(Guard guard, MethodInvocation invocation) {
-        Flux<Object> guarded = new GuardedStream(guard.stream, invocation);
+        Flux<Object> guarded = new GuardedStream(guard.stream, () -> GuardInterceptor.attempt(invocation));
         if (guard.fallbacks.isEmpty()) {
             return guarded;
         }
@@ -88,8 +104,10 @@ final class GuardedStream extends Flux<Object> {
      * Why {@code pipeline} cannot guard a stream, or null if it can: a hedge (two attempts at once
      * would interleave their elements), a fallback policy (it answers with one value), or more than
      * one retry.
+     *
+     * @throws NullPointerException if {@code pipeline} is null
      */
-    static String problem(Pipeline<Object> pipeline) {
+    public static String problem(Pipeline<Object> pipeline) {
         int retries = 0;
         for (Policy p : pipeline.policies()) {
             if (p.kind() == Policy.Kind.HEDGE) {
@@ -109,7 +127,7 @@ final class GuardedStream extends Flux<Object> {
      * The pipeline arranged for streams: the policies outside the retry, the retry, the policies
      * inside it. Without a retry, the pipeline itself (its own listeners keep their calls).
      */
-    static final class Plan {
+    public static final class Plan {
         private final Pipeline<Object> outer;
         private final Retry retry;
         private final Pipeline<Object> inner;
@@ -120,8 +138,16 @@ final class GuardedStream extends Flux<Object> {
             this.inner = inner;
         }
 
-        /** The plan for {@code pipeline}, which {@link #problem} accepted. */
-        static Plan of(Pipeline<Object> pipeline) {
+        /**
+         * The plan for {@code pipeline}, which {@link #problem} accepted.
+         *
+         * @throws IllegalArgumentException if {@link #problem} refuses {@code pipeline}
+         */
+        public static Plan of(Pipeline<Object> pipeline) {
+            String problem = problem(pipeline);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
             List<Policy> before = new ArrayList<>();
             List<Policy> after = new ArrayList<>();
             Retry retry = null;
@@ -162,7 +188,7 @@ final class GuardedStream extends Flux<Object> {
     public void subscribe(CoreSubscriber<? super Object> actual) {
         Context parent = ReactiveCalls.current(actual.currentContext());
         CancelHandle handle = parent.withCancel();
-        Call call = new Call(Operators.serialize(actual), invocation, parent, handle);
+        Call call = new Call(Operators.serialize(actual), source, parent, handle);
         call.actual.onSubscribe(call);
         CompletionStage<Object> stage;
         try (Scope s = handle.attach()) {
@@ -188,7 +214,7 @@ final class GuardedStream extends Flux<Object> {
         private static final AtomicLongFieldUpdater<Call> MISSED = AtomicLongFieldUpdater.newUpdater(Call.class, "missedRequested");
 
         final CoreSubscriber<Object> actual;
-        private final MethodInvocation invocation;
+        private final Callable<Object> source;
         private final Context parent;
         private final CancelHandle handle;
         /**
@@ -207,9 +233,9 @@ final class GuardedStream extends Flux<Object> {
         private Subscription current;
         private long requested;
 
-        Call(CoreSubscriber<Object> actual, MethodInvocation invocation, Context parent, CancelHandle handle) {
+        Call(CoreSubscriber<Object> actual, Callable<Object> source, Context parent, CancelHandle handle) {
             this.actual = actual;
-            this.invocation = invocation;
+            this.source = source;
             this.parent = parent;
             this.handle = handle;
         }
@@ -221,19 +247,17 @@ final class GuardedStream extends Flux<Object> {
                 return CompletableFuture.failedFuture(new CancellationException("the subscriber left"));
             }
             Context context = Context.current();
-            Object source;
+            Object publisher;
             try {
-                source = GuardInterceptor.attempt(invocation);
+                publisher = source.call();
             } catch (Exception e) {
                 return CompletableFuture.failedFuture(e);
             }
-            if (source == null) {
+            if (publisher == null) {
                 return null; // the pipeline fails the call as "no stage": not counted, not retried
             }
-            long k = ++attempts;
-            Attempt a = new Attempt(this, k, context);
-            attempt = a;
-            gate = k; // before the source may deliver
+            Attempt a = new Attempt(this, ++attempts, context);
+            open(a);
             if (context.isDone()) {
                 a.completeExceptionally(ReactiveCalls.doneError(context));
                 return a;
@@ -248,13 +272,19 @@ final class GuardedStream extends Flux<Object> {
             }, Runnable::run);
             a.whenComplete((v, e) -> onEnd.remove());
             try {
-                @SuppressWarnings("unchecked") // checked at startup: the method returns a Flux
-                Publisher<Object> p = (Publisher<Object>) source;
+                @SuppressWarnings("unchecked") // the method's Flux (checked at startup), or the factory's
+                Publisher<Object> p = (Publisher<Object>) publisher;
                 Flux.from(p).subscribe(a);
             } catch (Throwable e) { // a broken source that throws on subscribe
                 a.completeExceptionally(e);
             }
             return a;
+        }
+
+        /** Makes {@code a} the attempt that gets the demand and may deliver; before its source is subscribed to. */
+        void open(Attempt a) {
+            attempt = a;
+            gate = a.k;
         }
 
         /**

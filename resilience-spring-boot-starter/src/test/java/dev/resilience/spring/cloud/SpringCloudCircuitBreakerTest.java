@@ -490,7 +490,7 @@ class SpringCloudCircuitBreakerTest {
     }
 
     @Test
-    void aFluxIsNotRetried() {
+    void aFluxIsRetriedBeforeItsFirstElementOnly() {
         var cb = reactive.create("retried");
         dependency.failing.set(true);
         AtomicReference<Throwable> got = new AtomicReference<>();
@@ -499,12 +499,18 @@ class SpringCloudCircuitBreakerTest {
             return Flux.just("fallback");
         }).collectList().block(WAIT));
         assertInstanceOf(IllegalStateException.class, got.get());
-        assertEquals(1, dependency.requests.get(), "subscribed once: delivered elements cannot be taken back");
+        assertEquals(3, dependency.requests.get(), "nothing delivered yet: resubscribed, as a Mono is");
 
+        // After an element, a failure is not retried: the element is not delivered twice.
         dependency.reset();
-        dependency.failing.set(true);
-        assertEquals("fallback", reactive.create("retried").run(payAsync(), t -> Mono.just("fallback")).block(WAIT));
-        assertEquals(3, dependency.requests.get(), "a Mono is retried");
+        IllegalStateException late = new IllegalStateException("after the first element");
+        got.set(null);
+        assertEquals(List.of("paid", "fallback"), cb.run(payAsync().concatWith(Mono.error(late)), t -> {
+            got.set(t);
+            return Flux.just("fallback");
+        }).collectList().block(WAIT));
+        assertSame(late, got.get());
+        assertEquals(1, dependency.requests.get(), "subscribed once: delivered elements cannot be taken back");
     }
 
     @Test

@@ -20,6 +20,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.reactive.function.client.WebClient;
 import org.springframework.web.server.ServerWebExchange;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -105,6 +106,20 @@ public class ReactiveCheckoutApp {
             return Mono.just("queued after " + failed.getClass().getSimpleName());
         }
 
+        /**
+         * Pays {@code n} orders in turn, as a stream: retried by "reactive" only before its first
+         * receipt reaches the subscriber; the fallback's element follows any receipts already sent.
+         */
+        @Retry(name = "reactive", fallbackMethod = "queuedAll")
+        public Flux<String> payAll(int n) {
+            return Flux.range(1, n).concatMap(i -> client.get().uri("/pay").retrieve().bodyToMono(String.class));
+        }
+
+        Flux<String> queuedAll(int n, Exception failed) {
+            fallbacks.incrementAndGet();
+            return Flux.just("queued after " + failed.getClass().getSimpleName());
+        }
+
         /** Never answers; holds the one slot of bulkhead "slow" while it runs. */
         @Retry(name = "slow")
         @Bulkhead(name = "slow")
@@ -169,6 +184,12 @@ public class ReactiveCheckoutApp {
             return impatient.get().uri("/slow").retrieve().bodyToMono(String.class)
                     .timeout(Duration.ofMillis(300), Mono.just("gave up"))
                     .onErrorResume(e -> Mono.just("error " + e.getClass().getSimpleName()));
+        }
+
+        /** Three payments streamed as they are made, each followed by ';'. */
+        @GetMapping("/flux-pay")
+        Flux<String> fluxPay() {
+            return reactive.payAll(3).map(receipt -> receipt + ";");
         }
 
         @GetMapping("/mono-pay")

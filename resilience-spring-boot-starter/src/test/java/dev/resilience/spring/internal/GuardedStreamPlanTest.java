@@ -1,0 +1,65 @@
+package dev.resilience.spring.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resilience.core.Backoff;
+import dev.resilience.core.Bulkhead;
+import dev.resilience.core.CircuitBreaker;
+import dev.resilience.core.Fallback;
+import dev.resilience.core.Hedge;
+import dev.resilience.core.Pipeline;
+import dev.resilience.core.Retry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+
+/**
+ * How a stream runs through a pipeline: what is refused (a hedge, a fallback policy, a second
+ * retry), and the policies outside the retry seeing one call while those inside see each attempt.
+ */
+class GuardedStreamPlanTest {
+
+    private static Retry retry(String name) {
+        return Retry.builder(name).maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).build();
+    }
+
+    @Test
+    void aHedgeAFallbackPolicyOrASecondRetryIsRefusedNamingWhy() {
+        Pipeline<Object> hedged = Pipeline.builder("hedged").add(retry("r")).add(Hedge.builder("h").delay(Duration.ofMillis(5)).build()).build();
+        String why = GuardedStream.problem(hedged);
+        assertTrue(why.contains("pipeline 'hedged' hedges (h)") && why.contains("interleave"), why);
+        assertEquals(why, assertThrows(IllegalArgumentException.class, () -> GuardedStream.Plan.of(hedged)).getMessage());
+
+        Pipeline<Object> withFallback = Pipeline.builder("fb").add(Fallback.always().toValue((Object) "x")).add(retry("r")).build();
+        assertTrue(GuardedStream.problem(withFallback).contains("has a fallback policy"), GuardedStream.problem(withFallback));
+
+        Pipeline<Object> twice = Pipeline.builder("twice").add(retry("a")).add(retry("b")).build();
+        assertTrue(GuardedStream.problem(twice).contains("retries twice"), GuardedStream.problem(twice));
+
+        assertNull(GuardedStream.problem(Pipeline.builder("ok").add(retry("r")).build()));
+    }
+
+    @Test
+    void policiesOutsideTheRetrySeeTheStreamOnceAndThoseInsideSeeEachAttempt() {
+        CircuitBreaker outside = CircuitBreaker.builder("outside").consecutiveFailures(100).build();
+        CircuitBreaker inside = CircuitBreaker.builder("inside").consecutiveFailures(100).build();
+        Bulkhead bulkhead = Bulkhead.builder("b").maxConcurrent(1).build();
+        Pipeline<Object> pipeline = Pipeline.builder("p").add(outside).add(retry("r")).add(inside).add(bulkhead).build();
+        AtomicInteger subscriptions = new AtomicInteger();
+        Flux<Integer> source = Flux.defer(() -> subscriptions.incrementAndGet() < 3
+                ? Flux.error(new IllegalStateException("before the first element")) : Flux.just(1, 2));
+
+        assertEquals(List.of(1, 2), GuardedStream.of(GuardedStream.Plan.of(pipeline), source).collectList().block(Duration.ofSeconds(10)));
+        assertEquals(3, subscriptions.get());
+        assertEquals(1, outside.counts().requests(), "one call: " + outside.counts());
+        assertEquals(1, outside.counts().totalSuccesses());
+        assertEquals(3, inside.counts().requests(), "three attempts: " + inside.counts());
+        assertEquals(2, inside.counts().totalFailures());
+        assertEquals(0, bulkhead.inUse());
+    }
+}

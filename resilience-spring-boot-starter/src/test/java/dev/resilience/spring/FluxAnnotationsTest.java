@@ -113,6 +113,31 @@ class FluxAnnotationsTest {
             return source();
         }
 
+        /** What {@link #brokenFallback} does: throw, return null, or block until released. */
+        volatile String fallbackDoes = "throw";
+        volatile CountDownLatch fallbackEntered = new CountDownLatch(1);
+        volatile CountDownLatch fallbackRelease = new CountDownLatch(1);
+
+        @Retry(name = "three", fallbackMethod = "broken")
+        @Bulkhead(name = "single")
+        public Flux<Integer> brokenFallback() {
+            return source();
+        }
+
+        Flux<Integer> broken(IllegalStateException e) throws InterruptedException {
+            switch (fallbackDoes) {
+                case "throw" -> throw new UnsupportedOperationException("the fallback broke");
+                case "null" -> {
+                    return null;
+                }
+                default -> {
+                    fallbackEntered.countDown();
+                    fallbackRelease.await(10, TimeUnit.SECONDS);
+                    return Flux.just(-9);
+                }
+            }
+        }
+
         @Retry(name = "three")
         @CircuitBreaker(name = "breaker")
         @Bulkhead(name = "single")
@@ -244,6 +269,50 @@ class FluxAnnotationsTest {
         assertEquals(2, registry.circuitBreaker("breaker").counts().totalSuccesses());
         assertEquals(1, target.cancels.get());
         assertEquals(0, single.inUse());
+    }
+
+    @Test
+    void aFallbackThatThrowsReturnsNullOrBlocksEndsTheStreamKeepsTheFailureAndHoldsNoPermit() throws Exception {
+        target.failBefore = 10;
+        target.fallbackDoes = "throw";
+        UnsupportedOperationException thrown = assertThrows(UnsupportedOperationException.class,
+                () -> streams.brokenFallback().blockLast(Duration.ofSeconds(10)));
+        assertEquals("before the first element of attempt 3", thrown.getSuppressed()[0].getMessage(), "the original failure survives");
+
+        target.calls.set(0);
+        target.fallbackDoes = "null";
+        NullPointerException none = assertThrows(NullPointerException.class, () -> streams.brokenFallback().blockLast(Duration.ofSeconds(10)));
+        assertTrue(none.getMessage().contains("fallback broken returned null instead of a Flux"), none.getMessage());
+        assertEquals("before the first element of attempt 3", none.getSuppressed()[0].getMessage());
+
+        target.calls.set(0);
+        target.fallbackDoes = "block";
+        target.fallbackEntered = new CountDownLatch(1);
+        target.fallbackRelease = new CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<List<Integer>> blocked = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> collect(streams.brokenFallback()));
+        assertTrue(target.fallbackEntered.await(10, TimeUnit.SECONDS));
+        assertEquals(0, registry.bulkhead("single").inUse(), "the fallback runs after the pipeline let go of its permits");
+        target.fallbackRelease.countDown();
+        assertEquals(List.of(-9), blocked.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aStreamWhoseRequestContextIsCancelledFailsWithTheContextsErrorAndItsCause() throws Exception {
+        dev.resilience.context.CancelHandle request = dev.resilience.context.Context.background().withCancel();
+        java.util.concurrent.CompletableFuture<Throwable> failed = new java.util.concurrent.CompletableFuture<>();
+        streams.hanging()
+                .contextWrite(c -> c.put(dev.resilience.observability.ResilienceContextAccessor.KEY, request.context()))
+                .subscribe(v -> failed.complete(null), failed::complete);
+        Await.until(Duration.ofSeconds(10), "the attempt never started", () -> registry.bulkhead("single").inUse() == 1);
+        IllegalStateException why = new IllegalStateException("the client went away");
+        request.cancel(why);
+        Throwable e = failed.get(10, TimeUnit.SECONDS);
+        assertTrue(e instanceof dev.resilience.context.ContextCancelledException, "the context's error: " + e);
+        assertSame(why, e.getCause(), "with the cause the context was cancelled for");
+        assertEquals(1, target.calls.get(), "not retried");
+        assertEquals(0, registry.bulkhead("single").inUse());
+        assertEquals(1, target.cancels.get(), "the source is cancelled");
     }
 
     @Test

@@ -89,7 +89,9 @@ public final class GuardedStream extends Flux<Object> {
             try {
                 Object result = Guard.callFallback(fallback, invocation.getThis(), invocation.getArguments(), failure);
                 if (result == null) {
-                    return Flux.error(new NullPointerException("fallback " + fallback.getName() + " returned null instead of a Flux"));
+                    NullPointerException none = new NullPointerException("fallback " + fallback.getName() + " returned null instead of a Flux");
+                    none.addSuppressed(failure); // the original outcome, for the record
+                    return Flux.error(none);
                 }
                 @SuppressWarnings("unchecked") // checked at startup: the fallback returns a Flux
                 Publisher<Object> p = (Publisher<Object>) result;

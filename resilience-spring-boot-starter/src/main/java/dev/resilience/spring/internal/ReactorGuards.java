@@ -47,9 +47,13 @@ final class ReactorGuards {
             }
             try {
                 Object result = Guard.callFallback(fallback, invocation.getThis(), invocation.getArguments(), failure);
+                if (result == null) {
+                    NullPointerException none = new NullPointerException("fallback " + fallback.getName() + " returned null instead of a Mono");
+                    none.addSuppressed(failure); // the original outcome, for the record
+                    return Mono.error(none);
+                }
                 @SuppressWarnings("unchecked") // checked at startup: the fallback returns a Mono
-                Mono<Object> m = result == null ? Mono.error(new NullPointerException(
-                        "fallback " + fallback.getName() + " returned null instead of a Mono")) : (Mono<Object>) result;
+                Mono<Object> m = (Mono<Object>) result;
                 return m;
             } catch (Throwable fallbackFailure) {
                 return Mono.error(fallbackFailure);

@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -138,14 +139,37 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
     /** Starts {@code task} through every policy, under the current context. */
     public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
+        return startAsync(task, null);
+    }
+
+    /**
+     * {@link #callAsync(Supplier)} for work that can stop being repeatable part-way, as a stream
+     * that delivered an element cannot be restarted without delivering it twice: every retry of the
+     * pipeline asks {@code mayRepeat} before it retries
+     * ({@link Retry#callAsync(Supplier, BooleanSupplier)}). A hedge runs attempts side by side,
+     * which such work cannot take: a pipeline with one is refused.
+     *
+     * @throws NullPointerException if {@code task} or {@code mayRepeat} is null
+     * @throws IllegalStateException if the pipeline hedges
+     */
+    public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task, BooleanSupplier mayRepeat) {
+        Objects.requireNonNull(task, "task");
+        Objects.requireNonNull(mayRepeat, "mayRepeat");
+        if (kinds.contains(Policy.Kind.HEDGE)) {
+            throw new IllegalStateException("pipeline '" + name + "' hedges: work that may not repeat cannot run in two attempts at once");
+        }
+        return startAsync(task, mayRepeat);
+    }
+
+    private CompletionStage<T> startAsync(Supplier<? extends CompletionStage<T>> task, BooleanSupplier mayRepeat) {
         PipelineListener listener = listeners.current();
         if (listener == PipelineListener.NOOP) {
-            return invokeAsync(0, task);
+            return invokeAsync(0, task, mayRepeat);
         }
         long start = ticker.read();
         CompletionStage<T> stage;
         try {
-            stage = invokeAsync(0, task);
+            stage = invokeAsync(0, task, mayRepeat);
         } catch (RuntimeException | Error e) {
             listener.onCall(this, ticker.read() - start, e);
             throw e;
@@ -162,11 +186,13 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         return result;
     }
 
-    private CompletionStage<T> invokeAsync(int i, Supplier<? extends CompletionStage<T>> task) {
+    private CompletionStage<T> invokeAsync(int i, Supplier<? extends CompletionStage<T>> task, BooleanSupplier mayRepeat) {
         if (i == layers.length) {
             return Stages.start(task);
         }
-        return layers[i].callAsync(() -> invokeAsync(i + 1, task));
+        Supplier<CompletionStage<T>> inner = () -> invokeAsync(i + 1, task, mayRepeat);
+        return mayRepeat != null && layers[i] instanceof Retry retry ? retry.callAsync(inner, mayRepeat)
+                : layers[i].callAsync(inner);
     }
 
     /** The kinds of the policies, outermost first. */

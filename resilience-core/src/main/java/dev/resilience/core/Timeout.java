@@ -2,6 +2,7 @@ package dev.resilience.core;
 
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
+import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
@@ -117,20 +118,19 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
         Context parent = Context.current();
         CancelHandle call = parent.withTimeout(timeout, ticker);
         CompletableFuture<T> result = new CompletableFuture<>();
-        Registration onTimeUp = call.context().onDone(() -> {
-            if (parent.isDone()) {
-                result.completeExceptionally(parent.err());
-            } else if (call.context().err() instanceof DeadlineExceededException
-                    && result.completeExceptionally(new TimeoutExceededException(name, timeoutNanos, null))) {
-                listeners.current().onTimeout(this);
-            }
-        }, Runnable::run);
         CompletionStage<T> stage;
         try (Scope scope = call.attach()) {
             stage = Stages.start(task);
         }
+        // Registered once the task's stage exists (a deadline already passed runs it here, at once).
+        TimeUp<T> timeUp = new TimeUp<>(parent, call, stage, result);
+        Registration onTimeUp = call.context().onDone(timeUp, Runnable::run);
         stage.whenComplete((value, error) -> {
             onTimeUp.remove();
+            if (timeUp.ending) {
+                call.cancel();
+                return; // time up is ending the stage: it completes the result once the policies inside let go
+            }
             // Decided as execute() decides: an outcome that arrives once time is up is late. This also
             // covers a task that saw the expired context (and failed with its error) on another thread
             // while the thread that expired it had not yet run onTimeUp.
@@ -150,8 +150,8 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
             call.cancel();
         });
         if (!(result.isDone() && Stages.done(stage))) {
-            // (Skipped only when both are done. The result can end before the task's stage: the
-            // deadline's callback, registered before the task started, may have run already.)
+            // (Skipped only when both are done. The result can end before the task's stage: time up
+            // ends a stage that cannot be ended from outside only when its work does.)
             // Time up, the caller's context done, or the caller cancelling: the work is not wanted,
             // and a policy inside (a bulkhead, a limiter) counts it and gives its permit back when its
             // stage ends so. A stage that is done is left as it is.
@@ -161,6 +161,46 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
             });
         }
         return result;
+    }
+
+    /**
+     * Time up (or the caller's context done) for one asynchronous call: ends the work inside first,
+     * so the policies inside (a bulkhead, a limiter) give their permits back before the caller, a
+     * retry say, hears of it and tries again; then fails the result. A future's dependents run
+     * last-registered first, so the stage's own outcome handler, registered after the policies
+     * inside registered theirs, would otherwise complete the result before they ran: while this
+     * runs, that handler leaves the result alone.
+     */
+    private final class TimeUp<T> implements Runnable {
+        private final Context parent;
+        private final CancelHandle call;
+        private final CompletionStage<T> stage;
+        private final CompletableFuture<T> result;
+        volatile boolean ending;
+
+        TimeUp(Context parent, CancelHandle call, CompletionStage<T> stage, CompletableFuture<T> result) {
+            this.parent = parent;
+            this.call = call;
+            this.stage = stage;
+            this.result = result;
+        }
+
+        @Override
+        public void run() {
+            if (parent.isDone()) {
+                ending = true;
+                ContextDoneException why = parent.err();
+                Stages.endInside(stage, why);
+                result.completeExceptionally(why);
+            } else if (call.context().err() instanceof DeadlineExceededException) {
+                ending = true;
+                TimeoutExceededException timedOut = new TimeoutExceededException(name, timeoutNanos, null);
+                Stages.endInside(stage, timedOut);
+                if (result.completeExceptionally(timedOut)) {
+                    listeners.current().onTimeout(Timeout.this);
+                }
+            }
+        }
     }
 
     /** The configured timeout. */

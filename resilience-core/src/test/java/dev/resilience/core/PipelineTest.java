@@ -33,6 +33,28 @@ class PipelineTest {
     }
 
     @Test
+    void mayRepeatReachesEveryRetryOfThePipelineAndAHedgingPipelineRefusesIt() {
+        AtomicInteger innerAttempts = new AtomicInteger();
+        AtomicInteger asked = new AtomicInteger();
+        Pipeline<String> twoRetries = Pipeline.<String>builder("p").add(retry(3)).add(Retry.builder("inner").maxAttempts(3)
+                .backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build()).build();
+        IOException down = new IOException("down");
+        CompletableFuture<String> f = twoRetries.callAsync(() -> {
+            innerAttempts.incrementAndGet();
+            return CompletableFuture.failedFuture(down);
+        }, () -> asked.incrementAndGet() < 3).toCompletableFuture();
+        assertTrue(f.isCompletedExceptionally());
+        assertEquals(3, asked.get(), "asked by both retries; the third no ends it");
+        assertEquals(3, innerAttempts.get(), "two retries allowed, then none");
+
+        Pipeline<String> hedged = Pipeline.<String>builder("h").add(Hedge.builder("hedge").delay(Duration.ofMillis(5)).build()).build();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> hedged.callAsync(() -> CompletableFuture.completedFuture("x"), () -> true));
+        assertTrue(e.getMessage().contains("pipeline 'h' hedges"), e.getMessage());
+        assertThrows(NullPointerException.class, () -> twoRetries.callAsync(() -> null, null));
+    }
+
+    @Test
     void defaultOrderIsOutermostFirst() {
         Pipeline<String> p = Pipeline.<String>builder("p")
                 .add(Bulkhead.builder("b").maxConcurrent(1).build())

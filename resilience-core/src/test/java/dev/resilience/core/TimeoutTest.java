@@ -43,6 +43,30 @@ class TimeoutTest {
     }
 
     @Test
+    void timeUpEndsTheWorkInsideBeforeTheCallerHearsSoAnImmediateRetryFindsTheBulkheadSlotFree() {
+        Bulkhead single = Bulkhead.builder("single").maxConcurrent(1).build();
+        Retry retry = Retry.builder("r").maxAttempts(2).backoff(Backoff.fixed(Duration.ZERO)).ticker(ticker).build();
+        Pipeline<String> pipeline = Pipeline.<String>builder("p").add(retry).add(timeout(100)).add(single).build();
+        java.util.List<CompletableFuture<String>> attempts = new java.util.ArrayList<>();
+        CompletableFuture<String> f = pipeline.callAsync(() -> {
+            CompletableFuture<String> hangs = new CompletableFuture<>();
+            attempts.add(hangs);
+            return hangs;
+        }).toCompletableFuture();
+        assertEquals(1, single.inUse());
+        ticker.advance(100 * MS); // attempt 1 times out; the retry starts attempt 2 at once, on this thread
+        assertEquals(2, attempts.size(), "retried: " + f);
+        assertTrue(attempts.get(0).isCompletedExceptionally(), "attempt 1 was ended");
+        assertFalse(f.isDone(), "attempt 2 got the slot instead of BulkheadFullException: " + f);
+        assertEquals(1, single.inUse());
+        ticker.advance(100 * MS);
+        TimeoutExceededException e = assertInstanceOf(TimeoutExceededException.class,
+                assertThrows(ExecutionException.class, f::get).getCause());
+        assertEquals(null, e.getCause(), "time up, nothing failed inside: " + e);
+        assertEquals(0, single.inUse());
+    }
+
+    @Test
     void lateSyncResultIsDiscarded() {
         Timeout t = timeout(300);
         TimeoutExceededException e = assertThrows(TimeoutExceededException.class, () -> t.call(() -> {

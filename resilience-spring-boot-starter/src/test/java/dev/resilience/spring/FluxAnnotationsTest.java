@@ -71,6 +71,15 @@ class FluxAnnotationsTest {
      * {@link #failBefore} attempts fail before their first element, and with {@link #failAfter} set
      * every attempt fails after that many elements.
      */
+    /** The stress's own failures: any other exception, a blocking read's timeout say, is a defect. */
+    static final class StressFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StressFailure(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     static class Streams {
         final AtomicInteger calls = new AtomicInteger();
         final AtomicInteger cancels = new AtomicInteger();
@@ -79,6 +88,8 @@ class FluxAnnotationsTest {
         volatile int elements = 3;
         /** Per stress subscription: its attempts so far. */
         final Map<Integer, AtomicInteger> attemptsOf = new ConcurrentHashMap<>();
+        /** Per stress attempt (subscription * 10 + attempt): mode * 10 + elements. */
+        final Map<Integer, Integer> plans = new ConcurrentHashMap<>();
 
         private Flux<Integer> source() {
             int k = calls.incrementAndGet();
@@ -152,6 +163,47 @@ class FluxAnnotationsTest {
             return Flux.interval(Duration.ofMillis(5)).doOnCancel(cancels::incrementAndGet);
         }
 
+        @Retry(name = "patient")
+        @Bulkhead(name = "single")
+        public Flux<Integer> patient() {
+            return source();
+        }
+
+        /** Attempt 1 hangs until its timeout; the next, started at once, emits. */
+        @Retry(name = "immediate")
+        @Timeout(name = "short")
+        @Bulkhead(name = "single")
+        public Flux<Integer> hangsOnce() {
+            int k = calls.incrementAndGet();
+            return k == 1 ? Flux.<Integer>never().doOnCancel(cancels::incrementAndGet) : Flux.just(k * 100);
+        }
+
+        @Retry(name = "three")
+        public Flux<Integer> throwing() {
+            calls.incrementAndGet();
+            throw new IllegalStateException("thrown by the method");
+        }
+
+        @Retry(name = "three")
+        public Flux<Integer> brokenSource() {
+            calls.incrementAndGet();
+            return new Flux<>() {
+                @Override
+                public void subscribe(reactor.core.CoreSubscriber<? super Integer> actual) {
+                    throw new IllegalStateException("thrown on subscribe");
+                }
+            };
+        }
+
+        /** What the method and its source see: the same context, bounded by the timeout. */
+        @Timeout(name = "short")
+        public Flux<String> contexts() {
+            dev.resilience.context.Context seen = dev.resilience.context.Context.current();
+            return Flux.deferContextual(view -> Flux.just(
+                    "same " + (view.get(dev.resilience.observability.ResilienceContextAccessor.KEY) == seen),
+                    "bounded " + (seen.remainingNanos() > 0 && seen.remainingNanos() <= Duration.ofMillis(100).toNanos())));
+        }
+
         @Retry(name = "three")
         public Flux<Integer> nothing() {
             calls.incrementAndGet();
@@ -169,15 +221,17 @@ class FluxAnnotationsTest {
             int k = attemptsOf.computeIfAbsent(id, x -> new AtomicInteger()).incrementAndGet();
             ThreadLocalRandom r = ThreadLocalRandom.current();
             int mode = r.nextInt(5);
+            int n = r.nextInt(6);
+            plans.put(id * 10 + k, mode * 10 + n);
             if (mode == 0) {
-                return Flux.error(new IllegalStateException("at once"));
+                return Flux.error(new StressFailure("at once"));
             }
-            Flux<Integer> f = Flux.range(0, r.nextInt(6)).map(i -> k * 100 + i).publishOn(Schedulers.boundedElastic());
+            Flux<Integer> f = Flux.range(0, n).map(i -> k * 100 + i).publishOn(Schedulers.boundedElastic());
             if (mode == 4) { // the first element races the 20 ms timeout: a late one must not join the next attempt's
                 return f.delaySubscription(Duration.ofNanos(r.nextLong(15_000_000L, 25_000_000L)), Schedulers.boundedElastic());
             }
             if (mode == 1) {
-                return f.concatWith(Flux.error(new IllegalStateException("after some")));
+                return f.concatWith(Flux.error(new StressFailure("after some")));
             } else if (mode == 2) {
                 return f;
             }
@@ -196,7 +250,13 @@ class FluxAnnotationsTest {
                 "resilience.bulkhead.single.max-concurrent=1",
                 "resilience.bulkhead.many.max-concurrent=1000",
                 "resilience.timeout.short.timeout=100ms",
-                "resilience.timeout.stress.timeout=20ms").run();
+                "resilience.timeout.stress.timeout=20ms",
+                "resilience.retry.patient.max-attempts=2",
+                "resilience.retry.patient.backoff=fixed",
+                "resilience.retry.patient.backoff-delay=300ms",
+                "resilience.retry.immediate.max-attempts=2",
+                "resilience.retry.immediate.backoff=fixed",
+                "resilience.retry.immediate.backoff-delay=0ms").run();
         streams = context.getBean(Streams.class);
         target = AopTestUtils.getUltimateTargetObject(streams);
         registry = context.getBean(ResilienceRegistry.class);
@@ -253,7 +313,7 @@ class FluxAnnotationsTest {
     }
 
     @Test
-    void theWholeStreamIsOneCallForTheBreakerAndTheBulkhead() {
+    void eachAttemptIsOneCallForTheBreakerAndTheBulkheadFromSubscriptionToItsEnd() {
         dev.resilience.core.Bulkhead single = registry.bulkhead("single");
         target.failBefore = 1;
         assertEquals(List.of(200, 201, 202), collect(streams.guarded()));
@@ -323,6 +383,7 @@ class FluxAnnotationsTest {
         d.dispose();
         assertEquals(0, single.inUse(), "the slot comes back at once");
         assertEquals(1, target.cancels.get(), "the source is cancelled");
+        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos()); // past the 1 ms backoff
         assertEquals(1, target.calls.get(), "no retry after the subscriber left");
         Counts counts = registry.circuitBreaker("breaker").counts();
         assertEquals(0, counts.totalFailures() + counts.totalSuccesses(), counts.toString());
@@ -366,6 +427,7 @@ class FluxAnnotationsTest {
         assertEquals(2, target.calls.get());
         subscriber.request(3);
         Await.until(Duration.ofSeconds(10), "the second request was not passed on", () -> got.size() == 5);
+        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos()); // a stream that overran would have by now
         assertEquals(5, got.size(), "no more than asked for");
         subscriber.request(Long.MAX_VALUE);
         Await.until(Duration.ofSeconds(10), "the stream did not end", () -> done.getCount() == 0);
@@ -384,6 +446,73 @@ class FluxAnnotationsTest {
         assertTrue(tookMillis >= 100 && tookMillis < 5_000, tookMillis + " ms");
         Await.until(Duration.ofSeconds(10), "the ticking source was never cancelled", () -> target.cancels.get() == 1);
         assertEquals(1, target.calls.get());
+    }
+
+    @Test
+    void demandThatArrivesDuringABackoffGoesToTheNextAttempt() {
+        target.failBefore = 1;
+        target.elements = 10;
+        List<Integer> got = new CopyOnWriteArrayList<>();
+        BaseSubscriber<Integer> subscriber = new BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(Subscription subscription) {
+                // no demand yet: attempt 1 fails without it, and the 300 ms backoff starts
+            }
+
+            @Override
+            protected void hookOnNext(Integer value) {
+                got.add(value);
+            }
+        };
+        streams.patient().subscribe(subscriber);
+        Await.until(Duration.ofSeconds(10), "attempt 1 never ran", () -> target.calls.get() == 1);
+        subscriber.request(3); // during the backoff
+        Await.until(Duration.ofSeconds(10), "attempt 2 never got the demand", () -> got.size() == 3);
+        assertEquals(List.of(200, 201, 202), got);
+        subscriber.cancel();
+        assertEquals(0, registry.bulkhead("single").inUse());
+    }
+
+    @Test
+    void aSubscriberThatLeavesDuringABackoffEndsTheCallWithoutAnotherAttempt() {
+        target.failBefore = 1;
+        reactor.core.Disposable d = streams.patient().subscribe();
+        Await.until(Duration.ofSeconds(10), "attempt 1 never ran", () -> target.calls.get() == 1);
+        d.dispose();
+        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(400).toNanos()); // past the 300 ms backoff
+        assertEquals(1, target.calls.get(), "the backoff was abandoned");
+        assertEquals(0, registry.bulkhead("single").inUse());
+    }
+
+    @Test
+    void anAttemptEndedByItsTimeoutGivesItsBulkheadSlotBackBeforeAnImmediateRetryAsksForIt() {
+        assertEquals(List.of(200), collect(streams.hangsOnce()), "not BulkheadFullException: the timed-out attempt let go first");
+        assertEquals(1, target.cancels.get(), "its source was cancelled");
+        assertEquals(0, registry.bulkhead("single").inUse());
+    }
+
+    @Test
+    void takeZeroCallsNothingAndHoldsNothing() {
+        assertEquals(List.of(), collect(streams.guarded().take(0)));
+        assertEquals(0, target.calls.get(), "cancelled in onSubscribe: no call");
+        assertEquals(0, registry.bulkhead("single").inUse());
+    }
+
+    @Test
+    void aMethodThatThrowsOrAFluxThatThrowsOnSubscribeIsAFailedAttemptRetriedAndEnded() {
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> streams.throwing().blockLast(Duration.ofSeconds(10)));
+        assertEquals("thrown by the method", thrown.getMessage());
+        assertEquals(3, target.calls.get(), "retried as any failure before the first element");
+        target.calls.set(0);
+        IllegalStateException onSubscribe = assertThrows(IllegalStateException.class,
+                () -> streams.brokenSource().blockLast(Duration.ofSeconds(10)));
+        assertEquals("thrown on subscribe", onSubscribe.getMessage());
+        assertEquals(3, target.calls.get());
+    }
+
+    @Test
+    void theMethodAndItsSourceSeeTheAttemptsContextBoundedByTheTimeout() {
+        assertEquals(List.of("same true", "bounded true"), collect(streams.contexts()));
     }
 
     @Test
@@ -416,18 +545,43 @@ class FluxAnnotationsTest {
                     if (cancelAfter > 0) {
                         flux = flux.take(cancelAfter);
                     }
-                    List<Integer> got = new ArrayList<>();
+                    List<Integer> got = new CopyOnWriteArrayList<>();
+                    List<String> ends = new CopyOnWriteArrayList<>();
+                    CountDownLatch ended = new CountDownLatch(1);
+                    flux.subscribe(got::add, e -> {
+                        ends.add(e instanceof StressFailure || e instanceof TimeoutExceededException ? "error" : "unexpected " + e);
+                        ended.countDown();
+                    }, () -> {
+                        ends.add("complete");
+                        ended.countDown();
+                    });
                     try {
-                        flux.doOnNext(got::add).blockLast(Duration.ofSeconds(10));
-                    } catch (IllegalStateException | TimeoutExceededException expected) {
-                        // the last attempt's failure, or the timeout of one that hung
-                    } catch (RuntimeException e) {
-                        broken.add(id + ": unexpected " + e);
+                        if (!ended.await(10, TimeUnit.SECONDS)) {
+                            broken.add(id + ": no end within 10 s, got " + got);
+                            return;
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                    if (ends.size() != 1 || ends.get(0).startsWith("unexpected")) {
+                        broken.add(id + ": ends " + ends);
                     }
                     for (int i = 0; i < got.size(); i++) {
                         if (got.get(i) % 100 != i || got.get(i) / 100 != got.get(0) / 100) {
                             broken.add(id + ": " + got);
                             break;
+                        }
+                    }
+                    // Without a cancel, an attempt that delivered gives all its elements before its end.
+                    if (cancelAfter < 0 && !got.isEmpty()) {
+                        int plan = target.plans.get(id * 10 + got.get(0) / 100);
+                        int mode = plan / 10;
+                        if ((mode == 1 || mode == 2) && got.size() != plan % 10) {
+                            broken.add(id + ": attempt " + got.get(0) / 100 + " (mode " + mode + ") planned " + plan % 10 + ", got " + got);
+                        }
+                        if (mode == 2 && !ends.equals(List.of("complete"))) {
+                            broken.add(id + ": a completing attempt ended with " + ends);
                         }
                     }
                     int attempts = target.attemptsOf.get(id).get();

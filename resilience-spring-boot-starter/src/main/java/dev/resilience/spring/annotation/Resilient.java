@@ -30,8 +30,9 @@ import java.lang.annotation.Target;
  * asynchronous path; the method is called once per attempt and the result completes when the last
  * attempt does. {@code Mono} (Reactor on the class path): the same, per subscription. {@code Flux}:
  * one call per subscription whose elements flow as they come; the retry calls the method again only
- * while no element has reached the subscriber, so none is delivered twice; a timeout bounds the whole
- * stream; the fallback's {@code Flux} follows any elements already delivered. A pipeline with a hedge
+ * while no element has reached the subscriber, so none is delivered twice; a timeout bounds an
+ * attempt's whole stream (a long-lived stream holds its permits until it ends); the fallback's
+ * {@code Flux} follows any elements already delivered. A pipeline with a hedge
  * is refused for a {@code Flux} method at startup.
  *
  * <p><b>Fallback.</b> {@code fallbackMethod} names a method of the same class (any visibility,

@@ -27,8 +27,8 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
     private static final System.Logger LOG = System.getLogger(ReactiveResilienceCircuitBreakerFactory.class.getName());
 
     private final Pipeline<Object> pipeline;
-    /** How a stream runs through {@link #pipeline} (without a hedge); made on first use. */
-    private volatile GuardedStream.Plan streams;
+    /** The pipeline a stream runs through ({@link #pipeline} without a hedge); made on first use. */
+    private volatile Pipeline<Object> streams;
 
     PipelineReactiveCircuitBreaker(Pipeline<Object> pipeline) {
         this.pipeline = pipeline;
@@ -36,8 +36,8 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
 
     /**
      * {@code pipeline} without what a stream cannot run through, or itself if it has none of it:
-     * a hedge (two attempts at once would interleave their elements), a fallback policy (one value),
-     * a second retry. Logged once at INFO.
+     * a hedge (two attempts at once would interleave their elements), a fallback policy (one value).
+     * Logged once at INFO.
      */
     static Pipeline<Object> forStreams(Pipeline<Object> pipeline) {
         if (GuardedStream.problem(pipeline) == null) {
@@ -45,11 +45,8 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
         }
         Pipeline.Builder<Object> b = Pipeline.builder(pipeline.name());
         StringBuilder left = new StringBuilder();
-        boolean retry = false;
         for (Policy p : pipeline.policies()) {
-            boolean second = p.kind() == Policy.Kind.RETRY && retry;
-            retry |= p.kind() == Policy.Kind.RETRY;
-            if (p.kind() == Policy.Kind.HEDGE || p.kind() == Policy.Kind.FALLBACK || second) {
+            if (p.kind() == Policy.Kind.HEDGE || p.kind() == Policy.Kind.FALLBACK) {
                 left.append(left.length() == 0 ? "" : ", ").append(p.kind()).append(' ').append(p.name());
             } else {
                 b.add(p);
@@ -133,9 +130,9 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
     public <T> Flux<T> run(Flux<T> toRun, Function<Throwable, Flux<T>> fallback) {
         Objects.requireNonNull(toRun, "toRun");
         Objects.requireNonNull(fallback, "fallback");
-        GuardedStream.Plan p = streams;
+        Pipeline<Object> p = streams;
         if (p == null) {
-            streams = p = GuardedStream.Plan.of(forStreams(pipeline)); // a race builds it twice: the same policies either way
+            streams = p = forStreams(pipeline); // a race builds it twice: the same policies either way
         }
         Flux<T> guarded = GuardedStream.of(p, toRun);
         return guarded.onErrorResume(failure -> Fallbacks.reactive(fallback, failure, Flux::error));

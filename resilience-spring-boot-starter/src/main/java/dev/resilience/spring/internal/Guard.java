@@ -31,15 +31,11 @@ final class Guard {
     final Returns returns;
     /** Fallback methods, the most specific exception parameter first; empty without a fallback. */
     final List<Method> fallbacks;
-    /** For {@link Returns#FLUX}: the pipeline arranged around its retry; else null. */
-    final GuardedStream.Plan stream;
-
-    Guard(String description, Pipeline<Object> pipeline, Returns returns, List<Method> fallbacks, GuardedStream.Plan stream) {
+    Guard(String description, Pipeline<Object> pipeline, Returns returns, List<Method> fallbacks) {
         this.description = description;
         this.pipeline = pipeline;
         this.returns = returns;
         this.fallbacks = fallbacks;
-        this.stream = stream;
     }
 
     /** The fallback for {@code failure}: the candidate with the closest exception type, or null. */

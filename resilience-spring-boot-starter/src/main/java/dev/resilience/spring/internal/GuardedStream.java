@@ -8,10 +8,7 @@ import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.core.Pipeline;
 import dev.resilience.core.Policy;
-import dev.resilience.core.Retry;
 import dev.resilience.observability.ResilienceContextAccessor;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -39,10 +36,11 @@ import reactor.core.publisher.Operators;
  * <li><b>Retry</b> resubscribes (calls the method again) only while no element has reached the
  *     subscriber: once one has, the call is <i>committed</i> and a later failure ends the stream
  *     with that failure, not retried, so no element is delivered twice
- *     ({@link Retry#callAsync(Supplier, BooleanSupplier)}). A retried attempt's demand passes to the
+ *     ({@link Pipeline#callAsync(Supplier, BooleanSupplier)}). A retried attempt's demand passes to the
  *     next one; an element an ended attempt emits late is discarded.</li>
- * <li><b>Timeout, bulkhead, breaker, limiters</b> see the whole stream as one call (subscription to
- *     completion): a timeout bounds the whole stream, a bulkhead holds its slot while it flows.</li>
+ * <li><b>Timeout, bulkhead, breaker, limiters</b> see an attempt as one call, from subscription to
+ *     the stream's end (the policies outside the retry see the whole call): a timeout bounds the
+ *     stream, a bulkhead holds its slot while it flows, so a long-lived stream holds its permits.</li>
  * <li><b>The subscriber cancels</b> (also {@code take(n)}): the attempt's source is cancelled; the
  *     call ends as a success if an element was delivered, else without an outcome (its permits come
  *     back uncounted) and without a retry.</li>
@@ -52,31 +50,35 @@ import reactor.core.publisher.Operators;
  */
 public final class GuardedStream extends Flux<Object> {
 
-    private final Plan plan;
+    private final Pipeline<Object> pipeline;
     /** One attempt's source: a {@code Publisher}, or null (the call then fails as "no stage"); may throw. */
     private final Callable<Object> source;
 
-    private GuardedStream(Plan plan, Callable<Object> source) {
-        this.plan = plan;
+    private GuardedStream(Pipeline<Object> pipeline, Callable<Object> source) {
+        this.pipeline = pipeline;
         this.source = source;
     }
 
     /**
-     * {@code source} guarded by {@code plan}, each attempt subscribing to it again (for the Spring
-     * Cloud factory).
+     * {@code source} guarded by {@code pipeline}, each attempt subscribing to it again (for the
+     * Spring Cloud factory).
      *
      * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@link #problem} refuses {@code pipeline}
      */
     @SuppressWarnings("unchecked") // the elements pass through unchanged
-    public static <T> Flux<T> of(Plan plan, Flux<T> source) {
-        Objects.requireNonNull(plan, "plan");
+    public static <T> Flux<T> of(Pipeline<Object> pipeline, Flux<T> source) {
         Objects.requireNonNull(source, "source");
-        return (Flux<T>) (Flux<?>) new GuardedStream(plan, () -> source);
+        String problem = problem(pipeline);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        return (Flux<T>) (Flux<?>) Flux.onAssembly(new GuardedStream(pipeline, () -> source));
     }
 
     /** The guarded {@code Flux} of one invocation, with the guard's fallback if it has one. */
     static Object flux(Guard guard, MethodInvocation invocation) {
-        Flux<Object> guarded = new GuardedStream(guard.stream, () -> GuardInterceptor.attempt(invocation));
+        Flux<Object> guarded = Flux.onAssembly(new GuardedStream(guard.pipeline, () -> GuardInterceptor.attempt(invocation)));
         if (guard.fallbacks.isEmpty()) {
             return guarded;
         }
@@ -104,13 +106,12 @@ public final class GuardedStream extends Flux<Object> {
 
     /**
      * Why {@code pipeline} cannot guard a stream, or null if it can: a hedge (two attempts at once
-     * would interleave their elements), a fallback policy (it answers with one value), or more than
-     * one retry.
+     * would interleave their elements) or a fallback policy (it answers one value, which would end
+     * the stream as if it had completed).
      *
      * @throws NullPointerException if {@code pipeline} is null
      */
     public static String problem(Pipeline<Object> pipeline) {
-        int retries = 0;
         for (Policy p : pipeline.policies()) {
             if (p.kind() == Policy.Kind.HEDGE) {
                 return "returns Flux, and pipeline '" + pipeline.name() + "' hedges (" + p.name() + "): two attempts at once"
@@ -118,83 +119,29 @@ public final class GuardedStream extends Flux<Object> {
             } else if (p.kind() == Policy.Kind.FALLBACK) {
                 return "returns Flux, and pipeline '" + pipeline.name() + "' has a fallback policy, which answers one value:"
                         + " use the annotation's fallbackMethod returning a Flux";
-            } else if (p.kind() == Policy.Kind.RETRY) {
-                retries++;
             }
         }
-        return retries > 1 ? "returns Flux, and pipeline '" + pipeline.name() + "' retries twice: a stream takes one retry" : null;
-    }
-
-    /**
-     * The pipeline arranged for streams: the policies outside the retry, the retry, the policies
-     * inside it. Without a retry, the pipeline itself (its own listeners keep their calls).
-     */
-    public static final class Plan {
-        private final Pipeline<Object> outer;
-        private final Retry retry;
-        private final Pipeline<Object> inner;
-
-        private Plan(Pipeline<Object> outer, Retry retry, Pipeline<Object> inner) {
-            this.outer = outer;
-            this.retry = retry;
-            this.inner = inner;
-        }
-
-        /**
-         * The plan for {@code pipeline}, which {@link #problem} accepted.
-         *
-         * @throws IllegalArgumentException if {@link #problem} refuses {@code pipeline}
-         */
-        public static Plan of(Pipeline<Object> pipeline) {
-            String problem = problem(pipeline);
-            if (problem != null) {
-                throw new IllegalArgumentException(problem);
-            }
-            List<Policy> before = new ArrayList<>();
-            List<Policy> after = new ArrayList<>();
-            Retry retry = null;
-            for (Policy p : pipeline.policies()) {
-                if (p instanceof Retry r) {
-                    retry = r;
-                } else if (retry == null) {
-                    before.add(p);
-                } else {
-                    after.add(p);
-                }
-            }
-            if (retry == null) {
-                return new Plan(pipeline, null, null);
-            }
-            return new Plan(build(pipeline.name(), before), retry, build(pipeline.name(), after));
-        }
-
-        private static Pipeline<Object> build(String name, List<Policy> policies) {
-            if (policies.isEmpty()) {
-                return null;
-            }
-            Pipeline.Builder<Object> b = Pipeline.builder(name);
-            policies.forEach(b::add);
-            return b.build();
-        }
-
-        CompletionStage<Object> call(Call stream) {
-            if (retry == null) {
-                return outer.callAsync(stream);
-            }
-            Supplier<CompletionStage<Object>> once = inner == null ? stream : () -> inner.callAsync(stream);
-            return outer == null ? retry.callAsync(once, stream) : outer.callAsync(() -> retry.callAsync(once, stream));
-        }
+        return null;
     }
 
     @Override
     public void subscribe(CoreSubscriber<? super Object> actual) {
         Context parent = ReactiveCalls.current(actual.currentContext());
         CancelHandle handle = parent.withCancel();
-        Call call = new Call(Operators.serialize(actual), source, parent, handle);
-        call.actual.onSubscribe(call);
+        CoreSubscriber<Object> subscriber = actual;
+        Call call = new Call(subscriber, source, parent, handle);
+        try {
+            subscriber.onSubscribe(call);
+        } catch (RuntimeException | Error e) { // a broken subscriber: nothing may stay registered
+            handle.cancel();
+            throw e;
+        }
+        if (call.over != 0) {
+            return; // cancelled at once (take(0)): no call at all
+        }
         CompletionStage<Object> stage;
         try (Scope s = handle.attach()) {
-            stage = plan.call(call);
+            stage = pipeline.callAsync(call, call);
         } catch (RuntimeException | Error e) { // no policy throws from callAsync; a broken one still ends the stream
             call.end(null, e);
             return;
@@ -214,6 +161,9 @@ public final class GuardedStream extends Flux<Object> {
         private static final AtomicIntegerFieldUpdater<Call> OVER = AtomicIntegerFieldUpdater.newUpdater(Call.class, "over");
         private static final AtomicIntegerFieldUpdater<Call> WIP = AtomicIntegerFieldUpdater.newUpdater(Call.class, "wip");
         private static final AtomicLongFieldUpdater<Call> MISSED = AtomicLongFieldUpdater.newUpdater(Call.class, "missedRequested");
+        private static final AtomicIntegerFieldUpdater<Call> EMITTING = AtomicIntegerFieldUpdater.newUpdater(Call.class, "emitting");
+        /** The stream's end when it is a completion (else the failure). */
+        private static final Object COMPLETE = new Object();
 
         final CoreSubscriber<Object> actual;
         private final Callable<Object> source;
@@ -231,9 +181,16 @@ public final class GuardedStream extends Flux<Object> {
         private long attempts; // written by one attempt's start at a time, each after the previous ended
         private volatile int wip;
         private volatile long missedRequested;
-        /** Drain-owned: the source the demand went to, and the subscriber's demand so far. */
-        private Subscription current;
+        /** Drain-owned: the attempt the demand went to, and the subscriber's demand so far. */
+        private Attempt served;
         private long requested;
+        /**
+         * Serializes the committed attempt's elements with the stream's end, the one signal that may
+         * come from another thread (a timeout, the pipeline's outcome): 1 while an element is being
+         * delivered, and from the end on; the end is delivered by whoever takes it to 1 last.
+         */
+        private volatile int emitting;
+        private volatile Object terminal;
 
         Call(CoreSubscriber<Object> actual, Callable<Object> source, Context parent, CancelHandle handle) {
             this.actual = actual;
@@ -249,6 +206,9 @@ public final class GuardedStream extends Flux<Object> {
                 return CompletableFuture.failedFuture(new CancellationException("the subscriber left"));
             }
             Context context = Context.current();
+            if (context.isDone()) {
+                return CompletableFuture.failedFuture(ReactiveCalls.doneError(context)); // the method is not called for nobody
+            }
             Object publisher;
             try {
                 publisher = source.call();
@@ -260,10 +220,6 @@ public final class GuardedStream extends Flux<Object> {
             }
             Attempt a = new Attempt(this, ++attempts, context);
             open(a);
-            if (context.isDone()) {
-                a.completeExceptionally(ReactiveCalls.doneError(context));
-                return a;
-            }
             Registration onEnd = context.onDone(() -> {
                 ContextDoneException done = ReactiveCalls.doneError(context);
                 if (done instanceof ContextCancelledException) {
@@ -326,9 +282,9 @@ public final class GuardedStream extends Flux<Object> {
                 }
                 Attempt a = attempt;
                 Subscription s = a == null ? null : a.upstream;
-                if (s != null && s != current) {
+                if (s != null && a != served) {
                     // A new attempt: the ones before it delivered nothing, so it owes all the demand.
-                    current = s;
+                    served = a;
                     if (requested > 0) {
                         s.request(requested);
                     }
@@ -369,13 +325,33 @@ public final class GuardedStream extends Flux<Object> {
             }
         }
 
+        /** An element of the committed attempt; dropped if the stream's end is being delivered. */
+        void next(Object t) {
+            if (emitting == 0 && EMITTING.compareAndSet(this, 0, 1)) {
+                actual.onNext(t);
+                if (EMITTING.decrementAndGet(this) != 0) {
+                    signalEnd(); // the end arrived meanwhile: delivered after the element, here
+                }
+            } else {
+                Operators.onDiscard(t, actual.currentContext());
+            }
+        }
+
+        private void signalEnd() {
+            Object t = terminal;
+            if (t == COMPLETE) {
+                actual.onComplete();
+            } else {
+                actual.onError((Throwable) t);
+            }
+        }
+
         /** The pipeline's outcome: the stream's end for the subscriber; then nothing may stay behind. */
         void end(Object ignored, Throwable failure) {
             if (OVER.compareAndSet(this, 0, 1)) { // else cancelled: Reactor would log a late error as dropped
-                if (failure == null) {
-                    actual.onComplete();
-                } else {
-                    actual.onError(ReactiveCalls.failure(failure, parent));
+                terminal = failure == null ? COMPLETE : ReactiveCalls.failure(failure, parent);
+                if (EMITTING.getAndIncrement(this) == 0) {
+                    signalEnd(); // else the element being delivered delivers it after itself
                 }
             }
             Attempt a = attempt;
@@ -425,7 +401,7 @@ public final class GuardedStream extends Flux<Object> {
         @Override
         public void onNext(Object t) {
             if (!ended && call.mayDeliver(k)) {
-                call.actual.onNext(t);
+                call.next(t);
             } else {
                 Operators.onDiscard(t, reactorContext);
             }
@@ -446,25 +422,22 @@ public final class GuardedStream extends Flux<Object> {
         @Override
         public boolean complete(Object value) {
             ended = true;
-            boolean done = super.complete(value);
-            Operators.terminate(UPSTREAM, this); // cancels the source once, if it has not ended
-            return done;
+            Operators.terminate(UPSTREAM, this); // the source first (once, if it has not ended), then who waits
+            return super.complete(value);
         }
 
         @Override
         public boolean completeExceptionally(Throwable ex) {
             ended = true;
-            boolean done = super.completeExceptionally(ex);
             Operators.terminate(UPSTREAM, this);
-            return done;
+            return super.completeExceptionally(ex);
         }
 
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
             ended = true;
-            boolean done = super.cancel(mayInterruptIfRunning);
             Operators.terminate(UPSTREAM, this);
-            return done;
+            return super.cancel(mayInterruptIfRunning);
         }
 
         @Override

@@ -341,8 +341,7 @@ public final class Guards {
         for (Method f : fallbacks) {
             ReflectionUtils.makeAccessible(f);
         }
-        return new Guard(where + " " + what, built, returns, fallbacks,
-                returns == Guard.Returns.FLUX ? GuardedStream.Plan.of(built) : null);
+        return new Guard(where + " " + what, built, returns, fallbacks);
     }
 
     private Pipeline<Object> pipeline(List<Annotation> found, String where) {

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 
 /**
- * How a stream runs through a pipeline: what is refused (a hedge, a fallback policy, a second
- * retry), and the policies outside the retry seeing one call while those inside see each attempt.
+ * How a stream runs through a pipeline: what is refused (a hedge, a fallback policy), and the
+ * policies outside the retry (and the pipeline's listeners) seeing one call while those inside see
+ * each attempt.
  */
 class GuardedStreamPlanTest {
 
@@ -29,17 +30,18 @@ class GuardedStreamPlanTest {
     }
 
     @Test
-    void aHedgeAFallbackPolicyOrASecondRetryIsRefusedNamingWhy() {
+    void aHedgeOrAFallbackPolicyIsRefusedNamingWhy() {
         Pipeline<Object> hedged = Pipeline.builder("hedged").add(retry("r")).add(Hedge.builder("h").delay(Duration.ofMillis(5)).build()).build();
         String why = GuardedStream.problem(hedged);
         assertTrue(why.contains("pipeline 'hedged' hedges (h)") && why.contains("interleave"), why);
-        assertEquals(why, assertThrows(IllegalArgumentException.class, () -> GuardedStream.Plan.of(hedged)).getMessage());
+        assertEquals(why, assertThrows(IllegalArgumentException.class, () -> GuardedStream.of(hedged, Flux.just(1))).getMessage());
+        assertThrows(IllegalStateException.class, () -> hedged.callAsync(() -> null, () -> true), "the pipeline refuses it too");
 
         Pipeline<Object> withFallback = Pipeline.builder("fb").add(Fallback.always().toValue((Object) "x")).add(retry("r")).build();
         assertTrue(GuardedStream.problem(withFallback).contains("has a fallback policy"), GuardedStream.problem(withFallback));
 
-        Pipeline<Object> twice = Pipeline.builder("twice").add(retry("a")).add(retry("b")).build();
-        assertTrue(GuardedStream.problem(twice).contains("retries twice"), GuardedStream.problem(twice));
+        assertNull(GuardedStream.problem(Pipeline.builder("twice").add(retry("a")).add(retry("b")).build()),
+                "two retries both ask before retrying");
 
         assertNull(GuardedStream.problem(Pipeline.builder("ok").add(retry("r")).build()));
     }
@@ -49,12 +51,20 @@ class GuardedStreamPlanTest {
         CircuitBreaker outside = CircuitBreaker.builder("outside").consecutiveFailures(100).build();
         CircuitBreaker inside = CircuitBreaker.builder("inside").consecutiveFailures(100).build();
         Bulkhead bulkhead = Bulkhead.builder("b").maxConcurrent(1).build();
-        Pipeline<Object> pipeline = Pipeline.builder("p").add(outside).add(retry("r")).add(inside).add(bulkhead).build();
+        AtomicInteger pipelineCalls = new AtomicInteger();
+        Pipeline<Object> pipeline = Pipeline.builder("p").add(outside).add(retry("r")).add(inside).add(bulkhead)
+                .listener(new dev.resilience.core.PipelineListener() {
+                    @Override
+                    public void onCall(Pipeline<?> p, long durationNanos, Throwable error) {
+                        pipelineCalls.incrementAndGet();
+                    }
+                }).build();
         AtomicInteger subscriptions = new AtomicInteger();
         Flux<Integer> source = Flux.defer(() -> subscriptions.incrementAndGet() < 3
                 ? Flux.error(new IllegalStateException("before the first element")) : Flux.just(1, 2));
 
-        assertEquals(List.of(1, 2), GuardedStream.of(GuardedStream.Plan.of(pipeline), source).collectList().block(Duration.ofSeconds(10)));
+        assertEquals(List.of(1, 2), GuardedStream.of(pipeline, source).collectList().block(Duration.ofSeconds(10)));
+        assertEquals(1, pipelineCalls.get(), "the pipeline's own listeners hear the stream as one call");
         assertEquals(3, subscriptions.get());
         assertEquals(1, outside.counts().requests(), "one call: " + outside.counts());
         assertEquals(1, outside.counts().totalSuccesses());

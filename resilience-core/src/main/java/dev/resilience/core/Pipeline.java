@@ -147,16 +147,22 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
      * that delivered an element cannot be restarted without delivering it twice: every retry of the
      * pipeline asks {@code mayRepeat} before it retries
      * ({@link Retry#callAsync(Supplier, BooleanSupplier)}). A hedge runs attempts side by side,
-     * which such work cannot take: a pipeline with one is refused.
+     * which such work cannot take, and a policy of kind {@code RETRY} that is not a {@link Retry}
+     * cannot be asked: a pipeline with either is refused.
      *
      * @throws NullPointerException if {@code task} or {@code mayRepeat} is null
-     * @throws IllegalStateException if the pipeline hedges
+     * @throws IllegalStateException if the pipeline hedges or has a retry that is not a {@link Retry}
      */
     public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task, BooleanSupplier mayRepeat) {
         Objects.requireNonNull(task, "task");
         Objects.requireNonNull(mayRepeat, "mayRepeat");
-        if (kinds.contains(Policy.Kind.HEDGE)) {
-            throw new IllegalStateException("pipeline '" + name + "' hedges: work that may not repeat cannot run in two attempts at once");
+        for (Policy p : layers) {
+            if (p.kind() == Policy.Kind.HEDGE) {
+                throw new IllegalStateException("pipeline '" + name + "' hedges: work that may not repeat cannot run in two attempts at once");
+            } else if (p.kind() == Policy.Kind.RETRY && !(p instanceof Retry)) {
+                throw new IllegalStateException("pipeline '" + name + "' has a retry of its own (" + p.name()
+                        + ") that cannot be asked whether the work may repeat");
+            }
         }
         return startAsync(task, mayRepeat);
     }

@@ -169,7 +169,9 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
      * retry say, hears of it and tries again; then fails the result. A future's dependents run
      * last-registered first, so the stage's own outcome handler, registered after the policies
      * inside registered theirs, would otherwise complete the result before they ran: while this
-     * runs, that handler leaves the result alone.
+     * runs, that handler leaves the result alone. Best effort where the work completes its stage on
+     * another thread at the moment time is up: that thread may still be running the policies'
+     * handlers when the result completes.
      */
     private final class TimeUp<T> implements Runnable {
         private final Context parent;
@@ -190,14 +192,20 @@ public final class Timeout implements Policy, Listenable<TimeoutListener> {
             if (parent.isDone()) {
                 ending = true;
                 ContextDoneException why = parent.err();
-                Stages.endInside(stage, why);
-                result.completeExceptionally(why);
+                try {
+                    Stages.endInside(stage, why);
+                } finally { // the stage's handler left the result to this: it completes whatever happened inside
+                    result.completeExceptionally(why);
+                }
             } else if (call.context().err() instanceof DeadlineExceededException) {
                 ending = true;
                 TimeoutExceededException timedOut = new TimeoutExceededException(name, timeoutNanos, null);
-                Stages.endInside(stage, timedOut);
-                if (result.completeExceptionally(timedOut)) {
-                    listeners.current().onTimeout(Timeout.this);
+                try {
+                    Stages.endInside(stage, timedOut);
+                } finally {
+                    if (result.completeExceptionally(timedOut)) {
+                        listeners.current().onTimeout(Timeout.this);
+                    }
                 }
             }
         }

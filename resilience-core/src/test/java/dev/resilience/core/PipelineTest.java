@@ -52,6 +52,32 @@ class PipelineTest {
                 () -> hedged.callAsync(() -> CompletableFuture.completedFuture("x"), () -> true));
         assertTrue(e.getMessage().contains("pipeline 'h' hedges"), e.getMessage());
         assertThrows(NullPointerException.class, () -> twoRetries.callAsync(() -> null, null));
+
+        Policy ownRetry = new Policy() { // repeats the task its own way: it could not be asked
+            @Override
+            public String name() {
+                return "mine";
+            }
+
+            @Override
+            public Kind kind() {
+                return Kind.RETRY;
+            }
+
+            @Override
+            public <R> R execute(Invoker<R> chain, int next, java.util.concurrent.Callable<R> task) throws Exception {
+                return chain.invoke(next, task);
+            }
+
+            @Override
+            public <R> java.util.concurrent.CompletionStage<R> callAsync(
+                    java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<R>> task) {
+                return task.get();
+            }
+        };
+        Pipeline<String> custom = Pipeline.<String>builder("c").add(ownRetry).build();
+        assertTrue(assertThrows(IllegalStateException.class, () -> custom.callAsync(() -> null, () -> true))
+                .getMessage().contains("a retry of its own (mine)"));
     }
 
     @Test

@@ -213,6 +213,13 @@ class AdaptiveLimitServerInterceptorTest {
             throw new IllegalStateException("provoked in the handler");
         } else if (request.equals("wait-deadline")) {
             Context.current().waitUntil(Ticker.system(), System.nanoTime() + 10 * SECOND);
+            // Our context and gRPC's deadline come from the same header but run on different timers:
+            // answer only once gRPC has ended the call too, or the answer can beat the client's own
+            // deadline timer (seen once in a full build: "ok" instead of DEADLINE_EXCEEDED).
+            long end = System.nanoTime() + 10 * SECOND;
+            while (!io.grpc.Context.current().isCancelled() && System.nanoTime() < end) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+            }
         } else if (request.equals("throw-late")) { // throws the context's exception once the deadline passed
             Context.current().waitUntil(Ticker.system(), System.nanoTime() + 10 * SECOND);
             Context.current().throwIfDone();

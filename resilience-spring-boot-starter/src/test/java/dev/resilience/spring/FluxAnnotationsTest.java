@@ -195,6 +195,42 @@ class FluxAnnotationsTest {
             };
         }
 
+        /** Its source's cancel hook throws; its first element is delivered. */
+        @Retry(name = "three")
+        @CircuitBreaker(name = "breaker")
+        @Bulkhead(name = "single")
+        public Flux<Integer> cancelThrows() {
+            calls.incrementAndGet();
+            return Flux.<Integer>concat(Flux.just(1), Flux.never()).doOnCancel(() -> {
+                throw new IllegalStateException("the source's cancel hook broke");
+            });
+        }
+
+        /** A raw Publisher that emits from inside request(), recursively, as Reactive Streams allows (bounded). */
+        @Retry(name = "three")
+        public Flux<Integer> reentrant() {
+            calls.incrementAndGet();
+            return Flux.from(subscriber -> subscriber.onSubscribe(new Subscription() {
+                int sent;
+                boolean done;
+
+                @Override
+                public void request(long n) {
+                    for (long i = 0; i < n && sent < 5; i++) {
+                        subscriber.onNext(sent++); // the subscriber asks again from inside: this recurses
+                    }
+                    if (sent == 5 && !done) {
+                        done = true;
+                        subscriber.onComplete();
+                    }
+                }
+
+                @Override
+                public void cancel() {
+                }
+            }));
+        }
+
         /** What the method and its source see: the same context, bounded by the timeout. */
         @Timeout(name = "short")
         public Flux<String> contexts() {
@@ -489,6 +525,41 @@ class FluxAnnotationsTest {
         assertEquals(List.of(200), collect(streams.hangsOnce()), "not BulkheadFullException: the timed-out attempt let go first");
         assertEquals(1, target.cancels.get(), "its source was cancelled");
         assertEquals(0, registry.bulkhead("single").inUse());
+    }
+
+    @Test
+    void aSourceWhoseCancelThrowsStillEndsTheCallAsASuccessAndFreesTheSlot() {
+        long successes = registry.circuitBreaker("breaker").counts().totalSuccesses();
+        assertEquals(List.of(1), collect(streams.cancelThrows().take(1)));
+        assertEquals(successes + 1, registry.circuitBreaker("breaker").counts().totalSuccesses(),
+                "a cancel after the first element is the stream's success, whatever the hook threw");
+        assertEquals(0, registry.circuitBreaker("breaker").counts().totalFailures());
+        assertEquals(0, registry.bulkhead("single").inUse());
+    }
+
+    @Test
+    void aSourceThatEmitsFromInsideTheSubscribersRequestLosesNothing() {
+        List<Integer> got = new CopyOnWriteArrayList<>();
+        CountDownLatch done = new CountDownLatch(1);
+        streams.reentrant().subscribe(new BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(Subscription subscription) {
+                request(1);
+            }
+
+            @Override
+            protected void hookOnNext(Integer value) {
+                got.add(value);
+                request(1); // one at a time, from inside onNext
+            }
+
+            @Override
+            protected void hookOnComplete() {
+                done.countDown();
+            }
+        });
+        Await.until(Duration.ofSeconds(10), "the stream did not end: got " + got, () -> done.getCount() == 0);
+        assertEquals(List.of(0, 1, 2, 3, 4), got);
     }
 
     @Test

@@ -23,6 +23,7 @@ import org.aopalliance.intercept.MethodInvocation;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.Exceptions;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
 
@@ -186,10 +187,12 @@ public final class GuardedStream extends Flux<Object> {
         private long requested;
         /**
          * Serializes the committed attempt's elements with the stream's end, the one signal that may
-         * come from another thread (a timeout, the pipeline's outcome): 1 while an element is being
-         * delivered, and from the end on; the end is delivered by whoever takes it to 1 last.
+         * come from another thread (a timeout, the pipeline's outcome): the elements being delivered
+         * (more than one when a source emits again from inside the subscriber's request), plus
+         * {@code END} once the end arrived; the end is delivered by whoever leaves it alone.
          */
         private volatile int emitting;
+        private static final int END = 1 << 30;
         private volatile Object terminal;
 
         Call(CoreSubscriber<Object> actual, Callable<Object> source, Context parent, CancelHandle handle) {
@@ -327,13 +330,19 @@ public final class GuardedStream extends Flux<Object> {
 
         /** An element of the committed attempt; dropped if the stream's end is being delivered. */
         void next(Object t) {
-            if (emitting == 0 && EMITTING.compareAndSet(this, 0, 1)) {
-                actual.onNext(t);
-                if (EMITTING.decrementAndGet(this) != 0) {
-                    signalEnd(); // the end arrived meanwhile: delivered after the element, here
+            for (;;) {
+                int e = emitting;
+                if ((e & END) != 0) {
+                    Operators.onDiscard(t, actual.currentContext()); // the end is under way: nothing after it
+                    return;
                 }
-            } else {
-                Operators.onDiscard(t, actual.currentContext());
+                if (EMITTING.compareAndSet(this, e, e + 1)) {
+                    break;
+                }
+            }
+            actual.onNext(t);
+            if (EMITTING.decrementAndGet(this) == END) {
+                signalEnd(); // the end arrived meanwhile: delivered after the element, here
             }
         }
 
@@ -348,15 +357,15 @@ public final class GuardedStream extends Flux<Object> {
 
         /** The pipeline's outcome: the stream's end for the subscriber; then nothing may stay behind. */
         void end(Object ignored, Throwable failure) {
-            if (OVER.compareAndSet(this, 0, 1)) { // else cancelled: Reactor would log a late error as dropped
-                terminal = failure == null ? COMPLETE : ReactiveCalls.failure(failure, parent);
-                if (EMITTING.getAndIncrement(this) == 0) {
-                    signalEnd(); // else the element being delivered delivers it after itself
-                }
-            }
             Attempt a = attempt;
             if (a != null) {
                 a.cancel(false); // the source, if the call ended before it (a timeout outside the retry)
+            }
+            if (OVER.compareAndSet(this, 0, 1)) { // else cancelled: Reactor would log a late error as dropped
+                terminal = failure == null ? COMPLETE : ReactiveCalls.failure(failure, parent);
+                if (EMITTING.getAndAdd(this, END) == 0) {
+                    signalEnd(); // else the element being delivered delivers it after itself
+                }
             }
             handle.cancel();
         }
@@ -375,9 +384,13 @@ public final class GuardedStream extends Flux<Object> {
         private final Call call;
         private final long k;
         private final reactor.util.context.Context reactorContext;
+        private static final AtomicIntegerFieldUpdater<Attempt> CLAIMED = AtomicIntegerFieldUpdater.newUpdater(Attempt.class, "claimed");
+
         /** The source's subscription; once the attempt ended, Reactor's cancelled marker (cancelled once). */
         volatile Subscription upstream;
         private volatile boolean ended;
+        /** 1 once an outcome is being given: the first one stands (a source's signal while its cancel runs does not). */
+        private volatile int claimed;
 
         Attempt(Call call, long k, Context context) {
             this.call = call;
@@ -419,25 +432,37 @@ public final class GuardedStream extends Flux<Object> {
             complete(null);
         }
 
+        /**
+         * Whether this outcome is the attempt's: ends it, then cancels the source (once, if it has
+         * not ended; a cancel that throws is reported as dropped), then lets who waits hear.
+         */
+        private boolean claim() {
+            ended = true;
+            if (!CLAIMED.compareAndSet(this, 0, 1)) {
+                return false;
+            }
+            try {
+                Operators.terminate(UPSTREAM, this);
+            } catch (Throwable t) { // a source's cancel hook that throws: the outcome stands
+                Exceptions.throwIfJvmFatal(t);
+                Operators.onErrorDropped(t, reactorContext);
+            }
+            return true;
+        }
+
         @Override
         public boolean complete(Object value) {
-            ended = true;
-            Operators.terminate(UPSTREAM, this); // the source first (once, if it has not ended), then who waits
-            return super.complete(value);
+            return claim() && super.complete(value);
         }
 
         @Override
         public boolean completeExceptionally(Throwable ex) {
-            ended = true;
-            Operators.terminate(UPSTREAM, this);
-            return super.completeExceptionally(ex);
+            return claim() && super.completeExceptionally(ex);
         }
 
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
-            ended = true;
-            Operators.terminate(UPSTREAM, this);
-            return super.cancel(mayInterruptIfRunning);
+            return claim() && super.cancel(mayInterruptIfRunning);
         }
 
         @Override

@@ -12,9 +12,10 @@ import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 
 /**
- * Model checking (Lincheck) of the {@code Flux} guard's two lock-free parts: the gate that lets
- * one attempt only deliver (an element racing the retry's question), and the demand handed from a
- * retried attempt to the next (a subscriber's request racing the switch). Every interleaving
+ * Model checking (Lincheck) of the {@code Flux} guard's lock-free parts: the gate that lets one
+ * attempt only deliver (an element racing the retry's question), the demand handed from a retried
+ * attempt to the next (a subscriber's request racing the switch), and the elements serialized with
+ * the stream's end. Every interleaving
  * Lincheck explores must keep the invariants.
  */
 class GuardedStreamModelTest {
@@ -22,9 +23,12 @@ class GuardedStreamModelTest {
     /** As in the core's model checks: 500 in {@code mvn verify}, {@code -Dlincheck.invocations=5000} deeper. */
     private static final int INVOCATIONS = Integer.getInteger("lincheck.invocations", 500);
 
-    /** A subscriber that counts what it is given. */
+    /** A subscriber that counts what it is given, and notes a signal after the end or two at once. */
     static final class Counting implements CoreSubscriber<Object> {
         final AtomicLong received = new AtomicLong();
+        final AtomicLong ends = new AtomicLong();
+        final AtomicLong inside = new AtomicLong();
+        volatile boolean broken;
 
         @Override
         public void onSubscribe(Subscription s) {
@@ -32,15 +36,24 @@ class GuardedStreamModelTest {
 
         @Override
         public void onNext(Object o) {
+            if (inside.getAndIncrement() != 0 || ends.get() != 0) {
+                broken = true;
+            }
             received.incrementAndGet();
+            inside.decrementAndGet();
         }
 
         @Override
         public void onError(Throwable t) {
+            onComplete();
         }
 
         @Override
         public void onComplete() {
+            if (inside.get() != 0) {
+                broken = true;
+            }
+            ends.incrementAndGet();
         }
     }
 
@@ -101,6 +114,24 @@ class GuardedStreamModelTest {
             assertTrue(delivered[0] || retried[0], "the element was dropped and no retry follows: lost");
             assertEquals(retried[0], delivered[1], "the retried attempt may deliver");
             assertFalse(call.mayDeliver(delivered[0] ? 2 : 1), "only the committed attempt delivers");
+        });
+    }
+
+    @Test
+    void elementsRacingTheStreamsEndArriveBeforeItNeverBesideOrAfterIt() {
+        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+            Counting subscriber = new Counting();
+            GuardedStream.Call call = call(subscriber);
+            call.open(new GuardedStream.Attempt(call, 1, Context.background()));
+            Thread elements = start(() -> {
+                call.next("a");
+                call.next("b");
+            });
+            Thread end = start(() -> call.end(null, null)); // the pipeline's outcome, from another thread
+            join(elements, end);
+            assertFalse(subscriber.broken, "an element beside or after the end");
+            assertEquals(1, subscriber.ends.get(), "one end, delivered");
+            assertTrue(subscriber.received.get() <= 2);
         });
     }
 

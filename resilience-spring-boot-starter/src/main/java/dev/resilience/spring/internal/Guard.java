@@ -68,6 +68,27 @@ final class Guard {
         }
     }
 
+    /**
+     * A reactive method's fallback for {@code thrown}: what the fallback chosen for it returned (a
+     * {@code Mono} or {@code Flux}, as checked at startup). Throws the failure itself when no
+     * fallback takes it, what the fallback throws (the failure attached), or a
+     * {@code NullPointerException} naming {@code type} when it returns null (the failure attached).
+     */
+    static Object reactiveFallback(Guard guard, Object target, Object[] args, Throwable thrown, String type) throws Throwable {
+        Throwable failure = GuardInterceptor.unwrap(thrown);
+        Method fallback = guard.fallbackFor(failure);
+        if (fallback == null) {
+            throw failure;
+        }
+        Object result = callFallback(fallback, target, args, failure);
+        if (result == null) {
+            NullPointerException none = new NullPointerException("fallback " + fallback.getName() + " returned null instead of a " + type);
+            none.addSuppressed(failure); // the original outcome, for the record
+            throw none;
+        }
+        return result;
+    }
+
     @Override
     public String toString() {
         return description + " -> " + pipeline + (fallbacks.isEmpty() ? "" : " with fallback " + fallbacks.get(0).getName());

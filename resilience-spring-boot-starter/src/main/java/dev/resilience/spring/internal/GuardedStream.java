@@ -84,23 +84,13 @@ public final class GuardedStream extends Flux<Object> {
             return guarded;
         }
         return guarded.onErrorResume(Exception.class::isInstance, thrown -> {
-            Throwable failure = GuardInterceptor.unwrap(thrown);
-            java.lang.reflect.Method fallback = guard.fallbackFor(failure);
-            if (fallback == null) {
-                return Flux.error(failure);
-            }
             try {
-                Object result = Guard.callFallback(fallback, invocation.getThis(), invocation.getArguments(), failure);
-                if (result == null) {
-                    NullPointerException none = new NullPointerException("fallback " + fallback.getName() + " returned null instead of a Flux");
-                    none.addSuppressed(failure); // the original outcome, for the record
-                    return Flux.error(none);
-                }
                 @SuppressWarnings("unchecked") // checked at startup: the fallback returns a Flux
-                Publisher<Object> p = (Publisher<Object>) result;
+                Publisher<Object> p = (Publisher<Object>) Guard.reactiveFallback(guard, invocation.getThis(),
+                        invocation.getArguments(), thrown, "Flux");
                 return p;
-            } catch (Throwable fallbackFailure) {
-                return Flux.error(fallbackFailure);
+            } catch (Throwable failure) {
+                return Flux.error(failure);
             }
         });
     }

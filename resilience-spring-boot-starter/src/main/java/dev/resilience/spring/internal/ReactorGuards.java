@@ -1,6 +1,5 @@
 package dev.resilience.spring.internal;
 
-import java.lang.reflect.Method;
 import java.util.concurrent.CompletableFuture;
 import org.aopalliance.intercept.MethodInvocation;
 import reactor.core.publisher.Mono;
@@ -40,23 +39,13 @@ final class ReactorGuards {
             return guarded;
         }
         return guarded.onErrorResume(Exception.class::isInstance, thrown -> {
-            Throwable failure = GuardInterceptor.unwrap(thrown);
-            Method fallback = guard.fallbackFor(failure);
-            if (fallback == null) {
-                return Mono.error(failure);
-            }
             try {
-                Object result = Guard.callFallback(fallback, invocation.getThis(), invocation.getArguments(), failure);
-                if (result == null) {
-                    NullPointerException none = new NullPointerException("fallback " + fallback.getName() + " returned null instead of a Mono");
-                    none.addSuppressed(failure); // the original outcome, for the record
-                    return Mono.error(none);
-                }
                 @SuppressWarnings("unchecked") // checked at startup: the fallback returns a Mono
-                Mono<Object> m = (Mono<Object>) result;
+                Mono<Object> m = (Mono<Object>) Guard.reactiveFallback(guard, invocation.getThis(), invocation.getArguments(),
+                        thrown, "Mono");
                 return m;
-            } catch (Throwable fallbackFailure) {
-                return Mono.error(fallbackFailure);
+            } catch (Throwable failure) {
+                return Mono.error(failure);
             }
         });
     }

@@ -206,7 +206,25 @@ class FluxAnnotationsTest {
             });
         }
 
-        /** A raw Publisher that emits from inside request(), recursively, as Reactive Streams allows (bounded). */
+        /** Its source's dispose hook throws out of cancel (Flux.create runs it unguarded); its first element is delivered. */
+        @Retry(name = "three")
+        @CircuitBreaker(name = "breaker")
+        @Bulkhead(name = "single")
+        public Flux<Integer> disposeThrows() {
+            calls.incrementAndGet();
+            return Flux.<Integer>create(sink -> {
+                sink.onDispose(() -> {
+                    throw new IllegalStateException("the source's dispose hook broke");
+                });
+                sink.next(1);
+            });
+        }
+
+        /**
+         * A raw Publisher that emits from inside request(): the subscriber asks again from inside
+         * onNext, which would recurse without the guard's demand loop (it passes the request on once
+         * the one in progress returns).
+         */
         @Retry(name = "three")
         public Flux<Integer> reentrant() {
             calls.incrementAndGet();
@@ -217,7 +235,7 @@ class FluxAnnotationsTest {
                 @Override
                 public void request(long n) {
                     for (long i = 0; i < n && sent < 5; i++) {
-                        subscriber.onNext(sent++); // the subscriber asks again from inside: this recurses
+                        subscriber.onNext(sent++); // the subscriber asks again from inside onNext
                     }
                     if (sent == 5 && !done) {
                         done = true;
@@ -535,6 +553,18 @@ class FluxAnnotationsTest {
                 "a cancel after the first element is the stream's success, whatever the hook threw");
         assertEquals(0, registry.circuitBreaker("breaker").counts().totalFailures());
         assertEquals(0, registry.bulkhead("single").inUse());
+    }
+
+    @Test
+    void aSourceWhoseCancelThrowsOutStillEndsTheCallAsASuccessAndFreesTheSlot() {
+        long successes = registry.circuitBreaker("breaker").counts().totalSuccesses();
+        try {
+            streams.disposeThrows().take(1).collectList().block(Duration.ofSeconds(10));
+        } catch (RuntimeException thrownOutOfCancel) {
+            // where Reactor lets the hook's exception go is Reactor's business; the call must end all the same
+        }
+        assertEquals(successes + 1, registry.circuitBreaker("breaker").counts().totalSuccesses());
+        assertEquals(0, registry.bulkhead("single").inUse(), "the slot comes back though the source's cancel threw");
     }
 
     @Test

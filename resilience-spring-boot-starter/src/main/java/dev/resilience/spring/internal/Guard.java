@@ -71,12 +71,12 @@ final class Guard {
     /**
      * A reactive method's fallback for {@code thrown}: what the fallback chosen for it returned (a
      * {@code Mono} or {@code Flux}, as checked at startup). Throws the failure itself when no
-     * fallback takes it, what the fallback throws (the failure attached), or a
+     * fallback takes it (never one for an {@code InterruptedException}), what the fallback throws (the failure attached), or a
      * {@code NullPointerException} naming {@code type} when it returns null (the failure attached).
      */
     static Object reactiveFallback(Guard guard, Object target, Object[] args, Throwable thrown, String type) throws Throwable {
         Throwable failure = GuardInterceptor.unwrap(thrown);
-        Method fallback = guard.fallbackFor(failure);
+        Method fallback = failure instanceof InterruptedException ? null : guard.fallbackFor(failure); // interrupted: stop, as on the blocking path
         if (fallback == null) {
             throw failure;
         }

@@ -90,6 +90,7 @@ public final class GuardedStream extends Flux<Object> {
                         invocation.getArguments(), thrown, "Flux");
                 return p;
             } catch (Throwable failure) {
+                Exceptions.throwIfJvmFatal(failure); // as Reactor's own onErrorResume does
                 return Flux.error(failure);
             }
         });
@@ -107,6 +108,9 @@ public final class GuardedStream extends Flux<Object> {
             if (p.kind() == Policy.Kind.HEDGE) {
                 return "returns Flux, and pipeline '" + pipeline.name() + "' hedges (" + p.name() + "): two attempts at once"
                         + " would interleave their elements; guard it with a pipeline without a hedge";
+            } else if (p.kind() == Policy.Kind.RETRY && !(p instanceof dev.resilience.core.Retry)) {
+                return "returns Flux, and pipeline '" + pipeline.name() + "' has a retry of its own (" + p.name()
+                        + "), which cannot be kept from repeating elements already delivered";
             } else if (p.kind() == Policy.Kind.FALLBACK) {
                 return "returns Flux, and pipeline '" + pipeline.name() + "' has a fallback policy, which answers one value:"
                         + " use the annotation's fallbackMethod returning a Flux";
@@ -206,6 +210,9 @@ public final class GuardedStream extends Flux<Object> {
             try {
                 publisher = source.call();
             } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt(); // the thread stays interrupted, as on the blocking path
+                }
                 return CompletableFuture.failedFuture(e);
             }
             if (publisher == null) {
@@ -308,8 +315,12 @@ public final class GuardedStream extends Flux<Object> {
             if (!OVER.compareAndSet(this, 0, 1)) {
                 return;
             }
+            long g;
+            do { // close the gate, so an element racing this cancel is either delivered (a success) or not
+                g = gate;
+            } while ((g & COMMITTED) == 0 && !GATE.compareAndSet(this, g, 0L));
             Attempt a = attempt;
-            if (a != null && (gate & COMMITTED) != 0) {
+            if (a != null && (g & COMMITTED) != 0) {
                 a.complete(null);
             }
             handle.cancel(); // stops a retry's backoff and a limiter's wait; the attempt's context ends
@@ -330,9 +341,12 @@ public final class GuardedStream extends Flux<Object> {
                     break;
                 }
             }
-            actual.onNext(t);
-            if (EMITTING.decrementAndGet(this) == END) {
-                signalEnd(); // the end arrived meanwhile: delivered after the element, here
+            try {
+                actual.onNext(t);
+            } finally { // an onNext that throws must not keep the end waiting
+                if (EMITTING.decrementAndGet(this) == END) {
+                    signalEnd(); // the end arrived meanwhile: delivered after the element, here
+                }
             }
         }
 
@@ -347,11 +361,14 @@ public final class GuardedStream extends Flux<Object> {
 
         /** The pipeline's outcome: the stream's end for the subscriber; then nothing may stay behind. */
         void end(Object ignored, Throwable failure) {
+            // First "over", so no retry starts another attempt for a call that has ended; else cancelled,
+            // and Reactor would log a late error as dropped.
+            boolean signal = OVER.compareAndSet(this, 0, 1);
             Attempt a = attempt;
             if (a != null) {
                 a.cancel(false); // the source, if the call ended before it (a timeout outside the retry)
             }
-            if (OVER.compareAndSet(this, 0, 1)) { // else cancelled: Reactor would log a late error as dropped
+            if (signal) {
                 terminal = failure == null ? COMPLETE : ReactiveCalls.failure(failure, parent);
                 if (EMITTING.getAndAdd(this, END) == 0) {
                     signalEnd(); // else the element being delivered delivers it after itself
@@ -422,37 +439,78 @@ public final class GuardedStream extends Flux<Object> {
             complete(null);
         }
 
-        /**
-         * Whether this outcome is the attempt's: ends it, then cancels the source (once, if it has
-         * not ended; a cancel that throws is reported as dropped), then lets who waits hear.
-         */
+        /** Whether this outcome is the attempt's: the first one stands (a source's signal while its cancel runs does not). */
         private boolean claim() {
             ended = true;
-            if (!CLAIMED.compareAndSet(this, 0, 1)) {
-                return false;
-            }
+            return CLAIMED.compareAndSet(this, 0, 1);
+        }
+
+        /**
+         * Cancels the source once, if it has not ended. A cancel that throws is reported as dropped;
+         * a fatal error is returned, to be rethrown once the attempt is complete (nothing may stay
+         * open behind it).
+         */
+        private Throwable cancelSource() {
             try {
                 Operators.terminate(UPSTREAM, this);
-            } catch (Throwable t) { // a source's cancel hook that throws: the outcome stands
-                Exceptions.throwIfJvmFatal(t);
-                Operators.onErrorDropped(t, reactorContext);
+                return null;
+            } catch (Throwable t) {
+                if (Exceptions.isJvmFatal(t)) {
+                    return t;
+                }
+                try {
+                    Operators.onErrorDropped(t, reactorContext);
+                } catch (Throwable hookFailed) { // a fail-fast onErrorDropped hook: the outcome stands all the same
+                    return Exceptions.isJvmFatal(hookFailed) ? hookFailed : null;
+                }
+                return null;
             }
-            return true;
+        }
+
+        private static boolean rethrowFatal(Throwable fatal, boolean done) {
+            if (fatal != null) {
+                Exceptions.throwIfJvmFatal(fatal);
+            }
+            return done;
         }
 
         @Override
         public boolean complete(Object value) {
-            return claim() && super.complete(value);
+            if (!claim()) {
+                return false;
+            }
+            Throwable fatal = cancelSource();
+            return rethrowFatal(fatal, super.complete(value));
         }
 
         @Override
         public boolean completeExceptionally(Throwable ex) {
-            return claim() && super.completeExceptionally(ex);
+            if (!claim()) {
+                return false;
+            }
+            Throwable fatal = cancelSource();
+            return rethrowFatal(fatal, super.completeExceptionally(ex));
         }
 
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
-            return claim() && super.cancel(mayInterruptIfRunning);
+            if (!claim()) {
+                return isCancelled();
+            }
+            Throwable fatal = cancelSource();
+            return rethrowFatal(fatal, super.cancel(mayInterruptIfRunning));
+        }
+
+        /** Not for an attempt: its outcome is claimed once, and the source cancelled with it. */
+        @Override
+        public void obtrudeValue(Object value) {
+            throw new UnsupportedOperationException("an attempt's outcome cannot be replaced");
+        }
+
+        /** Not for an attempt: its outcome is claimed once, and the source cancelled with it. */
+        @Override
+        public void obtrudeException(Throwable ex) {
+            throw new UnsupportedOperationException("an attempt's outcome cannot be replaced");
         }
 
         @Override

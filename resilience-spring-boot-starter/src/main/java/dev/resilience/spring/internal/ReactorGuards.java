@@ -45,6 +45,7 @@ final class ReactorGuards {
                         thrown, "Mono");
                 return m;
             } catch (Throwable failure) {
+                reactor.core.Exceptions.throwIfJvmFatal(failure); // as Reactor's own onErrorResume does
                 return Mono.error(failure);
             }
         });

@@ -44,6 +44,63 @@ class GuardedStreamPlanTest {
                 "two retries both ask before retrying");
 
         assertNull(GuardedStream.problem(Pipeline.builder("ok").add(retry("r")).build()));
+
+        dev.resilience.core.Policy ownRetry = new dev.resilience.core.Policy() {
+            @Override
+            public String name() {
+                return "mine";
+            }
+
+            @Override
+            public Kind kind() {
+                return Kind.RETRY;
+            }
+
+            @Override
+            public <R> R execute(dev.resilience.core.Invoker<R> chain, int next, java.util.concurrent.Callable<R> task) throws Exception {
+                return chain.invoke(next, task);
+            }
+
+            @Override
+            public <R> java.util.concurrent.CompletionStage<R> callAsync(
+                    java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<R>> task) {
+                return task.get();
+            }
+        };
+        String own = GuardedStream.problem(Pipeline.builder("own").add(ownRetry).build());
+        assertTrue(own != null && own.contains("a retry of its own (mine)"), own);
+    }
+
+    @Test
+    void anOnNextThatThrowsDoesNotKeepTheStreamsEndWaiting() {
+        java.util.List<String> signals = new java.util.concurrent.CopyOnWriteArrayList<>();
+        reactor.core.CoreSubscriber<Object> throwing = new reactor.core.CoreSubscriber<>() {
+            @Override
+            public void onSubscribe(org.reactivestreams.Subscription s) {
+            }
+
+            @Override
+            public void onNext(Object o) {
+                signals.add("next " + o);
+                throw new IllegalStateException("a subscriber that breaks the rules");
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                signals.add("error " + t.getMessage());
+            }
+
+            @Override
+            public void onComplete() {
+                signals.add("complete");
+            }
+        };
+        GuardedStream.Call call = new GuardedStream.Call(throwing, () -> null, dev.resilience.context.Context.background(),
+                dev.resilience.context.Context.background().withCancel());
+        call.open(new GuardedStream.Attempt(call, 1, dev.resilience.context.Context.background()));
+        assertThrows(IllegalStateException.class, () -> call.next("a"));
+        call.end(null, new IllegalStateException("the source failed"));
+        assertEquals(List.of("next a", "error the source failed"), signals);
     }
 
     @Test

@@ -213,15 +213,10 @@ class AdaptiveLimitServerInterceptorTest {
             throw new IllegalStateException("provoked in the handler");
         } else if (request.equals("wait-deadline")) {
             Context.current().waitUntil(Ticker.system(), System.nanoTime() + 10 * SECOND);
-            // Our context and gRPC's deadline come from the same header but run on different timers:
-            // answer only once gRPC has ended the call too, or the answer can beat the client's own
-            // deadline timer (seen once in a full build: "ok" instead of DEADLINE_EXCEEDED).
-            long end = System.nanoTime() + 10 * SECOND;
-            while (!io.grpc.Context.current().isCancelled() && System.nanoTime() < end) {
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
-            }
+            awaitGrpcEnd();
         } else if (request.equals("throw-late")) { // throws the context's exception once the deadline passed
             Context.current().waitUntil(Ticker.system(), System.nanoTime() + 10 * SECOND);
+            awaitGrpcEnd();
             Context.current().throwIfDone();
         } else if (request.equals("wouldpass")) {
             throw new RequestNotPermittedException("outbound", RequestNotPermittedException.Reason.WOULD_PASS_DEADLINE,
@@ -229,6 +224,19 @@ class AdaptiveLimitServerInterceptorTest {
         }
         response.onNext("ok");
         response.onCompleted();
+    }
+
+    /**
+     * Our context and gRPC's deadline come from the same header but run on different timers: a
+     * handler that answers (or throws) once ours passed waits until gRPC has ended the call too, or
+     * its answer can beat the client's own deadline timer (seen twice in full builds on 2026-12-02:
+     * "ok" and UNKNOWN instead of DEADLINE_EXCEEDED).
+     */
+    private static void awaitGrpcEnd() {
+        long end = System.nanoTime() + 10 * SECOND;
+        while (!io.grpc.Context.current().isCancelled() && System.nanoTime() < end) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+        }
     }
 
     private static void count(MethodDescriptor<?, ?> method) {

@@ -71,6 +71,8 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
      * one policy type (the JIT can inline through it) instead of one site seeing every layer's.
      */
     private final Invoker<T> head;
+    /** Why {@link #callAsync(Supplier, BooleanSupplier)} is refused, or null. */
+    private final String notRepeatSafe;
 
     private Pipeline(String name, Policy[] layers, Listeners<PipelineListener> listeners, Ticker ticker) {
         this.name = name;
@@ -90,6 +92,7 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
             inner = Layer.at(i, layers[i], inner);
         }
         this.head = inner;
+        this.notRepeatSafe = notRepeatSafe(name, layers);
     }
 
     /** Starts building a pipeline; {@code name} identifies it. */
@@ -156,15 +159,22 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
     public CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task, BooleanSupplier mayRepeat) {
         Objects.requireNonNull(task, "task");
         Objects.requireNonNull(mayRepeat, "mayRepeat");
-        for (Policy p : layers) {
-            if (p.kind() == Policy.Kind.HEDGE) {
-                throw new IllegalStateException("pipeline '" + name + "' hedges: work that may not repeat cannot run in two attempts at once");
-            } else if (p.kind() == Policy.Kind.RETRY && !(p instanceof Retry)) {
-                throw new IllegalStateException("pipeline '" + name + "' has a retry of its own (" + p.name()
-                        + ") that cannot be asked whether the work may repeat");
-            }
+        if (notRepeatSafe != null) {
+            throw new IllegalStateException(notRepeatSafe);
         }
         return startAsync(task, mayRepeat);
+    }
+
+    /** Why work that may not repeat cannot run through {@code layers}, or null: decided once, at build. */
+    private static String notRepeatSafe(String name, Policy[] layers) {
+        for (Policy p : layers) {
+            if (p.kind() == Policy.Kind.HEDGE) {
+                return "pipeline '" + name + "' hedges: work that may not repeat cannot run in two attempts at once";
+            } else if (p.kind() == Policy.Kind.RETRY && !(p instanceof Retry)) {
+                return "pipeline '" + name + "' has a retry of its own (" + p.name() + ") that cannot be asked whether the work may repeat";
+            }
+        }
+        return null;
     }
 
     private CompletionStage<T> startAsync(Supplier<? extends CompletionStage<T>> task, BooleanSupplier mayRepeat) {

@@ -380,7 +380,7 @@ public final class GuardedStream extends Flux<Object> {
 
     /**
      * One attempt: the source's subscriber, and the stage the policies see. However the stage ends
-     * (the source, the attempt's context, a timeout failing it from outside), it is marked ended
+     * (the source, the attempt's context, a timeout failing it from outside), its outcome is claimed
      * first, so an element the source emits later is discarded, and the source is cancelled.
      */
     static final class Attempt extends CompletableFuture<Object> implements CoreSubscriber<Object> {
@@ -395,7 +395,6 @@ public final class GuardedStream extends Flux<Object> {
 
         /** The source's subscription; once the attempt ended, Reactor's cancelled marker (cancelled once). */
         volatile Subscription upstream;
-        private volatile boolean ended;
         /** 1 once an outcome is being given: the first one stands (a source's signal while its cancel runs does not). */
         private volatile int claimed;
 
@@ -420,7 +419,7 @@ public final class GuardedStream extends Flux<Object> {
 
         @Override
         public void onNext(Object t) {
-            if (!ended && call.mayDeliver(k)) {
+            if (claimed == 0 && call.mayDeliver(k)) { // an attempt with an outcome delivers nothing more
                 call.next(t);
             } else {
                 Operators.onDiscard(t, reactorContext);
@@ -441,7 +440,6 @@ public final class GuardedStream extends Flux<Object> {
 
         /** Whether this outcome is the attempt's: the first one stands (a source's signal while its cancel runs does not). */
         private boolean claim() {
-            ended = true;
             return CLAIMED.compareAndSet(this, 0, 1);
         }
 

@@ -50,13 +50,18 @@ public final class ManualTicker implements Ticker {
         this.now = new AtomicLong(initialNanos);
     }
 
+    /** The most later exceptions of the actions run by one advance that are suppressed into the first. */
+    private static final int MAX_SUPPRESSED = 4;
+
     @Override
     public long read() {
         return now.get();
     }
 
     /**
-     * Moves the reading forward and runs everything that fell due.
+     * Moves the reading forward and runs everything that fell due, each even if an earlier one threw;
+     * the first exception thrown is rethrown at the end (up to {@value #MAX_SUPPRESSED} later ones
+     * suppressed into it, none if it is the same instance again).
      *
      * @param nanos how far to move, not negative
      * @return the new reading
@@ -139,7 +144,7 @@ public final class ManualTicker implements Ticker {
                 } catch (Throwable e) {
                     if (first == null) {
                         first = e;
-                    } else if (first != e) {
+                    } else if (first != e && first.getSuppressed().length < MAX_SUPPRESSED) { // a shared one is not grown per advance
                         first.addSuppressed(e);
                     }
                 }

@@ -132,6 +132,31 @@ class TimerRobustnessTest {
     }
 
     @Test
+    void actionsThrowingManyExceptionsAddAFewToTheFirstAndAConstantNoneToItself() {
+        ManualTicker ticker = new ManualTicker();
+        IllegalStateException shared = new IllegalStateException("shared");
+        for (int i = 0; i < 10; i++) {
+            Delays.schedule(ticker, 10, () -> {
+                throw shared;
+            });
+        }
+        assertSame(shared, assertThrows(IllegalStateException.class, () -> ticker.advance(10)));
+        assertEquals(0, shared.getSuppressed().length, "never suppressed into itself");
+        IllegalStateException first = new IllegalStateException("first");
+        Delays.schedule(ticker, 20, () -> {
+            throw first;
+        });
+        for (int i = 0; i < 10; i++) {
+            int n = i;
+            Delays.schedule(ticker, 20, () -> {
+                throw new IllegalStateException("later " + n);
+            });
+        }
+        assertSame(first, assertThrows(IllegalStateException.class, () -> ticker.advance(10)));
+        assertEquals(4, first.getSuppressed().length, "4 of the 10 later ones");
+    }
+
+    @Test
     void aCallbackWhoseExecutorRanItAndThenThrewRunsOnce() throws Exception {
         AtomicInteger runs = new AtomicInteger();
         CancelHandle h = Context.background().withCancel();

@@ -8,8 +8,10 @@ import dev.resilience.context.internal.Checks;
 import dev.resilience.context.internal.Listeners;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -222,6 +224,32 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
      */
     public List<Policy> policies() {
         return List.of(layers);
+    }
+
+    /**
+     * This pipeline without its policies of the given kinds: the others (the same instances, in the
+     * same order) under the same name, ticker and listeners, so a listener added to either later
+     * hears the calls of both (a call through the new pipeline reaches it with the new pipeline as
+     * {@link PipelineListener#onCall}'s first argument: same name, fewer policies). For an adapter
+     * that runs work some kinds cannot take part in (a stream cannot be hedged, a request that cannot
+     * be sent twice cannot be retried). Returns this pipeline when it has no policy of those kinds.
+     *
+     * @param kinds the kinds to leave out
+     * @return a pipeline without them
+     * @throws NullPointerException if {@code kinds} or one of them is null
+     */
+    public Pipeline<T> without(Policy.Kind... kinds) {
+        Set<Policy.Kind> out = EnumSet.noneOf(Policy.Kind.class);
+        for (Policy.Kind k : Objects.requireNonNull(kinds, "kinds")) {
+            out.add(Objects.requireNonNull(k, "kind"));
+        }
+        List<Policy> kept = new ArrayList<>(layers.length);
+        for (Policy p : layers) {
+            if (!out.contains(p.kind())) {
+                kept.add(p);
+            }
+        }
+        return kept.size() == layers.length ? this : new Pipeline<>(name, kept.toArray(new Policy[0]), listeners, ticker);
     }
 
     /** The names of the policies, outermost first (a fallback is named {@code "fallback"}). */

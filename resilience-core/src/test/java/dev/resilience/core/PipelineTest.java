@@ -126,6 +126,43 @@ class PipelineTest {
     }
 
     @Test
+    void withoutSomeKindsKeepsTheOtherPoliciesTheTickerAndTheListeners() throws Exception {
+        List<String> heard = new ArrayList<>();
+        Hedge hedge = Hedge.builder("hedge").delay(Duration.ofMillis(5)).build();
+        Retry retry = retry(3);
+        Pipeline<String> full = Pipeline.<String>builder("p").add(retry).add(hedge).ticker(ticker)
+                .listener(new PipelineListener() {
+                    @Override
+                    public void onCall(Pipeline<?> pipeline, long durationNanos, Throwable failure) {
+                        heard.add("first " + pipeline.name() + " " + durationNanos / MS + " ms");
+                    }
+                }).build();
+        assertSame(full, full.without(Policy.Kind.TIMEOUT), "nothing to leave out: the pipeline itself");
+        assertSame(full, full.without(), "no kind given");
+        Pipeline<String> lean = full.without(Policy.Kind.HEDGE, Policy.Kind.FALLBACK);
+        assertEquals(List.of(retry), lean.policies(), "the same instances, the hedge left out");
+        assertEquals(List.of(retry, hedge), full.policies(), "the original is unchanged");
+        assertEquals("p", lean.name());
+        lean.addListener(new PipelineListener() {
+            @Override
+            public void onCall(Pipeline<?> pipeline, long durationNanos, Throwable failure) {
+                heard.add("later " + durationNanos / MS + " ms");
+            }
+        });
+        assertEquals("ok", lean.call(() -> {
+            ticker.advance(70 * MS);
+            return "ok";
+        }));
+        assertEquals(List.of("first p 70 ms", "later 70 ms"), heard,
+                "the listeners of both, timed on the pipeline's own (manual) ticker");
+        heard.clear();
+        assertEquals("ok", full.call(() -> "ok"));
+        assertEquals(List.of("first p 0 ms", "later 0 ms"), heard, "one set of listeners, added through either");
+        assertThrows(NullPointerException.class, () -> full.without((Policy.Kind) null));
+        assertThrows(NullPointerException.class, () -> full.without((Policy.Kind[]) null));
+    }
+
+    @Test
     void retryOutsideTimeoutGivesEachAttemptTheFullTimeout() {
         Pipeline<String> p = Pipeline.<String>builder("p").add(retry(3)).add(timeout(300)).inDefaultOrder().build();
         AtomicInteger attempts = new AtomicInteger();

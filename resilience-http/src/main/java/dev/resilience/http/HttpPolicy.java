@@ -88,52 +88,66 @@ public final class HttpPolicy {
 
     private HttpPolicy(Builder b) {
         this.name = b.name;
-        this.hedges = b.outer.stream().anyMatch(p -> p.kind() == Policy.Kind.HEDGE);
-        Pipeline.Builder<Object> withRetry = Pipeline.builder(b.name);
-        Pipeline.Builder<Object> withoutRetry = Pipeline.builder(b.name);
-        Pipeline.Builder<Object> single = Pipeline.builder(b.name);
-        for (Policy p : b.outer) {
-            boolean repeats = p.kind() == Policy.Kind.RETRY || p.kind() == Policy.Kind.HEDGE;
-            if (!repeats) {
-                single.add(p);
+        if (b.pipeline != null) {
+            if (!b.parts.isEmpty()) {
+                throw new IllegalStateException("HttpPolicy '" + b.name + "': pipeline(...) is the whole policy, and "
+                        + b.parts + " were set beside it; give them to the pipeline's policies instead");
             }
-            withRetry.add(p);
-            if (!repeats || b.retryNonIdempotent) {
-                withoutRetry.add(p);
-            }
-        }
-        if (b.maxAttempts > 1) {
-            Retry.Builder rb = Retry.builder(b.name).maxAttempts(b.maxAttempts).backoff(b.backoff)
-                    .retryOn(HttpPolicy::isRetryable)
-                    .maxDelay(b.maxRetryDelay)
-                    .delayHint(Object.class, (result, failure) -> failure instanceof HttpStatusException
-                            && honoursRetryAfter(((HttpStatusException) failure).statusCode())
-                            ? retryAfter(((HttpStatusException) failure).retryAfter, Instant.now()).orElse(null)
-                            : null)
-                    .listener(b.retryListener); // a retried response is discarded as the next attempt starts
-            if (b.budget != null) {
-                rb.budget(b.budget);
-            }
-            this.retry = rb.build();
-            withRetry.add(retry);
-            if (b.retryNonIdempotent) {
-                withoutRetry.add(retry);
-            }
-        } else {
+            Pipeline<Object> single = b.pipeline.without(Policy.Kind.RETRY, Policy.Kind.HEDGE);
+            this.hedges = b.pipeline.kinds().contains(Policy.Kind.HEDGE);
+            this.idempotent = b.pipeline;
+            this.other = b.retryNonIdempotent ? b.pipeline : single;
+            this.once = single;
             this.retry = null;
-        }
-        this.timeout = b.timeout == null ? null
-                : Timeout.builder(b.name).timeout(b.timeout).listener(b.timeoutListener).build();
-        for (Pipeline.Builder<Object> p : List.of(withRetry, withoutRetry, single)) {
-            for (Policy policy : new Policy[] {b.breaker, b.limiter, timeout, b.bulkhead}) {
-                if (policy != null) {
-                    p.add(policy);
+            this.timeout = null;
+        } else {
+            this.hedges = b.outer.stream().anyMatch(p -> p.kind() == Policy.Kind.HEDGE);
+            Pipeline.Builder<Object> withRetry = Pipeline.builder(b.name);
+            Pipeline.Builder<Object> withoutRetry = Pipeline.builder(b.name);
+            Pipeline.Builder<Object> single = Pipeline.builder(b.name);
+            for (Policy p : b.outer) {
+                boolean repeats = p.kind() == Policy.Kind.RETRY || p.kind() == Policy.Kind.HEDGE;
+                if (!repeats) {
+                    single.add(p);
+                }
+                withRetry.add(p);
+                if (!repeats || b.retryNonIdempotent) {
+                    withoutRetry.add(p);
                 }
             }
+            if (b.maxAttempts > 1) {
+                Retry.Builder rb = Retry.builder(b.name).maxAttempts(b.maxAttempts).backoff(b.backoff)
+                        .retryOn(HttpPolicy::isRetryable)
+                        .maxDelay(b.maxRetryDelay)
+                        .delayHint(Object.class, (result, failure) -> failure instanceof HttpStatusException
+                                && honoursRetryAfter(((HttpStatusException) failure).statusCode())
+                                ? retryAfter(((HttpStatusException) failure).retryAfter, Instant.now()).orElse(null)
+                                : null)
+                        .listener(b.retryListener); // a retried response is discarded as the next attempt starts
+                if (b.budget != null) {
+                    rb.budget(b.budget);
+                }
+                this.retry = rb.build();
+                withRetry.add(retry);
+                if (b.retryNonIdempotent) {
+                    withoutRetry.add(retry);
+                }
+            } else {
+                this.retry = null;
+            }
+            this.timeout = b.timeout == null ? null
+                    : Timeout.builder(b.name).timeout(b.timeout).listener(b.timeoutListener).build();
+            for (Pipeline.Builder<Object> p : List.of(withRetry, withoutRetry, single)) {
+                for (Policy policy : new Policy[] {b.breaker, b.limiter, timeout, b.bulkhead}) {
+                    if (policy != null) {
+                        p.add(policy);
+                    }
+                }
+            }
+            this.idempotent = withRetry.build();
+            this.other = withoutRetry.build();
+            this.once = single.build();
         }
-        this.idempotent = withRetry.build();
-        this.other = withoutRetry.build();
-        this.once = single.build();
     }
 
     /** Starts building a policy named {@code name} (for metrics); every part is optional. */
@@ -489,8 +503,9 @@ public final class HttpPolicy {
     }
 
     /**
-     * Whether a policy added to this one runs a request's attempts side by side (a hedge); an
-     * adapter whose client cannot run one exchange's attempts at once refuses such a policy.
+     * Whether a policy added to this one (or in its {@link Builder#pipeline pipeline}) runs a
+     * request's attempts side by side (a hedge); an adapter whose client cannot run one exchange's
+     * attempts at once refuses such a policy.
      *
      * @return true if an added policy is a hedge
      */
@@ -498,12 +513,18 @@ public final class HttpPolicy {
         return hedges;
     }
 
-    /** The retry policy it built, if {@link Builder#retry} asked for more than one attempt. */
+    /**
+     * The retry policy it built, if {@link Builder#retry} asked for more than one attempt (empty for
+     * a policy made of a {@link Builder#pipeline pipeline}: a retry there is the pipeline's own).
+     */
     public Optional<Retry> retry() {
         return Optional.ofNullable(retry);
     }
 
-    /** The per-attempt timeout it built, if {@link Builder#timeout} was set. */
+    /**
+     * The per-attempt timeout it built, if {@link Builder#timeout} was set (empty for a policy made of
+     * a {@link Builder#pipeline pipeline}).
+     */
     public Optional<Timeout> timeout() {
         return Optional.ofNullable(timeout);
     }
@@ -528,6 +549,9 @@ public final class HttpPolicy {
         private Duration maxRetryDelay = Duration.ofSeconds(30);
         private RetryListener retryListener = RetryListener.NOOP;
         private TimeoutListener timeoutListener = TimeoutListener.NOOP;
+        private Pipeline<Object> pipeline;
+        /** The parts set beside a pipeline, which {@link #build()} then refuses. */
+        private final java.util.Set<String> parts = new java.util.LinkedHashSet<>();
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -548,12 +572,14 @@ public final class HttpPolicy {
             }
             this.maxAttempts = maxAttempts;
             this.backoff = Objects.requireNonNull(backoff, "backoff");
+            parts.add("retry");
             return this;
         }
 
         /** Shares a retry budget with other clients. */
         public Builder retryBudget(RetryBudget budget) {
             this.budget = Objects.requireNonNull(budget, "budget");
+            parts.add("retryBudget");
             return this;
         }
 
@@ -566,12 +592,14 @@ public final class HttpPolicy {
         /** Guards the calls with a breaker. */
         public Builder circuitBreaker(CircuitBreaker breaker) {
             this.breaker = Objects.requireNonNull(breaker, "breaker");
+            parts.add("circuitBreaker");
             return this;
         }
 
         /** Limits the request rate. */
         public Builder rateLimiter(RateLimiter limiter) {
             this.limiter = Objects.requireNonNull(limiter, "limiter");
+            parts.add("rateLimiter");
             return this;
         }
 
@@ -583,12 +611,14 @@ public final class HttpPolicy {
         public Builder timeout(Duration timeout) {
             Checks.positiveNanos(timeout, "timeout");
             this.timeout = timeout;
+            parts.add("timeout");
             return this;
         }
 
         /** Bounds concurrent requests. */
         public Builder bulkhead(Bulkhead bulkhead) {
             this.bulkhead = Objects.requireNonNull(bulkhead, "bulkhead");
+            parts.add("bulkhead");
             return this;
         }
 
@@ -603,6 +633,7 @@ public final class HttpPolicy {
          */
         public Builder add(Policy policy) {
             outer.add(Objects.requireNonNull(policy, "policy"));
+            parts.add("add");
             return this;
         }
 
@@ -616,22 +647,52 @@ public final class HttpPolicy {
         public Builder maxRetryDelay(Duration maxRetryDelay) {
             Checks.nonNegativeNanos(maxRetryDelay, "maxRetryDelay");
             this.maxRetryDelay = maxRetryDelay;
+            parts.add("maxRetryDelay");
             return this;
         }
 
         /** Receives the events of the retry policy it builds (retries, give-ups). */
         public Builder retryListener(RetryListener listener) {
             this.retryListener = Objects.requireNonNull(listener, "retryListener");
+            parts.add("retryListener");
             return this;
         }
 
         /** Receives the events of the per-attempt timeout it builds. */
         public Builder timeoutListener(TimeoutListener listener) {
             this.timeoutListener = Objects.requireNonNull(listener, "timeoutListener");
+            parts.add("timeoutListener");
             return this;
         }
 
-        /** Builds the policy. */
+        /**
+         * Runs requests through {@code pipeline} itself, so that its listeners (and the meters bound
+         * to them) and its ticker see every call: a request that may be sent again runs through the
+         * whole pipeline (a non-idempotent one only with {@link #retryNonIdempotent()}), one that
+         * may not runs through it without its retries and hedges ({@link Pipeline#without}). The
+         * pipeline is the whole policy: {@link #build()} refuses it beside any other part but
+         * {@link #retryNonIdempotent()}. As with {@link #add}, its retry classifies failures by its
+         * own {@code retryOn} (by default every failure but refusals, so failing statuses and
+         * connection errors) and does not read {@code Retry-After}, and {@link HttpPolicy#retry()}
+         * and {@link HttpPolicy#timeout()} are empty (they are the pipeline's own policies).
+         *
+         * @throws NullPointerException if {@code pipeline} is null
+         * @throws IllegalStateException if a pipeline was given already
+         */
+        public Builder pipeline(Pipeline<Object> pipeline) {
+            if (this.pipeline != null) {
+                throw new IllegalStateException("pipeline was set already");
+            }
+            this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+            return this;
+        }
+
+        /**
+         * Builds the policy.
+         *
+         * @throws IllegalStateException if a {@link #pipeline(Pipeline)} was given beside another
+         *     part (any setter of this builder but {@link #retryNonIdempotent()})
+         */
         public HttpPolicy build() {
             return new HttpPolicy(this);
         }

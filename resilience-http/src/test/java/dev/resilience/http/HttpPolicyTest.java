@@ -186,6 +186,56 @@ class HttpPolicyTest {
     }
 
     @Test
+    void aWholePipelineKeepsItsListenersAndRunsWithoutItsRetryWhatMayNotBeSentTwice() throws Exception {
+        List<String> heard = new ArrayList<>();
+        dev.resilience.core.Pipeline<Object> pipeline = dev.resilience.core.Pipeline.builder("payments")
+                .add(dev.resilience.core.Retry.builder("payments").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).build())
+                .listener(new dev.resilience.core.PipelineListener() {
+                    @Override
+                    public void onCall(dev.resilience.core.Pipeline<?> p, long durationNanos, Throwable failure) {
+                        heard.add(p.name() + " " + (failure == null ? "ok" : "failed"));
+                    }
+                }).build();
+        HttpPolicy policy = HttpPolicy.builder("payments").pipeline(pipeline).build();
+        assertFalse(policy.hedges());
+        List<Resp> sent = new ArrayList<>();
+        assertEquals(200, policy.execute("GET", script(sent, new Resp(503, null)), RESPONSES).status);
+        assertEquals(2, sent.size(), "a GET retried by the pipeline's own retry");
+        sent.clear();
+        assertEquals(503, policy.execute("POST", script(sent, new Resp(503, null)), RESPONSES).status);
+        assertEquals(1, sent.size(), "a POST runs through the pipeline without its retry");
+        sent.clear();
+        assertEquals(503, policy.execute("GET", false, script(sent, new Resp(503, null)), RESPONSES).status);
+        assertEquals(1, sent.size(), "nor is a request whose body cannot be sent twice");
+        assertEquals(List.of("payments ok", "payments failed", "payments failed"), heard,
+                "the pipeline's listener heard every request, on each path");
+
+        sent.clear();
+        HttpPolicy anyMethod = HttpPolicy.builder("payments").pipeline(pipeline).retryNonIdempotent().build();
+        assertEquals(200, anyMethod.execute("POST", script(sent, new Resp(503, null)), RESPONSES).status);
+        assertEquals(2, sent.size(), "retryNonIdempotent: a POST retried too");
+
+        IllegalStateException beside = assertThrows(IllegalStateException.class,
+                () -> HttpPolicy.builder("payments").pipeline(pipeline).retry(1, Backoff.fixed(Duration.ZERO)).build());
+        assertTrue(beside.getMessage().contains("whole policy") && beside.getMessage().contains("[retry]"), beside.getMessage());
+        List<java.util.function.UnaryOperator<HttpPolicy.Builder>> otherParts = List.of(
+                b -> b.add(CircuitBreaker.builder("b").build()),
+                b -> b.retryBudget(dev.resilience.core.RetryBudget.of(0.1, 10, 100)),
+                b -> b.maxRetryDelay(Duration.ofSeconds(1)),
+                b -> b.retryListener(RetryListener.NOOP),
+                b -> b.timeoutListener(dev.resilience.core.TimeoutListener.NOOP),
+                b -> b.circuitBreaker(CircuitBreaker.builder("b").build()),
+                b -> b.timeout(Duration.ofSeconds(1)),
+                b -> b.bulkhead(dev.resilience.core.Bulkhead.builder("b").maxConcurrent(1).build()));
+        for (java.util.function.UnaryOperator<HttpPolicy.Builder> part : otherParts) {
+            assertThrows(IllegalStateException.class, () -> part.apply(HttpPolicy.builder("payments").pipeline(pipeline)).build(),
+                    "a part set beside the pipeline would be ignored: refused");
+        }
+        assertThrows(IllegalStateException.class, () -> HttpPolicy.builder("payments").pipeline(pipeline).pipeline(pipeline));
+        assertThrows(NullPointerException.class, () -> HttpPolicy.builder("payments").pipeline(null));
+    }
+
+    @Test
     void nonIdempotentMethodsAreNotRetriedUnlessAskedFor() throws Exception {
         List<Resp> sent = new ArrayList<>();
         assertEquals(503, retrying(3).execute("post", script(sent, new Resp(503, null)), RESPONSES).status);

@@ -23,6 +23,8 @@ import java.util.function.Supplier;
 public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
 
     private static final VarHandle SEQUENCE = MethodHandles.arrayElementVarHandle(long[].class);
+    /** The most later exceptions one {@code drain} suppresses into the first. */
+    private static final int MAX_SUPPRESSED = 4;
 
     private final long[] sequences;
 
@@ -196,7 +198,8 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
      * Claims, with one CAS, the run of elements (up to {@value #BATCH}, ending where the ring wraps)
      * that are published now, and hands them to the consumer in order; stops when none is. Every
      * element claimed is handed over even if the consumer throws; the first exception is rethrown at
-     * the end (later ones suppressed into it).
+     * the end (up to {@value #MAX_SUPPRESSED} later ones suppressed into it, none if the consumer
+     * throws the same instance again).
      */
     @Override
     @SuppressWarnings("unchecked")
@@ -239,7 +242,10 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
                 } catch (RuntimeException | Error t) {
                     if (failure == null) {
                         failure = t;
-                    } else {
+                    } else if (t != failure && failure.getSuppressed().length < MAX_SUPPRESSED) {
+                        // not the same instance again (self-suppression throws, which would leave the
+                        // rest of the claimed run unreleased), and a constant the consumer throws
+                        // again and again is not grown without bound
                         failure.addSuppressed(t);
                     }
                 }

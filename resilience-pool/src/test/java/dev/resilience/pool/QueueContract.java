@@ -3,6 +3,7 @@ package dev.resilience.pool;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -252,6 +253,47 @@ abstract class QueueContract {
         for (int i = 0; i < 40; i++) {
             assertEquals(i, all.get(i));
         }
+    }
+
+    @Test
+    void aConsumerThatThrowsOneConstantOnEveryElementLeavesTheQueueWorking() {
+        MessageQueue<Integer> q = messageQueue(64);
+        IllegalStateException constant = new IllegalStateException("consumer refuses (a constant)");
+        List<Integer> seen = new ArrayList<>();
+        for (int round = 0; round < 5; round++) {
+            for (int i = 0; i < 40; i++) {
+                assertTrue(q.offer(round * 40 + i), "room for element " + i + " of round " + round);
+            }
+            while (!q.isEmpty()) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> q.drain(x -> {
+                    seen.add(x);
+                    throw constant;
+                }, 40));
+                assertSame(constant, e, "the consumer's own exception, not one about suppressing it in itself");
+            }
+        }
+        assertEquals(200, seen.size(), "every element handed over once: " + seen);
+        for (int i = 0; i < 200; i++) {
+            assertEquals(i, seen.get(i));
+        }
+        assertEquals(0, constant.getSuppressed().length, "never suppressed into itself");
+        assertTrue(q.offer(7) && q.poll() == 7, "the ring still moves");
+    }
+
+    @Test
+    void aDrainKeepsAFewOfTheConsumersLaterExceptionsNotAll() {
+        MessageQueue<Integer> q = messageQueue(64);
+        for (int i = 0; i < 40; i++) {
+            q.offer(i);
+        }
+        int[] handed = {0};
+        IllegalStateException first = assertThrows(IllegalStateException.class, () -> q.drain(x -> {
+            handed[0]++;
+            throw new IllegalStateException("refused " + x);
+        }, 40));
+        assertEquals("refused 0", first.getMessage());
+        assertEquals(Math.min(4, handed[0] - 1), first.getSuppressed().length,
+                "4 of the later ones at most (" + (handed[0] - 1) + " here; a queue whose drain stops at the first has none)");
     }
 
     @SuppressWarnings("unchecked")

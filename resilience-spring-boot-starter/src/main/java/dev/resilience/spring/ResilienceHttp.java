@@ -4,7 +4,6 @@ import dev.resilience.context.Context;
 import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.DeadlineHeaders;
 import dev.resilience.core.Pipeline;
-import dev.resilience.core.Policy;
 import dev.resilience.core.ResilienceRegistry;
 import dev.resilience.http.HttpPolicy;
 import dev.resilience.spring.internal.EnvironmentConfiguration;
@@ -30,8 +29,9 @@ import org.springframework.http.client.ClientHttpResponse;
  * }</pre>
  *
  * <p>Names are matched as Spring matches the keys they come from ({@code paymentsApi} and
- * {@code paymentsapi} are one name). The interceptor runs each request through an {@link HttpPolicy} made of the pipeline's
- * policies, in the pipeline's order, with HTTP's classification of outcomes: connection errors, 5xx
+ * {@code paymentsapi} are one name). The interceptor runs each request through the pipeline itself (its listeners, and so
+ * its meters, see every request: {@link HttpPolicy.Builder#pipeline}), in the pipeline's order, with
+ * HTTP's classification of outcomes: connection errors, 5xx
  * and 429 are failures; other statuses are results; after the last attempt the caller gets the
  * last response, as from a plain client (a {@code RestClient} then throws for its status as
  * usual). Only idempotent methods are retried. Each attempt carries the current deadline as
@@ -90,11 +90,8 @@ public final class ResilienceHttp {
         HttpPolicy p = policies.get(name);
         if (p == null) {
             Pipeline<Object> pipeline = registry.pipeline(EnvironmentConfiguration.canonicalName(name));
-            HttpPolicy.Builder b = HttpPolicy.builder(name);
-            for (Policy policy : pipeline.policies()) {
-                b.add(policy);
-            }
-            p = policies.computeIfAbsent(name, n -> b.build());
+            // the pipeline itself, so its listeners (the registry's meters) and ticker see the calls
+            p = policies.computeIfAbsent(name, n -> HttpPolicy.builder(n).pipeline(pipeline).build());
         }
         return p;
     }

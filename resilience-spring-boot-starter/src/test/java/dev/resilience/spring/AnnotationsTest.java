@@ -178,6 +178,18 @@ class AnnotationsTest {
             throw new IOException("fallback failed too");
         }
 
+        /** A fallback's exception kept in a constant, as code that avoids allocating on failure does. */
+        static final IllegalArgumentException SHARED = new IllegalArgumentException("no fallback today (a constant)");
+
+        @Retry(name = "one", fallbackMethod = "sharedThrowingFallback")
+        public String sharedThrowingFallback(String x) {
+            return attempt(x);
+        }
+
+        String sharedThrowingFallback(String x, Exception e) {
+            throw SHARED;
+        }
+
         @Bulkhead(name = "single", fallbackMethod = "blockingFallback")
         public String bulkheaded(String x) throws InterruptedException {
             fallbackRelease.await(10, TimeUnit.SECONDS);
@@ -385,6 +397,25 @@ class AnnotationsTest {
         assertEquals("fallback failed too", e.getMessage());
         assertEquals(1, e.getSuppressed().length);
         assertEquals("down", e.getSuppressed()[0].getMessage());
+    }
+
+    @Test
+    void aFallbackThatThrowsASharedExceptionDoesNotGrowItByOneEntryPerCall() {
+        RuntimeException usual = target.failure;
+        target.failures = Integer.MAX_VALUE;
+        try {
+            for (int i = 0; i < 200; i++) {
+                target.failure = new IllegalStateException("down " + i);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> service.sharedThrowingFallback("x"));
+                assertSame(Service.SHARED, e, "what the fallback threw, as it threw it");
+            }
+        } finally {
+            target.failure = usual;
+            target.failures = 0;
+        }
+        Throwable[] kept = Service.SHARED.getSuppressed();
+        assertEquals(4, kept.length, "the first calls' failures for the record, not one per call (200 calls)");
+        assertEquals("down 0", kept[0].getMessage());
     }
 
     @Test

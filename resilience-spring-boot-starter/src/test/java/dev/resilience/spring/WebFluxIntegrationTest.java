@@ -160,6 +160,24 @@ class WebFluxIntegrationTest {
 
     @Test
     void theGuardedWebClientRetriesReturnsTheLastFailingResponseAndTheBreakerOpens() throws Exception {
+        java.util.List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.resilience.context.Registration listening = registry.pipeline("payments").addListener(new dev.resilience.core.PipelineListener() {
+            @Override
+            public void onCall(dev.resilience.core.Pipeline<?> pipeline, long durationNanos, Throwable failure) {
+                heard.add(failure == null ? "ok" : failure.getClass().getSimpleName());
+            }
+        });
+        try {
+            guardedExchanges();
+        } finally {
+            listening.remove();
+        }
+        // The filter runs the registry's pipeline itself, so its listeners (and the meters bound to them) see every exchange.
+        assertEquals(6, heard.size(), "one call per exchange: " + heard);
+        assertEquals("ok", heard.get(0));
+    }
+
+    private void guardedExchanges() throws Exception {
         assertEquals("200 paid", get("/guarded", "grpc-timeout", "5S").body());
         assertEquals(1, DEPENDENCY.requests.get());
         long nanos = DeadlineHeaders.parseGrpcTimeout(DEPENDENCY.grpcTimeouts.get(0));

@@ -1,5 +1,6 @@
 package dev.resilience.spring.cloud;
 
+import dev.resilience.spring.internal.Suppression;
 import java.util.function.Function;
 
 /** Calling a user's fallback: what it throws comes out with the original failure attached. */
@@ -10,8 +11,9 @@ final class Fallbacks {
 
     /**
      * {@code fallback.apply(failure)}. What the fallback throws is thrown as it is (a checked
-     * exception too), with {@code failure} added as suppressed unless it is that exception itself or
-     * its cause (Spring Cloud's own {@code NoFallbackAvailableException} carries it as the cause).
+     * exception too), with {@code failure} added as suppressed as {@link Suppression#attach} decides
+     * (not if it is that exception itself or its cause, as in Spring Cloud's own
+     * {@code NoFallbackAvailableException}; at most a few on an exception shared between calls).
      */
     static <T> T apply(Function<Throwable, T> fallback, Throwable failure) {
         try {
@@ -21,16 +23,9 @@ final class Fallbacks {
         }
     }
 
-    /** Adds {@code failure} to {@code thrown} as suppressed where that adds information; returns {@code thrown}. */
+    /** {@link Suppression#attach}: {@code failure} added to {@code thrown} where that adds information. */
     static Throwable attach(Throwable thrown, Throwable failure) {
-        if (thrown != failure && thrown.getCause() != failure) {
-            try {
-                thrown.addSuppressed(failure);
-            } catch (RuntimeException ignored) {
-                // a throwable whose suppression is disabled, or one that refuses: thrown is what matters
-            }
-        }
-        return thrown;
+        return Suppression.attach(thrown, failure);
     }
 
     /** Throws {@code t} unchecked: a fallback's checked exception reaches the caller as it was thrown. */

@@ -43,18 +43,17 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
         if (GuardedStream.problem(pipeline) == null) {
             return pipeline;
         }
-        Pipeline.Builder<Object> b = Pipeline.builder(pipeline.name());
         StringBuilder left = new StringBuilder();
         for (Policy p : pipeline.policies()) {
             if (p.kind() == Policy.Kind.HEDGE || p.kind() == Policy.Kind.FALLBACK) {
                 left.append(left.length() == 0 ? "" : ", ").append(p.kind()).append(' ').append(p.name());
-            } else {
-                b.add(p);
             }
         }
-        LOG.log(System.Logger.Level.INFO, () -> "a Flux runs through pipeline '" + pipeline.name() + "' without its " + left
-                + ": a stream's attempts run one at a time, retried before their first element only");
-        return b.build();
+        if (left.length() > 0) { // else a retry of its own, which no stream can run: run(Flux) says so
+            LOG.log(System.Logger.Level.INFO, () -> "a Flux runs through pipeline '" + pipeline.name() + "' without its " + left
+                    + ": a stream's attempts run one at a time, retried before their first element only");
+        }
+        return pipeline.without(Policy.Kind.HEDGE, Policy.Kind.FALLBACK); // its listeners and ticker kept
     }
 
     /**
@@ -120,11 +119,13 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
     }
 
     /**
-     * Per subscription: the whole stream is one call through the pipeline (without a hedge),
-     * retried only before its first element; elements flow as they come; see
+     * Per subscription: the whole stream is one call through the pipeline (without a hedge or a
+     * fallback policy), retried only before its first element; elements flow as they come; see
      * {@link ReactiveResilienceCircuitBreakerFactory}.
      *
      * @throws NullPointerException if {@code toRun} or {@code fallback} is null
+     * @throws IllegalArgumentException if the pipeline has a retry policy that is not a
+     *     {@link dev.resilience.core.Retry} (it could not be kept from repeating delivered elements)
      */
     @Override
     public <T> Flux<T> run(Flux<T> toRun, Function<Throwable, Flux<T>> fallback) {

@@ -51,7 +51,7 @@ final class Guard {
 
     /**
      * Calls {@code fallback} on {@code target} with {@code args} and {@code failure}. What it throws
-     * is thrown, with {@code failure} attached as suppressed.
+     * is thrown, with {@code failure} attached as suppressed (see {@link Suppression#attach}).
      */
     static Object callFallback(Method fallback, Object target, Object[] args, Throwable failure) throws Throwable {
         Object[] withFailure = new Object[args.length + 1];
@@ -61,10 +61,7 @@ final class Guard {
             return fallback.invoke(target, withFailure);
         } catch (InvocationTargetException e) {
             Throwable thrown = e.getCause() == null ? e : e.getCause();
-            if (thrown != failure) {
-                thrown.addSuppressed(failure);
-            }
-            throw thrown;
+            throw Suppression.attach(thrown, failure); // a shared exception is not grown per call
         }
     }
 

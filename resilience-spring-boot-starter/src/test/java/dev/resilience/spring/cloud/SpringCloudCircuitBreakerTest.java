@@ -254,6 +254,34 @@ class SpringCloudCircuitBreakerTest {
     }
 
     @Test
+    void aFallbackThatThrowsASharedExceptionDoesNotGrowItByOneEntryPerCall() {
+        org.springframework.cloud.client.circuitbreaker.CircuitBreaker cb = factory.create("shared-fallback-exception");
+        IllegalArgumentException shared = new IllegalArgumentException("no fallback today (a constant)");
+        for (int i = 0; i < 200; i++) {
+            IllegalStateException boom = new IllegalStateException("boom " + i);
+            IllegalArgumentException thrown = assertThrows(IllegalArgumentException.class, () -> cb.run(() -> {
+                throw boom;
+            }, t -> {
+                throw shared;
+            }));
+            assertSame(shared, thrown);
+        }
+        assertEquals(4, shared.getSuppressed().length, "the first calls' failures for the record, not one per call (200 calls)");
+        assertEquals("boom 0", shared.getSuppressed()[0].getMessage());
+
+        IllegalArgumentException sharedReactive = new IllegalArgumentException("no reactive fallback today (a constant)");
+        Mono<String> mono = reactive.create("shared-fallback-exception").run(Mono.error(new IllegalStateException("boom")), t -> {
+            throw sharedReactive;
+        });
+        for (int i = 0; i < 50; i++) {
+            // not block(): Reactor's block() adds a suppressed entry of its own to the error it rethrows
+            assertEquals("the shared one", mono.map(v -> "a value").onErrorResume(e -> Mono.just(e == sharedReactive ? "the shared one" : e.toString()))
+                    .block(Duration.ofSeconds(10)));
+        }
+        assertEquals(4, sharedReactive.getSuppressed().length, "nor on the reactive path (50 calls)");
+    }
+
+    @Test
     void userCallbacksThatThrowOrReturnNull() {
         org.springframework.cloud.client.circuitbreaker.CircuitBreaker cb = factory.create("callbacks");
         IllegalStateException boom = new IllegalStateException("boom");

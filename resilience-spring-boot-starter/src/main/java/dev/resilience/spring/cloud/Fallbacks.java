@@ -19,13 +19,8 @@ final class Fallbacks {
         try {
             return fallback.apply(failure);
         } catch (Throwable thrown) {
-            throw Fallbacks.<RuntimeException>sneaky(attach(thrown, failure));
+            throw Fallbacks.<RuntimeException>sneaky(Suppression.attach(thrown, failure));
         }
-    }
-
-    /** {@link Suppression#attach}: {@code failure} added to {@code thrown} where that adds information. */
-    static Throwable attach(Throwable thrown, Throwable failure) {
-        return Suppression.attach(thrown, failure);
     }
 
     /** Throws {@code t} unchecked: a fallback's checked exception reaches the caller as it was thrown. */
@@ -45,10 +40,10 @@ final class Fallbacks {
         try {
             publisher = fallback.apply(cause);
         } catch (Throwable thrown) {
-            return error.apply(attach(thrown, cause));
+            return error.apply(Suppression.attach(thrown, cause));
         }
         if (publisher == null) {
-            return error.apply(attach(new NullPointerException("the fallback returned null instead of a publisher"), cause));
+            return error.apply(Suppression.attach(new NullPointerException("the fallback returned null instead of a publisher"), cause));
         }
         return publisher;
     }

@@ -7,5 +7,5 @@ module dev.resilience.context {
     exports dev.resilience.context;
     // The argument checks and listener lists the toolkit's modules share; not API.
     exports dev.resilience.context.internal to dev.resilience.core, dev.resilience.http, dev.resilience.pool,
-            dev.resilience.redis, dev.resilience.grpc;
+            dev.resilience.redis, dev.resilience.grpc, dev.resilience.spring;
 }

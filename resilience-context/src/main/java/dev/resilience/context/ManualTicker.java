@@ -1,5 +1,6 @@
 package dev.resilience.context;
 
+import dev.resilience.context.internal.Suppression;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -50,9 +51,6 @@ public final class ManualTicker implements Ticker {
         this.now = new AtomicLong(initialNanos);
     }
 
-    /** The most later exceptions of the actions run by one advance that are suppressed into the first. */
-    private static final int MAX_SUPPRESSED = 4;
-
     @Override
     public long read() {
         return now.get();
@@ -60,8 +58,8 @@ public final class ManualTicker implements Ticker {
 
     /**
      * Moves the reading forward and runs everything that fell due, each even if an earlier one threw;
-     * the first exception thrown is rethrown at the end (up to {@value #MAX_SUPPRESSED} later ones
-     * suppressed into it, none if it is the same instance again).
+     * the first exception thrown is rethrown at the end (up to four later ones
+     * suppressed into it, none that is the same instance again, its cause or one it holds already).
      *
      * @param nanos how far to move, not negative
      * @return the new reading
@@ -144,8 +142,8 @@ public final class ManualTicker implements Ticker {
                 } catch (Throwable e) {
                     if (first == null) {
                         first = e;
-                    } else if (first != e && first.getSuppressed().length < MAX_SUPPRESSED) { // a shared one is not grown per advance
-                        first.addSuppressed(e);
+                    } else {
+                        Suppression.attach(first, e); // a shared one is not grown per advance
                     }
                 }
             }

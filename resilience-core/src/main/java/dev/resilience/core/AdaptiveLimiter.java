@@ -124,7 +124,7 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy, L
                 int next;
                 try {
                     next = algorithm.update(old, rttNanos, inFlight, dropped);
-                } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                } catch (Exception | LinkageError | StackOverflowError e) {
                     // the user's algorithm: the call's outcome stands, the limit stays, the failure is logged
                     GuardedListeners.failed(algorithm, "update", e);
                     next = old;

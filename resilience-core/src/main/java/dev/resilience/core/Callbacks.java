@@ -1,5 +1,6 @@
 package dev.resilience.core;
 
+import dev.resilience.context.internal.Suppression;
 import java.util.function.Predicate;
 
 /**
@@ -13,8 +14,6 @@ final class Callbacks {
     private static final class Log {
         static final System.Logger LOG = System.getLogger("dev.resilience.core.callback");
     }
-
-    private static final int MAX_SUPPRESSED = 4;
 
     private Callbacks() {
     }
@@ -34,10 +33,7 @@ final class Callbacks {
 
     /** Attaches {@code callbackFailure} to {@code outcome} (if any) and logs it. */
     static void failed(Throwable outcome, Throwable callbackFailure, String what) {
-        // A few at most: the outcome may be an exception the caller shares between calls.
-        if (outcome != null && outcome != callbackFailure && outcome.getSuppressed().length < MAX_SUPPRESSED) {
-            outcome.addSuppressed(callbackFailure);
-        }
+        Suppression.attach(outcome, callbackFailure); // a few at most: the caller may share the outcome between calls
         try {
             Log.LOG.log(System.Logger.Level.ERROR, what + " threw; the call's own outcome was kept", callbackFailure);
         } catch (Throwable ignored) {

@@ -188,7 +188,7 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         CompletionStage<T> stage;
         try {
             stage = invokeAsync(0, task, mayRepeat);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
             listener.onCall(this, ticker.read() - start, e);
             throw e;
         }
@@ -244,9 +244,9 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
             out.add(Objects.requireNonNull(k, "kind"));
         }
         List<Policy> kept = new ArrayList<>(layers.length);
-        for (Policy p : layers) {
-            if (!out.contains(p.kind())) {
-                kept.add(p);
+        for (int i = 0; i < layers.length; i++) {
+            if (!out.contains(this.kinds.get(i))) { // the kinds read once, when this pipeline was built
+                kept.add(layers[i]);
             }
         }
         return kept.size() == layers.length ? this : new Pipeline<>(name, kept.toArray(new Policy[0]), listeners, ticker);

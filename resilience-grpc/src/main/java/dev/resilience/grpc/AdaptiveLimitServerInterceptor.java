@@ -198,7 +198,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         io.grpc.Context previous = starting.attach();
         try {
             listener = next.startCall(limited, headers);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
             fail(permit, e, limited.deadline);
             throw e;
         } finally {
@@ -335,7 +335,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         public void onMessage(ReqT message) {
             try {
                 super.onMessage(message);
-            } catch (RuntimeException | Error e) {
+            } catch (Throwable e) {
                 fail(permit, e, deadline); // grpc-java closes the call itself, not through LimitedCall
                 throw e;
             }
@@ -345,7 +345,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         public void onHalfClose() {
             try {
                 super.onHalfClose();
-            } catch (RuntimeException | Error e) {
+            } catch (Throwable e) {
                 fail(permit, e, deadline);
                 throw e;
             }
@@ -355,7 +355,7 @@ public final class AdaptiveLimitServerInterceptor implements ServerInterceptor {
         public void onReady() {
             try {
                 super.onReady();
-            } catch (RuntimeException | Error e) {
+            } catch (Throwable e) {
                 fail(permit, e, deadline);
                 throw e;
             }

@@ -50,7 +50,7 @@ final class ContextBoundCall<ReqT, RespT> extends ForwardingClientCall.SimpleFor
         unhook.registration = ours.onDone(unhook, GrpcContexts.DIRECT);
         try {
             super.start(unhook, headers);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
             unhook.release(); // no onClose will come
             link.cancel(null);
             throw e;

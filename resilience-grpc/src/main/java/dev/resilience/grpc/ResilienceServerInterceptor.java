@@ -122,7 +122,7 @@ public final class ResilienceServerInterceptor implements ServerInterceptor {
         ServerCall.Listener<ReqT> listener;
         try (Scope s = request.attach()) {
             listener = next.startCall(call, headers);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
             link.release();
             request.cancel(e);
             throw e;

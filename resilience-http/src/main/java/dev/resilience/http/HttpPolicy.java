@@ -58,11 +58,13 @@ import java.util.function.Supplier;
  * exactly these failures.
  *
  * <p><b>Retries.</b> Only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) are retried
- * unless {@link Builder#retryNonIdempotent()} says otherwise. {@code Retry-After} (seconds or an HTTP
- * date, see {@link #retryAfter(String)}) on a 503 or 429 replaces the backoff. No wait between
- * attempts exceeds {@link Builder#maxRetryDelay} (default 30 s) or reaches the context's deadline: a
- * server asking for longer gets no retry, and the caller gets its response. A retried response is
- * discarded first (its body closed, its connection freed).
+ * unless {@link Builder#retryNonIdempotent()} says otherwise. For the retry this builder makes
+ * ({@link Builder#retry(int, Backoff)}): {@code Retry-After} (seconds or an HTTP date, see
+ * {@link #retryAfter(String)}) on a 503 or 429 replaces the backoff, and no wait between attempts
+ * exceeds {@link Builder#maxRetryDelay} (default 30 s) or reaches the context's deadline: a server
+ * asking for longer gets no retry, and the caller gets its response. A retry given with
+ * {@link Builder#add} or in {@link Builder#pipeline} follows its own builder instead. A retried
+ * response is discarded first (its body closed, its connection freed).
  *
  * <p><b>Order.</b> Policies added with {@link Builder#add(Policy)} wrap the built ones, in the order
  * added; the built ones run in the default order: retry, breaker, rate limiter, timeout, bulkhead.
@@ -674,7 +676,10 @@ public final class HttpPolicy {
          * {@link #retryNonIdempotent()}. As with {@link #add}, its retry classifies failures by its
          * own {@code retryOn} (by default every failure but refusals, so failing statuses and
          * connection errors) and does not read {@code Retry-After}, and {@link HttpPolicy#retry()}
-         * and {@link HttpPolicy#timeout()} are empty (they are the pipeline's own policies).
+         * and {@link HttpPolicy#timeout()} are empty (they are the pipeline's own policies). Build
+         * that retry with {@code retryOn(HttpPolicy::isRetryable)} where an adapter may have handed
+         * a failing response to the caller already (the Apache async adapter, whose callback may
+         * have it): its default would retry such a response too.
          *
          * @throws NullPointerException if {@code pipeline} is null
          * @throws IllegalStateException if a pipeline was given already

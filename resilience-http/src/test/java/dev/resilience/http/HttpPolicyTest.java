@@ -201,6 +201,8 @@ class HttpPolicyTest {
         List<Resp> sent = new ArrayList<>();
         assertEquals(200, policy.execute("GET", script(sent, new Resp(503, null)), RESPONSES).status);
         assertEquals(2, sent.size(), "a GET retried by the pipeline's own retry");
+        assertTrue(sent.get(0).discarded, "the retried 503 was discarded before the next attempt");
+        assertFalse(sent.get(1).discarded, "the response the caller gets is not");
         sent.clear();
         assertEquals(503, policy.execute("POST", script(sent, new Resp(503, null)), RESPONSES).status);
         assertEquals(1, sent.size(), "a POST runs through the pipeline without its retry");
@@ -233,6 +235,10 @@ class HttpPolicyTest {
         }
         assertThrows(IllegalStateException.class, () -> HttpPolicy.builder("payments").pipeline(pipeline).pipeline(pipeline));
         assertThrows(NullPointerException.class, () -> HttpPolicy.builder("payments").pipeline(null));
+
+        dev.resilience.core.Pipeline<Object> hedged = dev.resilience.core.Pipeline.builder("hedged")
+                .add(dev.resilience.core.Hedge.builder("h").delay(Duration.ofMillis(20)).build()).build();
+        assertTrue(HttpPolicy.builder("hedged").pipeline(hedged).build().hedges(), "a pipeline's hedge is seen");
     }
 
     @Test

@@ -424,7 +424,7 @@ final class Backends {
         HOLDS.remove(meter);
         try {
             registry.remove(meter); // by id (a search for the very object would scan the registry per meter)
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
             return first(failed, new IllegalStateException("could not remove " + meter.getId(), e));
         }
         return failed;
@@ -512,7 +512,7 @@ final class Backends {
                 if (m == null) {
                     try {
                         m = set.register(this);
-                    } catch (RuntimeException | Error e) {
+                    } catch (Throwable e) {
                         meters = Meters.NONE;
                         throw e;
                     }

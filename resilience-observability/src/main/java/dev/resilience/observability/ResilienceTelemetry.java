@@ -445,12 +445,12 @@ public final class ResilienceTelemetry {
             bindings.put(key, fresh);
             try {
                 register.accept(fresh);
-            } catch (RuntimeException | Error e) {
+            } catch (Throwable e) {
                 // a registry that refused a meter: no half-made binding stays for the next bind to return
                 bindings.remove(key, fresh);
                 try {
                     fresh.dispose();
-                } catch (RuntimeException | Error cleanup) {
+                } catch (Throwable cleanup) {
                     e.addSuppressed(cleanup); // the registry's refusal is what the caller hears
                 }
                 throw e;

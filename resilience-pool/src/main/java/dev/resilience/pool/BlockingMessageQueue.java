@@ -151,7 +151,7 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
         int n;
         try {
             n = queue.drain(c::add, maxElements);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
             // c.add threw after some elements left the queue: the room they made is real, so the
             // putters waiting for it are told all the same (each re-checks and waits again if full)
             waitingPutters.wakeAll();

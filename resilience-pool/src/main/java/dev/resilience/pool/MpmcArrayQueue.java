@@ -1,5 +1,6 @@
 package dev.resilience.pool;
 
+import dev.resilience.context.internal.Suppression;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.function.Consumer;
@@ -23,8 +24,6 @@ import java.util.function.Supplier;
 public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
 
     private static final VarHandle SEQUENCE = MethodHandles.arrayElementVarHandle(long[].class);
-    /** The most later exceptions one {@code drain} suppresses into the first. */
-    private static final int MAX_SUPPRESSED = 4;
 
     private final long[] sequences;
 
@@ -185,7 +184,7 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
                 storeBeforeRelease(buf, i, e);
                 SEQUENCE.setRelease(seqs, i, base + i + 1);
             }
-        } catch (RuntimeException | Error failure) {
+        } catch (Throwable failure) {
             for (; i < to; i++) {
                 SLOT.setRelease(buf, i, FILLER);
                 SEQUENCE.setRelease(seqs, i, base + i + 1);
@@ -198,8 +197,9 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
      * Claims, with one CAS, the run of elements (up to {@value #BATCH}, ending where the ring wraps)
      * that are published now, and hands them to the consumer in order; stops when none is. Every
      * element claimed is handed over even if the consumer throws; the first exception is rethrown at
-     * the end (up to {@value #MAX_SUPPRESSED} later ones suppressed into it, none if the consumer
-     * throws the same instance again).
+     * the end, as it was thrown (a checked exception thrown past {@code accept}'s signature too), with
+     * up to four later ones suppressed into it (none that is the same instance again, its cause or one
+     * it holds already).
      */
     @Override
     @SuppressWarnings("unchecked")
@@ -239,22 +239,19 @@ public final class MpmcArrayQueue<E> extends BoundedArrayQueue<E> {
                 n++;
                 try {
                     consumer.accept((E) e);
-                } catch (RuntimeException | Error t) {
+                } catch (Throwable t) {
                     if (failure == null) {
                         failure = t;
-                    } else if (t != failure && failure.getSuppressed().length < MAX_SUPPRESSED) {
-                        // not the same instance again (self-suppression throws, which would leave the
-                        // rest of the claimed run unreleased), and a constant the consumer throws
-                        // again and again is not grown without bound
-                        failure.addSuppressed(t);
+                    } else {
+                        // never throws (self-suppression would, and leave the rest of the claimed run
+                        // unreleased), and a constant thrown again and again is not grown without bound
+                        Suppression.attach(failure, t);
                     }
                 }
             }
         }
-        if (failure instanceof RuntimeException) {
-            throw (RuntimeException) failure;
-        } else if (failure != null) {
-            throw (Error) failure;
+        if (failure != null) {
+            throw Suppression.rethrow(failure); // as the consumer threw it, checked or not
         }
         return n;
     }

@@ -160,7 +160,7 @@ public final class MpscArrayQueue<E> extends BoundedArrayQueue<E> {
             for (; i < to; i++) {
                 setReleaseSlot(buf, i, checkNotNull(supplier.get()));
             }
-        } catch (RuntimeException | Error failure) {
+        } catch (Throwable failure) {
             for (; i < to; i++) {
                 setReleaseSlot(buf, i, FILLER);
             }

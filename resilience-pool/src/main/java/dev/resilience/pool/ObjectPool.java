@@ -428,7 +428,7 @@ public final class ObjectPool<T> implements AutoCloseable {
                 // wake-up taken by user code running on this thread
                 Context.background().parkUntil(ticker, closed ? ticker.read() + maintenanceNanos : nextSweep);
                 Thread.interrupted();
-            } catch (RuntimeException | Error unexpected) {
+            } catch (Throwable unexpected) {
                 log(System.Logger.Level.ERROR, "background thread error", unexpected);
             }
         }

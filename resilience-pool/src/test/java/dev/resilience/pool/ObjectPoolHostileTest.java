@@ -227,7 +227,8 @@ class ObjectPoolHostileTest {
 
     @Test
     void hostileAllocatorMethodsNeverWedgeOrLeak() throws Exception {
-        for (Throwable error : List.of(new IllegalStateException("allocator bug"), new OutOfMemoryError("allocator bug"))) {
+        for (Throwable error : List.of(new IllegalStateException("allocator bug"), new OutOfMemoryError("allocator bug"),
+                new java.io.IOException("allocator bug (checked)"))) {
             try (CapturedLog log = CapturedLog.of(ObjectPool.class)) {
                 AtomicInteger mode = new AtomicInteger(); // 0: throw, 1: null, 2: fine
                 AtomicInteger alive = new AtomicInteger();
@@ -285,10 +286,13 @@ class ObjectPoolHostileTest {
         }
     }
 
+    /** Throws {@code t} as it is, a checked exception too (the allocator's methods may throw any). */
     private static void throwIt(Throwable t) {
-        if (t instanceof Error) {
-            throw (Error) t;
-        }
-        throw (RuntimeException) t;
+        ObjectPoolHostileTest.<RuntimeException>sneaky(t);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <X extends Throwable> void sneaky(Throwable t) throws X {
+        throw (X) t;
     }
 }

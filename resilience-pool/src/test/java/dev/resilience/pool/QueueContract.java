@@ -203,6 +203,41 @@ abstract class QueueContract {
         assertEquals(5, q.poll());
     }
 
+    /** A checked exception thrown past a signature that declares none, as Kotlin code or a "sneaky throw" does. */
+    @SuppressWarnings("unchecked")
+    static <X extends Throwable> RuntimeException sneaky(Throwable t) throws X {
+        throw (X) t;
+    }
+
+    @Test
+    void aSupplierThatThrowsACheckedExceptionLosesNothingAndWedgesNothing() {
+        MessageQueue<Integer> q = messageQueue(8);
+        AtomicInteger n = new AtomicInteger();
+        java.io.IOException checked = new java.io.IOException("supplier broke (checked)");
+        Throwable thrown = assertThrows(Throwable.class, () -> q.fill(() -> {
+            if (n.get() == 2) {
+                throw QueueContract.<RuntimeException>sneaky(checked);
+            }
+            return n.getAndIncrement();
+        }, 5));
+        assertSame(checked, thrown, "the supplier's own exception, as it threw it");
+        // relaxed: a poll would wait for ever on a slot claimed and never published (the bug this finds)
+        assertEquals(0, q.relaxedPoll());
+        assertEquals(1, q.relaxedPoll());
+        assertNull(q.relaxedPoll(), "the failed slots are skipped");
+        for (int i = 0; i < 8; i++) {
+            assertTrue(q.offer(10 + i), "the ring's every slot is free again: " + i);
+        }
+        for (int i = 0; i < 8; i++) {
+            assertEquals(10 + i, q.poll());
+        }
+    }
+
+    @Test
+    void aConsumerThatThrowsACheckedExceptionLosesNothingAndWedgesNothing() {
+        consumerThrowingAt3LosesNothing(new java.io.IOException("consumer broke at 3 (checked)"));
+    }
+
     @Test
     void sizeIsAnEstimateWithinBoundsUnderConcurrency() throws Exception {
         Queue<Integer> q = create(64);
@@ -233,18 +268,27 @@ abstract class QueueContract {
 
     @Test
     void aThrowingConsumerStopsTheDrainWithoutLosingWhatItDidNotClaim() {
+        consumerThrowingAt3LosesNothing(new IllegalStateException("consumer broke at 3"));
+    }
+
+    /**
+     * 40 elements; the consumer throws {@code failure} (thrown as it is, a checked one too) at the
+     * fourth: the drain throws it, every element is handed over once (by that drain or the next) and
+     * no slot stays claimed.
+     */
+    private void consumerThrowingAt3LosesNothing(Throwable failure) {
         MessageQueue<Integer> q = messageQueue(64);
         for (int i = 0; i < 40; i++) {
             q.offer(i);
         }
         List<Integer> seen = new ArrayList<>();
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> q.drain(x -> {
+        Throwable thrown = assertThrows(Throwable.class, () -> q.drain(x -> {
             seen.add(x);
             if (x == 3) {
-                throw new IllegalStateException("consumer broke at 3");
+                throw QueueContract.<RuntimeException>sneaky(failure);
             }
         }, 40));
-        assertEquals("consumer broke at 3", e.getMessage());
+        assertSame(failure, thrown, "the consumer's own exception, as it threw it");
         List<Integer> rest = new ArrayList<>();
         q.drain(rest::add);
         List<Integer> all = new ArrayList<>(seen);
@@ -252,6 +296,9 @@ abstract class QueueContract {
         assertEquals(40, all.size(), "every element delivered once: " + all);
         for (int i = 0; i < 40; i++) {
             assertEquals(i, all.get(i));
+        }
+        for (int i = 0; i < 64; i++) {
+            assertTrue(q.offer(i), "no slot stays claimed: " + i);
         }
     }
 

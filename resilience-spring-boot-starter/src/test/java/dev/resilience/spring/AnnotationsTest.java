@@ -178,8 +178,11 @@ class AnnotationsTest {
             throw new IOException("fallback failed too");
         }
 
-        /** A fallback's exception kept in a constant, as code that avoids allocating on failure does. */
-        static final IllegalArgumentException SHARED = new IllegalArgumentException("no fallback today (a constant)");
+        /**
+         * A fallback's exception shared by every call, as a constant is in code that avoids allocating
+         * on failure (a field the test sets, so that no other run of the test sees its suppressed list).
+         */
+        volatile IllegalArgumentException shared = new IllegalArgumentException("no fallback today (shared)");
 
         @Retry(name = "one", fallbackMethod = "sharedThrowingFallback")
         public String sharedThrowingFallback(String x) {
@@ -187,7 +190,7 @@ class AnnotationsTest {
         }
 
         String sharedThrowingFallback(String x, Exception e) {
-            throw SHARED;
+            throw shared;
         }
 
         @Bulkhead(name = "single", fallbackMethod = "blockingFallback")
@@ -402,18 +405,20 @@ class AnnotationsTest {
     @Test
     void aFallbackThatThrowsASharedExceptionDoesNotGrowItByOneEntryPerCall() {
         RuntimeException usual = target.failure;
+        IllegalArgumentException shared = new IllegalArgumentException("no fallback today (shared)");
+        target.shared = shared;
         target.failures = Integer.MAX_VALUE;
         try {
             for (int i = 0; i < 200; i++) {
                 target.failure = new IllegalStateException("down " + i);
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> service.sharedThrowingFallback("x"));
-                assertSame(Service.SHARED, e, "what the fallback threw, as it threw it");
+                assertSame(shared, e, "what the fallback threw, as it threw it");
             }
         } finally {
             target.failure = usual;
             target.failures = 0;
         }
-        Throwable[] kept = Service.SHARED.getSuppressed();
+        Throwable[] kept = shared.getSuppressed();
         assertEquals(4, kept.length, "the first calls' failures for the record, not one per call (200 calls)");
         assertEquals("down 0", kept[0].getMessage());
     }

@@ -191,6 +191,23 @@ final class Report {
      * the offered load (median), the measured capacity, and the fault window shaded.
      */
     static String svg(Scenario sc, Map<String, List<RunResult>> bySetup, double capacity) {
+        Map<String, List<Series>> series = new LinkedHashMap<>();
+        for (Map.Entry<String, List<RunResult>> e : bySetup.entrySet()) {
+            List<Series> runs = new ArrayList<>();
+            for (RunResult r : e.getValue()) {
+                runs.add(new Series(r.offeredPerSecond, r.okPerSecond));
+            }
+            series.put(e.getKey(), runs);
+        }
+        return chart(sc, series, capacity);
+    }
+
+    /** One run's calls offered and calls that succeeded within D, per second. */
+    record Series(long[] offered, long[] ok) {
+    }
+
+    /** The chart of {@link #svg}, from the per-second series of each setup's repetitions. */
+    static String chart(Scenario sc, Map<String, List<Series>> bySetup, double capacity) {
         int w = 900;
         int h = 420;
         int left = 60;
@@ -203,14 +220,14 @@ final class Report {
         Map<String, double[]> lines = new LinkedHashMap<>();
         double[] offered = new double[n];
         double max = capacity;
-        for (Map.Entry<String, List<RunResult>> e : bySetup.entrySet()) {
+        for (Map.Entry<String, List<Series>> e : bySetup.entrySet()) {
             double[] med = new double[n];
             for (int s = 0; s < n; s++) {
                 double[] ok = new double[e.getValue().size()];
                 double[] off = new double[ok.length];
                 for (int i = 0; i < ok.length; i++) {
-                    ok[i] = e.getValue().get(i).okPerSecond[s];
-                    off[i] = e.getValue().get(i).offeredPerSecond[s];
+                    ok[i] = e.getValue().get(i).ok()[s];
+                    off[i] = e.getValue().get(i).offered()[s];
                 }
                 med[s] = median(ok);
                 offered[s] = Math.max(offered[s], median(off));

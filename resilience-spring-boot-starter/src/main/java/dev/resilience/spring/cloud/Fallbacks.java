@@ -1,6 +1,6 @@
 package dev.resilience.spring.cloud;
 
-import dev.resilience.spring.internal.Suppression;
+import dev.resilience.context.internal.Suppression;
 import java.util.function.Function;
 
 /** Calling a user's fallback: what it throws comes out with the original failure attached. */
@@ -19,14 +19,8 @@ final class Fallbacks {
         try {
             return fallback.apply(failure);
         } catch (Throwable thrown) {
-            throw Fallbacks.<RuntimeException>sneaky(Suppression.attach(thrown, failure));
+            throw Suppression.rethrow(Suppression.attach(thrown, failure));
         }
-    }
-
-    /** Throws {@code t} unchecked: a fallback's checked exception reaches the caller as it was thrown. */
-    @SuppressWarnings("unchecked")
-    static <E extends Throwable> E sneaky(Throwable t) throws E {
-        throw (E) t;
     }
 
     /**

@@ -37,7 +37,9 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
     /**
      * {@code pipeline} without what a stream cannot run through, or itself if it has none of it:
      * a hedge (two attempts at once would interleave their elements), a fallback policy (one value).
-     * Logged once at INFO.
+     * Logged at INFO when made, on first use (two subscriptions racing on first use may both log it).
+     * A retry that is not a {@link dev.resilience.core.Retry} stays: {@code run(Flux)} refuses such a
+     * pipeline on every call, whatever else was left out.
      */
     static Pipeline<Object> forStreams(Pipeline<Object> pipeline) {
         if (GuardedStream.problem(pipeline) == null) {
@@ -79,7 +81,7 @@ final class PipelineReactiveCircuitBreaker implements ReactiveCircuitBreaker {
         CancelHandle call = parent.withCancel();
         try {
             start(toRun, sink, parent, call);
-        } catch (RuntimeException | Error e) { // no policy throws from callAsync; a broken one must not leak the context
+        } catch (Throwable e) { // no policy throws from callAsync; a broken one must not leak the context
             call.cancel();
             throw e;
         }

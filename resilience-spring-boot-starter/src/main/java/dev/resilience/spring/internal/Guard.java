@@ -1,5 +1,6 @@
 package dev.resilience.spring.internal;
 
+import dev.resilience.context.internal.Suppression;
 import dev.resilience.core.Pipeline;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;

@@ -78,7 +78,7 @@ final class GuardInterceptor implements MethodInterceptor {
         CompletableFuture<Object> result;
         try (Scope s = call.attach()) {
             result = withFallback(guard, invocation, guard.pipeline.callAsync(() -> attemptAsync(invocation)));
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
             result = CompletableFuture.failedFuture(e);
         }
         result.whenComplete((value, thrown) -> call.cancel());

@@ -127,7 +127,7 @@ public final class GuardedStream extends Flux<Object> {
         Call call = new Call(subscriber, source, parent, handle);
         try {
             subscriber.onSubscribe(call);
-        } catch (RuntimeException | Error e) { // a broken subscriber: nothing may stay registered
+        } catch (Throwable e) { // a broken subscriber: nothing may stay registered
             handle.cancel();
             throw e;
         }
@@ -137,7 +137,7 @@ public final class GuardedStream extends Flux<Object> {
         CompletionStage<Object> stage;
         try (Scope s = handle.attach()) {
             stage = pipeline.callAsync(call, call);
-        } catch (RuntimeException | Error e) { // no policy throws from callAsync; a broken one still ends the stream
+        } catch (Throwable e) { // no policy throws from callAsync; a broken one still ends the stream
             call.end(null, e);
             return;
         }

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -270,15 +271,22 @@ class SpringCloudCircuitBreakerTest {
         assertEquals("boom 0", shared.getSuppressed()[0].getMessage());
 
         IllegalArgumentException sharedReactive = new IllegalArgumentException("no reactive fallback today (a constant)");
-        Mono<String> mono = reactive.create("shared-fallback-exception").run(Mono.error(new IllegalStateException("boom")), t -> {
-            throw sharedReactive;
-        });
+        AtomicInteger calls = new AtomicInteger();
+        // a fresh failure per call (Mono.error(Supplier)): a repeated instance would be kept once only
+        Mono<String> mono = reactive.create("shared-fallback-exception").run(
+                Mono.error(() -> new IllegalStateException("reactive boom " + calls.getAndIncrement())), t -> {
+                    throw sharedReactive;
+                });
         for (int i = 0; i < 50; i++) {
             // not block(): Reactor's block() adds a suppressed entry of its own to the error it rethrows
             assertEquals("the shared one", mono.map(v -> "a value").onErrorResume(e -> Mono.just(e == sharedReactive ? "the shared one" : e.toString()))
                     .block(Duration.ofSeconds(10)));
         }
         assertEquals(4, sharedReactive.getSuppressed().length, "nor on the reactive path (50 calls)");
+        for (Throwable kept : sharedReactive.getSuppressed()) {
+            assertTrue(kept.getMessage().startsWith("reactive boom ") || kept instanceof CallNotPermittedException,
+                    "the calls' own failures (or the open breaker's refusals): " + kept);
+        }
     }
 
     @Test
@@ -450,7 +458,7 @@ class SpringCloudCircuitBreakerTest {
         long failures = registry.circuitBreaker("slow").counts().totalFailures();
         dependency.hold();
         AtomicReference<Throwable> got = new AtomicReference<>();
-        java.util.concurrent.atomic.AtomicInteger cancelled = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger cancelled = new AtomicInteger();
         assertEquals("timed out", cb.run(payAsync().doOnCancel(cancelled::incrementAndGet), t -> {
             got.set(t);
             return Mono.just("timed out");

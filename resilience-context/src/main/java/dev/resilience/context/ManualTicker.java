@@ -58,7 +58,7 @@ public final class ManualTicker implements Ticker {
 
     /**
      * Moves the reading forward and runs everything that fell due, each even if an earlier one threw;
-     * the first exception thrown is rethrown at the end (up to four later ones
+     * the first exception thrown is rethrown at the end as it was thrown (up to four later ones
      * suppressed into it, none that is the same instance again, its cause or one it holds already).
      *
      * @param nanos how far to move, not negative
@@ -147,12 +147,8 @@ public final class ManualTicker implements Ticker {
                     }
                 }
             }
-            if (first instanceof RuntimeException) {
-                throw (RuntimeException) first;
-            } else if (first instanceof Error) {
-                throw (Error) first;
-            } else if (first != null) {
-                throw new IllegalStateException(first);
+            if (first != null) {
+                throw Suppression.rethrow(first); // as it was thrown, a checked one past run()'s signature too
             }
         }
     }

@@ -157,6 +157,18 @@ class TimerRobustnessTest {
     }
 
     @Test
+    void aCheckedExceptionThrownPastRunComesOutOfAdvanceAsItWasThrown() {
+        ManualTicker ticker = new ManualTicker();
+        java.io.IOException checked = new java.io.IOException("checked, thrown past run()");
+        AtomicInteger ran = new AtomicInteger();
+        Delays.schedule(ticker, 10, () -> dev.resilience.context.internal.Suppression.rethrow(checked));
+        Delays.schedule(ticker, 10, ran::incrementAndGet);
+        Throwable thrown = assertThrows(Throwable.class, () -> ticker.advance(10));
+        assertSame(checked, thrown, "not wrapped");
+        assertEquals(1, ran.get(), "the other due action ran");
+    }
+
+    @Test
     void aCallbackWhoseExecutorRanItAndThenThrewRunsOnce() throws Exception {
         AtomicInteger runs = new AtomicInteger();
         CancelHandle h = Context.background().withCancel();

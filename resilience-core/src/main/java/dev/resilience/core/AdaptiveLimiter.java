@@ -126,6 +126,9 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy, L
                     next = algorithm.update(old, rttNanos, inFlight, dropped);
                 } catch (Exception | LinkageError | StackOverflowError e) {
                     // the user's algorithm: the call's outcome stands, the limit stays, the failure is logged
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt(); // thrown past the signature: the flag is kept
+                    }
                     GuardedListeners.failed(algorithm, "update", e);
                     next = old;
                 }

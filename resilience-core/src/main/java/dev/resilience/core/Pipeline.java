@@ -115,7 +115,7 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         T result;
         try {
             result = head.invoke(0, task);
-        } catch (Exception | Error e) {
+        } catch (Throwable e) {
             listener.onCall(this, ticker.read() - start, e);
             throw e;
         }

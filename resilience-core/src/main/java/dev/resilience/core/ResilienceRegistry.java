@@ -520,7 +520,7 @@ public final class ResilienceRegistry {
     private void created(Object instance) {
         try {
             onCreated.accept(instance);
-        } catch (RuntimeException | LinkageError e) {
+        } catch (Exception | LinkageError e) { // a checked one thrown past the signature too
             try {
                 Log.LOG.log(System.Logger.Level.ERROR, "onCreated threw for " + instance + "; the instance is in use anyway", e);
             } catch (RuntimeException ignored) {

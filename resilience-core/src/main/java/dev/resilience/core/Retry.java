@@ -8,6 +8,7 @@ import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
 import dev.resilience.context.internal.Checks;
 import dev.resilience.context.internal.Listeners;
+import dev.resilience.context.internal.Suppression;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -241,9 +242,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                 try {
                     ctx.sleepUntil(ticker, ticker.read() + delay);
                 } catch (InterruptedException | RuntimeException e) {
-                    if (failure != null && failure != e) {
-                        e.addSuppressed(failure); // the attempt's outcome, for the record
-                    }
+                    Suppression.attach(e, failure); // the attempt's outcome, for the record
                     throw e;
                 }
             }

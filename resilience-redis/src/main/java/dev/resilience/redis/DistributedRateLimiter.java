@@ -127,7 +127,7 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
         try {
             ctx.throwIfDone();
             decision = evaluateWithin(ctx, key, permits);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // a key resolver's Error or checked exception too: never thrown, as documented
             return CompletableFuture.failedFuture(e);
         }
         CompletableFuture<Void> result = new CompletableFuture<>();

@@ -317,7 +317,7 @@ public final class RedisBackend implements AutoCloseable {
                                 next.complete(conn);
                             }
                         });
-                    } catch (RuntimeException e) {
+                    } catch (Throwable e) { // an Error too: a future never completed would stay installed for good
                         next.completeExceptionally(e);
                     }
                 });

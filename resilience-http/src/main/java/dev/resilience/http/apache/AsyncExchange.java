@@ -104,9 +104,9 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
     void start() {
         try {
             policy.executeAsync(request.getMethod(), repeatable, this, AsyncOutcome.RESPONSES).whenComplete(this);
-        } catch (RuntimeException e) { // the callback must hear of it: the client only reports checked exceptions
+        } catch (Throwable e) { // the callback must hear of it, whatever a policy threw (an Error, a checked one past the signature)
             if (commit()) {
-                callback.failed(e);
+                callback.failed(asException(e));
             }
         }
     }
@@ -177,7 +177,7 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
                 e = ((Attempts.Stop) e).outcome();
             }
             if (commit()) {
-                callback.failed(e instanceof Exception ? (Exception) e : new ExecutionException(e));
+                callback.failed(asException(e));
             }
             return;
         }
@@ -198,11 +198,16 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
                 }
                 consumer.streamEnd(outcome.trailers);
             }
-        } catch (HttpException | IOException | RuntimeException e) {
-            callback.failed(e);
+        } catch (Throwable e) { // the user's consumer: an Error or a checked exception past the signature too
+            callback.failed(asException(e));
             return;
         }
         callback.completed();
+    }
+
+    /** What Apache's callbacks take: an {@code Exception}, an {@code Error} wrapped in an {@code ExecutionException}. */
+    static Exception asException(Throwable t) {
+        return t instanceof Exception ? (Exception) t : new ExecutionException(t);
     }
 
     /** Why an attempt that failed with {@code cause} ended, as the policy should see it. */
@@ -292,8 +297,8 @@ final class AsyncExchange implements Supplier<CompletionStage<AsyncOutcome>>, Bi
             }
             try {
                 chain.proceed(attempt, entity, attemptScope, this);
-            } catch (HttpException | IOException | RuntimeException e) {
-                failed(e);
+            } catch (Throwable e) { // the client's interceptors, whatever they throw: the attempt is cleaned up
+                failed(asException(e));
             }
             return stage;
         }

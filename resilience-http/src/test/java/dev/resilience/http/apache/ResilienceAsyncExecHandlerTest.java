@@ -169,6 +169,46 @@ class ResilienceAsyncExecHandlerTest {
     }
 
     @Test
+    void aConsumerThatThrowsAnErrorOnTheReplayedResponseFailsTheCallInsteadOfLeavingItHanging() throws Exception {
+        client(retrying(3));
+        AssertionError broke = new AssertionError("the caller's consumer broke (an Error)");
+        org.apache.hc.core5.http.nio.AsyncResponseConsumer<String> broken =
+                new org.apache.hc.client5.http.async.methods.AbstractCharResponseConsumer<String>() {
+                    @Override
+                    protected void start(HttpResponse response, ContentType contentType) {
+                        throw broke;
+                    }
+
+                    @Override
+                    protected String buildResult() {
+                        return "never";
+                    }
+
+                    @Override
+                    protected int capacityIncrement() {
+                        return Integer.MAX_VALUE;
+                    }
+
+                    @Override
+                    protected void data(java.nio.CharBuffer src, boolean endOfStream) {
+                    }
+
+                    @Override
+                    public void releaseResources() {
+                    }
+                };
+        Future<String> f = http.execute(AsyncRequestBuilder.get(server.uri("/down")).build(), broken, null);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS),
+                "the 503s were held back, the last one replayed into the consumer, which threw: the call fails");
+        Throwable cause = e;
+        while (cause != null && cause != broke) {
+            cause = cause.getCause();
+        }
+        assertSame(broke, cause, "the consumer's Error is the cause: " + e);
+        assertEquals(3, server.hits("/down"));
+    }
+
+    @Test
     void aFailingResponseTooLongToHoldBackPassesThroughWithoutRetryAndIsCountedByTheBreaker() throws Exception {
         CircuitBreaker breaker = CircuitBreaker.builder("apache").isSuccessful(e -> !HttpPolicy.isFailure(e)).build();
         client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).circuitBreaker(breaker)

@@ -38,7 +38,7 @@ public final class MeterBinder implements Consumer<Object> {
             } else if (instance instanceof Policy p) {
                 telemetry.bind(p);
             }
-        } catch (RuntimeException e) {
+        } catch (Exception | LinkageError e) { // a meter filter's, a checked one past the signature too
             Log.LOG.log(System.Logger.Level.WARNING, "no meters for " + instance, e);
         }
     }

@@ -29,6 +29,17 @@ public class QueueSingleThreadBenchmark extends AverageTimeBenchmark {
     @Param({"ours-spsc", "jctools-spsc", "ours-mpsc", "jctools-mpsc", "ours-mpmc", "jctools-mpmc"})
     public String impl;
 
+    /**
+     * How many {@code long}s to allocate (and keep) just before the queue, so that the queue and its
+     * array start that many 8-byte words later in the heap: 0 by default; other values test whether
+     * where the queue lands decides a fork's speed.
+     */
+    @Param({"0"})
+    public int shift;
+
+    /** Kept so that the allocation before the queue is not dropped. */
+    long[] before;
+
     private MessageQueue<Integer> ours;
     private MessagePassingQueue<Integer> jctools;
     private Consumer<Integer> sink;
@@ -38,6 +49,7 @@ public class QueueSingleThreadBenchmark extends AverageTimeBenchmark {
     public void create(Blackhole bh) {
         sink = bh::consume;
         jctoolsSink = bh::consume;
+        before = new long[shift];
         switch (impl) {
             case "ours-spsc":
                 ours = new SpscArrayQueue<>(1024);

@@ -401,7 +401,8 @@ public final class ObjectPool<T> implements AutoCloseable {
     // ------------------------------------------------------------------ background
 
     private void runBackground() {
-        long nextSweep = ticker.read() + maintenanceNanos;
+        long nextSweep = 0; // set at the loop's first reading, where what the ticker throws is guarded
+        boolean sweepScheduled = false;
         boolean minIdleFailed = false;
         while (true) {
             try {
@@ -414,7 +415,10 @@ public final class ObjectPool<T> implements AutoCloseable {
                     }
                 } else {
                     long now = ticker.read();
-                    if (now - nextSweep >= 0) {
+                    if (!sweepScheduled) {
+                        nextSweep = now + maintenanceNanos;
+                        sweepScheduled = true;
+                    } else if (now - nextSweep >= 0) {
                         sweep(now);
                         nextSweep = now + maintenanceNanos;
                         minIdleFailed = false;

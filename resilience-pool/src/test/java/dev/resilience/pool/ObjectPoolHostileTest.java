@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.Suppression;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -286,13 +288,32 @@ class ObjectPoolHostileTest {
         }
     }
 
-    /** Throws {@code t} as it is, a checked exception too (the allocator's methods may throw any). */
-    private static void throwIt(Throwable t) {
-        ObjectPoolHostileTest.<RuntimeException>sneaky(t);
+    @Test
+    void aTickerThatThrowsACheckedExceptionOnTheBackgroundThreadDoesNotEndItAndCloseCompletes() throws Exception {
+        // The allocator's methods are guarded where they are called; the ticker is read by the
+        // background loop itself, so what it throws reaches the loop's own guard.
+        Thread test = Thread.currentThread();
+        AtomicBoolean armed = new AtomicBoolean(true);
+        java.io.IOException checked = new java.io.IOException("ticker broke (checked, thrown past read())");
+        Ticker hostile = () -> {
+            if (Thread.currentThread() != test && armed.compareAndSet(true, false)) {
+                throw Suppression.rethrow(checked);
+            }
+            return System.nanoTime();
+        };
+        try (CapturedLog log = CapturedLog.of(ObjectPool.class)) {
+            ObjectPool<Integer> pool = ObjectPool.builder(new Counting(0, 0)).maxSize(2).ticker(hostile).build();
+            TestWaits.await(() -> !armed.get(), "the background thread read the ticker");
+            try (Lease<Integer> l = pool.borrow(Duration.ofSeconds(5))) {
+                assertNotNull(l.get(), "the pool still lends");
+            }
+            assertTrue(pool.close(Duration.ofSeconds(5)), "the background thread survived and closed the pool");
+            assertTrue(log.has(Level.SEVERE, "background thread error"), "the ticker's exception was logged");
+        }
     }
 
-    @SuppressWarnings("unchecked")
-    private static <X extends Throwable> void sneaky(Throwable t) throws X {
-        throw (X) t;
+    /** Throws {@code t} as it is, a checked exception too (the allocator's methods may throw any). */
+    private static void throwIt(Throwable t) {
+        throw Suppression.rethrow(t);
     }
 }

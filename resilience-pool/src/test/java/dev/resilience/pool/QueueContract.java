@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.resilience.context.internal.Suppression;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -203,12 +204,6 @@ abstract class QueueContract {
         assertEquals(5, q.poll());
     }
 
-    /** A checked exception thrown past a signature that declares none, as Kotlin code or a "sneaky throw" does. */
-    @SuppressWarnings("unchecked")
-    static <X extends Throwable> RuntimeException sneaky(Throwable t) throws X {
-        throw (X) t;
-    }
-
     @Test
     void aSupplierThatThrowsACheckedExceptionLosesNothingAndWedgesNothing() {
         MessageQueue<Integer> q = messageQueue(8);
@@ -216,7 +211,7 @@ abstract class QueueContract {
         java.io.IOException checked = new java.io.IOException("supplier broke (checked)");
         Throwable thrown = assertThrows(Throwable.class, () -> q.fill(() -> {
             if (n.get() == 2) {
-                throw QueueContract.<RuntimeException>sneaky(checked);
+                throw Suppression.rethrow(checked);
             }
             return n.getAndIncrement();
         }, 5));
@@ -285,7 +280,7 @@ abstract class QueueContract {
         Throwable thrown = assertThrows(Throwable.class, () -> q.drain(x -> {
             seen.add(x);
             if (x == 3) {
-                throw QueueContract.<RuntimeException>sneaky(failure);
+                throw Suppression.rethrow(failure);
             }
         }, 40));
         assertSame(failure, thrown, "the consumer's own exception, as it threw it");

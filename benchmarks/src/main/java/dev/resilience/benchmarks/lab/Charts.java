@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,23 +53,28 @@ public final class Charts {
             p[i] = Integer.parseInt(ph.group(i + 1));
         }
         List<String> setups = List.of(find(SETUPS, summary, "the setups").group(1).split(","));
+        // "<scenario>-<setup>" -> repetition -> its CSV, from one listing of the directory
+        Map<String, Map<Integer, Path>> csvs = new HashMap<>();
+        try (var files = Files.list(runs)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Matcher m = CSV.matcher(f.getFileName().toString());
+                if (m.matches()) {
+                    csvs.computeIfAbsent(m.group(1), k -> new TreeMap<>()).put(Integer.parseInt(m.group(2)), f);
+                }
+            }
+        }
         Files.createDirectories(out);
         int charts = 0;
         for (String name : Scenario.NAMES) {
             Scenario sc = Scenario.of(name, p[0], p[1], p[2], p[3], p[4], p[5]);
             Map<String, List<Report.Series>> bySetup = new LinkedHashMap<>();
             for (String setup : setups) {
-                Map<Integer, Report.Series> reps = new TreeMap<>();
-                try (var files = Files.list(runs)) {
-                    for (Path f : (Iterable<Path>) files::iterator) {
-                        Matcher m = CSV.matcher(f.getFileName().toString());
-                        if (m.matches() && m.group(1).equals(name + "-" + setup)) {
-                            reps.put(Integer.parseInt(m.group(2)), read(f, sc.duration));
-                        }
-                    }
+                List<Report.Series> reps = new ArrayList<>();
+                for (Path f : csvs.getOrDefault(name + "-" + setup, Map.of()).values()) { // in repetition order
+                    reps.add(read(f, sc.duration));
                 }
                 if (!reps.isEmpty()) {
-                    bySetup.put(setup, new ArrayList<>(reps.values()));
+                    bySetup.put(setup, reps);
                 }
             }
             if (bySetup.isEmpty()) {

@@ -400,10 +400,14 @@ public final class ObjectPool<T> implements AutoCloseable {
 
     // ------------------------------------------------------------------ background
 
+    private static final long MIN_ERROR_PAUSE_NANOS = 1_000_000L;
+    private static final long MAX_ERROR_PAUSE_NANOS = 1_000_000_000L;
+
     private void runBackground() {
         long nextSweep = 0; // set at the loop's first reading, where what the ticker throws is guarded
         boolean sweepScheduled = false;
         boolean minIdleFailed = false;
+        long errorPause = 0; // after an unexpected error: how long to pause before the next pass
         while (true) {
             try {
                 destroyDead();
@@ -432,8 +436,17 @@ public final class ObjectPool<T> implements AutoCloseable {
                 // wake-up taken by user code running on this thread
                 Context.background().parkUntil(ticker, closed ? ticker.read() + maintenanceNanos : nextSweep);
                 Thread.interrupted();
+                errorPause = 0;
             } catch (Throwable unexpected) {
                 log(System.Logger.Level.ERROR, "background thread error", unexpected);
+                // An error that repeats (a ticker or listener that always throws) must not spin this
+                // thread logging at full speed: pause, from 1 ms doubling up to the maintenance
+                // interval (at most 1 s), by the system clock, as the ticker may be what fails. An
+                // unpark (a borrower, a return, close) ends the pause early.
+                errorPause = errorPause == 0 ? MIN_ERROR_PAUSE_NANOS
+                        : Math.min(errorPause * 2, Math.min(maintenanceNanos, MAX_ERROR_PAUSE_NANOS));
+                Thread.interrupted(); // a pending interrupt would end every pause at once
+                LockSupport.parkNanos(this, errorPause);
             }
         }
         tellListener(l -> l.onClosed(this), "onClosed");

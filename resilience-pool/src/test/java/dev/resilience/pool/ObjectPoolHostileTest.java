@@ -312,6 +312,31 @@ class ObjectPoolHostileTest {
         }
     }
 
+    @Test
+    void aTickerThatAlwaysThrowsOnTheBackgroundThreadDoesNotSpinItAndCloseCompletes() throws Exception {
+        // Every pass of the background loop fails at its first ticker reading. Without a pause after
+        // an error the thread would read and log millions of times a second.
+        Thread test = Thread.currentThread();
+        AtomicInteger backgroundReads = new AtomicInteger();
+        Ticker hostile = () -> {
+            if (Thread.currentThread() != test) {
+                backgroundReads.incrementAndGet();
+                throw new IllegalStateException("ticker broke for good");
+            }
+            return System.nanoTime();
+        };
+        try (CapturedLog log = CapturedLog.of(ObjectPool.class)) {
+            ObjectPool<Integer> pool = ObjectPool.builder(new Counting(0, 0)).maxSize(2).ticker(hostile).build();
+            TestWaits.await(() -> backgroundReads.get() > 0, "the background thread read the ticker");
+            Thread.sleep(500);
+            int reads = backgroundReads.get();
+            // pauses of 1, 2, 4, ... ms: about 9 passes in 500 ms; allow for a slow machine's wake-ups
+            assertTrue(reads <= 50, "the background thread paused between failures, passes: " + reads);
+            assertTrue(pool.close(Duration.ofSeconds(5)), "close completes with the ticker still failing");
+            assertTrue(log.has(Level.SEVERE, "background thread error"), "the ticker's exception was logged");
+        }
+    }
+
     /** Throws {@code t} as it is, a checked exception too (the allocator's methods may throw any). */
     private static void throwIt(Throwable t) {
         throw Suppression.rethrow(t);

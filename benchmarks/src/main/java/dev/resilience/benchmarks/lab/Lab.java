@@ -185,7 +185,7 @@ final class Lab implements AutoCloseable {
             if (o == Outcome.OK && ended - intended > deadlineNanos) {
                 o = Outcome.LATE;
             }
-            stats.outcome(intended, started, ended, o, LabHttp.callAttempts() == 0);
+            stats.outcome(intended, started, ended, o, LabHttp.callAttempts());
         } finally {
             inFlight.decrementAndGet();
         }

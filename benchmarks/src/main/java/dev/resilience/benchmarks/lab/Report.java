@@ -32,7 +32,7 @@ final class Report {
         StringBuilder b = new StringBuilder();
         b.append("second,phase,offered,ok,late,error,timeout,refused,overflow,ok_p50_ms,ok_p99_ms,attempts,"
                 + "amplification,srv_received,srv_busy_ms,srv_wasted_ms,srv_wasted_pct,srv_dropped_expired,"
-                + "srv_shed,srv_injected_503,srv_unread,max_dispatch_lag_ms,client_limit_max\n");
+                + "srv_shed,srv_injected_503,srv_unread,max_dispatch_lag_ms,client_limit_max,sent,sent_attempts\n");
         for (int s = 0; s < st.seconds; s++) {
             boolean tail = s >= sc.duration;
             if (tail && st.serverBusyNanos.get(s) == 0 && st.serverReceived.get(s) == 0 && st.attempts.get(s) == 0) {
@@ -59,7 +59,8 @@ final class Report {
             b.append(',').append(busy == 0 ? "" : fmt(100.0 * wasted / busy));
             b.append(',').append(st.serverDropped.get(s)).append(',').append(st.serverShed.get(s));
             b.append(',').append(st.serverFailed.get(s)).append(',').append(st.serverUnread.get(s));
-            b.append(',').append(fmt(st.maxDispatchLag.get(s) / 1e6)).append(',').append(st.maxClientLimit.get(s)).append('\n');
+            b.append(',').append(fmt(st.maxDispatchLag.get(s) / 1e6)).append(',').append(st.maxClientLimit.get(s));
+            b.append(',').append(st.sent.get(s)).append(',').append(st.sentAttempts.get(s)).append('\n');
         }
         Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
     }
@@ -82,8 +83,9 @@ final class Report {
             b.append("Goal: ").append(any.goal).append(". Median [min-max] over repetitions.\n\n");
             String later = sc.hasFault() ? "goodput after the fault (/s)" : "goodput, whole run (/s)";
             b.append("| setup | goodput, ").append(window).append(" (/s) | success rate | ").append(later).append(" | p50 / p99 ok (ms) | "
-                    + "p99 answered (ms) | amplification (client / server) | wasted % | local refusals (p99 ms) | recovery (s) | goal met |\n");
-            b.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+                    + "p99 ok after (ms) | p99 answered (ms) | amplification (per offered / per sent / server) | wasted % (window / run) | "
+                    + "local refusals (p99 ms from the caller's start / from the intended time) | recovery (s) | goal met |\n");
+            b.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (String setup : setups) {
                 List<RunResult> rs = runsOf(results, sc, setup);
                 if (rs.isEmpty()) {
@@ -95,12 +97,16 @@ final class Report {
                         .append(" | ").append(spread(rs, r -> 100 * r.successRate, 0)).append(" %")
                         .append(" | ").append(spread(rs, r -> r.goodputAfter, 1))
                         .append(" | ").append(spread(rs, r -> r.okP50Ms, 1)).append(" / ").append(spread(rs, r -> r.okP99Ms, 1))
+                        .append(" | ").append(sc.hasFault() ? spread(rs, r -> r.okP99AfterMs, 1) : "-")
                         .append(" | ").append(spread(rs, r -> r.answeredP99Ms, 0))
                         .append(" | ").append(spread(rs, r -> r.amplification, 2)).append(" / ")
+                        .append(spread(rs, r -> r.amplificationSent, 2)).append(" / ")
                         .append(spread(rs, r -> r.serverAmplification, 2))
-                        .append(" | ").append(spread(rs, r -> 100 * r.wastedShare, 1))
+                        .append(" | ").append(spread(rs, r -> 100 * r.wastedShare, 1)).append(" / ")
+                        .append(spread(rs, r -> 100 * r.wastedShareRun, 1))
                         .append(" | ").append(spread(rs, r -> r.refused, 0)).append(" (")
-                        .append(spread(rs, r -> r.refusedP99Ms, 3)).append(")")
+                        .append(spread(rs, r -> r.refusedP99Ms, 3)).append(" / ")
+                        .append(spread(rs, r -> r.refusedFromIntendedP99Ms, 3)).append(")")
                         .append(" | ").append(sc.hasFault() ? recoverySpread(rs) : "-")
                         .append(" | ").append(met).append("/").append(rs.size()).append(" |\n");
             }

@@ -38,6 +38,10 @@ final class RunStats {
     final AtomicLongArray offered;
     final AtomicLongArray[] outcomes = new AtomicLongArray[Outcome.values().length];
     final AtomicLongArray attempts;
+    /** Calls that sent at least one attempt, under their intended second. */
+    final AtomicLongArray sent;
+    /** The attempts of those calls, under the call's intended second (not the attempt's). */
+    final AtomicLongArray sentAttempts;
     /** The largest dispatch lag of each second (ns): when the generator fell behind. */
     final AtomicLongArray maxDispatchLag;
     /** The largest concurrency limit the client's adaptive limiter had in each second; 0 when the setup has none. */
@@ -63,6 +67,11 @@ final class RunStats {
      * refused but its latency goes with the answered calls'.
      */
     final AtomicHistogram refusedMicros = new AtomicHistogram(MAX_MICROS, 2);
+    /**
+     * The same refusals from the call's intended send time, as its client sees them: the guard's
+     * answer plus the lab's own hand-off to a caller thread ({@link #startLagNanos}).
+     */
+    final AtomicHistogram refusedFromIntendedMicros = new AtomicHistogram(MAX_MICROS, 2);
     /** The generator's own lag: when it handed the call to a caller thread minus the intended time. */
     final AtomicHistogram dispatchLagNanos = new AtomicHistogram(MAX_NANOS, 2);
     /** When a caller thread started the call minus the intended time (includes the hand-off). */
@@ -85,6 +94,8 @@ final class RunStats {
             outcomes[i] = new AtomicLongArray(seconds);
         }
         attempts = new AtomicLongArray(seconds);
+        sent = new AtomicLongArray(seconds);
+        sentAttempts = new AtomicLongArray(seconds);
         maxDispatchLag = new AtomicLongArray(seconds);
         maxClientLimit = new AtomicLongArray(seconds);
         overflow = new AtomicLongArray(seconds);
@@ -136,14 +147,19 @@ final class RunStats {
     }
 
     /**
-     * Files a call's outcome; {@code ended - intended} is its latency, {@code ended - started} that
-     * of a refusal before any attempt ({@code nothingSent}).
+     * Files a call's outcome; {@code ended - intended} is its latency, {@code ended - started} also
+     * that of a refusal before any attempt ({@code callAttempts == 0}).
      */
-    void outcome(long intended, long started, long ended, Outcome outcome, boolean nothingSent) {
+    void outcome(long intended, long started, long ended, Outcome outcome, int callAttempts) {
         int s = second(intended);
         outcomes[outcome.ordinal()].incrementAndGet(s);
-        if (outcome == Outcome.REFUSED && nothingSent) {
+        if (callAttempts > 0) {
+            sent.incrementAndGet(s);
+            sentAttempts.addAndGet(s, callAttempts);
+        }
+        if (outcome == Outcome.REFUSED && callAttempts == 0) {
             refusedMicros.recordValue(clamp((ended - started) / 1_000L, MAX_MICROS));
+            refusedFromIntendedMicros.recordValue(clamp((ended - intended) / 1_000L, MAX_MICROS));
             return;
         }
         long micros = clamp((ended - intended) / 1_000L, MAX_MICROS);

@@ -24,7 +24,11 @@ PEERS = ["resilience4j", "failsafeSmooth", "failsafeBursty", "failsafeInline", "
 NOT_EQUAL_WORK = {"netty"}
 # Rows of a peer that do more than ours: Failsafe's getStageAsync runs the supplier on the common pool
 # whatever with(Executor) says (a thread hop per call); its "failsafeInline" rows (a same-thread scheduler) are equal.
-NOT_EQUAL_ROWS = {("failsafe", "async"), ("failsafe", "asyncTimeout")}
+# Resilience4j's "pipeline" row runs its breaker's default slow-call timing on every call where ours does not
+# (the pipelineSlowCalls and pipelineUntimed rows are the equal pairs); Failsafe's "pipelineTimeout" arms a
+# timer per call that interrupts the call, where ours arms none: listed, not compared.
+NOT_EQUAL_ROWS = {("failsafe", "async"), ("failsafe", "asyncTimeout"), ("resilience4j", "pipeline"),
+                  ("failsafe", "pipelineTimeout")}
 
 
 def split_name(method, params):
@@ -76,7 +80,7 @@ def main():
     runs = [(f, json.load(open(f))) for f in files]
     data = [b for _, d in runs for b in d]
     rows = []
-    for b in data:
+    for b in (dict(b, _file=f) for f, d in runs for b in d):
         cls, method = b["benchmark"].split(".")[-2:]
         params = b.get("params") or {}
         who, group = split_name(method, params)
@@ -92,7 +96,7 @@ def main():
         if "concurrent" in sm and "windows" in sm:  # RateLimiterBenchmark's co-scheduling check, per fork
             overlap = [sum(c) / sum(w) if sum(w) else 0.0
                        for c, w in zip(sm["concurrent"]["rawData"], sm["windows"]["rawData"])]
-        rows.append(dict(cls=cls, method=method, params=params, who=who, group=group, score=s, err=err,
+        rows.append(dict(file=b["_file"], cls=cls, method=method, params=params, who=who, group=group, score=s, err=err,
                          unit=unit, mode=mode, forks=forks, alloc=alloc, threads=b.get("threads", 1),
                          overlap=overlap))
     jdk = data[0]["jdkVersion"] + " (" + data[0]["vmName"] + ")" if data else "?"
@@ -111,16 +115,20 @@ def main():
     for f, d in runs:
         lines.append(f"- `{f}`: {len(d)} results, {settings(d)}")
     lines += ["", "The Forks column gives each fork's mean. Ratio = our cost / the peer's (time per op, or",
-              "1 / throughput): below 1, ours is cheaper. On 2 cores, rows with 2 threads or producer/consumer",
-              "groups are noisy: read the per-fork figures (and, for the rate limiter, the overlap column).", ""]
+              "1 / throughput): below 1, ours is cheaper; computed only between rows of the same result file",
+              "(the same run), and left out where the two rows do not do the same work (listed in report.py).",
+              "On 2 cores, rows with 2 threads or producer/consumer groups are noisy: read the per-fork figures",
+              "(and, for the rate limiter, the overlap column).", ""]
     ratios = []
     for cls in sorted({r["cls"] for r in rows}):
         lines += [f"### {cls}", "", "| Benchmark | Who | Score | Forks | B/op | Ratio vs ours |", "|---|---|---|---|---|---|"]
         crows = [r for r in rows if r["cls"] == cls]
         for r in sorted(crows, key=lambda r: (r["group"], r["who"] != "ours" and not r["who"].startswith("ours"), r["who"])):
-            same = [o for o in crows if o["group"] == r["group"] and o["who"].startswith("ours")]
+            # a ratio only within one result file: two runs on this machine can differ by more than the rows do
+            same = [o for o in crows if o["group"] == r["group"] and o["who"].startswith("ours") and o["file"] == r["file"]]
             if not same:  # a peer with one variant (e.g. ArrayBlockingQueue) against each of ours
                 same = [o for o in crows if o["method"] == r["method"] and o["who"].startswith("ours")
+                        and o["file"] == r["file"]
                         and {k: v for k, v in o["params"].items() if k != "impl"}
                         == {k: v for k, v in r["params"].items() if k != "impl"}]
             parts = []

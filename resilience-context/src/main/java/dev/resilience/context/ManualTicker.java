@@ -28,8 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * ticker.advance(Duration.ofMillis(1));    // h.context().isDone() == true
  * }</pre>
  *
- * <p>Thread-safe. The reading never goes backwards through {@code advance}; {@link #set} may move it
- * anywhere (to test code that must survive a clock going backwards).
+ * <p>Thread-safe. {@code advance} moves the reading forward; past {@code Long.MAX_VALUE} it wraps, as
+ * {@link System#nanoTime()}'s may, so readings are compared by their difference (start a ticker near
+ * {@code Long.MAX_VALUE} to test that code does). {@link #set} may move it anywhere (to test code
+ * that must survive a clock going backwards).
  */
 public final class ManualTicker implements Ticker {
 
@@ -77,15 +79,23 @@ public final class ManualTicker implements Ticker {
     /**
      * Moves the reading forward and runs everything that fell due.
      *
-     * @param duration how far to move, not negative
+     * @param duration how far to move, not negative; one longer than {@code Long.MAX_VALUE}
+     *     nanoseconds (some 292 years) moves {@code Long.MAX_VALUE}
      * @return the new reading
+     * @throws IllegalArgumentException if {@code duration} is negative
      */
     public long advance(Duration duration) {
         Objects.requireNonNull(duration, "duration");
         if (duration.isNegative()) {
             throw new IllegalArgumentException("duration must not be negative: " + duration);
         }
-        return advance(duration.toNanos());
+        long nanos;
+        try {
+            nanos = duration.toNanos();
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE;
+        }
+        return advance(nanos);
     }
 
     /**

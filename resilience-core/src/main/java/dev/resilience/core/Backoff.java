@@ -70,7 +70,8 @@ public interface Backoff {
                 case EQUAL:
                     return delay / 2 + (long) (random.getAsDouble() * (delay - delay / 2));
                 case DECORRELATED:
-                    long upper = Math.min(cap, Math.max(base, previous == 0 ? base : 3 * previous));
+                    // 3 x previous saturates at the cap (a cap near 2^62 made it wrap negative)
+                    long upper = Math.min(cap, Math.max(base, previous == 0 ? base : previous > cap / 3 ? cap : 3 * previous));
                     return Math.min(cap, base + (long) (random.getAsDouble() * (upper - base)));
                 default:
                     return delay;

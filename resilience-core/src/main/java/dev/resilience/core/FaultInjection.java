@@ -121,7 +121,7 @@ public final class FaultInjection implements Policy {
             ctx.sleepUntil(ticker, ticker.read() + latencyNanos);
         }
         if ((faults & 2) != 0) {
-            throw exception.get();
+            throw injected();
         }
         if ((faults & 4) != 0) {
             if (ctx.deadline().isPresent()) {
@@ -145,7 +145,7 @@ public final class FaultInjection implements Policy {
         Runnable proceed = () -> {
             try (Scope s = ctx.attach()) {
                 if ((faults & 2) != 0) {
-                    result.completeExceptionally(exception.get());
+                    result.completeExceptionally(injected());
                 } else if ((faults & 4) != 0) {
                     result.completeExceptionally(new DeadlineExceededException());
                 } else {
@@ -256,5 +256,11 @@ public final class FaultInjection implements Policy {
             }
             return f;
         }
+    }
+
+    /** The exception to inject: the supplier's, or one saying it returned none. */
+    private Exception injected() {
+        Exception e = exception.get();
+        return e != null ? e : new NullPointerException("fault injection '" + name + "': the exception supplier returned null");
     }
 }

@@ -253,6 +253,9 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
         private final String name;
         private long delayNanos = -1;
         private double percentile = Double.NaN;
+        /** The most extra attempts a hedge may make. */
+        public static final int MAX_HEDGES = 100;
+
         private int maxHedges = -1;
         private Ticker ticker;
         private Executor executor;
@@ -284,11 +287,17 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
             return this;
         }
 
-        /** How many extra attempts at most; default 1. */
+        /**
+         * How many extra attempts at most, 1 to {@value #MAX_HEDGES}; default 1. (gRPC caps a hedging
+         * policy at 5 attempts; a due hedge starts the next one on the same stack, so the bound also
+         * keeps a zero delay from nesting without limit.)
+         *
+         * @throws IllegalArgumentException if {@code maxHedges} is below 1 or above {@value #MAX_HEDGES}
+         */
         public Builder maxHedges(int maxHedges) {
             Checks.once(this.maxHedges < 0, "maxHedges");
-            if (maxHedges < 1) {
-                throw new IllegalArgumentException("maxHedges must be at least 1: " + maxHedges);
+            if (maxHedges < 1 || maxHedges > MAX_HEDGES) {
+                throw new IllegalArgumentException("maxHedges must be in [1, " + MAX_HEDGES + "]: " + maxHedges);
             }
             this.maxHedges = maxHedges;
             return this;

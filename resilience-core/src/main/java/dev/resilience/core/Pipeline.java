@@ -209,8 +209,14 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
             return Stages.start(task);
         }
         Supplier<CompletionStage<T>> inner = () -> invokeAsync(i + 1, task, mayRepeat);
-        return mayRepeat != null && layers[i] instanceof Retry retry ? retry.callAsync(inner, mayRepeat)
-                : layers[i].callAsync(inner);
+        CompletionStage<T> stage;
+        try { // a policy of the user's may throw or return null: the caller still gets a stage that completes
+            stage = mayRepeat != null && layers[i] instanceof Retry retry ? retry.callAsync(inner, mayRepeat)
+                    : layers[i].callAsync(inner);
+        } catch (Throwable e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return stage != null ? stage : Stages.noStage();
     }
 
     /** The kinds of the policies, outermost first. */

@@ -7,7 +7,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * with {@code width} counters, reset when time comes round to it again. Shared by the breaker's
  * time-based rate window and gobreaker's rolling interval. An increment made by another thread in
  * the instant a bucket is reset is dropped (sums skip a bucket being reset); an increment stamped
- * before the bucket's current period is dropped.
+ * before the bucket's current period is dropped. Periods are counted from the reading the counters
+ * were made with ({@code origin}), not from the ticker's zero, so a ticker whose readings wrap past
+ * {@code Long.MAX_VALUE} (a {@code Ticker} may start anywhere) keeps its periods in order.
  */
 final class TimeBuckets {
     private static final long EMPTY = Long.MIN_VALUE;
@@ -20,6 +22,8 @@ final class TimeBuckets {
     private static final long RESETTING = Long.MIN_VALUE + 1;
 
     private final long bucketNanos;
+    /** The reading periods are counted from: period {@code e} starts at {@code origin + e * bucketNanos}. */
+    private final long origin;
     private final int buckets;
     private final int width;
     private final AtomicLongArray epochs;
@@ -32,9 +36,9 @@ final class TimeBuckets {
         final long start;
         final int index;
 
-        Cursor(long epoch, long bucketNanos, int buckets) {
+        Cursor(long epoch, long origin, long bucketNanos, int buckets) {
             this.epoch = epoch;
-            this.start = epoch * bucketNanos;
+            this.start = origin + epoch * bucketNanos;
             this.index = (int) Math.floorMod(epoch, (long) buckets);
         }
     }
@@ -48,7 +52,13 @@ final class TimeBuckets {
         for (int i = 0; i < buckets; i++) {
             epochs.set(i, EMPTY);
         }
-        this.cursor = new Cursor(Math.floorDiv(now, bucketNanos), bucketNanos, buckets);
+        this.origin = now;
+        this.cursor = new Cursor(0, now, bucketNanos, buckets);
+    }
+
+    /** The period of reading {@code now}: wrap-safe, as readings are compared by their difference. */
+    private long epochOf(long now) {
+        return Math.floorDiv(now - origin, bucketNanos);
     }
 
     /**
@@ -60,7 +70,7 @@ final class TimeBuckets {
         Cursor c = cursor;
         long offset = now - c.start;
         if (offset < 0 || offset >= bucketNanos) {
-            c = new Cursor(Math.floorDiv(now, bucketNanos), bucketNanos, buckets);
+            c = new Cursor(epochOf(now), origin, bucketNanos, buckets);
             cursor = c;
         }
         int i = c.index;
@@ -103,7 +113,7 @@ final class TimeBuckets {
      * halfway, can only make the shares look lower, never higher.
      */
     boolean exceeds(long now, int calls, int failures, int slow, long minCalls, double failureRate, double slowRate) {
-        long epoch = Math.floorDiv(now, bucketNanos);
+        long epoch = epochOf(now);
         long c = 0;
         long f = 0;
         long s = 0;
@@ -135,7 +145,7 @@ final class TimeBuckets {
      * can only lower the failure share a caller computes from them.
      */
     long[] totals(long now) {
-        long epoch = Math.floorDiv(now, bucketNanos);
+        long epoch = epochOf(now);
         long[] t = new long[width];
         long[] bucket = new long[width];
         for (int i = 0; i < buckets; i++) {

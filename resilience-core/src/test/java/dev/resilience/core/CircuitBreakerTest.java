@@ -363,6 +363,44 @@ class CircuitBreakerTest {
     }
 
     @Test
+    void aTimeWindowKeepsCountingWhenTheTickerWrapsPastLongMax() {
+        // A Ticker may start anywhere: periods numbered from the raw reading jumped from about +9.2e9
+        // to -9.2e9 at the wrap, every bucket stamped before it then looked newer than the present
+        // and dropped each increment, and the breaker never tripped again.
+        ManualTicker wrapping = new ManualTicker(Long.MAX_VALUE - Duration.ofSeconds(5).toNanos());
+        CircuitBreaker cb = CircuitBreaker.builder("wrap").ticker(wrapping).readyToTrip(c -> false)
+                .failureRateThreshold(50, 4).timeWindow(Duration.ofSeconds(10), Duration.ofSeconds(1)).build();
+        for (int second = 0; second < 8; second++) { // fills every bucket before the wrap and past it
+            succeed(cb, 1);
+            wrapping.advance(Duration.ofSeconds(1));
+        }
+        assertTrue(wrapping.read() < 0, "the ticker wrapped");
+        assertEquals(State.CLOSED, cb.state(), "8 successes");
+        fail(cb, 7);
+        assertEquals(State.OPEN, cb.state(), "7 failures of 15 calls is under 50 %, the 8th is not: "
+                + "counted only if the buckets stamped before the wrap are still in order");
+    }
+
+    @Test
+    void aRollingIntervalKeepsCountingWhenTheTickerWrapsPastLongMax() {
+        ManualTicker wrapping = new ManualTicker(Long.MAX_VALUE - Duration.ofSeconds(5).toNanos());
+        List<Long> failuresSeen = new ArrayList<>();
+        CircuitBreaker cb = CircuitBreaker.builder("wrap").ticker(wrapping)
+                .interval(Duration.ofSeconds(10), Duration.ofSeconds(1))
+                .readyToTrip(c -> {
+                    failuresSeen.add(c.totalFailures());
+                    return false;
+                }).build();
+        for (int second = 0; second < 8; second++) {
+            fail(cb, 1);
+            wrapping.advance(Duration.ofSeconds(1));
+        }
+        assertTrue(wrapping.read() < 0, "the ticker wrapped");
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L), failuresSeen,
+                "the rolling totals count on across the wrap");
+    }
+
+    @Test
     void openDurationGrowsOnRepeatedTripsAndResetsOnClose() {
         CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(1)).openBackoff(2.0, Duration.ofSeconds(3)).build();
         fail(cb, 6);

@@ -72,6 +72,17 @@ class HedgeTest {
     }
 
     @Test
+    void aZeroDelayStartsTheMostHedgesAtOnceWithoutOverflowingTheStack() throws Exception {
+        Hedge hedge = Hedge.builder("h").delay(Duration.ZERO).maxHedges(Hedge.Builder.MAX_HEDGES).ticker(ticker)
+                .build();
+        CompletableFuture<String> r = hedge.callAsync(this::attempt).toCompletableFuture();
+        assertEquals(Hedge.Builder.MAX_HEDGES + 1, attempts.size(), "every attempt started at once");
+        attempts.get(Hedge.Builder.MAX_HEDGES).complete("last");
+        assertEquals("last", r.get());
+        assertTrue(contexts.get(0).isDone(), "the others are cancelled");
+    }
+
+    @Test
     void fastFirstAttemptStartsNoHedge() throws Exception {
         Hedge hedge = Hedge.builder("h").delay(Duration.ofMillis(100)).ticker(ticker).build();
         CompletableFuture<String> r = hedge.callAsync(this::attempt).toCompletableFuture();
@@ -149,5 +160,7 @@ class HedgeTest {
         assertThrows(IllegalStateException.class, () -> Hedge.builder("h").build());
         assertThrows(IllegalArgumentException.class, () -> Hedge.builder("h").percentileDelay(1.0, Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> Hedge.builder("h").maxHedges(0));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Hedge.builder("h").maxHedges(100_000))
+                .getMessage().contains("maxHedges"));
     }
 }

@@ -75,6 +75,17 @@ class RetryTest {
     }
 
     @Test
+    void decorrelatedJitterNearTheLargestCapStaysNearTheCap() {
+        // the cap may be 2^62 ns (a Duration of centuries, saturated); 3 x a previous delay above a
+        // third of Long.MAX_VALUE wrapped negative and the next delay fell back to the initial one
+        Backoff decorrelated = Backoff.exponential(Duration.ofMillis(100),
+                2.0, java.time.temporal.ChronoUnit.FOREVER.getDuration(), Backoff.Jitter.DECORRELATED);
+        long cap = 1L << 62;
+        long d = decorrelated.delayNanos(10, cap - 1, () -> 0.5);
+        assertTrue(d > cap / 4, "half-way between the initial delay and the cap, not back at the start: " + d);
+    }
+
+    @Test
     void jitterStaysWithinItsBounds() {
         Duration base = Duration.ofMillis(100);
         Duration cap = Duration.ofMillis(1000);

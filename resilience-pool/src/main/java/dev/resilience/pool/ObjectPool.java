@@ -144,6 +144,9 @@ public final class ObjectPool<T> implements AutoCloseable {
         this.listeners = new Listeners<>(PoolListener.NOOP, members -> PoolListener.NOOP, b.listeners);
         this.idle = new MpmcArrayQueue<>(Math.max(2, 2 * maxSize));
         this.background = b.threadFactory.newThread(this::runBackground);
+        if (background == null) {
+            throw new IllegalStateException("pool " + name + ": the thread factory returned null");
+        }
         background.setDaemon(true);
         background.start();
     }

@@ -337,6 +337,13 @@ class ObjectPoolHostileTest {
         }
     }
 
+    @Test
+    void aThreadFactoryThatReturnsNullIsNamed() {
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> ObjectPool.builder(new Counting(0, 0)).maxSize(1).threadFactory(r -> null).build());
+        assertTrue(e.getMessage().contains("thread factory returned null"), e.getMessage());
+    }
+
     /** Throws {@code t} as it is, a checked exception too (the allocator's methods may throw any). */
     private static void throwIt(Throwable t) {
         throw Suppression.rethrow(t);

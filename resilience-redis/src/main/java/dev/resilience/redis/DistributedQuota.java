@@ -225,12 +225,24 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
             return this;
         }
 
-        /** Limits looked up per call for keys without an override; null means the default. */
+        /**
+         * Limits looked up per call for keys without an override; null means the default. A limit
+         * above 2^53 (such as {@code Long.MAX_VALUE} for "unlimited") counts as 2^53, the most a
+         * window can hold; one below 1 is a configuration error: the call for that key throws an
+         * {@code IllegalArgumentException} naming the key and the value.
+         */
         public Builder limits(Function<String, Long> limits) {
             Objects.requireNonNull(limits, "limits");
             setResolver(key -> {
                 Long l = limits.apply(key);
-                return l == null ? null : new Quota(l);
+                if (l == null) {
+                    return null;
+                }
+                if (l < 1) {
+                    throw new IllegalArgumentException("limits(\"" + key + "\") returned " + l
+                            + ": a key's limit must be at least 1");
+                }
+                return new Quota(Math.min(l, 1L << 53));
             });
             return this;
         }

@@ -268,7 +268,8 @@ public final class DistributedRateLimiter extends KeyedLimiter<Limit, RateLimite
             if (local.tryAcquire(permits)) {
                 return new Decision(true, permits, 0L, remaining(local), -1L, Decision.Source.LOCAL, null, cause, null);
             }
-            long delay = (long) Math.ceil((permits - local.tokens()) * 1e9 / local.rate());
+            // a local limit with no rate never refills: -1, "never", as the Decision says (not Long.MAX_VALUE)
+            long delay = local.rate() > 0 ? (long) Math.ceil((permits - local.tokens()) * 1e9 / local.rate()) : -1L;
             return new Decision(false, permits, delay, remaining(local), -1L, Decision.Source.LOCAL, waitReason,
                     cause, null);
         }

@@ -107,7 +107,10 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
         }
         CompletableFuture<Decision> waiter = new CompletableFuture<>();
         decision.whenComplete((d, e) -> {
-            if (!waiter.complete(d) && d != null) {
+            // a failed decision fails the waiter with its cause (completing it with null would
+            // hand the caller a null decision to dereference)
+            boolean taken = e != null ? waiter.completeExceptionally(e) : waiter.complete(d);
+            if (!taken && d != null) {
                 giveBack(d); // the caller left: a reservation granted meanwhile goes back
             }
         });

@@ -28,6 +28,10 @@ enum Script {
               local c = redis.call('HMGET', KEYS[2], 'interval', 'burst')
               if c[1] then interval = stored(c[1]) end
               if c[2] then burst = stored(c[2]) end
+              if burst * interval > 1e15 then
+                error({err = 'BADLIMIT the limit kept in ' .. KEYS[2] .. ' spans more than 1e9 s (burst x interval = '
+                  .. f(burst * interval) .. ' us)'})
+              end
             end
             local tat = tonumber(redis.call('GET', KEYS[1]))
             if tat == nil or tat < now then tat = now end
@@ -39,7 +43,7 @@ enum Script {
             if wait > 0 and (maxwait == 0 or (maxwait > 0 and wait >= maxwait)) then
               return {'0', f(wait), f(burst - (tat - now) / interval), f(tat - now), '0'}
             end
-            redis.call('SET', KEYS[1], f(nxt), 'PX', math.max(1, math.ceil((nxt - now) / 1000)))
+            redis.call('SET', KEYS[1], f(nxt), 'PX', px(nxt - now))
             if wait < 0 then wait = 0 end
             return {'1', f(wait), f(burst - (nxt - now) / interval), f(nxt - now),
               f(nxt) .. ':' .. f(interval) .. ':' .. f(burst)}
@@ -67,7 +71,7 @@ enum Script {
             if nt <= now then
               redis.call('DEL', KEYS[1])
             else
-              redis.call('SET', KEYS[1], f(nt), 'PX', math.max(1, math.ceil((nt - now) / 1000)))
+              redis.call('SET', KEYS[1], f(nt), 'PX', px(nt - now))
             end
             return {'1', '0', '0', '0', '0'}
             """),
@@ -94,7 +98,7 @@ enum Script {
             if used + n > limit then return {'0', f(reset), f(limit - used), f(reset), '0'} end
             used = used + n
             redis.call('HSET', KEYS[1], 'w', string.format('%d', idx), 'c', string.format('%d', used))
-            redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(reset / 1000)))
+            redis.call('PEXPIRE', KEYS[1], px(reset))
             return {'1', '0', f(limit - used), f(reset), '0'}
             """),
 
@@ -122,6 +126,9 @@ enum Script {
                 error({err = 'BADLIMIT the limit kept in ' .. KEYS[2] .. ' is not a positive number: ' .. tostring(v)})
               end
               return x
+            end
+            local function px(us)
+              return math.min(1e12, math.max(1, math.ceil(us / 1000)))
             end
             """;
 

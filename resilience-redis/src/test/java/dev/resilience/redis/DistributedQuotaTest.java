@@ -66,6 +66,20 @@ class DistributedQuotaTest extends SharedRedisTest {
     }
 
     @Test
+    void aResolvedLimitAboveTheMostAWindowHoldsSaturatesAndOneBelowOneNamesTheKey() {
+        DistributedQuota q = quota(1, Duration.ofMinutes(1))
+                .limits(key -> key.equals("unlimited") ? Long.MAX_VALUE : key.equals("zero") ? 0L : null)
+                .build();
+        assertEquals(1L << 53, q.limit("unlimited"), "Long.MAX_VALUE as \"unlimited\" counts as 2^53");
+        for (int i = 0; i < 100; i++) {
+            assertTrue(q.tryAcquire("unlimited"));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> q.tryAcquire("zero"));
+        assertTrue(e.getMessage().contains("\"zero\"") && e.getMessage().contains(" 0"), e.getMessage());
+        assertTrue(q.tryAcquire("other"), "other keys are not affected");
+    }
+
+    @Test
     void theWindowRollsOverOnTheServerClockAndTheKeyExpires() {
         long windowMicros = 200_000;
         DistributedQuota q = quota(2, Duration.ofMillis(200)).build();

@@ -78,4 +78,22 @@ class LimitsInRedisTest extends SharedRedisTest {
         assertEquals(dev.resilience.core.CircuitBreaker.State.CLOSED, backend.circuitBreaker().state());
         assertEquals(Decision.Source.REDIS, limiter.decide("healthy", 1).source());
     }
+
+    @Test
+    void aStoredLimitSpanningCenturiesIsThatKeysFallbackAndNeverTripsTheSharedBreaker() {
+        // Each field alone is accepted; together they span 3e15 s. Reserving past it once made Redis
+        // refuse the key's expiry time (an ERR, not a problem of the key), and after more than five
+        // such errors the breaker the backend shares opened: every key fell back.
+        DistributedRateLimiter limiter = DistributedRateLimiter.builder(RedisTests.uniqueName("span"), backend)
+                .rate(1).burst(2).limitsInRedis().build();
+        tests.redis().hset("resilience:rate:" + limiter.name() + ":{t}:limit", "interval", "999999999999999");
+        tests.redis().hset("resilience:rate:" + limiter.name() + ":{t}:limit", "burst", "99999999");
+        for (int i = 0; i < 8; i++) {
+            Decision d = limiter.decide("t", 10_000_000); // within the stored burst; its expiry was some 3e11 years
+            assertEquals(Decision.Source.LOCAL, d.source(), d.toString());
+            assertEquals(FallbackCause.KEY_ERROR, d.fallbackCause(), d.toString());
+        }
+        assertEquals(dev.resilience.core.CircuitBreaker.State.CLOSED, backend.circuitBreaker().state());
+        assertEquals(Decision.Source.REDIS, limiter.decide("healthy", 1).source());
+    }
 }

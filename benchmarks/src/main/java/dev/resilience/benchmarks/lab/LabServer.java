@@ -30,7 +30,7 @@ import java.util.concurrent.locks.LockSupport;
  * the inbound limit, the permit taken then.
  *
  * <p><b>What it measures</b> (into the current {@link RunStats}, by the second in which the event
- * happened): requests received (read and handed to the handler, filed under their arrival;
+ * happened, busy time by the request's arrival second): requests received (read and handed to the handler, filed under their arrival;
  * connections that the client closed before a request could be read, which the JDK server also
  * hands to the executor, are counted apart as unread), busy time (time a worker
  * spent working on a request: parked for its service time), and <em>wasted</em> busy time: the busy
@@ -298,7 +298,7 @@ final class LabServer implements AutoCloseable {
             }
             long done = System.nanoTime();
             if (s != null) {
-                s.serverBusy(done, done - taken, hasLabDeadline && done - labDeadline > 0);
+                s.serverBusy(arrival, done - taken, hasLabDeadline && done - labDeadline > 0); // under its arrival second
             }
             int status;
             if (cut) {

@@ -290,7 +290,7 @@ public final class OverloadLab {
                         + "- Windows: the fault's seconds (d: the seconds at 3 C); percentiles are of the calls offered"
                         + " in them (\"after\": of the calls offered after the fault). Wasted = the dependency's busy time"
                         + " on requests whose caller had given up when the work ended, as a share of all its busy time,"
-                        + " in the window and D after it (and over the whole run and its drain). Amplification ="
+                        + " for the requests that arrived in the window (and over the whole run). Amplification ="
                         + " attempts sent / calls offered, and attempts / calls that sent at least one, in the window.%n",
                 smoke ? " (smoke: seconds-long phases, not results)" : "", date, String.join(" ", args),
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), loadAvg, runs,

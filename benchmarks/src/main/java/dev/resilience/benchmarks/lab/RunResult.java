@@ -9,9 +9,9 @@ import org.HdrHistogram.Histogram;
  * [faultStart, faultEnd), "after" is [faultEnd, duration); for {@code d} the "hold" window is the
  * seconds at 3 C, [holdStart, duration). Percentiles and amplification are over the window only
  * (since 2026-12-03; before, percentiles ran from the fault's start to the run's end, so the healthy
- * seconds after a fault diluted them). The dependency's busy time is filed under the second its work
- * ended, so the wasted share's window is the fault window plus the deadline's seconds after it (work
- * on requests of the window that was still running), [from, to + ceil(D)).
+ * seconds after a fault diluted them). The wasted share is over the same window: the dependency's
+ * busy time is filed under each request's arrival second, so it is the work done for the requests
+ * that arrived in the window, however late it ran.
  *
  * <p><b>Recovery</b> (scenarios with a fault): the number of whole seconds from the end of the fault
  * to the first second s such that s and the two seconds after it each have goodput (calls offered
@@ -48,7 +48,7 @@ final class RunResult {
     final double amplificationSent;
     /** Requests the dependency received per call offered, over the fault (hold) window. */
     final double serverAmplification;
-    /** Wasted busy time as a share of all busy time of the dependency, window [from, to + ceil(D)). */
+    /** Wasted busy time as a share of all busy time of the dependency, for the requests that arrived in the window. */
     final double wastedShare;
     /** The same over the whole run and its drain (the figure reported before 2026-12-03). */
     final double wastedShareRun;
@@ -109,9 +109,8 @@ final class RunResult {
         amplificationSent = sentW == 0 ? Double.NaN : (double) RunStats.sum(st.sentAttempts, from, to) / sentW;
         serverAmplification = offeredW == 0 ? Double.NaN
                 : (double) RunStats.sum(st.serverReceived, from, to) / offeredW;
-        int wasteTo = to + (int) ((deadlineMs + 999) / 1000);
-        long busyW = RunStats.sum(st.serverBusyNanos, from, wasteTo);
-        wastedShare = busyW == 0 ? 0 : (double) RunStats.sum(st.serverWastedNanos, from, wasteTo) / busyW;
+        long busyW = RunStats.sum(st.serverBusyNanos, from, to);
+        wastedShare = busyW == 0 ? 0 : (double) RunStats.sum(st.serverWastedNanos, from, to) / busyW;
         long busy = RunStats.sum(st.serverBusyNanos, 0, st.seconds);
         wastedShareRun = busy == 0 ? 0 : (double) RunStats.sum(st.serverWastedNanos, 0, st.seconds) / busy;
         refused = st.sum(Outcome.REFUSED, 0, sc.duration);
@@ -146,7 +145,7 @@ final class RunResult {
                 break;
             case "b":
                 goalMet = wastedShare <= 0.05 && answeredP99Ms <= deadlineMs;
-                goal = "wasted <= 5 % of the dependency's busy time in the fault window (and D after it),"
+                goal = "wasted <= 5 % of the dependency's busy time for requests that arrived in the fault window,"
                         + " and p99 of answered calls offered in the fault window <= D";
                 break;
             case "c":

@@ -9,8 +9,9 @@ import org.HdrHistogram.Histogram;
  * What one run measured, per second of the run. Client-side counts are filed under the second of
  * the call's <em>intended</em> send time (its place in the schedule), so a second's goodput is what
  * happened to the calls that second offered; attempts under the second in which they were sent;
- * the dependency's counts under the second in which the event happened (a request's busy time under
- * the second its work ended). Latencies are in microseconds, from the intended send time (wrk2's
+ * the dependency's counts under the second in which the event happened (a request's busy time, and
+ * whether it was wasted, under the second the request arrived, so that a window's busy time is the
+ * work done for the requests of that window, however late it ran). Latencies are in microseconds, from the intended send time (wrk2's
  * correction for coordinated omission), in HdrHistograms with 2 significant digits (1 % resolution);
  * lags in nanoseconds.
  */

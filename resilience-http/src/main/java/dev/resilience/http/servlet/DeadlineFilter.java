@@ -16,6 +16,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Objects;
@@ -220,7 +221,17 @@ public final class DeadlineFilter implements Filter {
             throw new IllegalArgumentException("expected a number and a unit (ms, s, m, h) or ISO-8601: '" + v + "'");
         }
         long n = Long.parseLong(v.substring(0, digits));
-        switch (v.substring(digits).strip()) {
+        try {
+            return ofUnit(n, v.substring(digits).strip(), v);
+        } catch (ArithmeticException tooLong) {
+            // more seconds than a Duration holds (18 digits of hours): saturated, as every duration from
+            // configuration is; the builders cap it further
+            return ChronoUnit.FOREVER.getDuration();
+        }
+    }
+
+    private static Duration ofUnit(long n, String unit, String v) {
+        switch (unit) {
             case "ns":
                 return Duration.ofNanos(n);
             case "us":

@@ -34,6 +34,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.Map;
@@ -535,6 +536,13 @@ class DeadlineFilterTest {
         assertEquals(Duration.ofMinutes(3), DeadlineFilter.parseDuration("3m"));
         assertEquals(Duration.ofMillis(250), DeadlineFilter.parseDuration("pt0.25s"));
         assertThrows(IllegalArgumentException.class, () -> DeadlineFilter.parseDuration("9".repeat(19) + "s"));
+        // 18 digits of hours or minutes are more seconds than a Duration holds: saturated, not an
+        // ArithmeticException escaping init()
+        assertEquals(ChronoUnit.FOREVER.getDuration(), DeadlineFilter.parseDuration("9".repeat(18) + "h"));
+        assertEquals(ChronoUnit.FOREVER.getDuration(), DeadlineFilter.parseDuration("9".repeat(18) + "m"));
+        f.init(config(Map.of(DeadlineFilter.MAX_TIMEOUT, "9999999999999999h")));
+        assertTrue(f.deadlines().maxTimeout().orElseThrow().compareTo(Duration.ofDays(365L * 100)) > 0,
+                "a huge max-timeout saturates: " + f.deadlines());
         assertThrows(IllegalArgumentException.class, () -> DeadlineFilter.parseDuration(""));
         assertEquals("deadlines", assertThrows(NullPointerException.class, () -> new DeadlineFilter(null)).getMessage());
     }

@@ -428,5 +428,8 @@ class ContextSemanticsTest {
         assertThrows(IllegalArgumentException.class, () -> ticker.advance(-1));
         assertThrows(IllegalArgumentException.class, () -> ticker.advance(Duration.ofNanos(-1)));
         assertEquals("duration", assertThrows(NullPointerException.class, () -> ticker.advance(null)).getMessage());
+        ManualTicker far = new ManualTicker(0);
+        assertEquals(Long.MAX_VALUE, far.advance(java.time.temporal.ChronoUnit.FOREVER.getDuration()),
+                "a duration longer than Long.MAX_VALUE ns moves Long.MAX_VALUE, no ArithmeticException");
     }
 }

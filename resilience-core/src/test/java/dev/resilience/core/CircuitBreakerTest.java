@@ -377,8 +377,10 @@ class CircuitBreakerTest {
         assertTrue(wrapping.read() < 0, "the ticker wrapped");
         assertEquals(State.CLOSED, cb.state(), "8 successes");
         fail(cb, 7);
-        assertEquals(State.OPEN, cb.state(), "7 failures of 15 calls is under 50 %, the 8th is not: "
-                + "counted only if the buckets stamped before the wrap are still in order");
+        assertEquals(State.CLOSED, cb.state(), "7 failures of 15 calls is under 50 %");
+        fail(cb, 1);
+        assertEquals(State.OPEN, cb.state(), "8 of 16 trips it: counted only if the buckets stamped before "
+                + "the wrap are still in order (before, the failures after the wrap were dropped)");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.resilience.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -268,6 +269,66 @@ class PipelineTest {
         assertTrue(custom.getMessage().contains("'mine'"), custom.getMessage());
         assertEquals(Policy.Kind.FALLBACK, Pipeline.DEFAULT_ORDER.get(0));
         assertEquals("x", Pipeline.<String>builder("empty").build().call(() -> "x"), "no policy: just the call");
+    }
+
+    /** A user policy outermost whose callAsync throws, or returns no stage. */
+    static final class Broken implements Policy {
+        final boolean throwing;
+
+        Broken(boolean throwing) {
+            this.throwing = throwing;
+        }
+
+        @Override
+        public String name() {
+            return throwing ? "throwing" : "null-stage";
+        }
+
+        @Override
+        public <T> T execute(Invoker<T> chain, int next, java.util.concurrent.Callable<T> task) throws Exception {
+            return chain.invoke(next, task);
+        }
+
+        @Override
+        public <T> java.util.concurrent.CompletionStage<T> callAsync(
+                java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<T>> task) {
+            if (throwing) {
+                throw new IllegalStateException("a policy's bug");
+            }
+            return null;
+        }
+    }
+
+    @Test
+    void anOutermostPolicyThatThrowsOrReturnsNoStageFailsTheCallersStage() {
+        for (boolean throwing : new boolean[] {true, false}) {
+            for (boolean listening : new boolean[] {false, true}) {
+                Pipeline.Builder<String> b = Pipeline.<String>builder("p").add(new Broken(throwing)).add(retry(2));
+                List<Throwable> heard = new ArrayList<>();
+                if (listening) {
+                    b.listener(new PipelineListener() {
+                        @Override
+                        public void onCall(Pipeline<?> pipeline, long nanos, Throwable failure) {
+                            heard.add(failure);
+                        }
+                    });
+                }
+                Pipeline<String> p = b.build();
+                java.util.concurrent.CompletionStage<String> stage = p.callAsync(
+                        () -> java.util.concurrent.CompletableFuture.completedFuture("ok"));
+                assertNotNull(stage, "a stage, never null");
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> stage.toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS));
+                if (throwing) {
+                    assertEquals("a policy's bug", e.getCause().getMessage());
+                } else {
+                    assertTrue(e.getCause() instanceof NullPointerException, e.getCause().toString());
+                }
+                if (listening) {
+                    assertEquals(1, heard.size(), "the listener heard the call once");
+                }
+            }
+        }
     }
 
     /** A user-written policy: records entry and exit around whatever is inside it. */

@@ -444,10 +444,11 @@ public final class ObjectPool<T> implements AutoCloseable {
                 log(System.Logger.Level.ERROR, "background thread error", unexpected);
                 // An error that repeats (a ticker or listener that always throws) must not spin this
                 // thread logging at full speed: pause, from 1 ms doubling up to the maintenance
-                // interval (at most 1 s), by the system clock, as the ticker may be what fails. An
-                // unpark (a borrower, a return, close) ends the pause early.
+                // interval (at most 1 s, at least 1 ms), by the system clock, as the ticker may be
+                // what fails. An unpark (a waiting borrower, close) ends the pause early.
                 errorPause = errorPause == 0 ? MIN_ERROR_PAUSE_NANOS
-                        : Math.min(errorPause * 2, Math.min(maintenanceNanos, MAX_ERROR_PAUSE_NANOS));
+                        : Math.max(MIN_ERROR_PAUSE_NANOS,
+                                Math.min(errorPause * 2, Math.min(maintenanceNanos, MAX_ERROR_PAUSE_NANOS)));
                 Thread.interrupted(); // a pending interrupt would end every pause at once
                 LockSupport.parkNanos(this, errorPause);
             }

@@ -65,11 +65,14 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
      * decision (the quota must be built with {@code limitsInRedis()}).
      *
      * @param key the key
-     * @param limit permits per window, in [1, 2^53]
+     * @param limit permits per window, in [1, 10^15] (what the scripts accept from Redis)
      * @throws IllegalStateException if limits are not kept in Redis, or Redis could not store it
      * @throws IllegalArgumentException if {@code limit} is out of range
      */
     public void setLimit(String key, long limit) {
+        if (limit > 1_000_000_000_000_000L) {
+            throw new IllegalArgumentException("limit kept in Redis must be in [1, 10^15]: " + limit);
+        }
         storeLimit(key, "limit", new Quota(limit).arg);
     }
 

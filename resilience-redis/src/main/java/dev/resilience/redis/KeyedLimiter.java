@@ -103,7 +103,11 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
      */
     final Decision awaitUnder(Context ctx, CompletableFuture<Decision> decision) {
         if (decision.isDone()) {
-            return decision.join();
+            try {
+                return decision.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw unwrapped(e);
+            }
         }
         CompletableFuture<Decision> waiter = new CompletableFuture<>();
         decision.whenComplete((d, e) -> {
@@ -119,10 +123,22 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
             return waiter.join();
         } catch (java.util.concurrent.CompletionException e) {
             ctx.throwIfDone();
-            throw e;
+            throw unwrapped(e);
         } finally {
             onDone.remove();
         }
+    }
+
+    /** What a failed decision failed with, thrown as it was if unchecked, else still wrapped. */
+    private static RuntimeException unwrapped(java.util.concurrent.CompletionException e) {
+        Throwable cause = RedisBackend.unwrap(e);
+        if (cause instanceof RuntimeException r) {
+            return r;
+        }
+        if (cause instanceof Error err) {
+            throw err;
+        }
+        return e;
     }
 
     /**

@@ -10,8 +10,10 @@ import java.security.NoSuchAlgorithmException;
  * with limits kept in Redis, that key's {@code :limit} hash: both carry the key as a hash tag, so
  * they share a cluster slot. With a second key, the limit stored there replaces the ARGV one. Every script answers
  * {@code {granted, delay_us, remaining, reset_us, token}} as strings: Lua numbers are doubles, and
- * an integer reply would truncate them. A stored limit that is not a positive finite number is a
- * {@code BADLIMIT} error reply: that key falls back, the others are not affected.
+ * an integer reply would truncate them. A stored limit that is not a positive number up to 1e15, or
+ * a stored rate limit whose burst x interval spans more than 1e9 s (what {@code Limit.of} accepts),
+ * is a {@code BADLIMIT} error reply: that key falls back, the others are not affected. Expiry times
+ * are capped at 1e12 ms (some 31 years), so Redis never refuses one.
  */
 enum Script {
     /**
@@ -28,7 +30,7 @@ enum Script {
               local c = redis.call('HMGET', KEYS[2], 'interval', 'burst')
               if c[1] then interval = stored(c[1]) end
               if c[2] then burst = stored(c[2]) end
-              if burst * interval > 1e15 then
+              if (c[1] or c[2]) and burst * interval > 1e15 * (1 + 1e-9) then
                 error({err = 'BADLIMIT the limit kept in ' .. KEYS[2] .. ' spans more than 1e9 s (burst x interval = '
                   .. f(burst * interval) .. ' us)'})
               end
@@ -122,7 +124,7 @@ enum Script {
             local function f(x) return string.format('%.3f', x) end
             local function stored(v)
               local x = tonumber(v)
-              if x == nil or x ~= x or x <= 0 or x >= 1e15 then
+              if x == nil or x ~= x or x <= 0 or x > 1e15 * (1 + 1e-9) then
                 error({err = 'BADLIMIT the limit kept in ' .. KEYS[2] .. ' is not a positive number: ' .. tostring(v)})
               end
               return x

@@ -68,7 +68,7 @@ class DistributedQuotaTest extends SharedRedisTest {
     @Test
     void aResolvedLimitAboveTheMostAWindowHoldsSaturatesAndOneBelowOneNamesTheKey() {
         DistributedQuota q = quota(1, Duration.ofMinutes(1))
-                .limits(key -> key.equals("unlimited") ? Long.MAX_VALUE : key.equals("zero") ? 0L : null)
+                .limits(key -> key.equals("unlimited") ? Long.valueOf(Long.MAX_VALUE) : key.equals("zero") ? Long.valueOf(0L) : null)
                 .build();
         assertEquals(1L << 53, q.limit("unlimited"), "Long.MAX_VALUE as \"unlimited\" counts as 2^53");
         for (int i = 0; i < 100; i++) {

@@ -395,4 +395,30 @@ class DistributedRateLimiterTest extends SharedRedisTest {
         awaitUntil(() -> java.util.Objects.equals(tests.redis().get(stateKey), beforeThird),
                 "the cancelled reservation to come back (Go's CancelAt)");
     }
+
+    @Test
+    void aBlockingCallWhoseDecisionFailedThrowsTheFailureNotANullDecision() throws Exception {
+        DistributedRateLimiter limiter = limiter(10, 10).build();
+        IllegalStateException boom = new IllegalStateException("the decision failed");
+        assertEquals(boom, assertThrows(IllegalStateException.class,
+                () -> limiter.awaitUnder(Context.background(), java.util.concurrent.CompletableFuture.failedFuture(boom))),
+                "a decision already failed");
+        java.util.concurrent.CompletableFuture<Decision> later = new java.util.concurrent.CompletableFuture<>();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Throwable> thrown = pool.submit(() -> {
+                try {
+                    limiter.awaitUnder(Context.background(), later);
+                    return null;
+                } catch (Throwable t) {
+                    return t;
+                }
+            });
+            RedisTests.await(() -> later.getNumberOfDependents() > 0, "the caller waits on the decision");
+            later.completeExceptionally(boom);
+            assertEquals(boom, thrown.get(5, TimeUnit.SECONDS), "a decision that failed while the caller waited");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }

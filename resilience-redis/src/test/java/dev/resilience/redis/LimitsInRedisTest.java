@@ -81,7 +81,7 @@ class LimitsInRedisTest extends SharedRedisTest {
 
     @Test
     void aStoredLimitSpanningCenturiesIsThatKeysFallbackAndNeverTripsTheSharedBreaker() {
-        // Each field alone is accepted; together they span 3e15 s. Reserving past it once made Redis
+        // Each field alone is accepted; together they span some 1e17 s. Reserving under it made Redis
         // refuse the key's expiry time (an ERR, not a problem of the key), and after more than five
         // such errors the breaker the backend shares opened: every key fell back.
         DistributedRateLimiter limiter = DistributedRateLimiter.builder(RedisTests.uniqueName("span"), backend)
@@ -89,11 +89,22 @@ class LimitsInRedisTest extends SharedRedisTest {
         tests.redis().hset("resilience:rate:" + limiter.name() + ":{t}:limit", "interval", "999999999999999");
         tests.redis().hset("resilience:rate:" + limiter.name() + ":{t}:limit", "burst", "99999999");
         for (int i = 0; i < 8; i++) {
-            Decision d = limiter.decide("t", 10_000_000); // within the stored burst; its expiry was some 3e11 years
+            Decision d = limiter.decide("t", 10_000_000); // within the stored burst; its expiry was some 3e8 years
             assertEquals(Decision.Source.LOCAL, d.source(), d.toString());
             assertEquals(FallbackCause.KEY_ERROR, d.fallbackCause(), d.toString());
         }
         assertEquals(dev.resilience.core.CircuitBreaker.State.CLOSED, backend.circuitBreaker().state());
         assertEquals(Decision.Source.REDIS, limiter.decide("healthy", 1).source());
+    }
+
+    @Test
+    void aLimitInCodeAtTheEdgeOfWhatLimitAcceptsIsDecidedInRedisWithOrWithoutAStoredOne() {
+        // 7 permits at 7e-9/s: burst x interval is 1e15 us give or take a rounding of the interval's
+        // text; the span check is for stored limits only and allows for that rounding
+        DistributedRateLimiter limiter = DistributedRateLimiter.builder(RedisTests.uniqueName("edge"), backend)
+                .rate(7e-9).burst(7).limitsInRedis().build();
+        assertEquals(Decision.Source.REDIS, limiter.decide("t", 1).source(), "no stored limit");
+        limiter.setLimit("u", Limit.of(7e-9, 7));
+        assertEquals(Decision.Source.REDIS, limiter.decide("u", 1).source(), "the same limit stored");
     }
 }

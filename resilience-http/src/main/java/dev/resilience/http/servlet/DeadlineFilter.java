@@ -224,7 +224,7 @@ public final class DeadlineFilter implements Filter {
         try {
             return ofUnit(n, v.substring(digits).strip(), v);
         } catch (ArithmeticException tooLong) {
-            // more seconds than a Duration holds (18 digits of hours): saturated, as every duration from
+            // more seconds than a Duration holds (16 digits of hours do): saturated, as every duration from
             // configuration is; the builders cap it further
             return ChronoUnit.FOREVER.getDuration();
         }

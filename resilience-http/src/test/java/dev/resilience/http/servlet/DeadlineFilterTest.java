@@ -536,7 +536,7 @@ class DeadlineFilterTest {
         assertEquals(Duration.ofMinutes(3), DeadlineFilter.parseDuration("3m"));
         assertEquals(Duration.ofMillis(250), DeadlineFilter.parseDuration("pt0.25s"));
         assertThrows(IllegalArgumentException.class, () -> DeadlineFilter.parseDuration("9".repeat(19) + "s"));
-        // 18 digits of hours or minutes are more seconds than a Duration holds: saturated, not an
+        // 16 digits of hours (18 of minutes) are more seconds than a Duration holds: saturated, not an
         // ArithmeticException escaping init()
         assertEquals(ChronoUnit.FOREVER.getDuration(), DeadlineFilter.parseDuration("9".repeat(18) + "h"));
         assertEquals(ChronoUnit.FOREVER.getDuration(), DeadlineFilter.parseDuration("9".repeat(18) + "m"));

@@ -195,7 +195,11 @@ abstract class KeyedLimiter<L, F> implements DistributedLimiter {
 
     @Override
     public final Decision decide(String key, int permits) {
-        return decideAsync(key, permits).join();
+        try {
+            return decideAsync(key, permits).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw unwrapped(e); // as the blocking acquire does: the cause, not its wrapper
+        }
     }
 
     @Override

@@ -216,7 +216,7 @@ public final class Pipeline<T> implements Listenable<PipelineListener> {
         } catch (Throwable e) {
             return CompletableFuture.failedFuture(e);
         }
-        return stage != null ? stage : Stages.noStage();
+        return Stages.nonNull(stage);
     }
 
     /** The kinds of the policies, outermost first. */

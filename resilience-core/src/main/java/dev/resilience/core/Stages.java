@@ -47,6 +47,11 @@ final class Stages {
         } catch (Throwable e) {
             return CompletableFuture.failedFuture(e);
         }
+        return nonNull(stage);
+    }
+
+    /** {@code stage}, or a failed one ("no stage") if a policy or task returned null. */
+    static <T> CompletionStage<T> nonNull(CompletionStage<T> stage) {
         return stage != null ? stage : noStage();
     }
 

@@ -54,20 +54,10 @@ class PipelineTest {
         assertTrue(e.getMessage().contains("pipeline 'h' hedges"), e.getMessage());
         assertThrows(NullPointerException.class, () -> twoRetries.callAsync(() -> null, null));
 
-        Policy ownRetry = new Policy() { // repeats the task its own way: it could not be asked
-            @Override
-            public String name() {
-                return "mine";
-            }
-
+        Policy ownRetry = new PassThrough("mine") { // repeats the task its own way: it could not be asked
             @Override
             public Kind kind() {
                 return Kind.RETRY;
-            }
-
-            @Override
-            public <R> R execute(Invoker<R> chain, int next, java.util.concurrent.Callable<R> task) throws Exception {
-                return chain.invoke(next, task);
             }
 
             @Override
@@ -271,22 +261,32 @@ class PipelineTest {
         assertEquals("x", Pipeline.<String>builder("empty").build().call(() -> "x"), "no policy: just the call");
     }
 
-    /** A user policy outermost whose callAsync throws, or returns no stage. */
-    static final class Broken implements Policy {
-        final boolean throwing;
+    /** A user policy whose blocking path only passes the call on; subclasses say what callAsync does. */
+    abstract static class PassThrough implements Policy {
+        private final String name;
 
-        Broken(boolean throwing) {
-            this.throwing = throwing;
+        PassThrough(String name) {
+            this.name = name;
         }
 
         @Override
         public String name() {
-            return throwing ? "throwing" : "null-stage";
+            return name;
         }
 
         @Override
         public <T> T execute(Invoker<T> chain, int next, java.util.concurrent.Callable<T> task) throws Exception {
             return chain.invoke(next, task);
+        }
+    }
+
+    /** A user policy outermost whose callAsync throws, or returns no stage. */
+    static final class Broken extends PassThrough {
+        final boolean throwing;
+
+        Broken(boolean throwing) {
+            super(throwing ? "throwing" : "null-stage");
+            this.throwing = throwing;
         }
 
         @Override

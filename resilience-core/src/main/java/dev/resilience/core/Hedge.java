@@ -38,7 +38,10 @@ import java.util.function.Supplier;
  * <p>Each attempt runs under its own child of the caller's context; cancelling the losers cancels
  * those children, so work that honours {@link Context#current()} stops. A failure does not start a
  * hedge (hedging is not retrying): the call fails, with the last exception, as soon as every
- * attempt started so far has failed; a hedge not yet started then never is.
+ * attempt started so far has failed; a hedge not yet started then never is. If that last exception
+ * is a refusal of a guard inside ({@link RefusedException}) and an earlier attempt failed
+ * otherwise, the call fails with the first such failure: the dependency's own answer, which a
+ * breaker or a retry budget outside counts.
  */
 public final class Hedge implements Policy, Listenable<HedgeListener> {
 
@@ -167,6 +170,8 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
         final List<CompletionStage<T>> stages = new CopyOnWriteArrayList<>();
         final AtomicInteger started = new AtomicInteger();
         final AtomicInteger failed = new AtomicInteger();
+        /** The first failure that was not a refusal of a guard inside; null while there is none. */
+        volatile Throwable answered;
         final long delay = delayNanos();
         volatile Registration nextHedge;
 
@@ -228,8 +233,15 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
                 if (e == null) {
                     record(ticker.read() - begin); // winners' latencies: a loser is cancelled, its own is not known
                     finish(v, null);
-                } else if (failed.incrementAndGet() == started.get()) {
-                    finish(null, e);
+                } else {
+                    Throwable failure = Stages.unwrap(e);
+                    if (answered == null && !(failure instanceof RefusedException)) {
+                        answered = failure; // a race between two such failures keeps either: both are answers
+                    }
+                    if (failed.incrementAndGet() == started.get()) {
+                        Throwable first = answered;
+                        finish(null, failure instanceof RefusedException && first != null ? first : failure);
+                    }
                 }
             });
         }

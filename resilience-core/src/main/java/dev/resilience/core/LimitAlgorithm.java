@@ -73,13 +73,46 @@ public interface LimitAlgorithm {
      * limit while the queue is short (by log10(limit), or faster when nearly empty), shrinks it by
      * log10(limit) when the queue is long or on a drop.
      *
+     * Same as {@link #vegas(int, int, int, double, double) vegas(initialLimit, min, max, 3, 6)},
+     * concurrency-limits' default thresholds.
+     *
      * @param initialLimit the starting limit, within [min, max]
      * @param min the lowest limit, at least 1
      * @param max the highest limit
+     * @return the algorithm, with state of its own: give each limiter its own
+     * @throws IllegalArgumentException if a bound is out of range, naming it
      */
     static LimitAlgorithm vegas(int initialLimit, int min, int max) {
+        return vegas(initialLimit, min, max, VegasLimit.DEFAULT_ALPHA, VegasLimit.DEFAULT_BETA);
+    }
+
+    /**
+     * {@link #vegas(int, int, int) Vegas} with its queue thresholds, as concurrency-limits'
+     * {@code alpha} and {@code beta} functions: while the estimated queue is below
+     * {@code alpha x log10(limit)} calls the limit grows, above {@code beta x log10(limit)} it shrinks,
+     * in between it holds (log10 counted as at least 1, so below a limit of 10 the thresholds are
+     * {@code alpha} and {@code beta} calls). The queue a dependency keeps is what its callers wait
+     * behind: in front of a dependency that serves 4 calls at a time in 20 ms, concurrency-limits'
+     * 3 and 6 settle the limit at 8 or 9 (4 or 5 queued, a p99 of about 40 or 60 ms); 1 and 3 keep 1
+     * to 3 queued, enough to keep it busy, for a latency target.
+     *
+     * @param initialLimit the starting limit, within [min, max]
+     * @param min the lowest limit, at least 1
+     * @param max the highest limit
+     * @param alpha in (0, 1000]: the queue, in multiples of log10(limit), below which the limit grows (3 in concurrency-limits)
+     * @param beta in [alpha, 1000]: the queue, in multiples of log10(limit), above which it shrinks (6 in concurrency-limits)
+     * @return the algorithm, with state of its own: give each limiter its own
+     * @throws IllegalArgumentException if an argument is out of range, naming it
+     */
+    static LimitAlgorithm vegas(int initialLimit, int min, int max, double alpha, double beta) {
         checkBounds(initialLimit, min, max);
-        return new VegasLimit(initialLimit, min, max);
+        if (!(alpha > 0 && alpha <= VegasLimit.MAX_THRESHOLD)) {
+            throw new IllegalArgumentException("alpha must be in (0, 1000]: " + alpha);
+        }
+        if (!(beta >= alpha && beta <= VegasLimit.MAX_THRESHOLD)) {
+            throw new IllegalArgumentException("beta must be in [alpha, 1000], alpha " + alpha + ": " + beta);
+        }
+        return new VegasLimit(initialLimit, min, max, alpha, beta);
     }
 
     /**
@@ -196,18 +229,30 @@ public interface LimitAlgorithm {
     }
 }
 
-/** Vegas, after concurrency-limits' {@code VegasLimit}, with its default alpha/beta/threshold functions. */
+/**
+ * Vegas, after concurrency-limits' {@code VegasLimit}: its alpha and beta functions are
+ * {@code alpha x log10(limit)} and {@code beta x log10(limit)} (3 and 6 by default), its threshold
+ * (fast growth) function {@code log10(limit)}.
+ */
 final class VegasLimit implements LimitAlgorithm {
+    static final double DEFAULT_ALPHA = 3;
+    static final double DEFAULT_BETA = 6;
+    static final double MAX_THRESHOLD = 1000;
+
     private final int initialLimit;
     private final int min;
     private final int max;
+    private final double alpha;
+    private final double beta;
     private long rttNoLoad = Long.MAX_VALUE;
     private double estimate;
 
-    VegasLimit(int initialLimit, int min, int max) {
+    VegasLimit(int initialLimit, int min, int max, double alpha, double beta) {
         this.initialLimit = initialLimit;
         this.min = min;
         this.max = max;
+        this.alpha = alpha;
+        this.beta = beta;
         this.estimate = initialLimit;
     }
 
@@ -234,13 +279,13 @@ final class VegasLimit implements LimitAlgorithm {
             return limit;
         } else {
             double queue = Math.ceil(current * (1.0 - (double) rttNoLoad / rttNanos));
-            double alpha = 3 * log;
-            double beta = 6 * log;
+            double grow = alpha * log;
+            double shrink = beta * log;
             if (queue <= log) {
-                next = current + beta;
-            } else if (queue < alpha) {
+                next = current + shrink;
+            } else if (queue < grow) {
                 next = current + log;
-            } else if (queue > beta) {
+            } else if (queue > shrink) {
                 next = current - log;
             } else {
                 return limit;
@@ -252,7 +297,8 @@ final class VegasLimit implements LimitAlgorithm {
 
     @Override
     public String toString() {
-        return "Vegas[" + min + ".." + max + "]";
+        return alpha == DEFAULT_ALPHA && beta == DEFAULT_BETA ? "Vegas[" + min + ".." + max + "]"
+                : "Vegas[" + min + ".." + max + ", alpha " + alpha + ", beta " + beta + "]";
     }
 }
 

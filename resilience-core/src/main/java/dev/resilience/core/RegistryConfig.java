@@ -289,6 +289,9 @@ final class RegistryConfig {
         al.put("rtt-tolerance", prop(NUMBER).needing(gradient2));
         al.put("long-window", prop(INT).needing(gradient2));
         al.put("queue-size", prop(INT).needing(gradient2));
+        Need vegas = needsChoice("algorithm", "vegas", "aimd");
+        al.put("alpha", prop(NUMBER).needing(vegas));
+        al.put("beta", prop(NUMBER).needing(vegas));
         all.put(Kind.ADAPTIVE_LIMITER, al);
 
         Map<String, Prop> rt = new LinkedHashMap<>();
@@ -367,6 +370,8 @@ final class RegistryConfig {
             case "adaptivelimiter.rtt-tolerance" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, (Double) v, 1, 0);
             case "adaptivelimiter.long-window" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, 1.5, (Integer) v, 0);
             case "adaptivelimiter.queue-size" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, 1.5, 1, (Integer) v);
+            case "adaptivelimiter.alpha" -> LimitAlgorithm.vegas(1, 1, 1, (Double) v, VegasLimit.MAX_THRESHOLD);
+            case "adaptivelimiter.beta" -> LimitAlgorithm.vegas(1, 1, 1, Double.MIN_VALUE, (Double) v);
             case "retry.max-attempts" -> Retry.builder(CHECK).maxAttempts((Integer) v);
             case "retry.backoff-delay" -> Backoff.fixed((Duration) v);
             case "retry.backoff-initial" -> Backoff.exponential((Duration) v, 1.0, (Duration) v);
@@ -730,7 +735,8 @@ final class RegistryConfig {
                 int max = orElse(s, "max-limit", Math.max(200, min));
                 int initial = orElse(s, "initial-limit", Math.max(min, Math.min(20, max)));
                 String chosen = optional(s, "algorithm", String.class);
-                LimitAlgorithm algorithm = "vegas".equals(chosen) ? LimitAlgorithm.vegas(initial, min, max)
+                LimitAlgorithm algorithm = "vegas".equals(chosen) ? LimitAlgorithm.vegas(initial, min, max,
+                                orElse(s, "alpha", VegasLimit.DEFAULT_ALPHA), orElse(s, "beta", VegasLimit.DEFAULT_BETA))
                         : "gradient2".equals(chosen) ? LimitAlgorithm.gradient2(initial, min, max,
                                 orElse(s, "smoothing", 0.2), orElse(s, "rtt-tolerance", 1.5),
                                 orElse(s, "long-window", 600), orElse(s, "queue-size", 4))

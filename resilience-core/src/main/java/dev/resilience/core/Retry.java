@@ -217,9 +217,6 @@ public final class Retry implements Policy, Listenable<RetryListener> {
     /** {@link #call}, invoking what is inside through {@code next} (a pipeline's next layer). */
     @Override
     public <T> T execute(Invoker<T> next, int index, Callable<T> task) throws Exception {
-        if (budget != null) {
-            budget.deposit();
-        }
         int attempt = 1;
         long previous = 0;
         for (;;) {
@@ -229,6 +226,9 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                 result = next.invoke(index, task);
             } catch (Throwable e) {
                 failure = e;
+            }
+            if (attempt == 1) {
+                deposit(failure);
             }
             if (isSuccess(result, failure)) {
                 return result;
@@ -251,6 +251,37 @@ public final class Retry implements Policy, Listenable<RetryListener> {
         }
     }
 
+
+    /**
+     * The budget's deposit for a call's first attempt, made once it has ended: a first attempt that a
+     * guard inside this retry refused ({@link RefusedException}: an open breaker, a full limiter or
+     * bulkhead, a throttle) sent nothing to the dependency, so it earns no retry. The budget then
+     * bounds retries by the requests that reached the dependency, as Google SRE's per-client 10 %
+     * does, also while a limiter inside refuses much of the traffic.
+     */
+    private void deposit(Throwable firstFailure) {
+        if (budget != null && !notSent(firstFailure)) {
+            budget.deposit();
+        }
+    }
+
+    /**
+     * Whether a first attempt's failure says that nothing was sent: a {@link RefusedException}, also
+     * as the cause of another exception (within 8 levels: an OkHttp interceptor's
+     * {@code RefusedIOException}, a gRPC status with the refusal as its cause), or an asynchronous
+     * attempt that returned no stage.
+     */
+    static boolean notSent(Throwable failure) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 8; depth++) {
+            if (t instanceof RefusedException || t instanceof Stages.NoStageException) {
+                return true;
+            }
+            Throwable cause = t.getCause();
+            t = cause == t ? null : cause;
+        }
+        return false;
+    }
 
     @SuppressWarnings("unchecked")
     private static <T, E extends Throwable> T outcome(T result, Throwable failure) throws E {
@@ -294,15 +325,13 @@ public final class Retry implements Policy, Listenable<RetryListener> {
     }
 
     private <T> CompletionStage<T> start(Supplier<? extends CompletionStage<T>> task, BooleanSupplier mayRepeat) {
-        if (budget != null) {
-            budget.deposit();
-        }
         Context ctx = Context.current();
         CompletionStage<T> first;
         try (Scope s = ctx.attach()) {
             first = Stages.start(task);
         }
         if (retryOnResult == null && Stages.succeeded(first)) {
+            deposit(null);
             return first; // done already, a success: nothing to retry, nothing to register
         }
         AsyncCall<T> call = new AsyncCall<>(task, ctx, first, mayRepeat);
@@ -388,10 +417,13 @@ public final class Retry implements Policy, Listenable<RetryListener> {
                 result.whenComplete((v, e) -> Stages.endInside(stage, e)); // ended from outside while this attempt started
             }
             stage.whenComplete((value, error) -> {
+                Throwable failure = Stages.unwrap(error);
+                if (attempt == 1) {
+                    deposit(failure); // also when the call was ended from outside: the attempt started
+                }
                 if (result.isDone()) {
                     return; // ended from outside: no retry, nothing to decide
                 }
-                Throwable failure = Stages.unwrap(error);
                 try {
                     if (isSuccess(value, failure)) {
                         result.complete(value);

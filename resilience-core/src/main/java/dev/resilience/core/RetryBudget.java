@@ -5,10 +5,17 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A budget shared by many calls that keeps retries from multiplying load during an outage, after
- * Finagle's {@code RetryBudget}: every first attempt deposits {@code ratio} of a retry, every retry
+ * Finagle's {@code RetryBudget}: every call deposits {@code ratio} of a retry, every retry
  * withdraws one, and a small {@code minPerSecond} of retries is always allowed so that low traffic
- * can still retry. The balance is capped at {@code maxBalance} retries, so a quiet hour does not
- * bank a storm. Over any period, retries are at most {@code ratio x requests + minPerSecond x
+ * can still retry. A {@link Retry} deposits once a call's first attempt has ended, unless a guard
+ * inside the retry refused it (a {@link RefusedException}, also as the cause of another exception)
+ * or an asynchronous attempt returned no stage: nothing was sent. So the ratio is one of the calls
+ * whose first attempt went out, as in Google SRE's per-client rule, also while a limiter inside the
+ * retry refuses much of the traffic (a first attempt that waited for a bulkhead slot until a
+ * timeout inside the retry fired, or that found the caller's context already ended, still
+ * deposits: its failure does not say whether it was sent). A retry that such a guard then refuses
+ * has still withdrawn its retry. The balance is capped at {@code maxBalance} retries, so a quiet hour does not
+ * bank a storm. Over any period, retries are at most {@code ratio x deposits + minPerSecond x
  * seconds + maxBalance}.
  *
  * <pre>{@code
@@ -61,7 +68,7 @@ public final class RetryBudget {
         return new RetryBudget(ratio, minPerSecond, maxBalance, ticker);
     }
 
-    /** Records a first attempt: deposits its share of a retry. */
+    /** Records a first attempt sent to the dependency: deposits its share of a retry. */
     public void deposit() {
         if (depositPerRequest == 0) {
             return;

@@ -62,6 +62,40 @@ class AdaptiveLimiterTest {
         assertTrue(recovered > overloaded * 2, "recovers when latency drops: " + overloaded + " -> " + recovered);
     }
 
+    /**
+     * A dependency serving 4 calls at a time in 20 ms: with L in flight a call's round trip averages
+     * 20 ms x max(1, L / 4). Vegas' thresholds set how many calls it keeps queued there.
+     */
+    private static int vegasSettlesAt(LimitAlgorithm vegas) {
+        int limit = vegas.update(vegas.initialLimit(), 20 * MS, 1, false); // the no-load round trip
+        for (int i = 0; i < 2000; i++) {
+            long rtt = Math.max(20 * MS, 20 * MS * limit / 4);
+            limit = vegas.update(limit, rtt, limit, false);
+        }
+        return limit;
+    }
+
+    @Test
+    void vegasThresholdsSetTheQueueItKeeps() {
+        int defaults = vegasSettlesAt(LimitAlgorithm.vegas(20, 2, 200));
+        assertTrue(defaults >= 8 && defaults <= 10, "3 and 6: 4 to 6 queued behind 4 in service: " + defaults);
+        int tight = vegasSettlesAt(LimitAlgorithm.vegas(20, 2, 200, 1, 3));
+        assertTrue(tight >= 5 && tight <= 7, "1 and 3: 1 to 3 queued: " + tight);
+        assertEquals(defaults, vegasSettlesAt(LimitAlgorithm.vegas(20, 2, 200, 3, 6)), "the defaults spelled out");
+        assertEquals("Vegas[2..200, alpha 1.0, beta 3.0]", LimitAlgorithm.vegas(20, 2, 200, 1, 3).toString());
+        assertEquals("Vegas[2..200]", LimitAlgorithm.vegas(20, 2, 200).toString());
+        for (double[] bad : new double[][] {{0, 3}, {-1, 3}, {Double.NaN, 3}, {1001, 1002}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> LimitAlgorithm.vegas(20, 2, 200, bad[0], bad[1]));
+            assertTrue(e.getMessage().startsWith("alpha must be"), e.getMessage());
+        }
+        for (double[] bad : new double[][] {{3, 2}, {1, Double.NaN}, {1, Double.POSITIVE_INFINITY}, {1, 1001}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> LimitAlgorithm.vegas(20, 2, 200, bad[0], bad[1]));
+            assertTrue(e.getMessage().startsWith("beta must be"), e.getMessage());
+        }
+    }
+
     @Test
     void gradient2LimitFallsWhenLatencyRisesRecoversWhenItDropsAndTakesASustainedRiseAsTheNewNormal() {
         AdaptiveLimiter l = AdaptiveLimiter.builder("gradient2")

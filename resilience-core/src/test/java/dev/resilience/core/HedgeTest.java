@@ -108,6 +108,37 @@ class HedgeTest {
     }
 
     @Test
+    void whenTheLastAttemptWasRefusedTheCallFailsWithTheFirstAnswer() {
+        Hedge hedge = Hedge.builder("h").delay(Duration.ofMillis(100)).maxHedges(2).ticker(ticker).build();
+        RequestNotPermittedException refused = new RequestNotPermittedException("inside",
+                RequestNotPermittedException.Reason.LIMIT_EXCEEDED, "full");
+        CompletableFuture<String> r = hedge.callAsync(this::attempt).toCompletableFuture();
+        ticker.advance(100 * MS);
+        assertEquals(2, attempts.size());
+        attempts.get(0).completeExceptionally(new IOException("first answer"));
+        assertFalse(r.isDone(), "the hedge is still running");
+        attempts.get(1).completeExceptionally(refused);
+        ExecutionException e = assertThrows(ExecutionException.class, r::get);
+        assertEquals("first answer", e.getCause().getMessage(), "the refusal came last: the dependency's answer instead");
+
+        CompletableFuture<String> s = hedge.callAsync(this::attempt).toCompletableFuture();
+        ticker.advance(100 * MS);
+        ticker.advance(100 * MS);
+        assertEquals(5, attempts.size());
+        attempts.get(3).completeExceptionally(refused);
+        attempts.get(2).completeExceptionally(new IOException("a"));
+        attempts.get(4).completeExceptionally(new IOException("c"));
+        assertEquals("c", assertThrows(ExecutionException.class, s::get).getCause().getMessage(),
+                "a last failure that is an answer stays the outcome");
+
+        CompletableFuture<String> t = hedge.callAsync(this::attempt).toCompletableFuture();
+        ticker.advance(100 * MS);
+        attempts.get(5).completeExceptionally(refused);
+        attempts.get(6).completeExceptionally(refused);
+        assertEquals(refused, assertThrows(ExecutionException.class, t::get).getCause(), "nothing but refusals: a refusal");
+    }
+
+    @Test
     void failureBeforeTheDelayFailsWithoutHedging() {
         Hedge hedge = Hedge.builder("h").delay(Duration.ofMillis(100)).ticker(ticker).build();
         CompletableFuture<String> r = hedge.callAsync(this::attempt).toCompletableFuture();

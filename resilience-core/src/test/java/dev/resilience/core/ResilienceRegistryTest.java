@@ -351,6 +351,32 @@ class ResilienceRegistryTest {
     }
 
     @Test
+    void vegasThresholdsAsConfiguredAndChecked() {
+        ResilienceRegistry registry = registry(Map.of(
+                "resilience.adaptivelimiter.v.algorithm", "vegas",
+                "resilience.adaptivelimiter.v.alpha", "1",
+                "resilience.adaptivelimiter.v.beta", "3",
+                "resilience.adaptivelimiter.d.algorithm", "vegas"));
+        assertTrue(registry.adaptiveLimiter("v").toString().contains("Vegas[1..200, alpha 1.0, beta 3.0]"),
+                registry.adaptiveLimiter("v").toString());
+        assertTrue(registry.adaptiveLimiter("d").toString().contains("Vegas[1..200]"), "defaults 3 and 6");
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> ResilienceRegistry.of(Map.of(
+                "resilience.adaptivelimiter.a.alpha", "1",                         // aimd by default
+                "resilience.adaptivelimiter.b.algorithm", "vegas",
+                "resilience.adaptivelimiter.b.alpha", "0",
+                "resilience.adaptivelimiter.c.algorithm", "vegas",
+                "resilience.adaptivelimiter.c.beta", "-1")));
+        List<String> messages = e.problems().stream().map(Problem::toString).toList();
+        assertTrue(messages.contains("resilience.adaptivelimiter.a.alpha=1: applies only with algorithm=vegas"
+                + " (here algorithm is aimd)"), messages.toString());
+        assertTrue(problem(e, "resilience.adaptivelimiter.b.alpha").message().contains("alpha must be in (0, 1000]"),
+                messages.toString());
+        assertTrue(problem(e, "resilience.adaptivelimiter.c.beta").message().contains("beta must be in [alpha, 1000]"),
+                messages.toString());
+        assertEquals(3, e.problems().size(), messages.toString());
+    }
+
+    @Test
     void gradient2PropertiesAreCheckedAndApplyOnlyToGradient2() {
         ConfigurationException e = assertThrows(ConfigurationException.class, () -> ResilienceRegistry.of(Map.ofEntries(
                 Map.entry("resilience.adaptivelimiter.a.smoothing", "0.2"),          // the algorithm is aimd by default

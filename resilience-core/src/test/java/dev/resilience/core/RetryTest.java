@@ -357,6 +357,64 @@ class RetryTest {
     }
 
     @Test
+    void aFirstAttemptRefusedByAGuardInsideDepositsNothingSyncAndAsync() throws Exception {
+        RetryBudget budget = RetryBudget.of(1.0, 0, 100, ticker);
+        RateLimiter limiter = RateLimiter.builder("inside").rate(1).burst(1).maxWait(Duration.ZERO).ticker(ticker).build();
+        Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).budget(budget).build();
+        assertTrue(limiter.tryAcquire(), "the limiter's one permit, so the calls below are refused");
+        for (int i = 0; i < 5; i++) {
+            assertThrows(RefusedException.class, () -> retry.call(() -> limiter.call(() -> "sent")));
+            CompletableFuture<String> f = retry.callAsync(
+                    () -> limiter.callAsync(() -> CompletableFuture.completedFuture("sent"))).toCompletableFuture();
+            assertInstanceOf(RefusedException.class, assertThrows(ExecutionException.class, f::get).getCause());
+        }
+        assertEquals(0.0, budget.balance(), 1e-9, "10 refused calls sent nothing and earned no retry");
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals("sent", retry.call(() -> limiter.call(() -> "sent")));
+        assertEquals(1.0, budget.balance(), 1e-9, "a sent first attempt deposits, synchronously");
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals("sent", retry.callAsync(() -> limiter.callAsync(() -> CompletableFuture.completedFuture("sent")))
+                .toCompletableFuture().get());
+        assertEquals(2.0, budget.balance(), 1e-9, "and asynchronously");
+        Retry once = Retry.builder("once").maxAttempts(1).budget(budget).build();
+        CompletableFuture<String> later = new CompletableFuture<>();
+        CompletableFuture<String> pending = once.callAsync(() -> later).toCompletableFuture();
+        assertEquals(2.0, budget.balance(), 1e-9, "deposited when the first attempt ends, not before");
+        IOException failed = new IOException("failed, but sent");
+        later.completeExceptionally(failed);
+        assertSame(failed, assertThrows(ExecutionException.class, pending::get).getCause());
+        assertEquals(3.0, budget.balance(), 1e-9, "a failed first attempt was sent: it deposits");
+        assertThrows(IOException.class, () -> once.call(() -> {
+            throw new IOException("sent");
+        }));
+        assertEquals(4.0, budget.balance(), 1e-9, "synchronously too");
+    }
+
+    @Test
+    void aRefusalAsTheCauseOfAnotherExceptionAndAMissingStageDepositNothing() throws Exception {
+        RetryBudget budget = RetryBudget.of(1.0, 0, 100, ticker);
+        Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).budget(budget).build();
+        RequestNotPermittedException refusal = new RequestNotPermittedException("inside",
+                RequestNotPermittedException.Reason.LIMIT_EXCEEDED, "full");
+        IOException wrapped = new IOException("refused by an interceptor", refusal); // as OkHttp's RefusedIOException
+        assertSame(wrapped, assertThrows(IOException.class, () -> retry.call(() -> {
+            throw wrapped;
+        })));
+        assertEquals(0.0, budget.balance(), 1e-9, "the refusal inside: nothing sent, no deposit, no retry taken");
+        CompletableFuture<String> none = retry.<String>callAsync(() -> null).toCompletableFuture();
+        assertThrows(ExecutionException.class, none::get);
+        assertEquals(0.0, budget.balance(), 1e-9, "an attempt that returned no stage sent nothing");
+        assertTrue(Retry.notSent(new RuntimeException(new RuntimeException(refusal))));
+        assertFalse(Retry.notSent(new IOException("sent")));
+        assertFalse(Retry.notSent(null));
+        Throwable deep = refusal;
+        for (int i = 0; i < 8; i++) {
+            deep = new RuntimeException(deep);
+        }
+        assertFalse(Retry.notSent(deep), "the cause chain is searched 8 levels deep, no further");
+    }
+
+    @Test
     void exhaustedBudgetStopsRetrying() {
         RetryBudget budget = RetryBudget.of(0.5, 0, 10, ticker);
         Retry retry = Retry.builder("r").maxAttempts(5).backoff(Backoff.fixed(Duration.ZERO)).budget(budget)

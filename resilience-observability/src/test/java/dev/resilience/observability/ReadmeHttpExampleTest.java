@@ -55,7 +55,7 @@ class ReadmeHttpExampleTest {
         ResilientHttpClient quotes = ResilientHttpClient.builder(HttpClient.newHttpClient())
                 .name("quotes")
                 .retry(3, Backoff.exponential(Duration.ofMillis(50), 2, Duration.ofSeconds(1), Backoff.Jitter.FULL))
-                .retryBudget(RetryBudget.of(0.2, 10, 100))           // retries: 20 % of calls, plus 10/s
+                .retryBudget(RetryBudget.of(0.2, 10, 100))           // retries: 20 % of calls sent, plus 10/s
                 .maxRetryDelay(Duration.ofSeconds(5))                 // Retry-After over 5 s: no retry, the 429 fails
                 .timeout(Duration.ofMillis(300))                      // per attempt; a slow attempt is retried
                 .circuitBreaker(breaker).rateLimiter(limiter)         // refusals of the limiter never open the breaker

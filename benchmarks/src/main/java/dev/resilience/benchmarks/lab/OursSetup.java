@@ -37,7 +37,7 @@ import java.util.Random;
  *   <li>Retry: 3 attempts, exponential backoff from 50 ms x2 capped at 1 s with full jitter (as
  *       the peers' tuned rows), retrying what {@link HttpPolicy#isRetryable} says (connection
  *       errors, 5xx/429, per-attempt timeouts), a 503's {@code Retry-After} replacing the backoff;
- *       a {@link RetryBudget} of 10 % of calls plus 2 a second (at most 20 banked): Google SRE's
+ *       a {@link RetryBudget} of 10 % of calls sent plus 2 a second (at most 20 banked): Google SRE's
  *       per-client 10 %.</li>
  *   <li>{@code ours}: breaker at 50 % failures of at least 20 calls over a 10 s window in 1 s
  *       buckets, 5 s open, 5 probes half-open (the tuned peers' settings). Until 2026-12-01 the
@@ -59,6 +59,12 @@ import java.util.Random;
  *       (p50 of successes about 225 ms against 21 ms unloaded) and in {@code a15} it climbed to its maximum
  *       while every attempt timed out. {@code ours-gradient2} keeps that configuration for
  *       comparison.</li>
+ *   <li>Vegas' queue thresholds: 1 and 3 (the limit grows while the estimated queue at the
+ *       dependency is under 1 call, shrinks above 3) since the seventh run (2026-12-03-h). Until
+ *       then concurrency-limits' 3 and 6: in the ramp {@code d} the limit settled at 8 or 9 in front of
+ *       the dependency's 4 workers of 20 ms, and at 9 a call can wait two services (p99 of admitted
+ *       calls 41 ms at 8, 56-62 ms at 9, against the goal's bar of 2x the unloaded p99, about 51 ms).
+ *       {@code ours-vegas-default} keeps 3 and 6 for comparison.</li>
  *   <li>{@code ours-gradient2}: {@code ours} with Gradient2 (concurrency-limits' default algorithm and
  *       constants, from 20, between 2 and 200) in place of Vegas.</li>
  *   <li>{@code ours-inbound}: {@code ours}, and the dependency puts an adaptive limit in front of its
@@ -100,8 +106,16 @@ final class OursSetup extends Setup {
         this.request = HttpRequest.newBuilder(http.uri()).GET().build();
     }
 
-    /** The limit of the {@code ours} setups: Vegas from 20, between 2 and 200 (see the class comment). */
+    /**
+     * The limit of the {@code ours} setups: Vegas from 20, between 2 and 200, growing while fewer
+     * than 1 call is queued and shrinking above 3 (see the class comment).
+     */
     static LimitAlgorithm vegas() {
+        return LimitAlgorithm.vegas(20, 2, 200, 1, 3);
+    }
+
+    /** The limit of {@code ours-vegas-default} and of the {@code ours} setups until the sixth run: Vegas' default thresholds 3 and 6. */
+    static LimitAlgorithm vegasDefault() {
         return LimitAlgorithm.vegas(20, 2, 200);
     }
 

@@ -23,6 +23,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -39,9 +40,9 @@ import java.util.function.Supplier;
  * those children, so work that honours {@link Context#current()} stops. A failure does not start a
  * hedge (hedging is not retrying): the call fails, with the last exception, as soon as every
  * attempt started so far has failed; a hedge not yet started then never is. If that last exception
- * is a refusal of a guard inside ({@link RefusedException}) and an earlier attempt failed
+ * is a refusal of a guard inside ({@link RefusedException#isRefusal}) and an earlier attempt failed
  * otherwise, the call fails with the first such failure: the dependency's own answer, which a
- * breaker or a retry budget outside counts.
+ * breaker or a retry outside counts (and a retry outside may retry, where it leaves a refusal).
  */
 public final class Hedge implements Policy, Listenable<HedgeListener> {
 
@@ -171,7 +172,7 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
         final AtomicInteger started = new AtomicInteger();
         final AtomicInteger failed = new AtomicInteger();
         /** The first failure that was not a refusal of a guard inside; null while there is none. */
-        volatile Throwable answered;
+        final AtomicReference<Throwable> answered = new AtomicReference<>();
         final long delay = delayNanos();
         volatile Registration nextHedge;
 
@@ -235,12 +236,13 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
                     finish(v, null);
                 } else {
                     Throwable failure = Stages.unwrap(e);
-                    if (answered == null && !(failure instanceof RefusedException)) {
-                        answered = failure; // a race between two such failures keeps either: both are answers
+                    boolean refused = RefusedException.isRefusal(failure);
+                    if (!refused) {
+                        answered.compareAndSet(null, failure); // before the count: the last to count sees it
                     }
                     if (failed.incrementAndGet() == started.get()) {
-                        Throwable first = answered;
-                        finish(null, failure instanceof RefusedException && first != null ? first : failure);
+                        Throwable first = answered.get();
+                        finish(null, refused && first != null ? first : failure);
                     }
                 }
             });

@@ -73,7 +73,7 @@ public interface LimitAlgorithm {
      * limit while the queue is short (by log10(limit), or faster when nearly empty), shrinks it by
      * log10(limit) when the queue is long or on a drop.
      *
-     * Same as {@link #vegas(int, int, int, double, double) vegas(initialLimit, min, max, 3, 6)},
+     * <p>Same as {@link #vegas(int, int, int, double, double) vegas(initialLimit, min, max, 3, 6)},
      * concurrency-limits' default thresholds.
      *
      * @param initialLimit the starting limit, within [min, max]
@@ -87,30 +87,43 @@ public interface LimitAlgorithm {
     }
 
     /**
-     * {@link #vegas(int, int, int) Vegas} with its queue thresholds, as concurrency-limits'
-     * {@code alpha} and {@code beta} functions: while the estimated queue is below
-     * {@code alpha x log10(limit)} calls the limit grows, above {@code beta x log10(limit)} it shrinks,
-     * in between it holds (log10 counted as at least 1, so below a limit of 10 the thresholds are
-     * {@code alpha} and {@code beta} calls). The queue a dependency keeps is what its callers wait
-     * behind: in front of a dependency that serves 4 calls at a time in 20 ms, concurrency-limits'
-     * 3 and 6 settle the limit at 8 or 9 (4 or 5 queued, a p99 of about 40 or 60 ms); 1 and 3 keep 1
-     * to 3 queued, enough to keep it busy, for a latency target.
+     * {@link #vegas(int, int, int) Vegas} with its queue thresholds as multiples of
+     * {@code log10(limit)} (counted as at least 1, so below a limit of 10 they are {@code alpha} and
+     * {@code beta} calls): while the estimated queue is at most {@code log10(limit)} the limit grows
+     * by {@code beta x log10(limit)} (a nearly idle dependency); below {@code alpha x log10(limit)}
+     * it grows by {@code log10(limit)}; above {@code beta x log10(limit)} it shrinks by
+     * {@code log10(limit)}; in between it holds. concurrency-limits' default alpha and beta
+     * functions are {@code 3 x log10(limit)} and {@code 6 x log10(limit)}, which
+     * {@link #vegas(int, int, int)} keeps; its {@code VegasLimit.Builder.alpha(int)} sets a constant
+     * instead, the same as this below a limit of 10 only.
+     *
+     * <p>The queue is estimated from each call's own round trip, so it is noisy: a call that found
+     * the dependency idle reads as an empty queue and grows the limit by {@code beta x log10(limit)}
+     * at once. Small thresholds make that swing larger, not the queue smaller: in the overload lab,
+     * in front of a dependency that serves 4 calls at a time in 20 ms, 3 and 6 settled the limit at 8
+     * or 9, while 1 and 3 swung it between 6 and 24 and doubled the p99 ({@code benchmarks/RESULTS.md},
+     * "Overload lab, runs g and h"). Change them against a measurement of your own.
      *
      * @param initialLimit the starting limit, within [min, max]
      * @param min the lowest limit, at least 1
      * @param max the highest limit
-     * @param alpha in (0, 1000]: the queue, in multiples of log10(limit), below which the limit grows (3 in concurrency-limits)
-     * @param beta in [alpha, 1000]: the queue, in multiples of log10(limit), above which it shrinks (6 in concurrency-limits)
+     * @param alpha in [1, 1000]: below {@code alpha x log10(limit)} queued calls the limit grows
+     *     (3 in concurrency-limits' default; under 1 would change nothing, the fast growth comes first)
+     * @param beta in [alpha, 1000]: above {@code beta x log10(limit)} queued calls it shrinks (6 in
+     *     concurrency-limits' default); also the fast growth's step
      * @return the algorithm, with state of its own: give each limiter its own
      * @throws IllegalArgumentException if an argument is out of range, naming it
      */
     static LimitAlgorithm vegas(int initialLimit, int min, int max, double alpha, double beta) {
         checkBounds(initialLimit, min, max);
-        if (!(alpha > 0 && alpha <= VegasLimit.MAX_THRESHOLD)) {
-            throw new IllegalArgumentException("alpha must be in (0, 1000]: " + alpha);
+        if (!(alpha >= 1 && alpha <= VegasLimit.MAX_THRESHOLD)) {
+            throw new IllegalArgumentException("alpha must be in [1, 1000]: " + alpha);
         }
-        if (!(beta >= alpha && beta <= VegasLimit.MAX_THRESHOLD)) {
-            throw new IllegalArgumentException("beta must be in [alpha, 1000], alpha " + alpha + ": " + beta);
+        if (!(beta >= 1 && beta <= VegasLimit.MAX_THRESHOLD)) {
+            throw new IllegalArgumentException("beta must be in [1, 1000]: " + beta);
+        }
+        if (beta < alpha) {
+            throw new IllegalArgumentException("beta must be at least alpha: alpha " + alpha + ", beta " + beta);
         }
         return new VegasLimit(initialLimit, min, max, alpha, beta);
     }

@@ -32,8 +32,37 @@ public abstract class RefusedException extends RuntimeException {
         THROTTLED
     }
 
+    /** How deep {@link #isRefusal} looks into a failure's causes. */
+    private static final int CAUSE_DEPTH = 8;
+
     private final String policy;
     private final Refusal refusal;
+
+    /**
+     * Whether {@code failure} is a refusal: a {@code RefusedException}, or an exception whose cause,
+     * within 8 levels, is one (as OkHttp's {@code RefusedIOException} or a gRPC status carry the
+     * refusal of a guard inside). A retry does not retry one by default, a retry budget earns
+     * nothing from it, a hedge reports another attempt's failure before it. A cause that cannot be
+     * read (a {@code getCause} that throws) ends the search: false.
+     *
+     * @param failure any throwable, or null (false)
+     * @return true if a refusal is found
+     */
+    public static boolean isRefusal(Throwable failure) {
+        try {
+            Throwable t = failure;
+            for (int depth = 0; t != null && depth < CAUSE_DEPTH; depth++) {
+                if (t instanceof RefusedException) {
+                    return true;
+                }
+                Throwable cause = t.getCause();
+                t = cause == t ? null : cause;
+            }
+            return false;
+        } catch (RuntimeException unreadable) {
+            return false;
+        }
+    }
 
     /**
      * @param policy the name of the policy that refused

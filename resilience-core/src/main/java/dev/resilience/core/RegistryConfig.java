@@ -371,7 +371,7 @@ final class RegistryConfig {
             case "adaptivelimiter.long-window" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, 1.5, (Integer) v, 0);
             case "adaptivelimiter.queue-size" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, 1.5, 1, (Integer) v);
             case "adaptivelimiter.alpha" -> LimitAlgorithm.vegas(1, 1, 1, (Double) v, VegasLimit.MAX_THRESHOLD);
-            case "adaptivelimiter.beta" -> LimitAlgorithm.vegas(1, 1, 1, Double.MIN_VALUE, (Double) v);
+            case "adaptivelimiter.beta" -> LimitAlgorithm.vegas(1, 1, 1, 1, (Double) v);
             case "retry.max-attempts" -> Retry.builder(CHECK).maxAttempts((Integer) v);
             case "retry.backoff-delay" -> Backoff.fixed((Duration) v);
             case "retry.backoff-initial" -> Backoff.exponential((Duration) v, 1.0, (Duration) v);

@@ -42,7 +42,7 @@ import java.util.function.Supplier;
  * {@link Builder#on on} rule whose class matches it; otherwise to the default rule
  * ({@link Builder#maxAttempts}, {@link Builder#backoff}) if {@link Builder#retryOn} accepts it. By
  * default every exception is retried except the ones a guard or the context produced
- * ({@link ContextDoneException}, every {@link RefusedException}), {@link InterruptedException} and
+ * ({@link ContextDoneException}, every refusal: {@link RefusedException#isRefusal}), {@link InterruptedException} and
  * {@link Error}s. A result is retried under the default rule
  * when {@link Builder#retryOnResult} accepts it (e.g. an HTTP 503).
  *
@@ -68,7 +68,7 @@ public final class Retry implements Policy, Listenable<RetryListener> {
     private final List<Rule> rules;
     /** What is retried when {@link Builder#retryOn} is not set: every exception but the ones listed in the class comment. */
     static final Predicate<Throwable> DEFAULT_RETRY_ON = e -> !(e instanceof Error || e instanceof ContextDoneException
-            || e instanceof InterruptedException || e instanceof RefusedException);
+            || e instanceof InterruptedException || RefusedException.isRefusal(e));
 
     private final Predicate<Throwable> retryOn;
     private final Predicate<Object> retryOnResult;
@@ -266,21 +266,13 @@ public final class Retry implements Policy, Listenable<RetryListener> {
     }
 
     /**
-     * Whether a first attempt's failure says that nothing was sent: a {@link RefusedException}, also
-     * as the cause of another exception (within 8 levels: an OkHttp interceptor's
-     * {@code RefusedIOException}, a gRPC status with the refusal as its cause), or an asynchronous
-     * attempt that returned no stage.
+     * Whether a first attempt's failure says that nothing was sent: a refusal
+     * ({@link RefusedException#isRefusal}: also as the cause of another exception, as an OkHttp
+     * interceptor's {@code RefusedIOException} or a gRPC status carry it), or an asynchronous attempt
+     * that returned no stage. Never throws.
      */
     static boolean notSent(Throwable failure) {
-        Throwable t = failure;
-        for (int depth = 0; t != null && depth < 8; depth++) {
-            if (t instanceof RefusedException || t instanceof Stages.NoStageException) {
-                return true;
-            }
-            Throwable cause = t.getCause();
-            t = cause == t ? null : cause;
-        }
-        return false;
+        return failure instanceof Stages.NoStageException || RefusedException.isRefusal(failure);
     }
 
     @SuppressWarnings("unchecked")

@@ -365,15 +365,19 @@ class ResilienceRegistryTest {
                 "resilience.adaptivelimiter.b.algorithm", "vegas",
                 "resilience.adaptivelimiter.b.alpha", "0",
                 "resilience.adaptivelimiter.c.algorithm", "vegas",
-                "resilience.adaptivelimiter.c.beta", "-1")));
+                "resilience.adaptivelimiter.c.beta", "-1",
+                "resilience.adaptivelimiter.e.algorithm", "vegas",
+                "resilience.adaptivelimiter.e.alpha", "7")));                     // above the default beta, 6
         List<String> messages = e.problems().stream().map(Problem::toString).toList();
         assertTrue(messages.contains("resilience.adaptivelimiter.a.alpha=1: applies only with algorithm=vegas"
                 + " (here algorithm is aimd)"), messages.toString());
-        assertTrue(problem(e, "resilience.adaptivelimiter.b.alpha").message().contains("alpha must be in (0, 1000]"),
+        assertTrue(problem(e, "resilience.adaptivelimiter.b.alpha").message().contains("alpha must be in [1, 1000]"),
                 messages.toString());
-        assertTrue(problem(e, "resilience.adaptivelimiter.c.beta").message().contains("beta must be in [alpha, 1000]"),
+        assertTrue(problem(e, "resilience.adaptivelimiter.c.beta").message().contains("beta must be in [1, 1000]"),
                 messages.toString());
-        assertEquals(3, e.problems().size(), messages.toString());
+        assertTrue(messages.stream().anyMatch(m -> m.startsWith("resilience.adaptivelimiter.e")
+                && m.contains("beta must be at least alpha: alpha 7.0, beta 6.0")), messages.toString());
+        assertEquals(4, e.problems().size(), messages.toString());
     }
 
     @Test

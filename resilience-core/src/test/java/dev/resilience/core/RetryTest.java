@@ -391,27 +391,57 @@ class RetryTest {
     }
 
     @Test
-    void aRefusalAsTheCauseOfAnotherExceptionAndAMissingStageDepositNothing() throws Exception {
+    void aRefusalAsTheCauseOfAnotherExceptionIsNotRetriedAndItAndAMissingStageDepositNothing() throws Exception {
         RetryBudget budget = RetryBudget.of(1.0, 0, 100, ticker);
+        for (int i = 0; i < 5; i++) {
+            budget.deposit(); // retries to spare: only the classification can stop them
+        }
         Retry retry = Retry.builder("r").maxAttempts(3).backoff(Backoff.fixed(Duration.ZERO)).budget(budget).build();
         RequestNotPermittedException refusal = new RequestNotPermittedException("inside",
                 RequestNotPermittedException.Reason.LIMIT_EXCEEDED, "full");
         IOException wrapped = new IOException("refused by an interceptor", refusal); // as OkHttp's RefusedIOException
+        AtomicInteger attempts = new AtomicInteger();
         assertSame(wrapped, assertThrows(IOException.class, () -> retry.call(() -> {
+            attempts.incrementAndGet();
             throw wrapped;
         })));
-        assertEquals(0.0, budget.balance(), 1e-9, "the refusal inside: nothing sent, no deposit, no retry taken");
+        assertEquals(1, attempts.get(), "a wrapped refusal is not retried by default, as a refusal is not");
+        assertEquals(5.0, budget.balance(), 1e-9, "nothing sent: no deposit, no retry taken");
         CompletableFuture<String> none = retry.<String>callAsync(() -> null).toCompletableFuture();
         assertThrows(ExecutionException.class, none::get);
-        assertEquals(0.0, budget.balance(), 1e-9, "an attempt that returned no stage sent nothing");
-        assertTrue(Retry.notSent(new RuntimeException(new RuntimeException(refusal))));
-        assertFalse(Retry.notSent(new IOException("sent")));
-        assertFalse(Retry.notSent(null));
+        assertEquals(5.0, budget.balance(), 1e-9, "an attempt that returned no stage sent nothing: "
+                + "no deposit (and a programming error is not retried)");
+    }
+
+    @Test
+    void isRefusalLooksEightCausesDeepAndNeverThrows() {
+        RequestNotPermittedException refusal = new RequestNotPermittedException("inside",
+                RequestNotPermittedException.Reason.LIMIT_EXCEEDED, "full");
+        assertTrue(RefusedException.isRefusal(refusal));
+        assertTrue(RefusedException.isRefusal(new RuntimeException(new RuntimeException(refusal))));
+        assertFalse(RefusedException.isRefusal(new IOException("sent")));
+        assertFalse(RefusedException.isRefusal(null));
         Throwable deep = refusal;
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 7; i++) {
             deep = new RuntimeException(deep);
         }
-        assertFalse(Retry.notSent(deep), "the cause chain is searched 8 levels deep, no further");
+        assertTrue(RefusedException.isRefusal(deep), "the eighth level is searched");
+        assertFalse(RefusedException.isRefusal(new RuntimeException(deep)), "the ninth is not");
+        RuntimeException a = new RuntimeException("a");
+        RuntimeException b = new RuntimeException("b", a);
+        a.initCause(b);
+        assertFalse(RefusedException.isRefusal(a), "a cycle of causes ends at the depth bound");
+        RuntimeException unreadable = new RuntimeException("odd") {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public Throwable getCause() {
+                throw new IllegalStateException("no cause for you");
+            }
+        };
+        assertFalse(RefusedException.isRefusal(unreadable), "a getCause that throws: not a refusal, no exception");
+        assertTrue(Retry.notSent(refusal));
+        assertFalse(Retry.notSent(unreadable));
     }
 
     @Test

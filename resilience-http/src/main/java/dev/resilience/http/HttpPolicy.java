@@ -7,6 +7,7 @@ import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.Pipeline;
 import dev.resilience.core.Policy;
 import dev.resilience.core.RateLimiter;
+import dev.resilience.core.RefusedException;
 import dev.resilience.core.RequestNotPermittedException;
 import dev.resilience.core.Retry;
 import dev.resilience.core.RetryBudget;
@@ -270,11 +271,14 @@ public final class HttpPolicy {
     /**
      * What the policy's retry retries: a {@link #isFailure failure}, unless it is a failing status
      * whose response cannot be retried ({@link Responses#retryable}: its body already went to the
-     * caller). Public for a {@link Retry} of your own, added with {@link Builder#add}.
+     * caller) or carries a guard's refusal ({@link RefusedException#isRefusal}, as OkHttp's
+     * {@code RefusedIOException} does: nothing was sent). Public for a {@link Retry} of your own,
+     * added with {@link Builder#add}.
      */
     public static boolean isRetryable(Throwable failure) {
         return isFailure(failure)
-                && !(failure instanceof HttpStatusException && !((HttpStatusException) failure).retryable);
+                && !(failure instanceof HttpStatusException && !((HttpStatusException) failure).retryable)
+                && !RefusedException.isRefusal(failure); // an OkHttp interceptor's RefusedIOException: nothing was sent
     }
 
     /** Throws a failing status into the pipeline, so that the retry and the breaker see it. */

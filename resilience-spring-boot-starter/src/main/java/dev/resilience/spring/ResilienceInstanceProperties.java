@@ -120,10 +120,12 @@ public record ResilienceInstanceProperties(
      * @param rttTolerance gradient2: how much slower than the long-term round trip is still fine (default 1.5)
      * @param longWindow gradient2: samples in the long-term round trip's average (default 600)
      * @param queueSize gradient2: calls allowed to queue above the estimate (default 4)
+     * @param alpha vegas: the queue, in multiples of log10(limit), below which the limit grows (default 3)
+     * @param beta vegas: the queue, in multiples of log10(limit), above which it shrinks (default 6)
      */
     public record AdaptiveLimiter(String algorithm, Integer initialLimit, Integer minLimit, Integer maxLimit,
             String backoffRatio, String timeout, String smoothing, Double rttTolerance, Integer longWindow,
-            Integer queueSize) {
+            Integer queueSize, Double alpha, Double beta) {
     }
 
     /**

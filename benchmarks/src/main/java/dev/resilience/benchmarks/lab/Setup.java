@@ -14,7 +14,7 @@ abstract class Setup {
 
     /** Every setup, in the order the lab runs and reports them. */
     static final List<String> NAMES = List.of("naive", "r4j-default", "r4j-tuned", "failsafe-default",
-            "failsafe-tuned", "ours", "ours-vegas-default", "ours-gradient2", "ours-throttle", "ours-inbound");
+            "failsafe-tuned", "ours", "ours-vegas13", "ours-gradient2", "ours-throttle", "ours-inbound");
 
     /**
      * The per-attempt timeout of the tuned peers and ours: at most two attempts fit in D = 1 s, and
@@ -62,8 +62,8 @@ abstract class Setup {
                 return FailsafeSetup.tuned(http);
             case "ours":
                 return OursSetup.breaker(name, http, OursSetup.vegas(), seed, false);
-            case "ours-vegas-default":
-                return OursSetup.breaker(name, http, OursSetup.vegasDefault(), seed, false);
+            case "ours-vegas13":
+                return OursSetup.breaker(name, http, OursSetup.vegas13(), seed, false);
             case "ours-gradient2":
                 return OursSetup.breaker(name, http, OursSetup.gradient2(), seed, false);
             case "ours-throttle":

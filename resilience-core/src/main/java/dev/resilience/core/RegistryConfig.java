@@ -370,7 +370,7 @@ final class RegistryConfig {
             case "adaptivelimiter.rtt-tolerance" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, (Double) v, 1, 0);
             case "adaptivelimiter.long-window" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, 1.5, (Integer) v, 0);
             case "adaptivelimiter.queue-size" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, 1.5, 1, (Integer) v);
-            case "adaptivelimiter.alpha" -> LimitAlgorithm.vegas(1, 1, 1, (Double) v, VegasLimit.MAX_THRESHOLD);
+            case "adaptivelimiter.alpha" -> LimitAlgorithm.vegas(1, 1, 1, (Double) v, 1000);
             case "adaptivelimiter.beta" -> LimitAlgorithm.vegas(1, 1, 1, 1, (Double) v);
             case "retry.max-attempts" -> Retry.builder(CHECK).maxAttempts((Integer) v);
             case "retry.backoff-delay" -> Backoff.fixed((Duration) v);
@@ -736,7 +736,7 @@ final class RegistryConfig {
                 int initial = orElse(s, "initial-limit", Math.max(min, Math.min(20, max)));
                 String chosen = optional(s, "algorithm", String.class);
                 LimitAlgorithm algorithm = "vegas".equals(chosen) ? LimitAlgorithm.vegas(initial, min, max,
-                                orElse(s, "alpha", VegasLimit.DEFAULT_ALPHA), orElse(s, "beta", VegasLimit.DEFAULT_BETA))
+                                orElse(s, "alpha", 3.0), orElse(s, "beta", 6.0))
                         : "gradient2".equals(chosen) ? LimitAlgorithm.gradient2(initial, min, max,
                                 orElse(s, "smoothing", 0.2), orElse(s, "rtt-tolerance", 1.5),
                                 orElse(s, "long-window", 600), orElse(s, "queue-size", 4))

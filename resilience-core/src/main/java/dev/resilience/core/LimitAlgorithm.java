@@ -101,7 +101,7 @@ public interface LimitAlgorithm {
      * the dependency idle reads as an empty queue and grows the limit by {@code beta x log10(limit)}
      * at once. Small thresholds make that swing larger, not the queue smaller: in the overload lab,
      * in front of a dependency that serves 4 calls at a time in 20 ms, 3 and 6 settled the limit at 8
-     * or 9, while 1 and 3 swung it between 6 and 24 and doubled the p99 ({@code benchmarks/RESULTS.md},
+     * or 9, while 1 and 3 swung it between 6 and 27 and doubled the p99 ({@code benchmarks/RESULTS.md},
      * "Overload lab, runs g and h"). Change them against a measurement of your own.
      *
      * @param initialLimit the starting limit, within [min, max]

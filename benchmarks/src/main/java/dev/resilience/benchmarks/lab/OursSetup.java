@@ -66,7 +66,7 @@ import java.util.Random;
  *       {@code lab-2026-12-03-h}, where it was called {@code ours} and today's {@code ours} was
  *       {@code ours-vegas-default}) was meant to keep fewer queued and did the opposite: a sample
  *       that found a worker free reads as an empty queue and grows the limit by 3, one that waited
- *       shrinks it by 1, so the limit swung between 6 and 24 (p99 88 ms, goodput 185/s).</li>
+ *       shrinks it by 1, so the limit swung between 6 and 27 (p99 84-101 ms, goodput 185/s).</li>
  *   <li>{@code ours-gradient2}: {@code ours} with Gradient2 (concurrency-limits' default algorithm and
  *       constants, from 20, between 2 and 200) in place of Vegas.</li>
  *   <li>{@code ours-inbound}: {@code ours}, and the dependency puts an adaptive limit in front of its

@@ -261,7 +261,7 @@ class PipelineTest {
         assertEquals("x", Pipeline.<String>builder("empty").build().call(() -> "x"), "no policy: just the call");
     }
 
-    /** A user policy whose blocking path only passes the call on; subclasses say what callAsync does. */
+    /** A user policy whose blocking path passes the call on; subclasses say what callAsync does and may wrap execute. */
     abstract static class PassThrough implements Policy {
         private final String name;
 
@@ -332,35 +332,29 @@ class PipelineTest {
     }
 
     /** A user-written policy: records entry and exit around whatever is inside it. */
-    static final class Recording implements Policy {
-        final String name;
+    static final class Recording extends PassThrough {
         final List<String> log;
 
         Recording(String name, List<String> log) {
-            this.name = name;
+            super(name);
             this.log = log;
         }
 
         @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
         public <T> T execute(Invoker<T> chain, int next, java.util.concurrent.Callable<T> task) throws Exception {
-            log.add(name + ">");
+            log.add(name() + ">");
             try {
-                return chain.invoke(next, task);
+                return super.execute(chain, next, task);
             } finally {
-                log.add("<" + name);
+                log.add("<" + name());
             }
         }
 
         @Override
         public <T> java.util.concurrent.CompletionStage<T> callAsync(
                 java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<T>> task) {
-            log.add(name + ">");
-            return Policy.start(task).whenComplete((v, e) -> log.add("<" + name));
+            log.add(name() + ">");
+            return Policy.start(task).whenComplete((v, e) -> log.add("<" + name()));
         }
     }
 

@@ -95,14 +95,9 @@ public interface LimitAlgorithm {
      * {@code log10(limit)}; in between it holds. concurrency-limits' default alpha and beta
      * functions are {@code 3 x log10(limit)} and {@code 6 x log10(limit)}, which
      * {@link #vegas(int, int, int)} keeps; its {@code VegasLimit.Builder.alpha(int)} sets a constant
-     * instead, the same as this below a limit of 10 only.
-     *
-     * <p>The queue is estimated from each call's own round trip, so it is noisy: a call that found
-     * the dependency idle reads as an empty queue and grows the limit by {@code beta x log10(limit)}
-     * at once. Small thresholds make that swing larger, not the queue smaller: in the overload lab,
-     * in front of a dependency that serves 4 calls at a time in 20 ms, 3 and 6 settled the limit at 8
-     * or 9, while 1 and 3 swung it between 6 and 27 and doubled the p99 ({@code benchmarks/RESULTS.md},
-     * "Overload lab, runs g and h"). Change them against a measurement of your own.
+     * instead, the same as this below a limit of 10 only. Same as
+     * {@link #vegas(int, int, int, double, double, int) vegas(initialLimit, min, max, alpha, beta, 1)}:
+     * each call's own round trip is the estimate.
      *
      * @param initialLimit the starting limit, within [min, max]
      * @param min the lowest limit, at least 1
@@ -115,6 +110,52 @@ public interface LimitAlgorithm {
      * @throws IllegalArgumentException if an argument is out of range, naming it
      */
     static LimitAlgorithm vegas(int initialLimit, int min, int max, double alpha, double beta) {
+        return vegas(initialLimit, min, max, alpha, beta, 1);
+    }
+
+    /**
+     * {@link #vegas(int, int, int, double, double) Vegas} that estimates the queue from the mean
+     * round trip of {@code sampleWindow} calls instead of each call's own. With one call per
+     * estimate (concurrency-limits' {@code VegasLimit} used alone, and {@code sampleWindow} 1) the
+     * estimate is noisy: a call that found the dependency idle reads as an empty queue and grows the
+     * limit by {@code beta x log10(limit)} at once, one that waited behind others shrinks it. In the
+     * overload lab, in front of a dependency that serves 4 calls at a time in 20 ms, 3 and 6 left the
+     * limit at 8 or 9 by chance, and 1 and 3 swung it between 6 and 27 ({@code benchmarks/RESULTS.md},
+     * "Overload lab, runs g and h"). Averaged over a window the estimate follows the mean queue, so the
+     * thresholds keep about the queue they name; the price is that the limit moves once per window
+     * of samples instead of once per sample.
+     *
+     * <p>In the same lab ("Overload lab, runs i to k"), over windows of 10 calls, at 3x capacity 3 and
+     * 6 held the limit at 9, 2 and 4 at 7, 1 and 3 at 6 in every second, and 1 and 3 kept the p99 of
+     * admitted calls at 35-37 ms in 15 of 15 repetitions (per call, 3 and 6: 41-55 ms). But Vegas
+     * reads a slower dependency as a queue: when the service time rose 10x, 1 and 3 over a window
+     * held the limit at 2, half the dependency's 4 workers (10 calls/s against 14.5 per call with 3
+     * and 6), and more of the dependency's busy time went to callers that had left (3.6-13.9 %
+     * against 1.4 %; a window waits for 10 slow calls before it shrinks the limit once). The lab's
+     * own setup stays on 3 and 6 per call.
+     *
+     * <p>What else the window changes: the lowest round trip (no load) is still the lowest single
+     * call, so a window that starts under load does not mistake its mean for the no-load time; a
+     * drop (timeout, rejection) shrinks the limit at once and is neither part of a window nor a
+     * no-load sample; whether the limiter was busy enough to move the limit (at least half of it in
+     * flight) is judged by the most calls in flight any sample of the window saw. The window counts
+     * samples, not time, and keeps a partial window however long it waits for its next sample
+     * (concurrency-limits' {@code WindowedLimit}, which can wrap any algorithm, closes windows on
+     * time, 1 s by default, and passes on only those with at least 10 samples). A window's sum of
+     * round trips saturates at {@code Long.MAX_VALUE}.
+     *
+     * @param initialLimit the starting limit, within [min, max]
+     * @param min the lowest limit, at least 1
+     * @param max the highest limit
+     * @param alpha in [1, 1000]: below {@code alpha x log10(limit)} queued calls the limit grows
+     * @param beta in [alpha, 1000]: above {@code beta x log10(limit)} queued calls it shrinks; also
+     *     the fast growth's step
+     * @param sampleWindow in [1, 100000]: the calls whose mean round trip makes one estimate; 1 is
+     *     each call's own
+     * @return the algorithm, with state of its own: give each limiter its own
+     * @throws IllegalArgumentException if an argument is out of range, naming it
+     */
+    static LimitAlgorithm vegas(int initialLimit, int min, int max, double alpha, double beta, int sampleWindow) {
         checkBounds(initialLimit, min, max);
         if (!(alpha >= 1 && alpha <= VegasLimit.MAX_THRESHOLD)) {
             throw new IllegalArgumentException("alpha must be in [1, 1000]: " + alpha);
@@ -125,7 +166,10 @@ public interface LimitAlgorithm {
         if (beta < alpha) {
             throw new IllegalArgumentException("beta must be at least alpha: alpha " + alpha + ", beta " + beta);
         }
-        return new VegasLimit(initialLimit, min, max, alpha, beta);
+        if (sampleWindow < 1 || sampleWindow > VegasLimit.MAX_SAMPLE_WINDOW) {
+            throw new IllegalArgumentException("sampleWindow must be in [1, 100000]: " + sampleWindow);
+        }
+        return new VegasLimit(initialLimit, min, max, alpha, beta, sampleWindow);
     }
 
     /**
@@ -245,27 +289,34 @@ public interface LimitAlgorithm {
 /**
  * Vegas, after concurrency-limits' {@code VegasLimit}: its alpha and beta functions are
  * {@code alpha x log10(limit)} and {@code beta x log10(limit)} (3 and 6 by default), its threshold
- * (fast growth) function {@code log10(limit)}.
+ * (fast growth) function {@code log10(limit)}; optionally the queue estimated from a window of
+ * samples' mean round trip. Not thread-safe: the limiter serialises updates.
  */
 final class VegasLimit implements LimitAlgorithm {
     static final double DEFAULT_ALPHA = 3;
     static final double DEFAULT_BETA = 6;
     static final double MAX_THRESHOLD = 1000;
+    static final int MAX_SAMPLE_WINDOW = 100_000;
 
     private final int initialLimit;
     private final int min;
     private final int max;
     private final double alpha;
     private final double beta;
+    private final int sampleWindow;
     private long rttNoLoad = Long.MAX_VALUE;
     private double estimate;
+    private long windowSum;
+    private int windowCount;
+    private int windowInFlight;
 
-    VegasLimit(int initialLimit, int min, int max, double alpha, double beta) {
+    VegasLimit(int initialLimit, int min, int max, double alpha, double beta, int sampleWindow) {
         this.initialLimit = initialLimit;
         this.min = min;
         this.max = max;
         this.alpha = alpha;
         this.beta = beta;
+        this.sampleWindow = sampleWindow;
         this.estimate = initialLimit;
     }
 
@@ -279,39 +330,58 @@ final class VegasLimit implements LimitAlgorithm {
         if (rttNanos <= 0) {
             return limit;
         }
+        double current = estimate;
+        double log = Math.max(1.0, Math.log10(current));
+        if (dropped) {
+            // before the no-load check: a drop's round trip (a refusal answered at once) is no
+            // measure of the unloaded dependency
+            return set(current - log);
+        }
         if (rttNanos < rttNoLoad) {
             rttNoLoad = rttNanos;
             return limit;
         }
-        double current = estimate;
-        double log = Math.max(1.0, Math.log10(current));
-        double next;
-        if (dropped) {
-            next = current - log;
-        } else if (inFlight * 2 < current) {
-            return limit;
-        } else {
-            double queue = Math.ceil(current * (1.0 - (double) rttNoLoad / rttNanos));
-            double grow = alpha * log;
-            double shrink = beta * log;
-            if (queue <= log) {
-                next = current + shrink;
-            } else if (queue < grow) {
-                next = current + log;
-            } else if (queue > shrink) {
-                next = current - log;
-            } else {
+        long rtt = rttNanos;
+        int busy = inFlight;
+        if (sampleWindow > 1) {
+            long sum = windowSum + rttNanos;
+            windowSum = sum < 0 ? Long.MAX_VALUE : sum;
+            windowInFlight = Math.max(windowInFlight, inFlight);
+            if (++windowCount < sampleWindow) {
                 return limit;
             }
+            rtt = windowSum / windowCount;
+            busy = windowInFlight;
+            windowSum = 0;
+            windowCount = 0;
+            windowInFlight = 0;
         }
+        if (busy * 2 < current) {
+            return limit;
+        }
+        double queue = Math.ceil(current * (1.0 - (double) rttNoLoad / rtt));
+        double grow = alpha * log;
+        double shrink = beta * log;
+        if (queue <= log) {
+            return set(current + shrink);
+        } else if (queue < grow) {
+            return set(current + log);
+        } else if (queue > shrink) {
+            return set(current - log);
+        }
+        return limit;
+    }
+
+    private int set(double next) {
         estimate = Math.max(min, Math.min(max, next));
         return (int) estimate;
     }
 
     @Override
     public String toString() {
-        return alpha == DEFAULT_ALPHA && beta == DEFAULT_BETA ? "Vegas[" + min + ".." + max + "]"
-                : "Vegas[" + min + ".." + max + ", alpha " + alpha + ", beta " + beta + "]";
+        String window = sampleWindow == 1 ? "" : ", sample window " + sampleWindow;
+        return alpha == DEFAULT_ALPHA && beta == DEFAULT_BETA ? "Vegas[" + min + ".." + max + window + "]"
+                : "Vegas[" + min + ".." + max + ", alpha " + alpha + ", beta " + beta + window + "]";
     }
 }
 
@@ -431,3 +501,4 @@ final class Gradient2Limit implements LimitAlgorithm {
                 + "]";
     }
 }
+

@@ -292,6 +292,7 @@ final class RegistryConfig {
         Need vegas = needsChoice("algorithm", "vegas", "aimd");
         al.put("alpha", prop(NUMBER).needing(vegas));
         al.put("beta", prop(NUMBER).needing(vegas));
+        al.put("sample-window", prop(INT).needing(vegas));
         all.put(Kind.ADAPTIVE_LIMITER, al);
 
         Map<String, Prop> rt = new LinkedHashMap<>();
@@ -372,6 +373,7 @@ final class RegistryConfig {
             case "adaptivelimiter.queue-size" -> LimitAlgorithm.gradient2(1, 1, 1, 0.2, 1.5, 1, (Integer) v);
             case "adaptivelimiter.alpha" -> LimitAlgorithm.vegas(1, 1, 1, (Double) v, 1000);
             case "adaptivelimiter.beta" -> LimitAlgorithm.vegas(1, 1, 1, 1, (Double) v);
+            case "adaptivelimiter.sample-window" -> LimitAlgorithm.vegas(1, 1, 1, 3, 6, (Integer) v);
             case "retry.max-attempts" -> Retry.builder(CHECK).maxAttempts((Integer) v);
             case "retry.backoff-delay" -> Backoff.fixed((Duration) v);
             case "retry.backoff-initial" -> Backoff.exponential((Duration) v, 1.0, (Duration) v);
@@ -736,7 +738,7 @@ final class RegistryConfig {
                 int initial = orElse(s, "initial-limit", Math.max(min, Math.min(20, max)));
                 String chosen = optional(s, "algorithm", String.class);
                 LimitAlgorithm algorithm = "vegas".equals(chosen) ? LimitAlgorithm.vegas(initial, min, max,
-                                orElse(s, "alpha", 3.0), orElse(s, "beta", 6.0))
+                                orElse(s, "alpha", 3.0), orElse(s, "beta", 6.0), orElse(s, "sample-window", 1))
                         : "gradient2".equals(chosen) ? LimitAlgorithm.gradient2(initial, min, max,
                                 orElse(s, "smoothing", 0.2), orElse(s, "rtt-tolerance", 1.5),
                                 orElse(s, "long-window", 600), orElse(s, "queue-size", 4))

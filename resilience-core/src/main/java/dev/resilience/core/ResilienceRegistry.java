@@ -102,7 +102,7 @@ import java.util.function.Consumer;
  * <tr><td>{@code record-exceptions}: the only exception classes that are failures (others are accepts)</td><td>{@code isSuccessful}</td><td>every exception</td></tr>
  * <tr><td rowspan="2">bulkhead</td><td>{@code max-concurrent} (required; reloadable)</td><td>{@code maxConcurrent}</td><td>-</td></tr>
  * <tr><td>{@code max-wait}</td><td>{@code maxWait}</td><td>0</td></tr>
- * <tr><td rowspan="11">adaptivelimiter</td><td>{@code algorithm}: {@code aimd}, {@code vegas} or {@code gradient2}</td>
+ * <tr><td rowspan="12">adaptivelimiter</td><td>{@code algorithm}: {@code aimd}, {@code vegas} or {@code gradient2}</td>
  *     <td>{@code LimitAlgorithm.aimd}/{@code vegas}/{@code gradient2}</td><td>aimd</td></tr>
  * <tr><td>{@code initial-limit}</td><td>all</td><td>20, within [min, max]</td></tr>
  * <tr><td>{@code min-limit}</td><td>all</td><td>1</td></tr>
@@ -114,6 +114,7 @@ import java.util.function.Consumer;
  * <tr><td>{@code long-window} (samples; gradient2)</td><td>{@code gradient2}</td><td>600</td></tr>
  * <tr><td>{@code queue-size} (gradient2)</td><td>{@code gradient2}</td><td>4</td></tr>
  * <tr><td>{@code alpha}, {@code beta} (vegas; queue thresholds in multiples of log10(limit))</td><td>{@code vegas}</td><td>3, 6</td></tr>
+ * <tr><td>{@code sample-window} (vegas; calls whose mean round trip makes one queue estimate)</td><td>{@code vegas}</td><td>1</td></tr>
  * <tr><td rowspan="13">retry</td><td>{@code max-attempts} (the first included)</td><td>{@code maxAttempts}</td><td>3</td></tr>
  * <tr><td>{@code backoff}: {@code exponential} or {@code fixed}</td><td>{@code backoff}</td><td>exponential</td></tr>
  * <tr><td>{@code backoff-delay} (fixed; then required)</td><td>{@code Backoff.fixed}</td><td>-</td></tr>

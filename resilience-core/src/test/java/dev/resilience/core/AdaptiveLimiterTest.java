@@ -1,5 +1,6 @@
 package dev.resilience.core;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resilience.context.ManualTicker;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
@@ -97,6 +99,103 @@ class AdaptiveLimiterTest {
         }
         assertEquals("beta must be at least alpha: alpha 3.0, beta 2.0",
                 assertThrows(IllegalArgumentException.class, () -> LimitAlgorithm.vegas(20, 2, 200, 3, 2)).getMessage());
+    }
+
+    @Test
+    void vegasSampleWindowEstimatesTheQueueFromTheMeanOfItsCalls() {
+        LimitAlgorithm windowed = LimitAlgorithm.vegas(20, 2, 200, 1, 3, 3);
+        LimitAlgorithm single = LimitAlgorithm.vegas(20, 2, 200, 1, 3);
+        for (LimitAlgorithm v : List.of(windowed, single)) {
+            assertEquals(20, v.update(20, 10 * MS, 1, false), "the no-load round trip");
+        }
+        // queue = ceil(20 x (1 - 10 / 30)) = 14, above 3 x log10(20): shrink by log10(20) = 1.3
+        assertEquals(20, windowed.update(20, 30 * MS, 20, false));
+        assertEquals(20, windowed.update(20, 30 * MS, 20, false));
+        assertEquals(18, windowed.update(20, 30 * MS, 20, false), "one estimate per window of 3");
+        int limit = 20;
+        for (int i = 0; i < 3; i++) {
+            limit = single.update(limit, 30 * MS, 20, false);
+        }
+        assertEquals(16, limit, "one per call");
+        // the mean, not the last: 10 and 10 (an empty queue each) with 70 read as 30 ms, a queue
+        assertEquals(18, windowed.update(18, 10 * MS, 18, false));
+        assertEquals(18, windowed.update(18, 10 * MS, 18, false));
+        assertEquals(17, windowed.update(18, 70 * MS, 18, false), "mean 30 ms: shrink again");
+        // busy judged by the most in flight in the window: 17 / 2 = 8.5
+        assertEquals(17, windowed.update(17, 10 * MS, 1, false));
+        assertEquals(17, windowed.update(17, 10 * MS, 9, false));
+        assertTrue(windowed.update(17, 10 * MS, 1, false) > 17, "9 in flight in one sample: busy, an empty queue: grows");
+        assertEquals("Vegas[2..200, alpha 1.0, beta 3.0, sample window 3]", windowed.toString());
+        assertEquals("Vegas[2..200, sample window 10]", LimitAlgorithm.vegas(20, 2, 200, 3, 6, 10).toString());
+        assertEquals("Vegas[2..200, alpha 1.0, beta 3.0]", single.toString());
+        for (int bad : new int[] {0, -1, 100_001}) {
+            assertEquals("sampleWindow must be in [1, 100000]: " + bad, assertThrows(IllegalArgumentException.class,
+                    () -> LimitAlgorithm.vegas(20, 2, 200, 3, 6, bad)).getMessage());
+        }
+    }
+
+    @Test
+    void vegasDropShrinksAtOnceAndIsNoNoLoadSample() {
+        for (int window : new int[] {1, 10}) {
+            LimitAlgorithm v = LimitAlgorithm.vegas(20, 2, 200, 3, 6, window);
+            assertEquals(20, v.update(20, 10 * MS, 1, false), "the no-load round trip");
+            assertEquals(18, v.update(20, MS, 20, true), "a drop (here a refusal in 1 ms) shrinks at once, window " + window);
+            int limit = 18;
+            for (int i = 0; i < window; i++) {
+                limit = v.update(limit, 10 * MS, 18, false);
+            }
+            // had the 1 ms drop become the no-load time, 10 ms would read as a queue of 17 and shrink it
+            assertTrue(limit > 18, "10 ms is still the unloaded round trip, window " + window + ": " + limit);
+        }
+    }
+
+    @Test
+    void vegasSampleWindowSumSaturates() {
+        LimitAlgorithm v = LimitAlgorithm.vegas(2, 1, 200, 1, 3, 2);
+        assertEquals(2, v.update(2, 10 * MS, 1, false));
+        assertEquals(2, v.update(2, Long.MAX_VALUE, 2, false));
+        // saturated: mean Long.MAX_VALUE / 2, queue ceil(2 x (1 - tiny)) = 2, within (1, 3]: holds;
+        // a wrapped sum (-2) would read as a huge queue and shrink it
+        assertEquals(2, v.update(2, Long.MAX_VALUE, 2, false));
+    }
+
+    /**
+     * Vegas with a sample window, in a crude noisy model of a dependency serving 4 calls at a time in
+     * 20 ms (not a queueing model: round trips spread as they do in the lab, not as a closed system
+     * would give them): of every L calls in turn, the first 4 take 20 ms and the rest 40, 60, ...
+     * ms, 4 at a time. Estimated per call, Vegas reads each 20 ms call as an empty queue and jumps;
+     * estimated over a window of 10 it sees the mean and settles. Also from a cold start under load
+     * (no unloaded calls first): the no-load round trip is the lowest single call, not a window's mean.
+     */
+    @Test
+    void vegasSampleWindowSettlesWhereItsMeanSays() {
+        int[] alone = noisyRun(LimitAlgorithm.vegas(20, 2, 200, 1, 3), true);
+        int[] windowed = noisyRun(LimitAlgorithm.vegas(20, 2, 200, 1, 3, 10), true);
+        assertTrue(windowed[0] >= 5 && windowed[1] <= 8, "1 and 3 over a window: 1 to 4 queued: "
+                + windowed[0] + ".." + windowed[1]);
+        assertTrue(alone[1] > 2 * windowed[1], "per call, the single fast round trips push it up: "
+                + alone[0] + ".." + alone[1]);
+        int[] cold = noisyRun(LimitAlgorithm.vegas(20, 2, 200, 1, 3, 10), false);
+        assertArrayEquals(windowed, cold, "a cold start under load settles where a warm one does");
+    }
+
+    /** The lowest and highest limit over the second half of a run of the model above. */
+    private static int[] noisyRun(LimitAlgorithm vegas, boolean warm) {
+        int limit = vegas.initialLimit();
+        for (int i = 0; warm && i < 10; i++) {
+            limit = vegas.update(limit, 20 * MS, 1, false); // unloaded: the no-load round trip
+        }
+        int min = Integer.MAX_VALUE;
+        int max = 0;
+        for (int i = 0; i < 4000; i++) {
+            int position = i % Math.max(1, limit);
+            limit = vegas.update(limit, 20 * MS * (1 + position / 4), limit, false);
+            if (i >= 2000) {
+                min = Math.min(min, limit);
+                max = Math.max(max, limit);
+            }
+        }
+        return new int[] {min, max};
     }
 
     @Test

@@ -381,6 +381,30 @@ class ResilienceRegistryTest {
     }
 
     @Test
+    void vegasSampleWindowAsConfiguredAndChecked() {
+        ResilienceRegistry registry = registry(Map.of(
+                "resilience.adaptivelimiter.v.algorithm", "vegas",
+                "resilience.adaptivelimiter.v.sample-window", "10",
+                "resilience.adaptivelimiter.one.algorithm", "vegas",
+                "resilience.adaptivelimiter.one.sample-window", "1"));
+        assertTrue(registry.adaptiveLimiter("v").toString().contains("Vegas[1..200, sample window 10]"),
+                registry.adaptiveLimiter("v").toString());
+        assertTrue(registry.adaptiveLimiter("one").toString().contains("Vegas[1..200]"),
+                "1: each call's own round trip: " + registry.adaptiveLimiter("one"));
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> ResilienceRegistry.of(Map.of(
+                "resilience.adaptivelimiter.z.algorithm", "vegas",
+                "resilience.adaptivelimiter.z.sample-window", "0",
+                "resilience.adaptivelimiter.g.algorithm", "gradient2",
+                "resilience.adaptivelimiter.g.sample-window", "10")));
+        List<String> messages = e.problems().stream().map(Problem::toString).toList();
+        assertTrue(problem(e, "resilience.adaptivelimiter.z.sample-window").message()
+                .contains("sampleWindow must be in [1, 100000]: 0"), messages.toString());
+        assertTrue(messages.contains("resilience.adaptivelimiter.g.sample-window=10: applies only with algorithm=vegas"
+                + " (here algorithm is gradient2)"), messages.toString());
+        assertEquals(2, e.problems().size(), messages.toString());
+    }
+
+    @Test
     void gradient2PropertiesAreCheckedAndApplyOnlyToGradient2() {
         ConfigurationException e = assertThrows(ConfigurationException.class, () -> ResilienceRegistry.of(Map.ofEntries(
                 Map.entry("resilience.adaptivelimiter.a.smoothing", "0.2"),          // the algorithm is aimd by default

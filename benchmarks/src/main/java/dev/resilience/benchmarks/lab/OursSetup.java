@@ -67,6 +67,12 @@ import java.util.Random;
  *       {@code ours-vegas-default}) was meant to keep fewer queued and did the opposite: a sample
  *       that found a worker free reads as an empty queue and grows the limit by 3, one that waited
  *       shrinks it by 1, so the limit swung between 6 and 27 (p99 84-101 ms, goodput 185/s).</li>
+ *   <li>{@code ours-w36}, {@code ours-w13}, {@code ours-w24} (run only when {@code --setups} names
+ *       them): {@code ours} with Vegas estimating the queue from the mean round trip of 10 calls,
+ *       thresholds 3 and 6, 1 and 3, 2 and 4 (runs lab-2026-12-03-i to k). Over the window the limit
+ *       stays where the thresholds put it (9, 6, 7 at 3 C), and with 1 and 3 the ramp's p99 met its
+ *       goal in 15 of 15 repetitions; but in {@code b} 1 and 3 held the limit at 2 and wasted
+ *       3.6-13.9 % of the dependency's busy time (1/5), so {@code ours} stays per call.</li>
  *   <li>{@code ours-gradient2}: {@code ours} with Gradient2 (concurrency-limits' default algorithm and
  *       constants, from 20, between 2 and 200) in place of Vegas.</li>
  *   <li>{@code ours-inbound}: {@code ours}, and the dependency puts an adaptive limit in front of its
@@ -116,6 +122,14 @@ final class OursSetup extends Setup {
     /** The limit of {@code ours-vegas13}: Vegas with the queue thresholds 1 and 3, tried and not kept. */
     static LimitAlgorithm vegas13() {
         return LimitAlgorithm.vegas(20, 2, 200, 1, 3);
+    }
+
+    /**
+     * The limit of {@code ours-w36}, {@code ours-w13} and {@code ours-w24}: Vegas with the given
+     * queue thresholds, estimating the queue from the mean round trip of each 10 calls.
+     */
+    static LimitAlgorithm windowedVegas(double alpha, double beta) {
+        return LimitAlgorithm.vegas(20, 2, 200, alpha, beta, 10);
     }
 
     /** The limit of {@code ours-gradient2}, and of every {@code ours} setup until 2026-12-01. */

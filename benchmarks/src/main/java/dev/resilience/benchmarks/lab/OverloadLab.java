@@ -110,8 +110,9 @@ public final class OverloadLab {
         List<String> scenarioNames = list(o.getOrDefault("scenario", smoke ? "a" : String.join(",", Scenario.NAMES)));
         List<String> setups = list(o.getOrDefault("setups", String.join(",", Setup.NAMES)));
         for (String s : setups) {
-            if (!Setup.NAMES.contains(s)) {
-                throw new IllegalArgumentException("--setups: unknown setup '" + s + "', one of " + Setup.NAMES);
+            if (!Setup.NAMES.contains(s) && !Setup.EXPERIMENTS.contains(s)) {
+                throw new IllegalArgumentException("--setups: unknown setup '" + s + "', one of " + Setup.NAMES
+                        + " or " + Setup.EXPERIMENTS);
             }
         }
         int reps = intFlag(o, "reps", smoke ? 1 : 3);

@@ -12,9 +12,16 @@ import java.util.List;
  */
 abstract class Setup {
 
-    /** Every setup, in the order the lab runs and reports them. */
+    /** The setups a run without {@code --setups} runs, in the order the lab runs and reports them. */
     static final List<String> NAMES = List.of("naive", "r4j-default", "r4j-tuned", "failsafe-default",
             "failsafe-tuned", "ours", "ours-vegas13", "ours-gradient2", "ours-throttle", "ours-inbound");
+
+    /**
+     * Setups run only when {@code --setups} names them: {@code ours} with Vegas estimating the queue
+     * over a sample window of 10 calls, thresholds 3 and 6, 1 and 3, 2 and 4 (runs lab-2026-12-03-i
+     * to k).
+     */
+    static final List<String> EXPERIMENTS = List.of("ours-w36", "ours-w13", "ours-w24");
 
     /**
      * The per-attempt timeout of the tuned peers and ours: at most two attempts fit in D = 1 s, and
@@ -70,8 +77,14 @@ abstract class Setup {
                 return OursSetup.throttle(http, seed);
             case "ours-inbound":
                 return OursSetup.breaker(name, http, OursSetup.vegas(), seed, true);
+            case "ours-w36":
+                return OursSetup.breaker(name, http, OursSetup.windowedVegas(3, 6), seed, false);
+            case "ours-w13":
+                return OursSetup.breaker(name, http, OursSetup.windowedVegas(1, 3), seed, false);
+            case "ours-w24":
+                return OursSetup.breaker(name, http, OursSetup.windowedVegas(2, 4), seed, false);
             default:
-                throw new IllegalArgumentException("unknown setup '" + name + "', one of " + NAMES);
+                throw new IllegalArgumentException("unknown setup '" + name + "', one of " + NAMES + " or " + EXPERIMENTS);
         }
     }
 

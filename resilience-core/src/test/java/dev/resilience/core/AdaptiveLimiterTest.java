@@ -117,14 +117,22 @@ class AdaptiveLimiterTest {
             limit = single.update(limit, 30 * MS, 20, false);
         }
         assertEquals(16, limit, "one per call");
-        // the mean, not the last: 10 and 10 (an empty queue each) with 70 read as 30 ms, a queue
+        // the mean, not the first, last or largest: 10, 10 and 14 ms read as 11.33 ms, a queue of
+        // ceil(18.7 x (1 - 10 / 11.33)) = 3, within (1.27, 3.81]: holds (10 alone grows it, 14 shrinks it)
         assertEquals(18, windowed.update(18, 10 * MS, 18, false));
         assertEquals(18, windowed.update(18, 10 * MS, 18, false));
-        assertEquals(17, windowed.update(18, 70 * MS, 18, false), "mean 30 ms: shrink again");
-        // busy judged by the most in flight in the window: 17 / 2 = 8.5
-        assertEquals(17, windowed.update(17, 10 * MS, 1, false));
-        assertEquals(17, windowed.update(17, 10 * MS, 9, false));
-        assertTrue(windowed.update(17, 10 * MS, 1, false) > 17, "9 in flight in one sample: busy, an empty queue: grows");
+        assertEquals(18, windowed.update(18, 14 * MS, 18, false), "mean 11.33 ms: holds");
+        // busy judged by the most in flight in the window: the estimate 18.7 needs 9.35 of them
+        assertEquals(18, windowed.update(18, 10 * MS, 1, false));
+        assertEquals(18, windowed.update(18, 10 * MS, 10, false));
+        assertTrue(windowed.update(18, 10 * MS, 1, false) > 18, "10 in flight in one sample: busy, an empty queue: grows");
+        // a new lowest round trip mid-window is the no-load time, not a window sample
+        LimitAlgorithm w = LimitAlgorithm.vegas(20, 2, 200, 1, 3, 3);
+        assertEquals(20, w.update(20, 10 * MS, 1, false));
+        assertEquals(20, w.update(20, 30 * MS, 20, false));
+        assertEquals(20, w.update(20, 5 * MS, 20, false), "5 ms: the new no-load time");
+        assertEquals(20, w.update(20, 30 * MS, 20, false), "the window holds 2 samples, not 3");
+        assertEquals(18, w.update(20, 30 * MS, 20, false), "30 ms against 5: a queue of 17, shrinks");
         assertEquals("Vegas[2..200, alpha 1.0, beta 3.0, sample window 3]", windowed.toString());
         assertEquals("Vegas[2..200, sample window 10]", LimitAlgorithm.vegas(20, 2, 200, 3, 6, 10).toString());
         assertEquals("Vegas[2..200, alpha 1.0, beta 3.0]", single.toString());
@@ -147,6 +155,24 @@ class AdaptiveLimiterTest {
             // had the 1 ms drop become the no-load time, 10 ms would read as a queue of 17 and shrink it
             assertTrue(limit > 18, "10 ms is still the unloaded round trip, window " + window + ": " + limit);
         }
+        LimitAlgorithm first = LimitAlgorithm.vegas(20, 2, 200);
+        assertEquals(18, first.update(20, 50 * MS, 20, true), "a drop as the first sample shrinks");
+        assertEquals(17, first.update(18, 0, 20, true), "so does a drop whose round trip read 0 (a coarse clock)");
+        assertEquals(17, first.update(17, 0, 20, false), "a success of 0 ns is no sample");
+    }
+
+    @Test
+    void vegasDropStartsTheWindowAgain() {
+        LimitAlgorithm v = LimitAlgorithm.vegas(20, 2, 200, 3, 6, 10);
+        assertEquals(20, v.update(20, 10 * MS, 1, false));
+        for (int i = 0; i < 5; i++) {
+            assertEquals(20, v.update(20, 100 * MS, 20, false), "samples at the old limit");
+        }
+        assertEquals(18, v.update(20, 100 * MS, 20, true));
+        for (int i = 0; i < 9; i++) {
+            assertEquals(18, v.update(18, 10 * MS, 18, false), "the window counts again from the drop: " + i);
+        }
+        assertTrue(v.update(18, 10 * MS, 18, false) > 18, "the tenth after the drop closes it: mean 10 ms, grows");
     }
 
     @Test

@@ -395,13 +395,20 @@ class ResilienceRegistryTest {
                 "resilience.adaptivelimiter.z.algorithm", "vegas",
                 "resilience.adaptivelimiter.z.sample-window", "0",
                 "resilience.adaptivelimiter.g.algorithm", "gradient2",
-                "resilience.adaptivelimiter.g.sample-window", "10")));
+                "resilience.adaptivelimiter.g.sample-window", "10",
+                "resilience.adaptivelimiter.a.sample-window", "10",               // aimd by default
+                "resilience.adaptivelimiter.big.algorithm", "vegas",
+                "resilience.adaptivelimiter.big.sample-window", "100001")));
         List<String> messages = e.problems().stream().map(Problem::toString).toList();
         assertTrue(problem(e, "resilience.adaptivelimiter.z.sample-window").message()
                 .contains("sampleWindow must be in [1, 100000]: 0"), messages.toString());
         assertTrue(messages.contains("resilience.adaptivelimiter.g.sample-window=10: applies only with algorithm=vegas"
                 + " (here algorithm is gradient2)"), messages.toString());
-        assertEquals(2, e.problems().size(), messages.toString());
+        assertTrue(messages.contains("resilience.adaptivelimiter.a.sample-window=10: applies only with algorithm=vegas"
+                + " (here algorithm is aimd)"), messages.toString());
+        assertTrue(problem(e, "resilience.adaptivelimiter.big.sample-window").message()
+                .contains("sampleWindow must be in [1, 100000]: 100001"), messages.toString());
+        assertEquals(4, e.problems().size(), messages.toString());
     }
 
     @Test

@@ -69,10 +69,12 @@ import java.util.Random;
  *       shrinks it by 1, so the limit swung between 6 and 27 (p99 84-101 ms, goodput 185/s).</li>
  *   <li>{@code ours-w36}, {@code ours-w13}, {@code ours-w24} (run only when {@code --setups} names
  *       them): {@code ours} with Vegas estimating the queue from the mean round trip of 10 calls,
- *       thresholds 3 and 6, 1 and 3, 2 and 4 (runs lab-2026-12-03-i to k). Over the window the limit
- *       stays where the thresholds put it (9, 6, 7 at 3 C), and with 1 and 3 the ramp's p99 met its
- *       goal in 15 of 15 repetitions; but in {@code b} 1 and 3 held the limit at 2 and wasted
- *       3.6-13.9 % of the dependency's busy time (1/5), so {@code ours} stays per call.</li>
+ *       thresholds 3 and 6, 1 and 3, 2 and 4 (runs lab-2026-12-03-k1 to -m, the final code in -m;
+ *       in runs -i and -j the same names ran a generic window over the algorithm, not in the
+ *       repository). At 3 C the limit was 9, 6 and 7, and with 1 and 3 or 2 and 4 the ramp's p99
+ *       met its goal in every repetition; but in {@code b} they wasted 2-15 % of the dependency's
+ *       busy time in the fault's first second and met its goal in 2 of 5 (run m), so {@code ours}
+ *       stays per call.</li>
  *   <li>{@code ours-gradient2}: {@code ours} with Gradient2 (concurrency-limits' default algorithm and
  *       constants, from 20, between 2 and 200) in place of Vegas.</li>
  *   <li>{@code ours-inbound}: {@code ours}, and the dependency puts an adaptive limit in front of its

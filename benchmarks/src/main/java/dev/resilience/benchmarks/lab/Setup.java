@@ -18,8 +18,8 @@ abstract class Setup {
 
     /**
      * Setups run only when {@code --setups} names them: {@code ours} with Vegas estimating the queue
-     * over a sample window of 10 calls, thresholds 3 and 6, 1 and 3, 2 and 4 (runs lab-2026-12-03-i
-     * to k).
+     * over a sample window of 10 calls, thresholds 3 and 6, 1 and 3, 2 and 4 (runs lab-2026-12-03-k1
+     * to -m; in runs -i and -j the same names ran a generic window not in the repository).
      */
     static final List<String> EXPERIMENTS = List.of("ours-w36", "ours-w13", "ours-w24");
 

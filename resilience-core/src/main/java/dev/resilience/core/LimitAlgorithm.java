@@ -130,12 +130,13 @@ public interface LimitAlgorithm {
      *
      * <p>In the same lab ("Overload lab, runs i to m", run m), over windows of 10, at 3x capacity 1
      * and 3 held the limit at 6 and 2 and 4 at 7 in every second, and the p99 of admitted calls met
-     * its goal (2x the unloaded p99) in 5 of 5 repetitions (37-39 ms; 3 and 6 per call met it in 2, 3
-     * or 5 of 5 in the day's runs). But when the dependency's service time rose 10x, the window lost
-     * the first second: more of the dependency's busy time went to callers that had left (3.9-5.9 %
-     * with 1 and 3, 2.0-15.1 % with 2 and 4, against 1.35 % per call; the goal of 5 % met in 2 of 5
-     * each), and the limit then sat at 2 or 3 (Vegas cannot tell a slower dependency from a queue),
-     * goodput about 10 calls/s against 14.5. The lab's own setup stays on 3 and 6 per call.
+     * its goal (2x the unloaded p99) in 5 of 5 repetitions (37.1-48.9 ms; 3 and 6 per call met it in
+     * 2, 3 or 5 of 5 in the day's runs). But when the dependency's service time rose 10x, more of the
+     * dependency's busy time went to callers that had left (over the fault 3.9-5.9 % with 1 and 3,
+     * 2.0-15.1 % with 2 and 4, against 1.35 % per call, most of it in the fault's first second; the
+     * goal of 5 % met in 2 of 5 each), and goodput was 9.8-10.5 calls/s with 1 and 3, 5.1-14.9 with 2
+     * and 4, against 14.5 (Vegas cannot tell a slower dependency from a queue). The lab's own setup
+     * stays on 3 and 6 per call.
      *
      * <p>What else the window changes: the lowest round trip (no load) is still the lowest single
      * sample, so a window that starts under load does not mistake its mean for the no-load time;

@@ -73,8 +73,8 @@ import java.util.Random;
  *       in runs -i and -j the same names ran a generic window over the algorithm, not in the
  *       repository). At 3 C the limit was 9, 6 and 7, and with 1 and 3 or 2 and 4 the ramp's p99
  *       met its goal in every repetition; but in {@code b} they wasted 2-15 % of the dependency's
- *       busy time in the fault's first second and met its goal in 2 of 5 (run m), so {@code ours}
- *       stays per call.</li>
+ *       busy time over the fault, most of it in its first second, and met its goal in 2 of 5 (run
+ *       m), so {@code ours} stays per call.</li>
  *   <li>{@code ours-gradient2}: {@code ours} with Gradient2 (concurrency-limits' default algorithm and
  *       constants, from 20, between 2 and 200) in place of Vegas.</li>
  *   <li>{@code ours-inbound}: {@code ours}, and the dependency puts an adaptive limit in front of its

@@ -128,7 +128,7 @@ public interface LimitAlgorithm {
      * estimate follows the mean round trip; the price is that the limit moves once per window of
      * samples instead of once per sample.
      *
-     * <p>In the same lab ("Overload lab, runs i to m", run m), over windows of 10, at 3x capacity 1
+     * <p>In the same lab ("Overload lab, runs i to n", run m), over windows of 10, at 3x capacity 1
      * and 3 held the limit at 6 and 2 and 4 at 7 in every second, and the p99 of admitted calls met
      * its goal (2x the unloaded p99) in 5 of 5 repetitions (37.1-48.9 ms; 3 and 6 per call met it in
      * 2, 3 or 5 of 5 in the day's runs). But when the dependency's service time rose 10x, more of the

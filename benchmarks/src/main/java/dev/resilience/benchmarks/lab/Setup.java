@@ -19,9 +19,11 @@ abstract class Setup {
     /**
      * Setups run only when {@code --setups} names them: {@code ours} with Vegas estimating the queue
      * over a sample window of 10 calls, thresholds 3 and 6, 1 and 3, 2 and 4 (runs lab-2026-12-03-k1
-     * to -m; in runs -i and -j the same names ran a generic window not in the repository).
+     * to -m; in runs -i and -j the same names ran a generic window not in the repository); and
+     * {@code ours-gs24}, Vegas 2 and 4 growing over a window of 10 and shrinking per sample
+     * ({@link GrowSlowVegas}, run lab-2026-12-03-n).
      */
-    static final List<String> EXPERIMENTS = List.of("ours-w36", "ours-w13", "ours-w24");
+    static final List<String> EXPERIMENTS = List.of("ours-w36", "ours-w13", "ours-w24", "ours-gs24");
 
     /**
      * The per-attempt timeout of the tuned peers and ours: at most two attempts fit in D = 1 s, and
@@ -83,6 +85,8 @@ abstract class Setup {
                 return OursSetup.breaker(name, http, OursSetup.windowedVegas(1, 3), seed, false);
             case "ours-w24":
                 return OursSetup.breaker(name, http, OursSetup.windowedVegas(2, 4), seed, false);
+            case "ours-gs24":
+                return OursSetup.breaker(name, http, new GrowSlowVegas(20, 2, 200, 2, 4, 10), seed, false);
             default:
                 throw new IllegalArgumentException("unknown setup '" + name + "', one of " + NAMES + " or " + EXPERIMENTS);
         }

@@ -342,9 +342,7 @@ final class VegasLimit implements LimitAlgorithm {
             // before the no-load check, and whatever its round trip: a drop (a refusal answered at
             // once) is no measure of the unloaded dependency. The window's samples were taken at the
             // limit before this one: they start again.
-            windowSum = 0;
-            windowCount = 0;
-            windowInFlight = 0;
+            clearWindow();
             return set(current - log);
         }
         if (rttNanos <= 0) {
@@ -365,9 +363,7 @@ final class VegasLimit implements LimitAlgorithm {
             }
             rtt = windowSum / windowCount;
             busy = windowInFlight;
-            windowSum = 0;
-            windowCount = 0;
-            windowInFlight = 0;
+            clearWindow();
         }
         if (busy < current / 2) {
             return limit;
@@ -388,6 +384,12 @@ final class VegasLimit implements LimitAlgorithm {
     private int set(double next) {
         estimate = Math.max(min, Math.min(max, next));
         return (int) estimate;
+    }
+
+    private void clearWindow() {
+        windowSum = 0;
+        windowCount = 0;
+        windowInFlight = 0;
     }
 
     @Override

@@ -31,7 +31,7 @@ class HttpPolicyTest {
     static final class Resp {
         final int status;
         final String retryAfter;
-        boolean discarded;
+        volatile boolean discarded;
 
         Resp(int status, String retryAfter) {
             this.status = status;
@@ -103,6 +103,12 @@ class HttpPolicyTest {
             }, RESPONSES);
             assertSame(winning, got);
             assertFalse(winning.discarded);
+            // the first attempt's 503 may reach the hedge before or after the winner (both threads are
+            // released together); after the winner it is freed on the hedge's thread once it returns
+            long freedBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!failing.discarded && System.nanoTime() < freedBy) {
+                Thread.sleep(5);
+            }
             assertTrue(failing.discarded, "the loser's response is freed");
             // 2: the second attempt wins while the first still waits; the first answers after the call
             java.util.concurrent.CountDownLatch late = new java.util.concurrent.CountDownLatch(1);

@@ -151,9 +151,13 @@ final class OursSetup extends Setup {
     }
 
     static OursSetup throttle(LabHttp http, long seed) {
+        return throttle("ours-throttle", http, vegas(), seed);
+    }
+
+    static OursSetup throttle(String name, LabHttp http, LimitAlgorithm algorithm, long seed) {
         Random random = new Random(seed ^ 0x5DEECE66DL);
-        AdaptiveThrottle throttle = AdaptiveThrottle.builder("ours-throttle").random(random::nextDouble).build();
-        return new OursSetup("ours-throttle", http, throttle, vegas(), seed, false);
+        AdaptiveThrottle throttle = AdaptiveThrottle.builder(name).random(random::nextDouble).build();
+        return new OursSetup(name, http, throttle, algorithm, seed, false);
     }
 
     @Override

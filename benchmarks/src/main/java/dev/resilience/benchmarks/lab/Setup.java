@@ -21,9 +21,12 @@ abstract class Setup {
      * over a sample window of 10 calls, thresholds 3 and 6, 1 and 3, 2 and 4 (runs lab-2026-12-03-k1
      * to -m; in runs -i and -j the same names ran a generic window not in the repository); and
      * {@code ours-gs24}, Vegas 2 and 4 growing over a window of 10 and shrinking per sample
-     * ({@link GrowSlowVegas}, run lab-2026-12-03-n).
+     * ({@link GrowSlowVegas}, run lab-2026-12-03-n), and {@code ours-gs24-throttle} and
+     * {@code ours-gs24-inbound}, {@code ours-throttle} and {@code ours-inbound} with that limit (runs
+     * lab-2026-12-03-o1 and -o2).
      */
-    static final List<String> EXPERIMENTS = List.of("ours-w36", "ours-w13", "ours-w24", "ours-gs24");
+    static final List<String> EXPERIMENTS = List.of("ours-w36", "ours-w13", "ours-w24", "ours-gs24",
+            "ours-gs24-throttle", "ours-gs24-inbound");
 
     /**
      * The per-attempt timeout of the tuned peers and ours: at most two attempts fit in D = 1 s, and
@@ -86,10 +89,19 @@ abstract class Setup {
             case "ours-w24":
                 return OursSetup.breaker(name, http, OursSetup.windowedVegas(2, 4), seed, false);
             case "ours-gs24":
-                return OursSetup.breaker(name, http, new GrowSlowVegas(20, 2, 200, 2, 4, 10), seed, false);
+                return OursSetup.breaker(name, http, growSlowVegas(), seed, false);
+            case "ours-gs24-throttle":
+                return OursSetup.throttle(name, http, growSlowVegas(), seed);
+            case "ours-gs24-inbound":
+                return OursSetup.breaker(name, http, growSlowVegas(), seed, true);
             default:
                 throw new IllegalArgumentException("unknown setup '" + name + "', one of " + NAMES + " or " + EXPERIMENTS);
         }
+    }
+
+    /** The limit of the {@code ours-gs24} setups: Vegas 2 and 4 from 20, between 2 and 200, growing over 10. */
+    private static GrowSlowVegas growSlowVegas() {
+        return new GrowSlowVegas(20, 2, 200, 2, 4, 10);
     }
 
     /** How an exception from an attempt or a peer's policy ends the call. */

@@ -114,7 +114,7 @@ import java.util.function.Consumer;
  * <tr><td>{@code long-window} (samples; gradient2)</td><td>{@code gradient2}</td><td>600</td></tr>
  * <tr><td>{@code queue-size} (gradient2)</td><td>{@code gradient2}</td><td>4</td></tr>
  * <tr><td>{@code alpha}, {@code beta} (vegas; queue thresholds in multiples of log10(limit))</td><td>{@code vegas}</td><td>3, 6</td></tr>
- * <tr><td>{@code sample-window} (vegas; calls whose mean round trip makes one queue estimate)</td><td>{@code vegas}</td><td>1</td></tr>
+ * <tr><td>{@code sample-window} (vegas; calls whose mean round trip decides a growth; a shrink takes one)</td><td>{@code vegas}</td><td>1</td></tr>
  * <tr><td rowspan="13">retry</td><td>{@code max-attempts} (the first included)</td><td>{@code maxAttempts}</td><td>3</td></tr>
  * <tr><td>{@code backoff}: {@code exponential} or {@code fixed}</td><td>{@code backoff}</td><td>exponential</td></tr>
  * <tr><td>{@code backoff-delay} (fixed; then required)</td><td>{@code Backoff.fixed}</td><td>-</td></tr>

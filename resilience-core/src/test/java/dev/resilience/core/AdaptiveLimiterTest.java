@@ -102,40 +102,55 @@ class AdaptiveLimiterTest {
     }
 
     @Test
-    void vegasSampleWindowEstimatesTheQueueFromTheMeanOfItsCalls() {
-        LimitAlgorithm windowed = LimitAlgorithm.vegas(20, 2, 200, 1, 3, 3);
-        LimitAlgorithm single = LimitAlgorithm.vegas(20, 2, 200, 1, 3);
+    void vegasSampleWindowGrowsOnTheMeanOfItsCallsAndShrinksOnOne() {
+        LimitAlgorithm windowed = LimitAlgorithm.vegas(20, 2, 200, 2, 4, 3);
+        LimitAlgorithm single = LimitAlgorithm.vegas(20, 2, 200, 2, 4);
         for (LimitAlgorithm v : List.of(windowed, single)) {
             assertEquals(20, v.update(20, 10 * MS, 1, false), "the no-load round trip");
         }
-        // queue = ceil(20 x (1 - 10 / 30)) = 14, above 3 x log10(20): shrink by log10(20) = 1.3
-        assertEquals(20, windowed.update(20, 30 * MS, 20, false));
-        assertEquals(20, windowed.update(20, 30 * MS, 20, false));
-        assertEquals(18, windowed.update(20, 30 * MS, 20, false), "one estimate per window of 3");
-        int limit = 20;
-        for (int i = 0; i < 3; i++) {
-            limit = single.update(limit, 30 * MS, 20, false);
-        }
-        assertEquals(16, limit, "one per call");
-        // the mean, not the first, last or largest: 10, 10 and 14 ms read as 11.33 ms, a queue of
-        // ceil(18.7 x (1 - 10 / 11.33)) = 3, within (1.27, 3.81]: holds (10 alone grows it, 14 shrinks it)
-        assertEquals(18, windowed.update(18, 10 * MS, 18, false));
-        assertEquals(18, windowed.update(18, 10 * MS, 18, false));
-        assertEquals(18, windowed.update(18, 14 * MS, 18, false), "mean 11.33 ms: holds");
-        // busy judged by the most in flight in the window: the estimate 18.7 needs 9.35 of them
-        assertEquals(18, windowed.update(18, 10 * MS, 1, false));
-        assertEquals(18, windowed.update(18, 10 * MS, 10, false));
-        assertTrue(windowed.update(18, 10 * MS, 1, false) > 18, "10 in flight in one sample: busy, an empty queue: grows");
+        // growth on the mean, not the first, last or largest: 10, 10 and 12 ms read as 10.67 ms, a
+        // queue of ceil(20 x (1 - 10 / 10.67)) = 2, in (log10(20), 2 x log10(20)): grows by log10(20)
+        // to 21 (10 ms alone is an empty queue, +4 x 1.3 to 25; 12 ms a queue of 4: holds)
+        assertEquals(20, windowed.update(20, 10 * MS, 20, false));
+        assertEquals(20, windowed.update(20, 10 * MS, 20, false), "no growth before the window closes");
+        assertEquals(21, windowed.update(20, 12 * MS, 20, false), "mean 10.67 ms: a queue of 2, grows by 1.3");
+        assertEquals(25, single.update(20, 10 * MS, 20, false), "per call, 10 ms alone grows it by 5.2");
+        // a shrink needs one sample, as per call: 30 ms is a queue of ceil(21.3 x 2 / 3) = 15, above
+        // 4 x log10(21.3) = 5.3; it shrinks by 1.3 at once, mid-window, and starts the window again
+        assertEquals(21, windowed.update(21, 10 * MS, 21, false), "a window's first sample");
+        assertEquals(19, windowed.update(21, 30 * MS, 21, false), "one slow sample shrinks at once");
+        assertEquals(19, windowed.update(19, 10 * MS, 19, false));
+        assertEquals(19, windowed.update(19, 10 * MS, 19, false), "the window counts again from the shrink");
+        assertTrue(windowed.update(19, 10 * MS, 19, false) > 19, "the third after the shrink closes it: grows");
+        // a sample not busy enough (fewer than half the limit in flight) does not shrink it
+        LimitAlgorithm idle = LimitAlgorithm.vegas(20, 2, 200, 2, 4, 3);
+        assertEquals(20, idle.update(20, 10 * MS, 1, false));
+        assertEquals(20, idle.update(20, 30 * MS, 9, false), "9 in flight of 20: not busy, no shrink");
+        // busy, for a growth, judged by the most in flight in the window: 20 needs 10 of them
+        LimitAlgorithm busy = LimitAlgorithm.vegas(20, 2, 200, 2, 4, 3);
+        assertEquals(20, busy.update(20, 10 * MS, 1, false));
+        assertEquals(20, busy.update(20, 10 * MS, 1, false));
+        assertEquals(20, busy.update(20, 10 * MS, 9, false));
+        assertEquals(20, busy.update(20, 10 * MS, 1, false), "at most 9 in flight: holds");
+        assertEquals(20, busy.update(20, 10 * MS, 1, false));
+        assertEquals(20, busy.update(20, 10 * MS, 10, false));
+        assertEquals(25, busy.update(20, 10 * MS, 1, false), "10 in flight in one sample: busy, an empty queue: grows");
         // a new lowest round trip mid-window is the no-load time, not a window sample
-        LimitAlgorithm w = LimitAlgorithm.vegas(20, 2, 200, 1, 3, 3);
+        LimitAlgorithm w = LimitAlgorithm.vegas(20, 2, 200, 2, 4, 3);
         assertEquals(20, w.update(20, 10 * MS, 1, false));
-        assertEquals(20, w.update(20, 30 * MS, 20, false));
-        assertEquals(20, w.update(20, 5 * MS, 20, false), "5 ms: the new no-load time");
-        assertEquals(20, w.update(20, 30 * MS, 20, false), "the window holds 2 samples, not 3");
-        assertEquals(18, w.update(20, 30 * MS, 20, false), "30 ms against 5: a queue of 17, shrinks");
-        assertEquals("Vegas[2..200, alpha 1.0, beta 3.0, sample window 3]", windowed.toString());
+        assertEquals(20, w.update(20, 10 * MS, 20, false));
+        assertEquals(20, w.update(20, 9 * MS, 20, false), "9 ms: the new no-load time");
+        assertEquals(20, w.update(20, 10 * MS, 20, false), "the window holds 2 samples, not 3");
+        // against 9 ms a mean of 10 ms is a queue of ceil(20 x 0.1) = 2: grows by 1.3 (against the old
+        // 10 ms an empty queue: +5.2 to 25)
+        assertEquals(21, w.update(20, 10 * MS, 20, false), "mean 10 ms against 9: a queue of 2, grows by 1.3");
+        // busy, for a shrink: at least half the limit in flight in that sample
+        LimitAlgorithm half = LimitAlgorithm.vegas(20, 2, 200, 2, 4, 3);
+        assertEquals(20, half.update(20, 10 * MS, 1, false));
+        assertEquals(18, half.update(20, 30 * MS, 10, false), "10 in flight of 20: busy, a queue of 14 shrinks it");
+        assertEquals("Vegas[2..200, alpha 2.0, beta 4.0, sample window 3]", windowed.toString());
         assertEquals("Vegas[2..200, sample window 10]", LimitAlgorithm.vegas(20, 2, 200, 3, 6, 10).toString());
-        assertEquals("Vegas[2..200, alpha 1.0, beta 3.0]", single.toString());
+        assertEquals("Vegas[2..200, alpha 2.0, beta 4.0]", single.toString());
         for (int bad : new int[] {0, -1, 100_001}) {
             assertEquals("sampleWindow must be in [1, 100000]: " + bad, assertThrows(IllegalArgumentException.class,
                     () -> LimitAlgorithm.vegas(20, 2, 200, 3, 6, bad)).getMessage());
@@ -166,10 +181,13 @@ class AdaptiveLimiterTest {
         LimitAlgorithm v = LimitAlgorithm.vegas(20, 2, 200, 3, 6, 10);
         assertEquals(20, v.update(20, 10 * MS, 1, false));
         for (int i = 0; i < 5; i++) {
-            assertEquals(20, v.update(20, 100 * MS, 20, false), "samples at the old limit");
+            // a queue of ceil(20 x (1 - 10 / 11)) = 2: no shrink, and no growth before the window closes
+            assertEquals(20, v.update(20, 11 * MS, 20, false), "samples at the old limit");
         }
         assertEquals(18, v.update(20, 100 * MS, 20, true));
         for (int i = 0; i < 9; i++) {
+            // had the 5 samples stayed, the fifth here would close a window of mean 10.5 ms (a queue of
+            // 1) and grow it
             assertEquals(18, v.update(18, 10 * MS, 18, false), "the window counts again from the drop: " + i);
         }
         assertTrue(v.update(18, 10 * MS, 18, false) > 18, "the tenth after the drop closes it: mean 10 ms, grows");
@@ -177,31 +195,35 @@ class AdaptiveLimiterTest {
 
     @Test
     void vegasSampleWindowSumSaturates() {
-        LimitAlgorithm v = LimitAlgorithm.vegas(2, 1, 200, 1, 3, 2);
+        LimitAlgorithm v = LimitAlgorithm.vegas(2, 1, 200, 3, 3, 2);
         assertEquals(2, v.update(2, 10 * MS, 1, false));
+        // each sample alone: a queue of ceil(2 x (1 - tiny)) = 2, not above 3 x 1: no shrink
         assertEquals(2, v.update(2, Long.MAX_VALUE, 2, false));
-        // saturated: mean Long.MAX_VALUE / 2, queue ceil(2 x (1 - tiny)) = 2, within (1, 3]: holds;
-        // a wrapped sum (-2) would read as a huge queue and shrink it
-        assertEquals(2, v.update(2, Long.MAX_VALUE, 2, false));
+        // saturated: mean Long.MAX_VALUE / 2, a queue of 2, below 3 x 1: grows by 1; a wrapped sum
+        // (-2) would read as a huge queue and hold it
+        assertEquals(3, v.update(2, Long.MAX_VALUE, 2, false));
     }
 
     /**
      * Vegas with a sample window, in a crude noisy model of a dependency serving 4 calls at a time in
      * 20 ms (not a queueing model: round trips spread as they do in the lab, not as a closed system
      * would give them): of every L calls in turn, the first 4 take 20 ms and the rest 40, 60, ...
-     * ms, 4 at a time. Estimated per call, Vegas reads each 20 ms call as an empty queue and jumps;
-     * estimated over a window of 10 it sees the mean and settles. Also from a cold start under load
-     * (no unloaded calls first): the no-load round trip is the lowest single call, not a window's mean.
+     * ms, 4 at a time. Estimated per call, Vegas reads each 20 ms call as an empty queue and jumps.
+     * With 2 and 4 over a window of 10 (a shrink above a queue of 4 while the limit is below 10): a
+     * 60 ms call (L of 9 or more) reads as a queue of 6 and a 40 ms call above an estimate of 8 as 5,
+     * and each shrinks it at once; at 5 the window's mean reads as a queue of 1 and grows it; from 6
+     * to 8 (an estimate of at most 8) the mean reads as 2 or 3 and holds. Also from a cold start under load (no unloaded calls first): the
+     * no-load round trip is the lowest single call, not a window's mean.
      */
     @Test
     void vegasSampleWindowSettlesWhereItsMeanSays() {
-        int[] alone = noisyRun(LimitAlgorithm.vegas(20, 2, 200, 1, 3), true);
-        int[] windowed = noisyRun(LimitAlgorithm.vegas(20, 2, 200, 1, 3, 10), true);
-        assertTrue(windowed[0] >= 5 && windowed[1] <= 8, "1 and 3 over a window: 1 to 4 queued: "
+        int[] alone = noisyRun(LimitAlgorithm.vegas(20, 2, 200, 2, 4), true);
+        int[] windowed = noisyRun(LimitAlgorithm.vegas(20, 2, 200, 2, 4, 10), true);
+        assertTrue(windowed[0] >= 6 && windowed[1] <= 8, "2 and 4 over a window: 2 or 3 queued: "
                 + windowed[0] + ".." + windowed[1]);
         assertTrue(alone[1] > 2 * windowed[1], "per call, the single fast round trips push it up: "
                 + alone[0] + ".." + alone[1]);
-        int[] cold = noisyRun(LimitAlgorithm.vegas(20, 2, 200, 1, 3, 10), false);
+        int[] cold = noisyRun(LimitAlgorithm.vegas(20, 2, 200, 2, 4, 10), false);
         assertArrayEquals(windowed, cold, "a cold start under load settles where a warm one does");
     }
 

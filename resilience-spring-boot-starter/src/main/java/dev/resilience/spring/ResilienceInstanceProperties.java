@@ -122,8 +122,8 @@ public record ResilienceInstanceProperties(
      * @param queueSize gradient2: calls allowed to queue above the estimate (default 4)
      * @param alpha vegas: the queue, in multiples of log10(limit), below which the limit grows (default 3)
      * @param beta vegas: the queue, in multiples of log10(limit), above which it shrinks (default 6)
-     * @param sampleWindow vegas: the calls whose mean round trip makes one queue estimate (default 1:
-     *     each call's own)
+     * @param sampleWindow vegas: the calls whose mean round trip decides a growth; a shrink takes one
+     *     (default 1: each call's own)
      */
     public record AdaptiveLimiter(String algorithm, Integer initialLimit, Integer minLimit, Integer maxLimit,
             String backoffRatio, String timeout, String smoothing, Double rttTolerance, Integer longWindow,

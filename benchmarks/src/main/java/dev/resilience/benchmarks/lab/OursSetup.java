@@ -67,14 +67,16 @@ import java.util.Random;
  *       {@code ours-vegas-default}) was meant to keep fewer queued and did the opposite: a sample
  *       that found a worker free reads as an empty queue and grows the limit by 3, one that waited
  *       shrinks it by 1, so the limit swung between 6 and 27 (p99 84-101 ms, goodput 185/s).</li>
- *   <li>{@code ours-w36}, {@code ours-w13}, {@code ours-w24} (run only when {@code --setups} names
- *       them): {@code ours} with Vegas estimating the queue from the mean round trip of 10 calls,
- *       thresholds 3 and 6, 1 and 3, 2 and 4 (runs lab-2026-12-03-k1 to -m, the final code in -m;
- *       in runs -i and -j the same names ran a generic window over the algorithm, not in the
- *       repository). At 3 C the limit was 9, 6 and 7, and with 1 and 3 or 2 and 4 the ramp's p99
- *       met its goal in every repetition; but in {@code b} they wasted 2-15 % of the dependency's
- *       busy time over the fault, most of it in its first second, and met its goal in 2 of 5 (run
- *       m), so {@code ours} stays per call.</li>
+ *   <li>{@code ours-gs24}, {@code ours-gs24-throttle}, {@code ours-gs24-inbound} (run only when
+ *       {@code --setups} names them): {@code ours}, {@code ours-throttle} and {@code ours-inbound}
+ *       with Vegas 2 and 4 over a sample window of 10 ({@code vegas(20, 2, 200, 2, 4, 10)}: it
+ *       grows on the mean round trip of 10 calls and shrinks on a single call, runs
+ *       lab-2026-12-03-n to -p, where -n to -o2 ran the lab's copy of that rule, GrowSlowVegas,
+ *       before it became the library's). Until 2026-12-03 a window also shrank only on its mean;
+ *       the setups {@code ours-w36}, {@code ours-w13}, {@code ours-w24} (runs -i to -m, commits up to
+ *       b57c7cd) ran that rule: at 3 C it held the ramp's p99 in every repetition but in
+ *       {@code b} wasted 2-15 % of the dependency's busy time, most of it in the fault's first
+ *       second.</li>
  *   <li>{@code ours-gradient2}: {@code ours} with Gradient2 (concurrency-limits' default algorithm and
  *       constants, from 20, between 2 and 200) in place of Vegas.</li>
  *   <li>{@code ours-inbound}: {@code ours}, and the dependency puts an adaptive limit in front of its
@@ -127,11 +129,11 @@ final class OursSetup extends Setup {
     }
 
     /**
-     * The limit of {@code ours-w36}, {@code ours-w13} and {@code ours-w24}: Vegas with the given
-     * queue thresholds, estimating the queue from the mean round trip of each 10 calls.
+     * The limit of the {@code ours-gs24} setups: Vegas 2 and 4 from 20, between 2 and 200, growing on
+     * the mean of 10 calls and shrinking on one.
      */
-    static LimitAlgorithm windowedVegas(double alpha, double beta) {
-        return LimitAlgorithm.vegas(20, 2, 200, alpha, beta, 10);
+    static LimitAlgorithm windowedVegas() {
+        return LimitAlgorithm.vegas(20, 2, 200, 2, 4, 10);
     }
 
     /** The limit of {@code ours-gradient2}, and of every {@code ours} setup until 2026-12-01. */

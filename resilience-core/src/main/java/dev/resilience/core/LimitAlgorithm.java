@@ -140,16 +140,16 @@ public interface LimitAlgorithm {
      * 10 samples, and moves the limit both ways on the window's aggregate). A window's sum of round
      * trips saturates at {@code Long.MAX_VALUE}.
      *
-     * <p>In the same lab (RESULTS, "Overload lab, runs o1 and o2"), 2 and 4 over windows of 10 held
-     * the limit at 6 at 3x capacity and met the p99 goal there (2x the unloaded p99) in every
-     * repetition of runs n and o1 (37.4-38.7 ms; 3 and 6 per call: 5 of 5 in both, 2 to 5 of 5 over
-     * the day's nine runs before), and kept the work done for callers that had left under 2 % of the
+     * <p>In the same lab (RESULTS, "Overload lab, runs o1, o2 and p"), 2 and 4 over windows of 10
+     * held the limit at 6 at 3x capacity and met the p99 goal there (2x the unloaded p99) in every
+     * repetition of runs n and o1 (37.4-38.7 ms; 3 and 6 per call: 5 of 5 in both, 2 to 5 of 5 in
+     * the eight runs before), and kept the work done for callers that had left under 2 % of the
      * dependency's busy time when it slowed down 10x (5 of 5); the price is goodput during such a
      * slowdown, 10 calls/s against 14.5 per call, since Vegas cannot tell a slower dependency from a
      * queue and holds the limit at its minimum. A window that also shrank only on its mean (this
-     * method until 2026-12-03) held the p99 too, but when the dependency slowed down it spent 15-47 %
-     * of the dependency's busy time in the fault's first second on callers that had left (2-15 % over
-     * the whole fault).
+     * method until 2026-12-03) held the p99 too with 1 and 3 or 2 and 4, but when the dependency
+     * slowed down it spent 14-47 % of the dependency's busy time in the fault's first second on
+     * callers that had left (2-15 % over the whole fault).
      *
      * <p>Unlike concurrency-limits, and with any window: a drop (timeout, rejection) shrinks the
      * limit at once whatever its round trip, starts the window again, and is never the no-load round

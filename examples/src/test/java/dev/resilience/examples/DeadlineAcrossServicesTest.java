@@ -70,7 +70,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One deadline across three real services on loopback, each with a different adapter:
- * a client calls A (a servlet in embedded Tomcat behind {@link DeadlineFilter}) with 800 ms; A calls
+ * a client calls A (a servlet in embedded Tomcat behind {@link DeadlineFilter}) with 2 s; A calls
  * B over gRPC (grpc-netty-shaded, {@link ResilienceClientInterceptor} /
  * {@link ResilienceServerInterceptor}); B calls C with OkHttp ({@link ResilienceInterceptor}); C (a
  * JDK HttpServer behind the JDK {@code DeadlineFilter}) has 5 s of work. C must learn the deadline,
@@ -135,22 +135,25 @@ class DeadlineAcrossServicesTest {
             int aPort = a.getConnector().getLocalPort();
 
             HttpResponse<String> response;
+            HttpClient client = HttpClient.newHttpClient();
             long start = System.nanoTime();
-            try (CancelHandle call = Context.background().withTimeout(Duration.ofMillis(800)); Scope s = call.attach()) {
+            // 2 s: the first request through Tomcat, gRPC (which connects on first use) and OkHttp
+            // fits in it on a loaded machine, and C's 5 s of work does not
+            try (CancelHandle call = Context.background().withTimeout(Duration.ofSeconds(2)); Scope s = call.attach()) {
                 HttpRequest request = HttpDeadlines.propagate(
                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + aPort + "/a"))).build();
                 // the client waits a little longer than its own deadline, to hear A's answer
-                response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(request, (n, v) -> true)
-                        .timeout(Duration.ofSeconds(4)).build(), HttpResponse.BodyHandlers.ofString());
+                response = client.send(HttpRequest.newBuilder(request, (n, v) -> true)
+                        .timeout(Duration.ofSeconds(6)).build(), HttpResponse.BodyHandlers.ofString());
             }
             long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
             // A: ran under the client's deadline, and B's call failed with DEADLINE_EXCEEDED
-            assertTrue(aRemainingAtStart.get() > 0 && aRemainingAtStart.get() <= TimeUnit.MILLISECONDS.toNanos(800),
+            assertTrue(aRemainingAtStart.get() > 0 && aRemainingAtStart.get() <= TimeUnit.SECONDS.toNanos(2),
                     "A saw the client's deadline: " + aRemainingAtStart.get());
             assertEquals(Status.Code.DEADLINE_EXCEEDED, aGrpcStatus.get());
             assertEquals(504, response.statusCode(), response.body());
-            assertTrue(tookMs < 3_000, "the answer came at the deadline, not after C's 5 s of work: " + tookMs + " ms");
+            assertTrue(tookMs < 4_500, "the answer came at the deadline, not after C's 5 s of work: " + tookMs + " ms");
 
             // C: saw the deadline as a header and as its context, and abandoned its work when it passed
             assertTrue(cAbandoned.await(5, TimeUnit.SECONDS), "C stopped its work");

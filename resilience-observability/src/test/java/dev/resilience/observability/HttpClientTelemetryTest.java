@@ -33,7 +33,7 @@ class HttpClientTelemetryTest {
             int n = hits.incrementAndGet();
             if (n == 1) {
                 try {
-                    Thread.sleep(1_000); // the dependency's slow first answer, not a test waiting
+                    Thread.sleep(10_000); // the dependency's slow first answer (interrupted at the end)
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -45,13 +45,22 @@ class HttpClientTelemetryTest {
             ex.getResponseBody().write(body);
             ex.close();
         });
+        server.createContext("/warm", ex -> {
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+        });
         server.start();
         try {
+            // this class runs in a JVM of its own: one request first, so that no attempt below pays
+            // the first connection and the HTTP client's class loading inside its timeout
+            HttpClient http = HttpClient.newHttpClient();
+            URI warm = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/warm");
+            assertEquals(204, http.send(HttpRequest.newBuilder(warm).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             ResilienceTelemetry telemetry = ResilienceTelemetry.builder().meterRegistry(registry).build();
             CircuitBreaker breaker = CircuitBreaker.builder("payments").build();
-            ResilientHttpClient client = ResilientHttpClient.builder(HttpClient.newHttpClient()).name("payments")
-                    .retry(3, Backoff.fixed(Duration.ofMillis(1))).timeout(Duration.ofMillis(200))
+            ResilientHttpClient client = ResilientHttpClient.builder(http).name("payments")
+                    .retry(3, Backoff.fixed(Duration.ofMillis(1))).timeout(Duration.ofSeconds(1))
                     .circuitBreaker(breaker)
                     .build();
             telemetry.bind(breaker);

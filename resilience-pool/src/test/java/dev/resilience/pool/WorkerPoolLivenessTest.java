@@ -28,37 +28,63 @@ class WorkerPoolLivenessTest {
     /** A task submitted while a worker is idle starts within this, on a loaded 2-core machine too. */
     private static final long START_BOUND_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
+    /**
+     * A lost wake-up leaves T2 queued until T1 gives up its worker, 1 s later: any round that long
+     * fails at once. A round over 100 ms but far under 1 s is a stall of this machine (a GC pause, the
+     * test thread descheduled between reading the clock and submitting): that round is tried once
+     * more, and the second try must meet the bound.
+     */
+    private static final long LOST_WAKE_UP_NANOS = TimeUnit.MILLISECONDS.toNanos(900);
+
     @Test
     void aTaskSubmittedWhileAWorkerIsIdleStartsWithin100ms() throws Exception {
         WorkerPool pool = WorkerPool.builder().threads(2).build();
         try {
+            for (int warm = 0; warm < 20; warm++) {
+                idleWorkerStart(pool, -1); // both workers started and parked, the lambdas linked
+            }
             long worst = 0;
+            int retried = 0;
             for (int round = 0; round < 1_000; round++) {
-                TestWaits.await(() -> pool.active() == 0, "both workers idle");
-                CountDownLatch t2Started = new CountDownLatch(1);
-                AtomicLong started = new AtomicLong();
-                pool.execute(() -> { // T1 holds its worker until T2 runs (at most 1 s)
-                    try {
-                        t2Started.await(1, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                });
-                long submitted = System.nanoTime();
-                pool.execute(() -> {
-                    started.set(System.nanoTime());
-                    t2Started.countDown();
-                });
-                assertTrue(t2Started.await(5, TimeUnit.SECONDS), "round " + round + ": T2 never started");
-                long latency = started.get() - submitted;
+                long latency = idleWorkerStart(pool, round);
+                if (latency >= START_BOUND_NANOS) {
+                    retried++;
+                    latency = idleWorkerStart(pool, round);
+                    assertTrue(latency < START_BOUND_NANOS, "round " + round + ": T2 waited "
+                            + TimeUnit.NANOSECONDS.toMillis(latency) + " ms with a worker idle, twice in a row");
+                }
                 worst = Math.max(worst, latency);
-                assertTrue(latency < START_BOUND_NANOS, "round " + round + ": T2 waited "
-                        + TimeUnit.NANOSECONDS.toMillis(latency) + " ms with a worker idle");
             }
             assertTrue(worst < START_BOUND_NANOS);
+            assertTrue(retried <= 10, retried + " of 1000 rounds over 100 ms at the first try");
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** One round: T1 holds a worker, T2 goes to the idle one; returns how long T2 took to start. */
+    private static long idleWorkerStart(WorkerPool pool, int round) throws Exception {
+        TestWaits.await(() -> pool.active() == 0, "both workers idle");
+        CountDownLatch t2Started = new CountDownLatch(1);
+        AtomicLong started = new AtomicLong();
+        pool.execute(() -> { // T1 holds its worker until T2 runs (at most 1 s)
+            try {
+                t2Started.await(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runnable t2 = () -> {
+            started.set(System.nanoTime());
+            t2Started.countDown();
+        };
+        long submitted = System.nanoTime();
+        pool.execute(t2);
+        assertTrue(t2Started.await(5, TimeUnit.SECONDS), "round " + round + ": T2 never started");
+        long latency = started.get() - submitted;
+        assertTrue(latency < LOST_WAKE_UP_NANOS, "round " + round + ": T2 waited "
+                + TimeUnit.NANOSECONDS.toMillis(latency) + " ms with a worker idle (a lost wake-up)");
+        return latency;
     }
 
     @Test

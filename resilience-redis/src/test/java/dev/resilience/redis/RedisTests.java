@@ -44,7 +44,15 @@ final class RedisTests implements AutoCloseable {
 
     /** A connected backend on this server with a 100 ms timeout and the default breaker. */
     RedisBackend backend() {
-        RedisBackend backend = RedisBackend.builder().uri(server.uri()).build();
+        return connected(RedisBackend.builder().uri(server.uri()).build());
+    }
+
+    /** A backend whose commands time out after {@code timeout} (the default is 100 ms). */
+    RedisBackend backend(java.time.Duration timeout) {
+        return connected(RedisBackend.builder().uri(server.uri()).timeout(timeout).build());
+    }
+
+    private RedisBackend connected(RedisBackend backend) {
         try {
             if (!backend.awaitConnection(java.time.Duration.ofSeconds(20))) {
                 throw new AssertionError("no connection to " + server.uri());

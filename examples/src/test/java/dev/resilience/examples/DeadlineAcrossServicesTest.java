@@ -142,7 +142,7 @@ class DeadlineAcrossServicesTest {
             try (CancelHandle call = Context.background().withTimeout(Duration.ofSeconds(2)); Scope s = call.attach()) {
                 HttpRequest request = HttpDeadlines.propagate(
                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + aPort + "/a"))).build();
-                // the client waits a little longer than its own deadline, to hear A's answer
+                // the client waits longer than its own deadline, to hear A's answer
                 response = client.send(HttpRequest.newBuilder(request, (n, v) -> true)
                         .timeout(Duration.ofSeconds(6)).build(), HttpResponse.BodyHandlers.ofString());
             }

@@ -439,9 +439,12 @@ class CircuitBreakerReloadTest {
         }));
         threads.forEach(Thread::start);
         assertTrue(started.await(10, TimeUnit.SECONDS));
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
-        while (System.nanoTime() < end && chain.size() < 2_000) {
-            Thread.onSpinWait();
+        // at least 500 ms of racing, and on until 3 transitions (at most 10 s on a stalled machine);
+        // parked, not spinning: the racing threads need the cores
+        long start = System.nanoTime();
+        while (chain.size() < 2_000 && (System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(500)
+                || chain.size() < 3 && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10))) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
         stop.set(true);
         for (Thread t : threads) {

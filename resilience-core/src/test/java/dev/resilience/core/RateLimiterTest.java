@@ -474,12 +474,16 @@ class RateLimiterTest {
     void fourRacingThreadsNeverGetMoreThanBurstPlusRateTimesElapsed() throws Exception {
         double rate = 20_000;
         int burst = 50;
-        long start = System.nanoTime(); // before the limiter exists, so before any permit can be taken
-        long end = start + TimeUnit.MILLISECONDS.toNanos(300);
         RateLimiter l = RateLimiter.builder("race").rate(rate).burst(burst).build();
         int threads = 4;
         AtomicInteger granted = new AtomicInteger();
-        java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(threads);
+        // the race ends 300 ms after all 4 threads are there (a slow pool start cannot leave them none)
+        java.util.concurrent.atomic.AtomicLong raceStart = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong endRef = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(threads, () -> {
+            raceStart.set(System.nanoTime()); // no permit taken yet: the bucket holds at most the burst
+            endRef.set(raceStart.get() + TimeUnit.MILLISECONDS.toNanos(300));
+        });
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             all.add(CompletableFuture.runAsync(() -> {
@@ -488,6 +492,7 @@ class RateLimiterTest {
                 } catch (Exception e) {
                     throw new AssertionError(e);
                 }
+                long end = endRef.get();
                 while (System.nanoTime() < end) {
                     if (l.tryAcquire()) {
                         granted.incrementAndGet();
@@ -498,7 +503,7 @@ class RateLimiterTest {
         for (CompletableFuture<Void> f : all) {
             f.get(30, TimeUnit.SECONDS);
         }
-        double elapsedSeconds = (System.nanoTime() - start) / 1e9;
+        double elapsedSeconds = (System.nanoTime() - raceStart.get()) / 1e9;
         double allowed = burst + rate * elapsedSeconds;
         assertTrue(granted.get() <= allowed, granted + " > " + allowed);
         assertTrue(granted.get() >= burst, granted + ": not even the burst was granted");

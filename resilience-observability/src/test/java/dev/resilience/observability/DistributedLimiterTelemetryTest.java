@@ -41,9 +41,12 @@ class DistributedLimiterTelemetryTest {
             // them inside the backend's 100 ms timeout
             for (DistributedLimiter warm : List.of(DistributedRateLimiter.builder("warm", redis).rate(1000).burst(1000).build(),
                     DistributedQuota.builder("warm", redis).limit(1000).window(Duration.ofHours(1)).build())) {
-                for (int i = 0; i < 5 && warm.decide("warm", 1).source() != Decision.Source.REDIS; i++) {
+                Decision.Source source = warm.decide("warm", 1).source();
+                for (int i = 0; i < 5 && source != Decision.Source.REDIS; i++) {
                     Thread.sleep(100);
+                    source = warm.decide("warm", 1).source();
                 }
+                assertEquals(Decision.Source.REDIS, source, "the warm-up reached Redis");
             }
             DistributedRateLimiter limiter = DistributedRateLimiter.builder("partner", redis).rate(1).burst(2)
                     .failureMode(FailureMode.failClosed()).build();

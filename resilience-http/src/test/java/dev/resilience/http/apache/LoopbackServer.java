@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <li>{@code /drop-once}: the first request's connection is closed without a response, then 200
  * <li>{@code /drop}: every request's connection is closed without a response
  * <li>{@code /slow}: answers after 2 s
- * <li>{@code /slow-once}: the first request is answered after 2 s, the others at once
+ * <li>{@code /slow-once}: the first request is answered after 10 s, the others at once
  * <li>{@code /big-503}: always 503 with a 100 KiB body
  * <li>{@code /big-503-chunked}: the same, its length not announced (chunked)
  * <li>{@code /trickle}: 200 and the first bytes of the body at once, the rest after 2 s
@@ -111,7 +111,7 @@ final class LoopbackServer implements AutoCloseable {
                 break;
             case "/slow-once":
                 if (n <= 1) {
-                    pause(2_000);
+                    pause(10_000); // far over a stall of the machine; interrupted at close
                 }
                 break;
             case "/trickle":

@@ -235,12 +235,12 @@ class ResilienceExecHandlerTest {
     @Test
     void thePerAttemptTimeoutCutsASlowAttemptAndTheRetryAnswers() throws Exception {
         client(HttpPolicy.builder("apache").retry(2, Backoff.fixed(Duration.ofMillis(1)))
-                .timeout(Duration.ofMillis(300)).build());
+                .timeout(Duration.ofSeconds(1)).build());
         long start = System.nanoTime();
         assertEquals(new Result(200, "hit 2"), send(get("/slow-once")));
-        assertTrue(System.nanoTime() - start < Duration.ofMillis(1_500).toNanos(), "did not wait for the slow attempt");
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos(), "did not wait for the slow attempt (10 s)");
         long first = DeadlineHeaders.parseGrpcTimeout(server.deadlines.get(0));
-        assertTrue(first > 0 && first <= Duration.ofMillis(300).toNanos(), "each attempt's own deadline went out");
+        assertTrue(first > 0 && first <= Duration.ofSeconds(1).toNanos(), "each attempt's own deadline went out");
         client(HttpPolicy.builder("apache").timeout(Duration.ofMillis(300)).build());
         assertThrows(TimeoutExceededException.class, () -> send(get("/slow")));
     }

@@ -3,6 +3,7 @@ package dev.resilience.spring.cloud;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -437,7 +438,8 @@ class SpringCloudCircuitBreakerTest {
         dev.resilience.core.CircuitBreaker breaker = registry.circuitBreaker(id);
         dependency.failing.set(true);
         assertEquals("fallback:IllegalStateException", call.call(cb));
-        assertEquals(State.OPEN, breaker.state());
+        // OPEN, or already HALF_OPEN if this thread stalled past the 50 ms open duration
+        assertNotEquals(State.CLOSED, breaker.state(), "the failure opened it");
         await(id + " turns half-open", () -> breaker.state() == State.HALF_OPEN);
         dependency.failing.set(false);
         dependency.hold();

@@ -357,39 +357,28 @@ final class VegasLimit implements LimitAlgorithm {
             return limit;
         }
         double shrink = beta * log;
-        if (sampleWindow == 1) {
-            if (inFlight < current / 2) {
-                return limit;
-            }
-            double queue = queue(current, rttNanos);
-            if (queue <= log) {
-                return set(current + shrink);
-            } else if (queue < alpha * log) {
-                return set(current + log);
-            } else if (queue > shrink) {
-                return set(current - log);
-            }
-            return limit;
-        }
-        // With a window, a shrink still needs one sample (a dependency that slows down at once is
-        // answered at once) and starts the window again; a growth needs the window's mean.
-        if (inFlight >= current / 2 && queue(current, rttNanos) > shrink) {
+        double queue = queue(current, rttNanos);
+        // A shrink needs one sample (a dependency that slows down at once is answered at once) and
+        // starts any window again; a growth needs the window's mean (with a window of 1, this sample).
+        if (inFlight >= current / 2 && queue > shrink) {
             clearWindow();
             return set(current - log);
         }
-        long sum = windowSum + rttNanos;
-        windowSum = sum < 0 ? Long.MAX_VALUE : sum;
-        windowInFlight = Math.max(windowInFlight, inFlight);
-        if (++windowCount < sampleWindow) {
-            return limit;
+        int busy = inFlight;
+        if (sampleWindow > 1) {
+            long sum = windowSum + rttNanos;
+            windowSum = sum < 0 ? Long.MAX_VALUE : sum;
+            windowInFlight = Math.max(windowInFlight, inFlight);
+            if (++windowCount < sampleWindow) {
+                return limit;
+            }
+            queue = queue(current, windowSum / windowCount);
+            busy = windowInFlight;
+            clearWindow();
         }
-        long mean = windowSum / windowCount;
-        int busy = windowInFlight;
-        clearWindow();
         if (busy < current / 2) {
             return limit;
         }
-        double queue = queue(current, mean);
         if (queue <= log) {
             return set(current + shrink);
         } else if (queue < alpha * log) {

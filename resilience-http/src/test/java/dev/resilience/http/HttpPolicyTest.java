@@ -105,11 +105,7 @@ class HttpPolicyTest {
             assertFalse(winning.discarded);
             // the first attempt's 503 may reach the hedge before or after the winner (both threads are
             // released together); after the winner it is freed on the hedge's thread once it returns
-            long freedBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (!failing.discarded && System.nanoTime() < freedBy) {
-                Thread.sleep(5);
-            }
-            assertTrue(failing.discarded, "the loser's response is freed");
+            awaitDiscarded(failing, "the loser's response is freed");
             // 2: the second attempt wins while the first still waits; the first answers after the call
             java.util.concurrent.CountDownLatch late = new java.util.concurrent.CountDownLatch(1);
             Resp lateAnswer = new Resp(200, null);
@@ -124,15 +120,21 @@ class HttpPolicyTest {
             }, RESPONSES);
             assertSame(quick, got2);
             late.countDown();
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (!lateAnswer.discarded && System.nanoTime() < end) {
-                Thread.sleep(5); // the late attempt returns on the hedge's thread
-            }
-            assertTrue(lateAnswer.discarded, "a response that arrives after the call ended is freed");
+            // the late attempt returns on the hedge's thread
+            awaitDiscarded(lateAnswer, "a response that arrives after the call ended is freed");
             assertFalse(quick.discarded);
         } finally {
             threads.shutdownNow();
         }
+    }
+
+    /** Waits up to 5 s for {@code r} to be freed (on another thread), then asserts it was. */
+    private static void awaitDiscarded(Resp r, String what) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!r.discarded && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertTrue(r.discarded, what);
     }
 
     @Test

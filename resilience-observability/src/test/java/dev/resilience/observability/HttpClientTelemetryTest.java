@@ -45,17 +45,10 @@ class HttpClientTelemetryTest {
             ex.getResponseBody().write(body);
             ex.close();
         });
-        server.createContext("/warm", ex -> {
-            ex.sendResponseHeaders(204, -1);
-            ex.close();
-        });
         server.start();
         try {
-            // this class runs in a JVM of its own: one request first, so that no attempt below pays
-            // the first connection and the HTTP client's class loading inside its timeout
             HttpClient http = HttpClient.newHttpClient();
-            URI warm = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/warm");
-            assertEquals(204, http.send(HttpRequest.newBuilder(warm).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+            LoopbackWarmUp.warmUp(server, http); // no attempt below pays the first connection
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             ResilienceTelemetry telemetry = ResilienceTelemetry.builder().meterRegistry(registry).build();
             CircuitBreaker breaker = CircuitBreaker.builder("payments").build();

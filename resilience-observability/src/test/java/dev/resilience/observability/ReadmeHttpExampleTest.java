@@ -96,17 +96,10 @@ class ReadmeHttpExampleTest {
             ex.getResponseBody().write(body);
             ex.close();
         });
-        server.createContext("/warm", ex -> {
-            ex.sendResponseHeaders(204, -1);
-            ex.close();
-        });
         server.start();
         try {
-            // this class runs in a JVM of its own: one request first, so that the snippet's 300 ms
-            // attempts do not pay the HTTP client's class loading
-            URI warm = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/warm");
-            assertEquals(204, java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(warm).build(),
-                    BodyHandlers.discarding()).statusCode());
+            // the snippet's 300 ms attempts do not pay the HTTP client's class loading
+            LoopbackWarmUp.warmUp(server, java.net.http.HttpClient.newHttpClient());
             URI uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/quote");
             ResilientHttpClient quotes = build();
             assertEquals("quote 2", call(quotes, uri), "the 503 was retried");

@@ -59,24 +59,27 @@ import java.util.Random;
  *       (p50 of successes about 225 ms against 21 ms unloaded) and in {@code a15} it climbed to its maximum
  *       while every attempt timed out. {@code ours-gradient2} keeps that configuration for
  *       comparison.</li>
- *   <li>Vegas' queue thresholds are concurrency-limits' 3 and 6: in the ramp {@code d} the limit
+ *   <li>Up to run lab-2026-12-03-p Vegas' queue thresholds were concurrency-limits' 3 and 6, adjusted on
+ *       every call (today's {@code ours-percall}): in the ramp {@code d} the limit
  *       settles at 8 or 9 in front of the dependency's 4 workers of 20 ms, and at 9 a call can wait
  *       two services (p99 of admitted calls 41 ms at 8, 56-62 ms at 9, against the goal's bar of 2x
  *       the unloaded p99, about 51 ms). {@code ours-vegas13} (thresholds 1 and 3, run
- *       {@code lab-2026-12-03-h}, where it was called {@code ours} and today's {@code ours} was
+ *       {@code lab-2026-12-03-h}, where it was called {@code ours} and {@code ours-percall} was
  *       {@code ours-vegas-default}) was meant to keep fewer queued and did the opposite: a sample
  *       that found a worker free reads as an empty queue and grows the limit by 3, one that waited
  *       shrinks it by 1, so the limit swung between 6 and 27 (p99 84-101 ms, goodput 185/s).</li>
- *   <li>{@code ours-gs24}, {@code ours-gs24-throttle}, {@code ours-gs24-inbound} (run only when
- *       {@code --setups} names them): {@code ours}, {@code ours-throttle} and {@code ours-inbound}
- *       with Vegas 2 and 4 over a sample window of 10 ({@code vegas(20, 2, 200, 2, 4, 10)}: it
- *       grows on the mean round trip of 10 calls and shrinks on a single call, runs
- *       lab-2026-12-03-n to -p, where -n to -o2 ran the lab's copy of that rule, GrowSlowVegas,
- *       before it became the library's). Until 2026-12-03 a window also shrank only on its mean;
- *       the setups {@code ours-w36}, {@code ours-w13}, {@code ours-w24} (runs -i to -m, commits up to
- *       b57c7cd) ran that rule: at 3 C it held the ramp's p99 in every repetition but in
- *       {@code b} wasted 2-15 % of the dependency's busy time, most of it in the fault's first
- *       second.</li>
+ *   <li>Since run lab-2026-12-03-q the {@code ours} setups use Vegas 2 and 4 over a sample window
+ *       of 10 ({@code vegas(20, 2, 200, 2, 4, 10)}): it grows on the mean round trip of 10 calls and
+ *       shrinks on a single call (runs lab-2026-12-03-n to -p ran it as {@code ours-gs24},
+ *       {@code ours-gs24-throttle} and {@code ours-gs24-inbound}, -n to -o2 through the lab's copy of
+ *       the rule, GrowSlowVegas, before it became the library's; those names remain as aliases of
+ *       today's {@code ours} setups). The setups of the runs up to -p, Vegas 3 and 6 adjusted on
+ *       every call, are {@code ours-percall}, {@code ours-percall-throttle} and
+ *       {@code ours-percall-inbound} (run only when {@code --setups} names them). Until 2026-12-03 a
+ *       window also shrank only on its mean; the setups {@code ours-w36}, {@code ours-w13},
+ *       {@code ours-w24} (runs -i to -m, commits up to b57c7cd) ran that rule: at 3 C it held the
+ *       ramp's p99 in every repetition but in {@code b} wasted 2-15 % of the dependency's busy time,
+ *       most of it in the fault's first second.</li>
  *   <li>{@code ours-gradient2}: {@code ours} with Gradient2 (concurrency-limits' default algorithm and
  *       constants, from 20, between 2 and 200) in place of Vegas.</li>
  *   <li>{@code ours-inbound}: {@code ours}, and the dependency puts an adaptive limit in front of its
@@ -118,22 +121,26 @@ final class OursSetup extends Setup {
         this.request = HttpRequest.newBuilder(http.uri()).GET().build();
     }
 
-    /** The limit of the {@code ours} setups: Vegas from 20, between 2 and 200 (see the class comment). */
+    /**
+     * The limit of the {@code ours} setups since run lab-2026-12-03-q: Vegas 2 and 4 from 20, between 2
+     * and 200, growing on the mean of 10 calls and shrinking on one (see the class comment).
+     */
     static LimitAlgorithm vegas() {
+        return LimitAlgorithm.vegas(20, 2, 200, 2, 4, 10);
+    }
+
+    /**
+     * The limit of the {@code ours-percall} setups, and of the {@code ours} setups up to run
+     * lab-2026-12-03-p: Vegas from 20, between 2 and 200, with concurrency-limits' thresholds 3 and 6,
+     * adjusted on every call.
+     */
+    static LimitAlgorithm perCallVegas() {
         return LimitAlgorithm.vegas(20, 2, 200);
     }
 
     /** The limit of {@code ours-vegas13}: Vegas with the queue thresholds 1 and 3, tried and not kept. */
     static LimitAlgorithm vegas13() {
         return LimitAlgorithm.vegas(20, 2, 200, 1, 3);
-    }
-
-    /**
-     * The limit of the {@code ours-gs24} setups: Vegas 2 and 4 from 20, between 2 and 200, growing on
-     * the mean of 10 calls and shrinking on one.
-     */
-    static LimitAlgorithm windowedVegas() {
-        return LimitAlgorithm.vegas(20, 2, 200, 2, 4, 10);
     }
 
     /** The limit of {@code ours-gradient2}, and of every {@code ours} setup until 2026-12-01. */

@@ -17,13 +17,17 @@ abstract class Setup {
             "failsafe-tuned", "ours", "ours-vegas13", "ours-gradient2", "ours-throttle", "ours-inbound");
 
     /**
-     * Setups run only when {@code --setups} names them: {@code ours-gs24}, {@code ours-gs24-throttle}
-     * and {@code ours-gs24-inbound}, {@code ours}, {@code ours-throttle} and {@code ours-inbound} with
-     * Vegas 2 and 4 over a sample window of 10 (runs lab-2026-12-03-n to -p). The setups
-     * {@code ours-w36}, {@code ours-w13} and {@code ours-w24} of runs -i to -m ran a window that
-     * also shrank only on its mean, a rule the library no longer has (commits up to b57c7cd).
+     * Setups run only when {@code --setups} names them: {@code ours-percall}, {@code ours-percall-throttle}
+     * and {@code ours-percall-inbound}, the {@code ours} setups of the runs up to lab-2026-12-03-p
+     * (Vegas 3 and 6 adjusted on every call); and {@code ours-gs24}, {@code ours-gs24-throttle} and
+     * {@code ours-gs24-inbound}, the names runs lab-2026-12-03-n to -p gave to today's {@code ours},
+     * {@code ours-throttle} and {@code ours-inbound} (Vegas 2 and 4 over a sample window of 10), kept
+     * so those runs' commands still run. The setups {@code ours-w36}, {@code ours-w13} and
+     * {@code ours-w24} of runs -i to -m ran a window that also shrank only on its mean, a rule the
+     * library no longer has (commits up to b57c7cd).
      */
-    static final List<String> EXPERIMENTS = List.of("ours-gs24", "ours-gs24-throttle", "ours-gs24-inbound");
+    static final List<String> EXPERIMENTS = List.of("ours-percall", "ours-percall-throttle", "ours-percall-inbound",
+            "ours-gs24", "ours-gs24-throttle", "ours-gs24-inbound");
 
     /**
      * The per-attempt timeout of the tuned peers and ours: at most two attempts fit in D = 1 s, and
@@ -80,11 +84,17 @@ abstract class Setup {
             case "ours-inbound":
                 return OursSetup.breaker(name, http, OursSetup.vegas(), seed, true);
             case "ours-gs24":
-                return OursSetup.breaker(name, http, OursSetup.windowedVegas(), seed, false);
+                return OursSetup.breaker(name, http, OursSetup.vegas(), seed, false);
             case "ours-gs24-throttle":
-                return OursSetup.throttle(name, http, OursSetup.windowedVegas(), seed);
+                return OursSetup.throttle(name, http, OursSetup.vegas(), seed);
             case "ours-gs24-inbound":
-                return OursSetup.breaker(name, http, OursSetup.windowedVegas(), seed, true);
+                return OursSetup.breaker(name, http, OursSetup.vegas(), seed, true);
+            case "ours-percall":
+                return OursSetup.breaker(name, http, OursSetup.perCallVegas(), seed, false);
+            case "ours-percall-throttle":
+                return OursSetup.throttle(name, http, OursSetup.perCallVegas(), seed);
+            case "ours-percall-inbound":
+                return OursSetup.breaker(name, http, OursSetup.perCallVegas(), seed, true);
             default:
                 throw new IllegalArgumentException("unknown setup '" + name + "', one of " + NAMES + " or " + EXPERIMENTS);
         }

@@ -34,8 +34,10 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  *
  * <p><b>Deadlines</b> cross as remaining time: each side measures its deadline on its own ticker
- * (ours on any {@link Ticker}, gRPC's on {@code System.nanoTime()}), and the child's deadline is
- * never later than its source's. <b>Causes</b> cross too: our deadline reaches gRPC as a
+ * (ours on any {@link Ticker}, gRPC's on {@code System.nanoTime()}). From gRPC to ours the child's
+ * deadline is never later than its source's; from ours to gRPC it can be later by the time between our
+ * reading of the remaining time and gRPC's own clock reading in {@code Deadline.after} (nanoseconds,
+ * unless the thread is descheduled between them). <b>Causes</b> cross too: our deadline reaches gRPC as a
  * {@link TimeoutException} (which {@code io.grpc.Contexts.statusFromCancelled} reports as
  * {@code DEADLINE_EXCEEDED}, its cause our {@link DeadlineExceededException}), our cancellation as
  * our {@link dev.resilience.context.ContextCancelledException} (which carries the cancel's cause;

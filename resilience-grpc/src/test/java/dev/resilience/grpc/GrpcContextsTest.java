@@ -206,14 +206,18 @@ class GrpcContextsTest {
         long start = System.nanoTime();
         io.grpc.Context.CancellableContext grpc = GrpcContexts.toGrpc(ours.context(), io.grpc.Context.ROOT);
         CancelHandle back = GrpcContexts.fromGrpc(grpc, Context.background());
-        // Each conversion reads "remaining" on one clock and re-bases it on a later reading, so the far end's
-        // deadline may lie after ours by at most the time the two conversions took (a stalled thread makes
-        // that long); ours is read first, so the far end's later reading can only shrink its remaining.
+        // toGrpc reads our remaining time and gRPC re-bases it on its own later clock reading, so gRPC's
+        // deadline may lie after ours by at most the time the conversions took (long if the thread
+        // stalls); fromGrpc bases ours on a reading taken before gRPC's remaining time, so it can only
+        // come earlier. Ours is read first: the far end's later reading can only shrink its remaining.
         long conversions = System.nanoTime() - start;
         long oursRemaining = ours.context().remainingNanos();
         long remaining = back.context().remainingNanos();
-        assertTrue(remaining > 4 * SECOND && remaining <= oursRemaining + conversions,
-                "the far end's remaining: " + remaining + ", ours: " + oursRemaining + ", conversions took " + conversions);
+        long total = System.nanoTime() - start;
+        String figures = "the far end's remaining: " + remaining + ", ours: " + oursRemaining
+                + ", conversions took " + conversions + ", all " + total;
+        assertTrue(remaining <= oursRemaining + conversions, figures);
+        assertTrue(remaining >= oursRemaining - total, "not cut short beyond the time that passed; " + figures);
         assertNull(back.context().err());
         ours.cancel();
         assertInstanceOf(ContextCancelledException.class, back.context().err());

@@ -167,6 +167,24 @@ class FailureModeTest {
     }
 
     @Test
+    void aServerThatLostItsScriptsStillDecidesInTime() {
+        // A failover or a restart empties Redis' script cache: EVALSHA answers NOSCRIPT and the backend
+        // sends the script itself, both round trips within the one timeout, counted as no failure.
+        DistributedRateLimiter limiter = limiter(FailureMode.failClosed(), DistributedLimiterListener.NOOP);
+        DistributedQuota quota = DistributedQuota.builder(RedisTests.uniqueName("q"), backend).limit(10)
+                .window(Duration.ofHours(1)).failureMode(FailureMode.failClosed()).build();
+        for (DistributedLimiter l : List.of(limiter, quota)) {
+            assertEquals(Decision.Source.REDIS, timed(l, "k").source());
+            assertEquals("OK", tests.redis().scriptFlush());
+            Decision d = timed(l, "k");
+            assertEquals(Decision.Source.REDIS, d.source(), d.toString());
+            assertTrue(d.granted(), d.toString());
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, backend.circuitBreaker().state());
+        assertEquals(0, backend.circuitBreaker().counts().totalFailures(), "NOSCRIPT is not a failure");
+    }
+
+    @Test
     void redisSlowedByDebugSleep() {
         DistributedRateLimiter limiter = limiter(FailureMode.failClosed(), DistributedLimiterListener.NOOP);
         assertEquals(Decision.Source.REDIS, timed(limiter, "k").source());

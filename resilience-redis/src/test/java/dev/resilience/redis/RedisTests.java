@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
- * Shared test support: one real redis-server per test class, a plain Lettuce connection to look at
+ * Shared test support: one real redis-server per instance (per test class, or per test where a
+ * class creates one in {@code @BeforeEach}), a plain Lettuce connection to look at
  * keys, unique names so that tests never share keys, and bounded waits that spin (yielding) instead
  * of sleeping.
  */

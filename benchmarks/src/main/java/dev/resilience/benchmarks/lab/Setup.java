@@ -21,7 +21,8 @@ abstract class Setup {
      * and {@code ours-percall-inbound}, the {@code ours} setups of the runs up to lab-2026-12-03-p
      * (Vegas 3 and 6 adjusted on every call); and {@code ours-gs24}, {@code ours-gs24-throttle} and
      * {@code ours-gs24-inbound}, the names runs lab-2026-12-03-n to -p gave to today's {@code ours},
-     * {@code ours-throttle} and {@code ours-inbound} (Vegas 2 and 4 over a sample window of 10), kept
+     * {@code ours-throttle} and {@code ours-inbound} (Vegas 2 and 4 over a sample window of 10; runs -n
+     * to -o2 ran the lab's copy of the rule, GrowSlowVegas, before it became the library's), kept
      * so those runs' commands still run. The setups {@code ours-w36}, {@code ours-w13} and
      * {@code ours-w24} of runs -i to -m ran a window that also shrank only on its mean, a rule the
      * library no longer has (commits up to b57c7cd).

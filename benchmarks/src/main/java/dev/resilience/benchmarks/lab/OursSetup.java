@@ -159,10 +159,6 @@ final class OursSetup extends Setup {
         return new OursSetup(name, http, breaker, algorithm, seed, inbound);
     }
 
-    static OursSetup throttle(LabHttp http, long seed) {
-        return throttle("ours-throttle", http, vegas(), seed);
-    }
-
     static OursSetup throttle(String name, LabHttp http, LimitAlgorithm algorithm, long seed) {
         Random random = new Random(seed ^ 0x5DEECE66DL);
         AdaptiveThrottle throttle = AdaptiveThrottle.builder(name).random(random::nextDouble).build();

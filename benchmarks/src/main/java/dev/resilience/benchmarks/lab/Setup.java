@@ -75,19 +75,16 @@ abstract class Setup {
             case "failsafe-tuned":
                 return FailsafeSetup.tuned(http);
             case "ours":
+            case "ours-gs24":
                 return OursSetup.breaker(name, http, OursSetup.vegas(), seed, false);
             case "ours-vegas13":
                 return OursSetup.breaker(name, http, OursSetup.vegas13(), seed, false);
             case "ours-gradient2":
                 return OursSetup.breaker(name, http, OursSetup.gradient2(), seed, false);
             case "ours-throttle":
-                return OursSetup.throttle(http, seed);
-            case "ours-inbound":
-                return OursSetup.breaker(name, http, OursSetup.vegas(), seed, true);
-            case "ours-gs24":
-                return OursSetup.breaker(name, http, OursSetup.vegas(), seed, false);
             case "ours-gs24-throttle":
                 return OursSetup.throttle(name, http, OursSetup.vegas(), seed);
+            case "ours-inbound":
             case "ours-gs24-inbound":
                 return OursSetup.breaker(name, http, OursSetup.vegas(), seed, true);
             case "ours-percall":

@@ -55,9 +55,8 @@ class FailureModeTest {
      * through a backend of its own with a 5 s timeout, so that the first timed call below does not pay
      * for them inside the 100 ms timeout (nor count a failure on the tested backend's breaker).
      */
-    private void warmUp() throws InterruptedException {
-        try (RedisBackend warm = RedisBackend.builder().uri(tests.server.uri()).timeout(Duration.ofSeconds(5)).build()) {
-            assertTrue(warm.awaitConnection(Duration.ofSeconds(20)));
+    private void warmUp() {
+        try (RedisBackend warm = tests.backend(Duration.ofSeconds(5))) {
             for (DistributedLimiter limiter : List.of(
                     DistributedRateLimiter.builder("warm", warm).rate(1000).burst(1000).build(),
                     DistributedQuota.builder("warm", warm).limit(1000).window(Duration.ofHours(1)).build())) {

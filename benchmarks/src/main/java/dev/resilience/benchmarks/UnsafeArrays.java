@@ -1,0 +1,90 @@
+package dev.resilience.benchmarks;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+
+/**
+ * Not a product: unchecked {@code Object[]} access through {@code sun.misc.Unsafe} at raw offsets, as
+ * JCTools makes it (no bounds check, no check of the array's class on a store), for the
+ * benchmark-only copies {@link UnsafeSpscQueue} and {@link UnsafeMpscQueue}. Unsafe is reached
+ * through method handles (a direct reference is a compiler warning no annotation silences); bound
+ * and held in static finals, the JIT inlines them to the same intrinsics a direct call gets.
+ */
+final class UnsafeArrays {
+
+    private static final MethodHandle PUT_ORDERED; // (Object, long, Object) void: a release store
+    private static final MethodHandle PUT_PLAIN; // (Object, long, Object) void
+    private static final MethodHandle GET_PLAIN; // (Object, long) Object
+    private static final MethodHandle GET_VOLATILE; // (Object, long) Object
+    private static final long BASE;
+    private static final int SHIFT;
+
+    static {
+        try {
+            Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+            Field f = unsafeClass.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            Object unsafe = f.get(null);
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            MethodType put = MethodType.methodType(void.class, Object.class, long.class, Object.class);
+            MethodType get = MethodType.methodType(Object.class, Object.class, long.class);
+            PUT_ORDERED = l.findVirtual(unsafeClass, "putOrderedObject", put).bindTo(unsafe);
+            PUT_PLAIN = l.findVirtual(unsafeClass, "putObject", put).bindTo(unsafe);
+            GET_PLAIN = l.findVirtual(unsafeClass, "getObject", get).bindTo(unsafe);
+            GET_VOLATILE = l.findVirtual(unsafeClass, "getObjectVolatile", get).bindTo(unsafe);
+            BASE = (int) l.findVirtual(unsafeClass, "arrayBaseOffset", MethodType.methodType(int.class, Class.class))
+                    .bindTo(unsafe).invoke(Object[].class);
+            int scale = (int) l.findVirtual(unsafeClass, "arrayIndexScale", MethodType.methodType(int.class, Class.class))
+                    .bindTo(unsafe).invoke(Object[].class);
+            SHIFT = Integer.numberOfTrailingZeros(scale);
+        } catch (Throwable e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private UnsafeArrays() {
+    }
+
+    /** The slot of {@code index} as the pool computes it ({@code (int) index & mask}), as a raw offset. */
+    static long offset(long index, int mask) {
+        return BASE + ((long) ((int) index & mask) << SHIFT);
+    }
+
+    /** A release store ({@code putOrderedObject}). */
+    static void storeRelease(Object[] buf, long offset, Object e) {
+        put(PUT_ORDERED, buf, offset, e);
+    }
+
+    /** A plain store. */
+    static void storePlain(Object[] buf, long offset, Object e) {
+        put(PUT_PLAIN, buf, offset, e);
+    }
+
+    /** A plain load. */
+    static Object loadPlain(Object[] buf, long offset) {
+        return get(GET_PLAIN, buf, offset);
+    }
+
+    /** A volatile load. */
+    static Object loadVolatile(Object[] buf, long offset) {
+        return get(GET_VOLATILE, buf, offset);
+    }
+
+    private static void put(MethodHandle put, Object[] buf, long offset, Object e) {
+        try {
+            put.invokeExact((Object) buf, offset, e);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static Object get(MethodHandle get, Object[] buf, long offset) {
+        try {
+            return (Object) get.invokeExact((Object) buf, offset);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+}

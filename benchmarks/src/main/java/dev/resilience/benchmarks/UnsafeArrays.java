@@ -54,35 +54,35 @@ final class UnsafeArrays {
 
     /** A release store ({@code putOrderedObject}). */
     static void storeRelease(Object[] buf, long offset, Object e) {
-        put(PUT_ORDERED, buf, offset, e);
-    }
-
-    /** A plain store. */
-    static void storePlain(Object[] buf, long offset, Object e) {
-        put(PUT_PLAIN, buf, offset, e);
-    }
-
-    /** A plain load. */
-    static Object loadPlain(Object[] buf, long offset) {
-        return get(GET_PLAIN, buf, offset);
-    }
-
-    /** A volatile load. */
-    static Object loadVolatile(Object[] buf, long offset) {
-        return get(GET_VOLATILE, buf, offset);
-    }
-
-    private static void put(MethodHandle put, Object[] buf, long offset, Object e) {
         try {
-            put.invokeExact((Object) buf, offset, e);
+            PUT_ORDERED.invokeExact((Object) buf, offset, e);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
     }
 
-    private static Object get(MethodHandle get, Object[] buf, long offset) {
+    /** A plain store. */
+    static void storePlain(Object[] buf, long offset, Object e) {
         try {
-            return (Object) get.invokeExact((Object) buf, offset);
+            PUT_PLAIN.invokeExact((Object) buf, offset, e);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** A plain load. */
+    static Object loadPlain(Object[] buf, long offset) {
+        try {
+            return (Object) GET_PLAIN.invokeExact((Object) buf, offset);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** A volatile load. */
+    static Object loadVolatile(Object[] buf, long offset) {
+        try {
+            return (Object) GET_VOLATILE.invokeExact((Object) buf, offset);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

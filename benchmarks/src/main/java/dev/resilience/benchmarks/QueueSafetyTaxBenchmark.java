@@ -2,10 +2,13 @@ package dev.resilience.benchmarks;
 
 import dev.resilience.pool.MpscArrayQueue;
 import dev.resilience.pool.SpscArrayQueue;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.jctools.queues.MessagePassingQueue;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * What the pool's safe array access costs on one thread: an SPSC offer and poll of one element
@@ -14,7 +17,10 @@ import org.openjdk.jmh.annotations.Setup;
  * {@code Unsafe} array access ({@link UnsafeSpscQueue}, benchmark-only) and JCTools'
  * {@code SpscArrayQueue} ({@code Unsafe} throughout). If the second matches JCTools, what separates
  * ours from JCTools is the checks, not the algorithm. The {@code Mpsc} rows do the same for the
- * multi-producer queue ({@link UnsafeMpscQueue}). All hold 1,024.
+ * multi-producer queue ({@link UnsafeMpscQueue}). All hold 1,024. After measuring, a fresh queue of
+ * each kind is filled, overfilled and drained once in order, so a broken benchmark-only copy fails
+ * the trial instead of giving a number (after, not before: taking the refusal path during set-up
+ * changed the JIT's profile and the measured figures).
  */
 public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
 
@@ -35,6 +41,49 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
         oursMpsc = new MpscArrayQueue<>(1024);
         unsafeMpsc = new UnsafeMpscQueue<>(1024);
         jctoolsMpsc = new org.jctools.queues.MpscArrayQueue<>(1024);
+    }
+
+    /** Checks fresh queues of every kind measured here, once the trial has run. */
+    @TearDown(Level.Trial)
+    public void checkQueues() {
+        SpscArrayQueue<Integer> spsc = new SpscArrayQueue<>(1024);
+        UnsafeSpscQueue<Integer> unsafeSpsc = new UnsafeSpscQueue<>(1024);
+        MessagePassingQueue<Integer> jctoolsSpsc = new org.jctools.queues.SpscArrayQueue<>(1024);
+        MpscArrayQueue<Integer> mpsc = new MpscArrayQueue<>(1024);
+        UnsafeMpscQueue<Integer> unsafeMpscQueue = new UnsafeMpscQueue<>(1024);
+        MessagePassingQueue<Integer> jctoolsMpscQueue = new org.jctools.queues.MpscArrayQueue<>(1024);
+        check("ours SPSC", spsc::offer, spsc::poll);
+        check("ours SPSC with Unsafe", unsafeSpsc::offer, unsafeSpsc::poll);
+        check("JCTools SPSC", jctoolsSpsc::offer, jctoolsSpsc::poll);
+        check("ours MPSC", mpsc::offer, mpsc::poll);
+        check("ours MPSC with Unsafe", unsafeMpscQueue::offer, unsafeMpscQueue::poll);
+        check("JCTools MPSC", jctoolsMpscQueue::offer, jctoolsMpscQueue::poll);
+    }
+
+    /**
+     * Offers 1,024 elements, one more (which must be refused), then polls all of them back in order
+     * and once more from the empty queue (which must give null).
+     *
+     * @throws IllegalStateException naming the queue if any step goes otherwise
+     */
+    private static void check(String name, Predicate<Integer> offer, Supplier<Integer> poll) {
+        for (int i = 0; i < 1024; i++) {
+            if (!offer.test(i)) {
+                throw new IllegalStateException(name + " refused element " + i + " of 1,024");
+            }
+        }
+        if (offer.test(-1)) {
+            throw new IllegalStateException(name + " took a 1,025th element");
+        }
+        for (int i = 0; i < 1024; i++) {
+            Integer e = poll.get();
+            if (!Integer.valueOf(i).equals(e)) {
+                throw new IllegalStateException(name + " gave " + e + " where " + i + " was due");
+            }
+        }
+        if (poll.get() != null) {
+            throw new IllegalStateException(name + " gave an element when empty");
+        }
     }
 
     /** Ours: one offer and one poll of the same element. */

@@ -3,6 +3,7 @@ package dev.resilience.benchmarks;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
 import java.lang.reflect.Field;
 
 /**
@@ -77,6 +78,13 @@ final class UnsafeArrays {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
+    }
+
+    /** A plain load, then an acquire fence: the pool's {@code loadAcquire}. */
+    static Object loadAcquire(Object[] buf, long offset) {
+        Object e = loadPlain(buf, offset);
+        VarHandle.acquireFence();
+        return e;
     }
 
     /** A volatile load. */

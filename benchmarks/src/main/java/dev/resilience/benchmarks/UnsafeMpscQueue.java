@@ -1,7 +1,5 @@
 package dev.resilience.benchmarks;
 
-import java.lang.invoke.VarHandle;
-
 /**
  * Not a product: {@code dev.resilience.pool.MpscArrayQueue}'s offer and poll, line for line, with its
  * array accesses made through {@code sun.misc.Unsafe} at raw offsets, as JCTools makes them (no
@@ -16,19 +14,12 @@ import java.lang.invoke.VarHandle;
 public final class UnsafeMpscQueue<E> extends UnsafeQueueFields {
 
     private static final Object FILLER = new Object();
-    private final Object[] buffer;
-    private final int mask;
 
     /**
      * @param capacity a power of two, at least 2
      */
     public UnsafeMpscQueue(int capacity) {
-        if (capacity < 2 || Integer.bitCount(capacity) != 1) {
-            throw new IllegalArgumentException("capacity must be a power of two of at least 2: " + capacity);
-        }
-        this.buffer = new Object[capacity];
-        this.mask = capacity - 1;
-        this.producerLimit = capacity;
+        super(capacity);
     }
 
     /** {@code MpscArrayQueue.offer}, with unchecked array access. */
@@ -60,8 +51,7 @@ public final class UnsafeMpscQueue<E> extends UnsafeQueueFields {
         long c = (long) CONSUMER_INDEX.get(this);
         for (;;) {
             long offset = UnsafeArrays.offset(c, m);
-            Object e = UnsafeArrays.loadPlain(buf, offset);
-            VarHandle.acquireFence();
+            Object e = UnsafeArrays.loadAcquire(buf, offset);
             if (e == null) {
                 if (c == producerIndex) {
                     return null;

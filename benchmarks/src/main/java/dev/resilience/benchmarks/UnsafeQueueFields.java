@@ -25,10 +25,11 @@ abstract class UnsafeConsumerFields extends UnsafePadConsumer {
 }
 
 /**
- * Not a product: the indices of the benchmark-only queue copies ({@link UnsafeSpscQueue},
- * {@link UnsafeMpscQueue}), kept as the pool's queues keep theirs: VarHandles on volatile fields,
- * the producer's and the consumer's padded apart, one class per group so that the order is fixed
- * (a superclass's fields come first; within one class the JVM may reorder them).
+ * Not a product: what the benchmark-only queue copies ({@link UnsafeSpscQueue},
+ * {@link UnsafeMpscQueue}) share, laid out as the pool's queues lay theirs out: the indices as
+ * VarHandles on volatile fields, the producer's and the consumer's padded apart, one class per group
+ * so that the order is fixed (a superclass's fields come first; within one class the JVM may reorder
+ * them), then the ring and its mask.
  */
 abstract class UnsafeQueueFields extends UnsafeConsumerFields {
 
@@ -48,4 +49,19 @@ abstract class UnsafeQueueFields extends UnsafeConsumerFields {
     }
 
     long r00, r01, r02, r03, r04, r05, r06, r07, r08, r09, r10, r11, r12, r13, r14, r15;
+
+    final Object[] buffer;
+    final int mask;
+
+    /**
+     * @param capacity a power of two, at least 2
+     */
+    UnsafeQueueFields(int capacity) {
+        if (capacity < 2 || Integer.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("capacity must be a power of two of at least 2: " + capacity);
+        }
+        this.buffer = new Object[capacity];
+        this.mask = capacity - 1;
+        this.producerLimit = capacity;
+    }
 }

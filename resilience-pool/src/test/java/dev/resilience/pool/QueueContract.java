@@ -205,6 +205,29 @@ abstract class QueueContract {
     }
 
     @Test
+    void pollSkipsFillersToTheElementBehindThemAtEveryOffset() {
+        MessageQueue<Integer> q = messageQueue(8);
+        for (int offset = 0; offset < 8; offset++) {
+            AtomicInteger n = new AtomicInteger();
+            assertThrows(IllegalStateException.class, () -> q.fill(() -> {
+                if (n.get() == 1) {
+                    throw new IllegalStateException("supplier broke");
+                }
+                return n.getAndIncrement();
+            }, 4), "offset " + offset);
+            assertTrue(q.offer(100 + offset), "offset " + offset); // behind three fillers
+            assertEquals(0, q.poll(), "offset " + offset);
+            assertEquals(100 + offset, q.poll(), "the fillers are skipped, offset " + offset);
+            assertNull(q.poll(), "offset " + offset);
+            assertTrue(q.isEmpty(), "offset " + offset);
+            for (int i = 0; i <= offset; i++) { // move the start to the next offset
+                assertTrue(q.offer(i));
+                assertEquals(i, q.poll());
+            }
+        }
+    }
+
+    @Test
     void aSupplierThatThrowsACheckedExceptionLosesNothingAndWedgesNothing() {
         MessageQueue<Integer> q = messageQueue(8);
         AtomicInteger n = new AtomicInteger();

@@ -17,10 +17,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code Unsafe} array access ({@link UnsafeSpscQueue}, benchmark-only) and JCTools'
  * {@code SpscArrayQueue} ({@code Unsafe} throughout). If the second matches JCTools, what separates
  * ours from JCTools is the checks, not the algorithm. The {@code Mpsc} rows do the same for the
- * multi-producer queue ({@link UnsafeMpscQueue}). All hold 1,024. After measuring, a fresh queue of
- * each kind is filled, overfilled and drained once in order, so a broken benchmark-only copy fails
- * the trial instead of giving a number (after, not before: taking the refusal path during set-up
- * changed the JIT's profile and the measured figures).
+ * multi-producer queue ({@link UnsafeMpscQueue}). All hold 1,024. After measuring, the six queues
+ * the trial created and six fresh ones are each checked ({@link #check}: one-by-one round trips past
+ * the ring's wrap, then filled, overfilled and drained in order twice), so a benchmark-only copy
+ * broken in a way those steps reach fails the trial with an exception naming it (after, not before:
+ * taking the refusal path during set-up changed the JIT's profile and the measured figures).
  */
 public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
 
@@ -43,9 +44,15 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
         jctoolsMpsc = new org.jctools.queues.MpscArrayQueue<>(1024);
     }
 
-    /** Checks fresh queues of every kind measured here, once the trial has run. */
+    /** Checks the queues the trial used, and fresh queues of every kind, once the trial has run. */
     @TearDown(Level.Trial)
     public void checkQueues() {
+        check("measured ours SPSC", ours::offer, ours::poll);
+        check("measured ours SPSC with Unsafe", unsafe::offer, unsafe::poll);
+        check("measured JCTools SPSC", jctools::offer, jctools::poll);
+        check("measured ours MPSC", oursMpsc::offer, oursMpsc::poll);
+        check("measured ours MPSC with Unsafe", unsafeMpsc::offer, unsafeMpsc::poll);
+        check("measured JCTools MPSC", jctoolsMpsc::offer, jctoolsMpsc::poll);
         SpscArrayQueue<Integer> spsc = new SpscArrayQueue<>(1024);
         UnsafeSpscQueue<Integer> unsafeSpsc = new UnsafeSpscQueue<>(1024);
         MessagePassingQueue<Integer> jctoolsSpsc = new org.jctools.queues.SpscArrayQueue<>(1024);
@@ -61,12 +68,28 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
     }
 
     /**
-     * Offers 1,024 elements, one more (which must be refused), then polls all of them back in order
-     * and once more from the empty queue (which must give null).
+     * Checks an empty queue of capacity 1,024: a poll gives null; 1,536 round trips (offer one, poll
+     * it back), which cross the ring's wrap and reuse its slots; then twice: 1,024 offers, one more
+     * (which must be refused), 1,024 polls in order and one more (which must give null: a poll that
+     * left its slot full would give an element of the lap before).
      *
      * @throws IllegalStateException naming the queue if any step goes otherwise
      */
     private static void check(String name, Predicate<Integer> offer, Supplier<Integer> poll) {
+        if (poll.get() != null) {
+            throw new IllegalStateException(name + " gave an element before any was offered");
+        }
+        for (int i = 0; i < 1536; i++) {
+            Integer e = i;
+            if (!offer.test(e) || poll.get() != e) {
+                throw new IllegalStateException(name + " failed round trip " + i);
+            }
+        }
+        fillAndDrain(name, offer, poll);
+        fillAndDrain(name, offer, poll);
+    }
+
+    private static void fillAndDrain(String name, Predicate<Integer> offer, Supplier<Integer> poll) {
         for (int i = 0; i < 1024; i++) {
             if (!offer.test(i)) {
                 throw new IllegalStateException(name + " refused element " + i + " of 1,024");

@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import org.jctools.queues.MessagePassingQueue;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.TearDown;
 
@@ -27,6 +28,14 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
 
     private static final Integer ELEMENT = 42;
 
+    /**
+     * Whether the set-up also runs {@link #check} on the queues the trial measures, so that the JIT
+     * has seen their refusal and empty paths before it compiles the measured loop: false by default
+     * (what every recorded run measured); true only to test whether that changes the figures.
+     */
+    @Param({"false"})
+    public boolean primeInSetUp;
+
     private SpscArrayQueue<Integer> ours;
     private UnsafeSpscQueue<Integer> unsafe;
     private MessagePassingQueue<Integer> jctools;
@@ -42,17 +51,15 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
         oursMpsc = new MpscArrayQueue<>(1024);
         unsafeMpsc = new UnsafeMpscQueue<>(1024);
         jctoolsMpsc = new org.jctools.queues.MpscArrayQueue<>(1024);
+        if (primeInSetUp) {
+            checkMeasured();
+        }
     }
 
     /** Checks the queues the trial used, and fresh queues of every kind, once the trial has run. */
     @TearDown(Level.Trial)
     public void checkQueues() {
-        check("measured ours SPSC", ours::offer, ours::poll);
-        check("measured ours SPSC with Unsafe", unsafe::offer, unsafe::poll);
-        check("measured JCTools SPSC", jctools::offer, jctools::poll);
-        check("measured ours MPSC", oursMpsc::offer, oursMpsc::poll);
-        check("measured ours MPSC with Unsafe", unsafeMpsc::offer, unsafeMpsc::poll);
-        check("measured JCTools MPSC", jctoolsMpsc::offer, jctoolsMpsc::poll);
+        checkMeasured();
         SpscArrayQueue<Integer> spsc = new SpscArrayQueue<>(1024);
         UnsafeSpscQueue<Integer> unsafeSpsc = new UnsafeSpscQueue<>(1024);
         MessagePassingQueue<Integer> jctoolsSpsc = new org.jctools.queues.SpscArrayQueue<>(1024);
@@ -65,6 +72,16 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
         check("ours MPSC", mpsc::offer, mpsc::poll);
         check("ours MPSC with Unsafe", unsafeMpscQueue::offer, unsafeMpscQueue::poll);
         check("JCTools MPSC", jctoolsMpscQueue::offer, jctoolsMpscQueue::poll);
+    }
+
+    /** Checks the six queues the trial measures (empty before and after it). */
+    private void checkMeasured() {
+        check("measured ours SPSC", ours::offer, ours::poll);
+        check("measured ours SPSC with Unsafe", unsafe::offer, unsafe::poll);
+        check("measured JCTools SPSC", jctools::offer, jctools::poll);
+        check("measured ours MPSC", oursMpsc::offer, oursMpsc::poll);
+        check("measured ours MPSC with Unsafe", unsafeMpsc::offer, unsafeMpsc::poll);
+        check("measured JCTools MPSC", jctoolsMpsc::offer, jctoolsMpsc::poll);
     }
 
     /**

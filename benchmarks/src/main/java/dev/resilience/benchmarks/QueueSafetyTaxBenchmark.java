@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * the trial created and six fresh ones are each checked ({@link #check}: one-by-one round trips past
  * the ring's wrap, then filled, overfilled and drained in order twice), so a benchmark-only copy
  * broken in a way those steps reach fails the trial with an exception naming it (after, not before:
- * taking the refusal path during set-up changed the JIT's profile and the measured figures).
+ * with the check in set-up one run measured ours' MPSC 0.5 ns faster; {@link #primeInSetUp} tests
+ * that, and benchmarks/RESULTS.md reports what it found).
  */
 public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
 
@@ -31,7 +32,8 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
     /**
      * Whether the set-up also runs {@link #check} on the queues the trial measures, so that the JIT
      * has seen their refusal and empty paths before it compiles the measured loop: false by default
-     * (what every recorded run measured); true only to test whether that changes the figures.
+     * (what the recorded runs measured, except {@code runs/2026-12-04-mpsc-prime-*.json} and the
+     * check-in-set-up run); true only to test whether that changes the figures.
      */
     @Param({"false"})
     public boolean primeInSetUp;

@@ -175,12 +175,27 @@ abstract class QueueContract {
                 }
                 return n.getAndIncrement();
             }, 5), "offset " + offset);
+            if (fillLeavesFillers()) {
+                assertTrue(q.size() >= 3, "fillers follow the two elements, offset " + offset);
+            }
             List<Integer> out = new ArrayList<>();
             assertEquals(2, q.drain(out::add, 8), "offset " + offset);
             assertEquals(List.of(0, 1), out);
             assertNull(q.poll(), "the failed slots are skipped, not waited for");
             assertTrue(q.isEmpty());
+            lapAfter(q, offset);
         }
+    }
+
+    /** Every slot of the ring, fillers' slots included, takes an element again and gives it back. */
+    private static void lapAfter(MessageQueue<Integer> q, int offset) {
+        for (int i = 0; i < 8; i++) {
+            assertTrue(q.offer(i), "lap after, offset " + offset);
+        }
+        for (int i = 0; i < 8; i++) {
+            assertEquals(i, q.poll(), "lap after, offset " + offset);
+        }
+        assertNull(q.poll(), "lap after, offset " + offset);
     }
 
     /** An empty queue of capacity 8 whose next slot is ring slot {@code offset}. */
@@ -242,6 +257,7 @@ abstract class QueueContract {
             assertEquals(100 + offset, q.poll(), "the fillers are skipped, offset " + offset);
             assertNull(q.poll(), "offset " + offset);
             assertTrue(q.isEmpty(), "offset " + offset);
+            lapAfter(q, offset);
         }
     }
 

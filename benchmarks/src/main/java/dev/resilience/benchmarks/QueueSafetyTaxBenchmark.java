@@ -62,28 +62,26 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
     @TearDown(Level.Trial)
     public void checkQueues() {
         checkMeasured();
-        SpscArrayQueue<Integer> spsc = new SpscArrayQueue<>(1024);
-        UnsafeSpscQueue<Integer> unsafeSpsc = new UnsafeSpscQueue<>(1024);
-        MessagePassingQueue<Integer> jctoolsSpsc = new org.jctools.queues.SpscArrayQueue<>(1024);
-        MpscArrayQueue<Integer> mpsc = new MpscArrayQueue<>(1024);
-        UnsafeMpscQueue<Integer> unsafeMpscQueue = new UnsafeMpscQueue<>(1024);
-        MessagePassingQueue<Integer> jctoolsMpscQueue = new org.jctools.queues.MpscArrayQueue<>(1024);
-        check("ours SPSC", spsc::offer, spsc::poll);
-        check("ours SPSC with Unsafe", unsafeSpsc::offer, unsafeSpsc::poll);
-        check("JCTools SPSC", jctoolsSpsc::offer, jctoolsSpsc::poll);
-        check("ours MPSC", mpsc::offer, mpsc::poll);
-        check("ours MPSC with Unsafe", unsafeMpscQueue::offer, unsafeMpscQueue::poll);
-        check("JCTools MPSC", jctoolsMpscQueue::offer, jctoolsMpscQueue::poll);
+        checkAll("", new SpscArrayQueue<>(1024), new UnsafeSpscQueue<>(1024),
+                new org.jctools.queues.SpscArrayQueue<>(1024), new MpscArrayQueue<>(1024),
+                new UnsafeMpscQueue<>(1024), new org.jctools.queues.MpscArrayQueue<>(1024));
     }
 
     /** Checks the six queues the trial measures (empty before and after it). */
     private void checkMeasured() {
-        check("measured ours SPSC", ours::offer, ours::poll);
-        check("measured ours SPSC with Unsafe", unsafe::offer, unsafe::poll);
-        check("measured JCTools SPSC", jctools::offer, jctools::poll);
-        check("measured ours MPSC", oursMpsc::offer, oursMpsc::poll);
-        check("measured ours MPSC with Unsafe", unsafeMpsc::offer, unsafeMpsc::poll);
-        check("measured JCTools MPSC", jctoolsMpsc::offer, jctoolsMpsc::poll);
+        checkAll("measured ", ours, unsafe, jctools, oursMpsc, unsafeMpsc, jctoolsMpsc);
+    }
+
+    /** {@link #check} on one queue of each kind, each named with {@code prefix}. */
+    private static void checkAll(String prefix, SpscArrayQueue<Integer> spsc, UnsafeSpscQueue<Integer> unsafeSpsc,
+            MessagePassingQueue<Integer> jctoolsSpsc, MpscArrayQueue<Integer> mpsc,
+            UnsafeMpscQueue<Integer> unsafeMpscQueue, MessagePassingQueue<Integer> jctoolsMpscQueue) {
+        check(prefix + "ours SPSC", spsc::offer, spsc::poll);
+        check(prefix + "ours SPSC with Unsafe", unsafeSpsc::offer, unsafeSpsc::poll);
+        check(prefix + "JCTools SPSC", jctoolsSpsc::offer, jctoolsSpsc::poll);
+        check(prefix + "ours MPSC", mpsc::offer, mpsc::poll);
+        check(prefix + "ours MPSC with Unsafe", unsafeMpscQueue::offer, unsafeMpscQueue::poll);
+        check(prefix + "JCTools MPSC", jctoolsMpscQueue::offer, jctoolsMpscQueue::poll);
     }
 
     /**

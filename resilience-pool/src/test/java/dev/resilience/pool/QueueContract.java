@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -168,13 +169,7 @@ abstract class QueueContract {
     void failingFillSupplierAcrossTheWrapPointIsSkippedByDrain() {
         for (int offset = 0; offset < 8; offset++) {
             MessageQueue<Integer> q = startingAt(offset);
-            AtomicInteger n = new AtomicInteger();
-            assertThrows(IllegalStateException.class, () -> q.fill(() -> {
-                if (n.get() == 2) {
-                    throw new IllegalStateException("supplier broke");
-                }
-                return n.getAndIncrement();
-            }, 5), "offset " + offset);
+            assertThrows(IllegalStateException.class, () -> q.fill(breakingAt(2), 5), "offset " + offset);
             if (fillLeavesFillers()) {
                 assertTrue(q.size() >= 3, "fillers follow the two elements, offset " + offset);
             }
@@ -185,6 +180,17 @@ abstract class QueueContract {
             assertTrue(q.isEmpty());
             lapAfter(q, offset);
         }
+    }
+
+    /** A supplier of 0, 1, 2, ... that throws {@code IllegalStateException} instead of giving {@code k}. */
+    private static Supplier<Integer> breakingAt(int k) {
+        AtomicInteger n = new AtomicInteger();
+        return () -> {
+            if (n.get() == k) {
+                throw new IllegalStateException("supplier broke");
+            }
+            return n.getAndIncrement();
+        };
     }
 
     /** Every slot of the ring, fillers' slots included, takes an element again and gives it back. */
@@ -220,13 +226,7 @@ abstract class QueueContract {
     @Test
     void failingFillSupplierLosesNothingAndWedgesNothing() {
         MessageQueue<Integer> q = messageQueue(8);
-        AtomicInteger n = new AtomicInteger();
-        assertThrows(IllegalStateException.class, () -> q.fill(() -> {
-            if (n.get() == 2) {
-                throw new IllegalStateException("supplier broke");
-            }
-            return n.getAndIncrement();
-        }, 5));
+        assertThrows(IllegalStateException.class, () -> q.fill(breakingAt(2), 5));
         assertEquals(0, q.poll());
         assertEquals(1, q.poll());
         assertNull(q.poll(), "the failed slot is skipped, not waited for");
@@ -238,13 +238,7 @@ abstract class QueueContract {
     void pollSkipsFillersToTheElementBehindThemAtEveryOffset() {
         for (int offset = 0; offset < 8; offset++) {
             MessageQueue<Integer> q = startingAt(offset);
-            AtomicInteger n = new AtomicInteger();
-            assertThrows(IllegalStateException.class, () -> q.fill(() -> {
-                if (n.get() == 1) {
-                    throw new IllegalStateException("supplier broke");
-                }
-                return n.getAndIncrement();
-            }, 4), "offset " + offset);
+            assertThrows(IllegalStateException.class, () -> q.fill(breakingAt(1), 4), "offset " + offset);
             assertTrue(q.offer(100 + offset), "offset " + offset);
             // the size counts claimed slots: one element, the fillers of the slots the fill claimed
             // and could not fill (at least one; none in SPSC), then the offered element

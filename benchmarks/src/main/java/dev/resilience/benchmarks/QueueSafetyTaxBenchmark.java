@@ -1,5 +1,6 @@
 package dev.resilience.benchmarks;
 
+import dev.resilience.pool.MpmcArrayQueue;
 import dev.resilience.pool.MpscArrayQueue;
 import dev.resilience.pool.SpscArrayQueue;
 import java.util.function.Predicate;
@@ -18,8 +19,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code Unsafe} array access ({@link UnsafeSpscQueue}, benchmark-only) and JCTools'
  * {@code SpscArrayQueue} ({@code Unsafe} throughout). If the second matches JCTools, what separates
  * ours from JCTools is the checks, not the algorithm. The {@code Mpsc} rows do the same for the
- * multi-producer queue ({@link UnsafeMpscQueue}). All hold 1,024. After measuring, the six queues
- * the trial created and six fresh ones are each checked ({@link #check}: one-by-one round trips past
+ * multi-producer queue ({@link UnsafeMpscQueue}), the {@code Mpmc} rows for the multi-consumer one
+ * ({@link UnsafeMpmcQueue}). All hold 1,024. After measuring, the nine queues the trial created and
+ * nine fresh ones are each checked ({@link #check}: one-by-one round trips past
  * the ring's wrap, then filled, overfilled and drained in order twice), so a benchmark-only copy
  * broken in a way those steps reach fails the trial with an exception naming it (after, not before:
  * with the check in set-up one run measured ours' MPSC 0.5 ns faster; {@link #primeInSetUp} tests
@@ -44,6 +46,9 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
     private MpscArrayQueue<Integer> oursMpsc;
     private UnsafeMpscQueue<Integer> unsafeMpsc;
     private MessagePassingQueue<Integer> jctoolsMpsc;
+    private MpmcArrayQueue<Integer> oursMpmc;
+    private UnsafeMpmcQueue<Integer> unsafeMpmc;
+    private MessagePassingQueue<Integer> jctoolsMpmc;
 
     @Setup(Level.Trial)
     public void create() {
@@ -53,35 +58,34 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
         oursMpsc = new MpscArrayQueue<>(1024);
         unsafeMpsc = new UnsafeMpscQueue<>(1024);
         jctoolsMpsc = new org.jctools.queues.MpscArrayQueue<>(1024);
+        oursMpmc = new MpmcArrayQueue<>(1024);
+        unsafeMpmc = new UnsafeMpmcQueue<>(1024);
+        jctoolsMpmc = new org.jctools.queues.MpmcArrayQueue<>(1024);
         if (primeInSetUp) {
-            checkMeasured();
+            checkAll("measured ");
         }
     }
 
     /** Checks the queues the trial used, and fresh queues of every kind, once the trial has run. */
     @TearDown(Level.Trial)
     public void checkQueues() {
-        checkMeasured();
-        checkAll("", new SpscArrayQueue<>(1024), new UnsafeSpscQueue<>(1024),
-                new org.jctools.queues.SpscArrayQueue<>(1024), new MpscArrayQueue<>(1024),
-                new UnsafeMpscQueue<>(1024), new org.jctools.queues.MpscArrayQueue<>(1024));
+        checkAll("measured ");
+        QueueSafetyTaxBenchmark fresh = new QueueSafetyTaxBenchmark();
+        fresh.create();
+        fresh.checkAll("");
     }
 
-    /** Checks the six queues the trial measures (empty before and after it). */
-    private void checkMeasured() {
-        checkAll("measured ", ours, unsafe, jctools, oursMpsc, unsafeMpsc, jctoolsMpsc);
-    }
-
-    /** {@link #check} on one queue of each kind, each named with {@code prefix}. */
-    private static void checkAll(String prefix, SpscArrayQueue<Integer> spsc, UnsafeSpscQueue<Integer> unsafeSpsc,
-            MessagePassingQueue<Integer> jctoolsSpsc, MpscArrayQueue<Integer> mpsc,
-            UnsafeMpscQueue<Integer> unsafeMpscQueue, MessagePassingQueue<Integer> jctoolsMpscQueue) {
-        check(prefix + "ours SPSC", spsc::offer, spsc::poll);
-        check(prefix + "ours SPSC with Unsafe", unsafeSpsc::offer, unsafeSpsc::poll);
-        check(prefix + "JCTools SPSC", jctoolsSpsc::offer, jctoolsSpsc::poll);
-        check(prefix + "ours MPSC", mpsc::offer, mpsc::poll);
-        check(prefix + "ours MPSC with Unsafe", unsafeMpscQueue::offer, unsafeMpscQueue::poll);
-        check(prefix + "JCTools MPSC", jctoolsMpscQueue::offer, jctoolsMpscQueue::poll);
+    /** {@link #check} on each of this state's nine queues, each named with {@code prefix}. */
+    private void checkAll(String prefix) {
+        check(prefix + "ours SPSC", ours::offer, ours::poll);
+        check(prefix + "ours SPSC with Unsafe", unsafe::offer, unsafe::poll);
+        check(prefix + "JCTools SPSC", jctools::offer, jctools::poll);
+        check(prefix + "ours MPSC", oursMpsc::offer, oursMpsc::poll);
+        check(prefix + "ours MPSC with Unsafe", unsafeMpsc::offer, unsafeMpsc::poll);
+        check(prefix + "JCTools MPSC", jctoolsMpsc::offer, jctoolsMpsc::poll);
+        check(prefix + "ours MPMC", oursMpmc::offer, oursMpmc::poll);
+        check(prefix + "ours MPMC with Unsafe", unsafeMpmc::offer, unsafeMpmc::poll);
+        check(prefix + "JCTools MPMC", jctoolsMpmc::offer, jctoolsMpmc::poll);
     }
 
     /**
@@ -166,5 +170,26 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
     public Integer jctoolsMpsc() {
         jctoolsMpsc.offer(ELEMENT);
         return jctoolsMpsc.poll();
+    }
+
+    /** Ours, MPMC: one offer and one poll of the same element. */
+    @Benchmark
+    public Integer oursMpmc() {
+        oursMpmc.offer(ELEMENT);
+        return oursMpmc.poll();
+    }
+
+    /** Ours, MPMC, with Unsafe access to the ring and the sequences. */
+    @Benchmark
+    public Integer oursUnsafeMpmc() {
+        unsafeMpmc.offer(ELEMENT);
+        return unsafeMpmc.poll();
+    }
+
+    /** JCTools' MpmcArrayQueue through its interface. */
+    @Benchmark
+    public Integer jctoolsMpmc() {
+        jctoolsMpmc.offer(ELEMENT);
+        return jctoolsMpmc.poll();
     }
 }

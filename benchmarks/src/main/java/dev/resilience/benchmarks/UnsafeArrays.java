@@ -9,7 +9,7 @@ import java.lang.reflect.Field;
 /**
  * Not a product: unchecked {@code Object[]} access through {@code sun.misc.Unsafe} at raw offsets, as
  * JCTools makes it (no bounds check, no check of the array's class on a store), for the
- * benchmark-only copies {@link UnsafeSpscQueue} and {@link UnsafeMpscQueue}. Unsafe is reached
+ * benchmark-only copies {@link UnsafeSpscQueue}, {@link UnsafeMpscQueue} and {@link UnsafeMpmcQueue}. Unsafe is reached
  * through method handles (a direct reference is a compiler warning no annotation silences); bound
  * and held in static finals, the JIT inlines them to the same intrinsics a direct call gets.
  */
@@ -19,8 +19,12 @@ final class UnsafeArrays {
     private static final MethodHandle PUT_PLAIN; // (Object, long, Object) void
     private static final MethodHandle GET_PLAIN; // (Object, long) Object
     private static final MethodHandle GET_VOLATILE; // (Object, long) Object
+    private static final MethodHandle PUT_ORDERED_LONG; // (Object, long, long) void: a release store
+    private static final MethodHandle GET_LONG_PLAIN; // (Object, long) long
     private static final long BASE;
     private static final int SHIFT;
+    private static final long LONG_BASE;
+    private static final int LONG_SHIFT;
 
     static {
         try {
@@ -35,11 +39,18 @@ final class UnsafeArrays {
             PUT_PLAIN = l.findVirtual(unsafeClass, "putObject", put).bindTo(unsafe);
             GET_PLAIN = l.findVirtual(unsafeClass, "getObject", get).bindTo(unsafe);
             GET_VOLATILE = l.findVirtual(unsafeClass, "getObjectVolatile", get).bindTo(unsafe);
-            BASE = (int) l.findVirtual(unsafeClass, "arrayBaseOffset", MethodType.methodType(int.class, Class.class))
-                    .bindTo(unsafe).invoke(Object[].class);
-            int scale = (int) l.findVirtual(unsafeClass, "arrayIndexScale", MethodType.methodType(int.class, Class.class))
-                    .bindTo(unsafe).invoke(Object[].class);
-            SHIFT = Integer.numberOfTrailingZeros(scale);
+            PUT_ORDERED_LONG = l.findVirtual(unsafeClass, "putOrderedLong",
+                    MethodType.methodType(void.class, Object.class, long.class, long.class)).bindTo(unsafe);
+            GET_LONG_PLAIN = l.findVirtual(unsafeClass, "getLong",
+                    MethodType.methodType(long.class, Object.class, long.class)).bindTo(unsafe);
+            MethodHandle base = l.findVirtual(unsafeClass, "arrayBaseOffset", MethodType.methodType(int.class, Class.class))
+                    .bindTo(unsafe);
+            MethodHandle scale = l.findVirtual(unsafeClass, "arrayIndexScale", MethodType.methodType(int.class, Class.class))
+                    .bindTo(unsafe);
+            BASE = (int) base.invoke(Object[].class);
+            SHIFT = Integer.numberOfTrailingZeros((int) scale.invoke(Object[].class));
+            LONG_BASE = (int) base.invoke(long[].class);
+            LONG_SHIFT = Integer.numberOfTrailingZeros((int) scale.invoke(long[].class));
         } catch (Throwable e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -51,6 +62,32 @@ final class UnsafeArrays {
     /** The slot of {@code index} as the pool computes it ({@code (int) index & mask}), as a raw offset. */
     static long offset(long index, int mask) {
         return BASE + ((long) ((int) index & mask) << SHIFT);
+    }
+
+    /** The element of {@code index} in a {@code long[]} as the pool computes it, as a raw offset. */
+    static long longOffset(long index, int mask) {
+        return LONG_BASE + ((long) ((int) index & mask) << LONG_SHIFT);
+    }
+
+    /** A release store into a {@code long[]} ({@code putOrderedLong}). */
+    static void storeRelease(long[] array, long offset, long value) {
+        try {
+            PUT_ORDERED_LONG.invokeExact((Object) array, offset, value);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** A plain load from a {@code long[]}, then an acquire fence (ordered at least as {@code getAcquire}). */
+    static long loadAcquire(long[] array, long offset) {
+        long v;
+        try {
+            v = (long) GET_LONG_PLAIN.invokeExact((Object) array, offset);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        VarHandle.acquireFence();
+        return v;
     }
 
     /** A release store ({@code putOrderedObject}). */

@@ -26,7 +26,7 @@ abstract class UnsafeConsumerFields extends UnsafePadConsumer {
 
 /**
  * Not a product: what the benchmark-only queue copies ({@link UnsafeSpscQueue},
- * {@link UnsafeMpscQueue}) share, laid out as the pool's queues lay theirs out: the indices as
+ * {@link UnsafeMpscQueue}, {@link UnsafeMpmcQueue}) share, laid out as the pool's queues lay theirs out: the indices as
  * VarHandles on volatile fields, the producer's and the consumer's padded apart, one class per group
  * so that the order is fixed (a superclass's fields come first; within one class the JVM may reorder
  * them), then the ring and its mask.

@@ -35,7 +35,8 @@ public class QueueSafetyTaxBenchmark extends AverageTimeBenchmark {
      * Whether the set-up also runs {@link #check} on the queues the trial measures, so that the JIT
      * has seen their refusal and empty paths before it compiles the measured loop: false by default
      * (what the recorded runs measured, except {@code runs/2026-12-04-mpsc-prime-*.json} and the
-     * check-in-set-up run); true only to test whether that changes the figures.
+     * check-in-set-up run); true only to test whether that changes the figures. Since the MPMC rows
+     * came, the set-up checks nine queues, not the six of those runs.
      */
     @Param({"false"})
     public boolean primeInSetUp;

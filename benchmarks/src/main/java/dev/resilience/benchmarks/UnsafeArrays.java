@@ -7,8 +7,8 @@ import java.lang.invoke.VarHandle;
 import java.lang.reflect.Field;
 
 /**
- * Not a product: unchecked {@code Object[]} access through {@code sun.misc.Unsafe} at raw offsets, as
- * JCTools makes it (no bounds check, no check of the array's class on a store), for the
+ * Not a product: unchecked {@code Object[]} and {@code long[]} access through {@code sun.misc.Unsafe} at
+ * raw offsets, as JCTools makes it (no bounds check, no check of the array's class on a store), for the
  * benchmark-only copies {@link UnsafeSpscQueue}, {@link UnsafeMpscQueue} and {@link UnsafeMpmcQueue}. Unsafe is reached
  * through method handles (a direct reference is a compiler warning no annotation silences); bound
  * and held in static finals, the JIT inlines them to the same intrinsics a direct call gets.
@@ -78,7 +78,12 @@ final class UnsafeArrays {
         }
     }
 
-    /** A plain load from a {@code long[]}, then an acquire fence (ordered at least as {@code getAcquire}). */
+    /**
+     * A plain load from a {@code long[]}, then an acquire fence: it orders later accesses as
+     * {@code getAcquire} does, but by the JMM it is neither opaque (a loop of such loads need not see a
+     * new store) nor atomic for a {@code long}; on x86-64 HotSpot it is the same single load. The
+     * copies call it only where each pass of a loop also re-reads a volatile index.
+     */
     static long loadAcquire(long[] array, long offset) {
         long v;
         try {

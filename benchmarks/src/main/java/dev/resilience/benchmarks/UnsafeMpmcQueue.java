@@ -15,8 +15,6 @@ import java.lang.invoke.VarHandle;
  */
 public final class UnsafeMpmcQueue<E> extends UnsafeQueueFields {
 
-    private static final Object FILLER = new Object();
-
     private final long[] sequences;
 
     /**

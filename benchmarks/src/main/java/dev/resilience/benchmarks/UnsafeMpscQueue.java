@@ -13,8 +13,6 @@ package dev.resilience.benchmarks;
  */
 public final class UnsafeMpscQueue<E> extends UnsafeQueueFields {
 
-    private static final Object FILLER = new Object();
-
     /**
      * @param capacity a power of two, at least 2
      */

@@ -48,6 +48,12 @@ abstract class UnsafeQueueFields extends UnsafeConsumerFields {
         }
     }
 
+    /**
+     * What a failed batch {@code fill} leaves in a slot in the pool's MPSC and MPMC queues; the copies
+     * have no {@code fill}, so no slot ever holds it, but their polls compare with it as ours do.
+     */
+    static final Object FILLER = new Object();
+
     long r00, r01, r02, r03, r04, r05, r06, r07, r08, r09, r10, r11, r12, r13, r14, r15;
 
     final Object[] buffer;

@@ -138,7 +138,8 @@ def main():
                     value = ours["score"] / r["score"] if r["mode"] != "thrpt" else r["score"] / ours["score"]
                     label = ours["group"] if len(same) > 1 else ""
                     parts.append(f"{label} {value:.2f}".strip())
-                    ratios.append((f"{cls.replace('Benchmark', '')} {ours['group']} vs {r['who']}", value))
+                    ratios.append((f"{cls.replace('Benchmark', '')} {ours['group']} vs {r['who']}", value,
+                                   len(r["forks"]), r["file"]))
             ratio = ", ".join(parts)
             forks = " / ".join(f"{f:.1f}" for f in r["forks"])
             if r["overlap"] is not None:
@@ -157,8 +158,25 @@ def main():
     else:
         text = text.rstrip() + "\n\n" + section
     open(results_md, "w").write(text)
-    write_svg(svg_path, ratios)
+    write_svg(svg_path, distinct_labels(ratios))
     print(f"wrote {results_md} ({len(rows)} results, {len(ratios)} ratios) and {svg_path}")
+
+
+def distinct_labels(ratios):
+    """(label, ratio) pairs; a label measured in more than one result file says which run each bar is from:
+    its fork count, and the file's name too where the fork counts alone do not tell the bars apart."""
+    import collections
+    files = collections.defaultdict(set)
+    for label, _, n, f in ratios:
+        files[label].add((n, f))
+    out = []
+    for label, v, n, f in ratios:
+        if len(files[label]) > 1:
+            same_n = sum(1 for m, _ in files[label] if m == n) > 1
+            stem = f.rsplit("/", 1)[-1].removesuffix(".json")
+            label += f" ({n} forks, {stem})" if same_n else f" ({n} forks)"
+        out.append((label, v))
+    return out
 
 
 def o_is_peer(r):

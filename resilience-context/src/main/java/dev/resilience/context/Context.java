@@ -519,7 +519,9 @@ public final class Context {
             }
             long id = ++attaches;
             ids[d] = id;
-            interrupts[d] = interrupt;
+            if (interrupt != null) { // every level above the depth is null already (close clears them)
+                interrupts[d] = interrupt;
+            }
             return new Scope(this, previous, d, id);
         }
     }

@@ -52,8 +52,8 @@ public final class Scope implements AutoCloseable {
         CancelHandle.InterruptEntry interrupt = s.interrupts[depth]; // this scope's own, as the number says
         if (interrupt != null) {
             interrupt.close();
+            s.interrupts[depth] = null;
         }
-        s.interrupts[depth] = null;
         s.current = previous;
         s.depth = depth - 1;
         if (current == depth) {

@@ -140,4 +140,47 @@ class ScopeTest {
         assertThrows(IllegalStateException.class, b::close);
         assertSame(Context.background(), Context.current());
     }
+
+    @Test
+    void aPlainScopeAtTheDepthOfAnEarlierInterruptibleOneCarriesNoInterruptOfIt() {
+        // A plain attach stores no interrupt registration: the level must already be empty, whether the
+        // interruptible scope there was closed or unwound by an out-of-order close.
+        CancelHandle first = Context.background().withCancel();
+        Scope a = first.context().attachInterruptibly();
+        a.close();
+        Scope plain = Context.background().withValue(K, "plain").attach(); // the depth a had
+        first.cancel();
+        assertFalse(Thread.interrupted(), "a closed scope's context must not interrupt this thread");
+        plain.close();
+
+        CancelHandle second = Context.background().withCancel();
+        Scope outer = Context.background().withValue(K, "outer").attach();
+        Scope inner = second.context().attachInterruptibly();
+        assertThrows(IllegalStateException.class, outer::close); // unwinds inner
+        Scope again = Context.background().withValue(K, "again").attach(); // the depth outer had
+        Scope deeper = Context.background().withValue(K, "deeper").attach(); // the depth inner had
+        second.cancel();
+        assertFalse(Thread.interrupted(), "an unwound scope's context must not interrupt this thread");
+        deeper.close();
+        assertEquals("again", Context.current().get(K));
+        again.close();
+        assertThrows(IllegalStateException.class, inner::close);
+        assertSame(Context.background(), Context.current());
+
+        CancelHandle fired = Context.background().withCancel();
+        Scope delivered = fired.context().attachInterruptibly();
+        fired.cancel(); // delivers its interrupt, which the close below clears
+        delivered.close();
+        assertFalse(Thread.interrupted());
+        Scope later = Context.background().withValue(K, "later").attach(); // the depth delivered had
+        Thread.currentThread().interrupt(); // the caller's own interrupt, not a scope's
+        later.close();
+        assertTrue(Thread.interrupted(), "a plain scope's close must not clear an interrupt no scope of it delivered");
+
+        CancelHandle third = Context.background().withCancel();
+        try (Scope s = third.context().attachInterruptibly()) { // the level is reused and still works
+            third.cancel();
+            assertTrue(Thread.interrupted(), "a live interruptible scope is interrupted when its context ends");
+        }
+    }
 }

@@ -503,7 +503,11 @@ public final class Context {
         long attaches;
         /** By depth: the number of the open scope there (a scope unwound earlier has another). */
         long[] ids = new long[8];
-        /** By depth: the open scope's interrupt registration, withdrawn if it is unwound. */
+        /**
+         * By depth: the open scope's interrupt registration, withdrawn if it is unwound. Null at every
+         * level above {@link #depth} (a close clears its own level and each one it unwinds), so a plain
+         * attach has nothing to write.
+         */
         CancelHandle.InterruptEntry[] interrupts = new CancelHandle.InterruptEntry[8];
 
         /**
@@ -519,7 +523,7 @@ public final class Context {
             }
             long id = ++attaches;
             ids[d] = id;
-            if (interrupt != null) { // every level above the depth is null already (close clears them)
+            if (interrupt != null) { // the level is null already: see interrupts
                 interrupts[d] = interrupt;
             }
             return new Scope(this, previous, d, id);

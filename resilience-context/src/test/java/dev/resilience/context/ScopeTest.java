@@ -177,6 +177,20 @@ class ScopeTest {
         later.close();
         assertTrue(Thread.interrupted(), "a plain scope's close must not clear an interrupt no scope of it delivered");
 
+        CancelHandle unwoundFired = Context.background().withCancel();
+        Scope around = Context.background().withValue(K, "around").attach();
+        Scope firedInside = unwoundFired.context().attachInterruptibly();
+        unwoundFired.cancel(); // delivers its interrupt, which the unwinding below clears
+        assertThrows(IllegalStateException.class, around::close); // unwinds firedInside
+        assertFalse(Thread.interrupted());
+        Scope atAround = Context.background().withValue(K, "at around").attach();
+        Scope atInside = Context.background().withValue(K, "at inside").attach(); // the depth firedInside had
+        Thread.currentThread().interrupt(); // the caller's own interrupt, not a scope's
+        atInside.close();
+        assertTrue(Thread.interrupted(), "a plain scope's close must not clear an interrupt an unwound scope delivered");
+        atAround.close();
+        assertThrows(IllegalStateException.class, firedInside::close);
+
         CancelHandle third = Context.background().withCancel();
         try (Scope s = third.context().attachInterruptibly()) { // the level is reused and still works
             third.cancel();

@@ -69,7 +69,8 @@ public final class Context {
 
     /** The context attached to this thread, or {@link #background()} if none is. */
     public static Context current() {
-        return SLOT.get().current;
+        Context c = SLOT.get().current;
+        return c == null ? BACKGROUND : c;
     }
 
     /**
@@ -79,7 +80,7 @@ public final class Context {
     public Scope attach() {
         Slot slot = SLOT.get();
         Context previous = slot.current;
-        slot.current = this;
+        slot.current = this == BACKGROUND ? null : this;
         return slot.push(previous, null);
     }
 
@@ -97,7 +98,7 @@ public final class Context {
         }
         Slot slot = SLOT.get();
         Context previous = slot.current;
-        slot.current = this;
+        slot.current = this == BACKGROUND ? null : this;
         Scope scope = slot.push(previous, interrupt);
         if (interrupt != null) {
             c.listen(interrupt);
@@ -496,7 +497,12 @@ public final class Context {
     /** The per-thread holder of the current context; one thread-local lookup per attach. */
     static final class Slot {
         final Thread owner = Thread.currentThread();
-        Context current = BACKGROUND;
+        /**
+         * The attached context; null stands for {@link #background()}. Closing the outermost scope
+         * then stores null, which G1's post-write barrier skips (a non-null context stored into this
+         * long-lived holder costs a StoreLoad fence); gRPC's context storage does the same.
+         */
+        Context current;
         /** How many scopes are open. */
         int depth;
         /** Numbers each attach, so that a scope is told from a newer one at the same depth. */

@@ -13,6 +13,7 @@ package dev.resilience.context;
 public final class Scope implements AutoCloseable {
 
     private final Context.Slot slot;
+    /** What the slot held before this scope: null for the background context (see the slot). */
     private final Context previous;
     private final int depth;
     /** This attach's number: the slot keeps it at {@link #depth} while this scope is open. */

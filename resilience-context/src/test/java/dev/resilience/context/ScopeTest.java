@@ -48,6 +48,31 @@ class ScopeTest {
     }
 
     @Test
+    void theBackgroundAttachedInsideAScopeIsCurrentAndItsCloseRestoresTheOuterContext() {
+        // the thread's slot holds null for the background: attaching it, plainly or interruptibly,
+        // inside another scope must still make it current and restore the outer context on close
+        Context a = Context.background().withValue(K, "a");
+        try (Scope sa = a.attach()) {
+            try (Scope sb = Context.background().attach()) {
+                assertSame(Context.background(), Context.current());
+                assertEquals(null, K.get());
+                try (Scope sc = a.attach()) {
+                    assertSame(a, Context.current());
+                }
+                assertSame(Context.background(), Context.current());
+            }
+            assertSame(a, Context.current());
+            try (Scope sb = Context.background().attachInterruptibly()) {
+                assertSame(Context.background(), Context.current());
+            }
+            assertSame(a, Context.current());
+            assertEquals("a", K.get());
+        }
+        assertSame(Context.background(), Context.current());
+        assertFalse(Context.current().isDone());
+    }
+
+    @Test
     void closingTwiceIsHarmless() {
         Context a = Context.background().withValue(K, "a");
         Scope s = a.attach();

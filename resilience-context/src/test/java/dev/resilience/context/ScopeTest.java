@@ -134,6 +134,28 @@ class ScopeTest {
     }
 
     @Test
+    void theScopeOutsideAnOutOfOrderCloseStillClosesInOrder() {
+        // the out-of-order close of the middle scope must leave the outer one innermost again: its
+        // close then restores as an in-order close, and the unwound inner scope's late close is reported
+        Context a = Context.background().withValue(K, "a");
+        Context b = a.withValue(K, "b");
+        Context c = b.withValue(K, "c");
+        Scope sa = a.attach();
+        Scope sb = b.attach();
+        Scope sc = c.attach();
+        assertThrows(IllegalStateException.class, sb::close);
+        assertSame(a, Context.current(), "the context from before the middle scope");
+        sa.close(); // in order now: no exception
+        assertSame(Context.background(), Context.current());
+        IllegalStateException late = assertThrows(IllegalStateException.class, sc::close);
+        assertTrue(late.getMessage().contains("unwound"), late.getMessage());
+        try (Scope again = a.attach(); Scope inner = b.attach()) {
+            assertSame(b, Context.current(), "attaching works normally afterwards, nested too");
+        }
+        assertSame(Context.background(), Context.current());
+    }
+
+    @Test
     void aScopeUnwoundEarlierIsNotMistakenForANewerOneAtTheSameDepth() {
         Context.Key<String> k = Context.Key.named("k");
         Context c1 = Context.background().withValue(k, "1");

@@ -143,12 +143,13 @@ class ScopeTest {
         Scope sa = a.attach();
         Scope sb = b.attach();
         Scope sc = c.attach();
-        assertThrows(IllegalStateException.class, sb::close);
+        IllegalStateException outOfOrder = assertThrows(IllegalStateException.class, sb::close);
+        assertTrue(outOfOrder.getMessage().contains("1 scope(s)"), outOfOrder.getMessage());
         assertSame(a, Context.current(), "the context from before the middle scope");
         sa.close(); // in order now: no exception
         assertSame(Context.background(), Context.current());
         IllegalStateException late = assertThrows(IllegalStateException.class, sc::close);
-        assertTrue(late.getMessage().contains("unwound"), late.getMessage());
+        assertTrue(late.getMessage().contains("already been unwound"), late.getMessage());
         try (Scope again = a.attach(); Scope inner = b.attach()) {
             assertSame(b, Context.current(), "attaching works normally afterwards, nested too");
         }

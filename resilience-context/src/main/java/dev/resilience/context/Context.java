@@ -69,8 +69,7 @@ public final class Context {
 
     /** The context attached to this thread, or {@link #background()} if none is. */
     public static Context current() {
-        Context c = SLOT.get().current;
-        return c == null ? BACKGROUND : c;
+        return SLOT.get().current();
     }
 
     /**
@@ -78,10 +77,7 @@ public final class Context {
      * Close scopes in reverse order of attaching, on the same thread (try-with-resources does that).
      */
     public Scope attach() {
-        Slot slot = SLOT.get();
-        Context previous = slot.current;
-        slot.current = this == BACKGROUND ? null : this;
-        return slot.push(previous, null);
+        return SLOT.get().push(this, null);
     }
 
     /**
@@ -96,10 +92,7 @@ public final class Context {
         if (c != null) {
             interrupt = new CancelHandle.InterruptEntry(c, Thread.currentThread());
         }
-        Slot slot = SLOT.get();
-        Context previous = slot.current;
-        slot.current = this == BACKGROUND ? null : this;
-        Scope scope = slot.push(previous, interrupt);
+        Scope scope = SLOT.get().push(this, interrupt);
         if (interrupt != null) {
             c.listen(interrupt);
         }
@@ -498,9 +491,10 @@ public final class Context {
     static final class Slot {
         final Thread owner = Thread.currentThread();
         /**
-         * The attached context; null stands for {@link #background()}. Closing the outermost scope
-         * then stores null, which G1's post-write barrier skips (a non-null context stored into this
-         * long-lived holder costs a StoreLoad fence); gRPC's context storage does the same.
+         * The attached context; null stands for {@link #background()} (read it through
+         * {@link #current()}). Closing the outermost scope then stores null, which G1's post-write
+         * barrier skips (a non-null context stored into this long-lived holder costs a StoreLoad
+         * fence); gRPC's context storage does the same.
          */
         Context current;
         /** How many scopes are open. */
@@ -516,12 +510,20 @@ public final class Context {
          */
         CancelHandle.InterruptEntry[] interrupts = new CancelHandle.InterruptEntry[8];
 
+        /** The attached context, or the background context if none is. */
+        Context current() {
+            Context c = current;
+            return c == null ? BACKGROUND : c;
+        }
+
         /**
-         * Opens a scope one level deeper. Only numbers are kept per level (and an interruptible
-         * scope's registration), never the scopes or their contexts: a scope leaked without a close
-         * holds no memory beyond them.
+         * Attaches {@code context} one level deeper. Only numbers are kept per level (and an
+         * interruptible scope's registration), never the scopes or their contexts: a scope leaked
+         * without a close holds no memory beyond them.
          */
-        Scope push(Context previous, CancelHandle.InterruptEntry interrupt) {
+        Scope push(Context context, CancelHandle.InterruptEntry interrupt) {
+            Context previous = current; // as held: null for the background, restored so on close
+            current = context == BACKGROUND ? null : context;
             int d = ++depth;
             if (d >= ids.length) {
                 ids = java.util.Arrays.copyOf(ids, d * 2);

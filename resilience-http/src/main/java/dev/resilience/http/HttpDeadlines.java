@@ -23,9 +23,13 @@ public final class HttpDeadlines {
 
     /**
      * Puts the current context's deadline on an outgoing request: a {@code grpc-timeout} header and
-     * the request's own {@link HttpRequest.Builder#timeout timeout}. If the builder already has a
-     * shorter timeout, that one wins, in both (the caller will not wait longer than it). A context
-     * without a deadline leaves the builder as it is.
+     * the request's own {@link HttpRequest.Builder#timeout timeout}. The header carries the time left;
+     * the request's timeout is 1 ms longer, because the JDK's client fires its timers on whole
+     * milliseconds and can end a request up to 1 ms early: this way the context is done when the JDK
+     * reports {@link java.net.http.HttpTimeoutException}, and a policy bounding the send by the same
+     * deadline (a {@link dev.resilience.core.Timeout}) reports its own timeout rather than a failure.
+     * If the builder already has a shorter timeout, that one wins, in both (the caller will not wait
+     * longer than it). A context without a deadline leaves the builder as it is.
      *
      * @throws dev.resilience.context.ContextDoneException if the context is already done: the request would be wasted
      */
@@ -47,9 +51,16 @@ public final class HttpDeadlines {
             throw new DeadlineExceededException();
         }
         Duration own = timeoutOf(builder);
-        long timeout = own == null ? remaining : Math.min(remaining, Checks.nonNegativeNanos(own, "timeout"));
-        return builder.setHeader(DeadlineHeaders.GRPC_TIMEOUT, DeadlineHeaders.encodeGrpcTimeout(timeout)).timeout(Duration.ofNanos(timeout));
+        long ownNanos = own == null ? Long.MAX_VALUE : Checks.nonNegativeNanos(own, "timeout");
+        long header = Math.min(remaining, ownNanos);
+        // the JDK may fire up to 1 ms early (see the Javadoc): the request's own timeout gets the slack
+        long timeout = ownNanos <= remaining ? ownNanos
+                : Math.min(ownNanos, remaining > Long.MAX_VALUE - TIMER_SLACK_NANOS ? Long.MAX_VALUE : remaining + TIMER_SLACK_NANOS);
+        return builder.setHeader(DeadlineHeaders.GRPC_TIMEOUT, DeadlineHeaders.encodeGrpcTimeout(header)).timeout(Duration.ofNanos(timeout));
     }
+
+    /** How much later than the context's deadline the request's own timeout is set; see {@link #propagate}. */
+    static final long TIMER_SLACK_NANOS = 1_000_000L;
 
     /**
      * The timeout already set on {@code builder}, or null. A builder without a URI yet is read through

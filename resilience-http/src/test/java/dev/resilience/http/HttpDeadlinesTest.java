@@ -40,7 +40,8 @@ class HttpDeadlinesTest {
              Scope s = h.attach()) {
             HttpRequest r = HttpDeadlines.propagate(HttpRequest.newBuilder(uri)).build();
             assertEquals(Optional.of("250000u"), r.headers().firstValue("grpc-timeout"));
-            assertEquals(Optional.of(Duration.ofMillis(250)), r.timeout());
+            // 1 ms of slack: the JDK's client may fire its timers up to 1 ms early
+            assertEquals(Optional.of(Duration.ofMillis(251)), r.timeout());
             ticker.advance(Duration.ofMillis(250));
             assertThrows(DeadlineExceededException.class, () -> HttpDeadlines.propagate(HttpRequest.newBuilder(uri)));
         }
@@ -62,18 +63,35 @@ class HttpDeadlinesTest {
             assertEquals(Optional.of("100000u"), shorter.headers().firstValue("grpc-timeout"));
             HttpRequest longer = HttpDeadlines.propagate(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)))
                     .build();
-            assertEquals(Optional.of(Duration.ofMillis(250)), longer.timeout());
+            assertEquals(Optional.of(Duration.ofMillis(251)), longer.timeout());
             assertEquals(Optional.of("250000u"), longer.headers().firstValue("grpc-timeout"));
             // a builder without a URI yet: the deadline applies, and its own shorter timeout still wins
             HttpRequest.Builder noUri = HttpDeadlines.propagate(HttpRequest.newBuilder());
-            assertEquals(Optional.of(Duration.ofMillis(250)), noUri.uri(uri).build().timeout());
+            assertEquals(Optional.of(Duration.ofMillis(251)), noUri.uri(uri).build().timeout());
             HttpRequest noUriShorter = HttpDeadlines.propagate(HttpRequest.newBuilder().timeout(Duration.ofSeconds(1)))
                     .uri(uri).build();
-            assertEquals(Optional.of(Duration.ofMillis(250)), noUriShorter.timeout(), "the deadline is the shorter here");
+            assertEquals(Optional.of(Duration.ofMillis(251)), noUriShorter.timeout(), "the deadline is the shorter here");
+            // an own timeout inside the slack: the header says the deadline, the request keeps its own
+            HttpRequest inSlack = HttpDeadlines.propagate(HttpRequest.newBuilder(uri).timeout(Duration.ofNanos(250_500_000L)))
+                    .build();
+            assertEquals(Optional.of(Duration.ofNanos(250_500_000L)), inSlack.timeout());
+            assertEquals(Optional.of("250000u"), inSlack.headers().firstValue("grpc-timeout"));
             HttpRequest noUriOwn = HttpDeadlines.propagate(HttpRequest.newBuilder().timeout(Duration.ofMillis(100)))
                     .uri(uri).build();
             assertEquals(Optional.of(Duration.ofMillis(100)), noUriOwn.timeout(), "the builder's own shorter timeout wins");
             assertEquals(Optional.of("100000u"), noUriOwn.headers().firstValue("grpc-timeout"));
+        }
+    }
+
+    @Test
+    void theSlackSaturatesOnAFarDeadline() {
+        ManualTicker ticker = new ManualTicker();
+        URI uri = URI.create("http://127.0.0.1/x");
+        try (CancelHandle h = Context.background().withTimeout(Duration.ofNanos(Long.MAX_VALUE), ticker);
+             Scope s = h.attach()) {
+            long remaining = Context.current().remainingNanos();
+            Duration timeout = HttpDeadlines.propagate(HttpRequest.newBuilder(uri)).build().timeout().orElseThrow();
+            assertTrue(timeout.toNanos() >= remaining, "not wrapped to a negative or shorter timeout: " + timeout);
         }
     }
 

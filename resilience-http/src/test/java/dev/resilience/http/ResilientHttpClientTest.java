@@ -209,6 +209,23 @@ class ResilientHttpClientTest {
     }
 
     @Test
+    void theTimeoutIsReportedAsOursNotAsTheJdksEveryTime() {
+        // The JDK's client fires its timers on whole milliseconds, truncating, so a request timeout equal
+        // to the remaining deadline could end the send up to 1 ms before the deadline passed: the caller
+        // then saw the JDK's HttpTimeoutException, not the policy's (CI failed on it once in ~100 runs).
+        // Many short timeouts make each sub-millisecond phase likely.
+        ResilientHttpClient client = ResilientHttpClient.builder(http).timeout(Duration.ofMillis(20)).build();
+        for (int i = 0; i < 40; i++) {
+            TimeoutExceededException e = assertThrows(TimeoutExceededException.class,
+                    () -> client.send(get("/slow"), HttpResponse.BodyHandlers.ofString()), "attempt " + i);
+            assertTrue(e.getCause() instanceof java.net.http.HttpTimeoutException, "the JDK's own end is the cause: " + e.getCause());
+            java.util.concurrent.ExecutionException async = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> client.sendAsync(get("/slow"), HttpResponse.BodyHandlers.ofString()).get(5, TimeUnit.SECONDS));
+            assertTrue(async.getCause() instanceof TimeoutExceededException, "async attempt " + i + ": " + async.getCause());
+        }
+    }
+
+    @Test
     void breakerOpensOnFailingStatusesAndRefuses() throws Exception {
         CircuitBreaker breaker = CircuitBreaker.builder("http").build();
         ResilientHttpClient guarded = ResilientHttpClient.builder(http).circuitBreaker(breaker).build();

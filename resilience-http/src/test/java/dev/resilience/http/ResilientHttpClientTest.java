@@ -54,6 +54,8 @@ class ResilientHttpClientTest {
     private HttpServer server;
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private final List<String> deadlines = new CopyOnWriteArrayList<>();
+    /** Counted down when a request reaches /slow, before its handler sleeps. */
+    private final java.util.concurrent.CountDownLatch slowArrived = new java.util.concurrent.CountDownLatch(1);
     private final HttpClient http = HttpClient.newHttpClient();
     private URI base;
 
@@ -100,6 +102,7 @@ class ResilientHttpClientTest {
                         ZonedDateTime.now(ZoneOffset.UTC).plusYears(500)));
                 break;
             case "/slow":
+                slowArrived.countDown();
                 try {
                     Thread.sleep(2_000); // the simulated slow dependency, not a test waiting
                 } catch (InterruptedException e) {
@@ -186,8 +189,11 @@ class ResilientHttpClientTest {
             try (Scope s = h2.attach()) {
                 f = client.sendAsync(get("/slow"), HttpResponse.BodyHandlers.ofString());
             }
-            canceller.schedule((Runnable) h2::cancel, 200, TimeUnit.MILLISECONDS);
+            // cancelled once the exchange is in flight at the server (not after a fixed delay, which a
+            // stalled machine could outrun before the request even arrived)
+            assertTrue(slowArrived.await(5, TimeUnit.SECONDS), "the request reached the server");
             long start2 = System.nanoTime();
+            canceller.execute(h2::cancel);
             java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
                     () -> f.get(5, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof dev.resilience.context.ContextCancelledException, String.valueOf(e.getCause()));
@@ -200,12 +206,13 @@ class ResilientHttpClientTest {
 
     @Test
     void slowServerIsCutOffAtTheTimeout() {
-        ResilientHttpClient client = ResilientHttpClient.builder(http).timeout(Duration.ofMillis(200)).build();
+        // 500 ms: time for the request to reach the server (its header is checked) on a stalled machine
+        ResilientHttpClient client = ResilientHttpClient.builder(http).timeout(Duration.ofMillis(500)).build();
         long start = System.nanoTime();
         assertThrows(TimeoutExceededException.class, () -> client.send(get("/slow"), HttpResponse.BodyHandlers.ofString()));
         assertTrue(System.nanoTime() - start < Duration.ofMillis(1500).toNanos(), "did not wait for the 2 s response");
         long sent = DeadlineHeaders.parseGrpcTimeout(deadlines.get(0));
-        assertTrue(sent > 0 && sent <= Duration.ofMillis(200).toNanos(), "the attempt's deadline went downstream");
+        assertTrue(sent > 0 && sent <= Duration.ofMillis(500).toNanos(), "the attempt's deadline went downstream");
     }
 
     @Test

@@ -34,11 +34,13 @@ class DistributedLimiterTelemetryTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ResilienceTelemetry telemetry = ResilienceTelemetry.builder().meterRegistry(registry).build();
         try (RedisServer server = RedisServer.startInstallingIfMissing();
-                RedisBackend redis = RedisBackend.builder().uri(server.uri()).build()) {
+                // 5 s, not the default 100 ms: a stall of this 2-core machine must not turn a counted
+                // decision into a fallback (the fallback path has tests of its own)
+                RedisBackend redis = RedisBackend.builder().uri(server.uri()).timeout(Duration.ofSeconds(5)).build()) {
             assertTrue(redis.awaitConnection(Duration.ofSeconds(10)));
             // this class runs in a JVM of its own, against a new server: load both scripts and the
             // client's classes first (unbound limiters), so that no counted call below pays for
-            // them inside the backend's 100 ms timeout
+            // them inside the backend's timeout
             for (DistributedLimiter warm : List.of(DistributedRateLimiter.builder("warm", redis).rate(1000).burst(1000).build(),
                     DistributedQuota.builder("warm", redis).limit(1000).window(Duration.ofHours(1)).build())) {
                 Decision.Source source = warm.decide("warm", 1).source();

@@ -231,11 +231,14 @@ class FailureModeTest {
 
     @Test
     void localFallbackEnforcesTheInstancesShare() {
-        DistributedRateLimiter limiter = limiter(FailureMode.local(4), DistributedLimiterListener.NOOP);
+        // the local limiters on a manual clock: on the real one, a stall of 40 ms between the first and
+        // the third decision would refill a permit and the third would be granted
+        DistributedRateLimiter limiter = DistributedRateLimiter.builder(RedisTests.uniqueName("f"), backend).rate(100)
+                .burst(8).failureMode(FailureMode.local(4)).ticker(new ManualTicker()).build();
         DistributedQuota quota = DistributedQuota.builder(RedisTests.uniqueName("q"), backend).limit(4)
                 .window(Duration.ofHours(1)).failureMode(FailureMode.local(2)).ticker(new ManualTicker()).build();
         tests.server.stop();
-        // Burst 8 over 4 instances: 2 each (the local limiter refills at 25/s, far slower than this loop).
+        // Burst 8 over 4 instances: 2 each (the local limiter refills at 25/s; its clock does not move here).
         Decision first = timed(limiter, "k");
         assertEquals(Decision.Source.LOCAL, first.source());
         assertTrue(first.granted());

@@ -8,8 +8,6 @@ import dev.resilience.spring.reactive.ReactiveCheckoutApp;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,11 +72,8 @@ class WebFluxContextPropagationTest {
 
     @Test
     void anIncomingGrpcTimeoutBoundsAHandlerWaitingForTheCurrentContext() throws Exception {
-        HttpResponse<String> bounded = get("/wait-for-deadline", "grpc-timeout", "300m");
-        Matcher m = Pattern.compile("done after (\\d+) ms").matcher(bounded.body());
-        assertTrue(m.matches(), bounded.body());
-        long ms = Long.parseLong(m.group(1));
-        assertTrue(ms >= 200 && ms < 3_000, bounded.body());
+        // 1 s, not 300 ms: this may be the first request of a cold JVM's first WebFlux app
+        HandlerWaits.assertEndedByTheDeadline(get("/wait-for-deadline", "grpc-timeout", "1S").body(), 1_000);
 
         assertEquals(504, get("/wait-for-deadline", "grpc-timeout", "0m").statusCode());
     }

@@ -28,15 +28,18 @@ final class Attempts {
 
     /**
      * {@code base} with its connection-request, connect and response timeouts cut to
-     * {@code remainingNanos} (rounded up to whole milliseconds, so that a socket timeout never fires
-     * before the context's deadline has passed); {@code base} itself if none is longer. A shorter
+     * {@code remainingNanos} rounded up to whole milliseconds plus one, so that none fires before the
+     * context's deadline has passed (a socket timeout counts on the monotonic clock, but the classic
+     * pool's wait for a connection counts {@code System.currentTimeMillis()} differences, which can end
+     * it up to 1 ms early); {@code base} itself if none is longer. A shorter
      * timeout of {@code base} is kept, and so is an unset one: the connection manager's
      * {@code ConnectionConfig} decides it, and may be shorter than the deadline (setting the remaining
      * time there would lengthen it); the end of the context cancels the attempt in any case.
      */
     @SuppressWarnings("deprecation") // RequestConfig's connect timeout: deprecated for ConnectionConfig's, still honoured first
     static RequestConfig bounded(RequestConfig base, long remainingNanos) {
-        long millis = Math.max(1L, remainingNanos / 1_000_000L + (remainingNanos % 1_000_000L == 0 ? 0 : 1));
+        // at most Long.MAX_VALUE / 10^6 + 2: no overflow
+        long millis = Math.max(1L, remainingNanos / 1_000_000L + (remainingNanos % 1_000_000L == 0 ? 0 : 1)) + 1;
         boolean request = longer(base.getConnectionRequestTimeout(), millis);
         boolean connect = longer(base.getConnectTimeout(), millis);
         boolean response = longer(base.getResponseTimeout(), millis);

@@ -250,16 +250,21 @@ class ResilienceExecHandlerTest {
         RequestConfig own = RequestConfig.custom().setResponseTimeout(Timeout.ofSeconds(30))
                 .setConnectionRequestTimeout(Timeout.ofMilliseconds(100)).build();
         RequestConfig bounded = Attempts.bounded(own, Duration.ofMillis(250).toNanos());
-        assertEquals(Timeout.ofMilliseconds(250), bounded.getResponseTimeout());
+        assertEquals(Timeout.ofMilliseconds(251), bounded.getResponseTimeout(), "1 ms of slack: none fires early");
         assertEquals(Timeout.ofMilliseconds(100), bounded.getConnectionRequestTimeout(), "a shorter one is kept");
         assertSame(own, Attempts.bounded(own, Duration.ofMinutes(5).toNanos()), "nothing longer: nothing new");
-        assertEquals(Timeout.ofMilliseconds(1), Attempts.bounded(own, 1).getResponseTimeout(),
-                "rounded up: never zero, which would mean no timeout at all");
+        assertEquals(Timeout.ofMilliseconds(2), Attempts.bounded(own, 1).getResponseTimeout(),
+                "rounded up, plus the slack: never zero, which would mean no timeout at all");
+        RequestConfig pooled = RequestConfig.custom().setConnectionRequestTimeout(Timeout.ofSeconds(30)).build();
+        assertEquals(Timeout.ofMilliseconds(251), Attempts.bounded(pooled, Duration.ofMillis(250).toNanos())
+                .getConnectionRequestTimeout(), "the pool's wait counts wall-clock ms: it gets the slack too");
         assertNull(Attempts.bounded(RequestConfig.DEFAULT, 1).getResponseTimeout(),
                 "an unset timeout stays unset: the connection manager's may be shorter");
         RequestConfig none = RequestConfig.custom().setResponseTimeout(Timeout.DISABLED).build();
-        assertEquals(Timeout.ofMilliseconds(250), Attempts.bounded(none, Duration.ofMillis(250).toNanos())
+        assertEquals(Timeout.ofMilliseconds(251), Attempts.bounded(none, Duration.ofMillis(250).toNanos())
                 .getResponseTimeout(), "no timeout at all is bounded too");
+        assertEquals(Timeout.ofMilliseconds(Long.MAX_VALUE / 1_000_000L + 2), Attempts.bounded(none, Long.MAX_VALUE)
+                .getResponseTimeout(), "the farthest deadline does not wrap");
 
         client(HttpPolicy.none());
         HttpClientContext context = HttpClientContext.create();

@@ -129,12 +129,14 @@ public class CheckoutApp {
         String waitForDeadline() throws InterruptedException {
             Context context = Context.current();
             long start = System.nanoTime();
+            long left = context.remainingNanos();
             long limit = start + Duration.ofSeconds(5).toNanos();
             while (!context.isDone() && System.nanoTime() < limit) {
                 Thread.sleep(2);
             }
             return (context.isDone() ? "done after " : "not done after ")
-                    + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms";
+                    + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms, "
+                    + Duration.ofNanos(left).toMillis() + " ms left on entry";
         }
     }
 }

@@ -250,11 +250,13 @@ public class ReactiveCheckoutApp {
 
         private static Mono<String> waitFor(Context context) {
             long start = System.nanoTime();
+            long left = context.remainingNanos();
             return Mono.<String>create(sink -> {
                 Registration r = context.onDone(() -> sink.success("done"), Runnable::run);
                 sink.onDispose(r::remove);
             }).timeout(Duration.ofSeconds(5), Mono.just("not done"))
-                    .map(s -> s + " after " + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms");
+                    .map(s -> s + " after " + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms, "
+                            + Duration.ofNanos(left).toMillis() + " ms left on entry");
         }
     }
 }

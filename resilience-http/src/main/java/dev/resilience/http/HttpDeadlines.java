@@ -28,8 +28,9 @@ public final class HttpDeadlines {
      * milliseconds and can end a request up to 1 ms early: this way the context is done when the JDK
      * reports {@link java.net.http.HttpTimeoutException}, and a policy bounding the send by the same
      * deadline (a {@link dev.resilience.core.Timeout}) reports its own timeout rather than a failure.
-     * If the builder already has a shorter timeout, that one wins, in both (the caller will not wait
-     * longer than it). A context without a deadline leaves the builder as it is.
+     * If the builder already has a timeout no longer than the time left, that one wins, in both and
+     * as it is (the caller will not wait longer than it); a longer one is replaced. A context without
+     * a deadline leaves the builder as it is.
      *
      * @throws dev.resilience.context.ContextDoneException if the context is already done: the request would be wasted
      */
@@ -53,9 +54,11 @@ public final class HttpDeadlines {
         Duration own = timeoutOf(builder);
         long ownNanos = own == null ? Long.MAX_VALUE : Checks.nonNegativeNanos(own, "timeout");
         long header = Math.min(remaining, ownNanos);
-        // the JDK may fire up to 1 ms early (see the Javadoc): the request's own timeout gets the slack
-        long timeout = ownNanos <= remaining ? ownNanos
-                : Math.min(ownNanos, remaining > Long.MAX_VALUE - TIMER_SLACK_NANOS ? Long.MAX_VALUE : remaining + TIMER_SLACK_NANOS);
+        // the JDK may fire up to 1 ms early (see the Javadoc): when the deadline is the bound, the
+        // request's own timeout gets the slack, even past an own timeout less than 1 ms longer than the
+        // deadline (which would fire early too). No overflow: a deadline lies within
+        // Deadline.MAX_OFFSET_NANOS (2^62) of its ticker's reading (context.deadline() above checks it)
+        long timeout = ownNanos <= remaining ? ownNanos : remaining + TIMER_SLACK_NANOS;
         return builder.setHeader(DeadlineHeaders.GRPC_TIMEOUT, DeadlineHeaders.encodeGrpcTimeout(header)).timeout(Duration.ofNanos(timeout));
     }
 

@@ -71,10 +71,12 @@ class HttpDeadlinesTest {
             HttpRequest noUriShorter = HttpDeadlines.propagate(HttpRequest.newBuilder().timeout(Duration.ofSeconds(1)))
                     .uri(uri).build();
             assertEquals(Optional.of(Duration.ofMillis(251)), noUriShorter.timeout(), "the deadline is the shorter here");
-            // an own timeout inside the slack: the header says the deadline, the request keeps its own
+            // an own timeout inside the slack is longer than the deadline: replaced, or it could fire early too
             HttpRequest inSlack = HttpDeadlines.propagate(HttpRequest.newBuilder(uri).timeout(Duration.ofNanos(250_500_000L)))
                     .build();
-            assertEquals(Optional.of(Duration.ofNanos(250_500_000L)), inSlack.timeout());
+            assertEquals(Optional.of(Duration.ofMillis(251)), inSlack.timeout());
+            HttpRequest equal = HttpDeadlines.propagate(HttpRequest.newBuilder(uri).timeout(Duration.ofMillis(250))).build();
+            assertEquals(Optional.of(Duration.ofMillis(250)), equal.timeout(), "an own timeout equal to the time left wins as it is");
             assertEquals(Optional.of("250000u"), inSlack.headers().firstValue("grpc-timeout"));
             HttpRequest noUriOwn = HttpDeadlines.propagate(HttpRequest.newBuilder().timeout(Duration.ofMillis(100)))
                     .uri(uri).build();
@@ -84,14 +86,15 @@ class HttpDeadlinesTest {
     }
 
     @Test
-    void theSlackSaturatesOnAFarDeadline() {
+    void theFarthestDeadlineGetsTheSlackWithoutOverflow() {
         ManualTicker ticker = new ManualTicker();
         URI uri = URI.create("http://127.0.0.1/x");
         try (CancelHandle h = Context.background().withTimeout(Duration.ofNanos(Long.MAX_VALUE), ticker);
              Scope s = h.attach()) {
             long remaining = Context.current().remainingNanos();
-            Duration timeout = HttpDeadlines.propagate(HttpRequest.newBuilder(uri)).build().timeout().orElseThrow();
-            assertTrue(timeout.toNanos() >= remaining, "not wrapped to a negative or shorter timeout: " + timeout);
+            assertEquals(dev.resilience.context.Deadline.MAX_OFFSET_NANOS, remaining, "the farthest a deadline lies");
+            Duration far = HttpDeadlines.propagate(HttpRequest.newBuilder(uri)).build().timeout().orElseThrow();
+            assertEquals(remaining + 1_000_000L, far.toNanos());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.resilience.benchmarks.lab;
 
+import dev.resilience.context.DeadlineHeaders;
 import java.io.IOException;
 import java.net.Authenticator;
 import java.net.CookieHandler;
@@ -127,12 +128,30 @@ final class LabHttp extends HttpClient {
         long now = System.nanoTime();
         stats.attempt(now);
         CALL_ATTEMPTS.get()[0]++;
-        Optional<Duration> timeout = request.timeout();
-        if (timeout.isEmpty()) {
+        long budget = budgetNanos(request);
+        if (budget < 0) {
             return request;
         }
         return HttpRequest.newBuilder(request, (name, value) -> true)
-                .header(LabServer.LAB_DEADLINE, Long.toString(now + timeout.get().toNanos())).build();
+                .header(LabServer.LAB_DEADLINE, Long.toString(now + budget)).build();
+    }
+
+    /**
+     * The time the caller gives the request, or -1 for none: the {@code grpc-timeout} header when the
+     * request carries one (the deadline it means; {@code HttpDeadlines} sets the JDK's own timeout 1 ms
+     * past it, since 2026-12-04, because the JDK may fire up to 1 ms early), else the request's timeout
+     * (the peers' setups, which set it to the time left).
+     */
+    private static long budgetNanos(HttpRequest request) {
+        Optional<String> header = request.headers().firstValue(DeadlineHeaders.GRPC_TIMEOUT);
+        if (header.isPresent()) {
+            try {
+                return DeadlineHeaders.parseGrpcTimeout(header.get());
+            } catch (IllegalArgumentException malformed) {
+                // not ours: fall back to the request's timeout
+            }
+        }
+        return request.timeout().map(Duration::toNanos).orElse(-1L);
     }
 
     @Override

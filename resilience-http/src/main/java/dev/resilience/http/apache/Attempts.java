@@ -31,7 +31,7 @@ final class Attempts {
      * {@code remainingNanos} rounded up to whole milliseconds plus one, so that none fires before the
      * context's deadline has passed (a socket timeout counts on the monotonic clock, but the classic
      * pool's wait for a connection counts {@code System.currentTimeMillis()} differences, which can end
-     * it up to 1 ms early); {@code base} itself if none is longer. A shorter
+     * it up to 1 ms early, or more if the wall clock is stepped); {@code base} itself if none is longer. A shorter
      * timeout of {@code base} is kept, and so is an unset one: the connection manager's
      * {@code ConnectionConfig} decides it, and may be shorter than the deadline (setting the remaining
      * time there would lengthen it); the end of the context cancels the attempt in any case.

@@ -501,6 +501,11 @@ public final class Context {
         int depth;
         /** Numbers each attach, so that a scope is told from a newer one at the same depth. */
         long attaches;
+        /**
+         * The number of the innermost open scope, 0 if none: a close in order (the common case)
+         * compares its own number with this one field and reads nothing else of the slot.
+         */
+        long top;
         /** By depth: the number of the open scope there (a scope unwound earlier has another). */
         long[] ids = new long[8];
         /**
@@ -531,10 +536,12 @@ public final class Context {
             }
             long id = ++attaches;
             ids[d] = id;
+            long parent = top;
+            top = id;
             if (interrupt != null) { // the level is null already: see interrupts
                 interrupts[d] = interrupt;
             }
-            return new Scope(this, previous, d, id);
+            return new Scope(this, previous, d, id, parent, interrupt != null);
         }
     }
 }

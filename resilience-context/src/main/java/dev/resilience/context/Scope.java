@@ -18,13 +18,19 @@ public final class Scope implements AutoCloseable {
     private final int depth;
     /** This attach's number: the slot keeps it at {@link #depth} while this scope is open. */
     private final long id;
+    /** The number of the scope that was innermost when this one was attached (0 if none). */
+    private final long parent;
+    /** Attached interruptibly: only then is there a registration at {@link #depth} to withdraw. */
+    private final boolean interruptible;
     private boolean closed;
 
-    Scope(Context.Slot slot, Context previous, int depth, long id) {
+    Scope(Context.Slot slot, Context previous, int depth, long id, long parent, boolean interruptible) {
         this.slot = slot;
         this.previous = previous;
         this.depth = depth;
         this.id = id;
+        this.parent = parent;
+        this.interruptible = interruptible;
     }
 
     /**
@@ -43,6 +49,28 @@ public final class Scope implements AutoCloseable {
                     + " closed on thread " + Thread.currentThread().getName());
         }
         closed = true;
+        if (s.top != id) {
+            closeOutOfOrder(s); // throws
+        }
+        if (interruptible) {
+            withdrawOwnInterrupt(s);
+        }
+        s.current = previous;
+        s.top = parent;
+        s.depth = depth - 1;
+    }
+
+    /** Withdraws this scope's interrupt registration (and clears its level), if it is still there. */
+    private void withdrawOwnInterrupt(Context.Slot s) {
+        CancelHandle.InterruptEntry interrupt = s.interrupts[depth]; // this scope's own, as the number says
+        if (interrupt != null) {
+            interrupt.close();
+            s.interrupts[depth] = null;
+        }
+    }
+
+    /** Not the innermost open scope: unwound earlier, or closed while scopes inside it are open. */
+    private void closeOutOfOrder(Context.Slot s) {
         int current = s.depth;
         if (depth > current || s.ids[depth] != id) {
             // Unwound by an out-of-order close outside it (its interrupt withdrawn then); a newer
@@ -50,16 +78,12 @@ public final class Scope implements AutoCloseable {
             throw new IllegalStateException("scope closed after an enclosing scope was closed out of order;"
                     + " it had already been unwound");
         }
-        CancelHandle.InterruptEntry interrupt = s.interrupts[depth]; // this scope's own, as the number says
-        if (interrupt != null) {
-            interrupt.close();
-            s.interrupts[depth] = null;
+        if (interruptible) {
+            withdrawOwnInterrupt(s);
         }
         s.current = previous;
+        s.top = parent;
         s.depth = depth - 1;
-        if (current == depth) {
-            return;
-        }
         // Scopes attached inside this one are still open: unwind them (their interrupts withdrawn;
         // their later close is reported), and restore the context from before this one.
         for (int d = depth + 1; d <= current; d++) {

@@ -168,7 +168,9 @@ class ScopeTest {
         assertThrows(IllegalStateException.class, a::close); // out of order: b is unwound
         Scope c = c3.attach();
         Scope d = c4.attach(); // at the depth b had
-        assertThrows(IllegalStateException.class, b::close, "b was unwound: its late close is reported");
+        IllegalStateException late = assertThrows(IllegalStateException.class, b::close,
+                "b was unwound: its late close is reported");
+        assertTrue(late.getMessage().contains("already been unwound"), late.getMessage());
         assertEquals("4", Context.current().get(k), "and changes nothing: c4 is still current");
         b.close(); // reported once; a second close is a no-op
         d.close();
@@ -186,6 +188,26 @@ class ScopeTest {
         inner.cancel();
         assertFalse(Thread.interrupted(), "an unwound scope's context must not interrupt this thread later");
         assertThrows(IllegalStateException.class, b::close);
+        assertSame(Context.background(), Context.current());
+    }
+
+    @Test
+    void anInterruptibleScopeClosedOutOfOrderWithdrawsItsOwnInterrupt() {
+        // The out-of-order path withdraws the closing scope's own registration, not only the inner ones'.
+        CancelHandle outerHandle = Context.background().withCancel();
+        Scope outer = outerHandle.context().attachInterruptibly();
+        Scope inner = Context.background().withValue(K, "inner").attach();
+        IllegalStateException e = assertThrows(IllegalStateException.class, outer::close);
+        assertTrue(e.getMessage().contains("1 scope(s)"), e.getMessage());
+        assertSame(Context.background(), Context.current());
+        outerHandle.cancel();
+        assertFalse(Thread.interrupted(), "a closed scope's context must not interrupt this thread later");
+        // the level it held carries nothing of it: a plain scope there keeps the caller's own interrupt
+        Scope plain = Context.background().withValue(K, "plain").attach();
+        Thread.currentThread().interrupt();
+        plain.close();
+        assertTrue(Thread.interrupted(), "the caller's own interrupt survives a plain close");
+        assertThrows(IllegalStateException.class, inner::close);
         assertSame(Context.background(), Context.current());
     }
 

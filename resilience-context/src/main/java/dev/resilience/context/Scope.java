@@ -50,8 +50,13 @@ public final class Scope implements AutoCloseable {
         }
         closed = true;
         if (s.top != id) {
-            closeOutOfOrder(s); // throws
+            throw closeOutOfOrder(s);
         }
+        restore(s);
+    }
+
+    /** Makes the context from before this scope current again, one level up. */
+    private void restore(Context.Slot s) {
         if (interruptible) {
             withdrawOwnInterrupt(s);
         }
@@ -69,23 +74,21 @@ public final class Scope implements AutoCloseable {
         }
     }
 
-    /** Not the innermost open scope: unwound earlier, or closed while scopes inside it are open. */
-    private void closeOutOfOrder(Context.Slot s) {
+    /**
+     * Not the innermost open scope: unwound earlier, or closed while scopes inside it are open.
+     * Restores and unwinds what is left to do, and returns the exception that reports it.
+     */
+    private IllegalStateException closeOutOfOrder(Context.Slot s) {
         int current = s.depth;
         if (depth > current || s.ids[depth] != id) {
             // Unwound by an out-of-order close outside it (its interrupt withdrawn then); a newer
             // scope may sit at its depth now, which the number tells apart. Nothing to restore.
-            throw new IllegalStateException("scope closed after an enclosing scope was closed out of order;"
+            return new IllegalStateException("scope closed after an enclosing scope was closed out of order;"
                     + " it had already been unwound");
         }
-        if (interruptible) {
-            withdrawOwnInterrupt(s);
-        }
-        s.current = previous;
-        s.top = parent;
-        s.depth = depth - 1;
+        restore(s);
         // Scopes attached inside this one are still open: unwind them (their interrupts withdrawn;
-        // their later close is reported), and restore the context from before this one.
+        // their later close is reported).
         for (int d = depth + 1; d <= current; d++) {
             CancelHandle.InterruptEntry inner = s.interrupts[d];
             if (inner != null) {
@@ -94,7 +97,7 @@ public final class Scope implements AutoCloseable {
             }
             s.ids[d] = 0;
         }
-        throw new IllegalStateException("scope closed out of order: " + (current - depth)
+        return new IllegalStateException("scope closed out of order: " + (current - depth)
                 + " scope(s) attached after it were still open and have been unwound");
     }
 }

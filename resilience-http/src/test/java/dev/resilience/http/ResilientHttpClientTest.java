@@ -219,7 +219,7 @@ class ResilientHttpClientTest {
     void theTimeoutIsReportedAsOursNotAsTheJdksEveryTime() {
         // The JDK's client fires its timers on whole milliseconds, truncating, so a request timeout equal
         // to the remaining deadline could end the send up to 1 ms before the deadline passed: the caller
-        // then saw the JDK's HttpTimeoutException, not the policy's (CI failed on it once in ~100 runs).
+        // then saw the JDK's HttpTimeoutException, not the policy's (a CI run failed on it).
         // Many short timeouts make each sub-millisecond phase likely.
         ResilientHttpClient client = ResilientHttpClient.builder(http).timeout(Duration.ofMillis(20)).build();
         for (int i = 0; i < 40; i++) {

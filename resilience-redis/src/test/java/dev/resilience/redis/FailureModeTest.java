@@ -12,6 +12,7 @@ import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
 import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.ManualTicker;
+import dev.resilience.context.Ticker;
 import dev.resilience.core.CircuitBreaker;
 import dev.resilience.core.RequestNotPermittedException;
 import java.time.Duration;
@@ -72,8 +73,13 @@ class FailureModeTest {
     }
 
     private DistributedRateLimiter limiter(FailureMode mode, DistributedLimiterListener listener) {
+        return limiter(mode, listener, Ticker.system());
+    }
+
+    /** Rate 100/s, burst 8; {@code ticker} times the local fallback limiters. */
+    private DistributedRateLimiter limiter(FailureMode mode, DistributedLimiterListener listener, Ticker ticker) {
         return DistributedRateLimiter.builder(RedisTests.uniqueName("f"), backend).rate(100).burst(8)
-                .failureMode(mode).listener(listener).build();
+                .failureMode(mode).listener(listener).ticker(ticker).build();
     }
 
     /** Decides and checks that the answer came within the timeout (plus scheduling slack). */
@@ -233,8 +239,7 @@ class FailureModeTest {
     void localFallbackEnforcesTheInstancesShare() {
         // the local limiters on a manual clock: on the real one, a stall of 40 ms between the first and
         // the third decision would refill a permit and the third would be granted
-        DistributedRateLimiter limiter = DistributedRateLimiter.builder(RedisTests.uniqueName("f"), backend).rate(100)
-                .burst(8).failureMode(FailureMode.local(4)).ticker(new ManualTicker()).build();
+        DistributedRateLimiter limiter = limiter(FailureMode.local(4), DistributedLimiterListener.NOOP, new ManualTicker());
         DistributedQuota quota = DistributedQuota.builder(RedisTests.uniqueName("q"), backend).limit(4)
                 .window(Duration.ofHours(1)).failureMode(FailureMode.local(2)).ticker(new ManualTicker()).build();
         tests.server.stop();

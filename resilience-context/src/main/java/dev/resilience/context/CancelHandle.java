@@ -194,7 +194,7 @@ public final class CancelHandle implements AutoCloseable {
 
     Optional<Deadline> deadline() {
         CancelHandle o = deadlineOwner;
-        return o == null ? Optional.empty() : Optional.of(Deadline.at(o.deadline, o.ticker));
+        return o == null ? Optional.empty() : Optional.of(Deadline.unchecked(o.deadline, o.ticker));
     }
 
     long remainingNanos() {

@@ -40,6 +40,14 @@ public final class Deadline implements Comparable<Deadline> {
     }
 
     /**
+     * A deadline at {@code nanos}, not checked against the ticker's reading: for a context's deadline,
+     * checked when it was set, whose ticker may since have been set far back by hand.
+     */
+    static Deadline unchecked(long nanos, Ticker ticker) {
+        return new Deadline(ticker, nanos);
+    }
+
+    /**
      * A deadline {@code timeout} after the current reading of {@code ticker}.
      *
      * @throws IllegalArgumentException if {@code timeout} is negative

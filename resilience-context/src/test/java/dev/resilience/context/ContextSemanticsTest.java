@@ -189,6 +189,21 @@ class ContextSemanticsTest {
     }
 
     @Test
+    void aDeadlineIsReadBackAfterItsTickerWasSetFarBack() {
+        // Deadline.at refuses a deadline further than 2^62 ns from the reading; a context's deadline
+        // was checked when it was set, so reading it back must not throw after a clock jump.
+        ManualTicker jumping = new ManualTicker(0L);
+        CancelHandle h = Context.background().withTimeout(Duration.ofSeconds(1), jumping);
+        jumping.set(-Deadline.MAX_OFFSET_NANOS - 1);
+        Deadline d = h.context().deadline().orElseThrow();
+        assertEquals(1_000_000_000L, d.nanos());
+        assertSame(jumping, d.ticker());
+        assertEquals(Deadline.MAX_OFFSET_NANOS + 1_000_000_001L, d.remainingNanos());
+        assertEquals(d.remainingNanos(), h.context().remainingNanos());
+        assertFalse(h.context().isDone());
+    }
+
+    @Test
     void withTimeoutWithoutTickerUsesTheParentDeadlinesTicker() {
         CancelHandle parent = Context.background().withTimeout(Duration.ofSeconds(10), ticker);
         CancelHandle child = parent.context().withTimeout(Duration.ofSeconds(1));

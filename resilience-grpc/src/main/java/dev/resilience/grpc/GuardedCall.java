@@ -272,7 +272,9 @@ final class GuardedCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
         if (remaining >= oursRemaining) {
             return ours.withCancel();
         }
-        return ours.withDeadline(Deadline.at(now + remaining, Ticker.system()));
+        // a passed deadline is due now, as in GrpcContexts.derive (one far in the past on a test
+        // ticker of gRPC's would otherwise lie beyond what a Deadline takes)
+        return ours.withDeadline(Deadline.at(now + Math.max(0L, remaining), Ticker.system()));
     }
 
     /** The run's context ended before the policy did: the call fails with the context's status. */

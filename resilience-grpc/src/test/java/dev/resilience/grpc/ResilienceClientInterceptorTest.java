@@ -168,6 +168,29 @@ class ResilienceClientInterceptorTest {
     }
 
     @Test
+    void aCallDeadlineFarInThePastOnAGrpcTestTickerFailsAsDeadlineExceeded() throws Exception {
+        // gRPC keeps a deadline within 100 years of its ticker's reading when it is made; that ticker
+        // (a test's) may then move on by more than Deadline.MAX_OFFSET_NANOS: due now, nothing thrown
+        AtomicLong fakeNow = new AtomicLong();
+        io.grpc.Deadline.Ticker fake = new io.grpc.Deadline.Ticker() {
+            @Override
+            public long nanoTime() {
+                return fakeNow.get();
+            }
+        };
+        io.grpc.Deadline past = io.grpc.Deadline.after(1, TimeUnit.SECONDS, fake);
+        fakeNow.set(dev.resilience.context.Deadline.MAX_OFFSET_NANOS + 2 * SECOND);
+        // guarded, so that the run's context is derived from the call's deadline
+        Channel channel = channel(ResilienceClientInterceptor.builder().policy(retry("past").maxAttempts(2).build()).build());
+        try (CancelHandle h = Context.current().withTimeout(Duration.ofSeconds(60)); Scope s = h.attach()) {
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                    () -> ClientCalls.blockingUnaryCall(channel, UNARY, CallOptions.DEFAULT.withDeadline(past), "a"));
+            assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode(), e.getStatus().toString());
+        }
+        assertEquals(0, loopback.invocations.get());
+    }
+
+    @Test
     void aCallUnderACancelledContextFailsAtOnceWithCancelled() throws Exception {
         CircuitBreaker breaker = CircuitBreaker.builder("cancelled-first").build();
         Channel channel = channel(ResilienceClientInterceptor.builder().policy(breaker).build());

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Thread-safe. {@code advance} moves the reading forward; past {@code Long.MAX_VALUE} it wraps, as
  * {@link System#nanoTime()}'s may, so readings are compared by their difference (start a ticker near
  * {@code Long.MAX_VALUE} to test that code does). {@link #set} may move it anywhere (to test code
- * that must survive a clock going backwards).
+ * that must survive a clock going backwards: nothing throws, wraps or grants more; what was due
+ * falls due that much later).
  */
 public final class ManualTicker implements Ticker {
 
@@ -100,6 +101,12 @@ public final class ManualTicker implements Ticker {
 
     /**
      * Sets the reading, forwards or backwards, and runs everything that fell due.
+     *
+     * <p>Setting it back leaves {@link Ticker}'s contract (readings never go back, as
+     * {@link System#nanoTime()}'s do not): what the toolkit had scheduled on this ticker falls due
+     * that much later, as when Go's or gobreaker's monotonic clock is compared: a circuit breaker
+     * whose ticker is set back by a day while it is open stays open a day longer, and a rate limiter
+     * may grant nothing until the reading is back near where it was. Nothing throws, no count wraps.
      *
      * @param nanos the new reading
      */

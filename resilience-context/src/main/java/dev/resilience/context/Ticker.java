@@ -17,7 +17,9 @@ package dev.resilience.context;
  * }</pre>
  *
  * <p>A custom implementation other than {@link ManualTicker} must advance at the speed of real
- * time: waits on it are timed with {@link java.util.concurrent.locks.LockSupport#parkNanos}.
+ * time: waits on it are timed with {@link java.util.concurrent.locks.LockSupport#parkNanos}. Its
+ * readings must never go back; one that does delays what is due by as much as it went back
+ * ({@link ManualTicker#set}).
  */
 @FunctionalInterface
 public interface Ticker {

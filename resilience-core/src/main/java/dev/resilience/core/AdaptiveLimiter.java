@@ -124,8 +124,9 @@ public final class AdaptiveLimiter extends InFlightPadRight implements Policy, L
                 int next;
                 try {
                     next = algorithm.update(old, rttNanos, inFlight, dropped);
-                } catch (Exception | LinkageError | StackOverflowError e) {
-                    // the user's algorithm: the call's outcome stands, the limit stays, the failure is logged
+                } catch (Throwable e) {
+                    // the user's algorithm, whatever it throws (an AssertionError too): the call's
+                    // outcome stands, the limit stays, the failure is logged
                     if (e instanceof InterruptedException) {
                         Thread.currentThread().interrupt(); // thrown past the signature: the flag is kept
                     }

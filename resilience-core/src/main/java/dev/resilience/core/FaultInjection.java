@@ -4,6 +4,7 @@ import dev.resilience.context.internal.Checks;
 import dev.resilience.context.Context;
 import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.Delays;
+import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
 import java.time.Duration;
@@ -132,7 +133,12 @@ public final class FaultInjection implements Policy {
         return next.invoke(index, task);
     }
 
-    /** Like {@link #call} for asynchronous work: latency is waited without a thread. */
+    /**
+     * Like {@link #call} for asynchronous work: latency is waited without a thread. The wait ends
+     * early when the caller's context does (the stage fails with the context's exception, as the
+     * blocking path's wait does) or when the returned stage is ended from outside (then the task is
+     * never started); a stage ended from outside after the task started ends the task's stage too.
+     */
     @Override
     public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> task) {
         Objects.requireNonNull(task, "task");
@@ -143,19 +149,19 @@ public final class FaultInjection implements Policy {
         Context ctx = Context.current();
         CompletableFuture<T> result = new CompletableFuture<>();
         Runnable proceed = () -> {
+            if (result.isDone()) {
+                return; // ended from outside (a cancel, a timeout) during the wait: nothing to start
+            }
             try (Scope s = ctx.attach()) {
                 if ((faults & 2) != 0) {
                     result.completeExceptionally(injected());
                 } else if ((faults & 4) != 0) {
                     result.completeExceptionally(new DeadlineExceededException());
                 } else {
-                    Stages.start(task).whenComplete((v, e) -> {
-                        if (e != null) {
-                            result.completeExceptionally(e);
-                        } else {
-                            result.complete(v);
-                        }
-                    });
+                    CompletionStage<T> stage = Stages.start(task);
+                    stage.whenComplete((v, e) -> Stages.relay(result, v, e));
+                    // ended from outside first: the task's stage is ended alike (a no-op once it is done)
+                    result.whenComplete((v, e) -> Stages.endInside(stage, Stages.unwrap(e)));
                 }
             } catch (Throwable e) {
                 result.completeExceptionally(e);
@@ -166,7 +172,10 @@ public final class FaultInjection implements Policy {
             wait = Math.max(wait, ctx.remainingNanos());
         }
         if (wait > 0) {
-            Delays.schedule(ticker, ticker.read() + wait, proceed);
+            // the wait, unless the context ends first; nothing stays registered once the stage is done
+            Registration timer = Delays.scheduleUnlessDone(ticker, ticker.read() + wait, ctx, proceed,
+                    () -> result.completeExceptionally(ctx.err()));
+            result.whenComplete((v, e) -> timer.remove());
         } else {
             proceed.run();
         }

@@ -8,6 +8,7 @@ import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
 import dev.resilience.context.internal.Checks;
 import dev.resilience.context.internal.Listeners;
+import dev.resilience.context.internal.Suppression;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -139,10 +140,7 @@ public final class Hedge implements Policy, Listenable<HedgeListener> {
             throw e;
         } catch (ExecutionException e) {
             Throwable cause = Stages.unwrap(e.getCause());
-            if (cause instanceof Exception) {
-                throw (Exception) cause;
-            }
-            throw (Error) cause;
+            throw Suppression.rethrow(cause); // as it was thrown: an Error, or a Throwable past the signature
         }
     }
 

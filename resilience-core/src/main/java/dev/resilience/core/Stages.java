@@ -165,19 +165,22 @@ final class Stages {
         AtomicBoolean ended = new AtomicBoolean();
         CompletableFuture<T> result = new CompletableFuture<>();
         stage.whenComplete((v, e) -> {
-            if (ended.compareAndSet(false, true)) {
-                if (e == null) {
-                    p.onSuccess();
-                } else {
-                    Throwable cause = unwrap(e);
-                    if (cause instanceof CancellationException || cause instanceof NoStageException) {
-                        p.release(); // a task inside this one returned no stage: nothing was called
+            try {
+                if (ended.compareAndSet(false, true)) {
+                    if (e == null) {
+                        p.onSuccess();
                     } else {
-                        p.onFailure(cause);
+                        Throwable cause = unwrap(e);
+                        if (cause instanceof CancellationException || cause instanceof NoStageException) {
+                            p.release(); // a task inside this one returned no stage: nothing was called
+                        } else {
+                            p.onFailure(cause);
+                        }
                     }
                 }
+            } finally {
+                relay(result, v, e); // the outcome stands even if a permit's accounting threw
             }
-            relay(result, v, e);
         });
         if (result.isDone()) {
             return result; // the task's stage completed it here: nothing left to end from outside

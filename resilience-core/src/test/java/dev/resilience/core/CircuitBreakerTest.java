@@ -87,6 +87,23 @@ class CircuitBreakerTest {
     }
 
     @Test
+    void aTickerSetFarBackWhileOpenDelaysHalfOpenByAsMuchAndNothingThrows() {
+        // outside Ticker's contract (readings never go back), documented on ManualTicker.set
+        CircuitBreaker cb = builder().openDuration(Duration.ofSeconds(30)).build();
+        fail(cb, 6);
+        assertEquals(State.OPEN, cb.state());
+        long back = Duration.ofDays(300).toNanos();
+        ticker.set(ticker.read() - back);
+        ticker.advance(Duration.ofSeconds(31));
+        assertFalse(cb.tryAcquire().isPermitted(), "still open: its expiry lies 300 days ahead now");
+        assertEquals(State.OPEN, cb.state());
+        ticker.advance(back - Duration.ofSeconds(2).toNanos());
+        assertEquals(State.OPEN, cb.state());
+        ticker.advance(Duration.ofSeconds(2));
+        assertEquals(State.HALF_OPEN, cb.state(), "due once the reading is past where it was + 30 s");
+    }
+
+    @Test
     void openRefusesWithAValueAndCallThrowsWithoutStackTrace() throws Exception {
         CircuitBreaker cb = builder().build();
         fail(cb, 6);

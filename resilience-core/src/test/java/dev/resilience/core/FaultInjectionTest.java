@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
+import dev.resilience.context.ContextCancelledException;
 import dev.resilience.context.DeadlineExceededException;
 import dev.resilience.context.ManualTicker;
 import dev.resilience.context.Scope;
@@ -17,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** Fault rates within statistical bounds, determinism by seed, runtime switching. */
@@ -99,17 +102,66 @@ class FaultInjectionTest {
     }
 
     @Test
+    void aStageCancelledDuringTheInjectedLatencyNeverStartsTheTask() {
+        FaultInjection f = FaultInjection.builder("slow").latency(1.0, Duration.ofSeconds(1)).ticker(ticker).build();
+        f.enable();
+        AtomicInteger started = new AtomicInteger();
+        CompletableFuture<String> r = f.<String>callAsync(() -> {
+            started.incrementAndGet();
+            return new CompletableFuture<>();
+        }).toCompletableFuture();
+        assertTrue(r.cancel(false));
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals(0, started.get(), "the caller left during the wait: nothing to start");
+    }
+
+    @Test
+    void aContextCancelledDuringTheInjectedLatencyEndsTheStageWithItsException() throws Exception {
+        FaultInjection f = FaultInjection.builder("slow").latency(1.0, Duration.ofSeconds(1)).ticker(ticker).build();
+        f.enable();
+        AtomicInteger started = new AtomicInteger();
+        CompletableFuture<String> r;
+        try (CancelHandle h = Context.background().withCancel(); Scope s = h.attach()) {
+            r = f.<String>callAsync(() -> {
+                started.incrementAndGet();
+                return CompletableFuture.completedFuture("late");
+            }).toCompletableFuture();
+            h.cancel();
+            // as the blocking path's wait, the stage ends when the context does, not a second later
+            assertInstanceOf(ContextCancelledException.class,
+                    assertThrows(ExecutionException.class, () -> r.get(5, TimeUnit.SECONDS)).getCause());
+        }
+        ticker.advance(Duration.ofSeconds(1));
+        assertEquals(0, started.get());
+    }
+
+    @Test
+    void aStageEndedFromOutsideAfterTheLatencyEndsTheTasksStage() {
+        FaultInjection f = FaultInjection.builder("slow").latency(1.0, Duration.ofSeconds(1)).ticker(ticker).build();
+        f.enable();
+        CompletableFuture<String> inner = new CompletableFuture<>();
+        CompletableFuture<String> r = f.<String>callAsync(() -> inner).toCompletableFuture();
+        ticker.advance(Duration.ofSeconds(1));
+        assertFalse(r.isDone());
+        assertTrue(r.cancel(false));
+        assertTrue(inner.isCancelled(), "nobody waits for the task's stage any more");
+    }
+
+    @Test
     void deadlineFaultHangsUntilTheDeadline() {
         FaultInjection f = FaultInjection.builder("hang").deadlineExceeded(1.0).ticker(ticker).build();
         f.enable();
         CompletableFuture<String> r;
-        try (CancelHandle h = Context.background().withTimeout(Duration.ofMillis(200), ticker); Scope s = h.attach()) {
+        CancelHandle h = Context.background().withTimeout(Duration.ofMillis(200), ticker);
+        try (Scope s = h.attach()) {
             r = f.<String>callAsync(() -> CompletableFuture.completedFuture("ok")).toCompletableFuture();
         }
+        // the handle stays open: closing it cancels the context, which ends the wait at once
         ticker.advance(Duration.ofMillis(199));
         assertFalse(r.isDone());
         ticker.advance(Duration.ofMillis(1));
         assertInstanceOf(DeadlineExceededException.class, assertThrows(ExecutionException.class, r::get).getCause());
+        h.close();
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.resilience.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -184,6 +185,17 @@ class HedgeTest {
         assertEquals(own, assertThrows(IOException.class, () -> hedge.call(() -> {
             throw own;
         })));
+        AssertionError error = new AssertionError("an Error");
+        assertSame(error, assertThrows(AssertionError.class, () -> hedge.call(() -> {
+            throw error;
+        })));
+        // neither an Exception nor an Error, thrown past the signature (Kotlin, a sneaky throw):
+        // it comes out as it was, as from a Retry, not as a ClassCastException
+        Throwable odd = new Throwable("neither");
+        Throwable seen = assertThrows(Throwable.class, () -> hedge.call(() -> {
+            throw dev.resilience.context.internal.Suppression.rethrow(odd);
+        }));
+        assertSame(odd, seen);
     }
 
     @Test

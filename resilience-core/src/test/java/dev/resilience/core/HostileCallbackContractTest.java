@@ -172,6 +172,40 @@ class HostileCallbackContractTest {
     }
 
     @Test
+    void aThrowingLimitAlgorithmKeepsEveryOutcomeAndEveryStageCompletes() throws Exception {
+        for (Throwable error : HOSTILE) {
+            AdaptiveLimiter adaptive = AdaptiveLimiter.builder("a").algorithm(new LimitAlgorithm() {
+                @Override
+                public int initialLimit() {
+                    return 4;
+                }
+
+                @Override
+                public int update(int limit, long rttNanos, int inFlight, boolean dropped) {
+                    throwIt(error);
+                    return limit;
+                }
+            }).build();
+            assertEquals("ok", adaptive.call(() -> "ok"), error.toString());
+            IOException failure = new IOException("the call's own");
+            assertSame(failure, assertThrows(IOException.class, () -> adaptive.call(() -> {
+                throw failure;
+            })), error.toString());
+            CompletableFuture<String> inner = new CompletableFuture<>();
+            CompletableFuture<String> out = adaptive.callAsync(() -> inner).toCompletableFuture();
+            inner.complete("async");
+            assertEquals("async", out.get(5, TimeUnit.SECONDS), error.toString());
+            CompletableFuture<String> failing = new CompletableFuture<>();
+            CompletableFuture<String> failed = adaptive.callAsync(() -> failing).toCompletableFuture();
+            failing.completeExceptionally(failure);
+            assertSame(failure, assertThrows(ExecutionException.class, () -> failed.get(5, TimeUnit.SECONDS))
+                    .getCause(), error.toString());
+            assertEquals(0, adaptive.inFlight(), error.toString());
+            assertEquals(4, adaptive.limit(), "the limit stays where the algorithm failed");
+        }
+    }
+
+    @Test
     void aBulkheadListenerThrowingTwiceLeavesNoSlotTaken() throws Exception {
         Bulkhead bulkhead = Bulkhead.builder("h").maxConcurrent(2).listener(new BulkheadListener() {
             @Override

@@ -148,6 +148,9 @@ public final class BlockingMessageQueue<E> extends AbstractQueue<E> implements B
         if (c == this) {
             throw new IllegalArgumentException("cannot drain a queue into itself");
         }
+        if (maxElements <= 0) {
+            return 0; // as the JDK's blocking queues do
+        }
         int n;
         try {
             n = queue.drain(c::add, maxElements);

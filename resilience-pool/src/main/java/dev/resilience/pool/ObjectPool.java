@@ -91,6 +91,9 @@ public final class ObjectPool<T> implements AutoCloseable {
         }
     }
 
+    /** The largest {@code maxSize} a pool takes: 2^20 (see {@link Builder#maxSize}). */
+    public static final int MAX_SIZE = 1 << 20;
+
     private final String name;
     private final Allocator<T> allocator;
     private final int minIdle;
@@ -816,10 +819,17 @@ public final class ObjectPool<T> implements AutoCloseable {
             return this;
         }
 
-        /** The most objects alive at once. Default 10. */
+        /**
+         * The most objects alive at once: 1 to {@link #MAX_SIZE} (2^20). Default 10. The pool's ring
+         * of idle objects is allocated up front for twice this (about 12 bytes a slot with compressed
+         * references: 24 MiB at the largest), so a pool is not made "unbounded" by a huge value.
+         *
+         * @throws IllegalArgumentException if {@code maxSize} is below 1 or above {@link #MAX_SIZE}
+         */
         public Builder<T> maxSize(int maxSize) {
-            if (maxSize < 1 || maxSize > 1 << 28) {
-                throw new IllegalArgumentException("maxSize must be in [1, 2^28]: " + maxSize);
+            if (maxSize < 1 || maxSize > MAX_SIZE) {
+                throw new IllegalArgumentException("maxSize must be in [1, 2^20] (the idle ring is allocated for "
+                        + "twice it up front): " + maxSize);
             }
             this.maxSize = maxSize;
             return this;

@@ -51,6 +51,24 @@ class BlockingMessageQueueTest {
     }
 
     @Test
+    void drainToWithNoRoomForAnyElementDrainsNothingAsTheJdksQueuesDo() throws Exception {
+        java.util.concurrent.BlockingQueue<Integer> jdk = new java.util.concurrent.ArrayBlockingQueue<>(4);
+        BlockingMessageQueue<Integer> ours = new BlockingMessageQueue<>(new MpmcArrayQueue<>(4));
+        for (java.util.concurrent.BlockingQueue<Integer> q : List.of(jdk, ours)) {
+            q.put(1);
+            q.put(2);
+            List<Integer> into = new ArrayList<>();
+            assertEquals(0, q.drainTo(into, 0), q.getClass().getSimpleName());
+            assertEquals(0, q.drainTo(into, -1), q.getClass().getSimpleName());
+            assertEquals(0, q.drainTo(into, Integer.MIN_VALUE), q.getClass().getSimpleName());
+            assertEquals(List.of(), into);
+            assertEquals(2, q.size());
+            assertEquals(1, q.drainTo(into, 1));
+            assertEquals(List.of(1), into);
+        }
+    }
+
+    @Test
     void takeWaitsForPutAndPutWaitsForTake() throws Exception {
         BlockingMessageQueue<Integer> q = new BlockingMessageQueue<>(new MpmcArrayQueue<>(2), ticker);
         AtomicReference<Thread> taker = new AtomicReference<>();

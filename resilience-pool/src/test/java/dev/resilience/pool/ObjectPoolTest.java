@@ -546,6 +546,11 @@ class ObjectPoolTest {
         assertThrows(NullPointerException.class, () -> ObjectPool.builder(null));
         ObjectPool.Builder<Conn> b = builder();
         assertThrows(IllegalArgumentException.class, () -> b.maxSize(0));
+        IllegalArgumentException huge = assertThrows(IllegalArgumentException.class,
+                () -> b.maxSize(ObjectPool.MAX_SIZE + 1), "not 'unbounded': its ring is allocated up front");
+        assertTrue(huge.getMessage().contains("maxSize"), huge.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> b.maxSize(Integer.MAX_VALUE));
+        b.maxSize(ObjectPool.MAX_SIZE); // the largest is taken
         assertThrows(IllegalArgumentException.class, () -> b.minIdle(-1));
         assertThrows(IllegalArgumentException.class, () -> b.maxLifetime(Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> b.idleTimeout(Duration.ofSeconds(-1)));

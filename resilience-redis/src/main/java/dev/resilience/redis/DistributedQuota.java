@@ -163,18 +163,25 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
             this.ticker = ticker;
         }
 
-        /** Nothing used in the current window: a new window would be the same. */
+        /**
+         * Nothing used in the current window, nor in a later one (a ticker set back): a new window
+         * would be the same.
+         */
         boolean isIdle(long now) {
             long[] s = state.get();
-            return s[0] != Math.floorDiv(now, windowNanos) || s[1] == 0;
+            return s[0] < Math.floorDiv(now, windowNanos) || s[1] == 0;
         }
 
         Decision take(int permits, FallbackCause cause) {
             long now = ticker.read();
-            long window = Math.floorDiv(now, windowNanos);
-            long reset = (window + 1) * windowNanos - now;
+            long current = Math.floorDiv(now, windowNanos);
+            long untilNext = windowNanos - Math.floorMod(now, windowNanos);
             for (;;) {
                 long[] s = state.get();
+                // The window never goes back: a ticker set back stays in the window it had reached, whose
+                // permits are spent, until its reading is past it again (a fresh window would grant them twice).
+                long window = s[0] == Long.MIN_VALUE ? current : Math.max(current, s[0]);
+                long reset = untilNext + saturatedWindowsOf(window - current, windowNanos);
                 long used = s[0] == window ? s[1] : 0;
                 if (permits > limit) {
                     return new Decision(false, permits, -1L, limit - used, reset, Decision.Source.LOCAL,
@@ -190,6 +197,11 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
                 }
             }
         }
+    }
+
+    /** {@code windows} whole windows in nanoseconds, at most {@code Long.MAX_VALUE / 2}. */
+    private static long saturatedWindowsOf(long windows, long windowNanos) {
+        return windows >= (Long.MAX_VALUE / 2) / windowNanos ? Long.MAX_VALUE / 2 : windows * windowNanos;
     }
 
     /** Builds a {@link DistributedQuota}; {@link #limit(long)} and {@link #window(Duration)} are required. */

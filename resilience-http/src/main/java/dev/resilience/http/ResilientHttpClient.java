@@ -14,8 +14,10 @@ import dev.resilience.core.RetryListener;
 import dev.resilience.core.Timeout;
 import dev.resilience.core.TimeoutExceededException;
 import dev.resilience.core.TimeoutListener;
+import dev.resilience.context.CancelHandle;
 import dev.resilience.context.Context;
 import dev.resilience.context.Registration;
+import dev.resilience.context.Scope;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,9 +26,11 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
 import java.util.function.Supplier;
 
 /**
@@ -58,7 +62,8 @@ import java.util.function.Supplier;
  * date, see {@link #retryAfter}) on a 503 or 429 replaces the backoff. No wait between attempts
  * exceeds {@link Builder#maxRetryDelay} (default 30 s) or reaches the context's deadline: a server
  * asking for longer gets no retry, and the caller gets its response. A retried response's body is
- * closed if it is {@link AutoCloseable} (an {@code InputStream}, a {@code Stream} of lines).
+ * closed if it is {@link AutoCloseable} (an {@code InputStream}, a {@code Stream} of lines), and
+ * a body publisher's ({@code BodyHandlers.ofPublisher()}) is subscribed to and cancelled.
  *
  * <p><b>Deadlines.</b> Each attempt's request timeout is the remaining deadline of the current
  * context (bounded by the per-attempt timeout, and by a shorter timeout set on the request), and the
@@ -106,14 +111,49 @@ public final class ResilientHttpClient {
         return new Builder(http);
     }
 
-    /** Frees the connection of a response that is being retried, if its body holds it. */
+    /**
+     * Frees the connection of a response that reaches nobody (retried, a hedge's loser, late), if
+     * its body holds it: an {@code AutoCloseable} body is closed, a body publisher
+     * ({@code BodyHandlers.ofPublisher()}) is subscribed to and cancelled, which the JDK takes as
+     * the end of the body.
+     */
     private static void closeBody(HttpResponse<?> response) {
-        if (response.body() instanceof AutoCloseable) {
+        Object body = response.body();
+        if (body instanceof AutoCloseable) {
             try {
-                ((AutoCloseable) response.body()).close();
+                ((AutoCloseable) body).close();
             } catch (Exception ignored) {
                 // the response is dropped either way
             }
+        } else if (body instanceof Flow.Publisher) {
+            try {
+                ((Flow.Publisher<?>) body).subscribe(new Cancelling()); // one each: a subscriber subscribes once
+            } catch (RuntimeException ignored) {
+                // subscribed before (a publisher takes one subscriber): the response is dropped either way
+            }
+        }
+    }
+
+    /** Cancels its subscription at once: drops a body publisher's remaining body. */
+    private static final class Cancelling implements Flow.Subscriber<Object> {
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            subscription.cancel();
+        }
+
+        @Override
+        public void onNext(Object item) {
+            // nothing is requested
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            // dropped
+        }
+
+        @Override
+        public void onComplete() {
+            // dropped
         }
     }
 
@@ -166,7 +206,11 @@ public final class ResilientHttpClient {
         return finish((HttpResponse<T>) response);
     }
 
-    /** Sends {@code request} through the policy asynchronously; see {@link #send}. */
+    /**
+     * Sends {@code request} through the policy asynchronously; see {@link #send}. Ending the returned
+     * future (cancelling it, {@code orTimeout}, completing it) ends the call: the policies stop (no
+     * further retry, permits and slots come back) and the exchange in flight is aborted.
+     */
     @SuppressWarnings("unchecked")
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         Objects.requireNonNull(request, "request");
@@ -178,11 +222,8 @@ public final class ResilientHttpClient {
             } catch (RuntimeException e) {
                 return CompletableFuture.failedFuture(e);
             }
-            Context ctx = Context.current();
+            Context ctx = Context.current(); // the call's own (below) or a policy's child of it: never the background
             CompletableFuture<HttpResponse<T>> f = http.sendAsync(r, handler);
-            if (ctx == Context.background()) {
-                return f.thenApply(x -> x);
-            }
             // the JDK aborts the exchange; not inline: on JDK 25 cancel can block the thread that ends the context
             Registration cancel = ctx.onDone(() -> f.cancel(true));
             return f.handle((x, e) -> {
@@ -197,8 +238,45 @@ public final class ResilientHttpClient {
                 return x;
             });
         };
-        return policy.executeAsync(request.method(), attempt, RESPONSES)
-                .thenApply(r -> finish((HttpResponse<T>) r));
+        // The call's own context: cancelled when the call ends, or when the caller ends the returned
+        // future first, which aborts whatever exchange is still in flight.
+        CancelHandle call = Context.current().withCancel();
+        CompletableFuture<HttpResponse<?>> policies;
+        try (Scope s = call.attach()) {
+            policies = policy.executeAsync(request.method(), attempt, RESPONSES);
+        }
+        CompletableFuture<HttpResponse<T>> result = new CompletableFuture<>();
+        policies.whenComplete((r, e) -> {
+            call.cancel(); // the call is over: nothing of it stays registered or in flight
+            if (e != null) {
+                result.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                return;
+            }
+            HttpResponse<T> response = (HttpResponse<T>) r;
+            boolean delivered;
+            try {
+                delivered = result.complete(finish(response));
+            } catch (Throwable t) {
+                delivered = result.completeExceptionally(t);
+            }
+            if (!delivered) {
+                closeBody(response); // the caller ended the future meanwhile: nobody reads it
+            }
+        });
+        result.whenComplete((v, e) -> {
+            if (e != null && !policies.isDone()) {
+                // the caller ended it first: the policies end the same way (their permits come back,
+                // no retry follows), then the exchange in flight is aborted
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (cause instanceof CancellationException) {
+                    policies.cancel(false);
+                } else {
+                    policies.completeExceptionally(cause);
+                }
+                call.cancel();
+            }
+        });
+        return result;
     }
 
     /**

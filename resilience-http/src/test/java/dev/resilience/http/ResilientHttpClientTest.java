@@ -205,6 +205,37 @@ class ResilientHttpClientTest {
     }
 
     @Test
+    void cancellingTheReturnedFutureFreesTheSlotAtOnce() throws Exception {
+        dev.resilience.core.Bulkhead bulkhead = dev.resilience.core.Bulkhead.builder("one").maxConcurrent(1).build();
+        ResilientHttpClient client = ResilientHttpClient.builder(http).bulkhead(bulkhead).build(); // no context, no deadline
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> f =
+                client.sendAsync(get("/slow"), HttpResponse.BodyHandlers.ofString());
+        assertTrue(slowArrived.await(5, TimeUnit.SECONDS), "the request reached the server");
+        assertEquals(1, bulkhead.inUse());
+        assertTrue(f.cancel(false));
+        // the slot comes back with the cancel, not when the 2 s answer arrives
+        assertEquals(0, bulkhead.inUse(), "the slot came back at once");
+        assertEquals(200, client.sendAsync(get("/ok"), HttpResponse.BodyHandlers.ofString())
+                .get(5, TimeUnit.SECONDS).statusCode(), "the one slot is free for the next request");
+    }
+
+    @Test
+    void cancellingTheReturnedFutureDuringABackoffEndsTheRetries() throws Exception {
+        ResilientHttpClient client = ResilientHttpClient.builder(http).retry(5, Backoff.fixed(Duration.ofMillis(200)))
+                .build();
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> f =
+                client.sendAsync(get("/down"), HttpResponse.BodyHandlers.ofString());
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (hits.getOrDefault("/down", new AtomicInteger()).get() < 1 && System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+        assertTrue(f.cancel(false));
+        int seen = hits.get("/down").get();
+        pause(700); // three more backoffs' worth: a retry that went on would have reached the server by now
+        assertTrue(hits.get("/down").get() <= seen + 1, "at most the attempt already on its way: " + hits.get("/down"));
+    }
+
+    @Test
     void slowServerIsCutOffAtTheTimeout() {
         // 500 ms: time for the request to reach the server (its header is checked) on a stalled machine
         ResilientHttpClient client = ResilientHttpClient.builder(http).timeout(Duration.ofMillis(500)).build();
@@ -487,6 +518,55 @@ class ResilientHttpClientTest {
         try (java.io.InputStream body = r.body()) {
             assertEquals("hit 3", new String(body.readAllBytes(), StandardCharsets.UTF_8), "the caller's body is open");
         }
+    }
+
+    @Test
+    void theBodyPublisherOfARetriedResponseIsCancelled() throws Exception {
+        // BodyHandlers.ofPublisher(): a body nobody subscribes to keeps its connection
+        AtomicInteger cancelled = new AtomicInteger();
+        HttpResponse.BodyHandler<java.util.concurrent.Flow.Publisher<List<java.nio.ByteBuffer>>> tracking =
+                info -> HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofPublisher(),
+                        publisher -> subscriber -> publisher.subscribe(new java.util.concurrent.Flow.Subscriber<>() {
+                            @Override
+                            public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+                                subscriber.onSubscribe(new java.util.concurrent.Flow.Subscription() {
+                                    @Override
+                                    public void request(long n) {
+                                        subscription.request(n);
+                                    }
+
+                                    @Override
+                                    public void cancel() {
+                                        cancelled.incrementAndGet();
+                                        subscription.cancel();
+                                    }
+                                });
+                            }
+
+                            @Override
+                            public void onNext(List<java.nio.ByteBuffer> item) {
+                                subscriber.onNext(item);
+                            }
+
+                            @Override
+                            public void onError(Throwable throwable) {
+                                subscriber.onError(throwable);
+                            }
+
+                            @Override
+                            public void onComplete() {
+                                subscriber.onComplete();
+                            }
+                        }));
+        HttpResponse<java.util.concurrent.Flow.Publisher<List<java.nio.ByteBuffer>>> r = retrying().send(get("/flaky"), tracking);
+        assertEquals(200, r.statusCode());
+        assertEquals(2, cancelled.get(), "the two 503s that were retried had their bodies dropped");
+        java.util.concurrent.CompletableFuture<String> body = new java.util.concurrent.CompletableFuture<>();
+        HttpResponse.BodySubscriber<String> reader = HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8);
+        r.body().subscribe(reader);
+        reader.getBody().whenComplete((v, e) -> body.complete(e == null ? v : e.toString()));
+        assertEquals("hit 3", body.get(5, TimeUnit.SECONDS), "the caller's body is untouched");
+        assertEquals(2, cancelled.get());
     }
 
     @Test

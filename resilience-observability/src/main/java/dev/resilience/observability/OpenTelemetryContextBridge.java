@@ -6,6 +6,8 @@ import io.opentelemetry.context.ContextKey;
 import io.opentelemetry.context.ContextStorage;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Stores the toolkit's {@link Context} under an OpenTelemetry {@link ContextKey}, so that everything
@@ -25,8 +27,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * OpenTelemetry's executors carry our deadline, and our executors ({@code WorkerPool},
  * {@code ContextExecutors}, asynchronous retries and hedges) carry the current span. OpenTelemetry
  * only accepts wrappers before its storage is first used; {@link #installed()} tells whether it took.
+ *
+ * <p>An OpenTelemetry scope closed out of order or on another thread does not throw (OpenTelemetry's
+ * {@code Scope.close} never does): ours is unwound as {@link Scope#close()} describes, or stays on the
+ * thread that attached it when closed from another, and the misuse is logged at DEBUG under
+ * {@code resilience.context}. Our own scopes, attached with {@link Context#attach()}, still throw.
  */
 public final class OpenTelemetryContextBridge {
+
+    private static final Logger LOG = LoggerFactory.getLogger("resilience.context");
 
     /** The key our context is stored under. */
     public static final ContextKey<Context> KEY = ContextKey.named("dev.resilience.context");
@@ -86,7 +95,12 @@ public final class OpenTelemetryContextBridge {
             Scope ourScope = base.withValue(OTEL, toAttach).attach();
             return () -> {
                 try {
-                    ourScope.close(); // throws if closed out of order or on another thread
+                    ourScope.close();
+                } catch (IllegalStateException misuse) {
+                    // Closed out of order (ours unwound what was left open inside it) or on another
+                    // thread (ours stays on its own thread): OpenTelemetry's Scope.close never throws,
+                    // and its own storage logs such a close at FINE and goes on; so does the bridge.
+                    LOG.debug("an OpenTelemetry scope was closed out of order or on another thread", misuse);
                 } finally {
                     otelScope.close(); // OpenTelemetry's context is restored whatever ours did
                 }

@@ -157,6 +157,43 @@ class ContextBridgeTest {
     }
 
     @Test
+    void anOpenTelemetryScopeClosedOnAnotherThreadDoesNotThrow() throws Exception {
+        // attached on one thread, closed on another; both threads are the test's own and end with it
+        io.opentelemetry.context.ContextKey<String> key = io.opentelemetry.context.ContextKey.named("k2");
+        java.util.concurrent.CompletableFuture<io.opentelemetry.context.Scope> attached = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CountDownLatch closedElsewhere = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<String> seenAfter = new java.util.concurrent.CompletableFuture<>();
+        Thread owner = new Thread(() -> {
+            attached.complete(io.opentelemetry.context.Context.current().with(key, "v").makeCurrent());
+            try {
+                closedElsewhere.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            io.opentelemetry.context.Context carried = Context.current().get(OpenTelemetryContextBridge.OTEL);
+            seenAfter.complete(carried == null ? null : carried.get(key));
+        });
+        owner.start();
+        io.opentelemetry.context.Scope otelScope = attached.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        java.util.concurrent.CompletableFuture<Throwable> closed = new java.util.concurrent.CompletableFuture<>();
+        Thread other = new Thread(() -> {
+            try {
+                otelScope.close();
+                closed.complete(null);
+            } catch (Throwable t) {
+                closed.complete(t);
+            }
+        });
+        other.start();
+        assertNull(closed.get(10, java.util.concurrent.TimeUnit.SECONDS), "OpenTelemetry's Scope.close does not throw");
+        other.join();
+        closedElsewhere.countDown();
+        // ours stays attached on the thread that attached it (a scope is confined to its thread)
+        assertEquals("v", seenAfter.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        owner.join();
+    }
+
+    @Test
     void aScopeClosedOutOfOrderStillRestoresOpenTelemetrysContext() {
         io.opentelemetry.context.ContextKey<String> key = io.opentelemetry.context.ContextKey.named("k");
         io.opentelemetry.context.Context before = io.opentelemetry.context.Context.current();
@@ -164,11 +201,12 @@ class ContextBridgeTest {
         assertEquals("v", io.opentelemetry.context.Context.current().get(key));
         CancelHandle h = Context.current().withValue(TENANT, "acme").withCancel();
         Scope ours = h.attach();
-        // closing OpenTelemetry's scope before ours is out of order for our context: it throws, and
-        // OpenTelemetry's own scope must be closed all the same, or its context (a span) stays current
-        // on this pooled thread for good
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, otelScope::close);
+        // closing OpenTelemetry's scope before ours is out of order for our context: ours is unwound,
+        // and OpenTelemetry's own scope is closed all the same (or its context, a span, would stay
+        // current on this pooled thread for good), without throwing, as OpenTelemetry's never does
+        otelScope.close();
         assertNull(io.opentelemetry.context.Context.current().get(key), "OpenTelemetry's context was restored");
+        assertNull(Context.current().get(TENANT), "ours unwound to what was current before");
         h.cancel();
         org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, ours::close,
                 "unwound by the out-of-order close");

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.context.ApplicationEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.core.env.ConfigurableEnvironment;
@@ -82,7 +83,9 @@ public final class ResilienceReloader implements ApplicationListener<Application
 
     /**
      * Sets {@code key} to {@code value} (null removes the override) above every other property
-     * source, and reloads; if the result has problems, the override is taken back.
+     * source, and reloads; if the result has problems, the override is taken back. Any spelling Spring
+     * binds ({@code rateLimiter}, {@code rate-limiter}) names the same override: it is kept under
+     * its canonical name, so a later write or removal in another spelling replaces it.
      *
      * @throws IllegalArgumentException if {@code key} is not a {@code resilience.<kind>...} key
      * @throws ConfigurationException with every problem; nothing changed
@@ -97,10 +100,13 @@ public final class ResilienceReloader implements ApplicationListener<Application
             MapPropertySource source = (MapPropertySource) environment.getPropertySources().get(OVERRIDES);
             Map<String, Object> before = source == null ? Map.of() : new LinkedHashMap<>(source.getSource());
             Map<String, Object> after = new LinkedHashMap<>(before);
-            if (value == null) {
-                after.remove(key);
-            } else {
-                after.put(key, value);
+            // One entry per property, under its canonical name: another spelling of the same key
+            // (rateLimiter, rate-limiter, ratelimiter) replaces or removes it, never sits beside it
+            // (the environment's reading keeps the first spelling it meets and would ignore the newer).
+            ConfigurationPropertyName name = ConfigurationPropertyName.adapt(key, '.');
+            after.keySet().removeIf(k -> ConfigurationPropertyName.adapt(k, '.').equals(name));
+            if (value != null) {
+                after.put(name.toString(), value);
             }
             environment.getPropertySources().remove(OVERRIDES);
             environment.getPropertySources().addFirst(new MapPropertySource(OVERRIDES, after));

@@ -319,6 +319,8 @@ class AnnotationsTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> nullFallback.get(10, TimeUnit.SECONDS));
         assertInstanceOf(NullPointerException.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains("nullFallback returned null"), e.getCause().getMessage());
+        assertEquals(1, e.getCause().getSuppressed().length, "the original failure is kept, as for Mono and Flux");
+        assertInstanceOf(IllegalStateException.class, e.getCause().getSuppressed()[0]);
     }
 
     @Test

@@ -65,6 +65,22 @@ class WritableEndpointTest {
     }
 
     @Test
+    void anOverrideWrittenInAnotherSpellingReplacesItAndIsRemovedInAnyOne() throws Exception {
+        HttpResponse<String> camel = post("/actuator/resilience",
+                "{\"key\":\"resilience.rateLimiter.api.rate\",\"value\":\"5/s\"}");
+        assertEquals(200, camel.statusCode(), camel.body());
+        assertEquals(5.0, registry.rateLimiter("api").rate(), 1e-9);
+        HttpResponse<String> dashed = post("/actuator/resilience",
+                "{\"key\":\"resilience.rate-limiter.api.rate\",\"value\":\"7/s\"}");
+        assertEquals(200, dashed.statusCode(), dashed.body());
+        assertEquals(7.0, registry.rateLimiter("api").rate(), 1e-6, "the newer write wins whatever its spelling");
+        HttpResponse<String> removed = post("/actuator/resilience", "{\"key\":\"resilience.ratelimiter.api.rate\"}");
+        assertEquals(200, removed.statusCode(), removed.body());
+        assertEquals(10.0, registry.rateLimiter("api").rate(), 1e-9,
+                "removed in a third spelling: no older override comes back, application.yml's value again");
+    }
+
+    @Test
     void anOperatorChangesLimitsAtRunTime() throws Exception {
         HttpResponse<String> rate = post("/actuator/resilience",
                 "{\"key\":\"resilience.ratelimiter.api.rate\",\"value\":\"100/s\"}");

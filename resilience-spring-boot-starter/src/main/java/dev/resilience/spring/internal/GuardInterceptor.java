@@ -115,8 +115,10 @@ final class GuardInterceptor implements MethodInterceptor {
             try {
                 Object fromFallback = Guard.callFallback(fallback, invocation.getThis(), invocation.getArguments(), failure);
                 if (fromFallback == null) {
-                    out.completeExceptionally(new NullPointerException(
-                            "fallback " + fallback.getName() + " returned null instead of a CompletionStage"));
+                    NullPointerException none = new NullPointerException(
+                            "fallback " + fallback.getName() + " returned null instead of a CompletionStage");
+                    none.addSuppressed(failure); // the original outcome, for the record (as for Mono and Flux)
+                    out.completeExceptionally(none);
                     return;
                 }
                 @SuppressWarnings("unchecked") // checked at startup: the fallback returns the method's type

@@ -52,7 +52,9 @@ import java.util.function.Supplier;
  * <p><b>Outcomes.</b> Connection errors ({@link IOException}, which includes the clients' own
  * timeouts), the per-attempt {@link TimeoutExceededException}, 5xx and 429 are failures for the retry
  * and the breaker; any other status is a result. When retrying stops on a failing status, the caller
- * gets that last response, as from a plain client. Refusals of the policy's own rate limiter or
+ * gets that last response, as from a plain client; also when it stops because a guard inside the
+ * retry (the breaker those failures opened, a limiter, a bulkhead) refused the next attempt: the
+ * server's answer is the outcome, not the refusal of an attempt that was never sent. Refusals of the policy's own rate limiter or
  * bulkhead ({@link RequestNotPermittedException}) are neither retried nor counted by the breaker: they
  * say nothing about the server. A breaker given here counts what its own builder says (by default
  * every exception); build it with {@code isSuccessful(e -> !HttpPolicy.isFailure(e))} to make it count
@@ -330,6 +332,13 @@ public final class HttpPolicy {
         } catch (HttpStatusException e) {
             result = e.response();
             return (R) result;
+        } catch (Exception e) {
+            HttpStatusException answered = attempts.answeredBefore(e);
+            if (answered == null) {
+                throw e;
+            }
+            result = answered.response();
+            return (R) result;
         } finally {
             attempts.finish(result); // every other response reaches nobody: retried, a hedge's loser, dropped late
         }
@@ -354,6 +363,8 @@ public final class HttpPolicy {
         private final ConcurrentLinkedQueue<Held<R>> held = new ConcurrentLinkedQueue<>();
         private volatile boolean finished;
         private volatile Object outcome;
+        /** The latest attempt's failing status, while no later attempt has started (one after another only). */
+        private volatile HttpStatusException lastFailing;
 
         Attempts(String method, Callable<R> attempt, Responses<R> responses, boolean concurrent) {
             this.method = method;
@@ -372,9 +383,21 @@ public final class HttpPolicy {
         int beforeAttempt() {
             int n = started.incrementAndGet();
             if (!concurrent) {
+                lastFailing = null;
                 discardAll(null); // one after another: every earlier response is retried
             }
             return n;
+        }
+
+        /**
+         * The failing status the call ends with instead of {@code failure}, or null: when a guard inside
+         * the retry refused the next attempt (nothing sent), the latest attempt's failing response, still
+         * held, is the outcome, as when retrying stops on it (one after another only).
+         */
+        HttpStatusException answeredBefore(Throwable failure) {
+            HttpStatusException answered = lastFailing;
+            return answered != null && !(failure instanceof HttpStatusException) && RefusedException.isRefusal(failure)
+                    ? answered : null;
         }
 
         /** Attempt {@code n}'s response arrived: kept until the call ends, and checked (a failing status thrown). */
@@ -388,7 +411,14 @@ public final class HttpPolicy {
                     responses.discard(response); // a later attempt runs already: this one was given up
                 }
             }
-            return check(response, method, responses);
+            try {
+                return check(response, method, responses);
+            } catch (HttpStatusException e) {
+                if (!concurrent && n == started.get()) {
+                    lastFailing = e; // the latest attempt's answer, should the next one be refused
+                }
+                throw e;
+            }
         }
 
         /** The call ended with {@code result}: every other response is discarded. */
@@ -474,7 +504,9 @@ public final class HttpPolicy {
             }
         });
         call.whenComplete((v, e) -> {
-            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            Throwable unwrapped = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            HttpStatusException answered = unwrapped == null ? null : attempts.answeredBefore(unwrapped);
+            Throwable cause = answered != null ? answered : unwrapped;
             Object outcome = cause instanceof HttpStatusException ? ((HttpStatusException) cause).response()
                     : cause != null ? null : v;
             // The call is over before the caller hears of it, so that a response arriving from now on

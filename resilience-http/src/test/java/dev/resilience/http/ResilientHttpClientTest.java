@@ -276,6 +276,25 @@ class ResilientHttpClientTest {
     }
 
     @Test
+    void whenTheBreakerTheFailuresOpenedRefusesTheNextRetryTheCallerGetsTheServersAnswer() throws Exception {
+        for (boolean async : new boolean[] {false, true}) {
+            hits.clear();
+            CircuitBreaker breaker = CircuitBreaker.builder("opens-after-two").consecutiveFailures(2).build();
+            ResilientHttpClient client = ResilientHttpClient.builder(http).retry(3, Backoff.fixed(Duration.ofMillis(1)))
+                    .circuitBreaker(breaker).build();
+            HttpResponse<String> r = async
+                    ? client.sendAsync(get("/down"), HttpResponse.BodyHandlers.ofString()).get(5, TimeUnit.SECONDS)
+                    : client.send(get("/down"), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, r.statusCode(), "async " + async + ": the server's answer, not the refusal of attempt 3");
+            assertEquals("hit 2", r.body());
+            assertEquals(2, hits.get("/down").get(), "the third attempt was refused: never sent");
+            assertEquals(CircuitBreaker.State.OPEN, breaker.state());
+            // the next call has no answer of its own: it gets the refusal
+            assertThrows(CallNotPermittedException.class, () -> client.send(get("/down"), HttpResponse.BodyHandlers.ofString()));
+        }
+    }
+
+    @Test
     void asyncSendRetriesToo() throws Exception {
         HttpResponse<String> r = retrying().sendAsync(get("/flaky"), HttpResponse.BodyHandlers.ofString()).get();
         assertEquals(200, r.statusCode());

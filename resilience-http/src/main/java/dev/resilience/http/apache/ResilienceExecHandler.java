@@ -81,7 +81,9 @@ import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
  * {@link CallNotPermittedException} (open breaker), {@link RequestNotPermittedException} (rate
  * limiter, bulkhead), {@link TimeoutExceededException} (the per-attempt timeout ran out on the last
  * attempt) and {@code DeadlineExceededException} or {@code ContextCancelledException} (the caller's
- * context ended; the aborted exchange is not retried).
+ * context ended; the aborted exchange is not retried). The request's own {@code cancel()} (its
+ * {@code abort()}) ends it wherever it is, also in a backoff between attempts or a wait for a permit,
+ * and comes out as an {@link InterruptedIOException} ("Request aborted"), as from the plain client.
  */
 // Its API is made of Apache types on purpose: a module using it requires Apache HttpClient itself.
 @SuppressWarnings("exports")
@@ -151,13 +153,25 @@ public final class ResilienceExecHandler implements ExecChainHandler {
         Objects.requireNonNull(scope, "scope");
         Objects.requireNonNull(chain, "chain");
         HttpEntity entity = request.getEntity();
-        Call call = new Call(request, scope, chain, entity == null || entity.isRepeatable());
+        // The call's own context: the caller's abort() ends it between attempts (a backoff, a wait
+        // for a permit), where no exchange is there to abort; during an attempt, the attempt's own.
+        CancelHandle whole = Context.current().withCancel();
+        Call call = new Call(request, scope, chain, entity == null || entity.isRepeatable(), whole);
         ClassicHttpResponse response = null;
-        try {
+        try (dev.resilience.context.Scope attached = whole.attach()) {
+            call.betweenAttempts();
             response = policy.execute(request.getMethod(), call.repeatable, call, call);
             return response;
         } catch (Attempts.Stop stop) {
             throw rethrown(stop.outcome());
+        } catch (ContextDoneException e) {
+            if (call.abortedByCaller() && e instanceof dev.resilience.context.ContextCancelledException) {
+                // the caller's abort() ended a wait between attempts: as an abort during one reads
+                InterruptedIOException aborted = new InterruptedIOException("Request aborted");
+                aborted.initCause(e);
+                throw aborted;
+            }
+            throw e;
         } catch (IOException | HttpException | RuntimeException e) {
             throw e;
         } catch (InterruptedException e) {
@@ -168,6 +182,7 @@ public final class ResilienceExecHandler implements ExecChainHandler {
         } catch (Exception e) {
             throw new IOException(e); // a checked exception of a user's policy
         } finally {
+            whole.cancel(); // the call is over: nothing of it stays registered
             call.dropLeftover(response);
         }
     }
@@ -202,12 +217,25 @@ public final class ResilienceExecHandler implements ExecChainHandler {
         /** Aborts the latest attempt's exchange: its connection is closed, not reused. */
         private ComplexCancellable latestCancellable;
         private Throwable previousFailure;
+        /** What the caller's abort() cancels while no attempt runs: the whole call's context. */
+        private final org.apache.hc.core5.concurrent.Cancellable between;
 
-        Call(ClassicHttpRequest request, ExecChain.Scope scope, ExecChain chain, boolean repeatable) {
+        Call(ClassicHttpRequest request, ExecChain.Scope scope, ExecChain chain, boolean repeatable, CancelHandle whole) {
             this.request = request;
             this.scope = scope;
             this.chain = chain;
             this.repeatable = repeatable;
+            this.between = () -> {
+                whole.cancel();
+                return true;
+            };
+        }
+
+        /** From now until the next attempt, the caller's abort() ends the call's context. */
+        void betweenAttempts() {
+            if (scope.originalRequest instanceof CancellableDependency) {
+                ((CancellableDependency) scope.originalRequest).setDependency(between); // cancelled at once if aborted
+            }
         }
 
         @Override
@@ -217,10 +245,10 @@ public final class ResilienceExecHandler implements ExecChainHandler {
             if (!repeatable && n > 1) { // only a policy of the user's calls it again: the policy runs it once
                 throw new Attempts.Stop(Attempts.notRepeatable(previousFailure));
             }
-            ctx.throwIfDone();
-            if (abortedByCaller()) {
+            if (abortedByCaller()) { // first: an abort also ends the call's context (see betweenAttempts)
                 throw new Attempts.Stop(new InterruptedIOException("Request aborted"));
             }
+            ctx.throwIfDone();
             // Later attempts start from the caller's request: the chain below adds headers to the one it is given.
             ClassicHttpRequest attempt = n == 1 ? request : ClassicRequestBuilder.copy(scope.originalRequest).build();
             HttpClientContext clientContext = scope.clientContext;
@@ -266,10 +294,11 @@ public final class ResilienceExecHandler implements ExecChainHandler {
                 if (bounded) {
                     clientContext.setRequestConfig(saved);
                 }
+                betweenAttempts(); // a backoff may follow: an abort there ends it
             }
         }
 
-        private boolean abortedByCaller() {
+        boolean abortedByCaller() {
             return scope.originalRequest instanceof CancellableDependency
                     && ((CancellableDependency) scope.originalRequest).isCancelled();
         }

@@ -62,7 +62,10 @@ import okhttp3.Response;
  * <li>any other exception of a policy as the cause of a plain {@code IOException}.
  * </ul>
  * Errors pass unchanged. A call cancelled by its owner ({@link Call#cancel()}) is neither retried
- * nor counted by the breaker.
+ * nor counted by the breaker. OkHttp gives an interceptor no word of {@code cancel()}: an attempt in
+ * flight fails at once (OkHttp aborts its exchange), but a backoff between attempts (up to
+ * {@code maxRetryDelay}, 30 s by default, for a {@code Retry-After}) runs to its end before the
+ * cancel is seen. To end a call at once wherever it is, cancel the caller's context instead.
  *
  * <p><b>Deadlines.</b> The caller's context is the one tagged on the call or its request
  * ({@code Request.Builder.tag(Context.class, ctx)}), else {@link Context#current()} of the thread

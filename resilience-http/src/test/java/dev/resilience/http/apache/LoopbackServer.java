@@ -97,6 +97,10 @@ final class LoopbackServer implements AutoCloseable {
                     exchange.getResponseHeaders().add("Retry-After", "1");
                 }
                 break;
+            case "/much-later":
+                status = 503;
+                exchange.getResponseHeaders().add("Retry-After", "5");
+                break;
             case "/drop-once":
                 if (n <= 1) {
                     exchange.close(); // no response: the client sees the connection end

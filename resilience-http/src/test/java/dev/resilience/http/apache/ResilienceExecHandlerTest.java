@@ -329,6 +329,34 @@ class ResilienceExecHandlerTest {
     }
 
     @Test
+    void abortingTheRequestDuringABackoffEndsItAtOnce() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("apache").build();
+        client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).circuitBreaker(breaker)
+                .build());
+        HttpGet later = get("/much-later"); // 503 with Retry-After: 5
+        long[] abortedAt = new long[1];
+        Thread aborter = new Thread(() -> {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (server.hits("/much-later") == 0 && System.nanoTime() < until) {
+                LockSupport.parkNanos(1_000_000L); // a poll with a bound: the first attempt reached the server
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200)); // its 503 is back: the 5 s backoff runs
+            abortedAt[0] = System.nanoTime();
+            later.cancel();
+        });
+        aborter.start();
+        java.io.InterruptedIOException e = assertThrows(java.io.InterruptedIOException.class, () -> send(later));
+        long ended = System.nanoTime();
+        aborter.join();
+        assertEquals("Request aborted", e.getMessage());
+        assertTrue(ended - abortedAt[0] < Duration.ofSeconds(2).toNanos(),
+                "ended with the abort, not 5 s later: " + (ended - abortedAt[0]) / 1_000_000 + " ms");
+        assertEquals(1, server.hits("/much-later"), "no retry after the caller aborted");
+        assertEquals(1, breaker.counts().totalFailures(), "the 503 only: the abort says nothing of the server");
+        assertFalse(Thread.currentThread().isInterrupted());
+    }
+
+    @Test
     void aContextAlreadyDoneSendsNothing() throws Exception {
         client(retrying(3));
         CancelHandle h = Context.background().withCancel();

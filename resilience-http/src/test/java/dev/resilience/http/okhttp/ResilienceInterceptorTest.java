@@ -514,6 +514,19 @@ class ResilienceInterceptorTest {
     }
 
     @Test
+    void whenTheBreakerTheFailuresOpenedRefusesTheNextRetryTheCallerGetsTheServersAnswer() throws Exception {
+        CircuitBreaker breaker = CircuitBreaker.builder("okhttp").consecutiveFailures(2).build();
+        OkHttpClient client = client(HttpPolicy.builder("okhttp").retry(3, QUICK).circuitBreaker(breaker).build());
+        int before = hits("/down");
+        try (Response r = client.newCall(get("/down")).execute()) {
+            assertEquals(503, r.code(), "the server's answer: a RefusedIOException would say nothing was sent");
+        }
+        assertTrue(hits("/down") > before, "the server was called");
+        assertEquals(CircuitBreaker.State.OPEN, breaker.state());
+        assertThrows(RefusedIOException.class, () -> client.newCall(get("/down")).execute(), "the next call is refused");
+    }
+
+    @Test
     void theRateLimitersRefusalIsARefusedIOExceptionAndNoBreakerFailure() throws Exception {
         CircuitBreaker breaker = CircuitBreaker.builder("okhttp").build();
         RateLimiter limiter = RateLimiter.builder("okhttp").interval(Duration.ofHours(1)).burst(1)

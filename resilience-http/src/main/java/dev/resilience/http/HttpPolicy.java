@@ -496,11 +496,15 @@ public final class HttpPolicy {
             return checkedStage;
         };
         CompletionStage<Object> call = pipelineFor(method, repeatable).callAsync(checked);
-        // The caller ending the result (a cancel, orTimeout) ends the policies' stage the same way:
-        // retries stop, permits come back; a response that arrives after that reaches nobody.
+        // The caller ending the result first (a cancel, orTimeout, a value of its own) ends the
+        // policies' stage the same way (a value as a cancel: nothing counted): retries stop, permits
+        // come back; a response that arrives after that reaches nobody. Once the policies completed
+        // the result themselves, this does nothing (their stage is done).
         result.whenComplete((v, e) -> {
             if (e != null) {
                 endFromOutside(call, e);
+            } else if (!isDone(call)) {
+                endFromOutside(call, new java.util.concurrent.CancellationException("completed by the caller"));
             }
         });
         call.whenComplete((v, e) -> {
@@ -519,6 +523,15 @@ public final class HttpPolicy {
             }
         });
         return result;
+    }
+
+    /** Whether {@code stage} is done; a stage that cannot tell counts as done (nothing to end). */
+    private static boolean isDone(CompletionStage<?> stage) {
+        try {
+            return stage.toCompletableFuture().isDone();
+        } catch (RuntimeException notAFuture) {
+            return true;
+        }
     }
 
     /** Ends {@code stage} as the caller ended its result: cancelled, or failed with {@code why}. */

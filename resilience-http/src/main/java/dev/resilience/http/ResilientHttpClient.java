@@ -208,8 +208,9 @@ public final class ResilientHttpClient {
 
     /**
      * Sends {@code request} through the policy asynchronously; see {@link #send}. Ending the returned
-     * future (cancelling it, {@code orTimeout}, completing it) ends the call: the policies stop (no
-     * further retry, permits and slots come back) and the exchange in flight is aborted.
+     * future first (cancelling it, {@code orTimeout}, {@code completeOnTimeout}, completing it) ends
+     * the call: the policies stop (no further retry, permits and slots come back) and the exchange in
+     * flight is aborted.
      */
     @SuppressWarnings("unchecked")
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
@@ -264,17 +265,19 @@ public final class ResilientHttpClient {
             }
         });
         result.whenComplete((v, e) -> {
-            if (e != null && !policies.isDone()) {
-                // the caller ended it first: the policies end the same way (their permits come back,
-                // no retry follows), then the exchange in flight is aborted
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                if (cause instanceof CancellationException) {
-                    policies.cancel(false);
-                } else {
-                    policies.completeExceptionally(cause);
-                }
-                call.cancel();
+            if (policies.isDone()) {
+                return; // they completed it
             }
+            // the caller ended it first: the policies end the same way (a cancel or a value of the
+            // caller's: nothing counted; a failure, orTimeout's say: as that failure), their permits
+            // come back and no retry follows; then the exchange in flight is aborted
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause == null || cause instanceof CancellationException) {
+                policies.cancel(false);
+            } else {
+                policies.completeExceptionally(cause);
+            }
+            call.cancel();
         });
         return result;
     }

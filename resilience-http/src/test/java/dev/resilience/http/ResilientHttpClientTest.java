@@ -220,19 +220,26 @@ class ResilientHttpClientTest {
     }
 
     @Test
-    void cancellingTheReturnedFutureDuringABackoffEndsTheRetries() throws Exception {
-        ResilientHttpClient client = ResilientHttpClient.builder(http).retry(5, Backoff.fixed(Duration.ofMillis(200)))
-                .build();
-        java.util.concurrent.CompletableFuture<HttpResponse<String>> f =
-                client.sendAsync(get("/down"), HttpResponse.BodyHandlers.ofString());
-        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (hits.getOrDefault("/down", new AtomicInteger()).get() < 1 && System.nanoTime() < until) {
-            Thread.onSpinWait();
+    void endingTheReturnedFutureDuringABackoffEndsTheRetries() throws Exception {
+        for (String how : List.of("cancel", "complete", "fail")) {
+            hits.clear();
+            ResilientHttpClient client = ResilientHttpClient.builder(http).retry(5, Backoff.fixed(Duration.ofMillis(200)))
+                    .build();
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> f =
+                    client.sendAsync(get("/down"), HttpResponse.BodyHandlers.ofString());
+            long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (hits.getOrDefault("/down", new AtomicInteger()).get() < 1 && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            boolean ended = how.equals("cancel") ? f.cancel(false)
+                    : how.equals("complete") ? f.complete(null) // as completeOnTimeout does
+                    : f.completeExceptionally(new java.util.concurrent.TimeoutException("as orTimeout does"));
+            assertTrue(ended, how);
+            int seen = hits.get("/down").get();
+            pause(700); // three more backoffs' worth: a retry that went on would have reached the server by now
+            assertTrue(hits.get("/down").get() <= seen + 1, how + ": at most the attempt already on its way: "
+                    + hits.get("/down"));
         }
-        assertTrue(f.cancel(false));
-        int seen = hits.get("/down").get();
-        pause(700); // three more backoffs' worth: a retry that went on would have reached the server by now
-        assertTrue(hits.get("/down").get() <= seen + 1, "at most the attempt already on its way: " + hits.get("/down"));
     }
 
     @Test

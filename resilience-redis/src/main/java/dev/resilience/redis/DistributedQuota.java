@@ -150,39 +150,60 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
         }
     }
 
-    /** The local fallback: a fixed window on the ticker. One small object per grant (fallback only). */
+    /**
+     * The local fallback: a fixed window on the ticker. One small object per grant (fallback only).
+     * The state is the reading at which the window in use starts, and the permits used in it;
+     * readings are compared by their difference, so a ticker that wraps past {@code Long.MAX_VALUE}
+     * moves on to the next window, and one set back stays in the window it had reached.
+     */
     static final class LocalWindow {
         private final long limit;
         private final long windowNanos;
         private final Ticker ticker;
-        private final AtomicReference<long[]> state = new AtomicReference<>(new long[] {Long.MIN_VALUE, 0});
+        /**
+         * Windows are counted from this reading (the first), not from 0: so they stay regular where the
+         * readings wrap past {@code Long.MAX_VALUE} (a ticker's readings have no epoch of their own).
+         */
+        private final long origin;
+        /** {start of the window in use, permits used in it}; nothing used yet: {any, 0}. */
+        private final AtomicReference<long[]> state = new AtomicReference<>(new long[] {0L, 0});
 
         LocalWindow(long limit, long windowNanos, Ticker ticker) {
             this.limit = limit;
             this.windowNanos = windowNanos;
             this.ticker = ticker;
+            this.origin = ticker.read();
+        }
+
+        /** The reading at which the window holding {@code now} starts. */
+        private long startOf(long now) {
+            return now - Math.floorMod(now - origin, windowNanos);
         }
 
         /**
-         * Nothing used in the current window, nor in a later one (a ticker set back): a new window
-         * would be the same.
+         * The window a take at {@code start} counts in: its own, or a later one already used (the
+         * ticker was set back: that window's permits are spent until the reading is past it again,
+         * a fresh window would grant them twice).
          */
+        private static long windowFor(long[] s, long start) {
+            return s[1] != 0 && s[0] - start > 0 ? s[0] : start;
+        }
+
+        /** Nothing used in the current window, nor in a later one: a new window would be the same. */
         boolean isIdle(long now) {
             long[] s = state.get();
-            return s[0] < Math.floorDiv(now, windowNanos) || s[1] == 0;
+            return s[1] == 0 || s[0] - startOf(now) < 0;
         }
 
         Decision take(int permits, FallbackCause cause) {
             long now = ticker.read();
-            long current = Math.floorDiv(now, windowNanos);
-            long untilNext = windowNanos - Math.floorMod(now, windowNanos);
+            long start = startOf(now);
             for (;;) {
                 long[] s = state.get();
-                // The window never goes back: a ticker set back stays in the window it had reached, whose
-                // permits are spent, until its reading is past it again (a fresh window would grant them twice).
-                long window = s[0] == Long.MIN_VALUE ? current : Math.max(current, s[0]);
-                long reset = untilNext + saturatedWindowsOf(window - current, windowNanos);
-                long used = s[0] == window ? s[1] : 0;
+                long window = windowFor(s, start);
+                long used = s[1] != 0 && s[0] == window ? s[1] : 0;
+                long ahead = window - now; // at most 0, unless a ticker set back left a later window in use
+                long reset = ahead > Long.MAX_VALUE / 2 - windowNanos ? Long.MAX_VALUE / 2 : ahead + windowNanos;
                 if (permits > limit) {
                     return new Decision(false, permits, -1L, limit - used, reset, Decision.Source.LOCAL,
                             RequestNotPermittedException.Reason.EXCEEDS_BURST, cause, null);
@@ -197,11 +218,6 @@ public final class DistributedQuota extends KeyedLimiter<DistributedQuota.Quota,
                 }
             }
         }
-    }
-
-    /** {@code windows} whole windows in nanoseconds, at most {@code Long.MAX_VALUE / 2}. */
-    private static long saturatedWindowsOf(long windows, long windowNanos) {
-        return windows >= (Long.MAX_VALUE / 2) / windowNanos ? Long.MAX_VALUE / 2 : windows * windowNanos;
     }
 
     /** Builds a {@link DistributedQuota}; {@link #limit(long)} and {@link #window(Duration)} are required. */

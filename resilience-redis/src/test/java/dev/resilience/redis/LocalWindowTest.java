@@ -24,7 +24,7 @@ class LocalWindowTest {
 
     @Test
     void aTickerSetBackGrantsNothingTwice() {
-        ManualTicker ticker = new ManualTicker(10 * SECOND);
+        ManualTicker ticker = new ManualTicker(10 * SECOND); // windows counted from the first reading
         DistributedQuota.LocalWindow w = new DistributedQuota.LocalWindow(5, SECOND, ticker);
         assertEquals(5, granted(w, 6), "window [10 s, 11 s)");
         ticker.set(9 * SECOND + SECOND / 2); // back into the window before
@@ -39,14 +39,20 @@ class LocalWindowTest {
     }
 
     @Test
-    void nearTheEndOfTheTickersRangeTheResetDoesNotWrap() {
+    void readingsThatWrapPastLongMaxValueMoveOnWindowByWindow() {
         ManualTicker ticker = new ManualTicker(Long.MAX_VALUE - SECOND / 2);
-        DistributedQuota.LocalWindow w = new DistributedQuota.LocalWindow(1, SECOND, ticker);
-        assertTrue(w.take(1, FallbackCause.TIMEOUT).granted());
+        DistributedQuota.LocalWindow w = new DistributedQuota.LocalWindow(5, SECOND, ticker);
+        assertEquals(5, granted(w, 6));
         Decision refused = w.take(1, FallbackCause.TIMEOUT);
-        assertFalse(refused.granted());
-        long expected = SECOND - Math.floorMod(Long.MAX_VALUE - SECOND / 2, SECOND);
-        assertEquals(expected, refused.resetNanos());
-        assertTrue(refused.resetNanos() > 0 && refused.resetNanos() <= SECOND, refused.toString());
+        assertEquals(SECOND, refused.resetNanos(), "a whole window: the first reading starts it");
+        for (int i = 1; i <= 4; i++) {
+            ticker.advance(SECOND); // the first advance wraps the reading
+            assertEquals(5, granted(w, 6), "window " + i + " after the first");
+            Decision r = w.take(1, FallbackCause.TIMEOUT);
+            assertTrue(r.resetNanos() > 0 && r.resetNanos() <= SECOND, r.toString());
+            assertFalse(w.isIdle(ticker.read()));
+        }
+        ticker.advance(SECOND);
+        assertTrue(w.isIdle(ticker.read()), "a window later, nothing used in it");
     }
 }

@@ -82,8 +82,10 @@ import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
  * limiter, bulkhead), {@link TimeoutExceededException} (the per-attempt timeout ran out on the last
  * attempt) and {@code DeadlineExceededException} or {@code ContextCancelledException} (the caller's
  * context ended; the aborted exchange is not retried). The request's own {@code cancel()} (its
- * {@code abort()}) ends it wherever it is, also in a backoff between attempts or a wait for a permit,
- * and comes out as an {@link InterruptedIOException} ("Request aborted"), as from the plain client.
+ * {@code abort()}) ends it wherever it is: during an attempt the aborted exchange's own
+ * {@code IOException} comes out (a {@code SocketException}, say), and in a backoff between attempts
+ * or a wait for a permit an {@link InterruptedIOException} ("Request aborted"); neither is retried.
+ * Once the response is the caller's, {@code cancel()} aborts its exchange, as with the plain client.
  */
 // Its API is made of Apache types on purpose: a module using it requires Apache HttpClient itself.
 @SuppressWarnings("exports")
@@ -161,6 +163,7 @@ public final class ResilienceExecHandler implements ExecChainHandler {
         try (dev.resilience.context.Scope attached = whole.attach()) {
             call.betweenAttempts();
             response = policy.execute(request.getMethod(), call.repeatable, call, call);
+            call.handingOver(response);
             return response;
         } catch (Attempts.Stop stop) {
             throw rethrown(stop.outcome());
@@ -229,6 +232,16 @@ public final class ResilienceExecHandler implements ExecChainHandler {
                 whole.cancel();
                 return true;
             };
+        }
+
+        /**
+         * {@code response} goes to the caller: the caller's abort() aborts its exchange again (reading
+         * its body, say), as with the plain client; between attempts it ended the call's context.
+         */
+        void handingOver(ClassicHttpResponse response) {
+            if (response != null && response == latest && scope.originalRequest instanceof CancellableDependency) {
+                ((CancellableDependency) scope.originalRequest).setDependency(latestCancellable);
+            }
         }
 
         /** From now until the next attempt, the caller's abort() ends the call's context. */

@@ -331,16 +331,22 @@ class ResilienceExecHandlerTest {
     @Test
     void abortingTheRequestDuringABackoffEndsItAtOnce() throws Exception {
         CircuitBreaker breaker = CircuitBreaker.builder("apache").build();
+        java.util.concurrent.CountDownLatch backingOff = new java.util.concurrent.CountDownLatch(1);
         client(HttpPolicy.builder("apache").retry(3, Backoff.fixed(Duration.ofMillis(1))).circuitBreaker(breaker)
-                .build());
+                .retryListener(new dev.resilience.core.RetryListener() {
+                    @Override
+                    public void onRetry(dev.resilience.core.Retry retry, int attempt, long delayNanos, Throwable failure) {
+                        backingOff.countDown(); // the 503 is back and its 5 s Retry-After is the backoff
+                    }
+                }).build());
         HttpGet later = get("/much-later"); // 503 with Retry-After: 5
         long[] abortedAt = new long[1];
         Thread aborter = new Thread(() -> {
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (server.hits("/much-later") == 0 && System.nanoTime() < until) {
-                LockSupport.parkNanos(1_000_000L); // a poll with a bound: the first attempt reached the server
+            try {
+                backingOff.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200)); // its 503 is back: the 5 s backoff runs
             abortedAt[0] = System.nanoTime();
             later.cancel();
         });
@@ -354,6 +360,29 @@ class ResilienceExecHandlerTest {
         assertEquals(1, server.hits("/much-later"), "no retry after the caller aborted");
         assertEquals(1, breaker.counts().totalFailures(), "the 503 only: the abort says nothing of the server");
         assertFalse(Thread.currentThread().isInterrupted());
+    }
+
+    @Test
+    void abortingTheRequestOnceItsResponseIsTheCallersAbortsReadingTheBody() throws Exception {
+        client(retrying(3));
+        HttpGet trickle = get("/trickle"); // "first ", then the rest 2 s later
+        long[] afterAbort = new long[1];
+        IOException failure = http.execute(trickle, HttpClientContext.create(), r -> {
+            java.io.InputStream in = r.getEntity().getContent();
+            assertEquals("first ", new String(in.readNBytes(6), StandardCharsets.UTF_8));
+            trickle.cancel(); // as a watchdog aborts a long download, with the plain client
+            long start = System.nanoTime();
+            try {
+                in.readAllBytes();
+                return null;
+            } catch (IOException e) {
+                return e;
+            } finally {
+                afterAbort[0] = System.nanoTime() - start;
+            }
+        });
+        assertTrue(failure != null, "the body's exchange was aborted, not read on to its end");
+        assertTrue(afterAbort[0] < Duration.ofMillis(1_500).toNanos(), "at once, not after the 2 s rest of the body");
     }
 
     @Test

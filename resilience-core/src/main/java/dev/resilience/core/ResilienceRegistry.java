@@ -52,8 +52,8 @@ import java.util.function.Consumer;
  * </pre>
  *
  * <p><b>Keys.</b> {@code resilience.<kind>.<name>.<property>}: {@code <kind>} is one of
- * {@code ratelimiter}, {@code circuitbreaker}, {@code bulkhead}, {@code adaptivelimiter},
- * {@code retry}, {@code timeout}, {@code pipeline}; {@code <name>} is the instance's name (it may
+ * {@code ratelimiter}, {@code circuitbreaker}, {@code throttle}, {@code bulkhead},
+ * {@code adaptivelimiter}, {@code retry}, {@code timeout}, {@code pipeline}; {@code <name>} is the instance's name (it may
  * contain dots); properties are the builders' setters in lower kebab-case (as Spring's relaxed
  * binding writes them in YAML). The name {@code default} holds defaults for every instance of its
  * kind: an instance takes each default it does not set itself. A default that does not apply to an

@@ -54,4 +54,23 @@ class ReadmeCoreExampleTest {
         breaker.forceOpen();
         assertEquals(Receipt.deferred(), readmePipelineExample("o-3", breaker));
     }
+    /**
+     * The README's properties under "Configuration from properties", read from the README itself:
+     * they build, and an instance not configured at all gets the defaults (its snippet asks for one).
+     */
+    @Test
+    void theReadmesRegistryPropertiesBuildAndAnUnconfiguredNameGetsTheDefaults() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("../README.md"));
+        int section = readme.indexOf("## Configuration from properties");
+        int start = readme.indexOf("```properties\n", section) + "```properties\n".length();
+        String block = readme.substring(start, readme.indexOf("```", start));
+        java.util.Properties properties = new java.util.Properties();
+        properties.load(new java.io.StringReader(block));
+        ResilienceRegistry registry = ResilienceRegistry.of(properties);
+        Pipeline<Receipt> payments = registry.pipeline("payments");
+        assertEquals(new Receipt("o-2"), payments.call(() -> pay("o-2")));
+        RateLimiter api = registry.rateLimiter("api"); // as the README's snippet does
+        assertEquals(100.0, api.rate(), 1e-9);
+        assertEquals(10, api.burst());
+    }
 }

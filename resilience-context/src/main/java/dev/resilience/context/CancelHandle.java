@@ -611,11 +611,14 @@ public final class CancelHandle implements AutoCloseable {
     /** Interrupts the thread of a {@link Context#attachInterruptibly()} scope. */
     static final class InterruptEntry extends Entry {
         private final Thread thread;
+        /** The thread's own interrupt, pending when the scope opened: closing the scope keeps it. */
+        private final boolean interruptedBefore;
         private volatile boolean delivered;
 
         InterruptEntry(CancelHandle owner, Thread thread) {
             super(owner);
             this.thread = thread;
+            this.interruptedBefore = thread.isInterrupted(); // made on the attaching thread
         }
 
         @Override
@@ -633,7 +636,9 @@ public final class CancelHandle implements AutoCloseable {
                 while (!delivered) {
                     Thread.onSpinWait();
                 }
-                Thread.interrupted();
+                if (!interruptedBefore) {
+                    Thread.interrupted(); // ours: cleared; one the thread had before the scope is its own and stays
+                }
             }
         }
     }

@@ -410,11 +410,7 @@ public final class Context {
     /** A runnable that runs {@code task} with this context attached. */
     public Runnable wrap(Runnable task) {
         Objects.requireNonNull(task, "task");
-        return () -> {
-            try (Scope ignored = attach()) {
-                task.run();
-            }
-        };
+        return new dev.resilience.context.internal.AttachedTask(this, task);
     }
 
     /** A callable that calls {@code task} with this context attached. */

@@ -87,7 +87,10 @@ public final class ContextExecutors {
 
         @Override
         public List<Runnable> shutdownNow() {
-            return delegate.shutdownNow();
+            // the tasks as they were handed in (submit's futures among them), not our wrappers
+            List<Runnable> pending = delegate.shutdownNow();
+            pending.replaceAll(dev.resilience.context.internal.AttachedTask::innermost);
+            return pending;
         }
 
         @Override

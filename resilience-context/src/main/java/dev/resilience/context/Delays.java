@@ -6,9 +6,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Runs an action once a {@link Ticker} reaches a given reading, without a thread per delay: the
  * building block of the toolkit's asynchronous waits (a rate limiter's {@code callAsync}, retry
- * backoff). On the system ticker the shared timer thread hands the action to
- * {@link java.util.concurrent.ForkJoinPool#commonPool()}, so actions never run on the timer thread;
- * on a {@link ManualTicker} the action runs on the thread that advances it past the time.
+ * backoff). On the system ticker the shared timer thread hands the action to the toolkit's own
+ * internal threads (virtual threads from JDK 21, else a few daemon platform threads that retire when
+ * idle), so actions never run on the timer thread nor take the common pool's; on a
+ * {@link ManualTicker} the action runs on the thread that advances it past the time.
  *
  * <pre>{@code
  * Registration r = Delays.schedule(Ticker.system(), System.nanoTime() + 1_000_000, () -> log("1 ms later"));

@@ -73,6 +73,24 @@ class ScopeTest {
     }
 
     @Test
+    void anInterruptPendingBeforeAnInterruptibleScopeSurvivesItsClose() {
+        // the thread's own interrupt (restored by code that caught InterruptedException) is not the
+        // scope's to clear, even when the scope delivered one of its own on top
+        CancelHandle h = Context.background().withCancel();
+        Thread.currentThread().interrupt();
+        try (Scope s = h.context().attachInterruptibly()) {
+            h.cancel();
+        }
+        assertTrue(Thread.interrupted(), "the interrupt from before the scope is still pending (and cleared here)");
+        // without one from before, the scope's own interrupt is cleared on close, as before
+        CancelHandle h2 = Context.background().withCancel();
+        try (Scope s = h2.context().attachInterruptibly()) {
+            h2.cancel();
+        }
+        assertFalse(Thread.interrupted(), "the scope's own interrupt does not leak past its close");
+    }
+
+    @Test
     void closingTwiceIsHarmless() {
         Context a = Context.background().withValue(K, "a");
         Scope s = a.attach();

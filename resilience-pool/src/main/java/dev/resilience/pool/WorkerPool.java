@@ -5,6 +5,7 @@ import dev.resilience.context.ContextDoneException;
 import dev.resilience.context.Registration;
 import dev.resilience.context.Scope;
 import dev.resilience.context.Ticker;
+import dev.resilience.context.internal.AttachedTask;
 import dev.resilience.context.internal.Listeners;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -427,6 +428,11 @@ public final class WorkerPool extends AbstractExecutorService {
                 try {
                     if (queue.isEmpty() && !(state != RUNNING && quiescent())) {
                         LockSupport.park(this);
+                        // An interrupt that reached an idle worker (a late cancel(true) from outside)
+                        // is nobody's: with the flag set every park returns at once and the worker
+                        // would spin a core. Cleared after the park, so no wake-up is lost: the loop
+                        // looks at the queue and the state again before it parks.
+                        Thread.interrupted();
                     }
                 } finally {
                     idleWorkers.leave(me); // a wake-up is used by the poll that follows
@@ -439,12 +445,15 @@ public final class WorkerPool extends AbstractExecutorService {
             try {
                 if (task instanceof ContextTask) {
                     ContextTask ct = (ContextTask) task;
-                    if (ct.context.isDone() && !(ct.task instanceof CompletableFuture.AsynchronousCompletionTask)) {
+                    // seen through a context wrapper (ContextExecutors.wrap around this pool): the
+                    // future or completion inside is what must not be left waiting
+                    Runnable inner = AttachedTask.innermost(ct.task);
+                    if (ct.context.isDone() && !(inner instanceof CompletableFuture.AsynchronousCompletionTask)) {
                         skipped.increment();
-                        if (ct.task instanceof Future) {
-                            ((Future<?>) ct.task).cancel(false); // submit()'s future: its get() ends, it does not wait forever
+                        if (inner instanceof Future) {
+                            ((Future<?>) inner).cancel(false); // submit()'s future: its get() ends, it does not wait forever
                         }
-                        tellListener(l -> l.onTaskSkipped(WorkerPool.this, ct.task), "onTaskSkipped");
+                        tellListener(l -> l.onTaskSkipped(WorkerPool.this, inner), "onTaskSkipped");
                         return;
                     }
                 }

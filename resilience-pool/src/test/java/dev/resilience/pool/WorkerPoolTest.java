@@ -118,6 +118,69 @@ class WorkerPoolTest {
     }
 
     @Test
+    void aFutureSentThroughAContextWrapperIsCancelledOrRunNotLeftWaitingWhenItsContextEnded() throws Exception {
+        WorkerPool pool = pool(WorkerPool.builder().threads(1));
+        java.util.concurrent.ExecutorService wrapped = dev.resilience.context.ContextExecutors.wrap(pool);
+        blockAWorker(pool);
+        java.util.concurrent.Future<Integer> submitted;
+        CompletableFuture<String> supplied;
+        CancelHandle h = Context.current().withCancel();
+        try (Scope s = h.attach()) {
+            submitted = wrapped.submit(() -> 42);
+            supplied = CompletableFuture.supplyAsync(() -> "supplied", wrapped);
+        }
+        h.cancel();
+        release.countDown();
+        // skipped as the pool skips its own: the future inside is cancelled, its get() ends
+        assertThrows(java.util.concurrent.CancellationException.class, () -> submitted.get(10, TimeUnit.SECONDS));
+        // a CompletableFuture's own task runs whatever its context (it completes the future)
+        assertEquals("supplied", supplied.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void shutdownNowOfAContextWrapperReturnsTheSubmittedFutures() throws Exception {
+        WorkerPool pool = pool(WorkerPool.builder().threads(1));
+        java.util.concurrent.ExecutorService wrapped = dev.resilience.context.ContextExecutors.wrap(pool);
+        blockAWorker(pool);
+        java.util.concurrent.Future<Integer> queued = wrapped.submit(() -> 42);
+        List<Runnable> pending = wrapped.shutdownNow();
+        assertEquals(1, pending.size());
+        assertSame(queued, pending.get(0), "the future itself, which the caller can cancel");
+    }
+
+    @Test
+    void anInterruptThatReachesAnIdleWorkerDoesNotMakeItSpin() throws Exception {
+        List<Thread> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        WorkerPool pool = pool(WorkerPool.builder().threads(1).threadFactory(r -> {
+            Thread t = new Thread(r, "idle-interrupt-probe");
+            t.setDaemon(true);
+            workers.add(t);
+            return t;
+        }));
+        CompletableFuture<String> first = new CompletableFuture<>();
+        pool.execute(() -> first.complete("ran"));
+        assertEquals("ran", first.get(10, TimeUnit.SECONDS));
+        Thread worker = workers.get(0);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (worker.getState() != Thread.State.WAITING && System.nanoTime() < until) {
+            Thread.sleep(1); // a poll with a bound: the worker parks once idle
+        }
+        worker.interrupt(); // a late cancel(true) from outside, say
+        Thread.sleep(100); // time to spin through its spins before parking again
+        int running = 0;
+        for (int i = 0; i < 50; i++) {
+            if (worker.getState() == Thread.State.RUNNABLE) {
+                running++; // a worker whose every park returns at once is seen running
+            }
+            Thread.sleep(2);
+        }
+        assertTrue(running <= 5, "the idle worker was seen running in " + running + " of 50 looks: it spins");
+        CompletableFuture<String> next = new CompletableFuture<>();
+        pool.execute(() -> next.complete(Thread.currentThread().isInterrupted() ? "interrupted" : "clean"));
+        assertEquals("clean", next.get(10, TimeUnit.SECONDS), "the next task does not inherit the stray interrupt");
+    }
+
+    @Test
     void aFailingTaskIsContainedCountedAndReported() throws Exception {
         BlockingQueue<Throwable> failures = new LinkedBlockingQueue<>();
         WorkerPool pool = pool(WorkerPool.builder().threads(1).listener(new WorkerPool.Listener() {

@@ -131,6 +131,31 @@ class GrpcContextsTest {
         }
     }
 
+    @Test
+    void toGrpcLeavesNothingOnALongLivedGrpcParentAndStillFollowsIt() throws Exception {
+        io.grpc.Context.Key<String> key = io.grpc.Context.key("k");
+        io.grpc.Context.CancellableContext parent = io.grpc.Context.ROOT.withValue(key, "v")
+                .withDeadlineAfter(1, TimeUnit.HOURS, java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r);
+                    t.setDaemon(true);
+                    return t;
+                }));
+        try (CancelHandle ours = Context.background().withCancel()) {
+            for (int i = 0; i < 1_000; i++) {
+                GrpcContexts.toGrpc(ours.context(), parent).cancel(null);
+            }
+            // grpc-java 1.85 keeps a child's listener on its cancellable ancestor: a child per call grew this
+            assertEquals(0, GrpcInternals.listenerCount(parent), "nothing left on the long-lived gRPC parent");
+            io.grpc.Context.CancellableContext open = GrpcContexts.toGrpc(ours.context(), parent);
+            assertEquals("v", key.get(open), "the parent's values");
+            assertEquals(parent.getDeadline(), open.getDeadline(), "the parent's deadline, ours having none");
+            RuntimeException why = new IllegalStateException("parent cancelled");
+            parent.cancel(why);
+            assertTrue(open.isCancelled(), "the parent's cancellation reaches it, as a child's would");
+            assertSame(why, open.cancellationCause());
+        }
+    }
+
     // ---------------------------------------------------------------- gRPC -> ours
 
     @Test

@@ -464,6 +464,36 @@ class ResilienceClientInterceptorTest {
     }
 
     @Test
+    void unguardedCallsLeaveNothingOnALongLivedGrpcContextAndStillFollowIt() throws Exception {
+        // a streaming handler's io.grpc.Context, say, making many calls downstream: grpc-java 1.85 keeps
+        // a child context's listener on its cancellable ancestor for good, so a child per call grew it
+        Channel channel = channel(ResilienceClientInterceptor.create());
+        io.grpc.Context.CancellableContext longLived = io.grpc.Context.ROOT.withCancellation();
+        try (CancelHandle h = Context.current().withTimeout(Duration.ofSeconds(60)); Scope s = h.attach()) {
+            io.grpc.Context previous = longLived.attach();
+            try {
+                for (int i = 0; i < 200; i++) {
+                    assertEquals("echo:a", ClientCalls.blockingUnaryCall(channel, UNARY, CallOptions.DEFAULT, "a"));
+                }
+                assertEquals(0, GrpcInternals.listenerCount(longLived), "nothing left on the caller's gRPC context");
+                CountDownLatch started = new CountDownLatch(1);
+                loopback.handler.set((request, response) -> {
+                    started.countDown();
+                    Context.current().waitUntil(Ticker.system(), System.nanoTime() + 10 * SECOND);
+                    response.onError(Status.CANCELLED.asRuntimeException());
+                });
+                Future<String> f = ClientCalls.futureUnaryCall(channel.newCall(UNARY, CallOptions.DEFAULT), "b");
+                assertTrue(started.await(5, TimeUnit.SECONDS));
+                longLived.cancel(null); // as a child's would, the call in flight ends with it
+                ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
+                assertEquals(Status.Code.CANCELLED, Status.fromThrowable(e.getCause()).getCode());
+            } finally {
+                longLived.detach(previous);
+            }
+        }
+    }
+
+    @Test
     void cancellingOurContextEndsAGuardedCallAndItsRetries() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
         CompletableFuture<Throwable> serverSaw = new CompletableFuture<>();

@@ -22,8 +22,10 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p>Every stage method captures {@link Context#current()} when it is called; every stage it
- * returns is again a {@code ContextFuture}. Use {@link #wrap(CompletionStage)} to adopt a future
- * made elsewhere.
+ * returns is again a {@code ContextFuture}, and so are the futures of this class's static factories
+ * ({@link #allOf}, {@link #anyOf}, {@link #failedFuture} included). Use {@link #wrap(CompletionStage)}
+ * to adopt a future made elsewhere. The JDK's minimal stages ({@code minimalCompletionStage()},
+ * {@code completedStage}, {@code failedStage}) are the JDK's own and propagate nothing.
  *
  * @param <T> the result type
  */
@@ -70,6 +72,24 @@ public class ContextFuture<T> extends CompletableFuture<T> {
         ContextFuture<U> f = new ContextFuture<>();
         f.complete(value);
         return f;
+    }
+
+    /** A future already failed with {@code failure}. */
+    public static <U> ContextFuture<U> failedFuture(Throwable failure) {
+        Objects.requireNonNull(failure, "failure");
+        ContextFuture<U> f = new ContextFuture<>();
+        f.completeExceptionally(failure);
+        return f;
+    }
+
+    /** As {@link CompletableFuture#allOf}, as a {@code ContextFuture}: its stages propagate context. */
+    public static ContextFuture<Void> allOf(CompletableFuture<?>... futures) {
+        return wrap(CompletableFuture.allOf(futures));
+    }
+
+    /** As {@link CompletableFuture#anyOf}, as a {@code ContextFuture}: its stages propagate context. */
+    public static ContextFuture<Object> anyOf(CompletableFuture<?>... futures) {
+        return wrap(CompletableFuture.anyOf(futures));
     }
 
     /** A future that completes as {@code stage} does; its dependent stages propagate context. */

@@ -204,6 +204,31 @@ class PropagationTest {
     }
 
     @Test
+    void theStaticFactoriesGiveContextPropagatingFuturesToo() throws Exception {
+        CompletableFuture<String> a = new CompletableFuture<>();
+        CompletableFuture<String> b = new CompletableFuture<>();
+        CompletableFuture<String> afterAll;
+        CompletableFuture<String> afterAny;
+        CompletableFuture<String> recovered;
+        try (Scope s = request("r9").attach()) {
+            afterAll = ContextFuture.allOf(a, b).thenApply(v -> REQ.get());
+            afterAny = ContextFuture.anyOf(a, b).thenApply(v -> REQ.get());
+            recovered = ContextFuture.<String>failedFuture(new IllegalStateException("x"))
+                    .exceptionally(e -> REQ.get());
+        }
+        raw.execute(() -> {
+            try (Scope s = request("completer").attach()) {
+                a.complete("a");
+                b.complete("b");
+            }
+        });
+        assertEquals("r9", afterAll.get(10, TimeUnit.SECONDS), "allOf");
+        assertEquals("r9", afterAny.get(10, TimeUnit.SECONDS), "anyOf");
+        assertEquals("r9", recovered.get(10, TimeUnit.SECONDS), "failedFuture");
+        assertTrue(afterAll instanceof ContextFuture && afterAny instanceof ContextFuture);
+    }
+
+    @Test
     void eitherAndBothStagesPropagate() throws Exception {
         ContextFuture<String> a = new ContextFuture<>();
         CompletableFuture<String> b = new CompletableFuture<>();

@@ -88,7 +88,8 @@ public final class ContextExecutors {
         @Override
         public List<Runnable> shutdownNow() {
             // the tasks as they were handed in (submit's futures among them), not our wrappers
-            List<Runnable> pending = delegate.shutdownNow();
+            // a copy: the delegate's list may be immutable (a virtual-thread executor's List.of())
+            List<Runnable> pending = new java.util.ArrayList<>(delegate.shutdownNow());
             pending.replaceAll(dev.resilience.context.internal.AttachedTask::innermost);
             return pending;
         }

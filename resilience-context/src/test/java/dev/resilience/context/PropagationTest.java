@@ -220,7 +220,10 @@ class PropagationTest {
             // the static factories give ContextFutures too (CompletableFuture's inherited ones did not)
             afterAll = ContextFuture.allOf(b).thenApply(v -> REQ.get());
             afterAny = ContextFuture.anyOf(b).thenApply(v -> REQ.get());
-            recovered = ContextFuture.<String>failedFuture(new IllegalStateException("x")).exceptionally(e -> REQ.get());
+            // composed, so the recovery runs after the completer's stage (a stage on a failed future
+            // would run at once, on this thread, whatever the factory returned)
+            recovered = ContextFuture.<String>failedFuture(new IllegalStateException("x"))
+                    .exceptionallyCompose(e -> b).thenApply(v -> REQ.get());
         }
         raw.submit(() -> a.complete("a")).get();
         raw.submit(() -> {
@@ -234,6 +237,21 @@ class PropagationTest {
         assertEquals("r7", afterAll.get(10, TimeUnit.SECONDS), "allOf");
         assertEquals("r7", afterAny.get(10, TimeUnit.SECONDS), "anyOf");
         assertEquals("r7", recovered.get(10, TimeUnit.SECONDS), "failedFuture");
+    }
+
+    @Test
+    void aWrappersShutdownNowTakesADelegatesImmutableList() {
+        // as a virtual-thread executor's shutdownNow() returns List.of() on JDK 21+
+        ExecutorService immutable = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>()) {
+            @Override
+            public List<Runnable> shutdownNow() {
+                super.shutdownNow();
+                return List.of();
+            }
+        };
+        assertEquals(List.of(), ContextExecutors.wrap(immutable).shutdownNow());
+        assertTrue(immutable.isShutdown());
     }
 
     @Test

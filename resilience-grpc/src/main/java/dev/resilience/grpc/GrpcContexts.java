@@ -57,9 +57,9 @@ public final class GrpcContexts {
     }
 
     /**
-     * A context that behaves as a child of {@code io.grpc.Context.current()}, with our context's
-     * deadline (if it has one and it is earlier than the gRPC parent's), cancelled when our context is
-     * done; see {@link #toGrpc(Context, io.grpc.Context)}.
+     * A child of {@code io.grpc.Context.current()} with our context's deadline (if it has one and
+     * it is earlier than the gRPC parent's), cancelled when our context is done; see
+     * {@link #toGrpc(Context, io.grpc.Context)}.
      *
      * @param ours the source
      * @return the gRPC context; cancel it when done with it
@@ -69,14 +69,12 @@ public final class GrpcContexts {
     }
 
     /**
-     * A context that behaves as a child of {@code parent} (its values, its deadline, its
-     * cancellation; built as a fork that leaves nothing on {@code parent} once it ends, where
-     * grpc-java 1.85 keeps a child's listener on its cancellable ancestor for good) with our
-     * context's deadline (if it has one and it is earlier than the parent's), cancelled when our context is done: with a {@link TimeoutException} when our
+     * A child of {@code parent} with our context's deadline (if it has one and it is earlier than the
+     * parent's), cancelled when our context is done: with a {@link TimeoutException} when our
      * deadline passed (gRPC reports {@code DEADLINE_EXCEEDED}), else with our
      * {@link Context#err()}. Already done, ours gives a context that is cancelled at
      * once. Cancel the returned context when done with it ({@code cancel(null)}): that withdraws its
-     * listeners from ours and from {@code parent}. It also withdraws itself when it ends any other way (its parent, its own
+     * listener from ours. It also withdraws itself when it ends any other way (its parent, its own
      * deadline).
      *
      * @param ours the source
@@ -87,20 +85,12 @@ public final class GrpcContexts {
         Objects.requireNonNull(ours, "ours");
         Objects.requireNonNull(parent, "parent");
         long remaining = ours.remainingNanos();
-        // A fork of the parent (its values), not a child: grpc-java (1.85) never takes back the
-        // listener a child leaves on its cancellable ancestor, so a child per call would grow a
-        // long-lived parent by one listener each. The parent's deadline is copied (the earlier of the
-        // two wins) and its cancellation forwarded by a listener that is withdrawn when this ends.
-        io.grpc.Deadline inherited = parent.getDeadline();
-        io.grpc.Deadline deadline = remaining == Long.MAX_VALUE ? inherited
-                : earlier(io.grpc.Deadline.after(remaining, TimeUnit.NANOSECONDS), inherited);
-        io.grpc.Context base = parent.fork();
-        io.grpc.Context.CancellableContext grpc = deadline == null ? base.withCancellation()
-                : base.withDeadline(deadline, DelayScheduler.INSTANCE);
-        ToGrpc link = new ToGrpc(ours, grpc, parent);
+        io.grpc.Context.CancellableContext grpc = remaining == Long.MAX_VALUE
+                ? parent.withCancellation()
+                : parent.withDeadline(io.grpc.Deadline.after(remaining, TimeUnit.NANOSECONDS), DelayScheduler.INSTANCE);
+        ToGrpc link = new ToGrpc(ours, grpc);
         link.registration = ours.onDone(link, DIRECT); // done already: cancels grpc at once
-        parent.addListener(link.fromParent, DIRECT); // cancelled already: cancels grpc at once
-        grpc.addListener(link, DIRECT); // grpc ends (cancelled, its deadline): withdraw from ours and the parent
+        grpc.addListener(link, DIRECT); // grpc ends first: withdraw from ours
         return grpc;
     }
 
@@ -189,16 +179,11 @@ public final class GrpcContexts {
     private static final class ToGrpc implements Runnable, io.grpc.Context.CancellationListener {
         private final Context ours;
         private final io.grpc.Context.CancellableContext grpc;
-        private final io.grpc.Context parent;
-        /** On the gRPC parent: its cancellation (or deadline) cancels grpc, as a child's would. */
-        final io.grpc.Context.CancellationListener fromParent;
         volatile Registration registration;
 
-        ToGrpc(Context ours, io.grpc.Context.CancellableContext grpc, io.grpc.Context parent) {
+        ToGrpc(Context ours, io.grpc.Context.CancellableContext grpc) {
             this.ours = ours;
             this.grpc = grpc;
-            this.parent = parent;
-            this.fromParent = p -> grpc.cancel(p.cancellationCause());
         }
 
         @Override
@@ -206,20 +191,13 @@ public final class GrpcContexts {
             grpc.cancel(grpcCause(ours));
         }
 
-        /** grpc ended: nothing of it stays on ours or on the parent. */
         @Override
         public void cancelled(io.grpc.Context context) {
             Registration r = registration;
             if (r != null) {
                 r.remove();
             }
-            parent.removeListener(fromParent);
         }
-    }
-
-    /** The earlier of two gRPC deadlines; {@code b} may be null. */
-    private static io.grpc.Deadline earlier(io.grpc.Deadline a, io.grpc.Deadline b) {
-        return b == null || a.isBefore(b) ? a : b;
     }
 
     /** gRPC to ours: cancels ours when gRPC's context is cancelled; {@link #release} unhooks it. */

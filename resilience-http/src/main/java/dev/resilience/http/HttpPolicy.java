@@ -508,7 +508,7 @@ public final class HttpPolicy {
             }
         });
         call.whenComplete((v, e) -> {
-            Throwable unwrapped = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            Throwable unwrapped = unwrap(e);
             HttpStatusException answered = unwrapped == null ? null : attempts.answeredBefore(unwrapped);
             Throwable cause = answered != null ? answered : unwrapped;
             Object outcome = cause instanceof HttpStatusException ? ((HttpStatusException) cause).response()
@@ -525,6 +525,11 @@ public final class HttpPolicy {
         return result;
     }
 
+    /** The failure inside a stage's {@link CompletionException} wrapper, or {@code e} itself (may be null). */
+    static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
     /** Whether {@code stage} is done; a stage that cannot tell counts as done (nothing to end). */
     private static boolean isDone(CompletionStage<?> stage) {
         try {
@@ -536,7 +541,7 @@ public final class HttpPolicy {
 
     /** Ends {@code stage} as the caller ended its result: cancelled, or failed with {@code why}. */
     private static void endFromOutside(CompletionStage<?> stage, Throwable why) {
-        Throwable cause = why instanceof CompletionException && why.getCause() != null ? why.getCause() : why;
+        Throwable cause = unwrap(why);
         try {
             if (cause instanceof java.util.concurrent.CancellationException) {
                 stage.toCompletableFuture().cancel(false);

@@ -230,7 +230,7 @@ public final class ResilientHttpClient {
             return f.handle((x, e) -> {
                 cancel.remove();
                 if (e != null) {
-                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    Throwable cause = HttpPolicy.unwrap(e);
                     if (ctx.isDone()) {
                         throw ctx.err(); // we cancelled it: the caller's end, not the server's failure
                     }
@@ -250,7 +250,7 @@ public final class ResilientHttpClient {
         policies.whenComplete((r, e) -> {
             call.cancel(); // the call is over: nothing of it stays registered or in flight
             if (e != null) {
-                result.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                result.completeExceptionally(HttpPolicy.unwrap(e));
                 return;
             }
             HttpResponse<T> response = (HttpResponse<T>) r;
@@ -271,7 +271,7 @@ public final class ResilientHttpClient {
             // the caller ended it first: the policies end the same way (a cancel or a value of the
             // caller's: nothing counted; a failure, orTimeout's say: as that failure), their permits
             // come back and no retry follows; then the exchange in flight is aborted
-            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            Throwable cause = HttpPolicy.unwrap(e);
             if (cause == null || cause instanceof CancellationException) {
                 policies.cancel(false);
             } else {

@@ -445,16 +445,18 @@ public final class WorkerPool extends AbstractExecutorService {
             try {
                 if (task instanceof ContextTask) {
                     ContextTask ct = (ContextTask) task;
-                    // seen through a context wrapper (ContextExecutors.wrap around this pool): the
-                    // future or completion inside is what must not be left waiting
-                    Runnable inner = AttachedTask.innermost(ct.task);
-                    if (ct.context.isDone() && !(inner instanceof CompletableFuture.AsynchronousCompletionTask)) {
-                        skipped.increment();
-                        if (inner instanceof Future) {
-                            ((Future<?>) inner).cancel(false); // submit()'s future: its get() ends, it does not wait forever
+                    if (ct.context.isDone()) {
+                        // seen through a context wrapper (ContextExecutors.wrap around this pool): the
+                        // future or completion inside is what must not be left waiting
+                        Runnable inner = AttachedTask.innermost(ct.task);
+                        if (!(inner instanceof CompletableFuture.AsynchronousCompletionTask)) {
+                            skipped.increment();
+                            if (inner instanceof Future) {
+                                ((Future<?>) inner).cancel(false); // submit()'s future: its get() ends, it does not wait forever
+                            }
+                            tellListener(l -> l.onTaskSkipped(WorkerPool.this, inner), "onTaskSkipped");
+                            return;
                         }
-                        tellListener(l -> l.onTaskSkipped(WorkerPool.this, inner), "onTaskSkipped");
-                        return;
                     }
                 }
                 task.run(); // a ContextTask attaches its context around the task

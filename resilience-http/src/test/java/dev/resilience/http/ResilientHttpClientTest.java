@@ -223,7 +223,9 @@ class ResilientHttpClientTest {
     void endingTheReturnedFutureDuringABackoffEndsTheRetries() throws Exception {
         for (String how : List.of("cancel", "complete", "fail")) {
             hits.clear();
-            ResilientHttpClient client = ResilientHttpClient.builder(http).retry(5, Backoff.fixed(Duration.ofMillis(200)))
+            // a client of its own each time: no connection of an exchange an earlier round aborted
+            HttpClient own = HttpClient.newHttpClient();
+            ResilientHttpClient client = ResilientHttpClient.builder(own).retry(5, Backoff.fixed(Duration.ofMillis(200)))
                     .build();
             java.util.concurrent.CompletableFuture<HttpResponse<String>> f =
                     client.sendAsync(get("/down"), HttpResponse.BodyHandlers.ofString());
@@ -234,7 +236,7 @@ class ResilientHttpClientTest {
             boolean ended = how.equals("cancel") ? f.cancel(false)
                     : how.equals("complete") ? f.complete(null) // as completeOnTimeout does
                     : f.completeExceptionally(new java.util.concurrent.TimeoutException("as orTimeout does"));
-            assertTrue(ended, how);
+            assertTrue(ended, how + ": the future was done already: " + f);
             int seen = hits.get("/down").get();
             pause(700); // three more backoffs' worth: a retry that went on would have reached the server by now
             assertTrue(hits.get("/down").get() <= seen + 1, how + ": at most the attempt already on its way: "
